@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Install every Debian package that building berth, running its tests and
+# running the local control plane need. Idempotent: when every package is
+# already installed it changes nothing; otherwise it runs apt-get update
+# first, then installs what is missing.
+#
+#   deploy/local/deps.sh            install what is missing
+#   deploy/local/deps.sh --source   also make the `kubernetes` source package
+#                                   fetchable (a deb-src entry for bookworm)
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config clang-format
+	libgit2-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev zlib1g-dev
+	# tests
+	libcmocka-dev valgrind curl jq
+	# the local control plane: Kubernetes built from Debian's source
+	golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make
+	etcd-server openssl iproute2
+)
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing+=("$p")
+	fi
+done
+
+need_src=0
+src_list=/etc/apt/sources.list.d/berth-deb-src.sources
+if [ "${1:-}" = "--source" ] && [ ! -f "$src_list" ]; then
+	need_src=1
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ]; then
+	echo "deps: all ${#packages[@]} packages installed"
+	exit 0
+fi
+
+if [ $need_src -eq 1 ]; then
+	$SUDO tee "$src_list" >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# A stand-in for the kubelet, for a control plane with no nodes: it watches
+# every pod and writes the status a kubelet would. A pod becomes Running and
+# Ready (with a Ready container status for each container), unless it is held:
+#
+#   - the pod has the annotation  berth.dev/hold-ready: "true"  (set it in a
+#     pod template to hold every pod of a workload; remove it from one pod
+#     with `kubectl annotate pod P berth.dev/hold-ready-` to release it), or
+#   - the line  NAMESPACE/NAME  is in the file  $CLUSTER_DIR/kubelet-hold
+#     (read again at every re-list, at least every 3 seconds).
+#
+# A held pod that was Ready is turned NotReady, as a failing readiness probe
+# would. A pod being deleted is removed at once (grace period 0), as a
+# kubelet does once its containers stopped.
+#
+# usage: kubelet.sh CLUSTER_DIR    (started and stopped by cluster.sh)
+set -uo pipefail
+
+dir=$1
+api=$(cat "$dir/server")
+auth="Authorization: Bearer $(cat "$dir/admin.token")"
+hold_file=$dir/kubelet-hold
+ipfile=$dir/kubelet-ip
+
+kcurl() {
+	curl -sS --cacert "$dir/pki/ca.crt" -H "$auth" "$@"
+}
+
+# Decide, for one pod object, what a kubelet would do. Prints one action:
+#   ready NS NAME PATCH | notready NS NAME PATCH | delete NS NAME
+# or nothing when the status already says what it should.
+decide='
+def cond($t): (.status.conditions // []) | map(select(.type == $t)) | first;
+def is_ready: (cond("Ready").status // "") == "True";
+def held: (.metadata.namespace + "/" + .metadata.name) as $key
+          | (.metadata.annotations["berth.dev/hold-ready"] // "") == "true"
+            or any($holds[]; . == $key);
+def conds($s; $now):
+  [ {type: "Initialized", status: "True", lastTransitionTime: $now},
+    {type: "Ready", status: $s, lastTransitionTime: $now},
+    {type: "ContainersReady", status: $s, lastTransitionTime: $now},
+    {type: "PodScheduled", status: "True", lastTransitionTime: $now} ];
+def cstatus($r; $now):
+  [ .spec.containers[] | {name, image, imageID: "", ready: $r, started: $r,
+      restartCount: 0, containerID: ("berth://" + .name),
+      state: (if $r then {running: {startedAt: $now}}
+              else {waiting: {reason: "HeldByTest"}} end)} ];
+. as $p
+| if .metadata.deletionTimestamp then "delete \(.metadata.namespace) \(.metadata.name)"
+  elif .status.phase == "Succeeded" or .status.phase == "Failed" then empty
+  elif held then
+    if is_ready or .status.phase != "Pending" and (cond("Ready") == null) then
+      "notready \(.metadata.namespace) \(.metadata.name) " +
+      ({status: {phase: "Running", hostIP: "127.0.0.1", podIP: $ip,
+        podIPs: [{ip: $ip}], startTime: (.status.startTime // $now),
+        conditions: conds("False"; $now),
+        containerStatuses: ($p | cstatus(false; $now))}} | tojson)
+    else empty end
+  elif is_ready then empty
+  else
+    "ready \(.metadata.namespace) \(.metadata.name) " +
+    ({status: {phase: "Running", hostIP: "127.0.0.1",
+      podIP: (.status.podIP // $ip), podIPs: [{ip: (.status.podIP // $ip)}],
+      startTime: (.status.startTime // $now), conditions: conds("True"; $now),
+      containerStatuses: ($p | cstatus(true; $now))}} | tojson)
+  end'
+
+holds_json() {
+	if [ -f "$hold_file" ]; then
+		grep -v '^[[:space:]]*$' "$hold_file" | jq -R . | jq -cs .
+	else
+		echo '[]'
+	fi
+}
+
+next_ip() {
+	local n
+	n=$(cat "$ipfile" 2>/dev/null || echo 1)
+	n=$((n % 250 + 1))
+	echo "$n" >"$ipfile"
+	echo "10.244.0.$((n + 1))"
+}
+
+act() {
+	local verb=$1 ns=$2 name=$3 patch=${4:-}
+	local url="$api/api/v1/namespaces/$ns/pods/$name"
+	case $verb in
+	delete)
+		kcurl -o /dev/null -X DELETE -H 'Content-Type: application/json' \
+			-d '{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0}' "$url" &&
+			echo "kubelet: deleted $ns/$name"
+		;;
+	ready | notready)
+		kcurl -o /dev/null -X PATCH -H 'Content-Type: application/merge-patch+json' \
+			-d "$patch" "$url/status" && echo "kubelet: $ns/$name $verb"
+		;;
+	esac
+}
+
+# Read pod objects, one JSON per line, and act on each.
+handle() {
+	local holds now line
+	holds=$(holds_json)
+	while IFS= read -r line; do
+		now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+		jq -r --argjson holds "$holds" --arg now "$now" --arg ip "$(next_ip)" \
+			"$decide" <<<"$line" | while read -r verb ns name patch; do
+			act "$verb" "$ns" "$name" "$patch"
+		done
+	done
+}
+
+trap 'exit 0' TERM INT
+while :; do
+	if ! list=$(kcurl -f "$api/api/v1/pods"); then
+		sleep 1
+		continue
+	fi
+	rv=$(jq -r .metadata.resourceVersion <<<"$list")
+	jq -c '.items[]' <<<"$list" | handle
+	kcurl -N "$api/api/v1/pods?watch=1&resourceVersion=$rv&timeoutSeconds=3" |
+		jq --unbuffered -c 'select(.type == "ADDED" or .type == "MODIFIED") | .object' |
+		handle
+done
