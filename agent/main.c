@@ -1,0 +1,131 @@
+#include "builtin.h"
+
+#include "../diff/error.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage; /* the text `berth help VERB` prints */
+};
+
+static const struct verb verbs[] = {
+    {"cluster-info", cmd_cluster_info, "show the API server's version and what it serves",
+     "usage: berth cluster-info [--kubeconfig FILE] [--context NAME] [-o json|yaml]\n"
+     "\n"
+     "Connect to the cluster the kubeconfig names, read /version and API discovery,\n"
+     "and print the server's version and the number of API resources it serves\n"
+     "(counted as `kubectl api-resources` counts them).\n"
+     "\n"
+     "  --kubeconfig FILE   the kubeconfig to use (default: $KUBECONFIG, then\n"
+     "                      ~/.kube/config; KUBECONFIG may list files separated by ':')\n"
+     "  --context NAME      the kubeconfig context to use (default: current-context)\n"
+     "  -o, --output FMT    json or yaml: print a machine-readable result\n"
+     "\n"
+     "Exit status: 0 on success, 2 on error.\n"},
+    {"help", cmd_help, "show help for berth or one of its verbs",
+     "usage: berth help [VERB]\n"
+     "\n"
+     "Without VERB, list the verbs. With VERB, show how to use it.\n"},
+    {"version", cmd_version, "print berth's version",
+     "usage: berth version [-o json|yaml]\n"
+     "\n"
+     "Print berth's version and the versions of the libraries it runs with.\n"},
+};
+
+static const struct verb *find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verbs[i].name, name))
+			return &verbs[i];
+	return NULL;
+}
+
+static void print_overview(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "berth keeps a Kubernetes cluster in step with a Git repository of manifests.\n"
+	           "\n"
+	           "usage: berth VERB [OPTIONS]\n"
+	           "\n"
+	           "Verbs:\n");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f, "\nRun 'berth help VERB' for a verb's options.\n");
+}
+
+int help_show_verb(const char *name)
+{
+	const struct verb *v = find_verb(name);
+
+	if (!v) {
+		fprintf(stderr, "error: unknown verb '%s'; run 'berth --help' for the list\n",
+		        name);
+		return EXIT_ERROR;
+	}
+	fputs(v->usage, stdout);
+	return 0;
+}
+
+int usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nrun 'berth help %s' for usage\n", verb);
+	return EXIT_ERROR;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc > 2)
+		return usage_error("help", "too many arguments");
+	if (argc == 2)
+		return help_show_verb(argv[1]);
+	print_overview(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct verb *v;
+	int status;
+
+	if (argc < 2) {
+		print_overview(stderr);
+		return EXIT_ERROR;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_overview(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv + 1);
+	v = find_verb(argv[1]);
+	if (!v) {
+		fprintf(stderr, "error: unknown verb '%s'; run 'berth --help' for the list\n",
+		        argv[1]);
+		return EXIT_ERROR;
+	}
+	if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))
+		return help_show_verb(v->name);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "error: cannot initialise libcurl\n");
+		return EXIT_ERROR;
+	}
+	status = v->fn(argc - 1, argv + 1);
+	curl_global_cleanup();
+	return status;
+}

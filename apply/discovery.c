@@ -1,0 +1,193 @@
+#include "discovery.h"
+
+#include "../diff/alloc.h"
+#include "../diff/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct builder {
+	struct discovery *d;
+	size_t alloc;
+};
+
+static const char *str_field(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct api_resource *find(struct discovery *d, const char *group, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->nresources; i++)
+		if (!strcmp(d->resources[i].group, group) && !strcmp(d->resources[i].name, name))
+			return &d->resources[i];
+	return NULL;
+}
+
+static void set_resource(struct api_resource *r, const char *group, const char *version,
+                         struct json_object *res)
+{
+	struct json_object *v;
+
+	free(r->group);
+	free(r->version);
+	free(r->name);
+	free(r->kind);
+	r->group = xstrdup(group);
+	r->version = xstrdup(version);
+	r->name = xstrdup(str_field(res, "name"));
+	r->kind = xstrdup(str_field(res, "kind") ? str_field(res, "kind") : "");
+	r->namespaced =
+	    json_object_object_get_ex(res, "namespaced", &v) && json_object_get_boolean(v);
+	r->has_verbs = json_object_object_get_ex(res, "verbs", &v) &&
+	               json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0;
+}
+
+/* Add the resources of one group version; the preferred version overrides. */
+static int add_group_version(struct builder *b, struct kube_client *c, const char *group,
+                             const char *version, bool preferred)
+{
+	struct json_object *list = NULL, *resources;
+	struct buf path = BUF_INIT;
+	size_t i, n;
+	int error;
+
+	if (*group)
+		buf_addf(&path, "/apis/%s/%s", group, version);
+	else
+		buf_addf(&path, "/api/%s", version);
+	if ((error = kube_client_get_json(&list, c, path.ptr)) < 0)
+		goto out;
+	if (!json_object_object_get_ex(list, "resources", &resources) ||
+	    !json_object_is_type(resources, json_type_array)) {
+		error = berth_error_set("%s%s: no resource list in the answer",
+		                        kube_client_server(c), path.ptr);
+		goto out;
+	}
+	n = json_object_array_length(resources);
+	for (i = 0; i < n; i++) {
+		struct json_object *res = json_object_array_get_idx(resources, i);
+		const char *name = str_field(res, "name");
+		struct api_resource *r;
+
+		if (!name || strchr(name, '/'))
+			continue; /* a subresource */
+		r = find(b->d, group, name);
+		if (r && !preferred)
+			continue;
+		if (!r) {
+			b->d->resources =
+			    xgrow(b->d->resources, sizeof(*r), b->d->nresources + 1, &b->alloc);
+			r = &b->d->resources[b->d->nresources++];
+			memset(r, 0, sizeof(*r));
+		}
+		set_resource(r, group, version, res);
+	}
+out:
+	json_object_put(list);
+	buf_release(&path);
+	return error;
+}
+
+static int add_core(struct builder *b, struct kube_client *c)
+{
+	struct json_object *api = NULL, *versions;
+	size_t i, n;
+	int error;
+
+	if ((error = kube_client_get_json(&api, c, "/api")) < 0)
+		return error;
+	if (json_object_object_get_ex(api, "versions", &versions) &&
+	    json_object_is_type(versions, json_type_array)) {
+		n = json_object_array_length(versions);
+		for (i = 0; i < n && !error; i++)
+			error = add_group_version(
+			    b, c, "",
+			    json_object_get_string(json_object_array_get_idx(versions, i)), i == 0);
+		b->d->ngroups++;
+	}
+	json_object_put(api);
+	return error;
+}
+
+static int add_groups(struct builder *b, struct kube_client *c)
+{
+	struct json_object *apis = NULL, *groups;
+	size_t i, j, ngroups;
+	int error;
+
+	if ((error = kube_client_get_json(&apis, c, "/apis")) < 0)
+		return error;
+	if (!json_object_object_get_ex(apis, "groups", &groups) ||
+	    !json_object_is_type(groups, json_type_array)) {
+		error =
+		    berth_error_set("%s/apis: no group list in the answer", kube_client_server(c));
+		goto out;
+	}
+	ngroups = json_object_array_length(groups);
+	for (i = 0; i < ngroups && !error; i++) {
+		struct json_object *g = json_object_array_get_idx(groups, i), *versions, *pv;
+		const char *name = str_field(g, "name"), *preferred = NULL;
+
+		if (!name || !json_object_object_get_ex(g, "versions", &versions))
+			continue;
+		if (json_object_object_get_ex(g, "preferredVersion", &pv))
+			preferred = str_field(pv, "version");
+		for (j = 0; j < json_object_array_length(versions) && !error; j++) {
+			const char *v =
+			    str_field(json_object_array_get_idx(versions, j), "version");
+			if (v)
+				error = add_group_version(b, c, name, v,
+				                          preferred && !strcmp(v, preferred));
+		}
+		b->d->ngroups++;
+	}
+out:
+	json_object_put(apis);
+	return error;
+}
+
+int discovery_fetch(struct discovery **out, struct kube_client *c)
+{
+	struct builder b = {xcalloc(1, sizeof(struct discovery)), 0};
+	int error;
+
+	if ((error = add_core(&b, c)) < 0 || (error = add_groups(&b, c)) < 0) {
+		discovery_free(b.d);
+		berth_error_prefix("discovery");
+		return error;
+	}
+	*out = b.d;
+	return 0;
+}
+
+void discovery_free(struct discovery *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nresources; i++) {
+		free(d->resources[i].group);
+		free(d->resources[i].version);
+		free(d->resources[i].name);
+		free(d->resources[i].kind);
+	}
+	free(d->resources);
+	free(d);
+}
+
+size_t discovery_count_usable(const struct discovery *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->nresources; i++)
+		n += d->resources[i].has_verbs;
+	return n;
+}

@@ -1,0 +1,71 @@
+#ifndef BERTH_KUBE_CLIENT_H
+#define BERTH_KUBE_CLIENT_H
+
+#include "kubeconfig.h"
+
+#include "../diff/buf.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+/*
+ * A connection to one Kubernetes API server over libcurl: TLS with the
+ * kubeconfig's CA and client certificate, a bearer token or basic auth,
+ * HTTP/2 where the server offers it, one reused connection, and a timeout
+ * on every request. Credentials are never written to a message.
+ */
+struct kube_client;
+
+struct kube_client_options {
+	long connect_timeout_ms;
+	long request_timeout_ms;
+	size_t max_body; /* the most a response may carry */
+};
+#define KUBE_CLIENT_OPTIONS_INIT                                                                   \
+	{                                                                                          \
+		10000, 60000, 256u << 20                                                           \
+	}
+
+/* A response: the HTTP status and the body. Embedded by value. */
+struct kube_response {
+	long status;
+	struct buf body;
+};
+#define KUBE_RESPONSE_INIT                                                                         \
+	{                                                                                          \
+		0, BUF_INIT                                                                        \
+	}
+void kube_response_release(struct kube_response *r);
+
+/*
+ * Make a client for the cluster `kc` describes. The client copies what it
+ * needs; `kc` may be freed afterwards. `opts` may be NULL for the defaults.
+ * *out is owned by the caller (kube_client_free). Warns on stderr when TLS
+ * verification is turned off.
+ */
+int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
+                    const struct kube_client_options *opts);
+void kube_client_free(struct kube_client *c);
+
+/* The server URL, for messages. Owned by the client. */
+const char *kube_client_server(const struct kube_client *c);
+
+/*
+ * Send one request to `path` (which starts with '/'). `body` may be NULL.
+ * Fills `resp` with whatever the server answered, 2xx or not. Fails with
+ * BERTH_ECONNECT, naming the server, when no answer came (refused, TLS,
+ * timeout) and with BERTH_ERROR when the answer exceeds max_body.
+ */
+int kube_client_request(struct kube_response *resp, struct kube_client *c, const char *method,
+                        const char *path, const char *content_type, const char *body,
+                        size_t body_len);
+
+/*
+ * GET `path` and parse the JSON answer into *out (owned by the caller,
+ * json_object_put). A non-2xx answer fails with BERTH_EHTTP (BERTH_ENOTFOUND
+ * for 404) and a message naming the method, URL, status and the server's
+ * own reason.
+ */
+int kube_client_get_json(struct json_object **out, struct kube_client *c, const char *path);
+
+#endif

@@ -1,0 +1,309 @@
+#include "kubeconfig.h"
+
+#include "../diff/alloc.h"
+#include "../diff/base64.h"
+#include "../diff/error.h"
+#include "../diff/yaml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Large enough for any real kubeconfig; a guard against reading the wrong file. */
+#define KUBECONFIG_MAX_SIZE (16u << 20)
+
+/* One parsed file and the directory its relative paths resolve against. */
+struct kc_file {
+	char *path;
+	char *dir;
+	struct json_object *doc; /* owned */
+};
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+static int load_file(struct kc_file *f, const char *path)
+{
+	struct buf data = BUF_INIT;
+	struct json_object *docs = NULL, *doc;
+	int error;
+
+	if ((error = buf_read_file(&data, path, KUBECONFIG_MAX_SIZE)) < 0)
+		goto out;
+	if ((error = yaml_parse(&docs, path, data.ptr, data.len, NULL)) < 0)
+		goto out;
+	doc = json_object_array_length(docs) ? json_object_array_get_idx(docs, 0) : NULL;
+	if (doc && !json_object_is_type(doc, json_type_object)) {
+		error = berth_error_set("%s: a kubeconfig must be a mapping", path);
+		goto out;
+	}
+	f->path = xstrdup(path);
+	f->dir = dir_of(path);
+	f->doc = json_object_get(doc);
+out:
+	json_object_put(docs);
+	buf_release(&data);
+	return error;
+}
+
+static const char *get_string(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Find the entry `name` in a named list (clusters, users, contexts) of the
+ * first file that has one; return its inner object (`field`) and file. */
+static struct json_object *find_named(const struct kc_file *files, size_t nfiles, const char *list,
+                                      const char *field, const char *name,
+                                      const struct kc_file **from)
+{
+	size_t i, j;
+
+	for (i = 0; i < nfiles; i++) {
+		struct json_object *arr;
+		if (!files[i].doc || !json_object_object_get_ex(files[i].doc, list, &arr) ||
+		    !json_object_is_type(arr, json_type_array))
+			continue;
+		for (j = 0; j < json_object_array_length(arr); j++) {
+			struct json_object *e = json_object_array_get_idx(arr, j), *inner;
+			const char *n = get_string(e, "name");
+			if (!n || strcmp(n, name))
+				continue;
+			if (!json_object_object_get_ex(e, field, &inner) ||
+			    !json_object_is_type(inner, json_type_object))
+				return NULL;
+			*from = &files[i];
+			return inner;
+		}
+	}
+	return NULL;
+}
+
+static char *resolve_path(const struct kc_file *f, const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	buf_addf(&b, "%s/%s", f->dir, path);
+	return buf_detach(&b, NULL);
+}
+
+/* Take `key-data` (base64) into `data`, else `key` (a path) into *file. */
+static int take_credential(struct buf *data, char **file, struct json_object *obj,
+                           const struct kc_file *f, const char *key, const char *what)
+{
+	char data_key[64];
+	const char *s;
+
+	snprintf(data_key, sizeof(data_key), "%s-data", key);
+	if ((s = get_string(obj, data_key)) && *s) {
+		if (base64_decode(data, s, strlen(s)) < 0)
+			return berth_error_prefix("%s: %s '%s'", f->path, what, data_key);
+		return 0;
+	}
+	if ((s = get_string(obj, key)) && *s)
+		*file = resolve_path(f, s);
+	return 0;
+}
+
+static int read_token_file(char **out, const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	if (buf_read_file(&b, path, 1u << 20) < 0) {
+		buf_release(&b);
+		return berth_error_prefix("tokenFile");
+	}
+	buf_rtrim(&b);
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
+static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nfiles,
+                   const char *context_name)
+{
+	struct json_object *ctx, *cluster, *user = NULL, *v;
+	const struct kc_file *ctx_from = NULL, *cluster_from = NULL, *user_from = NULL;
+	const char *cluster_name, *user_name, *s;
+	size_t i;
+
+	if (!context_name)
+		for (i = 0; i < nfiles && !context_name; i++)
+			context_name = get_string(files[i].doc, "current-context");
+	if (!context_name || !*context_name)
+		return berth_error_set("%s: no current-context is set; pass --context", kc->source);
+	ctx = find_named(files, nfiles, "contexts", "context", context_name, &ctx_from);
+	if (!ctx)
+		return berth_error_set("%s: context '%s' not found", kc->source, context_name);
+	kc->context = xstrdup(context_name);
+
+	cluster_name = get_string(ctx, "cluster");
+	if (!cluster_name)
+		return berth_error_set("%s: context '%s' names no cluster", ctx_from->path,
+		                       context_name);
+	cluster = find_named(files, nfiles, "clusters", "cluster", cluster_name, &cluster_from);
+	if (!cluster)
+		return berth_error_set("%s: cluster '%s' (of context '%s') not found", kc->source,
+		                       cluster_name, context_name);
+	s = get_string(cluster, "server");
+	if (!s || !*s)
+		return berth_error_set("%s: cluster '%s' has no server", cluster_from->path,
+		                       cluster_name);
+	kc->server = xstrdup(s);
+	while (strlen(kc->server) > 1 && kc->server[strlen(kc->server) - 1] == '/')
+		kc->server[strlen(kc->server) - 1] = '\0';
+	if (json_object_object_get_ex(cluster, "insecure-skip-tls-verify", &v))
+		kc->insecure = json_object_get_boolean(v);
+	if (take_credential(&kc->ca_data, &kc->ca_file, cluster, cluster_from,
+	                    "certificate-authority", "cluster") < 0)
+		return -1;
+
+	s = get_string(ctx, "namespace");
+	kc->namespace = xstrdup(s && *s ? s : "default");
+
+	user_name = get_string(ctx, "user");
+	if (user_name && *user_name) {
+		user = find_named(files, nfiles, "users", "user", user_name, &user_from);
+		if (!user)
+			return berth_error_set("%s: user '%s' (of context '%s') not found",
+			                       kc->source, user_name, context_name);
+	}
+	if (!user)
+		return 0;
+	if (json_object_object_get_ex(user, "exec", NULL) ||
+	    json_object_object_get_ex(user, "auth-provider", NULL))
+		return berth_error_set("%s: user '%s': exec and auth-provider credentials are not "
+		                       "supported by this version of berth",
+		                       user_from->path, user_name);
+	if (take_credential(&kc->cert_data, &kc->cert_file, user, user_from, "client-certificate",
+	                    "user") < 0 ||
+	    take_credential(&kc->key_data, &kc->key_file, user, user_from, "client-key", "user") <
+	        0)
+		return -1;
+	if ((s = get_string(user, "token")) && *s) {
+		kc->token = xstrdup(s);
+	} else if ((s = get_string(user, "tokenFile")) && *s) {
+		char *path = resolve_path(user_from, s);
+		int error = read_token_file(&kc->token, path);
+		free(path);
+		if (error < 0)
+			return berth_error_prefix("%s: user '%s'", user_from->path, user_name);
+	}
+	if ((s = get_string(user, "username")))
+		kc->username = xstrdup(s);
+	if ((s = get_string(user, "password")))
+		kc->password = xstrdup(s);
+	return 0;
+}
+
+int kubeconfig_load(struct kubeconfig **out, const struct kubeconfig_options *opts)
+{
+	struct kubeconfig *kc = xcalloc(1, sizeof(*kc));
+	struct kc_file *files = NULL;
+	size_t nfiles = 0, alloc = 0, i;
+	struct buf list = BUF_INIT;
+	const char *env = getenv("KUBECONFIG");
+	char *p, *next;
+	int error = 0;
+
+	buf_init(&kc->ca_data);
+	buf_init(&kc->cert_data);
+	buf_init(&kc->key_data);
+	if (opts->path) {
+		buf_adds(&list, opts->path);
+	} else if (env && *env) {
+		buf_adds(&list, env);
+	} else {
+		const char *home = getenv("HOME");
+		buf_addf(&list, "%s/.kube/config", home ? home : "");
+	}
+	kc->source = xstrdup(list.ptr);
+
+	for (p = list.ptr; p; p = next) {
+		next = strchr(p, ':');
+		if (next)
+			*next++ = '\0';
+		if (!*p)
+			continue;
+		files = xgrow(files, sizeof(*files), nfiles + 1, &alloc);
+		memset(&files[nfiles], 0, sizeof(files[nfiles]));
+		if ((error = load_file(&files[nfiles], p)) < 0) {
+			berth_error_prefix("kubeconfig");
+			goto out;
+		}
+		nfiles++;
+	}
+	if (!nfiles) {
+		error = berth_error_set("no kubeconfig: pass --kubeconfig or set KUBECONFIG");
+		goto out;
+	}
+	if ((error = resolve(kc, files, nfiles, opts->context)) < 0)
+		goto out;
+	*out = kc;
+	kc = NULL;
+out:
+	for (i = 0; i < nfiles; i++) {
+		free(files[i].path);
+		free(files[i].dir);
+		json_object_put(files[i].doc);
+	}
+	free(files);
+	buf_release(&list);
+	kubeconfig_free(kc);
+	return error;
+}
+
+static void wipe(char *s)
+{
+	if (s) {
+		volatile char *v = s;
+		while (*v)
+			*v++ = '\0';
+	}
+	free(s);
+}
+
+static void wipe_buf(struct buf *b)
+{
+	if (b->alloc) {
+		volatile char *v = b->ptr;
+		size_t i;
+		for (i = 0; i < b->len; i++)
+			v[i] = '\0';
+	}
+	buf_release(b);
+}
+
+void kubeconfig_free(struct kubeconfig *kc)
+{
+	if (!kc)
+		return;
+	free(kc->source);
+	free(kc->context);
+	free(kc->server);
+	free(kc->namespace);
+	free(kc->ca_file);
+	buf_release(&kc->ca_data);
+	free(kc->cert_file);
+	buf_release(&kc->cert_data);
+	free(kc->key_file);
+	wipe_buf(&kc->key_data);
+	wipe(kc->token);
+	free(kc->username);
+	wipe(kc->password);
+	free(kc);
+}

@@ -1,0 +1,138 @@
+#include "buf.h"
+
+#include "alloc.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char buf__empty[1];
+
+void buf_init(struct buf *b)
+{
+	b->ptr = buf__empty;
+	b->len = 0;
+	b->alloc = 0;
+}
+
+void buf_release(struct buf *b)
+{
+	if (b->alloc)
+		free(b->ptr);
+	buf_init(b);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->alloc)
+		b->ptr[0] = '\0';
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+	size_t want;
+
+	BERTH_ASSERT(extra < (size_t)-1 - b->len - 1);
+	want = b->len + extra + 1;
+	if (want <= b->alloc)
+		return;
+	if (!b->alloc) {
+		b->ptr = NULL;
+	}
+	b->ptr = xgrow(b->ptr, 1, want, &b->alloc);
+	if (b->len == 0)
+		b->ptr[0] = '\0';
+}
+
+void buf_add(struct buf *b, const void *data, size_t len)
+{
+	buf_grow(b, len);
+	memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+}
+
+void buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_addch(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(b->ptr + b->len, b->alloc ? b->alloc - b->len : 0, fmt, cp);
+	va_end(cp);
+	BERTH_ASSERT(n >= 0);
+	if ((size_t)n >= (b->alloc ? b->alloc - b->len : 0)) {
+		buf_grow(b, (size_t)n);
+		n = vsnprintf(b->ptr + b->len, b->alloc - b->len, fmt, ap);
+		BERTH_ASSERT(n >= 0);
+	}
+	b->len += (size_t)n;
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *p;
+
+	if (!b->alloc)
+		buf_grow(b, 0);
+	p = b->ptr;
+	if (len)
+		*len = b->len;
+	buf_init(b);
+	return p;
+}
+
+void buf_rtrim(struct buf *b)
+{
+	while (b->len && strchr(" \t\r\n", b->ptr[b->len - 1]))
+		b->len--;
+	if (b->alloc)
+		b->ptr[b->len] = '\0';
+}
+
+int buf_read_file(struct buf *b, const char *path, size_t cap)
+{
+	FILE *f;
+	char chunk[8192];
+	size_t n, start = b->len;
+	int error = 0;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return berth_error_set("'%s': %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (b->len - start + n > cap) {
+			error =
+			    berth_error_set("'%s': larger than the limit of %zu bytes", path, cap);
+			goto out;
+		}
+		buf_add(b, chunk, n);
+	}
+	if (ferror(f))
+		error = berth_error_set("'%s': read error", path);
+out:
+	fclose(f);
+	return error;
+}

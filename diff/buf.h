@@ -1,0 +1,49 @@
+#ifndef BERTH_BUF_H
+#define BERTH_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/*
+ * A growable byte buffer, never NULL and always NUL-terminated (git's
+ * strbuf). Embedded by value: buf_init() / buf_release(). The bytes belong
+ * to the buffer until buf_detach() hands them to the caller.
+ */
+struct buf {
+	char *ptr;
+	size_t len;
+	size_t alloc;
+};
+
+extern char buf__empty[];
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		buf__empty, 0, 0                                                                   \
+	}
+
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b);
+
+/* Make room for `extra` more bytes (plus the terminator). */
+void buf_grow(struct buf *b, size_t extra);
+
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addch(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Hand the bytes to the caller (free() them); the buffer is left empty. */
+char *buf_detach(struct buf *b, size_t *len);
+
+/* Drop trailing whitespace. */
+void buf_rtrim(struct buf *b);
+
+/*
+ * Append the contents of `path`. Fails (and sets the error, naming the
+ * file) when it cannot be read or when it is larger than `cap` bytes.
+ */
+int buf_read_file(struct buf *b, const char *path, size_t cap);
+
+#endif

@@ -1,0 +1,35 @@
+#ifndef BERTH_ERROR_H
+#define BERTH_ERROR_H
+
+/*
+ * Errors: functions return 0 on success and a negative code on failure. The
+ * message is set once, where the failure is known, and callers may add
+ * context in front of it (libgit2's model). The message lives in per-thread
+ * storage; it is the only state this module keeps.
+ */
+
+enum {
+	BERTH_ERROR = -1,     /* any failure a caller does not branch on */
+	BERTH_ENOTFOUND = -3, /* the thing looked up does not exist */
+	BERTH_EHTTP = -4,     /* the server answered with a non-2xx status */
+	BERTH_ECONNECT = -5,  /* the server could not be reached */
+};
+
+/* Set the current error message (printf format). Always returns BERTH_ERROR
+ * so callers can write `return berth_error_set(...)`. */
+int berth_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Put "context: " in front of the current message. Returns BERTH_ERROR. */
+int berth_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The current message; never NULL ("unknown error" when none is set). The
+ * pointer stays valid until the next berth_error_* call on this thread. */
+const char *berth_error_last(void);
+
+void berth_error_clear(void);
+
+/* A broken invariant is a bug, not an error: abort with file and line. */
+#define BERTH_ASSERT(cond) ((cond) ? (void)0 : berth_assert_fail(__FILE__, __LINE__, #cond))
+_Noreturn void berth_assert_fail(const char *file, int line, const char *expr);
+
+#endif

@@ -1,0 +1,670 @@
+#include "yaml.h"
+
+#include "alloc.h"
+#include "error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+struct anchor {
+	char *name;
+	struct json_object *value; /* one reference held */
+	size_t weight;             /* nodes in value */
+};
+
+struct parser {
+	yaml_parser_t yaml;
+	const char *name;
+	struct yaml_limits limits;
+	struct anchor *anchors;
+	size_t nanchors, anchors_alloc;
+	size_t aliased;
+};
+
+static int fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	return berth_error_set("%s:%zu:%zu: %s", p->name, mark->line + 1, mark->column + 1, reason);
+}
+
+static int next_event(struct parser *p, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&p->yaml, ev))
+		return 0;
+	if (p->yaml.context)
+		return fail_at(p, &p->yaml.problem_mark, "%s %s", p->yaml.problem, p->yaml.context);
+	return fail_at(p, &p->yaml.problem_mark, "%s",
+	               p->yaml.problem ? p->yaml.problem : "invalid YAML");
+}
+
+/* ---- scalar resolution -------------------------------------------------- */
+
+static bool one_of(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (!strcmp(s, *set))
+			return true;
+	return false;
+}
+
+static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
+static const char *const true_words[] = {"y",  "Y",  "yes",  "Yes",  "YES",  "on",
+                                         "On", "ON", "true", "True", "TRUE", NULL};
+static const char *const false_words[] = {"n",   "N",   "no",    "No",    "NO",    "off",
+                                          "Off", "OFF", "false", "False", "FALSE", NULL};
+
+/* go's strconv.ParseInt(s without '_', 0, 64): sign, then 0x/0o/0b/0 prefixes. */
+static bool parse_int(const char *s, int64_t *out, bool *overflow)
+{
+	char digits[128];
+	size_t n = 0;
+	const char *q = s;
+	int base = 10;
+	bool neg = false;
+	uint64_t v = 0, limit;
+
+	*overflow = false;
+	if (*q == '+' || *q == '-')
+		neg = *q++ == '-';
+	for (; *q; q++) {
+		if (*q == '_')
+			continue;
+		if (n + 1 >= sizeof(digits))
+			return false;
+		digits[n++] = *q;
+	}
+	digits[n] = '\0';
+	q = digits;
+	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+		base = 16, q += 2;
+	else if (q[0] == '0' && (q[1] == 'o' || q[1] == 'O'))
+		base = 8, q += 2;
+	else if (q[0] == '0' && (q[1] == 'b' || q[1] == 'B'))
+		base = 2, q += 2;
+	else if (q[0] == '0' && q[1])
+		base = 8, q += 1;
+	if (!*q)
+		return false;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; *q; q++) {
+		int d;
+		if (*q >= '0' && *q <= '9')
+			d = *q - '0';
+		else if (*q >= 'a' && *q <= 'f')
+			d = *q - 'a' + 10;
+		else if (*q >= 'A' && *q <= 'F')
+			d = *q - 'A' + 10;
+		else
+			return false;
+		if (d >= base)
+			return false;
+		if (v > (limit - (uint64_t)d) / (uint64_t)base)
+			*overflow = true;
+		else
+			v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (*overflow)
+		return false;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+/* go-yaml v2's float pattern: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool looks_float(const char *s)
+{
+	const char *q = s;
+	size_t ip = 0, fp = 0;
+
+	if (*q == '+' || *q == '-')
+		q++;
+	while (*q >= '0' && *q <= '9')
+		q++, ip++;
+	if (*q == '.') {
+		q++;
+		while (*q >= '0' && *q <= '9')
+			q++, fp++;
+		if (!ip && !fp)
+			return false;
+	} else if (!ip) {
+		return false;
+	}
+	if (*q == 'e' || *q == 'E') {
+		size_t ep = 0;
+		q++;
+		if (*q == '+' || *q == '-')
+			q++;
+		while (*q >= '0' && *q <= '9')
+			q++, ep++;
+		if (!ep)
+			return false;
+	}
+	return *q == '\0';
+}
+
+static bool special_float(const char *s, double *out)
+{
+	static const char *const inf[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", NULL};
+	static const char *const ninf[] = {"-.inf", "-.Inf", "-.INF", NULL};
+	static const char *const nan[] = {".nan", ".NaN", ".NAN", NULL};
+
+	if (one_of(s, inf))
+		*out = INFINITY;
+	else if (one_of(s, ninf))
+		*out = -INFINITY;
+	else if (one_of(s, nan))
+		*out = NAN;
+	else
+		return false;
+	return true;
+}
+
+/* Resolve a plain scalar to a new json value; never NULL except for null. */
+static struct json_object *resolve_plain(const char *s, bool *is_null)
+{
+	int64_t i;
+	double d;
+	bool overflow;
+
+	*is_null = false;
+	if (one_of(s, null_words)) {
+		*is_null = true;
+		return NULL;
+	}
+	if (one_of(s, true_words))
+		return json_object_new_boolean(1);
+	if (one_of(s, false_words))
+		return json_object_new_boolean(0);
+	if (special_float(s, &d))
+		return json_object_new_double(d);
+	if (parse_int(s, &i, &overflow))
+		return json_object_new_int64(i);
+	if (looks_float(s) || overflow) {
+		char *end;
+		errno = 0;
+		d = strtod(s, &end);
+		if (*end == '\0')
+			return json_object_new_double(d);
+	}
+	return json_object_new_string(s);
+}
+
+static bool tag_is(const yaml_char_t *tag, const char *suffix)
+{
+	static const char prefix[] = "tag:yaml.org,2002:";
+
+	return tag && !strncmp((const char *)tag, prefix, sizeof(prefix) - 1) &&
+	       !strcmp((const char *)tag + sizeof(prefix) - 1, suffix);
+}
+
+static int resolve_scalar(struct json_object **out, struct parser *p, const yaml_event_t *ev)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	const yaml_char_t *tag = ev->data.scalar.tag;
+	struct json_object *v;
+	bool is_null;
+
+	if (strlen(s) != ev->data.scalar.length)
+		return fail_at(p, &ev->start_mark, "scalar contains a NUL character");
+	if (tag_is(tag, "str") || tag_is(tag, "binary") ||
+	    (!tag && ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)) {
+		*out = json_object_new_string_len(s, (int)ev->data.scalar.length);
+		return 0;
+	}
+	v = resolve_plain(s, &is_null);
+	if (tag_is(tag, "null") && !is_null) {
+		json_object_put(v);
+		return fail_at(p, &ev->start_mark, "cannot decode '%s' as !!null", s);
+	}
+	if ((tag_is(tag, "int") && !json_object_is_type(v, json_type_int)) ||
+	    (tag_is(tag, "bool") && !json_object_is_type(v, json_type_boolean))) {
+		json_object_put(v);
+		return fail_at(p, &ev->start_mark, "cannot decode '%s' as %s", s,
+		               (const char *)tag);
+	}
+	if (tag_is(tag, "float") && json_object_is_type(v, json_type_int)) {
+		double d = (double)json_object_get_int64(v);
+		json_object_put(v);
+		v = json_object_new_double(d);
+	} else if (tag_is(tag, "float") && !json_object_is_type(v, json_type_double)) {
+		json_object_put(v);
+		return fail_at(p, &ev->start_mark, "cannot decode '%s' as !!float", s);
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- tree building ------------------------------------------------------ */
+
+static size_t weight_of(struct json_object *v)
+{
+	size_t w = 1;
+
+	if (json_object_is_type(v, json_type_array)) {
+		size_t i, n = json_object_array_length(v);
+		for (i = 0; i < n; i++)
+			w += weight_of(json_object_array_get_idx(v, i));
+	} else if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, child)
+		{
+			(void)key;
+			w += weight_of(child);
+		}
+	}
+	return w;
+}
+
+static void add_anchor(struct parser *p, const yaml_char_t *name, struct json_object *v)
+{
+	struct anchor *a;
+
+	p->anchors = xgrow(p->anchors, sizeof(*p->anchors), p->nanchors + 1, &p->anchors_alloc);
+	a = &p->anchors[p->nanchors++];
+	a->name = xstrdup((const char *)name);
+	a->value = json_object_get(v);
+	a->weight = weight_of(v);
+}
+
+static int expand_alias(struct json_object **out, struct parser *p, const yaml_event_t *ev)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	size_t i;
+
+	for (i = p->nanchors; i-- > 0;) {
+		struct anchor *a = &p->anchors[i];
+		if (strcmp(a->name, name))
+			continue;
+		p->aliased += a->weight;
+		if (p->aliased > p->limits.max_aliased)
+			return fail_at(p, &ev->start_mark,
+			               "alias '*%s' expands past the limit of %zu nodes", name,
+			               p->limits.max_aliased);
+		/* A copy, so later edits of one place never show up in another. */
+		*out = NULL;
+		if (a->value && json_object_deep_copy(a->value, out, NULL) != 0)
+			return fail_at(p, &ev->start_mark, "cannot copy alias '*%s'", name);
+		return 0;
+	}
+	return fail_at(p, &ev->start_mark, "unknown anchor '*%s'", name);
+}
+
+static int parse_node(struct json_object **out, struct parser *p, yaml_event_t *ev, size_t depth);
+
+static int merge_into(struct parser *p, struct json_object *map, struct json_object *src,
+                      const yaml_mark_t *mark)
+{
+	if (json_object_is_type(src, json_type_array)) {
+		size_t i, n = json_object_array_length(src);
+		for (i = 0; i < n; i++) {
+			struct json_object *e = json_object_array_get_idx(src, i);
+			if (!json_object_is_type(e, json_type_object))
+				return fail_at(p, mark,
+				               "'<<' needs a mapping or a list of mappings");
+			if (merge_into(p, map, e, mark) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (!json_object_is_type(src, json_type_object))
+		return fail_at(p, mark, "'<<' needs a mapping or a list of mappings");
+	json_object_object_foreach(src, key, value)
+	{
+		if (!json_object_object_get_ex(map, key, NULL))
+			json_object_object_add(map, key, json_object_get(value));
+	}
+	return 0;
+}
+
+static int parse_mapping(struct json_object **out, struct parser *p, size_t depth)
+{
+	struct json_object *map = json_object_new_object(), *merges = json_object_new_array();
+	struct json_object *value = NULL;
+	yaml_mark_t merge_mark = {0, 0, 0};
+	yaml_event_t key;
+	int error = 0;
+	bool have_key = false;
+
+	for (;;) {
+		bool merge;
+		char *name;
+
+		if ((error = next_event(p, &key)) < 0)
+			goto out;
+		have_key = true;
+		if (key.type == YAML_MAPPING_END_EVENT)
+			break;
+		if (key.type != YAML_SCALAR_EVENT) {
+			error = fail_at(p, &key.start_mark, "mapping keys must be scalars");
+			goto out;
+		}
+		name = (char *)key.data.scalar.value;
+		merge = !strcmp(name, "<<") && key.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		if (!merge && json_object_object_get_ex(map, name, NULL)) {
+			error = fail_at(p, &key.start_mark, "duplicate key '%s'", name);
+			goto out;
+		}
+		{
+			yaml_event_t vev;
+			if ((error = next_event(p, &vev)) < 0)
+				goto out;
+			error = parse_node(&value, p, &vev, depth + 1);
+			yaml_event_delete(&vev);
+			if (error < 0)
+				goto out;
+		}
+		if (merge) {
+			merge_mark = key.start_mark;
+			json_object_array_add(merges, value);
+		} else {
+			json_object_object_add(map, name, value);
+		}
+		value = NULL;
+		yaml_event_delete(&key);
+		have_key = false;
+	}
+	/* Explicit keys win over merged ones, and earlier merges over later. */
+	{
+		size_t i, n = json_object_array_length(merges);
+		for (i = 0; i < n; i++)
+			if ((error = merge_into(p, map, json_object_array_get_idx(merges, i),
+			                        &merge_mark)) < 0)
+				goto out;
+	}
+	*out = map;
+	map = NULL;
+out:
+	if (have_key)
+		yaml_event_delete(&key);
+	json_object_put(value);
+	json_object_put(merges);
+	json_object_put(map);
+	return error;
+}
+
+static int parse_sequence(struct json_object **out, struct parser *p, size_t depth)
+{
+	struct json_object *seq = json_object_new_array(), *value;
+	yaml_event_t ev;
+	int error;
+
+	for (;;) {
+		if ((error = next_event(p, &ev)) < 0)
+			goto out;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		error = parse_node(&value, p, &ev, depth + 1);
+		yaml_event_delete(&ev);
+		if (error < 0)
+			goto out;
+		json_object_array_add(seq, value);
+	}
+	*out = seq;
+	seq = NULL;
+out:
+	json_object_put(seq);
+	return error;
+}
+
+/* Build the node that starts with `ev` (which the caller still owns). */
+static int parse_node(struct json_object **out, struct parser *p, yaml_event_t *ev, size_t depth)
+{
+	struct json_object *v = NULL;
+	const yaml_char_t *anchor = NULL;
+	int error;
+
+	if (depth > p->limits.max_depth)
+		return fail_at(p, &ev->start_mark, "nested deeper than the limit of %zu",
+		               p->limits.max_depth);
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		return expand_alias(out, p, ev);
+	case YAML_SCALAR_EVENT:
+		anchor = ev->data.scalar.anchor;
+		error = resolve_scalar(&v, p, ev);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = ev->data.sequence_start.anchor;
+		error = parse_sequence(&v, p, depth);
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = ev->data.mapping_start.anchor;
+		error = parse_mapping(&v, p, depth);
+		break;
+	default:
+		return fail_at(p, &ev->start_mark, "unexpected YAML event");
+	}
+	if (error < 0)
+		return error;
+	if (anchor)
+		add_anchor(p, anchor, v);
+	*out = v;
+	return 0;
+}
+
+int yaml_parse(struct json_object **out, const char *name, const char *data, size_t len,
+               const struct yaml_limits *limits)
+{
+	struct yaml_limits defaults = YAML_LIMITS_INIT;
+	struct parser p;
+	struct json_object *docs = json_object_new_array(), *doc = NULL;
+	yaml_event_t ev;
+	bool have_ev = false;
+	int error = 0;
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	p.limits = limits ? *limits : defaults;
+	if (!yaml_parser_initialize(&p.yaml)) {
+		json_object_put(docs);
+		return berth_error_set("%s: cannot initialise the YAML parser", name);
+	}
+	yaml_parser_set_input_string(&p.yaml, (const unsigned char *)data, len);
+
+	for (;;) {
+		if ((error = next_event(&p, &ev)) < 0)
+			goto out;
+		have_ev = true;
+		if (ev.type == YAML_STREAM_END_EVENT)
+			break;
+		if (ev.type == YAML_DOCUMENT_START_EVENT) {
+			yaml_event_t node;
+			if ((error = next_event(&p, &node)) < 0)
+				goto out;
+			if (node.type == YAML_DOCUMENT_END_EVENT) {
+				json_object_array_add(docs, NULL);
+				yaml_event_delete(&node);
+			} else {
+				error = parse_node(&doc, &p, &node, 0);
+				yaml_event_delete(&node);
+				if (error < 0)
+					goto out;
+				json_object_array_add(docs, doc);
+				doc = NULL;
+			}
+		}
+		yaml_event_delete(&ev);
+		have_ev = false;
+	}
+	*out = docs;
+	docs = NULL;
+out:
+	if (have_ev)
+		yaml_event_delete(&ev);
+	for (i = 0; i < p.nanchors; i++) {
+		free(p.anchors[i].name);
+		json_object_put(p.anchors[i].value);
+	}
+	free(p.anchors);
+	yaml_parser_delete(&p.yaml);
+	json_object_put(docs);
+	return error;
+}
+
+/* ---- emitting ----------------------------------------------------------- */
+
+static int write_to_buf(void *data, unsigned char *bytes, size_t size)
+{
+	buf_add(data, bytes, size);
+	return 1;
+}
+
+/* YAML 1.1 timestamps start YYYY-M-D; go-yaml reads them as times, so kubectl
+ * quotes them ("2024-01-02T03:04:05Z"). */
+static bool looks_timestamp(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return s[4] == '-' && s[5] >= '0' && s[5] <= '9';
+}
+
+/* Would this string, written plain, read back as something other than itself? */
+static bool needs_quotes(const char *s)
+{
+	struct json_object *v;
+	bool is_null, other;
+
+	if (looks_timestamp(s))
+		return true;
+	v = resolve_plain(s, &is_null);
+	other = is_null || !json_object_is_type(v, json_type_string);
+	json_object_put(v);
+	return other;
+}
+
+static int emit_scalar(yaml_emitter_t *e, const char *s, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
+	                                  style) ||
+	    !yaml_emitter_emit(e, &ev))
+		return -1;
+	return 0;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int emit_value(yaml_emitter_t *e, struct json_object *v)
+{
+	yaml_event_t ev;
+	char num[64];
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return emit_scalar(e, "null", YAML_PLAIN_SCALAR_STYLE);
+	case json_type_boolean:
+		return emit_scalar(e, json_object_get_boolean(v) ? "true" : "false",
+		                   YAML_PLAIN_SCALAR_STYLE);
+	case json_type_int:
+		snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(v));
+		return emit_scalar(e, num, YAML_PLAIN_SCALAR_STYLE);
+	case json_type_double: {
+		double d = json_object_get_double(v);
+		if (isnan(d))
+			return emit_scalar(e, ".nan", YAML_PLAIN_SCALAR_STYLE);
+		if (isinf(d))
+			return emit_scalar(e, d > 0 ? ".inf" : "-.inf", YAML_PLAIN_SCALAR_STYLE);
+		return emit_scalar(e, json_object_to_json_string(v), YAML_PLAIN_SCALAR_STYLE);
+	}
+	case json_type_string: {
+		const char *s = json_object_get_string(v);
+		if (strchr(s, '\n'))
+			return emit_scalar(e, s, YAML_LITERAL_SCALAR_STYLE);
+		return emit_scalar(e, s,
+		                   needs_quotes(s) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+		                                   : YAML_ANY_SCALAR_STYLE);
+	}
+	case json_type_array: {
+		size_t i, n = json_object_array_length(v);
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		                                          n ? YAML_BLOCK_SEQUENCE_STYLE
+		                                            : YAML_FLOW_SEQUENCE_STYLE) ||
+		    !yaml_emitter_emit(e, &ev))
+			return -1;
+		for (i = 0; i < n; i++)
+			if (emit_value(e, json_object_array_get_idx(v, i)) < 0)
+				return -1;
+		if (!yaml_sequence_end_event_initialize(&ev) || !yaml_emitter_emit(e, &ev))
+			return -1;
+		return 0;
+	}
+	case json_type_object: {
+		size_t i, n = (size_t)json_object_object_length(v);
+		const char **keys = xcalloc(n, sizeof(*keys));
+		int error = 0;
+
+		i = 0;
+		json_object_object_foreach(v, key, child)
+		{
+			(void)child;
+			keys[i++] = key;
+		}
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		                                         n ? YAML_BLOCK_MAPPING_STYLE
+		                                           : YAML_FLOW_MAPPING_STYLE) ||
+		    !yaml_emitter_emit(e, &ev)) {
+			error = -1;
+			goto done;
+		}
+		for (i = 0; i < n && !error; i++) {
+			error = emit_scalar(e, keys[i],
+			                    needs_quotes(keys[i]) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+			                                          : YAML_ANY_SCALAR_STYLE);
+			if (!error)
+				error = emit_value(e, json_object_object_get(v, keys[i]));
+		}
+		if (!error &&
+		    (!yaml_mapping_end_event_initialize(&ev) || !yaml_emitter_emit(e, &ev)))
+			error = -1;
+	done:
+		free(keys);
+		return error;
+	}
+	}
+	return -1;
+}
+
+int yaml_emit(struct buf *out, struct json_object *value)
+{
+	yaml_emitter_t e;
+	yaml_event_t ev;
+	int error = 0;
+
+	if (!yaml_emitter_initialize(&e))
+		return berth_error_set("cannot initialise the YAML emitter");
+	yaml_emitter_set_output(&e, write_to_buf, out);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
+	    !yaml_emitter_emit(&e, &ev) ||
+	    !yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ||
+	    !yaml_emitter_emit(&e, &ev) || emit_value(&e, value) < 0 ||
+	    !yaml_document_end_event_initialize(&ev, 1) || !yaml_emitter_emit(&e, &ev) ||
+	    !yaml_stream_end_event_initialize(&ev) || !yaml_emitter_emit(&e, &ev))
+		error = berth_error_set("cannot write YAML: %s",
+		                        e.problem ? e.problem : "emitter error");
+	yaml_emitter_delete(&e);
+	return error;
+}
