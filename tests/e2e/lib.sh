@@ -1,0 +1,69 @@
+# Helpers for the e2e tests. Source it first; it fails the test at once when
+# there is no control plane to test against (e2e tests never skip).
+set -euo pipefail
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "--- $*"
+}
+
+: "${BERTH:?BERTH must name the berth binary (ctest sets it)}"
+: "${BERTH_SOURCE_DIR:?BERTH_SOURCE_DIR must name the source tree (ctest sets it)}"
+if [ -z "${KUBECONFIG:-}" ] || [ -z "${BERTH_KUBECTL:-}" ] || [ -z "${BERTH_CLUSTER_DIR:-}" ]; then
+	fail "no control plane: KUBECONFIG, BERTH_KUBECTL and BERTH_CLUSTER_DIR are not set." \
+		"Run tests/run.sh, or: deploy/local/cluster.sh up test && eval \"\$(deploy/local/cluster.sh env test)\""
+fi
+[ "$("$BERTH_KUBECTL" get --raw /readyz 2>&1)" = ok ] ||
+	fail "no control plane: the cluster in $KUBECONFIG does not answer /readyz"
+
+kubectl() {
+	"$BERTH_KUBECTL" "$@"
+}
+
+assert_eq() { # actual expected what
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
+
+assert_contains() { # haystack needle what
+	case $1 in
+	*"$2"*) ;;
+	*) fail "$3: '$2' not in: $1" ;;
+	esac
+}
+
+assert_not_contains() { # haystack needle what
+	case $1 in
+	*"$2"*) fail "$3: '$2' must not appear in: $1" ;;
+	*) ;;
+	esac
+}
+
+# Run berth, keeping stdout, stderr and the exit status in OUT, ERR, STATUS.
+run_berth() {
+	local o e
+	o=$(mktemp)
+	e=$(mktemp)
+	STATUS=0
+	"$BERTH" "$@" >"$o" 2>"$e" || STATUS=$?
+	OUT=$(cat "$o")
+	ERR=$(cat "$e")
+	rm -f "$o" "$e"
+}
+
+# Wait up to $1 seconds for a command to succeed; say what on time-out.
+wait_until() { # seconds what command...
+	local limit=$1 what=$2 deadline=$((SECONDS + $1))
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || fail "timed out after ${limit}s waiting for $what"
+		sleep 0.5
+	done
+}
+
+# A scratch directory removed when the test ends.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
