@@ -5,18 +5,18 @@
 #include "../apply/kube_client.h"
 #include "../apply/kubeconfig.h"
 #include "../diff/error.h"
+#include "../diff/json.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *str_field(struct json_object *obj, const char *key)
+/* A string field of /version, "" when absent. */
+static const char *version_field(struct json_object *version, const char *key)
 {
-	struct json_object *v;
+	const char *s = json_get_string(version, key);
 
-	if (!json_object_object_get_ex(obj, key, &v))
-		return "";
-	return json_object_get_string(v);
+	return s ? s : "";
 }
 
 static int print_text(const struct kubeconfig *kc, struct json_object *version,
@@ -24,8 +24,8 @@ static int print_text(const struct kubeconfig *kc, struct json_object *version,
 {
 	printf("Kubernetes control plane is running at %s\n", kc->server);
 	printf("context:         %s\n", kc->context);
-	printf("server version:  %s (%s, %s)\n", str_field(version, "gitVersion"),
-	       str_field(version, "goVersion"), str_field(version, "platform"));
+	printf("server version:  %s (%s, %s)\n", version_field(version, "gitVersion"),
+	       version_field(version, "goVersion"), version_field(version, "platform"));
 	printf("API resources:   %zu in %zu groups\n", discovery_count_usable(d), d->ngroups);
 	return 0;
 }

@@ -1,5 +1,6 @@
 #include "builtin.h"
 
+#include "../diff/alloc.h"
 #include "../diff/error.h"
 
 #include <curl/curl.h>
@@ -42,7 +43,7 @@ static const struct verb *find_verb(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(verbs); i++)
 		if (!strcmp(verbs[i].name, name))
 			return &verbs[i];
 	return NULL;
@@ -57,7 +58,7 @@ static void print_overview(FILE *f)
 	           "usage: berth VERB [OPTIONS]\n"
 	           "\n"
 	           "Verbs:\n");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(verbs); i++)
 		fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(f, "\nRun 'berth help VERB' for a verb's options.\n");
 }

@@ -2,6 +2,7 @@
 
 #include "../diff/alloc.h"
 #include "../diff/error.h"
+#include "../diff/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,6 @@ struct builder {
 	struct discovery *d;
 	size_t alloc;
 };
-
-static const char *str_field(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 static struct api_resource *find(struct discovery *d, const char *group, const char *name)
 {
@@ -33,6 +25,7 @@ static struct api_resource *find(struct discovery *d, const char *group, const c
 static void set_resource(struct api_resource *r, const char *group, const char *version,
                          struct json_object *res)
 {
+	const char *kind = json_get_string(res, "kind");
 	struct json_object *v;
 
 	free(r->group);
@@ -41,8 +34,8 @@ static void set_resource(struct api_resource *r, const char *group, const char *
 	free(r->kind);
 	r->group = xstrdup(group);
 	r->version = xstrdup(version);
-	r->name = xstrdup(str_field(res, "name"));
-	r->kind = xstrdup(str_field(res, "kind") ? str_field(res, "kind") : "");
+	r->name = xstrdup(json_get_string(res, "name"));
+	r->kind = xstrdup(kind ? kind : "");
 	r->namespaced =
 	    json_object_object_get_ex(res, "namespaced", &v) && json_object_get_boolean(v);
 	r->has_verbs = json_object_object_get_ex(res, "verbs", &v) &&
@@ -73,7 +66,7 @@ static int add_group_version(struct builder *b, struct kube_client *c, const cha
 	n = json_object_array_length(resources);
 	for (i = 0; i < n; i++) {
 		struct json_object *res = json_object_array_get_idx(resources, i);
-		const char *name = str_field(res, "name");
+		const char *name = json_get_string(res, "name");
 		struct api_resource *r;
 
 		if (!name || strchr(name, '/'))
@@ -133,15 +126,15 @@ static int add_groups(struct builder *b, struct kube_client *c)
 	ngroups = json_object_array_length(groups);
 	for (i = 0; i < ngroups && !error; i++) {
 		struct json_object *g = json_object_array_get_idx(groups, i), *versions, *pv;
-		const char *name = str_field(g, "name"), *preferred = NULL;
+		const char *name = json_get_string(g, "name"), *preferred = NULL;
 
 		if (!name || !json_object_object_get_ex(g, "versions", &versions))
 			continue;
 		if (json_object_object_get_ex(g, "preferredVersion", &pv))
-			preferred = str_field(pv, "version");
+			preferred = json_get_string(pv, "version");
 		for (j = 0; j < json_object_array_length(versions) && !error; j++) {
 			const char *v =
-			    str_field(json_object_array_get_idx(versions, j), "version");
+			    json_get_string(json_object_array_get_idx(versions, j), "version");
 			if (v)
 				error = add_group_version(b, c, name, v,
 				                          preferred && !strcmp(v, preferred));

@@ -37,16 +37,6 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		volatile char *v = s;
-		while (*v)
-			*v++ = '\0';
-		free(s);
-	}
-}
-
 static void copy_buf(struct buf *dst, const struct buf *src)
 {
 	buf_init(dst);
@@ -127,12 +117,10 @@ void kube_client_free(struct kube_client *c)
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
 	free(c->server);
-	wipe_free(c->auth_header);
+	free_secret(c->auth_header);
 	buf_release(&c->ca);
 	buf_release(&c->cert);
-	if (c->key.alloc)
-		memset(c->key.ptr, 0, c->key.len);
-	buf_release(&c->key);
+	buf_release_secret(&c->key);
 	free(c);
 }
 

@@ -3,6 +3,7 @@
 #include "../diff/alloc.h"
 #include "../diff/base64.h"
 #include "../diff/error.h"
+#include "../diff/json.h"
 #include "../diff/yaml.h"
 
 #include <stdio.h>
@@ -54,16 +55,6 @@ out:
 	return error;
 }
 
-static const char *get_string(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Find the entry `name` in a named list (clusters, users, contexts) of the
  * first file that has one; return its inner object (`field`) and file. */
 static struct json_object *find_named(const struct kc_file *files, size_t nfiles, const char *list,
@@ -79,7 +70,7 @@ static struct json_object *find_named(const struct kc_file *files, size_t nfiles
 			continue;
 		for (j = 0; j < json_object_array_length(arr); j++) {
 			struct json_object *e = json_object_array_get_idx(arr, j), *inner;
-			const char *n = get_string(e, "name");
+			const char *n = json_get_string(e, "name");
 			if (!n || strcmp(n, name))
 				continue;
 			if (!json_object_object_get_ex(e, field, &inner) ||
@@ -110,12 +101,12 @@ static int take_credential(struct buf *data, char **file, struct json_object *ob
 	const char *s;
 
 	snprintf(data_key, sizeof(data_key), "%s-data", key);
-	if ((s = get_string(obj, data_key)) && *s) {
+	if ((s = json_get_string(obj, data_key)) && *s) {
 		if (base64_decode(data, s, strlen(s)) < 0)
 			return berth_error_prefix("%s: %s '%s'", f->path, what, data_key);
 		return 0;
 	}
-	if ((s = get_string(obj, key)) && *s)
+	if ((s = json_get_string(obj, key)) && *s)
 		*file = resolve_path(f, s);
 	return 0;
 }
@@ -143,7 +134,7 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 
 	if (!context_name)
 		for (i = 0; i < nfiles && !context_name; i++)
-			context_name = get_string(files[i].doc, "current-context");
+			context_name = json_get_string(files[i].doc, "current-context");
 	if (!context_name || !*context_name)
 		return berth_error_set("%s: no current-context is set; pass --context", kc->source);
 	ctx = find_named(files, nfiles, "contexts", "context", context_name, &ctx_from);
@@ -151,7 +142,7 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 		return berth_error_set("%s: context '%s' not found", kc->source, context_name);
 	kc->context = xstrdup(context_name);
 
-	cluster_name = get_string(ctx, "cluster");
+	cluster_name = json_get_string(ctx, "cluster");
 	if (!cluster_name)
 		return berth_error_set("%s: context '%s' names no cluster", ctx_from->path,
 		                       context_name);
@@ -159,7 +150,7 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 	if (!cluster)
 		return berth_error_set("%s: cluster '%s' (of context '%s') not found", kc->source,
 		                       cluster_name, context_name);
-	s = get_string(cluster, "server");
+	s = json_get_string(cluster, "server");
 	if (!s || !*s)
 		return berth_error_set("%s: cluster '%s' has no server", cluster_from->path,
 		                       cluster_name);
@@ -172,10 +163,10 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 	                    "certificate-authority", "cluster") < 0)
 		return -1;
 
-	s = get_string(ctx, "namespace");
+	s = json_get_string(ctx, "namespace");
 	kc->namespace = xstrdup(s && *s ? s : "default");
 
-	user_name = get_string(ctx, "user");
+	user_name = json_get_string(ctx, "user");
 	if (user_name && *user_name) {
 		user = find_named(files, nfiles, "users", "user", user_name, &user_from);
 		if (!user)
@@ -194,18 +185,18 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 	    take_credential(&kc->key_data, &kc->key_file, user, user_from, "client-key", "user") <
 	        0)
 		return -1;
-	if ((s = get_string(user, "token")) && *s) {
+	if ((s = json_get_string(user, "token")) && *s) {
 		kc->token = xstrdup(s);
-	} else if ((s = get_string(user, "tokenFile")) && *s) {
+	} else if ((s = json_get_string(user, "tokenFile")) && *s) {
 		char *path = resolve_path(user_from, s);
 		int error = read_token_file(&kc->token, path);
 		free(path);
 		if (error < 0)
 			return berth_error_prefix("%s: user '%s'", user_from->path, user_name);
 	}
-	if ((s = get_string(user, "username")))
+	if ((s = json_get_string(user, "username")))
 		kc->username = xstrdup(s);
-	if ((s = get_string(user, "password")))
+	if ((s = json_get_string(user, "password")))
 		kc->password = xstrdup(s);
 	return 0;
 }
@@ -267,27 +258,6 @@ out:
 	return error;
 }
 
-static void wipe(char *s)
-{
-	if (s) {
-		volatile char *v = s;
-		while (*v)
-			*v++ = '\0';
-	}
-	free(s);
-}
-
-static void wipe_buf(struct buf *b)
-{
-	if (b->alloc) {
-		volatile char *v = b->ptr;
-		size_t i;
-		for (i = 0; i < b->len; i++)
-			v[i] = '\0';
-	}
-	buf_release(b);
-}
-
 void kubeconfig_free(struct kubeconfig *kc)
 {
 	if (!kc)
@@ -301,9 +271,9 @@ void kubeconfig_free(struct kubeconfig *kc)
 	free(kc->cert_file);
 	buf_release(&kc->cert_data);
 	free(kc->key_file);
-	wipe_buf(&kc->key_data);
-	wipe(kc->token);
+	buf_release_secret(&kc->key_data);
+	free_secret(kc->token);
 	free(kc->username);
-	wipe(kc->password);
+	free_secret(kc->password);
 	free(kc);
 }

@@ -47,6 +47,17 @@ char *xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+void free_secret(char *s)
+{
+	volatile char *v = s;
+
+	if (!s)
+		return;
+	while (*v)
+		*v++ = '\0';
+	free(s);
+}
+
 void *xgrow(void *array, size_t elem_size, size_t nr, size_t *alloc)
 {
 	size_t n;

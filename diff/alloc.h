@@ -15,6 +15,9 @@ void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* Overwrite a secret string with zeros, then free it; NULL is a no-op. */
+void free_secret(char *s);
+
 /* Grow *array (of *alloc elements of elem_size) so it holds at least nr. */
 void *xgrow(void *array, size_t elem_size, size_t nr, size_t *alloc);
 

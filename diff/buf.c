@@ -24,6 +24,17 @@ void buf_release(struct buf *b)
 	buf_init(b);
 }
 
+void buf_release_secret(struct buf *b)
+{
+	volatile char *v = b->ptr;
+	size_t i;
+
+	if (b->alloc)
+		for (i = 0; i < b->len; i++)
+			v[i] = '\0';
+	buf_release(b);
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
@@ -39,10 +50,7 @@ void buf_grow(struct buf *b, size_t extra)
 	want = b->len + extra + 1;
 	if (want <= b->alloc)
 		return;
-	if (!b->alloc) {
-		b->ptr = NULL;
-	}
-	b->ptr = xgrow(b->ptr, 1, want, &b->alloc);
+	b->ptr = xgrow(b->alloc ? b->ptr : NULL, 1, want, &b->alloc);
 	if (b->len == 0)
 		b->ptr[0] = '\0';
 }

@@ -25,6 +25,9 @@ void buf_init(struct buf *b);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
 
+/* Overwrite the bytes with zeros, then release: for keys and tokens. */
+void buf_release_secret(struct buf *b);
+
 /* Make room for `extra` more bytes (plus the terminator). */
 void buf_grow(struct buf *b, size_t extra);
 

@@ -67,10 +67,16 @@ static void test_buf__rtrim_drops_trailing_whitespace(void **state)
 	buf_release(&b);
 }
 
-static void write_file(const char *path, const char *data, size_t len)
+/* Make a temporary file holding `data`; its name goes into path. */
+static void temp_file(char path[32], const void *data, size_t len)
 {
-	FILE *f = fopen(path, "wb");
+	FILE *f;
+	int fd;
 
+	snprintf(path, 32, "/tmp/berth-test-bufXXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	fclose(f);
@@ -78,14 +84,11 @@ static void write_file(const char *path, const char *data, size_t len)
 
 static void test_buf__read_file_reads_all_of_it(void **state)
 {
-	char path[] = "/tmp/berth-test-bufXXXXXX";
+	char path[32];
 	struct buf b = BUF_INIT;
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	write_file(path, "a\0b", 3);
+	temp_file(path, "a\0b", 3);
 	assert_int_equal(buf_read_file(&b, path, 3), 0);
 	assert_int_equal(b.len, 3);
 	assert_memory_equal(b.ptr, "a\0b", 3);
@@ -95,14 +98,11 @@ static void test_buf__read_file_reads_all_of_it(void **state)
 
 static void test_buf__read_file_refuses_a_file_over_the_cap(void **state)
 {
-	char path[] = "/tmp/berth-test-bufXXXXXX";
+	char path[32];
 	struct buf b = BUF_INIT;
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	write_file(path, "0123456789", 10);
+	temp_file(path, "0123456789", 10);
 	assert_true(buf_read_file(&b, path, 9) < 0);
 	assert_non_null(strstr(berth_error_last(), path));
 	assert_non_null(strstr(berth_error_last(), "larger than the limit of 9 bytes"));
