@@ -91,11 +91,15 @@ VER
 
 
 # Pick a TCP port nobody listens on, and that this run has not picked yet.
+# Ports come from below the kernel's ephemeral range, so an outgoing
+# connection (the apiserver's to etcd, say) cannot take one before its daemon
+# binds it.
 picked=" "
 free_port() {
-	local p
+	local p low
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		case $picked in *" $p "*) continue ;; esac
 		if ! ss -Htln "sport = :$p" | grep -q .; then
 			picked="$picked$p "
@@ -134,13 +138,18 @@ ready() {
 	[ -f "$dir/server" ] && [ "$(kcurl "$(cat "$dir/server")/readyz" 2>/dev/null)" = ok ]
 }
 
+# Wait until a command succeeds, failing early when the daemon `name` died.
 wait_for() {
-	local what=$1 tries=$2
+	local name=$1 tries=$2
 	shift 2
 	while ! "$@" >/dev/null 2>&1; do
 		tries=$((tries - 1))
+		if ! owned_pid "$name" >/dev/null; then
+			tail -n 5 "$dir/logs/$name.log" >&2 || true
+			die "$name exited; its log is $dir/logs/$name.log"
+		fi
 		if [ $tries -le 0 ]; then
-			die "$what did not come up; logs in $dir/logs"
+			die "$name did not come up; logs in $dir/logs"
 		fi
 		sleep 0.5
 	done
@@ -216,6 +225,8 @@ cmd_up() {
 	fi
 	cmd_build
 	cmd_down >/dev/null 2>&1 || true
+	# A failed start stops what it started.
+	trap 'cmd_down >/dev/null 2>&1' EXIT
 	rm -rf "$dir"
 	mkdir -p "$dir/logs" "$dir/pids" "$dir/etcd"
 	gen_pki
@@ -276,6 +287,7 @@ POL
 	# The controller manager is working once it made the default ServiceAccount.
 	wait_for kube-controller-manager 240 \
 		kcurl -f "$(cat "$dir/server")/api/v1/namespaces/default/serviceaccounts/default"
+	trap - EXIT
 	say "$name is up at $(cat "$dir/server"); state in $dir"
 	say "use it with: eval \"\$($0 env $name)\""
 }
