@@ -104,6 +104,7 @@ int main(int argc, char **argv)
 	int status;
 
 	if (argc < 2) {
+		fprintf(stderr, "error: no verb given\n\n");
 		print_overview(stderr);
 		return EXIT_ERROR;
 	}

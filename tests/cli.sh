@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The command line without a cluster: help lists exactly the verbs that work,
+# each verb has help, and usage mistakes exit 2 with a pointer to the help.
+set -euo pipefail
+: "${BERTH:?BERTH must name the berth binary (ctest sets it)}"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+verbs=$("$BERTH" --help | sed -n '/^Verbs:/,/^$/p' | awk 'NF && !/^Verbs:/ {print $1}' | tr '\n' ' ')
+[ "$verbs" = "cluster-info help version " ] || fail "berth --help lists '$verbs'"
+[ "$("$BERTH" help)" = "$("$BERTH" --help)" ] || fail "berth help differs from berth --help"
+
+for verb in cluster-info help version; do
+	"$BERTH" help "$verb" | grep -q "^usage: berth $verb" || fail "berth help $verb"
+	"$BERTH" "$verb" --help | grep -q "^usage: berth $verb" || fail "berth $verb --help"
+done
+
+"$BERTH" version | grep -qx 'berth [0-9]*\.[0-9]*\.[0-9]*' || fail "berth version"
+[ "$("$BERTH" version -o json | jq -r .libgit2)" != null ] || fail "berth version -o json"
+"$BERTH" version -o yaml | grep -q '^json-c: ' || fail "berth version -o yaml"
+
+expect_usage_error() { # what args...
+	local what=$1 err status=0
+	shift
+	err=$("$BERTH" "$@" 2>&1 >/dev/null) || status=$?
+	[ $status -eq 2 ] || fail "$what: exit status $status, want 2"
+	grep -q "^error: " <<<"$err" || fail "$what: no error line in: $err"
+	echo "    $what: $err" | head -n 1
+}
+expect_usage_error "an unknown verb" frobnicate
+expect_usage_error "help for an unknown verb" help frobnicate
+expect_usage_error "an unknown option" cluster-info --frobnicate
+expect_usage_error "a missing value" cluster-info --context
+expect_usage_error "an unknown output format" cluster-info -o xml
+expect_usage_error "no verb"
+echo PASS
