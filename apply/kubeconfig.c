@@ -39,7 +39,7 @@ static int load_file(struct kc_file *f, const char *path)
 
 	if ((error = buf_read_file(&data, path, KUBECONFIG_MAX_SIZE)) < 0)
 		goto out;
-	if ((error = yaml_parse(&docs, path, data.ptr, data.len, NULL)) < 0)
+	if ((error = yaml_parse(&docs, path, data.ptr, data.len, NULL, NULL)) < 0)
 		goto out;
 	doc = json_object_array_length(docs) ? json_object_array_get_idx(docs, 0) : NULL;
 	if (doc && !json_object_is_type(doc, json_type_object)) {

@@ -1,11 +1,281 @@
 #include "json.h"
 
+#include "alloc.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 const char *json_get_string(struct json_object *obj, const char *key)
+{
+	struct json_object *v = json_get(obj, key);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+struct json_object *json_get(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
 
-	if (!json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v))
 		return NULL;
-	return json_object_get_string(v);
+	return v;
+}
+
+/* The exponent of "%e" output, after the 'e': a sign and digits. */
+static int atoi_exp(const char *s)
+{
+	int sign = 1, v = 0;
+
+	if (*s == '-' || *s == '+')
+		sign = *s++ == '-' ? -1 : 1;
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (*s++ - '0');
+	return sign * v;
+}
+
+static void write_string(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	buf_addch(out, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':
+			buf_adds(out, "\\\"");
+			continue;
+		case '\\':
+			buf_adds(out, "\\\\");
+			continue;
+		case '\n':
+			buf_adds(out, "\\n");
+			continue;
+		case '\r':
+			buf_adds(out, "\\r");
+			continue;
+		case '\t':
+			buf_adds(out, "\\t");
+			continue;
+		case '<':
+		case '>':
+		case '&':
+			break;
+		default:
+			if (c >= 0x20) {
+				/* U+2028 and U+2029 (e2 80 a8/a9) break JavaScript. */
+				if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+				    ((unsigned char)s[i + 2] & 0xfe) == 0xa8) {
+					buf_adds(out, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028"
+					                                              : "\\u2029");
+					i += 2;
+					continue;
+				}
+				buf_addch(out, (char)c);
+				continue;
+			}
+		}
+		buf_adds(out, "\\u00");
+		buf_addch(out, hex[c >> 4]);
+		buf_addch(out, hex[c & 15]);
+	}
+	buf_addch(out, '"');
+}
+
+/* Go's strconv.FormatFloat(d, 'f' or 'e', -1, 64), as encoding/json uses it:
+ * the shortest digits that read back as d, in fixed notation for
+ * 1e-6 <= |d| < 1e21, else as d.ddde-7 / d.ddde+21. */
+static int write_double(struct buf *out, double d)
+{
+	char e[40], digits[24];
+	size_t n = 0, i;
+	int prec, exp10;
+	const char *p;
+
+	if (isnan(d) || isinf(d))
+		return berth_error_set("%s cannot be written as JSON",
+		                       isnan(d) ? "NaN" : "infinity");
+	for (prec = 0; prec < 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec, d);
+		if (strtod(e, NULL) == d)
+			break;
+	}
+	if (d != 0 && (fabs(d) < 1e-6 || fabs(d) >= 1e21)) {
+		char *x = strchr(e, 'e');
+		/* Go writes e-07 as e-7, but keeps e+21. */
+		if (x && x[1] == '-' && x[2] == '0')
+			memmove(x + 2, x + 3, strlen(x + 3) + 1);
+		buf_adds(out, e);
+		return 0;
+	}
+	p = e;
+	if (*p == '-') {
+		buf_addch(out, '-');
+		p++;
+	}
+	for (; *p != 'e'; p++)
+		if (*p != '.')
+			digits[n++] = *p;
+	exp10 = atoi_exp(p + 1);
+	while (n > 1 && digits[n - 1] == '0')
+		n--;
+	if (exp10 < 0) {
+		buf_adds(out, "0.");
+		for (i = 0; i < (size_t)(-exp10 - 1); i++)
+			buf_addch(out, '0');
+		buf_add(out, digits, n);
+		return 0;
+	}
+	for (i = 0; i <= (size_t)exp10; i++)
+		buf_addch(out, i < n ? digits[i] : '0');
+	if (n > (size_t)exp10 + 1) {
+		buf_addch(out, '.');
+		buf_add(out, digits + exp10 + 1, n - (size_t)exp10 - 1);
+	}
+	return 0;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int json_write(struct buf *out, struct json_object *value)
+{
+	char num[32];
+
+	switch (json_object_get_type(value)) {
+	case json_type_null:
+		buf_adds(out, "null");
+		return 0;
+	case json_type_boolean:
+		buf_adds(out, json_object_get_boolean(value) ? "true" : "false");
+		return 0;
+	case json_type_int:
+		snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(value));
+		buf_adds(out, num);
+		return 0;
+	case json_type_double:
+		return write_double(out, json_object_get_double(value));
+	case json_type_string:
+		write_string(out, json_object_get_string(value),
+		             (size_t)json_object_get_string_len(value));
+		return 0;
+	case json_type_array: {
+		size_t i, n = json_object_array_length(value);
+		buf_addch(out, '[');
+		for (i = 0; i < n; i++) {
+			if (i)
+				buf_addch(out, ',');
+			if (json_write(out, json_object_array_get_idx(value, i)) < 0)
+				return -1;
+		}
+		buf_addch(out, ']');
+		return 0;
+	}
+	case json_type_object: {
+		size_t i = 0, n = (size_t)json_object_object_length(value);
+		const char **keys = xcalloc(n, sizeof(*keys));
+		int error = 0;
+
+		json_object_object_foreach(value, key, child)
+		{
+			(void)child;
+			keys[i++] = key;
+		}
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		buf_addch(out, '{');
+		for (i = 0; i < n && !error; i++) {
+			if (i)
+				buf_addch(out, ',');
+			write_string(out, keys[i], strlen(keys[i]));
+			buf_addch(out, ':');
+			error = json_write(out, json_object_object_get(value, keys[i]));
+		}
+		buf_addch(out, '}');
+		free(keys);
+		return error;
+	}
+	}
+	return -1;
+}
+
+static bool is_number(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+bool json_equal(struct json_object *a, struct json_object *b)
+{
+	enum json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
+
+	if (is_number(a) && is_number(b)) {
+		if (ta == json_type_int && tb == json_type_int)
+			return json_object_get_int64(a) == json_object_get_int64(b);
+		return json_object_get_double(a) == json_object_get_double(b);
+	}
+	if (ta != tb)
+		return false;
+	switch (ta) {
+	case json_type_null:
+		return true;
+	case json_type_boolean:
+		return json_object_get_boolean(a) == json_object_get_boolean(b);
+	case json_type_string:
+		return json_object_get_string_len(a) == json_object_get_string_len(b) &&
+		       !memcmp(json_object_get_string(a), json_object_get_string(b),
+		               (size_t)json_object_get_string_len(a));
+	case json_type_array: {
+		size_t i, n = json_object_array_length(a);
+		if (n != json_object_array_length(b))
+			return false;
+		for (i = 0; i < n; i++)
+			if (!json_equal(json_object_array_get_idx(a, i),
+			                json_object_array_get_idx(b, i)))
+				return false;
+		return true;
+	}
+	case json_type_object: {
+		if (json_object_object_length(a) != json_object_object_length(b))
+			return false;
+		json_object_object_foreach(a, key, va)
+		{
+			struct json_object *vb;
+			if (!json_object_object_get_ex(b, key, &vb) || !json_equal(va, vb))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+struct json_object *json_copy(struct json_object *value)
+{
+	struct json_object *copy = NULL;
+
+	if (value && json_object_deep_copy(value, &copy, NULL) != 0)
+		BERTH_ASSERT(!"json_object_deep_copy failed");
+	return copy;
+}
+
+struct json_object *json_parse(const char *text, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	struct json_object *v;
+
+	BERTH_ASSERT(tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	v = json_tokener_parse_ex(tok, text, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success || tok->char_offset != (int)len) {
+		json_object_put(v);
+		v = NULL;
+	}
+	json_tokener_free(tok);
+	return v;
 }

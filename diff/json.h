@@ -1,7 +1,10 @@
 #ifndef BERTH_JSON_H
 #define BERTH_JSON_H
 
+#include "buf.h"
+
 #include <json-c/json.h>
+#include <stdbool.h>
 
 /*
  * The string value of `key` in the json object `obj`, or NULL when obj is
@@ -9,5 +12,28 @@
  * belongs to obj.
  */
 const char *json_get_string(struct json_object *obj, const char *key);
+
+/* The value at `key` of an object, or NULL (absent, null, or not an object).
+ * The value belongs to obj. */
+struct json_object *json_get(struct json_object *obj, const char *key);
+
+/*
+ * Append `value` as compact JSON exactly as Go's encoding/json writes it, the
+ * way kubectl writes the last-applied annotation: keys sorted, no spaces,
+ * '<', '>', '&', U+2028 and U+2029 escaped as \uXXXX, integral floats printed
+ * as integers, other floats in Go's shortest form. Fails for NaN and
+ * infinities, which JSON cannot hold.
+ */
+int json_write(struct buf *out, struct json_object *value);
+
+/* Values equal as JSON data: numbers by value (1 equals 1.0), objects
+ * regardless of key order, arrays element by element. NULL is JSON null. */
+bool json_equal(struct json_object *a, struct json_object *b);
+
+/* A deep copy of `value` (NULL for NULL); the caller owns it. */
+struct json_object *json_copy(struct json_object *value);
+
+/* Parse JSON text; NULL when it is not valid. The caller owns the result. */
+struct json_object *json_parse(const char *text, size_t len);
 
 #endif

@@ -4,6 +4,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,7 @@ struct parser {
 	struct anchor *anchors;
 	size_t nanchors, anchors_alloc;
 	size_t aliased;
+	struct yaml_marks *marks; /* NULL: record none */
 };
 
 static int fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
@@ -327,6 +329,54 @@ static int merge_into(struct parser *p, struct json_object *map, struct json_obj
 	return 0;
 }
 
+/*
+ * The JSON key for a scalar mapping key, as sigs.k8s.io/yaml makes it: a
+ * plain key resolving to a boolean or number becomes its string form. *name
+ * is the event's own text, or a new string the caller frees.
+ */
+static int key_string(char **name, struct parser *p, const yaml_event_t *key)
+{
+	struct json_object *v;
+	struct buf b = BUF_INIT;
+
+	if (resolve_scalar(&v, p, key) < 0)
+		return -1;
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return fail_at(p, &key->start_mark, "a mapping key may not be null");
+	case json_type_string:
+		break;
+	case json_type_boolean:
+		*name = xstrdup(json_object_get_boolean(v) ? "true" : "false");
+		break;
+	case json_type_int:
+		buf_addf(&b, "%lld", (long long)json_object_get_int64(v));
+		*name = buf_detach(&b, NULL);
+		break;
+	default: {
+		/* Go formats float keys with 'g' at float32 precision. */
+		double d = json_object_get_double(v);
+		if (isnan(d))
+			*name = xstrdup(".nan");
+		else if (isinf(d))
+			*name = xstrdup(d > 0 ? ".inf" : "-.inf");
+		else {
+			int prec;
+			for (prec = 1; prec < 9; prec++) {
+				char tmp[48];
+				snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+				if ((float)strtod(tmp, NULL) == (float)d)
+					break;
+			}
+			buf_addf(&b, "%.*g", prec, d);
+			*name = buf_detach(&b, NULL);
+		}
+	}
+	}
+	json_object_put(v);
+	return 0;
+}
+
 static int parse_mapping(struct json_object **out, struct parser *p, size_t depth)
 {
 	struct json_object *map = json_object_new_object(), *merges = json_object_new_array();
@@ -351,8 +401,12 @@ static int parse_mapping(struct json_object **out, struct parser *p, size_t dept
 		}
 		name = (char *)key.data.scalar.value;
 		merge = !strcmp(name, "<<") && key.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		if (!merge && (error = key_string(&name, p, &key)) < 0)
+			goto out;
 		if (!merge && json_object_object_get_ex(map, name, NULL)) {
 			error = fail_at(p, &key.start_mark, "duplicate key '%s'", name);
+			if (name != (char *)key.data.scalar.value)
+				free(name);
 			goto out;
 		}
 		{
@@ -361,8 +415,11 @@ static int parse_mapping(struct json_object **out, struct parser *p, size_t dept
 				goto out;
 			error = parse_node(&value, p, &vev, depth + 1);
 			yaml_event_delete(&vev);
-			if (error < 0)
+			if (error < 0) {
+				if (name != (char *)key.data.scalar.value)
+					free(name);
 				goto out;
+			}
 		}
 		if (merge) {
 			merge_mark = key.start_mark;
@@ -371,6 +428,8 @@ static int parse_mapping(struct json_object **out, struct parser *p, size_t dept
 			json_object_object_add(map, name, value);
 		}
 		value = NULL;
+		if (name != (char *)key.data.scalar.value)
+			free(name);
 		yaml_event_delete(&key);
 		have_key = false;
 	}
@@ -451,12 +510,41 @@ static int parse_node(struct json_object **out, struct parser *p, yaml_event_t *
 		return error;
 	if (anchor)
 		add_anchor(p, anchor, v);
+	if (v && p->marks && depth <= p->marks->max_depth) {
+		struct yaml_marks *m = p->marks;
+		m->items = xgrow(m->items, sizeof(*m->items), m->n + 1, &m->alloc);
+		m->items[m->n].node = v;
+		m->items[m->n].line = ev->start_mark.line + 1;
+		m->items[m->n].column = ev->start_mark.column + 1;
+		m->n++;
+	}
 	*out = v;
 	return 0;
 }
 
+void yaml_marks_release(struct yaml_marks *marks)
+{
+	free(marks->items);
+	marks->items = NULL;
+	marks->n = marks->alloc = 0;
+}
+
+int yaml_marks_find(size_t *line, size_t *column, const struct yaml_marks *marks,
+                    const struct json_object *node)
+{
+	size_t i;
+
+	for (i = 0; i < marks->n; i++)
+		if (marks->items[i].node == node) {
+			*line = marks->items[i].line;
+			*column = marks->items[i].column;
+			return 0;
+		}
+	return BERTH_ENOTFOUND;
+}
+
 int yaml_parse(struct json_object **out, const char *name, const char *data, size_t len,
-               const struct yaml_limits *limits)
+	       const struct yaml_limits *limits, struct yaml_marks *marks)
 {
 	struct yaml_limits defaults = YAML_LIMITS_INIT;
 	struct parser p;
@@ -469,6 +557,7 @@ int yaml_parse(struct json_object **out, const char *name, const char *data, siz
 	memset(&p, 0, sizeof(p));
 	p.name = name;
 	p.limits = limits ? *limits : defaults;
+	p.marks = marks;
 	if (!yaml_parser_initialize(&p.yaml)) {
 		json_object_put(docs);
 		return berth_error_set("%s: cannot initialise the YAML parser", name);

@@ -25,15 +25,45 @@ struct yaml_limits {
 		256, 100000                                                                        \
 	}
 
+/* Where a node starts in the text (1-based). */
+struct yaml_mark {
+	const struct json_object *node;
+	size_t line, column;
+};
+
+/*
+ * Positions recorded while parsing: every node no deeper than max_depth
+ * (0: document roots only). Embedded by value: YAML_MARKS_INIT, then
+ * yaml_marks_release(). The nodes are borrowed from the parsed documents.
+ */
+struct yaml_marks {
+	struct yaml_mark *items;
+	size_t n, alloc;
+	size_t max_depth;
+};
+#define YAML_MARKS_INIT(depth)                                                                     \
+	{                                                                                          \
+		NULL, 0, 0, (depth)                                                                \
+	}
+void yaml_marks_release(struct yaml_marks *marks);
+
+/* Find where `node` starts; fails (BERTH_ENOTFOUND) for a node with no mark. */
+int yaml_marks_find(size_t *line, size_t *column, const struct yaml_marks *marks,
+                    const struct json_object *node);
+
 /*
  * Parse every document in `data`. `name` names the input in errors, which
  * read "name:line:column: reason". On success *out is a new json array with
  * one element per document (an empty document is a NULL element); the
  * caller owns it and releases it with json_object_put(). `limits` may be
- * NULL for the defaults.
+ * NULL for the defaults; `marks`, when not NULL, receives node positions.
+ *
+ * Mapping keys become strings as Kubernetes turns them into JSON: a plain
+ * key that resolves to a boolean or a number is written as "true", "false"
+ * or its decimal form; a null key is an error.
  */
 int yaml_parse(struct json_object **out, const char *name, const char *data, size_t len,
-               const struct yaml_limits *limits);
+               const struct yaml_limits *limits, struct yaml_marks *marks);
 
 /*
  * Append `value` to `out` as one YAML document in block style, keys sorted,

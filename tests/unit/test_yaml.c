@@ -16,7 +16,7 @@ static struct json_object *parse_one(const char *text)
 {
 	struct json_object *docs = NULL, *doc;
 
-	if (yaml_parse(&docs, "t.yaml", text, strlen(text), NULL) < 0)
+	if (yaml_parse(&docs, "t.yaml", text, strlen(text), NULL, NULL) < 0)
 		fail_msg("parse failed: %s", berth_error_last());
 	assert_int_equal(json_object_array_length(docs), 1);
 	doc = json_object_get(json_object_array_get_idx(docs, 0));
@@ -109,7 +109,7 @@ static void test_yaml__splits_documents_and_keeps_empty_ones(void **state)
 	struct json_object *docs = NULL;
 
 	(void)state;
-	assert_int_equal(yaml_parse(&docs, "t.yaml", text, strlen(text), NULL), 0);
+	assert_int_equal(yaml_parse(&docs, "t.yaml", text, strlen(text), NULL, NULL), 0);
 	assert_int_equal(json_object_array_length(docs), 3);
 	assert_null(json_object_array_get_idx(docs, 1));
 	json_object_put(docs);
@@ -117,20 +117,29 @@ static void test_yaml__splits_documents_and_keeps_empty_ones(void **state)
 
 static void test_yaml__expands_aliases_and_merge_keys(void **state)
 {
-	struct json_object *doc = parse_one("base: &b {x: 1, y: 2}\n"
+	struct json_object *doc = parse_one("base: &b {p: 1, q: 2}\n"
 	                                    "copy: *b\n"
-	                                    "merged:\n  <<: *b\n  y: 3\n");
+	                                    "merged:\n  <<: *b\n  q: 3\n");
 
 	(void)state;
 	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(doc, "copy"),
 	                                                   JSON_C_TO_STRING_PLAIN),
-	                    "{\"x\":1,\"y\":2}");
-	assert_int_equal(
-	    json_object_get_int(json_object_object_get(json_object_object_get(doc, "merged"), "x")),
-	    1);
-	assert_int_equal(
-	    json_object_get_int(json_object_object_get(json_object_object_get(doc, "merged"), "y")),
-	    3);
+	                    "{\"p\":1,\"q\":2}");
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(doc, "merged"),
+	                                                   JSON_C_TO_STRING_PLAIN),
+	                    "{\"q\":3,\"p\":1}");
+	json_object_put(doc);
+}
+
+static void test_yaml__turns_keys_into_strings_as_kubernetes_does(void **state)
+{
+	/* go-yaml v2 resolves plain keys like values; sigs.k8s.io/yaml then
+	 * writes booleans and numbers back as strings. "y" is a boolean there. */
+	struct json_object *doc = parse_one("y: 1\nno: 2\n0x10: 3\n'on': 4\n1.5: 5\nname: 6\n");
+
+	(void)state;
+	assert_string_equal(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN),
+	                    "{\"true\":1,\"false\":2,\"16\":3,\"on\":4,\"1.5\":5,\"name\":6}");
 	json_object_put(doc);
 }
 
@@ -138,7 +147,7 @@ static void expect_error(const char *text, const char *message)
 {
 	struct json_object *docs = NULL;
 
-	assert_true(yaml_parse(&docs, "bad.yaml", text, strlen(text), NULL) < 0);
+	assert_true(yaml_parse(&docs, "bad.yaml", text, strlen(text), NULL, NULL) < 0);
 	assert_null(docs);
 	if (!strstr(berth_error_last(), message))
 		fail_msg("error '%s' does not contain '%s'", berth_error_last(), message);
@@ -181,6 +190,12 @@ static void test_yaml__refuses_nesting_past_the_limit(void **state)
 	expect_error(text, "nested deeper than the limit of 256");
 }
 
+static void test_yaml__refuses_a_null_key(void **state)
+{
+	(void)state;
+	expect_error("? ~\n: 1\n", "bad.yaml:1:3: a mapping key may not be null");
+}
+
 static void test_yaml__refuses_an_unknown_alias(void **state)
 {
 	(void)state;
@@ -217,10 +232,12 @@ int main(void)
 	    cmocka_unit_test(test_yaml__reads_json),
 	    cmocka_unit_test(test_yaml__splits_documents_and_keeps_empty_ones),
 	    cmocka_unit_test(test_yaml__expands_aliases_and_merge_keys),
+	    cmocka_unit_test(test_yaml__turns_keys_into_strings_as_kubernetes_does),
 	    cmocka_unit_test(test_yaml__refuses_a_duplicate_key_with_its_position),
 	    cmocka_unit_test(test_yaml__reports_syntax_errors_with_file_line_column),
 	    cmocka_unit_test(test_yaml__stops_a_billion_laughs_early),
 	    cmocka_unit_test(test_yaml__refuses_nesting_past_the_limit),
+	    cmocka_unit_test(test_yaml__refuses_a_null_key),
 	    cmocka_unit_test(test_yaml__refuses_an_unknown_alias),
 	    cmocka_unit_test(test_yaml__emits_what_reads_back_the_same),
 	};

@@ -1,0 +1,139 @@
+#include "object.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "json.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *group, *kind;
+} cluster_scoped[] = {
+    {"", "ComponentStatus"},
+    {"", "Namespace"},
+    {"", "Node"},
+    {"", "PersistentVolume"},
+    {"admissionregistration.k8s.io", "MutatingWebhookConfiguration"},
+    {"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"},
+    {"apiextensions.k8s.io", "CustomResourceDefinition"},
+    {"apiregistration.k8s.io", "APIService"},
+    {"certificates.k8s.io", "CertificateSigningRequest"},
+    {"flowcontrol.apiserver.k8s.io", "FlowSchema"},
+    {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"},
+    {"networking.k8s.io", "IngressClass"},
+    {"node.k8s.io", "RuntimeClass"},
+    {"policy", "PodSecurityPolicy"},
+    {"rbac.authorization.k8s.io", "ClusterRole"},
+    {"rbac.authorization.k8s.io", "ClusterRoleBinding"},
+    {"scheduling.k8s.io", "PriorityClass"},
+    {"storage.k8s.io", "CSIDriver"},
+    {"storage.k8s.io", "CSINode"},
+    {"storage.k8s.io", "StorageClass"},
+    {"storage.k8s.io", "VolumeAttachment"},
+};
+
+bool object_kind_is_cluster_scoped(const char *group, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cluster_scoped); i++)
+		if (!strcmp(cluster_scoped[i].group, group) &&
+		    !strcmp(cluster_scoped[i].kind, kind))
+			return true;
+	return false;
+}
+
+/* A required string field: present, a string, not empty. */
+static int required(const char **out, struct json_object *obj, const char *key, const char *path)
+{
+	struct json_object *v = json_get(obj, key);
+
+	if (!v)
+		return berth_error_set("%s is missing", path);
+	if (!json_object_is_type(v, json_type_string))
+		return berth_error_set("%s must be a string, not %s", path,
+		                       json_type_to_name(json_object_get_type(v)));
+	if (!json_object_get_string_len(v))
+		return berth_error_set("%s is empty", path);
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+int object_id_read(struct object_id *out, struct json_object *obj, const char *default_namespace)
+{
+	const char *api_version, *kind, *name, *ns = NULL, *slash;
+	struct json_object *metadata, *nsv;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return berth_error_set("a manifest must be a mapping, not %s",
+		                       json_type_to_name(json_object_get_type(obj)));
+	if (required(&api_version, obj, "apiVersion", "apiVersion") < 0 ||
+	    required(&kind, obj, "kind", "kind") < 0)
+		return -1;
+	metadata = json_get(obj, "metadata");
+	if (!json_object_is_type(metadata, json_type_object))
+		return berth_error_set(metadata ? "metadata must be a mapping"
+		                                : "metadata is missing");
+	if (required(&name, metadata, "name", "metadata.name") < 0)
+		return -1;
+	nsv = json_get(metadata, "namespace");
+	if (nsv && !json_object_is_type(nsv, json_type_string))
+		return berth_error_set("metadata.namespace must be a string");
+	if (nsv)
+		ns = json_object_get_string(nsv);
+
+	memset(out, 0, sizeof(*out));
+	slash = strchr(api_version, '/');
+	out->group = slash ? xstrndup(api_version, (size_t)(slash - api_version)) : xstrdup("");
+	out->version = xstrdup(slash ? slash + 1 : api_version);
+	out->kind = xstrdup(kind);
+	out->name = xstrdup(name);
+	if (object_kind_is_cluster_scoped(out->group, kind))
+		out->namespace = xstrdup("");
+	else
+		out->namespace = xstrdup(ns && *ns ? ns : default_namespace);
+	return 0;
+}
+
+void object_id_release(struct object_id *id)
+{
+	free(id->group);
+	free(id->version);
+	free(id->kind);
+	free(id->namespace);
+	free(id->name);
+	memset(id, 0, sizeof(*id));
+}
+
+int object_id_cmp(const struct object_id *a, const struct object_id *b)
+{
+	int c;
+
+	if ((c = strcmp(a->group, b->group)) || (c = strcmp(a->kind, b->kind)) ||
+	    (c = strcmp(a->namespace, b->namespace)))
+		return c;
+	return strcmp(a->name, b->name);
+}
+
+bool object_id_equal(const struct object_id *a, const struct object_id *b)
+{
+	return object_id_cmp(a, b) == 0;
+}
+
+void object_id_describe(struct buf *out, const struct object_id *id)
+{
+	const char *k;
+
+	for (k = id->kind; *k; k++)
+		buf_addch(out, (char)tolower((unsigned char)*k));
+	if (*id->group && strcmp(id->group, "apps") && !strstr(id->group, ".k8s.io")) {
+		buf_addch(out, '.');
+		buf_adds(out, id->group);
+	}
+	buf_addch(out, ' ');
+	if (*id->namespace)
+		buf_addf(out, "%s/", id->namespace);
+	buf_adds(out, id->name);
+}

@@ -1,0 +1,93 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../diff/json.h"
+
+#include <math.h>
+#include <string.h>
+
+/* JSON in, what Go's encoding/json (and so kubectl's annotation) writes. */
+static const struct {
+	const char *in, *want;
+} writes[] = {
+    {"{\"b\":1,\"a\":{\"d\":[],\"c\":{}}}", "{\"a\":{\"c\":{},\"d\":[]},\"b\":1}"},
+    {"[\"<a href=\\\"x\\\">&</a>\"]",
+     "[\"\\u003ca href=\\\"x\\\"\\u003e\\u0026\\u003c/a\\u003e\"]"},
+    {"[\"tab\\there\\nnl\\u0001\\u001f/\"]", "[\"tab\\there\\nnl\\u0001\\u001f/\"]"},
+    {"[\"\\u2028\\u2029\"]", "[\"\\u2028\\u2029\"]"},
+    {"[\"caf\\u00e9\"]", "[\"caf\xc3\xa9\"]"},
+    {"[1.0, 2.5, -0.25, 100, 1e20, 1e21, 0.000001, 1.23e-7, 0.1]",
+     "[1,2.5,-0.25,100,100000000000000000000,1e+21,0.000001,1.23e-7,0.1]"},
+    {"[9223372036854775807, -9223372036854775808]", "[9223372036854775807,-9223372036854775808]"},
+    {"[true, false, null]", "[true,false,null]"},
+};
+
+static void test_json__writes_what_go_encoding_json_writes(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		struct json_object *v = json_parse(writes[i].in, strlen(writes[i].in));
+		struct buf out = BUF_INIT;
+
+		assert_non_null(v);
+		assert_int_equal(json_write(&out, v), 0);
+		if (strcmp(out.ptr, writes[i].want))
+			fail_msg("%s -> %s, want %s", writes[i].in, out.ptr, writes[i].want);
+		buf_release(&out);
+		json_object_put(v);
+	}
+}
+
+static void test_json__refuses_nan_and_infinity(void **state)
+{
+	struct json_object *v = json_object_new_double(NAN);
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_true(json_write(&out, v) < 0);
+	json_object_put(v);
+	v = json_object_new_double(-INFINITY);
+	assert_true(json_write(&out, v) < 0);
+	json_object_put(v);
+	buf_release(&out);
+}
+
+static void test_json__equal_compares_numbers_by_value_and_maps_unordered(void **state)
+{
+	struct json_object *a = json_parse("{\"x\":1,\"y\":[1,2]}", 17);
+	struct json_object *b = json_parse("{\"y\":[1.0,2],\"x\":1.0}", 21);
+	struct json_object *c = json_parse("{\"y\":[2,1],\"x\":1}", 17);
+
+	(void)state;
+	assert_true(json_equal(a, b));
+	assert_false(json_equal(a, c));
+	assert_true(json_equal(NULL, NULL));
+	assert_false(json_equal(a, NULL));
+	json_object_put(a);
+	json_object_put(b);
+	json_object_put(c);
+}
+
+static void test_json__parse_refuses_trailing_garbage(void **state)
+{
+	(void)state;
+	assert_null(json_parse("{} x", 4));
+	assert_null(json_parse("{", 1));
+	assert_null(json_parse("", 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json__writes_what_go_encoding_json_writes),
+	    cmocka_unit_test(test_json__refuses_nan_and_infinity),
+	    cmocka_unit_test(test_json__equal_compares_numbers_by_value_and_maps_unordered),
+	    cmocka_unit_test(test_json__parse_refuses_trailing_garbage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
