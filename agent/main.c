@@ -33,6 +33,18 @@ static const struct verb verbs[] = {
      "usage: berth help [VERB]\n"
      "\n"
      "Without VERB, list the verbs. With VERB, show how to use it.\n"},
+    {"lint", cmd_lint, "check manifests offline",
+     "usage: berth lint [-n NAMESPACE] PATH...\n"
+     "\n"
+     "Load the manifests in each PATH (a file, or a directory read recursively:\n"
+     "*.yaml, *.yml and *.json, hidden entries skipped) and check them without a\n"
+     "cluster: YAML syntax, duplicate keys, alias bombs, file size, apiVersion,\n"
+     "kind and metadata.name, and objects defined twice. Each problem is printed\n"
+     "as file:line:column: message.\n"
+     "\n"
+     "  -n, --namespace NS  the namespace for objects that name none (default: default)\n"
+     "\n"
+     "Exit status: 0 when clean, 1 when there are problems, 2 on usage errors.\n"},
     {"version", cmd_version, "print berth's version",
      "usage: berth version [-o json|yaml]\n"
      "\n"

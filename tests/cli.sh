@@ -10,10 +10,10 @@ fail() {
 }
 
 verbs=$("$BERTH" --help | sed -n '/^Verbs:/,/^$/p' | awk 'NF && !/^Verbs:/ {print $1}' | tr '\n' ' ')
-[ "$verbs" = "cluster-info help version " ] || fail "berth --help lists '$verbs'"
+[ "$verbs" = "cluster-info help lint version " ] || fail "berth --help lists '$verbs'"
 [ "$("$BERTH" help)" = "$("$BERTH" --help)" ] || fail "berth help differs from berth --help"
 
-for verb in cluster-info help version; do
+for verb in cluster-info help lint version; do
 	"$BERTH" help "$verb" | grep -q "^usage: berth $verb" || fail "berth help $verb"
 	"$BERTH" "$verb" --help | grep -q "^usage: berth $verb" || fail "berth $verb --help"
 done

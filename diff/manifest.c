@@ -1,0 +1,437 @@
+#include "manifest.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Marks down to an object's metadata.name inside a List's items. */
+#define MARK_DEPTH 4
+
+void diagnostics_add(struct diagnostics *d, const char *file, size_t line, size_t column,
+                     const char *fmt, ...)
+{
+	struct diagnostic *x;
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	d->items = xgrow(d->items, sizeof(*d->items), d->n + 1, &d->alloc);
+	x = &d->items[d->n++];
+	x->file = xstrdup(file);
+	x->line = line;
+	x->column = column;
+	x->message = buf_detach(&msg, NULL);
+}
+
+void diagnostics_format(struct buf *out, const struct diagnostics *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct diagnostic *x = &d->items[i];
+		if (x->line)
+			buf_addf(out, "%s:%zu:%zu: %s\n", x->file, x->line, x->column, x->message);
+		else
+			buf_addf(out, "%s: %s\n", x->file, x->message);
+	}
+}
+
+void diagnostics_release(struct diagnostics *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->items[i].file);
+		free(d->items[i].message);
+	}
+	free(d->items);
+	d->items = NULL;
+	d->n = d->alloc = 0;
+}
+
+/* ---- where a node is ---------------------------------------------------- */
+
+/* The steps from `root` to `node`: keys (as strings) and indexes (as ints). */
+static bool path_to(struct json_object *path, struct json_object *root,
+                    const struct json_object *node)
+{
+	if (root == node)
+		return true;
+	if (json_object_is_type(root, json_type_object)) {
+		json_object_object_foreach(root, key, child)
+		{
+			json_object_array_add(path, json_object_new_string(key));
+			if (path_to(path, child, node))
+				return true;
+			json_object_array_del_idx(path, json_object_array_length(path) - 1, 1);
+		}
+	} else if (json_object_is_type(root, json_type_array)) {
+		size_t i, n = json_object_array_length(root);
+		for (i = 0; i < n; i++) {
+			json_object_array_add(path, json_object_new_int64((int64_t)i));
+			if (path_to(path, json_object_array_get_idx(root, i), node))
+				return true;
+			json_object_array_del_idx(path, json_object_array_length(path) - 1, 1);
+		}
+	}
+	return false;
+}
+
+/*
+ * Where `node` (inside document `doc_index`'s tree `doc`) starts in the file.
+ * Parsing records marks only near the top; for anything deeper the file is
+ * parsed again with every mark, which costs only when there is an error.
+ * Falls back to the document's own start.
+ */
+static void locate(size_t *line, size_t *column, const char *file, const struct buf *data,
+                   size_t doc_index, struct json_object *doc, const struct json_object *node,
+                   const struct yaml_marks *marks)
+{
+	struct yaml_marks all = YAML_MARKS_INIT(SIZE_MAX);
+	struct json_object *docs = NULL, *path = json_object_new_array(), *at;
+	size_t i;
+
+	if (yaml_marks_find(line, column, marks, node) == 0)
+		goto out;
+	if (yaml_marks_find(line, column, marks, doc) < 0)
+		*line = *column = 1;
+	if (!node || !path_to(path, doc, node) ||
+	    yaml_parse(&docs, file, data->ptr, data->len, NULL, &all) < 0)
+		goto out;
+	at = json_object_array_get_idx(docs, doc_index);
+	for (i = 0; at && i < json_object_array_length(path); i++) {
+		struct json_object *step = json_object_array_get_idx(path, i);
+		if (json_object_is_type(step, json_type_string))
+			at = json_get(at, json_object_get_string(step));
+		else
+			at = json_object_array_get_idx(at, (size_t)json_object_get_int64(step));
+	}
+	if (at)
+		yaml_marks_find(line, column, &all, at);
+out:
+	json_object_put(docs);
+	json_object_put(path);
+	yaml_marks_release(&all);
+}
+
+/* The first number JSON cannot hold (NaN, infinity) inside v, or NULL. */
+static struct json_object *find_non_finite(struct json_object *v)
+{
+	struct json_object *found = NULL;
+
+	if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);
+		return isnan(d) || isinf(d) ? v : NULL;
+	}
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, child)
+		{
+			(void)key;
+			if ((found = find_non_finite(child)))
+				return found;
+		}
+	} else if (json_object_is_type(v, json_type_array)) {
+		size_t i, n = json_object_array_length(v);
+		for (i = 0; i < n && !found; i++)
+			found = find_non_finite(json_object_array_get_idx(v, i));
+	}
+	return found;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+struct loader {
+	struct manifest_set *set;
+	struct diagnostics *diags;
+	const struct manifest_options *opts;
+	/* the file being read */
+	const char *file;
+	struct buf data;
+	struct yaml_marks marks;
+};
+
+/* The node an identity error is about, found by the field it names. */
+static struct json_object *field_node(struct json_object *obj, const char *message)
+{
+	struct json_object *metadata = json_get(obj, "metadata");
+
+	if (!strncmp(message, "metadata.name", 13))
+		return json_get(metadata, "name") ? json_get(metadata, "name") : metadata;
+	if (!strncmp(message, "metadata.namespace", 18))
+		return json_get(metadata, "namespace");
+	if (!strncmp(message, "metadata", 8))
+		return metadata;
+	if (!strncmp(message, "kind", 4))
+		return json_get(obj, "kind");
+	if (!strncmp(message, "apiVersion", 10))
+		return json_get(obj, "apiVersion");
+	return NULL;
+}
+
+static void add_object(struct loader *l, struct json_object *obj, size_t doc_index,
+                       struct json_object *doc)
+{
+	struct manifest m;
+	struct buf json = BUF_INIT;
+	struct json_object *bad;
+	size_t line, column;
+
+	memset(&m, 0, sizeof(m));
+	if (object_id_read(&m.id, obj, l->opts->default_namespace) < 0) {
+		bad = field_node(obj, berth_error_last());
+		locate(&line, &column, l->file, &l->data, doc_index, doc, bad ? bad : obj,
+		       &l->marks);
+		diagnostics_add(l->diags, l->file, line, column, "%s", berth_error_last());
+		return;
+	}
+	locate(&m.line, &m.column, l->file, &l->data, doc_index, doc, obj, &l->marks);
+	if ((bad = find_non_finite(obj))) {
+		struct buf what = BUF_INIT;
+		object_id_describe(&what, &m.id);
+		locate(&line, &column, l->file, &l->data, doc_index, doc, bad, &l->marks);
+		diagnostics_add(l->diags, l->file, line, column,
+		                "%s: %s cannot be represented in JSON", what.ptr,
+		                isnan(json_object_get_double(bad)) ? ".nan" : "an infinity");
+		buf_release(&what);
+		object_id_release(&m.id);
+		return;
+	}
+	if (*m.id.namespace) {
+		struct json_object *metadata = json_get(obj, "metadata");
+		json_object_object_add(metadata, "namespace",
+		                       json_object_new_string(m.id.namespace));
+	}
+	BERTH_ASSERT(json_write(&json, obj) == 0);
+	m.file = xstrdup(l->file);
+	m.json = buf_detach(&json, NULL);
+	l->set->items = xgrow(l->set->items, sizeof(m), l->set->n + 1, &l->set->alloc);
+	l->set->items[l->set->n++] = m;
+}
+
+static bool is_list(struct json_object *doc)
+{
+	const char *kind = json_get_string(doc, "kind");
+	size_t n;
+
+	if (!kind || !json_object_is_type(json_get(doc, "items"), json_type_array))
+		return false;
+	n = strlen(kind);
+	return n >= 4 && !strcmp(kind + n - 4, "List");
+}
+
+static void load_documents(struct loader *l)
+{
+	struct json_object *docs = NULL;
+	size_t i, j, n;
+
+	l->marks.n = 0;
+	if (yaml_parse(&docs, l->file, l->data.ptr, l->data.len, &l->opts->yaml, &l->marks) < 0) {
+		/* The message reads "file:line:column: reason". */
+		const char *msg = berth_error_last() + strlen(l->file) + 1;
+		size_t line = 0, column = 0;
+		int used = 0;
+
+		if (sscanf(msg, "%zu:%zu: %n", &line, &column, &used) < 2 || !used)
+			used = 0;
+		diagnostics_add(l->diags, l->file, line, column, "%s", msg + used);
+		return;
+	}
+	n = json_object_array_length(docs);
+	for (i = 0; i < n; i++) {
+		struct json_object *doc = json_object_array_get_idx(docs, i);
+
+		if (!doc)
+			continue; /* an empty document */
+		if (!is_list(doc)) {
+			add_object(l, doc, i, doc);
+			continue;
+		}
+		for (j = 0; j < json_object_array_length(json_get(doc, "items")); j++)
+			add_object(l, json_object_array_get_idx(json_get(doc, "items"), j), i, doc);
+	}
+	json_object_put(docs);
+}
+
+static void load_file(struct loader *l, const char *path)
+{
+	struct stat st;
+
+	l->file = path;
+	buf_reset(&l->data);
+	if (stat(path, &st) == 0 && (size_t)st.st_size > l->opts->max_file_size) {
+		diagnostics_add(l->diags, path, 0, 0, "larger than the limit of %zu bytes",
+		                l->opts->max_file_size);
+		return;
+	}
+	if (buf_read_file(&l->data, path, l->opts->max_file_size) < 0) {
+		diagnostics_add(l->diags, path, 0, 0, "cannot read: %s", strerror(errno));
+		return;
+	}
+	load_documents(l);
+}
+
+static bool manifest_extension(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml") || !strcmp(dot, ".json"));
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Is `real` (a resolved path) inside the directory `root` (also resolved)? */
+static bool inside(const char *real, const char *root)
+{
+	size_t n = strlen(root);
+
+	return !strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0' || !strcmp(root, "/"));
+}
+
+static void walk(struct loader *l, const char *dir, const char *root)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, alloc = 0, i;
+
+	if (!d) {
+		diagnostics_add(l->diags, dir, 0, 0, "%s", strerror(errno));
+		return;
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			names = xgrow(names, sizeof(*names), n + 1, &alloc);
+			names[n++] = xstrdup(e->d_name);
+		}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+
+	for (i = 0; i < n; i++) {
+		struct buf path = BUF_INIT;
+		struct stat st;
+		char real[PATH_MAX];
+
+		buf_addf(&path, "%s/%s", dir, names[i]);
+		if (lstat(path.ptr, &st) < 0) {
+			diagnostics_add(l->diags, path.ptr, 0, 0, "%s", strerror(errno));
+		} else if (S_ISLNK(st.st_mode) &&
+		           (!realpath(path.ptr, real) || !inside(real, root))) {
+			diagnostics_add(l->diags, path.ptr, 0, 0,
+			                "symlink leads outside '%s'; not followed", root);
+		} else if (stat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
+			walk(l, path.ptr, root);
+		} else if (S_ISREG(st.st_mode) && manifest_extension(names[i])) {
+			load_file(l, path.ptr);
+		}
+		buf_release(&path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* Order manifests by identity, and equal ones by where they are in the set. */
+static int cmp_identity(const void *a, const void *b)
+{
+	const struct manifest *x = *(const struct manifest *const *)a;
+	const struct manifest *y = *(const struct manifest *const *)b;
+	int c = object_id_cmp(&x->id, &y->id);
+
+	return c ? c : (x < y ? -1 : 1);
+}
+
+static void find_duplicates(struct loader *l)
+{
+	const struct manifest **order = xcalloc(l->set->n, sizeof(*order));
+	size_t i;
+
+	for (i = 0; i < l->set->n; i++)
+		order[i] = &l->set->items[i];
+	qsort(order, l->set->n, sizeof(*order), cmp_identity);
+	for (i = 1; i < l->set->n; i++) {
+		const struct manifest *first = order[i - 1], *again = order[i];
+		struct buf what = BUF_INIT;
+
+		if (!object_id_equal(&first->id, &again->id))
+			continue;
+		object_id_describe(&what, &again->id);
+		diagnostics_add(l->diags, again->file, again->line, again->column,
+		                "%s is defined twice: here and at %s:%zu:%zu", what.ptr,
+		                first->file, first->line, first->column);
+		buf_release(&what);
+	}
+	free(order);
+}
+
+int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const char *const *paths,
+                      size_t npaths, const struct manifest_options *opts)
+{
+	struct manifest_options defaults = MANIFEST_OPTIONS_INIT;
+	struct loader l = {set,  diags,    opts ? opts : &defaults,
+	                   NULL, BUF_INIT, YAML_MARKS_INIT(MARK_DEPTH)};
+	size_t before = diags->n, i;
+
+	for (i = 0; i < npaths; i++) {
+		struct stat st;
+		char root[PATH_MAX];
+
+		if (stat(paths[i], &st) < 0) {
+			diagnostics_add(diags, paths[i], 0, 0, "%s", strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			/* "dir/" and "dir" name the same files the same way. */
+			char *dir = xstrdup(paths[i]);
+			size_t n = strlen(dir);
+
+			while (n > 1 && dir[n - 1] == '/')
+				dir[--n] = '\0';
+			if (!realpath(dir, root))
+				diagnostics_add(diags, dir, 0, 0, "%s", strerror(errno));
+			else
+				walk(&l, dir, root);
+			free(dir);
+		} else {
+			load_file(&l, paths[i]);
+		}
+	}
+	find_duplicates(&l);
+	buf_release(&l.data);
+	yaml_marks_release(&l.marks);
+	return diags->n > before ? BERTH_ERROR : 0;
+}
+
+void manifest_set_release(struct manifest_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		object_id_release(&set->items[i].id);
+		free(set->items[i].file);
+		free(set->items[i].json);
+	}
+	free(set->items);
+	set->items = NULL;
+	set->n = set->alloc = 0;
+}
+
+int manifest_object(struct json_object **out, const struct manifest *m)
+{
+	struct json_object *obj = json_parse(m->json, strlen(m->json));
+
+	BERTH_ASSERT(obj); /* it was written by json_write */
+	*out = obj;
+	return 0;
+}

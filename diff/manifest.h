@@ -1,0 +1,87 @@
+#ifndef BERTH_MANIFEST_H
+#define BERTH_MANIFEST_H
+
+#include "object.h"
+#include "yaml.h"
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+/*
+ * Manifests: the objects a tree of YAML and JSON files describes.
+ *
+ * Each object is kept as compact JSON text rather than a json-c tree: json-c
+ * spends several hundred bytes on every mapping, so ten thousand objects as
+ * trees would take many times the size of the files. manifest_object()
+ * builds the tree of one object when it is needed.
+ */
+struct manifest {
+	struct object_id id;
+	char *file;          /* the path it was read from */
+	size_t line, column; /* where the object starts */
+	char *json;          /* the object (namespace filled in) as json_write() writes it */
+};
+
+/* A problem with the input, at a place in a file. */
+struct diagnostic {
+	char *file;
+	size_t line, column; /* 0 when the problem is the file as a whole */
+	char *message;
+};
+
+/* Problems, in the order found. Embedded by value: DIAGNOSTICS_INIT, then
+ * diagnostics_release(). */
+struct diagnostics {
+	struct diagnostic *items;
+	size_t n, alloc;
+};
+#define DIAGNOSTICS_INIT                                                                           \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+void diagnostics_add(struct diagnostics *d, const char *file, size_t line, size_t column,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Append "file:line:column: message" lines, one per problem. */
+void diagnostics_format(struct buf *out, const struct diagnostics *d);
+void diagnostics_release(struct diagnostics *d);
+
+/* The objects of a set of paths, in the order the files were read. */
+struct manifest_set {
+	struct manifest *items;
+	size_t n, alloc;
+};
+#define MANIFEST_SET_INIT                                                                          \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+
+struct manifest_options {
+	const char *default_namespace; /* for namespaced objects that name none */
+	size_t max_file_size;          /* a larger file is an error */
+	struct yaml_limits yaml;
+};
+#define MANIFEST_OPTIONS_INIT                                                                      \
+	{                                                                                          \
+		"default", 8u << 20, YAML_LIMITS_INIT                                              \
+	}
+
+/*
+ * Load every manifest under `paths`: files, or directories walked
+ * recursively in sorted order, reading .yaml, .yml and .json and skipping
+ * hidden entries. A symlink that leads out of its root is an error and is
+ * not followed. Empty documents are skipped; `kind: List` (and any *List
+ * with items) is expanded into its objects. Every problem goes into `diags`
+ * with its file:line:column; loading goes on to find them all. Two
+ * documents naming the same object are an error that names both places.
+ *
+ * Returns 0 when there was no problem, BERTH_ERROR when there was at least
+ * one (the set then holds what did load). `opts` may be NULL.
+ */
+int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const char *const *paths,
+                      size_t npaths, const struct manifest_options *opts);
+void manifest_set_release(struct manifest_set *set);
+
+/* The object as a json-c tree; the caller owns *out (json_object_put). */
+int manifest_object(struct json_object **out, const struct manifest *m);
+
+#endif

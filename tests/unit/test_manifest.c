@@ -1,0 +1,274 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../diff/json.h"
+#include "../../diff/manifest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char root[64];
+
+static void put(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/berth-test-mfXXXXXX");
+	return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
+/* Load `root` and return the diagnostics as text (caller frees). */
+static char *load(struct manifest_set *set)
+{
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct buf out = BUF_INIT;
+	const char *paths[] = {root};
+
+	manifest_set_load(set, &diags, paths, 1, NULL);
+	diagnostics_format(&out, &diags);
+	diagnostics_release(&diags);
+	return buf_detach(&out, NULL);
+}
+
+static void expect_problem(const char *problems, const char *file, const char *rest)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "%s/%s%s", root, file, rest);
+	if (!strstr(problems, want))
+		fail_msg("'%s' not in:\n%s", want, problems);
+}
+
+static void test_manifest__walks_directories_in_sorted_order(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char path[128], *problems;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/sub", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/.hidden", root);
+	mkdir(path, 0700);
+	put("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n");
+	put("a.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+	put("sub/c.json", "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": "
+	                  "{\"name\": \"c\"}}");
+	put("notes.txt", "not a manifest");
+	put(".hidden/d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n");
+	problems = load(&set);
+	assert_string_equal(problems, "");
+	assert_int_equal(set.n, 3);
+	assert_string_equal(set.items[0].id.name, "a");
+	assert_string_equal(set.items[1].id.name, "b");
+	assert_string_equal(set.items[2].id.name, "c");
+	assert_int_equal(set.items[2].line, 1);
+	free(problems);
+	manifest_set_release(&set);
+}
+
+static void test_manifest__splits_documents_and_expands_lists(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char *problems;
+
+	(void)state;
+	put("all.yaml", "---\n"
+	                "---\n"
+	                "apiVersion: v1\n"
+	                "kind: ConfigMap\n"
+	                "metadata: {name: one, namespace: apps}\n"
+	                "---\n"
+	                "apiVersion: v1\n"
+	                "kind: ConfigMapList\n"
+	                "items:\n"
+	                "- apiVersion: v1\n"
+	                "  kind: ConfigMap\n"
+	                "  metadata: {name: two}\n");
+	problems = load(&set);
+	assert_string_equal(problems, "");
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.items[0].id.namespace, "apps");
+	assert_int_equal(set.items[0].line, 3);
+	assert_string_equal(set.items[1].id.name, "two");
+	assert_string_equal(set.items[1].id.namespace, "default");
+	assert_int_equal(set.items[1].line, 10);
+	assert_int_equal(set.items[1].column, 3);
+	free(problems);
+	manifest_set_release(&set);
+}
+
+static void test_manifest__fills_the_namespace_only_of_namespaced_kinds(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	struct json_object *obj;
+	char *problems;
+
+	(void)state;
+	put("x.yaml", "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\n"
+	              "provisioner: x\n---\n"
+	              "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web}\n");
+	problems = load(&set);
+	assert_string_equal(problems, "");
+	assert_string_equal(set.items[0].id.namespace, "");
+	assert_string_equal(set.items[1].id.namespace, "default");
+	assert_string_equal(set.items[1].id.group, "apps");
+	assert_string_equal(set.items[1].id.version, "v1");
+	/* The stored object carries the namespace, as kubectl sends it. */
+	assert_int_equal(manifest_object(&obj, &set.items[1]), 0);
+	assert_string_equal(json_get_string(json_get(obj, "metadata"), "namespace"), "default");
+	json_object_put(obj);
+	free(problems);
+	manifest_set_release(&set);
+}
+
+static void test_manifest__names_file_line_column_of_each_problem(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char *problems;
+
+	(void)state;
+	put("bad.yaml", "apiVersion: v1\n"
+	                "kind: ConfigMap\n"
+	                "metadata:\n"
+	                "  name: 42\n"
+	                "---\n"
+	                "kind: ConfigMap\n"
+	                "metadata: {name: x}\n"
+	                "---\n"
+	                "apiVersion: v1\n"
+	                "metadata: {name: y}\n");
+	put("dup-key.yaml", "apiVersion: v1\nkind: ConfigMap\nkind: Secret\n");
+	put("syntax.yaml", "a: [1, 2\nb: 3\n");
+	problems = load(&set);
+	expect_problem(problems, "bad.yaml", ":4:9: metadata.name must be a string, not int");
+	expect_problem(problems, "bad.yaml", ":6:1: apiVersion is missing");
+	expect_problem(problems, "bad.yaml", ":9:1: kind is missing");
+	expect_problem(problems, "dup-key.yaml", ":3:1: duplicate key 'kind'");
+	expect_problem(problems, "syntax.yaml", ":2:");
+	assert_int_equal(set.n, 0);
+	free(problems);
+	manifest_set_release(&set);
+}
+
+static void test_manifest__an_object_defined_twice_names_both_places(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char *problems, want[256];
+
+	(void)state;
+	put("a.yaml", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web}\n");
+	put("b.yaml", "# again\napiVersion: apps/v1beta2\nkind: StatefulSet\n"
+	              "metadata: {name: web, namespace: default}\n");
+	problems = load(&set);
+	snprintf(want, sizeof(want),
+	         "%s/b.yaml:2:1: statefulset default/web is defined twice: here "
+	         "and at %s/a.yaml:1:1\n",
+	         root, root);
+	assert_string_equal(problems, want);
+	free(problems);
+	manifest_set_release(&set);
+}
+
+static void test_manifest__refuses_a_symlink_out_of_the_root(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char link[128], *problems;
+
+	(void)state;
+	snprintf(link, sizeof(link), "%s/escape.yaml", root);
+	assert_int_equal(symlink("/etc/hostname", link), 0);
+	snprintf(link, sizeof(link), "%s/inside.yaml", root);
+	put("real.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\n");
+	assert_int_equal(symlink("real.yaml", link), 0);
+	problems = load(&set);
+	expect_problem(problems, "escape.yaml", ": symlink leads outside");
+	/* A symlink that stays inside is followed (and names the object twice). */
+	expect_problem(problems, "real.yaml", ":1:1: configmap default/r is defined twice");
+	free(problems);
+	manifest_set_release(&set);
+}
+
+static void test_manifest__enforces_the_file_size_limit(void **state)
+{
+	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
+	struct manifest_set set = MANIFEST_SET_INIT;
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	const char *paths[] = {root};
+
+	(void)state;
+	opts.max_file_size = 10;
+	put("big.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\n");
+	assert_true(manifest_set_load(&set, &diags, paths, 1, &opts) < 0);
+	assert_int_equal(diags.n, 1);
+	assert_string_equal(diags.items[0].message, "larger than the limit of 10 bytes");
+	diagnostics_release(&diags);
+	manifest_set_release(&set);
+}
+
+static void test_manifest__stops_an_alias_bomb_with_its_position(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char *problems;
+
+	(void)state;
+	put("bomb.yaml", "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	                 "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	                 "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	                 "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	                 "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	                 "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n");
+	problems = load(&set);
+	expect_problem(problems, "bomb.yaml", ":5:");
+	assert_non_null(strstr(problems, "expands past the limit"));
+	free(problems);
+	manifest_set_release(&set);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_manifest__walks_directories_in_sorted_order, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__splits_documents_and_expands_lists,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_manifest__fills_the_namespace_only_of_namespaced_kinds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__names_file_line_column_of_each_problem,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_manifest__an_object_defined_twice_names_both_places, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__refuses_a_symlink_out_of_the_root, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__enforces_the_file_size_limit, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__stops_an_alias_bomb_with_its_position,
+	                                    setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
