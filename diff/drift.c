@@ -1,0 +1,264 @@
+#include "drift.h"
+
+#include "alloc.h"
+#include "base64.h"
+#include "error.h"
+#include "json.h"
+#include "merge.h"
+
+#include <string.h>
+
+const char *drift_state_name(enum drift_state state)
+{
+	switch (state) {
+	case DRIFT_IN_SYNC:
+		return "in-sync";
+	case DRIFT_DRIFTED:
+		return "drifted";
+	case DRIFT_MISSING:
+		return "missing";
+	case DRIFT_EXTRANEOUS:
+		return "extraneous";
+	}
+	return "unknown";
+}
+
+static struct json_object *annotations_of(struct json_object *obj)
+{
+	return json_get(json_get(obj, "metadata"), "annotations");
+}
+
+int drift_modified(struct json_object **out, struct json_object *desired)
+{
+	struct json_object *copy = json_copy(desired), *meta, *annotations;
+	struct buf text = BUF_INIT;
+
+	meta = json_get(copy, "metadata");
+	if (!meta)
+		json_object_object_add(copy, "metadata", (meta = json_object_new_object()));
+	/* kubectl (GetModifiedConfiguration) sets annotations to an empty map
+	 * when there are none before it writes the object, so "annotations":{}
+	 * is part of the text. */
+	annotations = json_get(meta, "annotations");
+	if (!annotations)
+		json_object_object_add(meta, "annotations",
+		                       (annotations = json_object_new_object()));
+	json_object_object_del(annotations, LAST_APPLIED_ANNOTATION);
+	if (json_write(&text, copy) < 0) {
+		buf_release(&text);
+		json_object_put(copy);
+		return -1;
+	}
+	buf_addch(&text, '\n');
+	json_object_object_add(annotations, LAST_APPLIED_ANNOTATION,
+	                       json_object_new_string_len(text.ptr, (int)text.len));
+	buf_release(&text);
+	*out = copy;
+	return 0;
+}
+
+int drift_original(struct json_object **out, struct json_object *live)
+{
+	const char *text = json_get_string(annotations_of(live), LAST_APPLIED_ANNOTATION);
+
+	*out = NULL;
+	if (!text || !*text)
+		return 0;
+	*out = json_parse(text, strlen(text));
+	if (!*out)
+		return berth_error_set("the %s annotation is not valid JSON",
+		                       LAST_APPLIED_ANNOTATION);
+	return 0;
+}
+
+/* Secret stringData is write-only: the server folds it into base64 `data`.
+ * Drop each stringData entry that live data already holds, so it is not
+ * drift; entries that differ stay and are sent. */
+static void fold_string_data(struct json_object *modified, struct json_object *live)
+{
+	struct json_object *sd = json_get(modified, "stringData"), *data = json_get(live, "data");
+	struct json_object *same = json_object_new_array();
+	size_t i;
+
+	if (strcmp(json_get_string(modified, "kind") ? json_get_string(modified, "kind") : "",
+	           "Secret") ||
+	    json_get_string(modified, "apiVersion") == NULL ||
+	    strcmp(json_get_string(modified, "apiVersion"), "v1") || !sd) {
+		json_object_put(same);
+		return;
+	}
+	json_object_object_foreach(sd, key, value)
+	{
+		const char *encoded = json_get_string(data, key);
+		struct buf decoded = BUF_INIT;
+
+		if (encoded && json_object_is_type(value, json_type_string) &&
+		    base64_decode(&decoded, encoded, strlen(encoded)) == 0 &&
+		    decoded.len == (size_t)json_object_get_string_len(value) &&
+		    !memcmp(decoded.ptr, json_object_get_string(value), decoded.len))
+			json_object_array_add(same, json_object_new_string(key));
+		buf_release_secret(&decoded);
+	}
+	for (i = 0; i < json_object_array_length(same); i++)
+		json_object_object_del(sd,
+		                       json_object_get_string(json_object_array_get_idx(same, i)));
+	if (!json_object_object_length(sd))
+		json_object_object_del(modified, "stringData");
+	json_object_put(same);
+}
+
+/* A copy of `obj` without the last-applied annotation (and without
+ * annotations at all when that was the only one) and without status, which
+ * the server owns: what drift is decided on. */
+static struct json_object *comparable(struct json_object *obj)
+{
+	struct json_object *copy = json_copy(obj), *meta = json_get(copy, "metadata");
+	struct json_object *annotations = json_get(meta, "annotations");
+
+	json_object_object_del(copy, "status");
+	if (annotations) {
+		json_object_object_del(annotations, LAST_APPLIED_ANNOTATION);
+		if (!json_object_object_length(annotations))
+			json_object_object_del(meta, "annotations");
+	}
+	return copy;
+}
+
+static void add_path(struct json_object *paths, const struct buf *path, struct json_object *live,
+                     struct json_object *desired)
+{
+	struct json_object *entry = json_object_new_object();
+
+	json_object_object_add(entry, "path", json_object_new_string(path->ptr));
+	json_object_object_add(entry, "live", json_copy(live));
+	json_object_object_add(entry, "desired", json_copy(desired));
+	json_object_array_add(paths, entry);
+}
+
+/* Every place where `live` and `predicted` differ: maps key by key, lists
+ * of the same length element by element, anything else whole. */
+static void diff_paths(struct json_object *paths, struct buf *path, struct json_object *live,
+                       struct json_object *predicted)
+{
+	size_t len = path->len;
+
+	if (json_equal(live, predicted))
+		return;
+	if (json_object_is_type(live, json_type_object) &&
+	    json_object_is_type(predicted, json_type_object)) {
+		json_object_object_foreach(live, lkey, lval)
+		{
+			buf_addf(path, "%s%s", len ? "." : "", lkey);
+			diff_paths(paths, path, lval, json_get(predicted, lkey));
+			path->len = len;
+			path->ptr[len] = '\0';
+		}
+		json_object_object_foreach(predicted, pkey, pval)
+		{
+			if (json_object_object_get_ex(live, pkey, NULL))
+				continue;
+			buf_addf(path, "%s%s", len ? "." : "", pkey);
+			add_path(paths, path, NULL, pval);
+			path->len = len;
+			path->ptr[len] = '\0';
+		}
+		return;
+	}
+	if (json_object_is_type(live, json_type_array) &&
+	    json_object_is_type(predicted, json_type_array) &&
+	    json_object_array_length(live) == json_object_array_length(predicted)) {
+		size_t i;
+		for (i = 0; i < json_object_array_length(live); i++) {
+			buf_addf(path, "[%zu]", i);
+			diff_paths(paths, path, json_object_array_get_idx(live, i),
+			           json_object_array_get_idx(predicted, i));
+			path->len = len;
+			path->ptr[len] = '\0';
+		}
+		return;
+	}
+	add_path(paths, path, live, predicted);
+}
+
+/* The server folds a Secret's stringData into base64 data; so does the
+ * prediction. */
+static void fold_predicted_secret(struct json_object *obj)
+{
+	struct json_object *sd = json_get(obj, "stringData"), *data;
+	const char *kind = json_get_string(obj, "kind");
+
+	if (!sd || !kind || strcmp(kind, "Secret"))
+		return;
+	if (!(data = json_get(obj, "data")))
+		json_object_object_add(obj, "data", (data = json_object_new_object()));
+	json_object_object_foreach(sd, key, value)
+	{
+		struct buf encoded = BUF_INIT;
+		if (!json_object_is_type(value, json_type_string))
+			continue;
+		base64_encode(&encoded, json_object_get_string(value),
+		              (size_t)json_object_get_string_len(value));
+		json_object_object_add(data, key, json_object_new_string(encoded.ptr));
+		buf_release_secret(&encoded);
+	}
+	json_object_object_del(obj, "stringData");
+}
+
+int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live)
+{
+	struct json_object *modified = NULL, *original = NULL, *before = NULL, *after = NULL;
+	const char *group_version = json_get_string(desired, "apiVersion");
+	const char *kind = json_get_string(desired, "kind");
+	const char *slash = group_version ? strchr(group_version, '/') : NULL;
+	char group[256] = "";
+	const struct schema_type *schema;
+	struct buf path = BUF_INIT;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (slash && (size_t)(slash - group_version) < sizeof(group))
+		memcpy(group, group_version, (size_t)(slash - group_version));
+	schema = schema_for_kind(group, kind ? kind : "");
+	out->patch_type =
+	    schema ? "application/strategic-merge-patch+json" : "application/merge-patch+json";
+	if ((error = drift_modified(&modified, desired)) < 0)
+		goto out;
+	if (!live) {
+		out->state = DRIFT_MISSING;
+		out->predicted = json_object_get(modified);
+		out->paths = json_object_new_array();
+		goto out;
+	}
+	if ((error = drift_original(&original, live)) < 0)
+		goto out;
+	fold_string_data(modified, live);
+	if ((error = merge3_patch(&out->patch, original, modified, live, schema)) < 0 ||
+	    (error = merge_apply(&out->predicted, live, out->patch, schema)) < 0)
+		goto out;
+	fold_predicted_secret(out->predicted);
+	/* Drifted when the patch would change the object: a patch that only
+	 * updates the annotation, or only restates an order the object already
+	 * has, changes nothing. */
+	before = comparable(live);
+	after = comparable(out->predicted);
+	out->paths = json_object_new_array();
+	diff_paths(out->paths, &path, before, after);
+	out->state = json_object_array_length(out->paths) ? DRIFT_DRIFTED : DRIFT_IN_SYNC;
+out:
+	if (error < 0)
+		drift_release(out);
+	buf_release(&path);
+	json_object_put(before);
+	json_object_put(after);
+	json_object_put(modified);
+	json_object_put(original);
+	return error;
+}
+
+void drift_release(struct drift *d)
+{
+	json_object_put(d->patch);
+	json_object_put(d->predicted);
+	json_object_put(d->paths);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,54 @@
+#ifndef BERTH_DRIFT_H
+#define BERTH_DRIFT_H
+
+#include "object.h"
+#include "schema.h"
+
+#include <json-c/json.h>
+
+#define LAST_APPLIED_ANNOTATION "kubectl.kubernetes.io/last-applied-configuration"
+
+/* Where an object stands against its manifest. */
+enum drift_state {
+	DRIFT_IN_SYNC,    /* the patch changes nothing but the annotation */
+	DRIFT_DRIFTED,    /* the patch changes the object */
+	DRIFT_MISSING,    /* in Git, not in the cluster */
+	DRIFT_EXTRANEOUS, /* in the cluster (applied by berth), not in Git */
+};
+
+const char *drift_state_name(enum drift_state state);
+
+/*
+ * The comparison of one object: what to send and what it would change.
+ * Embedded by value; drift_release() frees the members.
+ */
+struct drift {
+	enum drift_state state;
+	struct json_object *patch;     /* what kubectl apply would send; NULL when missing */
+	const char *patch_type;        /* its Content-Type */
+	struct json_object *predicted; /* the live object after the patch (or desired) */
+	struct json_object *paths;     /* [{path, live, desired}] for each changed field */
+};
+
+/*
+ * `desired` with the last-applied annotation kubectl would give it: the
+ * object itself, annotation removed, written as Go writes JSON, plus a
+ * newline. *out is new; the caller owns it.
+ */
+int drift_modified(struct json_object **out, struct json_object *desired);
+
+/* The last-applied configuration stored on `live`, parsed; *out is NULL
+ * when there is none. Fails when the annotation is not valid JSON. */
+int drift_original(struct json_object **out, struct json_object *live);
+
+/*
+ * Compare `desired` (a manifest, namespace filled in) with `live` (NULL when
+ * the object does not exist). Computes kubectl's three-way patch (with the
+ * live object's last-applied annotation as the original) and decides the
+ * state: in sync when the patch, less the annotation update, is empty.
+ * Secret stringData counts as in sync when live `data` decodes to it.
+ */
+int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live);
+void drift_release(struct drift *d);
+
+#endif

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# berth's three-way patch against kubectl 1.20.2's, on the real API server.
+#
+# Each directory in merge-cases/ is one case: applied.yaml (created with
+# `kubectl apply`, so it carries the last-applied annotation, or with
+# `kubectl create` when the case has a no-annotation file), an optional
+# live-patch.json (a merge patch standing for another writer), and
+# desired.yaml (the new manifest). For each case:
+#   kubectl apply --dry-run=server -o json -f desired.yaml        -> A
+#   berth's patch for (annotation, desired, live), sent dryRun=All -> B
+# A and B must be identical less resourceVersion and managedFields, and
+# berth's drift state must be the one in the case's `expect` file.
+. "$(dirname "$0")/lib.sh"
+
+: "${BERTH_MERGE_TOOL:?BERTH_MERGE_TOOL must name the merge tool of tests/helpers (ctest sets it)}"
+cases=$(dirname "$0")/merge-cases
+ns=berth-merge
+
+cleanup() {
+	# Finalizers set by the cases would hold the objects forever.
+	for f in $(kubectl -n $ns get configmaps -o name 2>/dev/null); do
+		kubectl -n $ns patch "$f" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+	done
+	kubectl delete namespace $ns --ignore-not-found --wait=true >/dev/null
+	kubectl delete pv,storageclass -l berth-merge-case --ignore-not-found >/dev/null
+	kubectl delete crd widgets.berth.dev --ignore-not-found >/dev/null
+}
+cleanup
+trap 'cleanup; rm -rf "$scratch"' EXIT
+kubectl create namespace $ns >/dev/null
+kubectl apply -f - >/dev/null <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.berth.dev}
+spec:
+  group: berth.dev
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+YAML
+wait_until 60 "CRD widgets.berth.dev Established" \
+	kubectl wait --for condition=established --timeout=1s crd/widgets.berth.dev
+
+# What may differ between two dry runs of the same change.
+normalize='del(.metadata.resourceVersion, .metadata.managedFields, .status)'
+# Does $a have every field of $b, with the same value?
+holds='def holds($a; $b):
+  if ($b|type) == "object" then ($a|type) == "object" and ([$b|keys[] as $k | holds($a[$k]; $b[$k])] | all)
+  elif ($b|type) == "array" then ($a|type) == "array" and ($a|length) == ($b|length)
+    and ([range(0; $b|length) as $i | holds($a[$i]; $b[$i])] | all)
+  else $a == $b end;'
+passed=0 failed=0
+for dir in "$cases"/*/; do
+	name=$(basename "$dir")
+	out=$scratch/$name
+	mkdir -p "$out"
+	if [ -f "$dir/no-annotation" ]; then
+		kubectl create -f "$dir/applied.yaml" >/dev/null
+	else
+		kubectl apply -f "$dir/applied.yaml" >/dev/null
+	fi
+	# Cluster-scoped objects are labelled so cleanup finds them.
+	kubectl label -f "$dir/applied.yaml" berth-merge-case=1 --overwrite >/dev/null 2>&1 || true
+	if [ -f "$dir/live-patch.json" ]; then
+		kubectl patch -f "$dir/applied.yaml" --type merge -p "$(cat "$dir/live-patch.json")" >/dev/null
+	fi
+	kubectl get -f "$dir/applied.yaml" -o json >"$out/live.json"
+
+	kubectl apply --dry-run=server -o json -f "$dir/desired.yaml" >"$out/kubectl.json"
+	"$BERTH_MERGE_TOOL" "$dir/desired.yaml" "$out/live.json" >"$out/berth.json"
+	case $(jq -r .contentType "$out/berth.json") in
+	application/strategic-merge-patch+json) type=strategic ;;
+	*) type=merge ;;
+	esac
+	kubectl patch -f "$dir/desired.yaml" --type $type -p "$(jq -c .patch "$out/berth.json")" \
+		--dry-run=server -o json >"$out/berth-result.json"
+
+	problem=
+	if ! diff -u <(jq -S "$normalize" "$out/kubectl.json") \
+		<(jq -S "$normalize" "$out/berth-result.json") >"$out/diff"; then
+		problem="result differs from kubectl's"
+	fi
+	state=$(jq -r .state "$out/berth.json")
+	if [ "$state" != "$(cat "$dir/expect")" ]; then
+		problem="${problem:+$problem; }state $state, want $(cat "$dir/expect")"
+	fi
+	# berth's own prediction must hold every field it predicts as the server
+	# stores it (a new element gets server defaults the prediction lacks).
+	if ! jq -e -n --slurpfile p <(jq .predicted "$out/berth.json") \
+		--slurpfile s "$out/berth-result.json" "$holds"' holds($s[0]; $p[0] | del(.status, .metadata.resourceVersion, .metadata.generation, .metadata.managedFields))' \
+		>/dev/null; then
+		problem="${problem:+$problem; }the server result does not hold berth's prediction"
+		jq -S '.predicted | del(.status)' "$out/berth.json" >"$out/predicted.json"
+		diff <(jq -S 'del(.status)' "$out/predicted.json") <(jq -S 'del(.status)' "$out/berth-result.json") >"$out/predict-diff" || true
+	fi
+	if [ -n "$problem" ]; then
+		failed=$((failed + 1))
+		echo "not ok $name: $problem"
+		echo "  patch: $(jq -c .patch "$out/berth.json")"
+		sed 's/^/  /' "$out/diff" | head -40
+		[ -f "$out/predict-diff" ] && sed 's/^/  predicted: /' "$out/predict-diff" | head -20
+	else
+		passed=$((passed + 1))
+		echo "ok $name ($state)"
+	fi
+	kubectl -n $ns patch -f "$dir/applied.yaml" --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 || true
+	kubectl delete -f "$dir/applied.yaml" --wait=false >/dev/null
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -ge 60 ] || fail "berth and kubectl disagree on $failed of $((passed + failed)) cases"
+echo PASS
