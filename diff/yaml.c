@@ -544,7 +544,7 @@ int yaml_marks_find(size_t *line, size_t *column, const struct yaml_marks *marks
 }
 
 int yaml_parse(struct json_object **out, const char *name, const char *data, size_t len,
-	       const struct yaml_limits *limits, struct yaml_marks *marks)
+               const struct yaml_limits *limits, struct yaml_marks *marks)
 {
 	struct yaml_limits defaults = YAML_LIMITS_INIT;
 	struct parser p;
