@@ -36,4 +36,19 @@ expect_usage_error "an unknown option" cluster-info --frobnicate
 expect_usage_error "a missing value" cluster-info --context
 expect_usage_error "an unknown output format" cluster-info -o xml
 expect_usage_error "no verb"
+# Every runnable example is lint-clean.
+examples=$(dirname "$0")/../examples
+for dir in "$examples"/*/; do
+	case $dir in */broken/) continue ;; esac
+	out=$("$BERTH" lint "$dir" 2>&1) || fail "berth lint $dir: $out"
+done
+
+# lint: problems are file:line:column lines and exit 1.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x]\n' >"$tmp/bad.yaml"
+status=0
+out=$("$BERTH" lint "$tmp" 2>/dev/null) || status=$?
+[ $status -eq 1 ] || fail "berth lint on a bad manifest: exit $status, want 1"
+[ "$out" = "$tmp/bad.yaml:4:9: metadata.name must be a string, not array" ] || fail "berth lint said: $out"
 echo PASS

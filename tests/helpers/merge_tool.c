@@ -1,14 +1,18 @@
 /*
- * berth-merge-tool: berth's three-way patch for one object, for the e2e
- * tests that send it to a real API server next to kubectl's own.
+ * berth-merge-tool: berth's diff engine on local files, for the e2e tests
+ * that check it against a real API server. (`berth diff` against a cluster
+ * comes with the kube client; this takes the live objects from kubectl.)
  *
  *   berth-merge-tool DESIRED LIVE.json
+ *       DESIRED is one manifest (YAML or JSON) read as berth reads
+ *       manifests; LIVE.json the live object (`kubectl get -o json`), whose
+ *       last-applied annotation is the original. Prints
+ *       {"state", "contentType", "patch", "predicted", "paths"}.
  *
- * DESIRED is a manifest file (YAML or JSON, one object) read as berth reads
- * manifests; LIVE.json is the live object (`kubectl get -o json`), whose
- * last-applied annotation is the original. Prints one JSON object:
- *   {"state": ..., "contentType": ..., "patch": {...}, "predicted": {...},
- *    "paths": [...]}
+ *   berth-merge-tool --report text|json|markdown PATH LIVE-LIST.json
+ *       Every manifest under PATH against the live objects of a List
+ *       (`kubectl get -f PATH -o json`); prints the drift report.
+ *
  * Exit status 0, or 2 with a message on stderr.
  */
 #include "../../diff/buf.h"
@@ -16,35 +20,117 @@
 #include "../../diff/error.h"
 #include "../../diff/json.h"
 #include "../../diff/manifest.h"
+#include "../../diff/report.h"
 
 #include <stdio.h>
+#include <string.h>
 
-int main(int argc, char **argv)
+static struct json_object *read_json(const char *path)
+{
+	struct buf text = BUF_INIT;
+	struct json_object *v = NULL;
+
+	if (buf_read_file(&text, path, 256u << 20) == 0)
+		v = json_parse(text.ptr, text.len);
+	buf_release(&text);
+	if (!v)
+		fprintf(stderr, "%s: not JSON\n", path);
+	return v;
+}
+
+static int load(struct manifest_set *set, const char *path)
+{
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct buf out = BUF_INIT;
+	int error = manifest_set_load(set, &diags, &path, 1, NULL);
+
+	if (error < 0) {
+		diagnostics_format(&out, &diags);
+		fprintf(stderr, "%s", out.ptr);
+	}
+	buf_release(&out);
+	diagnostics_release(&diags);
+	return error;
+}
+
+/* The live object in `items` with the identity `id`, or NULL. */
+static struct json_object *find_live(struct json_object *items, const struct object_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(items); i++) {
+		struct json_object *item = json_object_array_get_idx(items, i);
+		struct object_id live_id;
+		bool same;
+
+		if (object_id_read(&live_id, item, "default") < 0)
+			continue;
+		same = object_id_equal(&live_id, id);
+		object_id_release(&live_id);
+		if (same)
+			return item;
+	}
+	return NULL;
+}
+
+static int report(const char *format, const char *path, const char *live_path)
 {
 	struct manifest_set set = MANIFEST_SET_INIT;
-	struct diagnostics diags = DIAGNOSTICS_INIT;
-	struct json_object *desired = NULL, *live = NULL, *result;
-	struct drift d;
-	struct buf text = BUF_INIT, out = BUF_INIT;
-	const char *paths[1];
+	struct report r = REPORT_INIT;
+	struct json_object *live = NULL, *items;
+	struct buf out = BUF_INIT;
+	size_t i;
 	int status = 2;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: berth-merge-tool DESIRED LIVE.json\n");
-		return 2;
+	if (load(&set, path) < 0 || !(live = read_json(live_path)))
+		goto out;
+	items = json_get(live, "items");
+	for (i = 0; i < set.n; i++) {
+		struct json_object *desired = NULL, *l = find_live(items, &set.items[i].id);
+		struct drift d;
+
+		manifest_object(&desired, &set.items[i]);
+		if (drift_compute(&d, desired, l) < 0) {
+			fprintf(stderr, "%s:%zu: %s\n", set.items[i].file, set.items[i].line,
+			        berth_error_last());
+			json_object_put(desired);
+			goto out;
+		}
+		report_add(&r, &set.items[i].id, set.items[i].file, set.items[i].line, &d, l);
+		drift_release(&d);
+		json_object_put(desired);
 	}
-	paths[0] = argv[1];
-	if (manifest_set_load(&set, &diags, paths, 1, NULL) < 0 || set.n != 1) {
-		diagnostics_format(&out, &diags);
-		fprintf(stderr, "%s: need exactly one valid object\n%s", argv[1], out.ptr);
+	if (!strcmp(format, "json"))
+		report_json(&out, &r);
+	else if (!strcmp(format, "markdown"))
+		report_markdown(&out, &r);
+	else
+		report_text(&out, &r, false);
+	fputs(out.ptr, stdout);
+	status = 0;
+out:
+	buf_release(&out);
+	report_release(&r);
+	json_object_put(live);
+	manifest_set_release(&set);
+	return status;
+}
+
+static int one(const char *path, const char *live_path)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	struct json_object *desired = NULL, *live = NULL, *result;
+	struct buf out = BUF_INIT;
+	struct drift d;
+	int status = 2;
+
+	if (load(&set, path) < 0 || !(live = read_json(live_path)))
+		goto out;
+	if (set.n != 1) {
+		fprintf(stderr, "%s: need exactly one object\n", path);
 		goto out;
 	}
 	manifest_object(&desired, &set.items[0]);
-	if (buf_read_file(&text, argv[2], 64u << 20) < 0 ||
-	    !(live = json_parse(text.ptr, text.len))) {
-		fprintf(stderr, "%s: not a JSON object\n", argv[2]);
-		goto out;
-	}
 	if (drift_compute(&d, desired, live) < 0) {
 		fprintf(stderr, "%s\n", berth_error_last());
 		goto out;
@@ -64,9 +150,19 @@ int main(int argc, char **argv)
 out:
 	json_object_put(desired);
 	json_object_put(live);
-	buf_release(&text);
 	buf_release(&out);
-	diagnostics_release(&diags);
 	manifest_set_release(&set);
 	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && !strcmp(argv[1], "--report"))
+		return report(argv[2], argv[3], argv[4]);
+	if (argc == 3)
+		return one(argv[1], argv[2]);
+	fprintf(stderr,
+	        "usage: berth-merge-tool DESIRED LIVE.json\n"
+	        "       berth-merge-tool --report text|json|markdown PATH LIVE-LIST.json\n");
+	return 2;
 }

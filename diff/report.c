@@ -1,0 +1,408 @@
+#include "report.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "json.h"
+#include "yaml.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MASK "***"
+
+static bool is_secret(const struct object_id *id)
+{
+	return !*id->group && !strcmp(id->kind, "Secret");
+}
+
+static bool is_secret_path(const char *path)
+{
+	return !strncmp(path, "data", 4) || !strncmp(path, "stringData", 10);
+}
+
+/* Replace a value with "***" (NULL stays NULL: absent is not a secret). */
+static struct json_object *masked(struct json_object *v, const char *suffix)
+{
+	struct buf text = BUF_INIT;
+	struct json_object *m;
+
+	if (!v)
+		return NULL;
+	buf_adds(&text, MASK);
+	buf_adds(&text, suffix);
+	m = json_object_new_string(text.ptr);
+	buf_release(&text);
+	return m;
+}
+
+static struct json_object *masked_paths(const struct object_id *id, struct json_object *paths)
+{
+	struct json_object *out = json_object_new_array();
+	size_t i, n = paths ? json_object_array_length(paths) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(paths, i), *e;
+		const char *path = json_get_string(p, "path");
+
+		if (!is_secret(id) || !is_secret_path(path)) {
+			json_object_array_add(out, json_copy(p));
+			continue;
+		}
+		e = json_object_new_object();
+		json_object_object_add(e, "path", json_object_new_string(path));
+		json_object_object_add(e, "live", masked(json_get(p, "live"), ""));
+		json_object_object_add(e, "desired", masked(json_get(p, "desired"), ""));
+		json_object_array_add(out, e);
+	}
+	return out;
+}
+
+static void copy_id(struct object_id *dst, const struct object_id *src)
+{
+	dst->group = xstrdup(src->group);
+	dst->version = xstrdup(src->version);
+	dst->kind = xstrdup(src->kind);
+	dst->namespace = xstrdup(src->namespace);
+	dst->name = xstrdup(src->name);
+}
+
+void report_add(struct report *r, const struct object_id *id, const char *file, size_t line,
+                const struct drift *d, struct json_object *live)
+{
+	struct report_entry *e;
+
+	r->entries = xgrow(r->entries, sizeof(*e), r->n + 1, &r->alloc);
+	e = &r->entries[r->n++];
+	memset(e, 0, sizeof(*e));
+	copy_id(&e->id, id);
+	e->file = file ? xstrdup(file) : NULL;
+	e->line = line;
+	e->state = d->state;
+	e->live = json_object_get(live);
+	e->predicted = json_object_get(d->predicted);
+	e->paths = masked_paths(id, d->paths);
+}
+
+void report_release(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct report_entry *e = &r->entries[i];
+		object_id_release(&e->id);
+		free(e->file);
+		json_object_put(e->live);
+		json_object_put(e->predicted);
+		json_object_put(e->paths);
+	}
+	free(r->entries);
+	r->entries = NULL;
+	r->n = r->alloc = 0;
+}
+
+size_t report_count(const struct report *r, size_t counts[4])
+{
+	size_t i;
+
+	memset(counts, 0, 4 * sizeof(counts[0]));
+	for (i = 0; i < r->n; i++)
+		counts[r->entries[i].state]++;
+	return r->n - counts[DRIFT_IN_SYNC];
+}
+
+/* ---- text: a unified diff of YAML -------------------------------------- */
+
+/*
+ * What is shown of an object: no status, no managedFields, no
+ * last-applied annotation (it holds a Secret's values in clear), and Secret
+ * values masked, marked (before)/(after) where they change.
+ */
+static struct json_object *shown(const struct report_entry *e, struct json_object *obj,
+                                 struct json_object *other, const char *side)
+{
+	struct json_object *copy, *meta, *annotations;
+	static const char *const secret_maps[] = {"data", "stringData"};
+	size_t i;
+
+	if (!obj)
+		return NULL;
+	copy = json_copy(obj);
+	meta = json_get(copy, "metadata");
+	json_object_object_del(copy, "status");
+	json_object_object_del(meta, "managedFields");
+	if ((annotations = json_get(meta, "annotations"))) {
+		json_object_object_del(annotations, LAST_APPLIED_ANNOTATION);
+		if (!json_object_object_length(annotations))
+			json_object_object_del(meta, "annotations");
+	}
+	if (!is_secret(&e->id))
+		return copy;
+	for (i = 0; i < ARRAY_SIZE(secret_maps); i++) {
+		struct json_object *map = json_get(copy, secret_maps[i]);
+		struct json_object *theirs = json_get(other, secret_maps[i]);
+		if (!json_object_is_type(map, json_type_object))
+			continue;
+		json_object_object_foreach(map, key, value)
+		{
+			bool same = json_equal(value, json_get(theirs, key));
+			json_object_object_add(map, key, masked(value, same ? "" : side));
+		}
+	}
+	return copy;
+}
+
+struct lines {
+	char **v;
+	size_t n;
+};
+
+static void split_lines(struct lines *l, char *text)
+{
+	size_t alloc = 0;
+	char *p = text, *nl;
+
+	l->v = NULL;
+	l->n = 0;
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		l->v = xgrow(l->v, sizeof(*l->v), l->n + 1, &alloc);
+		l->v[l->n++] = p;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
+/* One step of an edit script: ' ' same, '-' only in a, '+' only in b. */
+struct edit {
+	char op;
+	size_t a, b; /* line numbers (0-based) in a and b */
+};
+
+/* The shortest edit script by the longest common subsequence. */
+static struct edit *edit_script(const struct lines *a, const struct lines *b, size_t *n)
+{
+	size_t i, j, k = 0, w = b->n + 1;
+	unsigned *len = xcalloc((a->n + 1) * w, sizeof(*len));
+	struct edit *script = xcalloc(a->n + b->n + 1, sizeof(*script));
+
+	for (i = a->n; i-- > 0;)
+		for (j = b->n; j-- > 0;)
+			len[i * w + j] =
+			    !strcmp(a->v[i], b->v[j])
+			        ? len[(i + 1) * w + j + 1] + 1
+			        : (len[(i + 1) * w + j] > len[i * w + j + 1] ? len[(i + 1) * w + j]
+			                                                     : len[i * w + j + 1]);
+	i = j = 0;
+	while (i < a->n || j < b->n) {
+		if (i < a->n && j < b->n && !strcmp(a->v[i], b->v[j]))
+			script[k++] = (struct edit){' ', i++, j++};
+		else if (j < b->n && (i == a->n || len[i * w + j + 1] >= len[(i + 1) * w + j]))
+			script[k++] = (struct edit){'+', i, j++};
+		else
+			script[k++] = (struct edit){'-', i++, j};
+	}
+	free(len);
+	*n = k;
+	return script;
+}
+
+static void add_line(struct buf *out, char op, const char *line, bool color)
+{
+	const char *on = !color ? "" : op == '-' ? "\033[31m" : op == '+' ? "\033[32m" : "";
+
+	buf_addf(out, "%s%c%s%s\n", on, op, line, *on ? "\033[0m" : "");
+}
+
+/* Hunks of the edit script with `context` lines around each change. */
+static void unified(struct buf *out, const struct lines *a, const struct lines *b,
+                    const struct edit *s, size_t n, bool color)
+{
+	const size_t context = 3;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start, end, k, a0, b0, na = 0, nb = 0;
+
+		while (i < n && s[i].op == ' ')
+			i++;
+		if (i == n)
+			break;
+		start = i > context ? i - context : 0;
+		end = i;
+		/* Extend while the next change is within 2*context lines. */
+		for (k = i; k < n; k++) {
+			if (s[k].op != ' ')
+				end = k;
+			else if (k - end > 2 * context)
+				break;
+		}
+		end = end + context + 1 < n ? end + context + 1 : n;
+		a0 = s[start].a;
+		b0 = s[start].b;
+		for (k = start; k < end; k++) {
+			na += s[k].op != '+';
+			nb += s[k].op != '-';
+		}
+		buf_addf(out, "%s@@ -%zu,%zu +%zu,%zu @@%s\n", color ? "\033[36m" : "",
+		         na ? a0 + 1 : a0, na, nb ? b0 + 1 : b0, nb, color ? "\033[0m" : "");
+		for (k = start; k < end; k++)
+			add_line(out, s[k].op, s[k].op == '+' ? b->v[s[k].b] : a->v[s[k].a], color);
+		i = end;
+	}
+}
+
+static void entry_name(struct buf *out, const struct report_entry *e)
+{
+	buf_addf(out, "%s%s%s.%s.%s%s%s", e->id.group, *e->id.group ? "." : "", e->id.version,
+	         e->id.kind, e->id.namespace, *e->id.namespace ? "." : "", e->id.name);
+}
+
+int report_text(struct buf *out, const struct report *r, bool color)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct report_entry *e = &r->entries[i];
+		struct json_object *before, *after;
+		struct buf a = BUF_INIT, b = BUF_INIT, name = BUF_INIT;
+		struct lines la, lb;
+		struct edit *script;
+		size_t n;
+		int error = 0;
+
+		if (e->state == DRIFT_IN_SYNC)
+			continue;
+		before = shown(e, e->live, e->predicted, " (before)");
+		after = e->state == DRIFT_EXTRANEOUS ? NULL
+		                                     : shown(e, e->predicted, e->live, " (after)");
+		if ((before && yaml_emit(&a, before) < 0) || (after && yaml_emit(&b, after) < 0))
+			error = -1;
+		json_object_put(before);
+		json_object_put(after);
+		if (error) {
+			buf_release(&a);
+			buf_release(&b);
+			return -1;
+		}
+		entry_name(&name, e);
+		buf_addf(out,
+		         "%sdiff -u -N live/%s predicted/%s\n--- live/%s\n+++ predicted/%s%s\n",
+		         color ? "\033[1m" : "", name.ptr, name.ptr, name.ptr, name.ptr,
+		         color ? "\033[0m" : "");
+		split_lines(&la, a.ptr);
+		split_lines(&lb, b.ptr);
+		script = edit_script(&la, &lb, &n);
+		unified(out, &la, &lb, script, n, color);
+		free(script);
+		free(la.v);
+		free(lb.v);
+		buf_release(&a);
+		buf_release(&b);
+		buf_release(&name);
+	}
+	return 0;
+}
+
+/* ---- JSON and Markdown -------------------------------------------------- */
+
+static struct json_object *entry_json(const struct report_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "group", json_object_new_string(e->id.group));
+	json_object_object_add(o, "version", json_object_new_string(e->id.version));
+	json_object_object_add(o, "kind", json_object_new_string(e->id.kind));
+	json_object_object_add(o, "namespace", json_object_new_string(e->id.namespace));
+	json_object_object_add(o, "name", json_object_new_string(e->id.name));
+	json_object_object_add(o, "file", e->file ? json_object_new_string(e->file) : NULL);
+	json_object_object_add(o, "line", json_object_new_int64((int64_t)e->line));
+	json_object_object_add(o, "state", json_object_new_string(drift_state_name(e->state)));
+	json_object_object_add(o, "paths", json_object_get(e->paths));
+	return o;
+}
+
+int report_json(struct buf *out, const struct report *r)
+{
+	struct json_object *doc = json_object_new_object(), *summary = json_object_new_object();
+	struct json_object *objects = json_object_new_array();
+	size_t counts[4], i;
+	int error;
+
+	report_count(r, counts);
+	for (i = 0; i < 4; i++)
+		json_object_object_add(summary, drift_state_name((enum drift_state)i),
+		                       json_object_new_int64((int64_t)counts[i]));
+	for (i = 0; i < r->n; i++)
+		json_object_array_add(objects, entry_json(&r->entries[i]));
+	json_object_object_add(doc, "summary", summary);
+	json_object_object_add(doc, "objects", objects);
+	error = json_write(out, doc);
+	buf_addch(out, '\n');
+	json_object_put(doc);
+	return error;
+}
+
+/* A table cell: no line breaks, and a '|' escaped. */
+static void cell(struct buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			buf_adds(out, "\\|");
+		else if (*s == '\n')
+			buf_addch(out, ' ');
+		else
+			buf_addch(out, *s);
+	}
+}
+
+static int cmp_entries(const void *x, const void *y)
+{
+	const struct report_entry *a = *(const struct report_entry *const *)x;
+	const struct report_entry *b = *(const struct report_entry *const *)y;
+	int c = strcmp(a->id.kind, b->id.kind);
+
+	return c ? c : object_id_cmp(&a->id, &b->id);
+}
+
+int report_markdown(struct buf *out, const struct report *r)
+{
+	const struct report_entry **sorted = xcalloc(r->n + 1, sizeof(*sorted));
+	size_t counts[4], i, j;
+
+	report_count(r, counts);
+	buf_addf(
+	    out,
+	    "### berth drift report\n\n%zu in sync, %zu drifted, %zu missing, %zu extraneous\n",
+	    counts[DRIFT_IN_SYNC], counts[DRIFT_DRIFTED], counts[DRIFT_MISSING],
+	    counts[DRIFT_EXTRANEOUS]);
+	for (i = 0; i < r->n; i++)
+		sorted[i] = &r->entries[i];
+	qsort(sorted, r->n, sizeof(*sorted), cmp_entries);
+	for (i = 0; i < r->n; i++) {
+		const struct report_entry *e = sorted[i];
+		size_t np = json_object_array_length(e->paths);
+
+		if (i == 0 || strcmp(sorted[i - 1]->id.kind, e->id.kind))
+			buf_addf(out,
+			         "\n#### %s\n\n| Namespace | Name | State | Changed |\n"
+			         "|---|---|---|---|\n",
+			         e->id.kind);
+		buf_adds(out, "| ");
+		cell(out, *e->id.namespace ? e->id.namespace : "(cluster)");
+		buf_adds(out, " | ");
+		cell(out, e->id.name);
+		buf_addf(out, " | %s | ", drift_state_name(e->state));
+		for (j = 0; j < np; j++) {
+			struct json_object *p = json_object_array_get_idx(e->paths, j);
+			buf_adds(out, j ? ", `" : "`");
+			cell(out, json_get_string(p, "path"));
+			buf_addch(out, '`');
+		}
+		buf_adds(out, " |\n");
+	}
+	free(sorted);
+	return 0;
+}

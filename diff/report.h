@@ -1,0 +1,66 @@
+#ifndef BERTH_REPORT_H
+#define BERTH_REPORT_H
+
+#include "buf.h"
+#include "drift.h"
+#include "object.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+/*
+ * Drift reports: what differs between Git and the cluster, for people (a
+ * unified diff, a Markdown table for a pull request) and for programs (JSON).
+ * Secret values never appear: data and stringData show as "***".
+ */
+
+/* One object of the report. The entry borrows nothing: it owns copies. */
+struct report_entry {
+	struct object_id id;
+	char *file; /* where the manifest is; NULL for extraneous objects */
+	size_t line;
+	enum drift_state state;
+	struct json_object *live;      /* NULL when missing */
+	struct json_object *predicted; /* live after the patch; NULL when extraneous */
+	struct json_object *paths;     /* [{path, live, desired}], values masked */
+};
+
+struct report {
+	struct report_entry *entries;
+	size_t n, alloc;
+};
+#define REPORT_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+
+/*
+ * Add an object. `id` is copied; `file` may be NULL; `d` is the drift of
+ * the object (its predicted object and paths are taken by reference);
+ * `live` may be NULL.
+ */
+void report_add(struct report *r, const struct object_id *id, const char *file, size_t line,
+                const struct drift *d, struct json_object *live);
+void report_release(struct report *r);
+
+/* Counts by state; returns the number of objects not in sync. */
+size_t report_count(const struct report *r, size_t counts[4]);
+
+/*
+ * A unified diff of each object that is not in sync, its live YAML against
+ * the predicted YAML, three lines of context, as `kubectl diff` prints it.
+ * `color` adds ANSI colours (use it only on a terminal).
+ */
+int report_text(struct buf *out, const struct report *r, bool color);
+
+/*
+ * JSON: {"summary": {"in-sync": N, "drifted": N, "missing": N,
+ * "extraneous": N}, "objects": [{"group", "version", "kind", "namespace",
+ * "name", "file", "line", "state", "paths": [{"path", "live", "desired"}]}]}
+ */
+int report_json(struct buf *out, const struct report *r);
+
+/* Markdown: a heading and a table per kind, fit to paste into a pull request. */
+int report_markdown(struct buf *out, const struct report *r);
+
+#endif
