@@ -191,14 +191,27 @@ static struct json_object *resolve_plain(const char *s, bool *is_null)
 		return json_object_new_boolean(0);
 	if (special_float(s, &d))
 		return json_object_new_double(d);
+	/* go-yaml tries a number only for a digit, a sign or a dot first. */
+	if (!((*s >= '0' && *s <= '9') || *s == '+' || *s == '-' || *s == '.'))
+		return json_object_new_string(s);
 	if (parse_int(s, &i, &overflow))
 		return json_object_new_int64(i);
-	if (looks_float(s) || overflow) {
+	{
+		/* go-yaml drops underscores before it tries a number. */
+		char plain[128];
+		size_t n = 0;
+		const char *q;
 		char *end;
-		errno = 0;
-		d = strtod(s, &end);
-		if (*end == '\0')
-			return json_object_new_double(d);
+
+		for (q = s; *q && n + 1 < sizeof(plain); q++)
+			if (*q != '_')
+				plain[n++] = *q;
+		plain[n] = '\0';
+		if (!*q && (looks_float(plain) || overflow)) {
+			d = strtod(plain, &end);
+			if (*end == '\0')
+				return json_object_new_double(d);
+		}
 	}
 	return json_object_new_string(s);
 }

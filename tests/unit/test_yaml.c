@@ -4,10 +4,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../../diff/buf.h"
 #include "../../diff/error.h"
+#include "../../diff/json.h"
 #include "../../diff/yaml.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +63,8 @@ static const struct {
     {"09", "9.0"},
     {"abc", "\"abc\""},
     {"12:30", "\"12:30\""},
+    {"_1", "\"_1\""},
+    {"1_000.5", "1000.5"},
     {"!!float 3", "3.0"},
 };
 
@@ -190,6 +196,58 @@ static void test_yaml__refuses_nesting_past_the_limit(void **state)
 	expect_error(text, "nested deeper than the limit of 256");
 }
 
+/* Each fixture in tests/fixtures/yaml (a Widget) and the spec the API server
+ * stores for it (NAME.spec.json, pinned by tests/e2e/yaml_fixtures.sh). */
+static void test_yaml__reads_fixtures_as_the_api_server_stores_them(void **state)
+{
+	DIR *d = opendir(BERTH_FIXTURES);
+	struct dirent *e;
+	int checked = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[512], want_path[512];
+		struct buf text = BUF_INIT, want_text = BUF_INIT;
+		struct json_object *docs = NULL, *want;
+		const char *dot = strrchr(e->d_name, '.');
+
+		if (!dot || strstr(e->d_name, ".spec.json") ||
+		    (strcmp(dot, ".yaml") && strcmp(dot, ".json")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", BERTH_FIXTURES, e->d_name);
+		snprintf(want_path, sizeof(want_path), "%s/%.*s.spec.json", BERTH_FIXTURES,
+		         (int)(dot - e->d_name), e->d_name);
+		assert_int_equal(buf_read_file(&text, path, 1u << 20), 0);
+		assert_int_equal(buf_read_file(&want_text, want_path, 1u << 20), 0);
+		if (yaml_parse(&docs, path, text.ptr, text.len, NULL, NULL) < 0)
+			fail_msg("%s", berth_error_last());
+		want = json_parse(want_text.ptr, want_text.len);
+		assert_non_null(want);
+		if (!json_equal(json_get(json_object_array_get_idx(docs, 0), "spec"), want)) {
+			struct buf got = BUF_INIT;
+			json_write(&got, json_get(json_object_array_get_idx(docs, 0), "spec"));
+			fail_msg("%s:\n berth:  %s\n server: %s", e->d_name, got.ptr,
+			         want_text.ptr);
+		}
+		checked++;
+		json_object_put(want);
+		json_object_put(docs);
+		buf_release(&text);
+		buf_release(&want_text);
+	}
+	closedir(d);
+	assert_true(checked >= 10);
+}
+
+static void test_yaml__keys_that_become_the_same_string_are_duplicates(void **state)
+{
+	(void)state;
+	/* Kubernetes keeps one of them at random (Go map order); berth refuses. */
+	expect_error("yes: 1\n'true': 2\n", "bad.yaml:2:1: duplicate key 'true'");
+	expect_error("0x10: 1\n16: 2\n", "bad.yaml:2:1: duplicate key '16'");
+}
+
 static void test_yaml__refuses_a_null_key(void **state)
 {
 	(void)state;
@@ -237,6 +295,8 @@ int main(void)
 	    cmocka_unit_test(test_yaml__reports_syntax_errors_with_file_line_column),
 	    cmocka_unit_test(test_yaml__stops_a_billion_laughs_early),
 	    cmocka_unit_test(test_yaml__refuses_nesting_past_the_limit),
+	    cmocka_unit_test(test_yaml__reads_fixtures_as_the_api_server_stores_them),
+	    cmocka_unit_test(test_yaml__keys_that_become_the_same_string_are_duplicates),
 	    cmocka_unit_test(test_yaml__refuses_a_null_key),
 	    cmocka_unit_test(test_yaml__refuses_an_unknown_alias),
 	    cmocka_unit_test(test_yaml__emits_what_reads_back_the_same),
