@@ -107,23 +107,6 @@ static void fold_string_data(struct json_object *modified, struct json_object *l
 	json_object_put(same);
 }
 
-/* A copy of `obj` without the last-applied annotation (and without
- * annotations at all when that was the only one) and without status, which
- * the server owns: what drift is decided on. */
-static struct json_object *comparable(struct json_object *obj)
-{
-	struct json_object *copy = json_copy(obj), *meta = json_get(copy, "metadata");
-	struct json_object *annotations = json_get(meta, "annotations");
-
-	json_object_object_del(copy, "status");
-	if (annotations) {
-		json_object_object_del(annotations, LAST_APPLIED_ANNOTATION);
-		if (!json_object_object_length(annotations))
-			json_object_object_del(meta, "annotations");
-	}
-	return copy;
-}
-
 static void add_path(struct json_object *paths, const struct buf *path, struct json_object *live,
                      struct json_object *desired)
 {
@@ -135,19 +118,49 @@ static void add_path(struct json_object *paths, const struct buf *path, struct j
 	json_object_array_add(paths, entry);
 }
 
-/* Every place where `live` and `predicted` differ: maps key by key, lists
- * of the same length element by element, anything else whole. */
+/* Is the patch only the annotation update? */
+static bool only_annotation(struct json_object *patch)
+{
+	struct json_object *meta, *annotations;
+
+	if (json_object_object_length(patch) == 0)
+		return true;
+	if (json_object_object_length(patch) != 1 || !(meta = json_get(patch, "metadata")) ||
+	    json_object_object_length(meta) != 1 || !(annotations = json_get(meta, "annotations")))
+		return false;
+	return json_object_object_length(annotations) == 1 &&
+	       json_object_object_get_ex(annotations, LAST_APPLIED_ANNOTATION, NULL);
+}
+
+/* Not drift: status, which the server owns, and the annotation update. */
+static bool ignored(const struct buf *path, const char *key)
+{
+	return (path->len == 0 && !strcmp(key, "status")) ||
+	       (!strcmp(path->ptr, "metadata.annotations") &&
+	        !strcmp(key, LAST_APPLIED_ANNOTATION));
+}
+
+/* Every place where `live` and `predicted` differ: maps key by key (a map on
+ * one side only counts as empty), lists of the same length element by
+ * element, anything else whole. */
 static void diff_paths(struct json_object *paths, struct buf *path, struct json_object *live,
                        struct json_object *predicted)
 {
+	struct json_object *empty = NULL;
 	size_t len = path->len;
 
 	if (json_equal(live, predicted))
 		return;
+	if (json_object_is_type(live, json_type_object) && !predicted)
+		predicted = empty = json_object_new_object();
+	else if (json_object_is_type(predicted, json_type_object) && !live)
+		live = empty = json_object_new_object();
 	if (json_object_is_type(live, json_type_object) &&
 	    json_object_is_type(predicted, json_type_object)) {
 		json_object_object_foreach(live, lkey, lval)
 		{
+			if (ignored(path, lkey))
+				continue;
 			buf_addf(path, "%s%s", len ? "." : "", lkey);
 			diff_paths(paths, path, lval, json_get(predicted, lkey));
 			path->len = len;
@@ -155,18 +168,16 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
 		}
 		json_object_object_foreach(predicted, pkey, pval)
 		{
-			if (json_object_object_get_ex(live, pkey, NULL))
+			if (json_object_object_get_ex(live, pkey, NULL) || ignored(path, pkey))
 				continue;
 			buf_addf(path, "%s%s", len ? "." : "", pkey);
-			add_path(paths, path, NULL, pval);
+			diff_paths(paths, path, NULL, pval);
 			path->len = len;
 			path->ptr[len] = '\0';
 		}
-		return;
-	}
-	if (json_object_is_type(live, json_type_array) &&
-	    json_object_is_type(predicted, json_type_array) &&
-	    json_object_array_length(live) == json_object_array_length(predicted)) {
+	} else if (json_object_is_type(live, json_type_array) &&
+	           json_object_is_type(predicted, json_type_array) &&
+	           json_object_array_length(live) == json_object_array_length(predicted)) {
 		size_t i;
 		for (i = 0; i < json_object_array_length(live); i++) {
 			buf_addf(path, "[%zu]", i);
@@ -175,9 +186,10 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
 			path->len = len;
 			path->ptr[len] = '\0';
 		}
-		return;
+	} else {
+		add_path(paths, path, live, predicted);
 	}
-	add_path(paths, path, live, predicted);
+	json_object_put(empty);
 }
 
 /* The server folds a Secret's stringData into base64 data; so does the
@@ -206,7 +218,7 @@ static void fold_predicted_secret(struct json_object *obj)
 
 int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live)
 {
-	struct json_object *modified = NULL, *original = NULL, *before = NULL, *after = NULL;
+	struct json_object *modified = NULL, *original = NULL;
 	const char *group_version = json_get_string(desired, "apiVersion");
 	const char *kind = json_get_string(desired, "kind");
 	const char *slash = group_version ? strchr(group_version, '/') : NULL;
@@ -232,24 +244,28 @@ int drift_compute(struct drift *out, struct json_object *desired, struct json_ob
 	if ((error = drift_original(&original, live)) < 0)
 		goto out;
 	fold_string_data(modified, live);
-	if ((error = merge3_patch(&out->patch, original, modified, live, schema)) < 0 ||
-	    (error = merge_apply(&out->predicted, live, out->patch, schema)) < 0)
+	if ((error = merge3_patch(&out->patch, original, modified, live, schema)) < 0)
+		goto out;
+	out->paths = json_object_new_array();
+	if (only_annotation(out->patch)) {
+		/* Nothing but the annotation would change: the common case, decided
+		 * without predicting the whole object. */
+		out->state = DRIFT_IN_SYNC;
+		out->predicted = json_object_get(live);
+		goto out;
+	}
+	if ((error = merge_apply(&out->predicted, live, out->patch, schema)) < 0)
 		goto out;
 	fold_predicted_secret(out->predicted);
 	/* Drifted when the patch would change the object: a patch that only
 	 * updates the annotation, or only restates an order the object already
 	 * has, changes nothing. */
-	before = comparable(live);
-	after = comparable(out->predicted);
-	out->paths = json_object_new_array();
-	diff_paths(out->paths, &path, before, after);
+	diff_paths(out->paths, &path, live, out->predicted);
 	out->state = json_object_array_length(out->paths) ? DRIFT_DRIFTED : DRIFT_IN_SYNC;
 out:
 	if (error < 0)
 		drift_release(out);
 	buf_release(&path);
-	json_object_put(before);
-	json_object_put(after);
 	json_object_put(modified);
 	json_object_put(original);
 	return error;

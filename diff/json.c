@@ -39,50 +39,59 @@ static int atoi_exp(const char *s)
 static void write_string(struct buf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, run = 0;
 
+	buf_grow(out, len + 2);
 	buf_addch(out, '"');
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		const char *escape = NULL;
 
 		switch (c) {
 		case '"':
-			buf_adds(out, "\\\"");
-			continue;
+			escape = "\\\"";
+			break;
 		case '\\':
-			buf_adds(out, "\\\\");
-			continue;
+			escape = "\\\\";
+			break;
 		case '\n':
-			buf_adds(out, "\\n");
-			continue;
+			escape = "\\n";
+			break;
 		case '\r':
-			buf_adds(out, "\\r");
-			continue;
+			escape = "\\r";
+			break;
 		case '\t':
-			buf_adds(out, "\\t");
-			continue;
+			escape = "\\t";
+			break;
 		case '<':
 		case '>':
 		case '&':
 			break;
 		default:
-			if (c >= 0x20) {
-				/* U+2028 and U+2029 (e2 80 a8/a9) break JavaScript. */
-				if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
-				    ((unsigned char)s[i + 2] & 0xfe) == 0xa8) {
-					buf_adds(out, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028"
-					                                              : "\\u2029");
-					i += 2;
-					continue;
-				}
-				buf_addch(out, (char)c);
+			/* U+2028 and U+2029 (e2 80 a8/a9) break JavaScript. */
+			if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+			    ((unsigned char)s[i + 2] & 0xfe) == 0xa8) {
+				buf_add(out, s + run, i - run);
+				buf_adds(out, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
+				i += 2;
+				run = i + 1;
 				continue;
 			}
+			if (c >= 0x20)
+				continue; /* part of the plain run */
 		}
-		buf_adds(out, "\\u00");
-		buf_addch(out, hex[c >> 4]);
-		buf_addch(out, hex[c & 15]);
+		/* Flush the plain run, then the escape. */
+		buf_add(out, s + run, i - run);
+		run = i + 1;
+		if (escape) {
+			buf_adds(out, escape);
+		} else {
+			buf_adds(out, "\\u00");
+			buf_addch(out, hex[c >> 4]);
+			buf_addch(out, hex[c & 15]);
+		}
 	}
+	buf_add(out, s + run, len - run);
 	buf_addch(out, '"');
 }
 

@@ -65,6 +65,9 @@ static int cmp_scalar_strings(struct json_object *a, struct json_object *b)
 	struct buf x = BUF_INIT, y = BUF_INIT;
 	int c;
 
+	if (is_type(a, json_type_string) && is_type(b, json_type_string))
+		return strcmp(json_object_get_string(a), json_object_get_string(b));
+
 	scalar_string(&x, a);
 	scalar_string(&y, b);
 	c = strcmp(x.ptr, y.ptr);
@@ -558,9 +561,8 @@ out:
 
 /* ---- merge (mergeMap and friends) ------------------------------------------ */
 
-static int merge_map(struct json_object **out, struct json_object *original,
-                     struct json_object *patch, const struct schema_type *type,
-                     struct merge_opts opts);
+static int merge_map(struct json_object **out, struct json_object *o, struct json_object *patch,
+                     const struct schema_type *type, struct merge_opts opts);
 
 /* Go's deduplicateScalars, order quirks included: a duplicate is replaced by
  * the last element. */
@@ -741,8 +743,8 @@ static int merge_slice(struct json_object **out, struct json_object *original,
 			json_object_array_add(merged, json_copy(e));
 			continue;
 		}
-		if (merge_map(&m, json_object_array_get_idx(merged, (size_t)at), e, f->type, opts) <
-		    0) {
+		if (merge_map(&m, json_object_get(json_object_array_get_idx(merged, (size_t)at)), e,
+		              f->type, opts) < 0) {
 			json_object_put(rest);
 			json_object_put(orig);
 			json_object_put(merged);
@@ -804,15 +806,21 @@ static int merge_ordered_lists(struct json_object *original, struct json_object 
 	return error;
 }
 
-static int merge_map(struct json_object **out, struct json_object *original,
-                     struct json_object *patch, const struct schema_type *type,
-                     struct merge_opts opts)
+/*
+ * mergeMap: merge `patch` into `o`, which the caller hands over: it is changed
+ * in place and returned in *out, or freed on failure. `patch` is only read.
+ */
+static int merge_map(struct json_object **out, struct json_object *o, struct json_object *patch,
+                     const struct schema_type *type, struct merge_opts opts)
 {
-	struct json_object *o =
-	    is_type(original, json_type_object) ? json_copy(original) : json_object_new_object();
 	struct json_object *p = json_copy(patch), *retain;
 	const char *directive = json_get_string(p, DIRECTIVE);
 	int error = 0;
+
+	if (!is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = json_object_new_object();
+	}
 
 	if (directive) {
 		json_object_put(o);
@@ -888,7 +896,8 @@ static int merge_map(struct json_object **out, struct json_object *original,
 			continue;
 		}
 		if (is_type(ov, json_type_object))
-			error = merge_map(&merged, ov, pv, f ? f->type : NULL, opts);
+			error =
+			    merge_map(&merged, json_object_get(ov), pv, f ? f->type : NULL, opts);
 		else if (is_type(ov, json_type_array) && f && (f->strategy & SCHEMA_MERGE))
 			error = merge_slice(&merged, ov, pv, f, opts, delete_list);
 		else
@@ -1032,7 +1041,7 @@ int merge3_patch(struct json_object **out, struct json_object *original,
 	    (error = diff_maps(&deletions, original ? original : empty, modified, schema,
 	                       deletion_opts)) < 0)
 		goto out;
-	error = merge_map(out, deletions, delta, schema, opts);
+	error = merge_map(out, json_object_get(deletions), delta, schema, opts);
 out:
 	json_object_put(delta);
 	json_object_put(deletions);
@@ -1051,5 +1060,5 @@ int merge_apply(struct json_object **out, struct json_object *obj, struct json_o
 		*out = merge_patch_apply(json_copy(obj), patch);
 		return 0;
 	}
-	return merge_map(out, obj, patch, schema, opts);
+	return merge_map(out, json_copy(obj), patch, schema, opts);
 }

@@ -181,6 +181,9 @@ static struct json_object *resolve_plain(const char *s, bool *is_null)
 	bool overflow;
 
 	*is_null = false;
+	/* Every null, boolean or special float word has at most 6 characters. */
+	if (strlen(s) > 6)
+		goto number;
 	if (one_of(s, null_words)) {
 		*is_null = true;
 		return NULL;
@@ -191,6 +194,7 @@ static struct json_object *resolve_plain(const char *s, bool *is_null)
 		return json_object_new_boolean(0);
 	if (special_float(s, &d))
 		return json_object_new_double(d);
+number:
 	/* go-yaml tries a number only for a digit, a sign or a dot first. */
 	if (!((*s >= '0' && *s <= '9') || *s == '+' || *s == '-' || *s == '.'))
 		return json_object_new_string(s);
