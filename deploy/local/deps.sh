@@ -14,7 +14,7 @@ packages=(
 	build-essential cmake pkg-config clang-format
 	libgit2-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev zlib1g-dev
 	# tests
-	libcmocka-dev valgrind curl jq
+	libcmocka-dev valgrind curl jq time
 	# the local control plane: Kubernetes built from Debian's source
 	golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make
 	etcd-server openssl iproute2
