@@ -72,7 +72,8 @@ static void write_string(struct buf *out, const char *s, size_t len)
 			if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
 			    ((unsigned char)s[i + 2] & 0xfe) == 0xa8) {
 				buf_add(out, s + run, i - run);
-				buf_adds(out, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
+				buf_adds(out,
+				         (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
 				i += 2;
 				run = i + 1;
 				continue;
