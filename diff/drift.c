@@ -132,6 +132,30 @@ static bool only_annotation(struct json_object *patch)
 	       json_object_object_get_ex(annotations, LAST_APPLIED_ANNOTATION, NULL);
 }
 
+/*
+ * `live` with the annotation of `modified`: what an annotation-only patch
+ * leaves. Fields other than metadata are shared with `live` (read-only).
+ */
+static struct json_object *with_annotation(struct json_object *live, struct json_object *modified)
+{
+	struct json_object *out = json_object_new_object(), *meta, *annotations;
+
+	json_object_object_foreach(live, key, value)
+	{
+		json_object_object_add(
+		    out, key, strcmp(key, "metadata") ? json_object_get(value) : json_copy(value));
+	}
+	if (!(meta = json_get(out, "metadata")))
+		json_object_object_add(out, "metadata", (meta = json_object_new_object()));
+	if (!(annotations = json_get(meta, "annotations")))
+		json_object_object_add(meta, "annotations",
+		                       (annotations = json_object_new_object()));
+	json_object_object_add(
+	    annotations, LAST_APPLIED_ANNOTATION,
+	    json_object_get(json_get(annotations_of(modified), LAST_APPLIED_ANNOTATION)));
+	return out;
+}
+
 /* Not drift: status, which the server owns, and the annotation update. */
 static bool ignored(const struct buf *path, const char *key)
 {
@@ -249,9 +273,9 @@ int drift_compute(struct drift *out, struct json_object *desired, struct json_ob
 	out->paths = json_object_new_array();
 	if (only_annotation(out->patch)) {
 		/* Nothing but the annotation would change: the common case, decided
-		 * without predicting the whole object. */
+		 * without merging the whole object. */
 		out->state = DRIFT_IN_SYNC;
-		out->predicted = json_object_get(live);
+		out->predicted = with_annotation(live, modified);
 		goto out;
 	}
 	if ((error = merge_apply(&out->predicted, live, out->patch, schema)) < 0)
