@@ -199,10 +199,10 @@ static struct edit *edit_script(const struct lines *a, const struct lines *b, si
 	while (i < a->n || j < b->n) {
 		if (i < a->n && j < b->n && !strcmp(a->v[i], b->v[j]))
 			script[k++] = (struct edit){' ', i++, j++};
-		else if (j < b->n && (i == a->n || len[i * w + j + 1] >= len[(i + 1) * w + j]))
-			script[k++] = (struct edit){'+', i, j++};
+		else if (i < a->n && (j == b->n || len[(i + 1) * w + j] >= len[i * w + j + 1]))
+			script[k++] = (struct edit){'-', i++, j}; /* removals first, as diff -u */
 		else
-			script[k++] = (struct edit){'-', i++, j};
+			script[k++] = (struct edit){'+', i, j++};
 	}
 	free(len);
 	*n = k;
