@@ -36,6 +36,12 @@ int drift_modified(struct json_object **out, struct json_object *desired)
 	meta = json_get(copy, "metadata");
 	if (!meta)
 		json_object_object_add(copy, "metadata", (meta = json_object_new_object()));
+	if (!json_object_is_type(meta, json_type_object) ||
+	    (json_get(meta, "annotations") &&
+	     !json_object_is_type(json_get(meta, "annotations"), json_type_object))) {
+		json_object_put(copy);
+		return berth_error_set("metadata and metadata.annotations must be maps");
+	}
 	/* kubectl (GetModifiedConfiguration) sets annotations to an empty map
 	 * when there are none before it writes the object, so "annotations":{}
 	 * is part of the text. */
@@ -83,7 +89,8 @@ static void fold_string_data(struct json_object *modified, struct json_object *l
 	if (strcmp(json_get_string(modified, "kind") ? json_get_string(modified, "kind") : "",
 	           "Secret") ||
 	    json_get_string(modified, "apiVersion") == NULL ||
-	    strcmp(json_get_string(modified, "apiVersion"), "v1") || !sd) {
+	    strcmp(json_get_string(modified, "apiVersion"), "v1") ||
+	    !json_object_is_type(sd, json_type_object)) {
 		json_object_put(same);
 		return;
 	}
@@ -145,9 +152,9 @@ static struct json_object *with_annotation(struct json_object *live, struct json
 		json_object_object_add(
 		    out, key, strcmp(key, "metadata") ? json_object_get(value) : json_copy(value));
 	}
-	if (!(meta = json_get(out, "metadata")))
+	if (!json_object_is_type((meta = json_get(out, "metadata")), json_type_object))
 		json_object_object_add(out, "metadata", (meta = json_object_new_object()));
-	if (!(annotations = json_get(meta, "annotations")))
+	if (!json_object_is_type((annotations = json_get(meta, "annotations")), json_type_object))
 		json_object_object_add(meta, "annotations",
 		                       (annotations = json_object_new_object()));
 	json_object_object_add(
@@ -223,9 +230,9 @@ static void fold_predicted_secret(struct json_object *obj)
 	struct json_object *sd = json_get(obj, "stringData"), *data;
 	const char *kind = json_get_string(obj, "kind");
 
-	if (!sd || !kind || strcmp(kind, "Secret"))
+	if (!json_object_is_type(sd, json_type_object) || !kind || strcmp(kind, "Secret"))
 		return;
-	if (!(data = json_get(obj, "data")))
+	if (!json_object_is_type((data = json_get(obj, "data")), json_type_object))
 		json_object_object_add(obj, "data", (data = json_object_new_object()));
 	json_object_object_foreach(sd, key, value)
 	{

@@ -276,7 +276,8 @@ struct json_object *json_copy(struct json_object *value)
 
 struct json_object *json_parse(const char *text, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	/* Deeper than YAML_LIMITS_INIT allows, so whatever berth loaded reads back. */
+	struct json_tokener *tok = json_tokener_new_ex(1024);
 	struct json_object *v;
 
 	BERTH_ASSERT(tok);

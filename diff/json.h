@@ -33,7 +33,8 @@ bool json_equal(struct json_object *a, struct json_object *b);
 /* A deep copy of `value` (NULL for NULL); the caller owns it. */
 struct json_object *json_copy(struct json_object *value);
 
-/* Parse JSON text; NULL when it is not valid. The caller owns the result. */
+/* Parse JSON text (nested up to 1024 deep); NULL when it is not valid. The
+ * caller owns the result. Like json-c, it clamps integers beyond int64. */
 struct json_object *json_parse(const char *text, size_t len);
 
 #endif

@@ -213,7 +213,11 @@ static void add_object(struct loader *l, struct json_object *obj, size_t doc_ind
 		json_object_object_add(metadata, "namespace",
 		                       json_object_new_string(m.id.namespace));
 	}
-	BERTH_ASSERT(json_write(&json, obj) == 0);
+	/* json-c's own writer: what it writes, it reads back exactly (a double
+	 * stays a double; Go's form of a huge integral float would read back
+	 * clamped to an int64). */
+	buf_adds(&json, json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+	                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
 	m.file = xstrdup(l->file);
 	m.json = buf_detach(&json, NULL);
 	l->set->items = xgrow(l->set->items, sizeof(m), l->set->n + 1, &l->set->alloc);

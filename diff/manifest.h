@@ -19,7 +19,7 @@ struct manifest {
 	struct object_id id;
 	char *file;          /* the path it was read from */
 	size_t line, column; /* where the object starts */
-	char *json;          /* the object (namespace filled in) as json_write() writes it */
+	char *json;          /* the object (namespace filled in) as compact JSON */
 };
 
 /* A problem with the input, at a place in a file. */

@@ -781,6 +781,12 @@ static int merge_ordered_lists(struct json_object *original, struct json_object 
 		struct json_object *ol = json_get(original, field), *pl = json_get(patch, field);
 		struct json_object *merged = NULL;
 
+		if (!is_type(order, json_type_array) || (ol && !is_type(ol, json_type_array)) ||
+		    (pl && !is_type(pl, json_type_array))) {
+			json_object_put(order);
+			error = berth_error_set("'%s' and '%s' must be lists", key, field);
+			break;
+		}
 		if (!opts.parallel_lists && !json_get(original, key))
 			json_object_object_add(original, key, json_copy(order));
 		json_object_object_del(patch, key);
@@ -829,15 +835,21 @@ static int merge_map(struct json_object **out, struct json_object *o, struct jso
 			*out = p;
 			return 0;
 		}
-		json_object_put(p);
 		if (!strcmp(directive, "delete")) {
+			json_object_put(p);
 			*out = json_object_new_object();
 			return 0;
 		}
-		return berth_error_set("unknown map directive '%s'", directive);
+		error = berth_error_set("unknown map directive '%s'", directive);
+		json_object_put(p);
+		return error;
 	}
 	/* applyRetainKeysDirective */
-	if ((retain = json_object_get(json_get(p, RETAIN_KEYS)))) {
+	if ((retain = json_get(p, RETAIN_KEYS)) && !is_type(retain, json_type_array)) {
+		error = berth_error_set("$retainKeys must be a list");
+		goto out;
+	}
+	if ((retain = json_object_get(retain))) {
 		json_object_object_del(p, RETAIN_KEYS);
 		if (!opts.parallel_lists) {
 			struct json_object *have = json_get(o, RETAIN_KEYS);

@@ -428,8 +428,13 @@ static int parse_mapping(struct json_object **out, struct parser *p, size_t dept
 		}
 		{
 			yaml_event_t vev;
-			if ((error = next_event(p, &vev)) < 0)
+			size_t marked = p->marks ? p->marks->n : 0;
+
+			if ((error = next_event(p, &vev)) < 0) {
+				if (name != (char *)key.data.scalar.value)
+					free(name);
 				goto out;
+			}
 			error = parse_node(&value, p, &vev, depth + 1);
 			yaml_event_delete(&vev);
 			if (error < 0) {
@@ -437,6 +442,9 @@ static int parse_mapping(struct json_object **out, struct parser *p, size_t dept
 					free(name);
 				goto out;
 			}
+			/* A merge value is freed once merged: forget its marks. */
+			if (merge && p->marks)
+				p->marks->n = marked;
 		}
 		if (merge) {
 			merge_mark = key.start_mark;
@@ -647,8 +655,8 @@ static bool needs_quotes(const char *s)
 	struct json_object *v;
 	bool is_null, other;
 
-	if (looks_timestamp(s))
-		return true;
+	if (looks_timestamp(s) || !strcmp(s, "<<"))
+		return true; /* "<<" plain would read back as a merge key */
 	v = resolve_plain(s, &is_null);
 	other = is_null || !json_object_is_type(v, json_type_string);
 	json_object_put(v);
