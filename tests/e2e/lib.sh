@@ -64,6 +64,31 @@ wait_until() { # seconds what command...
 	done
 }
 
+# The Widget custom resource definition (berth.dev/v1, namespaced, its spec
+# kept as given): a kind kubectl has no schema for.
+install_widget_crd() {
+	kubectl apply -f - >/dev/null <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.berth.dev}
+spec:
+  group: berth.dev
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+YAML
+	wait_until 60 "CRD widgets.berth.dev Established" \
+		kubectl wait --for condition=established --timeout=1s crd/widgets.berth.dev
+}
+
 # A scratch directory removed when the test ends.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -17,26 +17,7 @@ cleanup() {
 cleanup
 trap 'cleanup; rm -rf "$scratch"' EXIT
 kubectl create namespace $ns >/dev/null
-kubectl apply -f - >/dev/null <<'YAML'
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.berth.dev}
-spec:
-  group: berth.dev
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
-YAML
-wait_until 60 "CRD widgets.berth.dev Established" \
-	kubectl wait --for condition=established --timeout=1s crd/widgets.berth.dev
+install_widget_crd
 
 count=0
 for f in "$fixtures"/*.yaml "$fixtures"/*.json; do
