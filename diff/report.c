@@ -181,12 +181,26 @@ struct edit {
 	size_t a, b; /* line numbers (0-based) in a and b */
 };
 
+/* Past this many cells the table would be too big: the diff is then every
+ * live line removed and every predicted line added. */
+#define MAX_DIFF_CELLS (4u << 20)
+
 /* The shortest edit script by the longest common subsequence. */
 static struct edit *edit_script(const struct lines *a, const struct lines *b, size_t *n)
 {
 	size_t i, j, k = 0, w = b->n + 1;
-	unsigned *len = xcalloc((a->n + 1) * w, sizeof(*len));
 	struct edit *script = xcalloc(a->n + b->n + 1, sizeof(*script));
+	unsigned *len;
+
+	if ((a->n + 1) * w > MAX_DIFF_CELLS) {
+		for (i = 0; i < a->n; i++)
+			script[k++] = (struct edit){'-', i, 0};
+		for (j = 0; j < b->n; j++)
+			script[k++] = (struct edit){'+', a->n, j};
+		*n = k;
+		return script;
+	}
+	len = xcalloc((a->n + 1) * w, sizeof(*len));
 
 	for (i = a->n; i-- > 0;)
 		for (j = b->n; j-- > 0;)
