@@ -289,10 +289,10 @@ static int diff_lists_of_maps(struct json_object *patch, struct json_object *del
 	int error = 0;
 
 	for (i = 0; i < no; i++)
-		if (!is_type(o[i], json_type_object) || !json_get(o[i], key))
+		if (!is_type(o[i], json_type_object) || !is_scalar(json_get(o[i], key)))
 			goto no_key;
 	for (j = 0; j < nm; j++)
-		if (!is_type(m[j], json_type_object) || !json_get(m[j], key))
+		if (!is_type(m[j], json_type_object) || !is_scalar(json_get(m[j], key)))
 			goto no_key;
 	i = j = 0;
 	while (i < no || j < nm) {
@@ -329,7 +329,7 @@ static int diff_lists_of_maps(struct json_object *patch, struct json_object *del
 	}
 	goto out;
 no_key:
-	error = berth_error_set("a list merged by '%s' has an element without it", key);
+	error = berth_error_set("a list merged by '%s' has an element without it as a scalar", key);
 out:
 	free(o);
 	free(m);
@@ -657,6 +657,7 @@ static int merge_slice(struct json_object **out, struct json_object *original,
 {
 	size_t i, n;
 	struct json_object *orig = json_copy(original), *rest, *merged;
+	bool replace = false;
 	bool maps = (json_object_array_length(original) &&
 	             is_type(json_object_array_get_idx(original, 0), json_type_object)) ||
 	            (json_object_array_length(patch) &&
@@ -712,16 +713,17 @@ static int merge_slice(struct json_object **out, struct json_object *original,
 			       0)
 				json_object_array_del_idx(orig, (size_t)at, 1);
 		} else if (!strcmp(d, "replace")) {
-			/* The list becomes the other elements of the patch. */
-			json_object_put(orig);
-			orig = NULL;
+			/* The list becomes the other elements of the patch; later
+			 * deletes still go through, as upstream's do. */
+			replace = true;
 		} else {
 			json_object_put(rest);
 			json_object_put(orig);
 			return berth_error_set("unknown list directive '%s'", d);
 		}
 	}
-	if (!orig) {
+	if (replace) {
+		json_object_put(orig);
 		*out = rest;
 		return 0;
 	}

@@ -296,6 +296,17 @@ static void add_anchor(struct parser *p, const yaml_char_t *name, struct json_ob
 	a->weight = weight_of(v);
 }
 
+static void release_anchors(struct parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nanchors; i++) {
+		free(p->anchors[i].name);
+		json_object_put(p->anchors[i].value);
+	}
+	p->nanchors = 0;
+}
+
 static int expand_alias(struct json_object **out, struct parser *p, const yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
@@ -577,7 +588,6 @@ int yaml_parse(struct json_object **out, const char *name, const char *data, siz
 	yaml_event_t ev;
 	bool have_ev = false;
 	int error = 0;
-	size_t i;
 
 	memset(&p, 0, sizeof(p));
 	p.name = name;
@@ -610,6 +620,9 @@ int yaml_parse(struct json_object **out, const char *name, const char *data, siz
 				json_object_array_add(docs, doc);
 				doc = NULL;
 			}
+			/* Kubernetes decodes each document on its own: an alias
+			 * never reaches into another document. */
+			release_anchors(&p);
 		}
 		yaml_event_delete(&ev);
 		have_ev = false;
@@ -619,10 +632,7 @@ int yaml_parse(struct json_object **out, const char *name, const char *data, siz
 out:
 	if (have_ev)
 		yaml_event_delete(&ev);
-	for (i = 0; i < p.nanchors; i++) {
-		free(p.anchors[i].name);
-		json_object_put(p.anchors[i].value);
-	}
+	release_anchors(&p);
 	free(p.anchors);
 	yaml_parser_delete(&p.yaml);
 	json_object_put(docs);

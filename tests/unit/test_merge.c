@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "../../diff/drift.h"
+#include "../../diff/error.h"
 #include "../../diff/json.h"
 #include "../../diff/merge.h"
 
@@ -158,6 +159,19 @@ static void test_merge__uses_a_json_merge_patch_for_unknown_kinds(void **state)
 	             "{\"spec\":{\"a\":null,\"b\":[2]}}");
 }
 
+static void test_merge__refuses_a_merge_key_that_is_not_a_scalar(void **state)
+{
+	struct json_object *m = J("{\"spec\":{\"containers\":[{\"name\":{}}]}}");
+	struct json_object *c = J("{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}"), *patch = NULL;
+
+	(void)state;
+	assert_true(merge3_patch(&patch, NULL, m, c, schema_for_kind("", "Pod")) < 0);
+	assert_null(patch);
+	assert_non_null(strstr(berth_error_last(), "merged by 'name' has an element without it"));
+	json_object_put(m);
+	json_object_put(c);
+}
+
 static void test_merge__apply_predicts_the_server_result(void **state)
 {
 	struct json_object *obj =
@@ -242,6 +256,7 @@ int main(void)
 	    cmocka_unit_test(test_merge__ignores_volume_claim_template_defaults),
 	    cmocka_unit_test(test_merge__treats_an_empty_map_as_absent_only_for_go_maps),
 	    cmocka_unit_test(test_merge__uses_a_json_merge_patch_for_unknown_kinds),
+	    cmocka_unit_test(test_merge__refuses_a_merge_key_that_is_not_a_scalar),
 	    cmocka_unit_test(test_merge__apply_predicts_the_server_result),
 	    cmocka_unit_test(test_merge__annotation_is_what_kubectl_writes),
 	    cmocka_unit_test(test_merge__drift_is_the_patch_less_the_annotation),

@@ -248,6 +248,13 @@ static void test_yaml__keys_that_become_the_same_string_are_duplicates(void **st
 	expect_error("0x10: 1\n16: 2\n", "bad.yaml:2:1: duplicate key '16'");
 }
 
+static void test_yaml__an_alias_never_reaches_another_document(void **state)
+{
+	(void)state;
+	/* kubectl decodes each document on its own, so it refuses this too. */
+	expect_error("a: &x 1\n---\nb: *x\n", "bad.yaml:3:4: unknown anchor '*x'");
+}
+
 static void test_yaml__refuses_a_null_key(void **state)
 {
 	(void)state;
@@ -297,6 +304,7 @@ int main(void)
 	    cmocka_unit_test(test_yaml__refuses_nesting_past_the_limit),
 	    cmocka_unit_test(test_yaml__reads_fixtures_as_the_api_server_stores_them),
 	    cmocka_unit_test(test_yaml__keys_that_become_the_same_string_are_duplicates),
+	    cmocka_unit_test(test_yaml__an_alias_never_reaches_another_document),
 	    cmocka_unit_test(test_yaml__refuses_a_null_key),
 	    cmocka_unit_test(test_yaml__refuses_an_unknown_alias),
 	    cmocka_unit_test(test_yaml__emits_what_reads_back_the_same),
