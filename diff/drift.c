@@ -28,6 +28,14 @@ static struct json_object *annotations_of(struct json_object *obj)
 	return json_get(json_get(obj, "metadata"), "annotations");
 }
 
+/* A core v1 Secret, whose stringData the server folds into data. */
+static bool is_secret(struct json_object *obj)
+{
+	const char *v = json_get_string(obj, "apiVersion"), *k = json_get_string(obj, "kind");
+
+	return v && k && !strcmp(v, "v1") && !strcmp(k, "Secret");
+}
+
 int drift_modified(struct json_object **out, struct json_object *desired)
 {
 	struct json_object *copy = json_copy(desired), *meta, *annotations;
@@ -36,16 +44,15 @@ int drift_modified(struct json_object **out, struct json_object *desired)
 	meta = json_get(copy, "metadata");
 	if (!meta)
 		json_object_object_add(copy, "metadata", (meta = json_object_new_object()));
+	annotations = json_get(meta, "annotations");
 	if (!json_object_is_type(meta, json_type_object) ||
-	    (json_get(meta, "annotations") &&
-	     !json_object_is_type(json_get(meta, "annotations"), json_type_object))) {
+	    (annotations && !json_object_is_type(annotations, json_type_object))) {
 		json_object_put(copy);
 		return berth_error_set("metadata and metadata.annotations must be maps");
 	}
 	/* kubectl (GetModifiedConfiguration) sets annotations to an empty map
 	 * when there are none before it writes the object, so "annotations":{}
 	 * is part of the text. */
-	annotations = json_get(meta, "annotations");
 	if (!annotations)
 		json_object_object_add(meta, "annotations",
 		                       (annotations = json_object_new_object()));
@@ -86,11 +93,7 @@ static void fold_string_data(struct json_object *modified, struct json_object *l
 	struct json_object *same = json_object_new_array();
 	size_t i;
 
-	if (strcmp(json_get_string(modified, "kind") ? json_get_string(modified, "kind") : "",
-	           "Secret") ||
-	    json_get_string(modified, "apiVersion") == NULL ||
-	    strcmp(json_get_string(modified, "apiVersion"), "v1") ||
-	    !json_object_is_type(sd, json_type_object)) {
+	if (!is_secret(modified) || !json_object_is_type(sd, json_type_object)) {
 		json_object_put(same);
 		return;
 	}
@@ -228,9 +231,8 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
 static void fold_predicted_secret(struct json_object *obj)
 {
 	struct json_object *sd = json_get(obj, "stringData"), *data;
-	const char *kind = json_get_string(obj, "kind");
 
-	if (!json_object_is_type(sd, json_type_object) || !kind || strcmp(kind, "Secret"))
+	if (!is_secret(obj) || !json_object_is_type(sd, json_type_object))
 		return;
 	if (!json_object_is_type((data = json_get(obj, "data")), json_type_object))
 		json_object_object_add(obj, "data", (data = json_object_new_object()));
@@ -250,18 +252,16 @@ static void fold_predicted_secret(struct json_object *obj)
 int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live)
 {
 	struct json_object *modified = NULL, *original = NULL;
-	const char *group_version = json_get_string(desired, "apiVersion");
-	const char *kind = json_get_string(desired, "kind");
-	const char *slash = group_version ? strchr(group_version, '/') : NULL;
-	char group[256] = "";
 	const struct schema_type *schema;
+	struct object_id id;
 	struct buf path = BUF_INIT;
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if (slash && (size_t)(slash - group_version) < sizeof(group))
-		memcpy(group, group_version, (size_t)(slash - group_version));
-	schema = schema_for_kind(group, kind ? kind : "");
+	if (object_id_read(&id, desired, "") < 0)
+		return -1;
+	schema = schema_for_kind(id.group, id.kind);
+	object_id_release(&id);
 	out->patch_type =
 	    schema ? "application/strategic-merge-patch+json" : "application/merge-patch+json";
 	if ((error = drift_modified(&modified, desired)) < 0)

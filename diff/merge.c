@@ -102,15 +102,6 @@ static bool is_scalar(struct json_object *v)
 	return v && !is_type(v, json_type_object) && !is_type(v, json_type_array);
 }
 
-/* A quantity may be written as a string ("250m") or a number (0.25). */
-static void quantity_text(struct buf *out, struct json_object *v)
-{
-	if (is_type(v, json_type_string))
-		buf_adds(out, json_object_get_string(v));
-	else
-		json_write(out, v);
-}
-
 static bool values_equal(struct json_object *a, struct json_object *b, bool quantity)
 {
 	struct buf x = BUF_INIT, y = BUF_INIT;
@@ -118,8 +109,9 @@ static bool values_equal(struct json_object *a, struct json_object *b, bool quan
 
 	if (!quantity || !is_scalar(a) || !is_scalar(b))
 		return json_equal(a, b);
-	quantity_text(&x, a);
-	quantity_text(&y, b);
+	/* A quantity may be a string ("250m") or a number (0.25). */
+	scalar_string(&x, a);
+	scalar_string(&y, b);
 	equal = !strcmp(x.ptr, y.ptr) || quantity_equal_strings(x.ptr, y.ptr);
 	buf_release(&x);
 	buf_release(&y);
@@ -168,9 +160,9 @@ static bool holds(struct json_object *live, struct json_object *want,
 
 			if (!lv && stores_nothing(wv, f))
 				continue;
-			if (!lv || !holds(lv, wv, f ? f->type : NULL))
-				if (!(lv && values_equal(lv, wv, quantity)))
-					return false;
+			if (!lv ||
+			    (!holds(lv, wv, f ? f->type : NULL) && !values_equal(lv, wv, quantity)))
+				return false;
 		}
 		return true;
 	}
@@ -199,8 +191,7 @@ static int cmp_strings(const void *a, const void *b)
 	              json_object_get_string(*(struct json_object *const *)b));
 }
 
-/* A list's items in the order of their index in `order` (stable); with a
- * merge key, `$patch: delete` items go last (normalizeSliceOrder). */
+/* Where `item` (or its merge key) is in `list`, or -1. */
 static int index_in(struct json_object *list, struct json_object *item, const char *key)
 {
 	size_t i, n = json_object_array_length(list);
@@ -221,6 +212,8 @@ static bool is_delete_directive(struct json_object *item)
 	return d && !strcmp(d, "delete");
 }
 
+/* A list's items in the order of their index in `order` (stable); with a
+ * merge key, `$patch: delete` items go last (normalizeSliceOrder). */
 static struct json_object *sort_by_order(struct json_object *items, struct json_object *order,
                                          const char *key)
 {
