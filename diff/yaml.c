@@ -565,18 +565,27 @@ void yaml_marks_release(struct yaml_marks *marks)
 	marks->n = marks->alloc = 0;
 }
 
+static int cmp_marks(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct yaml_mark *)a)->node;
+	uintptr_t y = (uintptr_t)((const struct yaml_mark *)b)->node;
+
+	return x < y ? -1 : x > y;
+}
+
 int yaml_marks_find(size_t *line, size_t *column, const struct yaml_marks *marks,
                     const struct json_object *node)
 {
-	size_t i;
+	struct yaml_mark key = {node, 0, 0};
+	const struct yaml_mark *m;
 
-	for (i = 0; i < marks->n; i++)
-		if (marks->items[i].node == node) {
-			*line = marks->items[i].line;
-			*column = marks->items[i].column;
-			return 0;
-		}
-	return BERTH_ENOTFOUND;
+	/* yaml_parse leaves the marks sorted by node. */
+	m = marks->n ? bsearch(&key, marks->items, marks->n, sizeof(key), cmp_marks) : NULL;
+	if (!m)
+		return BERTH_ENOTFOUND;
+	*line = m->line;
+	*column = m->column;
+	return 0;
 }
 
 int yaml_parse(struct json_object **out, const char *name, const char *data, size_t len,
@@ -634,6 +643,8 @@ out:
 		yaml_event_delete(&ev);
 	release_anchors(&p);
 	free(p.anchors);
+	if (marks && marks->n)
+		qsort(marks->items, marks->n, sizeof(*marks->items), cmp_marks);
 	yaml_parser_delete(&p.yaml);
 	json_object_put(docs);
 	return error;

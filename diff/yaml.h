@@ -33,8 +33,9 @@ struct yaml_mark {
 
 /*
  * Positions recorded while parsing: every node no deeper than max_depth
- * (0: document roots only). Embedded by value: YAML_MARKS_INIT, then
- * yaml_marks_release(). The nodes are borrowed from the parsed documents.
+ * (0: document roots only), sorted by node once yaml_parse() returns so
+ * yaml_marks_find() is a binary search. Embedded by value: YAML_MARKS_INIT,
+ * then yaml_marks_release(). The nodes are borrowed from the parsed documents.
  */
 struct yaml_marks {
 	struct yaml_mark *items;
