@@ -46,7 +46,7 @@ int drift_original(struct json_object **out, struct json_object *live);
  * the object does not exist). Computes kubectl's three-way patch (with the
  * live object's last-applied annotation as the original) and decides the
  * state: in sync when the patch, less the annotation update, is empty.
-  * Secret stringData counts as in sync when live `data` decodes to it.
+ * Secret stringData counts as in sync when live `data` decodes to it.
  * Fails when `desired` has no valid identity or the patch cannot be made.
  */
 int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live);
