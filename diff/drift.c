@@ -258,7 +258,7 @@ int drift_compute(struct drift *out, struct json_object *desired, struct json_ob
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if (object_id_read(&id, desired, "") < 0)
+	if (object_id_read(&id, NULL, desired, "") < 0)
 		return -1;
 	schema = schema_for_kind(id.group, id.kind);
 	object_id_release(&id);

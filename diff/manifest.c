@@ -162,24 +162,6 @@ struct loader {
 	struct yaml_marks marks;
 };
 
-/* The node an identity error is about, found by the field it names. */
-static struct json_object *field_node(struct json_object *obj, const char *message)
-{
-	struct json_object *metadata = json_get(obj, "metadata");
-
-	if (!strncmp(message, "metadata.name", 13))
-		return json_get(metadata, "name") ? json_get(metadata, "name") : metadata;
-	if (!strncmp(message, "metadata.namespace", 18))
-		return json_get(metadata, "namespace");
-	if (!strncmp(message, "metadata", 8))
-		return metadata;
-	if (!strncmp(message, "kind", 4))
-		return json_get(obj, "kind");
-	if (!strncmp(message, "apiVersion", 10))
-		return json_get(obj, "apiVersion");
-	return NULL;
-}
-
 static void add_object(struct loader *l, struct json_object *obj, size_t doc_index,
                        struct json_object *doc)
 {
@@ -189,10 +171,8 @@ static void add_object(struct loader *l, struct json_object *obj, size_t doc_ind
 	size_t line, column;
 
 	memset(&m, 0, sizeof(m));
-	if (object_id_read(&m.id, obj, l->opts->default_namespace) < 0) {
-		bad = field_node(obj, berth_error_last());
-		locate(&line, &column, l->file, &l->data, doc_index, doc, bad ? bad : obj,
-		       &l->marks);
+	if (object_id_read(&m.id, &bad, obj, l->opts->default_namespace) < 0) {
+		locate(&line, &column, l->file, &l->data, doc_index, doc, bad, &l->marks);
 		diagnostics_add(l->diags, l->file, line, column, "%s", berth_error_last());
 		return;
 	}

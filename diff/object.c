@@ -45,11 +45,14 @@ bool object_kind_is_cluster_scoped(const char *group, const char *kind)
 	return false;
 }
 
-/* A required string field: present, a string, not empty. */
-static int required(const char **out, struct json_object *obj, const char *key, const char *path)
+/* A required string field: present, a string, not empty. *bad is where the
+ * problem is: the value, or `obj` when it is missing. */
+static int required(const char **out, struct json_object **bad, struct json_object *obj,
+                    const char *key, const char *path)
 {
 	struct json_object *v = json_get(obj, key);
 
+	*bad = v ? v : obj;
 	if (!v)
 		return berth_error_set("%s is missing", path);
 	if (!json_object_is_type(v, json_type_string))
@@ -61,24 +64,30 @@ static int required(const char **out, struct json_object *obj, const char *key, 
 	return 0;
 }
 
-int object_id_read(struct object_id *out, struct json_object *obj, const char *default_namespace)
+int object_id_read(struct object_id *out, struct json_object **bad, struct json_object *obj,
+                   const char *default_namespace)
 {
 	const char *api_version, *kind, *name, *ns = NULL, *slash;
-	struct json_object *metadata, *nsv;
+	struct json_object *metadata, *nsv, *at = obj;
 
+	if (!bad)
+		bad = &at;
+	*bad = obj;
 	if (!json_object_is_type(obj, json_type_object))
 		return berth_error_set("a manifest must be a mapping, not %s",
 		                       json_type_to_name(json_object_get_type(obj)));
-	if (required(&api_version, obj, "apiVersion", "apiVersion") < 0 ||
-	    required(&kind, obj, "kind", "kind") < 0)
+	if (required(&api_version, bad, obj, "apiVersion", "apiVersion") < 0 ||
+	    required(&kind, bad, obj, "kind", "kind") < 0)
 		return -1;
 	metadata = json_get(obj, "metadata");
+	*bad = metadata ? metadata : obj;
 	if (!json_object_is_type(metadata, json_type_object))
 		return berth_error_set(metadata ? "metadata must be a mapping"
 		                                : "metadata is missing");
-	if (required(&name, metadata, "name", "metadata.name") < 0)
+	if (required(&name, bad, metadata, "name", "metadata.name") < 0)
 		return -1;
 	nsv = json_get(metadata, "namespace");
+	*bad = nsv;
 	if (nsv && !json_object_is_type(nsv, json_type_string))
 		return berth_error_set("metadata.namespace must be a string");
 	if (nsv)

@@ -24,9 +24,12 @@ struct object_id {
  * Read the identity of `obj`, giving namespaced objects without a namespace
  * `default_namespace`. A cluster-scoped kind (object_kind_is_cluster_scoped)
  * never gets one. Fails, with a message naming what is wrong, when
- * apiVersion, kind or metadata.name is missing, empty or not a string.
+ * apiVersion, kind or metadata.name is missing, empty or not a string; *bad
+ * (when `bad` is not NULL) is then the node at fault, or `obj` itself when
+ * the field is missing. The node belongs to `obj`.
  */
-int object_id_read(struct object_id *out, struct json_object *obj, const char *default_namespace);
+int object_id_read(struct object_id *out, struct json_object **bad, struct json_object *obj,
+                   const char *default_namespace);
 void object_id_release(struct object_id *id);
 
 /* Same group, kind, namespace and name. */

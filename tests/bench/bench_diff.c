@@ -240,7 +240,7 @@ static int measure(const char *dir)
 			const struct manifest **hit;
 			struct drift d;
 
-			if (object_id_read(&key.id, live, "default") < 0)
+			if (object_id_read(&key.id, NULL, live, "default") < 0)
 				return 2;
 			hit = bsearch(&keyp, index, set.n, sizeof(*index), cmp_manifest);
 			object_id_release(&key.id);

@@ -225,7 +225,7 @@ static void run_drift(struct json_object *desired, struct json_object *live)
 	struct object_id id;
 	struct drift d;
 
-	if (object_id_read(&id, desired, "default") < 0)
+	if (object_id_read(&id, NULL, desired, "default") < 0)
 		return;
 	object_id_release(&id);
 	if (drift_compute(&d, desired, live) < 0)

@@ -63,7 +63,7 @@ static struct json_object *find_live(struct json_object *items, const struct obj
 		struct object_id live_id;
 		bool same;
 
-		if (object_id_read(&live_id, item, "default") < 0)
+		if (object_id_read(&live_id, NULL, item, "default") < 0)
 			continue;
 		same = object_id_equal(&live_id, id);
 		object_id_release(&live_id);

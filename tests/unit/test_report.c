@@ -26,7 +26,7 @@ static void one(struct report *r, const char *desired_text, const char *live_tex
 	struct object_id id;
 	struct drift d;
 
-	assert_int_equal(object_id_read(&id, desired, "default"), 0);
+	assert_int_equal(object_id_read(&id, NULL, desired, "default"), 0);
 	assert_int_equal(drift_compute(&d, desired, live), 0);
 	report_add(r, &id, "app.yaml", 3, &d, live);
 	drift_release(&d);
