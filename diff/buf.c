@@ -4,9 +4,12 @@
 #include "error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 char buf__empty[1];
 
@@ -122,25 +125,39 @@ void buf_rtrim(struct buf *b)
 
 int buf_read_file(struct buf *b, const char *path, size_t cap)
 {
-	FILE *f;
-	char chunk[8192];
-	size_t n, start = b->len;
-	int error = 0;
+	size_t start = b->len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error = 0;
+	struct stat st;
+	ssize_t n;
 
-	f = fopen(path, "rb");
-	if (!f)
+	if (fd < 0)
 		return berth_error_set("'%s': %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (b->len - start + n > cap) {
+	/* Room for the whole file (and one byte more, to see the end) at once:
+	 * no stdio buffer, no regrowth. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= cap)
+		buf_grow(b, (size_t)st.st_size + 1);
+	for (;;) {
+		if (b->alloc - b->len < 2)
+			buf_grow(b, 8192);
+		n = read(fd, b->ptr + b->len, b->alloc - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = berth_error_set("'%s': %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		if (b->len - start > cap) {
 			error =
 			    berth_error_set("'%s': larger than the limit of %zu bytes", path, cap);
-			goto out;
+			break;
 		}
-		buf_add(b, chunk, n);
 	}
-	if (ferror(f))
-		error = berth_error_set("'%s': read error", path);
-out:
-	fclose(f);
+	if (error < 0)
+		b->len = start;
+	b->ptr[b->len] = '\0';
+	close(fd);
 	return error;
 }
