@@ -274,19 +274,33 @@ struct json_object *json_copy(struct json_object *value)
 	return copy;
 }
 
-struct json_object *json_parse(const char *text, size_t len)
+/* Parse with a tokener of `depth` levels; *too_deep tells when that was
+ * not enough. */
+static struct json_object *parse_with_depth(const char *text, size_t len, int depth, bool *too_deep)
 {
-	/* Deeper than YAML_LIMITS_INIT allows, so whatever berth loaded reads back. */
-	struct json_tokener *tok = json_tokener_new_ex(1024);
+	struct json_tokener *tok = json_tokener_new_ex(depth);
 	struct json_object *v;
 
 	BERTH_ASSERT(tok);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	v = json_tokener_parse_ex(tok, text, (int)len);
+	*too_deep = json_tokener_get_error(tok) == json_tokener_error_depth;
 	if (json_tokener_get_error(tok) != json_tokener_success || tok->char_offset != (int)len) {
 		json_object_put(v);
 		v = NULL;
 	}
 	json_tokener_free(tok);
 	return v;
+}
+
+struct json_object *json_parse(const char *text, size_t len)
+{
+	bool too_deep;
+	/* A tokener's stack costs 32 bytes a level, allocated and cleared on
+	 * every parse: try a shallow one first (most objects nest less than
+	 * this), and go deeper than YAML_LIMITS_INIT allows only when needed,
+	 * so whatever berth loaded reads back. */
+	struct json_object *v = parse_with_depth(text, len, 24, &too_deep);
+
+	return too_deep ? parse_with_depth(text, len, 1024, &too_deep) : v;
 }

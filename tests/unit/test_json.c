@@ -81,6 +81,34 @@ static void test_json__parse_refuses_trailing_garbage(void **state)
 	assert_null(json_parse("", 0));
 }
 
+/* Nesting deeper than the first, shallow tokener reads back too. */
+static void test_json__parses_deep_nesting(void **state)
+{
+	struct buf text = BUF_INIT;
+	struct json_object *v, *at;
+	size_t i, depth = 300;
+
+	(void)state;
+	for (i = 0; i < depth; i++)
+		buf_adds(&text, "{\"a\":[");
+	buf_adds(&text, "1");
+	for (i = 0; i < depth; i++)
+		buf_adds(&text, "]}");
+	v = json_parse(text.ptr, text.len);
+	assert_non_null(v);
+	for (at = v, i = 0; i < depth; i++)
+		at = json_object_array_get_idx(json_get(at, "a"), 0);
+	assert_int_equal(json_object_get_int(at), 1);
+	json_object_put(v);
+	buf_reset(&text);
+	for (i = 0; i < 1100; i++)
+		buf_addch(&text, '[');
+	for (i = 0; i < 1100; i++)
+		buf_addch(&text, ']');
+	assert_null(json_parse(text.ptr, text.len));
+	buf_release(&text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -88,6 +116,7 @@ int main(void)
 	    cmocka_unit_test(test_json__refuses_nan_and_infinity),
 	    cmocka_unit_test(test_json__equal_compares_numbers_by_value_and_maps_unordered),
 	    cmocka_unit_test(test_json__parse_refuses_trailing_garbage),
+	    cmocka_unit_test(test_json__parses_deep_nesting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
