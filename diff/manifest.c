@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "json.h"
+#include "parallel.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -266,6 +267,53 @@ static void load_file(struct loader *l, const char *path)
 	load_documents(l);
 }
 
+/*
+ * A file to read, or a problem met while walking. The walk lists them in
+ * order; the files are then read in parallel, each into its own results,
+ * which are gathered in walk order: the outcome does not depend on timing.
+ */
+struct source {
+	char *path; /* NULL: nothing to read */
+	struct manifest_set set;
+	struct diagnostics diags;
+};
+
+struct sources {
+	struct source *items;
+	size_t n, alloc;
+	const struct manifest_options *opts;
+};
+
+static struct source *source_add(struct sources *s, const char *path)
+{
+	struct source *x;
+
+	s->items = xgrow(s->items, sizeof(*s->items), s->n + 1, &s->alloc);
+	x = &s->items[s->n++];
+	memset(x, 0, sizeof(*x));
+	x->path = path ? xstrdup(path) : NULL;
+	return x;
+}
+
+/* A problem that is not about a file's contents, in its place in the order. */
+static void source_problem(struct sources *s, const char *path, const char *message)
+{
+	diagnostics_add(&source_add(s, NULL)->diags, path, 0, 0, "%s", message);
+}
+
+static void load_source(size_t i, void *ctx)
+{
+	struct sources *s = ctx;
+	struct source *x = &s->items[i];
+	struct loader l = {&x->set, &x->diags, s->opts,
+	                   NULL,    BUF_INIT,  YAML_MARKS_INIT(MARK_DEPTH)};
+
+	if (x->path)
+		load_file(&l, x->path);
+	buf_release(&l.data);
+	yaml_marks_release(&l.marks);
+}
+
 static bool manifest_extension(const char *name)
 {
 	const char *dot = strrchr(name, '.');
@@ -286,7 +334,7 @@ static bool inside(const char *real, const char *root)
 	return !strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0' || !strcmp(root, "/"));
 }
 
-static void walk(struct loader *l, const char *dir, const char *root)
+static void walk(struct sources *s, const char *dir, const char *root)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -294,7 +342,7 @@ static void walk(struct loader *l, const char *dir, const char *root)
 	size_t n = 0, alloc = 0, i;
 
 	if (!d) {
-		diagnostics_add(l->diags, dir, 0, 0, "%s", strerror(errno));
+		source_problem(s, dir, strerror(errno));
 		return;
 	}
 	while ((e = readdir(d)))
@@ -306,23 +354,24 @@ static void walk(struct loader *l, const char *dir, const char *root)
 	qsort(names, n, sizeof(*names), cmp_names);
 
 	for (i = 0; i < n; i++) {
-		struct buf path = BUF_INIT;
+		struct buf path = BUF_INIT, why = BUF_INIT;
 		struct stat st;
 		char real[PATH_MAX];
 
 		buf_addf(&path, "%s/%s", dir, names[i]);
 		if (lstat(path.ptr, &st) < 0) {
-			diagnostics_add(l->diags, path.ptr, 0, 0, "%s", strerror(errno));
+			source_problem(s, path.ptr, strerror(errno));
 		} else if (S_ISLNK(st.st_mode) &&
 		           (!realpath(path.ptr, real) || !inside(real, root))) {
-			diagnostics_add(l->diags, path.ptr, 0, 0,
-			                "symlink leads outside '%s'; not followed", root);
+			buf_addf(&why, "symlink leads outside '%s'; not followed", root);
+			source_problem(s, path.ptr, why.ptr);
 		} else if (stat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
-			walk(l, path.ptr, root);
+			walk(s, path.ptr, root);
 		} else if (S_ISREG(st.st_mode) && manifest_extension(names[i])) {
-			load_file(l, path.ptr);
+			source_add(s, path.ptr);
 		}
 		buf_release(&path);
+		buf_release(&why);
 		free(names[i]);
 	}
 	free(names);
@@ -338,22 +387,22 @@ static int cmp_identity(const void *a, const void *b)
 	return c ? c : (x < y ? -1 : 1);
 }
 
-static void find_duplicates(struct loader *l)
+static void find_duplicates(struct diagnostics *diags, const struct manifest_set *set)
 {
-	const struct manifest **order = xcalloc(l->set->n, sizeof(*order));
+	const struct manifest **order = xcalloc(set->n, sizeof(*order));
 	size_t i;
 
-	for (i = 0; i < l->set->n; i++)
-		order[i] = &l->set->items[i];
-	qsort(order, l->set->n, sizeof(*order), cmp_identity);
-	for (i = 1; i < l->set->n; i++) {
+	for (i = 0; i < set->n; i++)
+		order[i] = &set->items[i];
+	qsort(order, set->n, sizeof(*order), cmp_identity);
+	for (i = 1; i < set->n; i++) {
 		const struct manifest *first = order[i - 1], *again = order[i];
 		struct buf what = BUF_INIT;
 
 		if (!object_id_equal(&first->id, &again->id))
 			continue;
 		object_id_describe(&what, &again->id);
-		diagnostics_add(l->diags, again->file, again->line, again->column,
+		diagnostics_add(diags, again->file, again->line, again->column,
 		                "%s is defined twice: here and at %s:%zu:%zu", what.ptr,
 		                first->file, first->line, first->column);
 		buf_release(&what);
@@ -361,12 +410,30 @@ static void find_duplicates(struct loader *l)
 	free(order);
 }
 
+/* Move what one source found to the end of the set and the diagnostics. */
+static void gather(struct manifest_set *set, struct diagnostics *diags, struct source *x)
+{
+	if (x->set.n) {
+		set->items = xgrow(set->items, sizeof(*set->items), set->n + x->set.n, &set->alloc);
+		memcpy(set->items + set->n, x->set.items, x->set.n * sizeof(*set->items));
+		set->n += x->set.n;
+	}
+	if (x->diags.n) {
+		diags->items = xgrow(diags->items, sizeof(*diags->items), diags->n + x->diags.n,
+		                     &diags->alloc);
+		memcpy(diags->items + diags->n, x->diags.items, x->diags.n * sizeof(*diags->items));
+		diags->n += x->diags.n;
+	}
+	free(x->set.items);
+	free(x->diags.items);
+	free(x->path);
+}
+
 int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const char *const *paths,
                       size_t npaths, const struct manifest_options *opts)
 {
 	struct manifest_options defaults = MANIFEST_OPTIONS_INIT;
-	struct loader l = {set,  diags,    opts ? opts : &defaults,
-	                   NULL, BUF_INIT, YAML_MARKS_INIT(MARK_DEPTH)};
+	struct sources s = {NULL, 0, 0, opts ? opts : &defaults};
 	size_t before = diags->n, i;
 
 	for (i = 0; i < npaths; i++) {
@@ -374,7 +441,7 @@ int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const
 		char root[PATH_MAX];
 
 		if (stat(paths[i], &st) < 0) {
-			diagnostics_add(diags, paths[i], 0, 0, "%s", strerror(errno));
+			source_problem(&s, paths[i], strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
 			/* "dir/" and "dir" name the same files the same way. */
 			char *dir = xstrdup(paths[i]);
@@ -383,17 +450,19 @@ int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const
 			while (n > 1 && dir[n - 1] == '/')
 				dir[--n] = '\0';
 			if (!realpath(dir, root))
-				diagnostics_add(diags, dir, 0, 0, "%s", strerror(errno));
+				source_problem(&s, dir, strerror(errno));
 			else
-				walk(&l, dir, root);
+				walk(&s, dir, root);
 			free(dir);
 		} else {
-			load_file(&l, paths[i]);
+			source_add(&s, paths[i]);
 		}
 	}
-	find_duplicates(&l);
-	buf_release(&l.data);
-	yaml_marks_release(&l.marks);
+	parallel_for(s.n, s.opts->threads, load_source, &s);
+	for (i = 0; i < s.n; i++)
+		gather(set, diags, &s.items[i]);
+	free(s.items);
+	find_duplicates(diags, set);
 	return diags->n > before ? BERTH_ERROR : 0;
 }
 

@@ -59,10 +59,11 @@ struct manifest_options {
 	const char *default_namespace; /* for namespaced objects that name none */
 	size_t max_file_size;          /* a larger file is an error */
 	struct yaml_limits yaml;
+	unsigned threads; /* files read at once; 0: one per CPU */
 };
 #define MANIFEST_OPTIONS_INIT                                                                      \
 	{                                                                                          \
-		"default", 8u << 20, YAML_LIMITS_INIT                                              \
+		"default", 8u << 20, YAML_LIMITS_INIT, 0                                           \
 	}
 
 /*

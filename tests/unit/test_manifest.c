@@ -43,17 +43,23 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-/* Load `root` and return the diagnostics as text (caller frees). */
-static char *load(struct manifest_set *set)
+/* Load `root` with `opts` (NULL: the defaults) and return the diagnostics
+ * as text (caller frees). */
+static char *load_with(struct manifest_set *set, const struct manifest_options *opts)
 {
 	struct diagnostics diags = DIAGNOSTICS_INIT;
 	struct buf out = BUF_INIT;
 	const char *paths[] = {root};
 
-	manifest_set_load(set, &diags, paths, 1, NULL);
+	manifest_set_load(set, &diags, paths, 1, opts);
 	diagnostics_format(&out, &diags);
 	diagnostics_release(&diags);
 	return buf_detach(&out, NULL);
+}
+
+static char *load(struct manifest_set *set)
+{
+	return load_with(set, NULL);
 }
 
 static void expect_problem(const char *problems, const char *file, const char *rest)
@@ -250,6 +256,47 @@ static void test_manifest__stops_an_alias_bomb_with_its_position(void **state)
 	manifest_set_release(&set);
 }
 
+/* Files are read in parallel; what comes out, and in which order, does
+ * not depend on how many threads read them. */
+static void test_manifest__reads_the_same_with_any_number_of_threads(void **state)
+{
+	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
+	struct manifest_set one = MANIFEST_SET_INIT, many = MANIFEST_SET_INIT;
+	char name[64], text[256], *problems_one, *problems_many;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "f%02zu.yaml", i);
+		if (i % 10 == 3)
+			snprintf(text, sizeof(text), "apiVersion: v1\nkind: ConfigMap\n");
+		else
+			snprintf(text, sizeof(text),
+			         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%zu}\n---\n"
+			         "apiVersion: v1\nkind: Secret\nmetadata: {name: s-%zu}\n",
+			         i % 25, i);
+		put(name, text);
+	}
+	opts.threads = 1;
+	problems_one = load_with(&one, &opts);
+	opts.threads = 7;
+	problems_many = load_with(&many, &opts);
+	assert_string_equal(problems_one, problems_many);
+	assert_non_null(strstr(problems_one, "f03.yaml:1:1: "));
+	assert_non_null(strstr(problems_one, "is defined twice"));
+	assert_int_equal(one.n, many.n);
+	assert_int_equal(one.n, 108);
+	for (i = 0; i < one.n; i++) {
+		assert_string_equal(one.items[i].file, many.items[i].file);
+		assert_int_equal(one.items[i].line, many.items[i].line);
+		assert_string_equal(one.items[i].json, many.items[i].json);
+	}
+	free(problems_one);
+	free(problems_many);
+	manifest_set_release(&one);
+	manifest_set_release(&many);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +316,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__stops_an_alias_bomb_with_its_position,
 	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_manifest__reads_the_same_with_any_number_of_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
