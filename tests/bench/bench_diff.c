@@ -14,6 +14,7 @@
 #include "../../diff/error.h"
 #include "../../diff/json.h"
 #include "../../diff/manifest.h"
+#include "../../diff/parallel.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -191,17 +192,76 @@ static int cmp_manifest(const void *a, const void *b)
 	                     &(*(const struct manifest *const *)b)->id);
 }
 
+/* The diff of one LIST page, as the pages arrive from a paged LIST; pages
+ * are diffed in parallel. */
+struct page {
+	size_t drifted, in_sync;
+	int error;
+};
+
+struct diff_run {
+	const char *dir;
+	const struct manifest **index;
+	size_t n;
+	struct page *pages;
+};
+
+static void diff_page(size_t p, void *ctx)
+{
+	struct diff_run *run = ctx;
+	struct page *page = &run->pages[p];
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct json_object *list = NULL, *items;
+	size_t j;
+
+	buf_addf(&path, "%s/live-%04zu.json", run->dir, p);
+	page->error = 2;
+	if (buf_read_file(&text, path.ptr, 1u << 30) < 0 ||
+	    !(list = json_parse(text.ptr, text.len)))
+		goto out;
+	items = json_get(list, "items");
+	for (j = 0; j < json_object_array_length(items); j++) {
+		struct json_object *live = json_object_array_get_idx(items, j), *desired = NULL;
+		struct manifest key, *keyp = &key;
+		const struct manifest **hit;
+		struct drift d;
+
+		if (object_id_read(&key.id, NULL, live, "default") < 0)
+			goto out;
+		hit = bsearch(&keyp, run->index, run->n, sizeof(*run->index), cmp_manifest);
+		object_id_release(&key.id);
+		if (!hit)
+			continue;
+		manifest_object(&desired, *hit);
+		if (drift_compute(&d, desired, live) < 0) {
+			fprintf(stderr, "%s\n", berth_error_last());
+			json_object_put(desired);
+			goto out;
+		}
+		page->drifted += d.state != DRIFT_IN_SYNC;
+		page->in_sync += d.state == DRIFT_IN_SYNC;
+		drift_release(&d);
+		json_object_put(desired);
+	}
+	page->error = 0;
+out:
+	json_object_put(list);
+	buf_release(&path);
+	buf_release(&text);
+}
+
 static int measure(const char *dir)
 {
 	struct manifest_set set = MANIFEST_SET_INIT;
 	struct diagnostics diags = DIAGNOSTICS_INIT;
-	struct buf path = BUF_INIT, text = BUF_INIT;
-	const struct manifest **index;
+	struct buf path = BUF_INIT;
+	struct diff_run run = {dir, NULL, 0, NULL};
 	struct rusage ru;
 	const char *paths[1];
 	size_t i, drifted = 0, in_sync = 0, bytes = 0, pages = 0;
 	double t0, t1, t2;
 	struct stat st;
+	int error = 0;
 
 	buf_addf(&path, "%s/manifests", dir);
 	paths[0] = path.ptr;
@@ -215,65 +275,43 @@ static int measure(const char *dir)
 		if (stat(set.items[i].file, &st) == 0)
 			bytes += (size_t)st.st_size;
 
-	/* Diff page by page, as the live state arrives from a paged LIST. */
-	index = calloc(set.n + 1, sizeof(*index));
+	run.n = set.n;
+	run.index = calloc(set.n + 1, sizeof(*run.index));
 	for (i = 0; i < set.n; i++)
-		index[i] = &set.items[i];
-	qsort(index, set.n, sizeof(*index), cmp_manifest);
-	for (pages = 0;; pages++) {
-		struct json_object *list, *items;
-		size_t j;
-
+		run.index[i] = &set.items[i];
+	qsort(run.index, set.n, sizeof(*run.index), cmp_manifest);
+	for (;; pages++) {
 		buf_reset(&path);
 		buf_addf(&path, "%s/live-%04zu.json", dir, pages);
 		if (stat(path.ptr, &st) < 0)
 			break;
-		buf_reset(&text);
-		if (buf_read_file(&text, path.ptr, 1u << 30) < 0 ||
-		    !(list = json_parse(text.ptr, text.len)))
-			return 2;
-		items = json_get(list, "items");
-		for (j = 0; j < json_object_array_length(items); j++) {
-			struct json_object *live = json_object_array_get_idx(items, j),
-			                   *desired = NULL;
-			struct manifest key, *keyp = &key;
-			const struct manifest **hit;
-			struct drift d;
-
-			if (object_id_read(&key.id, NULL, live, "default") < 0)
-				return 2;
-			hit = bsearch(&keyp, index, set.n, sizeof(*index), cmp_manifest);
-			object_id_release(&key.id);
-			if (!hit)
-				continue;
-			manifest_object(&desired, *hit);
-			if (drift_compute(&d, desired, live) < 0) {
-				fprintf(stderr, "%s\n", berth_error_last());
-				return 2;
-			}
-			drifted += d.state != DRIFT_IN_SYNC;
-			in_sync += d.state == DRIFT_IN_SYNC;
-			drift_release(&d);
-			json_object_put(desired);
-		}
-		json_object_put(list);
+	}
+	run.pages = calloc(pages + 1, sizeof(*run.pages));
+	parallel_for(pages, 0, diff_page, &run);
+	for (i = 0; i < pages; i++) {
+		drifted += run.pages[i].drifted;
+		in_sync += run.pages[i].in_sync;
+		error |= run.pages[i].error;
 	}
 	t2 = now();
+	if (error)
+		return 2;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("objects            %zu (%zu in sync, %zu drifted)\n", set.n, in_sync, drifted);
 	printf("input              %.1f MB of YAML in %zu files; live copy in %zu pages\n",
 	       (double)bytes / 1e6, set.n, pages);
+	printf("threads            %u\n", parallel_default_threads());
 	printf("berth load         %.3f s\n", t1 - t0);
 	printf("berth diff         %.3f s (reading and parsing the live pages included)\n",
 	       t2 - t1);
 	printf("berth load + diff  %.3f s\n", t2 - t0);
 	printf("peak RSS           %.1f MB (%.1fx the input)\n", (double)ru.ru_maxrss / 1024.0,
 	       (double)ru.ru_maxrss * 1024.0 / (double)bytes);
-	free(index);
+	free(run.index);
+	free(run.pages);
 	manifest_set_release(&set);
 	diagnostics_release(&diags);
 	buf_release(&path);
-	buf_release(&text);
 	return 0;
 }
 
