@@ -2,12 +2,15 @@
 
 #include "../diff/alloc.h"
 #include "../diff/error.h"
+#include "../diff/json.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 struct kube_client {
 	CURL *curl;
@@ -16,6 +19,8 @@ struct kube_client {
 	struct buf ca, cert, key;
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
+	unsigned long requests;
+	unsigned seed; /* for backoff jitter */
 };
 
 struct sink {
@@ -59,6 +64,7 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 	CURL *curl;
 
 	c->opts = opts ? *opts : defaults;
+	c->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	c->server = xstrdup(kc->server);
 	copy_buf(&c->ca, &kc->ca_data);
 	copy_buf(&c->cert, &kc->cert_data);
@@ -170,6 +176,7 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 	c->errbuf[0] = '\0';
 	buf_reset(&resp->body);
+	c->requests++;
 
 	rc = curl_easy_perform(curl);
 	if (sink.too_big) {
@@ -224,39 +231,101 @@ static const char *reason_phrase(long status)
 	return "";
 }
 
-int kube_client_get_json(struct json_object **out, struct kube_client *c, const char *path)
+/* The Retry-After of the last answer, in milliseconds; 0 when none. */
+static long retry_after_ms(struct kube_client *c)
+{
+	curl_off_t seconds = 0;
+
+	if (curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &seconds) != CURLE_OK || seconds < 0)
+		return 0;
+	return seconds > 60 ? 60000 : (long)seconds * 1000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&t, &t) < 0)
+		;
+}
+
+/* The error of a non-2xx answer, from its Status when it has one. */
+static int status_error(struct kube_client *c, const char *method, const char *path, long status,
+                        struct json_object *doc)
+{
+	const char *reason = reason_phrase(status), *text = json_get_string(doc, "message");
+	struct json_object *causes = json_get(json_get(doc, "details"), "causes");
+	struct buf msg = BUF_INIT;
+	size_t i;
+
+	/* Skip the server's message when it only repeats the status. */
+	if (!text || !strcmp(text, reason))
+		text = "";
+	buf_addf(&msg, "%s %s%s: %ld%s%s%s%s", method, c->server, path, status, *reason ? " " : "",
+	         reason, *text ? ": " : "", text);
+	for (i = 0; status == 422 && i < json_object_array_length(causes); i++) {
+		struct json_object *cause = json_object_array_get_idx(causes, i);
+		const char *field = json_get_string(cause, "field"),
+		           *message = json_get_string(cause, "message");
+		buf_addf(&msg, "\n  %s: %s", field ? field : "(object)", message ? message : "");
+	}
+	berth_error_set("%s", msg.ptr);
+	buf_release(&msg);
+	return status == 404 ? BERTH_ENOTFOUND : status == 409 ? BERTH_ECONFLICT : BERTH_EHTTP;
+}
+
+int kube_client_call(struct json_object **out, struct kube_client *c, const char *method,
+                     const char *path, const char *content_type, const char *body)
 {
 	struct kube_response resp = KUBE_RESPONSE_INIT;
 	struct json_object *doc = NULL;
 	enum json_tokener_error jerr;
-	int error;
+	long wait_ms = c->opts.backoff_ms, after;
+	unsigned attempt;
+	bool again;
+	int error = 0;
 
-	if ((error = kube_client_request(&resp, c, "GET", path, NULL, NULL, 0)) < 0)
+	for (attempt = 1;; attempt++) {
+		error = kube_client_request(&resp, c, method, path, content_type, body,
+		                            body ? strlen(body) : 0);
+		again = error == BERTH_ECONNECT ||
+		        (!error && (resp.status >= 500 || resp.status == 429));
+
+		if (!again || attempt >= c->opts.max_attempts)
+			break;
+		after = error ? 0 : retry_after_ms(c);
+		/* Full jitter: anywhere up to the doubled wait, never under Retry-After. */
+		sleep_ms(after > 0 ? after : 1 + rand_r(&c->seed) % (wait_ms + 1));
+		wait_ms *= 2;
+	}
+	if (error < 0)
 		goto out;
 	doc = json_tokener_parse_verbose(resp.body.ptr, &jerr);
 	if (resp.status < 200 || resp.status > 299) {
-		struct json_object *msg = NULL;
-		const char *reason = reason_phrase(resp.status), *text = "";
-
-		/* The server's Status says why; skip it when it only repeats the status. */
-		if (doc && json_object_object_get_ex(doc, "message", &msg))
-			text = json_object_get_string(msg);
-		if (!strcmp(text, reason))
-			text = "";
-		berth_error_set("GET %s%s: %ld%s%s%s%s", c->server, path, resp.status,
-		                *reason ? " " : "", reason, *text ? ": " : "", text);
-		error = resp.status == 404 ? BERTH_ENOTFOUND : BERTH_EHTTP;
+		error = status_error(c, method, path, resp.status, doc);
 		goto out;
 	}
-	if (!doc) {
-		error = berth_error_set("GET %s%s: the answer is not JSON: %s", c->server, path,
-		                        json_tokener_error_desc(jerr));
+	if (!doc && out) {
+		error = berth_error_set("%s %s%s: the answer is not JSON: %s", method, c->server,
+		                        path, json_tokener_error_desc(jerr));
 		goto out;
 	}
-	*out = doc;
-	doc = NULL;
+	if (out) {
+		*out = doc;
+		doc = NULL;
+	}
 out:
 	json_object_put(doc);
 	kube_response_release(&resp);
 	return error;
+}
+
+int kube_client_get_json(struct json_object **out, struct kube_client *c, const char *path)
+{
+	return kube_client_call(out, c, "GET", path, NULL, NULL);
+}
+
+unsigned long kube_client_requests(const struct kube_client *c)
+{
+	return c->requests;
 }

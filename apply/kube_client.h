@@ -19,11 +19,13 @@ struct kube_client;
 struct kube_client_options {
 	long connect_timeout_ms;
 	long request_timeout_ms;
-	size_t max_body; /* the most a response may carry */
+	size_t max_body;       /* the most a response may carry */
+	unsigned max_attempts; /* tries per call on connection errors, 5xx and 429 */
+	long backoff_ms;       /* the first wait between tries; it doubles, with jitter */
 };
 #define KUBE_CLIENT_OPTIONS_INIT                                                                   \
 	{                                                                                          \
-		10000, 60000, 256u << 20                                                           \
+		10000, 60000, 256u << 20, 5, 200                                                   \
 	}
 
 /* A response: the HTTP status and the body. Embedded by value. */
@@ -61,11 +63,21 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
                         size_t body_len);
 
 /*
- * GET `path` and parse the JSON answer into *out (owned by the caller,
- * json_object_put). A non-2xx answer fails with BERTH_EHTTP (BERTH_ENOTFOUND
- * for 404) and a message naming the method, URL, status and the server's
- * own reason.
+ * Send a request and parse the JSON answer into *out (owned by the caller,
+ * json_object_put; `out` may be NULL to drop it). `body` may be NULL.
+ * Connection errors, 5xx and 429 are retried up to max_attempts times,
+ * backing off with jitter and honouring Retry-After. A non-2xx answer fails
+ * with a message naming the method, URL, status and the server's own
+ * reason, with each of a 422's causes[] (field: message): BERTH_ENOTFOUND
+ * for 404, BERTH_ECONFLICT for 409, BERTH_EHTTP otherwise.
  */
+int kube_client_call(struct json_object **out, struct kube_client *c, const char *method,
+                     const char *path, const char *content_type, const char *body);
+
+/* kube_client_call() with GET. */
 int kube_client_get_json(struct json_object **out, struct kube_client *c, const char *path);
+
+/* Requests sent so far, retries included. */
+unsigned long kube_client_requests(const struct kube_client *c);
 
 #endif

@@ -13,6 +13,8 @@ enum {
 	BERTH_ENOTFOUND = -3, /* the thing looked up does not exist */
 	BERTH_EHTTP = -4,     /* the server answered with a non-2xx status */
 	BERTH_ECONNECT = -5,  /* the server could not be reached */
+	BERTH_ECONFLICT = -6, /* 409: the object changed, or already exists */
+	BERTH_ETIMEOUT = -7,  /* a wait ran out of time */
 };
 
 /* Set the current error message (printf format). Always returns BERTH_ERROR
