@@ -184,3 +184,29 @@ size_t discovery_count_usable(const struct discovery *d)
 		n += d->resources[i].has_verbs;
 	return n;
 }
+
+const struct api_resource *discovery_find_kind(const struct discovery *d, const char *group,
+                                               const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < d->nresources; i++)
+		if (d->resources[i].has_verbs && !strcmp(d->resources[i].group, group) &&
+		    !strcmp(d->resources[i].kind, kind))
+			return &d->resources[i];
+	return NULL;
+}
+
+void api_resource_path(struct buf *out, const struct api_resource *r, const char *version,
+                       const char *namespace, const char *name)
+{
+	if (*r->group)
+		buf_addf(out, "/apis/%s/%s", r->group, version);
+	else
+		buf_addf(out, "/api/%s", version);
+	if (r->namespaced && namespace && *namespace)
+		buf_addf(out, "/namespaces/%s", namespace);
+	buf_addf(out, "/%s", r->name);
+	if (name)
+		buf_addf(out, "/%s", name);
+}

@@ -33,6 +33,19 @@ int discovery_fetch(struct discovery **out, struct kube_client *c);
 
 void discovery_free(struct discovery *d);
 
+/* The resource serving `kind` in `group`, or NULL when the server has none. */
+const struct api_resource *discovery_find_kind(const struct discovery *d, const char *group,
+                                               const char *kind);
+
+/*
+ * The URL path of a resource's collection (name NULL) or of one object, in
+ * `version`: /api/v1/namespaces/NS/pods/NAME, /apis/GROUP/VERSION/NAME for a
+ * cluster-scoped kind. `namespace` is ignored for cluster-scoped kinds; NULL
+ * or "" for a namespaced kind means all namespaces.
+ */
+void api_resource_path(struct buf *out, const struct api_resource *r, const char *version,
+                       const char *namespace, const char *name);
+
 /* Resources that can be used (have verbs): what `kubectl api-resources` lists. */
 size_t discovery_count_usable(const struct discovery *d);
 
