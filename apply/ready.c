@@ -1,0 +1,162 @@
+#include "ready.h"
+
+#include "../diff/json.h"
+
+#include <string.h>
+
+static int64_t int_at(struct json_object *obj, const char *a, const char *b)
+{
+	struct json_object *v = json_get(json_get(obj, a), b);
+
+	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+}
+
+static const char *string_at(struct json_object *obj, const char *a, const char *b)
+{
+	const char *s = json_get_string(json_get(obj, a), b);
+
+	return s ? s : "";
+}
+
+/* status.conditions[type].status is "True". */
+static bool condition_true(struct json_object *obj, const char *type)
+{
+	struct json_object *conds = json_get(json_get(obj, "status"), "conditions");
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(conds); i++) {
+		struct json_object *c = json_object_array_get_idx(conds, i);
+		const char *t = json_get_string(c, "type"), *s = json_get_string(c, "status");
+		if (t && s && !strcmp(t, type) && !strcmp(s, "True"))
+			return true;
+	}
+	return false;
+}
+
+/* spec.replicas, which defaults to 1. */
+static int64_t replicas_of(struct json_object *obj)
+{
+	struct json_object *v = json_get(json_get(obj, "spec"), "replicas");
+
+	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 1;
+}
+
+/* The controller has not yet seen the current spec. */
+static bool unobserved(struct buf *why, struct json_object *obj)
+{
+	int64_t observed = int_at(obj, "status", "observedGeneration");
+
+	if (observed > 0 && observed >= int_at(obj, "metadata", "generation"))
+		return false;
+	buf_adds(why, "waiting for the controller to observe the new spec");
+	return true;
+}
+
+/* Section 9 of the reference: what kubectl rollout status decides. */
+static enum readiness statefulset(struct buf *why, struct json_object *obj)
+{
+	struct json_object *strategy = json_get(json_get(obj, "spec"), "updateStrategy");
+	struct json_object *rolling = json_get(strategy, "rollingUpdate");
+	const char *type = json_get_string(strategy, "type");
+	int64_t replicas = replicas_of(obj), ready = int_at(obj, "status", "readyReplicas");
+	int64_t updated = int_at(obj, "status", "updatedReplicas");
+
+	if (unobserved(why, obj))
+		return READINESS_WAITING;
+	if (ready < replicas) {
+		buf_addf(why, "%lld of %lld pods ready", (long long)ready, (long long)replicas);
+		return READINESS_WAITING;
+	}
+	if (type && !strcmp(type, "OnDelete"))
+		return READINESS_READY; /* no rollout to follow: ready pods are all there is */
+	if (rolling) {
+		int64_t partition = int_at(strategy, "rollingUpdate", "partition");
+		if (updated < replicas - partition) {
+			buf_addf(why, "%lld of %lld pods updated", (long long)updated,
+			         (long long)(replicas - partition));
+			return READINESS_WAITING;
+		}
+		return READINESS_READY;
+	}
+	if (strcmp(string_at(obj, "status", "currentRevision"),
+	           string_at(obj, "status", "updateRevision"))) {
+		buf_addf(why, "%lld of %lld pods updated", (long long)updated, (long long)replicas);
+		return READINESS_WAITING;
+	}
+	return READINESS_READY;
+}
+
+static enum readiness deployment(struct buf *why, struct json_object *obj)
+{
+	int64_t replicas = replicas_of(obj), updated = int_at(obj, "status", "updatedReplicas");
+	int64_t available = int_at(obj, "status", "availableReplicas");
+
+	if (unobserved(why, obj))
+		return READINESS_WAITING;
+	if (updated < replicas || available < replicas) {
+		buf_addf(why, "%lld of %lld pods updated, %lld available", (long long)updated,
+		         (long long)replicas, (long long)available);
+		return READINESS_WAITING;
+	}
+	return READINESS_READY;
+}
+
+static enum readiness daemonset(struct buf *why, struct json_object *obj)
+{
+	int64_t want = int_at(obj, "status", "desiredNumberScheduled");
+	int64_t updated = int_at(obj, "status", "updatedNumberScheduled");
+	int64_t available = int_at(obj, "status", "numberAvailable");
+
+	if (unobserved(why, obj))
+		return READINESS_WAITING;
+	if (updated < want || available < want) {
+		buf_addf(why, "%lld of %lld pods updated, %lld available", (long long)updated,
+		         (long long)want, (long long)available);
+		return READINESS_WAITING;
+	}
+	return READINESS_READY;
+}
+
+/* A status.phase: ready in one of `ready`, failed in `failed`. */
+static enum readiness phase(struct buf *why, struct json_object *obj, const char *ready1,
+                            const char *ready2, const char *failed)
+{
+	const char *p = string_at(obj, "status", "phase");
+
+	if (!strcmp(p, ready1) || (ready2 && !strcmp(p, ready2)))
+		return READINESS_READY;
+	buf_addf(why, "phase %s", *p ? p : "not set");
+	return failed && !strcmp(p, failed) ? READINESS_FAILED : READINESS_WAITING;
+}
+
+enum readiness ready_check(struct buf *why, struct json_object *live, bool binds_on_first_consumer)
+{
+	const char *api = json_get_string(live, "apiVersion"),
+	           *kind = json_get_string(live, "kind");
+
+	if (!api || !kind)
+		return READINESS_READY;
+	if (!strcmp(api, "v1")) {
+		if (!strcmp(kind, "Namespace"))
+			return phase(why, live, "Active", NULL, NULL);
+		if (!strcmp(kind, "PersistentVolume"))
+			return phase(why, live, "Available", "Bound", "Failed");
+		if (!strcmp(kind, "PersistentVolumeClaim"))
+			return binds_on_first_consumer ? READINESS_READY
+			                               : phase(why, live, "Bound", NULL, "Lost");
+	} else if (!strncmp(api, "apps/", 5)) {
+		if (!strcmp(kind, "StatefulSet"))
+			return statefulset(why, live);
+		if (!strcmp(kind, "Deployment"))
+			return deployment(why, live);
+		if (!strcmp(kind, "DaemonSet"))
+			return daemonset(why, live);
+	} else if (!strncmp(api, "apiextensions.k8s.io/", 21) &&
+	           !strcmp(kind, "CustomResourceDefinition")) {
+		if (condition_true(live, "Established"))
+			return READINESS_READY;
+		buf_adds(why, "not Established yet");
+		return READINESS_WAITING;
+	}
+	return READINESS_READY;
+}
