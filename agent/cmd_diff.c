@@ -1,0 +1,67 @@
+#include "builtin.h"
+#include "target.h"
+
+#include "../diff/error.h"
+#include "../diff/report.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+enum diff_format { DIFF_TEXT, DIFF_JSON, DIFF_MARKDOWN };
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct option longopts[] = {TARGET_LONGOPTS, {NULL, 0, NULL, 0}};
+	struct target_options o = {KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL};
+	struct sync_options sync = SYNC_OPTIONS_INIT;
+	struct target t = TARGET_INIT;
+	struct report r = REPORT_INIT;
+	enum diff_format format = DIFF_TEXT;
+	struct buf out = BUF_INIT;
+	int opt, taken, status = EXIT_ERROR;
+	size_t i;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((taken = target_option(&o, opt, "diff", argv)) == 1)
+			continue;
+		free(o.files);
+		return taken ? taken : usage_error("diff", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind < argc || !o.nfiles) {
+		free(o.files);
+		return optind < argc ? usage_error("diff", "unexpected argument '%s'", argv[optind])
+		                     : usage_error("diff", "name the manifests with -f PATH");
+	}
+	if (o.output && !strcmp(o.output, "json"))
+		format = DIFF_JSON;
+	else if (o.output && !strcmp(o.output, "markdown"))
+		format = DIFF_MARKDOWN;
+	else if (o.output && strcmp(o.output, "text")) {
+		free(o.files);
+		return usage_error(
+		    "diff", "unknown output format '%s' (use text, json or markdown)", o.output);
+	}
+
+	if (target_open(&t, &o, &sync) < 0)
+		goto out;
+	for (i = 0; i < t.plan.n; i++) {
+		const struct sync_item *item = &t.plan.items[i];
+		report_add(&r, &item->m->id, item->m->file, item->m->line, &item->drift,
+		           item->live);
+	}
+	if ((format == DIFF_JSON       ? report_json(&out, &r)
+	     : format == DIFF_MARKDOWN ? report_markdown(&out, &r)
+	                               : report_text(&out, &r, isatty(STDOUT_FILENO))) < 0) {
+		fprintf(stderr, "error: %s\n", berth_error_last());
+		goto out;
+	}
+	fwrite(out.ptr, 1, out.len, stdout);
+	status = report_count(&r, (size_t[4]){0}) ? 1 : 0;
+out:
+	buf_release(&out);
+	report_release(&r);
+	target_release(&t, &o);
+	return status;
+}

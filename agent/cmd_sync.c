@@ -1,0 +1,135 @@
+#include "builtin.h"
+#include "target.h"
+
+#include "../diff/error.h"
+#include "../diff/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "30s", "5m", "1h", "500ms" or plain seconds, as Go durations read. */
+static int parse_duration(long *ms, const char *s)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+	char *end;
+	double v = strtod(s, &end);
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (end != s && v >= 0 && !strcmp(end, units[i].unit)) {
+			*ms = (long)(v * (double)units[i].ms);
+			return 0;
+		}
+	return berth_error_set("invalid duration '%s' (use 30s, 5m, 1h)", s);
+}
+
+static const char *action_name(enum sync_action a)
+{
+	static const char *const names[] = {"pending", "created", "configured", "unchanged",
+	                                    "failed"};
+
+	return names[a];
+}
+
+/* -o json: one entry per object, the counts, and the error if any. */
+static void print_json(const struct sync_plan *plan, bool dry_run, int error)
+{
+	struct json_object *result = json_object_new_object(), *objects = json_object_new_array();
+	struct json_object *summary = json_object_new_object();
+	size_t counts[5] = {0}, i;
+
+	for (i = 0; i < plan->n; i++) {
+		const struct sync_item *item = &plan->items[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "group", json_object_new_string(item->m->id.group));
+		json_object_object_add(o, "kind", json_object_new_string(item->m->id.kind));
+		json_object_object_add(o, "namespace",
+		                       json_object_new_string(item->m->id.namespace));
+		json_object_object_add(o, "name", json_object_new_string(item->m->id.name));
+		json_object_object_add(o, "file", json_object_new_string(item->m->file));
+		json_object_object_add(o, "line", json_object_new_int64((int64_t)item->m->line));
+		json_object_object_add(o, "action",
+		                       json_object_new_string(action_name(item->action)));
+		json_object_array_add(objects, o);
+		counts[item->action]++;
+	}
+	for (i = 0; i < 5; i++)
+		json_object_object_add(summary, action_name((enum sync_action)i),
+		                       json_object_new_int64((int64_t)counts[i]));
+	json_object_object_add(result, "dryRun", json_object_new_boolean(dry_run));
+	json_object_object_add(result, "objects", objects);
+	json_object_object_add(result, "summary", summary);
+	json_object_object_add(result, "error",
+	                       error < 0 ? json_object_new_string(berth_error_last()) : NULL);
+	output_print(result, OUTPUT_JSON);
+	json_object_put(result);
+}
+
+int cmd_sync(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    TARGET_LONGOPTS,
+	    {"dry-run", no_argument, NULL, 'd'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct target_options o = {KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL};
+	struct sync_options sync = SYNC_OPTIONS_INIT;
+	struct target t = TARGET_INIT;
+	bool json = false;
+	size_t counts[5] = {0}, i;
+	int opt, taken, error, status = 1;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((taken = target_option(&o, opt, "sync", argv)) == 1)
+			continue;
+		if (!taken && opt == 'd') {
+			sync.dry_run = true;
+			continue;
+		}
+		if (!taken && opt == 't' && parse_duration(&sync.timeout_ms, optarg) == 0)
+			continue;
+		free(o.files);
+		return taken        ? taken
+		       : opt == 't' ? usage_error("sync", "%s", berth_error_last())
+		                    : usage_error("sync", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind < argc || !o.nfiles) {
+		free(o.files);
+		return optind < argc ? usage_error("sync", "unexpected argument '%s'", argv[optind])
+		                     : usage_error("sync", "name the manifests with -f PATH");
+	}
+	if (o.output && strcmp(o.output, "text") && strcmp(o.output, "json")) {
+		free(o.files);
+		return usage_error("sync", "unknown output format '%s' (use text or json)",
+		                   o.output);
+	}
+	json = o.output && !strcmp(o.output, "json");
+	/* Progress goes where the result does not. */
+	sync.progress = json ? stderr : stdout;
+
+	if (target_open(&t, &o, &sync) < 0)
+		goto out;
+	error = sync_plan_apply(&t.plan, t.client, &sync);
+	for (i = 0; i < t.plan.n; i++)
+		counts[t.plan.items[i].action]++;
+	if (json)
+		print_json(&t.plan, sync.dry_run, error);
+	if (error < 0)
+		fprintf(stderr, "error: %s\n", berth_error_last());
+	fprintf(json ? stderr : stdout,
+	        "%zu object%s: %zu created, %zu configured, %zu unchanged%s%s\n", t.plan.n,
+	        t.plan.n == 1 ? "" : "s", counts[SYNC_CREATED], counts[SYNC_CONFIGURED],
+	        counts[SYNC_UNCHANGED], sync.dry_run ? " (server dry run)" : "",
+	        error < 0 ? "; stopped at the first failure" : "");
+	status = error < 0 ? 1 : 0;
+out:
+	target_release(&t, &o);
+	return status;
+}

@@ -1,0 +1,86 @@
+#include "target.h"
+
+#include "builtin.h"
+
+#include "../diff/alloc.h"
+#include "../diff/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int target_option(struct target_options *o, int opt, const char *verb, char **argv)
+{
+	switch (opt) {
+	case 'k':
+		o->kube.path = optarg;
+		return 1;
+	case 'c':
+		o->kube.context = optarg;
+		return 1;
+	case 'n':
+		o->namespace = optarg;
+		return 1;
+	case 'f':
+		o->files = xrealloc(o->files, (o->nfiles + 1) * sizeof(*o->files));
+		o->files[o->nfiles++] = optarg;
+		return 1;
+	case 'o':
+		o->output = optarg;
+		return 1;
+	case ':':
+		return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
+	default:
+		return 0;
+	}
+}
+
+static void print_diagnostics(const struct diagnostics *diags)
+{
+	struct buf out = BUF_INIT;
+
+	diagnostics_format(&out, diags);
+	fputs(out.ptr, stderr);
+	buf_release(&out);
+}
+
+int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
+{
+	struct manifest_options mopts = MANIFEST_OPTIONS_INIT;
+	int error;
+
+	/* The source an object came from, for prune: the manifests' path as named. */
+	sync->source = o->files[0];
+	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
+		goto fail;
+	mopts.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
+	if (manifest_set_load(&t->set, &t->diags, o->files, o->nfiles, &mopts) < 0) {
+		print_diagnostics(&t->diags);
+		fprintf(stderr, "error: %zu problem%s in the manifests; nothing was changed\n",
+		        t->diags.n, t->diags.n == 1 ? "" : "s");
+		return -1;
+	}
+	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
+	    (error = discovery_fetch(&t->discovery, t->client)) < 0)
+		goto fail;
+	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
+	    0) {
+		print_diagnostics(&t->diags);
+		goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "error: %s\n", berth_error_last());
+	return error;
+}
+
+void target_release(struct target *t, struct target_options *o)
+{
+	sync_plan_release(&t->plan);
+	diagnostics_release(&t->diags);
+	manifest_set_release(&t->set);
+	discovery_free(t->discovery);
+	kube_client_free(t->client);
+	kubeconfig_free(t->kc);
+	free(o->files);
+	o->files = NULL;
+}

@@ -1,0 +1,59 @@
+#ifndef BERTH_TARGET_H
+#define BERTH_TARGET_H
+
+#include "output.h"
+
+#include "../apply/discovery.h"
+#include "../apply/kube_client.h"
+#include "../apply/kubeconfig.h"
+#include "../apply/sync.h"
+#include "../diff/manifest.h"
+
+#include <getopt.h>
+
+/*
+ * What `berth diff` and `berth sync` share: the options that name the
+ * manifests and the cluster, and the plan that compares them.
+ */
+struct target_options {
+	struct kubeconfig_options kube;
+	const char **files; /* -f, repeatable */
+	size_t nfiles;
+	const char *namespace; /* -n; NULL: the context's namespace */
+	const char *output;    /* -o as given; NULL: text */
+};
+
+struct target {
+	struct kubeconfig *kc;
+	struct kube_client *client;
+	struct discovery *discovery;
+	struct manifest_set set;
+	struct diagnostics diags;
+	struct sync_plan plan;
+};
+#define TARGET_INIT                                                                                \
+	{                                                                                          \
+		NULL, NULL, NULL, MANIFEST_SET_INIT, DIAGNOSTICS_INIT, SYNC_PLAN_INIT              \
+	}
+
+/* The long options both verbs take; the verb's own follow in `extra`. */
+#define TARGET_LONGOPTS                                                                            \
+	{"kubeconfig", required_argument, NULL, 'k'}, {"context", required_argument, NULL, 'c'},   \
+	    {"namespace", required_argument, NULL, 'n'},                                           \
+	    {"filename", required_argument, NULL, 'f'},                                            \
+	{                                                                                          \
+		"output", required_argument, NULL, 'o'                                             \
+	}
+#define TARGET_SHORTOPTS ":f:n:o:"
+
+/* Take option `opt` (from getopt_long) if it is one of the shared ones:
+ * returns 1 when taken, 0 when not, and a usage error's status on error. */
+int target_option(struct target_options *o, int opt, const char *verb, char **argv);
+
+/* Load the manifests and the cluster, and compare them. Problems with the
+ * manifests are printed as file:line:column lines; other errors as
+ * "error: ...". Sets sync->source to the manifests' path. */
+int target_open(struct target *t, const struct target_options *o, struct sync_options *sync);
+void target_release(struct target *t, struct target_options *o);
+
+#endif

@@ -1,0 +1,467 @@
+#include "sync.h"
+
+#include "ready.h"
+
+#include "../diff/alloc.h"
+#include "../diff/error.h"
+#include "../diff/json.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LIST_PAGE     500
+#define MAX_CONFLICTS 5
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&t, NULL);
+}
+
+void sync_item_name(struct buf *out, const struct sync_item *item)
+{
+	const char *k;
+
+	for (k = item->m->id.kind; *k; k++)
+		buf_addch(out, (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k));
+	if (*item->m->id.group)
+		buf_addf(out, ".%s", item->m->id.group);
+	buf_addf(out, "/%s", item->m->id.name);
+}
+
+static void describe(struct buf *out, const struct sync_item *item)
+{
+	object_id_describe(out, &item->m->id);
+}
+
+/* The URL of the item (name) or of its collection (no name). */
+static void item_path(struct buf *out, const struct sync_item *item, bool with_name)
+{
+	api_resource_path(out, item->res, item->m->id.version, item->m->id.namespace,
+	                  with_name ? item->m->id.name : NULL);
+}
+
+static struct json_object *map_at(struct json_object *parent, const char *key)
+{
+	struct json_object *v = json_get(parent, key);
+
+	if (!json_object_is_type(v, json_type_object))
+		json_object_object_add(parent, key, (v = json_object_new_object()));
+	return v;
+}
+
+/* The manifest as berth applies it: tracked, and in the scope the server
+ * gives its kind. */
+static struct json_object *desired_of(const struct manifest *m, const struct api_resource *res,
+                                      const struct sync_options *opts)
+{
+	struct json_object *obj = NULL, *meta;
+
+	manifest_object(&obj, m);
+	meta = map_at(obj, "metadata");
+	json_object_object_add(map_at(meta, "labels"), TRACKING_LABEL,
+	                       json_object_new_string(TRACKING_VALUE));
+	json_object_object_add(map_at(meta, "annotations"), SOURCE_ANNOTATION,
+	                       json_object_new_string(opts->source));
+	if (!res->namespaced)
+		json_object_object_del(meta, "namespace");
+	return obj;
+}
+
+/* Order: phase, then the order of the manifests. */
+static int cmp_phase(const void *a, const void *b)
+{
+	const struct sync_item *x = a, *y = b;
+
+	if (x->phase != y->phase)
+		return x->phase < y->phase ? -1 : 1;
+	return x->m < y->m ? -1 : x->m > y->m;
+}
+
+/* Order for reading live state: resource, namespace, name. */
+static int cmp_list(const void *a, const void *b)
+{
+	const struct sync_item *x = *(const struct sync_item *const *)a;
+	const struct sync_item *y = *(const struct sync_item *const *)b;
+	int c;
+
+	if (x->res != y->res)
+		return x->res < y->res ? -1 : 1;
+	if ((c = strcmp(x->m->id.namespace, y->m->id.namespace)))
+		return c;
+	return strcmp(x->m->id.name, y->m->id.name);
+}
+
+static int cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct sync_item *const *)elem)->m->id.name);
+}
+
+/* Compare one item with its live object (NULL: missing). Keeps the live
+ * object only when there is something to show or do. */
+static int compare(struct sync_item *item, struct json_object *live)
+{
+	if (drift_compute(&item->drift, item->desired, live) < 0) {
+		struct buf what = BUF_INIT;
+		describe(&what, item);
+		berth_error_prefix("%s:%zu: %s", item->m->file, item->m->line, what.ptr);
+		buf_release(&what);
+		return -1;
+	}
+	json_object_put(item->live);
+	item->live = NULL;
+	if (live) {
+		struct buf why = BUF_INIT;
+		item->ready = ready_check(&why, live, false) == READINESS_READY;
+		buf_release(&why);
+	}
+	if (item->drift.state != DRIFT_IN_SYNC)
+		item->live = json_object_get(live);
+	else {
+		json_object_put(item->drift.predicted);
+		item->drift.predicted = NULL;
+	}
+	return 0;
+}
+
+/* LIST one kind in one namespace, page by page, and compare the items
+ * group[0..n) (sorted by name) with what it finds. */
+static int read_group(struct kube_client *c, struct sync_item **group, size_t n)
+{
+	struct buf path = BUF_INIT, token = BUF_INIT;
+	bool *seen = xcalloc(n, sizeof(*seen));
+	size_t i;
+	int error = 0;
+
+	do {
+		struct json_object *list = NULL, *items;
+		const char *next;
+
+		buf_reset(&path);
+		item_path(&path, group[0], false);
+		buf_addf(&path, "?limit=%d", LIST_PAGE);
+		if (token.len) {
+			char *escaped = curl_escape(token.ptr, (int)token.len);
+			buf_addf(&path, "&continue=%s", escaped);
+			curl_free(escaped);
+		}
+		if ((error = kube_client_get_json(&list, c, path.ptr)) < 0) {
+			struct buf what = BUF_INIT;
+			describe(&what, group[0]);
+			berth_error_prefix("%s:%zu: %s: cannot read live state", group[0]->m->file,
+			                   group[0]->m->line, what.ptr);
+			buf_release(&what);
+			goto out;
+		}
+		items = json_get(list, "items");
+		for (i = 0; i < json_object_array_length(items) && !error; i++) {
+			struct json_object *live = json_object_array_get_idx(items, i);
+			const char *name = json_get_string(json_get(live, "metadata"), "name");
+			struct sync_item **hit =
+			    name ? bsearch(name, group, n, sizeof(*group), cmp_name) : NULL;
+
+			if (hit) {
+				/* A LIST's items leave out the apiVersion and kind
+				 * the list was asked in: the manifest's. */
+				json_object_object_add(
+				    live, "apiVersion",
+				    json_object_get(json_get((*hit)->desired, "apiVersion")));
+				json_object_object_add(
+				    live, "kind",
+				    json_object_get(json_get((*hit)->desired, "kind")));
+				seen[hit - group] = true;
+				error = compare(*hit, live);
+			}
+		}
+		next = json_get_string(json_get(list, "metadata"), "continue");
+		buf_reset(&token);
+		if (next)
+			buf_adds(&token, next);
+		json_object_put(list);
+	} while (!error && token.len);
+	for (i = 0; i < n && !error; i++)
+		if (!seen[i])
+			error = compare(group[i], NULL);
+out:
+	free(seen);
+	buf_release(&path);
+	buf_release(&token);
+	return error;
+}
+
+int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
+                    const struct discovery *d, const struct manifest_set *set,
+                    const struct sync_options *opts)
+{
+	struct sync_plan plan = {xcalloc(set->n + 1, sizeof(struct sync_item)), 0};
+	struct sync_item **order = NULL;
+	size_t i, j, before = diags->n;
+	int error = 0;
+
+	for (i = 0; i < set->n; i++) {
+		const struct manifest *m = &set->items[i];
+		const struct api_resource *res = discovery_find_kind(d, m->id.group, m->id.kind);
+		struct sync_item *item = &plan.items[plan.n];
+
+		if (!res) {
+			diagnostics_add(diags, m->file, m->line, m->column,
+			                "kind '%s' of apiVersion '%s%s%s' is not served by %s",
+			                m->id.kind, m->id.group, *m->id.group ? "/" : "",
+			                m->id.version, kube_client_server(c));
+			continue;
+		}
+		item->m = m;
+		item->res = res;
+		item->phase = phase_of(m->id.group, m->id.kind);
+		item->desired = desired_of(m, res, opts);
+		plan.n++;
+	}
+	if (diags->n > before) {
+		error = berth_error_set("%zu object%s cannot be applied", diags->n - before,
+		                        diags->n - before == 1 ? "" : "s");
+		goto out;
+	}
+	qsort(plan.items, plan.n, sizeof(*plan.items), cmp_phase);
+
+	order = xcalloc(plan.n + 1, sizeof(*order));
+	for (i = 0; i < plan.n; i++)
+		order[i] = &plan.items[i];
+	qsort(order, plan.n, sizeof(*order), cmp_list);
+	for (i = 0; i < plan.n && !error; i = j) {
+		for (j = i + 1; j < plan.n && order[j]->res == order[i]->res &&
+		                !strcmp(order[j]->m->id.namespace, order[i]->m->id.namespace);
+		     j++)
+			;
+		error = read_group(c, order + i, j - i);
+	}
+out:
+	free(order);
+	if (error < 0)
+		sync_plan_release(&plan);
+	else
+		*out = plan;
+	return error;
+}
+
+void sync_plan_release(struct sync_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++) {
+		json_object_put(plan->items[i].desired);
+		json_object_put(plan->items[i].live);
+		drift_release(&plan->items[i].drift);
+	}
+	free(plan->items);
+	plan->items = NULL;
+	plan->n = 0;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static void progress(const struct sync_options *opts, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void progress(const struct sync_options *opts, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!opts->progress)
+		return;
+	va_start(ap, fmt);
+	vfprintf(opts->progress, fmt, ap);
+	va_end(ap);
+	fflush(opts->progress);
+}
+
+/* Send the item's create or patch once. */
+static int write_once(struct kube_client *c, struct sync_item *item,
+                      const struct sync_options *opts)
+{
+	struct buf path = BUF_INIT;
+	struct json_object *body;
+	const char *method, *type;
+	int error;
+
+	if (item->drift.state == DRIFT_MISSING) {
+		method = "POST";
+		type = "application/json";
+		body = item->drift.predicted;
+		item_path(&path, item, false);
+	} else {
+		method = "PATCH";
+		type = item->drift.patch_type;
+		body = item->drift.patch;
+		item_path(&path, item, true);
+	}
+	if (opts->dry_run)
+		buf_adds(&path, "?dryRun=All");
+	error = kube_client_call(NULL, c, method, path.ptr, type,
+	                         json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	buf_release(&path);
+	return error;
+}
+
+/* Create or patch; on a conflict, read the object again, compare again and
+ * retry, a bounded number of times. */
+static int write_item(struct kube_client *c, struct sync_item *item,
+                      const struct sync_options *opts)
+{
+	struct buf path = BUF_INIT, what = BUF_INIT, name = BUF_INIT;
+	enum drift_state state = item->drift.state;
+	unsigned tries;
+	int error = 0;
+
+	for (tries = 0; state != DRIFT_IN_SYNC; tries++) {
+		struct json_object *live = NULL;
+
+		if ((error = write_once(c, item, opts)) != BERTH_ECONFLICT ||
+		    tries >= MAX_CONFLICTS)
+			break;
+		buf_reset(&path);
+		item_path(&path, item, true);
+		error = kube_client_get_json(&live, c, path.ptr);
+		if (error < 0 && error != BERTH_ENOTFOUND)
+			break;
+		drift_release(&item->drift);
+		error = compare(item, error == BERTH_ENOTFOUND ? NULL : live);
+		json_object_put(live);
+		if (error < 0)
+			break;
+		state = item->drift.state;
+	}
+	sync_item_name(&name, item);
+	if (error < 0) {
+		item->action = SYNC_FAILED;
+		describe(&what, item);
+		berth_error_prefix("%s:%zu: %s", item->m->file, item->m->line, what.ptr);
+	} else {
+		item->action = state == DRIFT_IN_SYNC   ? SYNC_UNCHANGED
+		               : state == DRIFT_MISSING ? SYNC_CREATED
+		                                        : SYNC_CONFIGURED;
+		progress(opts, "%s %s%s\n", name.ptr,
+		         item->action == SYNC_UNCHANGED ? "unchanged"
+		         : item->action == SYNC_CREATED ? "created"
+		                                        : "configured",
+		         opts->dry_run && item->action != SYNC_UNCHANGED ? " (server dry run)"
+		                                                         : "");
+	}
+	buf_release(&path);
+	buf_release(&what);
+	buf_release(&name);
+	return error;
+}
+
+/* ---- waiting ------------------------------------------------------------- */
+
+/* Does the claim's StorageClass bind on first consumer? From Git, else live. */
+static bool binds_on_first_consumer(struct kube_client *c, const struct sync_plan *plan,
+                                    struct json_object *claim)
+{
+	const char *cls = json_get_string(json_get(claim, "spec"), "storageClassName");
+	struct json_object *live = NULL;
+	struct buf path = BUF_INIT;
+	const char *mode = NULL;
+	bool wffc;
+	size_t i;
+
+	if (!cls)
+		return false;
+	for (i = 0; i < plan->n && !mode; i++)
+		if (!strcmp(plan->items[i].m->id.kind, "StorageClass") &&
+		    !strcmp(plan->items[i].m->id.name, cls))
+			mode = json_get_string(plan->items[i].desired, "volumeBindingMode");
+	if (!mode) {
+		buf_addf(&path, "/apis/storage.k8s.io/v1/storageclasses/%s", cls);
+		if (kube_client_get_json(&live, c, path.ptr) == 0)
+			mode = json_get_string(live, "volumeBindingMode");
+	}
+	wffc = mode && !strcmp(mode, "WaitForFirstConsumer");
+	json_object_put(live);
+	buf_release(&path);
+	return wffc;
+}
+
+/* Wait until every written object of one phase is ready. */
+static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, size_t to,
+                      const struct sync_options *opts)
+{
+	double deadline = now_ms() + (double)opts->timeout_ms;
+	struct buf path = BUF_INIT, why = BUF_INIT, said = BUF_INIT, what = BUF_INIT;
+	size_t i = from;
+	int error = 0;
+
+	while (i < to && !error) {
+		struct sync_item *item = &plan->items[i];
+		struct json_object *live = NULL;
+		enum readiness r;
+
+		if (item->action == SYNC_UNCHANGED && item->ready) {
+			i++; /* ready when it was read, and berth did not touch it */
+			continue;
+		}
+		buf_reset(&path);
+		buf_reset(&why);
+		buf_reset(&what);
+		item_path(&path, item, true);
+		describe(&what, item);
+		if ((error = kube_client_get_json(&live, c, path.ptr)) < 0) {
+			berth_error_prefix("%s: cannot read it back", what.ptr);
+			break;
+		}
+		r = ready_check(&why, live, binds_on_first_consumer(c, plan, live));
+		json_object_put(live);
+		if (r == READINESS_READY) {
+			i++;
+			continue;
+		}
+		if (r == READINESS_FAILED) {
+			error = berth_error_set("%s: %s", what.ptr, why.ptr);
+			break;
+		}
+		if (now_ms() >= deadline) {
+			berth_error_set("timed out after %ld s: %s: %s", opts->timeout_ms / 1000,
+			                what.ptr, why.ptr);
+			error = BERTH_ETIMEOUT;
+			break;
+		}
+		if (strcmp(said.ptr, why.ptr)) {
+			progress(opts, "waiting for %s: %s\n", what.ptr, why.ptr);
+			buf_reset(&said);
+			buf_adds(&said, why.ptr);
+		}
+		sleep_ms(opts->poll_ms);
+	}
+	buf_release(&path);
+	buf_release(&why);
+	buf_release(&said);
+	buf_release(&what);
+	return error;
+}
+
+int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts)
+{
+	size_t i, j;
+	int error = 0;
+
+	for (i = 0; i < plan->n && !error; i = j) {
+		for (j = i; j < plan->n && plan->items[j].phase == plan->items[i].phase; j++)
+			if ((error = write_item(c, &plan->items[j], opts)) < 0)
+				return error;
+		if (!opts->dry_run)
+			error = wait_phase(c, plan, i, j, opts);
+	}
+	return error;
+}

@@ -1,0 +1,86 @@
+#ifndef BERTH_SYNC_H
+#define BERTH_SYNC_H
+
+#include "discovery.h"
+#include "kube_client.h"
+#include "order.h"
+
+#include "../diff/drift.h"
+#include "../diff/manifest.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Every object berth applies carries this label, so prune can find its own. */
+#define TRACKING_LABEL "app.kubernetes.io/managed-by"
+#define TRACKING_VALUE "berth"
+/* ... and this annotation, naming its source. */
+#define SOURCE_ANNOTATION "berth.io/source"
+
+struct sync_options {
+	const char *source; /* the tracking annotation's value */
+	bool dry_run;       /* send every write with dryRun=All; wait for nothing */
+	long timeout_ms;    /* for each phase's wait */
+	long poll_ms;       /* between readiness checks */
+	FILE *progress;     /* one line per object and per wait; NULL: quiet */
+};
+#define SYNC_OPTIONS_INIT                                                                          \
+	{                                                                                          \
+		"berth", false, 300000, 500, NULL                                                  \
+	}
+
+/* What happened to one object. */
+enum sync_action {
+	SYNC_PENDING, /* not written (yet) */
+	SYNC_CREATED,
+	SYNC_CONFIGURED,
+	SYNC_UNCHANGED,
+	SYNC_FAILED,
+};
+
+/* One manifest, where it stands and what was done. */
+struct sync_item {
+	const struct manifest *m;
+	const struct api_resource *res;
+	enum phase phase;
+	struct json_object *desired; /* the manifest, tracking label and annotation added */
+	struct json_object *live;    /* NULL when missing; dropped once known to be in sync */
+	struct drift drift;
+	enum sync_action action;
+	bool ready; /* it was ready when it was read */
+};
+
+/* Embedded by value: SYNC_PLAN_INIT, then sync_plan_release(). */
+struct sync_plan {
+	struct sync_item *items; /* in phase order, then in manifest order */
+	size_t n;
+};
+#define SYNC_PLAN_INIT                                                                             \
+	{                                                                                          \
+		NULL, 0                                                                            \
+	}
+
+/*
+ * Resolve each manifest with discovery and compare it with the cluster: one
+ * paged LIST per kind and namespace, not one GET per object. A kind the
+ * server does not serve is an error naming the file and line (each one is
+ * added to `diags`); so is a LIST the server refuses (403), before anything
+ * is written.
+ */
+int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
+                    const struct discovery *d, const struct manifest_set *set,
+                    const struct sync_options *opts);
+void sync_plan_release(struct sync_plan *plan);
+
+/*
+ * Apply the plan phase by phase: create what is missing, patch what drifted
+ * (kubectl's three-way patch; on a conflict, re-read and retry), leave the
+ * rest. After each phase, wait until its objects are ready. Stops at the
+ * first failure, with a message naming the object.
+ */
+int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts);
+
+/* "statefulset.apps/web", as kubectl names objects in its output. */
+void sync_item_name(struct buf *out, const struct sync_item *item);
+
+#endif

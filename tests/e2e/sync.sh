@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# berth sync and berth diff on local files, against the real control plane:
+#   - seed 004's walkthrough from one file in an unhelpful order: created in
+#     phase order (the audit log says so), claims Bound and pods Ready when
+#     sync returns 0, and nothing to do the second time;
+#   - drift made with kubectl: diff names exactly that path and exits 1; sync
+#     puts it back; a field removed from Git is removed live;
+#   - a rollout held back by the kubelet stand-in: sync times out naming the
+#     StatefulSet and what it waits for, and exits 1.
+. "$(dirname "$0")/lib.sh"
+
+example=$BERTH_SOURCE_DIR/examples/hostpath-walkthrough
+hold=$BERTH_CLUSTER_DIR/kubelet-hold
+
+cleanup() {
+	rm -f "$hold"
+	kubectl delete statefulset web2 --ignore-not-found --wait=true >/dev/null
+	kubectl delete service nginx2 --ignore-not-found >/dev/null
+	kubectl delete pvc www-web2-0 www-web2-1 --ignore-not-found --wait=true >/dev/null
+	kubectl delete pv nginx2-pv-volume nginx22-pv-volume --ignore-not-found --wait=true >/dev/null
+	kubectl delete storageclass my-storage-class --ignore-not-found >/dev/null
+}
+cleanup
+trap 'cleanup; rm -rf "$scratch"' EXIT
+
+# The walkthrough in one file, the StatefulSet first and the class last.
+manifest=$scratch/walkthrough.yaml
+for f in statefulset service persistentvolumes storageclass; do
+	cat "$example/$f.yaml"
+	echo ---
+done >"$manifest"
+
+note "berth sync -f one file in an unhelpful order"
+audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+run_berth sync -f "$manifest" --timeout 120s
+echo "$OUT"
+[ "$STATUS" = 0 ] || fail "berth sync exited $STATUS: $ERR"
+assert_contains "$OUT" "statefulset.apps/web2 created" "progress line"
+assert_contains "$OUT" "5 objects: 5 created, 0 configured, 0 unchanged" "summary"
+
+note "the creates reached the server in phase order"
+creates=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
+	jq -r 'select(.userAgent | startswith("berth/")) | select(.verb == "create")
+	       | .objectRef.resource' | tr '\n' ' ')
+assert_eq "$creates" "storageclasses persistentvolumes persistentvolumes services statefulsets " \
+	"resources created, in order"
+
+note "when sync returned, both claims were Bound and both pods Ready"
+assert_eq "$(kubectl get pvc www-web2-0 www-web2-1 -o jsonpath='{.items[*].status.phase}')" \
+	"Bound Bound" "claims"
+assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.status.readyReplicas}')" 2 "ready pods"
+assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" \
+	berth "tracking label"
+
+note "a second sync changes nothing, and diff agrees"
+run_berth sync -f "$manifest"
+[ "$STATUS" = 0 ] || fail "second sync exited $STATUS: $ERR"
+assert_contains "$OUT" "5 objects: 0 created, 0 configured, 5 unchanged" "no-op sync"
+run_berth diff -f "$manifest"
+[ "$STATUS" = 0 ] || fail "diff after sync exited $STATUS: $OUT $ERR"
+
+note "drift made with kubectl: diff names exactly that path and exits 1"
+kubectl patch statefulset web2 --type merge \
+	-p '{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":20}}}}' >/dev/null
+kubectl label service nginx2 owner=someone-else >/dev/null
+run_berth diff -f "$manifest" -o json
+[ "$STATUS" = 1 ] || fail "diff with drift exited $STATUS: $ERR"
+assert_eq "$(jq -c '[.objects[] | select(.state != "in-sync") | {name, paths}]' <<<"$OUT")" \
+	'[{"name":"web2","paths":[{"desired":10,"live":20,"path":"spec.template.spec.terminationGracePeriodSeconds"}]}]' \
+	"drifted paths"
+run_berth diff -f "$manifest"
+assert_contains "$OUT" "-      terminationGracePeriodSeconds: 20" "text diff, live side"
+assert_contains "$OUT" "+      terminationGracePeriodSeconds: 10" "text diff, Git side"
+
+note "sync puts it back, and leaves the other writer's label alone"
+run_berth sync -f "$manifest" --timeout 120s
+[ "$STATUS" = 0 ] || fail "sync exited $STATUS: $ERR"
+assert_contains "$OUT" "statefulset.apps/web2 configured" "progress line"
+assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.spec.template.spec.terminationGracePeriodSeconds}')" \
+	10 "terminationGracePeriodSeconds"
+assert_eq "$(kubectl get service nginx2 -o jsonpath='{.metadata.labels.owner}')" someone-else \
+	"a label berth never applied"
+
+note "a field removed from Git is removed live"
+grep -v 'terminationGracePeriodSeconds' "$manifest" >"$scratch/removed.yaml"
+sed -i 's/^    app: nginx2$/    app: nginx2\n    tier: web/' "$scratch/removed.yaml"
+run_berth sync -f "$scratch/removed.yaml" --timeout 120s
+[ "$STATUS" = 0 ] || fail "sync exited $STATUS: $ERR"
+# The server's default comes back where berth's value was.
+assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.spec.template.spec.terminationGracePeriodSeconds}')" \
+	30 "terminationGracePeriodSeconds after removal"
+
+note "a held rollout: sync times out naming what it waits for"
+echo default/web2-1 >"$hold"
+kubectl delete pod web2-1 --wait=true >/dev/null
+run_berth sync -f "$manifest" --timeout 5s
+[ "$STATUS" = 1 ] || fail "sync with a held pod exited $STATUS"
+assert_contains "$ERR" "statefulset default/web2: 1 of 2 pods ready" "time-out message"
+rm -f "$hold"
+echo PASS
