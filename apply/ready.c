@@ -24,7 +24,7 @@ static bool condition_true(struct json_object *obj, const char *type)
 	struct json_object *conds = json_get(json_get(obj, "status"), "conditions");
 	size_t i;
 
-	for (i = 0; i < json_object_array_length(conds); i++) {
+	for (i = 0; i < json_array_len(conds); i++) {
 		struct json_object *c = json_object_array_get_idx(conds, i);
 		const char *t = json_get_string(c, "type"), *s = json_get_string(c, "status");
 		if (t && s && !strcmp(t, type) && !strcmp(s, "True"))

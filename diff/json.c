@@ -15,6 +15,11 @@ const char *json_get_string(struct json_object *obj, const char *key)
 	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+size_t json_array_len(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+}
+
 struct json_object *json_get(struct json_object *obj, const char *key)
 {
 	struct json_object *v;

@@ -13,6 +13,9 @@
  */
 const char *json_get_string(struct json_object *obj, const char *key);
 
+/* The length of `v` when it is an array, else 0 (json-c asserts). */
+size_t json_array_len(struct json_object *v);
+
 /* The value at `key` of an object, or NULL (absent, null, or not an object).
  * The value belongs to obj. */
 struct json_object *json_get(struct json_object *obj, const char *key);
