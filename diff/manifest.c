@@ -480,6 +480,67 @@ void manifest_set_release(struct manifest_set *set)
 	set->n = set->alloc = 0;
 }
 
+/* The object of `docs` (a parsed file) that starts where `m` does. */
+static struct json_object *find_object(struct json_object *docs, const struct yaml_marks *marks,
+                                       const struct manifest *m)
+{
+	size_t i, j, line, column;
+
+	for (i = 0; i < json_object_array_length(docs); i++) {
+		struct json_object *doc = json_object_array_get_idx(docs, i);
+		struct json_object *items = is_list(doc) ? json_get(doc, "items") : NULL;
+
+		if (!items && yaml_marks_find(&line, &column, marks, doc) == 0 && line == m->line &&
+		    column == m->column)
+			return doc;
+		for (j = 0; j < json_array_len(items); j++) {
+			struct json_object *item = json_object_array_get_idx(items, j);
+			if (yaml_marks_find(&line, &column, marks, item) == 0 && line == m->line &&
+			    column == m->column)
+				return item;
+		}
+	}
+	return NULL;
+}
+
+void manifest_locate(size_t *line, size_t *column, const struct manifest *m, const char *path)
+{
+	struct yaml_marks marks = YAML_MARKS_INIT(SIZE_MAX);
+	struct json_object *docs = NULL, *at;
+	struct buf data = BUF_INIT, step = BUF_INIT;
+	const char *p = path;
+
+	*line = m->line;
+	*column = m->column;
+	if (buf_read_file(&data, m->file, SIZE_MAX) < 0 ||
+	    yaml_parse(&docs, m->file, data.ptr, data.len, NULL, &marks) < 0 ||
+	    !(at = find_object(docs, &marks, m)))
+		goto out;
+	while (*p && at) {
+		size_t n = strcspn(p, ".[");
+		struct json_object *next;
+
+		buf_reset(&step);
+		buf_add(&step, p, n);
+		next = n ? json_get(at, step.ptr) : at;
+		p += n;
+		while (next && *p == '[') {
+			next = json_object_array_get_idx(next, strtoul(p + 1, NULL, 10));
+			p += strcspn(p, "]") + (p[strcspn(p, "]")] ? 1 : 0);
+		}
+		if (*p == '.')
+			p++;
+		if (next)
+			yaml_marks_find_field(line, column, &marks, next);
+		at = next;
+	}
+out:
+	json_object_put(docs);
+	yaml_marks_release(&marks);
+	buf_release(&data);
+	buf_release(&step);
+}
+
 int manifest_object(struct json_object **out, const struct manifest *m)
 {
 	struct json_object *obj = json_parse(m->json, strlen(m->json));

@@ -82,6 +82,15 @@ int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const
                       size_t npaths, const struct manifest_options *opts);
 void manifest_set_release(struct manifest_set *set);
 
+/*
+ * Where the field at `path` of the manifest starts in its file: the
+ * position of its key ("spec.template.spec.volumeMounts",
+ * "spec.volumeClaimTemplates[0].metadata.name"). The file is read again, so
+ * use it for problems, not on every object. Falls back to the deepest part
+ * of the path that exists, then to the object's own start.
+ */
+void manifest_locate(size_t *line, size_t *column, const struct manifest *m, const char *path);
+
 /* The object as a json-c tree; the caller owns *out (json_object_put). */
 int manifest_object(struct json_object **out, const struct manifest *m);
 

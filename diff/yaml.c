@@ -456,6 +456,13 @@ static int parse_mapping(struct json_object **out, struct parser *p, size_t dept
 			/* A merge value is freed once merged: forget its marks. */
 			if (merge && p->marks)
 				p->marks->n = marked;
+			/* The value's own mark comes last: give it its key's place. */
+			if (!merge && p->marks && p->marks->n > marked &&
+			    p->marks->items[p->marks->n - 1].node == value) {
+				p->marks->items[p->marks->n - 1].key_line = key.start_mark.line + 1;
+				p->marks->items[p->marks->n - 1].key_column =
+				    key.start_mark.column + 1;
+			}
 		}
 		if (merge) {
 			merge_mark = key.start_mark;
@@ -552,6 +559,7 @@ static int parse_node(struct json_object **out, struct parser *p, yaml_event_t *
 		m->items[m->n].node = v;
 		m->items[m->n].line = ev->start_mark.line + 1;
 		m->items[m->n].column = ev->start_mark.column + 1;
+		m->items[m->n].key_line = m->items[m->n].key_column = 0;
 		m->n++;
 	}
 	*out = v;
@@ -573,18 +581,36 @@ static int cmp_marks(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static const struct yaml_mark *mark_of(const struct yaml_marks *marks,
+                                       const struct json_object *node)
+{
+	struct yaml_mark key = {node, 0, 0, 0, 0};
+
+	/* yaml_parse leaves the marks sorted by node. */
+	return marks->n ? bsearch(&key, marks->items, marks->n, sizeof(key), cmp_marks) : NULL;
+}
+
 int yaml_marks_find(size_t *line, size_t *column, const struct yaml_marks *marks,
                     const struct json_object *node)
 {
-	struct yaml_mark key = {node, 0, 0};
-	const struct yaml_mark *m;
+	const struct yaml_mark *m = mark_of(marks, node);
 
-	/* yaml_parse leaves the marks sorted by node. */
-	m = marks->n ? bsearch(&key, marks->items, marks->n, sizeof(key), cmp_marks) : NULL;
 	if (!m)
 		return BERTH_ENOTFOUND;
 	*line = m->line;
 	*column = m->column;
+	return 0;
+}
+
+int yaml_marks_find_field(size_t *line, size_t *column, const struct yaml_marks *marks,
+                          const struct json_object *node)
+{
+	const struct yaml_mark *m = mark_of(marks, node);
+
+	if (!m)
+		return BERTH_ENOTFOUND;
+	*line = m->key_line ? m->key_line : m->line;
+	*column = m->key_line ? m->key_column : m->column;
 	return 0;
 }
 

@@ -25,10 +25,12 @@ struct yaml_limits {
 		256, 100000                                                                        \
 	}
 
-/* Where a node starts in the text (1-based). */
+/* Where a node starts in the text (1-based), and where its key does when it
+ * is the value of a mapping (0 when it is not). */
 struct yaml_mark {
 	const struct json_object *node;
 	size_t line, column;
+	size_t key_line, key_column;
 };
 
 /*
@@ -51,6 +53,11 @@ void yaml_marks_release(struct yaml_marks *marks);
 /* Find where `node` starts; fails (BERTH_ENOTFOUND) for a node with no mark. */
 int yaml_marks_find(size_t *line, size_t *column, const struct yaml_marks *marks,
                     const struct json_object *node);
+
+/* Find where the field whose value is `node` starts: its key, or the node
+ * itself when it is not a mapping value. */
+int yaml_marks_find_field(size_t *line, size_t *column, const struct yaml_marks *marks,
+                          const struct json_object *node);
 
 /*
  * Parse every document in `data`. `name` names the input in errors, which
