@@ -1,6 +1,7 @@
 #include "builtin.h"
 
 #include "../diff/buf.h"
+#include "../diff/checks.h"
 #include "../diff/manifest.h"
 
 #include <getopt.h>
@@ -33,8 +34,10 @@ int cmd_lint(int argc, char **argv)
 	if (optind == argc)
 		return usage_error("lint", "name at least one file or directory");
 
+	/* The commit's checks run on what loaded, even when something did not. */
 	manifest_set_load(&set, &diags, (const char *const *)argv + optind, (size_t)(argc - optind),
 	                  &opts);
+	checks_run(&diags, &set, NULL);
 	diagnostics_format(&out, &diags);
 	fputs(out.ptr, stdout);
 	if (diags.n)

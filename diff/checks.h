@@ -1,0 +1,29 @@
+#ifndef BERTH_CHECKS_H
+#define BERTH_CHECKS_H
+
+#include "manifest.h"
+
+#include <stdbool.h>
+
+/*
+ * Checks of a whole commit, made before anything is written: the mistakes
+ * that break a StatefulSet and its storage, each reported at the file, line
+ * and column of the field, with where the field belongs or what would fix
+ * it. They need no cluster; what only the cluster knows (a Service or a
+ * StorageClass that exists live) comes through `cluster`, which may be NULL.
+ */
+struct checks_cluster {
+	/* Does Service ns/name exist live? *headless tells whether it is. */
+	bool (*service)(void *ctx, const char *ns, const char *name, bool *headless);
+	/* Does StorageClass `name` exist live? */
+	bool (*storage_class)(void *ctx, const char *name);
+	/* Is there a default StorageClass live? */
+	bool (*default_class)(void *ctx);
+	void *ctx;
+};
+
+/* Add a diagnostic per problem; returns the number added. */
+size_t checks_run(struct diagnostics *diags, const struct manifest_set *set,
+                  const struct checks_cluster *cluster);
+
+#endif

@@ -1,0 +1,254 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../diff/checks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char root[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/berth-test-ckXXXXXX");
+	return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
+/* Write `text` as one file, load it, run the checks (with `cluster`), and
+ * return the problems as text, file names relative (caller frees). */
+static char *check(const char *text, const struct checks_cluster *cluster)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct buf out = BUF_INIT, path = BUF_INIT;
+	const char *paths[1];
+	FILE *f;
+	char *p;
+
+	buf_addf(&path, "%s/m.yaml", root);
+	f = fopen(path.ptr, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	paths[0] = path.ptr;
+	assert_int_equal(manifest_set_load(&set, &diags, paths, 1, NULL), 0);
+	checks_run(&diags, &set, cluster);
+	diagnostics_format(&out, &diags);
+	/* Drop the directory: "m.yaml:6:3: ...". */
+	while ((p = strstr(out.ptr, root)))
+		memmove(p, p + strlen(root) + 1, strlen(p + strlen(root) + 1) + 1);
+	diagnostics_release(&diags);
+	manifest_set_release(&set);
+	buf_release(&path);
+	return buf_detach(&out, NULL);
+}
+
+#define STS_HEAD                                                                                   \
+	"apiVersion: apps/v1\n"                                                                    \
+	"kind: StatefulSet\n"                                                                      \
+	"metadata: {name: web}\n"                                                                  \
+	"spec:\n"                                                                                  \
+	"  serviceName: web\n"                                                                     \
+	"  selector:\n"                                                                            \
+	"    matchLabels: {app: web}\n"                                                            \
+	"  template:\n"                                                                            \
+	"    metadata:\n"                                                                          \
+	"      labels: {app: web}\n"                                                               \
+	"    spec:\n"                                                                              \
+	"      containers:\n"                                                                      \
+	"      - name: c\n"                                                                        \
+	"        image: nginx\n"
+
+#define HEADLESS                                                                                   \
+	"---\n"                                                                                    \
+	"apiVersion: v1\n"                                                                         \
+	"kind: Service\n"                                                                          \
+	"metadata: {name: web}\n"                                                                  \
+	"spec: {clusterIP: None, selector: {app: web}}\n"
+
+static void test_checks__a_sound_statefulset_passes(void **state)
+{
+	char *problems;
+
+	(void)state;
+	problems = check(STS_HEAD "        volumeMounts: [{name: data, mountPath: /d}]\n"
+	                          "  volumeClaimTemplates:\n"
+	                          "  - metadata: {name: data}\n"
+	                          "    spec: {accessModes: [ReadWriteOnce]}\n" HEADLESS,
+	                 NULL);
+	assert_string_equal(problems, "");
+	free(problems);
+}
+
+static void test_checks__service_must_exist_and_be_headless(void **state)
+{
+	char *problems;
+
+	(void)state;
+	problems = check(STS_HEAD, NULL);
+	assert_non_null(strstr(problems, "m.yaml:5:3: statefulset 'web': spec.serviceName: no "
+	                                 "Service 'web' among the manifests;"));
+	assert_non_null(strstr(problems, "selecting its pods (app: web)"));
+	free(problems);
+	problems = check(STS_HEAD "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	                          "spec: {selector: {app: web}}\n",
+	                 NULL);
+	assert_non_null(strstr(problems, "spec.serviceName: Service 'web' ("));
+	assert_non_null(strstr(problems, "is not headless"));
+	free(problems);
+}
+
+static bool live_headless(void *ctx, const char *ns, const char *name, bool *headless)
+{
+	(void)ctx;
+	*headless = true;
+	return !strcmp(ns, "default") && !strcmp(name, "web");
+}
+
+static bool no_class(void *ctx, const char *name)
+{
+	(void)ctx;
+	(void)name;
+	return false;
+}
+
+static bool no_default(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+static void test_checks__the_cluster_supplies_what_git_lacks(void **state)
+{
+	struct checks_cluster cluster = {live_headless, no_class, no_default, NULL};
+	char *problems;
+
+	(void)state;
+	problems = check(STS_HEAD, &cluster);
+	assert_string_equal(problems, "");
+	free(problems);
+	problems = check(STS_HEAD "        volumeMounts: [{name: data, mountPath: /d}]\n"
+	                          "  volumeClaimTemplates:\n"
+	                          "  - metadata: {name: data}\n"
+	                          "    spec: {storageClassName: gold}\n"
+	                          "  - metadata: {name: logs}\n"
+	                          "    spec: {accessModes: [ReadWriteOnce]}\n",
+	                 &cluster);
+	assert_non_null(strstr(problems, "m.yaml:18:12: statefulset 'web': "
+	                                 "spec.volumeClaimTemplates[0].spec.storageClassName: "
+	                                 "StorageClass 'gold' is neither among the manifests nor "
+	                                 "in the cluster"));
+	assert_non_null(strstr(problems, "spec.volumeClaimTemplates[1].spec.storageClassName: "
+	                                 "unset, and the cluster has no default StorageClass"));
+	assert_non_null(strstr(problems, "spec.volumeClaimTemplates[1] 'logs': mounted by no "
+	                                 "container"));
+	free(problems);
+}
+
+static void test_checks__selector_must_select_the_template(void **state)
+{
+	char *problems;
+
+	(void)state;
+	problems = check("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
+	                 "  selector:\n    matchLabels: {app: x}\n"
+	                 "  template:\n    metadata:\n      labels: {app: other}\n"
+	                 "    spec: {containers: [{name: c, image: i}]}\n",
+	                 NULL);
+	assert_string_equal(
+	    problems, "m.yaml:6:5: deployment 'd': spec.selector.matchLabels: app=x does not "
+	              "select the pods: the template's labels (spec.template.metadata.labels) "
+	              "have app=other\n");
+	free(problems);
+}
+
+static void test_checks__mounts_name_a_volume(void **state)
+{
+	char *problems;
+
+	(void)state;
+	problems =
+	    check(STS_HEAD "        volumeMounts: [{name: cfg, mountPath: /c}]\n" HEADLESS, NULL);
+	assert_string_equal(problems,
+	                    "m.yaml:15:25: statefulset 'web': "
+	                    "spec.template.spec.containers[0].volumeMounts[0].name: 'cfg' names "
+	                    "no volume of the pod (spec.template.spec.volumes) and no "
+	                    "volumeClaimTemplate\n");
+	free(problems);
+}
+
+static void test_checks__misplaced_fields_say_where_they_belong(void **state)
+{
+	char *problems;
+
+	(void)state;
+	problems = check(STS_HEAD "      volumeMounts: [{name: data, mountPath: /d}]\n"
+	                          "  volumes: [{name: data, emptyDir: {}}]\n" HEADLESS,
+	                 NULL);
+	assert_string_equal(
+	    problems, "m.yaml:16:3: statefulset 'web': spec.volumes: unknown field of "
+	              "StatefulSetSpec; volumes belongs in the pod template "
+	              "(spec.template.spec.volumes)\n"
+	              "m.yaml:15:7: statefulset 'web': spec.template.spec.volumeMounts: unknown "
+	              "field of PodSpec; volumeMounts belongs in each container "
+	              "(spec.template.spec.containers[].volumeMounts)\n");
+	free(problems);
+}
+
+static void test_checks__a_classless_claim_cannot_bind_a_classless_volume(void **state)
+{
+	char *problems;
+
+	(void)state;
+	problems = check("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+	                 "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce],"
+	                 " hostPath: {path: /x}}\n---\n"
+	                 "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: c}\n"
+	                 "spec: {volumeName: pv, accessModes: [ReadWriteOnce]}\n",
+	                 NULL);
+	assert_non_null(strstr(problems, "m.yaml:9:1: persistentvolumeclaim 'c': "
+	                                 "spec.storageClassName: unset, so the cluster's default"));
+	free(problems);
+	problems = check("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+	                 "spec: {capacity: {storage: 1Gi}, hostPath: {path: /x}}\n---\n"
+	                 "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: c}\n"
+	                 "spec: {volumeName: pv, storageClassName: \"\"}\n",
+	                 NULL);
+	assert_string_equal(problems, "");
+	free(problems);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_checks__a_sound_statefulset_passes, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_checks__service_must_exist_and_be_headless, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_checks__the_cluster_supplies_what_git_lacks, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_checks__selector_must_select_the_template, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_checks__mounts_name_a_volume, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checks__misplaced_fields_say_where_they_belong,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_checks__a_classless_claim_cannot_bind_a_classless_volume, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,117 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../apply/order.h"
+#include "../../apply/ready.h"
+#include "../../diff/json.h"
+
+#include <string.h>
+
+/* The readiness of the object in `json`, and what it waits for. */
+static enum readiness check(const char *json, bool wffc, const char *want_why)
+{
+	struct json_object *obj = json_parse(json, strlen(json));
+	struct buf why = BUF_INIT;
+	enum readiness r;
+
+	assert_non_null(obj);
+	r = ready_check(&why, obj, wffc);
+	assert_string_equal(why.ptr, want_why);
+	buf_release(&why);
+	json_object_put(obj);
+	return r;
+}
+
+#define STS(spec, status)                                                                          \
+	"{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"generation\":2},"    \
+	"\"spec\":" spec ",\"status\":" status "}"
+
+static void test_ready__statefulset_follows_rollout_status(void **state)
+{
+	(void)state;
+	assert_int_equal(check(STS("{\"replicas\":3}", "{\"observedGeneration\":1}"), false,
+	                       "waiting for the controller to observe the new spec"),
+	                 READINESS_WAITING);
+	assert_int_equal(
+	    check(STS("{\"replicas\":3}", "{\"observedGeneration\":2,\"readyReplicas\":1}"), false,
+	          "1 of 3 pods ready"),
+	    READINESS_WAITING);
+	/* Partitioned: done when the pods above the partition are updated. */
+	assert_int_equal(
+	    check(STS("{\"replicas\":3,\"updateStrategy\":{\"type\":\"RollingUpdate\","
+	              "\"rollingUpdate\":{\"partition\":2}}}",
+	              "{\"observedGeneration\":2,\"readyReplicas\":3,\"updatedReplicas\":1}"),
+	          false, ""),
+	    READINESS_READY);
+	assert_int_equal(
+	    check(STS("{\"replicas\":3,\"updateStrategy\":{\"type\":\"RollingUpdate\","
+	              "\"rollingUpdate\":{\"partition\":0}}}",
+	              "{\"observedGeneration\":2,\"readyReplicas\":3,\"updatedReplicas\":1}"),
+	          false, "1 of 3 pods updated"),
+	    READINESS_WAITING);
+	/* OnDelete: ready pods are all there is to wait for. */
+	assert_int_equal(check(STS("{\"replicas\":2,\"updateStrategy\":{\"type\":\"OnDelete\"}}",
+	                           "{\"observedGeneration\":2,\"readyReplicas\":2}"),
+	                       false, ""),
+	                 READINESS_READY);
+	assert_int_equal(
+	    check(STS("{\"replicas\":2}", "{\"observedGeneration\":2,\"readyReplicas\":2,"
+	                                  "\"currentRevision\":\"a\",\"updateRevision\":\"b\"}"),
+	          false, "0 of 2 pods updated"),
+	    READINESS_WAITING);
+}
+
+static void test_ready__storage_by_phase(void **state)
+{
+	(void)state;
+	assert_int_equal(check("{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\","
+	                       "\"status\":{\"phase\":\"Available\"}}",
+	                       false, ""),
+	                 READINESS_READY);
+	assert_int_equal(check("{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\","
+	                       "\"status\":{\"phase\":\"Failed\"}}",
+	                       false, "phase Failed"),
+	                 READINESS_FAILED);
+	assert_int_equal(check("{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\","
+	                       "\"status\":{\"phase\":\"Pending\"}}",
+	                       false, "phase Pending"),
+	                 READINESS_WAITING);
+	assert_int_equal(check("{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\","
+	                       "\"status\":{\"phase\":\"Pending\"}}",
+	                       true, ""),
+	                 READINESS_READY);
+	assert_int_equal(check("{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":"
+	                       "\"CustomResourceDefinition\",\"status\":{\"conditions\":"
+	                       "[{\"type\":\"Established\",\"status\":\"True\"}]}}",
+	                       false, ""),
+	                 READINESS_READY);
+	assert_int_equal(check("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\"}", false, ""),
+	                 READINESS_READY);
+}
+
+static void test_ready__phases_put_storage_before_workloads(void **state)
+{
+	(void)state;
+	assert_true(phase_of("", "Namespace") <
+	            phase_of("apiextensions.k8s.io", "CustomResourceDefinition"));
+	assert_true(phase_of("storage.k8s.io", "StorageClass") < phase_of("", "PersistentVolume"));
+	assert_true(phase_of("", "PersistentVolume") < phase_of("", "PersistentVolumeClaim"));
+	assert_true(phase_of("", "PersistentVolumeClaim") < phase_of("", "ConfigMap"));
+	assert_true(phase_of("", "Secret") < phase_of("", "Service"));
+	assert_true(phase_of("", "Service") < phase_of("apps", "StatefulSet"));
+	assert_int_equal(phase_of("networking.k8s.io", "Ingress"), PHASE_OTHER);
+	assert_int_equal(phase_of("berth.dev", "Widget"), PHASE_UNKNOWN);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ready__statefulset_follows_rollout_status),
+	    cmocka_unit_test(test_ready__storage_by_phase),
+	    cmocka_unit_test(test_ready__phases_put_storage_before_workloads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
