@@ -62,6 +62,12 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
 	    (error = discovery_fetch(&t->discovery, t->client)) < 0)
 		goto fail;
+	if (sync_check(&t->diags, t->client, &t->set)) {
+		print_diagnostics(&t->diags);
+		fprintf(stderr, "error: %zu problem%s in the manifests; nothing was changed\n",
+		        t->diags.n, t->diags.n == 1 ? "" : "s");
+		return -1;
+	}
 	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
 	    0) {
 		print_diagnostics(&t->diags);

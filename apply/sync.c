@@ -3,6 +3,7 @@
 #include "ready.h"
 
 #include "../diff/alloc.h"
+#include "../diff/checks.h"
 #include "../diff/error.h"
 #include "../diff/json.h"
 
@@ -166,7 +167,7 @@ static int read_group(struct kube_client *c, struct sync_item **group, size_t n)
 			goto out;
 		}
 		items = json_get(list, "items");
-		for (i = 0; i < json_object_array_length(items) && !error; i++) {
+		for (i = 0; i < json_array_len(items) && !error; i++) {
 			struct json_object *live = json_object_array_get_idx(items, i);
 			const char *name = json_get_string(json_get(live, "metadata"), "name");
 			struct sync_item **hit =
@@ -199,6 +200,111 @@ out:
 	buf_release(&path);
 	buf_release(&token);
 	return error;
+}
+
+/* Fields the server never changes once set, by kind: a path is immutable
+ * when it starts with one of `fixed` and with none of `except`. */
+static const struct {
+	const char *group, *kind;
+	const char *fixed[4];
+	const char *except[8];
+} immutable[] = {
+    {"apps",
+     "StatefulSet",
+     {"spec."},
+     {"spec.replicas", "spec.template", "spec.updateStrategy", "spec.minReadySeconds",
+      "spec.persistentVolumeClaimRetentionPolicy", "spec.ordinals", "spec.revisionHistoryLimit"}},
+    {"", "Service", {"spec.clusterIP"}, {NULL}},
+    {"", "PersistentVolumeClaim", {"spec."}, {"spec.resources.requests"}},
+    {"storage.k8s.io",
+     "StorageClass",
+     {"provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"},
+     {NULL}},
+};
+
+static bool starts(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(path, prefix, n) &&
+	       (prefix[n - 1] == '.' || path[n] == '\0' || path[n] == '.' || path[n] == '[');
+}
+
+static bool is_immutable(const struct object_id *id, const char *path)
+{
+	size_t i, j;
+	bool fixed = false;
+
+	for (i = 0; i < ARRAY_SIZE(immutable); i++) {
+		if (strcmp(immutable[i].group, id->group) || strcmp(immutable[i].kind, id->kind))
+			continue;
+		for (j = 0; j < ARRAY_SIZE(immutable[i].fixed) && immutable[i].fixed[j]; j++)
+			fixed |= starts(path, immutable[i].fixed[j]);
+		for (j = 0; j < ARRAY_SIZE(immutable[i].except) && immutable[i].except[j]; j++)
+			if (starts(path, immutable[i].except[j]))
+				return false;
+	}
+	return fixed;
+}
+
+/* Does the patch remove the field at `path` ("a.b[2].c") with a null? A
+ * path the patch only leaves out is a server default the prediction lacks,
+ * not a change. */
+static bool patch_removes(struct json_object *patch, const char *path)
+{
+	struct json_object *at = patch;
+	struct buf step = BUF_INIT;
+
+	while (*path && at) {
+		size_t n = strcspn(path, ".[");
+		buf_reset(&step);
+		buf_add(&step, path, n);
+		if (!json_object_object_get_ex(at, step.ptr, &at)) {
+			at = NULL;
+			break;
+		}
+		path += n;
+		while (at && *path == '[') {
+			at = json_object_array_get_idx(at, strtoul(path + 1, NULL, 10));
+			path += strcspn(path, "]") + 1;
+			if (!at)
+				break;
+		}
+		if (*path == '.')
+			path++;
+		if (!at && !*path) {
+			buf_release(&step);
+			return true;
+		}
+	}
+	buf_release(&step);
+	return false;
+}
+
+/* A drifted object whose patch would change an immutable field. */
+static void check_immutable(struct diagnostics *diags, const struct sync_item *item)
+{
+	size_t i, line, column;
+
+	for (i = 0; i < json_array_len(item->drift.paths); i++) {
+		struct json_object *p = json_object_array_get_idx(item->drift.paths, i);
+		const char *path = json_get_string(p, "path");
+		struct buf what = BUF_INIT;
+
+		if (!path || !is_immutable(&item->m->id, path) ||
+		    (!json_get(p, "desired") && !patch_removes(item->drift.patch, path)))
+			continue;
+		describe(&what, item);
+		manifest_locate(&line, &column, item->m, path);
+		diagnostics_add(
+		    diags, item->m->file, line, column,
+		    "%s: %s cannot change: live %s, desired %s; the server refuses the patch, and "
+		    "changing it means deleting and re-creating the object",
+		    what.ptr, path,
+		    json_object_to_json_string_ext(json_get(p, "live"), JSON_C_TO_STRING_PLAIN),
+		    json_object_to_json_string_ext(json_get(p, "desired"), JSON_C_TO_STRING_PLAIN));
+		buf_release(&what);
+	}
 }
 
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
@@ -246,6 +352,12 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 			;
 		error = read_group(c, order + i, j - i);
 	}
+	for (i = 0; i < plan.n && !error; i++)
+		if (plan.items[i].drift.state == DRIFT_DRIFTED)
+			check_immutable(diags, &plan.items[i]);
+	if (!error && diags->n > before)
+		error = berth_error_set("%zu change%s the server would refuse; nothing was changed",
+		                        diags->n - before, diags->n - before == 1 ? "" : "s");
 out:
 	free(order);
 	if (error < 0)
@@ -267,6 +379,65 @@ void sync_plan_release(struct sync_plan *plan)
 	free(plan->items);
 	plan->items = NULL;
 	plan->n = 0;
+}
+
+/* ---- checking the commit with what the cluster knows ----------------------- */
+
+static bool live_service(void *ctx, const char *ns, const char *name, bool *headless)
+{
+	struct json_object *svc = NULL;
+	struct buf path = BUF_INIT;
+	const char *ip;
+	bool found;
+
+	buf_addf(&path, "/api/v1/namespaces/%s/services/%s", ns, name);
+	found = kube_client_get_json(&svc, ctx, path.ptr) == 0;
+	ip = json_get_string(json_get(svc, "spec"), "clusterIP");
+	*headless = ip && !strcmp(ip, "None");
+	json_object_put(svc);
+	buf_release(&path);
+	return found;
+}
+
+static bool live_storage_class(void *ctx, const char *name)
+{
+	struct buf path = BUF_INIT;
+	bool found;
+
+	buf_addf(&path, "/apis/storage.k8s.io/v1/storageclasses/%s", name);
+	found = kube_client_get_json(NULL, ctx, path.ptr) == 0;
+	buf_release(&path);
+	return found;
+}
+
+static bool live_default_class(void *ctx)
+{
+	static const char *const keys[] = {"storageclass.kubernetes.io/is-default-class",
+	                                   "storageclass.beta.kubernetes.io/is-default-class"};
+	struct json_object *list = NULL, *items;
+	bool found = false;
+	size_t i, k;
+
+	if (kube_client_get_json(&list, ctx, "/apis/storage.k8s.io/v1/storageclasses") < 0)
+		return false;
+	items = json_get(list, "items");
+	for (i = 0; i < json_array_len(items); i++)
+		for (k = 0; k < ARRAY_SIZE(keys); k++) {
+			const char *v = json_get_string(
+			    json_get(json_get(json_object_array_get_idx(items, i), "metadata"),
+			             "annotations"),
+			    keys[k]);
+			found |= v && !strcmp(v, "true");
+		}
+	json_object_put(list);
+	return found;
+}
+
+size_t sync_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set)
+{
+	struct checks_cluster cluster = {live_service, live_storage_class, live_default_class, c};
+
+	return checks_run(diags, set, &cluster);
 }
 
 /* ---- writing ------------------------------------------------------------- */

@@ -64,13 +64,23 @@ struct sync_plan {
  * Resolve each manifest with discovery and compare it with the cluster: one
  * paged LIST per kind and namespace, not one GET per object. A kind the
  * server does not serve is an error naming the file and line (each one is
- * added to `diags`); so is a LIST the server refuses (403), before anything
- * is written.
+ * added to `diags`); so is a LIST the server refuses (403), and so is a change
+ * to a field the server will not change (a StatefulSet's serviceName,
+ * selector or volumeClaimTemplates, a Service's clusterIP, a claim's spec
+ * but its size, a StorageClass's provisioner, ...), naming the field with
+ * its live and desired values. All of it before anything is written.
  */
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
                     const struct sync_options *opts);
 void sync_plan_release(struct sync_plan *plan);
+
+/*
+ * The checks of the whole commit (diff/checks.h), with what the cluster
+ * knows: Services and StorageClasses that exist live, and the default
+ * class. Returns the number of problems added to `diags`.
+ */
+size_t sync_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set);
 
 /*
  * Apply the plan phase by phase: create what is missing, patch what drifted
