@@ -90,9 +90,40 @@ run_berth sync -f "$scratch/removed.yaml" --timeout 120s
 assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.spec.template.spec.terminationGracePeriodSeconds}')" \
 	30 "terminationGracePeriodSeconds after removal"
 
+note "a change the server would refuse is refused before anything is written"
+sed 's/serviceName: "nginx2"/serviceName: "other"/; s/terminationGracePeriodSeconds: 10/terminationGracePeriodSeconds: 15/' \
+	"$manifest" >"$scratch/immutable.yaml"
+printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: other}\nspec: {clusterIP: None, selector: {app: nginx2}, ports: [{port: 80}]}\n' \
+	>>"$scratch/immutable.yaml"
+audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+run_berth sync -f "$scratch/immutable.yaml"
+[ "$STATUS" = 1 ] || fail "sync of an immutable change exited $STATUS"
+assert_contains "$ERR" "immutable.yaml:9:3: statefulset default/web2: spec.serviceName cannot change: live \"nginx2\", desired \"other\"" \
+	"immutable field message"
+assert_contains "$ERR" "nothing was changed" "immutable field message"
+writes() {
+	tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
+		jq -r 'select(.userAgent | startswith("berth/")) |
+		       select(.verb | test("create|update|patch|delete")) | .verb' | wc -l
+}
+assert_eq "$(writes)" 0 "writes after a refused commit"
+assert_eq "$(kubectl get service other --ignore-not-found -o name)" "" "the new Service"
+
+note "a commit that breaks a StatefulSet is refused whole, with file:line:col"
+run_berth sync -f "$BERTH_SOURCE_DIR/examples/broken/missing-headless-service"
+[ "$STATUS" = 1 ] || fail "sync of a broken commit exited $STATUS"
+assert_contains "$ERR" "statefulset.yaml:6:3: statefulset 'my-statefulset': spec.serviceName: no Service 'my-service' among the manifests or in the cluster" \
+	"broken commit message"
+assert_eq "$(writes)" 0 "writes after a broken commit"
+
 note "a held rollout: sync times out naming what it waits for"
 echo default/web2-1 >"$hold"
 kubectl delete pod web2-1 --wait=true >/dev/null
+held() {
+	[ "$(kubectl get pod web2-1 -o jsonpath='{.metadata.uid}')" != "" ] &&
+		[ "$(kubectl get statefulset web2 -o jsonpath='{.status.readyReplicas}')" = 1 ]
+}
+wait_until 60 "web2-1 re-created and held back" held
 run_berth sync -f "$manifest" --timeout 5s
 [ "$STATUS" = 1 ] || fail "sync with a held pod exited $STATUS"
 assert_contains "$ERR" "statefulset default/web2: 1 of 2 pods ready" "time-out message"
