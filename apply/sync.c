@@ -47,6 +47,17 @@ static void describe(struct buf *out, const struct sync_item *item)
 	object_id_describe(out, &item->m->id);
 }
 
+/* Put "file:line:column: kind ns/name[: doing]: " in front of the error. */
+static void blame(const struct sync_item *item, const char *doing)
+{
+	struct buf what = BUF_INIT;
+
+	describe(&what, item);
+	berth_error_prefix("%s:%zu:%zu: %s%s%s", item->m->file, item->m->line, item->m->column,
+	                   what.ptr, doing ? ": " : "", doing ? doing : "");
+	buf_release(&what);
+}
+
 /* The URL of the item (name) or of its collection (no name). */
 static void item_path(struct buf *out, const struct sync_item *item, bool with_name)
 {
@@ -114,13 +125,8 @@ static int cmp_name(const void *key, const void *elem)
  * object only when there is something to show or do. */
 static int compare(struct sync_item *item, struct json_object *live)
 {
-	if (drift_compute(&item->drift, item->desired, live) < 0) {
-		struct buf what = BUF_INIT;
-		describe(&what, item);
-		berth_error_prefix("%s:%zu: %s", item->m->file, item->m->line, what.ptr);
-		buf_release(&what);
+	if (drift_compute(&item->drift, item->desired, live) < 0)
 		return -1;
-	}
 	json_object_put(item->live);
 	item->live = NULL;
 	if (live) {
@@ -159,11 +165,7 @@ static int read_group(struct kube_client *c, struct sync_item **group, size_t n)
 			curl_free(escaped);
 		}
 		if ((error = kube_client_get_json(&list, c, path.ptr)) < 0) {
-			struct buf what = BUF_INIT;
-			describe(&what, group[0]);
-			berth_error_prefix("%s:%zu: %s: cannot read live state", group[0]->m->file,
-			                   group[0]->m->line, what.ptr);
-			buf_release(&what);
+			blame(group[0], "cannot read live state");
 			goto out;
 		}
 		items = json_get(list, "items");
@@ -183,7 +185,8 @@ static int read_group(struct kube_client *c, struct sync_item **group, size_t n)
 				    live, "kind",
 				    json_object_get(json_get((*hit)->desired, "kind")));
 				seen[hit - group] = true;
-				error = compare(*hit, live);
+				if ((error = compare(*hit, live)) < 0)
+					blame(*hit, NULL);
 			}
 		}
 		next = json_get_string(json_get(list, "metadata"), "continue");
@@ -193,8 +196,8 @@ static int read_group(struct kube_client *c, struct sync_item **group, size_t n)
 		json_object_put(list);
 	} while (!error && token.len);
 	for (i = 0; i < n && !error; i++)
-		if (!seen[i])
-			error = compare(group[i], NULL);
+		if (!seen[i] && (error = compare(group[i], NULL)) < 0)
+			blame(group[i], NULL);
 out:
 	free(seen);
 	buf_release(&path);
@@ -490,7 +493,7 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 static int write_item(struct kube_client *c, struct sync_item *item,
                       const struct sync_options *opts)
 {
-	struct buf path = BUF_INIT, what = BUF_INIT, name = BUF_INIT;
+	struct buf path = BUF_INIT, name = BUF_INIT;
 	enum drift_state state = item->drift.state;
 	unsigned tries;
 	int error = 0;
@@ -516,8 +519,7 @@ static int write_item(struct kube_client *c, struct sync_item *item,
 	sync_item_name(&name, item);
 	if (error < 0) {
 		item->action = SYNC_FAILED;
-		describe(&what, item);
-		berth_error_prefix("%s:%zu: %s", item->m->file, item->m->line, what.ptr);
+		blame(item, NULL);
 	} else {
 		item->action = state == DRIFT_IN_SYNC   ? SYNC_UNCHANGED
 		               : state == DRIFT_MISSING ? SYNC_CREATED
@@ -530,7 +532,6 @@ static int write_item(struct kube_client *c, struct sync_item *item,
 		                                                         : "");
 	}
 	buf_release(&path);
-	buf_release(&what);
 	buf_release(&name);
 	return error;
 }
@@ -592,7 +593,9 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 			berth_error_prefix("%s: cannot read it back", what.ptr);
 			break;
 		}
-		r = ready_check(&why, live, binds_on_first_consumer(c, plan, live));
+		r = ready_check(&why, live,
+		                !strcmp(item->m->id.kind, "PersistentVolumeClaim") &&
+		                    binds_on_first_consumer(c, plan, live));
 		json_object_put(live);
 		if (r == READINESS_READY) {
 			i++;
