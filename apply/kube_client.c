@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@ struct kube_client {
 	CURL *curl;
 	char *server;
 	char *auth_header; /* "Authorization: Bearer ..." or NULL: a secret */
+	char *token_file;  /* re-read when it changes (projected tokens rotate) */
+	struct stat token_stat;
 	struct buf ca, cert, key;
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
@@ -107,6 +110,10 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 	if (kc->token) {
 		buf_addf(&auth, "Authorization: Bearer %s", kc->token);
 		c->auth_header = buf_detach(&auth, NULL);
+		if (kc->token_file) {
+			c->token_file = xstrdup(kc->token_file);
+			stat(c->token_file, &c->token_stat);
+		}
 	} else if (kc->username && kc->password) {
 		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(curl, CURLOPT_USERNAME, kc->username);
@@ -124,6 +131,7 @@ void kube_client_free(struct kube_client *c)
 		curl_easy_cleanup(c->curl);
 	free(c->server);
 	free_secret(c->auth_header);
+	free(c->token_file);
 	buf_release(&c->ca);
 	buf_release(&c->cert);
 	buf_release_secret(&c->key);
@@ -141,6 +149,28 @@ void kube_response_release(struct kube_response *r)
 	r->status = 0;
 }
 
+/* Take up a token file's new token once the file has changed. A file that
+ * cannot be read keeps the last token: the request then says why. */
+static void refresh_token(struct kube_client *c)
+{
+	struct buf token = BUF_INIT, header = BUF_INIT;
+	struct stat st;
+
+	if (!c->token_file || stat(c->token_file, &st) < 0 ||
+	    (st.st_mtim.tv_sec == c->token_stat.st_mtim.tv_sec &&
+	     st.st_mtim.tv_nsec == c->token_stat.st_mtim.tv_nsec &&
+	     st.st_size == c->token_stat.st_size && st.st_ino == c->token_stat.st_ino))
+		return;
+	if (buf_read_file(&token, c->token_file, 1u << 20) == 0) {
+		buf_rtrim(&token);
+		buf_addf(&header, "Authorization: Bearer %s", token.ptr);
+		free_secret(c->auth_header);
+		c->auth_header = buf_detach(&header, NULL);
+		c->token_stat = st;
+	}
+	buf_release_secret(&token);
+}
+
 int kube_client_request(struct kube_response *resp, struct kube_client *c, const char *method,
                         const char *path, const char *content_type, const char *body,
                         size_t body_len)
@@ -153,6 +183,7 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
 	int error = 0;
 
 	BERTH_ASSERT(path[0] == '/');
+	refresh_token(c);
 	buf_addf(&url, "%s%s", c->server, path);
 	headers = curl_slist_append(headers, "Accept: application/json");
 	if (c->auth_header)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Large enough for any real kubeconfig; a guard against reading the wrong file. */
 #define KUBECONFIG_MAX_SIZE (16u << 20)
@@ -188,16 +189,51 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 	if ((s = json_get_string(user, "token")) && *s) {
 		kc->token = xstrdup(s);
 	} else if ((s = json_get_string(user, "tokenFile")) && *s) {
-		char *path = resolve_path(user_from, s);
-		int error = read_token_file(&kc->token, path);
-		free(path);
-		if (error < 0)
+		kc->token_file = resolve_path(user_from, s);
+		if (read_token_file(&kc->token, kc->token_file) < 0)
 			return berth_error_prefix("%s: user '%s'", user_from->path, user_name);
 	}
 	if ((s = json_get_string(user, "username")))
 		kc->username = xstrdup(s);
 	if ((s = json_get_string(user, "password")))
 		kc->password = xstrdup(s);
+	return 0;
+}
+
+/* The in-cluster config: the API server's Service and the pod's service
+ * account (a token projected to rotate, re-read as it changes). */
+static int in_cluster(struct kubeconfig *kc, const char *host, const char *port)
+{
+	const char *dir = getenv("BERTH_SERVICEACCOUNT_DIR");
+	struct buf b = BUF_INIT, path = BUF_INIT;
+
+	if (!dir || !*dir)
+		dir = SERVICEACCOUNT_DIR;
+	free(kc->source);
+	kc->source = xstrdup("in-cluster config");
+	kc->context = xstrdup("in-cluster");
+	/* An IPv6 address goes in brackets. */
+	if (!port || !*port)
+		port = "443";
+	if (strchr(host, ':'))
+		buf_addf(&b, "https://[%s]:%s", host, port);
+	else
+		buf_addf(&b, "https://%s:%s", host, port);
+	kc->server = buf_detach(&b, NULL);
+	buf_addf(&b, "%s/ca.crt", dir);
+	kc->ca_file = buf_detach(&b, NULL);
+	buf_addf(&b, "%s/token", dir);
+	kc->token_file = buf_detach(&b, NULL);
+	if (read_token_file(&kc->token, kc->token_file) < 0)
+		return berth_error_prefix("in-cluster config");
+
+	buf_addf(&path, "%s/namespace", dir);
+	/* No namespace file: the default one. */
+	if (buf_read_file(&b, path.ptr, 4096) < 0)
+		buf_adds(&b, "default");
+	buf_rtrim(&b);
+	buf_release(&path);
+	kc->namespace = buf_detach(&b, NULL);
 	return 0;
 }
 
@@ -219,8 +255,15 @@ int kubeconfig_load(struct kubeconfig **out, const struct kubeconfig_options *op
 	} else if (env && *env) {
 		buf_adds(&list, env);
 	} else {
-		const char *home = getenv("HOME");
+		const char *home = getenv("HOME"), *host = getenv("KUBERNETES_SERVICE_HOST");
 		buf_addf(&list, "%s/.kube/config", home ? home : "");
+		if (host && *host && access(list.ptr, F_OK) < 0) {
+			if ((error = in_cluster(kc, host, getenv("KUBERNETES_SERVICE_PORT"))) < 0)
+				goto out;
+			*out = kc;
+			kc = NULL;
+			goto out;
+		}
 	}
 	kc->source = xstrdup(list.ptr);
 
@@ -273,6 +316,7 @@ void kubeconfig_free(struct kubeconfig *kc)
 	free(kc->key_file);
 	buf_release_secret(&kc->key_data);
 	free_secret(kc->token);
+	free(kc->token_file);
 	free(kc->username);
 	free_secret(kc->password);
 	free(kc);

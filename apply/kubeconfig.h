@@ -24,7 +24,8 @@ struct kubeconfig {
 	struct buf cert_data;
 	char *key_file;
 	struct buf key_data;
-	char *token; /* a secret: never put it in a message */
+	char *token;      /* a secret: never put it in a message */
+	char *token_file; /* where the token came from, to re-read as it rotates */
 	char *username;
 	char *password; /* a secret too */
 };
@@ -38,11 +39,18 @@ struct kubeconfig_options {
 		NULL, NULL                                                                         \
 	}
 
+/* Where a pod's service account is mounted; BERTH_SERVICEACCOUNT_DIR
+ * overrides it (for other mounts, and for tests). */
+#define SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
 /*
  * Load and resolve a kubeconfig. `KUBECONFIG` may list several files
  * separated by ':'; the first file to set a value wins. Relative paths
- * resolve against the directory of the file that names them. On success
- * *out is a new kubeconfig owned by the caller (kubeconfig_free).
+ * resolve against the directory of the file that names them. With no
+ * --kubeconfig, no KUBECONFIG and no ~/.kube/config, inside a pod
+ * (KUBERNETES_SERVICE_HOST set) the in-cluster config is used: the service
+ * account's token, CA and namespace. On success *out is a new kubeconfig
+ * owned by the caller (kubeconfig_free).
  */
 int kubeconfig_load(struct kubeconfig **out, const struct kubeconfig_options *opts);
 

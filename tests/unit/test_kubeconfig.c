@@ -164,6 +164,46 @@ static void test_kubeconfig__reads_a_token_file_relative_to_the_config(void **st
 	kubeconfig_free(kc);
 }
 
+/* Inside a pod, with nothing else to go by: the service account. */
+static void test_kubeconfig__falls_back_to_the_in_cluster_config(void **state)
+{
+	struct kubeconfig_options opts = KUBECONFIG_OPTIONS_INIT;
+	struct kubeconfig *kc = NULL;
+	char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+	(void)state;
+	write_file("token", "sa-token\n");
+	write_file("namespace", "team-a\n");
+	setenv("HOME", dir, 1); /* no .kube/config there */
+	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
+	setenv("BERTH_SERVICEACCOUNT_DIR", dir, 1);
+	assert_int_equal(kubeconfig_load(&kc, &opts), 0);
+	assert_string_equal(kc->server, "https://[fd00::1]:6443");
+	assert_string_equal(kc->token, "sa-token");
+	assert_string_equal(kc->token_file, path_in_dir("token"));
+	assert_string_equal(kc->ca_file, path_in_dir("ca.crt"));
+	assert_string_equal(kc->namespace, "team-a");
+	assert_string_equal(kc->context, "in-cluster");
+	kubeconfig_free(kc);
+
+	/* A kubeconfig, when there is one, still wins. */
+	write_file("config", "clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
+	                     "contexts: [{name: x, context: {cluster: c}}]\n"
+	                     "current-context: x\n");
+	setenv("KUBECONFIG", path_in_dir("config"), 1);
+	assert_int_equal(kubeconfig_load(&kc, &opts), 0);
+	assert_string_equal(kc->server, "https://h");
+	kubeconfig_free(kc);
+	unsetenv("KUBECONFIG");
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+	unsetenv("BERTH_SERVICEACCOUNT_DIR");
+	if (home)
+		setenv("HOME", home, 1);
+	free(home);
+}
+
 static void expect_error(const char *config, const char *context, const char *message)
 {
 	struct kubeconfig_options opts = KUBECONFIG_OPTIONS_INIT;
@@ -216,6 +256,7 @@ int main(void)
 	    cmocka_unit_test(test_kubeconfig__context_flag_picks_another_and_data_wins),
 	    cmocka_unit_test(test_kubeconfig__kubeconfig_env_merges_first_file_wins),
 	    cmocka_unit_test(test_kubeconfig__reads_a_token_file_relative_to_the_config),
+	    cmocka_unit_test(test_kubeconfig__falls_back_to_the_in_cluster_config),
 	    cmocka_unit_test(test_kubeconfig__names_what_is_missing),
 	    cmocka_unit_test(test_kubeconfig__reports_bad_yaml_with_its_position),
 	    cmocka_unit_test(test_kubeconfig__never_puts_a_secret_in_an_error),
