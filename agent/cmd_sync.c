@@ -36,11 +36,25 @@ static const char *action_name(enum sync_action a)
 }
 
 /* -o json: one entry per object, the counts, and the error if any. */
-static void print_json(const struct sync_plan *plan, bool dry_run, int error)
+static void print_json(const struct sync_plan *plan, const struct prune_list *prune, bool dry_run,
+                       int error)
 {
 	struct json_object *result = json_object_new_object(), *objects = json_object_new_array();
-	struct json_object *summary = json_object_new_object();
+	struct json_object *summary = json_object_new_object(), *pruned = json_object_new_array();
 	size_t counts[5] = {0}, i;
+
+	for (i = 0; i < prune->n; i++) {
+		const struct prune_item *p = &prune->items[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "group", json_object_new_string(p->id.group));
+		json_object_object_add(o, "kind", json_object_new_string(p->id.kind));
+		json_object_object_add(o, "namespace", json_object_new_string(p->id.namespace));
+		json_object_object_add(o, "name", json_object_new_string(p->id.name));
+		json_object_object_add(o, "action",
+		                       json_object_new_string(p->pruned ? "pruned" : "kept"));
+		json_object_array_add(pruned, o);
+	}
 
 	for (i = 0; i < plan->n; i++) {
 		const struct sync_item *item = &plan->items[i];
@@ -63,6 +77,7 @@ static void print_json(const struct sync_plan *plan, bool dry_run, int error)
 		                       json_object_new_int64((int64_t)counts[i]));
 	json_object_object_add(result, "dryRun", json_object_new_boolean(dry_run));
 	json_object_object_add(result, "objects", objects);
+	json_object_object_add(result, "pruned", pruned);
 	json_object_object_add(result, "summary", summary);
 	json_object_object_add(result, "error",
 	                       error < 0 ? json_object_new_string(berth_error_last()) : NULL);
@@ -76,21 +91,28 @@ int cmd_sync(int argc, char **argv)
 	    TARGET_LONGOPTS,
 	    {"dry-run", no_argument, NULL, 'd'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"prune", no_argument, NULL, 'p'},
+	    {"prune-protected", no_argument, NULL, 'P'},
+	    {"allow-empty", no_argument, NULL, 'e'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct target_options o = {KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL};
 	struct sync_options sync = SYNC_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
+	struct prune_list prune = PRUNE_LIST_INIT;
 	bool json = false;
-	size_t counts[5] = {0}, i;
+	size_t counts[5] = {0}, pruned = 0, i;
 	int opt, taken, error, status = 1;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
 		if ((taken = target_option(&o, opt, "sync", argv)) == 1)
 			continue;
-		if (!taken && opt == 'd') {
-			sync.dry_run = true;
+		if (!taken && (opt == 'd' || opt == 'p' || opt == 'P' || opt == 'e')) {
+			sync.dry_run |= opt == 'd';
+			sync.prune |= opt == 'p' || opt == 'P';
+			sync.prune_protected |= opt == 'P';
+			sync.allow_empty |= opt == 'e';
 			continue;
 		}
 		if (!taken && opt == 't' && parse_duration(&sync.timeout_ms, optarg) == 0)
@@ -116,20 +138,31 @@ int cmd_sync(int argc, char **argv)
 
 	if (target_open(&t, &o, &sync) < 0)
 		goto out;
+	/* What prune would delete is known, and refused if it must be, before
+	 * the first write. */
+	if (sync.prune && prune_find(&prune, t.client, t.discovery, &t.plan, &sync) < 0) {
+		fprintf(stderr, "error: %s\n", berth_error_last());
+		goto out;
+	}
 	error = sync_plan_apply(&t.plan, t.client, &sync);
+	if (!error && sync.prune)
+		error = prune_apply(&prune, t.client, &sync);
+	for (i = 0; i < prune.n; i++)
+		pruned += prune.items[i].pruned;
 	for (i = 0; i < t.plan.n; i++)
 		counts[t.plan.items[i].action]++;
 	if (json)
-		print_json(&t.plan, sync.dry_run, error);
+		print_json(&t.plan, &prune, sync.dry_run, error);
 	if (error < 0)
 		fprintf(stderr, "error: %s\n", berth_error_last());
 	fprintf(json ? stderr : stdout,
-	        "%zu object%s: %zu created, %zu configured, %zu unchanged%s%s\n", t.plan.n,
-	        t.plan.n == 1 ? "" : "s", counts[SYNC_CREATED], counts[SYNC_CONFIGURED],
-	        counts[SYNC_UNCHANGED], sync.dry_run ? " (server dry run)" : "",
+	        "%zu object%s: %zu created, %zu configured, %zu unchanged, %zu pruned%s%s\n",
+	        t.plan.n, t.plan.n == 1 ? "" : "s", counts[SYNC_CREATED], counts[SYNC_CONFIGURED],
+	        counts[SYNC_UNCHANGED], pruned, sync.dry_run ? " (server dry run)" : "",
 	        error < 0 ? "; stopped at the first failure" : "");
 	status = error < 0 ? 1 : 0;
 out:
+	prune_list_release(&prune);
 	target_release(&t, &o);
 	return status;
 }

@@ -64,7 +64,8 @@ static const struct verb verbs[] = {
      "Exit status: 0 when clean, 1 when there are problems, 2 on usage errors.\n"},
     {"sync", cmd_sync, "apply the manifests in dependency order and wait for them",
      "usage: berth sync -f PATH... [--kubeconfig FILE] [--context NAME] [-n NS]\n"
-     "                  [--dry-run] [--timeout D] [-o text|json]\n"
+     "                  [--prune [--prune-protected] [--allow-empty]] [--dry-run]\n"
+     "                  [--timeout D] [-o text|json]\n"
      "\n"
      "Load and check every manifest, compare each with the cluster, then apply in\n"
      "phases: Namespace, CRDs, StorageClass, PersistentVolume, PVC, ServiceAccount,\n"
@@ -78,6 +79,11 @@ static const struct verb verbs[] = {
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
      "  -n, --namespace NS   for objects that name none (default: the context's)\n"
+     "  --prune              delete what berth applied from this -f path that has\n"
+     "                       left it, in reverse phase order (claims, volumes and\n"
+     "                       namespaces are kept unless annotated berth.io/prune: \"true\")\n"
+     "  --prune-protected    prune claims, volumes and namespaces too\n"
+     "  --allow-empty        prune even when the manifests hold no object\n"
      "  --dry-run            send every write with dryRun=All; change nothing\n"
      "  --timeout D          how long each phase may take to be ready (default 5m)\n"
      "  -o, --output FMT     text, or json for a machine-readable result\n"

@@ -22,6 +22,16 @@ static struct api_resource *find(struct discovery *d, const char *group, const c
 	return NULL;
 }
 
+static bool has_verb(struct json_object *verbs, const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_len(verbs); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(verbs, i)), verb))
+			return true;
+	return false;
+}
+
 static void set_resource(struct api_resource *r, const char *group, const char *version,
                          struct json_object *res)
 {
@@ -38,8 +48,8 @@ static void set_resource(struct api_resource *r, const char *group, const char *
 	r->kind = xstrdup(kind ? kind : "");
 	r->namespaced =
 	    json_object_object_get_ex(res, "namespaced", &v) && json_object_get_boolean(v);
-	r->has_verbs = json_object_object_get_ex(res, "verbs", &v) &&
-	               json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0;
+	r->has_verbs = json_object_object_get_ex(res, "verbs", &v) && json_array_len(v) > 0;
+	r->prunable = has_verb(v, "list") && has_verb(v, "delete");
 }
 
 /* Add the resources of one group version; the preferred version overrides. */

@@ -14,6 +14,7 @@ struct api_resource {
 	char *kind;
 	bool namespaced;
 	bool has_verbs; /* false for resources that can only be named, not used */
+	bool prunable;  /* can be listed and deleted */
 };
 
 /*

@@ -129,7 +129,11 @@ static int compare(struct sync_item *item, struct json_object *live)
 		return -1;
 	json_object_put(item->live);
 	item->live = NULL;
+	free(item->uid);
+	item->uid = NULL;
 	if (live) {
+		const char *uid = json_get_string(json_get(live, "metadata"), "uid");
+		item->uid = uid ? xstrdup(uid) : NULL;
 		struct buf why = BUF_INIT;
 		item->ready = ready_check(&why, live, false) == READINESS_READY;
 		buf_release(&why);
@@ -377,6 +381,7 @@ void sync_plan_release(struct sync_plan *plan)
 	for (i = 0; i < plan->n; i++) {
 		json_object_put(plan->items[i].desired);
 		json_object_put(plan->items[i].live);
+		free(plan->items[i].uid);
 		drift_release(&plan->items[i].drift);
 	}
 	free(plan->items);

@@ -18,15 +18,19 @@
 #define SOURCE_ANNOTATION "berth.io/source"
 
 struct sync_options {
-	const char *source; /* the tracking annotation's value */
-	bool dry_run;       /* send every write with dryRun=All; wait for nothing */
-	long timeout_ms;    /* for each phase's wait */
-	long poll_ms;       /* between readiness checks */
-	FILE *progress;     /* one line per object and per wait; NULL: quiet */
+	const char *source;   /* the tracking annotation's value */
+	bool dry_run;         /* send every write with dryRun=All; wait for nothing */
+	long timeout_ms;      /* for each phase's wait */
+	long poll_ms;         /* between readiness checks */
+	FILE *progress;       /* one line per object and per wait; NULL: quiet */
+	bool prune;           /* delete tracked objects of this source that left Git */
+	bool prune_protected; /* ... PersistentVolumeClaims, PersistentVolumes and
+	                       * Namespaces too */
+	bool allow_empty;     /* prune even when the source holds no object */
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
-		"berth", false, 300000, 500, NULL                                                  \
+		"berth", false, 300000, 500, NULL, false, false, false                             \
 	}
 
 /* What happened to one object. */
@@ -48,6 +52,7 @@ struct sync_item {
 	struct drift drift;
 	enum sync_action action;
 	bool ready; /* it was ready when it was read */
+	char *uid;  /* the live object's, NULL when missing */
 };
 
 /* Embedded by value: SYNC_PLAN_INIT, then sync_plan_release(). */
@@ -89,6 +94,49 @@ size_t sync_check(struct diagnostics *diags, struct kube_client *c, const struct
  * first failure, with a message naming the object.
  */
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts);
+
+/* An object berth applied from this source that has since left Git. */
+struct prune_item {
+	struct object_id id;
+	const struct api_resource *res;
+	char *uid;
+	bool protected_kind; /* a claim, volume or namespace */
+	bool allowed;        /* protected, but its annotation or the run allows it */
+	bool pruned;
+};
+
+/* Embedded by value: PRUNE_LIST_INIT, then prune_list_release(). */
+struct prune_list {
+	struct prune_item *items; /* in reverse phase order: the order of deletion */
+	size_t n, alloc;
+};
+#define PRUNE_LIST_INIT                                                                            \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
+void prune_list_release(struct prune_list *list);
+
+/*
+ * Find what prune would delete: the objects labelled TRACKING_LABEL whose
+ * SOURCE_ANNOTATION is opts->source and which the plan does not hold (by
+ * uid), with one label-selected LIST per kind that can be listed and
+ * deleted. A kind the user may not list is a warning on opts->progress.
+ * Refuses, before anything is deleted, when the plan is empty and
+ * opts->allow_empty is not set.
+ */
+int prune_find(struct prune_list *out, struct kube_client *c, const struct discovery *d,
+               const struct sync_plan *plan, const struct sync_options *opts);
+
+/*
+ * Delete them, in reverse phase order, each with its uid as a precondition.
+ * PersistentVolumeClaims, PersistentVolumes and Namespaces are kept unless
+ * opts->prune_protected is set or the object is annotated PRUNE_ANNOTATION:
+ * "true"; a kept one gets a progress line saying so.
+ */
+int prune_apply(struct prune_list *list, struct kube_client *c, const struct sync_options *opts);
+
+/* Lets prune delete one protected object (a claim, volume or namespace). */
+#define PRUNE_ANNOTATION "berth.io/prune"
 
 /* "statefulset.apps/web", as kubectl names objects in its output. */
 void sync_item_name(struct buf *out, const struct sync_item *item);

@@ -1,0 +1,210 @@
+#include "sync.h"
+
+#include "../diff/alloc.h"
+#include "../diff/error.h"
+#include "../diff/json.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+void prune_list_release(struct prune_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		object_id_release(&list->items[i].id);
+		free(list->items[i].uid);
+	}
+	free(list->items);
+	list->items = NULL;
+	list->n = list->alloc = 0;
+}
+
+static bool in_plan(const struct sync_plan *plan, const char *uid)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		if (plan->items[i].uid && !strcmp(plan->items[i].uid, uid))
+			return true;
+	return false;
+}
+
+static bool listed(const struct prune_list *list, const char *uid)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		if (!strcmp(list->items[i].uid, uid))
+			return true;
+	return false;
+}
+
+/* Claims, volumes and namespaces hold data: prune keeps them unless told. */
+static bool protected_kind(const char *group, const char *kind)
+{
+	return !*group && (!strcmp(kind, "PersistentVolumeClaim") ||
+	                   !strcmp(kind, "PersistentVolume") || !strcmp(kind, "Namespace"));
+}
+
+/* Take the tracked objects of one LIST page that belong to this source and
+ * left Git. */
+static void take_page(struct prune_list *out, struct json_object *items,
+                      const struct api_resource *res, const struct sync_plan *plan,
+                      const struct sync_options *opts)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_len(items); i++) {
+		struct json_object *obj = json_object_array_get_idx(items, i);
+		struct json_object *meta = json_get(obj, "metadata");
+		const char *uid = json_get_string(meta, "uid");
+		const char *source =
+		    json_get_string(json_get(meta, "annotations"), SOURCE_ANNOTATION);
+		const char *allow =
+		    json_get_string(json_get(meta, "annotations"), PRUNE_ANNOTATION);
+		const char *ns = json_get_string(meta, "namespace");
+		struct prune_item *p;
+
+		/* The same object may be served by two groups (a kind moved
+		 * between groups): the uid says it is one. */
+		if (!uid || !source || strcmp(source, opts->source) || in_plan(plan, uid) ||
+		    listed(out, uid))
+			continue;
+		out->items = xgrow(out->items, sizeof(*p), out->n + 1, &out->alloc);
+		p = &out->items[out->n++];
+		memset(p, 0, sizeof(*p));
+		p->id.group = xstrdup(res->group);
+		p->id.version = xstrdup(res->version);
+		p->id.kind = xstrdup(res->kind);
+		p->id.namespace = xstrdup(ns && res->namespaced ? ns : "");
+		p->id.name =
+		    xstrdup(json_get_string(meta, "name") ? json_get_string(meta, "name") : "");
+		p->res = res;
+		p->uid = xstrdup(uid);
+		p->protected_kind = protected_kind(res->group, res->kind);
+		p->allowed = opts->prune_protected || (allow && !strcmp(allow, "true"));
+	}
+}
+
+/* Deletion order: the reverse of the apply phases. */
+static int cmp_reverse_phase(const void *a, const void *b)
+{
+	const struct prune_item *x = a, *y = b;
+	enum phase px = phase_of(x->id.group, x->id.kind), py = phase_of(y->id.group, y->id.kind);
+
+	if (px != py)
+		return px > py ? -1 : 1;
+	return object_id_cmp(&x->id, &y->id);
+}
+
+int prune_find(struct prune_list *out, struct kube_client *c, const struct discovery *d,
+               const struct sync_plan *plan, const struct sync_options *opts)
+{
+	struct prune_list list = PRUNE_LIST_INIT;
+	struct buf path = BUF_INIT, token = BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	if (!plan->n && !opts->allow_empty)
+		return berth_error_set("the manifests hold no object, so prune would delete "
+		                       "everything berth applied from '%s'; pass --allow-empty if "
+		                       "that is what you want",
+		                       opts->source);
+	for (i = 0; i < d->nresources && !error; i++) {
+		const struct api_resource *res = &d->resources[i];
+
+		if (!res->prunable)
+			continue;
+		buf_reset(&token);
+		do {
+			struct json_object *page = NULL;
+			const char *next;
+
+			buf_reset(&path);
+			api_resource_path(&path, res, res->version, NULL, NULL);
+			buf_addf(&path, "?labelSelector=%s%%3D%s&limit=500", TRACKING_LABEL,
+			         TRACKING_VALUE);
+			if (token.len) {
+				char *escaped = curl_escape(token.ptr, (int)token.len);
+				buf_addf(&path, "&continue=%s", escaped);
+				curl_free(escaped);
+			}
+			if ((error = kube_client_get_json(&page, c, path.ptr)) < 0) {
+				if (error == BERTH_EHTTP && opts->progress) {
+					fprintf(opts->progress,
+					        "warning: prune cannot list %s%s%s: %s\n",
+					        res->name, *res->group ? "." : "", res->group,
+					        berth_error_last());
+					error = 0;
+				}
+				break;
+			}
+			take_page(&list, json_get(page, "items"), res, plan, opts);
+			next = json_get_string(json_get(page, "metadata"), "continue");
+			buf_reset(&token);
+			if (next)
+				buf_adds(&token, next);
+			json_object_put(page);
+		} while (token.len);
+	}
+	buf_release(&path);
+	buf_release(&token);
+	if (error < 0) {
+		prune_list_release(&list);
+		return berth_error_prefix("prune");
+	}
+	qsort(list.items, list.n, sizeof(*list.items), cmp_reverse_phase);
+	*out = list;
+	return 0;
+}
+
+int prune_apply(struct prune_list *list, struct kube_client *c, const struct sync_options *opts)
+{
+	struct buf path = BUF_INIT, body = BUF_INIT, what = BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < list->n && !error; i++) {
+		struct prune_item *p = &list->items[i];
+
+		buf_reset(&what);
+		object_id_describe(&what, &p->id);
+		if (p->protected_kind && !p->allowed) {
+			if (opts->progress)
+				fprintf(
+				    opts->progress,
+				    "%s kept: it left Git, but berth never prunes claims, volumes "
+				    "or namespaces unless annotated %s: \"true\" or run with "
+				    "--prune-protected\n",
+				    what.ptr, PRUNE_ANNOTATION);
+			continue;
+		}
+		buf_reset(&path);
+		api_resource_path(&path, p->res, p->res->version, p->id.namespace, p->id.name);
+		/* With a body, the server reads DeleteOptions from it alone and
+		 * ignores the query: dryRun must be in the body. */
+		buf_reset(&body);
+		buf_addf(
+		    &body,
+		    "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
+		    "\"propagationPolicy\":\"Background\",\"preconditions\":{\"uid\":\"%s\"}%s}",
+		    p->uid, opts->dry_run ? ",\"dryRun\":[\"All\"]" : "");
+		error = kube_client_call(NULL, c, "DELETE", path.ptr, "application/json", body.ptr);
+		if (error == BERTH_ENOTFOUND)
+			error = 0; /* gone already */
+		if (error < 0) {
+			berth_error_prefix("prune %s", what.ptr);
+			break;
+		}
+		p->pruned = true;
+		if (opts->progress)
+			fprintf(opts->progress, "%s pruned%s\n", what.ptr,
+			        opts->dry_run ? " (server dry run)" : "");
+	}
+	buf_release(&path);
+	buf_release(&body);
+	buf_release(&what);
+	return error;
+}
