@@ -29,8 +29,8 @@ static int parse_duration(long *ms, const char *s)
 
 static const char *action_name(enum sync_action a)
 {
-	static const char *const names[] = {"pending", "created", "configured", "unchanged",
-	                                    "failed"};
+	static const char *const names[] = {"pending",   "created",   "configured",
+	                                    "recreated", "unchanged", "failed"};
 
 	return names[a];
 }
@@ -41,7 +41,7 @@ static void print_json(const struct sync_plan *plan, const struct prune_list *pr
 {
 	struct json_object *result = json_object_new_object(), *objects = json_object_new_array();
 	struct json_object *summary = json_object_new_object(), *pruned = json_object_new_array();
-	size_t counts[5] = {0}, i;
+	size_t counts[6] = {0}, i;
 
 	for (i = 0; i < prune->n; i++) {
 		const struct prune_item *p = &prune->items[i];
@@ -72,7 +72,7 @@ static void print_json(const struct sync_plan *plan, const struct prune_list *pr
 		json_object_array_add(objects, o);
 		counts[item->action]++;
 	}
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 6; i++)
 		json_object_object_add(summary, action_name((enum sync_action)i),
 		                       json_object_new_int64((int64_t)counts[i]));
 	json_object_object_add(result, "dryRun", json_object_new_boolean(dry_run));
@@ -94,6 +94,7 @@ int cmd_sync(int argc, char **argv)
 	    {"prune", no_argument, NULL, 'p'},
 	    {"prune-protected", no_argument, NULL, 'P'},
 	    {"allow-empty", no_argument, NULL, 'e'},
+	    {"recreate-orphan", no_argument, NULL, 'r'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct target_options o = {KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL};
@@ -101,14 +102,16 @@ int cmd_sync(int argc, char **argv)
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
 	bool json = false;
-	size_t counts[5] = {0}, pruned = 0, i;
+	size_t counts[6] = {0}, pruned = 0, i;
 	int opt, taken, error, status = 1;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
 		if ((taken = target_option(&o, opt, "sync", argv)) == 1)
 			continue;
-		if (!taken && (opt == 'd' || opt == 'p' || opt == 'P' || opt == 'e')) {
+		if (!taken &&
+		    (opt == 'd' || opt == 'p' || opt == 'P' || opt == 'e' || opt == 'r')) {
+			sync.recreate_orphan |= opt == 'r';
 			sync.dry_run |= opt == 'd';
 			sync.prune |= opt == 'p' || opt == 'P';
 			sync.prune_protected |= opt == 'P';
@@ -156,9 +159,11 @@ int cmd_sync(int argc, char **argv)
 	if (error < 0)
 		fprintf(stderr, "error: %s\n", berth_error_last());
 	fprintf(json ? stderr : stdout,
-	        "%zu object%s: %zu created, %zu configured, %zu unchanged, %zu pruned%s%s\n",
+	        "%zu object%s: %zu created, %zu configured, %zu recreated, %zu unchanged, %zu "
+	        "pruned%s%s\n",
 	        t.plan.n, t.plan.n == 1 ? "" : "s", counts[SYNC_CREATED], counts[SYNC_CONFIGURED],
-	        counts[SYNC_UNCHANGED], pruned, sync.dry_run ? " (server dry run)" : "",
+	        counts[SYNC_RECREATED], counts[SYNC_UNCHANGED], pruned,
+	        sync.dry_run ? " (server dry run)" : "",
 	        error < 0 ? "; stopped at the first failure" : "");
 	status = error < 0 ? 1 : 0;
 out:

@@ -64,7 +64,8 @@ static const struct verb verbs[] = {
      "Exit status: 0 when clean, 1 when there are problems, 2 on usage errors.\n"},
     {"sync", cmd_sync, "apply the manifests in dependency order and wait for them",
      "usage: berth sync -f PATH... [--kubeconfig FILE] [--context NAME] [-n NS]\n"
-     "                  [--prune [--prune-protected] [--allow-empty]] [--dry-run]\n"
+     "                  [--prune [--prune-protected] [--allow-empty]]\n"
+     "                  [--recreate-orphan] [--dry-run]\n"
      "                  [--timeout D] [-o text|json]\n"
      "\n"
      "Load and check every manifest, compare each with the cluster, then apply in\n"
@@ -84,6 +85,9 @@ static const struct verb verbs[] = {
      "                       namespaces are kept unless annotated berth.io/prune: \"true\")\n"
      "  --prune-protected    prune claims, volumes and namespaces too\n"
      "  --allow-empty        prune even when the manifests hold no object\n"
+     "  --recreate-orphan    let any StatefulSet whose immutable fields change be\n"
+     "                       deleted with its pods and claims orphaned and created\n"
+     "                       again (per object: annotate it berth.io/recreate: orphan)\n"
      "  --dry-run            send every write with dryRun=All; change nothing\n"
      "  --timeout D          how long each phase may take to be ready (default 5m)\n"
      "  -o, --output FMT     text, or json for a machine-readable result\n"

@@ -6,6 +6,7 @@
 #include "../diff/checks.h"
 #include "../diff/error.h"
 #include "../diff/json.h"
+#include "../diff/quantity.h"
 
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -288,29 +289,120 @@ static bool patch_removes(struct json_object *patch, const char *path)
 	return false;
 }
 
-/* A drifted object whose patch would change an immutable field. */
-static void check_immutable(struct diagnostics *diags, const struct sync_item *item)
+/* Does the StorageClass named by a claim template allow expansion? From
+ * Git, else live. */
+static bool class_expands(struct kube_client *c, const struct sync_plan *plan, const char *cls)
 {
-	size_t i, line, column;
+	struct json_object *live = NULL, *v = NULL;
+	struct buf path = BUF_INIT;
+	bool yes;
+	size_t i;
+
+	for (i = 0; i < plan->n && !v; i++)
+		if (!strcmp(plan->items[i].m->id.kind, "StorageClass") &&
+		    !strcmp(plan->items[i].m->id.name, cls))
+			v = json_get(plan->items[i].desired, "allowVolumeExpansion");
+	if (!v) {
+		buf_addf(&path, "/apis/storage.k8s.io/v1/storageclasses/%s", cls);
+		if (kube_client_get_json(&live, c, path.ptr) == 0)
+			v = json_get(live, "allowVolumeExpansion");
+	}
+	yes = json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+	json_object_put(live);
+	buf_release(&path);
+	return yes;
+}
+
+/* A claim template's storage request changes from `live` to `desired`:
+ * growth is recorded in item->grow (if the class allows it); shrinking is
+ * a problem. Returns a message, or NULL when it is fine. */
+static const char *claim_growth(struct buf *why, struct kube_client *c,
+                                const struct sync_plan *plan, struct sync_item *item, size_t index,
+                                const char *live, const char *desired)
+{
+	struct json_object *vct = json_object_array_get_idx(
+	    json_get(json_get(item->desired, "spec"), "volumeClaimTemplates"), index);
+	const char *name = json_get_string(json_get(vct, "metadata"), "name");
+	const char *cls = json_get_string(json_get(vct, "spec"), "storageClassName");
+	struct quantity from, to;
+	struct json_object *g;
+
+	if (!name || quantity_parse(&from, live) < 0 || quantity_parse(&to, desired) < 0)
+		return NULL;
+	if (quantity_cmp(&to, &from) < 0) {
+		buf_addf(why, "a claim cannot shrink (from %s to %s)", live, desired);
+		return why->ptr;
+	}
+	if (!cls || !class_expands(c, plan, cls)) {
+		buf_addf(why,
+		         "growing the claims from %s to %s needs a StorageClass with "
+		         "allowVolumeExpansion: true, and '%s' does not allow it",
+		         live, desired, cls ? cls : "(none)");
+		return why->ptr;
+	}
+	if (!item->grow)
+		item->grow = json_object_new_array();
+	g = json_object_new_object();
+	json_object_object_add(g, "template", json_object_new_string(name));
+	json_object_object_add(g, "storage", json_object_new_string(desired));
+	json_object_array_add(item->grow, g);
+	return NULL;
+}
+
+/* A drifted object whose patch would change an immutable field: a problem,
+ * unless it is a StatefulSet opted in to be recreated. */
+static void check_immutable(struct diagnostics *diags, struct kube_client *c,
+                            const struct sync_plan *plan, struct sync_item *item,
+                            const struct sync_options *opts)
+{
+	const char *optin = json_get_string(
+	    json_get(json_get(item->desired, "metadata"), "annotations"), RECREATE_ANNOTATION);
+	bool sts = !strcmp(item->m->id.group, "apps") && !strcmp(item->m->id.kind, "StatefulSet");
+	bool recreate = sts && (opts->recreate_orphan || (optin && !strcmp(optin, "orphan")));
+	size_t i, line, column, index;
 
 	for (i = 0; i < json_array_len(item->drift.paths); i++) {
 		struct json_object *p = json_object_array_get_idx(item->drift.paths, i);
-		const char *path = json_get_string(p, "path");
-		struct buf what = BUF_INIT;
+		const char *path = json_get_string(p, "path"), *problem = NULL;
+		struct buf what = BUF_INIT, why = BUF_INIT;
+		int used = 0;
 
 		if (!path || !is_immutable(&item->m->id, path) ||
 		    (!json_get(p, "desired") && !patch_removes(item->drift.patch, path)))
 			continue;
+		if (recreate &&
+		    sscanf(path, "spec.volumeClaimTemplates[%zu]%n", &index, &used) == 1 &&
+		    !strcmp(path + used, ".spec.resources.requests.storage") &&
+		    json_get_string(p, "live") && json_get_string(p, "desired"))
+			problem =
+			    claim_growth(&why, c, plan, item, index, json_get_string(p, "live"),
+			                 json_get_string(p, "desired"));
+		if (recreate && !problem) {
+			item->recreate = true;
+			buf_release(&why);
+			continue;
+		}
 		describe(&what, item);
 		manifest_locate(&line, &column, item->m, path);
-		diagnostics_add(
-		    diags, item->m->file, line, column,
-		    "%s: %s cannot change: live %s, desired %s; the server refuses the patch, and "
-		    "changing it means deleting and re-creating the object",
-		    what.ptr, path,
-		    json_object_to_json_string_ext(json_get(p, "live"), JSON_C_TO_STRING_PLAIN),
-		    json_object_to_json_string_ext(json_get(p, "desired"), JSON_C_TO_STRING_PLAIN));
+		if (problem)
+			diagnostics_add(diags, item->m->file, line, column, "%s: %s: %s", what.ptr,
+			                path, problem);
+		else
+			diagnostics_add(
+			    diags, item->m->file, line, column,
+			    "%s: %s cannot change: live %s, desired %s; the server refuses the "
+			    "patch%s",
+			    what.ptr, path,
+			    json_object_to_json_string_ext(json_get(p, "live"),
+			                                   JSON_C_TO_STRING_PLAIN),
+			    json_object_to_json_string_ext(json_get(p, "desired"),
+			                                   JSON_C_TO_STRING_PLAIN),
+			    sts ? ". To recreate the StatefulSet and keep its pods and claims, "
+			          "annotate it " RECREATE_ANNOTATION ": orphan (or pass "
+			          "--recreate-orphan)"
+			        : ", and changing it means deleting and re-creating the object");
 		buf_release(&what);
+		buf_release(&why);
 	}
 }
 
@@ -361,7 +453,7 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 	}
 	for (i = 0; i < plan.n && !error; i++)
 		if (plan.items[i].drift.state == DRIFT_DRIFTED)
-			check_immutable(diags, &plan.items[i]);
+			check_immutable(diags, c, &plan, &plan.items[i], opts);
 	if (!error && diags->n > before)
 		error = berth_error_set("%zu change%s the server would refuse; nothing was changed",
 		                        diags->n - before, diags->n - before == 1 ? "" : "s");
@@ -382,6 +474,7 @@ void sync_plan_release(struct sync_plan *plan)
 		json_object_put(plan->items[i].desired);
 		json_object_put(plan->items[i].live);
 		free(plan->items[i].uid);
+		json_object_put(plan->items[i].grow);
 		drift_release(&plan->items[i].drift);
 	}
 	free(plan->items);
@@ -493,6 +586,89 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 	return error;
 }
 
+/* Patch each existing claim of the StatefulSet made from `tmpl` to `size`:
+ * <template>-<statefulset>-<ordinal>, for every pod and any left beyond. */
+static int grow_claims(struct kube_client *c, const struct sync_item *item, const char *tmpl,
+                       const char *size, const struct sync_options *opts)
+{
+	struct json_object *replicas = json_get(json_get(item->live, "spec"), "replicas");
+	int64_t want =
+	    json_object_is_type(replicas, json_type_int) ? json_object_get_int64(replicas) : 1;
+	struct buf path = BUF_INIT, body = BUF_INIT;
+	int64_t n;
+	int error = 0;
+
+	buf_addf(&body, "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"%s\"}}}}", size);
+	for (n = 0;; n++) {
+		buf_reset(&path);
+		buf_addf(&path, "/api/v1/namespaces/%s/persistentvolumeclaims/%s-%s-%lld%s",
+		         item->m->id.namespace, tmpl, item->m->id.name, (long long)n,
+		         opts->dry_run ? "?dryRun=All" : "");
+		error = kube_client_call(NULL, c, "PATCH", path.ptr, "application/merge-patch+json",
+		                         body.ptr);
+		if (error == BERTH_ENOTFOUND && n >= want) {
+			error = 0;
+			break;
+		}
+		if (error == BERTH_ENOTFOUND)
+			continue;
+		if (error < 0)
+			break;
+		progress(opts, "persistentvolumeclaim %s/%s-%s-%lld resized to %s%s\n",
+		         item->m->id.namespace, tmpl, item->m->id.name, (long long)n, size,
+		         opts->dry_run ? " (server dry run)" : "");
+	}
+	buf_release(&path);
+	buf_release(&body);
+	return error;
+}
+
+/* Change a StatefulSet's immutable fields without losing a pod's data: grow
+ * its claims if asked, delete it with its pods and claims orphaned, wait
+ * until it is gone, and create it again; it adopts the running pods. */
+static int recreate(struct kube_client *c, struct sync_item *item, const struct sync_options *opts)
+{
+	struct buf path = BUF_INIT, body = BUF_INIT;
+	double deadline = now_ms() + (double)opts->timeout_ms;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < json_array_len(item->grow) && !error; i++) {
+		struct json_object *g = json_object_array_get_idx(item->grow, i);
+		error = grow_claims(c, item, json_get_string(g, "template"),
+		                    json_get_string(g, "storage"), opts);
+	}
+	if (error < 0)
+		goto out;
+	item_path(&path, item, true);
+	buf_addf(&body,
+	         "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":"
+	         "\"Orphan\",\"preconditions\":{\"uid\":\"%s\"}%s}",
+	         item->uid, opts->dry_run ? ",\"dryRun\":[\"All\"]" : "");
+	if ((error = kube_client_call(NULL, c, "DELETE", path.ptr, "application/json", body.ptr)) <
+	        0 ||
+	    opts->dry_run)
+		goto out;
+	while ((error = kube_client_get_json(NULL, c, path.ptr)) == 0) {
+		if (now_ms() >= deadline) {
+			berth_error_set("timed out after %ld s waiting for it to be deleted",
+			                opts->timeout_ms / 1000);
+			error = BERTH_ETIMEOUT;
+			goto out;
+		}
+		sleep_ms(opts->poll_ms);
+	}
+	if (error != BERTH_ENOTFOUND)
+		goto out;
+	drift_release(&item->drift);
+	if ((error = compare(item, NULL)) == 0)
+		error = write_once(c, item, opts);
+out:
+	buf_release(&path);
+	buf_release(&body);
+	return error;
+}
+
 /* Create or patch; on a conflict, read the object again, compare again and
  * retry, a bounded number of times. */
 static int write_item(struct kube_client *c, struct sync_item *item,
@@ -506,6 +682,10 @@ static int write_item(struct kube_client *c, struct sync_item *item,
 	for (tries = 0; state != DRIFT_IN_SYNC; tries++) {
 		struct json_object *live = NULL;
 
+		if (item->recreate) {
+			error = recreate(c, item, opts);
+			break;
+		}
 		if ((error = write_once(c, item, opts)) != BERTH_ECONFLICT ||
 		    tries >= MAX_CONFLICTS)
 			break;
@@ -526,13 +706,15 @@ static int write_item(struct kube_client *c, struct sync_item *item,
 		item->action = SYNC_FAILED;
 		blame(item, NULL);
 	} else {
-		item->action = state == DRIFT_IN_SYNC   ? SYNC_UNCHANGED
+		item->action = item->recreate           ? SYNC_RECREATED
+		               : state == DRIFT_IN_SYNC ? SYNC_UNCHANGED
 		               : state == DRIFT_MISSING ? SYNC_CREATED
 		                                        : SYNC_CONFIGURED;
 		progress(opts, "%s %s%s\n", name.ptr,
-		         item->action == SYNC_UNCHANGED ? "unchanged"
-		         : item->action == SYNC_CREATED ? "created"
-		                                        : "configured",
+		         item->action == SYNC_UNCHANGED   ? "unchanged"
+		         : item->action == SYNC_CREATED   ? "created"
+		         : item->action == SYNC_RECREATED ? "recreated (pods and claims kept)"
+		                                          : "configured",
 		         opts->dry_run && item->action != SYNC_UNCHANGED ? " (server dry run)"
 		                                                         : "");
 	}

@@ -27,10 +27,11 @@ struct sync_options {
 	bool prune_protected; /* ... PersistentVolumeClaims, PersistentVolumes and
 	                       * Namespaces too */
 	bool allow_empty;     /* prune even when the source holds no object */
+	bool recreate_orphan; /* any StatefulSet may be recreated (see RECREATE_ANNOTATION) */
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
-		"berth", false, 300000, 500, NULL, false, false, false                             \
+		"berth", false, 300000, 500, NULL, false, false, false, false                      \
 	}
 
 /* What happened to one object. */
@@ -38,6 +39,7 @@ enum sync_action {
 	SYNC_PENDING, /* not written (yet) */
 	SYNC_CREATED,
 	SYNC_CONFIGURED,
+	SYNC_RECREATED, /* deleted with its pods and claims orphaned, created again */
 	SYNC_UNCHANGED,
 	SYNC_FAILED,
 };
@@ -53,6 +55,11 @@ struct sync_item {
 	enum sync_action action;
 	bool ready; /* it was ready when it was read */
 	char *uid;  /* the live object's, NULL when missing */
+	/* A StatefulSet whose immutable fields change, opted in to be
+	 * recreated; claim templates whose storage request grows, as
+	 * [{"template": name, "storage": size}], patched into its claims first. */
+	bool recreate;
+	struct json_object *grow;
 };
 
 /* Embedded by value: SYNC_PLAN_INIT, then sync_plan_release(). */
@@ -73,7 +80,10 @@ struct sync_plan {
  * to a field the server will not change (a StatefulSet's serviceName,
  * selector or volumeClaimTemplates, a Service's clusterIP, a claim's spec
  * but its size, a StorageClass's provisioner, ...), naming the field with
- * its live and desired values. All of it before anything is written.
+ * its live and desired values. All of it before anything is written. A
+ * StatefulSet opted in (RECREATE_ANNOTATION, or opts->recreate_orphan) is
+ * recreated instead; a claim template's storage that grows is first patched
+ * into each claim, which its StorageClass must allow (allowVolumeExpansion).
  */
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
@@ -137,6 +147,10 @@ int prune_apply(struct prune_list *list, struct kube_client *c, const struct syn
 
 /* Lets prune delete one protected object (a claim, volume or namespace). */
 #define PRUNE_ANNOTATION "berth.io/prune"
+
+/* On a StatefulSet: "orphan" lets berth change its immutable fields by
+ * deleting it with its pods and claims orphaned and creating it again. */
+#define RECREATE_ANNOTATION "berth.io/recreate"
 
 /* "statefulset.apps/web", as kubectl names objects in its output. */
 void sync_item_name(struct buf *out, const struct sync_item *item);

@@ -36,7 +36,7 @@ run_berth sync -f "$manifest" --timeout 120s
 echo "$OUT"
 [ "$STATUS" = 0 ] || fail "berth sync exited $STATUS: $ERR"
 assert_contains "$OUT" "statefulset.apps/web2 created" "progress line"
-assert_contains "$OUT" "5 objects: 5 created, 0 configured, 0 unchanged" "summary"
+assert_contains "$OUT" "5 objects: 5 created, 0 configured, 0 recreated, 0 unchanged" "summary"
 
 note "the creates reached the server in phase order"
 creates=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
@@ -55,7 +55,7 @@ assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.metadata.labels.app\.ku
 note "a second sync changes nothing, and diff agrees"
 run_berth sync -f "$manifest"
 [ "$STATUS" = 0 ] || fail "second sync exited $STATUS: $ERR"
-assert_contains "$OUT" "5 objects: 0 created, 0 configured, 5 unchanged" "no-op sync"
+assert_contains "$OUT" "5 objects: 0 created, 0 configured, 0 recreated, 5 unchanged" "no-op sync"
 run_berth diff -f "$manifest"
 [ "$STATUS" = 0 ] || fail "diff after sync exited $STATUS: $OUT $ERR"
 
