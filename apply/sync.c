@@ -812,11 +812,63 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 	return error;
 }
 
+/* Is namespace `ns` created by this plan (so it does not exist yet)? */
+static bool created_namespace(const struct sync_plan *plan, const char *ns)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		if (!*plan->items[i].m->id.group &&
+		    !strcmp(plan->items[i].m->id.kind, "Namespace") &&
+		    !strcmp(plan->items[i].m->id.name, ns) &&
+		    plan->items[i].drift.state == DRIFT_MISSING)
+			return true;
+	return false;
+}
+
+/*
+ * Let the server check every write of the commit (dryRun=All) before the
+ * first real one: a manifest it rejects (422, 403, ...) then changes
+ * nothing. Writes into a namespace the commit creates cannot be checked
+ * this way (the namespace does not exist yet) and are left to the write.
+ * Every rejection is reported, each naming its file and object.
+ */
+static int dry_run_all(struct sync_plan *plan, struct kube_client *c,
+                       const struct sync_options *opts)
+{
+	struct sync_options dry = *opts;
+	struct buf all = BUF_INIT;
+	size_t i, failed = 0;
+	int error = 0;
+
+	dry.dry_run = true;
+	for (i = 0; i < plan->n; i++) {
+		struct sync_item *item = &plan->items[i];
+
+		if (item->drift.state == DRIFT_IN_SYNC || item->recreate ||
+		    (*item->m->id.namespace && created_namespace(plan, item->m->id.namespace)))
+			continue;
+		if (write_once(c, item, &dry) < 0) {
+			blame(item, NULL);
+			buf_addf(&all, "%s%s", failed++ ? "\n" : "", berth_error_last());
+			item->action = SYNC_FAILED;
+		}
+	}
+	if (failed) {
+		error = berth_error_set("%s\n%zu object%s the server refuses; nothing was changed",
+		                        all.ptr, failed, failed == 1 ? "" : "s");
+	}
+	buf_release(&all);
+	return error;
+}
+
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts)
 {
 	size_t i, j;
 	int error = 0;
 
+	if (!opts->dry_run && (error = dry_run_all(plan, c, opts)) < 0)
+		return error;
 	for (i = 0; i < plan->n && !error; i = j) {
 		for (j = i; j < plan->n && plan->items[j].phase == plan->items[i].phase; j++)
 			if ((error = write_item(c, &plan->items[j], opts)) < 0)

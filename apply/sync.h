@@ -98,7 +98,10 @@ void sync_plan_release(struct sync_plan *plan);
 size_t sync_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set);
 
 /*
- * Apply the plan phase by phase: create what is missing, patch what drifted
+ * First let the server check every write with dryRun=All, so a manifest it
+ * rejects changes nothing (writes into a namespace the commit creates are
+ * checked when they are made). Then apply the plan phase by phase: create
+ * what is missing, patch what drifted
  * (kubectl's three-way patch; on a conflict, re-read and retry), leave the
  * rest. After each phase, wait until its objects are ready. Stops at the
  * first failure, with a message naming the object.

@@ -38,10 +38,10 @@ echo "$OUT"
 assert_contains "$OUT" "statefulset.apps/web2 created" "progress line"
 assert_contains "$OUT" "5 objects: 5 created, 0 configured, 0 recreated, 0 unchanged" "summary"
 
-note "the creates reached the server in phase order"
+note "the creates reached the server in phase order (after a dry run of them all)"
 creates=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
 	jq -r 'select(.userAgent | startswith("berth/")) | select(.verb == "create")
-	       | .objectRef.resource' | tr '\n' ' ')
+	       | select(.requestURI | contains("dryRun") | not) | .objectRef.resource' | tr '\n' ' ')
 assert_eq "$creates" "storageclasses persistentvolumes persistentvolumes services statefulsets " \
 	"resources created, in order"
 
@@ -115,6 +115,32 @@ run_berth sync -f "$BERTH_SOURCE_DIR/examples/broken/missing-headless-service"
 assert_contains "$ERR" "statefulset.yaml:6:3: statefulset 'my-statefulset': spec.serviceName: no Service 'my-service' among the manifests or in the cluster" \
 	"broken commit message"
 assert_eq "$(writes)" 0 "writes after a broken commit"
+
+note "a manifest the server rejects (422) changes nothing, and its causes are named"
+cat >"$scratch/rejected.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: berth-fine}
+data: {a: "1"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: berth-bad-port}
+spec:
+  ports: [{port: 99999}]
+YAML
+audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+run_berth sync -f "$scratch/rejected.yaml"
+[ "$STATUS" = 1 ] || fail "sync of a rejected manifest exited $STATUS"
+assert_contains "$ERR" "rejected.yaml:6:1: service default/berth-bad-port: POST" "422 message"
+assert_contains "$ERR" "422 Unprocessable Entity" "422 message"
+assert_contains "$ERR" "spec.ports[0].port: Invalid value: 99999" "422 cause"
+assert_contains "$ERR" "nothing was changed" "422 message"
+real_writes=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
+	jq -r 'select(.userAgent | startswith("berth/")) | select(.verb == "create")
+	       | select(.requestURI | contains("dryRun") | not) | .requestURI' | wc -l)
+assert_eq "$real_writes" 0 "writes that were not dry runs"
+assert_eq "$(kubectl get configmap berth-fine --ignore-not-found -o name)" "" "the good ConfigMap"
 
 note "a held rollout: sync times out naming what it waits for"
 echo default/web2-1 >"$hold"
