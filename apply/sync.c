@@ -670,9 +670,9 @@ out:
 }
 
 /* Create or patch; on a conflict, read the object again, compare again and
- * retry, a bounded number of times. */
+ * retry, a bounded number of times. Prints "[nth/total] kind/name created". */
 static int write_item(struct kube_client *c, struct sync_item *item,
-                      const struct sync_options *opts)
+                      const struct sync_options *opts, size_t nth, size_t total)
 {
 	struct buf path = BUF_INIT, name = BUF_INIT;
 	enum drift_state state = item->drift.state;
@@ -710,7 +710,7 @@ static int write_item(struct kube_client *c, struct sync_item *item,
 		               : state == DRIFT_IN_SYNC ? SYNC_UNCHANGED
 		               : state == DRIFT_MISSING ? SYNC_CREATED
 		                                        : SYNC_CONFIGURED;
-		progress(opts, "%s %s%s\n", name.ptr,
+		progress(opts, "[%zu/%zu] %s %s%s\n", nth, total, name.ptr,
 		         item->action == SYNC_UNCHANGED   ? "unchanged"
 		         : item->action == SYNC_CREATED   ? "created"
 		         : item->action == SYNC_RECREATED ? "recreated (pods and claims kept)"
@@ -871,7 +871,7 @@ int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct 
 		return error;
 	for (i = 0; i < plan->n && !error; i = j) {
 		for (j = i; j < plan->n && plan->items[j].phase == plan->items[i].phase; j++)
-			if ((error = write_item(c, &plan->items[j], opts)) < 0)
+			if ((error = write_item(c, &plan->items[j], opts, j + 1, plan->n)) < 0)
 				return error;
 		if (!opts->dry_run)
 			error = wait_phase(c, plan, i, j, opts);

@@ -35,7 +35,7 @@ audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
 run_berth sync -f "$manifest" --timeout 120s
 echo "$OUT"
 [ "$STATUS" = 0 ] || fail "berth sync exited $STATUS: $ERR"
-assert_contains "$OUT" "statefulset.apps/web2 created" "progress line"
+assert_contains "$OUT" "[5/5] statefulset.apps/web2 created" "progress line"
 assert_contains "$OUT" "5 objects: 5 created, 0 configured, 0 recreated, 0 unchanged" "summary"
 
 note "the creates reached the server in phase order (after a dry run of them all)"
@@ -51,6 +51,8 @@ assert_eq "$(kubectl get pvc www-web2-0 www-web2-1 -o jsonpath='{.items[*].statu
 assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.status.readyReplicas}')" 2 "ready pods"
 assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" \
 	berth "tracking label"
+
+assert_not_contains "$OUT$ERR" "$(cat "$BERTH_CLUSTER_DIR/admin.token")" "the token"
 
 note "a second sync changes nothing, and diff agrees"
 run_berth sync -f "$manifest"
