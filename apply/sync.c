@@ -134,8 +134,9 @@ static int compare(struct sync_item *item, struct json_object *live)
 	item->uid = NULL;
 	if (live) {
 		const char *uid = json_get_string(json_get(live, "metadata"), "uid");
-		item->uid = uid ? xstrdup(uid) : NULL;
 		struct buf why = BUF_INIT;
+
+		item->uid = uid ? xstrdup(uid) : NULL;
 		item->ready = ready_check(&why, live, false) == READINESS_READY;
 		buf_release(&why);
 	}
