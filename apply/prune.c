@@ -155,7 +155,8 @@ int prune_find(struct prune_list *out, struct kube_client *c, const struct disco
 		prune_list_release(&list);
 		return berth_error_prefix("prune");
 	}
-	qsort(list.items, list.n, sizeof(*list.items), cmp_reverse_phase);
+	if (list.n)
+		qsort(list.items, list.n, sizeof(*list.items), cmp_reverse_phase);
 	*out = list;
 	return 0;
 }

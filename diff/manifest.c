@@ -351,7 +351,8 @@ static void walk(struct sources *s, const char *dir, const char *root)
 			names[n++] = xstrdup(e->d_name);
 		}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n) /* an empty directory has no list at all */
+		qsort(names, n, sizeof(*names), cmp_names);
 
 	for (i = 0; i < n; i++) {
 		struct buf path = BUF_INIT, why = BUF_INIT;

@@ -256,6 +256,19 @@ static void test_manifest__stops_an_alias_bomb_with_its_position(void **state)
 	manifest_set_release(&set);
 }
 
+static void test_manifest__an_empty_directory_holds_no_object(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char *problems;
+
+	(void)state;
+	problems = load(&set);
+	assert_string_equal(problems, "");
+	assert_int_equal(set.n, 0);
+	free(problems);
+	manifest_set_release(&set);
+}
+
 /* Files are read in parallel; what comes out, and in which order, does
  * not depend on how many threads read them. */
 static void test_manifest__reads_the_same_with_any_number_of_threads(void **state)
@@ -318,6 +331,8 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_manifest__reads_the_same_with_any_number_of_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__an_empty_directory_holds_no_object,
+	                                    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
