@@ -43,6 +43,25 @@ static void print_diagnostics(const struct diagnostics *diags)
 	buf_release(&out);
 }
 
+/* Discovery of the groups the manifests use; all of it for prune, which
+ * looks for berth's objects of every kind. */
+static int fetch_discovery(struct target *t, const struct sync_options *sync)
+{
+	const char **groups = xcalloc(t->set.n + 1, sizeof(*groups));
+	size_t i, j, n = 0;
+	int error;
+
+	for (i = 0; i < t->set.n; i++) {
+		for (j = 0; j < n && strcmp(groups[j], t->set.items[i].id.group); j++)
+			;
+		if (j == n)
+			groups[n++] = t->set.items[i].id.group;
+	}
+	error = discovery_fetch(&t->discovery, t->client, sync->prune ? NULL : groups, n);
+	free(groups);
+	return error;
+}
+
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
 {
 	struct manifest_options mopts = MANIFEST_OPTIONS_INIT;
@@ -60,7 +79,7 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 		return -1;
 	}
 	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
-	    (error = discovery_fetch(&t->discovery, t->client)) < 0)
+	    (error = fetch_discovery(t, sync)) < 0)
 		goto fail;
 	if (sync_check(&t->diags, t->client, &t->set)) {
 		print_diagnostics(&t->diags);

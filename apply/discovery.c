@@ -10,7 +10,22 @@
 struct builder {
 	struct discovery *d;
 	size_t alloc;
+	const char *const *only; /* the groups to read; NULL: all */
+	size_t nonly;
 };
+
+/* Is `group` one to read? */
+static bool wanted(const struct builder *b, const char *group)
+{
+	size_t i;
+
+	if (!b->only)
+		return true;
+	for (i = 0; i < b->nonly; i++)
+		if (!strcmp(b->only[i], group))
+			return true;
+	return false;
+}
 
 static struct api_resource *find(struct discovery *d, const char *group, const char *name)
 {
@@ -106,9 +121,9 @@ static int add_core(struct builder *b, struct kube_client *c)
 
 	if ((error = kube_client_get_json(&api, c, "/api")) < 0)
 		return error;
-	if (json_object_object_get_ex(api, "versions", &versions) &&
+	if (wanted(b, "") && json_object_object_get_ex(api, "versions", &versions) &&
 	    json_object_is_type(versions, json_type_array)) {
-		n = json_object_array_length(versions);
+		n = b->only && json_array_len(versions) ? 1 : json_array_len(versions);
 		for (i = 0; i < n && !error; i++)
 			error = add_group_version(
 			    b, c, "",
@@ -142,10 +157,15 @@ static int add_groups(struct builder *b, struct kube_client *c)
 			continue;
 		if (json_object_object_get_ex(g, "preferredVersion", &pv))
 			preferred = json_get_string(pv, "version");
-		for (j = 0; j < json_object_array_length(versions) && !error; j++) {
+		if (!wanted(b, name)) {
+			b->d->ngroups++;
+			continue;
+		}
+		for (j = 0; j < json_array_len(versions) && !error; j++) {
 			const char *v =
 			    json_get_string(json_object_array_get_idx(versions, j), "version");
-			if (v)
+			/* A filtered read takes the preferred version only. */
+			if (v && (!b->only || !preferred || !strcmp(v, preferred)))
 				error = add_group_version(b, c, name, v,
 				                          preferred && !strcmp(v, preferred));
 		}
@@ -156,9 +176,10 @@ out:
 	return error;
 }
 
-int discovery_fetch(struct discovery **out, struct kube_client *c)
+int discovery_fetch(struct discovery **out, struct kube_client *c, const char *const *groups,
+                    size_t ngroups)
 {
-	struct builder b = {xcalloc(1, sizeof(struct discovery)), 0};
+	struct builder b = {xcalloc(1, sizeof(struct discovery)), 0, groups, ngroups};
 	int error;
 
 	if ((error = add_core(&b, c)) < 0 || (error = add_groups(&b, c)) < 0) {

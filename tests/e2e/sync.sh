@@ -54,9 +54,15 @@ assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.metadata.labels.app\.ku
 
 assert_not_contains "$OUT$ERR" "$(cat "$BERTH_CLUSTER_DIR/admin.token")" "the token"
 
-note "a second sync changes nothing, and diff agrees"
+note "a second sync changes nothing, in a handful of requests, and diff agrees"
+audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
 run_berth sync -f "$manifest"
 [ "$STATUS" = 0 ] || fail "second sync exited $STATUS: $ERR"
+sleep 1 # the audit log is written asynchronously
+requests=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
+	jq -r 'select(.userAgent | startswith("berth/")) | .requestURI' | wc -l)
+[ "$requests" -le 20 ] || fail "a no-op sync of 5 objects took $requests requests (at most 20)"
+echo "    no-op sync: $requests requests"
 assert_contains "$OUT" "5 objects: 0 created, 0 configured, 0 recreated, 5 unchanged" "no-op sync"
 run_berth diff -f "$manifest"
 [ "$STATUS" = 0 ] || fail "diff after sync exited $STATUS: $OUT $ERR"
