@@ -34,10 +34,7 @@ static void sleep_ms(long ms)
 
 void sync_item_name(struct buf *out, const struct sync_item *item)
 {
-	const char *k;
-
-	for (k = item->m->id.kind; *k; k++)
-		buf_addch(out, (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k));
+	object_kind_lower(out, item->m->id.kind);
 	if (*item->m->id.group)
 		buf_addf(out, ".%s", item->m->id.group);
 	buf_addf(out, "/%s", item->m->id.name);

@@ -26,11 +26,9 @@ static void problem_at(struct run *r, const struct manifest *m, const char *path
 {
 	struct buf msg = BUF_INIT;
 	size_t line, column;
-	const char *k;
 	va_list ap;
 
-	for (k = m->id.kind; *k; k++)
-		buf_addch(&msg, (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k));
+	object_kind_lower(&msg, m->id.kind);
 	buf_addf(&msg, " '%s': %s: ", m->id.name, shown);
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);

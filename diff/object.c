@@ -131,12 +131,15 @@ bool object_id_equal(const struct object_id *a, const struct object_id *b)
 	return object_id_cmp(a, b) == 0;
 }
 
+void object_kind_lower(struct buf *out, const char *kind)
+{
+	for (; *kind; kind++)
+		buf_addch(out, (char)tolower((unsigned char)*kind));
+}
+
 void object_id_describe(struct buf *out, const struct object_id *id)
 {
-	const char *k;
-
-	for (k = id->kind; *k; k++)
-		buf_addch(out, (char)tolower((unsigned char)*k));
+	object_kind_lower(out, id->kind);
 	if (*id->group && strcmp(id->group, "apps") && !strstr(id->group, ".k8s.io")) {
 		buf_addch(out, '.');
 		buf_adds(out, id->group);

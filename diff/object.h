@@ -38,6 +38,9 @@ bool object_id_equal(const struct object_id *a, const struct object_id *b);
 /* Order by group, kind, namespace, name. */
 int object_id_cmp(const struct object_id *a, const struct object_id *b);
 
+/* The kind in lower case, as kubectl writes it in names: "statefulset". */
+void object_kind_lower(struct buf *out, const char *kind);
+
 /* "statefulset default/web", "storageclass fast", "widget.example.com ns/w". */
 void object_id_describe(struct buf *out, const struct object_id *id);
 
