@@ -287,27 +287,36 @@ static bool patch_removes(struct json_object *patch, const char *path)
 	return false;
 }
 
-/* Does the StorageClass named by a claim template allow expansion? From
- * Git, else live. */
-static bool class_expands(struct kube_client *c, const struct sync_plan *plan, const char *cls)
+/* Field `field` of StorageClass `cls`: from Git, else from the live class.
+ * A new reference, or NULL when neither has it. */
+static struct json_object *class_field(struct kube_client *c, const struct sync_plan *plan,
+                                       const char *cls, const char *field)
 {
 	struct json_object *live = NULL, *v = NULL;
 	struct buf path = BUF_INIT;
-	bool yes;
 	size_t i;
 
 	for (i = 0; i < plan->n && !v; i++)
 		if (!strcmp(plan->items[i].m->id.kind, "StorageClass") &&
 		    !strcmp(plan->items[i].m->id.name, cls))
-			v = json_get(plan->items[i].desired, "allowVolumeExpansion");
+			v = json_object_get(json_get(plan->items[i].desired, field));
 	if (!v) {
 		buf_addf(&path, "/apis/storage.k8s.io/v1/storageclasses/%s", cls);
 		if (kube_client_get_json(&live, c, path.ptr) == 0)
-			v = json_get(live, "allowVolumeExpansion");
+			v = json_object_get(json_get(live, field));
 	}
-	yes = json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 	json_object_put(live);
 	buf_release(&path);
+	return v;
+}
+
+/* Does the StorageClass named by a claim template allow expansion? */
+static bool class_expands(struct kube_client *c, const struct sync_plan *plan, const char *cls)
+{
+	struct json_object *v = class_field(c, plan, cls, "allowVolumeExpansion");
+	bool yes = json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+
+	json_object_put(v);
 	return yes;
 }
 
@@ -728,26 +737,11 @@ static bool binds_on_first_consumer(struct kube_client *c, const struct sync_pla
                                     struct json_object *claim)
 {
 	const char *cls = json_get_string(json_get(claim, "spec"), "storageClassName");
-	struct json_object *live = NULL;
-	struct buf path = BUF_INIT;
-	const char *mode = NULL;
-	bool wffc;
-	size_t i;
+	struct json_object *mode = cls ? class_field(c, plan, cls, "volumeBindingMode") : NULL;
+	bool wffc = json_object_is_type(mode, json_type_string) &&
+	            !strcmp(json_object_get_string(mode), "WaitForFirstConsumer");
 
-	if (!cls)
-		return false;
-	for (i = 0; i < plan->n && !mode; i++)
-		if (!strcmp(plan->items[i].m->id.kind, "StorageClass") &&
-		    !strcmp(plan->items[i].m->id.name, cls))
-			mode = json_get_string(plan->items[i].desired, "volumeBindingMode");
-	if (!mode) {
-		buf_addf(&path, "/apis/storage.k8s.io/v1/storageclasses/%s", cls);
-		if (kube_client_get_json(&live, c, path.ptr) == 0)
-			mode = json_get_string(live, "volumeBindingMode");
-	}
-	wffc = mode && !strcmp(mode, "WaitForFirstConsumer");
-	json_object_put(live);
-	buf_release(&path);
+	json_object_put(mode);
 	return wffc;
 }
 
