@@ -1,5 +1,7 @@
 #include "kube_client.h"
 
+#include "clock.h"
+
 #include "../diff/alloc.h"
 #include "../diff/error.h"
 #include "../diff/json.h"
@@ -272,14 +274,6 @@ static long retry_after_ms(struct kube_client *c)
 	return seconds > 60 ? 60000 : (long)seconds * 1000;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&t, &t) < 0)
-		;
-}
-
 /* The error of a non-2xx answer, from its Status when it has one. */
 static int status_error(struct kube_client *c, const char *method, const char *path, long status,
                         struct json_object *doc)
@@ -326,7 +320,7 @@ int kube_client_call(struct json_object **out, struct kube_client *c, const char
 			break;
 		after = error ? 0 : retry_after_ms(c);
 		/* Full jitter: anywhere up to the doubled wait, never under Retry-After. */
-		sleep_ms(after > 0 ? after : 1 + rand_r(&c->seed) % (wait_ms + 1));
+		clock_sleep_ms(after > 0 ? after : 1 + rand_r(&c->seed) % (wait_ms + 1));
 		wait_ms *= 2;
 	}
 	if (error < 0)

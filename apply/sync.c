@@ -1,5 +1,6 @@
 #include "sync.h"
 
+#include "clock.h"
 #include "ready.h"
 
 #include "../diff/alloc.h"
@@ -12,25 +13,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define LIST_PAGE     500
 #define MAX_CONFLICTS 5
-
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL);
-}
 
 void sync_item_name(struct buf *out, const struct sync_item *item)
 {
@@ -636,7 +621,7 @@ static int grow_claims(struct kube_client *c, const struct sync_item *item, cons
 static int recreate(struct kube_client *c, struct sync_item *item, const struct sync_options *opts)
 {
 	struct buf path = BUF_INIT, body = BUF_INIT;
-	double deadline = now_ms() + (double)opts->timeout_ms;
+	double deadline = clock_now_ms() + (double)opts->timeout_ms;
 	size_t i;
 	int error = 0;
 
@@ -657,13 +642,13 @@ static int recreate(struct kube_client *c, struct sync_item *item, const struct 
 	    opts->dry_run)
 		goto out;
 	while ((error = kube_client_get_json(NULL, c, path.ptr)) == 0) {
-		if (now_ms() >= deadline) {
+		if (clock_now_ms() >= deadline) {
 			berth_error_set("timed out after %ld s waiting for it to be deleted",
 			                opts->timeout_ms / 1000);
 			error = BERTH_ETIMEOUT;
 			goto out;
 		}
-		sleep_ms(opts->poll_ms);
+		clock_sleep_ms(opts->poll_ms);
 	}
 	if (error != BERTH_ENOTFOUND)
 		goto out;
@@ -749,7 +734,7 @@ static bool binds_on_first_consumer(struct kube_client *c, const struct sync_pla
 static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, size_t to,
                       const struct sync_options *opts)
 {
-	double deadline = now_ms() + (double)opts->timeout_ms;
+	double deadline = clock_now_ms() + (double)opts->timeout_ms;
 	struct buf path = BUF_INIT, why = BUF_INIT, said = BUF_INIT, what = BUF_INIT;
 	size_t i = from;
 	int error = 0;
@@ -784,7 +769,7 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 			error = berth_error_set("%s: %s", what.ptr, why.ptr);
 			break;
 		}
-		if (now_ms() >= deadline) {
+		if (clock_now_ms() >= deadline) {
 			berth_error_set("timed out after %ld s: %s: %s", opts->timeout_ms / 1000,
 			                what.ptr, why.ptr);
 			error = BERTH_ETIMEOUT;
@@ -795,7 +780,7 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 			buf_reset(&said);
 			buf_adds(&said, why.ptr);
 		}
-		sleep_ms(opts->poll_ms);
+		clock_sleep_ms(opts->poll_ms);
 	}
 	buf_release(&path);
 	buf_release(&why);
