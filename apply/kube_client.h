@@ -77,6 +77,14 @@ int kube_client_call(struct json_object **out, struct kube_client *c, const char
 /* kube_client_call() with GET. */
 int kube_client_get_json(struct json_object **out, struct kube_client *c, const char *path);
 
+/*
+ * LIST the collection at `path`, whose query sets at least `limit`, page by
+ * page: each page's `continue` token is sent for the next. `fn` gets each
+ * page (borrowed). Stops at the first error, of a GET or of `fn`.
+ */
+int kube_client_list(struct kube_client *c, const char *path,
+                     int (*fn)(struct json_object *page, void *ctx), void *ctx);
+
 /* Requests sent so far, retries included. */
 unsigned long kube_client_requests(const struct kube_client *c);
 

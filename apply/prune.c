@@ -4,7 +4,6 @@
 #include "../diff/error.h"
 #include "../diff/json.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,12 +47,24 @@ static bool protected_kind(const char *group, const char *kind)
 	                   !strcmp(kind, "PersistentVolume") || !strcmp(kind, "Namespace"));
 }
 
+/* A kind being searched for what prune would delete. */
+struct search {
+	struct prune_list *out;
+	const struct api_resource *res;
+	const struct sync_plan *plan;
+	const struct sync_options *opts;
+};
+
 /* Take the tracked objects of one LIST page that belong to this source and
  * left Git. */
-static void take_page(struct prune_list *out, struct json_object *items,
-                      const struct api_resource *res, const struct sync_plan *plan,
-                      const struct sync_options *opts)
+static int take_page(struct json_object *page, void *ctx)
 {
+	const struct search *s = ctx;
+	struct prune_list *out = s->out;
+	const struct api_resource *res = s->res;
+	const struct sync_plan *plan = s->plan;
+	const struct sync_options *opts = s->opts;
+	struct json_object *items = json_get(page, "items");
 	size_t i;
 
 	for (i = 0; i < json_array_len(items); i++) {
@@ -86,6 +97,7 @@ static void take_page(struct prune_list *out, struct json_object *items,
 		p->protected_kind = protected_kind(res->group, res->kind);
 		p->allowed = opts->prune_protected || (allow && !strcmp(allow, "true"));
 	}
+	return 0;
 }
 
 /* Deletion order: the reverse of the apply phases. */
@@ -103,7 +115,7 @@ int prune_find(struct prune_list *out, struct kube_client *c, const struct disco
                const struct sync_plan *plan, const struct sync_options *opts)
 {
 	struct prune_list list = PRUNE_LIST_INIT;
-	struct buf path = BUF_INIT, token = BUF_INIT;
+	struct buf path = BUF_INIT;
 	size_t i;
 	int error = 0;
 
@@ -113,44 +125,23 @@ int prune_find(struct prune_list *out, struct kube_client *c, const struct disco
 		                       "that is what you want",
 		                       opts->source);
 	for (i = 0; i < d->nresources && !error; i++) {
+		struct search search = {&list, &d->resources[i], plan, opts};
 		const struct api_resource *res = &d->resources[i];
 
 		if (!res->prunable)
 			continue;
-		buf_reset(&token);
-		do {
-			struct json_object *page = NULL;
-			const char *next;
-
-			buf_reset(&path);
-			api_resource_path(&path, res, res->version, NULL, NULL);
-			buf_addf(&path, "?labelSelector=%s%%3D%s&limit=500", TRACKING_LABEL,
-			         TRACKING_VALUE);
-			if (token.len) {
-				char *escaped = curl_escape(token.ptr, (int)token.len);
-				buf_addf(&path, "&continue=%s", escaped);
-				curl_free(escaped);
-			}
-			if ((error = kube_client_get_json(&page, c, path.ptr)) < 0) {
-				if (error == BERTH_EHTTP && opts->progress) {
-					fprintf(opts->progress,
-					        "warning: prune cannot list %s%s%s: %s\n",
-					        res->name, *res->group ? "." : "", res->group,
-					        berth_error_last());
-					error = 0;
-				}
-				break;
-			}
-			take_page(&list, json_get(page, "items"), res, plan, opts);
-			next = json_get_string(json_get(page, "metadata"), "continue");
-			buf_reset(&token);
-			if (next)
-				buf_adds(&token, next);
-			json_object_put(page);
-		} while (token.len);
+		buf_reset(&path);
+		api_resource_path(&path, res, res->version, NULL, NULL);
+		buf_addf(&path, "?labelSelector=%s%%3D%s&limit=500", TRACKING_LABEL,
+		         TRACKING_VALUE);
+		error = kube_client_list(c, path.ptr, take_page, &search);
+		if (error == BERTH_EHTTP && opts->progress) {
+			fprintf(opts->progress, "warning: prune cannot list %s%s%s: %s\n",
+			        res->name, *res->group ? "." : "", res->group, berth_error_last());
+			error = 0;
+		}
 	}
 	buf_release(&path);
-	buf_release(&token);
 	if (error < 0) {
 		prune_list_release(&list);
 		return berth_error_prefix("prune");

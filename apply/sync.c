@@ -9,7 +9,6 @@
 #include "../diff/json.h"
 #include "../diff/quantity.h"
 
-#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,65 +130,63 @@ static int compare(struct sync_item *item, struct json_object *live)
 	return 0;
 }
 
+/* One kind in one namespace being read: its items, sorted by name. */
+struct group {
+	struct sync_item **items;
+	size_t n;
+	bool *seen;
+	bool blamed; /* the error names its object already */
+};
+
+/* Compare the items of one LIST page with the group's manifests. */
+static int compare_page(struct json_object *page, void *ctx)
+{
+	struct group *g = ctx;
+	struct json_object *items = json_get(page, "items");
+	size_t i;
+
+	for (i = 0; i < json_array_len(items); i++) {
+		struct json_object *live = json_object_array_get_idx(items, i);
+		const char *name = json_get_string(json_get(live, "metadata"), "name");
+		struct sync_item **hit =
+		    name ? bsearch(name, g->items, g->n, sizeof(*g->items), cmp_name) : NULL;
+
+		if (!hit)
+			continue;
+		/* A LIST's items leave out the apiVersion and kind the list was
+		 * asked in: the manifest's. */
+		json_object_object_add(live, "apiVersion",
+		                       json_object_get(json_get((*hit)->desired, "apiVersion")));
+		json_object_object_add(live, "kind",
+		                       json_object_get(json_get((*hit)->desired, "kind")));
+		g->seen[hit - g->items] = true;
+		if (compare(*hit, live) < 0) {
+			blame(*hit, NULL);
+			g->blamed = true;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* LIST one kind in one namespace, page by page, and compare the items
  * group[0..n) (sorted by name) with what it finds. */
-static int read_group(struct kube_client *c, struct sync_item **group, size_t n)
+static int read_group(struct kube_client *c, struct sync_item **items, size_t n)
 {
-	struct buf path = BUF_INIT, token = BUF_INIT;
-	bool *seen = xcalloc(n, sizeof(*seen));
+	struct group g = {items, n, xcalloc(n, sizeof(bool)), false};
+	struct buf path = BUF_INIT;
 	size_t i;
-	int error = 0;
+	int error;
 
-	do {
-		struct json_object *list = NULL, *items;
-		const char *next;
-
-		buf_reset(&path);
-		item_path(&path, group[0], false);
-		buf_addf(&path, "?limit=%d", LIST_PAGE);
-		if (token.len) {
-			char *escaped = curl_escape(token.ptr, (int)token.len);
-			buf_addf(&path, "&continue=%s", escaped);
-			curl_free(escaped);
-		}
-		if ((error = kube_client_get_json(&list, c, path.ptr)) < 0) {
-			blame(group[0], "cannot read live state");
-			goto out;
-		}
-		items = json_get(list, "items");
-		for (i = 0; i < json_array_len(items) && !error; i++) {
-			struct json_object *live = json_object_array_get_idx(items, i);
-			const char *name = json_get_string(json_get(live, "metadata"), "name");
-			struct sync_item **hit =
-			    name ? bsearch(name, group, n, sizeof(*group), cmp_name) : NULL;
-
-			if (hit) {
-				/* A LIST's items leave out the apiVersion and kind
-				 * the list was asked in: the manifest's. */
-				json_object_object_add(
-				    live, "apiVersion",
-				    json_object_get(json_get((*hit)->desired, "apiVersion")));
-				json_object_object_add(
-				    live, "kind",
-				    json_object_get(json_get((*hit)->desired, "kind")));
-				seen[hit - group] = true;
-				if ((error = compare(*hit, live)) < 0)
-					blame(*hit, NULL);
-			}
-		}
-		next = json_get_string(json_get(list, "metadata"), "continue");
-		buf_reset(&token);
-		if (next)
-			buf_adds(&token, next);
-		json_object_put(list);
-	} while (!error && token.len);
+	item_path(&path, items[0], false);
+	buf_addf(&path, "?limit=%d", LIST_PAGE);
+	if ((error = kube_client_list(c, path.ptr, compare_page, &g)) < 0 && !g.blamed)
+		blame(items[0], "cannot read live state");
 	for (i = 0; i < n && !error; i++)
-		if (!seen[i] && (error = compare(group[i], NULL)) < 0)
-			blame(group[i], NULL);
-out:
-	free(seen);
+		if (!g.seen[i] && (error = compare(items[i], NULL)) < 0)
+			blame(items[i], NULL);
+	free(g.seen);
 	buf_release(&path);
-	buf_release(&token);
 	return error;
 }
 
