@@ -241,31 +241,15 @@ static bool is_immutable(const struct object_id *id, const char *path)
 static bool patch_removes(struct json_object *patch, const char *path)
 {
 	struct json_object *at = patch;
-	struct buf step = BUF_INIT;
+	bool present;
 
 	while (*path && at) {
-		size_t n = strcspn(path, ".[");
-		buf_reset(&step);
-		buf_add(&step, path, n);
-		if (!json_object_object_get_ex(at, step.ptr, &at)) {
-			at = NULL;
-			break;
-		}
-		path += n;
-		while (at && *path == '[') {
-			at = json_object_array_get_idx(at, strtoul(path + 1, NULL, 10));
-			path += strcspn(path, "]") + 1;
-			if (!at)
-				break;
-		}
-		if (*path == '.')
-			path++;
-		if (!at && !*path) {
-			buf_release(&step);
-			return true;
-		}
+		at = json_path_step(at, &path, &present);
+		if (!present)
+			return false;
+		if (!at)
+			return !*path;
 	}
-	buf_release(&step);
 	return false;
 }
 

@@ -20,6 +20,35 @@ size_t json_array_len(struct json_object *v)
 	return json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
 }
 
+struct json_object *json_path_step(struct json_object *at, const char **path, bool *present)
+{
+	const char *p = *path;
+	size_t n = strcspn(p, ".[");
+	bool found = true;
+
+	if (n) {
+		char *key = xstrndup(p, n);
+		found = json_object_is_type(at, json_type_object) &&
+		        json_object_object_get_ex(at, key, &at);
+		free(key);
+	}
+	p += n;
+	while (found && *p == '[') {
+		size_t i = strtoul(p + 1, NULL, 10);
+		found = at && i < json_array_len(at);
+		at = found ? json_object_array_get_idx(at, i) : NULL;
+		p += strcspn(p, "]");
+		if (*p == ']')
+			p++;
+	}
+	if (found && *p == '.')
+		p++;
+	*path = p;
+	if (present)
+		*present = found;
+	return found ? at : NULL;
+}
+
 struct json_object *json_get(struct json_object *obj, const char *key)
 {
 	struct json_object *v;

@@ -16,6 +16,15 @@ const char *json_get_string(struct json_object *obj, const char *key);
 /* The length of `v` when it is an array, else 0 (json-c asserts). */
 size_t json_array_len(struct json_object *v);
 
+/*
+ * Follow one step of a path such as "spec.containers[0].name" from `at`: a
+ * key (none when the step starts with '['), then any [index]es. Advances
+ * *path past the step and its dot. Returns the node reached, NULL when it
+ * is absent or null; *present (when not NULL) tells a null value from a
+ * missing one. A key needs a map and an index a list; else it is missing.
+ */
+struct json_object *json_path_step(struct json_object *at, const char **path, bool *present);
+
 /* The value at `key` of an object, or NULL (absent, null, or not an object).
  * The value belongs to obj. */
 struct json_object *json_get(struct json_object *obj, const char *key);

@@ -508,7 +508,7 @@ void manifest_locate(size_t *line, size_t *column, const struct manifest *m, con
 {
 	struct yaml_marks marks = YAML_MARKS_INIT(SIZE_MAX);
 	struct json_object *docs = NULL, *at;
-	struct buf data = BUF_INIT, step = BUF_INIT;
+	struct buf data = BUF_INIT;
 	const char *p = path;
 
 	*line = m->line;
@@ -518,28 +518,14 @@ void manifest_locate(size_t *line, size_t *column, const struct manifest *m, con
 	    !(at = find_object(docs, &marks, m)))
 		goto out;
 	while (*p && at) {
-		size_t n = strcspn(p, ".[");
-		struct json_object *next;
-
-		buf_reset(&step);
-		buf_add(&step, p, n);
-		next = n ? json_get(at, step.ptr) : at;
-		p += n;
-		while (next && *p == '[') {
-			next = json_object_array_get_idx(next, strtoul(p + 1, NULL, 10));
-			p += strcspn(p, "]") + (p[strcspn(p, "]")] ? 1 : 0);
-		}
-		if (*p == '.')
-			p++;
-		if (next)
-			yaml_marks_find_field(line, column, &marks, next);
-		at = next;
+		at = json_path_step(at, &p, NULL);
+		if (at)
+			yaml_marks_find_field(line, column, &marks, at);
 	}
 out:
 	json_object_put(docs);
 	yaml_marks_release(&marks);
 	buf_release(&data);
-	buf_release(&step);
 }
 
 int manifest_object(struct json_object **out, const struct manifest *m)

@@ -81,6 +81,40 @@ static void test_json__parse_refuses_trailing_garbage(void **state)
 	assert_null(json_parse("", 0));
 }
 
+static void test_json__path_step_follows_keys_and_indexes(void **state)
+{
+	const char *text = "{\"spec\":{\"c\":[{\"name\":\"a\"},{\"gone\":null}]}}";
+	struct json_object *doc = json_parse(text, strlen(text)), *at;
+	const char *path = "spec.c[1].gone";
+	bool present;
+
+	(void)state;
+	at = json_path_step(doc, &path, &present);
+	assert_true(present);
+	assert_string_equal(path, "c[1].gone");
+	at = json_path_step(at, &path, &present);
+	assert_true(present);
+	assert_string_equal(path, "gone");
+	assert_true(json_object_is_type(at, json_type_object));
+	/* A null is present; a missing key, a list indexed past its end, or a
+	 * key asked of a list are not. */
+	assert_null(json_path_step(at, &path, &present));
+	assert_true(present);
+	assert_string_equal(path, "");
+	path = "spec.missing";
+	json_path_step(json_path_step(doc, &path, NULL), &path, &present);
+	assert_false(present);
+	path = "spec.c[2]";
+	json_path_step(json_path_step(doc, &path, NULL), &path, &present);
+	assert_false(present);
+	path = "spec.c.name";
+	at = json_path_step(json_path_step(doc, &path, NULL), &path, NULL);
+	assert_true(json_object_is_type(at, json_type_array));
+	json_path_step(at, &path, &present);
+	assert_false(present);
+	json_object_put(doc);
+}
+
 /* Nesting deeper than the first, shallow tokener reads back too. */
 static void test_json__parses_deep_nesting(void **state)
 {
@@ -117,6 +151,7 @@ int main(void)
 	    cmocka_unit_test(test_json__equal_compares_numbers_by_value_and_maps_unordered),
 	    cmocka_unit_test(test_json__parse_refuses_trailing_garbage),
 	    cmocka_unit_test(test_json__parses_deep_nesting),
+	    cmocka_unit_test(test_json__path_step_follows_keys_and_indexes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
