@@ -43,6 +43,15 @@ static void print_diagnostics(const struct diagnostics *diags)
 	buf_release(&out);
 }
 
+/* Print the problems found in the manifests, and refuse them. */
+static int refuse(const struct diagnostics *diags)
+{
+	print_diagnostics(diags);
+	fprintf(stderr, "error: %zu problem%s in the manifests; nothing was changed\n", diags->n,
+	        diags->n == 1 ? "" : "s");
+	return -1;
+}
+
 /* Discovery of the groups the manifests use; all of it for prune, which
  * looks for berth's objects of every kind. */
 static int fetch_discovery(struct target *t, const struct sync_options *sync)
@@ -72,21 +81,13 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
 		goto fail;
 	mopts.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
-	if (manifest_set_load(&t->set, &t->diags, o->files, o->nfiles, &mopts) < 0) {
-		print_diagnostics(&t->diags);
-		fprintf(stderr, "error: %zu problem%s in the manifests; nothing was changed\n",
-		        t->diags.n, t->diags.n == 1 ? "" : "s");
-		return -1;
-	}
+	if (manifest_set_load(&t->set, &t->diags, o->files, o->nfiles, &mopts) < 0)
+		return refuse(&t->diags);
 	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
 	    (error = fetch_discovery(t, sync)) < 0)
 		goto fail;
-	if (sync_check(&t->diags, t->client, &t->set)) {
-		print_diagnostics(&t->diags);
-		fprintf(stderr, "error: %zu problem%s in the manifests; nothing was changed\n",
-		        t->diags.n, t->diags.n == 1 ? "" : "s");
-		return -1;
-	}
+	if (sync_check(&t->diags, t->client, &t->set))
+		return refuse(&t->diags);
 	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
 	    0) {
 		print_diagnostics(&t->diags);
