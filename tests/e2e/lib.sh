@@ -64,6 +64,16 @@ wait_until() { # seconds what command...
 	done
 }
 
+# Remove what seed 004's walkthrough (examples/hostpath-walkthrough) makes,
+# claims and volumes included.
+delete_walkthrough() {
+	kubectl delete statefulset web2 --ignore-not-found --wait=true >/dev/null
+	kubectl delete service nginx2 --ignore-not-found >/dev/null
+	kubectl delete pvc www-web2-0 www-web2-1 --ignore-not-found --wait=true >/dev/null
+	kubectl delete pv nginx2-pv-volume nginx22-pv-volume --ignore-not-found --wait=true >/dev/null
+	kubectl delete storageclass my-storage-class --ignore-not-found >/dev/null
+}
+
 # The Widget custom resource definition (berth.dev/v1, namespaced, its spec
 # kept as given): a kind kubectl has no schema for.
 install_widget_crd() {

@@ -7,15 +7,8 @@
 
 example=$BERTH_SOURCE_DIR/examples/hostpath-walkthrough
 
-cleanup() {
-	kubectl delete statefulset web2 --ignore-not-found --wait=true >/dev/null
-	kubectl delete service nginx2 --ignore-not-found >/dev/null
-	kubectl delete pvc www-web2-0 www-web2-1 --ignore-not-found --wait=true >/dev/null
-	kubectl delete pv nginx2-pv-volume nginx22-pv-volume --ignore-not-found --wait=true >/dev/null
-	kubectl delete storageclass my-storage-class --ignore-not-found >/dev/null
-}
-cleanup
-trap 'cleanup; rm -rf "$scratch"' EXIT
+delete_walkthrough
+trap 'delete_walkthrough; rm -rf "$scratch"' EXIT
 
 note "kubectl $(kubectl version --client --short) apply -f $example"
 kubectl apply -f "$example"
