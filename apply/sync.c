@@ -711,41 +711,36 @@ static bool binds_on_first_consumer(struct kube_client *c, const struct sync_pla
 	return wffc;
 }
 
-/* Wait until every written object of one phase is ready. */
-static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, size_t to,
-                      const struct sync_options *opts)
+/* Wait until one object is ready, polling it until `deadline`. The class
+ * of a claim cannot change, so whether it binds on first consumer is asked
+ * once. */
+static int wait_item(struct kube_client *c, const struct sync_plan *plan,
+                     const struct sync_item *item, double deadline, const struct sync_options *opts)
 {
-	double deadline = clock_now_ms() + (double)opts->timeout_ms;
 	struct buf path = BUF_INIT, why = BUF_INIT, said = BUF_INIT, what = BUF_INIT;
-	size_t i = from;
-	int error = 0;
+	bool claim = !strcmp(item->m->id.kind, "PersistentVolumeClaim"), asked = false;
+	bool wffc = false;
+	int error;
 
-	while (i < to && !error) {
-		struct sync_item *item = &plan->items[i];
+	item_path(&path, item, true);
+	describe(&what, item);
+	for (;;) {
 		struct json_object *live = NULL;
 		enum readiness r;
 
-		if (item->action == SYNC_UNCHANGED && item->ready) {
-			i++; /* ready when it was read, and berth did not touch it */
-			continue;
-		}
-		buf_reset(&path);
-		buf_reset(&why);
-		buf_reset(&what);
-		item_path(&path, item, true);
-		describe(&what, item);
 		if ((error = kube_client_get_json(&live, c, path.ptr)) < 0) {
 			berth_error_prefix("%s: cannot read it back", what.ptr);
 			break;
 		}
-		r = ready_check(&why, live,
-		                !strcmp(item->m->id.kind, "PersistentVolumeClaim") &&
-		                    binds_on_first_consumer(c, plan, live));
-		json_object_put(live);
-		if (r == READINESS_READY) {
-			i++;
-			continue;
+		if (claim && !asked) {
+			wffc = binds_on_first_consumer(c, plan, live);
+			asked = true;
 		}
+		buf_reset(&why);
+		r = ready_check(&why, live, wffc);
+		json_object_put(live);
+		if (r == READINESS_READY)
+			break;
 		if (r == READINESS_FAILED) {
 			error = berth_error_set("%s: %s", what.ptr, why.ptr);
 			break;
@@ -767,6 +762,24 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 	buf_release(&why);
 	buf_release(&said);
 	buf_release(&what);
+	return error;
+}
+
+/* Wait until every object of one phase is ready, within the phase's time. */
+static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, size_t to,
+                      const struct sync_options *opts)
+{
+	double deadline = clock_now_ms() + (double)opts->timeout_ms;
+	size_t i;
+	int error = 0;
+
+	for (i = from; i < to && !error; i++) {
+		const struct sync_item *item = &plan->items[i];
+
+		/* Ready when it was read, and berth did not touch it. */
+		if (!(item->action == SYNC_UNCHANGED && item->ready))
+			error = wait_item(c, plan, item, deadline, opts);
+	}
 	return error;
 }
 
