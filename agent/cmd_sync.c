@@ -109,21 +109,35 @@ int cmd_sync(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
 		if ((taken = target_option(&o, opt, "sync", argv)) == 1)
 			continue;
-		if (!taken &&
-		    (opt == 'd' || opt == 'p' || opt == 'P' || opt == 'e' || opt == 'r')) {
-			sync.recreate_orphan |= opt == 'r';
-			sync.dry_run |= opt == 'd';
-			sync.prune |= opt == 'p' || opt == 'P';
-			sync.prune_protected |= opt == 'P';
-			sync.allow_empty |= opt == 'e';
-			continue;
+		if (!taken) {
+			switch (opt) {
+			case 'd':
+				sync.dry_run = true;
+				continue;
+			case 'p':
+				sync.prune = true;
+				continue;
+			case 'P':
+				sync.prune = sync.prune_protected = true;
+				continue;
+			case 'e':
+				sync.allow_empty = true;
+				continue;
+			case 'r':
+				sync.recreate_orphan = true;
+				continue;
+			case 't':
+				if (parse_duration(&sync.timeout_ms, optarg) == 0)
+					continue;
+				taken = usage_error("sync", "%s", berth_error_last());
+				break;
+			default:
+				taken =
+				    usage_error("sync", "unknown option '%s'", argv[optind - 1]);
+			}
 		}
-		if (!taken && opt == 't' && parse_duration(&sync.timeout_ms, optarg) == 0)
-			continue;
 		free(o.files);
-		return taken        ? taken
-		       : opt == 't' ? usage_error("sync", "%s", berth_error_last())
-		                    : usage_error("sync", "unknown option '%s'", argv[optind - 1]);
+		return taken;
 	}
 	if (optind < argc || !o.nfiles) {
 		free(o.files);
