@@ -224,14 +224,8 @@ static void service(struct run *r, const struct manifest *m, struct json_object 
 			        name, m->id.namespace);
 		return;
 	}
-	{
-		struct json_object *match = json_get(json_get(spec, "selector"), "matchLabels");
-		json_object_object_foreach(match, key, value)
-		{
-			if (!strcmp(key, "app"))
-				app = json_object_get_string(value);
-		}
-	}
+	app = json_object_get_string(
+	    json_get(json_get(json_get(spec, "selector"), "matchLabels"), "app"));
 	problem(r, m, "spec.serviceName",
 	        "no Service '%s' among the manifests%s; a StatefulSet needs a headless Service "
 	        "(clusterIP: None) of that name, selecting its pods%s%s%s, created before it",
