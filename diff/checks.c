@@ -128,14 +128,16 @@ static void selector(struct run *r, const struct manifest *m, struct json_object
 	}
 }
 
+/* The pod spec's lists of containers, whose mounts the checks read. */
+static const char *const container_lists[] = {"initContainers", "containers"};
+
 /* Does any container of the pod mount `name`? */
 static bool mounted(struct json_object *pod, const char *name)
 {
-	static const char *const lists[] = {"initContainers", "containers"};
 	size_t l, i;
 
-	for (l = 0; l < ARRAY_SIZE(lists); l++) {
-		struct json_object *containers = json_get(pod, lists[l]);
+	for (l = 0; l < ARRAY_SIZE(container_lists); l++) {
+		struct json_object *containers = json_get(pod, container_lists[l]);
 		for (i = 0; i < json_array_len(containers); i++)
 			if (named_in(
 			        json_get(json_object_array_get_idx(containers, i), "volumeMounts"),
@@ -149,7 +151,6 @@ static bool mounted(struct json_object *pod, const char *name)
  * template is mounted. */
 static void mounts(struct run *r, const struct manifest *m, struct json_object *spec)
 {
-	static const char *const lists[] = {"initContainers", "containers"};
 	struct json_object *pod = json_get(json_get(spec, "template"), "spec");
 	struct json_object *volumes = json_get(pod, "volumes");
 	struct json_object *vcts =
@@ -157,8 +158,8 @@ static void mounts(struct run *r, const struct manifest *m, struct json_object *
 	struct buf path = BUF_INIT, shown = BUF_INIT;
 	size_t l, i, j;
 
-	for (l = 0; l < ARRAY_SIZE(lists); l++) {
-		struct json_object *containers = json_get(pod, lists[l]);
+	for (l = 0; l < ARRAY_SIZE(container_lists); l++) {
+		struct json_object *containers = json_get(pod, container_lists[l]);
 		for (i = 0; i < json_array_len(containers); i++) {
 			struct json_object *vm =
 			    json_get(json_object_array_get_idx(containers, i), "volumeMounts");
@@ -170,7 +171,7 @@ static void mounts(struct run *r, const struct manifest *m, struct json_object *
 					continue;
 				buf_reset(&path);
 				buf_addf(&path, "spec.template.spec.%s[%zu].volumeMounts[%zu].name",
-				         lists[l], i, j);
+				         container_lists[l], i, j);
 				problem(r, m, path.ptr,
 				        "'%s' names no volume of the pod "
 				        "(spec.template.spec.volumes)%s",
