@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,9 @@ struct kube_client {
 	struct buf ca, cert, key;
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
-	unsigned long requests;
-	unsigned seed; /* for backoff jitter */
+	unsigned long own_requests;
+	unsigned long *requests; /* own_requests, or the original's for a copy */
+	unsigned seed;           /* for backoff jitter */
 };
 
 struct sink {
@@ -69,6 +71,7 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 	CURL *curl;
 
 	c->opts = opts ? *opts : defaults;
+	c->requests = &c->own_requests;
 	c->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	c->server = xstrdup(kc->server);
 	copy_buf(&c->ca, &kc->ca_data);
@@ -121,6 +124,37 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 		curl_easy_setopt(curl, CURLOPT_USERNAME, kc->username);
 		curl_easy_setopt(curl, CURLOPT_PASSWORD, kc->password);
 	}
+	*out = c;
+	return 0;
+}
+
+int kube_client_dup(struct kube_client **out, struct kube_client *orig)
+{
+	struct kube_client *c = xcalloc(1, sizeof(*c));
+
+	c->opts = orig->opts;
+	c->requests = orig->requests;
+	c->seed = orig->seed ^ (unsigned)(uintptr_t)c;
+	c->server = xstrdup(orig->server);
+	c->auth_header = orig->auth_header ? xstrdup(orig->auth_header) : NULL;
+	c->token_file = orig->token_file ? xstrdup(orig->token_file) : NULL;
+	c->token_stat = orig->token_stat;
+	copy_buf(&c->ca, &orig->ca);
+	copy_buf(&c->cert, &orig->cert);
+	copy_buf(&c->key, &orig->key);
+	/* The copied handle still points at the original's blobs and buffer. */
+	c->curl = curl_easy_duphandle(orig->curl);
+	if (!c->curl) {
+		kube_client_free(c);
+		return berth_error_set("cannot initialise libcurl");
+	}
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	if (c->ca.len)
+		set_blob(c->curl, CURLOPT_CAINFO_BLOB, &c->ca);
+	if (c->cert.len)
+		set_blob(c->curl, CURLOPT_SSLCERT_BLOB, &c->cert);
+	if (c->key.len)
+		set_blob(c->curl, CURLOPT_SSLKEY_BLOB, &c->key);
 	*out = c;
 	return 0;
 }
@@ -209,7 +243,7 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 	c->errbuf[0] = '\0';
 	buf_reset(&resp->body);
-	c->requests++;
+	__atomic_fetch_add(c->requests, 1, __ATOMIC_RELAXED);
 
 	rc = curl_easy_perform(curl);
 	if (sink.too_big) {
@@ -382,5 +416,5 @@ int kube_client_list(struct kube_client *c, const char *path,
 
 unsigned long kube_client_requests(const struct kube_client *c)
 {
-	return c->requests;
+	return __atomic_load_n(c->requests, __ATOMIC_RELAXED);
 }

@@ -49,6 +49,13 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
                     const struct kube_client_options *opts);
 void kube_client_free(struct kube_client *c);
 
+/*
+ * A second client to the same server with the same credentials and its own
+ * connection, for another thread: a client is used by one thread at a time.
+ * Its requests count towards the original's kube_client_requests().
+ */
+int kube_client_dup(struct kube_client **out, struct kube_client *orig);
+
 /* The server URL, for messages. Owned by the client. */
 const char *kube_client_server(const struct kube_client *c);
 
