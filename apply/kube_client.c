@@ -1,6 +1,7 @@
 #include "kube_client.h"
 
 #include "clock.h"
+#include "exec_credential.h"
 
 #include "../diff/alloc.h"
 #include "../diff/error.h"
@@ -23,6 +24,9 @@ struct kube_client {
 	char *token_file;  /* re-read when it changes (projected tokens rotate) */
 	struct stat token_stat;
 	struct buf ca, cert, key;
+	struct exec_plugin *exec; /* shared with copies, or NULL */
+	unsigned long exec_gen;   /* the generation of the exec credential in use */
+	bool fresh_connect;       /* the client certificate changed */
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
 	unsigned long own_requests;
@@ -124,6 +128,9 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 		curl_easy_setopt(curl, CURLOPT_USERNAME, kc->username);
 		curl_easy_setopt(curl, CURLOPT_PASSWORD, kc->password);
 	}
+	/* The plugin runs at the first request, not before. */
+	if (kc->exec)
+		exec_plugin_new(&c->exec, kc->exec);
 	*out = c;
 	return 0;
 }
@@ -142,6 +149,11 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 	copy_buf(&c->ca, &orig->ca);
 	copy_buf(&c->cert, &orig->cert);
 	copy_buf(&c->key, &orig->key);
+	/* The copy shares the plugin and its cache, starting from the
+	 * credential the original holds. */
+	if (orig->exec)
+		c->exec = exec_plugin_ref(orig->exec);
+	c->exec_gen = orig->exec_gen;
 	/* The copied handle still points at the original's blobs and buffer. */
 	c->curl = curl_easy_duphandle(orig->curl);
 	if (!c->curl) {
@@ -171,6 +183,7 @@ void kube_client_free(struct kube_client *c)
 	buf_release(&c->ca);
 	buf_release(&c->cert);
 	buf_release_secret(&c->key);
+	exec_plugin_free(c->exec);
 	free(c);
 }
 
@@ -207,9 +220,46 @@ static void refresh_token(struct kube_client *c)
 	buf_release_secret(&token);
 }
 
-int kube_client_request(struct kube_response *resp, struct kube_client *c, const char *method,
-                        const char *path, const char *content_type, const char *body,
-                        size_t body_len)
+/* Take up the exec plugin's credential when it is not the one in use: its
+ * token, or its client certificate and key. */
+static int refresh_exec(struct kube_client *c)
+{
+	struct exec_credential cred = EXEC_CREDENTIAL_INIT;
+	struct buf header = BUF_INIT;
+	int rc;
+
+	if (!c->exec || (rc = exec_plugin_get(&cred, &c->exec_gen, c->exec)) == 0)
+		return 0;
+	if (rc < 0)
+		return rc;
+	free_secret(c->auth_header);
+	c->auth_header = NULL;
+	if (cred.token) {
+		buf_addf(&header, "Authorization: Bearer %s", cred.token);
+		c->auth_header = buf_detach(&header, NULL);
+	}
+	if (cred.cert.len || c->cert.len) {
+		buf_release(&c->cert);
+		buf_release_secret(&c->key);
+		copy_buf(&c->cert, &cred.cert);
+		copy_buf(&c->key, &cred.key);
+		/* Blobs of length 0 would be read as empty PEM: unset them. */
+		if (c->cert.len) {
+			set_blob(c->curl, CURLOPT_SSLCERT_BLOB, &c->cert);
+			set_blob(c->curl, CURLOPT_SSLKEY_BLOB, &c->key);
+		} else {
+			curl_easy_setopt(c->curl, CURLOPT_SSLCERT_BLOB, NULL);
+			curl_easy_setopt(c->curl, CURLOPT_SSLKEY_BLOB, NULL);
+		}
+		/* A reused connection would still present the old certificate. */
+		c->fresh_connect = true;
+	}
+	exec_credential_release(&cred);
+	return 0;
+}
+
+static int send_once(struct kube_response *resp, struct kube_client *c, const char *method,
+                     const char *path, const char *content_type, const char *body, size_t body_len)
 {
 	struct curl_slist *headers = NULL;
 	struct buf url = BUF_INIT, ct = BUF_INIT;
@@ -220,6 +270,8 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
 
 	BERTH_ASSERT(path[0] == '/');
 	refresh_token(c);
+	if ((error = refresh_exec(c)) < 0)
+		return error;
 	buf_addf(&url, "%s%s", c->server, path);
 	headers = curl_slist_append(headers, "Accept: application/json");
 	if (c->auth_header)
@@ -244,6 +296,8 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
 	c->errbuf[0] = '\0';
 	buf_reset(&resp->body);
 	__atomic_fetch_add(c->requests, 1, __ATOMIC_RELAXED);
+	curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, c->fresh_connect ? 1L : 0L);
+	c->fresh_connect = false;
 
 	rc = curl_easy_perform(curl);
 	if (sink.too_big) {
@@ -264,6 +318,21 @@ out:
 	curl_slist_free_all(headers);
 	buf_release(&ct);
 	buf_release(&url);
+	return error;
+}
+
+int kube_client_request(struct kube_response *resp, struct kube_client *c, const char *method,
+                        const char *path, const char *content_type, const char *body,
+                        size_t body_len)
+{
+	int error = send_once(resp, c, method, path, content_type, body, body_len);
+
+	/* The server refused the plugin's credential (revoked, or expired
+	 * early): run the plugin again, once, and resend. */
+	if (!error && resp->status == 401 && c->exec) {
+		exec_plugin_invalidate(c->exec, c->exec_gen);
+		error = send_once(resp, c, method, path, content_type, body, body_len);
+	}
 	return error;
 }
 

@@ -10,7 +10,9 @@
 
 /*
  * A connection to one Kubernetes API server over libcurl: TLS with the
- * kubeconfig's CA and client certificate, a bearer token or basic auth,
+ * kubeconfig's CA and client certificate, a bearer token, basic auth or
+ * an exec credential plugin (run at the first request, cached until its
+ * credential expires),
  * HTTP/2 where the server offers it, one reused connection, and a timeout
  * on every request. Credentials are never written to a message.
  */
@@ -52,7 +54,9 @@ void kube_client_free(struct kube_client *c);
 /*
  * A second client to the same server with the same credentials and its own
  * connection, for another thread: a client is used by one thread at a time.
- * Its requests count towards the original's kube_client_requests().
+ * Its requests count towards the original's kube_client_requests(). An exec
+ * plugin and its cached credential are shared (thread-safely) with the
+ * original.
  */
 int kube_client_dup(struct kube_client **out, struct kube_client *orig);
 
@@ -61,9 +65,11 @@ const char *kube_client_server(const struct kube_client *c);
 
 /*
  * Send one request to `path` (which starts with '/'). `body` may be NULL.
- * Fills `resp` with whatever the server answered, 2xx or not. Fails with
- * BERTH_ECONNECT, naming the server, when no answer came (refused, TLS,
- * timeout) and with BERTH_ERROR when the answer exceeds max_body.
+ * Fills `resp` with whatever the server answered, 2xx or not. With an exec
+ * plugin, a 401 runs the plugin again and resends the request once. Fails
+ * with BERTH_ECONNECT, naming the server, when no answer came (refused,
+ * TLS, timeout) and with BERTH_ERROR when the answer exceeds max_body or
+ * the exec plugin fails.
  */
 int kube_client_request(struct kube_response *resp, struct kube_client *c, const char *method,
                         const char *path, const char *content_type, const char *body,

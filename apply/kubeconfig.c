@@ -125,6 +125,84 @@ static int read_token_file(char **out, const char *path)
 	return 0;
 }
 
+/* spec.cluster of the ExecCredential a plugin gets with provideClusterInfo:
+ * client-go's Cluster, the CA always as data. The caller owns it. */
+static int exec_cluster(struct json_object **out, const struct kubeconfig *kc,
+                        struct json_object *cluster, const char *cluster_name)
+{
+	struct json_object *o = json_object_new_object(), *v;
+	struct buf ca = BUF_INIT, b64 = BUF_INIT;
+	const char *s;
+	size_t i;
+
+	json_object_object_add(o, "server", json_object_new_string(kc->server));
+	if ((s = json_get_string(cluster, "tls-server-name")) && *s)
+		json_object_object_add(o, "tls-server-name", json_object_new_string(s));
+	if (kc->insecure)
+		json_object_object_add(o, "insecure-skip-tls-verify", json_object_new_boolean(1));
+	if ((s = json_get_string(cluster, "proxy-url")) && *s)
+		json_object_object_add(o, "proxy-url", json_object_new_string(s));
+	if (json_object_object_get_ex(cluster, "disable-compression", &v) &&
+	    json_object_get_boolean(v))
+		json_object_object_add(o, "disable-compression", json_object_new_boolean(1));
+	if (kc->ca_data.len) {
+		buf_add(&ca, kc->ca_data.ptr, kc->ca_data.len);
+	} else if (kc->ca_file && buf_read_file(&ca, kc->ca_file, KUBECONFIG_MAX_SIZE) < 0) {
+		json_object_put(o);
+		return berth_error_prefix("cluster '%s'", cluster_name);
+	}
+	if (ca.len) {
+		base64_encode(&b64, ca.ptr, ca.len);
+		json_object_object_add(o, "certificate-authority-data",
+		                       json_object_new_string(b64.ptr));
+	}
+	/* The cluster's per-plugin configuration, passed through. */
+	v = json_get(cluster, "extensions");
+	for (i = 0; i < json_array_len(v); i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		const char *name = json_get_string(e, "name");
+		if (name && !strcmp(name, "client.authentication.k8s.io/exec") &&
+		    json_get(e, "extension"))
+			json_object_object_add(o, "config", json_copy(json_get(e, "extension")));
+	}
+	buf_release(&ca);
+	buf_release(&b64);
+	*out = o;
+	return 0;
+}
+
+/* A user whose credential comes from an exec plugin. */
+static int take_exec(struct kubeconfig *kc, struct json_object *user, const struct kc_file *from,
+                     const char *user_name, struct json_object *cluster, const char *cluster_name)
+{
+	static const char *const others[] = {
+	    "token",      "tokenFile",       "client-certificate", "client-certificate-data",
+	    "client-key", "client-key-data", "username",           "password"};
+	struct json_object *exec = json_get(user, "exec"), *info = NULL, *v;
+	struct buf who = BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	buf_addf(&who, "%s: user '%s'", from->path, user_name);
+	for (i = 0; i < ARRAY_SIZE(others); i++)
+		if (json_object_object_get_ex(user, others[i], NULL)) {
+			error = berth_error_set("%s: exec cannot be combined with %s", who.ptr,
+			                        others[i]);
+			goto out;
+		}
+	if (json_object_object_get_ex(exec, "provideClusterInfo", &v) &&
+	    json_object_get_boolean(v) &&
+	    (error = exec_cluster(&info, kc, cluster, cluster_name)) < 0) {
+		berth_error_prefix("%s", who.ptr);
+		goto out;
+	}
+	error = exec_config_parse(&kc->exec, exec, who.ptr, from->dir, info);
+out:
+	json_object_put(info);
+	buf_release(&who);
+	return error;
+}
+
 static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nfiles,
                    const char *context_name)
 {
@@ -176,11 +254,12 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 	}
 	if (!user)
 		return 0;
-	if (json_object_object_get_ex(user, "exec", NULL) ||
-	    json_object_object_get_ex(user, "auth-provider", NULL))
-		return berth_error_set("%s: user '%s': exec and auth-provider credentials are not "
-		                       "supported by this version of berth",
+	if (json_object_object_get_ex(user, "auth-provider", NULL))
+		return berth_error_set("%s: user '%s': auth-provider credentials are not "
+		                       "supported (use an exec plugin)",
 		                       user_from->path, user_name);
+	if (json_object_object_get_ex(user, "exec", NULL))
+		return take_exec(kc, user, user_from, user_name, cluster, cluster_name);
 	if (take_credential(&kc->cert_data, &kc->cert_file, user, user_from, "client-certificate",
 	                    "user") < 0 ||
 	    take_credential(&kc->key_data, &kc->key_file, user, user_from, "client-key", "user") <
@@ -319,5 +398,6 @@ void kubeconfig_free(struct kubeconfig *kc)
 	free(kc->token_file);
 	free(kc->username);
 	free_secret(kc->password);
+	exec_config_free(kc->exec);
 	free(kc);
 }

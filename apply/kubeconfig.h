@@ -1,6 +1,8 @@
 #ifndef BERTH_KUBECONFIG_H
 #define BERTH_KUBECONFIG_H
 
+#include "exec_credential.h"
+
 #include "../diff/buf.h"
 
 #include <stdbool.h>
@@ -28,6 +30,9 @@ struct kubeconfig {
 	char *token_file; /* where the token came from, to re-read as it rotates */
 	char *username;
 	char *password; /* a secret too */
+	/* An exec credential plugin, or NULL; it replaces the credentials
+	 * above (a user with exec may not have them). */
+	struct exec_config *exec;
 };
 
 struct kubeconfig_options {

@@ -226,10 +226,68 @@ static void test_kubeconfig__names_what_is_missing(void **state)
 	             "cluster 'nope' (of context 'x') not found");
 	expect_error("clusters: []\n", NULL, "no current-context is set; pass --context");
 	expect_error("clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
+	             "users: [{name: u, user: {auth-provider: {name: gcp}}}]\n"
+	             "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+	             "current-context: x\n",
+	             NULL, "user 'u': auth-provider credentials are not supported");
+	expect_error("clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
+	             "users: [{name: u, user: {token: t, exec: {command: x}}}]\n"
+	             "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+	             "current-context: x\n",
+	             NULL, "user 'u': exec cannot be combined with token");
+	expect_error("clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
 	             "users: [{name: u, user: {exec: {command: x}}}]\n"
 	             "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
 	             "current-context: x\n",
-	             NULL, "user 'u': exec and auth-provider credentials are not supported");
+	             NULL, "user 'u': exec needs an apiVersion");
+}
+
+static void test_kubeconfig__takes_an_exec_plugin_with_its_cluster(void **state)
+{
+	struct kubeconfig *kc;
+	struct buf info = BUF_INIT;
+
+	(void)state;
+	write_file("ca.crt", "CA");
+	write_file("config",
+	           "clusters:\n"
+	           "- name: c\n"
+	           "  cluster:\n"
+	           "    server: https://h:6443\n"
+	           "    certificate-authority: ca.crt\n"
+	           "    tls-server-name: api.example\n"
+	           "    extensions:\n"
+	           "    - {name: client.authentication.k8s.io/exec, extension: {audience: berth}}\n"
+	           "    - {name: other, extension: {x: 1}}\n"
+	           "users:\n"
+	           "- name: u\n"
+	           "  user:\n"
+	           "    exec:\n"
+	           "      apiVersion: client.authentication.k8s.io/v1\n"
+	           "      command: bin/get-token\n"
+	           "      args: [--audience, berth]\n"
+	           "      env: [{name: REGION, value: eu-1}]\n"
+	           "      interactiveMode: Never\n"
+	           "      provideClusterInfo: true\n"
+	           "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+	           "current-context: x\n");
+	kc = load(path_in_dir("config"), NULL);
+	assert_non_null(kc->exec);
+	assert_null(kc->token);
+	assert_string_equal(kc->exec->command, path_in_dir("bin/get-token"));
+	assert_int_equal(kc->exec->nargs, 2);
+	assert_string_equal(kc->exec->env[0], "REGION=eu-1");
+	/* The CA goes to the plugin as data, read from the file. */
+	exec_config_exec_info(&info, kc->exec, false);
+	assert_string_equal(info.ptr, "{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+	                              "\"kind\":\"ExecCredential\",\"spec\":{\"cluster\":{"
+	                              "\"certificate-authority-data\":\"Q0E=\","
+	                              "\"config\":{\"audience\":\"berth\"},"
+	                              "\"server\":\"https://h:6443\","
+	                              "\"tls-server-name\":\"api.example\"},"
+	                              "\"interactive\":false}}");
+	buf_release(&info);
+	kubeconfig_free(kc);
 }
 
 static void test_kubeconfig__reports_bad_yaml_with_its_position(void **state)
@@ -258,6 +316,7 @@ int main(void)
 	    cmocka_unit_test(test_kubeconfig__reads_a_token_file_relative_to_the_config),
 	    cmocka_unit_test(test_kubeconfig__falls_back_to_the_in_cluster_config),
 	    cmocka_unit_test(test_kubeconfig__names_what_is_missing),
+	    cmocka_unit_test(test_kubeconfig__takes_an_exec_plugin_with_its_cluster),
 	    cmocka_unit_test(test_kubeconfig__reports_bad_yaml_with_its_position),
 	    cmocka_unit_test(test_kubeconfig__never_puts_a_secret_in_an_error),
 	};
