@@ -117,7 +117,7 @@ assert_eq "$(jq -r '.spec.cluster["certificate-authority-data"]' <<<"$info" | ba
 	"$(cat "$BERTH_CLUSTER_DIR/pki/ca.crt")" "spec.cluster.certificate-authority-data"
 assert_eq "$(jq -r .spec.interactive <<<"$info")" false "spec.interactive"
 
-note "the cache holds across the threads of berth diff"
+note "one plugin run serves a whole berth diff (its connections share the cache)"
 kc=$(kubeconfig diff v1 good "interactiveMode: Never")
 mkdir -p "$scratch/manifests"
 for i in 1 2 3 4 5 6; do
