@@ -1,0 +1,566 @@
+#include "openapi.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "json.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A kind the schema defines, from x-kubernetes-group-version-kind. The
+ * strings and the schema belong to the definitions. */
+struct openapi_kind {
+	const char *group, *version, *kind;
+	const char *def; /* "io.k8s.api.apps.v1.StatefulSet" */
+	struct json_object *schema;
+};
+
+struct openapi {
+	struct json_object *defs; /* name -> schema */
+	struct openapi_kind *kinds;
+	size_t nkinds, alloc;
+};
+
+/* The shapes a schema gives a value (kube-openapi's proto models). */
+enum shape {
+	SHAPE_ANY,    /* no type and no properties: anything goes */
+	SHAPE_FIELDS, /* an object with properties: a struct */
+	SHAPE_MAP,    /* an object without: a map of additionalProperties */
+	SHAPE_ARRAY,
+	SHAPE_STRING,
+	SHAPE_INTEGER,
+	SHAPE_NUMBER,
+	SHAPE_BOOLEAN,
+};
+
+/* ---- reading the schema ------------------------------------------------- */
+
+/* Drop the descriptions of a schema and of the schemas inside it (a
+ * property named "description" stays: it is in `properties`). */
+static void strip(struct json_object *s)
+{
+	struct json_object *items = json_get(s, "items");
+	size_t i;
+
+	if (!json_object_is_type(s, json_type_object))
+		return;
+	json_object_object_del(s, "description");
+	if (json_object_is_type(json_get(s, "properties"), json_type_object)) {
+		json_object_object_foreach(json_get(s, "properties"), key, sub)
+		{
+			(void)key;
+			strip(sub);
+		}
+	}
+	strip(json_get(s, "additionalProperties"));
+	strip(items);
+	for (i = 0; i < json_array_len(items); i++)
+		strip(json_object_array_get_idx(items, i));
+}
+
+static void index_kinds(struct openapi *api, const char *def, struct json_object *schema)
+{
+	struct json_object *gvks = json_get(schema, "x-kubernetes-group-version-kind");
+	size_t i;
+
+	for (i = 0; i < json_array_len(gvks); i++) {
+		struct json_object *gvk = json_object_array_get_idx(gvks, i);
+		struct openapi_kind *k;
+
+		if (!json_get_string(gvk, "group") || !json_get_string(gvk, "version") ||
+		    !json_get_string(gvk, "kind"))
+			continue;
+		api->kinds = xgrow(api->kinds, sizeof(*api->kinds), api->nkinds + 1, &api->alloc);
+		k = &api->kinds[api->nkinds++];
+		k->group = json_get_string(gvk, "group");
+		k->version = json_get_string(gvk, "version");
+		k->kind = json_get_string(gvk, "kind");
+		k->def = def;
+		k->schema = schema;
+	}
+}
+
+int openapi_new(struct openapi **out, struct json_object *doc)
+{
+	struct json_object *defs = json_get(doc, "definitions");
+	struct openapi *api;
+
+	if (!json_object_is_type(defs, json_type_object)) {
+		json_object_put(doc);
+		return berth_error_set("the OpenAPI schema has no definitions");
+	}
+	api = xcalloc(1, sizeof(*api));
+	api->defs = json_object_get(defs);
+	json_object_put(doc);
+	json_object_object_foreach(api->defs, name, schema)
+	{
+		strip(schema);
+		index_kinds(api, name, schema);
+	}
+	*out = api;
+	return 0;
+}
+
+void openapi_free(struct openapi *api)
+{
+	if (!api)
+		return;
+	json_object_put(api->defs);
+	free(api->kinds);
+	free(api);
+}
+
+void openapi_write(struct buf *out, const struct openapi *api)
+{
+	buf_adds(out, "{\"definitions\":");
+	buf_adds(out, json_object_to_json_string_ext(
+	                  api->defs, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_addch(out, '}');
+}
+
+static const struct openapi_kind *find_kind(const struct openapi *api, const struct object_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < api->nkinds; i++)
+		if (!strcmp(api->kinds[i].group, id->group) &&
+		    !strcmp(api->kinds[i].version, id->version) &&
+		    !strcmp(api->kinds[i].kind, id->kind))
+			return &api->kinds[i];
+	return NULL;
+}
+
+/* Follow `s`'s $ref, if any, to its definition; *def is then its name. NULL
+ * when the reference leads nowhere. */
+static struct json_object *resolve(const struct openapi *api, struct json_object *s,
+                                   const char **def)
+{
+	const char *ref;
+	int hops = 0;
+
+	while (s && (ref = json_get_string(s, "$ref"))) {
+		if (strncmp(ref, "#/definitions/", 14) || ++hops > 32)
+			return NULL;
+		*def = ref + 14;
+		s = json_get(api->defs, *def);
+	}
+	return s;
+}
+
+static bool flag(struct json_object *s, const char *ext)
+{
+	return json_object_get_boolean(json_get(s, ext));
+}
+
+static enum shape shape(struct json_object *s)
+{
+	const char *type = json_get_string(s, "type");
+	bool fields = json_object_is_type(json_get(s, "properties"), json_type_object);
+
+	if (!type)
+		return fields ? SHAPE_FIELDS : SHAPE_ANY;
+	if (!strcmp(type, "object"))
+		return fields ? SHAPE_FIELDS : SHAPE_MAP;
+	if (!strcmp(type, "array"))
+		return SHAPE_ARRAY;
+	if (!strcmp(type, "string"))
+		return SHAPE_STRING;
+	if (!strcmp(type, "integer"))
+		return SHAPE_INTEGER;
+	if (!strcmp(type, "number"))
+		return SHAPE_NUMBER;
+	if (!strcmp(type, "boolean"))
+		return SHAPE_BOOLEAN;
+	return SHAPE_ANY;
+}
+
+/* ---- the walk ----------------------------------------------------------- */
+
+struct walk {
+	const struct openapi *api;
+	struct diagnostics *diags;
+	const struct manifest *m;
+	struct buf path;  /* the field's path as shown: "spec.template.spec.volumeMounts" */
+	size_t locatable; /* how much of `path` manifest_locate() can follow */
+	size_t found;
+};
+
+static void problem(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "statefulset 'web': PATH: message" at the place of the field. */
+static void problem(struct walk *w, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	char *at = xstrndup(w->path.ptr, w->locatable);
+	size_t line, column;
+	va_list ap;
+
+	object_kind_lower(&msg, w->m->id.kind);
+	buf_addf(&msg, " '%s': ", w->m->id.name);
+	if (w->path.len)
+		buf_addf(&msg, "%s: ", w->path.ptr);
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	manifest_locate(&line, &column, w->m, at);
+	diagnostics_add(w->diags, w->m->file, line, column, "%s", msg.ptr);
+	buf_release(&msg);
+	free(at);
+	w->found++;
+}
+
+static void truncate_to(struct buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->ptr[len] = '\0';
+	}
+}
+
+/* Step into `key` of an object, or `index` of an array (key NULL).
+ * Returns the path's length before, for leave(). */
+static size_t enter(struct walk *w, const char *key, size_t index)
+{
+	size_t before = w->path.len;
+	bool followed = w->locatable == before;
+
+	if (key)
+		buf_addf(&w->path, "%s%s", before ? "." : "", key);
+	else
+		buf_addf(&w->path, "[%zu]", index);
+	/* manifest_locate splits at '.' and '[': a key holding one (an
+	 * annotation's) is found by its parent. */
+	if (followed && (!key || !key[strcspn(key, ".[]")]))
+		w->locatable = w->path.len;
+	return before;
+}
+
+static void leave(struct walk *w, size_t before)
+{
+	truncate_to(&w->path, before);
+	if (w->locatable > before)
+		w->locatable = before;
+}
+
+static const char *type_name(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		return "boolean";
+	case json_type_double:
+		return "number";
+	case json_type_int:
+		return "integer";
+	case json_type_object:
+		return "object";
+	case json_type_array:
+		return "array";
+	case json_type_string:
+		return "string";
+	default:
+		return "null";
+	}
+}
+
+static bool is_integer(struct json_object *v)
+{
+	double d;
+
+	if (json_object_is_type(v, json_type_int))
+		return true;
+	if (!json_object_is_type(v, json_type_double))
+		return false;
+	/* YAML's 3.0 is the integer 3 once it is JSON, as kubectl sends it. */
+	d = json_object_get_double(v);
+	return d == (double)(long long)d;
+}
+
+static bool is_number(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+static const char int_or_string[] = "integer or string";
+
+/* What a string field takes when it takes a number as well, or NULL:
+ * IntOrString, and Quantity, whose JSON form may be a number ("cpu: 0.5"). */
+static const char *string_or_number(struct json_object *s, const char *def)
+{
+	const char *format = json_get_string(s, "format");
+
+	if ((format && !strcmp(format, "int-or-string")) || flag(s, "x-kubernetes-int-or-string"))
+		return int_or_string;
+	if (def && !strcmp(def, "io.k8s.apimachinery.pkg.api.resource.Quantity"))
+		return "string or number (a quantity)";
+	return NULL;
+}
+
+/* ---- where an unknown field belongs --------------------------------------- */
+
+/*
+ * Look for a definition `hops` levels below `s` that has a field `key`, in
+ * the order of the fields; `at` gets the path to it ("containers[]"), and
+ * *each the definition of the innermost list on the way. Status is never a
+ * place for a manifest's field, nor metadata below the object's own.
+ */
+static bool home_below(const struct openapi *api, struct json_object *s, const char *key,
+                       unsigned hops, bool top, struct buf *at, const char **each)
+{
+	struct json_object *props = json_get(s, "properties");
+
+	if (!json_object_is_type(props, json_type_object))
+		return false;
+	json_object_object_foreach(props, name, sub)
+	{
+		const char *def = NULL;
+		size_t len = at->len;
+		bool list = false, found;
+
+		if (!strcmp(name, "status") || (!top && !strcmp(name, "metadata")))
+			continue;
+		sub = resolve(api, sub, &def);
+		if (shape(sub) == SHAPE_ARRAY) {
+			list = true;
+			sub = resolve(api, json_get(sub, "items"), &def);
+		}
+		if (shape(sub) != SHAPE_FIELDS)
+			continue;
+		buf_addf(at, "%s%s%s", at->len ? "." : "", name, list ? "[]" : "");
+		found = hops == 1 ? json_get(json_get(sub, "properties"), key) != NULL
+		                  : home_below(api, sub, key, hops - 1, false, at, each);
+		if (found) {
+			if (list && !*each)
+				*each = def;
+			return true;
+		}
+		truncate_to(at, len);
+	}
+	return false;
+}
+
+/* "EphemeralContainer" of "io.k8s.api.core.v1.EphemeralContainer" as
+ * words: "ephemeral container". */
+static void add_noun(struct buf *out, const char *def)
+{
+	const char *p = strrchr(def, '.') ? strrchr(def, '.') + 1 : def;
+
+	for (; *p; p++) {
+		if (isupper((unsigned char)*p) && p[1] && !isupper((unsigned char)p[1]) &&
+		    out->len && out->ptr[out->len - 1] != ' ')
+			buf_addch(out, ' ');
+		buf_addch(out, (char)tolower((unsigned char)*p));
+	}
+}
+
+/* Edit distance, for names up to 63 characters; larger is "far". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], i, j;
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t sub = diag + (tolower((unsigned char)a[i - 1]) !=
+			                     tolower((unsigned char)b[j - 1]));
+			row[j] = sub;
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The field of `s` whose name is closest to `key`, if close enough to be a
+ * slip: case, or one or two letters in a long name. */
+static const char *near_miss(struct json_object *s, const char *key)
+{
+	size_t best = strlen(key) >= 6 ? 3 : strlen(key) >= 4 ? 2 : 1;
+	const char *name = NULL;
+
+	json_object_object_foreach(json_get(s, "properties"), field, sub)
+	{
+		size_t d = strcasecmp(field, key) ? distance(field, key) : 0;
+		(void)sub;
+		if (d < best) {
+			best = d;
+			name = field;
+		}
+	}
+	return name;
+}
+
+static void unknown_field(struct walk *w, struct json_object *s, const char *def, const char *key,
+                          size_t parent)
+{
+	struct buf at = BUF_INIT, hint = BUF_INIT;
+	const char *each = NULL, *near;
+	unsigned hops;
+
+	buf_add(&at, w->path.ptr, parent);
+	for (hops = 1; hops <= 3; hops++)
+		if (home_below(w->api, s, key, hops, parent == 0, &at, &each))
+			break;
+	if (hops <= 3) {
+		buf_adds(&hint, "; it belongs in ");
+		if (each) {
+			buf_adds(&hint, "each ");
+			add_noun(&hint, each);
+			buf_adds(&hint, " (");
+		}
+		buf_addf(&hint, "%s.%s%s", at.ptr, key, each ? ")" : "");
+	} else if ((near = near_miss(s, key))) {
+		buf_addf(&hint, "; did you mean \"%s\"?", near);
+	}
+	problem(w, "unknown field \"%s\" in %s%s", key, def ? def : w->m->id.kind, hint.ptr);
+	buf_release(&at);
+	buf_release(&hint);
+}
+
+static void check(struct walk *w, struct json_object *s, const char *def, struct json_object *v);
+
+static void check_fields(struct walk *w, struct json_object *s, const char *def,
+                         struct json_object *v)
+{
+	struct json_object *props = json_get(s, "properties");
+	struct json_object *required = json_get(s, "required");
+	bool open = flag(s, "x-kubernetes-preserve-unknown-fields");
+	size_t i;
+
+	json_object_object_foreach(v, key, value)
+	{
+		struct json_object *sub = json_get(props, key);
+		size_t before;
+
+		if (!value) /* null: unset, as kubectl has it */
+			continue;
+		before = enter(w, key, 0);
+		if (sub)
+			check(w, sub, NULL, value);
+		else if (!open)
+			unknown_field(w, s, def, key, before);
+		leave(w, before);
+	}
+	for (i = 0; i < json_array_len(required); i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(required, i));
+		if (name && !json_get(v, name))
+			problem(w, "missing required field \"%s\" in %s", name,
+			        def ? def : w->m->id.kind);
+	}
+}
+
+static void check(struct walk *w, struct json_object *s, const char *def, struct json_object *v)
+{
+	const char *want = NULL;
+	size_t i, before;
+
+	if (!(s = resolve(w->api, s, &def)) || !v)
+		return;
+	switch (shape(s)) {
+	case SHAPE_ANY:
+		return;
+	case SHAPE_FIELDS:
+		if (json_object_is_type(v, json_type_object))
+			check_fields(w, s, def, v);
+		else
+			want = "object";
+		break;
+	case SHAPE_MAP:
+		if (!json_object_is_type(v, json_type_object)) {
+			want = "object";
+			break;
+		}
+		json_object_object_foreach(v, key, value)
+		{
+			before = enter(w, key, 0);
+			check(w, json_get(s, "additionalProperties"), NULL, value);
+			leave(w, before);
+		}
+		break;
+	case SHAPE_ARRAY:
+		if (!json_object_is_type(v, json_type_array)) {
+			want = "array";
+			break;
+		}
+		for (i = 0; i < json_object_array_length(v); i++) {
+			before = enter(w, NULL, i);
+			check(w, json_get(s, "items"), NULL, json_object_array_get_idx(v, i));
+			leave(w, before);
+		}
+		break;
+	case SHAPE_STRING:
+		want = string_or_number(s, def);
+		if (json_object_is_type(v, json_type_string))
+			want = NULL;
+		else if (!want)
+			want = "string";
+		else if (want == int_or_string ? is_integer(v) : is_number(v))
+			want = NULL;
+		break;
+	case SHAPE_INTEGER:
+		want = is_integer(v) ? NULL : "integer";
+		break;
+	case SHAPE_NUMBER:
+		want = is_number(v) ? NULL : "number";
+		break;
+	case SHAPE_BOOLEAN:
+		want = json_object_is_type(v, json_type_boolean) ? NULL : "boolean";
+		break;
+	}
+	if (want)
+		problem(w, "invalid type: got %s, expected %s", type_name(v), want);
+}
+
+/* Definitions the server is built with; the others come from
+ * CustomResourceDefinitions and change with them. */
+static bool built_in(const char *def)
+{
+	static const char *const prefixes[] = {
+	    "io.k8s.api.",
+	    "io.k8s.apimachinery.",
+	    "io.k8s.apiextensions-apiserver.",
+	    "io.k8s.kube-aggregator.",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (!strncmp(def, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+size_t openapi_validate(struct diagnostics *diags, bool *unsure, const struct openapi *api,
+                        const struct manifest_set *set)
+{
+	struct walk w = {api, diags, NULL, BUF_INIT, 0, 0};
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		const struct openapi_kind *k = find_kind(api, &set->items[i].id);
+		struct json_object *obj = NULL;
+		size_t before = w.found;
+
+		if (!k) {
+			*unsure = true;
+			continue;
+		}
+		w.m = &set->items[i];
+		manifest_object(&obj, w.m);
+		check(&w, k->schema, k->def, obj);
+		json_object_put(obj);
+		if (w.found > before && !built_in(k->def))
+			*unsure = true;
+	}
+	buf_release(&w.path);
+	return w.found;
+}
