@@ -1,29 +1,68 @@
 #include "builtin.h"
+#include "target.h"
 
 #include "../diff/buf.h"
 #include "../diff/checks.h"
+#include "../diff/error.h"
 #include "../diff/manifest.h"
 
 #include <getopt.h>
 #include <stdio.h>
 
+/* The checks that need a cluster, against the one --kubeconfig or
+ * --context names; the context's namespace is the default one. */
+static int check_with_server(struct diagnostics *diags, const struct kubeconfig_options *kopts,
+                             const char *namespace, const char *const *paths, size_t npaths,
+                             struct manifest_set *set)
+{
+	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
+	struct kubeconfig *kc = NULL;
+	struct kube_client *client = NULL;
+	int error;
+
+	if ((error = kubeconfig_load(&kc, kopts)) < 0)
+		goto out;
+	opts.default_namespace = namespace ? namespace : kc->namespace;
+	manifest_set_load(set, diags, paths, npaths, &opts);
+	if ((error = kube_client_new(&client, kc, NULL)) < 0)
+		goto out;
+	error = target_check(diags, client, set);
+out:
+	kube_client_free(client);
+	kubeconfig_free(kc);
+	return error < 0 ? error : 0;
+}
+
 int cmd_lint(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"namespace", required_argument, NULL, 'n'},
+	    {"kubeconfig", required_argument, NULL, 'k'},
+	    {"context", required_argument, NULL, 'c'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct kubeconfig_options kopts = KUBECONFIG_OPTIONS_INIT;
 	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
 	struct manifest_set set = MANIFEST_SET_INIT;
 	struct diagnostics diags = DIAGNOSTICS_INIT;
 	struct buf out = BUF_INIT;
+	const char *namespace = NULL;
+	const char *const *paths;
+	size_t npaths;
 	int opt, status;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			opts.default_namespace = optarg;
+			namespace
+			= optarg;
+			break;
+		case 'k':
+			kopts.path = optarg;
+			break;
+		case 'c':
+			kopts.context = optarg;
 			break;
 		case ':':
 			return usage_error("lint", "option '%s' needs a value", argv[optind - 1]);
@@ -33,11 +72,24 @@ int cmd_lint(int argc, char **argv)
 	}
 	if (optind == argc)
 		return usage_error("lint", "name at least one file or directory");
+	paths = (const char *const *)argv + optind;
+	npaths = (size_t)(argc - optind);
 
-	/* The commit's checks run on what loaded, even when something did not. */
-	manifest_set_load(&set, &diags, (const char *const *)argv + optind, (size_t)(argc - optind),
-	                  &opts);
-	checks_run(&diags, &set, NULL);
+	/* Only a cluster named on the command line is asked: lint stays
+	 * offline however KUBECONFIG is set. The checks run on what loaded,
+	 * even when something did not. */
+	if (kopts.path || kopts.context) {
+		if (check_with_server(&diags, &kopts, namespace, paths, npaths, &set) < 0) {
+			fprintf(stderr, "error: %s\n", berth_error_last());
+			status = EXIT_ERROR;
+			goto out;
+		}
+	} else {
+		if (namespace)
+			opts.default_namespace = namespace;
+		manifest_set_load(&set, &diags, paths, npaths, &opts);
+		checks_run(&diags, &set, NULL);
+	}
 	diagnostics_format(&out, &diags);
 	fputs(out.ptr, stdout);
 	if (diags.n)
@@ -46,6 +98,7 @@ int cmd_lint(int argc, char **argv)
 	else
 		fprintf(stderr, "%zu object%s, no problems\n", set.n, set.n == 1 ? "" : "s");
 	status = diags.n ? 1 : 0;
+out:
 	buf_release(&out);
 	diagnostics_release(&diags);
 	manifest_set_release(&set);

@@ -50,18 +50,24 @@ static const struct verb verbs[] = {
      "usage: berth help [VERB]\n"
      "\n"
      "Without VERB, list the verbs. With VERB, show how to use it.\n"},
-    {"lint", cmd_lint, "check manifests offline",
-     "usage: berth lint [-n NAMESPACE] PATH...\n"
+    {"lint", cmd_lint, "check manifests, offline or against a cluster's schema",
+     "usage: berth lint [--kubeconfig FILE] [--context NAME] [-n NAMESPACE] PATH...\n"
      "\n"
      "Load the manifests in each PATH (a file, or a directory read recursively:\n"
      "*.yaml, *.yml and *.json, hidden entries skipped) and check them without a\n"
      "cluster: YAML syntax, duplicate keys, alias bombs, file size, apiVersion,\n"
-     "kind and metadata.name, and objects defined twice. Each problem is printed\n"
-     "as file:line:column: message.\n"
+     "kind and metadata.name, objects defined twice, and the StatefulSet checks.\n"
+     "With --kubeconfig or --context, check them against that cluster too: its\n"
+     "OpenAPI schema (unknown fields, wrong types, missing required fields) and\n"
+     "the checks that ask the cluster, as sync does before writing. Each problem\n"
+     "is printed as file:line:column: message.\n"
      "\n"
-     "  -n, --namespace NS  the namespace for objects that name none (default: default)\n"
+     "  --kubeconfig FILE    check against the cluster of this kubeconfig\n"
+     "  --context NAME       check against this context ($KUBECONFIG or ~/.kube/config)\n"
+     "  -n, --namespace NS   the namespace for objects that name none (default: default,\n"
+     "                       or the context's with a cluster)\n"
      "\n"
-     "Exit status: 0 when clean, 1 when there are problems, 2 on usage errors.\n"},
+     "Exit status: 0 when clean, 1 when there are problems, 2 on errors.\n"},
     {"sync", cmd_sync, "apply the manifests in dependency order and wait for them",
      "usage: berth sync -f PATH... [--kubeconfig FILE] [--context NAME] [-n NS]\n"
      "                  [--prune [--prune-protected] [--allow-empty]]\n"

@@ -2,6 +2,7 @@
 
 #include "builtin.h"
 
+#include "../apply/openapi_fetch.h"
 #include "../diff/alloc.h"
 #include "../diff/error.h"
 
@@ -86,7 +87,9 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
 	    (error = fetch_discovery(t, sync)) < 0)
 		goto fail;
-	if (sync_check(&t->diags, t->client, &t->set))
+	if ((error = target_check(&t->diags, t->client, &t->set)) < 0)
+		goto fail;
+	if (error > 0)
 		return refuse(&t->diags);
 	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
 	    0) {
@@ -97,6 +100,37 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 fail:
 	fprintf(stderr, "error: %s\n", berth_error_last());
 	return error;
+}
+
+/* Is there a problem at x's place among d's items [from, to)? */
+static bool reported(const struct diagnostics *d, size_t from, size_t to,
+                     const struct diagnostic *x)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		if (d->items[i].line == x->line && d->items[i].column == x->column &&
+		    !strcmp(d->items[i].file, x->file))
+			return true;
+	return false;
+}
+
+int target_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set)
+{
+	struct diagnostics more = DIAGNOSTICS_INIT;
+	size_t before = diags->n, schema, i;
+	int error;
+
+	if ((error = openapi_check(diags, c, set)) < 0)
+		return error;
+	schema = diags->n;
+	sync_check(&more, c, set);
+	for (i = 0; i < more.n; i++)
+		if (!reported(diags, before, schema, &more.items[i]))
+			diagnostics_add(diags, more.items[i].file, more.items[i].line,
+			                more.items[i].column, "%s", more.items[i].message);
+	diagnostics_release(&more);
+	return (int)(diags->n - before);
 }
 
 void target_release(struct target *t, struct target_options *o)

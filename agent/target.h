@@ -56,4 +56,13 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync);
 void target_release(struct target *t, struct target_options *o);
 
+/*
+ * The checks of the manifests that need the cluster: the server's OpenAPI
+ * schema (openapi_check), then the commit's own checks (sync_check). A
+ * problem the schema found is not reported again by a check that finds it
+ * at the same place, in its own words. Returns the number of problems
+ * added, or a negative error when the schema cannot be had.
+ */
+int target_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set);
+
 #endif

@@ -63,4 +63,17 @@ status=0
 out=$("$BERTH" lint "$tmp" 2>/dev/null) || status=$?
 [ $status -eq 1 ] || fail "berth lint on a bad manifest: exit $status, want 1"
 [ "$out" = "$tmp/bad.yaml:4:9: metadata.name must be a string, not array" ] || fail "berth lint said: $out"
+
+# lint stays offline unless a cluster is named on the command line: a
+# KUBECONFIG that leads nowhere does not matter, a --kubeconfig does.
+examples_simple=$examples/simple-web
+out=$(KUBECONFIG=$tmp/none "$BERTH" lint "$examples_simple" 2>&1) ||
+	fail "offline lint with a broken KUBECONFIG: $out"
+status=0
+out=$("$BERTH" lint --kubeconfig "$tmp/none" "$examples_simple" 2>&1) || status=$?
+[ $status -eq 2 ] || fail "berth lint --kubeconfig to nowhere: exit $status, want 2"
+case $out in
+"error: "*"$tmp/none"*) ;;
+*) fail "berth lint --kubeconfig to nowhere said: $out" ;;
+esac
 echo PASS
