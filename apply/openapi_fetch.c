@@ -125,18 +125,11 @@ static int cache_read(struct buf *out, const char *path)
 static int cache_load(struct openapi **out, const char *path)
 {
 	struct buf text = BUF_INIT;
-	struct json_object *doc;
 	int error;
 
-	if ((error = cache_read(&text, path)) < 0)
-		goto out;
-	if (!(doc = json_parse(text.ptr, text.len))) {
-		error = berth_error_set("'%s': not JSON", path);
-		goto out;
-	}
-	if ((error = openapi_new(out, doc)) < 0)
+	if ((error = cache_read(&text, path)) == 0 &&
+	    (error = openapi_parse(out, text.ptr, text.len)) < 0)
 		berth_error_prefix("'%s'", path);
-out:
 	buf_release(&text);
 	return error;
 }

@@ -9,18 +9,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The schema is kept as the text of {"definitions": {...}}, with an index of
+ * where each definition is in it; a definition is parsed the first time the
+ * check needs it. A StatefulSet needs about forty of the six hundred, and
+ * json-c spends some twenty-five bytes of tree per byte of text.
+ */
+struct openapi_def {
+	char *name;                 /* "io.k8s.api.apps.v1.StatefulSet" */
+	size_t offset, len;         /* its schema, in the text */
+	struct json_object *schema; /* parsed; NULL until needed */
+	bool broken;                /* it did not parse */
+};
+
 /* A kind the schema defines, from x-kubernetes-group-version-kind. The
- * strings and the schema belong to the definitions. */
+ * strings and the schema belong to a parsed definition. */
 struct openapi_kind {
 	const char *group, *version, *kind;
-	const char *def; /* "io.k8s.api.apps.v1.StatefulSet" */
+	const char *def;
 	struct json_object *schema;
 };
 
 struct openapi {
-	struct json_object *defs; /* name -> schema */
+	struct buf text;
+	struct openapi_def *defs; /* sorted by name */
+	size_t ndefs, defs_alloc;
 	struct openapi_kind *kinds;
-	size_t nkinds, alloc;
+	size_t nkinds, kinds_alloc;
 };
 
 /* The shapes a schema gives a value (kube-openapi's proto models). */
@@ -60,9 +75,150 @@ static void strip(struct json_object *s)
 		strip(json_object_array_get_idx(items, i));
 }
 
-static void index_kinds(struct openapi *api, const char *def, struct json_object *schema)
+/* A scanner that finds where values are in JSON text without building
+ * them. Each returns the position after what it skipped, or NULL when the
+ * text is not JSON there. */
+static const char *skip_space(const char *p, const char *end)
 {
-	struct json_object *gvks = json_get(schema, "x-kubernetes-group-version-kind");
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static const char *skip_string(const char *p, const char *end)
+{
+	if (p >= end || *p != '"')
+		return NULL;
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+static const char *skip_value(const char *p, const char *end)
+{
+	size_t depth = 0;
+
+	do {
+		p = skip_space(p, end);
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			if (!(p = skip_string(p, end)))
+				return NULL;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+			p++;
+		} else if (*p == '}' || *p == ']') {
+			if (!depth--)
+				return NULL;
+			p++;
+		} else if (*p == ',' || *p == ':') {
+			if (!depth)
+				return NULL;
+			p++;
+		} else {
+			while (p < end && !strchr(",:{}[]\" \t\r\n", *p))
+				p++;
+		}
+	} while (depth);
+	return p;
+}
+
+/*
+ * Call fn(name, value, value_end) for each member of the object at `p`.
+ * Returns the position after the object, or NULL (fn failing stops it).
+ */
+static const char *each_member(const char *p, const char *end,
+                               int (*fn)(struct openapi *, const char *, size_t, const char *,
+                                         const char *),
+                               struct openapi *api)
+{
+	p = skip_space(p, end);
+	if (p >= end || *p++ != '{')
+		return NULL;
+	p = skip_space(p, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;) {
+		const char *key = skip_space(p, end), *key_end = skip_string(key, end), *value;
+
+		if (!key_end)
+			return NULL;
+		p = skip_space(key_end, end);
+		if (p >= end || *p++ != ':')
+			return NULL;
+		value = skip_space(p, end);
+		if (!(p = skip_value(value, end)) ||
+		    fn(api, key + 1, (size_t)(key_end - key - 2), value, p) < 0)
+			return NULL;
+		p = skip_space(p, end);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		return p < end && *p == '}' ? p + 1 : NULL;
+	}
+}
+
+static int add_definition(struct openapi *api, const char *name, size_t len, const char *value,
+                          const char *end)
+{
+	struct openapi_def *d;
+
+	/* Definition names are Go package paths and type names: no escapes. */
+	if (memchr(name, '\\', len) || *value != '{')
+		return -1;
+	api->defs = xgrow(api->defs, sizeof(*api->defs), api->ndefs + 1, &api->defs_alloc);
+	d = &api->defs[api->ndefs++];
+	d->name = xstrndup(name, len);
+	d->offset = (size_t)(value - api->text.ptr);
+	d->len = (size_t)(end - value);
+	d->schema = NULL;
+	d->broken = false;
+	return 0;
+}
+
+static int top_member(struct openapi *api, const char *name, size_t len, const char *value,
+                      const char *end)
+{
+	if (len != 11 || memcmp(name, "definitions", 11))
+		return 0;
+	return each_member(value, end, add_definition, api) ? 0 : -1;
+}
+
+static int def_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct openapi_def *)a)->name, ((const struct openapi_def *)b)->name);
+}
+
+static struct openapi_def *find_def(const struct openapi *api, const char *name)
+{
+	struct openapi_def key;
+
+	key.name = (char *)name;
+	return bsearch(&key, api->defs, api->ndefs, sizeof(*api->defs), def_cmp);
+}
+
+/* The schema of definition `name`, parsed on first use; NULL when there
+ * is none. */
+static struct json_object *definition(const struct openapi *api, const char *name)
+{
+	struct openapi_def *d = find_def(api, name);
+
+	if (!d || d->broken)
+		return NULL;
+	if (!d->schema && !(d->schema = json_parse(api->text.ptr + d->offset, d->len)))
+		d->broken = true;
+	return d->schema;
+}
+
+static void index_kinds(struct openapi *api, const struct openapi_def *d)
+{
+	struct json_object *gvks = json_get(d->schema, "x-kubernetes-group-version-kind");
 	size_t i;
 
 	for (i = 0; i < json_array_len(gvks); i++) {
@@ -72,52 +228,102 @@ static void index_kinds(struct openapi *api, const char *def, struct json_object
 		if (!json_get_string(gvk, "group") || !json_get_string(gvk, "version") ||
 		    !json_get_string(gvk, "kind"))
 			continue;
-		api->kinds = xgrow(api->kinds, sizeof(*api->kinds), api->nkinds + 1, &api->alloc);
+		api->kinds =
+		    xgrow(api->kinds, sizeof(*api->kinds), api->nkinds + 1, &api->kinds_alloc);
 		k = &api->kinds[api->nkinds++];
 		k->group = json_get_string(gvk, "group");
 		k->version = json_get_string(gvk, "version");
 		k->kind = json_get_string(gvk, "kind");
-		k->def = def;
-		k->schema = schema;
+		k->def = d->name;
+		k->schema = d->schema;
 	}
 }
 
-int openapi_new(struct openapi **out, struct json_object *doc)
+/* Does text[0..len) contain `needle`? */
+static bool contains(const char *text, size_t len, const char *needle)
 {
-	struct json_object *defs = json_get(doc, "definitions");
-	struct openapi *api;
+	size_t n = strlen(needle), i;
 
-	if (!json_object_is_type(defs, json_type_object)) {
-		json_object_put(doc);
+	for (i = 0; i + n <= len; i++)
+		if (text[i] == *needle && !memcmp(text + i, needle, n))
+			return true;
+	return false;
+}
+
+int openapi_parse(struct openapi **out, const char *text, size_t len)
+{
+	static const char gvk[] = "\"x-kubernetes-group-version-kind\"";
+	struct openapi *api = xcalloc(1, sizeof(*api));
+	const char *end;
+	size_t i;
+
+	buf_init(&api->text);
+	buf_add(&api->text, text, len);
+	end = api->text.ptr + len;
+	if (!(end = each_member(api->text.ptr, end, top_member, api)) ||
+	    skip_space(end, api->text.ptr + len) != api->text.ptr + len) {
+		openapi_free(api);
+		return berth_error_set("the OpenAPI schema is not a JSON object");
+	}
+	if (!api->ndefs) {
+		openapi_free(api);
 		return berth_error_set("the OpenAPI schema has no definitions");
 	}
-	api = xcalloc(1, sizeof(*api));
-	api->defs = json_object_get(defs);
-	json_object_put(doc);
-	json_object_object_foreach(api->defs, name, schema)
-	{
-		strip(schema);
-		index_kinds(api, name, schema);
+	qsort(api->defs, api->ndefs, sizeof(*api->defs), def_cmp);
+	/* Only the definitions of kinds are read now: those that say so. */
+	for (i = 0; i < api->ndefs; i++) {
+		struct openapi_def *d = &api->defs[i];
+		if (contains(api->text.ptr + d->offset, d->len, gvk) && definition(api, d->name))
+			index_kinds(api, d);
 	}
 	*out = api;
 	return 0;
 }
 
+int openapi_new(struct openapi **out, struct json_object *doc)
+{
+	struct json_object *defs = json_get(doc, "definitions");
+	struct buf text = BUF_INIT;
+	int error;
+
+	if (!json_object_is_type(defs, json_type_object)) {
+		json_object_put(doc);
+		return berth_error_set("the OpenAPI schema has no definitions");
+	}
+	json_object_object_foreach(defs, name, schema)
+	{
+		(void)name;
+		strip(schema);
+	}
+	buf_adds(&text, "{\"definitions\":");
+	buf_adds(&text, json_object_to_json_string_ext(defs, JSON_C_TO_STRING_PLAIN |
+	                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_addch(&text, '}');
+	json_object_put(doc);
+	error = openapi_parse(out, text.ptr, text.len);
+	buf_release(&text);
+	return error;
+}
+
 void openapi_free(struct openapi *api)
 {
+	size_t i;
+
 	if (!api)
 		return;
-	json_object_put(api->defs);
+	for (i = 0; i < api->ndefs; i++) {
+		free(api->defs[i].name);
+		json_object_put(api->defs[i].schema);
+	}
+	free(api->defs);
 	free(api->kinds);
+	buf_release(&api->text);
 	free(api);
 }
 
 void openapi_write(struct buf *out, const struct openapi *api)
 {
-	buf_adds(out, "{\"definitions\":");
-	buf_adds(out, json_object_to_json_string_ext(
-	                  api->defs, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	buf_addch(out, '}');
+	buf_add(out, api->text.ptr, api->text.len);
 }
 
 static const struct openapi_kind *find_kind(const struct openapi *api, const struct object_id *id)
@@ -144,7 +350,7 @@ static struct json_object *resolve(const struct openapi *api, struct json_object
 		if (strncmp(ref, "#/definitions/", 14) || ++hops > 32)
 			return NULL;
 		*def = ref + 14;
-		s = json_get(api->defs, *def);
+		s = definition(api, *def);
 	}
 	return s;
 }

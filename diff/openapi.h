@@ -15,20 +15,27 @@
  * catch them.
  *
  * Only the definitions are kept, without their descriptions: about a
- * sixteenth of what the server sends.
+ * sixteenth of what the server sends. They are kept as text, and each is
+ * parsed the first time a manifest needs it, so a check costs the memory
+ * of the definitions it uses, not of all of them. A schema is for one
+ * thread at a time (openapi_validate fills it in as it goes).
  */
 struct openapi;
 
 /*
- * Read a schema: the document /openapi/v2 returns, or what openapi_write()
- * wrote. Takes the caller's reference to `doc` (it is put even on failure).
- * Fails when there are no definitions. *out is owned by the caller
- * (openapi_free).
+ * Read the document /openapi/v2 returns. Takes the caller's reference to
+ * `doc` (it is put even on failure). Fails when there are no definitions.
+ * *out is owned by the caller (openapi_free).
  */
 int openapi_new(struct openapi **out, struct json_object *doc);
+
+/* Read what openapi_write() wrote (the text is copied). Fails when it is
+ * not a JSON object with definitions. *out is owned by the caller. */
+int openapi_parse(struct openapi **out, const char *text, size_t len);
+
 void openapi_free(struct openapi *api);
 
-/* Append the schema as compact JSON that openapi_new() reads back. */
+/* Append the schema as compact JSON: {"definitions": {...}}. */
 void openapi_write(struct buf *out, const struct openapi *api);
 
 /*

@@ -387,6 +387,32 @@ static void test_openapi__a_document_without_definitions_is_refused(void **state
 	openapi_free(NULL);
 }
 
+static void test_openapi__text_that_is_not_a_schema_is_refused(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "{",
+	    "[]",
+	    "{\"definitions\":{}}",
+	    "{\"definitions\":{\"a\":{\"type\":\"object\"}}",
+	    "{\"definitions\":{\"a\":1}}",
+	    "{\"definitions\":{\"a\":{}}} trailing",
+	    "{\"definitions\":{\"a\":{\"x\":\"unterminated}}}",
+	};
+	struct openapi *none = NULL;
+	const char *good;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(openapi_parse(&none, bad[i], strlen(bad[i])), BERTH_ERROR);
+		assert_null(none);
+	}
+	good = " {\"swagger\": \"2.0\", \"definitions\": {\"a\": {}}} ";
+	assert_int_equal(openapi_parse(&none, good, strlen(good)), 0);
+	openapi_free(none);
+}
+
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -405,6 +431,7 @@ int main(void)
 	    CASE(test_openapi__a_custom_resources_problem_is_unsure),
 	    CASE(test_openapi__written_schema_reads_back_without_descriptions),
 	    CASE(test_openapi__a_document_without_definitions_is_refused),
+	    CASE(test_openapi__text_that_is_not_a_schema_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
