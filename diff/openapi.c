@@ -121,8 +121,12 @@ static const char *skip_value(const char *p, const char *end)
 				return NULL;
 			p++;
 		} else {
+			const char *start = p;
+			/* A literal; a NUL byte (which strchr finds) is none. */
 			while (p < end && !strchr(",:{}[]\" \t\r\n", *p))
 				p++;
+			if (p == start)
+				return NULL;
 		}
 	} while (depth);
 	return p;
