@@ -8,6 +8,8 @@
 #   cluster.sh down [NAME]    stop exactly the processes `up` started
 #   cluster.sh env [NAME]     print shell exports for the cluster
 #   cluster.sh status [NAME]  say whether the cluster answers /readyz
+#   cluster.sh kill-apiserver [NAME]   SIGKILL only its kube-apiserver
+#   cluster.sh start-apiserver [NAME]  start it again, same flags and port
 #
 # Environment:
 #   BERTH_CACHE     binary cache      (default ${XDG_CACHE_HOME:-~/.cache}/berth)
@@ -218,6 +220,45 @@ KC
 	chmod 600 "$dir/kubeconfig"
 }
 
+# Start kube-apiserver on the port in $dir/server, against the etcd in
+# $dir/etcd-server, and wait until it answers /readyz. `up` and
+# `start-apiserver` both start it here, so a restarted one is the same server.
+start_apiserver() {
+	local api_port etcd
+	api_port=$(sed 's/.*://' "$dir/server")
+	etcd=$(etcd_server) || die "no etcd address for $name: is its etcd running?"
+	say "starting kube-apiserver $K8S_VERSION on 127.0.0.1:$api_port"
+	start kube-apiserver "$bindir/kube-apiserver" \
+		--etcd-servers "$etcd" \
+		--bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
+		--secure-port "$api_port" --insecure-port 0 \
+		--tls-cert-file "$dir/pki/apiserver.crt" \
+		--tls-private-key-file "$dir/pki/apiserver.key" \
+		--client-ca-file "$dir/pki/ca.crt" \
+		--token-auth-file "$dir/pki/tokens.csv" \
+		--authorization-mode Node,RBAC \
+		--service-account-key-file "$dir/pki/sa.pub" \
+		--service-account-signing-key-file "$dir/pki/sa.key" \
+		--service-account-issuer https://kubernetes.default.svc \
+		--service-cluster-ip-range 10.0.0.0/24 \
+		--allow-privileged=true --endpoint-reconciler-type none \
+		--audit-policy-file "$dir/audit-policy.yaml" \
+		--audit-log-path "$dir/audit.log" --audit-log-format json
+	wait_for kube-apiserver 240 ready
+}
+
+# The etcd client URL: recorded by `up`, or read from the running etcd's
+# command line for a cluster an older cluster.sh started.
+etcd_server() {
+	local pid
+	if [ -f "$dir/etcd-server" ]; then
+		cat "$dir/etcd-server"
+		return
+	fi
+	pid=$(owned_pid etcd) || return 1
+	tr '\0' '\n' <"/proc/$pid/cmdline" | grep -A1 -x -- --advertise-client-urls | sed -n 2p
+}
+
 cmd_up() {
 	if ready; then
 		say "$name is already up at $(cat "$dir/server")"
@@ -236,6 +277,7 @@ cmd_up() {
 	api_port=$(free_port)
 	kcm_port=$(free_port)
 	echo "https://127.0.0.1:$api_port" >"$dir/server"
+	echo "http://127.0.0.1:$etcd_port" >"$dir/etcd-server"
 
 	cat >"$dir/audit-policy.yaml" <<'POL'
 apiVersion: audit.k8s.io/v1
@@ -254,24 +296,7 @@ POL
 		--initial-cluster "berth-$name=http://127.0.0.1:$etcd_peer"
 	wait_for etcd 60 curl -sf "http://127.0.0.1:$etcd_port/health"
 
-	say "starting kube-apiserver $K8S_VERSION on 127.0.0.1:$api_port"
-	start kube-apiserver "$bindir/kube-apiserver" \
-		--etcd-servers "http://127.0.0.1:$etcd_port" \
-		--bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
-		--secure-port "$api_port" --insecure-port 0 \
-		--tls-cert-file "$dir/pki/apiserver.crt" \
-		--tls-private-key-file "$dir/pki/apiserver.key" \
-		--client-ca-file "$dir/pki/ca.crt" \
-		--token-auth-file "$dir/pki/tokens.csv" \
-		--authorization-mode Node,RBAC \
-		--service-account-key-file "$dir/pki/sa.pub" \
-		--service-account-signing-key-file "$dir/pki/sa.key" \
-		--service-account-issuer https://kubernetes.default.svc \
-		--service-cluster-ip-range 10.0.0.0/24 \
-		--allow-privileged=true --endpoint-reconciler-type none \
-		--audit-policy-file "$dir/audit-policy.yaml" \
-		--audit-log-path "$dir/audit.log" --audit-log-format json
-	wait_for kube-apiserver 240 ready
+	start_apiserver
 	write_kubeconfig
 
 	say "starting kube-controller-manager"
@@ -328,6 +353,33 @@ cmd_status() {
 	return 1
 }
 
+# Kill the apiserver with SIGKILL, as a crash would, and wait until it is
+# gone; etcd, the controller manager and the kubelet stand-in keep running.
+cmd_kill_apiserver() {
+	local pid tries=100
+	pid=$(owned_pid kube-apiserver) || die "$name has no kube-apiserver running"
+	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	# owned_pid, not kill -0: a dead child nobody reaped yet is not running.
+	while owned_pid kube-apiserver >/dev/null; do
+		tries=$((tries - 1))
+		[ $tries -gt 0 ] || die "kube-apiserver (pid $pid) survived SIGKILL"
+		sleep 0.1
+	done
+	say "$name: kube-apiserver (pid $pid) killed"
+}
+
+# Start the apiserver `kill-apiserver` stopped, with the same flags and port.
+cmd_start_apiserver() {
+	if [ ! -f "$dir/server" ] || ! owned_pid etcd >/dev/null; then
+		die "$name is not up: run '$0 up $name'"
+	fi
+	if owned_pid kube-apiserver >/dev/null; then
+		die "$name already runs a kube-apiserver"
+	fi
+	start_apiserver
+	say "$name: kube-apiserver is up again at $(cat "$dir/server")"
+}
+
 name=${2:-default}
 case $name in
 */* | .* | "") die "bad cluster name '$name'" ;;
@@ -340,5 +392,7 @@ up) cmd_up ;;
 down) cmd_down ;;
 env) cmd_env ;;
 status) cmd_status ;;
-*) die "usage: cluster.sh build|up|down|env|status [NAME]" ;;
+kill-apiserver) cmd_kill_apiserver ;;
+start-apiserver) cmd_start_apiserver ;;
+*) die "usage: cluster.sh build|up|down|env|status|kill-apiserver|start-apiserver [NAME]" ;;
 esac
