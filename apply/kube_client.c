@@ -407,7 +407,6 @@ int kube_client_call(struct json_object **out, struct kube_client *c, const char
 {
 	struct kube_response resp = KUBE_RESPONSE_INIT;
 	struct json_object *doc = NULL;
-	enum json_tokener_error jerr;
 	long wait_ms = c->opts.backoff_ms, after;
 	unsigned attempt;
 	bool again;
@@ -428,14 +427,15 @@ int kube_client_call(struct json_object **out, struct kube_client *c, const char
 	}
 	if (error < 0)
 		goto out;
-	doc = json_tokener_parse_verbose(resp.body.ptr, &jerr);
+	resp.body.len = json_strip_managed_fields(resp.body.ptr, resp.body.len);
+	doc = json_parse(resp.body.ptr, resp.body.len);
 	if (resp.status < 200 || resp.status > 299) {
 		error = status_error(c, method, path, resp.status, doc);
 		goto out;
 	}
 	if (!doc && out) {
-		error = berth_error_set("%s %s%s: the answer is not JSON: %s", method, c->server,
-		                        path, json_tokener_error_desc(jerr));
+		error = berth_error_set("%s %s%s: the answer is not valid JSON", method, c->server,
+		                        path);
 		goto out;
 	}
 	if (out) {

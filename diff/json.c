@@ -338,3 +338,117 @@ struct json_object *json_parse(const char *text, size_t len)
 
 	return too_deep ? parse_with_depth(text, len, 1024, &too_deep) : v;
 }
+
+/* What a container is, for json_strip_managed_fields. */
+enum strip_tag {
+	TAG_OTHER,
+	TAG_ROOT,  /* the object itself */
+	TAG_ITEMS, /* the root's "items" */
+	TAG_ITEM,  /* an object in "items" */
+	TAG_META,  /* the "metadata" of the root or of an item */
+};
+
+#define STRIP_MAX_DEPTH 1100
+
+/* Skip the string starting at text[i] ('"'); returns the index after it. */
+static size_t skip_string(const char *text, size_t len, size_t i)
+{
+	for (i++; i < len && text[i] != '"'; i++)
+		if (text[i] == '\\')
+			i++;
+	return i < len ? i + 1 : len;
+}
+
+/* Skip the value starting at text[i]; returns the index after it. */
+static size_t skip_value(const char *text, size_t len, size_t i)
+{
+	size_t depth = 0;
+
+	do {
+		if (text[i] == '"') {
+			i = skip_string(text, len, i);
+			continue;
+		}
+		if (text[i] == '{' || text[i] == '[')
+			depth++;
+		else if (text[i] == '}' || text[i] == ']')
+			depth--;
+		i++;
+	} while (i < len && (depth || (text[i] != ',' && text[i] != '}' && text[i] != ']')));
+	return i;
+}
+
+static bool key_is(const char *text, size_t start, size_t end, const char *name)
+{
+	size_t n = strlen(name);
+
+	return end - start == n + 2 && !memcmp(text + start + 1, name, n);
+}
+
+size_t json_strip_managed_fields(char *text, size_t len)
+{
+	static const char space[] = " \t\r\n";
+	unsigned char tags[STRIP_MAX_DEPTH];
+	bool objects[STRIP_MAX_DEPTH];
+	size_t depth = 0, r = 0, w = 0, key = 0, key_end = 0;
+	bool want_key = false;
+
+	while (r < len) {
+		char ch = text[r];
+
+		if (memchr(space, ch, sizeof(space) - 1)) {
+			r++;
+		} else if (ch == '"') {
+			size_t end = skip_string(text, len, r);
+
+			if (want_key) {
+				key = w;
+				key_end = w + (end - r);
+				want_key = false;
+			}
+			memmove(text + w, text + r, end - r);
+			w += end - r;
+			r = end;
+		} else if (ch == ':' && depth && tags[depth - 1] == TAG_META &&
+		           key_is(text, key, key_end, "managedFields")) {
+			/* Drop the member and one comma next to it. */
+			for (r++; r < len && memchr(space, text[r], sizeof(space) - 1); r++)
+				;
+			r = r < len ? skip_value(text, len, r) : len;
+			for (; r < len && memchr(space, text[r], sizeof(space) - 1); r++)
+				;
+			w = key;
+			if (r < len && text[r] == ',') {
+				r++;
+				want_key = true;
+			} else if (w && text[w - 1] == ',') {
+				w--;
+			}
+		} else if (ch == '{' || ch == '[') {
+			unsigned char tag = TAG_OTHER, parent = depth ? tags[depth - 1] : TAG_OTHER;
+
+			if (depth >= STRIP_MAX_DEPTH)
+				return len; /* too deep to be parsed anyway */
+			if (!depth && ch == '{')
+				tag = TAG_ROOT;
+			else if (parent == TAG_ROOT && ch == '[' &&
+			         key_is(text, key, key_end, "items"))
+				tag = TAG_ITEMS;
+			else if (parent == TAG_ITEMS && ch == '{')
+				tag = TAG_ITEM;
+			else if ((parent == TAG_ROOT || parent == TAG_ITEM) && ch == '{' &&
+			         key_is(text, key, key_end, "metadata"))
+				tag = TAG_META;
+			tags[depth] = tag;
+			objects[depth++] = ch == '{';
+			want_key = ch == '{';
+			text[w++] = text[r++];
+		} else {
+			if ((ch == '}' || ch == ']') && depth)
+				depth--;
+			want_key = ch == ',' && depth && objects[depth - 1];
+			text[w++] = text[r++];
+		}
+	}
+	return w;
+}

@@ -49,4 +49,14 @@ struct json_object *json_copy(struct json_object *value);
  * caller owns the result. Like json-c, it clamps integers beyond int64. */
 struct json_object *json_parse(const char *text, size_t len);
 
+/*
+ * Drop "metadata.managedFields" from the JSON text of an object, or of each
+ * object in its "items" (a LIST): the server's record of who owns which
+ * field, which berth never reads and which is most of a live object's size.
+ * Whitespace outside strings goes too. The text is rewritten in place;
+ * returns its new length. Text that is not valid JSON may come out
+ * differently invalid, never valid.
+ */
+size_t json_strip_managed_fields(char *text, size_t len);
+
 #endif

@@ -143,6 +143,46 @@ static void test_json__parses_deep_nesting(void **state)
 	buf_release(&text);
 }
 
+/* Strip, and compare with what is expected. */
+static void assert_stripped(const char *in, const char *want)
+{
+	char *text = strdup(in);
+	size_t n = json_strip_managed_fields(text, strlen(text));
+
+	text[n] = '\0';
+	assert_string_equal(text, want);
+	free(text);
+}
+
+static void test_json__strips_managed_fields_of_an_object_and_of_list_items(void **state)
+{
+	(void)state;
+	/* An object: first, middle and last member of its metadata. */
+	assert_stripped("{\"metadata\": {\"managedFields\": [{\"f:x\": {\"}\": \"]\"}}], \"name\": "
+	                "\"a\"}, \"data\": {\"k\": \"v\"}}",
+	                "{\"metadata\":{\"name\":\"a\"},\"data\":{\"k\":\"v\"}}");
+	assert_stripped(
+	    "{\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"a\":\"\\\"\"}],\"uid\":1}}",
+	    "{\"metadata\":{\"name\":\"a\",\"uid\":1}}");
+	assert_stripped("{\"metadata\":{\"name\":\"a\" , \"managedFields\" : [ ] }}",
+	                "{\"metadata\":{\"name\":\"a\"}}");
+	assert_stripped("{\"metadata\":{\"managedFields\":[]}}", "{\"metadata\":{}}");
+	/* A LIST: every item's, but not the list's own metadata's neighbours. */
+	assert_stripped("{\"kind\":\"List\",\"metadata\":{\"continue\":\"x\"},\"items\":["
+	                "{\"metadata\":{\"name\":\"a\",\"managedFields\":[1]}},"
+	                "{\"metadata\":{\"managedFields\":[2],\"name\":\"b\"}}]}",
+	                "{\"kind\":\"List\",\"metadata\":{\"continue\":\"x\"},\"items\":["
+	                "{\"metadata\":{\"name\":\"a\"}},{\"metadata\":{\"name\":\"b\"}}]}");
+	/* Elsewhere it is data and stays: in a spec, in a value, in a string. */
+	assert_stripped(
+	    "{\"spec\":{\"metadata\":{\"managedFields\":[1]}},\"data\":{\"managedFields\":"
+	    "\"managedFields\"},\"metadata\":{\"labels\":{\"managedFields\":\"x\"}}}",
+	    "{\"spec\":{\"metadata\":{\"managedFields\":[1]}},\"data\":{\"managedFields\":"
+	    "\"managedFields\"},\"metadata\":{\"labels\":{\"managedFields\":\"x\"}}}");
+	/* Whitespace inside strings is kept. */
+	assert_stripped("{ \"a b\" : \" c d \" }", "{\"a b\":\" c d \"}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +192,7 @@ int main(void)
 	    cmocka_unit_test(test_json__parse_refuses_trailing_garbage),
 	    cmocka_unit_test(test_json__parses_deep_nesting),
 	    cmocka_unit_test(test_json__path_step_follows_keys_and_indexes),
+	    cmocka_unit_test(test_json__strips_managed_fields_of_an_object_and_of_list_items),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
