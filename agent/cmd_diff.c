@@ -47,7 +47,9 @@ int cmd_diff(int argc, char **argv)
 	if (target_open(&t, &o, &sync) < 0)
 		goto out;
 	for (i = 0; i < t.plan.n; i++) {
-		const struct sync_item *item = &t.plan.items[i];
+		struct sync_item *item = &t.plan.items[i];
+
+		sync_item_predicted(item);
 		report_add(&r, &item->m->id, item->m->file, item->m->line, &item->drift,
 		           item->live);
 	}

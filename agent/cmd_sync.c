@@ -27,6 +27,18 @@ static int parse_duration(long *ms, const char *s)
 	return berth_error_set("invalid duration '%s' (use 30s, 5m, 1h)", s);
 }
 
+/* A number of threads, 1 to 64. */
+static int parse_count(unsigned *n, const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < 1 || v > 64)
+		return berth_error_set("invalid --parallel '%s' (use 1 to 64)", s);
+	*n = (unsigned)v;
+	return 0;
+}
+
 static const char *action_name(enum sync_action a)
 {
 	static const char *const names[] = {"pending",   "created",   "configured",
@@ -95,6 +107,8 @@ int cmd_sync(int argc, char **argv)
 	    {"prune-protected", no_argument, NULL, 'P'},
 	    {"allow-empty", no_argument, NULL, 'e'},
 	    {"recreate-orphan", no_argument, NULL, 'r'},
+	    {"parallel", required_argument, NULL, 'j'},
+	    {"wait", optional_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct target_options o = {KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL};
@@ -128,6 +142,20 @@ int cmd_sync(int argc, char **argv)
 				continue;
 			case 't':
 				if (parse_duration(&sync.timeout_ms, optarg) == 0)
+					continue;
+				taken = usage_error("sync", "%s", berth_error_last());
+				break;
+			case 'w':
+				if (!optarg || !strcmp(optarg, "true") ||
+				    !strcmp(optarg, "false")) {
+					sync.wait = !optarg || !strcmp(optarg, "true");
+					continue;
+				}
+				taken = usage_error(
+				    "sync", "invalid --wait '%s' (use true or false)", optarg);
+				break;
+			case 'j':
+				if (parse_count(&sync.parallel, optarg) == 0)
 					continue;
 				taken = usage_error("sync", "%s", berth_error_last());
 				break;

@@ -7,13 +7,18 @@
 #include "../diff/checks.h"
 #include "../diff/error.h"
 #include "../diff/json.h"
+#include "../diff/parallel.h"
 #include "../diff/quantity.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_PAGE     500
+/* Objects per LIST page. A page is held as json-c trees: about 15 KB for a
+ * StatefulSet without its managedFields, so a page is about 4 MB. */
+#define LIST_PAGE     250
 #define MAX_CONFLICTS 5
 
 void sync_item_name(struct buf *out, const struct sync_item *item)
@@ -57,21 +62,22 @@ static struct json_object *map_at(struct json_object *parent, const char *key)
 }
 
 /* The manifest as berth applies it: tracked, and in the scope the server
- * gives its kind. */
-static struct json_object *desired_of(const struct manifest *m, const struct api_resource *res,
-                                      const struct sync_options *opts)
+ * gives its kind. Built when first needed. */
+static struct json_object *item_desired(struct sync_item *item)
 {
-	struct json_object *obj = NULL, *meta;
+	struct json_object *meta;
 
-	manifest_object(&obj, m);
-	meta = map_at(obj, "metadata");
+	if (item->desired)
+		return item->desired;
+	manifest_object(&item->desired, item->m);
+	meta = map_at(item->desired, "metadata");
 	json_object_object_add(map_at(meta, "labels"), TRACKING_LABEL,
 	                       json_object_new_string(TRACKING_VALUE));
 	json_object_object_add(map_at(meta, "annotations"), SOURCE_ANNOTATION,
-	                       json_object_new_string(opts->source));
-	if (!res->namespaced)
+	                       json_object_new_string(item->source));
+	if (!item->res->namespaced)
 		json_object_object_del(meta, "namespace");
-	return obj;
+	return item->desired;
 }
 
 /* Order: phase, then the order of the manifests. */
@@ -103,11 +109,22 @@ static int cmp_name(const void *key, const void *elem)
 	return strcmp(key, (*(const struct sync_item *const *)elem)->m->id.name);
 }
 
+struct json_object *sync_item_predicted(struct sync_item *item)
+{
+	if (!item->drift.predicted && item->drift.state == DRIFT_MISSING) {
+		drift_modified(&item->drift.predicted, item_desired(item));
+		json_object_put(item->desired);
+		item->desired = NULL;
+	}
+	return item->drift.predicted;
+}
+
 /* Compare one item with its live object (NULL: missing). Keeps the live
- * object only when there is something to show or do. */
+ * object only when there is something to show or do, and drops the desired
+ * one: a json-c tree costs several hundred bytes a mapping. */
 static int compare(struct sync_item *item, struct json_object *live)
 {
-	if (drift_compute(&item->drift, item->desired, live) < 0)
+	if (drift_compute(&item->drift, item_desired(item), live) < 0)
 		return -1;
 	json_object_put(item->live);
 	item->live = NULL;
@@ -123,10 +140,15 @@ static int compare(struct sync_item *item, struct json_object *live)
 	}
 	if (item->drift.state != DRIFT_IN_SYNC)
 		item->live = json_object_get(live);
-	else {
+	/* Nothing to predict, or an object to create: built when written or
+	 * shown (sync_item_predicted). */
+	if (item->drift.state == DRIFT_IN_SYNC || item->drift.state == DRIFT_MISSING) {
 		json_object_put(item->drift.predicted);
 		item->drift.predicted = NULL;
 	}
+	/* What is written is in the drift (the patch, or the object to create). */
+	json_object_put(item->desired);
+	item->desired = NULL;
 	return 0;
 }
 
@@ -137,6 +159,19 @@ struct group {
 	bool *seen;
 	bool blamed; /* the error names its object already */
 };
+
+/* A LIST's items leave out the apiVersion and kind the list was asked in:
+ * give `live` the manifest's. */
+static void typed(struct json_object *live, const struct sync_item *item)
+{
+	const struct object_id *id = &item->m->id;
+	struct buf api = BUF_INIT;
+
+	buf_addf(&api, "%s%s%s", id->group, *id->group ? "/" : "", id->version);
+	json_object_object_add(live, "apiVersion", json_object_new_string(api.ptr));
+	json_object_object_add(live, "kind", json_object_new_string(id->kind));
+	buf_release(&api);
+}
 
 /* Compare the items of one LIST page with the group's manifests. */
 static int compare_page(struct json_object *page, void *ctx)
@@ -153,12 +188,7 @@ static int compare_page(struct json_object *page, void *ctx)
 
 		if (!hit)
 			continue;
-		/* A LIST's items leave out the apiVersion and kind the list was
-		 * asked in: the manifest's. */
-		json_object_object_add(live, "apiVersion",
-		                       json_object_get(json_get((*hit)->desired, "apiVersion")));
-		json_object_object_add(live, "kind",
-		                       json_object_get(json_get((*hit)->desired, "kind")));
+		typed(live, *hit);
 		g->seen[hit - g->items] = true;
 		if (compare(*hit, live) < 0) {
 			blame(*hit, NULL);
@@ -258,14 +288,16 @@ static bool patch_removes(struct json_object *patch, const char *path)
 static struct json_object *class_field(struct kube_client *c, const struct sync_plan *plan,
                                        const char *cls, const char *field)
 {
-	struct json_object *live = NULL, *v = NULL;
+	struct json_object *live = NULL, *git = NULL, *v = NULL;
 	struct buf path = BUF_INIT;
 	size_t i;
 
-	for (i = 0; i < plan->n && !v; i++)
+	for (i = 0; i < plan->n && !git; i++)
 		if (!strcmp(plan->items[i].m->id.kind, "StorageClass") &&
 		    !strcmp(plan->items[i].m->id.name, cls))
-			v = json_object_get(json_get(plan->items[i].desired, field));
+			manifest_object(&git, plan->items[i].m);
+	v = json_object_get(json_get(git, field));
+	json_object_put(git);
 	if (!v) {
 		buf_addf(&path, "/apis/storage.k8s.io/v1/storageclasses/%s", cls);
 		if (kube_client_get_json(&live, c, path.ptr) == 0)
@@ -294,7 +326,7 @@ static const char *claim_growth(struct buf *why, struct kube_client *c,
                                 const char *live, const char *desired)
 {
 	struct json_object *vct = json_object_array_get_idx(
-	    json_get(json_get(item->desired, "spec"), "volumeClaimTemplates"), index);
+	    json_get(json_get(item_desired(item), "spec"), "volumeClaimTemplates"), index);
 	const char *name = json_get_string(json_get(vct, "metadata"), "name");
 	const char *cls = json_get_string(json_get(vct, "spec"), "storageClassName");
 	struct quantity from, to;
@@ -329,7 +361,7 @@ static void check_immutable(struct diagnostics *diags, struct kube_client *c,
                             const struct sync_options *opts)
 {
 	const char *optin = json_get_string(
-	    json_get(json_get(item->desired, "metadata"), "annotations"), RECREATE_ANNOTATION);
+	    json_get(json_get(item_desired(item), "metadata"), "annotations"), RECREATE_ANNOTATION);
 	bool sts = !strcmp(item->m->id.group, "apps") && !strcmp(item->m->id.kind, "StatefulSet");
 	bool recreate = sts && (opts->recreate_orphan || (optin && !strcmp(optin, "orphan")));
 	size_t i, line, column, index;
@@ -403,7 +435,7 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 		item->m = m;
 		item->res = res;
 		item->phase = phase_of(m->id.group, m->id.kind);
-		item->desired = desired_of(m, res, opts);
+		item->source = opts->source;
 		plan.n++;
 	}
 	if (diags->n > before) {
@@ -457,44 +489,73 @@ void sync_plan_release(struct sync_plan *plan)
 
 /* ---- checking the commit with what the cluster knows ----------------------- */
 
+/* What the checks ask the cluster, each collection read once per run: the
+ * StorageClasses, and the Services of each namespace asked about. */
+struct live_lookups {
+	struct kube_client *c;
+	struct json_object *classes; /* the list; NULL until read (or unreadable) */
+	bool classes_read;
+	struct json_object *services; /* namespace -> the list (NULL: unreadable) */
+};
+
+static struct json_object *lookup_item(struct json_object *list, const char *name)
+{
+	struct json_object *items = json_get(list, "items");
+	size_t i;
+
+	for (i = 0; i < json_array_len(items); i++) {
+		struct json_object *o = json_object_array_get_idx(items, i);
+		const char *n = json_get_string(json_get(o, "metadata"), "name");
+
+		if (n && !strcmp(n, name))
+			return o;
+	}
+	return NULL;
+}
+
 static bool live_service(void *ctx, const char *ns, const char *name, bool *headless)
 {
-	struct json_object *svc = NULL;
-	struct buf path = BUF_INIT;
+	struct live_lookups *l = ctx;
+	struct json_object *list = NULL, *svc;
 	const char *ip;
-	bool found;
 
-	buf_addf(&path, "/api/v1/namespaces/%s/services/%s", ns, name);
-	found = kube_client_get_json(&svc, ctx, path.ptr) == 0;
+	if (!json_object_object_get_ex(l->services, ns, &list)) {
+		struct buf path = BUF_INIT;
+
+		buf_addf(&path, "/api/v1/namespaces/%s/services", ns);
+		if (kube_client_get_json(&list, l->c, path.ptr) < 0)
+			list = NULL;
+		json_object_object_add(l->services, ns, list);
+		buf_release(&path);
+	}
+	svc = lookup_item(list, name);
 	ip = json_get_string(json_get(svc, "spec"), "clusterIP");
 	*headless = ip && !strcmp(ip, "None");
-	json_object_put(svc);
-	buf_release(&path);
-	return found;
+	return svc != NULL;
+}
+
+static struct json_object *live_classes(struct live_lookups *l)
+{
+	if (!l->classes_read &&
+	    kube_client_get_json(&l->classes, l->c, "/apis/storage.k8s.io/v1/storageclasses") < 0)
+		l->classes = NULL;
+	l->classes_read = true;
+	return l->classes;
 }
 
 static bool live_storage_class(void *ctx, const char *name)
 {
-	struct buf path = BUF_INIT;
-	bool found;
-
-	buf_addf(&path, "/apis/storage.k8s.io/v1/storageclasses/%s", name);
-	found = kube_client_get_json(NULL, ctx, path.ptr) == 0;
-	buf_release(&path);
-	return found;
+	return lookup_item(live_classes(ctx), name) != NULL;
 }
 
 static bool live_default_class(void *ctx)
 {
 	static const char *const keys[] = {"storageclass.kubernetes.io/is-default-class",
 	                                   "storageclass.beta.kubernetes.io/is-default-class"};
-	struct json_object *list = NULL, *items;
+	struct json_object *items = json_get(live_classes(ctx), "items");
 	bool found = false;
 	size_t i, k;
 
-	if (kube_client_get_json(&list, ctx, "/apis/storage.k8s.io/v1/storageclasses") < 0)
-		return false;
-	items = json_get(list, "items");
 	for (i = 0; i < json_array_len(items); i++)
 		for (k = 0; k < ARRAY_SIZE(keys); k++) {
 			const char *v = json_get_string(
@@ -503,15 +564,19 @@ static bool live_default_class(void *ctx)
 			    keys[k]);
 			found |= v && !strcmp(v, "true");
 		}
-	json_object_put(list);
 	return found;
 }
 
 size_t sync_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set)
 {
-	struct checks_cluster cluster = {live_service, live_storage_class, live_default_class, c};
+	struct live_lookups lookups = {c, NULL, false, json_object_new_object()};
+	struct checks_cluster cluster = {live_service, live_storage_class, live_default_class,
+	                                 &lookups};
+	size_t n = checks_run(diags, set, &cluster);
 
-	return checks_run(diags, set, &cluster);
+	json_object_put(lookups.classes);
+	json_object_put(lookups.services);
+	return n;
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -531,19 +596,138 @@ static void progress(const struct sync_options *opts, const char *fmt, ...)
 	fflush(opts->progress);
 }
 
-/* Send the item's create or patch once. */
+/*
+ * The clients of the threads that write in parallel, one per thread: a
+ * client serves one thread at a time. The caller's own is one of them; the
+ * copies connect when first used.
+ */
+struct pool {
+	pthread_mutex_t lock;
+	struct kube_client *orig;
+	struct kube_client **idle; /* the clients no thread holds */
+	size_t nidle;
+};
+
+static int pool_init(struct pool *p, struct kube_client *c, unsigned threads)
+{
+	int error = 0;
+
+	pthread_mutex_init(&p->lock, NULL);
+	p->orig = c;
+	p->idle = xcalloc(threads, sizeof(*p->idle));
+	for (p->nidle = 0; p->nidle + 1 < threads && !error; p->nidle++)
+		error = kube_client_dup(&p->idle[p->nidle], c);
+	p->idle[p->nidle++] = c; /* taken first */
+	return error;
+}
+
+static struct kube_client *pool_take(struct pool *p)
+{
+	struct kube_client *c;
+
+	pthread_mutex_lock(&p->lock);
+	BERTH_ASSERT(p->nidle > 0);
+	c = p->idle[--p->nidle];
+	pthread_mutex_unlock(&p->lock);
+	return c;
+}
+
+static void pool_give(struct pool *p, struct kube_client *c)
+{
+	pthread_mutex_lock(&p->lock);
+	p->idle[p->nidle++] = c;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pool_release(struct pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nidle; i++)
+		if (p->idle[i] != p->orig)
+			kube_client_free(p->idle[i]);
+	free(p->idle);
+	pthread_mutex_destroy(&p->lock);
+}
+
+/* One step of the sync, done to a range of items in parallel. */
+struct step {
+	struct sync_plan *plan;
+	const struct sync_options *opts;
+	struct pool pool;
+	int (*fn)(struct kube_client *c, struct sync_item *item, struct step *s);
+	bool keep_going;    /* try every item, even after one failed */
+	atomic_size_t done; /* objects written, for the [n/N] count */
+	/* The range being run, and what failed in it. */
+	size_t from;
+	char **errors; /* a message per item that failed */
+	int *codes;
+	atomic_bool failed_any;
+	size_t failed;
+};
+
+static void step_one(size_t i, void *ctx)
+{
+	struct step *s = ctx;
+	struct kube_client *c;
+	int error;
+
+	if (!s->keep_going && atomic_load(&s->failed_any))
+		return; /* not started: the first failure stops the sync */
+	c = pool_take(&s->pool);
+	if ((error = s->fn(c, &s->plan->items[s->from + i], s)) < 0) {
+		s->errors[i] = xstrdup(berth_error_last());
+		s->codes[i] = error;
+		atomic_store(&s->failed_any, true);
+	}
+	pool_give(&s->pool, c);
+}
+
+/* Run s->fn on items [from, to), opts->parallel at a time. On failure the
+ * message holds each failed item's, in plan order, and the first one's
+ * code is returned; s->failed counts them. */
+static int step_run(struct step *s, size_t from, size_t to)
+{
+	struct buf all = BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	s->from = from;
+	s->errors = xcalloc(to - from + 1, sizeof(*s->errors));
+	s->codes = xcalloc(to - from + 1, sizeof(*s->codes));
+	s->failed = 0;
+	atomic_store(&s->failed_any, false);
+	parallel_for(to - from, s->opts->parallel, step_one, s);
+	for (i = 0; i < to - from; i++) {
+		if (!s->errors[i])
+			continue;
+		buf_addf(&all, "%s%s", s->failed++ ? "\n" : "", s->errors[i]);
+		if (!error)
+			error = s->codes[i];
+		free(s->errors[i]);
+	}
+	if (error)
+		berth_error_set("%s", all.ptr);
+	free(s->errors);
+	free(s->codes);
+	buf_release(&all);
+	return error;
+}
+
+/* Send the item's create or patch once. The server's answer tells whether
+ * the object is ready already. */
 static int write_once(struct kube_client *c, struct sync_item *item,
                       const struct sync_options *opts)
 {
-	struct buf path = BUF_INIT;
-	struct json_object *body;
+	struct buf path = BUF_INIT, why = BUF_INIT;
+	struct json_object *body, *written = NULL;
 	const char *method, *type;
 	int error;
 
 	if (item->drift.state == DRIFT_MISSING) {
 		method = "POST";
 		type = "application/json";
-		body = item->drift.predicted;
+		body = sync_item_predicted(item);
 		item_path(&path, item, false);
 	} else {
 		method = "PATCH";
@@ -553,9 +737,12 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 	}
 	if (opts->dry_run)
 		buf_adds(&path, "?dryRun=All");
-	error = kube_client_call(NULL, c, method, path.ptr, type,
+	error = kube_client_call(&written, c, method, path.ptr, type,
 	                         json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	item->ready = error == 0 && ready_check(&why, written, false) == READINESS_READY;
+	json_object_put(written);
 	buf_release(&path);
+	buf_release(&why);
 	return error;
 }
 
@@ -643,12 +830,16 @@ out:
 }
 
 /* Create or patch; on a conflict, read the object again, compare again and
- * retry, a bounded number of times. Prints "[nth/total] kind/name created". */
-static int write_item(struct kube_client *c, struct sync_item *item,
-                      const struct sync_options *opts, size_t nth, size_t total)
+ * retry, a bounded number of times. Prints "[n/total] kind/name created",
+ * n counting the objects written so far. A create whose answer was lost
+ * (the server went away after storing it) comes back 409 AlreadyExists
+ * when the client retries it; the object read back is then Git's, and it
+ * counts as created, not unchanged. */
+static int write_item(struct kube_client *c, struct sync_item *item, struct step *s)
 {
+	const struct sync_options *opts = s->opts;
 	struct buf path = BUF_INIT, name = BUF_INIT;
-	enum drift_state state = item->drift.state;
+	enum drift_state state = item->drift.state, planned = state;
 	unsigned tries;
 	int error = 0;
 
@@ -679,17 +870,25 @@ static int write_item(struct kube_client *c, struct sync_item *item,
 		item->action = SYNC_FAILED;
 		blame(item, NULL);
 	} else {
-		item->action = item->recreate           ? SYNC_RECREATED
-		               : state == DRIFT_IN_SYNC ? SYNC_UNCHANGED
-		               : state == DRIFT_MISSING ? SYNC_CREATED
-		                                        : SYNC_CONFIGURED;
-		progress(opts, "[%zu/%zu] %s %s%s\n", nth, total, name.ptr,
+		bool answer_lost = planned == DRIFT_MISSING && state == DRIFT_IN_SYNC;
+
+		item->action = item->recreate                          ? SYNC_RECREATED
+		               : state == DRIFT_MISSING || answer_lost ? SYNC_CREATED
+		               : state == DRIFT_IN_SYNC                ? SYNC_UNCHANGED
+		                                                       : SYNC_CONFIGURED;
+		progress(opts, "[%zu/%zu] %s %s%s\n", atomic_fetch_add(&s->done, 1) + 1, s->plan->n,
+		         name.ptr,
 		         item->action == SYNC_UNCHANGED   ? "unchanged"
 		         : item->action == SYNC_CREATED   ? "created"
 		         : item->action == SYNC_RECREATED ? "recreated (pods and claims kept)"
 		                                          : "configured",
 		         opts->dry_run && item->action != SYNC_UNCHANGED ? " (server dry run)"
 		                                                         : "");
+		/* Written: what was read and predicted is not needed any more. */
+		json_object_put(item->drift.predicted);
+		item->drift.predicted = NULL;
+		json_object_put(item->live);
+		item->live = NULL;
 	}
 	buf_release(&path);
 	buf_release(&name);
@@ -711,75 +910,161 @@ static bool binds_on_first_consumer(struct kube_client *c, const struct sync_pla
 	return wffc;
 }
 
-/* Wait until one object is ready, polling it until `deadline`. The class
- * of a claim cannot change, so whether it binds on first consumer is asked
- * once. */
-static int wait_item(struct kube_client *c, const struct sync_plan *plan,
-                     const struct sync_item *item, double deadline, const struct sync_options *opts)
+/* One object of a phase being waited on. */
+struct wait {
+	struct sync_item *item;
+	enum readiness state;
+	struct buf why, said; /* what it waits for, and what was last printed */
+	int wffc;             /* its class binds on first consumer; -1: not yet asked */
+};
+
+struct wait_group {
+	struct kube_client *c;
+	const struct sync_plan *plan;
+	struct wait **waits; /* sorted by name */
+	size_t n;
+};
+
+static int cmp_wait_name(const void *key, const void *elem)
 {
-	struct buf path = BUF_INIT, why = BUF_INIT, said = BUF_INIT, what = BUF_INIT;
-	bool claim = !strcmp(item->m->id.kind, "PersistentVolumeClaim"), asked = false;
-	bool wffc = false;
-	int error;
+	return strcmp(key, (*(struct wait *const *)elem)->item->m->id.name);
+}
 
-	item_path(&path, item, true);
-	describe(&what, item);
-	for (;;) {
-		struct json_object *live = NULL;
-		enum readiness r;
+/* Decide each waited-on object that a LIST page holds. */
+static int wait_page(struct json_object *page, void *ctx)
+{
+	struct wait_group *g = ctx;
+	struct json_object *items = json_get(page, "items");
+	size_t i;
 
-		if ((error = kube_client_get_json(&live, c, path.ptr)) < 0) {
-			berth_error_prefix("%s: cannot read it back", what.ptr);
-			break;
+	for (i = 0; i < json_array_len(items); i++) {
+		struct json_object *live = json_object_array_get_idx(items, i);
+		const char *name = json_get_string(json_get(live, "metadata"), "name");
+		struct wait **hit =
+		    name ? bsearch(name, g->waits, g->n, sizeof(*g->waits), cmp_wait_name) : NULL;
+
+		if (!hit)
+			continue;
+		typed(live, (*hit)->item);
+		/* The class of a claim cannot change: ask once. */
+		if ((*hit)->wffc < 0)
+			(*hit)->wffc = !strcmp((*hit)->item->m->id.kind, "PersistentVolumeClaim") &&
+			               binds_on_first_consumer(g->c, g->plan, live);
+		buf_reset(&(*hit)->why);
+		(*hit)->state = ready_check(&(*hit)->why, live, (*hit)->wffc > 0);
+	}
+	return 0;
+}
+
+static int cmp_wait_list(const void *a, const void *b)
+{
+	return cmp_list(&(*(struct wait *const *)a)->item, &(*(struct wait *const *)b)->item);
+}
+
+/* Read every waited-on object once: one LIST per kind and namespace. */
+static int wait_poll(struct kube_client *c, const struct sync_plan *plan, struct wait **waits,
+                     size_t n)
+{
+	struct buf path = BUF_INIT;
+	size_t i, j, k;
+	int error = 0;
+
+	for (i = 0; i < n && !error; i = j) {
+		struct wait_group g = {c, plan, waits + i, 0};
+
+		for (j = i + 1;
+		     j < n && waits[j]->item->res == waits[i]->item->res &&
+		     !strcmp(waits[j]->item->m->id.namespace, waits[i]->item->m->id.namespace);
+		     j++)
+			;
+		g.n = j - i;
+		for (k = i; k < j; k++) {
+			buf_reset(&waits[k]->why);
+			buf_adds(&waits[k]->why, "it does not exist");
+			waits[k]->state = READINESS_WAITING;
 		}
-		if (claim && !asked) {
-			wffc = binds_on_first_consumer(c, plan, live);
-			asked = true;
-		}
-		buf_reset(&why);
-		r = ready_check(&why, live, wffc);
-		json_object_put(live);
-		if (r == READINESS_READY)
-			break;
-		if (r == READINESS_FAILED) {
-			error = berth_error_set("%s: %s", what.ptr, why.ptr);
-			break;
-		}
-		if (clock_now_ms() >= deadline) {
-			berth_error_set("timed out after %ld s: %s: %s", opts->timeout_ms / 1000,
-			                what.ptr, why.ptr);
-			error = BERTH_ETIMEOUT;
-			break;
-		}
-		if (strcmp(said.ptr, why.ptr)) {
-			progress(opts, "waiting for %s: %s\n", what.ptr, why.ptr);
-			buf_reset(&said);
-			buf_adds(&said, why.ptr);
-		}
-		clock_sleep_ms(opts->poll_ms);
+		buf_reset(&path);
+		item_path(&path, waits[i]->item, false);
+		buf_addf(&path, "?limit=%d", LIST_PAGE);
+		if ((error = kube_client_list(c, path.ptr, wait_page, &g)) < 0)
+			blame(waits[i]->item, "cannot read it back");
 	}
 	buf_release(&path);
-	buf_release(&why);
-	buf_release(&said);
-	buf_release(&what);
 	return error;
 }
 
-/* Wait until every object of one phase is ready, within the phase's time. */
+/*
+ * Wait until every object of one phase is ready, within the phase's time,
+ * polling with one LIST per kind and namespace. An object the write's
+ * answer already showed ready is not waited on. Prints what each waits for
+ * when it changes.
+ */
 static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, size_t to,
                       const struct sync_options *opts)
 {
 	double deadline = clock_now_ms() + (double)opts->timeout_ms;
-	size_t i;
+	struct wait *all = xcalloc(to - from + 1, sizeof(*all));
+	struct wait **waits = xcalloc(to - from + 1, sizeof(*waits));
+	struct buf what = BUF_INIT;
+	size_t i, n = 0, pending;
 	int error = 0;
 
-	for (i = from; i < to && !error; i++) {
-		const struct sync_item *item = &plan->items[i];
+	for (i = from; i < to; i++)
+		if (!plan->items[i].ready) {
+			struct wait *w = &all[n];
 
-		/* Ready when it was read, and berth did not touch it. */
-		if (!(item->action == SYNC_UNCHANGED && item->ready))
-			error = wait_item(c, plan, item, deadline, opts);
+			w->item = &plan->items[i];
+			w->wffc = -1;
+			buf_init(&w->why);
+			buf_init(&w->said);
+			waits[n++] = w;
+		}
+	qsort(waits, n, sizeof(*waits), cmp_wait_list);
+	while (n && (error = wait_poll(c, plan, waits, n)) == 0) {
+		struct wait *first = NULL;
+
+		for (i = pending = 0; i < n; i++) {
+			struct wait *w = &all[i]; /* in plan order */
+
+			if (w->state == READINESS_READY)
+				continue;
+			buf_reset(&what);
+			describe(&what, w->item);
+			if (w->state == READINESS_FAILED) {
+				error = berth_error_set("%s: %s", what.ptr, w->why.ptr);
+				goto out;
+			}
+			if (!pending++)
+				first = w;
+			if (strcmp(w->said.ptr, w->why.ptr)) {
+				progress(opts, "waiting for %s: %s\n", what.ptr, w->why.ptr);
+				buf_reset(&w->said);
+				buf_adds(&w->said, w->why.ptr);
+			}
+		}
+		if (!pending)
+			break;
+		if (clock_now_ms() >= deadline) {
+			buf_reset(&what);
+			describe(&what, first->item);
+			buf_addf(&what, ": %s", first->why.ptr);
+			if (pending > 1)
+				buf_addf(&what, " (and %zu more objects not ready)", pending - 1);
+			berth_error_set("timed out after %ld s: %s", opts->timeout_ms / 1000,
+			                what.ptr);
+			error = BERTH_ETIMEOUT;
+			break;
+		}
+		clock_sleep_ms(opts->poll_ms);
 	}
+out:
+	for (i = 0; i < n; i++) {
+		buf_release(&all[i].why);
+		buf_release(&all[i].said);
+	}
+	free(all);
+	free(waits);
+	buf_release(&what);
 	return error;
 }
 
@@ -804,48 +1089,57 @@ static bool created_namespace(const struct sync_plan *plan, const char *ns)
  * this way (the namespace does not exist yet) and are left to the write.
  * Every rejection is reported, each naming its file and object.
  */
-static int dry_run_all(struct sync_plan *plan, struct kube_client *c,
-                       const struct sync_options *opts)
+static int dry_run_one(struct kube_client *c, struct sync_item *item, struct step *s)
 {
-	struct sync_options dry = *opts;
-	struct buf all = BUF_INIT;
-	size_t i, failed = 0;
-	int error = 0;
+	struct sync_options dry = *s->opts;
+	int error;
 
 	dry.dry_run = true;
-	for (i = 0; i < plan->n; i++) {
-		struct sync_item *item = &plan->items[i];
-
-		if (item->drift.state == DRIFT_IN_SYNC || item->recreate ||
-		    (*item->m->id.namespace && created_namespace(plan, item->m->id.namespace)))
-			continue;
-		if (write_once(c, item, &dry) < 0) {
-			blame(item, NULL);
-			buf_addf(&all, "%s%s", failed++ ? "\n" : "", berth_error_last());
-			item->action = SYNC_FAILED;
-		}
+	if (item->drift.state == DRIFT_IN_SYNC || item->recreate ||
+	    (*item->m->id.namespace && created_namespace(s->plan, item->m->id.namespace)))
+		return 0;
+	error = write_once(c, item, &dry);
+	/* An object to create is predicted again when written, not held until then. */
+	if (item->drift.state == DRIFT_MISSING) {
+		json_object_put(item->drift.predicted);
+		item->drift.predicted = NULL;
 	}
-	if (failed) {
-		error = berth_error_set("%s\n%zu object%s the server refuses; nothing was changed",
-		                        all.ptr, failed, failed == 1 ? "" : "s");
+	if (error < 0) {
+		item->action = SYNC_FAILED;
+		blame(item, NULL);
 	}
-	buf_release(&all);
 	return error;
 }
 
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts)
 {
+	struct step s = {.plan = plan, .opts = opts};
 	size_t i, j;
-	int error = 0;
+	int error;
 
-	if (!opts->dry_run && (error = dry_run_all(plan, c, opts)) < 0)
+	if ((error = pool_init(&s.pool, c, opts->parallel ? opts->parallel : 1)) < 0) {
+		pool_release(&s.pool);
 		return error;
+	}
+	if (!opts->dry_run) {
+		s.fn = dry_run_one;
+		s.keep_going = true;
+		if ((error = step_run(&s, 0, plan->n)) < 0) {
+			char *all = xstrdup(berth_error_last());
+
+			berth_error_set("%s\n%zu object%s the server refuses; nothing was changed",
+			                all, s.failed, s.failed == 1 ? "" : "s");
+			free(all);
+		}
+		s.keep_going = false;
+	}
 	for (i = 0; i < plan->n && !error; i = j) {
 		for (j = i; j < plan->n && plan->items[j].phase == plan->items[i].phase; j++)
-			if ((error = write_item(c, &plan->items[j], opts, j + 1, plan->n)) < 0)
-				return error;
-		if (!opts->dry_run)
+			;
+		s.fn = write_item;
+		if ((error = step_run(&s, i, j)) == 0 && !opts->dry_run && opts->wait)
 			error = wait_phase(c, plan, i, j, opts);
 	}
+	pool_release(&s.pool);
 	return error;
 }

@@ -28,10 +28,12 @@ struct sync_options {
 	                       * Namespaces too */
 	bool allow_empty;     /* prune even when the source holds no object */
 	bool recreate_orphan; /* any StatefulSet may be recreated (see RECREATE_ANNOTATION) */
+	unsigned parallel;    /* objects of one phase written at a time */
+	bool wait;            /* wait for each phase to be ready before the next */
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
-		"berth", false, 300000, 500, NULL, false, false, false, false                      \
+		"berth", false, 300000, 500, NULL, false, false, false, false, 8, true             \
 	}
 
 /* What happened to one object. */
@@ -49,7 +51,9 @@ struct sync_item {
 	const struct manifest *m;
 	const struct api_resource *res;
 	enum phase phase;
-	struct json_object *desired; /* the manifest, tracking label and annotation added */
+	const char *source;          /* the tracking annotation's value */
+	struct json_object *desired; /* the manifest, tracking label and annotation added;
+	                              * built when needed, dropped once compared */
 	struct json_object *live;    /* NULL when missing; dropped once known to be in sync */
 	struct drift drift;
 	enum sync_action action;
@@ -101,10 +105,13 @@ size_t sync_check(struct diagnostics *diags, struct kube_client *c, const struct
  * First let the server check every write with dryRun=All, so a manifest it
  * rejects changes nothing (writes into a namespace the commit creates are
  * checked when they are made). Then apply the plan phase by phase: create
- * what is missing, patch what drifted
- * (kubectl's three-way patch; on a conflict, re-read and retry), leave the
- * rest. After each phase, wait until its objects are ready. Stops at the
- * first failure, with a message naming the object.
+ * what is missing, patch what drifted (kubectl's three-way patch; on a
+ * conflict, re-read and retry), leave the rest. After each phase, wait until
+ * its objects are ready (unless !opts->wait), polling with one LIST per kind
+ * and namespace. The objects of a phase do not depend on each other: they
+ * are written opts->parallel at a time, each thread with its own
+ * connection. Stops at the first failure (what was started
+ * finishes), with a message naming each object that failed.
  */
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts);
 
@@ -154,6 +161,13 @@ int prune_apply(struct prune_list *list, struct kube_client *c, const struct syn
 /* On a StatefulSet: "orphan" lets berth change its immutable fields by
  * deleting it with its pods and claims orphaned and creating it again. */
 #define RECREATE_ANNOTATION "berth.io/recreate"
+
+/*
+ * The live object as it will be after the write: item->drift.predicted. An
+ * object to create is predicted only when asked (it is the manifest itself,
+ * and a plan of many new objects would otherwise hold them all).
+ */
+struct json_object *sync_item_predicted(struct sync_item *item);
 
 /* "statefulset.apps/web", as kubectl names objects in its output. */
 void sync_item_name(struct buf *out, const struct sync_item *item);
