@@ -11,9 +11,9 @@
 
 /* The checks that need a cluster, against the one --kubeconfig or
  * --context names; the context's namespace is the default one. */
-static int check_with_server(struct diagnostics *diags, const struct kubeconfig_options *kopts,
-                             const char *namespace, const char *const *paths, size_t npaths,
-                             struct manifest_set *set)
+static int check_with_server(struct diagnostics *diags, struct diagnostics *warnings,
+                             const struct kubeconfig_options *kopts, const char *namespace,
+                             const char *const *paths, size_t npaths, struct manifest_set *set)
 {
 	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
 	struct kubeconfig *kc = NULL;
@@ -26,7 +26,7 @@ static int check_with_server(struct diagnostics *diags, const struct kubeconfig_
 	manifest_set_load(set, diags, paths, npaths, &opts);
 	if ((error = kube_client_new(&client, kc, NULL)) < 0)
 		goto out;
-	error = target_check(diags, client, set);
+	error = target_check(diags, warnings, client, set);
 out:
 	kube_client_free(client);
 	kubeconfig_free(kc);
@@ -44,7 +44,7 @@ int cmd_lint(int argc, char **argv)
 	struct kubeconfig_options kopts = KUBECONFIG_OPTIONS_INIT;
 	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
 	struct manifest_set set = MANIFEST_SET_INIT;
-	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct diagnostics diags = DIAGNOSTICS_INIT, warnings = DIAGNOSTICS_INIT;
 	struct buf out = BUF_INIT;
 	const char *namespace = NULL;
 	const char *const *paths;
@@ -79,7 +79,8 @@ int cmd_lint(int argc, char **argv)
 	 * offline however KUBECONFIG is set. The checks run on what loaded,
 	 * even when something did not. */
 	if (kopts.path || kopts.context) {
-		if (check_with_server(&diags, &kopts, namespace, paths, npaths, &set) < 0) {
+		if (check_with_server(&diags, &warnings, &kopts, namespace, paths, npaths, &set) <
+		    0) {
 			fprintf(stderr, "error: %s\n", berth_error_last());
 			status = EXIT_ERROR;
 			goto out;
@@ -88,19 +89,23 @@ int cmd_lint(int argc, char **argv)
 		if (namespace)
 			opts.default_namespace = namespace;
 		manifest_set_load(&set, &diags, paths, npaths, &opts);
-		checks_run(&diags, &set, NULL);
+		checks_run(&diags, &warnings, &set, NULL);
 	}
 	diagnostics_format(&out, &diags);
+	diagnostics_format(&out, &warnings);
 	fputs(out.ptr, stdout);
 	if (diags.n)
-		fprintf(stderr, "%zu problem%s in %zu object%s\n", diags.n, diags.n == 1 ? "" : "s",
+		fprintf(stderr, "%zu problem%s in %zu object%s", diags.n, diags.n == 1 ? "" : "s",
 		        set.n, set.n == 1 ? "" : "s");
 	else
-		fprintf(stderr, "%zu object%s, no problems\n", set.n, set.n == 1 ? "" : "s");
+		fprintf(stderr, "%zu object%s, no problems", set.n, set.n == 1 ? "" : "s");
+	fprintf(stderr, warnings.n ? ", %zu warning%s\n" : "\n", warnings.n,
+	        warnings.n == 1 ? "" : "s");
 	status = diags.n ? 1 : 0;
 out:
 	buf_release(&out);
 	diagnostics_release(&diags);
+	diagnostics_release(&warnings);
 	manifest_set_release(&set);
 	return status;
 }

@@ -75,6 +75,7 @@ static int fetch_discovery(struct target *t, const struct sync_options *sync)
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
 {
 	struct manifest_options mopts = MANIFEST_OPTIONS_INIT;
+	struct diagnostics warnings = DIAGNOSTICS_INIT;
 	int error;
 
 	/* The source an object came from, for prune: the manifests' path as named. */
@@ -87,7 +88,10 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
 	    (error = fetch_discovery(t, sync)) < 0)
 		goto fail;
-	if ((error = target_check(&t->diags, t->client, &t->set)) < 0)
+	error = target_check(&t->diags, &warnings, t->client, &t->set);
+	print_diagnostics(&warnings);
+	diagnostics_release(&warnings);
+	if (error < 0)
 		goto fail;
 	if (error > 0)
 		return refuse(&t->diags);
@@ -115,7 +119,8 @@ static bool reported(const struct diagnostics *d, size_t from, size_t to,
 	return false;
 }
 
-int target_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set)
+int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
+                 const struct manifest_set *set)
 {
 	struct diagnostics more = DIAGNOSTICS_INIT;
 	size_t before = diags->n, schema, i;
@@ -124,7 +129,7 @@ int target_check(struct diagnostics *diags, struct kube_client *c, const struct 
 	if ((error = openapi_check(diags, c, set)) < 0)
 		return error;
 	schema = diags->n;
-	sync_check(&more, c, set);
+	sync_check(&more, warnings, c, set);
 	for (i = 0; i < more.n; i++)
 		if (!reported(diags, before, schema, &more.items[i]))
 			diagnostics_add(diags, more.items[i].file, more.items[i].line,

@@ -61,8 +61,10 @@ void target_release(struct target *t, struct target_options *o);
  * schema (openapi_check), then the commit's own checks (sync_check). A
  * problem the schema found is not reported again by a check that finds it
  * at the same place, in its own words. Returns the number of problems
- * added, or a negative error when the schema cannot be had.
+ * added, or a negative error when the schema cannot be had. Warnings go to
+ * `warnings`.
  */
-int target_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set);
+int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
+                 const struct manifest_set *set);
 
 #endif

@@ -567,12 +567,13 @@ static bool live_default_class(void *ctx)
 	return found;
 }
 
-size_t sync_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set)
+size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
+                  const struct manifest_set *set)
 {
 	struct live_lookups lookups = {c, NULL, false, json_object_new_object()};
 	struct checks_cluster cluster = {live_service, live_storage_class, live_default_class,
 	                                 &lookups};
-	size_t n = checks_run(diags, set, &cluster);
+	size_t n = checks_run(diags, warnings, set, &cluster);
 
 	json_object_put(lookups.classes);
 	json_object_put(lookups.services);

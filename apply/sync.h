@@ -99,7 +99,8 @@ void sync_plan_release(struct sync_plan *plan);
  * knows: Services and StorageClasses that exist live, and the default
  * class. Returns the number of problems added to `diags`.
  */
-size_t sync_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set);
+size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
+                  const struct manifest_set *set);
 
 /*
  * First let the server check every write with dryRun=All, so a manifest it

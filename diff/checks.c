@@ -2,6 +2,7 @@
 
 #include "alloc.h"
 #include "json.h"
+#include "quantity.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,36 +11,43 @@
 
 /* What the checks look at: the manifests as trees, for the length of a run. */
 struct run {
-	struct diagnostics *diags;
+	struct diagnostics *diags, *warnings;
 	const struct manifest_set *set;
 	struct json_object **objs;
 	const struct checks_cluster *cluster;
 	size_t found;
 };
 
-static void problem_at(struct run *r, const struct manifest *m, const char *path, const char *shown,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void problem_at(struct run *r, bool warning, const struct manifest *m, const char *path,
+                       const char *shown, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
-/* "statefulset 'web': SHOWN: message" at the place of the field at `path`. */
-static void problem_at(struct run *r, const struct manifest *m, const char *path, const char *shown,
-                       const char *fmt, ...)
+/* "statefulset 'web': SHOWN: message" at the place of the field at `path`;
+ * a warning says so first, goes to r->warnings and is not counted. */
+static void problem_at(struct run *r, bool warning, const struct manifest *m, const char *path,
+                       const char *shown, const char *fmt, ...)
 {
 	struct buf msg = BUF_INIT;
 	size_t line, column;
 	va_list ap;
 
+	if (warning && !r->warnings)
+		return;
+	if (warning)
+		buf_adds(&msg, "warning: ");
 	object_kind_lower(&msg, m->id.kind);
 	buf_addf(&msg, " '%s': %s: ", m->id.name, shown);
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	manifest_locate(&line, &column, m, path);
-	diagnostics_add(r->diags, m->file, line, column, "%s", msg.ptr);
+	diagnostics_add(warning ? r->warnings : r->diags, m->file, line, column, "%s", msg.ptr);
 	buf_release(&msg);
-	r->found++;
+	r->found += !warning;
 }
 
-#define problem(r, m, path, ...) problem_at(r, m, path, path, __VA_ARGS__)
+#define problem(r, m, path, ...) problem_at(r, false, m, path, path, __VA_ARGS__)
+#define warning(r, m, path, ...) problem_at(r, true, m, path, path, __VA_ARGS__)
 
 static bool is(const struct manifest *m, const char *group, const char *kind)
 {
@@ -66,6 +74,18 @@ static bool named_in(struct json_object *list, const char *field, const char *na
 	for (i = 0; i < json_array_len(list); i++) {
 		const char *n = json_get_string(json_object_array_get_idx(list, i), field);
 		if (n && !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
+static bool named_value_in(struct json_object *list, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_len(list); i++) {
+		const char *v = json_object_get_string(json_object_array_get_idx(list, i));
+		if (v && !strcmp(v, value))
 			return true;
 	}
 	return false;
@@ -189,7 +209,7 @@ static void mounts(struct run *r, const struct manifest *m, struct json_object *
 		buf_addf(&path, "spec.volumeClaimTemplates[%zu].metadata.name", i);
 		buf_reset(&shown);
 		buf_addf(&shown, "spec.volumeClaimTemplates[%zu] '%s'", i, name);
-		problem_at(r, m, path.ptr, shown.ptr,
+		problem_at(r, false, m, path.ptr, shown.ptr,
 		           "mounted by no container; every pod gets a claim it never uses "
 		           "(mount it in spec.template.spec.containers[].volumeMounts)");
 	}
@@ -286,10 +306,87 @@ static void claim_without_class(struct run *r, const struct manifest *m, struct 
 	        volume);
 }
 
-size_t checks_run(struct diagnostics *diags, const struct manifest_set *set,
-                  const struct checks_cluster *cluster)
+/* Can PersistentVolume `pv` serve a claim of class `cls` (NULL: unset)
+ * asking for `size` in each of `modes`? */
+static bool volume_fits(struct json_object *pv, const char *cls, const struct quantity *size,
+                        struct json_object *modes)
 {
-	struct run r = {diags, set, calloc(set->n + 1, sizeof(struct json_object *)), cluster, 0};
+	struct json_object *spec = json_get(pv, "spec");
+	const char *pv_cls = json_get_string(spec, "storageClassName");
+	const char *cap = json_get_string(json_get(spec, "capacity"), "storage");
+	struct quantity have;
+	size_t i;
+
+	if (cls && strcmp(cls, pv_cls ? pv_cls : ""))
+		return false;
+	if (size && (!cap || quantity_parse(&have, cap) < 0 || quantity_cmp(&have, size) < 0))
+		return false;
+	for (i = 0; i < json_array_len(modes); i++) {
+		struct json_object *mode = json_object_array_get_idx(modes, i);
+
+		if (json_object_is_type(mode, json_type_string) &&
+		    !named_value_in(json_get(spec, "accessModes"), json_object_get_string(mode)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * When the PersistentVolumes are in Git, a claim (or claim template) at
+ * `path` should fit one of them, unless its class provisions volumes. A
+ * warning: a volume may yet come from elsewhere.
+ */
+static void claim_fits(struct run *r, const struct manifest *m, struct json_object *spec,
+                       const char *path)
+{
+	const char *cls = json_get_string(spec, "storageClassName");
+	const char *want =
+	    json_get_string(json_get(json_get(spec, "resources"), "requests"), "storage");
+	struct json_object *modes = json_get(spec, "accessModes");
+	struct quantity size;
+	struct buf where = BUF_INIT, wanted = BUF_INIT;
+	size_t i, volumes = 0, sc;
+
+	if (want && quantity_parse(&size, want) < 0)
+		want = NULL;
+	for (i = 0; i < r->set->n; i++) {
+		if (!is(&r->set->items[i], "", "PersistentVolume"))
+			continue;
+		volumes++;
+		if (volume_fits(r->objs[i], cls, want ? &size : NULL, modes))
+			return;
+	}
+	if (!volumes)
+		return;
+	/* A class that is not in Git, or that names a provisioner, makes volumes. */
+	sc = cls && *cls ? find(r, "storage.k8s.io", "StorageClass", "", cls) : (size_t)-1;
+	if (cls && *cls &&
+	    (sc == (size_t)-1 || strcmp(json_get_string(r->objs[sc], "provisioner") ?: "",
+	                                "kubernetes.io/no-provisioner")))
+		return;
+	buf_adds(&wanted, want ? want : "a volume");
+	for (i = 0; i < json_array_len(modes); i++)
+		buf_addf(&wanted, "%s%s", i ? "," : " ",
+		         json_object_get_string(json_object_array_get_idx(modes, i)));
+	if (cls)
+		buf_addf(&wanted, *cls ? " of class '%s'" : " with no class", cls);
+	buf_addf(&where, "%s.resources.requests.storage", path);
+	warning(r, m, where.ptr,
+	        "asks for %s, which none of the %zu PersistentVolume%s among the manifests can "
+	        "give%s; the claim would stay Pending",
+	        wanted.ptr, volumes, volumes == 1 ? "" : "s",
+	        cls && *cls ? ", and its class provisions none" : "");
+	buf_release(&where);
+	buf_release(&wanted);
+}
+
+size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
+                  const struct manifest_set *set, const struct checks_cluster *cluster)
+{
+	struct run r = {diags,   warnings, set, calloc(set->n + 1, sizeof(struct json_object *)),
+	                cluster, 0};
+	struct buf path = BUF_INIT;
+	size_t v;
 	size_t i;
 
 	for (i = 0; i < set->n; i++)
@@ -305,14 +402,26 @@ size_t checks_run(struct diagnostics *diags, const struct manifest_set *set,
 			if (!misplaced(&r, m, spec))
 				mounts(&r, m, spec);
 			claim_classes(&r, m, spec);
+			for (v = 0; v < json_array_len(json_get(spec, "volumeClaimTemplates"));
+			     v++) {
+				buf_reset(&path);
+				buf_addf(&path, "spec.volumeClaimTemplates[%zu].spec", v);
+				claim_fits(&r, m,
+				           json_get(json_object_array_get_idx(
+				                        json_get(spec, "volumeClaimTemplates"), v),
+				                    "spec"),
+				           path.ptr);
+			}
 		} else if (is(m, "apps", "Deployment") || is(m, "apps", "DaemonSet") ||
 		           is(m, "apps", "ReplicaSet")) {
 			selector(&r, m, spec);
 			mounts(&r, m, spec);
 		} else if (is(m, "", "PersistentVolumeClaim")) {
 			claim_without_class(&r, m, r.objs[i]);
+			claim_fits(&r, m, spec, "spec");
 		}
 	}
+	buf_release(&path);
 	for (i = 0; i < set->n; i++)
 		json_object_put(r.objs[i]);
 	free(r.objs);

@@ -22,8 +22,12 @@ struct checks_cluster {
 	void *ctx;
 };
 
-/* Add a diagnostic per problem; returns the number added. */
-size_t checks_run(struct diagnostics *diags, const struct manifest_set *set,
-                  const struct checks_cluster *cluster);
+/*
+ * Add a diagnostic per problem to `diags`; returns the number added. What
+ * may yet be fine (a claim that no PersistentVolume in Git can serve) goes
+ * to `warnings` as "warning: ..." instead; `warnings` may be NULL.
+ */
+size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
+                  const struct manifest_set *set, const struct checks_cluster *cluster);
 
 #endif

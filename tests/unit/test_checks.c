@@ -30,11 +30,12 @@ static int teardown(void **state)
 }
 
 /* Write `text` as one file, load it, run the checks (with `cluster`), and
- * return the problems as text, file names relative (caller frees). */
+ * return the problems, then the warnings, as text, file names relative
+ * (caller frees). */
 static char *check(const char *text, const struct checks_cluster *cluster)
 {
 	struct manifest_set set = MANIFEST_SET_INIT;
-	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct diagnostics diags = DIAGNOSTICS_INIT, warnings = DIAGNOSTICS_INIT;
 	struct buf out = BUF_INIT, path = BUF_INIT;
 	const char *paths[1];
 	FILE *f;
@@ -47,12 +48,14 @@ static char *check(const char *text, const struct checks_cluster *cluster)
 	fclose(f);
 	paths[0] = path.ptr;
 	assert_int_equal(manifest_set_load(&set, &diags, paths, 1, NULL), 0);
-	checks_run(&diags, &set, cluster);
+	checks_run(&diags, &warnings, &set, cluster);
 	diagnostics_format(&out, &diags);
+	diagnostics_format(&out, &warnings);
 	/* Drop the directory: "m.yaml:6:3: ...". */
 	while ((p = strstr(out.ptr, root)))
 		memmove(p, p + strlen(root) + 1, strlen(p + strlen(root) + 1) + 1);
 	diagnostics_release(&diags);
+	diagnostics_release(&warnings);
 	manifest_set_release(&set);
 	buf_release(&path);
 	return buf_detach(&out, NULL);
@@ -233,6 +236,85 @@ static void test_checks__a_classless_claim_cannot_bind_a_classless_volume(void *
 	free(problems);
 }
 
+#define PV(name, size, mode, cls)                                                                  \
+	"---\n"                                                                                    \
+	"apiVersion: v1\n"                                                                         \
+	"kind: PersistentVolume\n"                                                                 \
+	"metadata: {name: " name "}\n"                                                             \
+	"spec:\n"                                                                                  \
+	"  storageClassName: " cls "\n"                                                            \
+	"  capacity: {storage: " size "}\n"                                                        \
+	"  accessModes: [" mode "]\n"                                                              \
+	"  hostPath: {path: /tmp/" name "}\n"
+
+#define CLAIM(size, mode, cls)                                                                     \
+	"---\n"                                                                                    \
+	"apiVersion: v1\n"                                                                         \
+	"kind: PersistentVolumeClaim\n"                                                            \
+	"metadata: {name: data}\n"                                                                 \
+	"spec:\n"                                                                                  \
+	"  storageClassName: " cls "\n"                                                            \
+	"  accessModes: [" mode "]\n"                                                              \
+	"  resources:\n"                                                                           \
+	"    requests: {storage: " size "}\n"
+
+static void test_checks__claims_no_volume_in_git_can_serve_are_warned_about(void **state)
+{
+	char *out;
+
+	(void)state;
+	/* Fits: size at most the volume's, modes among its modes. */
+	out = check(PV("a", "1Gi", "ReadWriteOnce", "manual")
+	                PV("b", "10Gi", "ReadWriteOnce, ReadOnlyMany", "manual")
+	                    CLAIM("2000Mi", "ReadOnlyMany", "manual"),
+	            NULL);
+	assert_string_equal(out, "");
+	free(out);
+	/* Too big, the wrong class, the wrong mode: a warning at the request. */
+	out = check(PV("a", "1Gi", "ReadWriteOnce", "''") PV("b", "10Gi", "ReadWriteOnce", "fast")
+	                CLAIM("2Gi", "ReadWriteOnce", "''"),
+	            NULL);
+	assert_string_equal(out, "m.yaml:27:16: warning: persistentvolumeclaim 'data': "
+	                         "spec.resources.requests.storage: asks for 2Gi ReadWriteOnce with "
+	                         "no class, which none of the 2 PersistentVolumes among the "
+	                         "manifests can give; the claim would stay Pending\n");
+	free(out);
+	out =
+	    check(PV("a", "5Gi", "ReadWriteOnce", "''") CLAIM("1Gi", "ReadWriteMany", "''"), NULL);
+	assert_non_null(strstr(out, "asks for 1Gi ReadWriteMany with no class, which none of "
+	                            "the 1 PersistentVolume among"));
+	free(out);
+	/* A claim template too; a class in Git without a provisioner makes none. */
+	out = check(STS_HEAD "  volumeClaimTemplates:\n"
+	                     "  - metadata: {name: www}\n"
+	                     "    spec:\n"
+	                     "      storageClassName: local\n"
+	                     "      accessModes: [ReadWriteOnce]\n"
+	                     "      resources: {requests: {storage: 3Gi}}\n" HEADLESS PV(
+	                         "a", "1Gi", "ReadWriteOnce",
+	                         "local") "---\n"
+	                                  "apiVersion: storage.k8s.io/v1\n"
+	                                  "kind: StorageClass\n"
+	                                  "metadata: {name: local}\n"
+	                                  "provisioner: kubernetes.io/no-provisioner\n",
+	            NULL);
+	assert_non_null(strstr(out,
+	                       "warning: statefulset 'web': "
+	                       "spec.volumeClaimTemplates[0].spec.resources.requests.storage: asks "
+	                       "for 3Gi ReadWriteOnce of class 'local', which none of the 1 "
+	                       "PersistentVolume among the manifests can give, and its class "
+	                       "provisions none"));
+	free(out);
+	/* No volume in Git, or a class that may provision (not in Git): nothing to say. */
+	out = check(CLAIM("2Gi", "ReadWriteOnce", "manual"), NULL);
+	assert_string_equal(out, "");
+	free(out);
+	out = check(PV("a", "1Gi", "ReadWriteOnce", "manual") CLAIM("2Gi", "ReadWriteOnce", "gp2"),
+	            NULL);
+	assert_string_equal(out, "");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +327,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_checks__selector_must_select_the_template, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_checks__mounts_name_a_volume, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_checks__claims_no_volume_in_git_can_serve_are_warned_about, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checks__misplaced_fields_say_where_they_belong,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
