@@ -144,6 +144,10 @@ measure berth-nowait berth/ "$berth" sync --wait=false -f "$work/manifests" -n b
 measure kubectl-first kubectl/ kubectl apply -f "$work/manifests" -n bench-kubectl
 wall[kubectl-nowait]=${wall[kubectl-first]} rss[kubectl-nowait]=${rss[kubectl-first]}
 reqs[kubectl-nowait]=${reqs[kubectl-first]}
+# Let the controller catch up with the new StatefulSets: the no-op and diff
+# runs measure berth and kubectl, not its backlog.
+until [ "$(kubectl get statefulsets -A -o json | jq '[.items[] | select(.status.observedGeneration
+	!= .metadata.generation)] | length')" = 0 ]; do sleep 1; done
 measure berth-noop berth/ "$berth" sync -f "$work/manifests" -n bench-berth
 measure kubectl-noop kubectl/ kubectl apply -f "$work/manifests" -n bench-kubectl
 measure berth-diff berth/ "$berth" diff -f "$work/manifests" -n bench-berth
