@@ -90,6 +90,12 @@ static int cmp_phase(const void *a, const void *b)
 	return x->m < y->m ? -1 : x->m > y->m;
 }
 
+/* Are both read by the same LIST: one kind in one namespace? */
+static bool same_list(const struct sync_item *a, const struct sync_item *b)
+{
+	return a->res == b->res && !strcmp(a->m->id.namespace, b->m->id.namespace);
+}
+
 /* Order for reading live state: resource, namespace, name. */
 static int cmp_list(const void *a, const void *b)
 {
@@ -450,9 +456,7 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 		order[i] = &plan.items[i];
 	qsort(order, plan.n, sizeof(*order), cmp_list);
 	for (i = 0; i < plan.n && !error; i = j) {
-		for (j = i + 1; j < plan.n && order[j]->res == order[i]->res &&
-		                !strcmp(order[j]->m->id.namespace, order[i]->m->id.namespace);
-		     j++)
+		for (j = i + 1; j < plan.n && same_list(order[j], order[i]); j++)
 			;
 		error = read_group(c, order + i, j - i);
 	}
@@ -973,10 +977,7 @@ static int wait_poll(struct kube_client *c, const struct sync_plan *plan, struct
 	for (i = 0; i < n && !error; i = j) {
 		struct wait_group g = {c, plan, waits + i, 0};
 
-		for (j = i + 1;
-		     j < n && waits[j]->item->res == waits[i]->item->res &&
-		     !strcmp(waits[j]->item->m->id.namespace, waits[i]->item->m->id.namespace);
-		     j++)
+		for (j = i + 1; j < n && same_list(waits[j]->item, waits[i]->item); j++)
 			;
 		g.n = j - i;
 		for (k = i; k < j; k++) {

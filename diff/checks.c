@@ -331,6 +331,16 @@ static bool volume_fits(struct json_object *pv, const char *cls, const struct qu
 	return true;
 }
 
+/* May StorageClass `cls` make volumes? Yes unless it is in Git naming
+ * kubernetes.io/no-provisioner (a class not in Git is not looked up). */
+static bool class_provisions(const struct run *r, const char *cls)
+{
+	size_t i = find(r, "storage.k8s.io", "StorageClass", "", cls);
+	const char *p = i == (size_t)-1 ? NULL : json_get_string(r->objs[i], "provisioner");
+
+	return !p || strcmp(p, "kubernetes.io/no-provisioner");
+}
+
 /*
  * When the PersistentVolumes are in Git, a claim (or claim template) at
  * `path` should fit one of them, unless its class provisions volumes. A
@@ -345,7 +355,7 @@ static void claim_fits(struct run *r, const struct manifest *m, struct json_obje
 	struct json_object *modes = json_get(spec, "accessModes");
 	struct quantity size;
 	struct buf where = BUF_INIT, wanted = BUF_INIT;
-	size_t i, volumes = 0, sc;
+	size_t i, volumes = 0;
 
 	if (want && quantity_parse(&size, want) < 0)
 		want = NULL;
@@ -358,11 +368,7 @@ static void claim_fits(struct run *r, const struct manifest *m, struct json_obje
 	}
 	if (!volumes)
 		return;
-	/* A class that is not in Git, or that names a provisioner, makes volumes. */
-	sc = cls && *cls ? find(r, "storage.k8s.io", "StorageClass", "", cls) : (size_t)-1;
-	if (cls && *cls &&
-	    (sc == (size_t)-1 || strcmp(json_get_string(r->objs[sc], "provisioner") ?: "",
-	                                "kubernetes.io/no-provisioner")))
+	if (cls && *cls && class_provisions(r, cls))
 		return;
 	buf_adds(&wanted, want ? want : "a volume");
 	for (i = 0; i < json_array_len(modes); i++)
