@@ -109,6 +109,7 @@ int cmd_sync(int argc, char **argv)
 	    {"recreate-orphan", no_argument, NULL, 'r'},
 	    {"parallel", required_argument, NULL, 'j'},
 	    {"wait", optional_argument, NULL, 'w'},
+	    {"server-side", no_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct target_options o = {KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL};
@@ -139,6 +140,9 @@ int cmd_sync(int argc, char **argv)
 				continue;
 			case 'r':
 				sync.recreate_orphan = true;
+				continue;
+			case 's':
+				sync.server_side = true;
 				continue;
 			case 't':
 				if (parse_duration(&sync.timeout_ms, optarg) == 0)

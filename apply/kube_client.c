@@ -402,8 +402,9 @@ static int status_error(struct kube_client *c, const char *method, const char *p
 	return status == 404 ? BERTH_ENOTFOUND : status == 409 ? BERTH_ECONFLICT : BERTH_EHTTP;
 }
 
-int kube_client_call(struct json_object **out, struct kube_client *c, const char *method,
-                     const char *path, const char *content_type, const char *body)
+/* kube_client_call(), leaving the managedFields in when !strip. */
+static int call(struct json_object **out, struct kube_client *c, const char *method,
+                const char *path, const char *content_type, const char *body, bool strip)
 {
 	struct kube_response resp = KUBE_RESPONSE_INIT;
 	struct json_object *doc = NULL;
@@ -427,7 +428,8 @@ int kube_client_call(struct json_object **out, struct kube_client *c, const char
 	}
 	if (error < 0)
 		goto out;
-	resp.body.len = json_strip_managed_fields(resp.body.ptr, resp.body.len);
+	if (strip)
+		resp.body.len = json_strip_managed_fields(resp.body.ptr, resp.body.len);
 	doc = json_parse(resp.body.ptr, resp.body.len);
 	if (resp.status < 200 || resp.status > 299) {
 		error = status_error(c, method, path, resp.status, doc);
@@ -448,9 +450,20 @@ out:
 	return error;
 }
 
+int kube_client_call(struct json_object **out, struct kube_client *c, const char *method,
+                     const char *path, const char *content_type, const char *body)
+{
+	return call(out, c, method, path, content_type, body, true);
+}
+
 int kube_client_get_json(struct json_object **out, struct kube_client *c, const char *path)
 {
-	return kube_client_call(out, c, "GET", path, NULL, NULL);
+	return call(out, c, "GET", path, NULL, NULL, true);
+}
+
+int kube_client_get_owned(struct json_object **out, struct kube_client *c, const char *path)
+{
+	return call(out, c, "GET", path, NULL, NULL, false);
 }
 
 int kube_client_list(struct kube_client *c, const char *path,

@@ -92,6 +92,9 @@ int kube_client_call(struct json_object **out, struct kube_client *c, const char
 /* kube_client_call() with GET. */
 int kube_client_get_json(struct json_object **out, struct kube_client *c, const char *path);
 
+/* GET one object with its metadata.managedFields: who owns which field. */
+int kube_client_get_owned(struct json_object **out, struct kube_client *c, const char *path);
+
 /*
  * LIST the collection at `path`, whose query sets at least `limit`, page by
  * page: each page's `continue` token is sent for the next. `fn` gets each

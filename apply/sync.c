@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "ready.h"
+#include "ssa.h"
 
 #include "../diff/alloc.h"
 #include "../diff/checks.h"
@@ -719,33 +720,71 @@ static int step_run(struct step *s, size_t from, size_t to)
 	return error;
 }
 
-/* Send the item's create or patch once. The server's answer tells whether
- * the object is ready already. */
+/* Hand the fields client-side apply wrote to berth's server-side apply
+ * (ssa_takeover_patch), so that the apply that follows owns them. */
+static int take_over(struct kube_client *c, const struct sync_item *item)
+{
+	struct buf path = BUF_INIT;
+	struct json_object *live = NULL, *patch = NULL;
+	int error;
+
+	item_path(&path, item, true);
+	if ((error = kube_client_get_owned(&live, c, path.ptr)) == 0)
+		ssa_takeover_patch(&patch, live);
+	if (patch)
+		error =
+		    kube_client_call(NULL, c, "PATCH", path.ptr, "application/json-patch+json",
+		                     json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN));
+	json_object_put(patch);
+	json_object_put(live);
+	buf_release(&path);
+	return error;
+}
+
+/* Send the item's create or patch once: with server-side apply, the whole
+ * manifest as berth's applied configuration. The server's answer tells
+ * whether the object is ready already. */
 static int write_once(struct kube_client *c, struct sync_item *item,
                       const struct sync_options *opts)
 {
 	struct buf path = BUF_INIT, why = BUF_INIT;
-	struct json_object *body, *written = NULL;
+	struct json_object *body = NULL, *written = NULL;
 	const char *method, *type;
-	int error;
+	int error = 0;
 
-	if (item->drift.state == DRIFT_MISSING) {
+	if (opts->server_side) {
+		method = "PATCH";
+		type = "application/apply-patch+yaml";
+		if ((error = drift_modified(&body, item_desired(item))) == 0)
+			ssa_fill_keys(body);
+		json_object_put(item->desired);
+		item->desired = NULL;
+		item_path(&path, item, true);
+		buf_adds(&path, "?fieldManager=" FIELD_MANAGER "&force=true");
+		if (!error && !opts->dry_run && item->drift.state != DRIFT_MISSING)
+			error = take_over(c, item);
+	} else if (item->drift.state == DRIFT_MISSING) {
 		method = "POST";
 		type = "application/json";
-		body = sync_item_predicted(item);
+		body = json_object_get(sync_item_predicted(item));
 		item_path(&path, item, false);
 	} else {
 		method = "PATCH";
 		type = item->drift.patch_type;
-		body = item->drift.patch;
+		body = json_object_get(item->drift.patch);
 		item_path(&path, item, true);
 	}
 	if (opts->dry_run)
-		buf_adds(&path, "?dryRun=All");
-	error = kube_client_call(&written, c, method, path.ptr, type,
-	                         json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+		buf_adds(&path, strchr(path.ptr, '?') ? "&dryRun=All" : "?dryRun=All");
+	/* JSON is YAML, as long as "/" is not escaped: YAML has no "\/". */
+	if (!error)
+		error = kube_client_call(
+		    &written, c, method, path.ptr, type,
+		    json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
+		                                             JSON_C_TO_STRING_NOSLASHESCAPE));
 	item->ready = error == 0 && ready_check(&why, written, false) == READINESS_READY;
 	json_object_put(written);
+	json_object_put(body);
 	buf_release(&path);
 	buf_release(&why);
 	return error;

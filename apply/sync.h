@@ -30,10 +30,12 @@ struct sync_options {
 	bool recreate_orphan; /* any StatefulSet may be recreated (see RECREATE_ANNOTATION) */
 	unsigned parallel;    /* objects of one phase written at a time */
 	bool wait;            /* wait for each phase to be ready before the next */
+	bool server_side;     /* write with server-side apply as FIELD_MANAGER, taking
+	                       * over what client-side apply wrote */
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
-		"berth", false, 300000, 500, NULL, false, false, false, false, 8, true             \
+		"berth", false, 300000, 500, NULL, false, false, false, false, 8, true, false      \
 	}
 
 /* What happened to one object. */
@@ -106,8 +108,9 @@ size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struc
  * First let the server check every write with dryRun=All, so a manifest it
  * rejects changes nothing (writes into a namespace the commit creates are
  * checked when they are made). Then apply the plan phase by phase: create
- * what is missing, patch what drifted (kubectl's three-way patch; on a
- * conflict, re-read and retry), leave the rest. After each phase, wait until
+ * what is missing, patch what drifted (kubectl's three-way patch, or
+ * server-side apply with opts->server_side; on a conflict, re-read and
+ * retry), leave the rest. After each phase, wait until
  * its objects are ready (unless !opts->wait), polling with one LIST per kind
  * and namespace. The objects of a phase do not depend on each other: they
  * are written opts->parallel at a time, each thread with its own

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# berth sync --server-side: objects kubectl applied client-side are taken
+# over cleanly (a field removed from Git in the same commit goes, pods are
+# not touched), drift written by another manager is put back, new objects
+# are created by apply, and --dry-run changes nothing.
+. "$(dirname "$0")/lib.sh"
+
+ns=berth-ssa
+cleanup() {
+	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+	kubectl delete storageclass berth-ssa --ignore-not-found >/dev/null
+}
+cleanup
+trap 'cleanup; rm -rf "$scratch"' EXIT
+kubectl create namespace "$ns" >/dev/null
+
+# $1: the ConfigMap's data; $2: the StatefulSet's metadata.annotations.
+write_manifests() {
+	cat >"$scratch/app.yaml" <<YAML
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: berth-ssa}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: $ns, labels: {tier: db}}
+data: $1
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: $ns}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 5432}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: $ns, annotations: $2}
+spec:
+  serviceName: db
+  replicas: 0
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - name: db
+        image: postgres:13
+        ports: [{containerPort: 5432}]
+        volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: berth-ssa
+      resources: {requests: {storage: 1Gi}}
+YAML
+}
+
+managers() { # kind name: "manager/operation" of each managedFields entry
+	kubectl get "$1" "$2" -n "$ns" -o json |
+		jq -r '[.metadata.managedFields[] | .manager + "/" + .operation] | sort | join(" ")'
+}
+
+note "kubectl applies the objects client-side"
+write_manifests '{a: "1", b: "2"}' '{team: storage}'
+kubectl apply -f "$scratch/app.yaml" >/dev/null
+wait_until 30 "the controller to see the StatefulSet" \
+	test "$(kubectl get statefulset db -n "$ns" -o jsonpath='{.status.observedGeneration}')" = 1
+template_before=$(kubectl get statefulset db -n "$ns" -o json | jq -cS .spec.template)
+revision_before=$(kubectl get statefulset db -n "$ns" -o jsonpath='{.status.updateRevision}')
+assert_contains "$(managers configmap settings)" "kubectl-client-side-apply/Update" \
+	"kubectl's client-side apply owns the ConfigMap"
+
+note "berth takes over: b leaves Git, a changes, the StatefulSet gains an annotation"
+write_manifests '{a: "10"}' '{team: storage, owner: dba}'
+run_berth sync --server-side -f "$scratch/app.yaml" --timeout 60s
+[ "$STATUS" = 0 ] || fail "sync --server-side exited $STATUS: $ERR"
+assert_contains "$OUT" "configmap/settings configured" "progress"
+assert_contains "$OUT" "statefulset.apps/db configured" "progress"
+assert_eq "$(kubectl get configmap settings -n "$ns" -o json | jq -cS .data)" '{"a":"10"}' \
+	"the ConfigMap's data after the takeover (b, removed from Git, is gone)"
+assert_eq "$(managers configmap settings)" "berth/Apply" "the ConfigMap's managers"
+assert_eq "$(managers statefulset db | tr ' ' '\n' | grep -c client-side || true)" 0 \
+	"no field of the StatefulSet is left to client-side apply"
+assert_eq "$(kubectl get statefulset db -n "$ns" -o jsonpath='{.metadata.annotations.owner}')" \
+	dba "the StatefulSet's new annotation"
+assert_eq "$(kubectl get statefulset db -n "$ns" -o json | jq -cS .spec.template)" \
+	"$template_before" "the pod template is untouched by the takeover"
+assert_eq "$(kubectl get statefulset db -n "$ns" -o jsonpath='{.metadata.generation}')" 1 \
+	"the StatefulSet's spec did not change"
+assert_eq "$(kubectl get statefulset db -n "$ns" -o jsonpath='{.status.updateRevision}')" \
+	"$revision_before" "no new revision of the pods"
+assert_eq "$(kubectl get service db -n "$ns" -o jsonpath='{.spec.clusterIP}')" None \
+	"the Service keeps its clusterIP"
+
+note "berth diff agrees"
+run_berth diff -f "$scratch/app.yaml"
+[ "$STATUS" = 0 ] || fail "diff after the sync exited $STATUS: $OUT $ERR"
+
+note "drift written by another manager is put back (the conflict is forced)"
+kubectl patch configmap settings -n "$ns" --type merge -p '{"data":{"a":"tampered"}}' >/dev/null
+assert_contains "$(managers configmap settings)" "kubectl-patch/Update" "kubectl patch owns a"
+run_berth diff -f "$scratch/app.yaml"
+[ "$STATUS" = 1 ] || fail "diff of the tampered ConfigMap exited $STATUS: $OUT $ERR"
+run_berth sync --server-side -f "$scratch/app.yaml" --timeout 60s
+[ "$STATUS" = 0 ] || fail "sync after the drift exited $STATUS: $ERR"
+assert_eq "$(kubectl get configmap settings -n "$ns" -o json | jq -cS .data)" '{"a":"10"}' \
+	"the ConfigMap's data put back"
+
+note "a field removed from Git later is removed live"
+sed -i 's/, labels: {tier: db}//' "$scratch/app.yaml"
+run_berth sync --server-side -f "$scratch/app.yaml" --timeout 60s
+[ "$STATUS" = 0 ] || fail "sync without the label exited $STATUS: $ERR"
+assert_eq "$(kubectl get configmap settings -n "$ns" -o jsonpath='{.metadata.labels.tier}')" "" \
+	"the label removed from Git"
+
+note "a new object is created by apply, --dry-run changes nothing"
+cat >>"$scratch/app.yaml" <<YAML
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: extra, namespace: $ns}
+data: {x: "1"}
+YAML
+sed -i 's/a: "10"/a: "11"/' "$scratch/app.yaml"
+run_berth sync --server-side --dry-run -f "$scratch/app.yaml"
+[ "$STATUS" = 0 ] || fail "sync --server-side --dry-run exited $STATUS: $ERR"
+assert_contains "$OUT" "configmap/extra created (server dry run)" "dry-run progress"
+kubectl get configmap extra -n "$ns" >/dev/null 2>&1 && fail "--dry-run created a ConfigMap"
+assert_eq "$(kubectl get configmap settings -n "$ns" -o jsonpath='{.data.a}')" 10 \
+	"--dry-run left the ConfigMap"
+run_berth sync --server-side -f "$scratch/app.yaml" --timeout 60s
+[ "$STATUS" = 0 ] || fail "sync of the new object exited $STATUS: $ERR"
+assert_contains "$OUT" "configmap/extra created" "progress"
+assert_eq "$(managers configmap extra)" "berth/Apply" "the new ConfigMap's managers"
+assert_eq "$(kubectl get configmap settings -n "$ns" -o jsonpath='{.data.a}')" 11 "a changed"
+assert_eq "$(kubectl get configmap extra -n "$ns" -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" \
+	berth "the tracking label"
+
+note "in sync: nothing is written"
+run_berth sync --server-side -f "$scratch/app.yaml" --timeout 60s
+[ "$STATUS" = 0 ] || fail "the no-op sync exited $STATUS: $ERR"
+assert_contains "$OUT" "5 objects: 0 created, 0 configured, 0 recreated, 5 unchanged" \
+	"the no-op sync"
+echo "PASS"
