@@ -48,10 +48,10 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	for (i = 0; i < t.plan.n; i++) {
 		struct sync_item *item = &t.plan.items[i];
+		struct object_id id = sync_item_id(item);
 
 		sync_item_predicted(item);
-		report_add(&r, &item->m->id, item->m->file, item->m->line, &item->drift,
-		           item->live);
+		report_add(&r, &id, item->m->file, item->m->line, &item->drift, item->live);
 	}
 	if ((format == DIFF_JSON       ? report_json(&out, &r)
 	     : format == DIFF_MARKDOWN ? report_markdown(&out, &r)

@@ -30,9 +30,21 @@ void sync_item_name(struct buf *out, const struct sync_item *item)
 	buf_addf(out, "/%s", item->m->id.name);
 }
 
+struct object_id sync_item_id(const struct sync_item *item)
+{
+	static char none[] = "";
+	struct object_id id = item->m->id;
+
+	if (!item->res->namespaced)
+		id.namespace = none;
+	return id;
+}
+
 static void describe(struct buf *out, const struct sync_item *item)
 {
-	object_id_describe(out, &item->m->id);
+	struct object_id id = sync_item_id(item);
+
+	object_id_describe(out, &id);
 }
 
 /* Put "file:line:column: kind ns/name[: doing]: " in front of the error. */
@@ -418,13 +430,74 @@ static void check_immutable(struct diagnostics *diags, struct kube_client *c,
 	}
 }
 
+/* Does CustomResourceDefinition `crd` (apiextensions.k8s.io v1 or v1beta1)
+ * serve `id`'s kind in its version? */
+static bool crd_serves(struct json_object *crd, const struct object_id *id)
+{
+	struct json_object *spec = json_get(crd, "spec"), *versions = json_get(spec, "versions");
+	const char *group = json_get_string(spec, "group"),
+	           *kind = json_get_string(json_get(spec, "names"), "kind"),
+	           *version = json_get_string(spec, "version"); /* v1beta1's one version */
+	size_t i;
+
+	if (!group || !kind || strcmp(group, id->group) || strcmp(kind, id->kind))
+		return false;
+	for (i = 0; i < json_array_len(versions); i++) {
+		struct json_object *v = json_object_array_get_idx(versions, i), *served;
+		const char *name = json_get_string(v, "name");
+
+		served = json_get(v, "served");
+		if (name && !strcmp(name, id->version) &&
+		    (!served || json_object_get_boolean(served)))
+			return true;
+	}
+	return version && !strcmp(version, id->version);
+}
+
+/* The resource a CustomResourceDefinition of the commit will serve `m`
+ * as, added to plan->defined; NULL when none defines its kind. */
+static const struct api_resource *
+defined_kind(struct sync_plan *plan, const struct manifest_set *set, const struct manifest *m)
+{
+	struct api_resource *r = NULL;
+	size_t i;
+
+	for (i = 0; i < plan->ndefined; i++)
+		if (!strcmp(plan->defined[i].group, m->id.group) &&
+		    !strcmp(plan->defined[i].kind, m->id.kind) &&
+		    !strcmp(plan->defined[i].version, m->id.version))
+			return &plan->defined[i];
+	for (i = 0; i < set->n && !r; i++) {
+		struct json_object *crd = NULL, *spec;
+
+		if (strcmp(set->items[i].id.group, "apiextensions.k8s.io") ||
+		    strcmp(set->items[i].id.kind, "CustomResourceDefinition") ||
+		    manifest_object(&crd, &set->items[i]) < 0 || !crd_serves(crd, &m->id) ||
+		    !json_get_string(json_get((spec = json_get(crd, "spec")), "names"), "plural")) {
+			json_object_put(crd);
+			continue;
+		}
+		r = &plan->defined[plan->ndefined++];
+		r->group = xstrdup(m->id.group);
+		r->version = xstrdup(m->id.version);
+		r->name = xstrdup(json_get_string(json_get(spec, "names"), "plural"));
+		r->kind = xstrdup(m->id.kind);
+		r->namespaced = !json_get_string(spec, "scope") ||
+		                !strcmp(json_get_string(spec, "scope"), "Namespaced");
+		r->has_verbs = r->prunable = true;
+		json_object_put(crd);
+	}
+	return r;
+}
+
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
                     const struct sync_options *opts)
 {
-	struct sync_plan plan = {xcalloc(set->n + 1, sizeof(struct sync_item)), 0};
+	struct sync_plan plan = {xcalloc(set->n + 1, sizeof(struct sync_item)), 0,
+	                         xcalloc(set->n + 1, sizeof(struct api_resource)), 0};
 	struct sync_item **order = NULL;
-	size_t i, j, before = diags->n;
+	size_t i, j, n, before = diags->n;
 	int error = 0;
 
 	for (i = 0; i < set->n; i++) {
@@ -432,6 +505,8 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 		const struct api_resource *res = discovery_find_kind(d, m->id.group, m->id.kind);
 		struct sync_item *item = &plan.items[plan.n];
 
+		if (!res && (res = defined_kind(&plan, set, m)))
+			item->awaits_crd = true;
 		if (!res) {
 			diagnostics_add(diags, m->file, m->line, m->column,
 			                "kind '%s' of apiVersion '%s%s%s' is not served by %s",
@@ -452,12 +527,16 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 	}
 	qsort(plan.items, plan.n, sizeof(*plan.items), cmp_phase);
 
+	/* Read what exists; a kind not served yet has nothing live. */
 	order = xcalloc(plan.n + 1, sizeof(*order));
-	for (i = 0; i < plan.n; i++)
-		order[i] = &plan.items[i];
-	qsort(order, plan.n, sizeof(*order), cmp_list);
-	for (i = 0; i < plan.n && !error; i = j) {
-		for (j = i + 1; j < plan.n && same_list(order[j], order[i]); j++)
+	for (i = n = 0; i < plan.n && !error; i++)
+		if (!plan.items[i].awaits_crd)
+			order[n++] = &plan.items[i];
+		else if ((error = compare(&plan.items[i], NULL)) < 0)
+			blame(&plan.items[i], NULL);
+	qsort(order, n, sizeof(*order), cmp_list);
+	for (i = 0; i < n && !error; i = j) {
+		for (j = i + 1; j < n && same_list(order[j], order[i]); j++)
 			;
 		error = read_group(c, order + i, j - i);
 	}
@@ -487,9 +566,15 @@ void sync_plan_release(struct sync_plan *plan)
 		json_object_put(plan->items[i].grow);
 		drift_release(&plan->items[i].drift);
 	}
+	for (i = 0; i < plan->ndefined; i++) {
+		free(plan->defined[i].group);
+		free(plan->defined[i].version);
+		free(plan->defined[i].name);
+		free(plan->defined[i].kind);
+	}
 	free(plan->items);
-	plan->items = NULL;
-	plan->n = 0;
+	free(plan->defined);
+	*plan = (struct sync_plan)SYNC_PLAN_INIT;
 }
 
 /* ---- checking the commit with what the cluster knows ----------------------- */
@@ -741,6 +826,31 @@ static int take_over(struct kube_client *c, const struct sync_item *item)
 	return error;
 }
 
+/* Is namespace `ns` created by this plan (so it does not exist yet)? */
+static bool created_namespace(const struct sync_plan *plan, const char *ns)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		if (!*plan->items[i].m->id.group &&
+		    !strcmp(plan->items[i].m->id.kind, "Namespace") &&
+		    !strcmp(plan->items[i].m->id.name, ns) &&
+		    plan->items[i].drift.state == DRIFT_MISSING)
+			return true;
+	return false;
+}
+
+/* Why the server cannot check the item's write before the commit's earlier
+ * phases are written; NULL when it can. */
+static const char *unverifiable(const struct sync_plan *plan, const struct sync_item *item)
+{
+	if (item->awaits_crd)
+		return "its CustomResourceDefinition is created by this commit";
+	if (item->res->namespaced && created_namespace(plan, item->m->id.namespace))
+		return "its namespace is created by this commit";
+	return NULL;
+}
+
 /* Send the item's create or patch once: with server-side apply, the whole
  * manifest as berth's applied configuration. The server's answer tells
  * whether the object is ready already. */
@@ -884,10 +994,12 @@ static int write_item(struct kube_client *c, struct sync_item *item, struct step
 	const struct sync_options *opts = s->opts;
 	struct buf path = BUF_INIT, name = BUF_INIT;
 	enum drift_state state = item->drift.state, planned = state;
+	/* A dry run cannot write what needs the commit's earlier phases. */
+	const char *unchecked = opts->dry_run ? unverifiable(s->plan, item) : NULL;
 	unsigned tries;
 	int error = 0;
 
-	for (tries = 0; state != DRIFT_IN_SYNC; tries++) {
+	for (tries = 0; state != DRIFT_IN_SYNC && !unchecked; tries++) {
 		struct json_object *live = NULL;
 
 		if (item->recreate) {
@@ -920,14 +1032,16 @@ static int write_item(struct kube_client *c, struct sync_item *item, struct step
 		               : state == DRIFT_MISSING || answer_lost ? SYNC_CREATED
 		               : state == DRIFT_IN_SYNC                ? SYNC_UNCHANGED
 		                                                       : SYNC_CONFIGURED;
-		progress(opts, "[%zu/%zu] %s %s%s\n", atomic_fetch_add(&s->done, 1) + 1, s->plan->n,
-		         name.ptr,
+		progress(opts, "[%zu/%zu] %s %s%s%s%s\n", atomic_fetch_add(&s->done, 1) + 1,
+		         s->plan->n, name.ptr,
 		         item->action == SYNC_UNCHANGED   ? "unchanged"
 		         : item->action == SYNC_CREATED   ? "created"
 		         : item->action == SYNC_RECREATED ? "recreated (pods and claims kept)"
 		                                          : "configured",
-		         opts->dry_run && item->action != SYNC_UNCHANGED ? " (server dry run)"
-		                                                         : "");
+		         !opts->dry_run || item->action == SYNC_UNCHANGED ? ""
+		         : unchecked ? " (dry run; the server cannot check it: "
+		                     : " (server dry run)",
+		         unchecked ? unchecked : "", unchecked ? ")" : "");
 		/* Written: what was read and predicted is not needed any more. */
 		json_object_put(item->drift.predicted);
 		item->drift.predicted = NULL;
@@ -1109,20 +1223,6 @@ out:
 	return error;
 }
 
-/* Is namespace `ns` created by this plan (so it does not exist yet)? */
-static bool created_namespace(const struct sync_plan *plan, const char *ns)
-{
-	size_t i;
-
-	for (i = 0; i < plan->n; i++)
-		if (!*plan->items[i].m->id.group &&
-		    !strcmp(plan->items[i].m->id.kind, "Namespace") &&
-		    !strcmp(plan->items[i].m->id.name, ns) &&
-		    plan->items[i].drift.state == DRIFT_MISSING)
-			return true;
-	return false;
-}
-
 /*
  * Let the server check every write of the commit (dryRun=All) before the
  * first real one: a manifest it rejects (422, 403, ...) then changes
@@ -1136,8 +1236,7 @@ static int dry_run_one(struct kube_client *c, struct sync_item *item, struct ste
 	int error;
 
 	dry.dry_run = true;
-	if (item->drift.state == DRIFT_IN_SYNC || item->recreate ||
-	    (*item->m->id.namespace && created_namespace(s->plan, item->m->id.namespace)))
+	if (item->drift.state == DRIFT_IN_SYNC || item->recreate || unverifiable(s->plan, item))
 		return 0;
 	error = write_once(c, item, &dry);
 	/* An object to create is predicted again when written, not held until then. */
@@ -1178,7 +1277,9 @@ int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct 
 		for (j = i; j < plan->n && plan->items[j].phase == plan->items[i].phase; j++)
 			;
 		s.fn = write_item;
-		if ((error = step_run(&s, i, j)) == 0 && !opts->dry_run && opts->wait)
+		/* Custom resources of a CRD in the commit need it Established. */
+		if ((error = step_run(&s, i, j)) == 0 && !opts->dry_run &&
+		    (opts->wait || (plan->items[i].phase == PHASE_CRD && plan->ndefined)))
 			error = wait_phase(c, plan, i, j, opts);
 	}
 	pool_release(&s.pool);

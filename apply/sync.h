@@ -66,23 +66,35 @@ struct sync_item {
 	 * [{"template": name, "storage": size}], patched into its claims first. */
 	bool recreate;
 	struct json_object *grow;
+	/* A custom resource whose CustomResourceDefinition is in the same
+	 * commit and not served yet: res is as the definition will serve it,
+	 * the object is created once the definition is Established, and
+	 * the server cannot check it before. */
+	bool awaits_crd;
 };
+
+/* The item's identity (borrowed strings), with no namespace when its kind
+ * is cluster-scoped: a manifest of a custom kind gets the default one. */
+struct object_id sync_item_id(const struct sync_item *item);
 
 /* Embedded by value: SYNC_PLAN_INIT, then sync_plan_release(). */
 struct sync_plan {
 	struct sync_item *items; /* in phase order, then in manifest order */
 	size_t n;
+	struct api_resource *defined; /* the kinds the commit's CRDs add */
+	size_t ndefined;
 };
 #define SYNC_PLAN_INIT                                                                             \
 	{                                                                                          \
-		NULL, 0                                                                            \
+		NULL, 0, NULL, 0                                                                   \
 	}
 
 /*
  * Resolve each manifest with discovery and compare it with the cluster: one
  * paged LIST per kind and namespace, not one GET per object. A kind the
- * server does not serve is an error naming the file and line (each one is
- * added to `diags`); so is a LIST the server refuses (403), and so is a change
+ * server does not serve, and no CustomResourceDefinition of the commit
+ * defines, is an error naming the file and line (each one is added to
+ * `diags`); so is a LIST the server refuses (403), and so is a change
  * to a field the server will not change (a StatefulSet's serviceName,
  * selector or volumeClaimTemplates, a Service's clusterIP, a claim's spec
  * but its size, a StorageClass's provisioner, ...), naming the field with
