@@ -2,8 +2,10 @@
 # berth sync and berth diff side by side with kubectl 1.20.2 on the same
 # local control plane, in one run: a first sync of N objects (ConfigMaps,
 # headless Services and StatefulSets, a third each) against `kubectl apply
-# -f`, a no-op sync against `kubectl apply -f` run again, and `berth diff`
-# against `kubectl diff`. Each tool has its own namespace. Wall time, API
+# -f` and `kubectl rollout status` of each StatefulSet, the same without the
+# waits (`--wait=false`) against `kubectl apply -f` alone, a no-op sync
+# against `kubectl apply -f` run again, and `berth diff` against `kubectl
+# diff`. Each tool has its own namespace. Wall time, API
 # requests (from the audit log) and peak RSS. Figures only: nothing here
 # passes or fails on time.
 #
@@ -26,7 +28,7 @@ if ! "$root/deploy/local/cluster.sh" status "$cluster" >/dev/null 2>&1; then
 fi
 work=$(mktemp -d)
 cleanup() {
-	kubectl delete namespace bench-berth bench-nowait bench-kubectl --wait=false >/dev/null 2>&1 || true
+	kubectl delete namespace bench-berth bench-nowait bench-kubectl bench-kwait --wait=false >/dev/null 2>&1 || true
 	kubectl delete storageclass bench-local >/dev/null 2>&1 || true
 	[ -z "$started" ] || "$root/deploy/local/cluster.sh" down "$cluster" >/dev/null 2>&1
 	rm -rf "$work"
@@ -106,7 +108,7 @@ spec:
 EOF
 	esac >>"$f"
 done
-for ns in bench-berth bench-nowait bench-kubectl; do kubectl create namespace $ns >/dev/null; done
+for ns in bench-berth bench-nowait bench-kubectl bench-kwait; do kubectl create namespace $ns >/dev/null; done
 kubectl apply -f - >/dev/null <<EOF
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
@@ -138,16 +140,26 @@ measure() {
 			| select(.userAgent | startswith($a)) | .auditID' | sort -u | wc -l)
 }
 
+# Wait until the controller has observed every StatefulSet, so that each run
+# measures its tool, not the controller's backlog of the run before.
+settle() {
+	until [ "$(kubectl get statefulsets -A -o json | jq '[.items[] | select(.status.observedGeneration
+		!= .metadata.generation)] | length')" = 0 ]; do sleep 1; done
+}
+
 echo "== $n objects ($((n - 2 * (n / 3))) ConfigMaps, $((n / 3)) headless Services, $((n / 3)) StatefulSets) in $(ls "$work/manifests" | wc -l) files"
 measure berth-first berth/ "$berth" sync -f "$work/manifests" -n bench-berth
 measure berth-nowait berth/ "$berth" sync --wait=false -f "$work/manifests" -n bench-nowait
-measure kubectl-first kubectl/ kubectl apply -f "$work/manifests" -n bench-kubectl
-wall[kubectl-nowait]=${wall[kubectl-first]} rss[kubectl-nowait]=${rss[kubectl-first]}
-reqs[kubectl-nowait]=${reqs[kubectl-first]}
-# Let the controller catch up with the new StatefulSets: the no-op and diff
-# runs measure berth and kubectl, not its backlog.
-until [ "$(kubectl get statefulsets -A -o json | jq '[.items[] | select(.status.observedGeneration
-	!= .metadata.generation)] | length')" = 0 ]; do sleep 1; done
+settle
+measure kubectl-nowait kubectl/ kubectl apply -f "$work/manifests" -n bench-kubectl
+settle
+# What berth's first sync does, done with kubectl: apply, then wait for each
+# StatefulSet's rollout.
+measure kubectl-first kubectl/ bash -c 'set -e
+	"$BERTH_KUBECTL" apply -f "$1" -n bench-kwait
+	"$BERTH_KUBECTL" get statefulsets -n bench-kwait -o name |
+		xargs -n1 "$BERTH_KUBECTL" rollout status -n bench-kwait' - "$work/manifests"
+settle
 measure berth-noop berth/ "$berth" sync -f "$work/manifests" -n bench-berth
 measure kubectl-noop kubectl/ kubectl apply -f "$work/manifests" -n bench-kubectl
 measure berth-diff berth/ "$berth" diff -f "$work/manifests" -n bench-berth
@@ -167,7 +179,8 @@ for step in "first sync:first" "--wait=false:nowait" "no-op sync:noop" "diff:dif
 		"${wall[$b]}" "${wall[$k]}" "$(awk "BEGIN { print ${wall[$k]} / ${wall[$b]} }")" \
 		"${reqs[$b]}" "${reqs[$k]}" $((rss[$b] / 1024)) $((rss[$k] / 1024))
 done
-echo "(ratio: kubectl's wall time over berth's. berth's first sync waits after each phase"
-echo " until its objects are ready, here until the controller has observed every"
-echo " StatefulSet; with --wait=false it applies the phases in order without waiting, as"
-echo " kubectl apply does. berth sends every write twice: a dry run of the whole commit first.)"
+echo "(ratio: kubectl's wall time over berth's. first sync: berth sync, which waits after"
+echo " each phase until its objects are ready (here until the controller has observed every"
+echo " StatefulSet), against kubectl apply -f followed by kubectl rollout status of each"
+echo " StatefulSet. --wait=false: berth applies the phases in order without waiting, against"
+echo " kubectl apply -f alone. berth sends every write twice: a dry run of the whole commit first.)"
