@@ -580,72 +580,95 @@ void sync_plan_release(struct sync_plan *plan)
 /* ---- checking the commit with what the cluster knows ----------------------- */
 
 /* What the checks ask the cluster, each collection read once per run: the
- * StorageClasses, and the Services of each namespace asked about. */
+ * StorageClasses, and the Services of each namespace asked about. A list
+ * that could not be read is kept as the message saying why. */
 struct live_lookups {
 	struct kube_client *c;
-	struct json_object *classes; /* the list; NULL until read (or unreadable) */
-	bool classes_read;
-	struct json_object *services; /* namespace -> the list (NULL: unreadable) */
+	struct json_object *classes;  /* NULL until read */
+	struct json_object *services; /* namespace -> the list */
 };
 
-static struct json_object *lookup_item(struct json_object *list, const char *name)
+/* Read the list at `path` into *list, or the reason it could not be. */
+static void lookup_read(struct json_object **list, struct kube_client *c, const char *path)
+{
+	if (kube_client_get_json(list, c, path) < 0)
+		*list = json_object_new_string(berth_error_last());
+}
+
+/* -1, with the reason, when `list` could not be read; else 0. */
+static int readable(struct json_object *list)
+{
+	if (json_object_is_type(list, json_type_string))
+		return berth_error_set("%s", json_object_get_string(list));
+	return 0;
+}
+
+/* 1 when `list` holds `name`, else 0; -1 when the list could not be read. */
+static int lookup_item(struct json_object **out, struct json_object *list, const char *name)
 {
 	struct json_object *items = json_get(list, "items");
 	size_t i;
 
+	*out = NULL;
+	if (readable(list) < 0)
+		return -1;
 	for (i = 0; i < json_array_len(items); i++) {
 		struct json_object *o = json_object_array_get_idx(items, i);
 		const char *n = json_get_string(json_get(o, "metadata"), "name");
 
-		if (n && !strcmp(n, name))
-			return o;
+		if (n && !strcmp(n, name)) {
+			*out = o;
+			return 1;
+		}
 	}
-	return NULL;
+	return 0;
 }
 
-static bool live_service(void *ctx, const char *ns, const char *name, bool *headless)
+static int live_service(void *ctx, const char *ns, const char *name, bool *headless)
 {
 	struct live_lookups *l = ctx;
 	struct json_object *list = NULL, *svc;
 	const char *ip;
+	int found;
 
 	if (!json_object_object_get_ex(l->services, ns, &list)) {
 		struct buf path = BUF_INIT;
 
 		buf_addf(&path, "/api/v1/namespaces/%s/services", ns);
-		if (kube_client_get_json(&list, l->c, path.ptr) < 0)
-			list = NULL;
+		lookup_read(&list, l->c, path.ptr);
 		json_object_object_add(l->services, ns, list);
 		buf_release(&path);
 	}
-	svc = lookup_item(list, name);
+	found = lookup_item(&svc, list, name);
 	ip = json_get_string(json_get(svc, "spec"), "clusterIP");
 	*headless = ip && !strcmp(ip, "None");
-	return svc != NULL;
+	return found;
 }
 
 static struct json_object *live_classes(struct live_lookups *l)
 {
-	if (!l->classes_read &&
-	    kube_client_get_json(&l->classes, l->c, "/apis/storage.k8s.io/v1/storageclasses") < 0)
-		l->classes = NULL;
-	l->classes_read = true;
+	if (!l->classes)
+		lookup_read(&l->classes, l->c, "/apis/storage.k8s.io/v1/storageclasses");
 	return l->classes;
 }
 
-static bool live_storage_class(void *ctx, const char *name)
+static int live_storage_class(void *ctx, const char *name)
 {
-	return lookup_item(live_classes(ctx), name) != NULL;
+	struct json_object *cls;
+
+	return lookup_item(&cls, live_classes(ctx), name);
 }
 
-static bool live_default_class(void *ctx)
+static int live_default_class(void *ctx)
 {
 	static const char *const keys[] = {"storageclass.kubernetes.io/is-default-class",
 	                                   "storageclass.beta.kubernetes.io/is-default-class"};
-	struct json_object *items = json_get(live_classes(ctx), "items");
+	struct json_object *list = live_classes(ctx), *items = json_get(list, "items");
 	bool found = false;
 	size_t i, k;
 
+	if (readable(list) < 0)
+		return -1;
 	for (i = 0; i < json_array_len(items); i++)
 		for (k = 0; k < ARRAY_SIZE(keys); k++) {
 			const char *v = json_get_string(
@@ -660,7 +683,7 @@ static bool live_default_class(void *ctx)
 size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
                   const struct manifest_set *set)
 {
-	struct live_lookups lookups = {c, NULL, false, json_object_new_object()};
+	struct live_lookups lookups = {c, NULL, json_object_new_object()};
 	struct checks_cluster cluster = {live_service, live_storage_class, live_default_class,
 	                                 &lookups};
 	size_t n = checks_run(diags, warnings, set, &cluster);

@@ -1,6 +1,7 @@
 #include "checks.h"
 
 #include "alloc.h"
+#include "error.h"
 #include "json.h"
 #include "quantity.h"
 
@@ -48,6 +49,15 @@ static void problem_at(struct run *r, bool warning, const struct manifest *m, co
 
 #define problem(r, m, path, ...) problem_at(r, false, m, path, path, __VA_ARGS__)
 #define warning(r, m, path, ...) problem_at(r, true, m, path, path, __VA_ARGS__)
+
+/* The cluster could not be read for the check of the field at `path`. */
+static void unread(struct run *r, const struct manifest *m, const char *path)
+{
+	char *why = xstrdup(berth_error_last());
+
+	warning(r, m, path, "not checked against the cluster, which could not be read: %s", why);
+	free(why);
+}
 
 static bool is(const struct manifest *m, const char *group, const char *kind)
 {
@@ -224,6 +234,7 @@ static void service(struct run *r, const struct manifest *m, struct json_object 
 	const char *app = NULL;
 	size_t i;
 	bool headless = false;
+	int live;
 
 	if (!name)
 		return;
@@ -238,7 +249,13 @@ static void service(struct run *r, const struct manifest *m, struct json_object 
 			    name, r->set->items[i].file, r->set->items[i].line);
 		return;
 	}
-	if (r->cluster && r->cluster->service(r->cluster->ctx, m->id.namespace, name, &headless)) {
+	live =
+	    r->cluster ? r->cluster->service(r->cluster->ctx, m->id.namespace, name, &headless) : 0;
+	if (live < 0) {
+		unread(r, m, "spec.serviceName");
+		return;
+	}
+	if (live) {
 		if (!headless)
 			problem(r, m, "spec.serviceName",
 			        "Service '%s' in namespace '%s' is not headless (clusterIP: None)",
@@ -267,17 +284,23 @@ static void claim_classes(struct run *r, const struct manifest *m, struct json_o
 		struct json_object *cs = json_get(json_object_array_get_idx(vcts, v), "spec");
 		const char *cls = json_get_string(cs, "storageClassName");
 
+		int live = 1;
+
 		buf_reset(&path);
 		buf_addf(&path, "spec.volumeClaimTemplates[%zu].spec.storageClassName", v);
-		if (cls && *cls &&
-		    find(r, "storage.k8s.io", "StorageClass", "", cls) == (size_t)-1 &&
-		    !r->cluster->storage_class(r->cluster->ctx, cls))
+		if (cls && *cls && find(r, "storage.k8s.io", "StorageClass", "", cls) == (size_t)-1)
+			live = r->cluster->storage_class(r->cluster->ctx, cls);
+		else if (!cls)
+			live = r->cluster->default_class(r->cluster->ctx);
+		if (live < 0)
+			unread(r, m, path.ptr);
+		else if (!live && cls)
 			problem(
 			    r, m, path.ptr,
 			    "StorageClass '%s' is neither among the manifests nor in the cluster; "
 			    "the claims would stay Pending",
 			    cls);
-		else if (!cls && !r->cluster->default_class(r->cluster->ctx))
+		else if (!live)
 			problem(
 			    r, m, path.ptr,
 			    "unset, and the cluster has no default StorageClass; the claims would "

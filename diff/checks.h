@@ -12,13 +12,16 @@
  * it. They need no cluster; what only the cluster knows (a Service or a
  * StorageClass that exists live) comes through `cluster`, which may be NULL.
  */
+/* Each answers 1 (yes) or 0 (no), or -1 when the cluster could not be read
+ * (berth_error_last() says why, say a 403): that check is then left out,
+ * with a warning. */
 struct checks_cluster {
 	/* Does Service ns/name exist live? *headless tells whether it is. */
-	bool (*service)(void *ctx, const char *ns, const char *name, bool *headless);
+	int (*service)(void *ctx, const char *ns, const char *name, bool *headless);
 	/* Does StorageClass `name` exist live? */
-	bool (*storage_class)(void *ctx, const char *name);
+	int (*storage_class)(void *ctx, const char *name);
 	/* Is there a default StorageClass live? */
-	bool (*default_class)(void *ctx);
+	int (*default_class)(void *ctx);
 	void *ctx;
 };
 

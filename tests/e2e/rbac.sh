@@ -59,4 +59,33 @@ head -4 "$scratch/app.yaml" >"$scratch/allowed.yaml"
 run_berth sync -f "$scratch/allowed.yaml" --context alice -n "$ns"
 [ "$STATUS" = 0 ] || fail "allowed sync as alice exited $STATUS: $ERR"
 assert_eq "$(kubectl get configmap settings -n "$ns" -o jsonpath='{.data.mode}')" fast "ConfigMap"
+note "as alice: Services she may not read are not taken for missing"
+# The Service exists; alice cannot list Services, so the check of the
+# StatefulSet's serviceName is left out with a warning, and the 403 that
+# counts is the one for the StatefulSet itself.
+kubectl apply -n "$ns" -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}
+YAML
+cat >"$scratch/sts.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 0
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: postgres:13}]}
+YAML
+run_berth sync -f "$scratch/sts.yaml" --context alice -n "$ns"
+[ "$STATUS" = 1 ] || fail "sync of the StatefulSet as alice exited $STATUS: $OUT $ERR"
+assert_contains "$ERR" "sts.yaml:5:3: warning: statefulset 'db': spec.serviceName: not checked against the cluster, which could not be read:" \
+	"the warning"
+assert_contains "$ERR" 'User "alice" cannot list resource "services"' "the warning's reason"
+assert_not_contains "$ERR" "no Service 'db'" "the Service taken for missing"
+assert_contains "$ERR" "sts.yaml:1:1: statefulset $ns/db: cannot read live state" "the 403"
 echo PASS

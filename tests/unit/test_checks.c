@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "../../diff/checks.h"
+#include "../../diff/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,24 +117,76 @@ static void test_checks__service_must_exist_and_be_headless(void **state)
 	free(problems);
 }
 
-static bool live_headless(void *ctx, const char *ns, const char *name, bool *headless)
+static int live_headless(void *ctx, const char *ns, const char *name, bool *headless)
 {
 	(void)ctx;
 	*headless = true;
 	return !strcmp(ns, "default") && !strcmp(name, "web");
 }
 
-static bool no_class(void *ctx, const char *name)
+static int no_class(void *ctx, const char *name)
 {
 	(void)ctx;
 	(void)name;
-	return false;
+	return 0;
 }
 
-static bool no_default(void *ctx)
+static int no_default(void *ctx)
 {
 	(void)ctx;
-	return false;
+	return 0;
+}
+
+static int forbidden_service(void *ctx, const char *ns, const char *name, bool *headless)
+{
+	(void)ctx;
+	(void)ns;
+	(void)name;
+	*headless = false;
+	return berth_error_set("GET /api/v1/namespaces/default/services: 403 Forbidden");
+}
+
+static int forbidden_class(void *ctx, const char *name)
+{
+	(void)name;
+	return forbidden_service(ctx, NULL, NULL, &(bool){false});
+}
+
+static int forbidden_default(void *ctx)
+{
+	return forbidden_class(ctx, NULL);
+}
+
+static void test_checks__what_cannot_be_read_is_a_warning(void **state)
+{
+	struct checks_cluster cluster = {forbidden_service, forbidden_class, forbidden_default,
+	                                 NULL};
+	char *problems;
+
+	(void)state;
+	problems = check(
+	    STS_HEAD
+	    "        volumeMounts: [{name: data, mountPath: /d}, {name: logs, mountPath: /l}]\n"
+	    "  volumeClaimTemplates:\n"
+	    "  - metadata: {name: data}\n"
+	    "    spec: {storageClassName: gold}\n"
+	    "  - metadata: {name: logs}\n"
+	    "    spec: {accessModes: [ReadWriteOnce]}\n",
+	    &cluster);
+	assert_string_equal(
+	    problems,
+	    "m.yaml:5:3: warning: statefulset 'web': spec.serviceName: not checked against the "
+	    "cluster, which could not be read: GET /api/v1/namespaces/default/services: 403 "
+	    "Forbidden\n"
+	    "m.yaml:18:12: warning: statefulset 'web': "
+	    "spec.volumeClaimTemplates[0].spec.storageClassName: not checked against the "
+	    "cluster, which could not be read: GET /api/v1/namespaces/default/services: 403 "
+	    "Forbidden\n"
+	    "m.yaml:20:5: warning: statefulset 'web': "
+	    "spec.volumeClaimTemplates[1].spec.storageClassName: not checked against the "
+	    "cluster, which could not be read: GET /api/v1/namespaces/default/services: 403 "
+	    "Forbidden\n");
+	free(problems);
 }
 
 static void test_checks__the_cluster_supplies_what_git_lacks(void **state)
@@ -319,6 +372,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_checks__a_sound_statefulset_passes, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_checks__what_cannot_be_read_is_a_warning, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_checks__service_must_exist_and_be_headless, setup,
 	                                    teardown),
