@@ -1,5 +1,7 @@
 #include "openapi_fetch.h"
 
+#include "cache.h"
+
 #include "../diff/alloc.h"
 #include "../diff/error.h"
 #include "../diff/json.h"
@@ -18,49 +20,6 @@
  * about 250 KB. */
 #define CACHE_MAX (64u << 20)
 
-/* FNV-1a: a stable name for a server URL, not a secret. */
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-	return h;
-}
-
-/* mkdir -p, the last component included. */
-static int make_dirs(const char *dir)
-{
-	char *p = xstrdup(dir), *slash;
-	int error = 0;
-
-	for (slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
-		if (slash)
-			*slash = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			error = berth_error_set("'%s': %s", p, strerror(errno));
-			break;
-		}
-		if (!slash)
-			break;
-		*slash = '/';
-	}
-	free(p);
-	return error;
-}
-
-/* ${XDG_CACHE_HOME:-~/.cache}/berth/openapi, or "" when neither is set. */
-static void cache_dir(struct buf *out)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-
-	/* The XDG spec ignores a relative XDG_CACHE_HOME. */
-	if (xdg && *xdg == '/')
-		buf_addf(out, "%s/berth/openapi", xdg);
-	else if (home && *home)
-		buf_addf(out, "%s/.cache/berth/openapi", home);
-}
-
 int openapi_cache_path(struct buf *out, struct kube_client *c)
 {
 	struct json_object *version = NULL;
@@ -68,7 +27,7 @@ int openapi_cache_path(struct buf *out, struct kube_client *c)
 	const char *v, *p;
 	int error;
 
-	cache_dir(&dir);
+	cache_dir(&dir, "openapi");
 	if (!dir.len) {
 		buf_release(&dir);
 		return 0;
@@ -86,7 +45,7 @@ int openapi_cache_path(struct buf *out, struct kube_client *c)
 		                              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
 		                          ? *p
 		                          : '_'));
-	buf_addf(out, "-%016llx.json.gz", (unsigned long long)fnv1a(kube_client_server(c)));
+	buf_addf(out, "-%016llx.json.gz", (unsigned long long)cache_key(kube_client_server(c)));
 out:
 	json_object_put(version);
 	buf_release(&dir);
@@ -144,7 +103,7 @@ static int cache_write(const char *path, const struct openapi *api)
 	int fd, error = 0;
 
 	buf_add(&tmp, path, (size_t)(slash - path));
-	if ((error = make_dirs(tmp.ptr)) < 0)
+	if ((error = cache_make_dirs(tmp.ptr)) < 0)
 		goto out;
 	buf_addf(&tmp, "/.%s.XXXXXX", slash + 1);
 	openapi_write(&text, api);
