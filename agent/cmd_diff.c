@@ -13,7 +13,7 @@ enum diff_format { DIFF_TEXT, DIFF_JSON, DIFF_MARKDOWN };
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = {TARGET_LONGOPTS, {NULL, 0, NULL, 0}};
-	struct target_options o = {KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL};
+	struct target_options o = TARGET_OPTIONS_INIT;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
 	struct report r = REPORT_INIT;
@@ -29,11 +29,8 @@ int cmd_diff(int argc, char **argv)
 		free(o.files);
 		return taken ? taken : usage_error("diff", "unknown option '%s'", argv[optind - 1]);
 	}
-	if (optind < argc || !o.nfiles) {
-		free(o.files);
-		return optind < argc ? usage_error("diff", "unexpected argument '%s'", argv[optind])
-		                     : usage_error("diff", "name the manifests with -f PATH");
-	}
+	if ((taken = target_options_check(&o, "diff", argc, argv)))
+		return taken;
 	if (o.output && !strcmp(o.output, "json"))
 		format = DIFF_JSON;
 	else if (o.output && !strcmp(o.output, "markdown"))

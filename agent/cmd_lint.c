@@ -39,9 +39,14 @@ int cmd_lint(int argc, char **argv)
 	    {"namespace", required_argument, NULL, 'n'},
 	    {"kubeconfig", required_argument, NULL, 'k'},
 	    {"context", required_argument, NULL, 'c'},
+	    {"repo", required_argument, NULL, OPT_REPO},
+	    {"ref", required_argument, NULL, OPT_REF},
+	    {"path", required_argument, NULL, OPT_PATH},
 	    {NULL, 0, NULL, 0},
 	};
-	struct kubeconfig_options kopts = KUBECONFIG_OPTIONS_INIT;
+	struct target_options o = TARGET_OPTIONS_INIT;
+	struct target t = TARGET_INIT;
+	struct kubeconfig_options *kopts = &o.kube;
 	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
 	struct manifest_set set = MANIFEST_SET_INIT;
 	struct diagnostics diags = DIAGNOSTICS_INIT, warnings = DIAGNOSTICS_INIT;
@@ -59,10 +64,11 @@ int cmd_lint(int argc, char **argv)
 			= optarg;
 			break;
 		case 'k':
-			kopts.path = optarg;
-			break;
 		case 'c':
-			kopts.context = optarg;
+		case OPT_REPO:
+		case OPT_REF:
+		case OPT_PATH:
+			target_option(&o, opt, "lint", argv);
 			break;
 		case ':':
 			return usage_error("lint", "option '%s' needs a value", argv[optind - 1]);
@@ -70,16 +76,28 @@ int cmd_lint(int argc, char **argv)
 			return usage_error("lint", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind == argc)
-		return usage_error("lint", "name at least one file or directory");
-	paths = (const char *const *)argv + optind;
-	npaths = (size_t)(argc - optind);
+	if (o.git.repo) {
+		if ((status = target_options_check(&o, "lint", argc, argv)))
+			return status;
+		if (target_source(&t, &o) < 0) {
+			fprintf(stderr, "error: %s\n", berth_error_last());
+			status = EXIT_ERROR;
+			goto out;
+		}
+		paths = (const char *const *)&t.files;
+		npaths = 1;
+	} else if (optind == argc) {
+		return usage_error("lint", "name at least one file or directory, or --repo URL");
+	} else {
+		paths = (const char *const *)argv + optind;
+		npaths = (size_t)(argc - optind);
+	}
 
 	/* Only a cluster named on the command line is asked: lint stays
 	 * offline however KUBECONFIG is set. The checks run on what loaded,
 	 * even when something did not. */
-	if (kopts.path || kopts.context) {
-		if (check_with_server(&diags, &warnings, &kopts, namespace, paths, npaths, &set) <
+	if (kopts->path || kopts->context) {
+		if (check_with_server(&diags, &warnings, kopts, namespace, paths, npaths, &set) <
 		    0) {
 			fprintf(stderr, "error: %s\n", berth_error_last());
 			status = EXIT_ERROR;
@@ -103,6 +121,7 @@ int cmd_lint(int argc, char **argv)
 	        warnings.n == 1 ? "" : "s");
 	status = diags.n ? 1 : 0;
 out:
+	target_release(&t, &o);
 	buf_release(&out);
 	diagnostics_release(&diags);
 	diagnostics_release(&warnings);

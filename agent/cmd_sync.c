@@ -112,7 +112,7 @@ int cmd_sync(int argc, char **argv)
 	    {"server-side", no_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct target_options o = {KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL};
+	struct target_options o = TARGET_OPTIONS_INIT;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
@@ -171,11 +171,8 @@ int cmd_sync(int argc, char **argv)
 		free(o.files);
 		return taken;
 	}
-	if (optind < argc || !o.nfiles) {
-		free(o.files);
-		return optind < argc ? usage_error("sync", "unexpected argument '%s'", argv[optind])
-		                     : usage_error("sync", "name the manifests with -f PATH");
-	}
+	if ((taken = target_options_check(&o, "sync", argc, argv)))
+		return taken;
 	if (o.output && strcmp(o.output, "text") && strcmp(o.output, "json")) {
 		free(o.files);
 		return usage_error("sync", "unknown output format '%s' (use text or json)",

@@ -7,7 +7,9 @@
 #include "../diff/error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int target_option(struct target_options *o, int opt, const char *verb, char **argv)
 {
@@ -28,11 +30,79 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 	case 'o':
 		o->output = optarg;
 		return 1;
+	case OPT_REPO:
+		o->git.repo = optarg;
+		return 1;
+	case OPT_REF:
+		o->git.ref = optarg;
+		return 1;
+	case OPT_PATH:
+		o->path = optarg;
+		return 1;
 	case ':':
 		return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
 	default:
 		return 0;
 	}
+}
+
+/* A path inside the repository: relative, and no ".." component. */
+static bool inside(const char *path)
+{
+	const char *p = path;
+
+	if (*path == '/')
+		return false;
+	for (; *p; p += strcspn(p, "/"), p += *p == '/')
+		if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2]))
+			return false;
+	return true;
+}
+
+int target_options_check(struct target_options *o, const char *verb, int argc, char **argv)
+{
+	int status = 0;
+
+	if (optind < argc)
+		status = usage_error(verb, "unexpected argument '%s'", argv[optind]);
+	else if (!o->nfiles == !o->git.repo)
+		status =
+		    usage_error(verb, o->nfiles ? "-f and --repo cannot be used together"
+		                                : "name the manifests with -f PATH or --repo URL");
+	else if (!o->git.repo && (o->git.ref || o->path))
+		status = usage_error(verb, "--ref and --path need --repo");
+	else if (o->path && !inside(o->path))
+		status = usage_error(verb, "--path '%s' must stay inside the repository", o->path);
+	if (status) {
+		free(o->files);
+		o->files = NULL;
+	}
+	return status;
+}
+
+int target_source(struct target *t, const struct target_options *o)
+{
+	struct buf files = BUF_INIT, source = BUF_INIT;
+	struct stat st;
+	int error;
+
+	if ((error = source_fetch(&t->commit, &o->git)) < 0)
+		return error;
+	buf_addf(&files, "%s/%s", t->commit.dir, o->path ? o->path : "");
+	source_redact(&source, o->git.repo);
+	if (o->path)
+		buf_addf(&source, "//%s", o->path);
+	fprintf(stderr, "%s%s%s: commit %s%s\n", source.ptr, o->git.ref ? " at " : "",
+	        o->git.ref ? o->git.ref : "", t->commit.id, t->commit.fetched ? " (fetched)" : "");
+	if (stat(files.ptr, &st) < 0) {
+		buf_reset(&source);
+		source_redact(&source, o->git.repo);
+		error = berth_error_set("commit %s of '%s' has no '%s'", t->commit.id, source.ptr,
+		                        o->path);
+	}
+	t->files = buf_detach(&files, NULL);
+	t->source = buf_detach(&source, NULL);
+	return error;
 }
 
 static void print_diagnostics(const struct diagnostics *diags)
@@ -78,12 +148,23 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	struct diagnostics warnings = DIAGNOSTICS_INIT;
 	int error;
 
-	/* The source an object came from, for prune: the manifests' path as named. */
-	sync->source = o->files[0];
+	const char *const *files = o->files;
+	size_t nfiles = o->nfiles;
+
+	/* The source an object came from, for prune: the manifests' path as
+	 * named, or the repository and path. */
+	sync->source = o->files ? o->files[0] : NULL;
+	if (o->git.repo) {
+		if ((error = target_source(t, o)) < 0)
+			goto fail;
+		files = (const char *const *)&t->files;
+		nfiles = 1;
+		sync->source = t->source;
+	}
 	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
 		goto fail;
 	mopts.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
-	if (manifest_set_load(&t->set, &t->diags, o->files, o->nfiles, &mopts) < 0)
+	if (manifest_set_load(&t->set, &t->diags, files, nfiles, &mopts) < 0)
 		return refuse(&t->diags);
 	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
 	    (error = fetch_discovery(t, sync)) < 0)
@@ -140,6 +221,9 @@ int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct
 
 void target_release(struct target *t, struct target_options *o)
 {
+	source_commit_release(&t->commit);
+	free(t->files);
+	free(t->source);
 	sync_plan_release(&t->plan);
 	diagnostics_release(&t->diags);
 	manifest_set_release(&t->set);

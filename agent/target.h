@@ -2,6 +2,7 @@
 #define BERTH_TARGET_H
 
 #include "output.h"
+#include "source.h"
 
 #include "../apply/discovery.h"
 #include "../apply/kube_client.h"
@@ -19,11 +20,20 @@ struct target_options {
 	struct kubeconfig_options kube;
 	const char **files; /* -f, repeatable */
 	size_t nfiles;
-	const char *namespace; /* -n; NULL: the context's namespace */
-	const char *output;    /* -o as given; NULL: text */
+	const char *namespace;     /* -n; NULL: the context's namespace */
+	const char *output;        /* -o as given; NULL: text */
+	struct source_options git; /* --repo, --ref; instead of -f */
+	const char *path;          /* --path: the manifests' directory in the repository */
 };
+#define TARGET_OPTIONS_INIT                                                                        \
+	{                                                                                          \
+		KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL, SOURCE_OPTIONS_INIT, NULL            \
+	}
 
 struct target {
+	struct source_commit commit; /* with --repo */
+	char *files;                 /* ... the manifests' directory in its checkout */
+	char *source;                /* ... the tracking source: repository//path */
 	struct kubeconfig *kc;
 	struct kube_client *client;
 	struct discovery *discovery;
@@ -33,14 +43,19 @@ struct target {
 };
 #define TARGET_INIT                                                                                \
 	{                                                                                          \
-		NULL, NULL, NULL, MANIFEST_SET_INIT, DIAGNOSTICS_INIT, SYNC_PLAN_INIT              \
+		SOURCE_COMMIT_INIT, NULL, NULL, NULL, NULL, NULL, MANIFEST_SET_INIT,               \
+		    DIAGNOSTICS_INIT, SYNC_PLAN_INIT                                               \
 	}
 
 /* The long options both verbs take; the verb's own follow in `extra`. */
+enum { OPT_REPO = 256, OPT_REF, OPT_PATH };
 #define TARGET_LONGOPTS                                                                            \
 	{"kubeconfig", required_argument, NULL, 'k'}, {"context", required_argument, NULL, 'c'},   \
 	    {"namespace", required_argument, NULL, 'n'},                                           \
 	    {"filename", required_argument, NULL, 'f'},                                            \
+	    {"repo", required_argument, NULL, OPT_REPO},                                           \
+	    {"ref", required_argument, NULL, OPT_REF},                                             \
+	    {"path", required_argument, NULL, OPT_PATH},                                           \
 	{                                                                                          \
 		"output", required_argument, NULL, 'o'                                             \
 	}
@@ -50,9 +65,20 @@ struct target {
  * returns 1 when taken, 0 when not, and a usage error's status on error. */
 int target_option(struct target_options *o, int opt, const char *verb, char **argv);
 
-/* Load the manifests and the cluster, and compare them. Problems with the
+/* After the options: no other argument, -f or --repo (not both), a --path
+ * inside the repository. 0, or a usage error's status (o->files freed). */
+int target_options_check(struct target_options *o, const char *verb, int argc, char **argv);
+
+/* Check the commit of --repo --ref out (saying which on stderr): t->files
+ * names its --path, t->source the repository (without credentials) and
+ * path. */
+int target_source(struct target *t, const struct target_options *o);
+
+/* Load the manifests (from -f, or the commit of --repo --ref checked out,
+ * under --path) and the cluster, and compare them. Problems with the
  * manifests are printed as file:line:column lines; other errors as
- * "error: ...". Sets sync->source to the manifests' path. */
+ * "error: ...". Sets sync->source to the manifests' path, or to the
+ * repository (without credentials) and path. */
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync);
 void target_release(struct target *t, struct target_options *o);
 

@@ -102,3 +102,23 @@ YAML
 # A scratch directory removed when the test ends.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+
+# Serve the bare repositories under $1 with git daemon (git://) on a free
+# loopback port: sets GIT_DAEMON_PORT and GIT_DAEMON_PID. The caller stops
+# it (kill "$GIT_DAEMON_PID").
+start_git_daemon() { # base-path
+	local tries
+	for tries in 1 2 3 4 5; do
+		GIT_DAEMON_PORT=$((20000 + RANDOM % 10000))
+		git daemon --reuseaddr --export-all --base-path="$1" --listen=127.0.0.1 \
+			--port="$GIT_DAEMON_PORT" "$1" 2>>"$1/daemon.log" &
+		GIT_DAEMON_PID=$!
+		for _ in $(seq 50); do
+			ss -Htln "sport = :$GIT_DAEMON_PORT" | grep -q . && return 0
+			kill -0 "$GIT_DAEMON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$GIT_DAEMON_PID" 2>/dev/null || true
+	done
+	fail "git daemon did not start: $(cat "$1/daemon.log")"
+}

@@ -1,0 +1,324 @@
+/* nftw() */
+#define _XOPEN_SOURCE 700
+
+#include "source.h"
+
+#include "../apply/cache.h"
+#include "../diff/alloc.h"
+#include "../diff/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Checked-out commits not used for this long are removed. */
+#define TREE_TTL_S (60 * 60)
+
+void source_redact(struct buf *out, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at;
+
+	if (!scheme) {
+		buf_adds(out, url);
+		return;
+	}
+	host = scheme + 3;
+	at = strchr(host, '@');
+	if (at && at < host + strcspn(host, "/"))
+		host = at + 1;
+	buf_add(out, url, (size_t)(scheme + 3 - url));
+	buf_adds(out, host);
+}
+
+/* libgit2's message for the failure that just happened. */
+static const char *git_message(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown error";
+}
+
+/* Where the cache keeps `repo`: <dir>/<name>-<key>, a readable name from the
+ * URL's last component and a key that tells remotes apart. It holds the
+ * bare repository (repo.git), the checked-out commits (trees/) and a lock. */
+static int cache_place(struct buf *out, const struct source_options *opts, const char *shown)
+{
+	const char *end = shown + strlen(shown), *start;
+	size_t n;
+
+	if (opts->cache_dir)
+		buf_adds(out, opts->cache_dir);
+	else
+		cache_dir(out, "git");
+	if (!out->len)
+		return berth_error_set("no cache directory: set HOME or XDG_CACHE_HOME");
+	while (end > shown && end[-1] == '/')
+		end--;
+	for (start = end; start > shown && !strchr("/:", start[-1]); start--)
+		;
+	n = (size_t)(end - start);
+	if (n > 4 && !strncmp(end - 4, ".git", 4))
+		n -= 4;
+	buf_addch(out, '/');
+	for (; n--; start++)
+		buf_addch(out, strchr("-._", *start) || (*start >= '0' && *start <= '9') ||
+		                       (*start >= 'a' && *start <= 'z') ||
+		                       (*start >= 'A' && *start <= 'Z')
+		                   ? *start
+		                   : '_');
+	buf_addf(out, "-%016llx", (unsigned long long)cache_key(shown));
+	return cache_make_dirs(out->ptr);
+}
+
+/* The remote's ref for `want` and the commit (or tag) it points at, from
+ * the remote's advertisement. */
+static int find_ref(const char **name, git_oid *oid, const git_remote_head **heads, size_t n,
+                    const char *want, const char *shown)
+{
+	static const char *const forms[] = {"", "refs/heads/", "refs/tags/"};
+	struct buf candidate = BUF_INIT, peeled = BUF_INIT;
+	size_t f, i;
+	int error = BERTH_ENOTFOUND;
+
+	for (f = 0; f < sizeof(forms) / sizeof(*forms) && error; f++) {
+		buf_reset(&candidate);
+		buf_addf(&candidate, "%s%s", forms[f], want ? want : "HEAD");
+		buf_reset(&peeled);
+		buf_addf(&peeled, "%s^{}", candidate.ptr);
+		for (i = 0; i < n; i++) {
+			/* An annotated tag is advertised twice; its commit is the "^{}" one. */
+			if (!strcmp(heads[i]->name, peeled.ptr)) {
+				git_oid_cpy(oid, &heads[i]->oid);
+				break;
+			}
+			if (!strcmp(heads[i]->name, candidate.ptr)) {
+				*name = heads[i]->name;
+				git_oid_cpy(oid, &heads[i]->oid);
+				error = 0;
+			}
+		}
+	}
+	if (error)
+		berth_error_set("'%s' has no branch or tag '%s' (deleted, or never pushed?)", shown,
+		                want ? want : "HEAD");
+	buf_release(&candidate);
+	buf_release(&peeled);
+	return error;
+}
+
+static int count_bytes(const git_indexer_progress *stats, void *payload)
+{
+	*(size_t *)payload = stats->received_bytes;
+	return 0;
+}
+
+/* Fetch `name` (NULL: every branch and tag) into refs/berth/. */
+static int fetch(git_remote *remote, const char *name, struct source_commit *out, const char *shown)
+{
+	git_fetch_options fo;
+	struct buf one = BUF_INIT;
+	char *all[] = {"+refs/heads/*:refs/berth/heads/*", "+refs/tags/*:refs/berth/tags/*"};
+	char *specs[1];
+	git_strarray refspecs = {all, 2};
+	int error = 0;
+
+	if (name) {
+		buf_addf(&one, "+%s:refs/berth/%s", name,
+		         name + (strncmp(name, "refs/", 5) ? 0 : 5)); /* "HEAD" too */
+		specs[0] = one.ptr;
+		refspecs.strings = specs;
+		refspecs.count = 1;
+	}
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.update_fetchhead = 0;
+	fo.callbacks.transfer_progress = count_bytes;
+	fo.callbacks.payload = &out->received_bytes;
+	if (git_remote_fetch(remote, &refspecs, &fo, NULL) < 0)
+		error = berth_error_set("cannot fetch '%s': %s", shown, git_message());
+	else
+		out->fetched = true;
+	buf_release(&one);
+	return error;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Remove the checked-out commits in `trees` but `keep` not used for
+ * TREE_TTL_S: another berth may still be reading a recent one. */
+static void prune_trees(const char *trees, const char *keep)
+{
+	DIR *d = opendir(trees);
+	struct dirent *e;
+	struct buf path = BUF_INIT;
+	struct stat st;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, keep))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", trees, e->d_name);
+		if (stat(path.ptr, &st) == 0 && st.st_mtime + TREE_TTL_S < time(NULL))
+			nftw(path.ptr, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	if (d)
+		closedir(d);
+	buf_release(&path);
+}
+
+/* Check `commit` out into <place>/trees/<id>, once: a commit never changes. */
+static int check_out(struct source_commit *out, git_repository *repo, git_object *commit,
+                     const char *place)
+{
+	git_checkout_options co;
+	struct buf trees = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT;
+	struct stat st;
+	int error = 0;
+
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	buf_addf(&trees, "%s/trees", place);
+	buf_addf(&dir, "%s/%s", trees.ptr, out->id);
+	if (stat(dir.ptr, &st) < 0) {
+		buf_addf(&tmp, "%s/.%s.%ld", trees.ptr, out->id, (long)getpid());
+		co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+		co.target_directory = tmp.ptr;
+		if ((error = cache_make_dirs(tmp.ptr)) < 0)
+			goto out;
+		if (git_checkout_tree(repo, commit, &co) < 0) {
+			error = berth_error_set("cannot check out commit %s: %s", out->id,
+			                        git_message());
+			nftw(tmp.ptr, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			goto out;
+		}
+		if (rename(tmp.ptr, dir.ptr) < 0) {
+			error = berth_error_set("'%s': %s", dir.ptr, strerror(errno));
+			nftw(tmp.ptr, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			goto out;
+		}
+	}
+	utimensat(AT_FDCWD, dir.ptr, NULL, 0); /* in use: not pruned */
+	prune_trees(trees.ptr, out->id);
+	out->dir = buf_detach(&dir, NULL);
+out:
+	buf_release(&trees);
+	buf_release(&dir);
+	buf_release(&tmp);
+	return error;
+}
+
+int source_fetch(struct source_commit *out, const struct source_options *opts)
+{
+	struct source_commit c = SOURCE_COMMIT_INIT;
+	struct buf shown = BUF_INIT, place = BUF_INIT, bare = BUF_INIT, lock = BUF_INIT;
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_remote_callbacks cb;
+	const git_remote_head **heads;
+	git_object *target = NULL, *commit = NULL;
+	const char *advertised = NULL;
+	char *name = NULL; /* the remote's ref; NULL for a commit id */
+	git_oid oid;
+	size_t n;
+	int fd = -1, error;
+
+	git_libgit2_init();
+	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+	source_redact(&shown, opts->repo);
+	if ((error = cache_place(&place, opts, shown.ptr)) < 0)
+		goto out;
+	/* One berth at a time per repository. */
+	buf_addf(&lock, "%s/lock", place.ptr);
+	if ((fd = open(lock.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(fd, LOCK_EX) < 0) {
+		error = berth_error_set("'%s': %s", lock.ptr, strerror(errno));
+		goto out;
+	}
+	buf_addf(&bare, "%s/repo.git", place.ptr);
+	if (git_repository_open_bare(&repo, bare.ptr) < 0 &&
+	    git_repository_init(&repo, bare.ptr, 1) < 0) {
+		error = berth_error_set("'%s': %s", bare.ptr, git_message());
+		goto out;
+	}
+	/* libgit2 takes a path that does not exist for an unknown URL scheme. */
+	if (!strstr(opts->repo, "://") && !strchr(opts->repo, ':') &&
+	    access(opts->repo, F_OK) < 0) {
+		error = berth_error_set("cannot reach '%s': %s", shown.ptr, strerror(errno));
+		error = BERTH_ECONNECT;
+		goto out;
+	}
+	if (git_remote_create_anonymous(&remote, repo, opts->repo) < 0 ||
+	    git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0) {
+		error = berth_error_set("cannot reach '%s': %s", shown.ptr, git_message());
+		error = BERTH_ECONNECT;
+		goto out;
+	}
+	if (git_remote_ls(&heads, &n, remote) < 0) {
+		error =
+		    berth_error_set("cannot list the refs of '%s': %s", shown.ptr, git_message());
+		goto out;
+	}
+	/* A commit id is fetched with every branch and tag when missing. */
+	if (!opts->ref || strlen(opts->ref) != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(&oid, opts->ref) < 0) {
+		if ((error = find_ref(&advertised, &oid, heads, n, opts->ref, shown.ptr)) < 0)
+			goto out;
+		name = xstrdup(advertised); /* the advertisement goes with the connection */
+	}
+	git_remote_disconnect(remote);
+	if (git_object_lookup(&target, repo, &oid, GIT_OBJECT_ANY) < 0) {
+		if ((error = fetch(remote, name, &c, shown.ptr)) < 0)
+			goto out;
+		if (git_object_lookup(&target, repo, &oid, GIT_OBJECT_ANY) < 0) {
+			error = berth_error_set("'%s' has no commit %s", shown.ptr,
+			                        git_oid_tostr_s(&oid));
+			error = BERTH_ENOTFOUND;
+			goto out;
+		}
+	}
+	if (git_object_peel(&commit, target, GIT_OBJECT_COMMIT) < 0) {
+		error =
+		    berth_error_set("'%s': %s is not a commit", shown.ptr, git_oid_tostr_s(&oid));
+		goto out;
+	}
+	git_oid_tostr(c.id, sizeof(c.id), git_object_id(commit));
+	if ((error = check_out(&c, repo, commit, place.ptr)) < 0)
+		goto out;
+	*out = c;
+	c.dir = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(name);
+	git_object_free(commit);
+	git_object_free(target);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	source_commit_release(&c);
+	buf_release(&shown);
+	buf_release(&place);
+	buf_release(&bare);
+	buf_release(&lock);
+	return error;
+}
+
+void source_commit_release(struct source_commit *c)
+{
+	free(c->dir);
+	c->dir = NULL;
+}

@@ -1,0 +1,50 @@
+#ifndef BERTH_SOURCE_H
+#define BERTH_SOURCE_H
+
+#include "../diff/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The Git source: a repository followed through a cache on disk, one bare
+ * repository per remote, fetched incrementally and never cloned again.
+ */
+struct source_options {
+	const char *repo;      /* a URL (file://, git://, https://, ssh://) or a local path */
+	const char *ref;       /* a branch, a tag or a full commit id; NULL: the remote's HEAD */
+	const char *cache_dir; /* NULL: ${XDG_CACHE_HOME:-~/.cache}/berth/git */
+};
+#define SOURCE_OPTIONS_INIT                                                                        \
+	{                                                                                          \
+		NULL, NULL, NULL                                                                   \
+	}
+
+/* A commit of the source, checked out. Embedded by value. */
+struct source_commit {
+	char id[41];           /* hex */
+	char *dir;             /* its files, in the cache; owned */
+	bool fetched;          /* objects were downloaded for it */
+	size_t received_bytes; /* how many */
+};
+#define SOURCE_COMMIT_INIT                                                                         \
+	{                                                                                          \
+		"", NULL, false, 0                                                                 \
+	}
+
+/*
+ * Ask the remote where `ref` points, without downloading anything; fetch
+ * only when the cache lacks that commit (a force-push is followed); check
+ * the commit's files out into a directory of the cache, kept per commit.
+ * A ref the remote does not have is BERTH_ENOTFOUND; a remote that cannot
+ * be reached, BERTH_ECONNECT. Messages name the repository without its
+ * credentials.
+ */
+int source_fetch(struct source_commit *out, const struct source_options *opts);
+void source_commit_release(struct source_commit *c);
+
+/* Append `url` to `out` without the password or token it may carry
+ * (scheme://user:secret@host/...), for messages and annotations. */
+void source_redact(struct buf *out, const char *url);
+
+#endif

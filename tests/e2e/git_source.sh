@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# berth sync and diff --repo: a Git remote served by git daemon (and a
+# local path): the commit is fetched into the cache once, an unchanged remote
+# transfers nothing, a new commit and a force-push are followed, and a
+# broken commit, a deleted branch or an unreachable remote change nothing.
+. "$(dirname "$0")/lib.sh"
+
+ns=berth-git
+export XDG_CACHE_HOME=$scratch/cache
+cleanup() {
+	[ -z "${GIT_DAEMON_PID:-}" ] || kill "$GIT_DAEMON_PID" 2>/dev/null || true
+	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+}
+cleanup
+trap 'cleanup; rm -rf "$scratch"' EXIT
+kubectl create namespace "$ns" >/dev/null
+
+mkdir -p "$scratch/served"
+git init -q --bare -b main "$scratch/served/config.git"
+git init -q -b main "$scratch/work"
+git -C "$scratch/work" remote add origin "$scratch/served/config.git"
+commit() { # message: commit what is in the work tree and push it
+	git -C "$scratch/work" add -A
+	git -C "$scratch/work" -c user.name=berth -c user.email=berth@example.com \
+		commit -q -m "$1"
+	git -C "$scratch/work" push -q origin main 2>/dev/null
+}
+settings() { # mode: the ConfigMap in Git
+	mkdir -p "$scratch/work/app"
+	cat >"$scratch/work/app/settings.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: $1}
+YAML
+}
+echo "not a manifest" >"$scratch/work/README"
+settings fast
+commit "first"
+first=$(git -C "$scratch/work" rev-parse HEAD)
+start_git_daemon "$scratch/served"
+repo=git://127.0.0.1:$GIT_DAEMON_PORT/config.git
+live_mode() { kubectl get configmap settings -n "$ns" -o jsonpath='{.data.mode}'; }
+
+note "sync --repo over git://: the commit is fetched and applied"
+run_berth sync --repo "$repo" --path app -n "$ns"
+[ "$STATUS" = 0 ] || fail "first sync exited $STATUS: $ERR"
+assert_contains "$ERR" "$repo//app: commit $first (fetched)" "the commit line"
+assert_eq "$(live_mode)" fast "the ConfigMap"
+assert_eq "$(kubectl get configmap settings -n "$ns" -o jsonpath='{.metadata.annotations.berth\.io/source}')" \
+	"$repo//app" "the tracking source"
+
+note "an unchanged remote: no fetch, no objects transferred"
+objects=$(find "$XDG_CACHE_HOME" -path '*/objects/*' -type f | wc -l)
+run_berth diff --repo "$repo" --path app -n "$ns"
+[ "$STATUS" = 0 ] || fail "diff of the unchanged remote exited $STATUS: $OUT $ERR"
+assert_contains "$ERR" "commit $first" "the commit line"
+assert_not_contains "$ERR" "(fetched)" "a fetch of the unchanged remote"
+assert_eq "$(find "$XDG_CACHE_HOME" -path '*/objects/*' -type f | wc -l)" "$objects" \
+	"objects in the cache"
+
+note "a new commit is fetched and applied"
+settings safe
+commit "second"
+second=$(git -C "$scratch/work" rev-parse HEAD)
+run_berth sync --repo "$repo" --ref main --path app -n "$ns"
+[ "$STATUS" = 0 ] || fail "sync of the second commit exited $STATUS: $ERR"
+assert_contains "$ERR" "commit $second (fetched)" "the commit line"
+assert_contains "$OUT" "configmap/settings configured" "progress"
+assert_eq "$(live_mode)" safe "the ConfigMap"
+
+note "a broken commit is refused, naming the file and line, and changes nothing"
+settings slow
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken\ndata: {}\n' >"$scratch/work/app/broken.yaml"
+commit "broken"
+run_berth sync --repo "$repo" --path app -n "$ns"
+[ "$STATUS" = 1 ] || fail "sync of the broken commit exited $STATUS: $ERR"
+assert_contains "$ERR" "/trees/$(git -C "$scratch/work" rev-parse HEAD)/app/broken.yaml:4:5: did not find expected" \
+	"the broken file, line and commit"
+assert_eq "$(live_mode)" safe "the ConfigMap after the broken commit"
+
+note "a force-push back to the first commit is followed"
+git -C "$scratch/work" reset -q --hard "$first"
+git -C "$scratch/work" push -q -f origin main 2>/dev/null
+run_berth sync --repo "$repo" --path app -n "$ns"
+[ "$STATUS" = 0 ] || fail "sync after the force-push exited $STATUS: $ERR"
+assert_contains "$ERR" "commit $first" "the commit line"
+assert_eq "$(live_mode)" fast "the ConfigMap after the force-push"
+
+note "a tag, a commit id and a local path name the same commit"
+git -C "$scratch/work" tag -a v1 -m v1
+git -C "$scratch/work" push -q origin v1 2>/dev/null
+for ref in v1 "$first"; do
+	run_berth diff --repo "$repo" --ref "$ref" --path app -n "$ns"
+	[ "$STATUS" = 0 ] || fail "diff at $ref exited $STATUS: $OUT $ERR"
+	assert_contains "$ERR" "commit $first" "the commit of $ref"
+done
+# Another URL is another source: only the tracking annotation would change.
+run_berth diff --repo "$scratch/served/config.git" --path app -n "$ns"
+[ "$STATUS" = 1 ] || fail "diff of the local path exited $STATUS: $OUT $ERR"
+assert_contains "$ERR" "commit $first" "the commit of the local path"
+assert_contains "$OUT" "+    berth.io/source: $scratch/served/config.git//app" "the new source"
+
+note "a deleted branch and an unreachable remote are errors, and nothing is deleted"
+run_berth sync --repo "$repo" --ref gone --path app -n "$ns" --prune
+[ "$STATUS" = 1 ] || fail "sync of a missing branch exited $STATUS: $ERR"
+assert_contains "$ERR" "'$repo' has no branch or tag 'gone'" "the missing branch"
+kill "$GIT_DAEMON_PID"
+wait "$GIT_DAEMON_PID" 2>/dev/null || true
+GIT_DAEMON_PID=
+run_berth sync --repo "$repo" --path app -n "$ns" --prune
+[ "$STATUS" = 1 ] || fail "sync of an unreachable remote exited $STATUS: $ERR"
+assert_contains "$ERR" "cannot reach '$repo'" "the unreachable remote"
+assert_eq "$(live_mode)" fast "the ConfigMap after the failures"
+
+note "usage"
+run_berth sync --repo "$repo" -f "$scratch/work/app"
+[ "$STATUS" = 2 ] || fail "--repo with -f exited $STATUS"
+run_berth diff --repo "$repo" --path ../etc
+[ "$STATUS" = 2 ] || fail "--path outside the repository exited $STATUS"
+assert_contains "$ERR" "must stay inside the repository" "the --path message"
+echo PASS
