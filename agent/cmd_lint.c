@@ -39,9 +39,7 @@ int cmd_lint(int argc, char **argv)
 	    {"namespace", required_argument, NULL, 'n'},
 	    {"kubeconfig", required_argument, NULL, 'k'},
 	    {"context", required_argument, NULL, 'c'},
-	    {"repo", required_argument, NULL, OPT_REPO},
-	    {"ref", required_argument, NULL, OPT_REF},
-	    {"path", required_argument, NULL, OPT_PATH},
+	    GIT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct target_options o = TARGET_OPTIONS_INIT;
@@ -68,6 +66,9 @@ int cmd_lint(int argc, char **argv)
 		case OPT_REPO:
 		case OPT_REF:
 		case OPT_PATH:
+		case OPT_GIT_USERNAME:
+		case OPT_GIT_PASSWORD_FILE:
+		case OPT_GIT_CA_FILE:
 			target_option(&o, opt, "lint", argv);
 			break;
 		case ':':

@@ -39,6 +39,20 @@ void source_redact(struct buf *out, const char *url)
 	buf_adds(out, host);
 }
 
+/* Does `url` carry a password (scheme://user:secret@host)? */
+static bool password_in(const char *url)
+{
+	const char *host = strstr(url, "://"), *end, *at;
+
+	if (!host)
+		return false;
+	host += 3;
+	end = host + strcspn(host, "/");
+	for (at = end; at > host && at[-1] != '@'; at--)
+		;
+	return at > host && memchr(host, ':', (size_t)(at - host)) != NULL;
+}
+
 /* libgit2's message for the failure that just happened. */
 static const char *git_message(void)
 {
@@ -115,14 +129,57 @@ static int find_ref(const char **name, git_oid *oid, const git_remote_head **hea
 	return error;
 }
 
+/* What the credential callback gives, how often it was asked, and what a
+ * fetch received. */
+struct auth {
+	const struct source_options *opts;
+	unsigned asked;
+	size_t received_bytes;
+};
+
+static int credentials(git_credential **out, const char *url, const char *user,
+                       unsigned int allowed, void *payload)
+{
+	struct auth *a = payload;
+
+	(void)url;
+	/* Asked again: the server refused what was given. */
+	if (a->asked++ || !a->opts->password || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT))
+		return GIT_PASSTHROUGH;
+	return git_credential_userpass_plaintext_new(out,
+	                                             a->opts->username ? a->opts->username
+	                                             : user            ? user
+	                                                               : "git",
+	                                             a->opts->password);
+}
+
+/* The remote could not be reached: say why, a refused login included. */
+static int unreachable(const char *shown, const struct auth *a)
+{
+	if (a->asked > 1)
+		berth_error_set("cannot reach '%s': the username or password was refused", shown);
+	else if (a->asked && !a->opts->password)
+		berth_error_set(
+		    "cannot reach '%s': it asks for a login: give the password or token "
+		    "in BERTH_GIT_PASSWORD or --git-password-file",
+		    shown);
+	else
+		berth_error_set("cannot reach '%s': %s%s", shown, git_message(),
+		                strstr(git_message(), "certificate") && !a->opts->ca_file
+		                    ? " (--git-ca-file names the CA to trust)"
+		                    : "");
+	return BERTH_ECONNECT;
+}
+
 static int count_bytes(const git_indexer_progress *stats, void *payload)
 {
-	*(size_t *)payload = stats->received_bytes;
+	((struct auth *)payload)->received_bytes = stats->received_bytes;
 	return 0;
 }
 
 /* Fetch `name` (NULL: every branch and tag) into refs/berth/. */
-static int fetch(git_remote *remote, const char *name, struct source_commit *out, const char *shown)
+static int fetch(git_remote *remote, const char *name, struct source_commit *out, const char *shown,
+                 struct auth *a)
 {
 	git_fetch_options fo;
 	struct buf one = BUF_INIT;
@@ -142,11 +199,15 @@ static int fetch(git_remote *remote, const char *name, struct source_commit *out
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
 	fo.callbacks.transfer_progress = count_bytes;
-	fo.callbacks.payload = &out->received_bytes;
-	if (git_remote_fetch(remote, &refspecs, &fo, NULL) < 0)
-		error = berth_error_set("cannot fetch '%s': %s", shown, git_message());
-	else
+	fo.callbacks.credentials = credentials;
+	fo.callbacks.payload = a;
+	a->asked = 0;
+	if (git_remote_fetch(remote, &refspecs, &fo, NULL) < 0) {
+		error = unreachable(shown, a);
+	} else {
 		out->fetched = true;
+		out->received_bytes = a->received_bytes;
+	}
 	buf_release(&one);
 	return error;
 }
@@ -228,6 +289,7 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_remote_callbacks cb;
+	struct auth a = {opts, 0, 0};
 	const git_remote_head **heads;
 	git_object *target = NULL, *commit = NULL;
 	const char *advertised = NULL;
@@ -236,6 +298,15 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	size_t n;
 	int fd = -1, error;
 
+	if (password_in(opts->repo)) {
+		source_redact(&shown, opts->repo);
+		error = berth_error_set("'%s': give the password or token in BERTH_GIT_PASSWORD or "
+		                        "--git-password-file, not in the URL, which others can "
+		                        "read in the process list",
+		                        shown.ptr);
+		buf_release(&shown);
+		return error;
+	}
 	git_libgit2_init();
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
 	source_redact(&shown, opts->repo);
@@ -261,10 +332,16 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 		error = BERTH_ECONNECT;
 		goto out;
 	}
+	if (opts->ca_file &&
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, opts->ca_file, NULL) < 0) {
+		error = berth_error_set("'%s': %s", opts->ca_file, git_message());
+		goto out;
+	}
+	cb.credentials = credentials;
+	cb.payload = &a;
 	if (git_remote_create_anonymous(&remote, repo, opts->repo) < 0 ||
 	    git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0) {
-		error = berth_error_set("cannot reach '%s': %s", shown.ptr, git_message());
-		error = BERTH_ECONNECT;
+		error = unreachable(shown.ptr, &a);
 		goto out;
 	}
 	if (git_remote_ls(&heads, &n, remote) < 0) {
@@ -281,7 +358,7 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	}
 	git_remote_disconnect(remote);
 	if (git_object_lookup(&target, repo, &oid, GIT_OBJECT_ANY) < 0) {
-		if ((error = fetch(remote, name, &c, shown.ptr)) < 0)
+		if ((error = fetch(remote, name, &c, shown.ptr, &a)) < 0)
 			goto out;
 		if (git_object_lookup(&target, repo, &oid, GIT_OBJECT_ANY) < 0) {
 			error = berth_error_set("'%s' has no commit %s", shown.ptr,

@@ -14,10 +14,14 @@ struct source_options {
 	const char *repo;      /* a URL (file://, git://, https://, ssh://) or a local path */
 	const char *ref;       /* a branch, a tag or a full commit id; NULL: the remote's HEAD */
 	const char *cache_dir; /* NULL: ${XDG_CACHE_HOME:-~/.cache}/berth/git */
+	/* https: basic auth with a password or token, never in the URL; the
+	 * user defaults to "git". The CA bundle to trust; NULL: the system's. */
+	const char *username, *password;
+	const char *ca_file;
 };
 #define SOURCE_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		NULL, NULL, NULL                                                                   \
+		NULL, NULL, NULL, NULL, NULL, NULL                                                 \
 	}
 
 /* A commit of the source, checked out. Embedded by value. */

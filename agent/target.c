@@ -39,6 +39,15 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 	case OPT_PATH:
 		o->path = optarg;
 		return 1;
+	case OPT_GIT_USERNAME:
+		o->git.username = optarg;
+		return 1;
+	case OPT_GIT_PASSWORD_FILE:
+		o->password_file = optarg;
+		return 1;
+	case OPT_GIT_CA_FILE:
+		o->git.ca_file = optarg;
+		return 1;
 	case ':':
 		return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
 	default:
@@ -82,11 +91,22 @@ int target_options_check(struct target_options *o, const char *verb, int argc, c
 
 int target_source(struct target *t, const struct target_options *o)
 {
-	struct buf files = BUF_INIT, source = BUF_INIT;
+	struct source_options git = o->git;
+	struct buf files = BUF_INIT, source = BUF_INIT, password = BUF_INIT;
 	struct stat st;
 	int error;
 
-	if ((error = source_fetch(&t->commit, &o->git)) < 0)
+	git.password = getenv("BERTH_GIT_PASSWORD");
+	if (o->password_file) {
+		if ((error = buf_read_file(&password, o->password_file, 64 << 10)) < 0)
+			return error;
+		while (password.len && strchr("\r\n", password.ptr[password.len - 1]))
+			password.ptr[--password.len] = '\0';
+		git.password = password.ptr;
+	}
+	error = source_fetch(&t->commit, &git);
+	buf_release(&password);
+	if (error < 0)
 		return error;
 	buf_addf(&files, "%s/%s", t->commit.dir, o->path ? o->path : "");
 	source_redact(&source, o->git.repo);

@@ -24,10 +24,11 @@ struct target_options {
 	const char *output;        /* -o as given; NULL: text */
 	struct source_options git; /* --repo, --ref; instead of -f */
 	const char *path;          /* --path: the manifests' directory in the repository */
+	const char *password_file; /* --git-password-file; else $BERTH_GIT_PASSWORD */
 };
 #define TARGET_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL, SOURCE_OPTIONS_INIT, NULL            \
+		KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL, SOURCE_OPTIONS_INIT, NULL, NULL      \
 	}
 
 struct target {
@@ -48,14 +49,27 @@ struct target {
 	}
 
 /* The long options both verbs take; the verb's own follow in `extra`. */
-enum { OPT_REPO = 256, OPT_REF, OPT_PATH };
+enum {
+	OPT_REPO = 256,
+	OPT_REF,
+	OPT_PATH,
+	OPT_GIT_USERNAME,
+	OPT_GIT_PASSWORD_FILE,
+	OPT_GIT_CA_FILE,
+};
+/* The Git source's, which lint takes too. */
+#define GIT_LONGOPTS                                                                               \
+	{"repo", required_argument, NULL, OPT_REPO}, {"ref", required_argument, NULL, OPT_REF},    \
+	    {"path", required_argument, NULL, OPT_PATH},                                           \
+	    {"git-username", required_argument, NULL, OPT_GIT_USERNAME},                           \
+	    {"git-password-file", required_argument, NULL, OPT_GIT_PASSWORD_FILE},                 \
+	{                                                                                          \
+		"git-ca-file", required_argument, NULL, OPT_GIT_CA_FILE                            \
+	}
 #define TARGET_LONGOPTS                                                                            \
 	{"kubeconfig", required_argument, NULL, 'k'}, {"context", required_argument, NULL, 'c'},   \
 	    {"namespace", required_argument, NULL, 'n'},                                           \
-	    {"filename", required_argument, NULL, 'f'},                                            \
-	    {"repo", required_argument, NULL, OPT_REPO},                                           \
-	    {"ref", required_argument, NULL, OPT_REF},                                             \
-	    {"path", required_argument, NULL, OPT_PATH},                                           \
+	    {"filename", required_argument, NULL, 'f'}, GIT_LONGOPTS,                              \
 	{                                                                                          \
 		"output", required_argument, NULL, 'o'                                             \
 	}

@@ -15,6 +15,8 @@ packages=(
 	libgit2-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev zlib1g-dev
 	# tests
 	libcmocka-dev valgrind curl jq time
+	# the Git servers of the e2e tests: git daemon, smart HTTP behind nginx, sshd
+	git nginx-light fcgiwrap openssh-server
 	# the local control plane: Kubernetes built from Debian's source
 	golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make
 	etcd-server openssl iproute2

@@ -9,6 +9,7 @@ ns=berth-git
 export XDG_CACHE_HOME=$scratch/cache
 cleanup() {
 	[ -z "${GIT_DAEMON_PID:-}" ] || kill "$GIT_DAEMON_PID" 2>/dev/null || true
+	[ ! -d "$scratch/served" ] || stop_git_https "$scratch/served"
 	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
 }
 cleanup
@@ -112,6 +113,38 @@ run_berth sync --repo "$repo" --path app -n "$ns" --prune
 [ "$STATUS" = 1 ] || fail "sync of an unreachable remote exited $STATUS: $ERR"
 assert_contains "$ERR" "cannot reach '$repo'" "the unreachable remote"
 assert_eq "$(live_mode)" fast "the ConfigMap after the failures"
+
+note "https with basic auth: smart HTTP behind nginx, over TLS"
+password=correct-horse-$RANDOM
+printf '%s\n' "$password" >"$scratch/password"
+start_git_https "$scratch/served" berth "$password"
+https=https://127.0.0.1:$GIT_HTTPS_PORT/config.git
+run_berth sync --repo "$https" --path app -n "$ns" --git-username berth \
+	--git-password-file "$scratch/password" --git-ca-file "$GIT_HTTPS_CA"
+[ "$STATUS" = 0 ] || fail "sync over https exited $STATUS: $ERR"
+assert_contains "$ERR" "$https//app: commit $first (fetched)" "the commit line"
+all=$OUT$ERR
+BERTH_GIT_PASSWORD=wrong-$password run_berth diff --repo "$https" --path app -n "$ns" \
+	--git-username berth --git-ca-file "$GIT_HTTPS_CA"
+[ "$STATUS" = 2 ] || fail "diff with a wrong password exited $STATUS: $ERR"
+assert_contains "$ERR" "cannot reach '$https': the username or password was refused" \
+	"the refused login"
+all=$all$OUT$ERR
+run_berth diff --repo "$https" --path app -n "$ns" --git-ca-file "$GIT_HTTPS_CA"
+[ "$STATUS" = 2 ] || fail "diff without a password exited $STATUS: $ERR"
+assert_contains "$ERR" "it asks for a login" "the missing login"
+BERTH_GIT_PASSWORD=$password run_berth diff --repo "$https" --path app -n "$ns" \
+	--git-username berth
+[ "$STATUS" = 2 ] || fail "diff without the CA exited $STATUS: $ERR"
+assert_contains "$ERR" "certificate" "the untrusted certificate"
+assert_contains "$ERR" "--git-ca-file names the CA to trust" "the hint"
+all=$all$OUT$ERR
+run_berth diff --repo "https://berth:$password@127.0.0.1:$GIT_HTTPS_PORT/config.git" -n "$ns"
+[ "$STATUS" = 2 ] || fail "diff with the password in the URL exited $STATUS: $ERR"
+assert_contains "$ERR" "not in the URL" "the password in the URL"
+all=$all$OUT$ERR
+assert_not_contains "$all" "$password" "the password"
+stop_git_https "$scratch/served"
 
 note "usage"
 run_berth sync --repo "$repo" -f "$scratch/work/app"
