@@ -69,6 +69,8 @@ int cmd_lint(int argc, char **argv)
 		case OPT_GIT_USERNAME:
 		case OPT_GIT_PASSWORD_FILE:
 		case OPT_GIT_CA_FILE:
+		case OPT_SSH_KEY:
+		case OPT_KNOWN_HOSTS:
 			target_option(&o, opt, "lint", argv);
 			break;
 		case ':':

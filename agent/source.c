@@ -3,6 +3,8 @@
 
 #include "source.h"
 
+#include "known_hosts.h"
+
 #include "../apply/cache.h"
 #include "../diff/alloc.h"
 #include "../diff/error.h"
@@ -129,11 +131,12 @@ static int find_ref(const char **name, git_oid *oid, const git_remote_head **hea
 	return error;
 }
 
-/* What the credential callback gives, how often it was asked, and what a
- * fetch received. */
+/* What the callbacks give and check, what they found, and what a fetch
+ * received. */
 struct auth {
 	const struct source_options *opts;
-	unsigned asked;
+	unsigned given;     /* a password or key was given this many times */
+	struct buf refused; /* why a host key was refused; empty: it was not */
 	size_t received_bytes;
 };
 
@@ -141,31 +144,105 @@ static int credentials(git_credential **out, const char *url, const char *user,
                        unsigned int allowed, void *payload)
 {
 	struct auth *a = payload;
+	const struct source_options *o = a->opts;
 
 	(void)url;
+	if (!user)
+		user = o->username ? o->username : "git";
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
 	/* Asked again: the server refused what was given. */
-	if (a->asked++ || !a->opts->password || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT))
+	if (a->given)
 		return GIT_PASSTHROUGH;
-	return git_credential_userpass_plaintext_new(out,
-	                                             a->opts->username ? a->opts->username
-	                                             : user            ? user
-	                                                               : "git",
-	                                             a->opts->password);
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && o->ssh_key) {
+		a->given++;
+		return git_credential_ssh_key_new(out, user, NULL, o->ssh_key, NULL);
+	}
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && o->password) {
+		a->given++;
+		return git_credential_userpass_plaintext_new(out, user, o->password);
+	}
+	/* Nothing to give: say so when the remote is not reached. */
+	a->given = (unsigned)-1;
+	return GIT_PASSTHROUGH;
 }
 
-/* The remote could not be reached: say why, a refused login included. */
+/* The port of an ssh URL (ssh://user@host:port/path); 22 otherwise. */
+static int ssh_port(const char *url)
+{
+	const char *host = strstr(url, "://"), *end, *colon;
+	long port;
+
+	if (!host)
+		return 22;
+	host += 3;
+	end = host + strcspn(host, "/");
+	colon = memchr(host, ':', (size_t)(end - host));
+	port = colon ? strtol(colon + 1, NULL, 10) : 22;
+	return port > 0 && port < 65536 ? (int)port : 22;
+}
+
+/* Accept an ssh host key only when the known_hosts file holds it, as
+ * OpenSSH with StrictHostKeyChecking=yes does. TLS is libgit2's to check. */
+static int host_key(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct auth *a = payload;
+	const git_cert_hostkey *key = (const git_cert_hostkey *)cert;
+	struct buf file = BUF_INIT, text = BUF_INIT;
+	const char *home = getenv("HOME");
+	int port = ssh_port(a->opts->repo);
+	enum known_host found = KNOWN_HOST_UNKNOWN;
+
+	(void)valid;
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
+		return GIT_PASSTHROUGH;
+	if (a->opts->known_hosts)
+		buf_adds(&file, a->opts->known_hosts);
+	else
+		buf_addf(&file, "%s/.ssh/known_hosts", home ? home : "");
+	buf_reset(&a->refused);
+	if (!(key->type & GIT_CERT_SSH_RAW))
+		buf_adds(&a->refused, "libgit2 did not give the host key to check");
+	else if (buf_read_file(&text, file.ptr, 4u << 20) < 0)
+		buf_addf(&a->refused, "cannot check the host key: %s", berth_error_last());
+	else if ((found = known_hosts_check(text.ptr, text.len, host, port, key->hostkey,
+	                                    key->hostkey_len)) != KNOWN_HOST_MATCH)
+		buf_addf(
+		    &a->refused,
+		    found == KNOWN_HOST_UNKNOWN
+		        ? "the host key of '%s' (port %d) is not in '%s': refused (ssh-keyscan "
+		          "shows the key to check and add)"
+		    : found == KNOWN_HOST_CHANGED
+		        ? "the host key of '%s' (port %d) is not the one '%s' holds: refused "
+		          "(it has CHANGED, or someone is in the middle)"
+		        : "the host key of '%s' (port %d) is marked @revoked in '%s'",
+		    host, port, file.ptr);
+	buf_release(&file);
+	buf_release(&text);
+	return a->refused.len ? GIT_ECERTIFICATE : 0;
+}
+
+/* The remote could not be reached: say why, a refused login or host key
+ * included. */
 static int unreachable(const char *shown, const struct auth *a)
 {
-	if (a->asked > 1)
-		berth_error_set("cannot reach '%s': the username or password was refused", shown);
-	else if (a->asked && !a->opts->password)
-		berth_error_set(
-		    "cannot reach '%s': it asks for a login: give the password or token "
-		    "in BERTH_GIT_PASSWORD or --git-password-file",
-		    shown);
+	const struct source_options *o = a->opts;
+
+	if (a->refused.len)
+		berth_error_set("cannot reach '%s': %s", shown, a->refused.ptr);
+	else if (a->given == (unsigned)-1)
+		berth_error_set("cannot reach '%s': it asks for a login: give %s", shown,
+		                strncmp(o->repo, "http", 4) ? "the private key with --ssh-key"
+		                                            : "the password or token in "
+		                                              "BERTH_GIT_PASSWORD or "
+		                                              "--git-password-file");
+	else if (a->given)
+		berth_error_set("cannot reach '%s': the %s was refused", shown,
+		                o->ssh_key && strncmp(o->repo, "http", 4) ? "key"
+		                                                          : "username or password");
 	else
 		berth_error_set("cannot reach '%s': %s%s", shown, git_message(),
-		                strstr(git_message(), "certificate") && !a->opts->ca_file
+		                strstr(git_message(), "certificate") && !o->ca_file
 		                    ? " (--git-ca-file names the CA to trust)"
 		                    : "");
 	return BERTH_ECONNECT;
@@ -200,8 +277,9 @@ static int fetch(git_remote *remote, const char *name, struct source_commit *out
 	fo.update_fetchhead = 0;
 	fo.callbacks.transfer_progress = count_bytes;
 	fo.callbacks.credentials = credentials;
+	fo.callbacks.certificate_check = host_key;
 	fo.callbacks.payload = a;
-	a->asked = 0;
+	a->given = 0;
 	if (git_remote_fetch(remote, &refspecs, &fo, NULL) < 0) {
 		error = unreachable(shown, a);
 	} else {
@@ -288,8 +366,9 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	struct buf shown = BUF_INIT, place = BUF_INIT, bare = BUF_INIT, lock = BUF_INIT;
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
+	git_remote_create_options ro;
 	git_remote_callbacks cb;
-	struct auth a = {opts, 0, 0};
+	struct auth a = {opts, 0, BUF_INIT, 0};
 	const git_remote_head **heads;
 	git_object *target = NULL, *commit = NULL;
 	const char *advertised = NULL;
@@ -338,8 +417,14 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 		goto out;
 	}
 	cb.credentials = credentials;
+	cb.certificate_check = host_key;
 	cb.payload = &a;
-	if (git_remote_create_anonymous(&remote, repo, opts->repo) < 0 ||
+	/* Anonymous, and without url.*.insteadOf: that lookup leaks a regular
+	 * expression's match data per config entry in libgit2 1.5. */
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, opts->repo, &ro) < 0 ||
 	    git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0) {
 		error = unreachable(shown.ptr, &a);
 		goto out;
@@ -387,6 +472,7 @@ out:
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	source_commit_release(&c);
+	buf_release(&a.refused);
 	buf_release(&shown);
 	buf_release(&place);
 	buf_release(&bare);

@@ -18,10 +18,13 @@ struct source_options {
 	 * user defaults to "git". The CA bundle to trust; NULL: the system's. */
 	const char *username, *password;
 	const char *ca_file;
+	/* ssh: the private key file; the known_hosts file that must hold the
+	 * server's key (NULL: ~/.ssh/known_hosts). */
+	const char *ssh_key, *known_hosts;
 };
 #define SOURCE_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		NULL, NULL, NULL, NULL, NULL, NULL                                                 \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                                     \
 	}
 
 /* A commit of the source, checked out. Embedded by value. */

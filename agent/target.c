@@ -48,6 +48,12 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 	case OPT_GIT_CA_FILE:
 		o->git.ca_file = optarg;
 		return 1;
+	case OPT_SSH_KEY:
+		o->git.ssh_key = optarg;
+		return 1;
+	case OPT_KNOWN_HOSTS:
+		o->git.known_hosts = optarg;
+		return 1;
 	case ':':
 		return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
 	default:

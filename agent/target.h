@@ -56,6 +56,8 @@ enum {
 	OPT_GIT_USERNAME,
 	OPT_GIT_PASSWORD_FILE,
 	OPT_GIT_CA_FILE,
+	OPT_SSH_KEY,
+	OPT_KNOWN_HOSTS,
 };
 /* The Git source's, which lint takes too. */
 #define GIT_LONGOPTS                                                                               \
@@ -63,6 +65,8 @@ enum {
 	    {"path", required_argument, NULL, OPT_PATH},                                           \
 	    {"git-username", required_argument, NULL, OPT_GIT_USERNAME},                           \
 	    {"git-password-file", required_argument, NULL, OPT_GIT_PASSWORD_FILE},                 \
+	    {"ssh-key", required_argument, NULL, OPT_SSH_KEY},                                     \
+	    {"known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS},                             \
 	{                                                                                          \
 		"git-ca-file", required_argument, NULL, OPT_GIT_CA_FILE                            \
 	}

@@ -10,6 +10,7 @@ export XDG_CACHE_HOME=$scratch/cache
 cleanup() {
 	[ -z "${GIT_DAEMON_PID:-}" ] || kill "$GIT_DAEMON_PID" 2>/dev/null || true
 	[ ! -d "$scratch/served" ] || stop_git_https "$scratch/served"
+	[ -z "${GIT_SSH_PID:-}" ] || kill "$GIT_SSH_PID" 2>/dev/null || true
 	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
 }
 cleanup
@@ -145,6 +146,40 @@ assert_contains "$ERR" "not in the URL" "the password in the URL"
 all=$all$OUT$ERR
 assert_not_contains "$all" "$password" "the password"
 stop_git_https "$scratch/served"
+
+note "ssh with a key, the server's key checked against known_hosts"
+start_git_sshd "$scratch/served"
+ssh_url=ssh://$(id -un)@127.0.0.1:$GIT_SSH_PORT$scratch/served/config.git
+ssh_shown=ssh://127.0.0.1:$GIT_SSH_PORT$scratch/served/config.git
+run_berth sync --repo "$ssh_url" --path app -n "$ns" --ssh-key "$GIT_SSH_KEY" \
+	--known-hosts "$GIT_SSH_KNOWN_HOSTS"
+[ "$STATUS" = 0 ] || fail "sync over ssh exited $STATUS: $ERR"
+assert_contains "$ERR" "$ssh_shown//app: commit $first (fetched)" "the commit line"
+# ssh writes hashed names (HashKnownHosts): berth reads them too.
+cp "$GIT_SSH_KNOWN_HOSTS" "$scratch/hashed_known_hosts"
+ssh-keygen -q -H -f "$scratch/hashed_known_hosts" >/dev/null 2>&1
+grep -q '^|1|' "$scratch/hashed_known_hosts" || fail "ssh-keygen -H did not hash the names"
+run_berth diff --repo "$ssh_url" --path app -n "$ns" --ssh-key "$GIT_SSH_KEY" \
+	--known-hosts "$scratch/hashed_known_hosts"
+[ "$STATUS" = 0 ] || fail "diff with hashed known_hosts exited $STATUS: $OUT $ERR"
+note "an unknown or changed host key, and a key the server refuses"
+: >"$scratch/empty_known_hosts"
+run_berth diff --repo "$ssh_url" --path app -n "$ns" --ssh-key "$GIT_SSH_KEY" \
+	--known-hosts "$scratch/empty_known_hosts"
+[ "$STATUS" = 2 ] || fail "diff of an unknown host exited $STATUS: $ERR"
+assert_contains "$ERR" "cannot reach '$ssh_shown': the host key of '127.0.0.1' (port $GIT_SSH_PORT) is not in '$scratch/empty_known_hosts': refused" \
+	"the unknown host"
+ssh-keygen -q -t ed25519 -N '' -f "$scratch/other_key"
+printf '[127.0.0.1]:%s %s\n' "$GIT_SSH_PORT" "$(cut -d' ' -f1,2 "$scratch/other_key.pub")" \
+	>"$scratch/changed_known_hosts"
+run_berth diff --repo "$ssh_url" --path app -n "$ns" --ssh-key "$GIT_SSH_KEY" \
+	--known-hosts "$scratch/changed_known_hosts"
+[ "$STATUS" = 2 ] || fail "diff of a changed host key exited $STATUS: $ERR"
+assert_contains "$ERR" "it has CHANGED" "the changed host key"
+run_berth diff --repo "$ssh_url" --path app -n "$ns" --ssh-key "$scratch/other_key" \
+	--known-hosts "$GIT_SSH_KNOWN_HOSTS"
+[ "$STATUS" = 2 ] || fail "diff with a refused key exited $STATUS: $ERR"
+assert_contains "$ERR" "cannot reach '$ssh_shown': the key was refused" "the refused key"
 
 note "usage"
 run_berth sync --repo "$repo" -f "$scratch/work/app"

@@ -194,3 +194,47 @@ stop_git_https() { # base-path
 		[ ! -f "$dir/$f" ] || kill "$(cat "$dir/$f")" 2>/dev/null || true
 	done
 }
+
+# Serve the repositories under $1 over ssh: sshd on a free loopback port
+# with a host key of its own, letting in the key in GIT_SSH_KEY. Sets
+# GIT_SSH_PORT, GIT_SSH_KEY (a private key file), GIT_SSH_KNOWN_HOSTS (a
+# known_hosts file holding the server's key) and GIT_SSH_PID.
+start_git_sshd() { # base-path
+	local dir=$1/.sshd tries
+	mkdir -p "$dir" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key"
+	cp "$dir/client_key.pub" "$dir/authorized_keys"
+	GIT_SSH_KEY=$dir/client_key
+	for tries in 1 2 3 4 5; do
+		GIT_SSH_PORT=$((40000 + RANDOM % 10000))
+		cat >"$dir/sshd_config" <<CONF
+Port $GIT_SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $dir/host_key
+AuthorizedKeysFile $dir/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowUsers $(id -un)
+StrictModes no
+UsePAM no
+PidFile $dir/sshd.pid
+CONF
+		/usr/sbin/sshd -D -e -f "$dir/sshd_config" 2>>"$dir/sshd.log" &
+		GIT_SSH_PID=$!
+		for _ in $(seq 50); do
+			if ss -Htln "sport = :$GIT_SSH_PORT" | grep -q .; then
+				printf '[127.0.0.1]:%s %s\n' "$GIT_SSH_PORT" \
+					"$(cut -d' ' -f1,2 "$dir/host_key.pub")" >"$dir/known_hosts"
+				GIT_SSH_KNOWN_HOSTS=$dir/known_hosts
+				return 0
+			fi
+			kill -0 "$GIT_SSH_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$GIT_SSH_PID" 2>/dev/null || true
+	done
+	fail "sshd did not start: $(cat "$dir/sshd.log")"
+}

@@ -4,7 +4,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../../agent/known_hosts.h"
 #include "../../agent/source.h"
+#include "../../diff/sha1.h"
+
+#include "../../diff/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static void redacts(const char *url, const char *want)
 {
@@ -30,10 +39,149 @@ static void test_source__credentials_never_show(void **state)
 	redacts("/srv/git/config.git", "/srv/git/config.git");
 }
 
+static void hex(char *out, const uint8_t *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[2 * i] = "0123456789abcdef"[in[i] >> 4],
+		        out[2 * i + 1] = "0123456789abcdef"[in[i] & 15];
+	out[2 * n] = '\0';
+}
+
+static void test_source__sha1_and_hmac(void **state)
+{
+	uint8_t d[SHA1_SIZE], key[20];
+	char h[2 * SHA1_SIZE + 1];
+
+	(void)state;
+	sha1(d, "abc", 3);
+	hex(h, d, SHA1_SIZE);
+	assert_string_equal(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	sha1(d, "", 0);
+	hex(h, d, SHA1_SIZE);
+	assert_string_equal(h, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	/* Two blocks: the length spills into a block of its own. */
+	sha1(d, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
+	hex(h, d, SHA1_SIZE);
+	assert_string_equal(h, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	/* RFC 2202, test cases 1 and 6 (a key longer than a block). */
+	memset(key, 0x0b, sizeof(key));
+	hmac_sha1(d, key, sizeof(key), "Hi There", 8);
+	hex(h, d, SHA1_SIZE);
+	assert_string_equal(h, "b617318655057264e28bc0b6fb378c8ef146be00");
+	{
+		uint8_t big[80];
+
+		memset(big, 0xaa, sizeof(big));
+		hmac_sha1(d, big, sizeof(big),
+		          "Test Using Larger Than Block-Size Key - Hash Key First", 54);
+		hex(h, d, SHA1_SIZE);
+		assert_string_equal(h, "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+	}
+}
+
+/* "KEY1" and "KEY2", base64. */
+#define KEY1 "S0VZMQ=="
+#define KEY2 "S0VZMg=="
+
+static enum known_host check(const char *text, const char *host, int port, const char *key)
+{
+	return known_hosts_check(text, strlen(text), host, port, key, strlen(key));
+}
+
+static void test_source__known_hosts(void **state)
+{
+	static const char file[] = "# a comment\n"
+	                           "\n"
+	                           "git.example.com,10.0.0.1 ssh-ed25519 " KEY1 " comment\n"
+	                           "[127.0.0.1]:2222 ssh-ed25519 " KEY2 "\n"
+	                           "*.corp.example,!bad.corp.example ssh-rsa " KEY1 "\n"
+	                           "@cert-authority *.example.com ssh-rsa " KEY2 "\n"
+	                           "@revoked old.example.com ssh-rsa " KEY2 "\n"
+	                           "old.example.com ssh-rsa " KEY1 "\n";
+	/* HMAC-SHA1 of "[127.0.0.1]:2222" with the salt "0123456789abcdefghij". */
+	static const char hashed[] =
+	    "|1|MDEyMzQ1Njc4OWFiY2RlZmdoaWo=|kjl9J932vxVxCmU2IfKMefPFSKM= ssh-ed25519 " KEY1;
+
+	(void)state;
+	assert_int_equal(check(file, "git.example.com", 22, "KEY1"), KNOWN_HOST_MATCH);
+	assert_int_equal(check(file, "10.0.0.1", 22, "KEY1"), KNOWN_HOST_MATCH);
+	assert_int_equal(check(file, "git.example.com", 22, "KEY2"), KNOWN_HOST_CHANGED);
+	/* Another port is another host. */
+	assert_int_equal(check(file, "git.example.com", 2222, "KEY1"), KNOWN_HOST_UNKNOWN);
+	assert_int_equal(check(file, "127.0.0.1", 2222, "KEY2"), KNOWN_HOST_MATCH);
+	assert_int_equal(check(file, "127.0.0.1", 22, "KEY2"), KNOWN_HOST_UNKNOWN);
+	assert_int_equal(check(file, "a.corp.example", 22, "KEY1"), KNOWN_HOST_MATCH);
+	assert_int_equal(check(file, "bad.corp.example", 22, "KEY1"), KNOWN_HOST_UNKNOWN);
+	/* A CA's key is not the host's own. */
+	assert_int_equal(check(file, "www.example.com", 22, "KEY2"), KNOWN_HOST_UNKNOWN);
+	assert_int_equal(check(file, "old.example.com", 22, "KEY2"), KNOWN_HOST_REVOKED);
+	assert_int_equal(check(file, "old.example.com", 22, "KEY1"), KNOWN_HOST_MATCH);
+	assert_int_equal(check(hashed, "127.0.0.1", 2222, "KEY1"), KNOWN_HOST_MATCH);
+	assert_int_equal(check(hashed, "127.0.0.1", 2222, "KEY2"), KNOWN_HOST_CHANGED);
+	assert_int_equal(check(hashed, "127.0.0.1", 2200, "KEY1"), KNOWN_HOST_UNKNOWN);
+}
+
+/* A repository with one commit, made with git, and a cache beside it. */
+static void test_source__fetch_once_then_from_the_cache(void **state)
+{
+	char dir[] = "/tmp/berth-source-XXXXXX", cmd[1024], file[512], id[41];
+	struct source_options opts = SOURCE_OPTIONS_INIT;
+	struct source_commit c = SOURCE_COMMIT_INIT;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s && git init -q -b main src && mkdir src/app && "
+	         "echo 'kind: ConfigMap' > src/app/a.yaml && git -C src add -A && "
+	         "git -C src -c user.name=t -c user.email=t@example.com commit -qm one",
+	         dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(file, sizeof(file), "%s/src", dir);
+	opts.repo = file;
+	snprintf(cmd, sizeof(cmd), "%s/cache", dir);
+	opts.cache_dir = cmd;
+
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_true(c.fetched);
+	assert_int_equal(strlen(c.id), 40);
+	memcpy(id, c.id, sizeof(id));
+	{
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/app/a.yaml", c.dir);
+		assert_int_equal(stat(path, &st), 0);
+	}
+	source_commit_release(&c);
+
+	/* Unchanged: nothing fetched, the same commit. */
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_false(c.fetched);
+	assert_string_equal(c.id, id);
+	source_commit_release(&c);
+
+	opts.ref = id;
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_string_equal(c.id, id);
+	source_commit_release(&c);
+
+	opts.ref = "gone";
+	assert_int_equal(source_fetch(&c, &opts), BERTH_ENOTFOUND);
+	assert_non_null(strstr(berth_error_last(), "has no branch or tag 'gone'"));
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_source__credentials_never_show),
+	    cmocka_unit_test(test_source__sha1_and_hmac),
+	    cmocka_unit_test(test_source__known_hosts),
+	    cmocka_unit_test(test_source__fetch_once_then_from_the_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
