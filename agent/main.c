@@ -17,6 +17,21 @@ struct verb {
 	const char *usage; /* the text `berth help VERB` prints */
 };
 
+/* The Git source's options, as sync and diff describe them. */
+#define GIT_HELP                                                                                   \
+	"  --repo URL           instead of -f: a Git repository (file://, git://,\n"               \
+	"                       https://, ssh:// or a path), fetched into the cache\n"             \
+	"                       (~/.cache/berth/git) only when the remote has moved\n"             \
+	"  --ref REF            a branch, a tag or a full commit id (default: HEAD)\n"             \
+	"  --path DIR           the manifests' directory in the repository\n"                      \
+	"  --git-username NAME  https: the user to log in as (default: git)\n"                     \
+	"  --git-password-file FILE  https: the password or token (default:\n"                     \
+	"                       $BERTH_GIT_PASSWORD; never in the URL)\n"                          \
+	"  --git-ca-file FILE   https: the CA to trust (default: the system's)\n"                  \
+	"  --ssh-key FILE       ssh: the private key to log in with\n"                             \
+	"  --known-hosts FILE   ssh: the known_hosts file that must hold the server's\n"           \
+	"                       key (default: ~/.ssh/known_hosts)\n"
+
 static const struct verb verbs[] = {
     {"cluster-info", cmd_cluster_info, "show the API server's version and what it serves",
      "usage: berth cluster-info [--kubeconfig FILE] [--context NAME] [-o json|yaml]\n"
@@ -41,19 +56,7 @@ static const struct verb verbs[] = {
      "README) or Markdown tables. Server defaults are never drift; Secret values\n"
      "are masked. Nothing is written.\n"
      "\n"
-     "  -f, --filename PATH  a manifest file or directory (repeatable)\n"
-     "  --repo URL           instead of -f: a Git repository (file://, git://,\n"
-     "                       https://, ssh:// or a path), fetched into the cache\n"
-     "                       (~/.cache/berth/git) only when the remote has moved\n"
-     "  --ref REF            a branch, a tag or a full commit id (default: HEAD)\n"
-     "  --path DIR           the manifests' directory in the repository\n"
-     "  --git-username NAME  https: the user to log in as (default: git)\n"
-     "  --git-password-file FILE  https: the password or token (default:\n"
-     "                       $BERTH_GIT_PASSWORD; never in the URL)\n"
-     "  --git-ca-file FILE   https: the CA to trust (default: the system's)\n"
-     "  --ssh-key FILE       ssh: the private key to log in with\n"
-     "  --known-hosts FILE   ssh: the known_hosts file that must hold the server's\n"
-     "                       key (default: ~/.ssh/known_hosts)\n"
+     "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
      "  -n, --namespace NS   for objects that name none (default: the context's)\n"
@@ -101,19 +104,7 @@ static const struct verb verbs[] = {
      "(PV Available or Bound, PVC Bound, StatefulSet rolled out, ...). Each object\n"
      "applied is labelled app.kubernetes.io/managed-by=berth.\n"
      "\n"
-     "  -f, --filename PATH  a manifest file or directory (repeatable)\n"
-     "  --repo URL           instead of -f: a Git repository (file://, git://,\n"
-     "                       https://, ssh:// or a path), fetched into the cache\n"
-     "                       (~/.cache/berth/git) only when the remote has moved\n"
-     "  --ref REF            a branch, a tag or a full commit id (default: HEAD)\n"
-     "  --path DIR           the manifests' directory in the repository\n"
-     "  --git-username NAME  https: the user to log in as (default: git)\n"
-     "  --git-password-file FILE  https: the password or token (default:\n"
-     "                       $BERTH_GIT_PASSWORD; never in the URL)\n"
-     "  --git-ca-file FILE   https: the CA to trust (default: the system's)\n"
-     "  --ssh-key FILE       ssh: the private key to log in with\n"
-     "  --known-hosts FILE   ssh: the known_hosts file that must hold the server's\n"
-     "                       key (default: ~/.ssh/known_hosts)\n"
+     "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
      "  -n, --namespace NS   for objects that name none (default: the context's)\n"
