@@ -57,5 +57,13 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}"
+	# nginx and sshd are started by the tests that need them, on loopback:
+	# their packages must not start them as services.
+	policy=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+		$SUDO chmod +x "$policy"
+		trap '$SUDO rm -f "$policy"' EXIT
+	fi
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
