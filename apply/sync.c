@@ -780,14 +780,20 @@ struct step {
 	size_t failed;
 };
 
+static bool stopped(const struct sync_options *opts)
+{
+	return opts->stop && *opts->stop;
+}
+
 static void step_one(size_t i, void *ctx)
 {
 	struct step *s = ctx;
 	struct kube_client *c;
 	int error;
 
-	if (!s->keep_going && atomic_load(&s->failed_any))
-		return; /* not started: the first failure stops the sync */
+	/* Not started: the first failure, or a stop, ends the sync. */
+	if ((!s->keep_going && atomic_load(&s->failed_any)) || stopped(s->opts))
+		return;
 	c = pool_take(&s->pool);
 	if ((error = s->fn(c, &s->plan->items[s->from + i], s)) < 0) {
 		s->errors[i] = xstrdup(berth_error_last());
@@ -822,6 +828,9 @@ static int step_run(struct step *s, size_t from, size_t to)
 	}
 	if (error)
 		berth_error_set("%s", all.ptr);
+	else if (stopped(s->opts))
+		error = berth_error_set("stopped: the objects being written were finished, no "
+		                        "other was started");
 	free(s->errors);
 	free(s->codes);
 	buf_release(&all);
@@ -1222,6 +1231,10 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 		}
 		if (!pending)
 			break;
+		if (stopped(opts)) {
+			error = berth_error_set("stopped while waiting for %s", first->why.ptr);
+			break;
+		}
 		if (clock_now_ms() >= deadline) {
 			buf_reset(&what);
 			describe(&what, first->item);

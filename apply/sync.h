@@ -8,6 +8,7 @@
 #include "../diff/drift.h"
 #include "../diff/manifest.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -32,10 +33,14 @@ struct sync_options {
 	bool wait;            /* wait for each phase to be ready before the next */
 	bool server_side;     /* write with server-side apply as FIELD_MANAGER, taking
 	                       * over what client-side apply wrote */
+	/* Set (by a signal handler) to stop: the objects being written are
+	 * finished, no other is started, and no wait goes on. NULL: never. */
+	const volatile sig_atomic_t *stop;
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
-		"berth", false, 300000, 500, NULL, false, false, false, false, 8, true, false      \
+		"berth", false, 300000, 500, NULL, false, false, false, false, 8, true, false,     \
+		    NULL                                                                           \
 	}
 
 /* What happened to one object. */
