@@ -15,6 +15,7 @@ int cmd_cluster_info(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Print `berth help VERB` for `verb` to stdout; fails for an unknown verb. */
 int help_show_verb(const char *verb);

@@ -1,4 +1,5 @@
 #include "builtin.h"
+#include "config.h"
 #include "target.h"
 
 #include "../diff/error.h"
@@ -7,25 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* "30s", "5m", "1h", "500ms" or plain seconds, as Go durations read. */
-static int parse_duration(long *ms, const char *s)
-{
-	static const struct {
-		const char *unit;
-		long ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
-	char *end;
-	double v = strtod(s, &end);
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (end != s && v >= 0 && !strcmp(end, units[i].unit)) {
-			*ms = (long)(v * (double)units[i].ms);
-			return 0;
-		}
-	return berth_error_set("invalid duration '%s' (use 30s, 5m, 1h)", s);
-}
 
 /* A number of threads, 1 to 64. */
 static int parse_count(unsigned *n, const char *s)

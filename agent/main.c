@@ -88,6 +88,27 @@ static const struct verb verbs[] = {
      "                       or the context's with a cluster)\n"
      "\n"
      "Exit status: 0 when clean, 1 when there are problems, 2 on errors.\n"},
+    {"run", cmd_run, "follow Git repositories and keep the cluster in step",
+     "usage: berth run --config FILE [--kubeconfig FILE] [--context NAME] [--once]\n"
+     "                 [--log-format logfmt|json]\n"
+     "\n"
+     "Reconcile each source of the configuration (schema in the README) when its\n"
+     "commit changes and every interval (with jitter): fetch, check the whole\n"
+     "commit, and apply it as berth sync does. Between commits, drift is\n"
+     "corrected or only reported, as each source says. The last commit applied\n"
+     "per source is kept in the ConfigMap berth-state, so a restarted agent does\n"
+     "not apply it again. One source failing never stops the others. SIGTERM\n"
+     "finishes the objects being written and exits 0; SIGHUP reloads the\n"
+     "configuration. Logs go to stderr, one line per reconcile.\n"
+     "\n"
+     "  --config FILE        the sources to follow\n"
+     "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config,\n"
+     "                       then the in-cluster service account)\n"
+     "  --context NAME       the kubeconfig context (default: current-context)\n"
+     "  --once               reconcile each source once and exit (1 if one failed)\n"
+     "  --log-format FMT     logfmt (default) or json\n"
+     "\n"
+     "Exit status: 0 when stopped, 2 on a bad configuration or cluster.\n"},
     {"sync", cmd_sync, "apply the manifests in dependency order and wait for them",
      "usage: berth sync (-f PATH... | --repo URL [--ref REF] [--path DIR])\n"
      "                  [--kubeconfig FILE] [--context NAME] [-n NS]\n"

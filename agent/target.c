@@ -102,7 +102,7 @@ int target_source(struct target *t, const struct target_options *o)
 	struct stat st;
 	int error;
 
-	git.password = getenv("BERTH_GIT_PASSWORD");
+	git.password = getenv(o->password_env ? o->password_env : "BERTH_GIT_PASSWORD");
 	if (o->password_file) {
 		if ((error = buf_read_file(&password, o->password_file, 64 << 10)) < 0)
 			return error;
@@ -118,8 +118,10 @@ int target_source(struct target *t, const struct target_options *o)
 	source_redact(&source, o->git.repo);
 	if (o->path)
 		buf_addf(&source, "//%s", o->path);
-	fprintf(stderr, "%s%s%s: commit %s%s\n", source.ptr, o->git.ref ? " at " : "",
-	        o->git.ref ? o->git.ref : "", t->commit.id, t->commit.fetched ? " (fetched)" : "");
+	if (!o->quiet)
+		fprintf(stderr, "%s%s%s: commit %s%s\n", source.ptr, o->git.ref ? " at " : "",
+		        o->git.ref ? o->git.ref : "", t->commit.id,
+		        t->commit.fetched ? " (fetched)" : "");
 	if (stat(files.ptr, &st) < 0) {
 		buf_reset(&source);
 		source_redact(&source, o->git.repo);
@@ -144,8 +146,9 @@ static void print_diagnostics(const struct diagnostics *diags)
 static int refuse(const struct diagnostics *diags)
 {
 	print_diagnostics(diags);
-	fprintf(stderr, "error: %zu problem%s in the manifests; nothing was changed\n", diags->n,
-	        diags->n == 1 ? "" : "s");
+	berth_error_set("%zu problem%s in the manifests; nothing was changed", diags->n,
+	                diags->n == 1 ? "" : "s");
+	fprintf(stderr, "error: %s\n", berth_error_last());
 	return -1;
 }
 

@@ -25,10 +25,13 @@ struct target_options {
 	struct source_options git; /* --repo, --ref; instead of -f */
 	const char *path;          /* --path: the manifests' directory in the repository */
 	const char *password_file; /* --git-password-file; else $BERTH_GIT_PASSWORD */
+	const char *password_env;  /* NULL: BERTH_GIT_PASSWORD */
+	bool quiet;                /* say nothing of the commit on stderr */
 };
 #define TARGET_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL, SOURCE_OPTIONS_INIT, NULL, NULL      \
+		KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL, SOURCE_OPTIONS_INIT, NULL, NULL,     \
+		    NULL, false                                                                    \
 	}
 
 struct target {

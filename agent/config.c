@@ -1,0 +1,266 @@
+#include "config.h"
+
+#include "../diff/alloc.h"
+#include "../diff/error.h"
+#include "../diff/json.h"
+#include "../diff/yaml.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MAX             (1u << 20)
+#define DEFAULT_INTERVAL_MS    (5 * 60 * 1000L)
+#define DEFAULT_JITTER_PERCENT 10u
+
+int parse_duration(long *ms, const char *s)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+	char *end;
+	double v = strtod(s, &end);
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (end != s && v >= 0 && !strcmp(end, units[i].unit)) {
+			*ms = (long)(v * (double)units[i].ms);
+			return 0;
+		}
+	return berth_error_set("invalid duration '%s' (use 30s, 5m, 1h)", s);
+}
+
+/* The file being read, and where its nodes are. */
+struct loader {
+	const char *path;
+	struct diagnostics *diags;
+	struct yaml_marks marks;
+};
+
+static void problem(struct loader *l, struct json_object *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A problem at the field whose value is `node`. */
+static void problem(struct loader *l, struct json_object *node, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	size_t line = 0, column = 0;
+	va_list ap;
+
+	yaml_marks_find_field(&line, &column, &l->marks, node);
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	diagnostics_add(l->diags, l->path, line, column, "%s", msg.ptr);
+	buf_release(&msg);
+}
+
+/* Every key of `map` (at `where`) is one of `keys`. */
+static void known_keys(struct loader *l, struct json_object *map, const char *where,
+                       const char *const *keys)
+{
+	json_object_object_foreach(map, key, value)
+	{
+		const char *const *k;
+
+		for (k = keys; *k && strcmp(*k, key); k++)
+			;
+		if (!*k)
+			problem(l, value, "%s%s: unknown key", where, key);
+	}
+}
+
+/* The string at map[key], or NULL when absent; a copy (caller frees). */
+static char *string_at(struct loader *l, struct json_object *map, const char *key,
+                       const char *where)
+{
+	struct json_object *v = json_get(map, key);
+
+	if (!v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v)) {
+		problem(l, v, "%s%s: must be a non-empty string", where, key);
+		return NULL;
+	}
+	return xstrdup(json_object_get_string(v));
+}
+
+static bool is_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+
+	return n && !s[n] && n <= 63 && s[0] != '-' && s[n - 1] != '-';
+}
+
+static void load_auth(struct loader *l, struct source_config *s, struct json_object *auth,
+                      const char *where)
+{
+	static const char *const keys[] = {"username",   "passwordFile",   "passwordEnv", "caFile",
+	                                   "sshKeyFile", "knownHostsFile", NULL};
+
+	if (!auth)
+		return;
+	if (!json_object_is_type(auth, json_type_object)) {
+		problem(l, auth, "%sauth: must be a mapping", where);
+		return;
+	}
+	known_keys(l, auth, where, keys);
+	s->git.username = string_at(l, auth, "username", where);
+	s->password_file = string_at(l, auth, "passwordFile", where);
+	s->password_env = string_at(l, auth, "passwordEnv", where);
+	s->git.ca_file = string_at(l, auth, "caFile", where);
+	s->git.ssh_key = string_at(l, auth, "sshKeyFile", where);
+	s->git.known_hosts = string_at(l, auth, "knownHostsFile", where);
+	if (s->password_file && s->password_env)
+		problem(l, auth, "%sauth: passwordFile and passwordEnv: give one", where);
+}
+
+static void load_source(struct loader *l, struct source_config *s, struct json_object *src,
+                        size_t index)
+{
+	static const char *const keys[] = {"name",      "repo",     "ref",    "path",
+	                                   "namespace", "interval", "jitter", "prune",
+	                                   "drift",     "auth",     NULL};
+	struct json_object *v;
+	struct buf where = BUF_INIT;
+	long ms;
+
+	buf_addf(&where, "sources[%zu].", index);
+	s->interval_ms = DEFAULT_INTERVAL_MS;
+	s->jitter_percent = DEFAULT_JITTER_PERCENT;
+	if (!json_object_is_type(src, json_type_object)) {
+		problem(l, src, "sources[%zu]: must be a mapping", index);
+		goto out;
+	}
+	known_keys(l, src, where.ptr, keys);
+	s->name = string_at(l, src, "name", where.ptr);
+	s->git.repo = string_at(l, src, "repo", where.ptr);
+	s->git.ref = string_at(l, src, "ref", where.ptr);
+	s->path = string_at(l, src, "path", where.ptr);
+	s->namespace = string_at(l, src, "namespace", where.ptr);
+	if (!json_get(src, "name"))
+		problem(l, src, "%sname: missing", where.ptr);
+	else if (s->name && !is_name(s->name))
+		problem(l, json_get(src, "name"),
+		        "%sname: '%s' must be lowercase letters, digits and '-' (at most 63)",
+		        where.ptr, s->name);
+	if (!json_get(src, "repo"))
+		problem(l, src, "%srepo: missing", where.ptr);
+	if ((v = json_get(src, "interval"))) {
+		if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+			s->interval_ms = (long)json_object_get_int64(v) * 1000;
+		else if (!json_object_is_type(v, json_type_string) ||
+		         parse_duration(&ms, json_object_get_string(v)) < 0 || ms < 1000)
+			problem(l, v, "%sinterval: use a duration of at least 1s (30s, 5m, 1h)",
+			        where.ptr);
+		else
+			s->interval_ms = ms;
+	}
+	if ((v = json_get(src, "jitter"))) {
+		const char *j = json_object_get_string(v);
+		char *end;
+		long p = j ? strtol(j, &end, 10) : -1;
+
+		if (!j || end == j || (*end && strcmp(end, "%")) || p < 0 || p > 50)
+			problem(l, v, "%sjitter: use a percentage from 0%% to 50%%", where.ptr);
+		else
+			s->jitter_percent = (unsigned)p;
+	}
+	if ((v = json_get(src, "prune"))) {
+		if (json_object_is_type(v, json_type_boolean))
+			s->prune = json_object_get_boolean(v);
+		else
+			problem(l, v, "%sprune: must be true or false", where.ptr);
+	}
+	if ((v = json_get(src, "drift"))) {
+		const char *d = json_object_get_string(v);
+
+		if (json_object_is_type(v, json_type_string) && !strcmp(d, "correct"))
+			s->drift = DRIFT_MODE_CORRECT;
+		else if (json_object_is_type(v, json_type_string) && !strcmp(d, "report"))
+			s->drift = DRIFT_MODE_REPORT;
+		else
+			problem(l, v, "%sdrift: use correct or report", where.ptr);
+	}
+	load_auth(l, s, json_get(src, "auth"), where.ptr);
+out:
+	buf_release(&where);
+}
+
+int config_load(struct config *out, struct diagnostics *diags, const char *path)
+{
+	static const char *const keys[] = {"stateNamespace", "sources", NULL};
+	struct loader l = {path, diags, YAML_MARKS_INIT(4)};
+	struct config c = CONFIG_INIT;
+	struct json_object *docs = NULL, *root, *sources;
+	struct buf text = BUF_INIT;
+	size_t before = diags->n, i, j;
+	int error;
+
+	if ((error = buf_read_file(&text, path, CONFIG_MAX)) < 0 ||
+	    (error = yaml_parse(&docs, path, text.ptr, text.len, NULL, &l.marks)) < 0)
+		goto out;
+	root = json_array_len(docs) == 1 ? json_object_array_get_idx(docs, 0) : NULL;
+	if (!json_object_is_type(root, json_type_object)) {
+		error = berth_error_set("%s: must hold one YAML document, a mapping", path);
+		goto out;
+	}
+	known_keys(&l, root, "", keys);
+	c.state_namespace = string_at(&l, root, "stateNamespace", "");
+	sources = json_get(root, "sources");
+	if (!json_object_is_type(sources, json_type_array) || !json_array_len(sources)) {
+		problem(&l, sources ? sources : root, "sources: %s",
+		        sources ? "must be a list of one source or more" : "missing");
+	} else {
+		c.n = json_array_len(sources);
+		c.sources = xcalloc(c.n, sizeof(*c.sources));
+		for (i = 0; i < c.n; i++)
+			load_source(&l, &c.sources[i], json_object_array_get_idx(sources, i), i);
+		for (i = 0; i < c.n; i++)
+			for (j = 0; j < i; j++)
+				if (c.sources[i].name && c.sources[j].name &&
+				    !strcmp(c.sources[i].name, c.sources[j].name))
+					problem(
+					    &l,
+					    json_get(json_object_array_get_idx(sources, i), "name"),
+					    "sources[%zu].name: '%s' is sources[%zu]'s name too", i,
+					    c.sources[i].name, j);
+	}
+	if (diags->n > before)
+		error = berth_error_set("%s: %zu problem%s", path, diags->n - before,
+		                        diags->n - before == 1 ? "" : "s");
+out:
+	if (error < 0)
+		config_release(&c);
+	else
+		*out = c;
+	json_object_put(docs);
+	yaml_marks_release(&l.marks);
+	buf_release(&text);
+	return error;
+}
+
+void config_release(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		struct source_config *s = &c->sources[i];
+
+		free(s->name);
+		free((char *)s->git.repo);
+		free((char *)s->git.ref);
+		free((char *)s->git.username);
+		free((char *)s->git.ca_file);
+		free((char *)s->git.ssh_key);
+		free((char *)s->git.known_hosts);
+		free(s->path);
+		free(s->namespace);
+		free(s->password_file);
+		free(s->password_env);
+	}
+	free(c->sources);
+	free(c->state_namespace);
+	*c = (struct config)CONFIG_INIT;
+}

@@ -1,0 +1,54 @@
+#ifndef BERTH_CONFIG_H
+#define BERTH_CONFIG_H
+
+#include "source.h"
+
+#include "../diff/manifest.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What berth run does with drift it finds between commits. */
+enum drift_mode {
+	DRIFT_MODE_CORRECT, /* apply the commit again */
+	DRIFT_MODE_REPORT,  /* log it, and leave the cluster as it is */
+};
+
+/* One source of `berth run`: a repository, a path in it, and how to follow it. */
+struct source_config {
+	char *name;
+	struct source_options git; /* repo, ref and credentials; strings owned here */
+	char *path;                /* NULL: the repository's root */
+	char *namespace;           /* NULL: the context's */
+	long interval_ms;          /* between reconciles without a new commit */
+	unsigned jitter_percent;   /* each wait is interval +- this much */
+	bool prune;
+	enum drift_mode drift;
+	char *password_file, *password_env; /* where the https password or token is */
+};
+
+/* berth run's configuration file. Embedded by value: CONFIG_INIT, then
+ * config_release(). */
+struct config {
+	struct source_config *sources;
+	size_t n;
+	char *state_namespace; /* where the state ConfigMap lives; NULL: the context's */
+};
+#define CONFIG_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, NULL                                                                      \
+	}
+
+/*
+ * Read the YAML configuration at `path` (its schema is in the README).
+ * Each problem (an unknown key, a wrong type, a missing name or repo, two
+ * sources of one name, a bad interval) is added to `diags` at its
+ * file:line:column; any problem fails the load.
+ */
+int config_load(struct config *out, struct diagnostics *diags, const char *path);
+void config_release(struct config *c);
+
+/* "30s", "5m", "1h", "500ms" or plain seconds, as Go durations read. */
+int parse_duration(long *ms, const char *s);
+
+#endif

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# berth run against a local remote: a pushed commit is applied, a broken one
+# refused while the cluster stays at the last good commit, a force-push
+# followed, live drift reported or corrected as each source says, the state
+# kept in a ConfigMap so that a restart applies nothing again, a bad config
+# refused, and SIGTERM honoured.
+. "$(dirname "$0")/lib.sh"
+
+ns=berth-run
+export XDG_CACHE_HOME=$scratch/cache
+agent=
+cleanup() {
+	[ -z "$agent" ] || kill "$agent" 2>/dev/null || true
+	# On failure, what the agent said.
+	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2
+	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+}
+cleanup
+trap 'cleanup; rm -rf "$scratch"' EXIT
+kubectl create namespace "$ns" >/dev/null
+
+git init -q --bare -b main "$scratch/remote.git"
+git init -q -b main "$scratch/work"
+commit() { # message
+	git -C "$scratch/work" add -A
+	git -C "$scratch/work" -c user.name=berth -c user.email=berth@example.com \
+		commit -q -m "$1"
+	git -C "$scratch/work" push -q -f "$scratch/remote.git" main 2>/dev/null
+	git -C "$scratch/work" rev-parse HEAD
+}
+settings() { # source mode
+	mkdir -p "$scratch/work/$1"
+	cat >"$scratch/work/$1/settings.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: $1-settings}
+data: {mode: $2}
+YAML
+}
+settings correct fast
+settings report fast
+first=$(commit first)
+cat >"$scratch/berth.yaml" <<YAML
+stateNamespace: $ns
+sources:
+- name: correct
+  repo: $scratch/remote.git
+  path: correct
+  namespace: $ns
+  interval: 1s
+  jitter: 0%
+  drift: correct
+- name: report
+  repo: $scratch/remote.git
+  path: report
+  namespace: $ns
+  interval: 1s
+  jitter: 0%
+  drift: report
+YAML
+mode() { kubectl get configmap "$1-settings" -n "$ns" -o jsonpath='{.data.mode}'; }
+state() { kubectl get configmap berth-state -n "$ns" -o jsonpath="{.data.$1}"; }
+# For wait_until, which runs a command again and again.
+mode_is() { [ "$(mode "$1")" = "$2" ]; }
+state_is() { [ "$(state "$1")" = "$2" ]; }
+
+note "a bad config is refused at its line, and berth does not start"
+printf 'sources:\n- name: x\n  repo: y\n  drift: maybe\n' >"$scratch/bad.yaml"
+run_berth run --config "$scratch/bad.yaml"
+[ "$STATUS" = 2 ] || fail "run with a bad config exited $STATUS: $ERR"
+assert_contains "$ERR" 'at=4:3 problem="sources[0].drift: use correct or report"' "the problem"
+
+note "berth run applies the first commit and records it"
+"$BERTH" run --config "$scratch/berth.yaml" 2>"$scratch/agent.log" &
+agent=$!
+wait_until 30 "the first commit applied" state_is correct "$first"
+assert_eq "$(mode correct)" fast "the first commit"
+wait_until 10 "the report source recorded" state_is report "$first"
+
+note "a pushed commit is applied"
+settings correct safe
+second=$(commit second)
+wait_until 20 "the second commit applied" mode_is correct safe
+wait_until 10 "the second commit recorded" state_is correct "$second"
+
+note "a broken commit is refused; the cluster stays at the last good commit"
+settings correct slow
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken\n' >"$scratch/work/correct/broken.yaml"
+broken=$(commit broken)
+wait_until 20 "the broken commit refused" grep -q "commit=$broken error=" "$scratch/agent.log"
+assert_eq "$(mode correct)" safe "the ConfigMap after the broken commit"
+assert_eq "$(state correct)" "$second" "the state after the broken commit"
+grep -q "broken.yaml:4:1" "$scratch/agent.log" || fail "the broken file and line are not in the log"
+
+note "a force-push back to the first commit is followed"
+git -C "$scratch/work" reset -q --hard "$first"
+git -C "$scratch/work" push -q -f "$scratch/remote.git" main 2>/dev/null
+wait_until 20 "the force-push followed" mode_is correct fast
+
+note "live drift: corrected for one source, reported for the other"
+kubectl patch configmap correct-settings -n "$ns" --type merge -p '{"data":{"mode":"tampered"}}' >/dev/null
+kubectl patch configmap report-settings -n "$ns" --type merge -p '{"data":{"mode":"tampered"}}' >/dev/null
+wait_until 20 "the drift corrected" mode_is correct fast
+wait_until 20 "the drift reported" grep -q 'msg="drift reported" source=report' "$scratch/agent.log"
+assert_eq "$(mode report)" tampered "the reported drift is left"
+
+note "SIGTERM: berth exits 0"
+kill -TERM "$agent"
+status=0
+wait "$agent" || status=$?
+agent=
+assert_eq "$status" 0 "the exit status after SIGTERM"
+grep -q 'msg=stopped' "$scratch/agent.log" || fail "no 'stopped' line"
+
+note "a restarted agent resumes: the recorded commit is not applied again"
+audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+run_berth run --config "$scratch/berth.yaml" --once
+[ "$STATUS" = 0 ] || fail "run --once exited $STATUS: $ERR"
+sleep 1
+writes=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
+	jq -r 'select(.userAgent | startswith("berth/")) |
+	       select(.verb | test("create|update|patch|delete")) | .objectRef.name' |
+	grep -c settings || true)
+assert_eq "$writes" 0 "writes to the ConfigMaps after the restart"
+assert_contains "$ERR" 'msg="drift reported" source=report' "the drift still reported"
+PASSED=1
+echo PASS

@@ -1,0 +1,177 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../agent/config.h"
+#include "../../diff/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char path[64];
+
+static int setup(void **state)
+{
+	int fd;
+
+	(void)state;
+	strcpy(path, "/tmp/berth-config-XXXXXX");
+	if ((fd = mkstemp(path)) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return unlink(path);
+}
+
+/* Load `text`; the problems as "line:column: message" lines (caller frees),
+ * "" when it loads. */
+static char *load(struct config *c, const char *text)
+{
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct buf out = BUF_INIT;
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	if (config_load(c, &diags, path) < 0 && !diags.n)
+		buf_addf(&out, "%s\n", berth_error_last());
+	for (i = 0; i < diags.n; i++)
+		buf_addf(&out, "%zu:%zu: %s\n", diags.items[i].line, diags.items[i].column,
+		         diags.items[i].message);
+	diagnostics_release(&diags);
+	return buf_detach(&out, NULL);
+}
+
+static void test_config__a_full_source(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems;
+
+	(void)state;
+	problems = load(&c, "stateNamespace: berth-system\n"
+	                    "sources:\n"
+	                    "- name: web\n"
+	                    "  repo: https://git.example.com/acme/config.git\n"
+	                    "  ref: main\n"
+	                    "  path: prod\n"
+	                    "  namespace: web\n"
+	                    "  interval: 90s\n"
+	                    "  jitter: 20%\n"
+	                    "  prune: true\n"
+	                    "  drift: report\n"
+	                    "  auth: {username: bot, passwordFile: /run/git/token}\n"
+	                    "- name: db\n"
+	                    "  repo: ssh://git@git.example.com/acme/db.git\n"
+	                    "  auth: {sshKeyFile: /run/ssh/key, knownHostsFile: /run/ssh/known}\n");
+	assert_string_equal(problems, "");
+	free(problems);
+	assert_string_equal(c.state_namespace, "berth-system");
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.sources[0].name, "web");
+	assert_string_equal(c.sources[0].git.ref, "main");
+	assert_string_equal(c.sources[0].path, "prod");
+	assert_int_equal(c.sources[0].interval_ms, 90000);
+	assert_int_equal(c.sources[0].jitter_percent, 20);
+	assert_true(c.sources[0].prune);
+	assert_int_equal(c.sources[0].drift, DRIFT_MODE_REPORT);
+	assert_string_equal(c.sources[0].git.username, "bot");
+	assert_string_equal(c.sources[0].password_file, "/run/git/token");
+	/* Defaults. */
+	assert_null(c.sources[1].git.ref);
+	assert_int_equal(c.sources[1].interval_ms, 300000);
+	assert_int_equal(c.sources[1].jitter_percent, 10);
+	assert_false(c.sources[1].prune);
+	assert_int_equal(c.sources[1].drift, DRIFT_MODE_CORRECT);
+	assert_string_equal(c.sources[1].git.ssh_key, "/run/ssh/key");
+	config_release(&c);
+}
+
+static void test_config__each_problem_at_its_key(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems;
+
+	(void)state;
+	problems = load(&c, "sources:\n"
+	                    "- name: Web\n"
+	                    "  repo: https://git.example.com/a.git\n"
+	                    "  intervall: 5m\n"
+	                    "  prune: yes please\n"
+	                    "  drift: fix\n"
+	                    "- repo: https://git.example.com/b.git\n"
+	                    "  interval: soon\n"
+	                    "  jitter: 90%\n"
+	                    "  auth: {passwordFile: /a, passwordEnv: B}\n"
+	                    "- name: db\n"
+	                    "- name: db\n"
+	                    "  repo: x\n");
+	assert_string_equal(
+	    problems,
+	    "4:3: sources[0].intervall: unknown key\n"
+	    "2:3: sources[0].name: 'Web' must be lowercase letters, digits and '-' (at most 63)\n"
+	    "5:3: sources[0].prune: must be true or false\n"
+	    "6:3: sources[0].drift: use correct or report\n"
+	    "7:3: sources[1].name: missing\n"
+	    "8:3: sources[1].interval: use a duration of at least 1s (30s, 5m, 1h)\n"
+	    "9:3: sources[1].jitter: use a percentage from 0% to 50%\n"
+	    "10:3: sources[1].auth: passwordFile and passwordEnv: give one\n"
+	    "11:3: sources[2].repo: missing\n"
+	    "12:3: sources[3].name: 'db' is sources[2]'s name too\n");
+	free(problems);
+	assert_null(c.sources);
+}
+
+static void test_config__not_a_config(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems;
+
+	(void)state;
+	problems = load(&c, "- just a list\n");
+	assert_non_null(strstr(problems, "must hold one YAML document, a mapping"));
+	free(problems);
+	problems = load(&c, "sources: []\n");
+	assert_string_equal(problems, "1:1: sources: must be a list of one source or more\n");
+	free(problems);
+	problems = load(&c, "sources:\n- name: a\n  repo: [x\n");
+	assert_non_null(strstr(problems, ":4:1: did not find expected"));
+	free(problems);
+}
+
+/* The example in examples/agent-config loads. */
+static void test_config__the_example(void **state)
+{
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct config c = CONFIG_INIT;
+
+	(void)state;
+	assert_int_equal(config_load(&c, &diags, BERTH_EXAMPLES "/agent-config/berth.yaml"), 0);
+	assert_int_equal(diags.n, 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.sources[1].drift, DRIFT_MODE_REPORT);
+	config_release(&c);
+	diagnostics_release(&diags);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_config__a_full_source, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config__each_problem_at_its_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config__not_a_config, setup, teardown),
+	    cmocka_unit_test(test_config__the_example),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
