@@ -149,14 +149,14 @@ static void test_config__not_a_config(void **state)
 	free(problems);
 }
 
-/* The example in examples/agent-config loads. */
+/* The example, examples/berth-run.yaml, loads. */
 static void test_config__the_example(void **state)
 {
 	struct diagnostics diags = DIAGNOSTICS_INIT;
 	struct config c = CONFIG_INIT;
 
 	(void)state;
-	assert_int_equal(config_load(&c, &diags, BERTH_EXAMPLES "/agent-config/berth.yaml"), 0);
+	assert_int_equal(config_load(&c, &diags, BERTH_EXAMPLES "/berth-run.yaml"), 0);
 	assert_int_equal(diags.n, 0);
 	assert_int_equal(c.n, 2);
 	assert_int_equal(c.sources[1].drift, DRIFT_MODE_REPORT);
