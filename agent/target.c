@@ -142,14 +142,34 @@ static void print_diagnostics(const struct diagnostics *diags)
 	buf_release(&out);
 }
 
-/* Print the problems found in the manifests, and refuse them. */
-static int refuse(const struct diagnostics *diags)
+/* Say why the target cannot be opened, with the problems found in the
+ * manifests (`diags`, may be NULL): on stderr, or for the agent (o->quiet)
+ * in the error message, which it logs. Returns `error`. */
+static int fail(const struct target_options *o, const struct diagnostics *diags, int error)
 {
-	print_diagnostics(diags);
+	struct buf all = BUF_INIT;
+
+	if (o->quiet && diags && diags->n) {
+		buf_addf(&all, "%s\n", berth_error_last());
+		diagnostics_format(&all, diags);
+		while (all.len && all.ptr[all.len - 1] == '\n')
+			all.ptr[--all.len] = '\0';
+		berth_error_set("%s", all.ptr);
+	} else if (!o->quiet) {
+		if (diags)
+			print_diagnostics(diags);
+		fprintf(stderr, "error: %s\n", berth_error_last());
+	}
+	buf_release(&all);
+	return error;
+}
+
+/* Refuse the manifests for the problems in `diags`. */
+static int refuse(const struct target_options *o, const struct diagnostics *diags)
+{
 	berth_error_set("%zu problem%s in the manifests; nothing was changed", diags->n,
 	                diags->n == 1 ? "" : "s");
-	fprintf(stderr, "error: %s\n", berth_error_last());
-	return -1;
+	return fail(o, diags, -1);
 }
 
 /* Discovery of the groups the manifests use; all of it for prune, which
@@ -185,35 +205,31 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	sync->source = o->files ? o->files[0] : NULL;
 	if (o->git.repo) {
 		if ((error = target_source(t, o)) < 0)
-			goto fail;
+			return fail(o, NULL, error);
 		files = (const char *const *)&t->files;
 		nfiles = 1;
 		sync->source = t->source;
 	}
 	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
-		goto fail;
+		return fail(o, NULL, error);
 	mopts.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
 	if (manifest_set_load(&t->set, &t->diags, files, nfiles, &mopts) < 0)
-		return refuse(&t->diags);
+		return refuse(o, &t->diags);
 	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
 	    (error = fetch_discovery(t, sync)) < 0)
-		goto fail;
+		return fail(o, NULL, error);
 	error = target_check(&t->diags, &warnings, t->client, &t->set);
-	print_diagnostics(&warnings);
+	if (!o->quiet)
+		print_diagnostics(&warnings);
 	diagnostics_release(&warnings);
 	if (error < 0)
-		goto fail;
+		return fail(o, NULL, error);
 	if (error > 0)
-		return refuse(&t->diags);
+		return refuse(o, &t->diags);
 	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
-	    0) {
-		print_diagnostics(&t->diags);
-		goto fail;
-	}
+	    0)
+		return fail(o, &t->diags, error);
 	return 0;
-fail:
-	fprintf(stderr, "error: %s\n", berth_error_last());
-	return error;
 }
 
 /* Is there a problem at x's place among d's items [from, to)? */

@@ -90,7 +90,10 @@ broken=$(commit broken)
 wait_until 20 "the broken commit refused" grep -q "commit=$broken error=" "$scratch/agent.log"
 assert_eq "$(mode correct)" safe "the ConfigMap after the broken commit"
 assert_eq "$(state correct)" "$second" "the state after the broken commit"
-grep -q "broken.yaml:4:1" "$scratch/agent.log" || fail "the broken file and line are not in the log"
+grep -q "commit=$broken error=\".*broken.yaml:4:1: did not find expected" "$scratch/agent.log" ||
+	fail "the broken file and line are not in the log line: $(cat "$scratch/agent.log")"
+logfmt_only=$(grep -v '^time=' "$scratch/agent.log" || true)
+[ -z "$logfmt_only" ] || fail "lines that are not logfmt: $logfmt_only"
 
 note "a force-push back to the first commit is followed"
 git -C "$scratch/work" reset -q --hard "$first"
@@ -123,5 +126,53 @@ writes=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
 	grep -c settings || true)
 assert_eq "$writes" 0 "writes to the ConfigMaps after the restart"
 assert_contains "$ERR" 'msg="drift reported" source=report' "the drift still reported"
+
+note "SIGTERM during a sync: the agent stops waiting and exits 0; the next run completes"
+# A StatefulSet whose pod the kubelet stand-in never makes Ready: the
+# reconcile writes it, then waits for its rollout.
+cat >"$scratch/work/correct/db.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}, annotations: {berth.dev/hold-ready: "true"}}
+    spec: {containers: [{name: db, image: postgres:13}]}
+YAML
+held=$(commit held)
+"$BERTH" run --config "$scratch/berth.yaml" 2>"$scratch/agent.log" &
+agent=$!
+wait_until 30 "the held StatefulSet written" kubectl get statefulset db -n "$ns"
+sleep 1 # now waiting for its rollout
+started=$SECONDS
+kill -TERM "$agent"
+status=0
+wait "$agent" || status=$?
+agent=
+assert_eq "$status" 0 "the exit status after SIGTERM during a sync"
+[ $((SECONDS - started)) -le 5 ] || fail "berth took $((SECONDS - started))s to stop"
+grep -q 'msg="reconcile failed" source=correct.*stopped' "$scratch/agent.log" ||
+	fail "no line says the reconcile was stopped: $(cat "$scratch/agent.log")"
+assert_eq "$(state correct)" "$first" "the state after the stopped sync"
+# The pod comes up (the hold lifted), and the next run completes the commit.
+wait_until 30 "pod db-0" kubectl get pod db-0 -n "$ns"
+kubectl annotate pod db-0 -n "$ns" berth.dev/hold-ready- >/dev/null
+run_berth run --config "$scratch/berth.yaml" --once
+[ "$STATUS" = 0 ] || fail "the next run exited $STATUS: $ERR"
+assert_eq "$(state correct)" "$held" "the state after the next run"
+assert_eq "$(kubectl get statefulset db -n "$ns" -o jsonpath='{.status.readyReplicas}')" 1 \
+	"the ready pod"
+
+note "every line the agent wrote is logfmt"
+bad=$(cat "$scratch/agent.log" - <<<"$ERR" | grep -v '^time=' || true)
+[ -z "$bad" ] || fail "lines that are not logfmt: $bad"
 PASSED=1
 echo PASS
