@@ -86,27 +86,10 @@ static enum readiness statefulset(struct buf *why, struct json_object *obj)
 	return READINESS_READY;
 }
 
-static enum readiness deployment(struct buf *why, struct json_object *obj)
+/* Seen by its controller, and `want` pods updated and available. */
+static enum readiness rolled_out(struct buf *why, struct json_object *obj, int64_t want,
+                                 int64_t updated, int64_t available)
 {
-	int64_t replicas = replicas_of(obj), updated = int_at(obj, "status", "updatedReplicas");
-	int64_t available = int_at(obj, "status", "availableReplicas");
-
-	if (unobserved(why, obj))
-		return READINESS_WAITING;
-	if (updated < replicas || available < replicas) {
-		buf_addf(why, "%lld of %lld pods updated, %lld available", (long long)updated,
-		         (long long)replicas, (long long)available);
-		return READINESS_WAITING;
-	}
-	return READINESS_READY;
-}
-
-static enum readiness daemonset(struct buf *why, struct json_object *obj)
-{
-	int64_t want = int_at(obj, "status", "desiredNumberScheduled");
-	int64_t updated = int_at(obj, "status", "updatedNumberScheduled");
-	int64_t available = int_at(obj, "status", "numberAvailable");
-
 	if (unobserved(why, obj))
 		return READINESS_WAITING;
 	if (updated < want || available < want) {
@@ -115,6 +98,19 @@ static enum readiness daemonset(struct buf *why, struct json_object *obj)
 		return READINESS_WAITING;
 	}
 	return READINESS_READY;
+}
+
+static enum readiness deployment(struct buf *why, struct json_object *obj)
+{
+	return rolled_out(why, obj, replicas_of(obj), int_at(obj, "status", "updatedReplicas"),
+	                  int_at(obj, "status", "availableReplicas"));
+}
+
+static enum readiness daemonset(struct buf *why, struct json_object *obj)
+{
+	return rolled_out(why, obj, int_at(obj, "status", "desiredNumberScheduled"),
+	                  int_at(obj, "status", "updatedNumberScheduled"),
+	                  int_at(obj, "status", "numberAvailable"));
 }
 
 /* A status.phase: ready in one of `ready`, failed in `failed`. */
