@@ -85,13 +85,7 @@ static int cache_place(struct buf *out, const struct source_options *opts, const
 	if (n > 4 && !strncmp(end - 4, ".git", 4))
 		n -= 4;
 	buf_addch(out, '/');
-	for (; n--; start++)
-		buf_addch(out, strchr("-._", *start) || (*start >= '0' && *start <= '9') ||
-		                       (*start >= 'a' && *start <= 'z') ||
-		                       (*start >= 'A' && *start <= 'Z')
-		                   ? *start
-		                   : '_');
-	buf_addf(out, "-%016llx", (unsigned long long)cache_key(shown));
+	cache_name(out, start, n, shown);
 	return cache_make_dirs(out->ptr);
 }
 

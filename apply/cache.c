@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -39,11 +40,20 @@ int cache_make_dirs(const char *dir)
 	return error;
 }
 
-uint64_t cache_key(const char *s)
+void cache_name(struct buf *out, const char *name, size_t len, const char *key)
 {
 	uint64_t h = 0xcbf29ce484222325u;
+	size_t i;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-	return h;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		buf_addch(out, (c && strchr("+-._", c)) || (c >= '0' && c <= '9') ||
+		                       (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		                   ? c
+		                   : '_');
+	}
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 0x100000001b3u;
+	buf_addf(out, "-%016llx", (unsigned long long)h);
 }

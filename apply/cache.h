@@ -3,7 +3,7 @@
 
 #include "../diff/buf.h"
 
-#include <stdint.h>
+#include <stddef.h>
 
 /*
  * berth's cache on disk: what it can fetch again, kept between runs (the
@@ -17,7 +17,12 @@ void cache_dir(struct buf *out, const char *what);
 /* mkdir -p `dir` (mode 0700), the last component included. */
 int cache_make_dirs(const char *dir);
 
-/* A stable name for `s` (a server URL, a repository), not a secret: FNV-1a. */
-uint64_t cache_key(const char *s);
+/*
+ * Append a file name for one thing cached: the `len` bytes of `name`, each
+ * one but a letter, a digit and "+-._" made '_', then '-' and a key that
+ * tells apart the things `key` names (a server URL, a repository): FNV-1a,
+ * stable, not a secret.
+ */
+void cache_name(struct buf *out, const char *name, size_t len, const char *key);
 
 #endif

@@ -24,7 +24,7 @@ int openapi_cache_path(struct buf *out, struct kube_client *c)
 {
 	struct json_object *version = NULL;
 	struct buf dir = BUF_INIT;
-	const char *v, *p;
+	const char *v;
 	int error;
 
 	cache_dir(&dir, "openapi");
@@ -38,14 +38,10 @@ int openapi_cache_path(struct buf *out, struct kube_client *c)
 		error = berth_error_set("%s/version: no gitVersion", kube_client_server(c));
 		goto out;
 	}
+	/* "v1.20.2", "v1.20.2+k3s1", per server. */
 	buf_addf(out, "%s/", dir.ptr);
-	/* "v1.20.2", "v1.20.2+k3s1": anything but a safe character becomes '_'. */
-	for (p = v; *p; p++)
-		buf_addch(out, (char)(strchr("+-._", *p) || (*p >= '0' && *p <= '9') ||
-		                              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-		                          ? *p
-		                          : '_'));
-	buf_addf(out, "-%016llx.json.gz", (unsigned long long)cache_key(kube_client_server(c)));
+	cache_name(out, v, strlen(v), kube_client_server(c));
+	buf_adds(out, ".json.gz");
 out:
 	json_object_put(version);
 	buf_release(&dir);
