@@ -28,26 +28,22 @@ static void on_signal(int sig)
 		stop_requested = 1;
 }
 
-/* One log line: logfmt, or a JSON object with --log-format json. The fields
- * are "key", value pairs (strings) ending with NULL. */
-static void log_line(bool json, const char *level, const char *msg, ...)
+/* One log line: logfmt, or a JSON object with --log-format json. `fields`
+ * (strings; taken) follow the time, level and message. */
+static void log_fields(bool json, const char *level, const char *msg, struct json_object *fields)
 {
 	struct json_object *o = json_object_new_object();
 	struct buf line = BUF_INIT;
 	char now[32];
 	time_t t = time(NULL);
 	struct tm tm;
-	const char *k, *v;
-	va_list ap;
 
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 	json_object_object_add(o, "time", json_object_new_string(now));
 	json_object_object_add(o, "level", json_object_new_string(level));
 	json_object_object_add(o, "msg", json_object_new_string(msg));
-	va_start(ap, msg);
-	while ((k = va_arg(ap, const char *)) && (v = va_arg(ap, const char *)))
-		json_object_object_add(o, k, json_object_new_string(v));
-	va_end(ap);
+	json_object_object_foreach(fields, k, v) json_object_object_add(o, k, json_object_get(v));
+	json_object_put(fields);
 	if (json) {
 		buf_adds(&line, json_object_to_json_string_ext(
 		                    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -77,6 +73,20 @@ static void log_line(bool json, const char *level, const char *msg, ...)
 	fflush(stderr);
 	buf_release(&line);
 	json_object_put(o);
+}
+
+/* log_fields() with "key", value pairs (strings), ending with NULL. */
+static void log_line(bool json, const char *level, const char *msg, ...)
+{
+	struct json_object *fields = json_object_new_object();
+	const char *k, *v;
+	va_list ap;
+
+	va_start(ap, msg);
+	while ((k = va_arg(ap, const char *)) && (v = va_arg(ap, const char *)))
+		json_object_object_add(fields, k, json_object_new_string(v));
+	va_end(ap);
+	log_fields(json, level, msg, fields);
 }
 
 /* The state: source name -> the last commit applied, from the ConfigMap. */
@@ -140,9 +150,12 @@ struct runner {
 	bool json;
 };
 
-static void counts_text(char *out, size_t n, size_t v)
+static void add_count(struct json_object *fields, const char *key, size_t n)
 {
-	snprintf(out, n, "%zu", v);
+	char v[24];
+
+	snprintf(v, sizeof(v), "%zu", n);
+	json_object_object_add(fields, key, json_object_new_string(v));
 }
 
 /* Fetch, check and compare one source; apply it when its commit is new, or
@@ -155,7 +168,8 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	struct prune_list prune = PRUNE_LIST_INIT;
 	double start = clock_now_ms();
 	size_t counts[6] = {0}, drifted = 0, pruned = 0, i;
-	char num[6][24], secs[32];
+	struct json_object *f = json_object_new_object();
+	char secs[32];
 	const char *last, *result = "in sync";
 	bool apply;
 	int error;
@@ -193,27 +207,27 @@ out:
 		counts[t.plan.items[i].action]++;
 	for (i = 0; i < prune.n; i++)
 		pruned += prune.items[i].pruned;
-	for (i = 0; i < 6; i++)
-		counts_text(num[i], sizeof(num[i]), counts[i]);
 	snprintf(secs, sizeof(secs), "%.3fs", (clock_now_ms() - start) / 1000);
-	{
-		char d[24], p[24], n[24];
-
-		counts_text(n, sizeof(n), t.plan.n);
-		counts_text(d, sizeof(d), drifted);
-		counts_text(p, sizeof(p), pruned);
-		if (error < 0)
-			log_line(r->json, "error", "reconcile failed", "source", s->name, "commit",
-			         t.commit.id, "error", berth_error_last(), "duration", secs, NULL);
-		else
-			log_line(r->json, drifted && !apply ? "warn" : "info", result, "source",
-			         s->name, "commit", t.commit.id, "objects", n, "drifted", d,
-			         "created", num[SYNC_CREATED], "configured", num[SYNC_CONFIGURED],
-			         "recreated", num[SYNC_RECREATED], "unchanged", num[SYNC_UNCHANGED],
-			         "pruned", p, "duration", secs, NULL);
+	json_object_object_add(f, "source", json_object_new_string(s->name));
+	json_object_object_add(f, "commit", json_object_new_string(t.commit.id));
+	if (error < 0) {
+		json_object_object_add(f, "error", json_object_new_string(berth_error_last()));
+	} else {
+		add_count(f, "objects", t.plan.n);
+		add_count(f, "drifted", drifted);
+		add_count(f, "created", counts[SYNC_CREATED]);
+		add_count(f, "configured", counts[SYNC_CONFIGURED]);
+		add_count(f, "recreated", counts[SYNC_RECREATED]);
+		add_count(f, "unchanged", counts[SYNC_UNCHANGED]);
+		add_count(f, "pruned", pruned);
 	}
+	json_object_object_add(f, "duration", json_object_new_string(secs));
+	log_fields(r->json,
+	           error < 0           ? "error"
+	           : drifted && !apply ? "warn"
+	                               : "info",
+	           error < 0 ? "reconcile failed" : result, f);
 	prune_list_release(&prune);
-	o.files = NULL;
 	target_release(&t, &o);
 	return error;
 }

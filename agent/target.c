@@ -98,7 +98,7 @@ int target_options_check(struct target_options *o, const char *verb, int argc, c
 int target_source(struct target *t, const struct target_options *o)
 {
 	struct source_options git = o->git;
-	struct buf files = BUF_INIT, source = BUF_INIT, password = BUF_INIT;
+	struct buf files = BUF_INIT, repo = BUF_INIT, source = BUF_INIT, password = BUF_INIT;
 	struct stat st;
 	int error;
 
@@ -115,19 +115,16 @@ int target_source(struct target *t, const struct target_options *o)
 	if (error < 0)
 		return error;
 	buf_addf(&files, "%s/%s", t->commit.dir, o->path ? o->path : "");
-	source_redact(&source, o->git.repo);
-	if (o->path)
-		buf_addf(&source, "//%s", o->path);
+	source_redact(&repo, o->git.repo);
+	buf_addf(&source, "%s%s%s", repo.ptr, o->path ? "//" : "", o->path ? o->path : "");
 	if (!o->quiet)
 		fprintf(stderr, "%s%s%s: commit %s%s\n", source.ptr, o->git.ref ? " at " : "",
 		        o->git.ref ? o->git.ref : "", t->commit.id,
 		        t->commit.fetched ? " (fetched)" : "");
-	if (stat(files.ptr, &st) < 0) {
-		buf_reset(&source);
-		source_redact(&source, o->git.repo);
-		error = berth_error_set("commit %s of '%s' has no '%s'", t->commit.id, source.ptr,
+	if (stat(files.ptr, &st) < 0)
+		error = berth_error_set("commit %s of '%s' has no '%s'", t->commit.id, repo.ptr,
 		                        o->path);
-	}
+	buf_release(&repo);
 	t->files = buf_detach(&files, NULL);
 	t->source = buf_detach(&source, NULL);
 	return error;
