@@ -7,14 +7,10 @@
 # on the wire (nginx's request and response sizes). Figures only.
 #
 #   tests/bench/git_poll.sh [N]    N manifest files (default 1000)
-set -euo pipefail
-
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n=${1:-1000}
 
-"$root/deploy/local/deps.sh" >/dev/null
-cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build/release" --target berth -j"$(nproc)" >/dev/null
+release_build berth
 berth=$root/build/release/berth
 
 fail() {

@@ -4,24 +4,13 @@
 # time (the machines are noisy).
 #
 #   tests/bench/run.sh [N]    N objects (default 10000, about 20 MB of YAML)
-set -euo pipefail
-
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n=${1:-10000}
-cluster=${BERTH_BENCH_CLUSTER:-bench}
 
-"$root/deploy/local/deps.sh" >/dev/null
-cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build/release" --target bench_diff -j"$(nproc)" >/dev/null
-
-started=
-if ! "$root/deploy/local/cluster.sh" status "$cluster" >/dev/null; then
-	"$root/deploy/local/cluster.sh" up "$cluster" 2>/dev/null
-	started=1
-fi
+release_build bench_diff
+bench_cluster
 work=$(mktemp -d)
 trap '[ -n "$started" ] && "$root/deploy/local/cluster.sh" down "$cluster" >/dev/null 2>&1; rm -rf "$work"' EXIT
-eval "$("$root/deploy/local/cluster.sh" env "$cluster")"
 
 echo "== diff engine: load $n manifests and diff them against a live copy (1% changed)"
 "$root/build/release/tests/bench_diff" generate "$work" "$n"

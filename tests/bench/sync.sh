@@ -10,22 +10,12 @@
 # passes or fails on time.
 #
 #   tests/bench/sync.sh [N]    N objects (default 1000)
-set -euo pipefail
-
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n=${1:-1000}
-cluster=${BERTH_BENCH_CLUSTER:-bench}
 
-"$root/deploy/local/deps.sh" >/dev/null
-cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build/release" --target berth -j"$(nproc)" >/dev/null
+release_build berth
 berth=$root/build/release/berth
-
-started=
-if ! "$root/deploy/local/cluster.sh" status "$cluster" >/dev/null 2>&1; then
-	"$root/deploy/local/cluster.sh" up "$cluster" 2>/dev/null
-	started=1
-fi
+bench_cluster
 work=$(mktemp -d)
 cleanup() {
 	kubectl delete namespace bench-berth bench-nowait bench-kubectl bench-kwait --wait=false >/dev/null 2>&1 || true
@@ -34,7 +24,6 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-eval "$("$root/deploy/local/cluster.sh" env "$cluster")"
 kubectl() { "$BERTH_KUBECTL" "$@"; }
 audit=$BERTH_CLUSTER_DIR/audit.log
 
