@@ -44,24 +44,7 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: $ns}
 YAML
-cat >"$src/storage.yaml" <<YAML
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: berth-fault-pv}
-spec:
-  capacity: {storage: 1Gi}
-  accessModes: [ReadWriteOnce]
-  storageClassName: manual
-  hostPath: {path: /tmp/berth-fault}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: claim, namespace: $ns}
-spec:
-  accessModes: [ReadWriteOnce]
-  storageClassName: manual
-  resources: {requests: {storage: 1Gi}}
-YAML
+volume_and_claim berth-fault "$ns" >"$src/storage.yaml"
 for i in $(seq -w 0 $((n_cm - 1))); do
 	printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%s, namespace: %s}\n' "$i" "$ns"
 	printf 'data: {index: "%s", colour: blue, payload: "%s"}\n' "$i" "$(printf 'x%.0s' $(seq 64))"

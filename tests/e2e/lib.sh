@@ -103,5 +103,28 @@ YAML
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
+# A manual 1Gi PersistentVolume NAME-pv (hostPath /tmp/NAME) and the claim
+# "claim" in namespace NS that it can serve, as YAML.
+volume_and_claim() { # name namespace
+	cat <<YAML
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: $1-pv}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: manual
+  hostPath: {path: /tmp/$1}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: claim, namespace: $2}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: manual
+  resources: {requests: {storage: 1Gi}}
+YAML
+}
+
 # The Git servers: git daemon, smart HTTP behind nginx, sshd.
 . "$BERTH_SOURCE_DIR/tests/helpers/git_servers.sh"

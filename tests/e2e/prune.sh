@@ -30,24 +30,7 @@ kind: ConfigMap
 metadata: {name: extra, namespace: $ns}
 data: {x: "1"}
 YAML
-cat >"$src/storage.yaml" <<YAML
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: berth-prune-pv}
-spec:
-  capacity: {storage: 1Gi}
-  accessModes: [ReadWriteOnce]
-  storageClassName: manual
-  hostPath: {path: /tmp/berth-prune}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: claim, namespace: $ns}
-spec:
-  accessModes: [ReadWriteOnce]
-  storageClassName: manual
-  resources: {requests: {storage: 1Gi}}
-YAML
+volume_and_claim berth-prune "$ns" >"$src/storage.yaml"
 
 note "the first sync creates everything"
 run_berth sync -f "$src" --timeout 60s
