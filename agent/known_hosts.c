@@ -2,7 +2,7 @@
 
 #include "../diff/base64.h"
 #include "../diff/buf.h"
-#include "../diff/sha1.h"
+#include "../diff/digest.h"
 
 #include <stdbool.h>
 #include <string.h>

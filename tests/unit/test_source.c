@@ -6,7 +6,6 @@
 
 #include "../../agent/known_hosts.h"
 #include "../../agent/source.h"
-#include "../../diff/sha1.h"
 
 #include "../../diff/error.h"
 
@@ -37,48 +36,6 @@ static void test_source__credentials_never_show(void **state)
 	redacts("https://example.com/acme/c@fe.git", "https://example.com/acme/c@fe.git");
 	redacts("git://127.0.0.1:9418/config.git", "git://127.0.0.1:9418/config.git");
 	redacts("/srv/git/config.git", "/srv/git/config.git");
-}
-
-static void hex(char *out, const uint8_t *in, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		out[2 * i] = "0123456789abcdef"[in[i] >> 4],
-		        out[2 * i + 1] = "0123456789abcdef"[in[i] & 15];
-	out[2 * n] = '\0';
-}
-
-static void test_source__sha1_and_hmac(void **state)
-{
-	uint8_t d[SHA1_SIZE], key[20];
-	char h[2 * SHA1_SIZE + 1];
-
-	(void)state;
-	sha1(d, "abc", 3);
-	hex(h, d, SHA1_SIZE);
-	assert_string_equal(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
-	sha1(d, "", 0);
-	hex(h, d, SHA1_SIZE);
-	assert_string_equal(h, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-	/* Two blocks: the length spills into a block of its own. */
-	sha1(d, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
-	hex(h, d, SHA1_SIZE);
-	assert_string_equal(h, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-	/* RFC 2202, test cases 1 and 6 (a key longer than a block). */
-	memset(key, 0x0b, sizeof(key));
-	hmac_sha1(d, key, sizeof(key), "Hi There", 8);
-	hex(h, d, SHA1_SIZE);
-	assert_string_equal(h, "b617318655057264e28bc0b6fb378c8ef146be00");
-	{
-		uint8_t big[80];
-
-		memset(big, 0xaa, sizeof(big));
-		hmac_sha1(d, big, sizeof(big),
-		          "Test Using Larger Than Block-Size Key - Hash Key First", 54);
-		hex(h, d, SHA1_SIZE);
-		assert_string_equal(h, "aa4ae5e15272d00e95705637ce8a3b55ed402112");
-	}
 }
 
 /* "KEY1" and "KEY2", base64. */
@@ -179,7 +136,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_source__credentials_never_show),
-	    cmocka_unit_test(test_source__sha1_and_hmac),
 	    cmocka_unit_test(test_source__known_hosts),
 	    cmocka_unit_test(test_source__fetch_once_then_from_the_cache),
 	};
