@@ -295,6 +295,7 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 	c->errbuf[0] = '\0';
 	buf_reset(&resp->body);
+	resp->status = 0;
 	__atomic_fetch_add(c->requests, 1, __ATOMIC_RELAXED);
 	curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, c->fresh_connect ? 1L : 0L);
 	c->fresh_connect = false;
@@ -313,6 +314,8 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 out:
+	if (c->opts.observe)
+		c->opts.observe(method, resp->status, c->opts.observe_ctx);
 	/* The header list holds the token: drop the handle's pointer to it. */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);

@@ -24,10 +24,14 @@ struct kube_client_options {
 	size_t max_body;       /* the most a response may carry */
 	unsigned max_attempts; /* tries per call on connection errors, 5xx and 429 */
 	long backoff_ms;       /* the first wait between tries; it doubles, with jitter */
+	/* Told of every request sent, with the status answered (0: none),
+	 * from whichever thread sent it; NULL: nobody. */
+	void (*observe)(const char *method, long status, void *ctx);
+	void *observe_ctx;
 };
 #define KUBE_CLIENT_OPTIONS_INIT                                                                   \
 	{                                                                                          \
-		10000, 60000, 256u << 20, 5, 200                                                   \
+		10000, 60000, 256u << 20, 5, 200, NULL, NULL                                       \
 	}
 
 /* A response: the HTTP status and the body. Embedded by value. */
