@@ -1,0 +1,147 @@
+#include "webhook.h"
+
+#include "../diff/digest.h"
+#include "../diff/json.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+const char *forge_name(enum forge f)
+{
+	static const char *const names[] = {"github", "gitlab", "gitea"};
+
+	return names[f];
+}
+
+const char *webhook_signature_header(enum forge f)
+{
+	static const char *const headers[] = {"X-Hub-Signature-256", "X-Gitlab-Token",
+	                                      "X-Gitea-Signature"};
+
+	return headers[f];
+}
+
+const char *webhook_event_header(enum forge f)
+{
+	static const char *const headers[] = {"X-GitHub-Event", "X-Gitlab-Event", "X-Gitea-Event"};
+
+	return headers[f];
+}
+
+const char *webhook_delivery_header(enum forge f)
+{
+	static const char *const headers[] = {"X-GitHub-Delivery", "X-Gitlab-Event-UUID",
+	                                      "X-Gitea-Delivery"};
+
+	return headers[f];
+}
+
+bool webhook_verify(enum forge f, const char *secret, const char *signature, const char *body,
+                    size_t len)
+{
+	uint8_t mac[SHA256_SIZE], want[SHA256_SIZE], got[SHA256_SIZE];
+	char hex[2 * SHA256_SIZE + 1];
+	size_t i;
+
+	if (!signature)
+		return false;
+	if (f == FORGE_GITLAB) {
+		/* Equal digests of equal length: the time tells nothing,
+		 * not even the secret's length. */
+		sha256(want, secret, strlen(secret));
+		sha256(got, signature, strlen(signature));
+		return digest_equal(want, got, sizeof(got));
+	}
+	if (f == FORGE_GITHUB && strncmp(signature, "sha256=", 7))
+		return false;
+	if (f == FORGE_GITHUB)
+		signature += 7;
+	if (strlen(signature) != sizeof(hex) - 1)
+		return false;
+	hmac_sha256(mac, secret, strlen(secret), body, len);
+	for (i = 0; i < sizeof(mac); i++) {
+		hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 15];
+	}
+	return digest_equal(hex, signature, sizeof(hex) - 1);
+}
+
+bool webhook_is_push(enum forge f, const char *event)
+{
+	if (!event)
+		return false;
+	if (f == FORGE_GITLAB)
+		return !strcmp(event, "Push Hook") || !strcmp(event, "Tag Push Hook");
+	return !strcmp(event, "push");
+}
+
+int webhook_repos(struct buf *keys, const char *body, size_t len)
+{
+	static const char *const objects[] = {"repository", "project"};
+	static const char *const fields[] = {"clone_url",    "html_url",    "ssh_url", "git_url",
+	                                     "git_http_url", "git_ssh_url", "web_url", "http_url",
+	                                     "url",          "homepage"};
+	struct json_object *payload = json_parse(body, len);
+	size_t i, j;
+	int n = 0;
+
+	if (!json_object_is_type(payload, json_type_object)) {
+		json_object_put(payload);
+		return -1;
+	}
+	for (i = 0; i < sizeof(objects) / sizeof(*objects); i++)
+		for (j = 0; j < sizeof(fields) / sizeof(*fields); j++) {
+			const char *url = json_get_string(json_get(payload, objects[i]), fields[j]);
+
+			if (url && *url) {
+				repo_key(keys, url);
+				buf_addch(keys, '\0');
+				n++;
+			}
+		}
+	json_object_put(payload);
+	return n;
+}
+
+void repo_key(struct buf *out, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *path, *end;
+	size_t start = out->len, hostlen;
+
+	if (scheme && !strncmp(url, "file://", 7)) {
+		path = url + 7;
+		hostlen = 0;
+		host = path;
+	} else if (scheme) {
+		host = scheme + 3;
+		path = host + strcspn(host, "/");
+		if ((end = memchr(host, '@', (size_t)(path - host))))
+			host = end + 1;
+		hostlen = strcspn(host, ":/");
+	} else if (url[0] != '/' && url[0] != '.' && strchr(url, ':') &&
+	           strchr(url, ':') < url + strcspn(url, "/")) {
+		/* scp-like: [user@]host:owner/repo */
+		host = url;
+		path = strchr(url, ':') + 1;
+		if ((end = memchr(url, '@', (size_t)(path - url))))
+			host = end + 1;
+		hostlen = (size_t)(path - 1 - host);
+	} else {
+		host = path = url;
+		hostlen = 0;
+	}
+	buf_add(out, host, hostlen);
+	if (hostlen) {
+		buf_addch(out, '/');
+		path += strspn(path, "/");
+	}
+	end = path + strlen(path);
+	while (end > path && end[-1] == '/')
+		end--;
+	if (end - path > 4 && !strncasecmp(end - 4, ".git", 4))
+		end -= 4;
+	buf_add(out, path, (size_t)(end - path));
+	for (; start < out->len; start++)
+		out->ptr[start] = (char)tolower((unsigned char)out->ptr[start]);
+}

@@ -1,0 +1,59 @@
+#ifndef BERTH_WEBHOOK_H
+#define BERTH_WEBHOOK_H
+
+#include "../diff/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Push webhooks of the forges (../shared/reference/forges.md): who sent a
+ * delivery, and which repository it is about.
+ */
+enum forge {
+	FORGE_GITHUB,
+	FORGE_GITLAB,
+	FORGE_GITEA,
+	FORGE_COUNT,
+};
+
+/* "github", "gitlab", "gitea". */
+const char *forge_name(enum forge f);
+
+/* The header that carries a forge's signature or token. */
+const char *webhook_signature_header(enum forge f);
+
+/* The header that names a forge's event; the one that names a delivery. */
+const char *webhook_event_header(enum forge f);
+const char *webhook_delivery_header(enum forge f);
+
+/*
+ * Is `signature` (the value of webhook_signature_header(); NULL when
+ * absent) right for `body` and `secret`? GitHub: "sha256=" and the hex
+ * HMAC-SHA256 of the body; Gitea: the hex HMAC-SHA256; GitLab: the secret
+ * itself. Compared in constant time, before anything reads the body.
+ */
+bool webhook_verify(enum forge f, const char *secret, const char *signature, const char *body,
+                    size_t len);
+
+/* Is `event` (the value of webhook_event_header()) a push? */
+bool webhook_is_push(enum forge f, const char *event);
+
+/*
+ * The repositories a push payload names (repository.clone_url, html_url,
+ * ssh_url, ...; GitLab's project.git_http_url, git_ssh_url, web_url), as
+ * repo_key()s, each followed by a NUL in `keys`. Returns how many, or -1
+ * when the body is not a JSON object.
+ */
+int webhook_repos(struct buf *keys, const char *body, size_t len);
+
+/*
+ * What a repository URL names, for comparing URLs of one repository:
+ * "host/owner/repo" from https://host[:port]/owner/repo(.git),
+ * ssh://user@host[:port]/owner/repo, scp-like user@host:owner/repo and
+ * git://, lowercased, without the port, user or ".git"; a local path or a
+ * file:// URL gives its path.
+ */
+void repo_key(struct buf *out, const char *url);
+
+#endif

@@ -1,0 +1,139 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../agent/webhook.h"
+
+#include <string.h>
+
+#define SECRET "It's a Secret to Everybody"
+#define BODY   "Hello, World!"
+#define MAC    "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+
+static bool verify(enum forge f, const char *signature)
+{
+	return webhook_verify(f, SECRET, signature, BODY, strlen(BODY));
+}
+
+static void test_webhook__github_signature_is_checked(void **state)
+{
+	(void)state;
+	assert_true(verify(FORGE_GITHUB, "sha256=" MAC));
+	/* One digit off, the prefix missing or wrong, cut short, absent. */
+	assert_false(
+	    verify(FORGE_GITHUB,
+	           "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e18"));
+	assert_false(verify(FORGE_GITHUB, MAC));
+	assert_false(verify(FORGE_GITHUB, "sha1=" MAC));
+	assert_false(verify(FORGE_GITHUB, "sha256=757107ea"));
+	assert_false(verify(FORGE_GITHUB, "sha256="));
+	assert_false(verify(FORGE_GITHUB, NULL));
+	/* Another secret, another body. */
+	assert_false(webhook_verify(FORGE_GITHUB, "other", "sha256=" MAC, BODY, strlen(BODY)));
+	assert_false(webhook_verify(FORGE_GITHUB, SECRET, "sha256=" MAC, "Hello, World?", 13));
+}
+
+static void test_webhook__gitea_signature_has_no_prefix(void **state)
+{
+	(void)state;
+	assert_true(verify(FORGE_GITEA, MAC));
+	assert_false(verify(FORGE_GITEA, "sha256=" MAC));
+	assert_false(verify(FORGE_GITEA, ""));
+}
+
+static void test_webhook__gitlab_token_is_the_secret(void **state)
+{
+	(void)state;
+	assert_true(verify(FORGE_GITLAB, SECRET));
+	assert_false(verify(FORGE_GITLAB, "It's a Secret to Everybod"));
+	assert_false(verify(FORGE_GITLAB, SECRET " "));
+	assert_false(verify(FORGE_GITLAB, "sha256=" MAC));
+	assert_false(verify(FORGE_GITLAB, NULL));
+}
+
+static void test_webhook__push_events(void **state)
+{
+	(void)state;
+	assert_true(webhook_is_push(FORGE_GITHUB, "push"));
+	assert_false(webhook_is_push(FORGE_GITHUB, "ping"));
+	assert_false(webhook_is_push(FORGE_GITHUB, NULL));
+	assert_true(webhook_is_push(FORGE_GITLAB, "Push Hook"));
+	assert_true(webhook_is_push(FORGE_GITLAB, "Tag Push Hook"));
+	assert_false(webhook_is_push(FORGE_GITLAB, "Merge Request Hook"));
+	assert_true(webhook_is_push(FORGE_GITEA, "push"));
+	assert_false(webhook_is_push(FORGE_GITEA, "issues"));
+}
+
+static void keys_to(const char *url, const char *want)
+{
+	struct buf out = BUF_INIT;
+
+	repo_key(&out, url);
+	assert_string_equal(out.ptr, want);
+	buf_release(&out);
+}
+
+static void test_webhook__one_repository_has_one_key(void **state)
+{
+	(void)state;
+	keys_to("https://github.com/Acme/Config.git", "github.com/acme/config");
+	keys_to("https://github.com/acme/config", "github.com/acme/config");
+	keys_to("https://github.com/acme/config/", "github.com/acme/config");
+	keys_to("https://x-access-token:t@github.com:443/acme/config.git",
+	        "github.com/acme/config");
+	keys_to("ssh://git@github.com:2222/acme/config.git", "github.com/acme/config");
+	keys_to("git@github.com:acme/config.git", "github.com/acme/config");
+	keys_to("github.com:acme/config", "github.com/acme/config");
+	keys_to("git://127.0.0.1:9418/config.git", "127.0.0.1/config");
+	/* GitLab subgroups keep every level. */
+	keys_to("https://gitlab.example.com/group/sub/repo.git",
+	        "gitlab.example.com/group/sub/repo");
+	/* Local paths: a ':' after a '/' is not scp-like. */
+	keys_to("/srv/git/config.git", "/srv/git/config");
+	keys_to("file:///srv/git/config.git", "/srv/git/config");
+	keys_to("./a:b/config", "./a:b/config");
+}
+
+static void test_webhook__payloads_name_their_repository(void **state)
+{
+	static const char github[] =
+	    "{\"ref\":\"refs/heads/main\",\"after\":\"0123\",\"repository\":{"
+	    "\"clone_url\":\"https://github.com/acme/config.git\","
+	    "\"html_url\":\"https://github.com/acme/config\","
+	    "\"ssh_url\":\"git@github.com:acme/config.git\",\"private\":true}}";
+	static const char gitlab[] = "{\"object_kind\":\"push\",\"project\":{"
+	                             "\"git_http_url\":\"https://gitlab.example.com/g/s/r.git\","
+	                             "\"git_ssh_url\":\"git@gitlab.example.com:g/s/r.git\"}}";
+	struct buf keys = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(webhook_repos(&keys, github, strlen(github)), 3);
+	assert_string_equal(keys.ptr, "github.com/acme/config");
+	assert_int_equal(keys.len, 3 * (strlen("github.com/acme/config") + 1));
+	buf_reset(&keys);
+	assert_int_equal(webhook_repos(&keys, gitlab, strlen(gitlab)), 2);
+	assert_string_equal(keys.ptr, "gitlab.example.com/g/s/r");
+	buf_reset(&keys);
+	assert_int_equal(webhook_repos(&keys, "{}", 2), 0);
+	assert_int_equal(webhook_repos(&keys, "{\"repository\":{\"clone_url\":7}}", 30), 0);
+	assert_int_equal(webhook_repos(&keys, "[1]", 3), -1);
+	assert_int_equal(webhook_repos(&keys, "{\"repository\":", 14), -1);
+	assert_int_equal(webhook_repos(&keys, "", 0), -1);
+	buf_release(&keys);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_webhook__github_signature_is_checked),
+	    cmocka_unit_test(test_webhook__gitea_signature_has_no_prefix),
+	    cmocka_unit_test(test_webhook__gitlab_token_is_the_secret),
+	    cmocka_unit_test(test_webhook__push_events),
+	    cmocka_unit_test(test_webhook__one_repository_has_one_key),
+	    cmocka_unit_test(test_webhook__payloads_name_their_repository),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
