@@ -1,5 +1,8 @@
 #include "builtin.h"
 #include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "metrics.h"
 #include "target.h"
 
 #include "../apply/clock.h"
@@ -26,67 +29,6 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	else
 		stop_requested = 1;
-}
-
-/* One log line: logfmt, or a JSON object with --log-format json. `fields`
- * (strings; taken) follow the time, level and message. */
-static void log_fields(bool json, const char *level, const char *msg, struct json_object *fields)
-{
-	struct json_object *o = json_object_new_object();
-	struct buf line = BUF_INIT;
-	char now[32];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-	json_object_object_add(o, "time", json_object_new_string(now));
-	json_object_object_add(o, "level", json_object_new_string(level));
-	json_object_object_add(o, "msg", json_object_new_string(msg));
-	json_object_object_foreach(fields, k, v) json_object_object_add(o, k, json_object_get(v));
-	json_object_put(fields);
-	if (json) {
-		buf_adds(&line, json_object_to_json_string_ext(
-		                    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else {
-		json_object_object_foreach(o, key, val)
-		{
-			const char *s = json_object_get_string(val);
-
-			buf_addf(&line, "%s%s=", line.len ? " " : "", key);
-			if (*s && !s[strcspn(s, " \"=\\\n\t")]) {
-				buf_adds(&line, s);
-			} else {
-				/* Quoted, as Go's strconv.Quote does for the common cases. */
-				buf_addch(&line, '"');
-				for (; *s; s++)
-					if (*s == '"' || *s == '\\')
-						buf_addf(&line, "\\%c", *s);
-					else if (*s == '\n')
-						buf_adds(&line, "\\n");
-					else
-						buf_addch(&line, *s);
-				buf_addch(&line, '"');
-			}
-		}
-	}
-	fprintf(stderr, "%s\n", line.ptr);
-	fflush(stderr);
-	buf_release(&line);
-	json_object_put(o);
-}
-
-/* log_fields() with "key", value pairs (strings), ending with NULL. */
-static void log_line(bool json, const char *level, const char *msg, ...)
-{
-	struct json_object *fields = json_object_new_object();
-	const char *k, *v;
-	va_list ap;
-
-	va_start(ap, msg);
-	while ((k = va_arg(ap, const char *)) && (v = va_arg(ap, const char *)))
-		json_object_object_add(fields, k, json_object_new_string(v));
-	va_end(ap);
-	log_fields(json, level, msg, fields);
 }
 
 /* The state: source name -> the last commit applied, from the ConfigMap. */
@@ -141,14 +83,92 @@ static int state_write(struct kube_client *c, const char *ns, const char *source
 	return error;
 }
 
+static const double reconcile_buckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+static const double fetch_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+static const struct metric_family reconcile_duration = {
+    "berth_reconcile_duration_seconds",
+    "How long reconciling a source took, by result: applied, in-sync, drift-reported, failed.",
+    METRIC_HISTOGRAM, reconcile_buckets, ARRAY_SIZE(reconcile_buckets)};
+static const struct metric_family last_success = {
+    "berth_last_successful_reconcile_timestamp_seconds",
+    "When a source last reconciled without an error, in seconds since the epoch.", METRIC_GAUGE,
+    NULL, 0};
+static const struct metric_family objects = {
+    "berth_objects",
+    "A source's objects by state after its last reconcile: in-sync, drifted, missing.",
+    METRIC_GAUGE, NULL, 0};
+static const struct metric_family git_fetch = {
+    "berth_git_fetch_duration_seconds",
+    "How long asking the remote where the ref points took, with the fetch when it moved, by "
+    "result: unchanged, fetched, failed.",
+    METRIC_HISTOGRAM, fetch_buckets, ARRAY_SIZE(fetch_buckets)};
+static const struct metric_family api_requests = {
+    "berth_api_requests_total",
+    "Requests sent to the Kubernetes API, by verb (the HTTP method) and code (0: no answer).",
+    METRIC_COUNTER, NULL, 0};
+static const struct metric_family *const families[] = {&reconcile_duration, &last_success, &objects,
+                                                       &git_fetch, &api_requests};
+
 struct runner {
 	struct kubeconfig_options kube;
+	struct kube_client_options client_opts; /* counting requests in `metrics` */
 	struct config config;
 	struct kube_client *client; /* for the state */
 	const char *state_ns;
 	struct json_object *state;
-	bool json;
+	struct metrics *metrics;
+	struct listener *listener;
 };
+
+static void count_request(const char *method, long status, void *ctx)
+{
+	char code[16];
+
+	snprintf(code, sizeof(code), "%ld", status);
+	metrics_record(ctx, &api_requests, 1, "verb", method, "code", code, NULL);
+}
+
+/* How a reconcile ended: its log message, and its label in the metrics. */
+enum result {
+	RESULT_IN_SYNC,
+	RESULT_APPLIED,
+	RESULT_DRIFT_REPORTED,
+	RESULT_FAILED,
+};
+static const char *const result_messages[] = {"in sync", "applied", "drift reported",
+                                              "reconcile failed"};
+static const char *const result_labels[] = {"in-sync", "applied", "drift-reported", "failed"};
+
+/* What a reconcile leaves in the metrics. */
+static void record(struct runner *r, const struct source_config *s, const struct target *t,
+                   const char *result, double ms, int error)
+{
+	static const char *const states[] = {"in-sync", "drifted", "missing"};
+	size_t n[3] = {0}, i;
+
+	metrics_record(r->metrics, &reconcile_duration, ms / 1000, "source", s->name, "result",
+	               result, NULL);
+	if (t->fetch_ms > 0)
+		metrics_record(r->metrics, &git_fetch, t->fetch_ms / 1000, "source", s->name,
+		               "result",
+		               !t->commit.id[0]    ? "failed"
+		               : t->commit.fetched ? "fetched"
+		                                   : "unchanged",
+		               NULL);
+	if (error < 0)
+		return;
+	metrics_record(r->metrics, &last_success, (double)time(NULL), "source", s->name, NULL);
+	for (i = 0; i < t->plan.n; i++) {
+		const struct sync_item *it = &t->plan.items[i];
+		bool written = it->action != SYNC_PENDING && it->action != SYNC_FAILED;
+
+		if (written || it->drift.state <= DRIFT_MISSING)
+			n[written ? DRIFT_IN_SYNC : it->drift.state]++;
+	}
+	for (i = 0; i < 3; i++)
+		metrics_record(r->metrics, &objects, (double)n[i], "source", s->name, "state",
+		               states[i], NULL);
+}
 
 static void add_count(struct json_object *fields, const char *key, size_t n)
 {
@@ -170,7 +190,8 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	size_t counts[6] = {0}, drifted = 0, pruned = 0, i;
 	struct json_object *f = json_object_new_object();
 	char secs[32];
-	const char *last, *result = "in sync";
+	enum result result = RESULT_IN_SYNC;
+	const char *last;
 	bool apply;
 	int error;
 
@@ -181,6 +202,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	o.password_file = s->password_file;
 	o.password_env = s->password_env;
 	o.quiet = true;
+	o.client = &r->client_opts;
 	sync.prune = s->prune;
 	sync.stop = &stop_requested;
 	if ((error = target_open(&t, &o, &sync)) < 0)
@@ -190,14 +212,14 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	last = json_get_string(r->state, s->name);
 	apply = !last || strcmp(last, t.commit.id) || (drifted && s->drift == DRIFT_MODE_CORRECT);
 	if (!apply && drifted) {
-		result = "drift reported";
+		result = RESULT_DRIFT_REPORTED;
 		goto out;
 	}
 	if (sync.prune && (error = prune_find(&prune, t.client, t.discovery, &t.plan, &sync)) < 0)
 		goto out;
 	if (!apply && !prune.n)
 		goto out;
-	result = "applied";
+	result = RESULT_APPLIED;
 	if ((error = sync_plan_apply(&t.plan, t.client, &sync)) == 0 && sync.prune)
 		error = prune_apply(&prune, t.client, &sync);
 	if (error == 0 && (error = state_write(r->client, r->state_ns, s->name, t.commit.id)) == 0)
@@ -222,11 +244,13 @@ out:
 		add_count(f, "pruned", pruned);
 	}
 	json_object_object_add(f, "duration", json_object_new_string(secs));
-	log_fields(r->json,
-	           error < 0           ? "error"
-	           : drifted && !apply ? "warn"
-	                               : "info",
-	           error < 0 ? "reconcile failed" : result, f);
+	if (error < 0)
+		result = RESULT_FAILED;
+	log_fields(error < 0                         ? "error"
+	           : result == RESULT_DRIFT_REPORTED ? "warn"
+	                                             : "info",
+	           result_messages[result], f);
+	record(r, s, &t, result_labels[result], clock_now_ms() - start, error);
 	prune_list_release(&prune);
 	target_release(&t, &o);
 	return error;
@@ -241,7 +265,7 @@ static double next_due(const struct source_config *s)
 	       2 * spread * ((double)rand() / RAND_MAX);
 }
 
-static int load_config(struct config *out, const char *path, bool json)
+static int load_config(struct config *out, const char *path)
 {
 	struct diagnostics diags = DIAGNOSTICS_INIT;
 	size_t i;
@@ -252,14 +276,27 @@ static int load_config(struct config *out, const char *path, bool json)
 
 		snprintf(where, sizeof(where), "%zu:%zu", diags.items[i].line,
 		         diags.items[i].column);
-		log_line(json, "error", "bad config", "file", diags.items[i].file, "at", where,
-		         "problem", diags.items[i].message, NULL);
+		log_line("error", "bad config", "file", diags.items[i].file, "at", where, "problem",
+		         diags.items[i].message, NULL);
 	}
 	if (error < 0 && !diags.n)
-		log_line(json, "error", "bad config", "file", path, "problem", berth_error_last(),
-		         NULL);
+		log_line("error", "bad config", "file", path, "problem", berth_error_last(), NULL);
 	diagnostics_release(&diags);
 	return error;
+}
+
+/* Make each source a webhook triggered due now; true when there was one. */
+static bool take_triggers(struct runner *r, double *due)
+{
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < r->config.n; i++)
+		if (listener_take_trigger(r->listener, i)) {
+			due[i] = 0;
+			any = true;
+		}
+	return any;
 }
 
 int cmd_run(int argc, char **argv)
@@ -270,11 +307,19 @@ int cmd_run(int argc, char **argv)
 	    {"context", required_argument, NULL, 'c'},
 	    {"once", no_argument, NULL, '1'},
 	    {"log-format", required_argument, NULL, 'L'},
+	    {"listen", required_argument, NULL, 'l'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct runner r = {KUBECONFIG_OPTIONS_INIT, CONFIG_INIT, NULL, NULL, NULL, false};
+	struct runner r = {KUBECONFIG_OPTIONS_INIT,
+	                   KUBE_CLIENT_OPTIONS_INIT,
+	                   CONFIG_INIT,
+	                   NULL,
+	                   NULL,
+	                   NULL,
+	                   NULL,
+	                   NULL};
 	struct kubeconfig *kc = NULL;
-	const char *config_path = NULL;
+	const char *config_path = NULL, *listen = "127.0.0.1:8080";
 	double *due = NULL;
 	bool once = false, failed = false;
 	struct sigaction sa;
@@ -300,7 +345,10 @@ int cmd_run(int argc, char **argv)
 			if (strcmp(optarg, "logfmt") && strcmp(optarg, "json"))
 				return usage_error(
 				    "run", "unknown log format '%s' (use logfmt or json)", optarg);
-			r.json = !strcmp(optarg, "json");
+			log_set_json(!strcmp(optarg, "json"));
+			break;
+		case 'l':
+			listen = optarg;
 			break;
 		case ':':
 			return usage_error("run", "option '%s' needs a value", argv[optind - 1]);
@@ -312,17 +360,25 @@ int cmd_run(int argc, char **argv)
 		return usage_error("run", "unexpected argument '%s'", argv[optind]);
 	if (!config_path)
 		return usage_error("run", "name the configuration with --config FILE");
-	if (load_config(&r.config, config_path, r.json) < 0)
+	if (load_config(&r.config, config_path) < 0)
 		return EXIT_ERROR;
-	if (kubeconfig_load(&kc, &r.kube) < 0 || kube_client_new(&r.client, kc, NULL) < 0) {
-		log_line(r.json, "error", "cannot use the cluster", "error", berth_error_last(),
-		         NULL);
+	metrics_new(&r.metrics, families, ARRAY_SIZE(families));
+	r.client_opts.observe = count_request;
+	r.client_opts.observe_ctx = r.metrics;
+	if (listener_new(&r.listener, listen, r.metrics) < 0) {
+		log_line("error", "cannot listen", "error", berth_error_last(), NULL);
+		goto out;
+	}
+	listener_follow(r.listener, &r.config);
+	if (kubeconfig_load(&kc, &r.kube) < 0 ||
+	    kube_client_new(&r.client, kc, &r.client_opts) < 0) {
+		log_line("error", "cannot use the cluster", "error", berth_error_last(), NULL);
 		goto out;
 	}
 	r.state_ns = r.config.state_namespace ? r.config.state_namespace : kc->namespace;
 	if (state_read(&r.state, r.client, r.state_ns) < 0) {
-		log_line(r.json, "error", "cannot read the state", "configmap", STATE_NAME,
-		         "namespace", r.state_ns, "error", berth_error_last(), NULL);
+		log_line("error", "cannot read the state", "configmap", STATE_NAME, "namespace",
+		         r.state_ns, "error", berth_error_last(), NULL);
 		goto out;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -332,13 +388,15 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	srand((unsigned)time(NULL));
 	due = xcalloc(r.config.n + 1, sizeof(*due));
-	log_line(r.json, "info", "started", "config", config_path, "state", STATE_NAME, NULL);
+	log_line("info", "started", "config", config_path, "state", STATE_NAME, "listen",
+	         listener_address(r.listener), NULL);
 	while (!stop_requested) {
 		double wake;
 
 		for (i = 0; i < r.config.n && !stop_requested; i++)
 			if (due[i] <= clock_now_ms()) {
 				failed |= reconcile(&r, &r.config.sources[i]) < 0;
+				listener_reconciled(r.listener, i);
 				due[i] = next_due(&r.config.sources[i]);
 			}
 		if (once)
@@ -347,26 +405,30 @@ int cmd_run(int argc, char **argv)
 			struct config fresh = CONFIG_INIT;
 
 			reload_requested = 0;
-			if (load_config(&fresh, config_path, r.json) == 0) {
+			if (load_config(&fresh, config_path) == 0) {
 				config_release(&r.config);
 				r.config = fresh;
+				listener_follow(r.listener, &r.config);
 				free(due);
 				due = xcalloc(r.config.n + 1, sizeof(*due));
-				log_line(r.json, "info", "config reloaded", "config", config_path,
-				         NULL);
+				log_line("info", "config reloaded", "config", config_path, NULL);
 			}
 			continue;
 		}
 		for (wake = due[0], i = 1; i < r.config.n; i++)
 			wake = due[i] < wake ? due[i] : wake;
-		/* Short naps: a signal is noticed within a tenth of a second. */
-		while (!stop_requested && !reload_requested && clock_now_ms() < wake)
+		/* Short naps: a signal or a webhook is noticed within a tenth of a
+		 * second. */
+		while (!stop_requested && !reload_requested && !take_triggers(&r, due) &&
+		       clock_now_ms() < wake)
 			clock_sleep_ms(100);
 	}
-	log_line(r.json, "info", stop_requested ? "stopped" : "done", NULL);
+	log_line("info", stop_requested ? "stopped" : "done", NULL);
 	status = once && failed ? 1 : 0;
 out:
 	free(due);
+	listener_free(r.listener);
+	metrics_free(r.metrics);
 	json_object_put(r.state);
 	kube_client_free(r.client);
 	kubeconfig_free(kc);

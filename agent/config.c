@@ -188,9 +188,64 @@ out:
 	buf_release(&where);
 }
 
+/* The secret of each forge's webhooks, from a file or the environment. */
+static void load_webhooks(struct loader *l, struct config *c, struct json_object *hooks)
+{
+	static const char *const forges[] = {"github", "gitlab", "gitea", NULL};
+	static const char *const keys[] = {"secretFile", "secretEnv", NULL};
+	struct buf where = BUF_INIT, secret = BUF_INIT;
+	size_t f;
+
+	if (!hooks)
+		return;
+	if (!json_object_is_type(hooks, json_type_object)) {
+		problem(l, hooks, "webhooks: must be a mapping");
+		return;
+	}
+	known_keys(l, hooks, "webhooks.", forges);
+	for (f = 0; f < FORGE_COUNT; f++) {
+		struct json_object *hook = json_get(hooks, forges[f]);
+		char *file, *env;
+
+		if (!hook)
+			continue;
+		buf_reset(&where);
+		buf_addf(&where, "webhooks.%s.", forges[f]);
+		if (!json_object_is_type(hook, json_type_object)) {
+			problem(l, hook, "webhooks.%s: must be a mapping", forges[f]);
+			continue;
+		}
+		known_keys(l, hook, where.ptr, keys);
+		file = string_at(l, hook, "secretFile", where.ptr);
+		env = string_at(l, hook, "secretEnv", where.ptr);
+		buf_reset(&secret);
+		if (!file == !env) {
+			problem(l, hook, "%ssecretFile or secretEnv: give one", where.ptr);
+		} else if (file && buf_read_file(&secret, file, 64 << 10) < 0) {
+			problem(l, json_get(hook, "secretFile"), "%ssecretFile: %s", where.ptr,
+			        berth_error_last());
+		} else {
+			if (env && getenv(env))
+				buf_adds(&secret, getenv(env));
+			while (secret.len && strchr("\r\n", secret.ptr[secret.len - 1]))
+				secret.ptr[--secret.len] = '\0';
+			if (!secret.len)
+				problem(l, json_get(hook, file ? "secretFile" : "secretEnv"),
+				        "%s%s: the secret is empty%s", where.ptr,
+				        file ? "secretFile" : "secretEnv", file ? "" : " or unset");
+			else
+				c->webhook_secrets[f] = buf_detach(&secret, NULL);
+		}
+		free(file);
+		free(env);
+	}
+	buf_release_secret(&secret);
+	buf_release(&where);
+}
+
 int config_load(struct config *out, struct diagnostics *diags, const char *path)
 {
-	static const char *const keys[] = {"stateNamespace", "sources", NULL};
+	static const char *const keys[] = {"stateNamespace", "sources", "webhooks", NULL};
 	struct loader l = {path, diags, YAML_MARKS_INIT(4)};
 	struct config c = CONFIG_INIT;
 	struct json_object *docs = NULL, *root, *sources;
@@ -208,6 +263,7 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 	}
 	known_keys(&l, root, "", keys);
 	c.state_namespace = string_at(&l, root, "stateNamespace", "");
+	load_webhooks(&l, &c, json_get(root, "webhooks"));
 	sources = json_get(root, "sources");
 	if (!json_object_is_type(sources, json_type_array) || !json_array_len(sources)) {
 		problem(&l, sources ? sources : root, "sources: %s",
@@ -262,5 +318,7 @@ void config_release(struct config *c)
 	}
 	free(c->sources);
 	free(c->state_namespace);
+	for (i = 0; i < FORGE_COUNT; i++)
+		free_secret(c->webhook_secrets[i]);
 	*c = (struct config)CONFIG_INIT;
 }

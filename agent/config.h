@@ -2,6 +2,7 @@
 #define BERTH_CONFIG_H
 
 #include "source.h"
+#include "webhook.h"
 
 #include "../diff/manifest.h"
 
@@ -33,10 +34,14 @@ struct config {
 	struct source_config *sources;
 	size_t n;
 	char *state_namespace; /* where the state ConfigMap lives; NULL: the context's */
+	char *webhook_secrets[FORGE_COUNT]; /* NULL: that forge's hooks are refused */
 };
 #define CONFIG_INIT                                                                                \
 	{                                                                                          \
-		NULL, 0, NULL                                                                      \
+		NULL, 0, NULL,                                                                     \
+		{                                                                                  \
+			NULL, NULL, NULL                                                           \
+		}                                                                                  \
 	}
 
 /*

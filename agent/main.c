@@ -90,7 +90,7 @@ static const struct verb verbs[] = {
      "Exit status: 0 when clean, 1 when there are problems, 2 on errors.\n"},
     {"run", cmd_run, "follow Git repositories and keep the cluster in step",
      "usage: berth run --config FILE [--kubeconfig FILE] [--context NAME] [--once]\n"
-     "                 [--log-format logfmt|json]\n"
+     "                 [--log-format logfmt|json] [--listen ADDR]\n"
      "\n"
      "Reconcile each source of the configuration (schema in the README) when its\n"
      "commit changes and every interval (with jitter): fetch, check the whole\n"
@@ -99,7 +99,9 @@ static const struct verb verbs[] = {
      "per source is kept in the ConfigMap berth-state, so a restarted agent does\n"
      "not apply it again. One source failing never stops the others. SIGTERM\n"
      "finishes the objects being written and exits 0; SIGHUP reloads the\n"
-     "configuration. Logs go to stderr, one line per reconcile.\n"
+     "configuration. Logs go to stderr, one line per reconcile. An HTTP listener\n"
+     "serves /healthz, /readyz, /metrics (Prometheus) and the push webhooks\n"
+     "/hooks/github, /hooks/gitlab and /hooks/gitea.\n"
      "\n"
      "  --config FILE        the sources to follow\n"
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config,\n"
@@ -107,6 +109,8 @@ static const struct verb verbs[] = {
      "  --context NAME       the kubeconfig context (default: current-context)\n"
      "  --once               reconcile each source once and exit (1 if one failed)\n"
      "  --log-format FMT     logfmt (default) or json\n"
+     "  --listen ADDR        host:port, :port (every interface) or [v6]:port for the\n"
+     "                       HTTP listener (default: 127.0.0.1:8080; port 0: any)\n"
      "\n"
      "Exit status: 0 when stopped, 2 on a bad configuration or cluster.\n"},
     {"sync", cmd_sync, "apply the manifests in dependency order and wait for them",

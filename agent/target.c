@@ -2,6 +2,7 @@
 
 #include "builtin.h"
 
+#include "../apply/clock.h"
 #include "../apply/openapi_fetch.h"
 #include "../diff/alloc.h"
 #include "../diff/error.h"
@@ -110,7 +111,9 @@ int target_source(struct target *t, const struct target_options *o)
 			password.ptr[--password.len] = '\0';
 		git.password = password.ptr;
 	}
+	t->fetch_ms = clock_now_ms();
 	error = source_fetch(&t->commit, &git);
+	t->fetch_ms = clock_now_ms() - t->fetch_ms;
 	buf_release(&password);
 	if (error < 0)
 		return error;
@@ -212,7 +215,7 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	mopts.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
 	if (manifest_set_load(&t->set, &t->diags, files, nfiles, &mopts) < 0)
 		return refuse(o, &t->diags);
-	if ((error = kube_client_new(&t->client, t->kc, NULL)) < 0 ||
+	if ((error = kube_client_new(&t->client, t->kc, o->client)) < 0 ||
 	    (error = fetch_discovery(t, sync)) < 0)
 		return fail(o, NULL, error);
 	error = target_check(&t->diags, &warnings, t->client, &t->set);

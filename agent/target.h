@@ -27,15 +27,17 @@ struct target_options {
 	const char *password_file; /* --git-password-file; else $BERTH_GIT_PASSWORD */
 	const char *password_env;  /* NULL: BERTH_GIT_PASSWORD */
 	bool quiet;                /* say nothing of the commit on stderr */
+	const struct kube_client_options *client; /* NULL: the defaults */
 };
 #define TARGET_OPTIONS_INIT                                                                        \
 	{                                                                                          \
 		KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL, SOURCE_OPTIONS_INIT, NULL, NULL,     \
-		    NULL, false                                                                    \
+		    NULL, false, NULL                                                              \
 	}
 
 struct target {
 	struct source_commit commit; /* with --repo */
+	double fetch_ms;             /* ... how long asking (and fetching) took */
 	char *files;                 /* ... the manifests' directory in its checkout */
 	char *source;                /* ... the tracking source: repository//path */
 	struct kubeconfig *kc;
@@ -47,7 +49,7 @@ struct target {
 };
 #define TARGET_INIT                                                                                \
 	{                                                                                          \
-		SOURCE_COMMIT_INIT, NULL, NULL, NULL, NULL, NULL, MANIFEST_SET_INIT,               \
+		SOURCE_COMMIT_INIT, 0, NULL, NULL, NULL, NULL, NULL, MANIFEST_SET_INIT,            \
 		    DIAGNOSTICS_INIT, SYNC_PLAN_INIT                                               \
 	}
 

@@ -17,6 +17,8 @@ packages=(
 	libcmocka-dev valgrind curl jq time
 	# the Git servers of the e2e tests: git daemon, smart HTTP behind nginx, sshd
 	git nginx-light fcgiwrap openssh-server
+	# promtool, Prometheus's own check of the /metrics text format
+	prometheus
 	# the local control plane: Kubernetes built from Debian's source
 	golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make
 	etcd-server openssl iproute2
@@ -57,7 +59,8 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}"
-	# nginx and sshd are started by the tests that need them, on loopback:
+	# nginx and sshd are started by the tests that need them, on loopback, and
+	# Prometheus is only there for promtool:
 	# their packages must not start them as services.
 	policy=/usr/sbin/policy-rc.d
 	if [ ! -e "$policy" ]; then

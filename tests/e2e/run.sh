@@ -66,12 +66,12 @@ state_is() { [ "$(state "$1")" = "$2" ]; }
 
 note "a bad config is refused at its line, and berth does not start"
 printf 'sources:\n- name: x\n  repo: y\n  drift: maybe\n' >"$scratch/bad.yaml"
-run_berth run --config "$scratch/bad.yaml"
+run_berth run --listen 127.0.0.1:0 --config "$scratch/bad.yaml"
 [ "$STATUS" = 2 ] || fail "run with a bad config exited $STATUS: $ERR"
 assert_contains "$ERR" 'at=4:3 problem="sources[0].drift: use correct or report"' "the problem"
 
 note "berth run applies the first commit and records it"
-"$BERTH" run --config "$scratch/berth.yaml" 2>"$scratch/agent.log" &
+"$BERTH" run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" 2>"$scratch/agent.log" &
 agent=$!
 wait_until 30 "the first commit applied" state_is correct "$first"
 assert_eq "$(mode correct)" fast "the first commit"
@@ -117,7 +117,7 @@ grep -q 'msg=stopped' "$scratch/agent.log" || fail "no 'stopped' line"
 
 note "a restarted agent resumes: the recorded commit is not applied again"
 audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
-run_berth run --config "$scratch/berth.yaml" --once
+run_berth run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" --once
 [ "$STATUS" = 0 ] || fail "run --once exited $STATUS: $ERR"
 sleep 1
 writes=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
@@ -148,7 +148,7 @@ spec:
     spec: {containers: [{name: db, image: postgres:13}]}
 YAML
 held=$(commit held)
-"$BERTH" run --config "$scratch/berth.yaml" 2>"$scratch/agent.log" &
+"$BERTH" run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" 2>"$scratch/agent.log" &
 agent=$!
 wait_until 30 "the held StatefulSet written" kubectl get statefulset db -n "$ns"
 sleep 1 # now waiting for its rollout
@@ -165,7 +165,7 @@ assert_eq "$(state correct)" "$first" "the state after the stopped sync"
 # The pod comes up (the hold lifted), and the next run completes the commit.
 wait_until 30 "pod db-0" kubectl get pod db-0 -n "$ns"
 kubectl annotate pod db-0 -n "$ns" berth.dev/hold-ready- >/dev/null
-run_berth run --config "$scratch/berth.yaml" --once
+run_berth run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" --once
 [ "$STATUS" = 0 ] || fail "the next run exited $STATUS: $ERR"
 assert_eq "$(state correct)" "$held" "the state after the next run"
 assert_eq "$(kubectl get statefulset db -n "$ns" -o jsonpath='{.status.readyReplicas}')" 1 \

@@ -149,6 +149,51 @@ static void test_config__not_a_config(void **state)
 	free(problems);
 }
 
+static void test_config__webhook_secrets_from_a_file_or_the_environment(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems, secret[] = "/tmp/berth-secret-XXXXXX";
+	struct buf text = BUF_INIT;
+	int fd = mkstemp(secret);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cret\n", 7), 7);
+	close(fd);
+	setenv("BERTH_TEST_HOOK", "t0ken", 1);
+	unsetenv("BERTH_TEST_UNSET");
+	buf_addf(&text,
+	         "sources: [{name: a, repo: x}]\n"
+	         "webhooks:\n"
+	         "  github: {secretFile: %s}\n"
+	         "  gitlab: {secretEnv: BERTH_TEST_HOOK}\n",
+	         secret);
+	problems = load(&c, text.ptr);
+	assert_string_equal(problems, "");
+	assert_string_equal(c.webhook_secrets[FORGE_GITHUB], "s3cret");
+	assert_string_equal(c.webhook_secrets[FORGE_GITLAB], "t0ken");
+	assert_null(c.webhook_secrets[FORGE_GITEA]);
+	free(problems);
+	config_release(&c);
+
+	problems = load(&c, "sources: [{name: a, repo: x}]\n"
+	                    "webhooks:\n"
+	                    "  github: {secretFile: /nonexistent/secret}\n"
+	                    "  gitlab: {secretEnv: BERTH_TEST_UNSET}\n"
+	                    "  gitea: {secretFile: a, secretEnv: B}\n"
+	                    "  bitbucket: {}\n");
+	assert_string_equal(
+	    problems, "6:3: webhooks.bitbucket: unknown key\n"
+	              "3:12: webhooks.github.secretFile: '/nonexistent/secret': No such file or "
+	              "directory\n"
+	              "4:12: webhooks.gitlab.secretEnv: the secret is empty or unset\n"
+	              "5:3: webhooks.gitea.secretFile or secretEnv: give one\n");
+	free(problems);
+	assert_null(c.sources);
+	buf_release(&text);
+	unlink(secret);
+}
+
 /* The example, examples/berth-run.yaml, loads. */
 static void test_config__the_example(void **state)
 {
@@ -156,10 +201,12 @@ static void test_config__the_example(void **state)
 	struct config c = CONFIG_INIT;
 
 	(void)state;
+	setenv("GITHUB_WEBHOOK_SECRET", "example", 1);
 	assert_int_equal(config_load(&c, &diags, BERTH_EXAMPLES "/berth-run.yaml"), 0);
 	assert_int_equal(diags.n, 0);
 	assert_int_equal(c.n, 2);
 	assert_int_equal(c.sources[1].drift, DRIFT_MODE_REPORT);
+	assert_string_equal(c.webhook_secrets[FORGE_GITHUB], "example");
 	config_release(&c);
 	diagnostics_release(&diags);
 }
@@ -169,6 +216,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_config__a_full_source, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__each_problem_at_its_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_config__webhook_secrets_from_a_file_or_the_environment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__not_a_config, setup, teardown),
 	    cmocka_unit_test(test_config__the_example),
 	};

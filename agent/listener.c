@@ -1,0 +1,238 @@
+#include "listener.h"
+
+#include "http_server.h"
+#include "log.h"
+#include "webhook.h"
+
+#include "../diff/alloc.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct followed {
+	char *name;
+	char *repo; /* its repo_key() */
+	bool reconciled, triggered;
+};
+
+struct listener {
+	struct http_server *server;
+	struct metrics *metrics;
+	pthread_mutex_t lock; /* guards what follows */
+	struct followed *sources;
+	size_t n;
+	char *secrets[FORGE_COUNT];
+};
+
+static void reply(struct http_response *resp, int status, const char *text)
+{
+	resp->status = status;
+	buf_adds(&resp->body, text);
+}
+
+static void readyz(struct http_response *resp, struct listener *l)
+{
+	size_t i, waiting = 0;
+
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->n; i++)
+		if (!l->sources[i].reconciled)
+			buf_addf(&resp->body, "%s %s",
+			         waiting++ ? "," : "not reconciled yet:", l->sources[i].name);
+	pthread_mutex_unlock(&l->lock);
+	if (waiting) {
+		resp->status = 503;
+		buf_addch(&resp->body, '\n');
+	} else {
+		buf_adds(&resp->body, "ok\n");
+	}
+}
+
+/* A delivery to /hooks/<forge>: verified, then each source it names is
+ * triggered. */
+static void hook(struct http_response *resp, const struct http_request *req, struct listener *l,
+                 enum forge f)
+{
+	const char *event = http_request_header(req, webhook_event_header(f)), *key, *delivery;
+	struct buf keys = BUF_INIT, names = BUF_INIT;
+	char *secret;
+	bool ok;
+	int n;
+	size_t i;
+
+	pthread_mutex_lock(&l->lock);
+	secret = l->secrets[f] ? xstrdup(l->secrets[f]) : NULL;
+	pthread_mutex_unlock(&l->lock);
+	if (!secret) {
+		reply(resp, 404, "no secret is configured for these webhooks\n");
+		return;
+	}
+	ok = webhook_verify(f, secret, http_request_header(req, webhook_signature_header(f)),
+	                    req->body, req->content_length);
+	free_secret(secret);
+	if (!ok) {
+		reply(resp, 401, "bad signature\n");
+		log_line("warn", "webhook refused", "forge", forge_name(f), "reason",
+		         "bad signature or token", NULL);
+		return;
+	}
+	if (!webhook_is_push(f, event)) {
+		/* GitHub's ping, and events berth does not follow. */
+		reply(resp, 200, "ignored: not a push\n");
+		return;
+	}
+	if ((n = webhook_repos(&keys, req->body, req->content_length)) < 0) {
+		reply(resp, 400, "the body is not a JSON object\n");
+		goto out;
+	}
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->n; i++) {
+		struct followed *s = &l->sources[i];
+
+		for (key = keys.ptr; key < keys.ptr + keys.len; key += strlen(key) + 1)
+			if (!strcmp(key, s->repo))
+				break;
+		if (key < keys.ptr + keys.len) {
+			s->triggered = true;
+			buf_addf(&names, "%s%s", names.len ? "," : "", s->name);
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	resp->status = 202;
+	buf_addf(&resp->body, "%s%s\n", names.len ? "reconciling " : "no source follows ",
+	         names.len ? names.ptr : (n ? keys.ptr : "this repository"));
+	delivery = http_request_header(req, webhook_delivery_header(f));
+	log_line("info", "webhook", "forge", forge_name(f), "delivery", delivery ? delivery : "",
+	         "sources", names.ptr, NULL);
+out:
+	buf_release(&names);
+	buf_release(&keys);
+}
+
+static void handle(struct http_response *resp, const struct http_request *req, void *ctx)
+{
+	struct listener *l = ctx;
+	bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
+	size_t f;
+
+	if (!strcmp(req->path, "/healthz") && get) {
+		reply(resp, 200, "ok\n");
+	} else if (!strcmp(req->path, "/readyz") && get) {
+		readyz(resp, l);
+	} else if (!strcmp(req->path, "/metrics") && get) {
+		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+		metrics_write(&resp->body, l->metrics);
+	} else if (!strncmp(req->path, "/hooks/", 7)) {
+		for (f = 0; f < FORGE_COUNT && strcmp(req->path + 7, forge_name(f)); f++)
+			;
+		if (f == FORGE_COUNT)
+			reply(resp, 404, "not found\n");
+		else if (strcmp(req->method, "POST"))
+			reply(resp, 405, "use POST\n");
+		else
+			hook(resp, req, l, (enum forge)f);
+	} else if (!strcmp(req->path, "/healthz") || !strcmp(req->path, "/readyz") ||
+	           !strcmp(req->path, "/metrics")) {
+		reply(resp, 405, "use GET\n");
+	} else {
+		reply(resp, 404, "not found\n");
+	}
+}
+
+int listener_new(struct listener **out, const char *address, struct metrics *m)
+{
+	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
+	struct listener *l = xcalloc(1, sizeof(*l));
+	int error;
+
+	pthread_mutex_init(&l->lock, NULL);
+	l->metrics = m;
+	opts.address = address;
+	if ((error = http_server_new(&l->server, &opts, handle, l)) < 0) {
+		listener_free(l);
+		return error;
+	}
+	*out = l;
+	return 0;
+}
+
+static void forget(struct listener *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->sources[i].name);
+		free(l->sources[i].repo);
+	}
+	free(l->sources);
+	l->sources = NULL;
+	l->n = 0;
+	for (i = 0; i < FORGE_COUNT; i++) {
+		free_secret(l->secrets[i]);
+		l->secrets[i] = NULL;
+	}
+}
+
+void listener_free(struct listener *l)
+{
+	if (!l)
+		return;
+	/* The server's thread stops first: nothing reads what follows. */
+	http_server_free(l->server);
+	forget(l);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+const char *listener_address(const struct listener *l)
+{
+	return http_server_address(l->server);
+}
+
+void listener_follow(struct listener *l, const struct config *c)
+{
+	struct followed *fresh = xcalloc(c->n + 1, sizeof(*fresh));
+	struct buf key = BUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < c->n; i++) {
+		fresh[i].name = xstrdup(c->sources[i].name);
+		buf_reset(&key);
+		repo_key(&key, c->sources[i].git.repo);
+		fresh[i].repo = buf_detach(&key, NULL);
+	}
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < c->n; i++)
+		for (j = 0; j < l->n; j++)
+			if (!strcmp(fresh[i].name, l->sources[j].name))
+				fresh[i].reconciled = l->sources[j].reconciled;
+	forget(l);
+	l->sources = fresh;
+	l->n = c->n;
+	for (i = 0; i < FORGE_COUNT; i++)
+		l->secrets[i] = c->webhook_secrets[i] ? xstrdup(c->webhook_secrets[i]) : NULL;
+	pthread_mutex_unlock(&l->lock);
+	buf_release(&key);
+}
+
+void listener_reconciled(struct listener *l, size_t i)
+{
+	pthread_mutex_lock(&l->lock);
+	if (i < l->n)
+		l->sources[i].reconciled = true;
+	pthread_mutex_unlock(&l->lock);
+}
+
+bool listener_take_trigger(struct listener *l, size_t i)
+{
+	bool triggered = false;
+
+	pthread_mutex_lock(&l->lock);
+	if (i < l->n) {
+		triggered = l->sources[i].triggered;
+		l->sources[i].triggered = false;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return triggered;
+}

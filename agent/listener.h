@@ -1,0 +1,41 @@
+#ifndef BERTH_LISTENER_H
+#define BERTH_LISTENER_H
+
+#include "config.h"
+#include "metrics.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * berth run's HTTP listener and what it shares with the loop:
+ *   GET /healthz   200 while the agent runs
+ *   GET /readyz    200 once every source has reconciled once, else 503
+ *                  naming those that have not
+ *   GET /metrics   the metrics, in the Prometheus text format
+ *   POST /hooks/github, /hooks/gitlab, /hooks/gitea
+ *                  a push: its signature or token is checked against the
+ *                  forge's secret before the body is read (401 when wrong,
+ *                  404 when no secret is configured); then 202, and every
+ *                  source whose repo the payload names is triggered
+ */
+struct listener;
+
+/* Listen on `address` (see http_server_options), serving `m` (borrowed). */
+int listener_new(struct listener **out, const char *address, struct metrics *m);
+void listener_free(struct listener *l);
+
+/* Where it listens, "host:port". */
+const char *listener_address(const struct listener *l);
+
+/* Follow the sources and webhook secrets of `c` (copied), after a load or
+ * a reload. A source keeps its readiness when its name is unchanged. */
+void listener_follow(struct listener *l, const struct config *c);
+
+/* Source `i` of the config followed has finished a reconcile. */
+void listener_reconciled(struct listener *l, size_t i);
+
+/* Was source `i` triggered by a webhook since the last call? Clears it. */
+bool listener_take_trigger(struct listener *l, size_t i);
+
+#endif

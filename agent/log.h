@@ -1,0 +1,21 @@
+#ifndef BERTH_LOG_H
+#define BERTH_LOG_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+/*
+ * berth run's log: one line per event on stderr, in logfmt, or as a JSON
+ * object after log_set_json(true). Each line is written whole, whatever
+ * thread writes it. Callers never pass a secret.
+ */
+void log_set_json(bool json);
+
+/* A line with the time, the level ("info", "warn", "error"), the message
+ * and `fields` (strings; taken: json_object_put). */
+void log_fields(const char *level, const char *msg, struct json_object *fields);
+
+/* log_fields() with "key", value pairs (strings), ending with NULL. */
+void log_line(const char *level, const char *msg, ...);
+
+#endif

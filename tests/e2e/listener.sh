@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# berth run's HTTP listener: /healthz, /readyz, /metrics checked by
+# Prometheus's own parser (promtool), and the push webhooks of GitHub,
+# GitLab and Gitea: a signed delivery triggers the source that follows the
+# repository at once, a badly signed one is refused and triggers nothing.
+. "$(dirname "$0")/lib.sh"
+
+ns=berth-listener
+export XDG_CACHE_HOME=$scratch/cache
+agent=
+cleanup() {
+	[ -z "$agent" ] || kill "$agent" 2>/dev/null || true
+	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2
+	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+}
+cleanup
+trap 'cleanup; rm -rf "$scratch"' EXIT
+kubectl create namespace "$ns" >/dev/null
+command -v promtool >/dev/null || fail "promtool is missing (deploy/local/deps.sh installs it)"
+
+# Two remotes: webhooks name the first; the second must never be triggered.
+for r in app other; do
+	git init -q --bare -b main "$scratch/$r.git"
+	git init -q -b main "$scratch/$r"
+done
+commit() { # repository value
+	cat >"$scratch/$1/settings.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: $1-settings}
+data: {value: "$2"}
+YAML
+	git -C "$scratch/$1" add -A
+	git -C "$scratch/$1" -c user.name=berth -c user.email=berth@example.com commit -q -m "$2"
+	git -C "$scratch/$1" push -q -f "$scratch/$1.git" main 2>/dev/null
+}
+commit app 1
+commit other 1
+printf 'github-secret\n' >"$scratch/github.secret"
+printf 'gitea-secret' >"$scratch/gitea.secret"
+export BERTH_GITLAB_TOKEN=gitlab-token
+# An hour between polls: only a webhook makes a source reconcile again.
+cat >"$scratch/berth.yaml" <<YAML
+stateNamespace: $ns
+sources:
+- {name: app, repo: "file://$scratch/app.git", namespace: $ns, interval: 1h}
+- {name: other, repo: "$scratch/other.git", namespace: $ns, interval: 1h}
+webhooks:
+  github: {secretFile: $scratch/github.secret}
+  gitlab: {secretEnv: BERTH_GITLAB_TOKEN}
+  gitea: {secretFile: $scratch/gitea.secret}
+YAML
+value() { kubectl get configmap "$1-settings" -n "$ns" -o jsonpath='{.data.value}'; }
+value_is() { [ "$(value "$1")" = "$2" ]; }
+reconciles() { grep -c "msg=applied source=$1\|msg=\"in sync\" source=$1" "$scratch/agent.log" || true; }
+
+note "a config whose webhook secret cannot be read is refused"
+sed "s#$scratch/gitea.secret#$scratch/none#" "$scratch/berth.yaml" >"$scratch/bad.yaml"
+run_berth run --listen 127.0.0.1:0 --config "$scratch/bad.yaml"
+[ "$STATUS" = 2 ] || fail "run with an unreadable secret exited $STATUS"
+assert_contains "$ERR" "problem=\"webhooks.gitea.secretFile: '$scratch/none': No such file" "the problem"
+note "an address berth cannot listen on is an error"
+run_berth run --listen 127.0.0.1 --config "$scratch/berth.yaml"
+[ "$STATUS" = 2 ] || fail "run with a bad --listen exited $STATUS"
+assert_contains "$ERR" "listen address '127.0.0.1': use host:port" "the address error"
+
+"$BERTH" run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" 2>"$scratch/agent.log" &
+agent=$!
+listening() { grep -q 'msg=started.* listen=' "$scratch/agent.log"; }
+wait_until 10 "the listener" listening
+url=http://$(grep -o 'listen=[0-9.:]*' "$scratch/agent.log" | head -1 | cut -d= -f2)
+get() { curl -s -o "$scratch/body" -w '%{http_code}' "$@"; }
+
+note "/healthz at once, /readyz once both sources reconciled"
+assert_eq "$(get "$url/healthz")" 200 "/healthz"
+ready() { [ "$(get "$url/readyz")" = 200 ]; }
+wait_until 30 "/readyz" ready
+value_is app 1 || fail "the first commit is not applied"
+assert_eq "$(get -X POST "$url/healthz")" 405 "POST /healthz"
+assert_eq "$(get "$url/nothing")" 404 "an unknown path"
+
+note "/metrics is valid Prometheus text"
+assert_eq "$(get "$url/metrics")" 200 "/metrics"
+promtool check metrics <"$scratch/body" || fail "promtool rejects /metrics: $(cat "$scratch/body")"
+metrics=$(cat "$scratch/body")
+for want in \
+	'berth_reconcile_duration_seconds_count{source="app",result="applied"} 1' \
+	'berth_reconcile_duration_seconds_bucket{source="other",result="applied",le="+Inf"} 1' \
+	'berth_objects{source="app",state="in-sync"} 1' \
+	'berth_objects{source="app",state="drifted"} 0' \
+	'berth_git_fetch_duration_seconds_count{source="app",result="fetched"} 1' \
+	'berth_api_requests_total{verb="POST",code="201"}'; do
+	assert_contains "$metrics" "$want" "a sample of /metrics"
+done
+grep -q '^berth_last_successful_reconcile_timestamp_seconds{source="app"} [0-9]' <<<"$metrics" ||
+	fail "no last success timestamp: $metrics"
+
+# Deliveries, signed as each forge signs them.
+hmac() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | sed 's/.*= //'; }
+payload() { # clone URL
+	printf '{"ref":"refs/heads/main","after":"%s","repository":{"clone_url":"%s"}}' \
+		"$(git -C "$scratch/app" rev-parse HEAD)" "$1"
+}
+github() { # body [signature]
+	get -X POST -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: 72d3162e-cc78-11e3' \
+		-H "X-Hub-Signature-256: ${2:-sha256=$(hmac github-secret "$1")}" \
+		-H 'Content-Type: application/json' --data-binary "$1" "$url/hooks/github"
+}
+ms() { date -d "$1" +%s%3N; }
+
+note "a GitHub push signed with the secret: 202 at once, and the reconcile starts within a second"
+commit app 2
+before_other=$(reconciles other)
+body=$(payload "https://git.example.com/ignored/elsewhere.git")
+assert_eq "$(github "$body")" 202 "a delivery for a repository nobody follows"
+assert_contains "$(cat "$scratch/body")" "no source follows" "the answer"
+body=$(payload "file://$scratch/app.git")
+assert_eq "$(github "$body")" 202 "the signed GitHub delivery"
+assert_contains "$(cat "$scratch/body")" "reconciling app" "the answer"
+wait_until 10 "the commit applied after the webhook" value_is app 2
+line=$(grep 'msg=applied source=app' "$scratch/agent.log" | tail -1)
+hooked=$(grep 'msg=webhook forge=github' "$scratch/agent.log" | tail -1 | sed 's/^time=\([^ ]*\).*/\1/')
+done_at=$(sed 's/^time=\([^ ]*\).*/\1/' <<<"$line")
+took=$(sed 's/.*duration=\([0-9.]*\)s.*/\1/' <<<"$line")
+latency=$(($(ms "$done_at") - $(ms "$hooked") - $(awk "BEGIN{printf \"%d\", $took * 1000}")))
+echo "figure: webhook to reconcile start: ${latency} ms (the reconcile took ${took}s)"
+assert_eq "$(reconciles other)" "$before_other" "reconciles of the source nobody named"
+
+note "a badly signed delivery gets 401 and triggers nothing"
+commit app 3
+before=$(reconciles app)
+assert_eq "$(github "$body" "sha256=$(hmac wrong-secret "$body")")" 401 "a delivery signed with another secret"
+assert_eq "$(github "$body" "sha256=")" 401 "an empty signature"
+assert_eq "$(get -X POST -H 'X-GitHub-Event: push' --data-binary "$body" "$url/hooks/github")" 401 \
+	"an unsigned delivery"
+assert_eq "$(github "$body" "sha256=$(hmac github-secret "$body ")")" 401 "a signature of another body"
+sleep 2
+assert_eq "$(reconciles app)" "$before" "reconciles after bad deliveries"
+value_is app 2 || fail "a badly signed delivery changed the cluster"
+grep -q 'msg="webhook refused" forge=github reason="bad signature or token"' "$scratch/agent.log" ||
+	fail "no line says the webhook was refused"
+
+note "GitHub's ping is answered and triggers nothing"
+assert_eq "$(get -X POST -H 'X-GitHub-Event: ping' -H "X-Hub-Signature-256: sha256=$(hmac github-secret '{}')" \
+	--data-binary '{}' "$url/hooks/github")" 200 "a ping"
+
+note "a GitLab push with the token in X-Gitlab-Token"
+gitlab_body=$(printf '{"object_kind":"push","project":{"git_http_url":"file://%s/app.git"}}' "$scratch")
+assert_eq "$(get -X POST -H 'X-Gitlab-Event: Push Hook' -H 'X-Gitlab-Token: not-the-token' \
+	--data-binary "$gitlab_body" "$url/hooks/gitlab")" 401 "a GitLab delivery with a wrong token"
+sleep 1
+value_is app 2 || fail "a wrong GitLab token changed the cluster"
+assert_eq "$(get -X POST -H 'X-Gitlab-Event: Push Hook' -H 'X-Gitlab-Token: gitlab-token' \
+	--data-binary "$gitlab_body" "$url/hooks/gitlab")" 202 "a GitLab delivery"
+wait_until 10 "the commit applied after the GitLab webhook" value_is app 3
+
+note "a Gitea push signed in X-Gitea-Signature"
+commit app 4
+body=$(payload "$scratch/app.git")
+assert_eq "$(get -X POST -H 'X-Gitea-Event: push' -H "X-Gitea-Signature: sha256=$(hmac gitea-secret "$body")" \
+	--data-binary "$body" "$url/hooks/gitea")" 401 "a Gitea signature with GitHub's prefix"
+assert_eq "$(get -X POST -H 'X-Gitea-Event: push' -H "X-Gitea-Signature: $(hmac gitea-secret "$body")" \
+	--data-binary "$body" "$url/hooks/gitea")" 202 "a Gitea delivery"
+wait_until 10 "the commit applied after the Gitea webhook" value_is app 4
+
+note "requests the listener refuses"
+assert_eq "$(get "$url/hooks/github")" 405 "GET on a hook"
+assert_eq "$(get -X POST --data-binary x "$url/hooks/bitbucket")" 404 "an unknown forge"
+head -c $((2 << 20)) /dev/zero >"$scratch/big"
+assert_eq "$(get -X POST -H 'X-GitHub-Event: push' --data-binary @"$scratch/big" "$url/hooks/github")" 413 \
+	"a body over 1 MiB"
+assert_eq "$(get -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" "$url/healthz")" 431 "a head over 16 KiB"
+
+note "/metrics after the webhooks is still valid, and counts what happened"
+get "$url/metrics" >/dev/null
+promtool check metrics <"$scratch/body" || fail "promtool rejects /metrics: $(cat "$scratch/body")"
+assert_contains "$(cat "$scratch/body")" \
+	'berth_reconcile_duration_seconds_count{source="app",result="applied"} 4' "the reconciles of app"
+assert_contains "$(cat "$scratch/body")" \
+	'berth_git_fetch_duration_seconds_count{source="app",result="fetched"} 4' "the fetches of app"
+
+note "SIGTERM: the listener closes with the agent"
+kill -TERM "$agent"
+status=0
+wait "$agent" || status=$?
+agent=
+assert_eq "$status" 0 "the exit status after SIGTERM"
+[ "$(get "$url/healthz")" = 000 ] || fail "the listener still answers after exit"
+bad=$(grep -v '^time=' "$scratch/agent.log" || true)
+[ -z "$bad" ] || fail "lines that are not logfmt: $bad"
+for secret in github-secret gitea-secret gitlab-token; do
+	! grep -q "$secret" "$scratch/agent.log" || fail "the log shows the secret '$secret'"
+done
+PASSED=1
+echo PASS
