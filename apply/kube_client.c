@@ -32,19 +32,70 @@ struct kube_client {
 	unsigned long own_requests;
 	unsigned long *requests; /* own_requests, or the original's for a copy */
 	unsigned seed;           /* for backoff jitter */
+	struct stream *stream;   /* during kube_client_watch() */
+};
+
+/* A watch: its events, one JSON object a line, go to fn as they come. */
+struct stream {
+	int (*fn)(struct json_object *event, void *ctx);
+	void *ctx;
+	const volatile int *stop;
+	int error; /* fn's */
 };
 
 struct sink {
 	struct buf *body;
 	size_t max;
 	bool too_big;
+	CURL *curl;
+	struct stream *stream;
 };
+
+/* Hand each whole line of a 2xx watch to the stream's fn. */
+static size_t on_lines(struct sink *s, const char *ptr, size_t n)
+{
+	long status = 0;
+	char *nl;
+
+	buf_add(s->body, ptr, n);
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	while (status / 100 == 2 && (nl = memchr(s->body->ptr, '\n', s->body->len))) {
+		size_t len = (size_t)(nl - s->body->ptr);
+		struct json_object *event = json_parse(s->body->ptr, len);
+		int error = event ? s->stream->fn(event, s->stream->ctx)
+		                  : berth_error_set("a watch event is not JSON");
+
+		json_object_put(event);
+		s->body->len -= len + 1;
+		memmove(s->body->ptr, nl + 1, s->body->len + 1);
+		if (error < 0) {
+			s->stream->error = error;
+			return 0;
+		}
+	}
+	if (s->body->len > s->max) {
+		s->too_big = true;
+		return 0;
+	}
+	return n;
+}
+
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	const struct stream *stream = p;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return stream->stop && *stream->stop;
+}
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct sink *s = userdata;
 	size_t n = size * nmemb;
 
+	if (s->stream)
+		return on_lines(s, ptr, n);
 	if (s->body->len + n > s->max) {
 		s->too_big = true;
 		return 0;
@@ -263,7 +314,7 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 {
 	struct curl_slist *headers = NULL;
 	struct buf url = BUF_INIT, ct = BUF_INIT;
-	struct sink sink = {&resp->body, c->opts.max_body, false};
+	struct sink sink = {&resp->body, c->opts.max_body, false, c->curl, c->stream};
 	CURL *curl = c->curl;
 	CURLcode rc;
 	int error = 0;
@@ -293,6 +344,9 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	curl_easy_setopt(curl, CURLOPT_NOBODY, strcmp(method, "HEAD") ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stream ? 0L : 1L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c->stream);
 	c->errbuf[0] = '\0';
 	buf_reset(&resp->body);
 	resp->status = 0;
@@ -496,6 +550,38 @@ int kube_client_list(struct kube_client *c, const char *path,
 	} while (!error && token.len);
 	buf_release(&url);
 	buf_release(&token);
+	return error;
+}
+
+int kube_client_watch(struct kube_client *c, const char *path,
+                      int (*fn)(struct json_object *event, void *ctx), void *ctx,
+                      const volatile int *stop, long timeout_s)
+{
+	struct stream stream = {fn, ctx, stop, 0};
+	struct kube_response resp = KUBE_RESPONSE_INIT;
+	struct json_object *doc = NULL;
+	struct buf url = BUF_INIT;
+	int error;
+
+	buf_addf(&url, "%s%cwatch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", path,
+	         strchr(path, '?') ? '&' : '?', timeout_s);
+	/* The server ends the watch after timeout_s; give it time to. */
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (timeout_s + 30) * 1000);
+	c->stream = &stream;
+	error = kube_client_request(&resp, c, "GET", url.ptr, NULL, NULL, 0);
+	c->stream = NULL;
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->opts.request_timeout_ms);
+	if (stop && *stop)
+		error = 0;
+	else if (stream.error)
+		error = stream.error;
+	else if (!error && (resp.status < 200 || resp.status > 299)) {
+		doc = json_parse(resp.body.ptr, resp.body.len);
+		error = status_error(c, "GET", url.ptr, resp.status, doc);
+	}
+	json_object_put(doc);
+	kube_response_release(&resp);
+	buf_release(&url);
 	return error;
 }
 

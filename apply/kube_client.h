@@ -107,6 +107,18 @@ int kube_client_get_owned(struct json_object **out, struct kube_client *c, const
 int kube_client_list(struct kube_client *c, const char *path,
                      int (*fn)(struct json_object *page, void *ctx), void *ctx);
 
+/*
+ * Watch the collection at `path` from the resourceVersion its query names:
+ * `fn` gets each event ({"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR,
+ * "object": ...}; borrowed) as it comes, until the server ends the watch
+ * after `timeout_s` (0), `fn` fails (its error), the connection fails
+ * (BERTH_ECONNECT), or *stop turns non-zero (0, within about a second).
+ * An expired resourceVersion comes as an ERROR event with code 410.
+ */
+int kube_client_watch(struct kube_client *c, const char *path,
+                      int (*fn)(struct json_object *event, void *ctx), void *ctx,
+                      const volatile int *stop, long timeout_s);
+
 /* Requests sent so far, retries included. */
 unsigned long kube_client_requests(const struct kube_client *c);
 
