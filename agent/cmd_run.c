@@ -4,6 +4,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "target.h"
+#include "watch.h"
 
 #include "../apply/clock.h"
 #include "../diff/alloc.h"
@@ -118,7 +119,17 @@ struct runner {
 	struct json_object *state;
 	struct metrics *metrics;
 	struct listener *listener;
+	struct watcher *watcher;
 };
+
+/* A watch saw a managed object change or go: reconcile its source now. */
+static void on_change(const char *source, const char *what, void *ctx)
+{
+	struct runner *r = ctx;
+
+	log_line("info", "object changed", "source", source, "object", what, NULL);
+	listener_trigger(r->listener, source);
+}
 
 static void count_request(const char *method, long status, void *ctx)
 {
@@ -207,6 +218,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	sync.stop = &stop_requested;
 	if ((error = target_open(&t, &o, &sync)) < 0)
 		goto out;
+	watcher_follow(r->watcher, s->name, &t.plan);
 	for (i = 0; i < t.plan.n; i++)
 		drifted += t.plan.items[i].drift.state != DRIFT_IN_SYNC;
 	last = json_get_string(r->state, s->name);
@@ -317,6 +329,7 @@ int cmd_run(int argc, char **argv)
 	                   NULL,
 	                   NULL,
 	                   NULL,
+	                   NULL,
 	                   NULL};
 	struct kubeconfig *kc = NULL;
 	const char *config_path = NULL, *listen = "127.0.0.1:8080";
@@ -375,6 +388,7 @@ int cmd_run(int argc, char **argv)
 		log_line("error", "cannot use the cluster", "error", berth_error_last(), NULL);
 		goto out;
 	}
+	watcher_new(&r.watcher, r.client, on_change, &r);
 	r.state_ns = r.config.state_namespace ? r.config.state_namespace : kc->namespace;
 	if (state_read(&r.state, r.client, r.state_ns) < 0) {
 		log_line("error", "cannot read the state", "configmap", STATE_NAME, "namespace",
@@ -427,6 +441,7 @@ int cmd_run(int argc, char **argv)
 	status = once && failed ? 1 : 0;
 out:
 	free(due);
+	watcher_free(r.watcher);
 	listener_free(r.listener);
 	metrics_free(r.metrics);
 	json_object_put(r.state);

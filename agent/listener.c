@@ -224,6 +224,17 @@ void listener_reconciled(struct listener *l, size_t i)
 	pthread_mutex_unlock(&l->lock);
 }
 
+void listener_trigger(struct listener *l, const char *source)
+{
+	size_t i;
+
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->sources[i].name, source))
+			l->sources[i].triggered = true;
+	pthread_mutex_unlock(&l->lock);
+}
+
 bool listener_take_trigger(struct listener *l, size_t i)
 {
 	bool triggered = false;

@@ -35,6 +35,9 @@ void listener_follow(struct listener *l, const struct config *c);
 /* Source `i` of the config followed has finished a reconcile. */
 void listener_reconciled(struct listener *l, size_t i);
 
+/* Trigger the source named `source`, as a webhook would. */
+void listener_trigger(struct listener *l, const char *source);
+
 /* Was source `i` triggered by a webhook since the last call? Clears it. */
 bool listener_take_trigger(struct listener *l, size_t i);
 

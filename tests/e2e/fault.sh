@@ -19,11 +19,6 @@ n_sts=4
 total=$((1 + 2 + n_cm + n_svc + n_sts))
 token=$(cat "$BERTH_CLUSTER_DIR/admin.token")
 
-cluster() { # verb: the cluster.sh verb for the cluster under test
-	BERTH_CLUSTERS=$(dirname "$BERTH_CLUSTER_DIR") \
-		"$BERTH_SOURCE_DIR/deploy/local/cluster.sh" "$1" "$(basename "$BERTH_CLUSTER_DIR")"
-}
-
 cleanup() {
 	# A test that failed during the outage leaves the apiserver frozen or down.
 	cluster status >/dev/null 2>&1 || {

@@ -55,6 +55,14 @@ run_berth() {
 }
 
 # Wait up to $1 seconds for a command to succeed; say what on time-out.
+# The cache the control plane's binaries are in, before a test moves
+# XDG_CACHE_HOME for berth's own.
+cluster_cache=${XDG_CACHE_HOME:-$HOME/.cache}
+cluster() { # verb: the cluster.sh verb for the cluster under test
+	XDG_CACHE_HOME=$cluster_cache BERTH_CLUSTERS=$(dirname "$BERTH_CLUSTER_DIR") \
+		"$BERTH_SOURCE_DIR/deploy/local/cluster.sh" "$1" "$(basename "$BERTH_CLUSTER_DIR")"
+}
+
 wait_until() { # seconds what command...
 	local limit=$1 what=$2 deadline=$((SECONDS + $1))
 	shift 2

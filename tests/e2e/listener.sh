@@ -10,6 +10,7 @@ export XDG_CACHE_HOME=$scratch/cache
 agent=
 cleanup() {
 	[ -z "$agent" ] || kill "$agent" 2>/dev/null || true
+	cluster status >/dev/null 2>&1 || cluster start-apiserver >/dev/null 2>&1 || true
 	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2
 	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
 }
@@ -163,6 +164,25 @@ assert_eq "$(get -X POST -H 'X-Gitea-Event: push' -H "X-Gitea-Signature: $(hmac 
 	--data-binary "$body" "$url/hooks/gitea")" 202 "a Gitea delivery"
 wait_until 10 "the commit applied after the Gitea webhook" value_is app 4
 
+note "a live edit is seen by the watch, not the hourly poll, and corrected in seconds"
+before_other=$(reconciles other)
+t0=$(date +%s%3N)
+kubectl patch configmap app-settings -n "$ns" --type merge -p '{"data":{"value":"tampered"}}' >/dev/null
+wait_until 15 "the edit corrected" value_is app 4
+echo "figure: live edit to corrected: $(($(date +%s%3N) - t0)) ms"
+grep -q 'msg="object changed" source=app object="configmaps/app-settings changed"' "$scratch/agent.log" ||
+	fail "no line says the watch saw the change"
+note "a deleted object is seen, and made again"
+kubectl delete configmap app-settings -n "$ns" >/dev/null
+wait_until 15 "the deleted ConfigMap made again" value_is app 4
+assert_eq "$(reconciles other)" "$before_other" "reconciles of the source whose objects did not change"
+
+note "the watches outlive an apiserver restart: they LIST again and see the next edit"
+cluster kill-apiserver >/dev/null
+cluster start-apiserver >/dev/null
+kubectl patch configmap app-settings -n "$ns" --type merge -p '{"data":{"value":"tampered"}}' >/dev/null
+wait_until 60 "the edit after the restart corrected" value_is app 4
+
 note "requests the listener refuses"
 assert_eq "$(get "$url/hooks/github")" 405 "GET on a hook"
 assert_eq "$(get -X POST --data-binary x "$url/hooks/bitbucket")" 404 "an unknown forge"
@@ -174,8 +194,10 @@ assert_eq "$(get -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" "$url/health
 note "/metrics after the webhooks is still valid, and counts what happened"
 get "$url/metrics" >/dev/null
 promtool check metrics <"$scratch/body" || fail "promtool rejects /metrics: $(cat "$scratch/body")"
+applied=$(grep -c 'msg=applied source=app' "$scratch/agent.log")
 assert_contains "$(cat "$scratch/body")" \
-	'berth_reconcile_duration_seconds_count{source="app",result="applied"} 4' "the reconciles of app"
+	"berth_reconcile_duration_seconds_count{source=\"app\",result=\"applied\"} $applied" \
+	"the applied reconciles of app, as the log counts them"
 assert_contains "$(cat "$scratch/body")" \
 	'berth_git_fetch_duration_seconds_count{source="app",result="fetched"} 4' "the fetches of app"
 
