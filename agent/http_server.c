@@ -1,6 +1,7 @@
 #include "http_server.h"
 
 #include "../apply/clock.h"
+#include "../apply/kube_client.h"
 #include "../diff/alloc.h"
 #include "../diff/error.h"
 
@@ -141,37 +142,6 @@ const char *http_request_header(const struct http_request *req, const char *name
 	return NULL;
 }
 
-static const char *reason(int status)
-{
-	static const struct {
-		int status;
-		const char *text;
-	} reasons[] = {
-	    {100, "Continue"},
-	    {200, "OK"},
-	    {202, "Accepted"},
-	    {400, "Bad Request"},
-	    {401, "Unauthorized"},
-	    {404, "Not Found"},
-	    {405, "Method Not Allowed"},
-	    {408, "Request Timeout"},
-	    {411, "Length Required"},
-	    {413, "Content Too Large"},
-	    {417, "Expectation Failed"},
-	    {431, "Request Header Fields Too Large"},
-	    {500, "Internal Server Error"},
-	    {501, "Not Implemented"},
-	    {503, "Service Unavailable"},
-	    {505, "HTTP Version Not Supported"},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(reasons) / sizeof(*reasons); i++)
-		if (reasons[i].status == status)
-			return reasons[i].text;
-	return "Unknown";
-}
-
 struct conn {
 	int fd;
 	double deadline;
@@ -200,8 +170,8 @@ static void answer(struct conn *c, int status, const char *content_type, const s
 	buf_addf(&c->out,
 	         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	         "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-	         status, reason(status), content_type ? content_type : "text/plain; charset=utf-8",
-	         body ? body->len : 0);
+	         status, http_reason_phrase(status),
+	         content_type ? content_type : "text/plain; charset=utf-8", body ? body->len : 0);
 	if (body && !head)
 		buf_add(&c->out, body->ptr, body->len);
 	c->answered = true;
@@ -211,7 +181,7 @@ static void answer_error(struct conn *c, int status)
 {
 	struct buf body = BUF_INIT;
 
-	buf_addf(&body, "%s\n", reason(status));
+	buf_addf(&body, "%s\n", http_reason_phrase(status));
 	answer(c, status, NULL, &body, false);
 	buf_release(&body);
 }

@@ -393,28 +393,38 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
 	return error;
 }
 
-static const char *reason_phrase(long status)
+const char *http_reason_phrase(long status)
 {
 	static const struct {
 		long status;
 		const char *text;
 	} phrases[] = {
+	    {100, "Continue"},
+	    {200, "OK"},
+	    {201, "Created"},
+	    {202, "Accepted"},
 	    {400, "Bad Request"},
 	    {401, "Unauthorized"},
 	    {403, "Forbidden"},
 	    {404, "Not Found"},
 	    {405, "Method Not Allowed"},
 	    {406, "Not Acceptable"},
+	    {408, "Request Timeout"},
 	    {409, "Conflict"},
 	    {410, "Gone"},
-	    {413, "Request Entity Too Large"},
+	    {411, "Length Required"},
+	    {413, "Content Too Large"},
 	    {415, "Unsupported Media Type"},
+	    {417, "Expectation Failed"},
 	    {422, "Unprocessable Entity"},
 	    {429, "Too Many Requests"},
+	    {431, "Request Header Fields Too Large"},
 	    {500, "Internal Server Error"},
+	    {501, "Not Implemented"},
 	    {502, "Bad Gateway"},
 	    {503, "Service Unavailable"},
 	    {504, "Gateway Timeout"},
+	    {505, "HTTP Version Not Supported"},
 	};
 	size_t i;
 
@@ -438,7 +448,7 @@ static long retry_after_ms(struct kube_client *c)
 static int status_error(struct kube_client *c, const char *method, const char *path, long status,
                         struct json_object *doc)
 {
-	const char *reason = reason_phrase(status), *text = json_get_string(doc, "message");
+	const char *reason = http_reason_phrase(status), *text = json_get_string(doc, "message");
 	struct json_object *causes = json_get(json_get(doc, "details"), "causes");
 	struct buf msg = BUF_INIT;
 	size_t i;

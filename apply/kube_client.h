@@ -119,6 +119,10 @@ int kube_client_watch(struct kube_client *c, const char *path,
                       int (*fn)(struct json_object *event, void *ctx), void *ctx,
                       const volatile int *stop, long timeout_s);
 
+/* The reason phrase of an HTTP status (RFC 9110), or "" for one berth does
+ * not name. */
+const char *http_reason_phrase(long status);
+
 /* Requests sent so far, retries included. */
 unsigned long kube_client_requests(const struct kube_client *c);
 
