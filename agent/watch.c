@@ -198,8 +198,7 @@ static void *watch_loop(void *arg)
 		buf_reset(&path);
 		buf_addf(&path, "%s?resourceVersion=%s", wt->path, wt->rv.ptr);
 		wt->gone = false;
-		error = kube_client_watch(wt->client, path.ptr, on_event, wt, &w->stop,
-		                          WATCH_TIMEOUT_S);
+		error = kube_client_watch(wt->client, path.ptr, on_event, wt, WATCH_TIMEOUT_S);
 		if (error == 0) {
 			backoff = 1000;
 			continue; /* the server ended it: watch on from rv */
@@ -276,8 +275,9 @@ static struct watch *watch_at(struct watcher *w, const char *path)
 	wt->path = xstrdup(path);
 	wt->plural = strrchr(wt->path, '/') + 1;
 	buf_init(&wt->rv);
-	if (kube_client_dup(&wt->client, w->orig) < 0 ||
-	    (errno = pthread_create(&wt->thread, NULL, watch_loop, wt))) {
+	if (kube_client_dup(&wt->client, w->orig) == 0)
+		kube_client_set_stop(wt->client, &w->stop);
+	if (!wt->client || (errno = pthread_create(&wt->thread, NULL, watch_loop, wt))) {
 		log_line("warn", "cannot watch", "collection", path, "error", berth_error_last(),
 		         NULL);
 		watch_free(wt);

@@ -30,16 +30,16 @@ struct kube_client {
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
 	unsigned long own_requests;
-	unsigned long *requests; /* own_requests, or the original's for a copy */
-	unsigned seed;           /* for backoff jitter */
-	struct stream *stream;   /* during kube_client_watch() */
+	unsigned long *requests;  /* own_requests, or the original's for a copy */
+	unsigned seed;            /* for backoff jitter */
+	struct stream *stream;    /* during kube_client_watch() */
+	const volatile int *stop; /* see kube_client_set_stop() */
 };
 
 /* A watch: its events, one JSON object a line, go to fn as they come. */
 struct stream {
 	int (*fn)(struct json_object *event, void *ctx);
 	void *ctx;
-	const volatile int *stop;
 	int error; /* fn's */
 };
 
@@ -83,10 +83,10 @@ static size_t on_lines(struct sink *s, const char *ptr, size_t n)
 static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-	const struct stream *stream = p;
+	const struct kube_client *c = p;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	return stream->stop && *stream->stop;
+	return *c->stop != 0;
 }
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -344,9 +344,9 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	curl_easy_setopt(curl, CURLOPT_NOBODY, strcmp(method, "HEAD") ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stream ? 0L : 1L);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stop ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c->stream);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c);
 	c->errbuf[0] = '\0';
 	buf_reset(&resp->body);
 	resp->status = 0;
@@ -486,7 +486,7 @@ static int call(struct json_object **out, struct kube_client *c, const char *met
 		again = error == BERTH_ECONNECT ||
 		        (!error && (resp.status >= 500 || resp.status == 429));
 
-		if (!again || attempt >= c->opts.max_attempts)
+		if (!again || attempt >= c->opts.max_attempts || (c->stop && *c->stop))
 			break;
 		after = error ? 0 : retry_after_ms(c);
 		/* Full jitter: anywhere up to the doubled wait, never under Retry-After. */
@@ -563,11 +563,15 @@ int kube_client_list(struct kube_client *c, const char *path,
 	return error;
 }
 
-int kube_client_watch(struct kube_client *c, const char *path,
-                      int (*fn)(struct json_object *event, void *ctx), void *ctx,
-                      const volatile int *stop, long timeout_s)
+void kube_client_set_stop(struct kube_client *c, const volatile int *stop)
 {
-	struct stream stream = {fn, ctx, stop, 0};
+	c->stop = stop;
+}
+
+int kube_client_watch(struct kube_client *c, const char *path,
+                      int (*fn)(struct json_object *event, void *ctx), void *ctx, long timeout_s)
+{
+	struct stream stream = {fn, ctx, 0};
 	struct kube_response resp = KUBE_RESPONSE_INIT;
 	struct json_object *doc = NULL;
 	struct buf url = BUF_INIT;
@@ -581,7 +585,7 @@ int kube_client_watch(struct kube_client *c, const char *path,
 	error = kube_client_request(&resp, c, "GET", url.ptr, NULL, NULL, 0);
 	c->stream = NULL;
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->opts.request_timeout_ms);
-	if (stop && *stop)
+	if (c->stop && *c->stop)
 		error = 0;
 	else if (stream.error)
 		error = stream.error;
