@@ -124,7 +124,7 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 	                                   "drift",     "auth",     NULL};
 	struct json_object *v;
 	struct buf where = BUF_INIT;
-	long ms;
+	long ms = 0;
 
 	buf_addf(&where, "sources[%zu].", index);
 	s->interval_ms = DEFAULT_INTERVAL_MS;
