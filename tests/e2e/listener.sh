@@ -183,6 +183,23 @@ cluster start-apiserver >/dev/null
 kubectl patch configmap app-settings -n "$ns" --type merge -p '{"data":{"value":"tampered"}}' >/dev/null
 wait_until 60 "the edit after the restart corrected" value_is app 4
 
+note "SIGHUP reloads the config: a rotated webhook secret holds at once"
+printf 'rotated-secret\n' >"$scratch/github.secret"
+kill -HUP "$agent"
+reloaded() { [ "$(grep -c 'msg="config reloaded"' "$scratch/agent.log")" -ge "$1" ]; }
+wait_until 10 "the config reloaded" reloaded 1
+assert_eq "$(github "$body")" 401 "a delivery signed with the old secret"
+assert_eq "$(github "$body" "sha256=$(hmac rotated-secret "$body")")" 202 "a delivery signed with the new one"
+assert_eq "$(get "$url/readyz")" 200 "/readyz after the reload"
+note "a bad config on SIGHUP is refused, and the running one kept"
+cp "$scratch/berth.yaml" "$scratch/good.yaml"
+printf 'sources: 7\n' >"$scratch/berth.yaml"
+kill -HUP "$agent"
+refused() { grep -q 'msg="bad config"' "$scratch/agent.log"; }
+wait_until 10 "the bad config refused" refused
+assert_eq "$(github "$body" "sha256=$(hmac rotated-secret "$body")")" 202 "a delivery after the bad reload"
+cp "$scratch/good.yaml" "$scratch/berth.yaml"
+
 note "requests the listener refuses"
 assert_eq "$(get "$url/hooks/github")" 405 "GET on a hook"
 assert_eq "$(get -X POST --data-binary x "$url/hooks/bitbucket")" 404 "an unknown forge"
