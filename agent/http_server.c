@@ -115,10 +115,14 @@ int http_request_parse(struct http_request *req, char *buf, size_t len, size_t m
 	for (i = 0; line[i]; i++)
 		if (!is_tchar(line[i]))
 			return -400;
-	if (!*line || target[0] != '/' || strpbrk(target, " \t"))
+	if (!*line || target[0] != '/')
 		return -400;
+	/* A target is visible ASCII (RFC 9112 3.2). */
+	for (i = 0; target[i]; i++)
+		if ((unsigned char)target[i] <= ' ' || (unsigned char)target[i] >= 0x7f)
+			return -400;
 	if (strcmp(version, "HTTP/1.1") && strcmp(version, "HTTP/1.0"))
-		return strncmp(version, "HTTP/", 5) ? -400 : -505;
+		return strncmp(version, "HTTP/", 5) || strchr(version, ' ') ? -400 : -505;
 	req->method = line;
 	req->path = target;
 	req->query = "";

@@ -116,8 +116,12 @@ void repo_key(struct buf *out, const char *url)
 	} else if (scheme) {
 		host = scheme + 3;
 		path = host + strcspn(host, "/");
-		if ((end = memchr(host, '@', (size_t)(path - host))))
-			host = end + 1;
+		/* The user ends at the last '@' before the path. */
+		for (end = path; end > host; end--)
+			if (end[-1] == '@') {
+				host = end;
+				break;
+			}
 		hostlen = strcspn(host, ":/");
 	} else if (url[0] != '/' && url[0] != '.' && strchr(url, ':') &&
 	           strchr(url, ':') < url + strcspn(url, "/")) {

@@ -84,6 +84,7 @@ static void test_webhook__one_repository_has_one_key(void **state)
 	keys_to("https://x-access-token:t@github.com:443/acme/config.git",
 	        "github.com/acme/config");
 	keys_to("ssh://git@github.com:2222/acme/config.git", "github.com/acme/config");
+	keys_to("https://a@b@github.com/acme/config", "github.com/acme/config");
 	keys_to("git@github.com:acme/config.git", "github.com/acme/config");
 	keys_to("github.com:acme/config", "github.com/acme/config");
 	keys_to("git://127.0.0.1:9418/config.git", "127.0.0.1/config");
