@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,9 @@ int http_request_parse(struct http_request *req, char *buf, size_t len, size_t m
 	while (*p)
 		if ((status = parse_header(req, next_line(&p), max_body)) < 0)
 			return status;
+	/* A 1.0 client does not wait for 100 Continue (RFC 9110 10.1.1). */
+	if (strcmp(version, "HTTP/1.1"))
+		req->expect_continue = false;
 	return (int)(end + 4 - buf);
 }
 
@@ -149,9 +153,12 @@ const char *http_request_header(const struct http_request *req, const char *name
 struct conn {
 	int fd;
 	double deadline;
-	struct buf in, out;
+	struct buf in; /* the head, until it is whole; then the body */
+	struct buf out;
 	size_t sent;
-	size_t head; /* the head's length once parsed */
+	size_t scanned;  /* bytes of `in` searched for the head's end */
+	struct buf head; /* the whole head, parsed: req's strings point into it */
+	bool parsed;
 	struct http_request req;
 	bool answered; /* `out` holds the whole answer */
 	bool closing;  /* it is sent: what the peer still sends is read and dropped */
@@ -190,29 +197,50 @@ static void answer_error(struct conn *c, int status)
 	buf_release(&body);
 }
 
+/* Once the head is whole, parse a copy of it: the request's strings point
+ * into the copy, which stays put while `in` grows with the body. Only new
+ * bytes are searched for the head's end, so a head that trickles in costs
+ * linear time. Returns false when there is nothing more to do yet. */
+static bool parse_head(struct http_server *s, struct conn *c)
+{
+	size_t i = c->scanned > 3 ? c->scanned - 3 : 0, end;
+	int n;
+
+	for (; i + 4 <= c->in.len && memcmp(c->in.ptr + i, "\r\n\r\n", 4); i++)
+		;
+	c->scanned = c->in.len;
+	if (i + 4 > c->in.len) {
+		if (c->in.len >= HTTP_MAX_HEAD)
+			answer_error(c, 431);
+		return false;
+	}
+	end = i + 4;
+	buf_add(&c->head, c->in.ptr, end);
+	n = http_request_parse(&c->req, c->head.ptr, c->head.len, s->opts.max_body);
+	if (n <= 0) {
+		answer_error(c, n < 0 ? -n : 400);
+		return false;
+	}
+	c->parsed = true;
+	c->in.len -= end;
+	memmove(c->in.ptr, c->in.ptr + end, c->in.len + 1);
+	if (c->req.expect_continue && c->in.len < c->req.content_length)
+		buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+	return true;
+}
+
 /* A whole request has been read, or part of it: answer when we can. */
 static void serve(struct http_server *s, struct conn *c)
 {
 	struct http_response resp = {200, NULL, BUF_INIT};
-	int n;
 
-	if (!c->head) {
-		n = http_request_parse(&c->req, c->in.ptr, c->in.len, s->opts.max_body);
-		if (n < 0) {
-			answer_error(c, -n);
-			return;
-		}
-		if (n == 0)
-			return;
-		c->head = (size_t)n;
-		if (c->req.expect_continue && c->in.len - c->head < c->req.content_length)
-			buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
-	}
-	if (c->in.len - c->head < c->req.content_length)
+	if (!c->parsed && !parse_head(s, c))
+		return;
+	if (c->in.len < c->req.content_length)
 		return;
 	/* A client may not send a second request: one per connection. */
-	c->in.ptr[c->head + c->req.content_length] = '\0';
-	c->req.body = c->in.ptr + c->head;
+	c->in.ptr[c->req.content_length] = '\0';
+	c->req.body = c->in.ptr;
 	s->fn(&resp, &c->req, s->ctx);
 	answer(c, resp.status, resp.content_type, &resp.body, !strcmp(c->req.method, "HEAD"));
 	buf_release(&resp.body);
@@ -225,6 +253,7 @@ static void conn_close(struct http_server *s, size_t i)
 	close(c->fd);
 	buf_release(&c->in);
 	buf_release(&c->out);
+	buf_release(&c->head);
 	s->conns[i] = s->conns[--s->nconns];
 }
 
@@ -232,10 +261,13 @@ static void conn_close(struct http_server *s, size_t i)
 static bool conn_read(struct http_server *s, struct conn *c)
 {
 	char chunk[4096];
-	size_t room = HTTP_MAX_HEAD + s->opts.max_body - c->in.len;
-	ssize_t n =
-	    recv(c->fd, chunk, c->closing || sizeof(chunk) < room ? sizeof(chunk) : room, 0);
+	size_t cap = c->parsed ? c->req.content_length : HTTP_MAX_HEAD;
+	size_t room = cap > c->in.len ? cap - c->in.len : 0;
+	ssize_t n;
 
+	if (!c->closing && room == 0)
+		return true;
+	n = recv(c->fd, chunk, c->closing || sizeof(chunk) < room ? sizeof(chunk) : room, 0);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		return false;
 	if (n > 0 && !c->closing) {
@@ -266,20 +298,44 @@ static bool conn_write(struct conn *c)
 	return true;
 }
 
+/* Keep `fd` from the programs berth starts (exec credential plugins). */
+static void cloexec(int fd)
+{
+	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+}
+
 static void accept_one(struct http_server *s)
 {
 	int fd = accept(s->listen_fd, NULL, NULL);
 	struct conn *c;
+	size_t i, oldest = SIZE_MAX;
 
 	if (fd < 0)
 		return;
+	cloexec(fd);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (s->nconns == s->opts.max_connections) {
+		/* Full: make room by dropping the oldest connection still
+		 * sending its head, so that idle connections cannot lock
+		 * out health checks. */
+		for (i = 0; i < s->nconns; i++)
+			if (!s->conns[i].parsed && !s->conns[i].answered &&
+			    (oldest == SIZE_MAX ||
+			     s->conns[i].deadline < s->conns[oldest].deadline))
+				oldest = i;
+		if (oldest == SIZE_MAX) {
+			close(fd);
+			return;
+		}
+		conn_close(s, oldest);
+	}
 	c = &s->conns[s->nconns++];
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->deadline = clock_now_ms() + (double)s->opts.timeout_ms;
 	buf_init(&c->in);
 	buf_init(&c->out);
+	buf_init(&c->head);
 }
 
 static void *serve_loop(void *arg)
@@ -292,8 +348,7 @@ static void *serve_loop(void *arg)
 		size_t i, n = 2;
 
 		fds[0] = (struct pollfd){s->wake[0], POLLIN, 0};
-		fds[1] = (struct pollfd){s->listen_fd,
-		                         s->nconns < s->opts.max_connections ? POLLIN : 0, 0};
+		fds[1] = (struct pollfd){s->listen_fd, POLLIN, 0};
 		for (i = 0; i < s->nconns; i++, n++) {
 			struct conn *c = &s->conns[i];
 
@@ -319,7 +374,7 @@ static void *serve_loop(void *arg)
 				open = conn_write(c);
 			if (open && clock_now_ms() > c->deadline) {
 				/* Too slow: say so if nothing was said, then hang up. */
-				if (!c->answered && !c->out.len) {
+				if (!c->answered && c->sent == c->out.len) {
 					answer_error(c, 408);
 					conn_write(c);
 				}
@@ -365,6 +420,7 @@ bad:
 static int listen_on(struct http_server *s)
 {
 	struct addrinfo hints, *res = NULL, *ai;
+	int pass, zero = 0;
 	struct buf host = BUF_INIT, port = BUF_INIT;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -381,18 +437,25 @@ static int listen_on(struct http_server *s)
 		                        gai_strerror(error));
 		goto out;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		            ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
-			break;
-		saved = errno;
-		close(fd);
-		fd = -1;
-	}
+	/* ":port" is every interface: IPv6 and IPv4 on one socket where the
+	 * system has IPv6, so an IPv6 address first; IPv4 alone else. */
+	for (pass = host.len ? 1 : 0; pass < 2 && fd < 0; pass++)
+		for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+			if (pass == 0 && ai->ai_family != AF_INET6)
+				continue;
+			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			            ai->ai_protocol);
+			if (fd < 0)
+				continue;
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (pass == 0)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
+				break;
+			saved = errno;
+			close(fd);
+			fd = -1;
+		}
 	if (fd < 0) {
 		error = berth_error_set("cannot listen on '%s': %s", s->opts.address,
 		                        strerror(saved ? saved : EADDRNOTAVAIL));
@@ -428,6 +491,8 @@ int http_server_new(struct http_server **out, const struct http_server_options *
 		error = berth_error_set("cannot make a pipe: %s", strerror(errno));
 		goto fail;
 	}
+	cloexec(s->wake[0]);
+	cloexec(s->wake[1]);
 	s->conns = xcalloc(s->opts.max_connections, sizeof(*s->conns));
 	if ((errno = pthread_create(&s->thread, NULL, serve_loop, s))) {
 		error = berth_error_set("cannot start the HTTP server: %s", strerror(errno));

@@ -205,6 +205,26 @@ static void test_http_server__serves_and_closes(void **state)
 	drain(fd, &out);
 	assert_non_null(strstr(out.ptr, "POST /c [ok]"));
 
+	/* A head that trickles in a byte at a time, and a body that comes
+	 * later, in pieces larger than what was read so far: the request's
+	 * strings must survive the body's buffer growing. */
+	fd = dial(s);
+	{
+		static const char head[] =
+		    "POST /slow HTTP/1.1\r\nX-A: b\r\nContent-Length: 16\r\n\r\n";
+		size_t i;
+
+		for (i = 0; i < strlen(head); i++)
+			send(fd, head + i, 1, 0);
+		usleep(20000);
+		send(fd, "0123456789", 10, 0);
+		usleep(20000);
+		send(fd, "abcdef", 6, 0);
+	}
+	buf_reset(&out);
+	drain(fd, &out);
+	assert_non_null(strstr(out.ptr, "POST /slow [0123456789abcdef]"));
+
 	/* A client that sends half a request is cut off at the deadline. */
 	fd = dial(s);
 	send(fd, "GET / HTTP/1.1\r\n", 16, 0);
@@ -220,6 +240,32 @@ static void test_http_server__serves_and_closes(void **state)
 	http_server_free(NULL);
 }
 
+static void test_http_server__idle_connections_make_room_for_new_ones(void **state)
+{
+	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
+	struct http_server *s;
+	struct buf out = BUF_INIT;
+	int idle[2];
+
+	(void)state;
+	opts.address = "127.0.0.1:0";
+	opts.max_connections = 2;
+	assert_int_equal(http_server_new(&s, &opts, echo, NULL), 0);
+	idle[0] = dial(s);
+	idle[1] = dial(s);
+	send(idle[1], "GET", 3, 0);
+	usleep(50000);
+	/* Both slots hold connections that never finish their heads. */
+	exchange(&out, s, "GET /healthz HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(out.ptr, "GET /healthz []"));
+	exchange(&out, s, "GET /again HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(out.ptr, "GET /again []"));
+	close(idle[0]);
+	close(idle[1]);
+	buf_release(&out);
+	http_server_free(s);
+}
+
 static void test_http_server__says_why_it_cannot_listen(void **state)
 {
 	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
@@ -230,6 +276,10 @@ static void test_http_server__says_why_it_cannot_listen(void **state)
 	assert_true(http_server_new(&s, &opts, echo, NULL) < 0);
 	opts.address = "127.0.0.1:http";
 	assert_true(http_server_new(&s, &opts, echo, NULL) < 0);
+	/* Every interface. */
+	opts.address = ":0";
+	assert_int_equal(http_server_new(&taken, &opts, echo, NULL), 0);
+	http_server_free(taken);
 	opts.address = "127.0.0.1:0";
 	assert_int_equal(http_server_new(&taken, &opts, echo, NULL), 0);
 	opts.address = http_server_address(taken);
@@ -246,6 +296,7 @@ int main(void)
 	    cmocka_unit_test(test_http_server__refuses_what_it_cannot_trust),
 	    cmocka_unit_test(test_http_server__bounds_the_head),
 	    cmocka_unit_test(test_http_server__serves_and_closes),
+	    cmocka_unit_test(test_http_server__idle_connections_make_room_for_new_ones),
 	    cmocka_unit_test(test_http_server__says_why_it_cannot_listen),
 	};
 
