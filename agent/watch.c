@@ -37,7 +37,6 @@ struct watch {
 	struct watched *objects; /* guarded by w->lock */
 	size_t n, alloc;
 	struct buf rv; /* the resourceVersion to watch from */
-	bool gone;     /* the server said rv is too old (410) */
 };
 
 struct watcher {
@@ -47,7 +46,7 @@ struct watcher {
 	pthread_mutex_t lock;
 	struct watch **watches;
 	size_t n, alloc;
-	volatile int stop;
+	int stop; /* read and written atomically */
 };
 
 static void fingerprint(uint8_t out[SHA256_SIZE], struct json_object *obj)
@@ -96,13 +95,14 @@ static void seen(struct watch *wt, const char *type, struct json_object *obj)
 	if (!o)
 		goto out;
 	if (!strcmp(type, "DELETED")) {
-		if (o->known)
-			tell(wt, o, "deleted");
+		tell(wt, o, "deleted");
 		o->known = false;
 		goto out;
 	}
+	/* ADDED and LISTED say what an object is. An object followed after
+	 * its watch LISTed is not known yet: its first edit is told too. */
 	fingerprint(fp, obj);
-	if (o->known && memcmp(fp, o->fp, sizeof(fp)))
+	if (o->known ? memcmp(fp, o->fp, sizeof(fp)) != 0 : !strcmp(type, "MODIFIED"))
 		tell(wt, o, "changed");
 	memcpy(o->fp, fp, sizeof(fp));
 	o->known = o->listed = true;
@@ -161,9 +161,9 @@ static int on_event(struct json_object *event, void *ctx)
 	if (type && !strcmp(type, "ERROR")) {
 		const char *message = json_get_string(obj, "message");
 
-		wt->gone = json_object_get_int(json_get(obj, "code")) == 410;
-		return berth_error_set("watch %s: %s", wt->path,
-		                       message ? message : "an error event");
+		berth_error_set("watch %s: %s", wt->path, message ? message : "an error event");
+		return json_object_get_int(json_get(obj, "code")) == 410 ? BERTH_EGONE
+		                                                         : BERTH_ERROR;
 	}
 	if (rv) {
 		buf_reset(&wt->rv);
@@ -178,7 +178,7 @@ static void nap(struct watcher *w, long ms)
 {
 	double until = clock_now_ms() + (double)ms;
 
-	while (!w->stop && clock_now_ms() < until)
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED) && clock_now_ms() < until)
 		clock_sleep_ms(100);
 }
 
@@ -191,23 +191,28 @@ static void *watch_loop(void *arg)
 	long backoff = 1000;
 	int error;
 
-	while (!w->stop) {
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		double began = clock_now_ms();
+
 		if (!listed && (error = relist(wt)) < 0)
 			goto failed;
 		listed = true;
 		buf_reset(&path);
 		buf_addf(&path, "%s?resourceVersion=%s", wt->path, wt->rv.ptr);
-		wt->gone = false;
 		error = kube_client_watch(wt->client, path.ptr, on_event, wt, WATCH_TIMEOUT_S);
 		if (error == 0) {
+			/* The server ended it: watch on from rv, but not in a
+			 * loop if something in between ends every watch at once. */
 			backoff = 1000;
-			continue; /* the server ended it: watch on from rv */
+			if (clock_now_ms() - began < 1000)
+				nap(w, 1000);
+			continue;
 		}
 		listed = false;
-		if (wt->gone)
+		if (error == BERTH_EGONE)
 			continue; /* too old: LIST again, at once */
 	failed:
-		if (w->stop)
+		if (__atomic_load_n(&w->stop, __ATOMIC_RELAXED))
 			break;
 		log_line("warn", "watch failed", "collection", wt->path, "error",
 		         berth_error_last(), NULL);
@@ -250,7 +255,7 @@ void watcher_free(struct watcher *w)
 
 	if (!w)
 		return;
-	w->stop = 1;
+	__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < w->n; i++) {
 		pthread_join(w->watches[i]->thread, NULL);
 		watch_free(w->watches[i]);

@@ -30,10 +30,10 @@ struct kube_client {
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
 	unsigned long own_requests;
-	unsigned long *requests;  /* own_requests, or the original's for a copy */
-	unsigned seed;            /* for backoff jitter */
-	struct stream *stream;    /* during kube_client_watch() */
-	const volatile int *stop; /* see kube_client_set_stop() */
+	unsigned long *requests; /* own_requests, or the original's for a copy */
+	unsigned seed;           /* for backoff jitter */
+	struct stream *stream;   /* during kube_client_watch() */
+	const int *stop;         /* see kube_client_set_stop(); read atomically */
 };
 
 /* A watch: its events, one JSON object a line, go to fn as they come. */
@@ -86,7 +86,7 @@ static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	const struct kube_client *c = p;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	return *c->stop != 0;
+	return __atomic_load_n(c->stop, __ATOMIC_RELAXED) != 0;
 }
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -355,6 +355,12 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	c->fresh_connect = false;
 
 	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (c->stream && c->stream->error) {
+		/* The watch's callback stopped it: its message stands. */
+		error = c->stream->error;
+		goto out;
+	}
 	if (sink.too_big) {
 		error = berth_error_set("%s %s: the response is larger than %zu bytes", method,
 		                        url.ptr, c->opts.max_body);
@@ -366,7 +372,6 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 		error = BERTH_ECONNECT;
 		goto out;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 out:
 	if (c->opts.observe)
 		c->opts.observe(method, resp->status, c->opts.observe_ctx);
@@ -466,7 +471,10 @@ static int status_error(struct kube_client *c, const char *method, const char *p
 	}
 	berth_error_set("%s", msg.ptr);
 	buf_release(&msg);
-	return status == 404 ? BERTH_ENOTFOUND : status == 409 ? BERTH_ECONFLICT : BERTH_EHTTP;
+	return status == 404   ? BERTH_ENOTFOUND
+	       : status == 409 ? BERTH_ECONFLICT
+	       : status == 410 ? BERTH_EGONE
+	                       : BERTH_EHTTP;
 }
 
 /* kube_client_call(), leaving the managedFields in when !strip. */
@@ -486,7 +494,8 @@ static int call(struct json_object **out, struct kube_client *c, const char *met
 		again = error == BERTH_ECONNECT ||
 		        (!error && (resp.status >= 500 || resp.status == 429));
 
-		if (!again || attempt >= c->opts.max_attempts || (c->stop && *c->stop))
+		if (!again || attempt >= c->opts.max_attempts ||
+		    (c->stop && __atomic_load_n(c->stop, __ATOMIC_RELAXED)))
 			break;
 		after = error ? 0 : retry_after_ms(c);
 		/* Full jitter: anywhere up to the doubled wait, never under Retry-After. */
@@ -563,7 +572,7 @@ int kube_client_list(struct kube_client *c, const char *path,
 	return error;
 }
 
-void kube_client_set_stop(struct kube_client *c, const volatile int *stop)
+void kube_client_set_stop(struct kube_client *c, const int *stop)
 {
 	c->stop = stop;
 }
@@ -585,10 +594,8 @@ int kube_client_watch(struct kube_client *c, const char *path,
 	error = kube_client_request(&resp, c, "GET", url.ptr, NULL, NULL, 0);
 	c->stream = NULL;
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->opts.request_timeout_ms);
-	if (c->stop && *c->stop)
+	if (c->stop && __atomic_load_n(c->stop, __ATOMIC_RELAXED))
 		error = 0;
-	else if (stream.error)
-		error = stream.error;
 	else if (!error && (resp.status < 200 || resp.status > 299)) {
 		doc = json_parse(resp.body.ptr, resp.body.len);
 		error = status_error(c, "GET", url.ptr, resp.status, doc);

@@ -108,19 +108,21 @@ int kube_client_list(struct kube_client *c, const char *path,
                      int (*fn)(struct json_object *page, void *ctx), void *ctx);
 
 /*
- * Once *stop turns non-zero, the request under way is abandoned (within
- * about a second; it fails with BERTH_ECONNECT) and no call is retried.
- * For a client whose thread must end when told to.
+ * Once *stop turns non-zero (set it with __atomic_store_n), the request
+ * under way is abandoned (within about a second; it fails with
+ * BERTH_ECONNECT) and no call is retried. For a client whose thread must
+ * end when told to.
  */
-void kube_client_set_stop(struct kube_client *c, const volatile int *stop);
+void kube_client_set_stop(struct kube_client *c, const int *stop);
 
 /*
  * Watch the collection at `path` from the resourceVersion its query names:
  * `fn` gets each event ({"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR,
  * "object": ...}; borrowed) as it comes, until the server ends the watch
  * after `timeout_s` (0), `fn` fails (its error), the connection fails
- * (BERTH_ECONNECT), or the client's stop flag is raised (0). An expired
- * resourceVersion comes as an ERROR event with code 410.
+ * (BERTH_ECONNECT), or the client's stop flag is raised (0). A
+ * resourceVersion too old to watch from is BERTH_EGONE when the server
+ * answers 410; it may also come as an ERROR event with code 410, for `fn`.
  */
 int kube_client_watch(struct kube_client *c, const char *path,
                       int (*fn)(struct json_object *event, void *ctx), void *ctx, long timeout_s);

@@ -15,6 +15,7 @@ enum {
 	BERTH_ECONNECT = -5,  /* the server could not be reached */
 	BERTH_ECONFLICT = -6, /* 409: the object changed, or already exists */
 	BERTH_ETIMEOUT = -7,  /* a wait ran out of time */
+	BERTH_EGONE = -8,     /* 410: a watch's resourceVersion is too old */
 };
 
 /* Set the current error message (printf format). Always returns BERTH_ERROR
