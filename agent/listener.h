@@ -15,7 +15,7 @@
  *   GET /metrics   the metrics, in the Prometheus text format
  *   POST /hooks/github, /hooks/gitlab, /hooks/gitea
  *                  a push: its signature or token is checked against the
- *                  forge's secret before the body is read (401 when wrong,
+ *                  forge's secret before the body is parsed (401 when wrong,
  *                  404 when no secret is configured); then 202, and every
  *                  source whose repo the payload names is triggered
  */

@@ -79,9 +79,11 @@ bool webhook_is_push(enum forge f, const char *event)
 int webhook_repos(struct buf *keys, const char *body, size_t len)
 {
 	static const char *const objects[] = {"repository", "project"};
-	static const char *const fields[] = {"clone_url",    "html_url",    "ssh_url", "git_url",
-	                                     "git_http_url", "git_ssh_url", "web_url", "http_url",
-	                                     "url",          "homepage"};
+	/* Not "homepage": a free-form website, which may name another
+	 * repository. */
+	static const char *const fields[] = {"clone_url", "html_url",     "ssh_url",
+	                                     "git_url",   "git_http_url", "git_ssh_url",
+	                                     "web_url",   "http_url",     "url"};
 	struct json_object *payload = json_parse(body, len);
 	size_t i, j;
 	int n = 0;

@@ -31,7 +31,7 @@ const char *webhook_delivery_header(enum forge f);
  * Is `signature` (the value of webhook_signature_header(); NULL when
  * absent) right for `body` and `secret`? GitHub: "sha256=" and the hex
  * HMAC-SHA256 of the body; Gitea: the hex HMAC-SHA256; GitLab: the secret
- * itself. Compared in constant time, before anything reads the body.
+ * itself. Compared in constant time, before anything parses the body.
  */
 bool webhook_verify(enum forge f, const char *secret, const char *signature, const char *body,
                     size_t len);
