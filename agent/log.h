@@ -16,6 +16,6 @@ void log_set_json(bool json);
 void log_fields(const char *level, const char *msg, struct json_object *fields);
 
 /* log_fields() with "key", value pairs (strings), ending with NULL. */
-void log_line(const char *level, const char *msg, ...);
+void log_line(const char *level, const char *msg, ...) __attribute__((sentinel));
 
 #endif

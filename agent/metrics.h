@@ -35,7 +35,8 @@ void metrics_free(struct metrics *m);
  * value pairs ending with NULL: a counter adds it, a gauge takes it, a
  * histogram observes it.
  */
-void metrics_record(struct metrics *m, const struct metric_family *f, double v, ...);
+void metrics_record(struct metrics *m, const struct metric_family *f, double v, ...)
+    __attribute__((sentinel));
 
 /* Append every family and series to `out`, in the text format. */
 void metrics_write(struct buf *out, struct metrics *m);
