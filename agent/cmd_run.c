@@ -297,6 +297,20 @@ static int load_config(struct config *out, const char *path)
 	return error;
 }
 
+/* The sources of the running config that `fresh` drops leave the metrics. */
+static void forget_sources(struct runner *r, const struct config *fresh)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->config.n; i++) {
+		for (j = 0;
+		     j < fresh->n && strcmp(fresh->sources[j].name, r->config.sources[i].name); j++)
+			;
+		if (j == fresh->n)
+			metrics_forget(r->metrics, "source", r->config.sources[i].name);
+	}
+}
+
 /* Make each source a webhook triggered due now; true when there was one. */
 static bool take_triggers(struct runner *r, double *due)
 {
@@ -420,6 +434,7 @@ int cmd_run(int argc, char **argv)
 
 			reload_requested = 0;
 			if (load_config(&fresh, config_path) == 0) {
+				forget_sources(&r, &fresh);
 				config_release(&r.config);
 				r.config = fresh;
 				listener_follow(r.listener, &r.config);

@@ -119,6 +119,31 @@ void metrics_record(struct metrics *m, const struct metric_family *f, double v, 
 	buf_release(&labels);
 }
 
+void metrics_forget(struct metrics *m, const char *name, const char *value)
+{
+	struct buf label = BUF_INIT;
+	size_t i, kept = 0;
+
+	buf_addf(&label, "%s=\"", name);
+	add_escaped(&label, value, true);
+	buf_addch(&label, '"');
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n; i++) {
+		struct series *s = &m->series[i];
+
+		if (!strncmp(s->labels, label.ptr, label.len) &&
+		    (!s->labels[label.len] || s->labels[label.len] == ',')) {
+			free(s->labels);
+			free(s->buckets);
+			continue;
+		}
+		m->series[kept++] = *s;
+	}
+	m->n = kept;
+	pthread_mutex_unlock(&m->lock);
+	buf_release(&label);
+}
+
 /* name{labels[,extra]} value */
 static void sample(struct buf *out, const char *name, const char *suffix, const char *labels,
                    const char *extra, double v)

@@ -38,6 +38,10 @@ void metrics_free(struct metrics *m);
 void metrics_record(struct metrics *m, const struct metric_family *f, double v, ...)
     __attribute__((sentinel));
 
+/* Drop every series whose first label is `name` with `value`: those of a
+ * source no longer followed. */
+void metrics_forget(struct metrics *m, const char *name, const char *value);
+
 /* Append every family and series to `out`, in the text format. */
 void metrics_write(struct buf *out, struct metrics *m);
 

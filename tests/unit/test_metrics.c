@@ -6,6 +6,8 @@
 
 #include "../../agent/metrics.h"
 
+#include <string.h>
+
 static const double buckets[] = {0.5, 1};
 static const struct metric_family duration = {"x_duration_seconds", "How long.", METRIC_HISTOGRAM,
                                               buckets, 2};
@@ -51,6 +53,29 @@ static void test_metrics__written_in_the_text_format(void **state)
 	metrics_free(m);
 }
 
+static void test_metrics__a_source_forgotten_leaves_no_series(void **state)
+{
+	struct metrics *m;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	metrics_new(&m, families, 3);
+	metrics_record(m, &duration, 1, "source", "a", NULL);
+	metrics_record(m, &stamp, 1, "source", "a", NULL);
+	metrics_record(m, &stamp, 2, "source", "ab", NULL);
+	metrics_record(m, &requests, 1, "verb", "GET", "source", "a", NULL);
+	metrics_forget(m, "source", "a");
+	metrics_write(&out, m);
+	assert_null(strstr(out.ptr, "x_timestamp_seconds{source=\"a\"}"));
+	assert_null(strstr(out.ptr, "x_duration_seconds_count{source=\"a\"}"));
+	assert_null(strstr(out.ptr, "{source=\"a\",le="));
+	assert_non_null(strstr(out.ptr, "x_timestamp_seconds{source=\"ab\"} 2\n"));
+	/* Only a first label is matched. */
+	assert_non_null(strstr(out.ptr, "x_requests_total{verb=\"GET\",source=\"a\"} 1\n"));
+	buf_release(&out);
+	metrics_free(m);
+}
+
 static void test_metrics__families_without_series_are_still_described(void **state)
 {
 	struct metrics *m;
@@ -70,6 +95,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_metrics__written_in_the_text_format),
+	    cmocka_unit_test(test_metrics__a_source_forgotten_leaves_no_series),
 	    cmocka_unit_test(test_metrics__families_without_series_are_still_described),
 	};
 
