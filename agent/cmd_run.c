@@ -218,7 +218,8 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	sync.stop = &stop_requested;
 	if ((error = target_open(&t, &o, &sync)) < 0)
 		goto out;
-	watcher_follow(r->watcher, s->name, &t.plan);
+	if (r->watcher)
+		watcher_follow(r->watcher, s->name, &t.plan);
 	for (i = 0; i < t.plan.n; i++)
 		drifted += t.plan.items[i].drift.state != DRIFT_IN_SYNC;
 	last = json_get_string(r->state, s->name);
@@ -346,7 +347,7 @@ int cmd_run(int argc, char **argv)
 	                   NULL,
 	                   NULL};
 	struct kubeconfig *kc = NULL;
-	const char *config_path = NULL, *listen = "127.0.0.1:8080";
+	const char *config_path = NULL, *listen = NULL;
 	double *due = NULL;
 	bool once = false, failed = false;
 	struct sigaction sa;
@@ -392,17 +393,21 @@ int cmd_run(int argc, char **argv)
 	metrics_new(&r.metrics, families, ARRAY_SIZE(families));
 	r.client_opts.observe = count_request;
 	r.client_opts.observe_ctx = r.metrics;
-	if (listener_new(&r.listener, listen, r.metrics) < 0) {
-		log_line("error", "cannot listen", "error", berth_error_last(), NULL);
-		goto out;
+	/* --once serves nothing and watches nothing, unless told to listen. */
+	if (!once || listen) {
+		if (listener_new(&r.listener, listen ? listen : "127.0.0.1:8080", r.metrics) < 0) {
+			log_line("error", "cannot listen", "error", berth_error_last(), NULL);
+			goto out;
+		}
+		listener_follow(r.listener, &r.config);
 	}
-	listener_follow(r.listener, &r.config);
 	if (kubeconfig_load(&kc, &r.kube) < 0 ||
 	    kube_client_new(&r.client, kc, &r.client_opts) < 0) {
 		log_line("error", "cannot use the cluster", "error", berth_error_last(), NULL);
 		goto out;
 	}
-	watcher_new(&r.watcher, r.client, on_change, &r);
+	if (!once)
+		watcher_new(&r.watcher, r.client, on_change, &r);
 	r.state_ns = r.config.state_namespace ? r.config.state_namespace : kc->namespace;
 	if (state_read(&r.state, r.client, r.state_ns) < 0) {
 		log_line("error", "cannot read the state", "configmap", STATE_NAME, "namespace",
@@ -417,14 +422,15 @@ int cmd_run(int argc, char **argv)
 	srand((unsigned)time(NULL));
 	due = xcalloc(r.config.n + 1, sizeof(*due));
 	log_line("info", "started", "config", config_path, "state", STATE_NAME, "listen",
-	         listener_address(r.listener), NULL);
+	         r.listener ? listener_address(r.listener) : "none", NULL);
 	while (!stop_requested) {
 		double wake;
 
 		for (i = 0; i < r.config.n && !stop_requested; i++)
 			if (due[i] <= clock_now_ms()) {
 				failed |= reconcile(&r, &r.config.sources[i]) < 0;
-				listener_reconciled(r.listener, i);
+				if (r.listener)
+					listener_reconciled(r.listener, i);
 				due[i] = next_due(&r.config.sources[i]);
 			}
 		if (once)

@@ -107,10 +107,12 @@ static const struct verb verbs[] = {
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config,\n"
      "                       then the in-cluster service account)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
-     "  --once               reconcile each source once and exit (1 if one failed)\n"
+     "  --once               reconcile each source once and exit (1 if one failed),\n"
+     "                       without watches\n"
      "  --log-format FMT     logfmt (default) or json\n"
      "  --listen ADDR        host:port, :port (every interface) or [v6]:port for the\n"
-     "                       HTTP listener (default: 127.0.0.1:8080; port 0: any)\n"
+     "                       HTTP listener (default: 127.0.0.1:8080; port 0: any;\n"
+     "                       with --once, none unless given)\n"
      "\n"
      "Exit status: 0 when stopped, 2 on a bad configuration or cluster.\n"},
     {"sync", cmd_sync, "apply the manifests in dependency order and wait for them",

@@ -165,8 +165,10 @@ assert_eq "$(state correct)" "$first" "the state after the stopped sync"
 # The pod comes up (the hold lifted), and the next run completes the commit.
 wait_until 30 "pod db-0" kubectl get pod db-0 -n "$ns"
 kubectl annotate pod db-0 -n "$ns" berth.dev/hold-ready- >/dev/null
-run_berth run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" --once
+# --once listens nowhere unless told to.
+run_berth run --config "$scratch/berth.yaml" --once
 [ "$STATUS" = 0 ] || fail "the next run exited $STATUS: $ERR"
+assert_contains "$ERR" "listen=none" "the one-shot run's listener"
 assert_eq "$(state correct)" "$held" "the state after the next run"
 assert_eq "$(kubectl get statefulset db -n "$ns" -o jsonpath='{.status.readyReplicas}')" 1 \
 	"the ready pod"
