@@ -203,18 +203,17 @@ static void answer_error(struct conn *c, int status)
  * linear time. Returns false when there is nothing more to do yet. */
 static bool parse_head(struct http_server *s, struct conn *c)
 {
-	size_t i = c->scanned > 3 ? c->scanned - 3 : 0, end;
+	size_t from = c->scanned > 3 ? c->scanned - 3 : 0, end;
+	char *blank = head_end(c->in.ptr + from, c->in.len - from);
 	int n;
 
-	for (; i + 4 <= c->in.len && memcmp(c->in.ptr + i, "\r\n\r\n", 4); i++)
-		;
 	c->scanned = c->in.len;
-	if (i + 4 > c->in.len) {
+	if (!blank) {
 		if (c->in.len >= HTTP_MAX_HEAD)
 			answer_error(c, 431);
 		return false;
 	}
-	end = i + 4;
+	end = (size_t)(blank - c->in.ptr) + 4;
 	buf_add(&c->head, c->in.ptr, end);
 	n = http_request_parse(&c->req, c->head.ptr, c->head.len, s->opts.max_body);
 	if (n <= 0) {

@@ -7,34 +7,33 @@
 #include <string.h>
 #include <strings.h>
 
+/* Each forge's name, and the headers of its deliveries. */
+static const struct {
+	const char *name, *signature, *event, *delivery;
+} forges[FORGE_COUNT] = {
+    [FORGE_GITHUB] = {"github", "X-Hub-Signature-256", "X-GitHub-Event", "X-GitHub-Delivery"},
+    [FORGE_GITLAB] = {"gitlab", "X-Gitlab-Token", "X-Gitlab-Event", "X-Gitlab-Event-UUID"},
+    [FORGE_GITEA] = {"gitea", "X-Gitea-Signature", "X-Gitea-Event", "X-Gitea-Delivery"},
+};
+
 const char *forge_name(enum forge f)
 {
-	static const char *const names[] = {"github", "gitlab", "gitea"};
-
-	return names[f];
+	return forges[f].name;
 }
 
 const char *webhook_signature_header(enum forge f)
 {
-	static const char *const headers[] = {"X-Hub-Signature-256", "X-Gitlab-Token",
-	                                      "X-Gitea-Signature"};
-
-	return headers[f];
+	return forges[f].signature;
 }
 
 const char *webhook_event_header(enum forge f)
 {
-	static const char *const headers[] = {"X-GitHub-Event", "X-Gitlab-Event", "X-Gitea-Event"};
-
-	return headers[f];
+	return forges[f].event;
 }
 
 const char *webhook_delivery_header(enum forge f)
 {
-	static const char *const headers[] = {"X-GitHub-Delivery", "X-Gitlab-Event-UUID",
-	                                      "X-Gitea-Delivery"};
-
-	return headers[f];
+	return forges[f].delivery;
 }
 
 bool webhook_verify(enum forge f, const char *secret, const char *signature, const char *body,
