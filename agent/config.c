@@ -227,8 +227,7 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 		} else {
 			if (env && getenv(env))
 				buf_adds(&secret, getenv(env));
-			while (secret.len && strchr("\r\n", secret.ptr[secret.len - 1]))
-				secret.ptr[--secret.len] = '\0';
+			buf_rstrip(&secret, "\r\n");
 			if (!secret.len)
 				problem(l, json_get(hook, file ? "secretFile" : "secretEnv"),
 				        "%s%s: the secret is empty%s", where.ptr,

@@ -107,8 +107,7 @@ int target_source(struct target *t, const struct target_options *o)
 	if (o->password_file) {
 		if ((error = buf_read_file(&password, o->password_file, 64 << 10)) < 0)
 			return error;
-		while (password.len && strchr("\r\n", password.ptr[password.len - 1]))
-			password.ptr[--password.len] = '\0';
+		buf_rstrip(&password, "\r\n");
 		git.password = password.ptr;
 	}
 	t->fetch_ms = clock_now_ms();

@@ -115,12 +115,17 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
-void buf_rtrim(struct buf *b)
+void buf_rstrip(struct buf *b, const char *chars)
 {
-	while (b->len && strchr(" \t\r\n", b->ptr[b->len - 1]))
+	while (b->len && strchr(chars, b->ptr[b->len - 1]))
 		b->len--;
 	if (b->alloc)
 		b->ptr[b->len] = '\0';
+}
+
+void buf_rtrim(struct buf *b)
+{
+	buf_rstrip(b, " \t\r\n");
 }
 
 int buf_read_file(struct buf *b, const char *path, size_t cap)

@@ -40,7 +40,10 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format
 /* Hand the bytes to the caller (free() them); the buffer is left empty. */
 char *buf_detach(struct buf *b, size_t *len);
 
-/* Drop trailing whitespace. */
+/* Drop the trailing bytes that are in `chars`. */
+void buf_rstrip(struct buf *b, const char *chars);
+
+/* Drop trailing whitespace: buf_rstrip(b, " \t\r\n"). */
 void buf_rtrim(struct buf *b);
 
 /*

@@ -67,6 +67,20 @@ static void test_buf__rtrim_drops_trailing_whitespace(void **state)
 	buf_release(&b);
 }
 
+static void test_buf__rstrip_drops_only_the_bytes_named(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	buf_rstrip(&b, "\r\n");
+	assert_string_equal(b.ptr, "");
+	buf_adds(&b, "s3cret \t\r\n\n");
+	buf_rstrip(&b, "\r\n");
+	assert_string_equal(b.ptr, "s3cret \t");
+	assert_int_equal(b.len, 8);
+	buf_release(&b);
+}
+
 /* Make a temporary file holding `data`; its name goes into path. */
 static void temp_file(char path[32], const void *data, size_t len)
 {
@@ -127,6 +141,7 @@ int main(void)
 	    cmocka_unit_test(test_buf__addf_grows_past_the_first_allocation),
 	    cmocka_unit_test(test_buf__detach_hands_over_and_leaves_empty),
 	    cmocka_unit_test(test_buf__rtrim_drops_trailing_whitespace),
+	    cmocka_unit_test(test_buf__rstrip_drops_only_the_bytes_named),
 	    cmocka_unit_test(test_buf__read_file_reads_all_of_it),
 	    cmocka_unit_test(test_buf__read_file_refuses_a_file_over_the_cap),
 	    cmocka_unit_test(test_buf__read_file_names_a_missing_file),
