@@ -154,8 +154,7 @@ static const char *const result_labels[] = {"in-sync", "applied", "drift-reporte
 static void record(struct runner *r, const struct source_config *s, const struct target *t,
                    const char *result, double ms, int error)
 {
-	static const char *const states[] = {"in-sync", "drifted", "missing"};
-	size_t n[3] = {0}, i;
+	size_t n[DRIFT_MISSING + 1] = {0}, i;
 
 	metrics_record(r->metrics, &reconcile_duration, ms / 1000, "source", s->name, "result",
 	               result, NULL);
@@ -176,9 +175,9 @@ static void record(struct runner *r, const struct source_config *s, const struct
 		if (written || it->drift.state <= DRIFT_MISSING)
 			n[written ? DRIFT_IN_SYNC : it->drift.state]++;
 	}
-	for (i = 0; i < 3; i++)
+	for (i = DRIFT_IN_SYNC; i <= DRIFT_MISSING; i++)
 		metrics_record(r->metrics, &objects, (double)n[i], "source", s->name, "state",
-		               states[i], NULL);
+		               drift_state_name((enum drift_state)i), NULL);
 }
 
 static void add_count(struct json_object *fields, const char *key, size_t n)
