@@ -297,17 +297,22 @@ static int load_config(struct config *out, const char *path)
 	return error;
 }
 
-/* The sources of the running config that `fresh` drops leave the metrics. */
+/* The sources of the running config that `fresh` drops leave the metrics
+ * and the watches. */
 static void forget_sources(struct runner *r, const struct config *fresh)
 {
+	struct sync_plan none = SYNC_PLAN_INIT;
 	size_t i, j;
 
 	for (i = 0; i < r->config.n; i++) {
 		for (j = 0;
 		     j < fresh->n && strcmp(fresh->sources[j].name, r->config.sources[i].name); j++)
 			;
-		if (j == fresh->n)
-			metrics_forget(r->metrics, "source", r->config.sources[i].name);
+		if (j < fresh->n)
+			continue;
+		metrics_forget(r->metrics, "source", r->config.sources[i].name);
+		if (r->watcher)
+			watcher_follow(r->watcher, r->config.sources[i].name, &none);
 	}
 }
 

@@ -198,13 +198,18 @@ kill -HUP "$agent"
 refused() { grep -q 'msg="bad config"' "$scratch/agent.log"; }
 wait_until 10 "the bad config refused" refused
 assert_eq "$(github "$body" "sha256=$(hmac rotated-secret "$body")")" 202 "a delivery after the bad reload"
-note "a reload that drops a source drops its metrics"
+note "a reload that drops a source drops its metrics and its watches"
 grep -v 'name: other' "$scratch/good.yaml" >"$scratch/berth.yaml"
 kill -HUP "$agent"
 wait_until 10 "the config reloaded again" reloaded 2
 get "$url/metrics" >/dev/null
 assert_not_contains "$(cat "$scratch/body")" 'source="other"' "/metrics after the reload"
 assert_contains "$(cat "$scratch/body")" 'berth_objects{source="app",state="in-sync"} 1' "/metrics after the reload"
+from=$(wc -l <"$scratch/agent.log")
+kubectl patch configmap other-settings -n "$ns" --type merge -p '{"data":{"value":"unwatched"}}' >/dev/null
+sleep 2
+! tail -n +"$((from + 1))" "$scratch/agent.log" | grep -q 'msg="object changed" source=other' ||
+	fail "the dropped source's objects are still watched"
 
 note "requests the listener refuses"
 assert_eq "$(get "$url/hooks/github")" 405 "GET on a hook"
