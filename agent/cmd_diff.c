@@ -43,6 +43,7 @@ int cmd_diff(int argc, char **argv)
 
 	if (target_open(&t, &o, &sync) < 0)
 		goto out;
+	sync_plan_confirm(&t.plan, t.client, &sync);
 	for (i = 0; i < t.plan.n; i++) {
 		struct sync_item *item = &t.plan.items[i];
 		struct object_id id = sync_item_id(item);

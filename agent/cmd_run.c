@@ -120,6 +120,7 @@ struct runner {
 	struct metrics *metrics;
 	struct listener *listener;
 	struct watcher *watcher;
+	struct verdicts *verdicts; /* the server's word on local drift, kept between reconciles */
 };
 
 /* A watch saw a managed object change or go: reconcile its source now. */
@@ -215,10 +216,12 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	o.client = &r->client_opts;
 	sync.prune = s->prune;
 	sync.stop = &stop_requested;
+	sync.verdicts = r->verdicts;
 	if ((error = target_open(&t, &o, &sync)) < 0)
 		goto out;
 	if (r->watcher)
 		watcher_follow(r->watcher, s->name, &t.plan);
+	sync_plan_confirm(&t.plan, t.client, &sync);
 	for (i = 0; i < t.plan.n; i++)
 		drifted += t.plan.items[i].drift.state != DRIFT_IN_SYNC;
 	last = json_get_string(r->state, s->name);
@@ -341,15 +344,9 @@ int cmd_run(int argc, char **argv)
 	    {"listen", required_argument, NULL, 'l'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct runner r = {KUBECONFIG_OPTIONS_INIT,
-	                   KUBE_CLIENT_OPTIONS_INIT,
-	                   CONFIG_INIT,
-	                   NULL,
-	                   NULL,
-	                   NULL,
-	                   NULL,
-	                   NULL,
-	                   NULL};
+	struct runner r = {.kube = KUBECONFIG_OPTIONS_INIT,
+	                   .client_opts = KUBE_CLIENT_OPTIONS_INIT,
+	                   .config = CONFIG_INIT};
 	struct kubeconfig *kc = NULL;
 	const char *config_path = NULL, *listen = NULL;
 	double *due = NULL;
@@ -395,6 +392,7 @@ int cmd_run(int argc, char **argv)
 	if (load_config(&r.config, config_path) < 0)
 		return EXIT_ERROR;
 	metrics_new(&r.metrics, families, ARRAY_SIZE(families));
+	verdicts_new(&r.verdicts, 1u << 16);
 	r.client_opts.observe = count_request;
 	r.client_opts.observe_ctx = r.metrics;
 	/* --once serves nothing and watches nothing, unless told to listen. */
@@ -469,6 +467,7 @@ out:
 	watcher_free(r.watcher);
 	listener_free(r.listener);
 	metrics_free(r.metrics);
+	verdicts_free(r.verdicts);
 	json_object_put(r.state);
 	kube_client_free(r.client);
 	kubeconfig_free(kc);

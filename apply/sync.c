@@ -159,6 +159,11 @@ static int compare(struct sync_item *item, struct json_object *live)
 	}
 	if (item->drift.state != DRIFT_IN_SYNC)
 		item->live = json_object_get(live);
+	/* Drift found locally may be a value the server never stores: the key
+	 * lets a verdict on it be remembered (sync_plan_confirm). */
+	item->confirmed = item->dry_run_ok = false;
+	item->keyed = item->drift.state == DRIFT_DRIFTED &&
+	              verdict_key(item->key, item_desired(item), live) == 0;
 	/* Nothing to predict, or an object to create: built when written or
 	 * shown (sync_item_predicted). */
 	if (item->drift.state == DRIFT_IN_SYNC || item->drift.state == DRIFT_MISSING) {
@@ -925,6 +930,20 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 		    json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
 		                                             JSON_C_TO_STRING_NOSLASHESCAPE));
 	item->ready = error == 0 && ready_check(&why, written, false) == READINESS_READY;
+	/* A dry run's answer is what the write would leave: when it is the
+	 * live object, the drift was only local, and there is nothing to
+	 * write. */
+	if (error == 0 && opts->dry_run) {
+		item->dry_run_ok = item->confirmed = true;
+		if (item->drift.state == DRIFT_DRIFTED &&
+		    drift_answer_unchanged(written, item->live)) {
+			drift_settle(&item->drift);
+			json_object_put(item->live);
+			item->live = NULL;
+		} else if (item->drift.state == DRIFT_DRIFTED && written) {
+			drift_take_answer(&item->drift, item->live, written);
+		}
+	}
 	json_object_put(written);
 	json_object_put(body);
 	buf_release(&path);
@@ -1053,6 +1072,9 @@ static int write_item(struct kube_client *c, struct sync_item *item, struct step
 			break;
 		state = item->drift.state;
 	}
+	/* A dry run that changes nothing settled it (write_once). */
+	if (!error && item->drift.state == DRIFT_IN_SYNC)
+		state = DRIFT_IN_SYNC;
 	sync_item_name(&name, item);
 	if (error < 0) {
 		item->action = SYNC_FAILED;
@@ -1272,7 +1294,8 @@ static int dry_run_one(struct kube_client *c, struct sync_item *item, struct ste
 	int error;
 
 	dry.dry_run = true;
-	if (item->drift.state == DRIFT_IN_SYNC || item->recreate || unverifiable(s->plan, item))
+	if (item->drift.state == DRIFT_IN_SYNC || item->recreate || item->dry_run_ok ||
+	    unverifiable(s->plan, item))
 		return 0;
 	error = write_once(c, item, &dry);
 	/* An object to create is predicted again when written, not held until then. */
@@ -1285,6 +1308,65 @@ static int dry_run_one(struct kube_client *c, struct sync_item *item, struct ste
 		blame(item, NULL);
 	}
 	return error;
+}
+
+/* Ask the server about one object's local drift: a dry run of its write.
+ * A refusal is not an error here: the local verdict stands, saying why. */
+static int confirm_one(struct kube_client *c, struct sync_item *item, struct step *s)
+{
+	struct sync_options dry = *s->opts;
+
+	dry.dry_run = true;
+	if (item->drift.state != DRIFT_DRIFTED || item->recreate || item->confirmed)
+		return 0;
+	atomic_fetch_add(&s->done, 1);
+	if (write_once(c, item, &dry) < 0) {
+		struct buf why = BUF_INIT;
+
+		buf_addf(&why, "the server did not confirm it: %s", berth_error_last());
+		free(item->drift.unconfirmed);
+		item->drift.unconfirmed = buf_detach(&why, NULL);
+	}
+	return 0;
+}
+
+size_t sync_plan_confirm(struct sync_plan *plan, struct kube_client *c,
+                         const struct sync_options *opts)
+{
+	struct step s = {.plan = plan, .opts = opts, .fn = confirm_one, .keep_going = true};
+	size_t i, n = 0;
+	bool drifted;
+
+	for (i = 0; i < plan->n; i++) {
+		struct sync_item *item = &plan->items[i];
+
+		if (item->drift.state != DRIFT_DRIFTED || item->recreate || item->confirmed)
+			continue;
+		if (item->keyed && opts->verdicts &&
+		    verdicts_find(&drifted, opts->verdicts, item->key)) {
+			item->confirmed = true;
+			if (!drifted) {
+				drift_settle(&item->drift);
+				json_object_put(item->live);
+				item->live = NULL;
+			}
+			continue;
+		}
+		n++;
+	}
+	if (!n)
+		return 0;
+	if (pool_init(&s.pool, c, opts->parallel ? opts->parallel : 1) == 0)
+		step_run(&s, 0, plan->n);
+	pool_release(&s.pool);
+	for (i = 0; i < plan->n && opts->verdicts; i++) {
+		struct sync_item *item = &plan->items[i];
+
+		if (item->keyed && item->dry_run_ok)
+			verdicts_remember(opts->verdicts, item->key,
+			                  item->drift.state == DRIFT_DRIFTED);
+	}
+	return atomic_load(&s.done);
 }
 
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts)

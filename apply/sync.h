@@ -7,6 +7,7 @@
 
 #include "../diff/drift.h"
 #include "../diff/manifest.h"
+#include "../diff/verdict.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -36,11 +37,14 @@ struct sync_options {
 	/* Set (by a signal handler) to stop: the objects being written are
 	 * finished, no other is started, and no wait goes on. NULL: never. */
 	const volatile sig_atomic_t *stop;
+	/* What the server's dry runs said of local drift, remembered from one
+	 * run to the next (sync_plan_confirm); NULL: nothing is remembered. */
+	struct verdicts *verdicts;
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
 		"berth", false, 300000, 500, NULL, false, false, false, false, 8, true, false,     \
-		    NULL                                                                           \
+		    NULL, NULL                                                                     \
 	}
 
 /* What happened to one object. */
@@ -66,6 +70,12 @@ struct sync_item {
 	enum sync_action action;
 	bool ready; /* it was ready when it was read */
 	char *uid;  /* the live object's, NULL when missing */
+	/* Drifted locally: the key of the comparison (verdict_key; `keyed`
+	 * when it could be made), whether the server's verdict on it is known
+	 * (a dry run, or one remembered), and whether a dry run of its write
+	 * passed in this run, which the commit's own dry run need not repeat. */
+	bool keyed, confirmed, dry_run_ok;
+	uint8_t key[SHA256_SIZE];
 	/* A StatefulSet whose immutable fields change, opted in to be
 	 * recreated; claim templates whose storage request grows, as
 	 * [{"template": name, "storage": size}], patched into its claims first. */
@@ -122,6 +132,21 @@ size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struc
                   const struct manifest_set *set);
 
 /*
+ * Confirm the drift found locally with the server: each drifted object's
+ * write is sent once with dryRun=All (the request the sync would send),
+ * opts->parallel at a time. An object whose answer is its live object, as
+ * drift_answer_unchanged() compares them, is in sync after all: the local
+ * comparison saw a value the server never stores. Verdicts are remembered
+ * in opts->verdicts (when set), so the same comparison is not asked about
+ * again. When the server does not answer the dry run (a 403: the user may
+ * not patch; a refusal), the local verdict stands and drift.unconfirmed
+ * says why. Objects in sync cost nothing. Returns the number of dry runs
+ * sent.
+ */
+size_t sync_plan_confirm(struct sync_plan *plan, struct kube_client *c,
+                         const struct sync_options *opts);
+
+/*
  * First let the server check every write with dryRun=All, so a manifest it
  * rejects changes nothing (writes into a namespace the commit creates are
  * checked when they are made). Then apply the plan phase by phase: create
@@ -132,7 +157,10 @@ size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struc
  * and namespace. The objects of a phase do not depend on each other: they
  * are written opts->parallel at a time, each thread with its own
  * connection. Stops at the first failure (what was started
- * finishes), with a message naming each object that failed.
+ * finishes), with a message naming each object that failed. The commit's
+ * dry run confirms local drift as sync_plan_confirm() does (an object
+ * whose patch changes nothing is not written), and is not sent again for
+ * an object sync_plan_confirm() already checked.
  */
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts);
 

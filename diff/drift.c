@@ -6,6 +6,7 @@
 #include "json.h"
 #include "merge.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *drift_state_name(enum drift_state state)
@@ -307,5 +308,118 @@ void drift_release(struct drift *d)
 	json_object_put(d->patch);
 	json_object_put(d->predicted);
 	json_object_put(d->paths);
+	free(d->unconfirmed);
 	memset(d, 0, sizeof(*d));
+}
+
+void drift_settle(struct drift *d)
+{
+	json_object_put(d->patch);
+	json_object_put(d->predicted);
+	json_object_put(d->paths);
+	free(d->unconfirmed);
+	d->state = DRIFT_IN_SYNC;
+	d->patch = d->predicted = NULL;
+	d->paths = json_object_new_array();
+	d->unconfirmed = NULL;
+}
+
+/* Keys whose values drift_answer_unchanged() does not compare as they are. */
+static bool top_skipped(const char *key)
+{
+	return !strcmp(key, "status") || !strcmp(key, "metadata");
+}
+
+static bool metadata_skipped(const char *key)
+{
+	return !strcmp(key, "resourceVersion") || !strcmp(key, "managedFields") ||
+	       !strcmp(key, "generation") || !strcmp(key, "annotations");
+}
+
+static bool annotation_skipped(const char *key)
+{
+	return !strcmp(key, LAST_APPLIED_ANNOTATION);
+}
+
+/* Maps (NULL or not a map: empty) equal but for the keys `skip` names; a
+ * null value is an absent one. */
+static bool equal_but(struct json_object *a, struct json_object *b, bool (*skip)(const char *))
+{
+	if (json_object_is_type(a, json_type_object)) {
+		json_object_object_foreach(a, ka, va)
+		{
+			if (!skip(ka) && !json_equal(va, json_get(b, ka)))
+				return false;
+		}
+	}
+	if (json_object_is_type(b, json_type_object)) {
+		json_object_object_foreach(b, kb, vb)
+		{
+			if (!skip(kb) && vb && !json_get(a, kb))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* The last-applied annotations of two annotation maps mean the same. */
+static bool same_last_applied(struct json_object *a, struct json_object *b)
+{
+	const char *ta = json_get_string(a, LAST_APPLIED_ANNOTATION);
+	const char *tb = json_get_string(b, LAST_APPLIED_ANNOTATION);
+	struct json_object *pa, *pb;
+	bool same;
+
+	if (!ta || !tb)
+		return !ta == !tb;
+	pa = json_parse(ta, strlen(ta));
+	pb = json_parse(tb, strlen(tb));
+	same = pa && pb ? json_equal(pa, pb) : !strcmp(ta, tb);
+	json_object_put(pa);
+	json_object_put(pb);
+	return same;
+}
+
+bool drift_answer_unchanged(struct json_object *answer, struct json_object *live)
+{
+	struct json_object *ma = json_get(answer, "metadata"), *ml = json_get(live, "metadata");
+
+	if (!json_object_is_type(answer, json_type_object) ||
+	    !json_object_is_type(live, json_type_object))
+		return false;
+	return equal_but(answer, live, top_skipped) && equal_but(ma, ml, metadata_skipped) &&
+	       equal_but(json_get(ma, "annotations"), json_get(ml, "annotations"),
+	                 annotation_skipped) &&
+	       same_last_applied(json_get(ma, "annotations"), json_get(ml, "annotations"));
+}
+
+void drift_take_answer(struct drift *d, struct json_object *live, struct json_object *answer)
+{
+	static const char *const kept[] = {"resourceVersion", "generation", "managedFields"};
+	struct json_object *predicted = json_copy(answer), *meta = json_get(predicted, "metadata");
+	struct json_object *live_meta = json_get(live, "metadata"), *v;
+	struct buf path = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(kept) / sizeof(*kept) && meta; i++) {
+		json_object_object_del(meta, kept[i]);
+		if (json_object_object_get_ex(live_meta, kept[i], &v))
+			json_object_object_add(meta, kept[i], json_copy(v));
+	}
+	json_object_object_del(predicted, "status");
+	if (json_object_object_get_ex(live, "status", &v))
+		json_object_object_add(predicted, "status", json_copy(v));
+	json_object_put(d->predicted);
+	json_object_put(d->paths);
+	d->predicted = predicted;
+	d->paths = json_object_new_array();
+	diff_paths(d->paths, &path, live, predicted);
+	if (!json_object_array_length(d->paths)) {
+		struct json_object *masked = json_object_new_string("***");
+
+		buf_adds(&path, "metadata.annotations." LAST_APPLIED_ANNOTATION);
+		add_path(d->paths, &path, masked, masked);
+		json_object_put(masked);
+	}
+	buf_release(&path);
 }

@@ -28,6 +28,10 @@ struct drift {
 	const char *patch_type;        /* its Content-Type */
 	struct json_object *predicted; /* the live object after the patch (or desired) */
 	struct json_object *paths;     /* [{path, live, desired}] for each changed field */
+	/* For a drifted object: why the server could not confirm the drift with
+	 * a dry run of the patch (the local verdict stands); NULL when it did
+	 * or was not asked. Owned. */
+	char *unconfirmed;
 };
 
 /*
@@ -51,5 +55,28 @@ int drift_original(struct json_object **out, struct json_object *live);
  */
 int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live);
 void drift_release(struct drift *d);
+
+/*
+ * Does `answer`, the server's answer to a dry run of the patch, leave the
+ * object as `live` holds it? Compared as JSON data, less what every write
+ * changes: metadata.resourceVersion, managedFields and generation, and
+ * status; the last-applied annotations are compared by their meaning (as
+ * parsed JSON), not their text. A patch whose answer is the live object
+ * changes nothing on the server: the drift was only local (a field the
+ * server never stores, such as a Go bool `false` with omitempty).
+ */
+bool drift_answer_unchanged(struct json_object *answer, struct json_object *live);
+
+/* Make `d` in sync: the server confirmed the patch changes nothing. */
+void drift_settle(struct drift *d);
+
+/*
+ * Predict with the server's own answer to a dry run of the patch, which
+ * holds its defaults: d->predicted becomes `answer` (less what every write
+ * changes, taken from `live`), and d->paths the fields where it differs
+ * from `live`. When only the last-applied annotation differs in meaning,
+ * that is the one path, its values masked.
+ */
+void drift_take_answer(struct drift *d, struct json_object *live, struct json_object *answer);
 
 #endif

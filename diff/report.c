@@ -81,6 +81,7 @@ void report_add(struct report *r, const struct object_id *id, const char *file, 
 	e->live = json_object_get(live);
 	e->predicted = json_object_get(d->predicted);
 	e->paths = masked_paths(id, d->paths);
+	e->unconfirmed = d->unconfirmed ? xstrdup(d->unconfirmed) : NULL;
 }
 
 void report_release(struct report *r)
@@ -94,6 +95,7 @@ void report_release(struct report *r)
 		json_object_put(e->live);
 		json_object_put(e->predicted);
 		json_object_put(e->paths);
+		free(e->unconfirmed);
 	}
 	free(r->entries);
 	r->entries = NULL;
@@ -302,6 +304,8 @@ int report_text(struct buf *out, const struct report *r, bool color)
 			return -1;
 		}
 		entry_name(&name, e);
+		if (e->unconfirmed)
+			buf_addf(out, "# %s: drift found locally; %s\n", name.ptr, e->unconfirmed);
 		buf_addf(out,
 		         "%sdiff -u -N live/%s predicted/%s\n--- live/%s\n+++ predicted/%s%s\n",
 		         color ? "\033[1m" : "", name.ptr, name.ptr, name.ptr, name.ptr,
@@ -335,6 +339,8 @@ static struct json_object *entry_json(const struct report_entry *e)
 	json_object_object_add(o, "line", json_object_new_int64((int64_t)e->line));
 	json_object_object_add(o, "state", json_object_new_string(drift_state_name(e->state)));
 	json_object_object_add(o, "paths", json_object_get(e->paths));
+	if (e->unconfirmed)
+		json_object_object_add(o, "unconfirmed", json_object_new_string(e->unconfirmed));
 	return o;
 }
 
@@ -408,7 +414,8 @@ int report_markdown(struct buf *out, const struct report *r)
 		cell(out, *e->id.namespace ? e->id.namespace : "(cluster)");
 		buf_adds(out, " | ");
 		cell(out, e->id.name);
-		buf_addf(out, " | %s | ", drift_state_name(e->state));
+		buf_addf(out, " | %s%s | ", drift_state_name(e->state),
+		         e->unconfirmed ? " (unconfirmed)" : "");
 		for (j = 0; j < np; j++) {
 			struct json_object *p = json_object_array_get_idx(e->paths, j);
 			buf_adds(out, j ? ", `" : "`");

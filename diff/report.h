@@ -23,6 +23,7 @@ struct report_entry {
 	struct json_object *live;      /* NULL when missing */
 	struct json_object *predicted; /* live after the patch; NULL when extraneous */
 	struct json_object *paths;     /* [{path, live, desired}], values masked */
+	char *unconfirmed;             /* drift the server did not confirm: why */
 };
 
 struct report {
@@ -56,7 +57,8 @@ int report_text(struct buf *out, const struct report *r, bool color);
 /*
  * JSON: {"summary": {"in-sync": N, "drifted": N, "missing": N,
  * "extraneous": N}, "objects": [{"group", "version", "kind", "namespace",
- * "name", "file", "line", "state", "paths": [{"path", "live", "desired"}]}]}
+ * "name", "file", "line", "state", "paths": [{"path", "live", "desired"}],
+ * and for drift the server did not confirm, "unconfirmed": why}]}
  */
 int report_json(struct buf *out, const struct report *r);
 

@@ -122,7 +122,8 @@ run_berth run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" --once
 sleep 1
 writes=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
 	jq -r 'select(.userAgent | startswith("berth/")) |
-	       select(.verb | test("create|update|patch|delete")) | .objectRef.name' |
+	       select(.verb | test("create|update|patch|delete")) |
+	       select(.requestURI | contains("dryRun") | not) | .objectRef.name' |
 	grep -c settings || true)
 assert_eq "$writes" 0 "writes to the ConfigMaps after the restart"
 assert_contains "$ERR" 'msg="drift reported" source=report' "the drift still reported"
