@@ -94,6 +94,10 @@ void verdicts_remember(struct verdicts *v, const uint8_t key[SHA256_SIZE], bool 
 {
 	size_t i;
 
+	if (v->cap && v->slots[(i = slot_of(v->slots, v->cap, key))].used) {
+		v->slots[i].drifted = drifted;
+		return;
+	}
 	if (v->n >= v->max) {
 		/* Full: what was remembered of objects long changed goes too. */
 		memset(v->slots, 0, v->cap * sizeof(*v->slots));
@@ -111,7 +115,7 @@ void verdicts_remember(struct verdicts *v, const uint8_t key[SHA256_SIZE], bool 
 		v->cap = cap;
 	}
 	i = slot_of(v->slots, v->cap, key);
-	v->n += !v->slots[i].used;
+	v->n++;
 	memcpy(v->slots[i].key, key, SHA256_SIZE);
 	v->slots[i].used = true;
 	v->slots[i].drifted = drifted;

@@ -1,0 +1,143 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../diff/drift.h"
+#include "../../diff/json.h"
+
+#include <string.h>
+
+static struct json_object *J(const char *text)
+{
+	struct json_object *v = json_parse(text, strlen(text));
+
+	if (!v)
+		fail_msg("bad test JSON: %s", text);
+	return v;
+}
+
+static bool unchanged(const char *answer, const char *live)
+{
+	struct json_object *a = J(answer), *l = J(live);
+	bool same = drift_answer_unchanged(a, l);
+
+	json_object_put(a);
+	json_object_put(l);
+	return same;
+}
+
+#define LA "\"kubectl.kubernetes.io/last-applied-configuration\""
+
+/* What every write changes, and the status, are not a change. */
+static void test_drift__answer_with_only_write_bookkeeping_is_unchanged(void **state)
+{
+	(void)state;
+	assert_true(
+	    unchanged("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"resourceVersion\":\"9\","
+	              "\"generation\":3,\"managedFields\":[{\"manager\":\"berth\"}]},"
+	              "\"spec\":{\"a\":1},\"status\":{\"phase\":\"Running\"}}",
+	              "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"resourceVersion\":\"8\","
+	              "\"generation\":2},\"spec\":{\"a\":1},\"status\":{\"phase\":\"Pending\"}}"));
+}
+
+/* A field the server stores differently is a change, in either direction. */
+static void test_drift__answer_that_changes_a_field_is_a_change(void **state)
+{
+	(void)state;
+	assert_false(unchanged("{\"spec\":{\"hostPID\":true}}", "{\"spec\":{}}"));
+	assert_false(unchanged("{\"spec\":{}}", "{\"spec\":{\"hostPID\":true}}"));
+	assert_false(unchanged("{\"metadata\":{\"labels\":{\"a\":\"1\"}}}", "{\"metadata\":{}}"));
+	assert_false(unchanged("{\"data\":{\"k\":\"v\"}}", "{}"));
+}
+
+/* The last-applied annotation is compared by what it means, not its text;
+ * the other annotations as they are. */
+static void test_drift__last_applied_is_compared_by_meaning(void **state)
+{
+	(void)state;
+	assert_true(
+	    unchanged("{\"metadata\":{\"annotations\":{" LA ":\"{\\\"b\\\":1,\\\"a\\\":2}\\n\"}}}",
+	              "{\"metadata\":{\"annotations\":{" LA ":\"{\\\"a\\\":2, \\\"b\\\":1}\"}}}"));
+	assert_false(unchanged("{\"metadata\":{\"annotations\":{" LA ":\"{\\\"a\\\":1}\"}}}",
+	                       "{\"metadata\":{\"annotations\":{" LA ":\"{\\\"a\\\":2}\"}}}"));
+	/* An object written without it (kubectl create) gets it: a change. */
+	assert_false(
+	    unchanged("{\"metadata\":{\"annotations\":{" LA ":\"{}\"}}}", "{\"metadata\":{}}"));
+	assert_false(unchanged("{\"metadata\":{\"annotations\":{\"x\":\"1\"}}}",
+	                       "{\"metadata\":{\"annotations\":{\"x\":\"2\"}}}"));
+	assert_true(unchanged("{\"metadata\":{\"annotations\":{}}}", "{\"metadata\":{}}"));
+}
+
+/* The answer replaces the local prediction, and the paths are where it
+ * differs from live; a value the server drops is no path at all. */
+static void test_drift__take_answer_predicts_what_the_server_stores(void **state)
+{
+	struct json_object *live = J("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+	                             "\"resourceVersion\":\"8\",\"generation\":2},"
+	                             "\"spec\":{\"hostPID\":true},\"status\":{\"x\":1}}");
+	struct json_object *answer = J("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+	                               "\"resourceVersion\":\"9\",\"generation\":3},"
+	                               "\"spec\":{},\"status\":{\"x\":2}}");
+	struct drift d = {DRIFT_DRIFTED, NULL, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	d.paths = J("[{\"path\":\"spec.readOnly\",\"live\":null,\"desired\":false}]");
+	drift_take_answer(&d, live, answer);
+	assert_string_equal(json_object_to_json_string_ext(d.paths, JSON_C_TO_STRING_PLAIN),
+	                    "[{\"path\":\"spec.hostPID\",\"live\":true,\"desired\":null}]");
+	assert_string_equal(json_get_string(json_get(d.predicted, "metadata"), "resourceVersion"),
+	                    "8");
+	assert_true(json_equal(json_get(d.predicted, "status"), json_get(live, "status")));
+	assert_int_equal(d.state, DRIFT_DRIFTED);
+	drift_release(&d);
+	json_object_put(live);
+	json_object_put(answer);
+}
+
+/* Only the annotation's meaning differs: that is the one path, masked. */
+static void test_drift__take_answer_names_a_changed_last_applied(void **state)
+{
+	struct json_object *live = J("{\"metadata\":{\"annotations\":{" LA ":\"{\\\"a\\\":1}\"}}}");
+	struct json_object *answer = J("{\"metadata\":{\"annotations\":{" LA ":\"{}\"}}}");
+	struct drift d = {DRIFT_DRIFTED, NULL, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	drift_take_answer(&d, live, answer);
+	assert_string_equal(json_object_to_json_string_ext(d.paths, JSON_C_TO_STRING_PLAIN),
+	                    "[{\"path\":\"metadata.annotations.kubectl.kubernetes.io\\/"
+	                    "last-applied-configuration\",\"live\":\"***\",\"desired\":\"***\"}]");
+	drift_release(&d);
+	json_object_put(live);
+	json_object_put(answer);
+}
+
+/* Settled: in sync, nothing to send or show. */
+static void test_drift__settle_leaves_nothing_to_write(void **state)
+{
+	struct drift d = {DRIFT_DRIFTED, NULL, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	d.patch = J("{\"spec\":{\"readOnly\":false}}");
+	d.paths = J("[{\"path\":\"spec.readOnly\"}]");
+	drift_settle(&d);
+	assert_int_equal(d.state, DRIFT_IN_SYNC);
+	assert_null(d.patch);
+	assert_null(d.predicted);
+	assert_int_equal(json_object_array_length(d.paths), 0);
+	drift_release(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_drift__answer_with_only_write_bookkeeping_is_unchanged),
+	    cmocka_unit_test(test_drift__answer_that_changes_a_field_is_a_change),
+	    cmocka_unit_test(test_drift__last_applied_is_compared_by_meaning),
+	    cmocka_unit_test(test_drift__take_answer_predicts_what_the_server_stores),
+	    cmocka_unit_test(test_drift__take_answer_names_a_changed_last_applied),
+	    cmocka_unit_test(test_drift__settle_leaves_nothing_to_write),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
