@@ -23,7 +23,7 @@ static int check_with_server(struct diagnostics *diags, struct diagnostics *warn
 	if ((error = kubeconfig_load(&kc, kopts)) < 0)
 		goto out;
 	opts.default_namespace = namespace ? namespace : kc->namespace;
-	manifest_set_load(set, diags, paths, npaths, &opts);
+	manifest_set_load(set, diags, warnings, paths, npaths, &opts);
 	if ((error = kube_client_new(&client, kc, NULL)) < 0)
 		goto out;
 	error = target_check(diags, warnings, client, set);
@@ -109,7 +109,7 @@ int cmd_lint(int argc, char **argv)
 	} else {
 		if (namespace)
 			opts.default_namespace = namespace;
-		manifest_set_load(&set, &diags, paths, npaths, &opts);
+		manifest_set_load(&set, &diags, &warnings, paths, npaths, &opts);
 		checks_run(&diags, &warnings, &set, NULL);
 	}
 	diagnostics_format(&out, &diags);

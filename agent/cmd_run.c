@@ -189,6 +189,24 @@ static void add_count(struct json_object *fields, const char *key, size_t n)
 	json_object_object_add(fields, key, json_object_new_string(v));
 }
 
+/* One "warning" line per warning of a source's manifests, at its place. */
+static void log_warnings(const char *source, const struct diagnostics *warnings)
+{
+	size_t i;
+
+	for (i = 0; i < warnings->n; i++) {
+		const struct diagnostic *w = &warnings->items[i];
+		const char *problem = w->message;
+		char where[32];
+
+		if (!strncmp(problem, "warning: ", 9))
+			problem += 9;
+		snprintf(where, sizeof(where), "%zu:%zu", w->line, w->column);
+		log_line("warn", "warning", "source", source, "file", w->file, "at", where,
+		         "problem", problem, NULL);
+	}
+}
+
 /* Fetch, check and compare one source; apply it when its commit is new, or
  * when the cluster drifted and its drift mode is correct. */
 static int reconcile(struct runner *r, const struct source_config *s)
@@ -261,6 +279,9 @@ out:
 	json_object_object_add(f, "duration", json_object_new_string(secs));
 	if (error < 0)
 		result = RESULT_FAILED;
+	/* What may yet be fine, said when the commit is applied or refused. */
+	if (result == RESULT_APPLIED || result == RESULT_FAILED)
+		log_warnings(s->name, &t.warnings);
 	log_fields(error < 0                         ? "error"
 	           : result == RESULT_DRIFT_REPORTED ? "warn"
 	                                             : "info",

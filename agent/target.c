@@ -193,7 +193,6 @@ static int fetch_discovery(struct target *t, const struct sync_options *sync)
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
 {
 	struct manifest_options mopts = MANIFEST_OPTIONS_INIT;
-	struct diagnostics warnings = DIAGNOSTICS_INIT;
 	int error;
 
 	const char *const *files = o->files;
@@ -212,19 +211,16 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
 		return fail(o, NULL, error);
 	mopts.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
-	if (manifest_set_load(&t->set, &t->diags, files, nfiles, &mopts) < 0)
-		return refuse(o, &t->diags);
-	if ((error = kube_client_new(&t->client, t->kc, o->client)) < 0 ||
-	    (error = fetch_discovery(t, sync)) < 0)
-		return fail(o, NULL, error);
-	error = target_check(&t->diags, &warnings, t->client, &t->set);
+	error = manifest_set_load(&t->set, &t->diags, &t->warnings, files, nfiles, &mopts);
+	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0 &&
+	    (error = fetch_discovery(t, sync)) == 0)
+		error = target_check(&t->diags, &t->warnings, t->client, &t->set);
 	if (!o->quiet)
-		print_diagnostics(&warnings);
-	diagnostics_release(&warnings);
+		print_diagnostics(&t->warnings);
+	if (t->diags.n)
+		return refuse(o, &t->diags);
 	if (error < 0)
 		return fail(o, NULL, error);
-	if (error > 0)
-		return refuse(o, &t->diags);
 	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
 	    0)
 		return fail(o, &t->diags, error);
@@ -270,6 +266,7 @@ void target_release(struct target *t, struct target_options *o)
 	free(t->source);
 	sync_plan_release(&t->plan);
 	diagnostics_release(&t->diags);
+	diagnostics_release(&t->warnings);
 	manifest_set_release(&t->set);
 	discovery_free(t->discovery);
 	kube_client_free(t->client);

@@ -45,12 +45,13 @@ struct target {
 	struct discovery *discovery;
 	struct manifest_set set;
 	struct diagnostics diags;
+	struct diagnostics warnings; /* what may yet be fine; printed unless quiet */
 	struct sync_plan plan;
 };
 #define TARGET_INIT                                                                                \
 	{                                                                                          \
 		SOURCE_COMMIT_INIT, 0, NULL, NULL, NULL, NULL, NULL, MANIFEST_SET_INIT,            \
-		    DIAGNOSTICS_INIT, SYNC_PLAN_INIT                                               \
+		    DIAGNOSTICS_INIT, DIAGNOSTICS_INIT, SYNC_PLAN_INIT                             \
 	}
 
 /* The long options both verbs take; the verb's own follow in `extra`. */

@@ -388,27 +388,64 @@ static int cmp_identity(const void *a, const void *b)
 	return c ? c : (x < y ? -1 : 1);
 }
 
-static void find_duplicates(struct diagnostics *diags, const struct manifest_set *set)
+/*
+ * Two documents naming one object: the same object twice (equal as parsed
+ * data, as kubectl's second apply would change nothing) is a warning and
+ * the second is dropped; two different ones are an error, since which one
+ * would win depends on the order the files are read in.
+ */
+static void find_duplicates(struct diagnostics *diags, struct diagnostics *warnings,
+                            struct manifest_set *set)
 {
-	const struct manifest **order = xcalloc(set->n, sizeof(*order));
-	size_t i;
+	const struct manifest **order = xcalloc(set->n + 1, sizeof(*order));
+	bool *dropped = xcalloc(set->n + 1, sizeof(*dropped));
+	size_t i, first, n;
 
 	for (i = 0; i < set->n; i++)
 		order[i] = &set->items[i];
 	qsort(order, set->n, sizeof(*order), cmp_identity);
-	for (i = 1; i < set->n; i++) {
-		const struct manifest *first = order[i - 1], *again = order[i];
+	for (first = 0, i = 1; i < set->n; i++) {
+		const struct manifest *again = order[i];
+		struct json_object *a = NULL, *b = NULL;
 		struct buf what = BUF_INIT;
+		bool same;
 
-		if (!object_id_equal(&first->id, &again->id))
+		if (!object_id_equal(&order[first]->id, &again->id)) {
+			first = i;
 			continue;
+		}
+		manifest_object(&a, order[first]);
+		manifest_object(&b, again);
+		same = json_equal(a, b);
 		object_id_describe(&what, &again->id);
-		diagnostics_add(diags, again->file, again->line, again->column,
-		                "%s is defined twice: here and at %s:%zu:%zu", what.ptr,
-		                first->file, first->line, first->column);
+		if (same && warnings)
+			diagnostics_add(
+			    warnings, again->file, again->line, again->column,
+			    "warning: %s is defined twice, the same both times: here and "
+			    "at %s:%zu:%zu; it is applied once",
+			    what.ptr, order[first]->file, order[first]->line, order[first]->column);
+		else if (!same)
+			diagnostics_add(diags, again->file, again->line, again->column,
+			                "%s is defined twice: here and at %s:%zu:%zu", what.ptr,
+			                order[first]->file, order[first]->line,
+			                order[first]->column);
+		dropped[again - set->items] = same;
+		json_object_put(a);
+		json_object_put(b);
 		buf_release(&what);
 	}
+	for (i = n = 0; i < set->n; i++) {
+		if (!dropped[i]) {
+			set->items[n++] = set->items[i];
+			continue;
+		}
+		object_id_release(&set->items[i].id);
+		free(set->items[i].file);
+		free(set->items[i].json);
+	}
+	set->n = n;
 	free(order);
+	free(dropped);
 }
 
 /* Move what one source found to the end of the set and the diagnostics. */
@@ -430,8 +467,9 @@ static void gather(struct manifest_set *set, struct diagnostics *diags, struct s
 	free(x->path);
 }
 
-int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const char *const *paths,
-                      size_t npaths, const struct manifest_options *opts)
+int manifest_set_load(struct manifest_set *set, struct diagnostics *diags,
+                      struct diagnostics *warnings, const char *const *paths, size_t npaths,
+                      const struct manifest_options *opts)
 {
 	struct manifest_options defaults = MANIFEST_OPTIONS_INIT;
 	struct sources s = {NULL, 0, 0, opts ? opts : &defaults};
@@ -463,7 +501,7 @@ int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const
 	for (i = 0; i < s.n; i++)
 		gather(set, diags, &s.items[i]);
 	free(s.items);
-	find_duplicates(diags, set);
+	find_duplicates(diags, warnings, set);
 	return diags->n > before ? BERTH_ERROR : 0;
 }
 

@@ -73,13 +73,16 @@ struct manifest_options {
  * not followed. Empty documents are skipped; `kind: List` (and any *List
  * with items) is expanded into its objects. Every problem goes into `diags`
  * with its file:line:column; loading goes on to find them all. Two
- * documents naming the same object are an error that names both places.
+ * documents naming the same object are an error that names both places,
+ * unless they are equal as parsed objects: then the second is dropped, with
+ * a warning naming both places in `warnings` (which may be NULL).
  *
  * Returns 0 when there was no problem, BERTH_ERROR when there was at least
  * one (the set then holds what did load). `opts` may be NULL.
  */
-int manifest_set_load(struct manifest_set *set, struct diagnostics *diags, const char *const *paths,
-                      size_t npaths, const struct manifest_options *opts);
+int manifest_set_load(struct manifest_set *set, struct diagnostics *diags,
+                      struct diagnostics *warnings, const char *const *paths, size_t npaths,
+                      const struct manifest_options *opts);
 void manifest_set_release(struct manifest_set *set);
 
 /*

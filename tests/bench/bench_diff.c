@@ -266,7 +266,7 @@ static int measure(const char *dir)
 	buf_addf(&path, "%s/manifests", dir);
 	paths[0] = path.ptr;
 	t0 = now();
-	if (manifest_set_load(&set, &diags, paths, 1, NULL) < 0) {
+	if (manifest_set_load(&set, &diags, NULL, paths, 1, NULL) < 0) {
 		fprintf(stderr, "load failed: %s\n", diags.n ? diags.items[0].message : "?");
 		return 2;
 	}

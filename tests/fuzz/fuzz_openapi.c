@@ -95,7 +95,7 @@ static const struct manifest_set *the_manifests(void)
 	atexit(remove_manifests);
 	fputs(manifests, f);
 	fclose(f);
-	if (manifest_set_load(&set, &diags, paths, 1, NULL) < 0 || set.n != 3)
+	if (manifest_set_load(&set, &diags, NULL, paths, 1, NULL) < 0 || set.n != 3)
 		broken("the manifests do not load");
 	diagnostics_release(&diags);
 	return &set;

@@ -42,7 +42,7 @@ static int load(struct manifest_set *set, const char *path)
 {
 	struct diagnostics diags = DIAGNOSTICS_INIT;
 	struct buf out = BUF_INIT;
-	int error = manifest_set_load(set, &diags, &path, 1, NULL);
+	int error = manifest_set_load(set, &diags, NULL, &path, 1, NULL);
 
 	if (error < 0) {
 		diagnostics_format(&out, &diags);

@@ -48,7 +48,7 @@ static char *check(const char *text, const struct checks_cluster *cluster)
 	fputs(text, f);
 	fclose(f);
 	paths[0] = path.ptr;
-	assert_int_equal(manifest_set_load(&set, &diags, paths, 1, NULL), 0);
+	assert_int_equal(manifest_set_load(&set, &diags, &warnings, paths, 1, NULL), 0);
 	checks_run(&diags, &warnings, &set, cluster);
 	diagnostics_format(&out, &diags);
 	diagnostics_format(&out, &warnings);

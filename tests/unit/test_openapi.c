@@ -62,7 +62,7 @@ static char *validate_with(const struct openapi *with, const char *text, bool *u
 	fputs(text, f);
 	fclose(f);
 	paths[0] = path.ptr;
-	assert_int_equal(manifest_set_load(&set, &diags, paths, 1, NULL), 0);
+	assert_int_equal(manifest_set_load(&set, &diags, NULL, paths, 1, NULL), 0);
 	found = openapi_validate(&diags, unsure, with, &set);
 	assert_int_equal(found, diags.n);
 	diagnostics_format(&out, &diags);
