@@ -664,32 +664,32 @@ static int live_storage_class(void *ctx, const char *name)
 	return lookup_item(&cls, live_classes(ctx), name);
 }
 
-static int live_default_class(void *ctx)
+static int live_default_classes(void *ctx, struct buf *names)
 {
-	static const char *const keys[] = {"storageclass.kubernetes.io/is-default-class",
-	                                   "storageclass.beta.kubernetes.io/is-default-class"};
 	struct json_object *list = live_classes(ctx), *items = json_get(list, "items");
-	bool found = false;
-	size_t i, k;
+	size_t i;
+	int n = 0;
 
 	if (readable(list) < 0)
 		return -1;
-	for (i = 0; i < json_array_len(items); i++)
-		for (k = 0; k < ARRAY_SIZE(keys); k++) {
-			const char *v = json_get_string(
-			    json_get(json_get(json_object_array_get_idx(items, i), "metadata"),
-			             "annotations"),
-			    keys[k]);
-			found |= v && !strcmp(v, "true");
+	for (i = 0; i < json_array_len(items); i++) {
+		struct json_object *cls = json_object_array_get_idx(items, i);
+		const char *name = json_get_string(json_get(cls, "metadata"), "name");
+
+		if (name && checks_class_is_default(cls)) {
+			buf_adds(names, name);
+			buf_addch(names, '\0');
+			n++;
 		}
-	return found;
+	}
+	return n;
 }
 
 size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
                   const struct manifest_set *set)
 {
 	struct live_lookups lookups = {c, NULL, json_object_new_object()};
-	struct checks_cluster cluster = {live_service, live_storage_class, live_default_class,
+	struct checks_cluster cluster = {live_service, live_storage_class, live_default_classes,
 	                                 &lookups};
 	size_t n = checks_run(diags, warnings, set, &cluster);
 
@@ -1128,7 +1128,108 @@ struct wait {
 	enum readiness state;
 	struct buf why, said; /* what it waits for, and what was last printed */
 	int wffc;             /* its class binds on first consumer; -1: not yet asked */
+	/* Why its claim is Pending (explain), asked of the cluster at most
+	 * every EXPLAIN_MS: when it was last asked, and the answer. */
+	double explained_at;
+	struct buf explained;
 };
+
+#define EXPLAIN_MS 5000.0
+
+/* Why `claim` is Pending, as far as its class and volume tell: nothing
+ * when it is not Pending. */
+static void claim_waits_for(struct buf *out, struct kube_client *c, const struct sync_plan *plan,
+                            struct json_object *claim)
+{
+	struct json_object *spec = json_get(claim, "spec"), *provisioner;
+	const char *cls = json_get_string(spec, "storageClassName");
+	const char *volume = json_get_string(spec, "volumeName");
+	const char *phase = json_get_string(json_get(claim, "status"), "phase");
+	const char *p;
+
+	if (phase && strcmp(phase, "Pending"))
+		return;
+	if (volume) {
+		buf_addf(out, "waiting to bind PersistentVolume '%s'", volume);
+		return;
+	}
+	if (!cls || !*cls) {
+		buf_adds(out, "no PersistentVolume without a class is available");
+		return;
+	}
+	provisioner = class_field(c, plan, cls, "provisioner");
+	p = json_object_get_string(provisioner);
+	if (!provisioner)
+		buf_addf(out, "StorageClass '%s' does not exist", cls);
+	else if (!strcmp(p, "kubernetes.io/no-provisioner"))
+		buf_addf(out, "no PersistentVolume of class '%s' is available", cls);
+	else
+		buf_addf(out, "waiting for provisioner '%s' to make a volume of class '%s'", p,
+		         cls);
+	json_object_put(provisioner);
+}
+
+/* Why a StatefulSet's next pod cannot be ready when that is its claim:
+ * "claim ns/www-web-1 Pending: ...", for the first Pending claim of the
+ * first pod not ready. */
+static void statefulset_claim_waits(struct buf *out, struct kube_client *c,
+                                    const struct sync_plan *plan, struct json_object *sts)
+{
+	struct json_object *spec = json_get(sts, "spec"), *v;
+	struct json_object *templates = json_get(spec, "volumeClaimTemplates");
+	int64_t replicas = 1, ready = 0;
+	const char *ns = json_get_string(json_get(sts, "metadata"), "namespace");
+	const char *name = json_get_string(json_get(sts, "metadata"), "name");
+	struct buf path = BUF_INIT, why = BUF_INIT;
+	size_t i;
+
+	if (json_object_is_type((v = json_get(spec, "replicas")), json_type_int))
+		replicas = json_object_get_int64(v);
+	if (json_object_is_type((v = json_get(json_get(sts, "status"), "readyReplicas")),
+	                        json_type_int))
+		ready = json_object_get_int64(v);
+	for (i = 0; ns && name && ready < replicas && i < json_array_len(templates) && !out->len;
+	     i++) {
+		const char *tmpl = json_get_string(
+		    json_get(json_object_array_get_idx(templates, i), "metadata"), "name");
+		struct json_object *claim = NULL;
+
+		buf_reset(&path);
+		buf_reset(&why);
+		buf_addf(&path, "/api/v1/namespaces/%s/persistentvolumeclaims/%s-%s-%lld", ns,
+		         tmpl ? tmpl : "", name, (long long)ready);
+		if (tmpl && kube_client_get_json(&claim, c, path.ptr) == 0)
+			claim_waits_for(&why, c, plan, claim);
+		if (why.len)
+			buf_addf(out, "claim %s/%s-%s-%lld Pending: %s", ns, tmpl, name,
+			         (long long)ready, why.ptr);
+		json_object_put(claim);
+	}
+	buf_release(&path);
+	buf_release(&why);
+}
+
+/* Add to w->why what a waiting claim, or a StatefulSet's claim, waits for. */
+static void explain(struct kube_client *c, const struct sync_plan *plan, struct wait *w,
+                    struct json_object *live)
+{
+	const struct object_id *id = &w->item->m->id;
+	bool claim = !*id->group && !strcmp(id->kind, "PersistentVolumeClaim");
+	bool sts = !strcmp(id->group, "apps") && !strcmp(id->kind, "StatefulSet");
+
+	if (!claim && !sts)
+		return;
+	if (clock_now_ms() - w->explained_at >= EXPLAIN_MS) {
+		w->explained_at = clock_now_ms();
+		buf_reset(&w->explained);
+		if (claim)
+			claim_waits_for(&w->explained, c, plan, live);
+		else
+			statefulset_claim_waits(&w->explained, c, plan, live);
+	}
+	if (w->explained.len)
+		buf_addf(&w->why, "%s%s", claim ? ": " : "; ", w->explained.ptr);
+}
 
 struct wait_group {
 	struct kube_client *c;
@@ -1164,6 +1265,8 @@ static int wait_page(struct json_object *page, void *ctx)
 			               binds_on_first_consumer(g->c, g->plan, live);
 		buf_reset(&(*hit)->why);
 		(*hit)->state = ready_check(&(*hit)->why, live, (*hit)->wffc > 0);
+		if ((*hit)->state == READINESS_WAITING)
+			explain(g->c, g->plan, *hit, live);
 	}
 	return 0;
 }
@@ -1224,8 +1327,10 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 
 			w->item = &plan->items[i];
 			w->wffc = -1;
+			w->explained_at = -EXPLAIN_MS;
 			buf_init(&w->why);
 			buf_init(&w->said);
+			buf_init(&w->explained);
 			waits[n++] = w;
 		}
 	qsort(waits, n, sizeof(*waits), cmp_wait_list);
@@ -1274,6 +1379,7 @@ out:
 	for (i = 0; i < n; i++) {
 		buf_release(&all[i].why);
 		buf_release(&all[i].said);
+		buf_release(&all[i].explained);
 	}
 	free(all);
 	free(waits);

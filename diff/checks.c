@@ -17,6 +17,13 @@ struct run {
 	struct json_object **objs;
 	const struct checks_cluster *cluster;
 	size_t found;
+	/* The default StorageClasses, found when first asked: in Git, and
+	 * live but not in Git (Git's annotation wins for a class in both),
+	 * each name followed by a NUL. */
+	bool defaults_found;
+	size_t ndefaults;
+	struct buf defaults;
+	char *defaults_unread; /* why the live ones could not be read; NULL: they could */
 };
 
 static void problem_at(struct run *r, bool warning, const struct manifest *m, const char *path,
@@ -50,13 +57,14 @@ static void problem_at(struct run *r, bool warning, const struct manifest *m, co
 #define problem(r, m, path, ...) problem_at(r, false, m, path, path, __VA_ARGS__)
 #define warning(r, m, path, ...) problem_at(r, true, m, path, path, __VA_ARGS__)
 
-/* The cluster could not be read for the check of the field at `path`. */
-static void unread(struct run *r, const struct manifest *m, const char *path)
+/* The cluster could not be read for the check of the field at `path`:
+ * `why` says why, or NULL for the current error. */
+static void unread(struct run *r, const struct manifest *m, const char *path, const char *why)
 {
-	char *why = xstrdup(berth_error_last());
+	char *copy = xstrdup(why ? why : berth_error_last());
 
-	warning(r, m, path, "not checked against the cluster, which could not be read: %s", why);
-	free(why);
+	warning(r, m, path, "not checked against the cluster, which could not be read: %s", copy);
+	free(copy);
 }
 
 static bool is(const struct manifest *m, const char *group, const char *kind)
@@ -252,7 +260,7 @@ static void service(struct run *r, const struct manifest *m, struct json_object 
 	live =
 	    r->cluster ? r->cluster->service(r->cluster->ctx, m->id.namespace, name, &headless) : 0;
 	if (live < 0) {
-		unread(r, m, "spec.serviceName");
+		unread(r, m, "spec.serviceName", NULL);
 		return;
 	}
 	if (live) {
@@ -271,46 +279,149 @@ static void service(struct run *r, const struct manifest *m, struct json_object 
 	        app ? ")" : "");
 }
 
-/* A claim template's class exists in Git or live, or there is a default. */
-static void claim_classes(struct run *r, const struct manifest *m, struct json_object *spec)
+static const char *const default_class_keys[] = {
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+};
+
+bool checks_class_is_default(struct json_object *cls)
 {
-	struct json_object *vcts = json_get(spec, "volumeClaimTemplates");
-	struct buf path = BUF_INIT;
-	size_t v;
+	struct json_object *annotations = json_get(json_get(cls, "metadata"), "annotations");
+	size_t i;
 
-	if (!r->cluster)
-		return;
-	for (v = 0; v < json_array_len(vcts); v++) {
-		struct json_object *cs = json_get(json_object_array_get_idx(vcts, v), "spec");
-		const char *cls = json_get_string(cs, "storageClassName");
-
-		int live = 1;
-
-		buf_reset(&path);
-		buf_addf(&path, "spec.volumeClaimTemplates[%zu].spec.storageClassName", v);
-		if (cls && *cls && find(r, "storage.k8s.io", "StorageClass", "", cls) == (size_t)-1)
-			live = r->cluster->storage_class(r->cluster->ctx, cls);
-		else if (!cls)
-			live = r->cluster->default_class(r->cluster->ctx);
-		if (live < 0)
-			unread(r, m, path.ptr);
-		else if (!live && cls)
-			problem(
-			    r, m, path.ptr,
-			    "StorageClass '%s' is neither among the manifests nor in the cluster; "
-			    "the claims would stay Pending",
-			    cls);
-		else if (!live)
-			problem(
-			    r, m, path.ptr,
-			    "unset, and the cluster has no default StorageClass; the claims would "
-			    "stay Pending (name a class)");
+	for (i = 0; i < ARRAY_SIZE(default_class_keys); i++) {
+		const char *v = json_get_string(annotations, default_class_keys[i]);
+		if (v && !strcmp(v, "true"))
+			return true;
 	}
-	buf_release(&path);
+	return false;
+}
+
+static void add_default(struct run *r, const char *name)
+{
+	buf_adds(&r->defaults, name);
+	buf_addch(&r->defaults, '\0');
+	r->ndefaults++;
+}
+
+/* The default StorageClasses, in Git and live; how many. */
+static size_t find_defaults(struct run *r)
+{
+	struct buf live = BUF_INIT;
+	const char *name;
+	size_t i;
+	int n;
+
+	if (r->defaults_found)
+		return r->ndefaults;
+	r->defaults_found = true;
+	for (i = 0; i < r->set->n; i++)
+		if (is(&r->set->items[i], "storage.k8s.io", "StorageClass") &&
+		    checks_class_is_default(r->objs[i]))
+			add_default(r, r->set->items[i].id.name);
+	if (r->cluster && (n = r->cluster->default_classes(r->cluster->ctx, &live)) < 0)
+		r->defaults_unread = xstrdup(berth_error_last());
+	for (name = live.ptr; r->cluster && name < live.ptr + live.len; name += strlen(name) + 1)
+		if (find(r, "storage.k8s.io", "StorageClass", "", name) == (size_t)-1)
+			add_default(r, name);
+	buf_release(&live);
+	return r->ndefaults;
+}
+
+/* The default classes' names, "'a', 'b'". */
+static void default_names(struct buf *out, const struct run *r)
+{
+	const char *name;
+
+	for (name = r->defaults.ptr; name < r->defaults.ptr + r->defaults.len;
+	     name += strlen(name) + 1)
+		buf_addf(out, "%s'%s'", name == r->defaults.ptr ? "" : ", ", name);
+}
+
+/* The class a claim asking for `cls` (NULL: none named) gets: its own, else
+ * the default one, else "" (it binds only volumes without a class); NULL
+ * when that cannot be known (no cluster to ask, or it could not be read). */
+static const char *claim_class(struct run *r, const char *cls)
+{
+	if (cls)
+		return cls;
+	if (find_defaults(r))
+		return r->defaults.ptr;
+	return r->cluster && !r->defaults_unread ? "" : NULL;
+}
+
+static bool volume_fits(struct json_object *pv, const char *cls, const struct quantity *size,
+                        struct json_object *modes);
+
+/* Can a volume without a class in Git serve the claim whose spec this is? */
+static bool classless_volume_fits(const struct run *r, struct json_object *spec)
+{
+	const char *want =
+	    json_get_string(json_get(json_get(spec, "resources"), "requests"), "storage");
+	struct quantity size;
+	size_t i;
+
+	if (want && quantity_parse(&size, want) < 0)
+		want = NULL;
+	for (i = 0; i < r->set->n; i++)
+		if (is(&r->set->items[i], "", "PersistentVolume") &&
+		    volume_fits(r->objs[i], "", want ? &size : NULL, json_get(spec, "accessModes")))
+			return true;
+	return false;
+}
+
+/*
+ * The class of a claim (`spec` is its spec; `many` when it is a claim
+ * template, whose claims are many): one that exists neither in Git nor
+ * live, or none where no class is the default, lets the claims wait, as
+ * Kubernetes lets them (a volume or a class may come later); two default
+ * classes leave it ambiguous. Each is a warning.
+ */
+static void check_claim_class(struct run *r, const struct manifest *m, struct json_object *spec,
+                              const char *path, bool many)
+{
+	const char *cls = json_get_string(spec, "storageClassName");
+	const char *waits = many ? "the claims wait" : "the claim waits";
+	struct buf names = BUF_INIT;
+	int live;
+
+	if (cls && *cls) {
+		if (!r->cluster || find(r, "storage.k8s.io", "StorageClass", "", cls) != (size_t)-1)
+			return;
+		if ((live = r->cluster->storage_class(r->cluster->ctx, cls)) < 0)
+			unread(r, m, path, NULL);
+		else if (!live)
+			warning(r, m, path,
+			        "StorageClass '%s' is neither among the manifests nor in the "
+			        "cluster; %s until it is created",
+			        cls, waits);
+		return;
+	}
+	if (cls)
+		return; /* "": no class, on purpose */
+	find_defaults(r);
+	default_names(&names, r);
+	if (r->ndefaults > 1)
+		warning(r, m, path,
+		        "unset, and %zu StorageClasses are marked default (%s): %s refused "
+		        "(before Kubernetes 1.26) or %s the newest of them",
+		        r->ndefaults, names.ptr, many ? "the claims are" : "the claim is",
+		        many ? "get" : "gets");
+	else if (!r->ndefaults && r->defaults_unread)
+		unread(r, m, path, r->defaults_unread);
+	else if (!r->ndefaults && r->cluster && !json_get(spec, "volumeName") &&
+	         !classless_volume_fits(r, spec))
+		warning(r, m, path,
+		        "unset, and no StorageClass among the manifests or in the cluster is the "
+		        "default; %s for a PersistentVolume without a class (or for a default "
+		        "class)",
+		        waits);
+	buf_release(&names);
 }
 
 /* A claim with no class gets the default one written in, and then cannot
- * bind a PersistentVolume that has none. */
+ * bind a PersistentVolume that has none: a problem when there is a default
+ * class, a warning when there may be one. */
 static void claim_without_class(struct run *r, const struct manifest *m, struct json_object *pvc)
 {
 	struct json_object *spec = json_get(pvc, "spec");
@@ -322,11 +433,19 @@ static void claim_without_class(struct run *r, const struct manifest *m, struct 
 	i = find(r, "", "PersistentVolume", "", volume);
 	if (i == (size_t)-1 || json_get_string(json_get(r->objs[i], "spec"), "storageClassName"))
 		return;
-	problem(r, m, "spec.storageClassName",
-	        "unset, so the cluster's default StorageClass is written in and the claim can "
-	        "never bind to PersistentVolume '%s', which has no class; set storageClassName: "
-	        "\"\" on the claim (or give both the same class)",
-	        volume);
+	if (find_defaults(r))
+		problem(r, m, "spec.storageClassName",
+		        "unset, so the default StorageClass '%s' is written in and the claim can "
+		        "never bind to PersistentVolume '%s', which has no class; set "
+		        "storageClassName: \"\" on the claim (or give both the same class)",
+		        r->defaults.ptr, volume);
+	else if (!r->cluster || r->defaults_unread)
+		warning(
+		    r, m, "spec.storageClassName",
+		    "unset; where the cluster has a default StorageClass, it is written in and "
+		    "the claim can never bind to PersistentVolume '%s', which has no class; set "
+		    "storageClassName: \"\" on the claim (or give both the same class)",
+		    volume);
 }
 
 /* Can PersistentVolume `pv` serve a claim of class `cls` (NULL: unset)
@@ -366,26 +485,33 @@ static bool class_provisions(const struct run *r, const char *cls)
 
 /*
  * When the PersistentVolumes are in Git, a claim (or claim template) at
- * `path` should fit one of them, unless its class provisions volumes. A
- * warning: a volume may yet come from elsewhere.
+ * `path` should fit one of them, unless its class provisions volumes. When
+ * volumes of its class are in Git and none fits, and the class provisions
+ * none, the claim can never bind to them: a problem. Otherwise a warning:
+ * a volume may yet come from elsewhere.
  */
 static void claim_fits(struct run *r, const struct manifest *m, struct json_object *spec,
                        const char *path)
 {
-	const char *cls = json_get_string(spec, "storageClassName");
+	const char *named = json_get_string(spec, "storageClassName");
+	const char *cls = claim_class(r, named);
 	const char *want =
 	    json_get_string(json_get(json_get(spec, "resources"), "requests"), "storage");
 	struct json_object *modes = json_get(spec, "accessModes");
 	struct quantity size;
 	struct buf where = BUF_INIT, wanted = BUF_INIT;
-	size_t i, volumes = 0;
+	size_t i, volumes = 0, of_class = 0;
 
 	if (want && quantity_parse(&size, want) < 0)
 		want = NULL;
 	for (i = 0; i < r->set->n; i++) {
+		const char *pv_cls;
+
 		if (!is(&r->set->items[i], "", "PersistentVolume"))
 			continue;
 		volumes++;
+		pv_cls = json_get_string(json_get(r->objs[i], "spec"), "storageClassName");
+		of_class += cls && !strcmp(cls, pv_cls ? pv_cls : "");
 		if (volume_fits(r->objs[i], cls, want ? &size : NULL, modes))
 			return;
 	}
@@ -398,13 +524,24 @@ static void claim_fits(struct run *r, const struct manifest *m, struct json_obje
 		buf_addf(&wanted, "%s%s", i ? "," : " ",
 		         json_object_get_string(json_object_array_get_idx(modes, i)));
 	if (cls)
-		buf_addf(&wanted, *cls ? " of class '%s'" : " with no class", cls);
+		buf_addf(&wanted,
+		         !*cls   ? " with no class"
+		         : named ? " of class '%s'"
+		                 : " of the default class '%s'",
+		         cls);
 	buf_addf(&where, "%s.resources.requests.storage", path);
-	warning(r, m, where.ptr,
-	        "asks for %s, which none of the %zu PersistentVolume%s among the manifests can "
-	        "give%s; the claim would stay Pending",
-	        wanted.ptr, volumes, volumes == 1 ? "" : "s",
-	        cls && *cls ? ", and its class provisions none" : "");
+	if (of_class)
+		problem(r, m, where.ptr,
+		        "asks for %s, which none of the %zu PersistentVolume%s of its class among "
+		        "the manifests can give%s; the claim can never bind to one of them",
+		        wanted.ptr, of_class, of_class == 1 ? "" : "s",
+		        *cls ? ", and its class provisions none" : "");
+	else
+		warning(r, m, where.ptr,
+		        "asks for %s, which none of the %zu PersistentVolume%s among the manifests "
+		        "can give%s; the claim would stay Pending",
+		        wanted.ptr, volumes, volumes == 1 ? "" : "s",
+		        cls && *cls ? ", and its class provisions none" : "");
 	buf_release(&where);
 	buf_release(&wanted);
 }
@@ -412,9 +549,13 @@ static void claim_fits(struct run *r, const struct manifest *m, struct json_obje
 size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
                   const struct manifest_set *set, const struct checks_cluster *cluster)
 {
-	struct run r = {diags,   warnings, set, calloc(set->n + 1, sizeof(struct json_object *)),
-	                cluster, 0};
-	struct buf path = BUF_INIT;
+	struct run r = {.diags = diags,
+	                .warnings = warnings,
+	                .set = set,
+	                .objs = xcalloc(set->n + 1, sizeof(struct json_object *)),
+	                .cluster = cluster,
+	                .defaults = BUF_INIT};
+	struct buf path = BUF_INIT, class_path = BUF_INIT;
 	size_t v;
 	size_t i;
 
@@ -430,27 +571,46 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 			selector(&r, m, spec);
 			if (!misplaced(&r, m, spec))
 				mounts(&r, m, spec);
-			claim_classes(&r, m, spec);
 			for (v = 0; v < json_array_len(json_get(spec, "volumeClaimTemplates"));
 			     v++) {
+				struct json_object *cs =
+				    json_get(json_object_array_get_idx(
+				                 json_get(spec, "volumeClaimTemplates"), v),
+				             "spec");
+
 				buf_reset(&path);
 				buf_addf(&path, "spec.volumeClaimTemplates[%zu].spec", v);
-				claim_fits(&r, m,
-				           json_get(json_object_array_get_idx(
-				                        json_get(spec, "volumeClaimTemplates"), v),
-				                    "spec"),
-				           path.ptr);
+				buf_adds(&class_path, path.ptr);
+				buf_adds(&class_path, ".storageClassName");
+				check_claim_class(&r, m, cs, class_path.ptr, true);
+				buf_reset(&class_path);
+				claim_fits(&r, m, cs, path.ptr);
 			}
 		} else if (is(m, "apps", "Deployment") || is(m, "apps", "DaemonSet") ||
 		           is(m, "apps", "ReplicaSet")) {
 			selector(&r, m, spec);
 			mounts(&r, m, spec);
 		} else if (is(m, "", "PersistentVolumeClaim")) {
+			check_claim_class(&r, m, spec, "spec.storageClassName", false);
 			claim_without_class(&r, m, r.objs[i]);
 			claim_fits(&r, m, spec, "spec");
+		} else if (is(m, "storage.k8s.io", "StorageClass") &&
+		           checks_class_is_default(r.objs[i]) && find_defaults(&r) > 1 &&
+		           strcmp(r.defaults.ptr, m->id.name)) {
+			buf_reset(&class_path);
+			default_names(&class_path, &r);
+			warning(
+			    &r, m, "metadata.annotations",
+			    "%zu StorageClasses are marked default (%s): a claim that names no "
+			    "class is refused (before Kubernetes 1.26) or gets the newest of them",
+			    r.ndefaults, class_path.ptr);
+			buf_reset(&class_path);
 		}
 	}
 	buf_release(&path);
+	buf_release(&class_path);
+	buf_release(&r.defaults);
+	free(r.defaults_unread);
 	for (i = 0; i < set->n; i++)
 		json_object_put(r.objs[i]);
 	free(r.objs);

@@ -20,15 +20,27 @@ struct checks_cluster {
 	int (*service)(void *ctx, const char *ns, const char *name, bool *headless);
 	/* Does StorageClass `name` exist live? */
 	int (*storage_class)(void *ctx, const char *name);
-	/* Is there a default StorageClass live? */
-	int (*default_class)(void *ctx);
+	/* The StorageClasses marked default live (checks_class_is_default),
+	 * each name followed by a NUL in `names`; returns how many. */
+	int (*default_classes)(void *ctx, struct buf *names);
 	void *ctx;
 };
 
+/* Is StorageClass `cls` marked default, by the annotation the
+ * DefaultStorageClass admission plugin reads (or its beta form)? */
+bool checks_class_is_default(struct json_object *cls);
+
 /*
  * Add a diagnostic per problem to `diags`; returns the number added. What
- * may yet be fine (a claim that no PersistentVolume in Git can serve) goes
- * to `warnings` as "warning: ..." instead; `warnings` may be NULL.
+ * may yet be fine goes to `warnings` as "warning: ..." instead (`warnings`
+ * may be NULL): Kubernetes lets a claim wait for a StorageClass or a
+ * PersistentVolume that is not there yet, so a claim naming a class that
+ * exists neither in Git nor live, or naming none where there is no default
+ * class, is a warning. What can never work is a problem: a classless claim
+ * bound by volumeName to a classless volume while a default class exists,
+ * and a claim that none of the volumes of its class in Git can serve when
+ * the class provisions none. The default class is the one marked so in Git
+ * (applied first, in phase order) or live; two of them are a warning.
  */
 size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
                   const struct manifest_set *set, const struct checks_cluster *cluster);

@@ -131,10 +131,25 @@ static int no_class(void *ctx, const char *name)
 	return 0;
 }
 
-static int no_default(void *ctx)
+static int no_default(void *ctx, struct buf *names)
 {
 	(void)ctx;
+	(void)names;
 	return 0;
+}
+
+/* A cluster whose only class is "standard", marked default. */
+static int standard_class(void *ctx, const char *name)
+{
+	(void)ctx;
+	return !strcmp(name, "standard");
+}
+
+static int standard_default(void *ctx, struct buf *names)
+{
+	(void)ctx;
+	buf_add(names, "standard", sizeof("standard"));
+	return 1;
 }
 
 static int forbidden_service(void *ctx, const char *ns, const char *name, bool *headless)
@@ -152,8 +167,9 @@ static int forbidden_class(void *ctx, const char *name)
 	return forbidden_service(ctx, NULL, NULL, &(bool){false});
 }
 
-static int forbidden_default(void *ctx)
+static int forbidden_default(void *ctx, struct buf *names)
 {
+	(void)names;
 	return forbidden_class(ctx, NULL);
 }
 
@@ -205,12 +221,16 @@ static void test_checks__the_cluster_supplies_what_git_lacks(void **state)
 	                          "  - metadata: {name: logs}\n"
 	                          "    spec: {accessModes: [ReadWriteOnce]}\n",
 	                 &cluster);
-	assert_non_null(strstr(problems, "m.yaml:18:12: statefulset 'web': "
+	/* Kubernetes lets such claims wait for a class or a volume: warnings. */
+	assert_non_null(strstr(problems, "m.yaml:18:12: warning: statefulset 'web': "
 	                                 "spec.volumeClaimTemplates[0].spec.storageClassName: "
 	                                 "StorageClass 'gold' is neither among the manifests nor "
-	                                 "in the cluster"));
-	assert_non_null(strstr(problems, "spec.volumeClaimTemplates[1].spec.storageClassName: "
-	                                 "unset, and the cluster has no default StorageClass"));
+	                                 "in the cluster; the claims wait until it is created\n"));
+	assert_non_null(strstr(problems, "warning: statefulset 'web': "
+	                                 "spec.volumeClaimTemplates[1].spec.storageClassName: "
+	                                 "unset, and no StorageClass among the manifests or in the "
+	                                 "cluster is the default; the claims wait for a "
+	                                 "PersistentVolume without a class"));
 	assert_non_null(strstr(problems, "spec.volumeClaimTemplates[1] 'logs': mounted by no "
 	                                 "container"));
 	free(problems);
@@ -266,19 +286,37 @@ static void test_checks__misplaced_fields_say_where_they_belong(void **state)
 	free(problems);
 }
 
+/* Shaped like the nfs example's claim: no class, bound by name to a volume
+ * without one. Broken only where a default class is written in. */
 static void test_checks__a_classless_claim_cannot_bind_a_classless_volume(void **state)
 {
+	static const char bound[] =
+	    "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+	    "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce],"
+	    " hostPath: {path: /x}}\n---\n"
+	    "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: c}\n"
+	    "spec: {volumeName: pv, accessModes: [ReadWriteOnce]}\n";
+	struct checks_cluster with_default = {live_headless, standard_class, standard_default,
+	                                      NULL};
+	struct checks_cluster without = {live_headless, no_class, no_default, NULL};
 	char *problems;
 
 	(void)state;
-	problems = check("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
-	                 "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce],"
-	                 " hostPath: {path: /x}}\n---\n"
-	                 "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: c}\n"
-	                 "spec: {volumeName: pv, accessModes: [ReadWriteOnce]}\n",
-	                 NULL);
-	assert_non_null(strstr(problems, "m.yaml:9:1: persistentvolumeclaim 'c': "
-	                                 "spec.storageClassName: unset, so the cluster's default"));
+	problems = check(bound, &with_default);
+	assert_string_equal(problems,
+	                    "m.yaml:9:1: persistentvolumeclaim 'c': spec.storageClassName: unset, "
+	                    "so the default StorageClass 'standard' is written in and the claim "
+	                    "can never bind to PersistentVolume 'pv', which has no class; set "
+	                    "storageClassName: \"\" on the claim (or give both the same class)\n");
+	free(problems);
+	problems = check(bound, &without);
+	assert_string_equal(problems, "");
+	free(problems);
+	/* Offline, the default class is not known: it may be there. */
+	problems = check(bound, NULL);
+	assert_non_null(strstr(problems, "m.yaml:9:1: warning: persistentvolumeclaim 'c': "
+	                                 "spec.storageClassName: unset; where the cluster has a "
+	                                 "default StorageClass, it is written in"));
 	free(problems);
 	problems = check("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
 	                 "spec: {capacity: {storage: 1Gi}, hostPath: {path: /x}}\n---\n"
@@ -323,19 +361,31 @@ static void test_checks__claims_no_volume_in_git_can_serve_are_warned_about(void
 	            NULL);
 	assert_string_equal(out, "");
 	free(out);
-	/* Too big, the wrong class, the wrong mode: a warning at the request. */
+	/* Too big for every volume of its class, or of the wrong mode, where
+	 * the class provisions none: it can never bind to them, a problem. */
 	out = check(PV("a", "1Gi", "ReadWriteOnce", "''") PV("b", "10Gi", "ReadWriteOnce", "fast")
 	                CLAIM("2Gi", "ReadWriteOnce", "''"),
 	            NULL);
-	assert_string_equal(out, "m.yaml:27:16: warning: persistentvolumeclaim 'data': "
+	assert_string_equal(out, "m.yaml:27:16: persistentvolumeclaim 'data': "
 	                         "spec.resources.requests.storage: asks for 2Gi ReadWriteOnce with "
-	                         "no class, which none of the 2 PersistentVolumes among the "
-	                         "manifests can give; the claim would stay Pending\n");
+	                         "no class, which none of the 1 PersistentVolume of its class "
+	                         "among the manifests can give; the claim can never bind to one "
+	                         "of them\n");
 	free(out);
 	out =
 	    check(PV("a", "5Gi", "ReadWriteOnce", "''") CLAIM("1Gi", "ReadWriteMany", "''"), NULL);
-	assert_non_null(strstr(out, "asks for 1Gi ReadWriteMany with no class, which none of "
-	                            "the 1 PersistentVolume among"));
+	assert_non_null(strstr(out, "m.yaml:18:16: persistentvolumeclaim 'data': "
+	                            "spec.resources.requests.storage: asks for 1Gi ReadWriteMany "
+	                            "with no class, which none of the 1 PersistentVolume of its "
+	                            "class among"));
+	free(out);
+	/* No volume of its class in Git: one may come later, a warning. */
+	out = check(PV("b", "10Gi", "ReadWriteOnce", "fast") CLAIM("2Gi", "ReadWriteOnce", "''"),
+	            NULL);
+	assert_string_equal(out, "m.yaml:18:16: warning: persistentvolumeclaim 'data': "
+	                         "spec.resources.requests.storage: asks for 2Gi ReadWriteOnce with "
+	                         "no class, which none of the 1 PersistentVolume among the "
+	                         "manifests can give; the claim would stay Pending\n");
 	free(out);
 	/* A claim template too; a class in Git without a provisioner makes none. */
 	out = check(STS_HEAD "  volumeClaimTemplates:\n"
@@ -352,11 +402,12 @@ static void test_checks__claims_no_volume_in_git_can_serve_are_warned_about(void
 	                                  "provisioner: kubernetes.io/no-provisioner\n",
 	            NULL);
 	assert_non_null(strstr(out,
-	                       "warning: statefulset 'web': "
+	                       ": statefulset 'web': "
 	                       "spec.volumeClaimTemplates[0].spec.resources.requests.storage: asks "
 	                       "for 3Gi ReadWriteOnce of class 'local', which none of the 1 "
-	                       "PersistentVolume among the manifests can give, and its class "
-	                       "provisions none"));
+	                       "PersistentVolume of its class among the manifests can give, and "
+	                       "its class provisions none; the claim can never bind"));
+	assert_null(strstr(out, "warning"));
 	free(out);
 	/* No volume in Git, or a class that may provision (not in Git): nothing to say. */
 	out = check(CLAIM("2Gi", "ReadWriteOnce", "manual"), NULL);
@@ -364,6 +415,109 @@ static void test_checks__claims_no_volume_in_git_can_serve_are_warned_about(void
 	free(out);
 	out = check(PV("a", "1Gi", "ReadWriteOnce", "manual") CLAIM("2Gi", "ReadWriteOnce", "gp2"),
 	            NULL);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+#define DEFAULT_CLASS(name, key)                                                                   \
+	"---\n"                                                                                    \
+	"apiVersion: storage.k8s.io/v1\n"                                                          \
+	"kind: StorageClass\n"                                                                     \
+	"metadata:\n"                                                                              \
+	"  name: " name "\n"                                                                       \
+	"  annotations: {" key ": \"true\"}\n"                                                     \
+	"provisioner: kubernetes.io/no-provisioner\n"
+
+#define CLASSLESS_TEMPLATE                                                                         \
+	STS_HEAD "        volumeMounts: [{name: data, mountPath: /d}]\n"                           \
+	         "  volumeClaimTemplates:\n"                                                       \
+	         "  - metadata: {name: data}\n"                                                    \
+	         "    spec:\n"                                                                     \
+	         "      accessModes: [ReadWriteOnce]\n"                                            \
+	         "      resources: {requests: {storage: 1Gi}}\n" HEADLESS
+
+/* A default class in the same commit is applied before the claims, which
+ * then get it: it counts, in either annotation, live or not. */
+static void test_checks__a_default_class_in_git_serves_classless_claims(void **state)
+{
+	struct checks_cluster cluster = {live_headless, no_class, no_default, NULL};
+	char *out;
+
+	(void)state;
+	out = check(
+	    CLASSLESS_TEMPLATE DEFAULT_CLASS("local", "storageclass.kubernetes.io/is-default-class")
+	        PV("a", "1Gi", "ReadWriteOnce", "local"),
+	    &cluster);
+	assert_string_equal(out, "");
+	free(out);
+	out = check(CLASSLESS_TEMPLATE DEFAULT_CLASS(
+	                "local", "storageclass.beta.kubernetes.io/is-default-class")
+	                PV("a", "1Gi", "ReadWriteOnce", "local"),
+	            NULL);
+	assert_string_equal(out, "");
+	free(out);
+	/* The default class in Git is the one the claims fit against. */
+	out = check(
+	    CLASSLESS_TEMPLATE DEFAULT_CLASS("local", "storageclass.kubernetes.io/is-default-class")
+	        PV("a", "1Gi", "ReadWriteOnce", "''"),
+	    &cluster);
+	assert_non_null(strstr(out,
+	                       "warning: statefulset 'web': "
+	                       "spec.volumeClaimTemplates[0].spec.resources.requests.storage: "
+	                       "asks for 1Gi ReadWriteOnce of the default class 'local', which "
+	                       "none of the 1 PersistentVolume among the manifests can give"));
+	free(out);
+}
+
+/* Two classes marked default leave a classless claim's class ambiguous. */
+static void test_checks__two_default_classes_are_a_warning(void **state)
+{
+	struct checks_cluster cluster = {live_headless, standard_class, standard_default, NULL};
+	char *out;
+
+	(void)state;
+	out = check(CLASSLESS_TEMPLATE DEFAULT_CLASS("local",
+	                                             "storageclass.kubernetes.io/is-default-class"),
+	            &cluster);
+	assert_non_null(strstr(out,
+	                       "warning: statefulset 'web': "
+	                       "spec.volumeClaimTemplates[0].spec.storageClassName: unset, and "
+	                       "2 StorageClasses are marked default ('local', 'standard'): the "
+	                       "claims are refused (before Kubernetes 1.26) or get the newest "
+	                       "of them\n"));
+	free(out);
+	out = check(DEFAULT_CLASS("a", "storageclass.kubernetes.io/is-default-class")
+	                DEFAULT_CLASS("b", "storageclass.beta.kubernetes.io/is-default-class"),
+	            NULL);
+	assert_string_equal(out,
+	                    "m.yaml:13:3: warning: storageclass 'b': metadata.annotations: 2 "
+	                    "StorageClasses are marked default ('a', 'b'): a claim that names "
+	                    "no class is refused (before Kubernetes 1.26) or gets the newest of "
+	                    "them\n");
+	free(out);
+	/* The live default, marked so in Git too, is one class. */
+	out = check(CLASSLESS_TEMPLATE DEFAULT_CLASS("standard",
+	                                             "storageclass.kubernetes.io/is-default-class"),
+	            &cluster);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+/* A standalone claim naming a class that is not there is treated as a
+ * claim template is: it may wait. */
+static void test_checks__a_claim_of_a_missing_class_waits_like_a_template(void **state)
+{
+	struct checks_cluster cluster = {live_headless, standard_class, standard_default, NULL};
+	char *out;
+
+	(void)state;
+	out = check(CLAIM("1Gi", "ReadWriteOnce", "gold"), &cluster);
+	assert_string_equal(out, "m.yaml:6:3: warning: persistentvolumeclaim 'data': "
+	                         "spec.storageClassName: StorageClass 'gold' is neither among the "
+	                         "manifests nor in the cluster; the claim waits until it is "
+	                         "created\n");
+	free(out);
+	out = check(CLAIM("1Gi", "ReadWriteOnce", "standard"), &cluster);
 	assert_string_equal(out, "");
 	free(out);
 }
@@ -388,6 +542,12 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_checks__a_classless_claim_cannot_bind_a_classless_volume, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_checks__a_default_class_in_git_serves_classless_claims, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checks__two_default_classes_are_a_warning, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_checks__a_claim_of_a_missing_class_waits_like_a_template, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
