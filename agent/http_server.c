@@ -162,6 +162,7 @@ struct conn {
 	struct http_request req;
 	bool answered; /* `out` holds the whole answer */
 	bool closing;  /* it is sent: what the peer still sends is read and dropped */
+	char peer[64]; /* the client's address */
 };
 
 struct http_server {
@@ -240,6 +241,7 @@ static void serve(struct http_server *s, struct conn *c)
 	/* A client may not send a second request: one per connection. */
 	c->in.ptr[c->req.content_length] = '\0';
 	c->req.body = c->in.ptr;
+	c->req.peer = c->peer;
 	s->fn(&resp, &c->req, s->ctx);
 	answer(c, resp.status, resp.content_type, &resp.body, !strcmp(c->req.method, "HEAD"));
 	buf_release(&resp.body);
@@ -303,9 +305,29 @@ static void cloexec(int fd)
 	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
 }
 
+/* "host:port", or "[v6]:port", of a socket address. */
+static void format_address(char *out, size_t size, const struct sockaddr_storage *sa)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	snprintf(out, size, sa->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
+}
+
 static void accept_one(struct http_server *s)
 {
-	int fd = accept(s->listen_fd, NULL, NULL);
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	int fd = accept(s->listen_fd, (struct sockaddr *)&sa, &salen);
 	struct conn *c;
 	size_t i, oldest = SIZE_MAX;
 
@@ -331,6 +353,7 @@ static void accept_one(struct http_server *s)
 	c = &s->conns[s->nconns++];
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	format_address(c->peer, sizeof(c->peer), &sa);
 	c->deadline = clock_now_ms() + (double)s->opts.timeout_ms;
 	buf_init(&c->in);
 	buf_init(&c->out);

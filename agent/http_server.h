@@ -31,6 +31,7 @@ struct http_request {
 	size_t content_length;
 	bool expect_continue; /* Expect: 100-continue */
 	const char *body;     /* set by the server once the body is read */
+	const char *peer;     /* set by the server: the client, "host:port" or "[v6]:port" */
 };
 
 /*

@@ -13,6 +13,7 @@
 struct followed {
 	char *name;
 	char *repo; /* its repo_key() */
+	char *ref;  /* as configured; NULL: the remote's HEAD */
 	bool reconciled, triggered;
 };
 
@@ -49,13 +50,14 @@ static void readyz(struct http_response *resp, struct listener *l)
 	}
 }
 
-/* A delivery to /hooks/<forge>: verified, then each source it names is
- * triggered. */
+/* A delivery to /hooks/<forge>: verified, then each source that follows
+ * the pushed repository and a ref the push may move is triggered. */
 static void hook(struct http_response *resp, const struct http_request *req, struct listener *l,
                  enum forge f)
 {
-	const char *event = http_request_header(req, webhook_event_header(f)), *key, *delivery;
-	struct buf keys = BUF_INIT, names = BUF_INIT;
+	const char *event = http_request_header(req, webhook_event_header(f)), *key;
+	const char *delivery = http_request_header(req, webhook_delivery_header(f));
+	struct buf keys = BUF_INIT, ref = BUF_INIT, names = BUF_INIT, other = BUF_INIT;
 	char *secret;
 	bool ok;
 	int n;
@@ -71,10 +73,13 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 	ok = webhook_verify(f, secret, http_request_header(req, webhook_signature_header(f)),
 	                    req->body, req->content_length);
 	free_secret(secret);
+	if (!delivery)
+		delivery = "";
 	if (!ok) {
 		reply(resp, 401, "bad signature\n");
-		log_line("warn", "webhook refused", "forge", forge_name(f), "reason",
-		         "bad signature or token", NULL);
+		log_line("warn", "webhook refused", "forge", forge_name(f), "delivery", delivery,
+		         "peer", req->peer ? req->peer : "", "reason", "bad signature or token",
+		         NULL);
 		return;
 	}
 	if (!webhook_is_push(f, event)) {
@@ -82,7 +87,7 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		reply(resp, 200, "ignored: not a push\n");
 		return;
 	}
-	if ((n = webhook_repos(&keys, req->body, req->content_length)) < 0) {
+	if ((n = webhook_repos(&keys, &ref, req->body, req->content_length)) < 0) {
 		reply(resp, 400, "the body is not a JSON object\n");
 		goto out;
 	}
@@ -93,21 +98,36 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		for (key = keys.ptr; key < keys.ptr + keys.len; key += strlen(key) + 1)
 			if (!strcmp(key, s->repo))
 				break;
-		if (key < keys.ptr + keys.len) {
+		if (key == keys.ptr + keys.len)
+			continue;
+		if (webhook_ref_moves(s->ref, ref.ptr)) {
 			s->triggered = true;
 			buf_addf(&names, "%s%s", names.len ? "," : "", s->name);
+		} else {
+			buf_addf(&other, "%s%s follows %s", other.len ? ", " : "", s->name, s->ref);
 		}
 	}
 	pthread_mutex_unlock(&l->lock);
 	resp->status = 202;
-	buf_addf(&resp->body, "%s%s\n", names.len ? "reconciling " : "no source follows ",
-	         names.len ? names.ptr : (n ? keys.ptr : "this repository"));
-	delivery = http_request_header(req, webhook_delivery_header(f));
-	log_line("info", "webhook", "forge", forge_name(f), "delivery", delivery ? delivery : "",
-	         "sources", names.ptr, NULL);
+	if (names.len)
+		buf_addf(&resp->body, "reconciling %s\n", names.ptr);
+	else if (other.len)
+		buf_addf(&resp->body,
+		         "nothing to reconcile: %s moves no ref a source follows (%s)\n", ref.ptr,
+		         other.ptr);
+	else
+		buf_addf(&resp->body, "no source follows %s\n", n ? keys.ptr : "this repository");
+	if (names.len)
+		log_line("info", "webhook", "forge", forge_name(f), "delivery", delivery, "ref",
+		         ref.ptr, "sources", names.ptr, NULL);
+	else
+		log_line("info", "webhook triggered nothing", "forge", forge_name(f), "delivery",
+		         delivery, "ref", ref.ptr, "reason", resp->body.ptr, NULL);
 out:
 	buf_release(&names);
+	buf_release(&other);
 	buf_release(&keys);
+	buf_release(&ref);
 }
 
 static void handle(struct http_response *resp, const struct http_request *req, void *ctx)
@@ -164,6 +184,7 @@ static void forget(struct listener *l)
 	for (i = 0; i < l->n; i++) {
 		free(l->sources[i].name);
 		free(l->sources[i].repo);
+		free(l->sources[i].ref);
 	}
 	free(l->sources);
 	l->sources = NULL;
@@ -201,6 +222,7 @@ void listener_follow(struct listener *l, const struct config *c)
 		buf_reset(&key);
 		repo_key(&key, c->sources[i].git.repo);
 		fresh[i].repo = buf_detach(&key, NULL);
+		fresh[i].ref = c->sources[i].git.ref ? xstrdup(c->sources[i].git.ref) : NULL;
 	}
 	pthread_mutex_lock(&l->lock);
 	for (i = 0; i < c->n; i++)

@@ -1,5 +1,6 @@
 #include "webhook.h"
 
+#include "../diff/alloc.h"
 #include "../diff/digest.h"
 #include "../diff/json.h"
 
@@ -75,7 +76,7 @@ bool webhook_is_push(enum forge f, const char *event)
 	return !strcmp(event, "push");
 }
 
-int webhook_repos(struct buf *keys, const char *body, size_t len)
+int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t len)
 {
 	static const char *const objects[] = {"repository", "project"};
 	/* Not "homepage": a free-form website, which may name another
@@ -91,6 +92,8 @@ int webhook_repos(struct buf *keys, const char *body, size_t len)
 		json_object_put(payload);
 		return -1;
 	}
+	if (ref && json_get_string(payload, "ref"))
+		buf_adds(ref, json_get_string(payload, "ref"));
 	for (i = 0; i < sizeof(objects) / sizeof(*objects); i++)
 		for (j = 0; j < sizeof(fields) / sizeof(*fields); j++) {
 			const char *url = json_get_string(json_get(payload, objects[i]), fields[j]);
@@ -103,6 +106,36 @@ int webhook_repos(struct buf *keys, const char *body, size_t len)
 		}
 	json_object_put(payload);
 	return n;
+}
+
+bool webhook_ref_moves(const char *ref, const char *pushed)
+{
+	static const char *const forms[] = {"refs/heads/", "refs/tags/"};
+	size_t i, n;
+
+	if (!ref || !pushed || !*pushed)
+		return true;
+	if (strlen(ref) == 40 && strspn(ref, "0123456789abcdefABCDEF") == 40)
+		return false;
+	if (!strcmp(ref, pushed))
+		return true;
+	/* A short name is looked up as a branch, then as a tag (source.c). */
+	for (i = 0; i < ARRAY_SIZE(forms); i++) {
+		n = strlen(forms[i]);
+		if (!strncmp(pushed, forms[i], n) && !strcmp(pushed + n, ref))
+			return true;
+	}
+	return false;
+}
+
+/* The length of the host at `host`, which ends before `end` at the
+ * latest: up to a ':' or '/', or an IPv6 literal with its brackets, so that
+ * [fd00::1] is not [fd00::2]. */
+static size_t host_length(const char *host, const char *end)
+{
+	const char *close = *host == '[' ? memchr(host, ']', (size_t)(end - host)) : NULL;
+
+	return close ? (size_t)(close - host) + 1 : strcspn(host, ":/");
 }
 
 void repo_key(struct buf *out, const char *url)
@@ -123,15 +156,15 @@ void repo_key(struct buf *out, const char *url)
 				host = end;
 				break;
 			}
-		hostlen = strcspn(host, ":/");
+		hostlen = host_length(host, path);
 	} else if (url[0] != '/' && url[0] != '.' && strchr(url, ':') &&
 	           strchr(url, ':') < url + strcspn(url, "/")) {
-		/* scp-like: [user@]host:owner/repo */
+		/* scp-like: [user@]host:owner/repo, [user@][v6]:owner/repo */
 		host = url;
-		path = strchr(url, ':') + 1;
-		if ((end = memchr(url, '@', (size_t)(path - url))))
+		if ((end = memchr(url, '@', strcspn(url, "[:"))))
 			host = end + 1;
-		hostlen = (size_t)(path - 1 - host);
+		hostlen = host_length(host, host + strcspn(host, "/"));
+		path = host + hostlen + (host[hostlen] == ':');
 	} else {
 		host = path = url;
 		hostlen = 0;

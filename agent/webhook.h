@@ -42,17 +42,28 @@ bool webhook_is_push(enum forge f, const char *event);
 /*
  * The repositories a push payload names (repository.clone_url, html_url,
  * ssh_url, ...; GitLab's project.git_http_url, git_ssh_url, web_url), as
- * repo_key()s, each followed by a NUL in `keys`. Returns how many, or -1
- * when the body is not a JSON object.
+ * repo_key()s, each followed by a NUL in `keys`, and the ref it moved
+ * ("refs/heads/main", also for a deletion) in `ref` (left empty when the
+ * payload names none; `ref` may be NULL). Returns how many repositories,
+ * or -1 when the body is not a JSON object.
  */
-int webhook_repos(struct buf *keys, const char *body, size_t len);
+int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t len);
+
+/*
+ * May a push that moved `pushed` ("refs/heads/main", "refs/tags/v1"; NULL
+ * or "" when not known) move what a source follows, `ref` as the source
+ * names it (a branch, a tag, a full ref, or a commit id; NULL: the remote's
+ * HEAD, which any push may move)? A commit id never moves.
+ */
+bool webhook_ref_moves(const char *ref, const char *pushed);
 
 /*
  * What a repository URL names, for comparing URLs of one repository:
  * "host/owner/repo" from https://host[:port]/owner/repo(.git),
  * ssh://user@host[:port]/owner/repo, scp-like user@host:owner/repo and
- * git://, lowercased, without the port, user or ".git"; a local path or a
- * file:// URL gives its path.
+ * git://, lowercased, without the port, user or ".git"; an IPv6 host keeps
+ * its brackets ("[fd00::1]/owner/repo"); a local path or a file:// URL
+ * gives its path.
  */
 void repo_key(struct buf *out, const char *url);
 

@@ -25,7 +25,8 @@
  *
  * webhook_verify() must say yes to the right signature (computed here with
  * hmac_sha256()) and to nothing else. Every key of webhook_repos() and
- * repo_key() must be lowercase, and repo_key() must only append.
+ * repo_key() must be lowercase, repo_key() must only append, and the ref
+ * webhook_repos() gives must be the payload's.
  *
  * Errors are fine; a broken property aborts, so the fuzzer keeps the input.
  */
@@ -152,12 +153,17 @@ static void check_verify(const char *const sigs[FORGE_COUNT], const char *body, 
  * object, else that many lowercase keys, each ended by a NUL. */
 static void check_repos(const char *body, size_t len)
 {
-	struct buf keys = BUF_INIT;
+	struct buf keys = BUF_INIT, ref = BUF_INIT;
 	struct json_object *payload = json_parse(body, len);
 	bool object = json_object_is_type(payload, json_type_object);
-	int n = webhook_repos(&keys, body, len);
+	int n = webhook_repos(&keys, &ref, body, len);
+	const char *want = object ? json_get_string(payload, "ref") : NULL;
 	size_t i, nuls = 0;
 
+	if (strcmp(ref.ptr, want ? want : ""))
+		broken("webhook_repos gives the ref '%s' for a payload whose ref is '%s'", ref.ptr,
+		       want ? want : "(none)");
+	buf_release(&ref);
 	json_object_put(payload);
 	if (n < 0) {
 		if (n != -1 || object || keys.len)

@@ -134,11 +134,92 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	metrics_free(m);
 }
 
+/* Deliver a GitLab push of `ref` to repository `url`; the answer's body. */
+static int push(struct buf *body, const struct listener *l, const char *url, const char *ref)
+{
+	struct buf request = BUF_INIT, payload = BUF_INIT;
+	int status;
+
+	buf_addf(&payload,
+	         "{\"object_kind\":\"push\",\"ref\":\"%s\",\"project\":{\"git_http_url\":\"%s\"}}",
+	         ref, url);
+	buf_addf(&request,
+	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
+	         "X-Gitlab-Token: t0ken\r\nContent-Length: %zu\r\n\r\n%s",
+	         payload.len, payload.ptr);
+	status = ask(body, l, request.ptr);
+	buf_release(&request);
+	buf_release(&payload);
+	return status;
+}
+
+/* Which of the sources were triggered, as "0101" (and cleared). */
+static void expect_triggered(struct listener *l, size_t n, const char *want)
+{
+	char got[16];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		got[i] = listener_take_trigger(l, i) ? '1' : '0';
+	got[n] = '\0';
+	assert_string_equal(got, want);
+}
+
+/* Sources of one repository, following a branch, a tag, the remote's HEAD
+ * and a commit: a push starts only those whose ref it may move. */
+static void test_listener__a_push_triggers_only_the_refs_it_moves(void **state)
+{
+	static const char repo[] = "https://git.example.com/a/config.git";
+	struct source_config sources[5] = {
+	    source("main", (char *)repo), source("tag", (char *)repo), source("head", (char *)repo),
+	    source("pinned", (char *)repo), source("v6", "https://[fd00::1]/a/config")};
+	struct config c = CONFIG_INIT;
+	struct metrics *m;
+	struct listener *l;
+	struct buf body = BUF_INIT;
+
+	(void)state;
+	sources[0].git.ref = "main";
+	sources[1].git.ref = "v1";
+	sources[3].git.ref = "0123456789abcdef0123456789abcdef01234567";
+	c.sources = sources;
+	c.n = 5;
+	c.webhook_secrets[FORGE_GITLAB] = "t0ken";
+	metrics_new(&m, NULL, 0);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m), 0);
+	listener_follow(l, &c);
+	assert_int_equal(push(&body, l, repo, "refs/heads/main"), 202);
+	assert_string_equal(body.ptr, "reconciling main,head\n");
+	expect_triggered(l, 5, "10100");
+	assert_int_equal(push(&body, l, repo, "refs/tags/v1"), 202);
+	expect_triggered(l, 5, "01100");
+	assert_int_equal(push(&body, l, repo, "refs/heads/dev"), 202);
+	expect_triggered(l, 5, "00100");
+	/* Only sources that pin a ref: nothing, said so. */
+	c.n = 2;
+	listener_follow(l, &c);
+	assert_int_equal(push(&body, l, repo, "refs/heads/dev"), 202);
+	assert_string_equal(body.ptr, "nothing to reconcile: refs/heads/dev moves no ref a source "
+	                              "follows (main follows main, tag follows v1)\n");
+	expect_triggered(l, 2, "00");
+	/* An IPv6 host is the whole literal: [fd00::2] is another host. */
+	c.n = 5;
+	listener_follow(l, &c);
+	assert_int_equal(push(&body, l, "https://[fd00::2]/a/config", "refs/heads/main"), 202);
+	expect_triggered(l, 5, "00000");
+	assert_int_equal(push(&body, l, "https://[fd00::1]:443/a/config.git", "refs/heads/x"), 202);
+	expect_triggered(l, 5, "00001");
+	buf_release(&body);
+	listener_free(l);
+	metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_listener__ready_once_every_source_reconciled),
 	    cmocka_unit_test(test_listener__a_push_triggers_the_sources_of_its_repository),
+	    cmocka_unit_test(test_listener__a_push_triggers_only_the_refs_it_moves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,32 @@ static void test_webhook__one_repository_has_one_key(void **state)
 	keys_to("/srv/git/config.git", "/srv/git/config");
 	keys_to("file:///srv/git/config.git", "/srv/git/config");
 	keys_to("./a:b/config", "./a:b/config");
+	/* An IPv6 literal keeps its brackets: two hosts are two repositories. */
+	keys_to("https://[fd00::1]/a/b", "[fd00::1]/a/b");
+	keys_to("https://[FD00::2]:8443/a/b.git", "[fd00::2]/a/b");
+	keys_to("ssh://git@[fd00::1]:2222/a/b", "[fd00::1]/a/b");
+	keys_to("git@[fd00::1]:a/b.git", "[fd00::1]/a/b");
+	keys_to("[fd00::1]:a/b", "[fd00::1]/a/b");
+}
+
+/* A push moves the sources that follow its ref: by full name, or by the
+ * short name of a branch or a tag; a source without a ref follows the
+ * remote's HEAD, which any push may move; a commit id never moves. */
+static void test_webhook__a_push_moves_only_the_refs_it_names(void **state)
+{
+	(void)state;
+	assert_true(webhook_ref_moves("main", "refs/heads/main"));
+	assert_true(webhook_ref_moves("refs/heads/main", "refs/heads/main"));
+	assert_true(webhook_ref_moves("v1.2", "refs/tags/v1.2"));
+	assert_false(webhook_ref_moves("main", "refs/heads/dev"));
+	assert_false(webhook_ref_moves("main", "refs/heads/feature/main"));
+	assert_false(webhook_ref_moves("main", "refs/tags/main-1"));
+	assert_false(webhook_ref_moves("refs/heads/main", "refs/tags/main"));
+	assert_true(webhook_ref_moves(NULL, "refs/heads/dev"));
+	assert_true(webhook_ref_moves("main", NULL));
+	assert_true(webhook_ref_moves("main", ""));
+	assert_false(
+	    webhook_ref_moves("0123456789abcdef0123456789abcdef01234567", "refs/heads/main"));
 }
 
 static void test_webhook__payloads_name_their_repository(void **state)
@@ -107,22 +133,24 @@ static void test_webhook__payloads_name_their_repository(void **state)
 	static const char gitlab[] = "{\"object_kind\":\"push\",\"project\":{"
 	                             "\"git_http_url\":\"https://gitlab.example.com/g/s/r.git\","
 	                             "\"git_ssh_url\":\"git@gitlab.example.com:g/s/r.git\"}}";
-	struct buf keys = BUF_INIT;
+	struct buf keys = BUF_INIT, ref = BUF_INIT;
 
 	(void)state;
-	assert_int_equal(webhook_repos(&keys, github, strlen(github)), 3);
+	assert_int_equal(webhook_repos(&keys, &ref, github, strlen(github)), 3);
+	assert_string_equal(ref.ptr, "refs/heads/main");
 	assert_string_equal(keys.ptr, "github.com/acme/config");
 	assert_int_equal(keys.len, 3 * (strlen("github.com/acme/config") + 1));
 	buf_reset(&keys);
-	assert_int_equal(webhook_repos(&keys, gitlab, strlen(gitlab)), 2);
+	assert_int_equal(webhook_repos(&keys, NULL, gitlab, strlen(gitlab)), 2);
 	assert_string_equal(keys.ptr, "gitlab.example.com/g/s/r");
 	buf_reset(&keys);
-	assert_int_equal(webhook_repos(&keys, "{}", 2), 0);
-	assert_int_equal(webhook_repos(&keys, "{\"repository\":{\"clone_url\":7}}", 30), 0);
-	assert_int_equal(webhook_repos(&keys, "[1]", 3), -1);
-	assert_int_equal(webhook_repos(&keys, "{\"repository\":", 14), -1);
-	assert_int_equal(webhook_repos(&keys, "", 0), -1);
+	assert_int_equal(webhook_repos(&keys, NULL, "{}", 2), 0);
+	assert_int_equal(webhook_repos(&keys, NULL, "{\"repository\":{\"clone_url\":7}}", 30), 0);
+	assert_int_equal(webhook_repos(&keys, NULL, "[1]", 3), -1);
+	assert_int_equal(webhook_repos(&keys, NULL, "{\"repository\":", 14), -1);
+	assert_int_equal(webhook_repos(&keys, NULL, "", 0), -1);
 	buf_release(&keys);
+	buf_release(&ref);
 }
 
 int main(void)
@@ -133,6 +161,7 @@ int main(void)
 	    cmocka_unit_test(test_webhook__gitlab_token_is_the_secret),
 	    cmocka_unit_test(test_webhook__push_events),
 	    cmocka_unit_test(test_webhook__one_repository_has_one_key),
+	    cmocka_unit_test(test_webhook__a_push_moves_only_the_refs_it_names),
 	    cmocka_unit_test(test_webhook__payloads_name_their_repository),
 	};
 
