@@ -44,7 +44,7 @@ export BERTH_GITLAB_TOKEN=gitlab-token
 cat >"$scratch/berth.yaml" <<YAML
 stateNamespace: $ns
 sources:
-- {name: app, repo: "file://$scratch/app.git", namespace: $ns, interval: 1h}
+- {name: app, repo: "file://$scratch/app.git", ref: main, namespace: $ns, interval: 1h}
 - {name: other, repo: "$scratch/other.git", namespace: $ns, interval: 1h}
 webhooks:
   github: {secretFile: $scratch/github.secret}
@@ -98,9 +98,9 @@ grep -q '^berth_last_successful_reconcile_timestamp_seconds{source="app"} [0-9]'
 
 # Deliveries, signed as each forge signs them.
 hmac() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | sed 's/.*= //'; }
-payload() { # clone URL
-	printf '{"ref":"refs/heads/main","after":"%s","repository":{"clone_url":"%s"}}' \
-		"$(git -C "$scratch/app" rev-parse HEAD)" "$1"
+payload() { # clone URL [ref]
+	printf '{"ref":"%s","after":"%s","repository":{"clone_url":"%s"}}' \
+		"${2:-refs/heads/main}" "$(git -C "$scratch/app" rev-parse HEAD)" "$1"
 }
 github() { # body [signature]
 	get -X POST -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: 72d3162e-cc78-11e3' \
@@ -127,6 +127,13 @@ latency=$(($(ms "$done_at") - $(ms "$hooked") - $(awk "BEGIN{printf \"%d\", $too
 echo "figure: webhook to reconcile start: ${latency} ms (the reconcile took ${took}s)"
 assert_eq "$(reconciles other)" "$before_other" "reconciles of the source nobody named"
 
+note "a push to another branch of the repository triggers nothing, and says why"
+assert_eq "$(github "$(payload "file://$scratch/app.git" refs/heads/dev)")" 202 "a push to dev"
+assert_contains "$(cat "$scratch/body")" \
+	"nothing to reconcile: refs/heads/dev moves no ref a source follows (app follows main)" "the answer"
+grep -q 'msg="webhook triggered nothing" forge=github delivery=72d3162e-cc78-11e3 ref=refs/heads/dev' \
+	"$scratch/agent.log" || fail "no line says why the push to dev triggered nothing"
+
 note "a badly signed delivery gets 401 and triggers nothing"
 commit app 3
 before=$(reconciles app)
@@ -138,8 +145,8 @@ assert_eq "$(github "$body" "sha256=$(hmac github-secret "$body ")")" 401 "a sig
 sleep 2
 assert_eq "$(reconciles app)" "$before" "reconciles after bad deliveries"
 value_is app 2 || fail "a badly signed delivery changed the cluster"
-grep -q 'msg="webhook refused" forge=github reason="bad signature or token"' "$scratch/agent.log" ||
-	fail "no line says the webhook was refused"
+grep -Eq 'msg="webhook refused" forge=github delivery=72d3162e-cc78-11e3 peer=127\.0\.0\.1:[0-9]+ reason="bad signature or token"' \
+	"$scratch/agent.log" || fail "no line says the webhook was refused, naming the delivery and the peer"
 
 note "GitHub's ping is answered and triggers nothing"
 assert_eq "$(get -X POST -H 'X-GitHub-Event: ping' -H "X-Hub-Signature-256: sha256=$(hmac github-secret '{}')" \
