@@ -250,6 +250,30 @@ static void fold_predicted_secret(struct json_object *obj)
 	json_object_object_del(obj, "stringData");
 }
 
+static void drop_zero(struct json_object *obj, const char *key)
+{
+	struct json_object *v = json_get(obj, key);
+
+	if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0)
+		json_object_object_del(obj, key);
+}
+
+/* A Service's node ports are allocated by the server when they are 0: a 0
+ * there asks the server to choose, and sent in a patch it would make the
+ * server choose again on every write. It is no value to apply. */
+static void drop_chosen_zeros(struct json_object *obj)
+{
+	const char *v = json_get_string(obj, "apiVersion"), *k = json_get_string(obj, "kind");
+	struct json_object *spec = json_get(obj, "spec"), *ports = json_get(spec, "ports");
+	size_t i;
+
+	if (!v || !k || strcmp(v, "v1") || strcmp(k, "Service"))
+		return;
+	drop_zero(spec, "healthCheckNodePort");
+	for (i = 0; i < json_array_len(ports); i++)
+		drop_zero(json_object_array_get_idx(ports, i), "nodePort");
+}
+
 int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live)
 {
 	struct json_object *modified = NULL, *original = NULL;
@@ -276,6 +300,8 @@ int drift_compute(struct drift *out, struct json_object *desired, struct json_ob
 	if ((error = drift_original(&original, live)) < 0)
 		goto out;
 	fold_string_data(modified, live);
+	drop_chosen_zeros(modified);
+	drop_chosen_zeros(original);
 	if ((error = merge3_patch(&out->patch, original, modified, live, schema)) < 0)
 		goto out;
 	out->paths = json_object_new_array();
