@@ -109,7 +109,7 @@ EOF
 
 # measure NAME AGENT CMD...: run CMD, and record its wall time, peak RSS and
 # the requests whose user agent starts with AGENT.
-declare -A wall rss reqs
+declare -A wall rss reqs dry
 measure() {
 	local name=$1 agent=$2 from status
 	shift 2
@@ -127,6 +127,10 @@ measure() {
 	reqs[$name]=$(tail -n +"$((from + 1))" "$audit" |
 		jq -r --arg a "$agent" 'select(.stage == "ResponseComplete")
 			| select(.userAgent | startswith($a)) | .auditID' | sort -u | wc -l)
+	dry[$name]=$(tail -n +"$((from + 1))" "$audit" |
+		jq -r --arg a "$agent" 'select(.stage == "ResponseComplete")
+			| select(.userAgent | startswith($a))
+			| select(.requestURI | contains("dryRun=All")) | .auditID' | sort -u | wc -l)
 }
 
 # Wait until the controller has observed every StatefulSet, so that each run
@@ -173,3 +177,5 @@ echo " each phase until its objects are ready (here until the controller has obs
 echo " StatefulSet), against kubectl apply -f followed by kubectl rollout status of each"
 echo " StatefulSet. --wait=false: berth applies the phases in order without waiting, against"
 echo " kubectl apply -f alone. berth sends every write twice: a dry run of the whole commit first.)"
+echo "dry runs that confirm local drift: no-op sync ${dry[berth-noop]}, diff ${dry[berth-diff]}" \
+	"(an object in sync locally costs none)"

@@ -72,6 +72,35 @@ wait_until() { # seconds what command...
 	done
 }
 
+# Audit sentinels. "Nothing happened" is proven between two markers: a
+# request only this test makes, waited for until the audit log holds it.
+# audit_mark prints the line number of its marker; audit_between FROM TO
+# prints the audit lines between two marks.
+audit_mark() { # name
+	local id="berth-mark-$1-$$-$RANDOM"
+	kubectl get --raw "/api/v1/namespaces/default/configmaps/$id" >/dev/null 2>&1 ||
+		: # a 404, which the log holds like any other request
+	wait_until 30 "the audit log to hold marker $id" grep -qF "$id" "$BERTH_CLUSTER_DIR/audit.log"
+	grep -nF "$id" "$BERTH_CLUSTER_DIR/audit.log" | tail -1 | cut -d: -f1
+}
+audit_between() { # from to
+	sed -n "$(($1 + 1)),$(($2 - 1))p" "$BERTH_CLUSTER_DIR/audit.log"
+}
+# The writes berth made in audit lines on stdin, less dry runs, one
+# "verb resource name" line each.
+berth_writes() {
+	jq -r 'select(.userAgent | startswith("berth/")) | select(.stage == "ResponseComplete")
+	       | select(.verb | test("create|update|patch|delete"))
+	       | select(.requestURI | contains("dryRun") | not)
+	       | "\(.verb) \(.objectRef.resource) \(.objectRef.name)"'
+}
+# The dry runs berth sent in audit lines on stdin.
+berth_dry_runs() {
+	jq -r 'select(.userAgent | startswith("berth/")) | select(.stage == "ResponseComplete")
+	       | select(.requestURI | contains("dryRun=All"))
+	       | "\(.verb) \(.objectRef.resource) \(.objectRef.name)"'
+}
+
 # Remove what seed 004's walkthrough (examples/hostpath-walkthrough) makes,
 # claims and volumes included.
 delete_walkthrough() {

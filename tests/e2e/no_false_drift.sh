@@ -9,6 +9,13 @@
 #
 # Then change one field live in each example and check that berth reports
 # exactly that path, in all three report formats.
+#
+# Then the real-world shapes of tests/e2e/real-world/ (see its README),
+# applied with berth itself: explicit zero values in sync right after the
+# sync, and still drift when they really change; an object defined twice
+# the same way applied once; a default class in the commit serving a claim
+# template that names none; and a claim with no class to get, waiting with
+# a warning and a wait that says why.
 . "$(dirname "$0")/lib.sh"
 
 : "${BERTH_MERGE_TOOL:?BERTH_MERGE_TOOL must name the merge tool of tests/helpers (ctest sets it)}"
@@ -19,6 +26,9 @@ folders=$(cd "$examples" && ls -d */ | grep -v '^broken/$' | tr -d /)
 # terminated refuses new objects).
 cleanup() {
 	local f
+	# The walkthrough lives in "default": its claims, which its StatefulSet
+	# made, go too, or its volumes would wait for them.
+	delete_walkthrough
 	for f in $folders; do
 		kubectl delete -f "$examples/$f" --ignore-not-found --wait=true --timeout=180s \
 			>/dev/null 2>&1 || true
@@ -60,4 +70,100 @@ assert_contains "$text" "+  replicas: 2" "text report: desired line"
 markdown=$("$BERTH_MERGE_TOOL" --report markdown "$examples/$f" "$scratch/changed.json")
 assert_contains "$markdown" "| default | web2 | drifted | \`spec.replicas\` |" "markdown row"
 kubectl patch statefulset web2 --type merge -p '{"spec":{"replicas":2}}' >/dev/null
+# The examples hold a default StorageClass: gone before the shapes below.
+cleanup
+
+corpus=$(dirname "$0")/real-world
+cleanup_corpus() {
+	kubectl delete namespace berth-nfd-zero berth-nfd-dup berth-nfd-class berth-nfd-noclass \
+		--ignore-not-found --wait=true >/dev/null
+	kubectl delete pv berth-nfd-nfs berth-nfd-default-0 --ignore-not-found --wait=true >/dev/null
+	kubectl delete storageclass berth-nfd-default --ignore-not-found >/dev/null
+}
+cleanup_corpus
+trap 'cleanup; cleanup_corpus; rm -rf "$scratch"' EXIT
+
+note "real-world shapes: explicit zero values are in sync right after berth's sync"
+zero=$corpus/zero-values
+run_berth sync -f "$zero" --wait=false
+[ "$STATUS" = 0 ] || fail "sync of the zero values exited $STATUS: $ERR"
+run_berth diff -f "$zero"
+assert_eq "$STATUS" 0 "berth diff right after berth's sync of explicit zero values: $OUT"
+from=$(audit_mark zero-before)
+run_berth sync -f "$zero" --wait=false -o json
+to=$(audit_mark zero-after)
+assert_eq "$(jq -c .summary <<<"$OUT")" \
+	'{"pending":0,"created":0,"configured":0,"recreated":0,"unchanged":7,"failed":0}' "a second sync"
+assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of a second sync"
+echo "figure: dry-run confirmations in that sync: $(audit_between "$from" "$to" | berth_dry_runs | wc -l)" \
+	"(of 7 objects; the Deployment's zero values are found locally and confirmed once)"
+run_berth diff -f "$zero" -o json
+assert_eq "$(jq -c '[.objects[] | select(.state != "in-sync")]' <<<"$OUT")" '[]' "diff -o json"
+
+note "a real change to the same fields is still drift"
+kubectl -n berth-nfd-zero patch deployment volumes --type json -p '[
+  {"op":"add","path":"/spec/template/spec/hostPID","value":true},
+  {"op":"add","path":"/spec/template/spec/volumes/0/glusterfs/readOnly","value":true},
+  {"op":"add","path":"/spec/template/spec/containers/0/volumeMounts/1/subPath","value":"x"},
+  {"op":"replace","path":"/spec/template/spec/volumes/4/fc/lun","value":3},
+  {"op":"replace","path":"/spec/template/spec/automountServiceAccountToken","value":true},
+  {"op":"replace","path":"/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem","value":true}
+]' >/dev/null
+kubectl -n berth-nfd-zero patch configmap settings --type merge -p '{"data":{"empty":"x"}}' >/dev/null
+run_berth diff -f "$zero" -o json
+assert_eq "$STATUS" 1 "berth diff after real changes"
+assert_eq "$(jq -c '[.objects[] | select(.state == "drifted") | [.name, ([.paths[] | .path] | sort)]]' <<<"$OUT")" \
+	'[["settings",["data.empty"]],["volumes",["spec.template.spec.automountServiceAccountToken","spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem","spec.template.spec.containers[0].volumeMounts[1].subPath","spec.template.spec.hostPID","spec.template.spec.volumes[0].glusterfs.readOnly","spec.template.spec.volumes[4].fc.lun"]]]' \
+	"the drifted paths"
+# Changed live where Git asks for "any port" (nodePort: 0): not drift.
+kubectl -n berth-nfd-zero patch service frontend-nodeport --type json \
+	-p '[{"op":"replace","path":"/spec/ports/0/nodePort","value":30080}]' >/dev/null
+run_berth sync -f "$zero" --wait=false -o json
+assert_eq "$(jq -c '[.objects[] | select(.action == "configured") | .name]' <<<"$OUT")" \
+	'["settings","volumes"]' "what the sync corrects"
+assert_eq "$(kubectl -n berth-nfd-zero get service frontend-nodeport -o jsonpath='{.spec.ports[0].nodePort}')" \
+	30080 "the node port the server chose is kept"
+run_berth diff -f "$zero"
+assert_eq "$STATUS" 0 "berth diff after the correction: $OUT"
+
+note "the same object defined twice is applied once, with a warning naming both places"
+from=$(audit_mark dup-before)
+run_berth sync -f "$corpus/duplicates" --wait=false
+to=$(audit_mark dup-after)
+[ "$STATUS" = 0 ] || fail "sync of the duplicates exited $STATUS: $ERR"
+assert_contains "$ERR" "minio-standalone-service.yaml:1:1: warning: service berth-nfd-dup/minio-service is defined twice, the same both times: here and at " "the warning"
+assert_contains "$ERR" "redis-leader-service.yaml:2:1: warning: service berth-nfd-dup/redis-leader is defined twice, the same both times: here and at $corpus/duplicates/all-in-one/guestbook-all-in-one.yaml:1:1; it is applied once" "the warning"
+assert_eq "$(audit_between "$from" "$to" | berth_writes | sort | tr '\n' ' ')" \
+	"create namespaces berth-nfd-dup create services frontend create services minio-service create services redis-leader " \
+	"the writes: one create per object"
+run_berth diff -f "$corpus/duplicates"
+assert_eq "$STATUS" 0 "berth diff of the duplicates: $OUT"
+
+note "two different definitions of one object are refused, naming both places; nothing is written"
+from=$(audit_mark differs-before)
+run_berth sync -f "$corpus/duplicate-differs" --wait=false
+to=$(audit_mark differs-after)
+assert_eq "$STATUS" 1 "sync of two different definitions"
+assert_contains "$ERR" "nginx.yaml:1:1: pod berth-nfd-dup/nginx is defined twice: here and at $corpus/duplicate-differs/nginx-lvm.yaml:1:1" "the refusal"
+assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of a refused commit"
+
+note "a default class in the same commit serves a claim template that names none"
+run_berth sync -f "$corpus/default-class" --timeout 120s
+[ "$STATUS" = 0 ] || fail "sync with a default class in Git exited $STATUS: $OUT $ERR"
+assert_not_contains "$ERR" "warning" "warnings"
+assert_eq "$(kubectl -n berth-nfd-class get pvc data-db-0 -o jsonpath='{.spec.storageClassName} {.status.phase}')" \
+	"berth-nfd-default Bound" "the claim's class and phase"
+run_berth diff -f "$corpus/default-class"
+assert_eq "$STATUS" 0 "berth diff after the sync: $OUT"
+# No default class may stay for the next case, or for other tests.
+kubectl delete namespace berth-nfd-class --wait=true >/dev/null
+kubectl delete pv berth-nfd-default-0 --wait=true >/dev/null
+kubectl delete storageclass berth-nfd-default >/dev/null
+
+note "a claim template with no class to get: a warning, and the wait says what the claim waits for"
+run_berth sync -f "$corpus/no-default-class" --timeout 10s
+assert_eq "$STATUS" 1 "sync of a claim that cannot bind yet"
+assert_contains "$ERR" "statefulset.yaml:49:5: warning: statefulset 'db': spec.volumeClaimTemplates[0].spec.storageClassName: unset, and no StorageClass among the manifests or in the cluster is the default; the claims wait for a PersistentVolume without a class (or for a default class)" "the warning"
+assert_contains "$OUT" "waiting for statefulset berth-nfd-noclass/db: 0 of 1 pods ready; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available" "the wait"
+assert_contains "$ERR" "error: timed out after 10 s: statefulset berth-nfd-noclass/db: 0 of 1 pods ready; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available" "the time-out"
 echo PASS
