@@ -81,7 +81,12 @@ cleanup_corpus() {
 	kubectl delete storageclass berth-nfd-default --ignore-not-found >/dev/null
 }
 cleanup_corpus
-trap 'cleanup; cleanup_corpus; rm -rf "$scratch"' EXIT
+agent=
+stop_agent() {
+	[ -z "$agent" ] || kill "$agent" 2>/dev/null || :
+	[ ! -s "$scratch/run.log" ] || [ "${PASSED:-}" ] || tail -20 "$scratch/run.log" >&2
+}
+trap 'stop_agent; cleanup; cleanup_corpus; rm -rf "$scratch"' EXIT
 
 note "real-world shapes: explicit zero values are in sync right after berth's sync"
 zero=$corpus/zero-values
@@ -95,8 +100,12 @@ to=$(audit_mark zero-after)
 assert_eq "$(jq -c .summary <<<"$OUT")" \
 	'{"pending":0,"created":0,"configured":0,"recreated":0,"unchanged":7,"failed":0}' "a second sync"
 assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of a second sync"
-echo "figure: dry-run confirmations in that sync: $(audit_between "$from" "$to" | berth_dry_runs | wc -l)" \
-	"(of 7 objects; the Deployment's zero values are found locally and confirmed once)"
+# One dry run for each object whose zero values the local comparison
+# flags (the Deployment, and the volume's readOnly: false), and no second
+# one: the commit's own dry run is the confirmation.
+assert_eq "$(audit_between "$from" "$to" | berth_dry_runs | sort | tr '\n' ' ')" \
+	"patch deployments volumes patch persistentvolumes berth-nfd-nfs " "the dry runs of that sync"
+echo "figure: dry-run confirmations in that sync: 2 of 7 objects"
 run_berth diff -f "$zero" -o json
 assert_eq "$(jq -c '[.objects[] | select(.state != "in-sync")]' <<<"$OUT")" '[]' "diff -o json"
 
@@ -125,6 +134,62 @@ assert_eq "$(kubectl -n berth-nfd-zero get service frontend-nodeport -o jsonpath
 	30080 "the node port the server chose is kept"
 run_berth diff -f "$zero"
 assert_eq "$STATUS" 0 "berth diff after the correction: $OUT"
+
+note "a user who may read but not patch: the local verdict stands, marked unconfirmed"
+kubectl apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: read-deployments, namespace: berth-nfd-zero}
+rules:
+- {apiGroups: [apps], resources: [deployments], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-reads, namespace: berth-nfd-zero}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: read-deployments}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+YAML
+mkdir "$scratch/readonly"
+cp "$zero/volumes.yaml" "$scratch/readonly/"
+run_berth diff --context alice -f "$scratch/readonly" -o json
+assert_eq "$STATUS" 1 "berth diff as a user who may not patch"
+assert_contains "$(jq -r '.objects[0].unconfirmed' <<<"$OUT")" \
+	"the server did not confirm it: PATCH " "the unconfirmed drift"
+assert_contains "$(jq -r '.objects[0].unconfirmed' <<<"$OUT")" \
+	'403 Forbidden: deployments.apps "volumes" is forbidden: User "alice" cannot patch' "the reason"
+run_berth diff --context alice -f "$scratch/readonly"
+assert_contains "$OUT" "# apps.v1.Deployment.berth-nfd-zero.volumes: drift found locally; the server did not confirm it:" "the text report"
+
+note "berth run asks the server once about local drift, not on every interval"
+git init -q -b main "$scratch/zero-repo"
+cp "$zero"/*.yaml "$scratch/zero-repo/"
+git -C "$scratch/zero-repo" add -A
+git -C "$scratch/zero-repo" -c user.name=berth -c user.email=berth@example.com commit -q -m zero
+cat >"$scratch/run.yaml" <<YAML
+stateNamespace: berth-nfd-zero
+sources:
+- {name: zero, repo: "$scratch/zero-repo", interval: 1s, jitter: 0%}
+YAML
+XDG_CACHE_HOME=$scratch/cache "$BERTH" run --config "$scratch/run.yaml" \
+	--listen 127.0.0.1:0 2>"$scratch/run.log" &
+agent=$!
+zero_reconciles() { grep -Ec 'msg=(applied|"in sync") source=zero' "$scratch/run.log" || :; }
+reconciled() { [ "$(zero_reconciles)" -ge "$1" ]; }
+# The first reconcile moves the objects to the Git source (a write); the
+# second finds them in sync, asking about the local drift of the new ones.
+wait_until 60 "two reconciles of the source" reconciled 2
+from=$(audit_mark run-before)
+n=$(zero_reconciles)
+wait_until 60 "three more reconciles" reconciled $((n + 3))
+to=$(audit_mark run-after)
+kill -TERM "$agent"
+wait "$agent"
+agent=
+grep -q 'msg="in sync" source=zero' "$scratch/run.log" || fail "berth run never found the source in sync"
+assert_eq "$(audit_between "$from" "$to" | berth_dry_runs)" "" \
+	"dry runs of berth run over $(($(zero_reconciles) - n)) reconciles, once the verdicts are known"
+assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of berth run in sync"
 
 note "the same object defined twice is applied once, with a warning naming both places"
 from=$(audit_mark dup-before)
@@ -166,4 +231,5 @@ assert_eq "$STATUS" 1 "sync of a claim that cannot bind yet"
 assert_contains "$ERR" "statefulset.yaml:49:5: warning: statefulset 'db': spec.volumeClaimTemplates[0].spec.storageClassName: unset, and no StorageClass among the manifests or in the cluster is the default; the claims wait for a PersistentVolume without a class (or for a default class)" "the warning"
 assert_contains "$OUT" "waiting for statefulset berth-nfd-noclass/db: 0 of 1 pods ready; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available" "the wait"
 assert_contains "$ERR" "error: timed out after 10 s: statefulset berth-nfd-noclass/db: 0 of 1 pods ready; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available" "the time-out"
+PASSED=1
 echo PASS
