@@ -888,6 +888,15 @@ static const char *unverifiable(const struct sync_plan *plan, const struct sync_
 	return NULL;
 }
 
+/* The server says the item's patch changes nothing: it is in sync, and its
+ * live object is not needed any more. */
+static void settle(struct sync_item *item)
+{
+	drift_settle(&item->drift);
+	json_object_put(item->live);
+	item->live = NULL;
+}
+
 /* Send the item's create or patch once: with server-side apply, the whole
  * manifest as berth's applied configuration. The server's answer tells
  * whether the object is ready already. */
@@ -936,13 +945,10 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 	if (error == 0 && opts->dry_run) {
 		item->dry_run_ok = item->confirmed = true;
 		if (item->drift.state == DRIFT_DRIFTED &&
-		    drift_answer_unchanged(written, item->live)) {
-			drift_settle(&item->drift);
-			json_object_put(item->live);
-			item->live = NULL;
-		} else if (item->drift.state == DRIFT_DRIFTED && written) {
+		    drift_answer_unchanged(written, item->live))
+			settle(item);
+		else if (item->drift.state == DRIFT_DRIFTED && written)
 			drift_take_answer(&item->drift, item->live, written);
-		}
 	}
 	json_object_put(written);
 	json_object_put(body);
@@ -1451,11 +1457,8 @@ size_t sync_plan_confirm(struct sync_plan *plan, struct kube_client *c,
 		if (item->keyed && opts->verdicts &&
 		    verdicts_find(&drifted, opts->verdicts, item->key)) {
 			item->confirmed = true;
-			if (!drifted) {
-				drift_settle(&item->drift);
-				json_object_put(item->live);
-				item->live = NULL;
-			}
+			if (!drifted)
+				settle(item);
 			continue;
 		}
 		n++;
