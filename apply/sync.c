@@ -1163,6 +1163,9 @@ static void claim_waits_for(struct buf *out, struct kube_client *c, const struct
 		buf_adds(out, "no PersistentVolume without a class is available");
 		return;
 	}
+	/* Bound once its pod is scheduled: the pod waits, not the claim. */
+	if (binds_on_first_consumer(c, plan, claim))
+		return;
 	provisioner = class_field(c, plan, cls, "provisioner");
 	p = json_object_get_string(provisioner);
 	if (!provisioner)
@@ -1215,26 +1218,32 @@ static void statefulset_claim_waits(struct buf *out, struct kube_client *c,
 	buf_release(&why);
 }
 
-/* Add to w->why what a waiting claim, or a StatefulSet's claim, waits for. */
-static void explain(struct kube_client *c, const struct sync_plan *plan, struct wait *w,
-                    struct json_object *live)
+/* What the first object a phase waits for, when it is a claim or a
+ * StatefulSet, waits for beyond its own status: read again and asked of the
+ * cluster at most every EXPLAIN_MS, into w->explained. */
+static void explain(struct kube_client *c, const struct sync_plan *plan, struct wait *w)
 {
 	const struct object_id *id = &w->item->m->id;
 	bool claim = !*id->group && !strcmp(id->kind, "PersistentVolumeClaim");
 	bool sts = !strcmp(id->group, "apps") && !strcmp(id->kind, "StatefulSet");
+	struct json_object *live = NULL;
+	struct buf path = BUF_INIT, why = BUF_INIT;
 
-	if (!claim && !sts)
+	if ((!claim && !sts) || clock_now_ms() - w->explained_at < EXPLAIN_MS)
 		return;
-	if (clock_now_ms() - w->explained_at >= EXPLAIN_MS) {
-		w->explained_at = clock_now_ms();
-		buf_reset(&w->explained);
-		if (claim)
-			claim_waits_for(&w->explained, c, plan, live);
-		else
-			statefulset_claim_waits(&w->explained, c, plan, live);
-	}
-	if (w->explained.len)
-		buf_addf(&w->why, "%s%s", claim ? ": " : "; ", w->explained.ptr);
+	w->explained_at = clock_now_ms();
+	buf_reset(&w->explained);
+	item_path(&path, w->item, true);
+	if (kube_client_get_json(&live, c, path.ptr) == 0 && claim)
+		claim_waits_for(&why, c, plan, live);
+	else if (live)
+		statefulset_claim_waits(&why, c, plan, live);
+	/* "phase Pending: ..."; "0 of 1 pods ready; claim ..." */
+	if (why.len)
+		buf_addf(&w->explained, "%s%s", claim ? ": " : "; ", why.ptr);
+	json_object_put(live);
+	buf_release(&path);
+	buf_release(&why);
 }
 
 struct wait_group {
@@ -1271,8 +1280,6 @@ static int wait_page(struct json_object *page, void *ctx)
 			               binds_on_first_consumer(g->c, g->plan, live);
 		buf_reset(&(*hit)->why);
 		(*hit)->state = ready_check(&(*hit)->why, live, (*hit)->wffc > 0);
-		if ((*hit)->state == READINESS_WAITING)
-			explain(g->c, g->plan, *hit, live);
 	}
 	return 0;
 }
@@ -1320,7 +1327,7 @@ static int wait_poll(struct kube_client *c, const struct sync_plan *plan, struct
 static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, size_t to,
                       const struct sync_options *opts)
 {
-	double deadline = clock_now_ms() + (double)opts->timeout_ms;
+	double start = clock_now_ms(), deadline = start + (double)opts->timeout_ms;
 	struct wait *all = xcalloc(to - from + 1, sizeof(*all));
 	struct wait **waits = xcalloc(to - from + 1, sizeof(*waits));
 	struct buf what = BUF_INIT;
@@ -1333,7 +1340,6 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 
 			w->item = &plan->items[i];
 			w->wffc = -1;
-			w->explained_at = -EXPLAIN_MS;
 			buf_init(&w->why);
 			buf_init(&w->said);
 			buf_init(&w->explained);
@@ -1343,8 +1349,15 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 	while (n && (error = wait_poll(c, plan, waits, n)) == 0) {
 		struct wait *first = NULL;
 
+		for (i = 0; i < n && !first; i++)
+			if (all[i].state != READINESS_READY) /* in plan order */
+				first = &all[i];
+		/* What holds up a phase that is slow: asked of the cluster for the
+		 * first object only, and not before it has waited a while. */
+		if (first && clock_now_ms() - start >= EXPLAIN_MS)
+			explain(c, plan, first);
 		for (i = pending = 0; i < n; i++) {
-			struct wait *w = &all[i]; /* in plan order */
+			struct wait *w = &all[i];
 
 			if (w->state == READINESS_READY)
 				continue;
@@ -1354,8 +1367,8 @@ static int wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from
 				error = berth_error_set("%s: %s", what.ptr, w->why.ptr);
 				goto out;
 			}
-			if (!pending++)
-				first = w;
+			pending++;
+			buf_adds(&w->why, w->explained.ptr);
 			if (strcmp(w->said.ptr, w->why.ptr)) {
 				progress(opts, "waiting for %s: %s\n", what.ptr, w->why.ptr);
 				buf_reset(&w->said);
