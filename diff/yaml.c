@@ -614,24 +614,24 @@ int yaml_marks_find_field(size_t *line, size_t *column, const struct yaml_marks 
 	return 0;
 }
 
-int yaml_parse(struct json_object **out, const char *name, const char *data, size_t len,
-               const struct yaml_limits *limits, struct yaml_marks *marks)
+int yaml_parse_each(const char *name, const char *data, size_t len,
+                    const struct yaml_limits *limits, struct yaml_marks *marks,
+                    yaml_document_fn *fn, void *ctx)
 {
 	struct yaml_limits defaults = YAML_LIMITS_INIT;
 	struct parser p;
-	struct json_object *docs = json_object_new_array(), *doc = NULL;
+	struct json_object *doc = NULL;
 	yaml_event_t ev;
 	bool have_ev = false;
+	size_t index = 0;
 	int error = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.name = name;
 	p.limits = limits ? *limits : defaults;
 	p.marks = marks;
-	if (!yaml_parser_initialize(&p.yaml)) {
-		json_object_put(docs);
+	if (!yaml_parser_initialize(&p.yaml))
 		return berth_error_set("%s: cannot initialise the YAML parser", name);
-	}
 	yaml_parser_set_input_string(&p.yaml, (const unsigned char *)data, len);
 
 	for (;;) {
@@ -644,39 +644,79 @@ int yaml_parse(struct json_object **out, const char *name, const char *data, siz
 			yaml_event_t node;
 			if ((error = next_event(&p, &node)) < 0)
 				goto out;
-			if (node.type == YAML_DOCUMENT_END_EVENT) {
-				json_object_array_add(docs, NULL);
-				yaml_event_delete(&node);
-			} else {
+			if (node.type != YAML_DOCUMENT_END_EVENT)
 				error = parse_node(&doc, &p, &node, 0);
-				yaml_event_delete(&node);
-				if (error < 0)
-					goto out;
-				json_object_array_add(docs, doc);
-				doc = NULL;
-			}
+			yaml_event_delete(&node);
+			if (error < 0)
+				goto out;
 			/* Kubernetes decodes each document on its own: an alias
 			 * never reaches into another document. */
 			release_anchors(&p);
+			if (marks && marks->n)
+				qsort(marks->items, marks->n, sizeof(*marks->items), cmp_marks);
+			error = fn(doc, index++, ctx);
+			json_object_put(doc);
+			doc = NULL;
+			if (marks)
+				marks->n = 0; /* they name nodes of the document just freed */
+			if (error < 0)
+				goto out;
 		}
 		yaml_event_delete(&ev);
 		have_ev = false;
 	}
-	*out = docs;
-	docs = NULL;
 out:
 	if (have_ev)
 		yaml_event_delete(&ev);
 	release_anchors(&p);
 	free(p.anchors);
-	if (marks && marks->n)
-		qsort(marks->items, marks->n, sizeof(*marks->items), cmp_marks);
 	yaml_parser_delete(&p.yaml);
-	json_object_put(docs);
 	return error;
 }
 
-/* ---- emitting ----------------------------------------------------------- */
+/* yaml_parse() keeps every document, with the marks of all of them. */
+struct collect {
+	struct json_object *docs;
+	struct yaml_marks *marks, kept;
+};
+
+static int collect_document(struct json_object *doc, size_t index, void *ctx)
+{
+	struct collect *c = ctx;
+	size_t i;
+
+	(void)index;
+	json_object_array_add(c->docs, json_object_get(doc));
+	for (i = 0; c->marks && i < c->marks->n; i++) {
+		c->kept.items =
+		    xgrow(c->kept.items, sizeof(*c->kept.items), c->kept.n + 1, &c->kept.alloc);
+		c->kept.items[c->kept.n++] = c->marks->items[i];
+	}
+	return 0;
+}
+
+int yaml_parse(struct json_object **out, const char *name, const char *data, size_t len,
+               const struct yaml_limits *limits, struct yaml_marks *marks)
+{
+	struct collect c = {json_object_new_array(), marks, YAML_MARKS_INIT(0)};
+	int error = yaml_parse_each(name, data, len, limits, marks, collect_document, &c);
+
+	if (marks) {
+		/* Hand the marks of every document back, sorted as one. */
+		free(marks->items);
+		marks->items = c.kept.items;
+		marks->n = c.kept.n;
+		marks->alloc = c.kept.alloc;
+		if (marks->n)
+			qsort(marks->items, marks->n, sizeof(*marks->items), cmp_marks);
+	}
+	if (error < 0) {
+		json_object_put(c.docs);
+		return error;
+	}
+	*out = c.docs;
+	return 0;
+}
 
 static int write_to_buf(void *data, unsigned char *bytes, size_t size)
 {

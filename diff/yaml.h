@@ -73,6 +73,22 @@ int yaml_marks_find_field(size_t *line, size_t *column, const struct yaml_marks 
 int yaml_parse(struct json_object **out, const char *name, const char *data, size_t len,
                const struct yaml_limits *limits, struct yaml_marks *marks);
 
+/* Called with each document in turn (NULL for an empty one), which the
+ * parser frees when it returns: take a reference to keep it. Nonzero stops
+ * the parse, which returns it. */
+typedef int yaml_document_fn(struct json_object *doc, size_t index, void *ctx);
+
+/*
+ * yaml_parse(), a document at a time, so that a stream of many documents
+ * is never held whole: `fn` gets each one as soon as it is parsed. `marks`,
+ * when not NULL, holds the positions of that document's nodes only while
+ * `fn` runs (sorted, as after yaml_parse()). Returns what `fn` returned to
+ * stop, or an error.
+ */
+int yaml_parse_each(const char *name, const char *data, size_t len,
+                    const struct yaml_limits *limits, struct yaml_marks *marks,
+                    yaml_document_fn *fn, void *ctx);
+
 /*
  * Append `value` to `out` as one YAML document in block style, keys sorted,
  * strings quoted wherever a plain scalar would read back as something else
