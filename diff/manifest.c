@@ -6,6 +6,8 @@
 #include "parallel.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -40,13 +42,15 @@ void diagnostics_format(struct buf *out, const struct diagnostics *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->n; i++) {
+	for (i = 0; i < d->n && i < DIAGNOSTICS_SHOWN; i++) {
 		const struct diagnostic *x = &d->items[i];
 		if (x->line)
 			buf_addf(out, "%s:%zu:%zu: %s\n", x->file, x->line, x->column, x->message);
 		else
 			buf_addf(out, "%s: %s\n", x->file, x->message);
 	}
+	if (d->n > DIAGNOSTICS_SHOWN)
+		buf_addf(out, "... and %zu more\n", d->n - DIAGNOSTICS_SHOWN);
 }
 
 void diagnostics_release(struct diagnostics *d)
@@ -153,28 +157,58 @@ static struct json_object *find_non_finite(struct json_object *v)
 
 /* ---- loading ------------------------------------------------------------ */
 
-struct loader {
-	struct manifest_set *set;
-	struct diagnostics *diags;
+/*
+ * A file to read, or a problem met while walking. The walk lists them in
+ * order; the files are then read in parallel, each into its own results,
+ * which are gathered in walk order: the outcome does not depend on timing.
+ */
+struct source {
+	char *path; /* NULL: nothing to read */
+	struct manifest_set set;
+	struct diagnostics diags;
+	bool cut; /* stopped early: the limit of objects, or opts->stop */
+};
+
+/* What a load shares between its walk and its readers. */
+struct sources {
+	struct source *items;
+	size_t n, alloc;
 	const struct manifest_options *opts;
+	size_t files, bytes;   /* listed by the walk */
+	atomic_size_t objects; /* read so far, by every reader */
+	bool full;             /* the walk met a limit or a stop: it listed no more */
+};
+
+struct loader {
+	struct sources *s;
+	struct source *x;
 	/* the file being read */
 	const char *file;
 	struct buf data;
 	struct yaml_marks marks;
 };
 
+/* Why the load must stop now (opts->stop), or NULL. */
+static const char *stop_reason(const struct manifest_options *opts)
+{
+	return opts->stop ? opts->stop(opts->stop_ctx) : NULL;
+}
+
 static void add_object(struct loader *l, struct json_object *obj, size_t doc_index,
                        struct json_object *doc)
 {
+	struct manifest_set *set = &l->x->set;
+	struct diagnostics *diags = &l->x->diags;
+	const struct manifest_options *opts = l->s->opts;
 	struct manifest m;
 	struct buf json = BUF_INIT;
 	struct json_object *bad;
 	size_t line, column;
 
 	memset(&m, 0, sizeof(m));
-	if (object_id_read(&m.id, &bad, obj, l->opts->default_namespace) < 0) {
+	if (object_id_read(&m.id, &bad, obj, opts->default_namespace) < 0) {
 		locate(&line, &column, l->file, &l->data, doc_index, doc, bad, &l->marks);
-		diagnostics_add(l->diags, l->file, line, column, "%s", berth_error_last());
+		diagnostics_add(diags, l->file, line, column, "%s", berth_error_last());
 		return;
 	}
 	locate(&m.line, &m.column, l->file, &l->data, doc_index, doc, obj, &l->marks);
@@ -182,7 +216,7 @@ static void add_object(struct loader *l, struct json_object *obj, size_t doc_ind
 		struct buf what = BUF_INIT;
 		object_id_describe(&what, &m.id);
 		locate(&line, &column, l->file, &l->data, doc_index, doc, bad, &l->marks);
-		diagnostics_add(l->diags, l->file, line, column,
+		diagnostics_add(diags, l->file, line, column,
 		                "%s: %s cannot be represented in JSON", what.ptr,
 		                isnan(json_object_get_double(bad)) ? ".nan" : "an infinity");
 		buf_release(&what);
@@ -201,8 +235,9 @@ static void add_object(struct loader *l, struct json_object *obj, size_t doc_ind
 	                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
 	m.file = xstrdup(l->file);
 	m.json = buf_detach(&json, NULL);
-	l->set->items = xgrow(l->set->items, sizeof(m), l->set->n + 1, &l->set->alloc);
-	l->set->items[l->set->n++] = m;
+	set->items = xgrow(set->items, sizeof(m), set->n + 1, &set->alloc);
+	set->items[set->n++] = m;
+	atomic_fetch_add(&l->s->objects, 1);
 }
 
 static bool is_list(struct json_object *doc)
@@ -216,13 +251,36 @@ static bool is_list(struct json_object *doc)
 	return n >= 4 && !strcmp(kind + n - 4, "List");
 }
 
+/* Each document as the parser gives it: the file is never held whole as
+ * trees. Past the limit of objects, or when told to stop, no more is read. */
+static int load_document(struct json_object *doc, size_t index, void *ctx)
+{
+	struct loader *l = ctx;
+	size_t j;
+
+	if (atomic_load(&l->s->objects) > l->s->opts->max_objects || stop_reason(l->s->opts)) {
+		l->x->cut = true;
+		return 1;
+	}
+	if (!doc)
+		return 0; /* an empty document */
+	if (!is_list(doc)) {
+		add_object(l, doc, index, doc);
+		return 0;
+	}
+	for (j = 0; j < json_array_len(json_get(doc, "items")); j++)
+		add_object(l, json_object_array_get_idx(json_get(doc, "items"), j), index, doc);
+	return 0;
+}
+
 static void load_documents(struct loader *l)
 {
-	struct json_object *docs = NULL;
-	size_t i, j, n;
+	int error;
 
 	l->marks.n = 0;
-	if (yaml_parse(&docs, l->file, l->data.ptr, l->data.len, &l->opts->yaml, &l->marks) < 0) {
+	error = yaml_parse_each(l->file, l->data.ptr, l->data.len, &l->s->opts->yaml, &l->marks,
+	                        load_document, l);
+	if (error < 0) {
 		/* The message reads "file:line:column: reason". */
 		const char *msg = berth_error_last() + strlen(l->file) + 1;
 		size_t line = 0, column = 0;
@@ -230,59 +288,28 @@ static void load_documents(struct loader *l)
 
 		if (sscanf(msg, "%zu:%zu: %n", &line, &column, &used) < 2 || !used)
 			used = 0;
-		diagnostics_add(l->diags, l->file, line, column, "%s", msg + used);
-		return;
+		diagnostics_add(&l->x->diags, l->file, line, column, "%s", msg + used);
 	}
-	n = json_object_array_length(docs);
-	for (i = 0; i < n; i++) {
-		struct json_object *doc = json_object_array_get_idx(docs, i);
-
-		if (!doc)
-			continue; /* an empty document */
-		if (!is_list(doc)) {
-			add_object(l, doc, i, doc);
-			continue;
-		}
-		for (j = 0; j < json_object_array_length(json_get(doc, "items")); j++)
-			add_object(l, json_object_array_get_idx(json_get(doc, "items"), j), i, doc);
-	}
-	json_object_put(docs);
 }
 
 static void load_file(struct loader *l, const char *path)
 {
+	const size_t max = l->s->opts->max_file_size;
 	struct stat st;
 
 	l->file = path;
 	buf_reset(&l->data);
-	if (stat(path, &st) == 0 && (size_t)st.st_size > l->opts->max_file_size) {
-		diagnostics_add(l->diags, path, 0, 0, "larger than the limit of %zu bytes",
-		                l->opts->max_file_size);
+	if (stat(path, &st) == 0 && (size_t)st.st_size > max) {
+		diagnostics_add(&l->x->diags, path, 0, 0, "larger than the limit of %zu bytes",
+		                max);
 		return;
 	}
-	if (buf_read_file(&l->data, path, l->opts->max_file_size) < 0) {
-		diagnostics_add(l->diags, path, 0, 0, "cannot read: %s", strerror(errno));
+	if (buf_read_file(&l->data, path, max) < 0) {
+		diagnostics_add(&l->x->diags, path, 0, 0, "cannot read: %s", strerror(errno));
 		return;
 	}
 	load_documents(l);
 }
-
-/*
- * A file to read, or a problem met while walking. The walk lists them in
- * order; the files are then read in parallel, each into its own results,
- * which are gathered in walk order: the outcome does not depend on timing.
- */
-struct source {
-	char *path; /* NULL: nothing to read */
-	struct manifest_set set;
-	struct diagnostics diags;
-};
-
-struct sources {
-	struct source *items;
-	size_t n, alloc;
-	const struct manifest_options *opts;
-};
 
 static struct source *source_add(struct sources *s, const char *path)
 {
@@ -296,20 +323,29 @@ static struct source *source_add(struct sources *s, const char *path)
 }
 
 /* A problem that is not about a file's contents, in its place in the order. */
-static void source_problem(struct sources *s, const char *path, const char *message)
+static void source_problem(struct sources *s, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void source_problem(struct sources *s, const char *path, const char *fmt, ...)
 {
-	diagnostics_add(&source_add(s, NULL)->diags, path, 0, 0, "%s", message);
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	diagnostics_add(&source_add(s, NULL)->diags, path, 0, 0, "%s", msg.ptr);
+	buf_release(&msg);
 }
 
 static void load_source(size_t i, void *ctx)
 {
 	struct sources *s = ctx;
-	struct source *x = &s->items[i];
-	struct loader l = {&x->set, &x->diags, s->opts,
-	                   NULL,    BUF_INIT,  YAML_MARKS_INIT(MARK_DEPTH)};
+	struct loader l = {s, &s->items[i], NULL, BUF_INIT, YAML_MARKS_INIT(MARK_DEPTH)};
 
-	if (x->path)
-		load_file(&l, x->path);
+	if (l.x->path && (atomic_load(&s->objects) > s->opts->max_objects || stop_reason(s->opts)))
+		l.x->cut = true;
+	else if (l.x->path)
+		load_file(&l, l.x->path);
 	buf_release(&l.data);
 	yaml_marks_release(&l.marks);
 }
@@ -334,7 +370,124 @@ static bool inside(const char *real, const char *root)
 	return !strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0' || !strcmp(root, "/"));
 }
 
-static void walk(struct sources *s, const char *dir, const char *root)
+/* A directory, by what it is rather than by how it was reached. */
+struct dir_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * The walk of one path: nothing outside `root` is read, and no directory
+ * twice, however symlinks lead. `visited` is sorted; `stack` is the
+ * directories being walked, outermost first, to tell a loop (a link back
+ * to one of them) from a second way into a directory read already.
+ */
+struct walk {
+	struct sources *s;
+	const char *root;
+	struct dir_id *visited;
+	size_t nvisited, alloc;
+	struct {
+		struct dir_id id;
+		char *path;
+	} stack[64];
+	size_t depth;
+};
+
+static int cmp_dir_id(const void *a, const void *b)
+{
+	const struct dir_id *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* Note `id` as visited; false when it was already. */
+static bool visit(struct walk *w, struct dir_id id)
+{
+	size_t lo = 0, hi = w->nvisited;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_dir_id(&id, &w->visited[mid]);
+
+		if (!c)
+			return false;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	w->visited = xgrow(w->visited, sizeof(*w->visited), w->nvisited + 1, &w->alloc);
+	memmove(w->visited + lo + 1, w->visited + lo, (w->nvisited - lo) * sizeof(*w->visited));
+	w->visited[lo] = id;
+	w->nvisited++;
+	return true;
+}
+
+/* Can the walk list more? Says once, in its place, why not. */
+static bool room(struct walk *w, const char *path, off_t size)
+{
+	const struct manifest_options *opts = w->s->opts;
+	const char *why;
+
+	if (w->s->full)
+		return false;
+	if ((why = stop_reason(opts)))
+		source_problem(w->s, path, "not read: %s", why);
+	else if (w->s->files + 1 > opts->max_files)
+		source_problem(w->s, path, "more than %zu manifest files; not read (the limit)",
+		               opts->max_files);
+	else if (w->s->bytes + (size_t)size > opts->max_total_size)
+		source_problem(w->s, path,
+		               "the manifests come to more than %zu bytes with this file; not read "
+		               "(the limit)",
+		               opts->max_total_size);
+	else
+		return true;
+	w->s->full = true;
+	return false;
+}
+
+static void walk_dir(struct walk *w, const char *dir);
+
+/* Walk into directory `path` (`st` is what it is), once. */
+static void enter(struct walk *w, const char *path, const struct stat *st)
+{
+	struct dir_id id = {st->st_dev, st->st_ino};
+	size_t i;
+
+	if (!visit(w, id)) {
+		for (i = 0; i < w->depth; i++)
+			if (!cmp_dir_id(&id, &w->stack[i].id))
+				source_problem(w->s, path,
+				               "symlink loop: it leads back to '%s'; not followed",
+				               w->stack[i].path);
+		return; /* read already, by another way */
+	}
+	if (w->depth == ARRAY_SIZE(w->stack)) {
+		source_problem(w->s, path, "nested deeper than %zu directories; not read",
+		               ARRAY_SIZE(w->stack));
+		return;
+	}
+	w->stack[w->depth].id = id;
+	w->stack[w->depth].path = xstrdup(path);
+	w->depth++;
+	walk_dir(w, path);
+	free(w->stack[--w->depth].path);
+}
+
+/* Where a symlink at `path` leads, for messages: its text. */
+static void link_target(struct buf *out, const char *path)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+	buf_add(out, target, n > 0 ? (size_t)n : 0);
+}
+
+static void walk_dir(struct walk *w, const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -342,7 +495,7 @@ static void walk(struct sources *s, const char *dir, const char *root)
 	size_t n = 0, alloc = 0, i;
 
 	if (!d) {
-		source_problem(s, dir, strerror(errno));
+		source_problem(w->s, dir, "%s", strerror(errno));
 		return;
 	}
 	while ((e = readdir(d)))
@@ -355,27 +508,111 @@ static void walk(struct sources *s, const char *dir, const char *root)
 		qsort(names, n, sizeof(*names), cmp_names);
 
 	for (i = 0; i < n; i++) {
-		struct buf path = BUF_INIT, why = BUF_INIT;
+		struct buf path = BUF_INIT, target = BUF_INIT;
 		struct stat st;
 		char real[PATH_MAX];
 
 		buf_addf(&path, "%s/%s", dir, names[i]);
 		if (lstat(path.ptr, &st) < 0) {
-			source_problem(s, path.ptr, strerror(errno));
+			source_problem(w->s, path.ptr, "%s", strerror(errno));
 		} else if (S_ISLNK(st.st_mode) &&
-		           (!realpath(path.ptr, real) || !inside(real, root))) {
-			buf_addf(&why, "symlink leads outside '%s'; not followed", root);
-			source_problem(s, path.ptr, why.ptr);
+		           (!realpath(path.ptr, real) || !inside(real, w->root))) {
+			link_target(&target, path.ptr);
+			source_problem(w->s, path.ptr,
+			               "symlink to '%s' leads outside '%s'; not followed",
+			               target.ptr, w->root);
 		} else if (stat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
-			walk(s, path.ptr, root);
-		} else if (S_ISREG(st.st_mode) && manifest_extension(names[i])) {
-			source_add(s, path.ptr);
+			enter(w, path.ptr, &st);
+		} else if (S_ISREG(st.st_mode) && manifest_extension(names[i]) &&
+		           room(w, path.ptr, st.st_size)) {
+			w->s->files++;
+			w->s->bytes += (size_t)st.st_size;
+			source_add(w->s, path.ptr);
 		}
 		buf_release(&path);
-		buf_release(&why);
+		buf_release(&target);
 		free(names[i]);
 	}
 	free(names);
+}
+
+/*
+ * Does `path` stay inside `root` (both as given; root resolved)? When it
+ * does not, the problem names the first component that is a symlink
+ * leading out, and where it points.
+ */
+static bool path_inside(struct sources *s, const char *path, const char *root)
+{
+	struct buf prefix = BUF_INIT, target = BUF_INIT;
+	char real[PATH_MAX];
+	const char *p;
+	bool ok = true, resolved = realpath(path, real) != NULL;
+
+	if (resolved && inside(real, root))
+		return true;
+	for (p = path; ok && *p; p += strspn(p, "/")) {
+		struct stat st;
+
+		p += strcspn(p, "/");
+		buf_reset(&prefix);
+		buf_add(&prefix, path, (size_t)(p - path));
+		if (lstat(prefix.ptr, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    (!realpath(prefix.ptr, real) || !inside(real, root))) {
+			link_target(&target, prefix.ptr);
+			source_problem(s, prefix.ptr,
+			               "symlink to '%s' leads outside '%s'; not followed",
+			               target.ptr, root);
+			ok = false;
+		}
+	}
+	/* No link to blame: the path is outside, or not there (which reading
+	 * it says). */
+	if (ok && resolved)
+		source_problem(s, path, "outside '%s'; not read", root);
+	buf_release(&prefix);
+	buf_release(&target);
+	return ok && !resolved;
+}
+
+/* List what `path` holds: a file, or a directory walked within `root` (its
+ * own, when the options name none). */
+static void list_path(struct sources *s, const char *path)
+{
+	struct walk w = {s, NULL, NULL, 0, 0, {{{0, 0}, NULL}}, 0};
+	char root[PATH_MAX], self[PATH_MAX];
+	struct stat st;
+	char *dir;
+	size_t n;
+
+	if (s->opts->root && !path_inside(s, path, s->opts->root))
+		return;
+	if (stat(path, &st) < 0) {
+		source_problem(s, path, "%s", strerror(errno));
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (room(&w, path, st.st_size)) {
+			s->files++;
+			s->bytes += (size_t)st.st_size;
+			source_add(s, path);
+		}
+		return;
+	}
+	/* "dir/" and "dir" name the same files the same way. */
+	dir = xstrdup(path);
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	if (!realpath(dir, self)) {
+		source_problem(s, dir, "%s", strerror(errno));
+	} else {
+		w.root = s->opts->root ? s->opts->root : self;
+		snprintf(root, sizeof(root), "%s", w.root);
+		w.root = root;
+		enter(&w, dir, &st);
+	}
+	free(w.visited);
+	free(dir);
 }
 
 /* Order manifests by identity, and equal ones by where they are in the set. */
@@ -464,7 +701,6 @@ static void gather(struct manifest_set *set, struct diagnostics *diags, struct s
 	}
 	free(x->set.items);
 	free(x->diags.items);
-	free(x->path);
 }
 
 int manifest_set_load(struct manifest_set *set, struct diagnostics *diags,
@@ -472,34 +708,40 @@ int manifest_set_load(struct manifest_set *set, struct diagnostics *diags,
                       const struct manifest_options *opts)
 {
 	struct manifest_options defaults = MANIFEST_OPTIONS_INIT;
-	struct sources s = {NULL, 0, 0, opts ? opts : &defaults};
+	struct sources s = {.opts = opts ? opts : &defaults};
+	const char *why;
 	size_t before = diags->n, i;
+	bool over = false;
 
-	for (i = 0; i < npaths; i++) {
-		struct stat st;
-		char root[PATH_MAX];
-
-		if (stat(paths[i], &st) < 0) {
-			source_problem(&s, paths[i], strerror(errno));
-		} else if (S_ISDIR(st.st_mode)) {
-			/* "dir/" and "dir" name the same files the same way. */
-			char *dir = xstrdup(paths[i]);
-			size_t n = strlen(dir);
-
-			while (n > 1 && dir[n - 1] == '/')
-				dir[--n] = '\0';
-			if (!realpath(dir, root))
-				source_problem(&s, dir, strerror(errno));
-			else
-				walk(&s, dir, root);
-			free(dir);
-		} else {
-			source_add(&s, paths[i]);
-		}
-	}
+	for (i = 0; i < npaths && !s.full; i++)
+		list_path(&s, paths[i]);
 	parallel_for(s.n, s.opts->threads, load_source, &s);
-	for (i = 0; i < s.n; i++)
-		gather(set, diags, &s.items[i]);
+	/* In walk order: the first file that goes past the limit of objects,
+	 * or that a stop cut short, ends the set; what readers found beyond it
+	 * depends on timing, and goes. */
+	for (i = 0; i < s.n; i++) {
+		struct source *x = &s.items[i];
+
+		if (over) {
+			manifest_set_release(&x->set);
+			diagnostics_release(&x->diags);
+		} else {
+			gather(set, diags, x);
+		}
+		if (!over && x->cut && (why = stop_reason(s.opts))) {
+			diagnostics_add(diags, x->path ? x->path : "", 0, 0, "not read whole: %s",
+			                why);
+			over = true;
+		} else if (!over && (x->cut || set->n > s.opts->max_objects)) {
+			diagnostics_add(
+			    diags, x->path ? x->path : "", 0, 0,
+			    "the manifests hold more than %zu objects with this file; the "
+			    "rest is not read (the limit)",
+			    s.opts->max_objects);
+			over = true;
+		}
+		free(x->path);
+	}
 	free(s.items);
 	find_duplicates(diags, warnings, set);
 	return diags->n > before ? BERTH_ERROR : 0;

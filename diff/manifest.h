@@ -41,7 +41,9 @@ struct diagnostics {
 	}
 void diagnostics_add(struct diagnostics *d, const char *file, size_t line, size_t column,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Append "file:line:column: message" lines, one per problem. */
+/* Append "file:line:column: message" lines, one per problem, the first
+ * DIAGNOSTICS_SHOWN of them, then "... and N more". */
+#define DIAGNOSTICS_SHOWN 100
 void diagnostics_format(struct buf *out, const struct diagnostics *d);
 void diagnostics_release(struct diagnostics *d);
 
@@ -57,20 +59,38 @@ struct manifest_set {
 
 struct manifest_options {
 	const char *default_namespace; /* for namespaced objects that name none */
-	size_t max_file_size;          /* a larger file is an error */
+	/* Nothing outside this directory (resolved, as realpath() gives it) is
+	 * read, however a path or a symlink in it leads: a Git checkout. NULL:
+	 * each directory named is its own. */
+	const char *root;
+	size_t max_file_size;  /* a larger file is an error */
+	size_t max_files;      /* more files is an error: the rest is not read */
+	size_t max_total_size; /* so are more bytes in all */
+	size_t max_objects;    /* and more objects */
 	struct yaml_limits yaml;
 	unsigned threads; /* files read at once; 0: one per CPU */
+	/* Asked as the load goes: a reason to stop now ("SIGTERM"), which is
+	 * then an error, or NULL to go on. NULL: never stops. */
+	const char *(*stop)(void *ctx);
+	void *stop_ctx;
 };
 #define MANIFEST_OPTIONS_INIT                                                                      \
 	{                                                                                          \
-		"default", 8u << 20, YAML_LIMITS_INIT, 0                                           \
+		.default_namespace = "default", .max_file_size = 8u << 20, .max_files = 10000,     \
+		.max_total_size = 64u << 20, .max_objects = 20000, .yaml = YAML_LIMITS_INIT        \
 	}
 
 /*
  * Load every manifest under `paths`: files, or directories walked
  * recursively in sorted order, reading .yaml, .yml and .json and skipping
- * hidden entries. A symlink that leads out of its root is an error and is
- * not followed. Empty documents are skipped; `kind: List` (and any *List
+ * hidden entries. A path, or a symlink at any depth, that leads out of the
+ * root (opts->root, else the directory named) is an error naming the link
+ * and where it points, and is not followed. Each directory is walked once,
+ * however many links lead to it; a link back to one being walked is a loop,
+ * an error at the link. Past opts->max_files, max_total_size or
+ * max_objects, or when opts->stop says so, nothing more is read and that is
+ * an error: the load is bounded whatever the tree. Documents are parsed one
+ * at a time. Empty documents are skipped; `kind: List` (and any *List
  * with items) is expanded into its objects. Every problem goes into `diags`
  * with its file:line:column; loading goes on to find them all. Two
  * documents naming the same object are an error that names both places,

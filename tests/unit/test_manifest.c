@@ -7,6 +7,7 @@
 #include "../../diff/json.h"
 #include "../../diff/manifest.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,7 +272,7 @@ static void test_manifest__refuses_a_symlink_out_of_the_root(void **state)
 	put("real.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\n");
 	assert_int_equal(symlink("real.yaml", link), 0);
 	problems = load(&set);
-	expect_problem(problems, "escape.yaml", ": symlink leads outside");
+	expect_problem(problems, "escape.yaml", ": symlink to '/etc/hostname' leads outside");
 	/* A symlink that stays inside is followed (and names the same object
 	 * twice, which is applied once). */
 	expect_problem(problems, "real.yaml",
@@ -279,6 +280,173 @@ static void test_manifest__refuses_a_symlink_out_of_the_root(void **state)
 	assert_int_equal(set.n, 1);
 	free(problems);
 	manifest_set_release(&set);
+}
+
+/* Shaped like a hostile repository: a committed link as --path, or as a
+ * part of it, and links below the path into the rest of the checkout
+ * (fine) and out of it (refused), each named with where it points. */
+static void test_manifest__nothing_outside_the_root_is_read(void **state)
+{
+	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
+	struct manifest_set set = MANIFEST_SET_INIT;
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct buf out = BUF_INIT, a = BUF_INIT, b = BUF_INIT, c = BUF_INIT;
+	char real[PATH_MAX], outside[] = "/tmp/berth-test-outXXXXXX";
+	const char *paths[1];
+
+	(void)state;
+	assert_non_null(mkdtemp(outside));
+	buf_addf(&a, "%s/x.yaml", outside);
+	FILE *f = fopen(a.ptr, "w");
+	assert_non_null(f);
+	fputs("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: host}\n", f);
+	fclose(f);
+	buf_reset(&a);
+	buf_addf(&a, "%s/prod", root);
+	assert_int_equal(mkdir(a.ptr, 0700), 0);
+	put("prod/app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n");
+	put("shared.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\n");
+	buf_addf(&b, "%s/pathlink", root);
+	assert_int_equal(symlink(outside, b.ptr), 0);
+	buf_addf(&c, "%s/prod/up.yaml", root);
+	assert_int_equal(symlink("../shared.yaml", c.ptr), 0);
+	buf_reset(&c);
+	buf_addf(&c, "%s/prod/out", root);
+	assert_int_equal(symlink(outside, c.ptr), 0);
+	assert_non_null(realpath(root, real));
+	opts.root = real;
+
+	/* --path pathlink, and --path pathlink/sub. */
+	paths[0] = b.ptr;
+	assert_true(manifest_set_load(&set, &diags, NULL, paths, 1, &opts) < 0);
+	diagnostics_format(&out, &diags);
+	assert_non_null(strstr(out.ptr, "/pathlink: symlink to '/tmp/berth-test-out"));
+	assert_non_null(strstr(out.ptr, "' leads outside '"));
+	assert_int_equal(set.n, 0);
+	diagnostics_release(&diags);
+	buf_reset(&out);
+	buf_addf(&b, "/deeper");
+	paths[0] = b.ptr;
+	assert_true(manifest_set_load(&set, &diags, NULL, paths, 1, &opts) < 0);
+	diagnostics_format(&out, &diags);
+	assert_non_null(strstr(out.ptr, "/pathlink: symlink to "));
+	assert_int_equal(set.n, 0);
+	diagnostics_release(&diags);
+	buf_reset(&out);
+
+	/* --path prod: a link back into the checkout is read, one out is not. */
+	paths[0] = a.ptr;
+	assert_true(manifest_set_load(&set, &diags, NULL, paths, 1, &opts) < 0);
+	diagnostics_format(&out, &diags);
+	assert_non_null(strstr(out.ptr, "/prod/out: symlink to '/tmp/berth-test-out"));
+	assert_int_equal(diags.n, 1);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.items[0].id.name, "app");
+	assert_string_equal(set.items[1].id.name, "shared");
+	diagnostics_release(&diags);
+	manifest_set_release(&set);
+	buf_release(&out);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&c);
+	snprintf(real, sizeof(real), "rm -rf '%s'", outside);
+	assert_int_equal(system(real), 0);
+}
+
+/* Links back to a directory being walked: each loop is reported once, at
+ * the link, and the walk ends at once, however many links there are. */
+static void test_manifest__a_symlink_loop_is_reported_once_and_ends(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char link[128], *problems;
+	int i;
+
+	(void)state;
+	put("app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n");
+	for (i = 0; i < 40; i++) {
+		snprintf(link, sizeof(link), "%s/l%02d", root, i);
+		assert_int_equal(symlink(".", link), 0);
+	}
+	snprintf(link, sizeof(link), "%s/sub", root);
+	assert_int_equal(mkdir(link, 0700), 0);
+	snprintf(link, sizeof(link), "%s/sub/up", root);
+	assert_int_equal(symlink("..", link), 0);
+	problems = load(&set);
+	expect_problem(problems, "l00", ": symlink loop: it leads back to '");
+	expect_problem(problems, "l39", ": symlink loop: it leads back to '");
+	expect_problem(problems, "sub/up", ": symlink loop: it leads back to '");
+	assert_int_equal(set.n, 1);
+	free(problems);
+	manifest_set_release(&set);
+}
+
+static const char *stop_now(void *ctx)
+{
+	return ctx;
+}
+
+/* Past a limit, or told to stop, the load reads no more, and says why. */
+static void test_manifest__the_load_is_bounded(void **state)
+{
+	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char name[32], *problems;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "f%d.yaml", i);
+		put(name, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n"
+		          "apiVersion: v1\nkind: Secret\nmetadata: {name: b}\n");
+	}
+	opts.max_files = 3;
+	problems = load_with(&set, &opts);
+	expect_problem(problems, "f3.yaml", ": more than 3 manifest files; not read (the limit)");
+	free(problems);
+	manifest_set_release(&set);
+	opts = (struct manifest_options)MANIFEST_OPTIONS_INIT;
+	opts.max_total_size = 250;
+	problems = load_with(&set, &opts);
+	expect_problem(problems, "f2.yaml", ": the manifests come to more than 250 bytes");
+	free(problems);
+	manifest_set_release(&set);
+	opts = (struct manifest_options)MANIFEST_OPTIONS_INIT;
+	opts.max_objects = 5;
+	opts.threads = 1;
+	problems = load_with(&set, &opts);
+	expect_problem(problems, "f2.yaml",
+	               ": the manifests hold more than 5 objects with this "
+	               "file; the rest is not read (the limit)");
+	assert_true(set.n <= 6);
+	free(problems);
+	manifest_set_release(&set);
+	opts = (struct manifest_options)MANIFEST_OPTIONS_INIT;
+	opts.stop = stop_now;
+	opts.stop_ctx = "stopped (SIGTERM)";
+	problems = load_with(&set, &opts);
+	expect_problem(problems, "f0.yaml", ": not read: stopped (SIGTERM)");
+	assert_int_equal(set.n, 0);
+	free(problems);
+	manifest_set_release(&set);
+}
+
+/* A hundred problems are shown, then how many more there are. */
+static void test_manifest__problems_shown_are_capped(void **state)
+{
+	struct diagnostics d = DIAGNOSTICS_INIT;
+	struct buf out = BUF_INIT;
+	size_t i, lines = 0;
+
+	(void)state;
+	for (i = 0; i < 150; i++)
+		diagnostics_add(&d, "f.yaml", i + 1, 1, "problem %zu", i);
+	diagnostics_format(&out, &d);
+	for (i = 0; i < out.len; i++)
+		lines += out.ptr[i] == '\n';
+	assert_int_equal(lines, 101);
+	assert_non_null(strstr(out.ptr, "f.yaml:100:1: problem 99\n... and 50 more\n"));
+	buf_release(&out);
+	diagnostics_release(&d);
 }
 
 static void test_manifest__enforces_the_file_size_limit(void **state)
@@ -391,6 +559,12 @@ int main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__two_different_definitions_stay_an_error,
 	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__nothing_outside_the_root_is_read, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__a_symlink_loop_is_reported_once_and_ends,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__the_load_is_bounded, setup, teardown),
+	    cmocka_unit_test(test_manifest__problems_shown_are_capped),
 	    cmocka_unit_test_setup_teardown(test_manifest__refuses_a_symlink_out_of_the_root, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__enforces_the_file_size_limit, setup,
