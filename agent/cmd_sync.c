@@ -5,9 +5,24 @@
 #include "../diff/error.h"
 #include "../diff/json.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The signal that asked the sync to stop; 0 while none has. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static const char *load_stop(void *ctx)
+{
+	(void)ctx;
+	return stop_signal ? "stopped by a signal" : NULL;
+}
 
 /* A number of threads, 1 to 64. */
 static int parse_count(unsigned *n, const char *s)
@@ -98,6 +113,7 @@ int cmd_sync(int argc, char **argv)
 	struct sync_options sync = SYNC_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
+	struct sigaction sa;
 	bool json = false;
 	size_t counts[6] = {0}, pruned = 0, i;
 	int opt, taken, error, status = 1;
@@ -163,6 +179,15 @@ int cmd_sync(int argc, char **argv)
 	json = o.output && !strcmp(o.output, "json");
 	/* Progress goes where the result does not. */
 	sync.progress = json ? stderr : stdout;
+	/* SIGTERM or SIGINT: the objects being written are finished, no other is
+	 * started, the summary says what was done, and the status is 128 plus
+	 * the signal, as a shell reports it. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sync.stop = &stop_signal;
+	o.stop = load_stop;
 
 	if (target_open(&t, &o, &sync) < 0)
 		goto out;
@@ -189,9 +214,14 @@ int cmd_sync(int argc, char **argv)
 	        t.plan.n, t.plan.n == 1 ? "" : "s", counts[SYNC_CREATED], counts[SYNC_CONFIGURED],
 	        counts[SYNC_RECREATED], counts[SYNC_UNCHANGED], pruned,
 	        sync.dry_run ? " (server dry run)" : "",
-	        error < 0 ? "; stopped at the first failure" : "");
+	        stop_signal
+	            ? (stop_signal == SIGINT ? "; stopped by SIGINT" : "; stopped by SIGTERM")
+	        : error < 0 ? "; stopped at the first failure"
+	                    : "");
 	status = error < 0 ? 1 : 0;
 out:
+	if (stop_signal)
+		status = 128 + stop_signal;
 	prune_list_release(&prune);
 	target_release(&t, &o);
 	return status;
