@@ -314,27 +314,112 @@ static void prune_trees(const char *trees, const char *keep)
 	buf_release(&path);
 }
 
+/* The file in a checkout that lists the submodules left out of it. */
+#define SUBMODULES_FILE ".berth-submodules"
+
+/* Writing a tree out: where to, and the submodules met. */
+struct writer {
+	git_repository *repo;
+	const char *dir;
+	struct buf path, submodules; /* each submodule's path followed by a NUL */
+	int error;
+};
+
+/* Create the file `path` with `len` bytes of `data`; false on failure
+ * (errno says why). */
+static bool write_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	size_t done = 0;
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return false;
+	while (done < len && (n = write(fd, data + done, len - done)) > 0)
+		done += (size_t)n;
+	return !close(fd) && done == len;
+}
+
+static int write_entry(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct writer *w = payload;
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	git_blob *blob = NULL;
+	const char *data;
+	size_t len;
+
+	buf_reset(&w->path);
+	buf_addf(&w->path, "%s/%s%s", w->dir, root, git_tree_entry_name(e));
+	if (mode == GIT_FILEMODE_COMMIT) {
+		/* A submodule (a gitlink): left out, as Flux leaves them out unless
+		 * asked; an empty directory stands in its place, as git leaves one. */
+		buf_addf(&w->submodules, "%s%s", root, git_tree_entry_name(e));
+		buf_addch(&w->submodules, '\0');
+		return mkdir(w->path.ptr, 0755) < 0 ? (w->error = -1) : 0;
+	}
+	if (mode == GIT_FILEMODE_TREE)
+		return mkdir(w->path.ptr, 0755) < 0 ? (w->error = -1) : 0;
+	if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(e)) < 0)
+		return (w->error = -1);
+	data = git_blob_rawcontent(blob);
+	len = (size_t)git_blob_rawsize(blob);
+	if (mode == GIT_FILEMODE_LINK) {
+		char *target = xstrndup(data, len);
+
+		if (symlink(target, w->path.ptr) < 0)
+			w->error = -1;
+		free(target);
+	} else if (!write_file(w->path.ptr, data, len,
+	                       mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644)) {
+		w->error = -1;
+	}
+	git_blob_free(blob);
+	return w->error;
+}
+
+/* Write the tree of `commit` into `dir`, which exists and is empty: every
+ * file, directory and symlink, and in place of each submodule an empty
+ * directory, whose paths go to SUBMODULES_FILE. */
+static int write_tree(git_repository *repo, git_object *commit, const char *dir)
+{
+	struct writer w = {repo, dir, BUF_INIT, BUF_INIT, 0};
+	git_tree *tree = NULL;
+	int error;
+
+	if (git_commit_tree(&tree, (git_commit *)commit) < 0 ||
+	    git_tree_walk(tree, GIT_TREEWALK_PRE, write_entry, &w) < 0) {
+		error = w.error ? berth_error_set("'%s': %s", w.path.ptr, strerror(errno))
+		                : berth_error_set("%s", git_message());
+		goto out;
+	}
+	buf_reset(&w.path);
+	buf_addf(&w.path, "%s/" SUBMODULES_FILE, dir);
+	error = write_file(w.path.ptr, w.submodules.ptr, w.submodules.len, 0644)
+	            ? 0
+	            : berth_error_set("'%s': %s", w.path.ptr, strerror(errno));
+out:
+	git_tree_free(tree);
+	buf_release(&w.path);
+	buf_release(&w.submodules);
+	return error;
+}
+
 /* Check `commit` out into <place>/trees/<id>, once: a commit never changes. */
 static int check_out(struct source_commit *out, git_repository *repo, git_object *commit,
                      const char *place)
 {
-	git_checkout_options co;
-	struct buf trees = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT;
+	struct buf trees = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT, list = BUF_INIT;
 	struct stat st;
 	int error = 0;
 
-	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	buf_addf(&trees, "%s/trees", place);
 	buf_addf(&dir, "%s/%s", trees.ptr, out->id);
 	if (stat(dir.ptr, &st) < 0) {
 		buf_addf(&tmp, "%s/.%s.%ld", trees.ptr, out->id, (long)getpid());
-		co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
-		co.target_directory = tmp.ptr;
 		if ((error = cache_make_dirs(tmp.ptr)) < 0)
 			goto out;
-		if (git_checkout_tree(repo, commit, &co) < 0) {
-			error = berth_error_set("cannot check out commit %s: %s", out->id,
-			                        git_message());
+		if ((error = write_tree(repo, commit, tmp.ptr)) < 0) {
+			berth_error_prefix("cannot check out commit %s", out->id);
 			nftw(tmp.ptr, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 			goto out;
 		}
@@ -346,11 +431,16 @@ static int check_out(struct source_commit *out, git_repository *repo, git_object
 	}
 	utimensat(AT_FDCWD, dir.ptr, NULL, 0); /* in use: not pruned */
 	prune_trees(trees.ptr, out->id);
+	buf_addf(&list, "%s/" SUBMODULES_FILE, dir.ptr);
+	buf_reset(&out->submodules);
+	if (buf_read_file(&out->submodules, list.ptr, 1u << 20) < 0)
+		buf_reset(&out->submodules); /* a checkout of an older berth: none noted */
 	out->dir = buf_detach(&dir, NULL);
 out:
 	buf_release(&trees);
 	buf_release(&dir);
 	buf_release(&tmp);
+	buf_release(&list);
 	return error;
 }
 
@@ -455,7 +545,7 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	if ((error = check_out(&c, repo, commit, place.ptr)) < 0)
 		goto out;
 	*out = c;
-	c.dir = NULL;
+	c = (struct source_commit)SOURCE_COMMIT_INIT;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -478,4 +568,5 @@ void source_commit_release(struct source_commit *c)
 {
 	free(c->dir);
 	c->dir = NULL;
+	buf_release(&c->submodules);
 }

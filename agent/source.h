@@ -33,16 +33,20 @@ struct source_commit {
 	char *dir;             /* its files, in the cache; owned */
 	bool fetched;          /* objects were downloaded for it */
 	size_t received_bytes; /* how many */
+	struct buf submodules; /* the paths of its submodules, not checked out, each
+	                        * followed by a NUL */
 };
 #define SOURCE_COMMIT_INIT                                                                         \
 	{                                                                                          \
-		"", NULL, false, 0                                                                 \
+		.id = "", .submodules = BUF_INIT                                                   \
 	}
 
 /*
  * Ask the remote where `ref` points, without downloading anything; fetch
  * only when the cache lacks that commit (a force-push is followed); check
  * the commit's files out into a directory of the cache, kept per commit.
+ * Submodules are not checked out (an empty directory stands in for each):
+ * out->submodules names them.
  * A ref the remote does not have is BERTH_ENOTFOUND; a remote that cannot
  * be reached, BERTH_ECONNECT. Messages name the repository without its
  * credentials.
