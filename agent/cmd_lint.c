@@ -13,9 +13,9 @@
  * --context names; the context's namespace is the default one. */
 static int check_with_server(struct diagnostics *diags, struct diagnostics *warnings,
                              const struct kubeconfig_options *kopts, const char *namespace,
-                             const char *const *paths, size_t npaths, struct manifest_set *set)
+                             const char *const *paths, size_t npaths, struct manifest_set *set,
+                             struct manifest_options opts)
 {
-	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
 	struct kubeconfig *kc = NULL;
 	struct kube_client *client = NULL;
 	int error;
@@ -45,9 +45,10 @@ int cmd_lint(int argc, char **argv)
 	struct target_options o = TARGET_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
 	struct kubeconfig_options *kopts = &o.kube;
-	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
+	struct manifest_options opts;
 	struct manifest_set set = MANIFEST_SET_INIT;
-	struct diagnostics diags = DIAGNOSTICS_INIT, warnings = DIAGNOSTICS_INIT;
+	/* Warnings go with the target's own (a submodule left out). */
+	struct diagnostics diags = DIAGNOSTICS_INIT, *warnings = &t.warnings;
 	struct buf out = BUF_INIT;
 	const char *namespace = NULL;
 	const char *const *paths;
@@ -71,7 +72,10 @@ int cmd_lint(int argc, char **argv)
 		case OPT_GIT_CA_FILE:
 		case OPT_SSH_KEY:
 		case OPT_KNOWN_HOSTS:
-			target_option(&o, opt, "lint", argv);
+		case OPT_MAX_BYTES:
+		case OPT_MAX_OBJECTS:
+			if ((status = target_option(&o, opt, "lint", argv)) != 1)
+				return status;
 			break;
 		case ':':
 			return usage_error("lint", "option '%s' needs a value", argv[optind - 1]);
@@ -99,9 +103,10 @@ int cmd_lint(int argc, char **argv)
 	/* Only a cluster named on the command line is asked: lint stays
 	 * offline however KUBECONFIG is set. The checks run on what loaded,
 	 * even when something did not. */
+	target_manifest_options(&opts, &o, &t);
 	if (kopts->path || kopts->context) {
-		if (check_with_server(&diags, &warnings, kopts, namespace, paths, npaths, &set) <
-		    0) {
+		if (check_with_server(&diags, warnings, kopts, namespace, paths, npaths, &set,
+		                      opts) < 0) {
 			fprintf(stderr, "error: %s\n", berth_error_last());
 			status = EXIT_ERROR;
 			goto out;
@@ -109,25 +114,24 @@ int cmd_lint(int argc, char **argv)
 	} else {
 		if (namespace)
 			opts.default_namespace = namespace;
-		manifest_set_load(&set, &diags, &warnings, paths, npaths, &opts);
-		checks_run(&diags, &warnings, &set, NULL);
+		manifest_set_load(&set, &diags, warnings, paths, npaths, &opts);
+		checks_run(&diags, warnings, &set, NULL);
 	}
 	diagnostics_format(&out, &diags);
-	diagnostics_format(&out, &warnings);
+	diagnostics_format(&out, warnings);
 	fputs(out.ptr, stdout);
 	if (diags.n)
 		fprintf(stderr, "%zu problem%s in %zu object%s", diags.n, diags.n == 1 ? "" : "s",
 		        set.n, set.n == 1 ? "" : "s");
 	else
 		fprintf(stderr, "%zu object%s, no problems", set.n, set.n == 1 ? "" : "s");
-	fprintf(stderr, warnings.n ? ", %zu warning%s\n" : "\n", warnings.n,
-	        warnings.n == 1 ? "" : "s");
+	fprintf(stderr, warnings->n ? ", %zu warning%s\n" : "\n", warnings->n,
+	        warnings->n == 1 ? "" : "s");
 	status = diags.n ? 1 : 0;
 out:
 	target_release(&t, &o);
 	buf_release(&out);
 	diagnostics_release(&diags);
-	diagnostics_release(&warnings);
 	manifest_set_release(&set);
 	return status;
 }

@@ -24,6 +24,21 @@
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
+/* How long loading one source's manifests may take: the limits of files,
+ * bytes and objects bound it already; this bounds what they cannot. */
+#define LOAD_TIMEOUT_MS 60000.0
+
+/* Why a source's load must stop now (manifest_options.stop): SIGTERM, or
+ * its time is up. `ctx` is when it must be done by. */
+static const char *load_stop(void *ctx)
+{
+	if (stop_requested)
+		return "berth is stopping";
+	if (clock_now_ms() > *(const double *)ctx)
+		return "loading took longer than 60 s";
+	return NULL;
+}
+
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
@@ -215,7 +230,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	struct sync_options sync = SYNC_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
-	double start = clock_now_ms();
+	double start = clock_now_ms(), load_deadline = start + LOAD_TIMEOUT_MS;
 	size_t counts[6] = {0}, drifted = 0, pruned = 0, i;
 	struct json_object *f = json_object_new_object();
 	char secs[32];
@@ -232,6 +247,10 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	o.password_env = s->password_env;
 	o.quiet = true;
 	o.client = &r->client_opts;
+	o.max_bytes = s->max_bytes;
+	o.max_objects = s->max_objects;
+	o.stop = load_stop;
+	o.stop_ctx = &load_deadline;
 	sync.prune = s->prune;
 	sync.stop = &stop_requested;
 	sync.verdicts = r->verdicts;

@@ -31,6 +31,27 @@ int parse_duration(long *ms, const char *s)
 	return berth_error_set("invalid duration '%s' (use 30s, 5m, 1h)", s);
 }
 
+int parse_size(size_t *out, const char *s)
+{
+	static const struct {
+		const char *unit;
+		unsigned shift;
+	} units[] = {{"", 0}, {"Ki", 10}, {"Mi", 20}, {"Gi", 30}};
+	char *end;
+	unsigned long long v;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return berth_error_set("invalid size '%s' (use bytes, or 500Ki, 64Mi, 1Gi)", s);
+	v = strtoull(s, &end, 10);
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(end, units[i].unit) && v > 0 && v <= (SIZE_MAX >> units[i].shift)) {
+			*out = (size_t)v << units[i].shift;
+			return 0;
+		}
+	return berth_error_set("invalid size '%s' (use bytes, or 500Ki, 64Mi, 1Gi)", s);
+}
+
 /* The file being read, and where its nodes are. */
 struct loader {
 	const char *path;
@@ -119,9 +140,9 @@ static void load_auth(struct loader *l, struct source_config *s, struct json_obj
 static void load_source(struct loader *l, struct source_config *s, struct json_object *src,
                         size_t index)
 {
-	static const char *const keys[] = {"name",      "repo",     "ref",    "path",
-	                                   "namespace", "interval", "jitter", "prune",
-	                                   "drift",     "auth",     NULL};
+	static const char *const keys[] = {"name",     "repo",       "ref",   "path",  "namespace",
+	                                   "interval", "jitter",     "prune", "drift", "auth",
+	                                   "maxBytes", "maxObjects", NULL};
 	struct json_object *v;
 	struct buf where = BUF_INIT;
 	long ms = 0;
@@ -182,6 +203,17 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 			s->drift = DRIFT_MODE_REPORT;
 		else
 			problem(l, v, "%sdrift: use correct or report", where.ptr);
+	}
+	if ((v = json_get(src, "maxBytes")) &&
+	    (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int)
+	         ? -1
+	         : parse_size(&s->max_bytes, json_object_get_string(v))) < 0)
+		problem(l, v, "%smaxBytes: use a size in bytes, or 500Ki, 64Mi, 1Gi", where.ptr);
+	if ((v = json_get(src, "maxObjects"))) {
+		if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+			s->max_objects = (size_t)json_object_get_int64(v);
+		else
+			problem(l, v, "%smaxObjects: use a number above 0", where.ptr);
 	}
 	load_auth(l, s, json_get(src, "auth"), where.ptr);
 out:

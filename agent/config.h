@@ -25,6 +25,7 @@ struct source_config {
 	unsigned jitter_percent;   /* each wait is interval +- this much */
 	bool prune;
 	enum drift_mode drift;
+	size_t max_bytes, max_objects; /* the limits of a commit's manifests; 0: the defaults */
 	char *password_file, *password_env; /* where the https password or token is */
 };
 
@@ -55,5 +56,8 @@ void config_release(struct config *c);
 
 /* "30s", "5m", "1h", "500ms" or plain seconds, as Go durations read. */
 int parse_duration(long *ms, const char *s);
+
+/* A size: bytes, or with Ki, Mi or Gi. */
+int parse_size(size_t *out, const char *s);
 
 #endif

@@ -1,12 +1,15 @@
 #include "target.h"
 
 #include "builtin.h"
+#include "config.h"
 
 #include "../apply/clock.h"
 #include "../apply/openapi_fetch.h"
 #include "../diff/alloc.h"
 #include "../diff/error.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +58,20 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 	case OPT_KNOWN_HOSTS:
 		o->git.known_hosts = optarg;
 		return 1;
+	case OPT_MAX_BYTES:
+		if (parse_size(&o->max_bytes, optarg) < 0)
+			return usage_error(verb, "--max-bytes: %s", berth_error_last());
+		return 1;
+	case OPT_MAX_OBJECTS: {
+		char *end;
+		long long n = strtoll(optarg, &end, 10);
+
+		if (end == optarg || *end || n < 1)
+			return usage_error(
+			    verb, "invalid --max-objects '%s' (use a number above 0)", optarg);
+		o->max_objects = (size_t)n;
+		return 1;
+	}
 	case ':':
 		return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
 	default:
@@ -96,11 +113,35 @@ int target_options_check(struct target_options *o, const char *verb, int argc, c
 	return status;
 }
 
+/* A submodule under --path (NULL: the root) is left out of the checkout:
+ * a warning names each. */
+static void warn_submodules(struct target *t, const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	const char *sub;
+	struct buf where = BUF_INIT;
+
+	while (n && path[n - 1] == '/')
+		n--;
+	for (sub = t->commit.submodules.ptr;
+	     sub < t->commit.submodules.ptr + t->commit.submodules.len; sub += strlen(sub) + 1) {
+		if (n && (strncmp(sub, path, n) || (sub[n] && sub[n] != '/')))
+			continue;
+		buf_reset(&where);
+		buf_addf(&where, "%s/%s", t->commit.dir, sub);
+		diagnostics_add(&t->warnings, where.ptr, 0, 0,
+		                "warning: submodule '%s' is not checked out (berth leaves "
+		                "submodules out)",
+		                sub);
+	}
+	buf_release(&where);
+}
+
 int target_source(struct target *t, const struct target_options *o)
 {
 	struct source_options git = o->git;
 	struct buf files = BUF_INIT, repo = BUF_INIT, source = BUF_INIT, password = BUF_INIT;
-	struct stat st;
+	char checkout[PATH_MAX] = "";
 	int error;
 
 	git.password = getenv(o->password_env ? o->password_env : "BERTH_GIT_PASSWORD");
@@ -123,9 +164,12 @@ int target_source(struct target *t, const struct target_options *o)
 		fprintf(stderr, "%s%s%s: commit %s%s\n", source.ptr, o->git.ref ? " at " : "",
 		        o->git.ref ? o->git.ref : "", t->commit.id,
 		        t->commit.fetched ? " (fetched)" : "");
-	if (stat(files.ptr, &st) < 0)
-		error = berth_error_set("commit %s of '%s' has no '%s'", t->commit.id, repo.ptr,
-		                        o->path);
+	warn_submodules(t, o->path);
+	/* Whether --path is there, and stays inside, the load of the
+	 * manifests says, naming a symlink that leads out. */
+	if (!realpath(t->commit.dir, checkout))
+		error = berth_error_set("'%s': %s", t->commit.dir, strerror(errno));
+	t->checkout = xstrdup(checkout);
 	buf_release(&repo);
 	t->files = buf_detach(&files, NULL);
 	t->source = buf_detach(&source, NULL);
@@ -190,9 +234,22 @@ static int fetch_discovery(struct target *t, const struct sync_options *sync)
 	return error;
 }
 
+void target_manifest_options(struct manifest_options *out, const struct target_options *o,
+                             const struct target *t)
+{
+	*out = (struct manifest_options)MANIFEST_OPTIONS_INIT;
+	if (o->max_bytes)
+		out->max_total_size = o->max_bytes;
+	if (o->max_objects)
+		out->max_objects = o->max_objects;
+	out->stop = o->stop;
+	out->stop_ctx = o->stop_ctx;
+	out->root = o->git.repo ? t->checkout : NULL;
+}
+
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
 {
-	struct manifest_options mopts = MANIFEST_OPTIONS_INIT;
+	struct manifest_options mopts;
 	int error;
 
 	const char *const *files = o->files;
@@ -210,6 +267,7 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	}
 	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
 		return fail(o, NULL, error);
+	target_manifest_options(&mopts, o, t);
 	mopts.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
 	error = manifest_set_load(&t->set, &t->diags, &t->warnings, files, nfiles, &mopts);
 	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0 &&
@@ -264,6 +322,7 @@ void target_release(struct target *t, struct target_options *o)
 	source_commit_release(&t->commit);
 	free(t->files);
 	free(t->source);
+	free(t->checkout);
 	sync_plan_release(&t->plan);
 	diagnostics_release(&t->diags);
 	diagnostics_release(&t->warnings);

@@ -28,17 +28,22 @@ struct target_options {
 	const char *password_env;  /* NULL: BERTH_GIT_PASSWORD */
 	bool quiet;                /* say nothing of the commit on stderr */
 	const struct kube_client_options *client; /* NULL: the defaults */
+	size_t max_bytes, max_objects;            /* --max-bytes, --max-objects; 0: the defaults */
+	/* Why loading the manifests must stop now, or NULL (see
+	 * manifest_options.stop); NULL: it never stops. */
+	const char *(*stop)(void *ctx);
+	void *stop_ctx;
 };
 #define TARGET_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		KUBECONFIG_OPTIONS_INIT, NULL, 0, NULL, NULL, SOURCE_OPTIONS_INIT, NULL, NULL,     \
-		    NULL, false, NULL                                                              \
+		.kube = KUBECONFIG_OPTIONS_INIT, .git = SOURCE_OPTIONS_INIT                        \
 	}
 
 struct target {
 	struct source_commit commit; /* with --repo */
 	double fetch_ms;             /* ... how long asking (and fetching) took */
 	char *files;                 /* ... the manifests' directory in its checkout */
+	char *checkout;              /* ... the checkout, resolved: nothing outside is read */
 	char *source;                /* ... the tracking source: repository//path */
 	struct kubeconfig *kc;
 	struct kube_client *client;
@@ -50,8 +55,8 @@ struct target {
 };
 #define TARGET_INIT                                                                                \
 	{                                                                                          \
-		SOURCE_COMMIT_INIT, 0, NULL, NULL, NULL, NULL, NULL, MANIFEST_SET_INIT,            \
-		    DIAGNOSTICS_INIT, DIAGNOSTICS_INIT, SYNC_PLAN_INIT                             \
+		.commit = SOURCE_COMMIT_INIT, .set = MANIFEST_SET_INIT, .diags = DIAGNOSTICS_INIT, \
+		.warnings = DIAGNOSTICS_INIT, .plan = SYNC_PLAN_INIT                               \
 	}
 
 /* The long options both verbs take; the verb's own follow in `extra`. */
@@ -64,6 +69,8 @@ enum {
 	OPT_GIT_CA_FILE,
 	OPT_SSH_KEY,
 	OPT_KNOWN_HOSTS,
+	OPT_MAX_BYTES,
+	OPT_MAX_OBJECTS,
 };
 /* The Git source's, which lint takes too. */
 #define GIT_LONGOPTS                                                                               \
@@ -73,8 +80,10 @@ enum {
 	    {"git-password-file", required_argument, NULL, OPT_GIT_PASSWORD_FILE},                 \
 	    {"ssh-key", required_argument, NULL, OPT_SSH_KEY},                                     \
 	    {"known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS},                             \
+	    {"git-ca-file", required_argument, NULL, OPT_GIT_CA_FILE},                             \
+	    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},                                 \
 	{                                                                                          \
-		"git-ca-file", required_argument, NULL, OPT_GIT_CA_FILE                            \
+		"max-objects", required_argument, NULL, OPT_MAX_OBJECTS                            \
 	}
 #define TARGET_LONGOPTS                                                                            \
 	{"kubeconfig", required_argument, NULL, 'k'}, {"context", required_argument, NULL, 'c'},   \
@@ -97,6 +106,11 @@ int target_options_check(struct target_options *o, const char *verb, int argc, c
  * names its --path, t->source the repository (without credentials) and
  * path. */
 int target_source(struct target *t, const struct target_options *o);
+
+/* The options of the manifests' load that `o` sets: the limits, the stop,
+ * and for --repo the checkout as the root nothing is read outside of. */
+void target_manifest_options(struct manifest_options *out, const struct target_options *o,
+                             const struct target *t);
 
 /* Load the manifests (from -f, or the commit of --repo --ref checked out,
  * under --path) and the cluster, and compare them. Problems with the
