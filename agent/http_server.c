@@ -80,6 +80,18 @@ static int parse_header(struct http_request *req, char *line, size_t max_body)
 	return 0;
 }
 
+/* Is there a LF without its CR in buf[from, len)? (buf[from - 1] is read
+ * when from > 0.) */
+static bool bare_lf(const char *buf, size_t from, size_t len)
+{
+	size_t i;
+
+	for (i = from; i < len; i++)
+		if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
+			return true;
+	return false;
+}
+
 /* The blank line that ends the head, or NULL. */
 static char *head_end(char *buf, size_t len)
 {
@@ -99,6 +111,11 @@ int http_request_parse(struct http_request *req, char *buf, size_t len, size_t m
 	int status;
 
 	memset(req, 0, sizeof(*req));
+	if (bare_lf(buf, 0,
+	            end                   ? (size_t)(end - buf) + 4
+	            : len < HTTP_MAX_HEAD ? len
+	                                  : HTTP_MAX_HEAD))
+		return -400;
 	if (!end)
 		return len >= HTTP_MAX_HEAD ? -431 : 0;
 	if (memchr(buf, '\0', (size_t)(end - buf)))
@@ -162,6 +179,8 @@ struct conn {
 	struct http_request req;
 	bool answered; /* `out` holds the whole answer */
 	bool closing;  /* it is sent: what the peer still sends is read and dropped */
+	bool reserved; /* its request may use the reserve (a probe) */
+	double opened; /* when it was accepted: the oldest goes first */
 	char peer[64]; /* the client's address */
 };
 
@@ -198,6 +217,30 @@ static void answer_error(struct conn *c, int status)
 	buf_release(&body);
 }
 
+/* May `req` use the reserve: a GET (or HEAD) of one of opts.reserved? */
+static bool may_use_reserve(const struct http_server *s, const struct http_request *req)
+{
+	const char *const *p;
+
+	if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+		return false;
+	for (p = s->opts.reserved; p && *p; p++)
+		if (!strcmp(req->path, *p))
+			return true;
+	return false;
+}
+
+/* The connections whose request may not use the reserve (or is not known
+ * yet), each one not answered yet. */
+static size_t unreserved(const struct http_server *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nconns; i++)
+		n += !s->conns[i].reserved && !s->conns[i].answered;
+	return n;
+}
+
 /* Once the head is whole, parse a copy of it: the request's strings point
  * into the copy, which stays put while `in` grows with the body. Only new
  * bytes are searched for the head's end, so a head that trickles in costs
@@ -209,6 +252,11 @@ static bool parse_head(struct http_server *s, struct conn *c)
 	int n;
 
 	c->scanned = c->in.len;
+	/* A line ended by a bare LF will never end in a CRLF: say so now. */
+	if (bare_lf(c->in.ptr, from, blank ? (size_t)(blank - c->in.ptr) + 4 : c->in.len)) {
+		answer_error(c, 400);
+		return false;
+	}
 	if (!blank) {
 		if (c->in.len >= HTTP_MAX_HEAD)
 			answer_error(c, 431);
@@ -224,6 +272,18 @@ static bool parse_head(struct http_server *s, struct conn *c)
 	c->parsed = true;
 	c->in.len -= end;
 	memmove(c->in.ptr, c->in.ptr + end, c->in.len + 1);
+	c->reserved = may_use_reserve(s, &c->req);
+	if (!c->reserved && unreserved(s) > s->opts.max_connections - s->opts.reserve) {
+		answer_error(c, 503);
+		return false;
+	}
+	/* Nothing has checked a body yet: it gets a deadline of its own,
+	 * by its length, so a trickle cannot hold a connection long. */
+	if (c->req.content_length) {
+		double by = clock_now_ms() + (double)s->opts.body_ms *
+		                                 (double)((c->req.content_length + 65535) / 65536);
+		c->deadline = by < c->deadline ? by : c->deadline;
+	}
 	if (c->req.expect_continue && c->in.len < c->req.content_length)
 		buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
 	return true;
@@ -336,13 +396,13 @@ static void accept_one(struct http_server *s)
 	cloexec(fd);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (s->nconns == s->opts.max_connections) {
-		/* Full: make room by dropping the oldest connection still
-		 * sending its head, so that idle connections cannot lock
-		 * out health checks. */
+		/* Full: make room by dropping the oldest connection not
+		 * answered yet, still sending its head or its body, so that
+		 * idle or trickling connections cannot lock out health
+		 * checks. */
 		for (i = 0; i < s->nconns; i++)
-			if (!s->conns[i].parsed && !s->conns[i].answered &&
-			    (oldest == SIZE_MAX ||
-			     s->conns[i].deadline < s->conns[oldest].deadline))
+			if (!s->conns[i].answered && !s->conns[i].reserved &&
+			    (oldest == SIZE_MAX || s->conns[i].opened < s->conns[oldest].opened))
 				oldest = i;
 		if (oldest == SIZE_MAX) {
 			close(fd);
@@ -354,7 +414,8 @@ static void accept_one(struct http_server *s)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	format_address(c->peer, sizeof(c->peer), &sa);
-	c->deadline = clock_now_ms() + (double)s->opts.timeout_ms;
+	c->opened = clock_now_ms();
+	c->deadline = c->opened + (double)s->opts.timeout_ms;
 	buf_init(&c->in);
 	buf_init(&c->out);
 	buf_init(&c->head);

@@ -9,8 +9,10 @@
 /*
  * A small HTTP/1.1 server for berth run's health, metrics and webhooks: one
  * thread, a bounded number of connections, a bounded request head and body,
- * and a deadline per connection. One request per connection: every answer
- * closes it. Bodies are read whole (Content-Length only); the handler runs
+ * and a deadline per connection (shorter for a body). When every connection
+ * is taken, a new one closes the oldest that has not been answered; a
+ * reserve of them is kept for the probes. One request per connection: every
+ * answer closes it. Bodies are read whole (Content-Length only); the handler runs
  * on the server's thread and must be quick.
  */
 
@@ -37,8 +39,9 @@ struct http_request {
 /*
  * Parse the head of a request from `buf` (its `len` bytes so far), writing
  * NULs into it. Returns the length of the head once it is whole, 0 when
- * more bytes are needed, or minus the status to answer: 400 (malformed, or
- * two different lengths), 411 (a Transfer-Encoding: bodies need a
+ * more bytes are needed, or minus the status to answer: 400 (malformed, a
+ * line ended by a bare LF, which is known at once, or two different
+ * lengths), 411 (a Transfer-Encoding: bodies need a
  * Content-Length), 413 (a body over `max_body`), 417 (an Expect other than
  * 100-continue), 431 (a head over HTTP_MAX_HEAD or HTTP_MAX_HEADERS), 505
  * (not HTTP/1.x).
@@ -62,10 +65,18 @@ struct http_server_options {
 	size_t max_body;        /* 413 beyond */
 	size_t max_connections; /* more wait in the kernel's backlog */
 	long timeout_ms;        /* to read a request and write its answer */
+	long body_ms;           /* to read each 64 KiB of a body, which nothing has
+	                         * authenticated yet */
+	/* `reserve` of the connections are kept for GET (or HEAD) requests of
+	 * `reserved` (NULL-terminated): any other request past the rest gets
+	 * 503, so the kubelet's probes always find a slot. */
+	size_t reserve;
+	const char *const *reserved;
 };
 #define HTTP_SERVER_OPTIONS_INIT                                                                   \
 	{                                                                                          \
-		"127.0.0.1:8080", 1u << 20, 64, 10000                                              \
+		.address = "127.0.0.1:8080", .max_body = 1u << 20, .max_connections = 64,          \
+		.timeout_ms = 10000, .body_ms = 2000                                               \
 	}
 
 struct http_server;

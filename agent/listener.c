@@ -162,6 +162,7 @@ static void handle(struct http_response *resp, const struct http_request *req, v
 
 int listener_new(struct listener **out, const char *address, struct metrics *m)
 {
+	static const char *const probes[] = {"/healthz", "/readyz", "/metrics", NULL};
 	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
 	struct listener *l = xcalloc(1, sizeof(*l));
 	int error;
@@ -169,6 +170,9 @@ int listener_new(struct listener **out, const char *address, struct metrics *m)
 	pthread_mutex_init(&l->lock, NULL);
 	l->metrics = m;
 	opts.address = address;
+	/* The kubelet's probes and Prometheus always find a slot. */
+	opts.reserve = 8;
+	opts.reserved = probes;
 	if ((error = http_server_new(&l->server, &opts, handle, l)) < 0) {
 		listener_free(l);
 		return error;

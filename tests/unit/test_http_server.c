@@ -266,6 +266,78 @@ static void test_http_server__idle_connections_make_room_for_new_ones(void **sta
 	http_server_free(s);
 }
 
+/* Trickled bodies, as an attacker sends them to a webhook path: when every
+ * slot is taken, the oldest unanswered connection goes, whether it is still
+ * sending its head or its body; a body has a deadline of its own; and the
+ * reserve keeps room for the probes. */
+static void test_http_server__trickled_bodies_cannot_lock_out_probes(void **state)
+{
+	static const char *const probes[] = {"/healthz", NULL};
+	static const char hook[] = "POST /hooks/github HTTP/1.1\r\nContent-Length: 100\r\n\r\nx";
+	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
+	struct http_server *s;
+	struct buf out = BUF_INIT;
+	int fds[4], i;
+
+	(void)state;
+	opts.address = "127.0.0.1:0";
+	opts.max_connections = 4;
+	opts.reserve = 1;
+	opts.reserved = probes;
+	opts.body_ms = 300;
+	assert_int_equal(http_server_new(&s, &opts, echo, NULL), 0);
+	/* Three trickles fill what is not reserved; a fourth non-probe gets 503. */
+	for (i = 0; i < 3; i++) {
+		fds[i] = dial(s);
+		send(fds[i], hook, strlen(hook), 0);
+	}
+	usleep(50000);
+	exchange(&out, s, hook);
+	assert_non_null(strstr(out.ptr, "HTTP/1.1 503 Service Unavailable\r\n"));
+	/* The probe gets the reserved slot. */
+	exchange(&out, s, "GET /healthz HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(out.ptr, "GET /healthz []"));
+	/* Every slot taken by bodies being sent: the oldest goes for a new one. */
+	fds[3] = dial(s);
+	usleep(50000);
+	exchange(&out, s, "GET /healthz HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(out.ptr, "GET /healthz []"));
+	buf_reset(&out);
+	drain(fds[0], &out);
+	assert_string_equal(out.ptr, "");
+	/* A body that trickles is cut at its own deadline, not the 10 s one. */
+	buf_reset(&out);
+	drain(fds[1], &out);
+	assert_non_null(strstr(out.ptr, "HTTP/1.1 408 Request Timeout\r\n"));
+	for (i = 2; i < 4; i++)
+		close(fds[i]);
+	buf_release(&out);
+	http_server_free(s);
+}
+
+/* A line ended by a bare LF gets 400 at once, not a 408 at the deadline. */
+static void test_http_server__a_bare_lf_is_refused_at_once(void **state)
+{
+	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
+	struct http_request req;
+	struct http_server *s;
+	struct buf out = BUF_INIT;
+	int fd;
+
+	(void)state;
+	assert_int_equal(parse(&req, "GET / HTTP/1.1\n"), -400);
+	assert_int_equal(parse(&req, "GET / HTTP/1.1\r\nHost: x\n"), -400);
+	assert_int_equal(parse(&req, "GET / HTTP/1.1\r\nHost: x\r\n"), 0);
+	opts.address = "127.0.0.1:0";
+	assert_int_equal(http_server_new(&s, &opts, echo, NULL), 0);
+	fd = dial(s);
+	send(fd, "GET /healthz HTTP/1.1\n", 22, 0);
+	drain(fd, &out);
+	assert_non_null(strstr(out.ptr, "HTTP/1.1 400 Bad Request\r\n"));
+	buf_release(&out);
+	http_server_free(s);
+}
+
 static void test_http_server__says_why_it_cannot_listen(void **state)
 {
 	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
@@ -297,6 +369,8 @@ int main(void)
 	    cmocka_unit_test(test_http_server__bounds_the_head),
 	    cmocka_unit_test(test_http_server__serves_and_closes),
 	    cmocka_unit_test(test_http_server__idle_connections_make_room_for_new_ones),
+	    cmocka_unit_test(test_http_server__trickled_bodies_cannot_lock_out_probes),
+	    cmocka_unit_test(test_http_server__a_bare_lf_is_refused_at_once),
 	    cmocka_unit_test(test_http_server__says_why_it_cannot_listen),
 	};
 
