@@ -196,7 +196,7 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
 		{
 			if (ignored(path, lkey))
 				continue;
-			buf_addf(path, "%s%s", len ? "." : "", lkey);
+			json_path_add_key(path, lkey);
 			diff_paths(paths, path, lval, json_get(predicted, lkey));
 			path->len = len;
 			path->ptr[len] = '\0';
@@ -205,7 +205,7 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
 		{
 			if (json_object_object_get_ex(live, pkey, NULL) || ignored(path, pkey))
 				continue;
-			buf_addf(path, "%s%s", len ? "." : "", pkey);
+			json_path_add_key(path, pkey);
 			diff_paths(paths, path, NULL, pval);
 			path->len = len;
 			path->ptr[len] = '\0';
@@ -443,7 +443,8 @@ void drift_take_answer(struct drift *d, struct json_object *live, struct json_ob
 	if (!json_object_array_length(d->paths)) {
 		struct json_object *masked = json_object_new_string("***");
 
-		buf_adds(&path, "metadata.annotations." LAST_APPLIED_ANNOTATION);
+		buf_adds(&path, "metadata.annotations");
+		json_path_add_key(&path, LAST_APPLIED_ANNOTATION);
 		add_path(d->paths, &path, masked, masked);
 		json_object_put(masked);
 	}

@@ -20,6 +20,20 @@ size_t json_array_len(struct json_object *v)
 	return json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
 }
 
+/* The key of a ["..."] step at p (after its '['), unescaped, into `key`;
+ * returns where the step ends (after its ']'). */
+static const char *quoted_key(struct buf *key, const char *p)
+{
+	for (p++; *p && *p != '"'; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		buf_addch(key, *p);
+	}
+	if (*p == '"')
+		p++;
+	return *p == ']' ? p + 1 : p;
+}
+
 struct json_object *json_path_step(struct json_object *at, const char **path, bool *present)
 {
 	const char *p = *path;
@@ -34,7 +48,18 @@ struct json_object *json_path_step(struct json_object *at, const char **path, bo
 	}
 	p += n;
 	while (found && *p == '[') {
-		size_t i = strtoul(p + 1, NULL, 10);
+		size_t i;
+
+		if (p[1] == '"') {
+			struct buf key = BUF_INIT;
+
+			p = quoted_key(&key, p + 1);
+			found = json_object_is_type(at, json_type_object) &&
+			        json_object_object_get_ex(at, key.ptr, &at);
+			buf_release(&key);
+			continue;
+		}
+		i = strtoul(p + 1, NULL, 10);
 		found = at && i < json_array_len(at);
 		at = found ? json_object_array_get_idx(at, i) : NULL;
 		p += strcspn(p, "]");
@@ -47,6 +72,23 @@ struct json_object *json_path_step(struct json_object *at, const char **path, bo
 	if (present)
 		*present = found;
 	return found ? at : NULL;
+}
+
+void json_path_add_key(struct buf *path, const char *key)
+{
+	const char *k;
+
+	if (*key && !key[strcspn(key, ".[]\"\\")]) {
+		buf_addf(path, "%s%s", path->len ? "." : "", key);
+		return;
+	}
+	buf_adds(path, "[\"");
+	for (k = key; *k; k++) {
+		if (*k == '"' || *k == '\\')
+			buf_addch(path, '\\');
+		buf_addch(path, *k);
+	}
+	buf_adds(path, "\"]");
 }
 
 struct json_object *json_get(struct json_object *obj, const char *key)

@@ -17,8 +17,16 @@ const char *json_get_string(struct json_object *obj, const char *key);
 size_t json_array_len(struct json_object *v);
 
 /*
+ * Add `key` to a path: ".key" (no dot first), or ["key"] when the key holds
+ * '.', '[', ']', '"' or '\\' or is empty, so that a path reads one way only:
+ * data["tls.key"], where data.tls.key would name key "key" of "tls".
+ */
+void json_path_add_key(struct buf *path, const char *key);
+
+/*
  * Follow one step of a path such as "spec.containers[0].name" from `at`: a
- * key (none when the step starts with '['), then any [index]es. Advances
+ * key (none when the step starts with '['), then any [index]es and
+ * ["quoted keys"] (json_path_add_key). Advances
  * *path past the step and its dot. Returns the node reached, NULL when it
  * is absent or null; *present (when not NULL) tells a null value from a
  * missing one. A key needs a map and an index a list; else it is missing.

@@ -183,9 +183,45 @@ static void test_json__strips_managed_fields_of_an_object_and_of_list_items(void
 	assert_stripped("{ \"a b\" : \" c d \" }", "{\"a b\":\" c d \"}");
 }
 
+/* A key with a dot in it reads one way only, there and back. */
+static void test_json__a_dotted_key_is_quoted_in_a_path(void **state)
+{
+	static const char text[] = "{\"data\":{\"tls.key\":\"k\",\"a\\\"b\":\"q\",\"plain\":\"p\"},"
+	                           "\"spec\":{\"ports\":[{\"name\":\"x.y\"}]}}";
+	struct json_object *doc = json_parse(text, strlen(text)), *at;
+	struct buf p = BUF_INIT;
+	const char *path;
+
+	(void)state;
+	buf_adds(&p, "data");
+	json_path_add_key(&p, "tls.key");
+	assert_string_equal(p.ptr, "data[\"tls.key\"]");
+	path = p.ptr;
+	at = json_path_step(doc, &path, NULL);
+	at = json_path_step(at, &path, NULL);
+	assert_string_equal(json_object_get_string(at), "k");
+	buf_reset(&p);
+	json_path_add_key(&p, "data");
+	json_path_add_key(&p, "a\"b");
+	assert_string_equal(p.ptr, "data[\"a\\\"b\"]");
+	path = p.ptr;
+	at = json_path_step(json_path_step(doc, &path, NULL), &path, NULL);
+	assert_string_equal(json_object_get_string(at), "q");
+	buf_reset(&p);
+	json_path_add_key(&p, "data");
+	json_path_add_key(&p, "plain");
+	assert_string_equal(p.ptr, "data.plain");
+	path = "spec.ports[0][\"name\"]";
+	at = json_path_step(json_path_step(doc, &path, NULL), &path, NULL);
+	assert_string_equal(json_object_get_string(at), "x.y");
+	buf_release(&p);
+	json_object_put(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json__a_dotted_key_is_quoted_in_a_path),
 	    cmocka_unit_test(test_json__writes_what_go_encoding_json_writes),
 	    cmocka_unit_test(test_json__refuses_nan_and_infinity),
 	    cmocka_unit_test(test_json__equal_compares_numbers_by_value_and_maps_unordered),
