@@ -449,6 +449,47 @@ static long retry_after_ms(struct kube_client *c)
 	return seconds > 60 ? 60000 : (long)seconds * 1000;
 }
 
+void kube_client_scrub_quotes(struct buf *msg)
+{
+	static const struct {
+		const char *open, *close;
+	} quotes[] = {{"...|", "|..."}, {"Invalid value: \"", "\""}};
+	struct buf out = BUF_INIT;
+	const char *p = msg->ptr, *q, *end;
+	size_t i;
+
+	while (*p) {
+		const char *first = NULL;
+		size_t which = 0;
+
+		for (i = 0; i < ARRAY_SIZE(quotes); i++)
+			if ((q = strstr(p, quotes[i].open)) && (!first || q < first)) {
+				first = q;
+				which = i;
+			}
+		if (!first) {
+			buf_adds(&out, p);
+			break;
+		}
+		first += strlen(quotes[which].open);
+		buf_add(&out, p, (size_t)(first - p));
+		buf_adds(&out, "***");
+		end = strstr(first, quotes[which].close);
+		p = end ? end : first + strlen(first);
+	}
+	buf_reset(msg);
+	buf_add(msg, out.ptr, out.len);
+	buf_release(&out);
+}
+
+/* Does `path` name a Secret, or the collection of them? */
+static bool names_secrets(const char *path)
+{
+	const char *p = strstr(path, "/secrets");
+
+	return p && (p[8] == '\0' || p[8] == '/' || p[8] == '?');
+}
+
 /* The error of a non-2xx answer, from its Status when it has one. */
 static int status_error(struct kube_client *c, const char *method, const char *path, long status,
                         struct json_object *doc)
@@ -469,6 +510,8 @@ static int status_error(struct kube_client *c, const char *method, const char *p
 		           *message = json_get_string(cause, "message");
 		buf_addf(&msg, "\n  %s: %s", field ? field : "(object)", message ? message : "");
 	}
+	if (names_secrets(path))
+		kube_client_scrub_quotes(&msg);
 	berth_error_set("%s", msg.ptr);
 	buf_release(&msg);
 	return status == 404   ? BERTH_ENOTFOUND

@@ -134,4 +134,13 @@ const char *http_reason_phrase(long status);
 /* Requests sent so far, retries included. */
 unsigned long kube_client_requests(const struct kube_client *c);
 
+/*
+ * A server's message may quote the request it could not decode ("...,
+ * error found in #10 byte of ...|{"pw":"hunter2"}|..., bigger context
+ * ...|...|...") or a field's value (`Invalid value: "hunter2"`). For a
+ * Secret those are its values: each quote becomes "***". The client does
+ * this to every error about a Secret.
+ */
+void kube_client_scrub_quotes(struct buf *msg);
+
 #endif

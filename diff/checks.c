@@ -5,6 +5,7 @@
 #include "json.h"
 #include "quantity.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -546,6 +547,51 @@ static void claim_fits(struct run *r, const struct manifest *m, struct json_obje
 	buf_release(&wanted);
 }
 
+/* Standard base64 as the API server decodes a []byte (Go's StdEncoding):
+ * its alphabet, padded to a multiple of four, CR and LF ignored. */
+static bool is_base64(const char *s)
+{
+	size_t n = 0, pad = 0;
+
+	for (; *s; s++) {
+		if (*s == '\r' || *s == '\n')
+			continue;
+		if (*s == '=') {
+			pad++;
+		} else if (pad || !(isalnum((unsigned char)*s) || *s == '+' || *s == '/')) {
+			return false;
+		}
+		n++;
+	}
+	return n % 4 == 0 && pad <= 2;
+}
+
+/* Each value of `map` (a Secret's data, a ConfigMap's binaryData) is
+ * base64. A value that is not is never shown: it is likely a secret put
+ * here in plain text. */
+static void base64_values(struct run *r, const struct manifest *m, struct json_object *map,
+                          const char *field)
+{
+	struct buf path = BUF_INIT;
+
+	if (!json_object_is_type(map, json_type_object))
+		return;
+	json_object_object_foreach(map, key, value)
+	{
+		const char *v = json_object_get_string(value);
+
+		if (!value || (json_object_is_type(value, json_type_string) && is_base64(v)))
+			continue;
+		buf_reset(&path);
+		buf_adds(&path, field);
+		json_path_add_key(&path, key);
+		problem(r, m, path.ptr,
+		        "not base64 (the value is not shown); the server refuses it%s",
+		        !strcmp(field, "data") ? ": put plain text under stringData" : "");
+	}
+	buf_release(&path);
+}
+
 size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
                   const struct manifest_set *set, const struct checks_cluster *cluster)
 {
@@ -590,6 +636,10 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 		           is(m, "apps", "ReplicaSet")) {
 			selector(&r, m, spec);
 			mounts(&r, m, spec);
+		} else if (is(m, "", "Secret")) {
+			base64_values(&r, m, json_get(r.objs[i], "data"), "data");
+		} else if (is(m, "", "ConfigMap")) {
+			base64_values(&r, m, json_get(r.objs[i], "binaryData"), "binaryData");
 		} else if (is(m, "", "PersistentVolumeClaim")) {
 			check_claim_class(&r, m, spec, "spec.storageClassName", false);
 			claim_without_class(&r, m, r.objs[i]);

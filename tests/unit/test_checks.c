@@ -522,6 +522,28 @@ static void test_checks__a_claim_of_a_missing_class_waits_like_a_template(void *
 	free(out);
 }
 
+/* Plain text under a Secret's data, a common mistake: refused at its place,
+ * without the value; base64 (padded) and a null pass. */
+static void test_checks__data_must_be_base64_and_is_never_shown(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = check("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n"
+	            "  pw: \"NOTBASE64SECRET!!\"\n  ok: aGVsbG8=\n  none: null\n  short: YWJ\n"
+	            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+	            "binaryData: {tls.key: \"a b\"}\n",
+	            NULL);
+	assert_string_equal(out, "m.yaml:5:3: secret 's': data.pw: not base64 (the value is not "
+	                         "shown); the server refuses it: put plain text under stringData\n"
+	                         "m.yaml:8:3: secret 's': data.short: not base64 (the value is not "
+	                         "shown); the server refuses it: put plain text under stringData\n"
+	                         "m.yaml:13:14: configmap 'c': binaryData[\"tls.key\"]: not base64 "
+	                         "(the value is not shown); the server refuses it\n");
+	assert_null(strstr(out, "NOTBASE64"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +570,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_checks__a_claim_of_a_missing_class_waits_like_a_template, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checks__data_must_be_base64_and_is_never_shown,
+	                                    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
