@@ -104,6 +104,7 @@ int cmd_lint(int argc, char **argv)
 	 * offline however KUBECONFIG is set. The checks run on what loaded,
 	 * even when something did not. */
 	target_manifest_options(&opts, &o, &t);
+	opts.explicit_namespace = namespace != NULL;
 	if (kopts->path || kopts->context) {
 		if (check_with_server(&diags, warnings, kopts, namespace, paths, npaths, &set,
 		                      opts) < 0) {

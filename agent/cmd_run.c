@@ -204,6 +204,26 @@ static void add_count(struct json_object *fields, const char *key, size_t n)
 	json_object_object_add(fields, key, json_object_new_string(v));
 }
 
+/* A source may not manage berth run's own state: it would rewrite which
+ * commit every source is at. */
+static int refuse_state(const struct target *t, const char *state_ns)
+{
+	size_t i;
+
+	for (i = 0; i < t->set.n; i++) {
+		const struct manifest *m = &t->set.items[i];
+
+		if (!*m->id.group && !strcmp(m->id.kind, "ConfigMap") &&
+		    !strcmp(m->id.name, STATE_NAME) && !strcmp(m->id.namespace, state_ns))
+			return berth_error_set(
+			    "%s:%zu:%zu: configmap %s/" STATE_NAME
+			    " is where berth run keeps the commit of each source; "
+			    "no source may manage it",
+			    m->file, m->line, m->column, state_ns);
+	}
+	return 0;
+}
+
 /* One "warning" line per warning of a source's manifests, at its place. */
 static void log_warnings(const char *source, const struct diagnostics *warnings)
 {
@@ -248,13 +268,15 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	o.quiet = true;
 	o.client = &r->client_opts;
 	o.max_bytes = s->max_bytes;
+	o.target_namespace = s->target_namespace;
+	o.allowed_namespaces = (const char *const *)s->allowed_namespaces;
 	o.max_objects = s->max_objects;
 	o.stop = load_stop;
 	o.stop_ctx = &load_deadline;
 	sync.prune = s->prune;
 	sync.stop = &stop_requested;
 	sync.verdicts = r->verdicts;
-	if ((error = target_open(&t, &o, &sync)) < 0)
+	if ((error = target_open(&t, &o, &sync)) < 0 || (error = refuse_state(&t, r->state_ns)) < 0)
 		goto out;
 	if (r->watcher)
 		watcher_follow(r->watcher, s->name, &t.plan);

@@ -137,12 +137,67 @@ static void load_auth(struct loader *l, struct source_config *s, struct json_obj
 		problem(l, auth, "%sauth: passwordFile and passwordEnv: give one", where);
 }
 
+/* A namespace's name: a DNS label. */
+static bool is_namespace(struct loader *l, struct json_object *v, const char *what)
+{
+	const char *ns = json_object_get_string(v);
+
+	if (json_object_is_type(v, json_type_string) && is_name(ns))
+		return true;
+	problem(l, v,
+	        "%s: must be a namespace name (lowercase letters, digits and '-', at most 63)",
+	        what);
+	return false;
+}
+
+/* targetNamespace, and allowedNamespaces: the namespaces a source's
+ * objects go to, and may go to. */
+static void load_namespaces(struct loader *l, struct source_config *s, struct json_object *src,
+                            const char *where)
+{
+	struct json_object *v = json_get(src, "targetNamespace"), *list;
+	struct buf what = BUF_INIT;
+	size_t i, n = 0;
+
+	buf_addf(&what, "%stargetNamespace", where);
+	if (v && is_namespace(l, v, what.ptr))
+		s->target_namespace = xstrdup(json_object_get_string(v));
+	if (!(list = json_get(src, "allowedNamespaces")))
+		goto out;
+	if (!json_object_is_type(list, json_type_array) || !json_object_array_length(list)) {
+		problem(l, list, "%sallowedNamespaces: must be a list of namespaces", where);
+		goto out;
+	}
+	s->allowed_namespaces = xcalloc(json_object_array_length(list) + 1, sizeof(char *));
+	for (i = 0; i < json_object_array_length(list); i++) {
+		v = json_object_array_get_idx(list, i);
+		buf_reset(&what);
+		buf_addf(&what, "%sallowedNamespaces[%zu]", where, i);
+		if (is_namespace(l, v, what.ptr))
+			s->allowed_namespaces[n++] = xstrdup(json_object_get_string(v));
+	}
+out:
+	buf_release(&what);
+}
+
 static void load_source(struct loader *l, struct source_config *s, struct json_object *src,
                         size_t index)
 {
-	static const char *const keys[] = {"name",     "repo",       "ref",   "path",  "namespace",
-	                                   "interval", "jitter",     "prune", "drift", "auth",
-	                                   "maxBytes", "maxObjects", NULL};
+	static const char *const keys[] = {"name",
+	                                   "repo",
+	                                   "ref",
+	                                   "path",
+	                                   "namespace",
+	                                   "interval",
+	                                   "jitter",
+	                                   "prune",
+	                                   "drift",
+	                                   "auth",
+	                                   "maxBytes",
+	                                   "maxObjects",
+	                                   "targetNamespace",
+	                                   "allowedNamespaces",
+	                                   NULL};
 	struct json_object *v;
 	struct buf where = BUF_INIT;
 	long ms = 0;
@@ -215,6 +270,7 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 		else
 			problem(l, v, "%smaxObjects: use a number above 0", where.ptr);
 	}
+	load_namespaces(l, s, src, where.ptr);
 	load_auth(l, s, json_get(src, "auth"), where.ptr);
 out:
 	buf_release(&where);
@@ -330,7 +386,7 @@ out:
 
 void config_release(struct config *c)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < c->n; i++) {
 		struct source_config *s = &c->sources[i];
@@ -344,6 +400,10 @@ void config_release(struct config *c)
 		free((char *)s->git.known_hosts);
 		free(s->path);
 		free(s->namespace);
+		free(s->target_namespace);
+		for (j = 0; s->allowed_namespaces && s->allowed_namespaces[j]; j++)
+			free(s->allowed_namespaces[j]);
+		free(s->allowed_namespaces);
 		free(s->password_file);
 		free(s->password_env);
 	}

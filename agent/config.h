@@ -21,6 +21,8 @@ struct source_config {
 	struct source_options git; /* repo, ref and credentials; strings owned here */
 	char *path;                /* NULL: the repository's root */
 	char *namespace;           /* NULL: the context's */
+	char *target_namespace;    /* every namespaced object goes here; NULL: where it says */
+	char **allowed_namespaces; /* NULL-terminated; NULL: any */
 	long interval_ms;          /* between reconciles without a new commit */
 	unsigned jitter_percent;   /* each wait is interval +- this much */
 	bool prune;

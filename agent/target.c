@@ -26,6 +26,7 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 		return 1;
 	case 'n':
 		o->namespace = optarg;
+		o->namespace_flag = true;
 		return 1;
 	case 'f':
 		o->files = xrealloc(o->files, (o->nfiles + 1) * sizeof(*o->files));
@@ -244,6 +245,9 @@ void target_manifest_options(struct manifest_options *out, const struct target_o
 		out->max_objects = o->max_objects;
 	out->stop = o->stop;
 	out->stop_ctx = o->stop_ctx;
+	out->explicit_namespace = o->namespace_flag;
+	out->target_namespace = o->target_namespace;
+	out->allowed_namespaces = o->allowed_namespaces;
 	out->root = o->git.repo ? t->checkout : NULL;
 }
 

@@ -29,6 +29,10 @@ struct target_options {
 	bool quiet;                /* say nothing of the commit on stderr */
 	const struct kube_client_options *client; /* NULL: the defaults */
 	size_t max_bytes, max_objects;            /* --max-bytes, --max-objects; 0: the defaults */
+	bool namespace_flag; /* the namespace came from -n: objects may name no other */
+	/* berth run's targetNamespace and allowedNamespaces (manifest_options). */
+	const char *target_namespace;
+	const char *const *allowed_namespaces;
 	/* Why loading the manifests must stop now, or NULL (see
 	 * manifest_options.stop); NULL: it never stops. */
 	const char *(*stop)(void *ctx);

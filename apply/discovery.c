@@ -5,6 +5,7 @@
 #include "../diff/json.h"
 
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 struct builder {
@@ -228,16 +229,34 @@ const struct api_resource *discovery_find_kind(const struct discovery *d, const 
 	return NULL;
 }
 
+void api_path_segment(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	bool dots = !strcmp(s, ".") || !strcmp(s, "..");
+
+	buf_addch(out, '/');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!dots && (isalnum(c) || strchr("-._~:@", c)))
+			buf_addch(out, (char)c);
+		else
+			buf_addf(out, "%%%c%c", hex[c >> 4], hex[c & 15]);
+	}
+}
+
 void api_resource_path(struct buf *out, const struct api_resource *r, const char *version,
                        const char *namespace, const char *name)
 {
+	buf_adds(out, *r->group ? "/apis" : "/api");
 	if (*r->group)
-		buf_addf(out, "/apis/%s/%s", r->group, version);
-	else
-		buf_addf(out, "/api/%s", version);
-	if (r->namespaced && namespace && *namespace)
-		buf_addf(out, "/namespaces/%s", namespace);
-	buf_addf(out, "/%s", r->name);
+		api_path_segment(out, r->group);
+	api_path_segment(out, version);
+	if (r->namespaced && namespace && *namespace) {
+		buf_adds(out, "/namespaces");
+		api_path_segment(out, namespace);
+	}
+	api_path_segment(out, r->name);
 	if (name)
-		buf_addf(out, "/%s", name);
+		api_path_segment(out, name);
 }

@@ -50,6 +50,11 @@ const struct api_resource *discovery_find_kind(const struct discovery *d, const 
  * cluster-scoped kind. `namespace` is ignored for cluster-scoped kinds; NULL
  * or "" for a namespaced kind means all namespaces.
  */
+/* Append "/" and `s` as one path segment: percent-encoded but for letters,
+ * digits and "-._~:@", and "." or ".." whole, so no name reaches past its
+ * segment. */
+void api_path_segment(struct buf *out, const char *s);
+
 void api_resource_path(struct buf *out, const struct api_resource *r, const char *version,
                        const char *namespace, const char *name);
 

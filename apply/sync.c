@@ -323,7 +323,8 @@ static struct json_object *class_field(struct kube_client *c, const struct sync_
 	v = json_object_get(json_get(git, field));
 	json_object_put(git);
 	if (!v) {
-		buf_addf(&path, "/apis/storage.k8s.io/v1/storageclasses/%s", cls);
+		buf_adds(&path, "/apis/storage.k8s.io/v1/storageclasses");
+		api_path_segment(&path, cls);
 		if (kube_client_get_json(&live, c, path.ptr) == 0)
 			v = json_object_get(json_get(live, field));
 	}
@@ -639,7 +640,9 @@ static int live_service(void *ctx, const char *ns, const char *name, bool *headl
 	if (!json_object_object_get_ex(l->services, ns, &list)) {
 		struct buf path = BUF_INIT;
 
-		buf_addf(&path, "/api/v1/namespaces/%s/services", ns);
+		buf_adds(&path, "/api/v1/namespaces");
+		api_path_segment(&path, ns);
+		buf_adds(&path, "/services");
 		lookup_read(&list, l->c, path.ptr);
 		json_object_object_add(l->services, ns, list);
 		buf_release(&path);
@@ -957,6 +960,21 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 	return error;
 }
 
+/* The URL of claim <tmpl>-<statefulset>-<ordinal>, which the StatefulSet
+ * controller makes for each pod. */
+static void claim_path(struct buf *out, const char *ns, const char *tmpl, const char *sts,
+                       int64_t ordinal)
+{
+	struct buf name = BUF_INIT;
+
+	buf_addf(&name, "%s-%s-%lld", tmpl, sts, (long long)ordinal);
+	buf_adds(out, "/api/v1/namespaces");
+	api_path_segment(out, ns);
+	buf_adds(out, "/persistentvolumeclaims");
+	api_path_segment(out, name.ptr);
+	buf_release(&name);
+}
+
 /* Patch each existing claim of the StatefulSet made from `tmpl` to `size`:
  * <template>-<statefulset>-<ordinal>, for every pod and any left beyond. */
 static int grow_claims(struct kube_client *c, const struct sync_item *item, const char *tmpl,
@@ -972,9 +990,9 @@ static int grow_claims(struct kube_client *c, const struct sync_item *item, cons
 	buf_addf(&body, "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"%s\"}}}}", size);
 	for (n = 0;; n++) {
 		buf_reset(&path);
-		buf_addf(&path, "/api/v1/namespaces/%s/persistentvolumeclaims/%s-%s-%lld%s",
-		         item->m->id.namespace, tmpl, item->m->id.name, (long long)n,
-		         opts->dry_run ? "?dryRun=All" : "");
+		claim_path(&path, item->m->id.namespace, tmpl, item->m->id.name, n);
+		if (opts->dry_run)
+			buf_adds(&path, "?dryRun=All");
 		error = kube_client_call(NULL, c, "PATCH", path.ptr, "application/merge-patch+json",
 		                         body.ptr);
 		if (error == BERTH_ENOTFOUND && n >= want) {
@@ -1205,8 +1223,7 @@ static void statefulset_claim_waits(struct buf *out, struct kube_client *c,
 
 		buf_reset(&path);
 		buf_reset(&why);
-		buf_addf(&path, "/api/v1/namespaces/%s/persistentvolumeclaims/%s-%s-%lld", ns,
-		         tmpl ? tmpl : "", name, (long long)ready);
+		claim_path(&path, ns, tmpl ? tmpl : "", name, ready);
 		if (tmpl && kube_client_get_json(&claim, c, path.ptr) == 0)
 			claim_waits_for(&why, c, plan, claim);
 		if (why.len)

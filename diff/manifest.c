@@ -194,6 +194,69 @@ static const char *stop_reason(const struct manifest_options *opts)
 	return opts->stop ? opts->stop(opts->stop_ctx) : NULL;
 }
 
+static bool listed(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return true;
+	return false;
+}
+
+/*
+ * Put the object `m` describes in its namespace as opts say (target,
+ * explicit, allowed), and check its names as the API does before they go
+ * into a URL. False, with the problem at its field, when it cannot be
+ * applied.
+ */
+static bool place(struct loader *l, struct manifest *m, struct json_object *obj, size_t doc_index,
+                  struct json_object *doc)
+{
+	const struct manifest_options *opts = l->s->opts;
+	struct json_object *meta = json_get(obj, "metadata");
+	struct json_object *named = json_get(meta, "namespace"), *at;
+	const char *ns = json_object_get_string(named), *field;
+	struct buf what = BUF_INIT, list = BUF_INIT;
+	size_t line, column, i;
+	bool ok = true;
+
+	if (opts->target_namespace && *m->id.namespace) {
+		free(m->id.namespace);
+		m->id.namespace = xstrdup(opts->target_namespace);
+	}
+	object_id_describe(&what, &m->id);
+	if (object_id_validate(&field, &m->id) < 0) {
+		at = !strcmp(field, "apiVersion")      ? json_get(obj, "apiVersion")
+		     : !strcmp(field, "metadata.name") ? json_get(meta, "name")
+		                                       : named;
+		locate(&line, &column, l->file, &l->data, doc_index, doc, at ? at : obj, &l->marks);
+		diagnostics_add(&l->x->diags, l->file, line, column, "%s %s: %s", m->id.kind,
+		                m->id.name, berth_error_last());
+		ok = false;
+	} else if (opts->explicit_namespace && !opts->target_namespace && *m->id.namespace && ns &&
+	           *ns && strcmp(ns, opts->default_namespace)) {
+		locate(&line, &column, l->file, &l->data, doc_index, doc, named, &l->marks);
+		diagnostics_add(&l->x->diags, l->file, line, column,
+		                "%s: the namespace of the object, '%s', is not the namespace '%s' "
+		                "given with -n (kubectl refuses it too: pass -n %s)",
+		                what.ptr, ns, opts->default_namespace, ns);
+		ok = false;
+	} else if (opts->allowed_namespaces && *m->id.namespace &&
+	           !listed(opts->allowed_namespaces, m->id.namespace)) {
+		for (i = 0; opts->allowed_namespaces[i]; i++)
+			buf_addf(&list, "%s'%s'", i ? ", " : "", opts->allowed_namespaces[i]);
+		locate(&line, &column, l->file, &l->data, doc_index, doc, named ? named : obj,
+		       &l->marks);
+		diagnostics_add(&l->x->diags, l->file, line, column,
+		                "%s: namespace '%s' is not among the namespaces this source may "
+		                "write to (%s)",
+		                what.ptr, m->id.namespace, list.ptr);
+		ok = false;
+	}
+	buf_release(&what);
+	buf_release(&list);
+	return ok;
+}
+
 static void add_object(struct loader *l, struct json_object *obj, size_t doc_index,
                        struct json_object *doc)
 {
@@ -212,6 +275,10 @@ static void add_object(struct loader *l, struct json_object *obj, size_t doc_ind
 		return;
 	}
 	locate(&m.line, &m.column, l->file, &l->data, doc_index, doc, obj, &l->marks);
+	if (!place(l, &m, obj, doc_index, doc)) {
+		object_id_release(&m.id);
+		return;
+	}
 	if ((bad = find_non_finite(obj))) {
 		struct buf what = BUF_INIT;
 		object_id_describe(&what, &m.id);

@@ -59,6 +59,14 @@ struct manifest_set {
 
 struct manifest_options {
 	const char *default_namespace; /* for namespaced objects that name none */
+	/* The default namespace was named (kubectl's -n): an object naming
+	 * another is an error, as kubectl makes it. */
+	bool explicit_namespace;
+	/* Every namespaced object goes here, whatever it names (Flux's
+	 * targetNamespace); NULL: where it says. */
+	const char *target_namespace;
+	/* The namespaces objects may be in, NULL-terminated; NULL: any. */
+	const char *const *allowed_namespaces;
 	/* Nothing outside this directory (resolved, as realpath() gives it) is
 	 * read, however a path or a symlink in it leads: a Git checkout. NULL:
 	 * each directory named is its own. */
@@ -90,7 +98,9 @@ struct manifest_options {
  * an error at the link. Past opts->max_files, max_total_size or
  * max_objects, or when opts->stop says so, nothing more is read and that is
  * an error: the load is bounded whatever the tree. Documents are parsed one
- * at a time. Empty documents are skipped; `kind: List` (and any *List
+ * at a time. Each object's names are checked as the API checks them
+ * (object_id_validate), and its namespace against opts (explicit, target,
+ * allowed), each an error at the field. Empty documents are skipped; `kind: List` (and any *List
  * with items) is expanded into its objects. Every problem goes into `diags`
  * with its file:line:column; loading goes on to find them all. Two
  * documents naming the same object are an error that names both places,

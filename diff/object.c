@@ -106,6 +106,82 @@ int object_id_read(struct object_id *out, struct json_object **bad, struct json_
 	return 0;
 }
 
+/* A DNS-1123 label: at most 63 of [a-z0-9-], alphanumeric at both ends;
+ * with `letter`, starting with a letter (DNS-1035). */
+static bool dns_label(const char *s, size_t n, bool letter)
+{
+	size_t i;
+
+	if (!n || n > 63 || s[0] == '-' || s[n - 1] == '-' ||
+	    (letter && !isalpha((unsigned char)s[0])))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* A DNS-1123 subdomain: labels joined by '.', at most 253 in all. */
+static bool dns_subdomain(const char *s)
+{
+	size_t n = strlen(s), len;
+
+	if (!n || n > 253)
+		return false;
+	for (; *s; s += len + (s[len] == '.')) {
+		len = strcspn(s, ".");
+		if (!dns_label(s, len, false) || (s[len] == '.' && !s[len + 1]))
+			return false;
+	}
+	return true;
+}
+
+static bool path_segment(const char *s)
+{
+	return *s && strcmp(s, ".") && strcmp(s, "..") && !strpbrk(s, "/%");
+}
+
+int object_id_validate(const char **field, const struct object_id *id)
+{
+	bool rbac = !strcmp(id->group, "rbac.authorization.k8s.io");
+	size_t i;
+
+	*field = "apiVersion";
+	for (i = 0; id->version[i]; i++)
+		if (!islower((unsigned char)id->version[i]) &&
+		    !isdigit((unsigned char)id->version[i]))
+			return berth_error_set("apiVersion '%s%s%s': the version must be lowercase "
+			                       "letters and digits",
+			                       id->group, *id->group ? "/" : "", id->version);
+	if (!*id->version || (*id->group && !dns_subdomain(id->group)))
+		return berth_error_set("apiVersion '%s%s%s' is not a group/version", id->group,
+		                       *id->group ? "/" : "", id->version);
+	*field = "metadata.namespace";
+	if (*id->namespace && !dns_label(id->namespace, strlen(id->namespace), false))
+		return berth_error_set(
+		    "metadata.namespace '%s' is not a namespace name (a DNS label: "
+		    "lowercase letters, digits and '-', at most 63)",
+		    id->namespace);
+	*field = "metadata.name";
+	if (rbac ? !path_segment(id->name)
+	    : !*id->group && !strcmp(id->kind, "Service")
+	        ? !dns_label(id->name, strlen(id->name), true)
+	    : !*id->group && !strcmp(id->kind, "Namespace")
+	        ? !dns_label(id->name, strlen(id->name), false)
+	        : !dns_subdomain(id->name))
+		return berth_error_set(
+		    "metadata.name '%s' is not a valid name for a %s (%s)", id->name, id->kind,
+		    rbac ? "no '/' or '%', not '.' or '..'"
+		    : !*id->group && !strcmp(id->kind, "Service")
+		        ? "a DNS label that starts with a letter: lowercase letters, digits and "
+		          "'-', at "
+		          "most 63"
+		    : !*id->group && !strcmp(id->kind, "Namespace")
+		        ? "a DNS label: lowercase letters, digits and '-', at most 63"
+		        : "a DNS subdomain: lowercase letters, digits, '-' and '.', at most 253");
+	return 0;
+}
+
 void object_id_release(struct object_id *id)
 {
 	free(id->group);

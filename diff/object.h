@@ -32,6 +32,18 @@ int object_id_read(struct object_id *out, struct json_object **bad, struct json_
                    const char *default_namespace);
 void object_id_release(struct object_id *id);
 
+/*
+ * Are the parts of `id` what the API server accepts, before they go into a
+ * URL? The version is lowercase letters and digits; the group a DNS
+ * subdomain; a namespace a DNS label; a name a DNS subdomain, a DNS label
+ * starting with a letter for a Service, a DNS label for a Namespace, and
+ * for RBAC's kinds any path segment (no '/', no '%', not "." or ".."), as
+ * the API validates them. On failure, *field is the one at fault
+ * ("metadata.name", "metadata.namespace" or "apiVersion") and the message
+ * says why.
+ */
+int object_id_validate(const char **field, const struct object_id *id);
+
 /* Same group, kind, namespace and name. */
 bool object_id_equal(const struct object_id *a, const struct object_id *b);
 

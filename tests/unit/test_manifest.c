@@ -449,6 +449,95 @@ static void test_manifest__problems_shown_are_capped(void **state)
 	diagnostics_release(&d);
 }
 
+/* What a hostile manifest may put in a name or a namespace never reaches
+ * a URL: each is checked as the API checks it, at its field. */
+static void test_manifest__names_are_checked_as_the_api_checks_them(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char *problems;
+
+	(void)state;
+	put("m.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: \"../kube-system\"}\n"
+	    "---\napiVersion: apps/v1/../../api\nkind: Deployment\nmetadata: {name: c}\n"
+	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: 1svc}\n"
+	    "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"a/b\"}\n"
+	    "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+	    "metadata: {name: \"system:controller:x\"}\n"
+	    "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: \"..\"}\n"
+	    "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a.b}\n");
+	problems = load(&set);
+	expect_problem(problems, "m.yaml",
+	               ":3:32: ConfigMap b: metadata.namespace '../kube-system' is "
+	               "not a namespace name");
+	expect_problem(problems, "m.yaml",
+	               ":5:13: Deployment c: apiVersion 'apps/v1/../../api': the "
+	               "version must be lowercase letters and digits");
+	expect_problem(problems, "m.yaml",
+	               ":11:18: Service 1svc: metadata.name '1svc' is not a valid "
+	               "name for a Service");
+	expect_problem(problems, "m.yaml",
+	               ":15:18: ConfigMap a/b: metadata.name 'a/b' is not a valid "
+	               "name for a ConfigMap (a DNS subdomain");
+	expect_problem(problems, "m.yaml",
+	               ":23:18: Role ..: metadata.name '..' is not a valid name");
+	expect_problem(problems, "m.yaml",
+	               ":27:18: Namespace a.b: metadata.name 'a.b' is not a valid");
+	/* RBAC names are path segments: "system:controller:x" is one. */
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.items[0].id.name, "system:controller:x");
+	free(problems);
+	manifest_set_release(&set);
+}
+
+/* With -n, an object in another namespace is refused, as kubectl refuses
+ * it; a target namespace moves every namespaced object; an allowed list
+ * confines them. */
+static void test_manifest__namespaces_are_confined(void **state)
+{
+	static const char *const allowed[] = {"app", "app-canary", NULL};
+	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char *problems;
+
+	(void)state;
+	put("m.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: kube-system}\n"
+	    "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
+	    "---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv, namespace: x}\n");
+	opts.default_namespace = "app";
+	opts.explicit_namespace = true;
+	problems = load_with(&set, &opts);
+	expect_problem(problems, "m.yaml",
+	               ":3:32: configmap kube-system/a: the namespace of the "
+	               "object, 'kube-system', is not the namespace 'app' given "
+	               "with -n (kubectl refuses it too: pass -n kube-system)");
+	assert_int_equal(set.n, 2);
+	free(problems);
+	manifest_set_release(&set);
+
+	opts.explicit_namespace = false;
+	opts.target_namespace = "app";
+	problems = load_with(&set, &opts);
+	assert_string_equal(problems, "");
+	assert_string_equal(set.items[0].id.namespace, "app");
+	assert_non_null(strstr(set.items[0].json, "\"namespace\":\"app\""));
+	assert_string_equal(set.items[2].id.namespace, "");
+	free(problems);
+	manifest_set_release(&set);
+
+	opts.target_namespace = NULL;
+	opts.allowed_namespaces = allowed;
+	problems = load_with(&set, &opts);
+	expect_problem(problems, "m.yaml",
+	               ":3:32: configmap kube-system/a: namespace 'kube-system' "
+	               "is not among the namespaces this source may write to "
+	               "('app', 'app-canary')");
+	assert_int_equal(set.n, 2);
+	free(problems);
+	manifest_set_release(&set);
+}
+
 static void test_manifest__enforces_the_file_size_limit(void **state)
 {
 	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
@@ -565,6 +654,10 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__the_load_is_bounded, setup, teardown),
 	    cmocka_unit_test(test_manifest__problems_shown_are_capped),
+	    cmocka_unit_test_setup_teardown(test_manifest__names_are_checked_as_the_api_checks_them,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest__namespaces_are_confined, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__refuses_a_symlink_out_of_the_root, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest__enforces_the_file_size_limit, setup,
