@@ -12,6 +12,8 @@
 #define CONFIG_MAX             (1u << 20)
 #define DEFAULT_INTERVAL_MS    (5 * 60 * 1000L)
 #define DEFAULT_JITTER_PERCENT 10u
+/* A webhook secret shorter than this is guessed too easily. */
+#define MIN_SECRET 16
 
 int parse_duration(long *ms, const char *s)
 {
@@ -320,6 +322,13 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 				problem(l, json_get(hook, file ? "secretFile" : "secretEnv"),
 				        "%s%s: the secret is empty%s", where.ptr,
 				        file ? "secretFile" : "secretEnv", file ? "" : " or unset");
+			else if (secret.len < MIN_SECRET ||
+			         strspn(secret.ptr, " \t\r\n") == secret.len)
+				problem(l, json_get(hook, file ? "secretFile" : "secretEnv"),
+				        "%s%s: the secret is %s; use at least %d random bytes (openssl "
+				        "rand -hex 32)",
+				        where.ptr, file ? "secretFile" : "secretEnv",
+				        secret.len < MIN_SECRET ? "too short" : "only spaces", MIN_SECRET);
 			else
 				c->webhook_secrets[f] = buf_detach(&secret, NULL);
 		}

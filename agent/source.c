@@ -27,7 +27,7 @@
 
 void source_redact(struct buf *out, const char *url)
 {
-	const char *scheme = strstr(url, "://"), *host, *at;
+	const char *scheme = strstr(url, "://"), *host, *at, *p;
 
 	if (!scheme) {
 		buf_adds(out, url);
@@ -38,7 +38,21 @@ void source_redact(struct buf *out, const char *url)
 	if (at && at < host + strcspn(host, "/"))
 		host = at + 1;
 	buf_add(out, url, (size_t)(scheme + 3 - url));
-	buf_adds(out, host);
+	/* A query may carry a token (?access_token=, ?private_token=): every
+	 * value in it goes. */
+	p = host + strcspn(host, "?#");
+	buf_add(out, host, (size_t)(p - host));
+	while (*p == '?' || *p == '&') {
+		size_t key = strcspn(p + 1, "=&#");
+
+		buf_add(out, p, key + 1);
+		p += key + 1;
+		if (*p == '=') {
+			buf_adds(out, "=***");
+			p += strcspn(p, "&#");
+		}
+	}
+	buf_adds(out, p);
 }
 
 /* Does `url` carry a password (scheme://user:secret@host)? */
@@ -461,6 +475,18 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	size_t n;
 	int fd = -1, error;
 
+	if ((opts->username && has_control_chars(opts->username)) ||
+	    (opts->password && has_control_chars(opts->password))) {
+		source_redact(&shown, opts->repo);
+		error = berth_error_set("'%s': the Git %s holds a control character (CR, LF or "
+		                        "another); refused (it is not shown)",
+		                        shown.ptr,
+		                        opts->username && has_control_chars(opts->username)
+		                            ? "username"
+		                            : "password");
+		buf_release(&shown);
+		return error;
+	}
 	if (password_in(opts->repo)) {
 		source_redact(&shown, opts->repo);
 		error = berth_error_set("'%s': give the password or token in BERTH_GIT_PASSWORD or "

@@ -19,7 +19,12 @@
 
 struct kube_client {
 	CURL *curl;
-	char *server;
+	char *server; /* as the kubeconfig names it, for messages */
+	/* Where requests go: the server, or with tls-server-name that name
+	 * (for SNI and the certificate's check), connected to the server's
+	 * address through `connect_to`. */
+	char *base;
+	struct curl_slist *connect_to;
 	char *auth_header; /* "Authorization: Bearer ..." or NULL: a secret */
 	char *token_file;  /* re-read when it changes (projected tokens rotate) */
 	struct stat token_stat;
@@ -117,6 +122,34 @@ static void set_blob(CURL *curl, CURLoption opt, struct buf *b)
 	curl_easy_setopt(curl, opt, &blob);
 }
 
+/*
+ * Check the server's certificate against `name` (kubeconfig's
+ * tls-server-name), as kubectl does: requests go to https://name:port,
+ * which curl connects to the server's own host and port.
+ */
+static int connect_as(struct kube_client *c, const char *name)
+{
+	const char *host = c->server + strlen("https://"), *port, *end;
+	struct buf base = BUF_INIT, map = BUF_INIT;
+
+	if (strncmp(c->server, "https://", 8) || has_control_chars(name) || strpbrk(name, ":/[]@"))
+		return berth_error_set("tls-server-name '%s' for %s: it needs an https server and a "
+		                       "host name",
+		                       name, c->server);
+	end = *host == '[' ? strchr(host, ']') : host;
+	end = end ? end + strcspn(end, ":/") : host + strlen(host);
+	port = *end == ':' ? end + 1 : "443";
+	buf_addf(&base, "https://%s:%.*s%s", name, (int)strcspn(port, "/"), port,
+	         *end == ':' ? port + strcspn(port, "/") : end);
+	buf_addf(&map, "%s:%.*s:%.*s:%.*s", name, (int)strcspn(port, "/"), port, (int)(end - host),
+	         host, (int)strcspn(port, "/"), port);
+	c->base = buf_detach(&base, NULL);
+	c->connect_to = curl_slist_append(NULL, map.ptr);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECT_TO, c->connect_to);
+	buf_release(&map);
+	return 0;
+}
+
 int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
                     const struct kube_client_options *opts)
 {
@@ -146,6 +179,15 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
 
+	if (kc->tls_server_name && connect_as(c, kc->tls_server_name) < 0) {
+		kube_client_free(c);
+		return -1;
+	}
+	if (!c->base)
+		c->base = xstrdup(c->server);
+	if (!strncmp(kc->server, "http://", 7) && (kc->token || kc->password || kc->exec))
+		fprintf(stderr, "warning: credentials for %s go in clear text (http://)\n",
+		        kc->server);
 	if (kc->insecure) {
 		fprintf(stderr,
 		        "warning: TLS verification is off for %s "
@@ -194,6 +236,9 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 	c->requests = orig->requests;
 	c->seed = orig->seed ^ (unsigned)(uintptr_t)c;
 	c->server = xstrdup(orig->server);
+	c->base = xstrdup(orig->base);
+	if (orig->connect_to)
+		c->connect_to = curl_slist_append(NULL, orig->connect_to->data);
 	c->auth_header = orig->auth_header ? xstrdup(orig->auth_header) : NULL;
 	c->token_file = orig->token_file ? xstrdup(orig->token_file) : NULL;
 	c->token_stat = orig->token_stat;
@@ -212,6 +257,7 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 		return berth_error_set("cannot initialise libcurl");
 	}
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECT_TO, c->connect_to);
 	if (c->ca.len)
 		set_blob(c->curl, CURLOPT_CAINFO_BLOB, &c->ca);
 	if (c->cert.len)
@@ -229,6 +275,8 @@ void kube_client_free(struct kube_client *c)
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
 	free(c->server);
+	free(c->base);
+	curl_slist_free_all(c->connect_to);
 	free_secret(c->auth_header);
 	free(c->token_file);
 	buf_release(&c->ca);
@@ -250,8 +298,9 @@ void kube_response_release(struct kube_response *r)
 }
 
 /* Take up a token file's new token once the file has changed. A file that
- * cannot be read keeps the last token: the request then says why. */
-static void refresh_token(struct kube_client *c)
+ * cannot be read keeps the last token: the request then says why. A token
+ * with a control character in it fails the request. */
+static int refresh_token(struct kube_client *c)
 {
 	struct buf token = BUF_INIT, header = BUF_INIT;
 	struct stat st;
@@ -260,15 +309,22 @@ static void refresh_token(struct kube_client *c)
 	    (st.st_mtim.tv_sec == c->token_stat.st_mtim.tv_sec &&
 	     st.st_mtim.tv_nsec == c->token_stat.st_mtim.tv_nsec &&
 	     st.st_size == c->token_stat.st_size && st.st_ino == c->token_stat.st_ino))
-		return;
+		return 0;
 	if (buf_read_file(&token, c->token_file, 1u << 20) == 0) {
 		buf_rtrim(&token);
+		if (has_control_chars(token.ptr)) {
+			buf_release_secret(&token);
+			return berth_error_set("the token in '%s' holds a control character (CR, "
+			                       "LF or another); refused (it is not shown)",
+			                       c->token_file);
+		}
 		buf_addf(&header, "Authorization: Bearer %s", token.ptr);
 		free_secret(c->auth_header);
 		c->auth_header = buf_detach(&header, NULL);
 		c->token_stat = st;
 	}
 	buf_release_secret(&token);
+	return 0;
 }
 
 /* Take up the exec plugin's credential when it is not the one in use: its
@@ -285,6 +341,11 @@ static int refresh_exec(struct kube_client *c)
 		return rc;
 	free_secret(c->auth_header);
 	c->auth_header = NULL;
+	if (cred.token && has_control_chars(cred.token)) {
+		exec_credential_release(&cred);
+		return berth_error_set("the exec plugin's token holds a control character (CR, LF "
+		                       "or another); refused (it is not shown)");
+	}
 	if (cred.token) {
 		buf_addf(&header, "Authorization: Bearer %s", cred.token);
 		c->auth_header = buf_detach(&header, NULL);
@@ -320,10 +381,9 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	int error = 0;
 
 	BERTH_ASSERT(path[0] == '/');
-	refresh_token(c);
-	if ((error = refresh_exec(c)) < 0)
+	if ((error = refresh_token(c)) < 0 || (error = refresh_exec(c)) < 0)
 		return error;
-	buf_addf(&url, "%s%s", c->server, path);
+	buf_addf(&url, "%s%s", c->base, path);
 	headers = curl_slist_append(headers, "Accept: application/json");
 	if (c->auth_header)
 		headers = curl_slist_append(headers, c->auth_header);

@@ -203,13 +203,31 @@ out:
 	return error;
 }
 
+/* CR and LF in a credential would end the header it goes in and start
+ * another: refused, naming `who` but never the value. */
+static int check_credentials(const struct kubeconfig *kc, const char *who)
+{
+	const char *bad = kc->token && has_control_chars(kc->token)          ? "token"
+	                  : kc->username && has_control_chars(kc->username) ? "username"
+	                  : kc->password && has_control_chars(kc->password) ? "password"
+	                                                                    : NULL;
+
+	if (bad)
+		return berth_error_set("%s: the %s holds a control character (CR, LF or another); "
+		                       "refused (it is not shown)",
+		                       who, bad);
+	return 0;
+}
+
 static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nfiles,
                    const char *context_name)
 {
 	struct json_object *ctx, *cluster, *user = NULL, *v;
 	const struct kc_file *ctx_from = NULL, *cluster_from = NULL, *user_from = NULL;
 	const char *cluster_name, *user_name, *s;
+	struct buf who = BUF_INIT;
 	size_t i;
+	int error;
 
 	if (!context_name)
 		for (i = 0; i < nfiles && !context_name; i++)
@@ -238,6 +256,8 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 		kc->server[strlen(kc->server) - 1] = '\0';
 	if (json_object_object_get_ex(cluster, "insecure-skip-tls-verify", &v))
 		kc->insecure = json_object_get_boolean(v);
+	if ((s = json_get_string(cluster, "tls-server-name")) && *s)
+		kc->tls_server_name = xstrdup(s);
 	if (take_credential(&kc->ca_data, &kc->ca_file, cluster, cluster_from,
 	                    "certificate-authority", "cluster") < 0)
 		return -1;
@@ -276,7 +296,10 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 		kc->username = xstrdup(s);
 	if ((s = json_get_string(user, "password")))
 		kc->password = xstrdup(s);
-	return 0;
+	buf_addf(&who, "%s: user '%s'", user_from->path, user_name);
+	error = check_credentials(kc, who.ptr);
+	buf_release(&who);
+	return error;
 }
 
 /* The in-cluster config: the API server's Service and the pod's service
@@ -337,7 +360,8 @@ int kubeconfig_load(struct kubeconfig **out, const struct kubeconfig_options *op
 		const char *home = getenv("HOME"), *host = getenv("KUBERNETES_SERVICE_HOST");
 		buf_addf(&list, "%s/.kube/config", home ? home : "");
 		if (host && *host && access(list.ptr, F_OK) < 0) {
-			if ((error = in_cluster(kc, host, getenv("KUBERNETES_SERVICE_PORT"))) < 0)
+			if ((error = in_cluster(kc, host, getenv("KUBERNETES_SERVICE_PORT"))) < 0 ||
+			    (error = check_credentials(kc, "the service account")) < 0)
 				goto out;
 			*out = kc;
 			kc = NULL;
@@ -387,6 +411,7 @@ void kubeconfig_free(struct kubeconfig *kc)
 	free(kc->source);
 	free(kc->context);
 	free(kc->server);
+	free(kc->tls_server_name);
 	free(kc->namespace);
 	free(kc->ca_file);
 	buf_release(&kc->ca_data);

@@ -17,6 +17,7 @@ struct kubeconfig {
 	char *server;    /* https://host:port, no trailing slash */
 	char *namespace; /* the context's namespace, or "default" */
 	bool insecure;   /* insecure-skip-tls-verify */
+	char *tls_server_name; /* the name the server's certificate is checked against; NULL: its host */
 
 	/* Each credential is either a path or the bytes themselves (the
 	 * `*-data` fields, decoded); data wins when both are given. */

@@ -115,6 +115,14 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
+bool has_control_chars(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return true;
+	return false;
+}
+
 void buf_rstrip(struct buf *b, const char *chars)
 {
 	while (b->len && strchr(chars, b->ptr[b->len - 1]))

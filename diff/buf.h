@@ -2,6 +2,7 @@
 #define BERTH_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -39,6 +40,10 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format
 
 /* Hand the bytes to the caller (free() them); the buffer is left empty. */
 char *buf_detach(struct buf *b, size_t *len);
+
+/* Does `s` hold a control character (below 0x20, or DEL)? A credential that
+ * does is refused: CR and LF would end a request header early. */
+bool has_control_chars(const char *s);
 
 /* Drop the trailing bytes that are in `chars`. */
 void buf_rstrip(struct buf *b, const char *chars);

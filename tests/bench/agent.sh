@@ -53,7 +53,7 @@ commit() {
 }
 for ((i = 0; i < n; i++)); do write "$i" 0; done
 commit first
-printf 'bench-secret' >"$work/secret"
+printf 'bench-webhook-secret' >"$work/secret"
 cat >"$work/berth.yaml" <<EOF
 stateNamespace: $ns
 sources:
@@ -104,7 +104,7 @@ for ((r = 1; r <= rounds; r++)); do
 	write 0 "push-$r"
 	commit "push $r"
 	body=$(printf '{"ref":"refs/heads/main","repository":{"clone_url":"%s/remote.git"}}' "$work")
-	sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac bench-secret | sed 's/.*= //')
+	sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac bench-webhook-secret | sed 's/.*= //')
 	from=$(wc -l <"$work/agent.log")
 	sent=$(now)
 	curl -s -o /dev/null -H 'X-GitHub-Event: push' -H "X-Hub-Signature-256: sha256=$sig" \

@@ -37,9 +37,9 @@ YAML
 }
 commit app 1
 commit other 1
-printf 'github-secret\n' >"$scratch/github.secret"
-printf 'gitea-secret' >"$scratch/gitea.secret"
-export BERTH_GITLAB_TOKEN=gitlab-token
+printf 'github-webhook-secret\n' >"$scratch/github.secret"
+printf 'gitea-webhook-secret' >"$scratch/gitea.secret"
+export BERTH_GITLAB_TOKEN=gitlab-webhook-token
 # An hour between polls: only a webhook makes a source reconcile again.
 cat >"$scratch/berth.yaml" <<YAML
 stateNamespace: $ns
@@ -104,7 +104,7 @@ payload() { # clone URL [ref]
 }
 github() { # body [signature]
 	get -X POST -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: 72d3162e-cc78-11e3' \
-		-H "X-Hub-Signature-256: ${2:-sha256=$(hmac github-secret "$1")}" \
+		-H "X-Hub-Signature-256: ${2:-sha256=$(hmac github-webhook-secret "$1")}" \
 		-H 'Content-Type: application/json' --data-binary "$1" "$url/hooks/github"
 }
 ms() { date -d "$1" +%s%3N; }
@@ -137,11 +137,11 @@ grep -q 'msg="webhook triggered nothing" forge=github delivery=72d3162e-cc78-11e
 note "a badly signed delivery gets 401 and triggers nothing"
 commit app 3
 before=$(reconciles app)
-assert_eq "$(github "$body" "sha256=$(hmac wrong-secret "$body")")" 401 "a delivery signed with another secret"
+assert_eq "$(github "$body" "sha256=$(hmac wrong-webhook-secret "$body")")" 401 "a delivery signed with another secret"
 assert_eq "$(github "$body" "sha256=")" 401 "an empty signature"
 assert_eq "$(get -X POST -H 'X-GitHub-Event: push' --data-binary "$body" "$url/hooks/github")" 401 \
 	"an unsigned delivery"
-assert_eq "$(github "$body" "sha256=$(hmac github-secret "$body ")")" 401 "a signature of another body"
+assert_eq "$(github "$body" "sha256=$(hmac github-webhook-secret "$body ")")" 401 "a signature of another body"
 sleep 2
 assert_eq "$(reconciles app)" "$before" "reconciles after bad deliveries"
 value_is app 2 || fail "a badly signed delivery changed the cluster"
@@ -149,7 +149,7 @@ grep -Eq 'msg="webhook refused" forge=github delivery=72d3162e-cc78-11e3 peer=12
 	"$scratch/agent.log" || fail "no line says the webhook was refused, naming the delivery and the peer"
 
 note "GitHub's ping is answered and triggers nothing"
-assert_eq "$(get -X POST -H 'X-GitHub-Event: ping' -H "X-Hub-Signature-256: sha256=$(hmac github-secret '{}')" \
+assert_eq "$(get -X POST -H 'X-GitHub-Event: ping' -H "X-Hub-Signature-256: sha256=$(hmac github-webhook-secret '{}')" \
 	--data-binary '{}' "$url/hooks/github")" 200 "a ping"
 
 note "a GitLab push with the token in X-Gitlab-Token"
@@ -158,16 +158,16 @@ assert_eq "$(get -X POST -H 'X-Gitlab-Event: Push Hook' -H 'X-Gitlab-Token: not-
 	--data-binary "$gitlab_body" "$url/hooks/gitlab")" 401 "a GitLab delivery with a wrong token"
 sleep 1
 value_is app 2 || fail "a wrong GitLab token changed the cluster"
-assert_eq "$(get -X POST -H 'X-Gitlab-Event: Push Hook' -H 'X-Gitlab-Token: gitlab-token' \
+assert_eq "$(get -X POST -H 'X-Gitlab-Event: Push Hook' -H 'X-Gitlab-Token: gitlab-webhook-token' \
 	--data-binary "$gitlab_body" "$url/hooks/gitlab")" 202 "a GitLab delivery"
 wait_until 10 "the commit applied after the GitLab webhook" value_is app 3
 
 note "a Gitea push signed in X-Gitea-Signature"
 commit app 4
 body=$(payload "$scratch/app.git")
-assert_eq "$(get -X POST -H 'X-Gitea-Event: push' -H "X-Gitea-Signature: sha256=$(hmac gitea-secret "$body")" \
+assert_eq "$(get -X POST -H 'X-Gitea-Event: push' -H "X-Gitea-Signature: sha256=$(hmac gitea-webhook-secret "$body")" \
 	--data-binary "$body" "$url/hooks/gitea")" 401 "a Gitea signature with GitHub's prefix"
-assert_eq "$(get -X POST -H 'X-Gitea-Event: push' -H "X-Gitea-Signature: $(hmac gitea-secret "$body")" \
+assert_eq "$(get -X POST -H 'X-Gitea-Event: push' -H "X-Gitea-Signature: $(hmac gitea-webhook-secret "$body")" \
 	--data-binary "$body" "$url/hooks/gitea")" 202 "a Gitea delivery"
 wait_until 10 "the commit applied after the Gitea webhook" value_is app 4
 
@@ -191,12 +191,12 @@ kubectl patch configmap app-settings -n "$ns" --type merge -p '{"data":{"value":
 wait_until 60 "the edit after the restart corrected" value_is app 4
 
 note "SIGHUP reloads the config: a rotated webhook secret holds at once"
-printf 'rotated-secret\n' >"$scratch/github.secret"
+printf 'rotated-webhook-secret\n' >"$scratch/github.secret"
 kill -HUP "$agent"
 reloaded() { [ "$(grep -c 'msg="config reloaded"' "$scratch/agent.log")" -ge "$1" ]; }
 wait_until 10 "the config reloaded" reloaded 1
 assert_eq "$(github "$body")" 401 "a delivery signed with the old secret"
-assert_eq "$(github "$body" "sha256=$(hmac rotated-secret "$body")")" 202 "a delivery signed with the new one"
+assert_eq "$(github "$body" "sha256=$(hmac rotated-webhook-secret "$body")")" 202 "a delivery signed with the new one"
 assert_eq "$(get "$url/readyz")" 200 "/readyz after the reload"
 note "a bad config on SIGHUP is refused, and the running one kept"
 cp "$scratch/berth.yaml" "$scratch/good.yaml"
@@ -204,7 +204,7 @@ printf 'sources: 7\n' >"$scratch/berth.yaml"
 kill -HUP "$agent"
 refused() { grep -q 'msg="bad config"' "$scratch/agent.log"; }
 wait_until 10 "the bad config refused" refused
-assert_eq "$(github "$body" "sha256=$(hmac rotated-secret "$body")")" 202 "a delivery after the bad reload"
+assert_eq "$(github "$body" "sha256=$(hmac rotated-webhook-secret "$body")")" 202 "a delivery after the bad reload"
 note "a reload that drops a source drops its metrics and its watches"
 grep -v 'name: other' "$scratch/good.yaml" >"$scratch/berth.yaml"
 kill -HUP "$agent"
@@ -250,7 +250,7 @@ assert_eq "$status" 0 "the exit status after SIGTERM"
 [ "$(get "$url/healthz")" = 000 ] || fail "the listener still answers after exit"
 bad=$(grep -v '^time=' "$scratch/agent.log" || true)
 [ -z "$bad" ] || fail "lines that are not logfmt: $bad"
-for secret in github-secret gitea-secret gitlab-token; do
+for secret in github-webhook-secret gitea-webhook-secret gitlab-webhook-token; do
 	! grep -q "$secret" "$scratch/agent.log" || fail "the log shows the secret '$secret'"
 done
 PASSED=1

@@ -158,9 +158,9 @@ static void test_config__webhook_secrets_from_a_file_or_the_environment(void **s
 
 	(void)state;
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "s3cret\n", 7), 7);
+	assert_int_equal(write(fd, "s3cret-of-16-bytes\n", 19), 19);
 	close(fd);
-	setenv("BERTH_TEST_HOOK", "t0ken", 1);
+	setenv("BERTH_TEST_HOOK", "t0ken-of-16-bytes", 1);
 	unsetenv("BERTH_TEST_UNSET");
 	buf_addf(&text,
 	         "sources: [{name: a, repo: x}]\n"
@@ -170,8 +170,8 @@ static void test_config__webhook_secrets_from_a_file_or_the_environment(void **s
 	         secret);
 	problems = load(&c, text.ptr);
 	assert_string_equal(problems, "");
-	assert_string_equal(c.webhook_secrets[FORGE_GITHUB], "s3cret");
-	assert_string_equal(c.webhook_secrets[FORGE_GITLAB], "t0ken");
+	assert_string_equal(c.webhook_secrets[FORGE_GITHUB], "s3cret-of-16-bytes");
+	assert_string_equal(c.webhook_secrets[FORGE_GITLAB], "t0ken-of-16-bytes");
 	assert_null(c.webhook_secrets[FORGE_GITEA]);
 	free(problems);
 	config_release(&c);
@@ -190,6 +190,20 @@ static void test_config__webhook_secrets_from_a_file_or_the_environment(void **s
 	              "5:3: webhooks.gitea.secretFile or secretEnv: give one\n");
 	free(problems);
 	assert_null(c.sources);
+	/* A short secret is guessed; one of spaces is none. */
+	setenv("BERTH_TEST_HOOK", "0123456789abcde", 1);
+	setenv("BERTH_TEST_SPACES", "                    ", 1);
+	problems = load(&c, "sources: [{name: a, repo: x}]\n"
+	                    "webhooks:\n"
+	                    "  gitlab: {secretEnv: BERTH_TEST_HOOK}\n"
+	                    "  gitea: {secretEnv: BERTH_TEST_SPACES}\n");
+	assert_string_equal(problems,
+	                    "3:12: webhooks.gitlab.secretEnv: the secret is too short; use at least "
+	                    "16 random bytes (openssl rand -hex 32)\n"
+	                    "4:11: webhooks.gitea.secretEnv: the secret is only spaces; use at least "
+	                    "16 random bytes (openssl rand -hex 32)\n");
+	assert_null(strstr(problems, "0123456789abcde"));
+	free(problems);
 	buf_release(&text);
 	unlink(secret);
 }
@@ -201,12 +215,12 @@ static void test_config__the_example(void **state)
 	struct config c = CONFIG_INIT;
 
 	(void)state;
-	setenv("GITHUB_WEBHOOK_SECRET", "example", 1);
+	setenv("GITHUB_WEBHOOK_SECRET", "an-example-of-32-random-bytes-00", 1);
 	assert_int_equal(config_load(&c, &diags, BERTH_EXAMPLES "/berth-run.yaml"), 0);
 	assert_int_equal(diags.n, 0);
 	assert_int_equal(c.n, 2);
 	assert_int_equal(c.sources[1].drift, DRIFT_MODE_REPORT);
-	assert_string_equal(c.webhook_secrets[FORGE_GITHUB], "example");
+	assert_string_equal(c.webhook_secrets[FORGE_GITHUB], "an-example-of-32-random-bytes-00");
 	config_release(&c);
 	diagnostics_release(&diags);
 }

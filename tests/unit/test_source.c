@@ -36,6 +36,12 @@ static void test_source__credentials_never_show(void **state)
 	redacts("https://example.com/acme/c@fe.git", "https://example.com/acme/c@fe.git");
 	redacts("git://127.0.0.1:9418/config.git", "git://127.0.0.1:9418/config.git");
 	redacts("/srv/git/config.git", "/srv/git/config.git");
+	/* Nor does a token in the query. */
+	redacts("https://gitlab.example.com/g/r.git?private_token=glpat-secret",
+	        "https://gitlab.example.com/g/r.git?private_token=***");
+	redacts("https://u:p@example.com/r.git?access_token=ghp_x&ref=main#frag",
+	        "https://example.com/r.git?access_token=***&ref=***#frag");
+	redacts("https://example.com/r.git?flag&t=s", "https://example.com/r.git?flag&t=***");
 }
 
 /* "KEY1" and "KEY2", base64. */
