@@ -404,6 +404,7 @@ int cmd_run(int argc, char **argv)
 	    {"once", no_argument, NULL, '1'},
 	    {"log-format", required_argument, NULL, 'L'},
 	    {"listen", required_argument, NULL, 'l'},
+	    {"log-level", required_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct runner r = {.kube = KUBECONFIG_OPTIONS_INIT,
@@ -440,6 +441,12 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'l':
 			listen = optarg;
+			break;
+		case 'V':
+			if (strcmp(optarg, "info") && strcmp(optarg, "debug"))
+				return usage_error(
+				    "run", "unknown log level '%s' (use info or debug)", optarg);
+			log_set_debug(!strcmp(optarg, "debug"));
 			break;
 		case ':':
 			return usage_error("run", "option '%s' needs a value", argv[optind - 1]);

@@ -4,9 +4,11 @@
 #include "log.h"
 #include "webhook.h"
 
+#include "../apply/clock.h"
 #include "../diff/alloc.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,16 @@ struct followed {
 	bool reconciled, triggered;
 };
 
+/* How long a delivery id is remembered, and how many are: a forge's
+ * redelivery (or a replay) within that time triggers nothing again. */
+#define DELIVERY_MEMORY_MS (10 * 60 * 1000.0)
+#define DELIVERIES         1024
+
+struct delivery {
+	char id[96]; /* the forge's name, ':', its delivery id; "" when free */
+	double at;
+};
+
 struct listener {
 	struct http_server *server;
 	struct metrics *metrics;
@@ -24,7 +36,30 @@ struct listener {
 	struct followed *sources;
 	size_t n;
 	char *secrets[FORGE_COUNT];
+	struct delivery deliveries[DELIVERIES]; /* a ring, the oldest overwritten */
+	size_t next_delivery;
 };
+
+/* Has delivery `id` of forge `f` come in the last DELIVERY_MEMORY_MS?
+ * Remembers it when not. Called with the lock held. */
+static bool seen_delivery(struct listener *l, enum forge f, const char *id)
+{
+	double now = clock_now_ms();
+	char key[sizeof(l->deliveries[0].id)];
+	size_t i;
+
+	if (!id || !*id)
+		return false;
+	snprintf(key, sizeof(key), "%s:%s", forge_name(f), id);
+	for (i = 0; i < DELIVERIES; i++)
+		if (!strcmp(l->deliveries[i].id, key) &&
+		    now - l->deliveries[i].at < DELIVERY_MEMORY_MS)
+			return true;
+	snprintf(l->deliveries[l->next_delivery].id, sizeof(key), "%s", key);
+	l->deliveries[l->next_delivery].at = now;
+	l->next_delivery = (l->next_delivery + 1) % DELIVERIES;
+	return false;
+}
 
 static void reply(struct http_response *resp, int status, const char *text)
 {
@@ -50,13 +85,22 @@ static void readyz(struct http_response *resp, struct listener *l)
 	}
 }
 
+/* The id of a delivery, which the forge keeps when it delivers it again:
+ * GitLab's Idempotency-Key first, then its X-Gitlab-Event-UUID. */
+static const char *webhook_delivery(enum forge f, const struct http_request *req)
+{
+	const char *id = f == FORGE_GITLAB ? http_request_header(req, "Idempotency-Key") : NULL;
+
+	return id ? id : http_request_header(req, webhook_delivery_header(f));
+}
+
 /* A delivery to /hooks/<forge>: verified, then each source that follows
  * the pushed repository and a ref the push may move is triggered. */
 static void hook(struct http_response *resp, const struct http_request *req, struct listener *l,
                  enum forge f)
 {
 	const char *event = http_request_header(req, webhook_event_header(f)), *key;
-	const char *delivery = http_request_header(req, webhook_delivery_header(f));
+	const char *delivery = webhook_delivery(f, req);
 	struct buf keys = BUF_INIT, ref = BUF_INIT, names = BUF_INIT, other = BUF_INIT;
 	char *secret;
 	bool ok;
@@ -80,6 +124,15 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		log_line("warn", "webhook refused", "forge", forge_name(f), "delivery", delivery,
 		         "peer", req->peer ? req->peer : "", "reason", "bad signature or token",
 		         NULL);
+		return;
+	}
+	pthread_mutex_lock(&l->lock);
+	ok = !seen_delivery(l, f, delivery);
+	pthread_mutex_unlock(&l->lock);
+	if (!ok) {
+		reply(resp, 200, "already received\n");
+		log_line("debug", "webhook already received", "forge", forge_name(f), "delivery",
+		         delivery, NULL);
 		return;
 	}
 	if (!webhook_is_push(f, event)) {

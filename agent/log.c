@@ -7,11 +7,16 @@
 #include <string.h>
 #include <time.h>
 
-static bool log_json;
+static bool log_json, log_debug;
 
 void log_set_json(bool json)
 {
 	log_json = json;
+}
+
+void log_set_debug(bool debug)
+{
+	log_debug = debug;
 }
 
 void log_fields(const char *level, const char *msg, struct json_object *fields)
@@ -23,6 +28,11 @@ void log_fields(const char *level, const char *msg, struct json_object *fields)
 	struct tm tm;
 	size_t n;
 
+	if (!log_debug && !strcmp(level, "debug")) {
+		json_object_put(fields);
+		json_object_put(o);
+		return;
+	}
 	/* RFC 3339 in UTC, to the millisecond. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	n = strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));

@@ -11,7 +11,10 @@
  */
 void log_set_json(bool json);
 
-/* A line with the time, the level ("info", "warn", "error"), the message
+/* Write "debug" lines too (--log-level debug); they are dropped else. */
+void log_set_debug(bool debug);
+
+/* A line with the time, the level ("debug", "info", "warn", "error"), the message
  * and `fields` (strings; taken: json_object_put). */
 void log_fields(const char *level, const char *msg, struct json_object *fields);
 

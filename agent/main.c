@@ -30,7 +30,11 @@ struct verb {
 	"  --git-ca-file FILE   https: the CA to trust (default: the system's)\n"                  \
 	"  --ssh-key FILE       ssh: the private key to log in with\n"                             \
 	"  --known-hosts FILE   ssh: the known_hosts file that must hold the server's\n"           \
-	"                       key (default: ~/.ssh/known_hosts)\n"
+	"                       key (default: ~/.ssh/known_hosts)\n"                               \
+	"                       (nothing outside the checkout is read, however --path\n"           \
+	"                       or a symlink leads; submodules are not checked out)\n"             \
+	"  --max-bytes SIZE     refuse manifests larger than this in all (default 64Mi)\n"         \
+	"  --max-objects N      refuse more objects than this (default 20000)\n"
 
 static const struct verb verbs[] = {
     {"cluster-info", cmd_cluster_info, "show the API server's version and what it serves",
@@ -59,7 +63,8 @@ static const struct verb verbs[] = {
      "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
-     "  -n, --namespace NS   for objects that name none (default: the context's)\n"
+     "  -n, --namespace NS   for objects that name none (default: the context's);\n"
+     "                       an object naming another is refused, as kubectl does\n"
      "  -o, --output FMT     text, json or markdown\n"
      "\n"
      "Exit status: 0 in sync, 1 when there is drift, 2 on error.\n"},
@@ -85,12 +90,15 @@ static const struct verb verbs[] = {
      "  --kubeconfig FILE    check against the cluster of this kubeconfig\n"
      "  --context NAME       check against this context ($KUBECONFIG or ~/.kube/config)\n"
      "  -n, --namespace NS   the namespace for objects that name none (default: default,\n"
-     "                       or the context's with a cluster)\n"
+     "                       or the context's with a cluster); one naming another is\n"
+     "                       a problem, as for sync\n"
+     "  --max-bytes SIZE     a problem when the manifests come to more (default 64Mi)\n"
+     "  --max-objects N      a problem when they hold more objects (default 20000)\n"
      "\n"
      "Exit status: 0 when clean, 1 when there are problems, 2 on errors.\n"},
     {"run", cmd_run, "follow Git repositories and keep the cluster in step",
      "usage: berth run --config FILE [--kubeconfig FILE] [--context NAME] [--once]\n"
-     "                 [--log-format logfmt|json] [--listen ADDR]\n"
+     "                 [--log-format logfmt|json] [--log-level info|debug] [--listen ADDR]\n"
      "\n"
      "Reconcile each source of the configuration (schema in the README) when its\n"
      "commit changes and every interval (with jitter): fetch, check the whole\n"
@@ -110,6 +118,7 @@ static const struct verb verbs[] = {
      "  --once               reconcile each source once and exit (1 if one failed),\n"
      "                       without watches\n"
      "  --log-format FMT     logfmt (default) or json\n"
+     "  --log-level LEVEL    info (default) or debug\n"
      "  --listen ADDR        host:port, :port (every interface) or [v6]:port for the\n"
      "                       HTTP listener (default: 127.0.0.1:8080; port 0: any;\n"
      "                       with --once, none unless given)\n"
@@ -134,7 +143,8 @@ static const struct verb verbs[] = {
      "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
-     "  -n, --namespace NS   for objects that name none (default: the context's)\n"
+     "  -n, --namespace NS   for objects that name none (default: the context's);\n"
+     "                       an object naming another is refused, as kubectl does\n"
      "  --prune              delete what berth applied from this -f path that has\n"
      "                       left it, in reverse phase order (claims, volumes and\n"
      "                       namespaces are kept unless annotated berth.io/prune: \"true\")\n"
@@ -153,7 +163,9 @@ static const struct verb verbs[] = {
      "  --timeout D          how long each phase may take to be ready (default 5m)\n"
      "  -o, --output FMT     text, or json for a machine-readable result\n"
      "\n"
-     "Exit status: 0 on success, 1 on failure (2 on usage errors).\n"},
+     "Exit status: 0 on success, 1 on failure (2 on usage errors); on SIGINT or\n"
+     "SIGTERM, the objects being written are finished, the summary is printed, and\n"
+     "the status is 130 or 143.\n"},
     {"version", cmd_version, "print berth's version",
      "usage: berth version [-o json|yaml]\n"
      "\n"

@@ -102,8 +102,10 @@ payload() { # clone URL [ref]
 	printf '{"ref":"%s","after":"%s","repository":{"clone_url":"%s"}}' \
 		"${2:-refs/heads/main}" "$(git -C "$scratch/app" rev-parse HEAD)" "$1"
 }
+# Each delivery has an id of its own, as GitHub gives it; $DELIVERY names one.
 github() { # body [signature]
-	get -X POST -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: 72d3162e-cc78-11e3' \
+	get -X POST -H 'X-GitHub-Event: push' \
+		-H "X-GitHub-Delivery: ${DELIVERY:-$(cat /proc/sys/kernel/random/uuid)}" \
 		-H "X-Hub-Signature-256: ${2:-sha256=$(hmac github-webhook-secret "$1")}" \
 		-H 'Content-Type: application/json' --data-binary "$1" "$url/hooks/github"
 }
@@ -128,7 +130,7 @@ echo "figure: webhook to reconcile start: ${latency} ms (the reconcile took ${to
 assert_eq "$(reconciles other)" "$before_other" "reconciles of the source nobody named"
 
 note "a push to another branch of the repository triggers nothing, and says why"
-assert_eq "$(github "$(payload "file://$scratch/app.git" refs/heads/dev)")" 202 "a push to dev"
+assert_eq "$(DELIVERY=72d3162e-cc78-11e3 github "$(payload "file://$scratch/app.git" refs/heads/dev)")" 202 "a push to dev"
 assert_contains "$(cat "$scratch/body")" \
 	"nothing to reconcile: refs/heads/dev moves no ref a source follows (app follows main)" "the answer"
 grep -q 'msg="webhook triggered nothing" forge=github delivery=72d3162e-cc78-11e3 ref=refs/heads/dev' \
@@ -137,7 +139,7 @@ grep -q 'msg="webhook triggered nothing" forge=github delivery=72d3162e-cc78-11e
 note "a badly signed delivery gets 401 and triggers nothing"
 commit app 3
 before=$(reconciles app)
-assert_eq "$(github "$body" "sha256=$(hmac wrong-webhook-secret "$body")")" 401 "a delivery signed with another secret"
+assert_eq "$(DELIVERY=72d3162e-cc78-11e3 github "$body" "sha256=$(hmac wrong-webhook-secret "$body")")" 401 "a delivery signed with another secret"
 assert_eq "$(github "$body" "sha256=")" 401 "an empty signature"
 assert_eq "$(get -X POST -H 'X-GitHub-Event: push' --data-binary "$body" "$url/hooks/github")" 401 \
 	"an unsigned delivery"
@@ -147,6 +149,20 @@ assert_eq "$(reconciles app)" "$before" "reconciles after bad deliveries"
 value_is app 2 || fail "a badly signed delivery changed the cluster"
 grep -Eq 'msg="webhook refused" forge=github delivery=72d3162e-cc78-11e3 peer=127\.0\.0\.1:[0-9]+ reason="bad signature or token"' \
 	"$scratch/agent.log" || fail "no line says the webhook was refused, naming the delivery and the peer"
+
+note "a delivery replayed within 10 minutes is answered once and triggers nothing again"
+# (of a repository nobody follows: the cluster stays as the next steps expect)
+replay=$(cat /proc/sys/kernel/random/uuid)
+elsewhere=$(payload "https://git.example.com/ignored/elsewhere.git")
+assert_eq "$(DELIVERY=$replay github "$elsewhere")" 202 "the first delivery"
+assert_eq "$(DELIVERY=$replay github "$elsewhere")" 200 "the same delivery again"
+assert_contains "$(cat "$scratch/body")" "already received" "the answer"
+assert_eq "$(grep -c "msg=\"webhook triggered nothing\" forge=github delivery=$replay" "$scratch/agent.log")" 1 \
+	"deliveries of that id that were handled"
+# A bad signature with a known id is not remembered: it cannot block the real one.
+spoof=$(cat /proc/sys/kernel/random/uuid)
+assert_eq "$(DELIVERY=$spoof github "$elsewhere" "sha256=$(hmac wrong-webhook-secret "$elsewhere")")" 401 "a forged delivery"
+assert_eq "$(DELIVERY=$spoof github "$elsewhere")" 202 "the real delivery of that id"
 
 note "GitHub's ping is answered and triggers nothing"
 assert_eq "$(get -X POST -H 'X-GitHub-Event: ping' -H "X-Hub-Signature-256: sha256=$(hmac github-webhook-secret '{}')" \

@@ -125,6 +125,18 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	         strlen(payload), payload);
 	assert_int_equal(ask(&body, l, request.ptr), 401);
 	assert_false(listener_take_trigger(l, 1));
+	/* The same delivery again (GitLab's Idempotency-Key): answered, and
+	 * nothing triggered. */
+	buf_reset(&request);
+	buf_addf(&request,
+	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
+	         "X-Gitlab-Token: t0ken\r\nIdempotency-Key: d-1\r\nContent-Length: %zu\r\n\r\n%s",
+	         strlen(payload), payload);
+	assert_int_equal(ask(&body, l, request.ptr), 202);
+	assert_true(listener_take_trigger(l, 1));
+	assert_int_equal(ask(&body, l, request.ptr), 200);
+	assert_string_equal(body.ptr, "already received\n");
+	assert_false(listener_take_trigger(l, 1));
 	/* A watch triggers by name. */
 	listener_trigger(l, "web");
 	assert_true(listener_take_trigger(l, 0));
