@@ -13,8 +13,9 @@ packages=(
 	# build
 	build-essential cmake pkg-config clang-format
 	libgit2-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev zlib1g-dev
-	# tests
-	libcmocka-dev valgrind curl jq time
+	# tests (python3: the listener's attack script and the test servers of
+	# tests/, standard library only, run as /usr/bin/python3)
+	libcmocka-dev valgrind curl jq time python3
 	# the Git servers of the e2e tests: git daemon, smart HTTP behind nginx, sshd
 	git nginx-light fcgiwrap openssh-server
 	# promtool, Prometheus's own check of the /metrics text format
