@@ -582,8 +582,13 @@ static void walk_dir(struct walk *w, const char *dir)
 		buf_addf(&path, "%s/%s", dir, names[i]);
 		if (lstat(path.ptr, &st) < 0) {
 			source_problem(w->s, path.ptr, "%s", strerror(errno));
-		} else if (S_ISLNK(st.st_mode) &&
-		           (!realpath(path.ptr, real) || !inside(real, w->root))) {
+		} else if (S_ISLNK(st.st_mode) && !realpath(path.ptr, real)) {
+			/* Nowhere: a problem only where a manifest was meant. */
+			link_target(&target, path.ptr);
+			if (manifest_extension(names[i]))
+				source_problem(w->s, path.ptr, "symlink to '%s' leads nowhere: %s",
+				               target.ptr, strerror(errno));
+		} else if (S_ISLNK(st.st_mode) && !inside(real, w->root)) {
 			link_target(&target, path.ptr);
 			source_problem(w->s, path.ptr,
 			               "symlink to '%s' leads outside '%s'; not followed",
