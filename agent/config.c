@@ -324,11 +324,13 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 				        file ? "secretFile" : "secretEnv", file ? "" : " or unset");
 			else if (secret.len < MIN_SECRET ||
 			         strspn(secret.ptr, " \t\r\n") == secret.len)
-				problem(l, json_get(hook, file ? "secretFile" : "secretEnv"),
-				        "%s%s: the secret is %s; use at least %d random bytes (openssl "
-				        "rand -hex 32)",
-				        where.ptr, file ? "secretFile" : "secretEnv",
-				        secret.len < MIN_SECRET ? "too short" : "only spaces", MIN_SECRET);
+				problem(
+				    l, json_get(hook, file ? "secretFile" : "secretEnv"),
+				    "%s%s: the secret is %s; use at least %d random bytes (openssl "
+				    "rand -hex 32)",
+				    where.ptr, file ? "secretFile" : "secretEnv",
+				    secret.len < MIN_SECRET ? "too short" : "only spaces",
+				    MIN_SECRET);
 			else
 				c->webhook_secrets[f] = buf_detach(&secret, NULL);
 		}

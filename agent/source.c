@@ -478,12 +478,11 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	if ((opts->username && has_control_chars(opts->username)) ||
 	    (opts->password && has_control_chars(opts->password))) {
 		source_redact(&shown, opts->repo);
-		error = berth_error_set("'%s': the Git %s holds a control character (CR, LF or "
-		                        "another); refused (it is not shown)",
-		                        shown.ptr,
-		                        opts->username && has_control_chars(opts->username)
-		                            ? "username"
-		                            : "password");
+		error = berth_error_set(
+		    "'%s': the Git %s holds a control character (CR, LF or "
+		    "another); refused (it is not shown)",
+		    shown.ptr,
+		    opts->username && has_control_chars(opts->username) ? "username" : "password");
 		buf_release(&shown);
 		return error;
 	}

@@ -133,9 +133,10 @@ static int connect_as(struct kube_client *c, const char *name)
 	struct buf base = BUF_INIT, map = BUF_INIT;
 
 	if (strncmp(c->server, "https://", 8) || has_control_chars(name) || strpbrk(name, ":/[]@"))
-		return berth_error_set("tls-server-name '%s' for %s: it needs an https server and a "
-		                       "host name",
-		                       name, c->server);
+		return berth_error_set(
+		    "tls-server-name '%s' for %s: it needs an https server and a "
+		    "host name",
+		    name, c->server);
 	end = *host == '[' ? strchr(host, ']') : host;
 	end = end ? end + strcspn(end, ":/") : host + strlen(host);
 	port = *end == ':' ? end + 1 : "443";

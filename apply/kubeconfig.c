@@ -207,7 +207,7 @@ out:
  * another: refused, naming `who` but never the value. */
 static int check_credentials(const struct kubeconfig *kc, const char *who)
 {
-	const char *bad = kc->token && has_control_chars(kc->token)          ? "token"
+	const char *bad = kc->token && has_control_chars(kc->token)         ? "token"
 	                  : kc->username && has_control_chars(kc->username) ? "username"
 	                  : kc->password && has_control_chars(kc->password) ? "password"
 	                                                                    : NULL;

@@ -12,12 +12,13 @@
  * of a kubeconfig (one file, or several through KUBECONFIG) and a context.
  */
 struct kubeconfig {
-	char *source;    /* the file(s) read, for messages */
-	char *context;   /* the context used */
-	char *server;    /* https://host:port, no trailing slash */
-	char *namespace; /* the context's namespace, or "default" */
-	bool insecure;   /* insecure-skip-tls-verify */
-	char *tls_server_name; /* the name the server's certificate is checked against; NULL: its host */
+	char *source;          /* the file(s) read, for messages */
+	char *context;         /* the context used */
+	char *server;          /* https://host:port, no trailing slash */
+	char *namespace;       /* the context's namespace, or "default" */
+	bool insecure;         /* insecure-skip-tls-verify */
+	char *tls_server_name; /* the name the server's certificate is checked against; NULL: its
+	                          host */
 
 	/* Each credential is either a path or the bytes themselves (the
 	 * `*-data` fields, decoded); data wins when both are given. */

@@ -197,11 +197,11 @@ static void test_config__webhook_secrets_from_a_file_or_the_environment(void **s
 	                    "webhooks:\n"
 	                    "  gitlab: {secretEnv: BERTH_TEST_HOOK}\n"
 	                    "  gitea: {secretEnv: BERTH_TEST_SPACES}\n");
-	assert_string_equal(problems,
-	                    "3:12: webhooks.gitlab.secretEnv: the secret is too short; use at least "
-	                    "16 random bytes (openssl rand -hex 32)\n"
-	                    "4:11: webhooks.gitea.secretEnv: the secret is only spaces; use at least "
-	                    "16 random bytes (openssl rand -hex 32)\n");
+	assert_string_equal(
+	    problems, "3:12: webhooks.gitlab.secretEnv: the secret is too short; use at least "
+	              "16 random bytes (openssl rand -hex 32)\n"
+	              "4:11: webhooks.gitea.secretEnv: the secret is only spaces; use at least "
+	              "16 random bytes (openssl rand -hex 32)\n");
 	assert_null(strstr(problems, "0123456789abcde"));
 	free(problems);
 	buf_release(&text);
