@@ -73,6 +73,21 @@ static bool is(const struct manifest *m, const char *group, const char *kind)
 	return !strcmp(m->id.group, group) && !strcmp(m->id.kind, kind);
 }
 
+/* Kinds other objects' checks look up: their trees are kept for the run. */
+static bool looked_up(const struct manifest *m)
+{
+	return is(m, "", "Service") || is(m, "", "PersistentVolume") ||
+	       is(m, "storage.k8s.io", "StorageClass");
+}
+
+/* The tree of manifest i, parsed when first asked for. */
+static struct json_object *obj(const struct run *r, size_t i)
+{
+	if (!r->objs[i])
+		manifest_object(&r->objs[i], &r->set->items[i]);
+	return r->objs[i];
+}
+
 /* The manifest of kind `kind` named `name` in `ns` ("" for cluster-scoped). */
 static size_t find(const struct run *r, const char *group, const char *kind, const char *ns,
                    const char *name)
@@ -249,7 +264,7 @@ static void service(struct run *r, const struct manifest *m, struct json_object 
 		return;
 	i = find(r, "", "Service", m->id.namespace, name);
 	if (i != (size_t)-1) {
-		const char *ip = json_get_string(json_get(r->objs[i], "spec"), "clusterIP");
+		const char *ip = json_get_string(json_get(obj(r, i), "spec"), "clusterIP");
 		if (!ip || strcmp(ip, "None"))
 			problem(
 			    r, m, "spec.serviceName",
@@ -318,7 +333,7 @@ static size_t find_defaults(struct run *r)
 	r->defaults_found = true;
 	for (i = 0; i < r->set->n; i++)
 		if (is(&r->set->items[i], "storage.k8s.io", "StorageClass") &&
-		    checks_class_is_default(r->objs[i]))
+		    checks_class_is_default(obj(r, i)))
 			add_default(r, r->set->items[i].id.name);
 	if (r->cluster && (n = r->cluster->default_classes(r->cluster->ctx, &live)) < 0)
 		r->defaults_unread = xstrdup(berth_error_last());
@@ -366,7 +381,7 @@ static bool classless_volume_fits(const struct run *r, struct json_object *spec)
 		want = NULL;
 	for (i = 0; i < r->set->n; i++)
 		if (is(&r->set->items[i], "", "PersistentVolume") &&
-		    volume_fits(r->objs[i], "", want ? &size : NULL, json_get(spec, "accessModes")))
+		    volume_fits(obj(r, i), "", want ? &size : NULL, json_get(spec, "accessModes")))
 			return true;
 	return false;
 }
@@ -432,7 +447,7 @@ static void claim_without_class(struct run *r, const struct manifest *m, struct 
 	if (json_get(spec, "storageClassName") || !volume)
 		return;
 	i = find(r, "", "PersistentVolume", "", volume);
-	if (i == (size_t)-1 || json_get_string(json_get(r->objs[i], "spec"), "storageClassName"))
+	if (i == (size_t)-1 || json_get_string(json_get(obj(r, i), "spec"), "storageClassName"))
 		return;
 	if (find_defaults(r))
 		problem(r, m, "spec.storageClassName",
@@ -479,7 +494,7 @@ static bool volume_fits(struct json_object *pv, const char *cls, const struct qu
 static bool class_provisions(const struct run *r, const char *cls)
 {
 	size_t i = find(r, "storage.k8s.io", "StorageClass", "", cls);
-	const char *p = i == (size_t)-1 ? NULL : json_get_string(r->objs[i], "provisioner");
+	const char *p = i == (size_t)-1 ? NULL : json_get_string(obj(r, i), "provisioner");
 
 	return !p || strcmp(p, "kubernetes.io/no-provisioner");
 }
@@ -511,9 +526,9 @@ static void claim_fits(struct run *r, const struct manifest *m, struct json_obje
 		if (!is(&r->set->items[i], "", "PersistentVolume"))
 			continue;
 		volumes++;
-		pv_cls = json_get_string(json_get(r->objs[i], "spec"), "storageClassName");
+		pv_cls = json_get_string(json_get(obj(r, i), "spec"), "storageClassName");
 		of_class += cls && !strcmp(cls, pv_cls ? pv_cls : "");
-		if (volume_fits(r->objs[i], cls, want ? &size : NULL, modes))
+		if (volume_fits(obj(r, i), cls, want ? &size : NULL, modes))
 			return;
 	}
 	if (!volumes)
@@ -605,11 +620,9 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 	size_t v;
 	size_t i;
 
-	for (i = 0; i < set->n; i++)
-		manifest_object(&r.objs[i], &set->items[i]);
 	for (i = 0; i < set->n; i++) {
 		const struct manifest *m = &set->items[i];
-		struct json_object *spec = json_get(r.objs[i], "spec");
+		struct json_object *spec = json_get(obj(&r, i), "spec");
 
 		if (is(m, "apps", "StatefulSet")) {
 			/* In the order the fields usually come in. */
@@ -637,15 +650,15 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 			selector(&r, m, spec);
 			mounts(&r, m, spec);
 		} else if (is(m, "", "Secret")) {
-			base64_values(&r, m, json_get(r.objs[i], "data"), "data");
+			base64_values(&r, m, json_get(obj(&r, i), "data"), "data");
 		} else if (is(m, "", "ConfigMap")) {
-			base64_values(&r, m, json_get(r.objs[i], "binaryData"), "binaryData");
+			base64_values(&r, m, json_get(obj(&r, i), "binaryData"), "binaryData");
 		} else if (is(m, "", "PersistentVolumeClaim")) {
 			check_claim_class(&r, m, spec, "spec.storageClassName", false);
-			claim_without_class(&r, m, r.objs[i]);
+			claim_without_class(&r, m, obj(&r, i));
 			claim_fits(&r, m, spec, "spec");
 		} else if (is(m, "storage.k8s.io", "StorageClass") &&
-		           checks_class_is_default(r.objs[i]) && find_defaults(&r) > 1 &&
+		           checks_class_is_default(obj(&r, i)) && find_defaults(&r) > 1 &&
 		           strcmp(r.defaults.ptr, m->id.name)) {
 			buf_reset(&class_path);
 			default_names(&class_path, &r);
@@ -655,6 +668,11 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 			    "class is refused (before Kubernetes 1.26) or gets the newest of them",
 			    r.ndefaults, class_path.ptr);
 			buf_reset(&class_path);
+		}
+		/* A json-c tree is several times its text: keep few at a time. */
+		if (!looked_up(m)) {
+			json_object_put(r.objs[i]);
+			r.objs[i] = NULL;
 		}
 	}
 	buf_release(&path);

@@ -264,7 +264,6 @@ static void add_object(struct loader *l, struct json_object *obj, size_t doc_ind
 	struct diagnostics *diags = &l->x->diags;
 	const struct manifest_options *opts = l->s->opts;
 	struct manifest m;
-	struct buf json = BUF_INIT;
 	struct json_object *bad;
 	size_t line, column;
 
@@ -298,10 +297,11 @@ static void add_object(struct loader *l, struct json_object *obj, size_t doc_ind
 	/* json-c's own writer: what it writes, it reads back exactly (a double
 	 * stays a double; Go's form of a huge integral float would read back
 	 * clamped to an int64). */
-	buf_adds(&json, json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-	                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
 	m.file = xstrdup(l->file);
-	m.json = buf_detach(&json, NULL);
+	/* Its exact size: a buffer grown by doubling would hold up to twice
+	 * the text, and the set holds every object's. */
+	m.json = xstrdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+	                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
 	set->items = xgrow(set->items, sizeof(m), set->n + 1, &set->alloc);
 	set->items[set->n++] = m;
 	atomic_fetch_add(&l->s->objects, 1);
