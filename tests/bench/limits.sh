@@ -38,7 +38,7 @@ done
 measure() {
 	local what=$1 status=0
 	shift
-	/usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || status=$?
+	/usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || status=$?
 	read -r secs kb < <(tail -1 "$work/time")
 	printf '%-40s %8s s %8d MiB   exit %d\n' "$what" "$secs" $((kb / 1024)) "$status"
 }
@@ -48,5 +48,5 @@ measure "berth lint" "$berth" lint "$work/at"
 measure "kubectl create --dry-run=client" "$BERTH_KUBECTL" create --dry-run=client -o name -f "$work/at"
 echo "== past the limit: $(du -sh "$work/past" | cut -f1), $(grep -c '^kind:' "$work"/past/*.yaml | awk -F: '{n += $2} END {print n}') objects"
 measure "berth lint (refused)" "$berth" lint "$work/past"
-grep -m1 'more than' "$work/err" || :
+grep -m1 "more than" "$work/out" || :
 measure "kubectl create --dry-run=client" "$BERTH_KUBECTL" create --dry-run=client -o name -f "$work/past"

@@ -95,15 +95,11 @@ sources:
 - {name: loops, repo: "$repo", path: loops, namespace: $ns, interval: 1h}
 - {name: ok, repo: "$repo", path: ok, namespace: $ns, interval: 1h}
 YAML
-"$BERTH" run --listen 127.0.0.1:0 --config "$scratch/run.yaml" 2>"$scratch/run.log" &
-agent=$!
-listen_addr() { sed -n 's/.*msg=started .*listen=\([^ ]*\).*/\1/p' "$scratch/run.log"; }
-listening() { [ -n "$(listen_addr)" ]; }
-wait_until 30 "the agent to listen" listening
+start_agent "$scratch/run.yaml" "$scratch/run.log"
 wait_until 60 "the good source applied" grep -q 'msg=applied source=ok' "$scratch/run.log"
 wait_until 60 "the looping source refused" grep -q 'msg="reconcile failed" source=loops' "$scratch/run.log"
 assert_contains "$(grep 'source=loops' "$scratch/run.log")" "symlink loop" "the failure"
-assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://$(listen_addr)/readyz")" 200 "/readyz"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://$(agent_address)/readyz")" 200 "/readyz"
 start=$(date +%s%N)
 kill -TERM "$agent"
 for _ in $(seq 300); do kill -0 "$agent" 2>/dev/null || break; sleep 0.1; done

@@ -72,6 +72,20 @@ wait_until() { # seconds what command...
 	done
 }
 
+# Start berth run on a free loopback port with CONFIG, its log in LOG, and
+# wait until it listens: sets `agent` (its pid; the caller stops it);
+# agent_address prints where it listens.
+start_agent() { # config log [berth run's options...]
+	local config=$1
+	agent_log=$2
+	shift 2
+	"$BERTH" run --listen 127.0.0.1:0 --config "$config" "$@" 2>"$agent_log" &
+	agent=$!
+	wait_until 30 "berth run to listen" agent_listening
+}
+agent_address() { sed -n 's/.*msg=started .*listen=\([^ ]*\).*/\1/p' "$agent_log"; }
+agent_listening() { [ -n "$(agent_address)" ]; }
+
 # Audit sentinels. "Nothing happened" is proven between two markers: a
 # request only this test makes, waited for until the audit log holds it.
 # audit_mark prints the line number of its marker; audit_between FROM TO

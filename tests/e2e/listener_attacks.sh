@@ -28,14 +28,10 @@ sources:
 webhooks:
   github: {secretFile: $scratch/secret}
 YAML
-"$BERTH" run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" 2>"$scratch/agent.log" &
-agent=$!
-address() { sed -n 's/.*msg=started .*listen=\([^ ]*\).*/\1/p' "$scratch/agent.log"; }
-listening() { [ -n "$(address)" ]; }
-wait_until 30 "the agent to listen" listening
+start_agent "$scratch/berth.yaml" "$scratch/agent.log"
 
 note "trickled bodies, half heads and a bare LF (each bounded: 30 s, 10 s, 2 s)"
-timeout 120 /usr/bin/python3 "$BERTH_SOURCE_DIR/tests/attacks/listener.py" "$(address)" ||
+timeout 120 /usr/bin/python3 "$BERTH_SOURCE_DIR/tests/attacks/listener.py" "$(agent_address)" ||
 	fail "the listener did not hold (see above)"
 kill -0 "$agent" || fail "berth run died under the attacks"
 echo PASS
