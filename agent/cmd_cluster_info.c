@@ -1,11 +1,13 @@
+/* berth cluster-info: which cluster and user the kubeconfig resolves to, and
+ * whether the server answers as that user. */
 #include "builtin.h"
 #include "output.h"
 
 #include "../apply/discovery.h"
 #include "../apply/kube_client.h"
 #include "../apply/kubeconfig.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 /* A string field of /version, "" when absent. */
 static const char *version_field(struct json_object *version, const char *key)
 {
-	const char *s = json_get_string(version, key);
+	const char *s = json_value_get_string(version, key);
 
 	return s ? s : "";
 }

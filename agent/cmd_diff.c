@@ -1,7 +1,9 @@
+/* berth diff: the drift report of a manifest set against the cluster, with
+ * kubectl diff's exit codes. */
 #include "builtin.h"
 #include "target.h"
 
-#include "../diff/error.h"
+#include "../diff/base/berth_error.h"
 #include "../diff/report.h"
 
 #include <stdio.h>
@@ -58,7 +60,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	fwrite(out.ptr, 1, out.len, stdout);
-	status = report_count(&r, (size_t[4]){0}) ? 1 : 0;
+	status = report_count(&r, (size_t[DRIFT_STATE_COUNT]){0}) ? 1 : 0;
 out:
 	buf_release(&out);
 	report_release(&r);

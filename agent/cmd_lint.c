@@ -1,9 +1,11 @@
+/* berth lint: the offline (and, with a cluster, live) checks of a manifest
+ * set, every problem at its file and line. */
 #include "builtin.h"
 #include "target.h"
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 #include "../diff/checks.h"
-#include "../diff/error.h"
+#include "../diff/base/berth_error.h"
 #include "../diff/manifest.h"
 
 #include <getopt.h>
@@ -14,7 +16,7 @@
 static int check_with_server(struct diagnostics *diags, struct diagnostics *warnings,
                              const struct kubeconfig_options *kopts, const char *namespace,
                              const char *const *paths, size_t npaths, struct manifest_set *set,
-                             struct manifest_options opts)
+                             struct tree_options opts)
 {
 	struct kubeconfig *kc = NULL;
 	struct kube_client *client = NULL;
@@ -22,8 +24,8 @@ static int check_with_server(struct diagnostics *diags, struct diagnostics *warn
 
 	if ((error = kubeconfig_load(&kc, kopts)) < 0)
 		goto out;
-	opts.default_namespace = namespace ? namespace : kc->namespace;
-	manifest_set_load(set, diags, warnings, paths, npaths, &opts);
+	opts.manifest.default_namespace = namespace ? namespace : kc->namespace;
+	tree_load(set, diags, warnings, paths, npaths, &opts);
 	if ((error = kube_client_new(&client, kc, NULL)) < 0)
 		goto out;
 	error = target_check(diags, warnings, client, set);
@@ -45,7 +47,7 @@ int cmd_lint(int argc, char **argv)
 	struct target_options o = TARGET_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
 	struct kubeconfig_options *kopts = &o.kube;
-	struct manifest_options opts;
+	struct tree_options opts;
 	struct manifest_set set = MANIFEST_SET_INIT;
 	/* Warnings go with the target's own (a submodule left out). */
 	struct diagnostics diags = DIAGNOSTICS_INIT, *warnings = &t.warnings;
@@ -103,8 +105,8 @@ int cmd_lint(int argc, char **argv)
 	/* Only a cluster named on the command line is asked: lint stays
 	 * offline however KUBECONFIG is set. The checks run on what loaded,
 	 * even when something did not. */
-	target_manifest_options(&opts, &o, &t);
-	opts.explicit_namespace = namespace != NULL;
+	target_tree_options(&opts, &o, &t);
+	opts.manifest.explicit_namespace = namespace != NULL;
 	if (kopts->path || kopts->context) {
 		if (check_with_server(&diags, warnings, kopts, namespace, paths, npaths, &set,
 		                      opts) < 0) {
@@ -114,8 +116,8 @@ int cmd_lint(int argc, char **argv)
 		}
 	} else {
 		if (namespace)
-			opts.default_namespace = namespace;
-		manifest_set_load(&set, &diags, warnings, paths, npaths, &opts);
+			opts.manifest.default_namespace = namespace;
+		tree_load(&set, &diags, warnings, paths, npaths, &opts);
 		checks_run(&diags, warnings, &set, NULL);
 	}
 	diagnostics_format(&out, &diags);

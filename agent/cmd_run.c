@@ -1,15 +1,21 @@
+/* berth run: the agent loop that reconciles each configured source on its
+ * interval, on a webhook or a watched change, until SIGTERM. */
 #include "builtin.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "target.h"
+
+#include "../apply/prune.h"
+#include "wakeup.h"
 #include "watch.h"
 
-#include "../apply/clock.h"
-#include "../diff/alloc.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
+#include "../diff/base/clock.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
+#include "../diff/base/stop.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -22,7 +28,11 @@
 /* Where berth run keeps the last commit it applied of each source. */
 #define STATE_NAME "berth-state"
 
-static volatile sig_atomic_t stop_requested, reload_requested;
+/* Set by the signal handlers; the main loop blocks on `wake` until either
+ * changes, a webhook comes, or a source is due. */
+static struct stop stop = STOP_INIT;
+static atomic_int reload_requested;
+static struct wakeup wake = WAKEUP_INIT;
 
 /* How long loading one source's manifests may take: the limits of files,
  * bytes and objects bound it already; this bounds what they cannot. */
@@ -32,7 +42,7 @@ static volatile sig_atomic_t stop_requested, reload_requested;
  * its time is up. `ctx` is when it must be done by. */
 static const char *load_stop(void *ctx)
 {
-	if (stop_requested)
+	if (stop_requested(&stop))
 		return "berth is stopping";
 	if (clock_now_ms() > *(const double *)ctx)
 		return "loading took longer than 60 s";
@@ -42,9 +52,18 @@ static const char *load_stop(void *ctx)
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
-		reload_requested = 1;
+		atomic_store(&reload_requested, 1);
 	else
-		stop_requested = 1;
+		stop_request(&stop, sig);
+	wakeup_signal(&wake);
+}
+
+/* A warning of the client or of a sync, as a log line of its source (ctx),
+ * or of no source (NULL). */
+static void log_warning(const char *message, void *ctx)
+{
+	log_line("warn", "warning", "source", ctx ? (const char *)ctx : "", "problem", message,
+	         NULL);
 }
 
 /* The state: source name -> the last commit applied, from the ConfigMap. */
@@ -60,8 +79,8 @@ static int state_read(struct json_object **out, struct kube_client *c, const cha
 		*out = json_object_new_object();
 		error = 0;
 	} else if (error == 0) {
-		data = json_get(cm, "data");
-		*out = json_object_is_type(data, json_type_object) ? json_copy(data)
+		data = json_value_get(cm, "data");
+		*out = json_object_is_type(data, json_type_object) ? json_value_copy(data)
 		                                                   : json_object_new_object();
 	}
 	json_object_put(cm);
@@ -161,10 +180,12 @@ enum result {
 	RESULT_APPLIED,
 	RESULT_DRIFT_REPORTED,
 	RESULT_FAILED,
+	RESULT_COUNT,
 };
-static const char *const result_messages[] = {"in sync", "applied", "drift reported",
-                                              "reconcile failed"};
-static const char *const result_labels[] = {"in-sync", "applied", "drift-reported", "failed"};
+static const char *const result_messages[RESULT_COUNT] = {"in sync", "applied", "drift reported",
+                                                          "reconcile failed"};
+static const char *const result_labels[RESULT_COUNT] = {"in-sync", "applied", "drift-reported",
+                                                        "failed"};
 
 /* What a reconcile leaves in the metrics. */
 static void record(struct runner *r, const struct source_config *s, const struct target *t,
@@ -251,7 +272,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
 	double start = clock_now_ms(), load_deadline = start + LOAD_TIMEOUT_MS;
-	size_t counts[6] = {0}, drifted = 0, pruned = 0, i;
+	size_t counts[SYNC_ACTION_COUNT] = {0}, drifted = 0, pruned = 0, i;
 	struct json_object *f = json_object_new_object();
 	char secs[32];
 	enum result result = RESULT_IN_SYNC;
@@ -274,7 +295,9 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	o.stop = load_stop;
 	o.stop_ctx = &load_deadline;
 	sync.prune = s->prune;
-	sync.stop = &stop_requested;
+	sync.stop = &stop;
+	sync.warn = log_warning;
+	sync.warn_ctx = (void *)s->name;
 	sync.verdicts = r->verdicts;
 	if ((error = target_open(&t, &o, &sync)) < 0 || (error = refuse_state(&t, r->state_ns)) < 0)
 		goto out;
@@ -283,7 +306,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	sync_plan_confirm(&t.plan, t.client, &sync);
 	for (i = 0; i < t.plan.n; i++)
 		drifted += t.plan.items[i].drift.state != DRIFT_IN_SYNC;
-	last = json_get_string(r->state, s->name);
+	last = json_value_get_string(r->state, s->name);
 	apply = !last || strcmp(last, t.commit.id) || (drifted && s->drift == DRIFT_MODE_CORRECT);
 	if (!apply && drifted) {
 		result = RESULT_DRIFT_REPORTED;
@@ -338,8 +361,7 @@ static double next_due(const struct source_config *s)
 {
 	double spread = (double)s->interval_ms * s->jitter_percent / 100.0;
 
-	return clock_now_ms() + (double)s->interval_ms - spread +
-	       2 * spread * ((double)rand() / RAND_MAX);
+	return clock_now_ms() + (double)s->interval_ms - spread + 2 * spread * clock_jitter();
 }
 
 static int load_config(struct config *out, const char *path)
@@ -464,9 +486,15 @@ int cmd_run(int argc, char **argv)
 	verdicts_new(&r.verdicts, 1u << 16);
 	r.client_opts.observe = count_request;
 	r.client_opts.observe_ctx = r.metrics;
+	r.client_opts.warn = log_warning;
+	if (wakeup_open(&wake) < 0) {
+		log_line("error", "cannot start", "error", berth_error_last(), NULL);
+		goto out;
+	}
 	/* --once serves nothing and watches nothing, unless told to listen. */
 	if (!once || listen) {
-		if (listener_new(&r.listener, listen ? listen : "127.0.0.1:8080", r.metrics) < 0) {
+		if (listener_new(&r.listener, listen ? listen : "127.0.0.1:8080", r.metrics,
+		                 &wake) < 0) {
 			log_line("error", "cannot listen", "error", berth_error_last(), NULL);
 			goto out;
 		}
@@ -490,14 +518,14 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	srand((unsigned)time(NULL));
+	kube_client_set_stop(r.client, &stop, false);
 	due = xcalloc(r.config.n + 1, sizeof(*due));
 	log_line("info", "started", "config", config_path, "state", STATE_NAME, "listen",
 	         r.listener ? listener_address(r.listener) : "none", NULL);
-	while (!stop_requested) {
-		double wake;
+	while (!stop_requested(&stop)) {
+		double wake_at;
 
-		for (i = 0; i < r.config.n && !stop_requested; i++)
+		for (i = 0; i < r.config.n && !stop_requested(&stop); i++)
 			if (due[i] <= clock_now_ms()) {
 				failed |= reconcile(&r, &r.config.sources[i]) < 0;
 				if (r.listener)
@@ -506,10 +534,9 @@ int cmd_run(int argc, char **argv)
 			}
 		if (once)
 			break;
-		if (reload_requested) {
+		if (atomic_exchange(&reload_requested, 0)) {
 			struct config fresh = CONFIG_INIT;
 
-			reload_requested = 0;
 			if (load_config(&fresh, config_path) == 0) {
 				forget_sources(&r, &fresh);
 				config_release(&r.config);
@@ -521,15 +548,14 @@ int cmd_run(int argc, char **argv)
 			}
 			continue;
 		}
-		for (wake = due[0], i = 1; i < r.config.n; i++)
-			wake = due[i] < wake ? due[i] : wake;
-		/* Short naps: a signal or a webhook is noticed within a tenth of a
-		 * second. */
-		while (!stop_requested && !reload_requested && !take_triggers(&r, due) &&
-		       clock_now_ms() < wake)
-			clock_sleep_ms(100);
+		for (wake_at = due[0], i = 1; i < r.config.n; i++)
+			wake_at = due[i] < wake_at ? due[i] : wake_at;
+		/* Blocks until a source is due, or a signal or a webhook wakes it. */
+		while (!stop_requested(&stop) && !atomic_load(&reload_requested) &&
+		       !take_triggers(&r, due) && clock_now_ms() < wake_at)
+			wakeup_wait(&wake, wake_at - clock_now_ms());
 	}
-	log_line("info", stop_requested ? "stopped" : "done", NULL);
+	log_line("info", stop_requested(&stop) ? "stopped" : "done", NULL);
 	status = once && failed ? 1 : 0;
 out:
 	free(due);
@@ -541,5 +567,6 @@ out:
 	kube_client_free(r.client);
 	kubeconfig_free(kc);
 	config_release(&r.config);
+	wakeup_close(&wake);
 	return status;
 }

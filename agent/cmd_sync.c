@@ -1,27 +1,31 @@
+/* berth sync: check, apply in dependency order, wait for readiness, and
+ * prune, once. */
 #include "builtin.h"
 #include "config.h"
 #include "target.h"
 
-#include "../diff/error.h"
-#include "../diff/json.h"
+#include "../apply/prune.h"
+
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The signal that asked the sync to stop; 0 while none has. */
-static volatile sig_atomic_t stop_signal;
+/* Holds the signal that asked the sync to stop. */
+static struct stop stop = STOP_INIT;
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	stop_request(&stop, sig);
 }
 
 static const char *load_stop(void *ctx)
 {
 	(void)ctx;
-	return stop_signal ? "stopped by a signal" : NULL;
+	return stop_requested(&stop) ? "stopped by a signal" : NULL;
 }
 
 /* A number of threads, 1 to 64. */
@@ -50,7 +54,7 @@ static void print_json(const struct sync_plan *plan, const struct prune_list *pr
 {
 	struct json_object *result = json_object_new_object(), *objects = json_object_new_array();
 	struct json_object *summary = json_object_new_object(), *pruned = json_object_new_array();
-	size_t counts[6] = {0}, i;
+	size_t counts[SYNC_ACTION_COUNT] = {0}, i;
 
 	for (i = 0; i < prune->n; i++) {
 		const struct prune_item *p = &prune->items[i];
@@ -115,7 +119,7 @@ int cmd_sync(int argc, char **argv)
 	struct prune_list prune = PRUNE_LIST_INIT;
 	struct sigaction sa;
 	bool json = false;
-	size_t counts[6] = {0}, pruned = 0, i;
+	size_t counts[SYNC_ACTION_COUNT] = {0}, pruned = 0, i;
 	int opt, taken, error, status = 1;
 
 	opterr = 0;
@@ -186,7 +190,7 @@ int cmd_sync(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sync.stop = &stop_signal;
+	sync.stop = &stop;
 	o.stop = load_stop;
 
 	if (target_open(&t, &o, &sync) < 0)
@@ -214,14 +218,14 @@ int cmd_sync(int argc, char **argv)
 	        t.plan.n, t.plan.n == 1 ? "" : "s", counts[SYNC_CREATED], counts[SYNC_CONFIGURED],
 	        counts[SYNC_RECREATED], counts[SYNC_UNCHANGED], pruned,
 	        sync.dry_run ? " (server dry run)" : "",
-	        stop_signal
-	            ? (stop_signal == SIGINT ? "; stopped by SIGINT" : "; stopped by SIGTERM")
-	        : error < 0 ? "; stopped at the first failure"
-	                    : "");
+	        stop_requested(&stop) ? (stop_requested(&stop) == SIGINT ? "; stopped by SIGINT"
+	                                                                 : "; stopped by SIGTERM")
+	        : error < 0           ? "; stopped at the first failure"
+	                              : "");
 	status = error < 0 ? 1 : 0;
 out:
-	if (stop_signal)
-		status = 128 + stop_signal;
+	if (stop_requested(&stop))
+		status = 128 + stop_requested(&stop);
 	prune_list_release(&prune);
 	target_release(&t, &o);
 	return status;

@@ -1,7 +1,8 @@
+/* berth version: its own version and those of the libraries it links. */
 #include "builtin.h"
 #include "output.h"
 
-#include "../diff/error.h"
+#include "../diff/base/berth_error.h"
 
 #include <curl/curl.h>
 #include <git2.h>

@@ -1,9 +1,11 @@
+/* berth run's configuration file: parsed, defaulted and checked, with each
+ * problem at its line. */
 #include "config.h"
 
-#include "../diff/alloc.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
-#include "../diff/yaml.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
+#include "../diff/yaml_doc.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -98,7 +100,7 @@ static void known_keys(struct loader *l, struct json_object *map, const char *wh
 static char *string_at(struct loader *l, struct json_object *map, const char *key,
                        const char *where)
 {
-	struct json_object *v = json_get(map, key);
+	struct json_object *v = json_value_get(map, key);
 
 	if (!v)
 		return NULL;
@@ -157,14 +159,14 @@ static bool is_namespace(struct loader *l, struct json_object *v, const char *wh
 static void load_namespaces(struct loader *l, struct source_config *s, struct json_object *src,
                             const char *where)
 {
-	struct json_object *v = json_get(src, "targetNamespace"), *list;
+	struct json_object *v = json_value_get(src, "targetNamespace"), *list;
 	struct buf what = BUF_INIT;
 	size_t i, n = 0;
 
 	buf_addf(&what, "%stargetNamespace", where);
 	if (v && is_namespace(l, v, what.ptr))
 		s->target_namespace = xstrdup(json_object_get_string(v));
-	if (!(list = json_get(src, "allowedNamespaces")))
+	if (!(list = json_value_get(src, "allowedNamespaces")))
 		goto out;
 	if (!json_object_is_type(list, json_type_array) || !json_object_array_length(list)) {
 		problem(l, list, "%sallowedNamespaces: must be a list of namespaces", where);
@@ -217,15 +219,15 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 	s->git.ref = string_at(l, src, "ref", where.ptr);
 	s->path = string_at(l, src, "path", where.ptr);
 	s->namespace = string_at(l, src, "namespace", where.ptr);
-	if (!json_get(src, "name"))
+	if (!json_value_get(src, "name"))
 		problem(l, src, "%sname: missing", where.ptr);
 	else if (s->name && !is_name(s->name))
-		problem(l, json_get(src, "name"),
+		problem(l, json_value_get(src, "name"),
 		        "%sname: '%s' must be lowercase letters, digits and '-' (at most 63)",
 		        where.ptr, s->name);
-	if (!json_get(src, "repo"))
+	if (!json_value_get(src, "repo"))
 		problem(l, src, "%srepo: missing", where.ptr);
-	if ((v = json_get(src, "interval"))) {
+	if ((v = json_value_get(src, "interval"))) {
 		if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
 			s->interval_ms = (long)json_object_get_int64(v) * 1000;
 		else if (!json_object_is_type(v, json_type_string) ||
@@ -235,7 +237,7 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 		else
 			s->interval_ms = ms;
 	}
-	if ((v = json_get(src, "jitter"))) {
+	if ((v = json_value_get(src, "jitter"))) {
 		const char *j = json_object_get_string(v);
 		char *end;
 		long p = j ? strtol(j, &end, 10) : -1;
@@ -245,13 +247,13 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 		else
 			s->jitter_percent = (unsigned)p;
 	}
-	if ((v = json_get(src, "prune"))) {
+	if ((v = json_value_get(src, "prune"))) {
 		if (json_object_is_type(v, json_type_boolean))
 			s->prune = json_object_get_boolean(v);
 		else
 			problem(l, v, "%sprune: must be true or false", where.ptr);
 	}
-	if ((v = json_get(src, "drift"))) {
+	if ((v = json_value_get(src, "drift"))) {
 		const char *d = json_object_get_string(v);
 
 		if (json_object_is_type(v, json_type_string) && !strcmp(d, "correct"))
@@ -261,19 +263,19 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 		else
 			problem(l, v, "%sdrift: use correct or report", where.ptr);
 	}
-	if ((v = json_get(src, "maxBytes")) &&
+	if ((v = json_value_get(src, "maxBytes")) &&
 	    (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int)
 	         ? -1
 	         : parse_size(&s->max_bytes, json_object_get_string(v))) < 0)
 		problem(l, v, "%smaxBytes: use a size in bytes, or 500Ki, 64Mi, 1Gi", where.ptr);
-	if ((v = json_get(src, "maxObjects"))) {
+	if ((v = json_value_get(src, "maxObjects"))) {
 		if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
 			s->max_objects = (size_t)json_object_get_int64(v);
 		else
 			problem(l, v, "%smaxObjects: use a number above 0", where.ptr);
 	}
 	load_namespaces(l, s, src, where.ptr);
-	load_auth(l, s, json_get(src, "auth"), where.ptr);
+	load_auth(l, s, json_value_get(src, "auth"), where.ptr);
 out:
 	buf_release(&where);
 }
@@ -294,7 +296,7 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 	}
 	known_keys(l, hooks, "webhooks.", forges);
 	for (f = 0; f < FORGE_COUNT; f++) {
-		struct json_object *hook = json_get(hooks, forges[f]);
+		struct json_object *hook = json_value_get(hooks, forges[f]);
 		char *file, *env;
 
 		if (!hook)
@@ -312,20 +314,20 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 		if (!file == !env) {
 			problem(l, hook, "%ssecretFile or secretEnv: give one", where.ptr);
 		} else if (file && buf_read_file(&secret, file, 64 << 10) < 0) {
-			problem(l, json_get(hook, "secretFile"), "%ssecretFile: %s", where.ptr,
-			        berth_error_last());
+			problem(l, json_value_get(hook, "secretFile"), "%ssecretFile: %s",
+			        where.ptr, berth_error_last());
 		} else {
 			if (env && getenv(env))
 				buf_adds(&secret, getenv(env));
 			buf_rstrip(&secret, "\r\n");
 			if (!secret.len)
-				problem(l, json_get(hook, file ? "secretFile" : "secretEnv"),
+				problem(l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
 				        "%s%s: the secret is empty%s", where.ptr,
 				        file ? "secretFile" : "secretEnv", file ? "" : " or unset");
 			else if (secret.len < MIN_SECRET ||
 			         strspn(secret.ptr, " \t\r\n") == secret.len)
 				problem(
-				    l, json_get(hook, file ? "secretFile" : "secretEnv"),
+				    l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
 				    "%s%s: the secret is %s; use at least %d random bytes (openssl "
 				    "rand -hex 32)",
 				    where.ptr, file ? "secretFile" : "secretEnv",
@@ -354,20 +356,20 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 	if ((error = buf_read_file(&text, path, CONFIG_MAX)) < 0 ||
 	    (error = yaml_parse(&docs, path, text.ptr, text.len, NULL, &l.marks)) < 0)
 		goto out;
-	root = json_array_len(docs) == 1 ? json_object_array_get_idx(docs, 0) : NULL;
+	root = json_value_array_len(docs) == 1 ? json_object_array_get_idx(docs, 0) : NULL;
 	if (!json_object_is_type(root, json_type_object)) {
 		error = berth_error_set("%s: must hold one YAML document, a mapping", path);
 		goto out;
 	}
 	known_keys(&l, root, "", keys);
 	c.state_namespace = string_at(&l, root, "stateNamespace", "");
-	load_webhooks(&l, &c, json_get(root, "webhooks"));
-	sources = json_get(root, "sources");
-	if (!json_object_is_type(sources, json_type_array) || !json_array_len(sources)) {
+	load_webhooks(&l, &c, json_value_get(root, "webhooks"));
+	sources = json_value_get(root, "sources");
+	if (!json_object_is_type(sources, json_type_array) || !json_value_array_len(sources)) {
 		problem(&l, sources ? sources : root, "sources: %s",
 		        sources ? "must be a list of one source or more" : "missing");
 	} else {
-		c.n = json_array_len(sources);
+		c.n = json_value_array_len(sources);
 		c.sources = xcalloc(c.n, sizeof(*c.sources));
 		for (i = 0; i < c.n; i++)
 			load_source(&l, &c.sources[i], json_object_array_get_idx(sources, i), i);
@@ -377,7 +379,8 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 				    !strcmp(c.sources[i].name, c.sources[j].name))
 					problem(
 					    &l,
-					    json_get(json_object_array_get_idx(sources, i), "name"),
+					    json_value_get(json_object_array_get_idx(sources, i),
+					                   "name"),
 					    "sources[%zu].name: '%s' is sources[%zu]'s name too", i,
 					    c.sources[i].name, j);
 	}

@@ -41,10 +41,7 @@ struct config {
 };
 #define CONFIG_INIT                                                                                \
 	{                                                                                          \
-		NULL, 0, NULL,                                                                     \
-		{                                                                                  \
-			NULL, NULL, NULL                                                           \
-		}                                                                                  \
+		.sources = NULL, .n = 0, .state_namespace = NULL, .webhook_secrets = { NULL }      \
 	}
 
 /*

@@ -1,9 +1,11 @@
+/* A small HTTP/1.1 server on one thread for berth run's endpoints, bounded
+ * in connections, bodies and time. */
 #include "http_server.h"
 
-#include "../apply/clock.h"
-#include "../apply/kube_client.h"
-#include "../diff/alloc.h"
-#include "../diff/error.h"
+#include "../diff/base/clock.h"
+#include "../diff/base/http_status.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

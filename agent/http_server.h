@@ -1,7 +1,7 @@
 #ifndef BERTH_HTTP_SERVER_H
 #define BERTH_HTTP_SERVER_H
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>

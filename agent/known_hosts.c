@@ -1,8 +1,9 @@
+/* OpenSSH known_hosts files: the host keys an ssh remote must present. */
 #include "known_hosts.h"
 
-#include "../diff/base64.h"
-#include "../diff/buf.h"
-#include "../diff/digest.h"
+#include "../diff/base/base64.h"
+#include "../diff/base/buf.h"
+#include "../diff/base/digest.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -1,11 +1,13 @@
+/* berth run's endpoints: health, readiness, metrics and the forges'
+ * webhooks, which trigger reconciles. */
 #include "listener.h"
 
 #include "http_server.h"
 #include "log.h"
 #include "webhook.h"
 
-#include "../apply/clock.h"
-#include "../diff/alloc.h"
+#include "../diff/base/clock.h"
+#include "../diff/base/alloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@ struct delivery {
 struct listener {
 	struct http_server *server;
 	struct metrics *metrics;
+	struct wakeup *wake;
 	pthread_mutex_t lock; /* guards what follows */
 	struct followed *sources;
 	size_t n;
@@ -161,6 +164,8 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		}
 	}
 	pthread_mutex_unlock(&l->lock);
+	if (names.len)
+		wakeup_signal(l->wake);
 	resp->status = 202;
 	if (names.len)
 		buf_addf(&resp->body, "reconciling %s\n", names.ptr);
@@ -213,7 +218,7 @@ static void handle(struct http_response *resp, const struct http_request *req, v
 	}
 }
 
-int listener_new(struct listener **out, const char *address, struct metrics *m)
+int listener_new(struct listener **out, const char *address, struct metrics *m, struct wakeup *wake)
 {
 	static const char *const probes[] = {"/healthz", "/readyz", "/metrics", NULL};
 	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
@@ -222,6 +227,7 @@ int listener_new(struct listener **out, const char *address, struct metrics *m)
 
 	pthread_mutex_init(&l->lock, NULL);
 	l->metrics = m;
+	l->wake = wake;
 	opts.address = address;
 	/* The kubelet's probes and Prometheus always find a slot. */
 	opts.reserve = 8;
@@ -312,6 +318,7 @@ void listener_trigger(struct listener *l, const char *source)
 		if (!strcmp(l->sources[i].name, source))
 			l->sources[i].triggered = true;
 	pthread_mutex_unlock(&l->lock);
+	wakeup_signal(l->wake);
 }
 
 bool listener_take_trigger(struct listener *l, size_t i)

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "metrics.h"
+#include "wakeup.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,8 +22,10 @@
  */
 struct listener;
 
-/* Listen on `address` (see http_server_options), serving `m` (borrowed). */
-int listener_new(struct listener **out, const char *address, struct metrics *m);
+/* Listen on `address` (see http_server_options), serving `m` (borrowed);
+ * each trigger signals `wake` (borrowed; may be NULL). */
+int listener_new(struct listener **out, const char *address, struct metrics *m,
+                 struct wakeup *wake);
 void listener_free(struct listener *l);
 
 /* Where it listens, "host:port". */

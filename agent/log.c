@@ -1,6 +1,7 @@
+/* berth run's log: one logfmt or JSON line per event, written whole. */
 #include "log.h"
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,8 +1,9 @@
+/* berth's entry point: picks the verb (git's builtin model) and runs it. */
 #include "builtin.h"
 
-#include "../diff/alloc.h"
-#include "../diff/error.h"
-#include "../diff/parallel.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../apply/parallel.h"
 
 #include <curl/curl.h>
 #include <malloc.h>

@@ -1,6 +1,8 @@
+/* Prometheus metrics: counters, gauges and histograms with labels, in the
+ * text exposition format. */
 #include "metrics.h"
 
-#include "../diff/alloc.h"
+#include "../diff/base/alloc.h"
 
 #include <pthread.h>
 #include <stdarg.h>

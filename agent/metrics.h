@@ -1,7 +1,7 @@
 #ifndef BERTH_METRICS_H
 #define BERTH_METRICS_H
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 
 #include <stddef.h>
 

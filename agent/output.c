@@ -1,8 +1,9 @@
+/* The verbs' -o json|yaml output, written as kubectl writes it. */
 #include "output.h"
 
-#include "../diff/buf.h"
-#include "../diff/error.h"
-#include "../diff/yaml.h"
+#include "../diff/base/buf.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/yaml_doc.h"
 
 #include <stdio.h>
 #include <string.h>

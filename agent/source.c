@@ -6,8 +6,8 @@
 #include "known_hosts.h"
 
 #include "../apply/cache.h"
-#include "../diff/alloc.h"
-#include "../diff/error.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -433,7 +433,7 @@ static int check_out(struct source_commit *out, git_repository *repo, git_object
 		if ((error = cache_make_dirs(tmp.ptr)) < 0)
 			goto out;
 		if ((error = write_tree(repo, commit, tmp.ptr)) < 0) {
-			berth_error_prefix("cannot check out commit %s", out->id);
+			berth_error_prefix(error, "cannot check out commit %s", out->id);
 			nftw(tmp.ptr, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 			goto out;
 		}

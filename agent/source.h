@@ -1,7 +1,7 @@
 #ifndef BERTH_SOURCE_H
 #define BERTH_SOURCE_H
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +24,7 @@ struct source_options {
 };
 #define SOURCE_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                                     \
+		.repo = NULL, .ref = NULL, .cache_dir = NULL                                       \
 	}
 
 /* A commit of the source, checked out. Embedded by value. */

@@ -1,12 +1,14 @@
+/* What every verb starts from: the manifests (a path or a Git commit), the
+ * cluster client, discovery, the OpenAPI schema and the plan. */
 #include "target.h"
 
 #include "builtin.h"
 #include "config.h"
 
-#include "../apply/clock.h"
+#include "../diff/base/clock.h"
 #include "../apply/openapi_fetch.h"
-#include "../diff/alloc.h"
-#include "../diff/error.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -235,25 +237,25 @@ static int fetch_discovery(struct target *t, const struct sync_options *sync)
 	return error;
 }
 
-void target_manifest_options(struct manifest_options *out, const struct target_options *o,
-                             const struct target *t)
+void target_tree_options(struct tree_options *out, const struct target_options *o,
+                         const struct target *t)
 {
-	*out = (struct manifest_options)MANIFEST_OPTIONS_INIT;
+	*out = (struct tree_options)TREE_OPTIONS_INIT;
 	if (o->max_bytes)
 		out->max_total_size = o->max_bytes;
 	if (o->max_objects)
-		out->max_objects = o->max_objects;
-	out->stop = o->stop;
-	out->stop_ctx = o->stop_ctx;
-	out->explicit_namespace = o->namespace_flag;
-	out->target_namespace = o->target_namespace;
-	out->allowed_namespaces = o->allowed_namespaces;
+		out->manifest.max_objects = o->max_objects;
+	out->manifest.stop = o->stop;
+	out->manifest.stop_ctx = o->stop_ctx;
+	out->manifest.explicit_namespace = o->namespace_flag;
+	out->manifest.target_namespace = o->target_namespace;
+	out->manifest.allowed_namespaces = o->allowed_namespaces;
 	out->root = o->git.repo ? t->checkout : NULL;
 }
 
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
 {
-	struct manifest_options mopts;
+	struct tree_options topts;
 	int error;
 
 	const char *const *files = o->files;
@@ -271,11 +273,12 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	}
 	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
 		return fail(o, NULL, error);
-	target_manifest_options(&mopts, o, t);
-	mopts.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
-	error = manifest_set_load(&t->set, &t->diags, &t->warnings, files, nfiles, &mopts);
-	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0 &&
-	    (error = fetch_discovery(t, sync)) == 0)
+	target_tree_options(&topts, o, t);
+	topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
+	error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
+	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
+		kube_client_set_stop(t->client, sync->stop, false);
+	if (error == 0 && (error = fetch_discovery(t, sync)) == 0)
 		error = target_check(&t->diags, &t->warnings, t->client, &t->set);
 	if (!o->quiet)
 		print_diagnostics(&t->warnings);

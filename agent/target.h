@@ -3,6 +3,7 @@
 
 #include "output.h"
 #include "source.h"
+#include "tree.h"
 
 #include "../apply/discovery.h"
 #include "../apply/kube_client.h"
@@ -112,9 +113,10 @@ int target_options_check(struct target_options *o, const char *verb, int argc, c
 int target_source(struct target *t, const struct target_options *o);
 
 /* The options of the manifests' load that `o` sets: the limits, the stop,
- * and for --repo the checkout as the root nothing is read outside of. */
-void target_manifest_options(struct manifest_options *out, const struct target_options *o,
-                             const struct target *t);
+ * the namespaces, and for --repo the checkout as the root nothing is read
+ * outside of. */
+void target_tree_options(struct tree_options *out, const struct target_options *o,
+                         const struct target *t);
 
 /* Load the manifests (from -f, or the commit of --repo --ref checked out,
  * under --path) and the cluster, and compare them. Problems with the

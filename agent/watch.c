@@ -1,13 +1,15 @@
+/* Watches of the collections berth run applied to, so that live drift
+ * triggers a reconcile without waiting for the interval. */
 #include "watch.h"
 
 #include "log.h"
 
-#include "../apply/clock.h"
+#include "../diff/base/clock.h"
 #include "../apply/discovery.h"
-#include "../diff/alloc.h"
-#include "../diff/digest.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/digest.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -46,12 +48,12 @@ struct watcher {
 	pthread_mutex_t lock;
 	struct watch **watches;
 	size_t n, alloc;
-	int stop; /* read and written atomically */
+	struct stop stop;
 };
 
 static void fingerprint(uint8_t out[SHA256_SIZE], struct json_object *obj)
 {
-	struct json_object *copy = json_copy(obj), *meta = json_get(copy, "metadata");
+	struct json_object *copy = json_value_copy(obj), *meta = json_value_get(copy, "metadata");
 	const char *text;
 
 	json_object_object_del(copy, "status");
@@ -91,7 +93,7 @@ static void seen(struct watch *wt, const char *type, struct json_object *obj)
 	uint8_t fp[SHA256_SIZE];
 
 	pthread_mutex_lock(&wt->w->lock);
-	o = find(wt, json_get_string(json_get(obj, "metadata"), "name"));
+	o = find(wt, json_value_get_string(json_value_get(obj, "metadata"), "name"));
 	if (!o)
 		goto out;
 	if (!strcmp(type, "DELETED")) {
@@ -113,15 +115,16 @@ out:
 static int on_page(struct json_object *page, void *ctx)
 {
 	struct watch *wt = ctx;
-	struct json_object *items = json_get(page, "items");
+	struct json_object *items = json_value_get(page, "items");
 	size_t i;
 
 	if (!wt->rv.len)
-		buf_adds(&wt->rv,
-		         json_get_string(json_get(page, "metadata"), "resourceVersion")
-		             ? json_get_string(json_get(page, "metadata"), "resourceVersion")
-		             : "");
-	for (i = 0; i < json_array_len(items); i++)
+		buf_adds(
+		    &wt->rv,
+		    json_value_get_string(json_value_get(page, "metadata"), "resourceVersion")
+		        ? json_value_get_string(json_value_get(page, "metadata"), "resourceVersion")
+		        : "");
+	for (i = 0; i < json_value_array_len(items); i++)
 		seen(wt, "LISTED", json_object_array_get_idx(items, i));
 	return 0;
 }
@@ -154,16 +157,16 @@ static int relist(struct watch *wt)
 static int on_event(struct json_object *event, void *ctx)
 {
 	struct watch *wt = ctx;
-	const char *type = json_get_string(event, "type");
-	struct json_object *obj = json_get(event, "object");
-	const char *rv = json_get_string(json_get(obj, "metadata"), "resourceVersion");
+	const char *type = json_value_get_string(event, "type");
+	struct json_object *obj = json_value_get(event, "object");
+	const char *rv = json_value_get_string(json_value_get(obj, "metadata"), "resourceVersion");
 
 	if (type && !strcmp(type, "ERROR")) {
-		const char *message = json_get_string(obj, "message");
+		const char *message = json_value_get_string(obj, "message");
 
 		berth_error_set("watch %s: %s", wt->path, message ? message : "an error event");
-		return json_object_get_int(json_get(obj, "code")) == 410 ? BERTH_EGONE
-		                                                         : BERTH_ERROR;
+		return json_object_get_int(json_value_get(obj, "code")) == 410 ? BERTH_EGONE
+		                                                               : BERTH_ERROR;
 	}
 	if (rv) {
 		buf_reset(&wt->rv);
@@ -172,14 +175,6 @@ static int on_event(struct json_object *event, void *ctx)
 	if (type && strcmp(type, "BOOKMARK"))
 		seen(wt, type, obj);
 	return 0;
-}
-
-static void nap(struct watcher *w, long ms)
-{
-	double until = clock_now_ms() + (double)ms;
-
-	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED) && clock_now_ms() < until)
-		clock_sleep_ms(100);
 }
 
 static void *watch_loop(void *arg)
@@ -191,7 +186,7 @@ static void *watch_loop(void *arg)
 	long backoff = 1000;
 	int error;
 
-	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+	while (!stop_requested(&w->stop)) {
 		double began = clock_now_ms();
 
 		if (!listed && (error = relist(wt)) < 0)
@@ -205,18 +200,18 @@ static void *watch_loop(void *arg)
 			 * loop if something in between ends every watch at once. */
 			backoff = 1000;
 			if (clock_now_ms() - began < 1000)
-				nap(w, 1000);
+				clock_nap(1000, &w->stop);
 			continue;
 		}
 		listed = false;
 		if (error == BERTH_EGONE)
 			continue; /* too old: LIST again, at once */
 	failed:
-		if (__atomic_load_n(&w->stop, __ATOMIC_RELAXED))
+		if (stop_requested(&w->stop))
 			break;
 		log_line("warn", "watch failed", "collection", wt->path, "error",
 		         berth_error_last(), NULL);
-		nap(w, backoff);
+		clock_nap(backoff, &w->stop);
 		backoff = backoff < 30000 ? backoff * 2 : 30000;
 	}
 	buf_release(&path);
@@ -255,7 +250,7 @@ void watcher_free(struct watcher *w)
 
 	if (!w)
 		return;
-	__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
+	stop_request(&w->stop, 0);
 	for (i = 0; i < w->n; i++) {
 		pthread_join(w->watches[i]->thread, NULL);
 		watch_free(w->watches[i]);
@@ -281,7 +276,7 @@ static struct watch *watch_at(struct watcher *w, const char *path)
 	wt->plural = strrchr(wt->path, '/') + 1;
 	buf_init(&wt->rv);
 	if (kube_client_dup(&wt->client, w->orig) == 0)
-		kube_client_set_stop(wt->client, &w->stop);
+		kube_client_set_stop(wt->client, &w->stop, true);
 	if (!wt->client || (errno = pthread_create(&wt->thread, NULL, watch_loop, wt))) {
 		log_line("warn", "cannot watch", "collection", path, "error", berth_error_last(),
 		         NULL);

@@ -1,8 +1,10 @@
+/* The forges' push webhooks (GitHub, GitLab, Gitea): authenticated, and
+ * read for the repository and the ref that moved. */
 #include "webhook.h"
 
-#include "../diff/alloc.h"
-#include "../diff/digest.h"
-#include "../diff/json.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/digest.h"
+#include "../diff/base/json_value.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -84,7 +86,7 @@ int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t le
 	static const char *const fields[] = {"clone_url", "html_url",     "ssh_url",
 	                                     "git_url",   "git_http_url", "git_ssh_url",
 	                                     "web_url",   "http_url",     "url"};
-	struct json_object *payload = json_parse(body, len);
+	struct json_object *payload = json_value_parse(body, len);
 	size_t i, j;
 	int n = 0;
 
@@ -92,11 +94,12 @@ int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t le
 		json_object_put(payload);
 		return -1;
 	}
-	if (ref && json_get_string(payload, "ref"))
-		buf_adds(ref, json_get_string(payload, "ref"));
+	if (ref && json_value_get_string(payload, "ref"))
+		buf_adds(ref, json_value_get_string(payload, "ref"));
 	for (i = 0; i < sizeof(objects) / sizeof(*objects); i++)
 		for (j = 0; j < sizeof(fields) / sizeof(*fields); j++) {
-			const char *url = json_get_string(json_get(payload, objects[i]), fields[j]);
+			const char *url =
+			    json_value_get_string(json_value_get(payload, objects[i]), fields[j]);
 
 			if (url && *url) {
 				repo_key(keys, url);

@@ -1,7 +1,7 @@
 #ifndef BERTH_WEBHOOK_H
 #define BERTH_WEBHOOK_H
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,8 @@
+/* berth's on-disk cache under $XDG_CACHE_HOME/berth, written atomically. */
 #include "cache.h"
 
-#include "../diff/alloc.h"
-#include "../diff/error.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 #ifndef BERTH_CACHE_H
 #define BERTH_CACHE_H
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 
 #include <stddef.h>
 

@@ -1,8 +1,9 @@
+/* API discovery: the server's kinds, their resources, scopes and verbs. */
 #include "discovery.h"
 
-#include "../diff/alloc.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
 
 #include <stdlib.h>
 #include <ctype.h>
@@ -42,7 +43,7 @@ static bool has_verb(struct json_object *verbs, const char *verb)
 {
 	size_t i;
 
-	for (i = 0; i < json_array_len(verbs); i++)
+	for (i = 0; i < json_value_array_len(verbs); i++)
 		if (!strcmp(json_object_get_string(json_object_array_get_idx(verbs, i)), verb))
 			return true;
 	return false;
@@ -51,7 +52,7 @@ static bool has_verb(struct json_object *verbs, const char *verb)
 static void set_resource(struct api_resource *r, const char *group, const char *version,
                          struct json_object *res)
 {
-	const char *kind = json_get_string(res, "kind");
+	const char *kind = json_value_get_string(res, "kind");
 	struct json_object *v;
 
 	free(r->group);
@@ -60,11 +61,11 @@ static void set_resource(struct api_resource *r, const char *group, const char *
 	free(r->kind);
 	r->group = xstrdup(group);
 	r->version = xstrdup(version);
-	r->name = xstrdup(json_get_string(res, "name"));
+	r->name = xstrdup(json_value_get_string(res, "name"));
 	r->kind = xstrdup(kind ? kind : "");
 	r->namespaced =
 	    json_object_object_get_ex(res, "namespaced", &v) && json_object_get_boolean(v);
-	r->has_verbs = json_object_object_get_ex(res, "verbs", &v) && json_array_len(v) > 0;
+	r->has_verbs = json_object_object_get_ex(res, "verbs", &v) && json_value_array_len(v) > 0;
 	r->prunable = has_verb(v, "list") && has_verb(v, "delete");
 }
 
@@ -92,7 +93,7 @@ static int add_group_version(struct builder *b, struct kube_client *c, const cha
 	n = json_object_array_length(resources);
 	for (i = 0; i < n; i++) {
 		struct json_object *res = json_object_array_get_idx(resources, i);
-		const char *name = json_get_string(res, "name");
+		const char *name = json_value_get_string(res, "name");
 		struct api_resource *r;
 
 		if (!name || strchr(name, '/'))
@@ -124,7 +125,7 @@ static int add_core(struct builder *b, struct kube_client *c)
 		return error;
 	if (wanted(b, "") && json_object_object_get_ex(api, "versions", &versions) &&
 	    json_object_is_type(versions, json_type_array)) {
-		n = b->only && json_array_len(versions) ? 1 : json_array_len(versions);
+		n = b->only && json_value_array_len(versions) ? 1 : json_value_array_len(versions);
 		for (i = 0; i < n && !error; i++)
 			error = add_group_version(
 			    b, c, "",
@@ -152,19 +153,19 @@ static int add_groups(struct builder *b, struct kube_client *c)
 	ngroups = json_object_array_length(groups);
 	for (i = 0; i < ngroups && !error; i++) {
 		struct json_object *g = json_object_array_get_idx(groups, i), *versions, *pv;
-		const char *name = json_get_string(g, "name"), *preferred = NULL;
+		const char *name = json_value_get_string(g, "name"), *preferred = NULL;
 
 		if (!name || !json_object_object_get_ex(g, "versions", &versions))
 			continue;
 		if (json_object_object_get_ex(g, "preferredVersion", &pv))
-			preferred = json_get_string(pv, "version");
+			preferred = json_value_get_string(pv, "version");
 		if (!wanted(b, name)) {
 			b->d->ngroups++;
 			continue;
 		}
-		for (j = 0; j < json_array_len(versions) && !error; j++) {
-			const char *v =
-			    json_get_string(json_object_array_get_idx(versions, j), "version");
+		for (j = 0; j < json_value_array_len(versions) && !error; j++) {
+			const char *v = json_value_get_string(
+			    json_object_array_get_idx(versions, j), "version");
 			/* A filtered read takes the preferred version only. */
 			if (v && (!b->only || !preferred || !strcmp(v, preferred)))
 				error = add_group_version(b, c, name, v,
@@ -185,7 +186,7 @@ int discovery_fetch(struct discovery **out, struct kube_client *c, const char *c
 
 	if ((error = add_core(&b, c)) < 0 || (error = add_groups(&b, c)) < 0) {
 		discovery_free(b.d);
-		berth_error_prefix("discovery");
+		berth_error_prefix(error, "discovery");
 		return error;
 	}
 	*out = b.d;

@@ -1,16 +1,22 @@
+/* The Kubernetes REST client over libcurl: credentials, TLS, retries with
+ * back-off, lists, watches and the API's error statuses. */
 #include "kube_client.h"
 
-#include "clock.h"
-#include "exec_credential.h"
+#include "../diff/base/http_status.h"
 
-#include "../diff/alloc.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
+#include "../diff/base/clock.h"
+#include "exec_plugin.h"
+
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
 
 #include <curl/curl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,11 +40,11 @@ struct kube_client {
 	bool fresh_connect;       /* the client certificate changed */
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
-	unsigned long own_requests;
-	unsigned long *requests; /* own_requests, or the original's for a copy */
-	unsigned seed;           /* for backoff jitter */
+	atomic_ulong own_requests;
+	atomic_ulong *requests;  /* own_requests, or the original's for a copy */
 	struct stream *stream;   /* during kube_client_watch() */
-	const int *stop;         /* see kube_client_set_stop(); read atomically */
+	const struct stop *stop; /* see kube_client_set_stop() */
+	bool abandon;            /* ... and the request under way is abandoned */
 };
 
 /* A watch: its events, one JSON object a line, go to fn as they come. */
@@ -66,9 +72,9 @@ static size_t on_lines(struct sink *s, const char *ptr, size_t n)
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
 	while (status / 100 == 2 && (nl = memchr(s->body->ptr, '\n', s->body->len))) {
 		size_t len = (size_t)(nl - s->body->ptr);
-		struct json_object *event = json_parse(s->body->ptr, len);
+		struct json_object *event = json_value_parse(s->body->ptr, len);
 		int error = event ? s->stream->fn(event, s->stream->ctx)
-		                  : berth_error_set("a watch event is not JSON");
+		                  : berth_error_prefix(BERTH_ERROR, "a watch event is not JSON");
 
 		json_object_put(event);
 		s->body->len -= len + 1;
@@ -91,7 +97,7 @@ static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	const struct kube_client *c = p;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	return __atomic_load_n(c->stop, __ATOMIC_RELAXED) != 0;
+	return stop_requested(c->stop) != 0;
 }
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -161,7 +167,6 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 
 	c->opts = opts ? *opts : defaults;
 	c->requests = &c->own_requests;
-	c->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	c->server = xstrdup(kc->server);
 	copy_buf(&c->ca, &kc->ca_data);
 	copy_buf(&c->cert, &kc->cert_data);
@@ -187,13 +192,10 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 	if (!c->base)
 		c->base = xstrdup(c->server);
 	if (!strncmp(kc->server, "http://", 7) && (kc->token || kc->password || kc->exec))
-		fprintf(stderr, "warning: credentials for %s go in clear text (http://)\n",
-		        kc->server);
+		kube_client_warn(c, "credentials for %s go in clear text (http://)", kc->server);
 	if (kc->insecure) {
-		fprintf(stderr,
-		        "warning: TLS verification is off for %s "
-		        "(insecure-skip-tls-verify)\n",
-		        kc->server);
+		kube_client_warn(c, "TLS verification is off for %s (insecure-skip-tls-verify)",
+		                 kc->server);
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
 	} else if (c->ca.len) {
@@ -235,7 +237,8 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 
 	c->opts = orig->opts;
 	c->requests = orig->requests;
-	c->seed = orig->seed ^ (unsigned)(uintptr_t)c;
+	c->stop = orig->stop;
+	c->abandon = orig->abandon;
 	c->server = xstrdup(orig->server);
 	c->base = xstrdup(orig->base);
 	if (orig->connect_to)
@@ -328,6 +331,27 @@ static int refresh_token(struct kube_client *c)
 	return 0;
 }
 
+void kube_client_warn(struct kube_client *c, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	if (c->opts.warn)
+		c->opts.warn(msg.ptr, c->opts.warn_ctx);
+	else
+		fprintf(stderr, "warning: %s\n", msg.ptr);
+	buf_release(&msg);
+}
+
+/* A plugin's stderr, when it succeeded: warnings for the user, not secret. */
+static void plugin_said(const char *text, void *ctx)
+{
+	kube_client_warn(ctx, "%s", text);
+}
+
 /* Take up the exec plugin's credential when it is not the one in use: its
  * token, or its client certificate and key. */
 static int refresh_exec(struct kube_client *c)
@@ -336,7 +360,8 @@ static int refresh_exec(struct kube_client *c)
 	struct buf header = BUF_INIT;
 	int rc;
 
-	if (!c->exec || (rc = exec_plugin_get(&cred, &c->exec_gen, c->exec)) == 0)
+	if (!c->exec ||
+	    (rc = exec_plugin_get(&cred, &c->exec_gen, c->exec, c->stop, plugin_said, c)) == 0)
 		return 0;
 	if (rc < 0)
 		return rc;
@@ -405,13 +430,13 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	curl_easy_setopt(curl, CURLOPT_NOBODY, strcmp(method, "HEAD") ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stop ? 0L : 1L);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stop && c->abandon ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c);
 	c->errbuf[0] = '\0';
 	buf_reset(&resp->body);
 	resp->status = 0;
-	__atomic_fetch_add(c->requests, 1, __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(c->requests, 1, memory_order_relaxed);
 	curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, c->fresh_connect ? 1L : 0L);
 	c->fresh_connect = false;
 
@@ -457,47 +482,6 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
 		error = send_once(resp, c, method, path, content_type, body, body_len);
 	}
 	return error;
-}
-
-const char *http_reason_phrase(long status)
-{
-	static const struct {
-		long status;
-		const char *text;
-	} phrases[] = {
-	    {100, "Continue"},
-	    {200, "OK"},
-	    {201, "Created"},
-	    {202, "Accepted"},
-	    {400, "Bad Request"},
-	    {401, "Unauthorized"},
-	    {403, "Forbidden"},
-	    {404, "Not Found"},
-	    {405, "Method Not Allowed"},
-	    {406, "Not Acceptable"},
-	    {408, "Request Timeout"},
-	    {409, "Conflict"},
-	    {410, "Gone"},
-	    {411, "Length Required"},
-	    {413, "Content Too Large"},
-	    {415, "Unsupported Media Type"},
-	    {417, "Expectation Failed"},
-	    {422, "Unprocessable Entity"},
-	    {429, "Too Many Requests"},
-	    {431, "Request Header Fields Too Large"},
-	    {500, "Internal Server Error"},
-	    {501, "Not Implemented"},
-	    {502, "Bad Gateway"},
-	    {503, "Service Unavailable"},
-	    {504, "Gateway Timeout"},
-	    {505, "HTTP Version Not Supported"},
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(phrases); i++)
-		if (phrases[i].status == status)
-			return phrases[i].text;
-	return "";
 }
 
 /* The Retry-After of the last answer, in milliseconds; 0 when none. */
@@ -555,8 +539,9 @@ static bool names_secrets(const char *path)
 static int status_error(struct kube_client *c, const char *method, const char *path, long status,
                         struct json_object *doc)
 {
-	const char *reason = http_reason_phrase(status), *text = json_get_string(doc, "message");
-	struct json_object *causes = json_get(json_get(doc, "details"), "causes");
+	const char *reason = http_reason_phrase(status),
+	           *text = json_value_get_string(doc, "message");
+	struct json_object *causes = json_value_get(json_value_get(doc, "details"), "causes");
 	struct buf msg = BUF_INIT;
 	size_t i;
 
@@ -567,8 +552,8 @@ static int status_error(struct kube_client *c, const char *method, const char *p
 	         reason, *text ? ": " : "", text);
 	for (i = 0; status == 422 && i < json_object_array_length(causes); i++) {
 		struct json_object *cause = json_object_array_get_idx(causes, i);
-		const char *field = json_get_string(cause, "field"),
-		           *message = json_get_string(cause, "message");
+		const char *field = json_value_get_string(cause, "field"),
+		           *message = json_value_get_string(cause, "message");
 		buf_addf(&msg, "\n  %s: %s", field ? field : "(object)", message ? message : "");
 	}
 	if (names_secrets(path))
@@ -598,19 +583,20 @@ static int call(struct json_object **out, struct kube_client *c, const char *met
 		again = error == BERTH_ECONNECT ||
 		        (!error && (resp.status >= 500 || resp.status == 429));
 
-		if (!again || attempt >= c->opts.max_attempts ||
-		    (c->stop && __atomic_load_n(c->stop, __ATOMIC_RELAXED)))
+		if (!again || attempt >= c->opts.max_attempts || stop_requested(c->stop))
 			break;
 		after = error ? 0 : retry_after_ms(c);
 		/* Full jitter: anywhere up to the doubled wait, never under Retry-After. */
-		clock_sleep_ms(after > 0 ? after : 1 + rand_r(&c->seed) % (wait_ms + 1));
+		if (clock_nap(after > 0 ? after : 1 + (long)(clock_jitter() * (double)wait_ms),
+		              c->stop))
+			break;
 		wait_ms *= 2;
 	}
 	if (error < 0)
 		goto out;
 	if (strip)
-		resp.body.len = json_strip_managed_fields(resp.body.ptr, resp.body.len);
-	doc = json_parse(resp.body.ptr, resp.body.len);
+		resp.body.len = json_value_strip_managed_fields(resp.body.ptr, resp.body.len);
+	doc = json_value_parse(resp.body.ptr, resp.body.len);
 	if (resp.status < 200 || resp.status > 299) {
 		error = status_error(c, method, path, resp.status, doc);
 		goto out;
@@ -665,7 +651,7 @@ int kube_client_list(struct kube_client *c, const char *path,
 		}
 		if ((error = kube_client_get_json(&page, c, url.ptr)) == 0)
 			error = fn(page, ctx);
-		next = json_get_string(json_get(page, "metadata"), "continue");
+		next = json_value_get_string(json_value_get(page, "metadata"), "continue");
 		buf_reset(&token);
 		if (next)
 			buf_adds(&token, next);
@@ -676,9 +662,10 @@ int kube_client_list(struct kube_client *c, const char *path,
 	return error;
 }
 
-void kube_client_set_stop(struct kube_client *c, const int *stop)
+void kube_client_set_stop(struct kube_client *c, const struct stop *stop, bool abandon)
 {
 	c->stop = stop;
+	c->abandon = abandon;
 }
 
 int kube_client_watch(struct kube_client *c, const char *path,
@@ -698,10 +685,10 @@ int kube_client_watch(struct kube_client *c, const char *path,
 	error = kube_client_request(&resp, c, "GET", url.ptr, NULL, NULL, 0);
 	c->stream = NULL;
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->opts.request_timeout_ms);
-	if (c->stop && __atomic_load_n(c->stop, __ATOMIC_RELAXED))
+	if (stop_requested(c->stop))
 		error = 0;
 	else if (!error && (resp.status < 200 || resp.status > 299)) {
-		doc = json_parse(resp.body.ptr, resp.body.len);
+		doc = json_value_parse(resp.body.ptr, resp.body.len);
 		error = status_error(c, "GET", url.ptr, resp.status, doc);
 	}
 	json_object_put(doc);
@@ -712,5 +699,5 @@ int kube_client_watch(struct kube_client *c, const char *path,
 
 unsigned long kube_client_requests(const struct kube_client *c)
 {
-	return __atomic_load_n(c->requests, __ATOMIC_RELAXED);
+	return atomic_load_explicit(c->requests, memory_order_relaxed);
 }

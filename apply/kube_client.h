@@ -3,7 +3,8 @@
 
 #include "kubeconfig.h"
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
+#include "../diff/base/stop.h"
 
 #include <json-c/json.h>
 #include <stddef.h>
@@ -28,10 +29,16 @@ struct kube_client_options {
 	 * from whichever thread sent it; NULL: nobody. */
 	void (*observe)(const char *method, long status, void *ctx);
 	void *observe_ctx;
+	/* Told of each warning (TLS verification off, credentials in clear
+	 * text, what an exec plugin printed; see kube_client_warn), from
+	 * whichever thread; NULL: "warning: ..." on stderr. */
+	void (*warn)(const char *message, void *ctx);
+	void *warn_ctx;
 };
 #define KUBE_CLIENT_OPTIONS_INIT                                                                   \
 	{                                                                                          \
-		10000, 60000, 256u << 20, 5, 200, NULL, NULL                                       \
+		.connect_timeout_ms = 10000, .request_timeout_ms = 60000, .max_body = 256u << 20,  \
+		.max_attempts = 5, .backoff_ms = 200                                               \
 	}
 
 /* A response: the HTTP status and the body. Embedded by value. */
@@ -41,15 +48,15 @@ struct kube_response {
 };
 #define KUBE_RESPONSE_INIT                                                                         \
 	{                                                                                          \
-		0, BUF_INIT                                                                        \
+		.status = 0, .body = BUF_INIT                                                      \
 	}
 void kube_response_release(struct kube_response *r);
 
 /*
  * Make a client for the cluster `kc` describes. The client copies what it
  * needs; `kc` may be freed afterwards. `opts` may be NULL for the defaults.
- * *out is owned by the caller (kube_client_free). Warns on stderr when TLS
- * verification is turned off.
+ * *out is owned by the caller (kube_client_free). Warns (opts->warn) when TLS
+ * verification is turned off, or credentials would go in clear text.
  */
 int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
                     const struct kube_client_options *opts);
@@ -108,12 +115,17 @@ int kube_client_list(struct kube_client *c, const char *path,
                      int (*fn)(struct json_object *page, void *ctx), void *ctx);
 
 /*
- * Once *stop turns non-zero (set it with __atomic_store_n), the request
- * under way is abandoned (within about a second; it fails with
- * BERTH_ECONNECT) and no call is retried. For a client whose thread must
- * end when told to.
+ * Once `stop` is requested, no call is retried and an exec plugin being run
+ * is killed. With `abandon`, the request under way is abandoned too (within
+ * about a second; it fails with BERTH_ECONNECT): for a client whose thread
+ * must end when told to, as a watch's. Without, a write under way is
+ * finished. NULL: never stops. Copies (kube_client_dup) share it.
  */
-void kube_client_set_stop(struct kube_client *c, const int *stop);
+void kube_client_set_stop(struct kube_client *c, const struct stop *stop, bool abandon);
+
+/* Say a warning through the client's options' warn (a copy's too). */
+void kube_client_warn(struct kube_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * Watch the collection at `path` from the resourceVersion its query names:
@@ -126,10 +138,6 @@ void kube_client_set_stop(struct kube_client *c, const int *stop);
  */
 int kube_client_watch(struct kube_client *c, const char *path,
                       int (*fn)(struct json_object *event, void *ctx), void *ctx, long timeout_s);
-
-/* The reason phrase of an HTTP status (RFC 9110), or "" for one berth does
- * not name. */
-const char *http_reason_phrase(long status);
 
 /* Requests sent so far, retries included. */
 unsigned long kube_client_requests(const struct kube_client *c);

@@ -1,10 +1,12 @@
+/* kubeconfig files as kubectl reads them: $KUBECONFIG merging, contexts,
+ * credentials, and the in-cluster service account. */
 #include "kubeconfig.h"
 
-#include "../diff/alloc.h"
-#include "../diff/base64.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
-#include "../diff/yaml.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/base64.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
+#include "../diff/yaml_doc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +73,7 @@ static struct json_object *find_named(const struct kc_file *files, size_t nfiles
 			continue;
 		for (j = 0; j < json_object_array_length(arr); j++) {
 			struct json_object *e = json_object_array_get_idx(arr, j), *inner;
-			const char *n = json_get_string(e, "name");
+			const char *n = json_value_get_string(e, "name");
 			if (!n || strcmp(n, name))
 				continue;
 			if (!json_object_object_get_ex(e, field, &inner) ||
@@ -102,12 +104,13 @@ static int take_credential(struct buf *data, char **file, struct json_object *ob
 	const char *s;
 
 	snprintf(data_key, sizeof(data_key), "%s-data", key);
-	if ((s = json_get_string(obj, data_key)) && *s) {
+	if ((s = json_value_get_string(obj, data_key)) && *s) {
 		if (base64_decode(data, s, strlen(s)) < 0)
-			return berth_error_prefix("%s: %s '%s'", f->path, what, data_key);
+			return berth_error_prefix(BERTH_ERROR, "%s: %s '%s'", f->path, what,
+			                          data_key);
 		return 0;
 	}
-	if ((s = json_get_string(obj, key)) && *s)
+	if ((s = json_value_get_string(obj, key)) && *s)
 		*file = resolve_path(f, s);
 	return 0;
 }
@@ -116,9 +119,11 @@ static int read_token_file(char **out, const char *path)
 {
 	struct buf b = BUF_INIT;
 
-	if (buf_read_file(&b, path, 1u << 20) < 0) {
+	int error;
+
+	if ((error = buf_read_file(&b, path, 1u << 20)) < 0) {
 		buf_release(&b);
-		return berth_error_prefix("tokenFile");
+		return berth_error_prefix(error, "tokenFile");
 	}
 	buf_rtrim(&b);
 	*out = buf_detach(&b, NULL);
@@ -134,22 +139,24 @@ static int exec_cluster(struct json_object **out, const struct kubeconfig *kc,
 	struct buf ca = BUF_INIT, b64 = BUF_INIT;
 	const char *s;
 	size_t i;
+	int error;
 
 	json_object_object_add(o, "server", json_object_new_string(kc->server));
-	if ((s = json_get_string(cluster, "tls-server-name")) && *s)
+	if ((s = json_value_get_string(cluster, "tls-server-name")) && *s)
 		json_object_object_add(o, "tls-server-name", json_object_new_string(s));
 	if (kc->insecure)
 		json_object_object_add(o, "insecure-skip-tls-verify", json_object_new_boolean(1));
-	if ((s = json_get_string(cluster, "proxy-url")) && *s)
+	if ((s = json_value_get_string(cluster, "proxy-url")) && *s)
 		json_object_object_add(o, "proxy-url", json_object_new_string(s));
 	if (json_object_object_get_ex(cluster, "disable-compression", &v) &&
 	    json_object_get_boolean(v))
 		json_object_object_add(o, "disable-compression", json_object_new_boolean(1));
 	if (kc->ca_data.len) {
 		buf_add(&ca, kc->ca_data.ptr, kc->ca_data.len);
-	} else if (kc->ca_file && buf_read_file(&ca, kc->ca_file, KUBECONFIG_MAX_SIZE) < 0) {
+	} else if (kc->ca_file &&
+	           (error = buf_read_file(&ca, kc->ca_file, KUBECONFIG_MAX_SIZE)) < 0) {
 		json_object_put(o);
-		return berth_error_prefix("cluster '%s'", cluster_name);
+		return berth_error_prefix(error, "cluster '%s'", cluster_name);
 	}
 	if (ca.len) {
 		base64_encode(&b64, ca.ptr, ca.len);
@@ -157,13 +164,14 @@ static int exec_cluster(struct json_object **out, const struct kubeconfig *kc,
 		                       json_object_new_string(b64.ptr));
 	}
 	/* The cluster's per-plugin configuration, passed through. */
-	v = json_get(cluster, "extensions");
-	for (i = 0; i < json_array_len(v); i++) {
+	v = json_value_get(cluster, "extensions");
+	for (i = 0; i < json_value_array_len(v); i++) {
 		struct json_object *e = json_object_array_get_idx(v, i);
-		const char *name = json_get_string(e, "name");
+		const char *name = json_value_get_string(e, "name");
 		if (name && !strcmp(name, "client.authentication.k8s.io/exec") &&
-		    json_get(e, "extension"))
-			json_object_object_add(o, "config", json_copy(json_get(e, "extension")));
+		    json_value_get(e, "extension"))
+			json_object_object_add(o, "config",
+			                       json_value_copy(json_value_get(e, "extension")));
 	}
 	buf_release(&ca);
 	buf_release(&b64);
@@ -178,7 +186,7 @@ static int take_exec(struct kubeconfig *kc, struct json_object *user, const stru
 	static const char *const others[] = {
 	    "token",      "tokenFile",       "client-certificate", "client-certificate-data",
 	    "client-key", "client-key-data", "username",           "password"};
-	struct json_object *exec = json_get(user, "exec"), *info = NULL, *v;
+	struct json_object *exec = json_value_get(user, "exec"), *info = NULL, *v;
 	struct buf who = BUF_INIT;
 	size_t i;
 	int error = 0;
@@ -193,7 +201,7 @@ static int take_exec(struct kubeconfig *kc, struct json_object *user, const stru
 	if (json_object_object_get_ex(exec, "provideClusterInfo", &v) &&
 	    json_object_get_boolean(v) &&
 	    (error = exec_cluster(&info, kc, cluster, cluster_name)) < 0) {
-		berth_error_prefix("%s", who.ptr);
+		berth_error_prefix(error, "%s", who.ptr);
 		goto out;
 	}
 	error = exec_config_parse(&kc->exec, exec, who.ptr, from->dir, info);
@@ -231,7 +239,7 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 
 	if (!context_name)
 		for (i = 0; i < nfiles && !context_name; i++)
-			context_name = json_get_string(files[i].doc, "current-context");
+			context_name = json_value_get_string(files[i].doc, "current-context");
 	if (!context_name || !*context_name)
 		return berth_error_set("%s: no current-context is set; pass --context", kc->source);
 	ctx = find_named(files, nfiles, "contexts", "context", context_name, &ctx_from);
@@ -239,7 +247,7 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 		return berth_error_set("%s: context '%s' not found", kc->source, context_name);
 	kc->context = xstrdup(context_name);
 
-	cluster_name = json_get_string(ctx, "cluster");
+	cluster_name = json_value_get_string(ctx, "cluster");
 	if (!cluster_name)
 		return berth_error_set("%s: context '%s' names no cluster", ctx_from->path,
 		                       context_name);
@@ -247,7 +255,7 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 	if (!cluster)
 		return berth_error_set("%s: cluster '%s' (of context '%s') not found", kc->source,
 		                       cluster_name, context_name);
-	s = json_get_string(cluster, "server");
+	s = json_value_get_string(cluster, "server");
 	if (!s || !*s)
 		return berth_error_set("%s: cluster '%s' has no server", cluster_from->path,
 		                       cluster_name);
@@ -256,16 +264,16 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 		kc->server[strlen(kc->server) - 1] = '\0';
 	if (json_object_object_get_ex(cluster, "insecure-skip-tls-verify", &v))
 		kc->insecure = json_object_get_boolean(v);
-	if ((s = json_get_string(cluster, "tls-server-name")) && *s)
+	if ((s = json_value_get_string(cluster, "tls-server-name")) && *s)
 		kc->tls_server_name = xstrdup(s);
 	if (take_credential(&kc->ca_data, &kc->ca_file, cluster, cluster_from,
 	                    "certificate-authority", "cluster") < 0)
 		return -1;
 
-	s = json_get_string(ctx, "namespace");
+	s = json_value_get_string(ctx, "namespace");
 	kc->namespace = xstrdup(s && *s ? s : "default");
 
-	user_name = json_get_string(ctx, "user");
+	user_name = json_value_get_string(ctx, "user");
 	if (user_name && *user_name) {
 		user = find_named(files, nfiles, "users", "user", user_name, &user_from);
 		if (!user)
@@ -285,16 +293,17 @@ static int resolve(struct kubeconfig *kc, const struct kc_file *files, size_t nf
 	    take_credential(&kc->key_data, &kc->key_file, user, user_from, "client-key", "user") <
 	        0)
 		return -1;
-	if ((s = json_get_string(user, "token")) && *s) {
+	if ((s = json_value_get_string(user, "token")) && *s) {
 		kc->token = xstrdup(s);
-	} else if ((s = json_get_string(user, "tokenFile")) && *s) {
+	} else if ((s = json_value_get_string(user, "tokenFile")) && *s) {
 		kc->token_file = resolve_path(user_from, s);
-		if (read_token_file(&kc->token, kc->token_file) < 0)
-			return berth_error_prefix("%s: user '%s'", user_from->path, user_name);
+		if ((error = read_token_file(&kc->token, kc->token_file)) < 0)
+			return berth_error_prefix(error, "%s: user '%s'", user_from->path,
+			                          user_name);
 	}
-	if ((s = json_get_string(user, "username")))
+	if ((s = json_value_get_string(user, "username")))
 		kc->username = xstrdup(s);
-	if ((s = json_get_string(user, "password")))
+	if ((s = json_value_get_string(user, "password")))
 		kc->password = xstrdup(s);
 	buf_addf(&who, "%s: user '%s'", user_from->path, user_name);
 	error = check_credentials(kc, who.ptr);
@@ -308,6 +317,7 @@ static int in_cluster(struct kubeconfig *kc, const char *host, const char *port)
 {
 	const char *dir = getenv("BERTH_SERVICEACCOUNT_DIR");
 	struct buf b = BUF_INIT, path = BUF_INIT;
+	int error;
 
 	if (!dir || !*dir)
 		dir = SERVICEACCOUNT_DIR;
@@ -326,8 +336,8 @@ static int in_cluster(struct kubeconfig *kc, const char *host, const char *port)
 	kc->ca_file = buf_detach(&b, NULL);
 	buf_addf(&b, "%s/token", dir);
 	kc->token_file = buf_detach(&b, NULL);
-	if (read_token_file(&kc->token, kc->token_file) < 0)
-		return berth_error_prefix("in-cluster config");
+	if ((error = read_token_file(&kc->token, kc->token_file)) < 0)
+		return berth_error_prefix(error, "in-cluster config");
 
 	buf_addf(&path, "%s/namespace", dir);
 	/* No namespace file: the default one. */
@@ -379,7 +389,7 @@ int kubeconfig_load(struct kubeconfig **out, const struct kubeconfig_options *op
 		files = xgrow(files, sizeof(*files), nfiles + 1, &alloc);
 		memset(&files[nfiles], 0, sizeof(files[nfiles]));
 		if ((error = load_file(&files[nfiles], p)) < 0) {
-			berth_error_prefix("kubeconfig");
+			berth_error_prefix(error, "kubeconfig");
 			goto out;
 		}
 		nfiles++;

@@ -1,9 +1,9 @@
 #ifndef BERTH_KUBECONFIG_H
 #define BERTH_KUBECONFIG_H
 
-#include "exec_credential.h"
+#include "exec_config.h"
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 
 #include <stdbool.h>
 
@@ -43,7 +43,7 @@ struct kubeconfig_options {
 };
 #define KUBECONFIG_OPTIONS_INIT                                                                    \
 	{                                                                                          \
-		NULL, NULL                                                                         \
+		.path = NULL, .context = NULL                                                      \
 	}
 
 /* Where a pod's service account is mounted; BERTH_SERVICEACCOUNT_DIR

@@ -1,10 +1,12 @@
+/* The server's OpenAPI schema, fetched once and cached by the server's
+ * identity and its ETag. */
 #include "openapi_fetch.h"
 
 #include "cache.h"
 
-#include "../diff/alloc.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -34,7 +36,7 @@ int openapi_cache_path(struct buf *out, struct kube_client *c)
 	}
 	if ((error = kube_client_get_json(&version, c, "/version")) < 0)
 		goto out;
-	if (!(v = json_get_string(version, "gitVersion")) || !*v) {
+	if (!(v = json_value_get_string(version, "gitVersion")) || !*v) {
 		error = berth_error_set("%s/version: no gitVersion", kube_client_server(c));
 		goto out;
 	}
@@ -84,7 +86,7 @@ static int cache_load(struct openapi **out, const char *path)
 
 	if ((error = cache_read(&text, path)) == 0 &&
 	    (error = openapi_parse(out, text.ptr, text.len)) < 0)
-		berth_error_prefix("'%s'", path);
+		berth_error_prefix(error, "'%s'", path);
 	buf_release(&text);
 	return error;
 }
@@ -145,15 +147,14 @@ int openapi_fetch(struct openapi **out, bool *from_cache, struct kube_client *c,
 			return 0;
 		}
 		if (error != BERTH_ENOTFOUND)
-			fprintf(stderr, "warning: %s; fetching the OpenAPI schema again\n",
-			        berth_error_last());
+			kube_client_warn(c, "%s; fetching the OpenAPI schema again",
+			                 berth_error_last());
 	}
 	if ((error = kube_client_get_json(&doc, c, "/openapi/v2")) < 0 ||
 	    (error = openapi_new(&api, doc)) < 0)
-		return berth_error_prefix("the server's OpenAPI schema");
+		return berth_error_prefix(error, "the server's OpenAPI schema");
 	if (*path && cache_write(path, api) < 0)
-		fprintf(stderr, "warning: cannot cache the OpenAPI schema: %s\n",
-		        berth_error_last());
+		kube_client_warn(c, "cannot cache the OpenAPI schema: %s", berth_error_last());
 	*from_cache = false;
 	*out = api;
 	return 0;

@@ -1,6 +1,8 @@
+/* The order of apply: StorageClass, volumes, claims, config, Services, and
+ * only then workloads. */
 #include "order.h"
 
-#include "../diff/alloc.h"
+#include "../diff/base/alloc.h"
 
 #include <stdbool.h>
 #include <string.h>

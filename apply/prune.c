@@ -1,8 +1,9 @@
-#include "sync.h"
+/* Deleting what berth applied and that has since left Git. */
+#include "prune.h"
 
-#include "../diff/alloc.h"
-#include "../diff/error.h"
-#include "../diff/json.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,18 +65,18 @@ static int take_page(struct json_object *page, void *ctx)
 	const struct api_resource *res = s->res;
 	const struct sync_plan *plan = s->plan;
 	const struct sync_options *opts = s->opts;
-	struct json_object *items = json_get(page, "items");
+	struct json_object *items = json_value_get(page, "items");
 	size_t i;
 
-	for (i = 0; i < json_array_len(items); i++) {
+	for (i = 0; i < json_value_array_len(items); i++) {
 		struct json_object *obj = json_object_array_get_idx(items, i);
-		struct json_object *meta = json_get(obj, "metadata");
-		const char *uid = json_get_string(meta, "uid");
+		struct json_object *meta = json_value_get(obj, "metadata");
+		const char *uid = json_value_get_string(meta, "uid");
 		const char *source =
-		    json_get_string(json_get(meta, "annotations"), SOURCE_ANNOTATION);
+		    json_value_get_string(json_value_get(meta, "annotations"), SOURCE_ANNOTATION);
 		const char *allow =
-		    json_get_string(json_get(meta, "annotations"), PRUNE_ANNOTATION);
-		const char *ns = json_get_string(meta, "namespace");
+		    json_value_get_string(json_value_get(meta, "annotations"), PRUNE_ANNOTATION);
+		const char *ns = json_value_get_string(meta, "namespace");
 		struct prune_item *p;
 
 		/* The same object may be served by two groups (a kind moved
@@ -90,8 +91,8 @@ static int take_page(struct json_object *page, void *ctx)
 		p->id.version = xstrdup(res->version);
 		p->id.kind = xstrdup(res->kind);
 		p->id.namespace = xstrdup(ns && res->namespaced ? ns : "");
-		p->id.name =
-		    xstrdup(json_get_string(meta, "name") ? json_get_string(meta, "name") : "");
+		p->id.name = xstrdup(
+		    json_value_get_string(meta, "name") ? json_value_get_string(meta, "name") : "");
 		p->res = res;
 		p->uid = xstrdup(uid);
 		p->protected_kind = protected_kind(res->group, res->kind);
@@ -135,16 +136,16 @@ int prune_find(struct prune_list *out, struct kube_client *c, const struct disco
 		buf_addf(&path, "?labelSelector=%s%%3D%s&limit=500", TRACKING_LABEL,
 		         TRACKING_VALUE);
 		error = kube_client_list(c, path.ptr, take_page, &search);
-		if (error == BERTH_EHTTP && opts->progress) {
-			fprintf(opts->progress, "warning: prune cannot list %s%s%s: %s\n",
-			        res->name, *res->group ? "." : "", res->group, berth_error_last());
+		if (error == BERTH_EHTTP) {
+			sync_warn(opts, "prune cannot list %s%s%s: %s", res->name,
+			          *res->group ? "." : "", res->group, berth_error_last());
 			error = 0;
 		}
 	}
 	buf_release(&path);
 	if (error < 0) {
 		prune_list_release(&list);
-		return berth_error_prefix("prune");
+		return berth_error_prefix(error, "prune");
 	}
 	if (list.n)
 		qsort(list.items, list.n, sizeof(*list.items), cmp_reverse_phase);
@@ -187,7 +188,7 @@ int prune_apply(struct prune_list *list, struct kube_client *c, const struct syn
 		if (error == BERTH_ENOTFOUND)
 			error = 0; /* gone already */
 		if (error < 0) {
-			berth_error_prefix("prune %s", what.ptr);
+			berth_error_prefix(error, "prune %s", what.ptr);
 			break;
 		}
 		p->pruned = true;

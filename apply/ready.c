@@ -1,19 +1,20 @@
+/* When an object is ready, and what it waits for when it is not. */
 #include "ready.h"
 
-#include "../diff/json.h"
+#include "../diff/base/json_value.h"
 
 #include <string.h>
 
 static int64_t int_at(struct json_object *obj, const char *a, const char *b)
 {
-	struct json_object *v = json_get(json_get(obj, a), b);
+	struct json_object *v = json_value_get(json_value_get(obj, a), b);
 
 	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
 }
 
 static const char *string_at(struct json_object *obj, const char *a, const char *b)
 {
-	const char *s = json_get_string(json_get(obj, a), b);
+	const char *s = json_value_get_string(json_value_get(obj, a), b);
 
 	return s ? s : "";
 }
@@ -21,12 +22,13 @@ static const char *string_at(struct json_object *obj, const char *a, const char 
 /* status.conditions[type].status is "True". */
 static bool condition_true(struct json_object *obj, const char *type)
 {
-	struct json_object *conds = json_get(json_get(obj, "status"), "conditions");
+	struct json_object *conds = json_value_get(json_value_get(obj, "status"), "conditions");
 	size_t i;
 
-	for (i = 0; i < json_array_len(conds); i++) {
+	for (i = 0; i < json_value_array_len(conds); i++) {
 		struct json_object *c = json_object_array_get_idx(conds, i);
-		const char *t = json_get_string(c, "type"), *s = json_get_string(c, "status");
+		const char *t = json_value_get_string(c, "type"),
+		           *s = json_value_get_string(c, "status");
 		if (t && s && !strcmp(t, type) && !strcmp(s, "True"))
 			return true;
 	}
@@ -36,7 +38,7 @@ static bool condition_true(struct json_object *obj, const char *type)
 /* spec.replicas, which defaults to 1. */
 static int64_t replicas_of(struct json_object *obj)
 {
-	struct json_object *v = json_get(json_get(obj, "spec"), "replicas");
+	struct json_object *v = json_value_get(json_value_get(obj, "spec"), "replicas");
 
 	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 1;
 }
@@ -55,9 +57,10 @@ static bool unobserved(struct buf *why, struct json_object *obj)
 /* Section 9 of the reference: what kubectl rollout status decides. */
 static enum readiness statefulset(struct buf *why, struct json_object *obj)
 {
-	struct json_object *strategy = json_get(json_get(obj, "spec"), "updateStrategy");
-	struct json_object *rolling = json_get(strategy, "rollingUpdate");
-	const char *type = json_get_string(strategy, "type");
+	struct json_object *strategy =
+	    json_value_get(json_value_get(obj, "spec"), "updateStrategy");
+	struct json_object *rolling = json_value_get(strategy, "rollingUpdate");
+	const char *type = json_value_get_string(strategy, "type");
 	int64_t replicas = replicas_of(obj), ready = int_at(obj, "status", "readyReplicas");
 	int64_t updated = int_at(obj, "status", "updatedReplicas");
 
@@ -127,8 +130,8 @@ static enum readiness phase(struct buf *why, struct json_object *obj, const char
 
 enum readiness ready_check(struct buf *why, struct json_object *live, bool binds_on_first_consumer)
 {
-	const char *api = json_get_string(live, "apiVersion"),
-	           *kind = json_get_string(live, "kind");
+	const char *api = json_value_get_string(live, "apiVersion"),
+	           *kind = json_value_get_string(live, "kind");
 
 	if (!api || !kind)
 		return READINESS_READY;
@@ -155,4 +158,28 @@ enum readiness ready_check(struct buf *why, struct json_object *live, bool binds
 		return READINESS_WAITING;
 	}
 	return READINESS_READY;
+}
+
+void ready_claim_pending(struct buf *out, struct json_object *claim, const struct claim_class *cls)
+{
+	struct json_object *spec = json_value_get(claim, "spec");
+	const char *name = json_value_get_string(spec, "storageClassName");
+	const char *volume = json_value_get_string(spec, "volumeName");
+	const char *phase = json_value_get_string(json_value_get(claim, "status"), "phase");
+
+	if (phase && strcmp(phase, "Pending"))
+		return;
+	if (volume)
+		buf_addf(out, "waiting to bind PersistentVolume '%s'", volume);
+	else if (!name || !*name || !cls)
+		buf_adds(out, "no PersistentVolume without a class is available");
+	else if (cls->binds_on_first_consumer)
+		return;
+	else if (!cls->provisioner)
+		buf_addf(out, "StorageClass '%s' does not exist", name);
+	else if (!strcmp(cls->provisioner, "kubernetes.io/no-provisioner"))
+		buf_addf(out, "no PersistentVolume of class '%s' is available", name);
+	else
+		buf_addf(out, "waiting for provisioner '%s' to make a volume of class '%s'",
+		         cls->provisioner, name);
 }

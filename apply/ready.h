@@ -1,7 +1,7 @@
 #ifndef BERTH_READY_H
 #define BERTH_READY_H
 
-#include "../diff/buf.h"
+#include "../diff/base/buf.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -26,5 +26,20 @@ enum readiness {
 /* Decide for `live`; `why` gets what it waits for or why it failed
  * ("1 of 3 pods ready"). */
 enum readiness ready_check(struct buf *why, struct json_object *live, bool binds_on_first_consumer);
+
+/* What the StorageClass of a claim says: its provisioner (NULL when the
+ * class does not exist) and whether it binds on first consumer. */
+struct claim_class {
+	const char *provisioner;
+	bool binds_on_first_consumer;
+};
+
+/*
+ * Why `claim` is Pending, as far as its class (`cls`, NULL when the claim
+ * names none) and its volume tell, into `out`: "waiting for provisioner 'x'
+ * to make a volume of class 'fast'". Nothing when it is not Pending, or when
+ * its class binds on first consumer (then its pod waits, not the claim).
+ */
+void ready_claim_pending(struct buf *out, struct json_object *claim, const struct claim_class *cls);
 
 #endif

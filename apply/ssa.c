@@ -1,6 +1,8 @@
+/* Server-side apply: field managers, conflicts, and the taking over of
+ * fields kubectl applied client-side. */
 #include "ssa.h"
 
-#include "../diff/json.h"
+#include "../diff/base/json_value.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -11,8 +13,8 @@ static const char *const client_side[] = {"kubectl-client-side-apply", FIELD_MAN
 
 static bool is(struct json_object *entry, const char *manager, const char *operation)
 {
-	const char *m = json_get_string(entry, "manager"),
-	           *op = json_get_string(entry, "operation");
+	const char *m = json_value_get_string(entry, "manager"),
+	           *op = json_value_get_string(entry, "operation");
 
 	return m && op && !strcmp(m, manager) && !strcmp(op, operation);
 }
@@ -33,13 +35,13 @@ static void fields_union(struct json_object *into, struct json_object *from)
 {
 	json_object_object_foreach(from, key, v)
 	{
-		struct json_object *have = json_get(into, key);
+		struct json_object *have = json_value_get(into, key);
 
 		if (json_object_is_type(have, json_type_object) &&
 		    json_object_is_type(v, json_type_object))
 			fields_union(have, v);
 		else if (!have)
-			json_object_object_add(into, key, json_copy(v));
+			json_object_object_add(into, key, json_value_copy(v));
 	}
 }
 
@@ -55,9 +57,9 @@ static struct json_object *op(const char *name, const char *path, struct json_ob
 
 void ssa_takeover_patch(struct json_object **out, struct json_object *live)
 {
-	struct json_object *meta = json_get(live, "metadata");
-	struct json_object *entries = json_get(meta, "managedFields");
-	const char *rv = json_get_string(meta, "resourceVersion");
+	struct json_object *meta = json_value_get(live, "metadata");
+	struct json_object *entries = json_value_get(meta, "managedFields");
+	const char *rv = json_value_get_string(meta, "resourceVersion");
 	struct json_object *kept, *apply = NULL, *first = NULL, *fields;
 	size_t i;
 
@@ -65,15 +67,15 @@ void ssa_takeover_patch(struct json_object **out, struct json_object *live)
 	if (!rv)
 		return;
 	kept = json_object_new_array();
-	for (i = 0; i < json_array_len(entries); i++) {
+	for (i = 0; i < json_value_array_len(entries); i++) {
 		struct json_object *e = json_object_array_get_idx(entries, i);
 
 		if (client_side_apply(e))
 			first = first ? first : e;
 		else if (is(e, FIELD_MANAGER, "Apply") && !apply)
-			apply = json_copy(e);
+			apply = json_value_copy(e);
 		else
-			json_object_array_add(kept, json_copy(e));
+			json_object_array_add(kept, json_value_copy(e));
 	}
 	if (!first) {
 		json_object_put(kept);
@@ -85,18 +87,19 @@ void ssa_takeover_patch(struct json_object **out, struct json_object *live)
 		json_object_object_add(apply, "manager", json_object_new_string(FIELD_MANAGER));
 		json_object_object_add(apply, "operation", json_object_new_string("Apply"));
 		json_object_object_add(apply, "apiVersion",
-		                       json_copy(json_get(first, "apiVersion")));
-		json_object_object_add(apply, "time", json_copy(json_get(first, "time")));
+		                       json_value_copy(json_value_get(first, "apiVersion")));
+		json_object_object_add(apply, "time",
+		                       json_value_copy(json_value_get(first, "time")));
 		json_object_object_add(apply, "fieldsType", json_object_new_string("FieldsV1"));
 	}
-	if (!json_object_is_type((fields = json_get(apply, "fieldsV1")), json_type_object))
+	if (!json_object_is_type((fields = json_value_get(apply, "fieldsV1")), json_type_object))
 		json_object_object_add(apply, "fieldsV1", (fields = json_object_new_object()));
-	for (i = 0; i < json_array_len(entries); i++) {
+	for (i = 0; i < json_value_array_len(entries); i++) {
 		struct json_object *e = json_object_array_get_idx(entries, i);
 
 		if (client_side_apply(e) &&
-		    json_object_is_type(json_get(e, "fieldsV1"), json_type_object))
-			fields_union(fields, json_get(e, "fieldsV1"));
+		    json_object_is_type(json_value_get(e, "fieldsV1"), json_type_object))
+			fields_union(fields, json_value_get(e, "fieldsV1"));
 	}
 	json_object_array_add(kept, apply);
 	*out = json_object_new_array();
@@ -109,16 +112,18 @@ void ssa_takeover_patch(struct json_object **out, struct json_object *live)
 
 void ssa_fill_keys(struct json_object *obj)
 {
-	const char *api = json_get_string(obj, "apiVersion"), *kind = json_get_string(obj, "kind");
-	struct json_object *ports = json_get(json_get(obj, "spec"), "ports");
+	const char *api = json_value_get_string(obj, "apiVersion"),
+	           *kind = json_value_get_string(obj, "kind");
+	struct json_object *ports = json_value_get(json_value_get(obj, "spec"), "ports");
 	size_t i;
 
 	if (!api || !kind || strcmp(api, "v1") || strcmp(kind, "Service"))
 		return;
-	for (i = 0; i < json_array_len(ports); i++) {
+	for (i = 0; i < json_value_array_len(ports); i++) {
 		struct json_object *port = json_object_array_get_idx(ports, i);
 
-		if (json_object_is_type(port, json_type_object) && !json_get(port, "protocol"))
+		if (json_object_is_type(port, json_type_object) &&
+		    !json_value_get(port, "protocol"))
 			json_object_object_add(port, "protocol", json_object_new_string("TCP"));
 	}
 }

@@ -5,11 +5,11 @@
 #include "kube_client.h"
 #include "order.h"
 
+#include "../diff/base/stop.h"
 #include "../diff/drift.h"
 #include "../diff/manifest.h"
 #include "../diff/verdict.h"
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -34,18 +34,26 @@ struct sync_options {
 	bool wait;            /* wait for each phase to be ready before the next */
 	bool server_side;     /* write with server-side apply as FIELD_MANAGER, taking
 	                       * over what client-side apply wrote */
-	/* Set (by a signal handler) to stop: the objects being written are
-	 * finished, no other is started, and no wait goes on. NULL: never. */
-	const volatile sig_atomic_t *stop;
+	/* Requested (by a signal handler) to stop: the objects being written
+	 * are finished, no other is started, and no wait goes on. NULL: never. */
+	const struct stop *stop;
 	/* What the server's dry runs said of local drift, remembered from one
 	 * run to the next (sync_plan_confirm); NULL: nothing is remembered. */
 	struct verdicts *verdicts;
+	/* Told of each warning (a kind prune may not list); NULL: "warning:
+	 * ..." on stderr. */
+	void (*warn)(const char *message, void *ctx);
+	void *warn_ctx;
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
-		"berth", false, 300000, 500, NULL, false, false, false, false, 8, true, false,     \
-		    NULL, NULL                                                                     \
+		.source = "berth", .timeout_ms = 300000, .poll_ms = 500, .parallel = 8,            \
+		.wait = true                                                                       \
 	}
+
+/* Say a warning through opts->warn (for sync and prune). */
+void sync_warn(const struct sync_options *opts, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* What happened to one object. */
 enum sync_action {
@@ -55,6 +63,7 @@ enum sync_action {
 	SYNC_RECREATED, /* deleted with its pods and claims orphaned, created again */
 	SYNC_UNCHANGED,
 	SYNC_FAILED,
+	SYNC_ACTION_COUNT,
 };
 
 /* One manifest, where it stands and what was done. */
@@ -101,7 +110,7 @@ struct sync_plan {
 };
 #define SYNC_PLAN_INIT                                                                             \
 	{                                                                                          \
-		NULL, 0, NULL, 0                                                                   \
+		.items = NULL, .n = 0, .defined = NULL, .ndefined = 0                              \
 	}
 
 /*
@@ -163,49 +172,6 @@ size_t sync_plan_confirm(struct sync_plan *plan, struct kube_client *c,
  * an object sync_plan_confirm() already checked.
  */
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts);
-
-/* An object berth applied from this source that has since left Git. */
-struct prune_item {
-	struct object_id id;
-	const struct api_resource *res;
-	char *uid;
-	bool protected_kind; /* a claim, volume or namespace */
-	bool allowed;        /* protected, but its annotation or the run allows it */
-	bool pruned;
-};
-
-/* Embedded by value: PRUNE_LIST_INIT, then prune_list_release(). */
-struct prune_list {
-	struct prune_item *items; /* in reverse phase order: the order of deletion */
-	size_t n, alloc;
-};
-#define PRUNE_LIST_INIT                                                                            \
-	{                                                                                          \
-		NULL, 0, 0                                                                         \
-	}
-void prune_list_release(struct prune_list *list);
-
-/*
- * Find what prune would delete: the objects labelled TRACKING_LABEL whose
- * SOURCE_ANNOTATION is opts->source and which the plan does not hold (by
- * uid), with one label-selected LIST per kind that can be listed and
- * deleted. A kind the user may not list is a warning on opts->progress.
- * Refuses, before anything is deleted, when the plan is empty and
- * opts->allow_empty is not set.
- */
-int prune_find(struct prune_list *out, struct kube_client *c, const struct discovery *d,
-               const struct sync_plan *plan, const struct sync_options *opts);
-
-/*
- * Delete them, in reverse phase order, each with its uid as a precondition.
- * PersistentVolumeClaims, PersistentVolumes and Namespaces are kept unless
- * opts->prune_protected is set or the object is annotated PRUNE_ANNOTATION:
- * "true"; a kept one gets a progress line saying so.
- */
-int prune_apply(struct prune_list *list, struct kube_client *c, const struct sync_options *opts);
-
-/* Lets prune delete one protected object (a claim, volume or namespace). */
-#define PRUNE_ANNOTATION "berth.io/prune"
 
 /* On a StatefulSet: "orphan" lets berth change its immutable fields by
  * deleting it with its pods and claims orphaned and creating it again. */

@@ -1,8 +1,10 @@
+/* The checks of a whole commit before anything is written: what breaks a
+ * StatefulSet and its storage, which the API would not refuse. */
 #include "checks.h"
 
-#include "alloc.h"
-#include "error.h"
-#include "json.h"
+#include "base/alloc.h"
+#include "base/berth_error.h"
+#include "base/json_value.h"
 #include "quantity.h"
 
 #include <ctype.h>
@@ -105,8 +107,8 @@ static bool named_in(struct json_object *list, const char *field, const char *na
 {
 	size_t i;
 
-	for (i = 0; i < json_array_len(list); i++) {
-		const char *n = json_get_string(json_object_array_get_idx(list, i), field);
+	for (i = 0; i < json_value_array_len(list); i++) {
+		const char *n = json_value_get_string(json_object_array_get_idx(list, i), field);
 		if (n && !strcmp(n, name))
 			return true;
 	}
@@ -117,7 +119,7 @@ static bool named_value_in(struct json_object *list, const char *value)
 {
 	size_t i;
 
-	for (i = 0; i < json_array_len(list); i++) {
+	for (i = 0; i < json_value_array_len(list); i++) {
 		const char *v = json_object_get_string(json_object_array_get_idx(list, i));
 		if (v && !strcmp(v, value))
 			return true;
@@ -127,14 +129,15 @@ static bool named_value_in(struct json_object *list, const char *value)
 
 static const char *template_name(struct json_object *vcts, size_t i)
 {
-	return json_get_string(json_get(json_object_array_get_idx(vcts, i), "metadata"), "name");
+	return json_value_get_string(json_value_get(json_object_array_get_idx(vcts, i), "metadata"),
+	                             "name");
 }
 
 static bool named_in_templates(struct json_object *vcts, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < json_array_len(vcts); i++)
+	for (i = 0; i < json_value_array_len(vcts); i++)
 		if (template_name(vcts, i) && !strcmp(template_name(vcts, i), name))
 			return true;
 	return false;
@@ -144,14 +147,14 @@ static bool named_in_templates(struct json_object *vcts, const char *name)
  * whether it found any: then the mounts cannot be judged. */
 static bool misplaced(struct run *r, const struct manifest *m, struct json_object *spec)
 {
-	struct json_object *pod = json_get(json_get(spec, "template"), "spec");
+	struct json_object *pod = json_value_get(json_value_get(spec, "template"), "spec");
 	size_t before = r->found;
 
-	if (json_get(spec, "volumes"))
+	if (json_value_get(spec, "volumes"))
 		problem(r, m, "spec.volumes",
 		        "unknown field of StatefulSetSpec; volumes belongs in the pod template "
 		        "(spec.template.spec.volumes)");
-	if (json_get(pod, "volumeMounts"))
+	if (json_value_get(pod, "volumeMounts"))
 		problem(r, m, "spec.template.spec.volumeMounts",
 		        "unknown field of PodSpec; volumeMounts belongs in each container "
 		        "(spec.template.spec.containers[].volumeMounts)");
@@ -161,15 +164,15 @@ static bool misplaced(struct run *r, const struct manifest *m, struct json_objec
 /* The selector must select the pods the template makes. */
 static void selector(struct run *r, const struct manifest *m, struct json_object *spec)
 {
-	struct json_object *match = json_get(json_get(spec, "selector"), "matchLabels");
+	struct json_object *match = json_value_get(json_value_get(spec, "selector"), "matchLabels");
 	struct json_object *labels =
-	    json_get(json_get(json_get(spec, "template"), "metadata"), "labels");
+	    json_value_get(json_value_get(json_value_get(spec, "template"), "metadata"), "labels");
 
 	if (!json_object_is_type(match, json_type_object))
 		return;
 	json_object_object_foreach(match, key, want)
 	{
-		const char *have = json_get_string(labels, key);
+		const char *have = json_value_get_string(labels, key);
 		if (!have || !json_object_is_type(want, json_type_string) ||
 		    strcmp(have, json_object_get_string(want))) {
 			problem(r, m, "spec.selector.matchLabels",
@@ -191,11 +194,11 @@ static bool mounted(struct json_object *pod, const char *name)
 	size_t l, i;
 
 	for (l = 0; l < ARRAY_SIZE(container_lists); l++) {
-		struct json_object *containers = json_get(pod, container_lists[l]);
-		for (i = 0; i < json_array_len(containers); i++)
-			if (named_in(
-			        json_get(json_object_array_get_idx(containers, i), "volumeMounts"),
-			        "name", name))
+		struct json_object *containers = json_value_get(pod, container_lists[l]);
+		for (i = 0; i < json_value_array_len(containers); i++)
+			if (named_in(json_value_get(json_object_array_get_idx(containers, i),
+			                            "volumeMounts"),
+			             "name", name))
 				return true;
 	}
 	return false;
@@ -205,21 +208,21 @@ static bool mounted(struct json_object *pod, const char *name)
  * template is mounted. */
 static void mounts(struct run *r, const struct manifest *m, struct json_object *spec)
 {
-	struct json_object *pod = json_get(json_get(spec, "template"), "spec");
-	struct json_object *volumes = json_get(pod, "volumes");
+	struct json_object *pod = json_value_get(json_value_get(spec, "template"), "spec");
+	struct json_object *volumes = json_value_get(pod, "volumes");
 	struct json_object *vcts =
-	    is(m, "apps", "StatefulSet") ? json_get(spec, "volumeClaimTemplates") : NULL;
+	    is(m, "apps", "StatefulSet") ? json_value_get(spec, "volumeClaimTemplates") : NULL;
 	struct buf path = BUF_INIT, shown = BUF_INIT;
 	size_t l, i, j;
 
 	for (l = 0; l < ARRAY_SIZE(container_lists); l++) {
-		struct json_object *containers = json_get(pod, container_lists[l]);
-		for (i = 0; i < json_array_len(containers); i++) {
-			struct json_object *vm =
-			    json_get(json_object_array_get_idx(containers, i), "volumeMounts");
-			for (j = 0; j < json_array_len(vm); j++) {
+		struct json_object *containers = json_value_get(pod, container_lists[l]);
+		for (i = 0; i < json_value_array_len(containers); i++) {
+			struct json_object *vm = json_value_get(
+			    json_object_array_get_idx(containers, i), "volumeMounts");
+			for (j = 0; j < json_value_array_len(vm); j++) {
 				const char *name =
-				    json_get_string(json_object_array_get_idx(vm, j), "name");
+				    json_value_get_string(json_object_array_get_idx(vm, j), "name");
 				if (!name || named_in(volumes, "name", name) ||
 				    named_in_templates(vcts, name))
 					continue;
@@ -235,7 +238,7 @@ static void mounts(struct run *r, const struct manifest *m, struct json_object *
 			}
 		}
 	}
-	for (i = 0; i < json_array_len(vcts); i++) {
+	for (i = 0; i < json_value_array_len(vcts); i++) {
 		const char *name = template_name(vcts, i);
 		if (!name || mounted(pod, name))
 			continue;
@@ -254,7 +257,7 @@ static void mounts(struct run *r, const struct manifest *m, struct json_object *
 /* serviceName names a headless Service, in Git or live. */
 static void service(struct run *r, const struct manifest *m, struct json_object *spec)
 {
-	const char *name = json_get_string(spec, "serviceName");
+	const char *name = json_value_get_string(spec, "serviceName");
 	const char *app = NULL;
 	size_t i;
 	bool headless = false;
@@ -264,7 +267,8 @@ static void service(struct run *r, const struct manifest *m, struct json_object 
 		return;
 	i = find(r, "", "Service", m->id.namespace, name);
 	if (i != (size_t)-1) {
-		const char *ip = json_get_string(json_get(obj(r, i), "spec"), "clusterIP");
+		const char *ip =
+		    json_value_get_string(json_value_get(obj(r, i), "spec"), "clusterIP");
 		if (!ip || strcmp(ip, "None"))
 			problem(
 			    r, m, "spec.serviceName",
@@ -287,7 +291,7 @@ static void service(struct run *r, const struct manifest *m, struct json_object 
 		return;
 	}
 	app = json_object_get_string(
-	    json_get(json_get(json_get(spec, "selector"), "matchLabels"), "app"));
+	    json_value_get(json_value_get(json_value_get(spec, "selector"), "matchLabels"), "app"));
 	problem(r, m, "spec.serviceName",
 	        "no Service '%s' among the manifests%s; a StatefulSet needs a headless Service "
 	        "(clusterIP: None) of that name, selecting its pods%s%s%s, created before it",
@@ -302,11 +306,12 @@ static const char *const default_class_keys[] = {
 
 bool checks_class_is_default(struct json_object *cls)
 {
-	struct json_object *annotations = json_get(json_get(cls, "metadata"), "annotations");
+	struct json_object *annotations =
+	    json_value_get(json_value_get(cls, "metadata"), "annotations");
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(default_class_keys); i++) {
-		const char *v = json_get_string(annotations, default_class_keys[i]);
+		const char *v = json_value_get_string(annotations, default_class_keys[i]);
 		if (v && !strcmp(v, "true"))
 			return true;
 	}
@@ -372,8 +377,8 @@ static bool volume_fits(struct json_object *pv, const char *cls, const struct qu
 /* Can a volume without a class in Git serve the claim whose spec this is? */
 static bool classless_volume_fits(const struct run *r, struct json_object *spec)
 {
-	const char *want =
-	    json_get_string(json_get(json_get(spec, "resources"), "requests"), "storage");
+	const char *want = json_value_get_string(
+	    json_value_get(json_value_get(spec, "resources"), "requests"), "storage");
 	struct quantity size;
 	size_t i;
 
@@ -381,7 +386,8 @@ static bool classless_volume_fits(const struct run *r, struct json_object *spec)
 		want = NULL;
 	for (i = 0; i < r->set->n; i++)
 		if (is(&r->set->items[i], "", "PersistentVolume") &&
-		    volume_fits(obj(r, i), "", want ? &size : NULL, json_get(spec, "accessModes")))
+		    volume_fits(obj(r, i), "", want ? &size : NULL,
+		                json_value_get(spec, "accessModes")))
 			return true;
 	return false;
 }
@@ -396,7 +402,7 @@ static bool classless_volume_fits(const struct run *r, struct json_object *spec)
 static void check_claim_class(struct run *r, const struct manifest *m, struct json_object *spec,
                               const char *path, bool many)
 {
-	const char *cls = json_get_string(spec, "storageClassName");
+	const char *cls = json_value_get_string(spec, "storageClassName");
 	const char *waits = many ? "the claims wait" : "the claim waits";
 	struct buf names = BUF_INIT;
 	int live;
@@ -425,7 +431,7 @@ static void check_claim_class(struct run *r, const struct manifest *m, struct js
 		        many ? "get" : "gets");
 	else if (!r->ndefaults && r->defaults_unread)
 		unread(r, m, path, r->defaults_unread);
-	else if (!r->ndefaults && r->cluster && !json_get(spec, "volumeName") &&
+	else if (!r->ndefaults && r->cluster && !json_value_get(spec, "volumeName") &&
 	         !classless_volume_fits(r, spec))
 		warning(r, m, path,
 		        "unset, and no StorageClass among the manifests or in the cluster is the "
@@ -440,14 +446,15 @@ static void check_claim_class(struct run *r, const struct manifest *m, struct js
  * class, a warning when there may be one. */
 static void claim_without_class(struct run *r, const struct manifest *m, struct json_object *pvc)
 {
-	struct json_object *spec = json_get(pvc, "spec");
-	const char *volume = json_get_string(spec, "volumeName");
+	struct json_object *spec = json_value_get(pvc, "spec");
+	const char *volume = json_value_get_string(spec, "volumeName");
 	size_t i;
 
-	if (json_get(spec, "storageClassName") || !volume)
+	if (json_value_get(spec, "storageClassName") || !volume)
 		return;
 	i = find(r, "", "PersistentVolume", "", volume);
-	if (i == (size_t)-1 || json_get_string(json_get(obj(r, i), "spec"), "storageClassName"))
+	if (i == (size_t)-1 ||
+	    json_value_get_string(json_value_get(obj(r, i), "spec"), "storageClassName"))
 		return;
 	if (find_defaults(r))
 		problem(r, m, "spec.storageClassName",
@@ -469,9 +476,9 @@ static void claim_without_class(struct run *r, const struct manifest *m, struct 
 static bool volume_fits(struct json_object *pv, const char *cls, const struct quantity *size,
                         struct json_object *modes)
 {
-	struct json_object *spec = json_get(pv, "spec");
-	const char *pv_cls = json_get_string(spec, "storageClassName");
-	const char *cap = json_get_string(json_get(spec, "capacity"), "storage");
+	struct json_object *spec = json_value_get(pv, "spec");
+	const char *pv_cls = json_value_get_string(spec, "storageClassName");
+	const char *cap = json_value_get_string(json_value_get(spec, "capacity"), "storage");
 	struct quantity have;
 	size_t i;
 
@@ -479,11 +486,12 @@ static bool volume_fits(struct json_object *pv, const char *cls, const struct qu
 		return false;
 	if (size && (!cap || quantity_parse(&have, cap) < 0 || quantity_cmp(&have, size) < 0))
 		return false;
-	for (i = 0; i < json_array_len(modes); i++) {
+	for (i = 0; i < json_value_array_len(modes); i++) {
 		struct json_object *mode = json_object_array_get_idx(modes, i);
 
 		if (json_object_is_type(mode, json_type_string) &&
-		    !named_value_in(json_get(spec, "accessModes"), json_object_get_string(mode)))
+		    !named_value_in(json_value_get(spec, "accessModes"),
+		                    json_object_get_string(mode)))
 			return false;
 	}
 	return true;
@@ -494,7 +502,7 @@ static bool volume_fits(struct json_object *pv, const char *cls, const struct qu
 static bool class_provisions(const struct run *r, const char *cls)
 {
 	size_t i = find(r, "storage.k8s.io", "StorageClass", "", cls);
-	const char *p = i == (size_t)-1 ? NULL : json_get_string(obj(r, i), "provisioner");
+	const char *p = i == (size_t)-1 ? NULL : json_value_get_string(obj(r, i), "provisioner");
 
 	return !p || strcmp(p, "kubernetes.io/no-provisioner");
 }
@@ -509,11 +517,11 @@ static bool class_provisions(const struct run *r, const char *cls)
 static void claim_fits(struct run *r, const struct manifest *m, struct json_object *spec,
                        const char *path)
 {
-	const char *named = json_get_string(spec, "storageClassName");
+	const char *named = json_value_get_string(spec, "storageClassName");
 	const char *cls = claim_class(r, named);
-	const char *want =
-	    json_get_string(json_get(json_get(spec, "resources"), "requests"), "storage");
-	struct json_object *modes = json_get(spec, "accessModes");
+	const char *want = json_value_get_string(
+	    json_value_get(json_value_get(spec, "resources"), "requests"), "storage");
+	struct json_object *modes = json_value_get(spec, "accessModes");
 	struct quantity size;
 	struct buf where = BUF_INIT, wanted = BUF_INIT;
 	size_t i, volumes = 0, of_class = 0;
@@ -526,7 +534,8 @@ static void claim_fits(struct run *r, const struct manifest *m, struct json_obje
 		if (!is(&r->set->items[i], "", "PersistentVolume"))
 			continue;
 		volumes++;
-		pv_cls = json_get_string(json_get(obj(r, i), "spec"), "storageClassName");
+		pv_cls =
+		    json_value_get_string(json_value_get(obj(r, i), "spec"), "storageClassName");
 		of_class += cls && !strcmp(cls, pv_cls ? pv_cls : "");
 		if (volume_fits(obj(r, i), cls, want ? &size : NULL, modes))
 			return;
@@ -536,7 +545,7 @@ static void claim_fits(struct run *r, const struct manifest *m, struct json_obje
 	if (cls && *cls && class_provisions(r, cls))
 		return;
 	buf_adds(&wanted, want ? want : "a volume");
-	for (i = 0; i < json_array_len(modes); i++)
+	for (i = 0; i < json_value_array_len(modes); i++)
 		buf_addf(&wanted, "%s%s", i ? "," : " ",
 		         json_object_get_string(json_object_array_get_idx(modes, i)));
 	if (cls)
@@ -599,7 +608,7 @@ static void base64_values(struct run *r, const struct manifest *m, struct json_o
 			continue;
 		buf_reset(&path);
 		buf_adds(&path, field);
-		json_path_add_key(&path, key);
+		json_value_path_add_key(&path, key);
 		problem(r, m, path.ptr,
 		        "not base64 (the value is not shown); the server refuses it%s",
 		        !strcmp(field, "data") ? ": put plain text under stringData" : "");
@@ -622,7 +631,7 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 
 	for (i = 0; i < set->n; i++) {
 		const struct manifest *m = &set->items[i];
-		struct json_object *spec = json_get(obj(&r, i), "spec");
+		struct json_object *spec = json_value_get(obj(&r, i), "spec");
 
 		if (is(m, "apps", "StatefulSet")) {
 			/* In the order the fields usually come in. */
@@ -630,12 +639,13 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 			selector(&r, m, spec);
 			if (!misplaced(&r, m, spec))
 				mounts(&r, m, spec);
-			for (v = 0; v < json_array_len(json_get(spec, "volumeClaimTemplates"));
+			for (v = 0;
+			     v < json_value_array_len(json_value_get(spec, "volumeClaimTemplates"));
 			     v++) {
-				struct json_object *cs =
-				    json_get(json_object_array_get_idx(
-				                 json_get(spec, "volumeClaimTemplates"), v),
-				             "spec");
+				struct json_object *cs = json_value_get(
+				    json_object_array_get_idx(
+				        json_value_get(spec, "volumeClaimTemplates"), v),
+				    "spec");
 
 				buf_reset(&path);
 				buf_addf(&path, "spec.volumeClaimTemplates[%zu].spec", v);
@@ -650,9 +660,10 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 			selector(&r, m, spec);
 			mounts(&r, m, spec);
 		} else if (is(m, "", "Secret")) {
-			base64_values(&r, m, json_get(obj(&r, i), "data"), "data");
+			base64_values(&r, m, json_value_get(obj(&r, i), "data"), "data");
 		} else if (is(m, "", "ConfigMap")) {
-			base64_values(&r, m, json_get(obj(&r, i), "binaryData"), "binaryData");
+			base64_values(&r, m, json_value_get(obj(&r, i), "binaryData"),
+			              "binaryData");
 		} else if (is(m, "", "PersistentVolumeClaim")) {
 			check_claim_class(&r, m, spec, "spec.storageClassName", false);
 			claim_without_class(&r, m, obj(&r, i));

@@ -1,9 +1,11 @@
+/* Drift: the three-way comparison of last-applied, desired and live, and
+ * the patch that kubectl apply would send. */
 #include "drift.h"
 
-#include "alloc.h"
-#include "base64.h"
-#include "error.h"
-#include "json.h"
+#include "base/alloc.h"
+#include "base/base64.h"
+#include "base/berth_error.h"
+#include "base/json_value.h"
 #include "merge.h"
 
 #include <stdlib.h>
@@ -20,32 +22,35 @@ const char *drift_state_name(enum drift_state state)
 		return "missing";
 	case DRIFT_EXTRANEOUS:
 		return "extraneous";
+	case DRIFT_STATE_COUNT:
+		break;
 	}
 	return "unknown";
 }
 
 static struct json_object *annotations_of(struct json_object *obj)
 {
-	return json_get(json_get(obj, "metadata"), "annotations");
+	return json_value_get(json_value_get(obj, "metadata"), "annotations");
 }
 
 /* A core v1 Secret, whose stringData the server folds into data. */
 static bool is_secret(struct json_object *obj)
 {
-	const char *v = json_get_string(obj, "apiVersion"), *k = json_get_string(obj, "kind");
+	const char *v = json_value_get_string(obj, "apiVersion"),
+	           *k = json_value_get_string(obj, "kind");
 
 	return v && k && !strcmp(v, "v1") && !strcmp(k, "Secret");
 }
 
 int drift_modified(struct json_object **out, struct json_object *desired)
 {
-	struct json_object *copy = json_copy(desired), *meta, *annotations;
+	struct json_object *copy = json_value_copy(desired), *meta, *annotations;
 	struct buf text = BUF_INIT;
 
-	meta = json_get(copy, "metadata");
+	meta = json_value_get(copy, "metadata");
 	if (!meta)
 		json_object_object_add(copy, "metadata", (meta = json_object_new_object()));
-	annotations = json_get(meta, "annotations");
+	annotations = json_value_get(meta, "annotations");
 	if (!json_object_is_type(meta, json_type_object) ||
 	    (annotations && !json_object_is_type(annotations, json_type_object))) {
 		json_object_put(copy);
@@ -58,7 +63,7 @@ int drift_modified(struct json_object **out, struct json_object *desired)
 		json_object_object_add(meta, "annotations",
 		                       (annotations = json_object_new_object()));
 	json_object_object_del(annotations, LAST_APPLIED_ANNOTATION);
-	if (json_write(&text, copy) < 0) {
+	if (json_value_write(&text, copy) < 0) {
 		buf_release(&text);
 		json_object_put(copy);
 		return -1;
@@ -73,15 +78,15 @@ int drift_modified(struct json_object **out, struct json_object *desired)
 
 int drift_original(struct json_object **out, struct json_object *live)
 {
-	const char *text = json_get_string(annotations_of(live), LAST_APPLIED_ANNOTATION);
+	const char *text = json_value_get_string(annotations_of(live), LAST_APPLIED_ANNOTATION);
 
 	*out = NULL;
 	if (!text || !*text)
 		return 0;
-	*out = json_parse(text, strlen(text));
+	*out = json_value_parse(text, strlen(text));
 	if (!*out)
-		return berth_error_set("the %s annotation is not valid JSON",
-		                       LAST_APPLIED_ANNOTATION);
+		return berth_error_prefix(BERTH_ERROR, "the %s annotation is not valid JSON",
+		                          LAST_APPLIED_ANNOTATION);
 	return 0;
 }
 
@@ -90,7 +95,8 @@ int drift_original(struct json_object **out, struct json_object *live)
  * drift; entries that differ stay and are sent. */
 static void fold_string_data(struct json_object *modified, struct json_object *live)
 {
-	struct json_object *sd = json_get(modified, "stringData"), *data = json_get(live, "data");
+	struct json_object *sd = json_value_get(modified, "stringData"),
+	                   *data = json_value_get(live, "data");
 	struct json_object *same = json_object_new_array();
 	size_t i;
 
@@ -100,7 +106,7 @@ static void fold_string_data(struct json_object *modified, struct json_object *l
 	}
 	json_object_object_foreach(sd, key, value)
 	{
-		const char *encoded = json_get_string(data, key);
+		const char *encoded = json_value_get_string(data, key);
 		struct buf decoded = BUF_INIT;
 
 		if (encoded && json_object_is_type(value, json_type_string) &&
@@ -124,8 +130,8 @@ static void add_path(struct json_object *paths, const struct buf *path, struct j
 	struct json_object *entry = json_object_new_object();
 
 	json_object_object_add(entry, "path", json_object_new_string(path->ptr));
-	json_object_object_add(entry, "live", json_copy(live));
-	json_object_object_add(entry, "desired", json_copy(desired));
+	json_object_object_add(entry, "live", json_value_copy(live));
+	json_object_object_add(entry, "desired", json_value_copy(desired));
 	json_object_array_add(paths, entry);
 }
 
@@ -136,8 +142,9 @@ static bool only_annotation(struct json_object *patch)
 
 	if (json_object_object_length(patch) == 0)
 		return true;
-	if (json_object_object_length(patch) != 1 || !(meta = json_get(patch, "metadata")) ||
-	    json_object_object_length(meta) != 1 || !(annotations = json_get(meta, "annotations")))
+	if (json_object_object_length(patch) != 1 || !(meta = json_value_get(patch, "metadata")) ||
+	    json_object_object_length(meta) != 1 ||
+	    !(annotations = json_value_get(meta, "annotations")))
 		return false;
 	return json_object_object_length(annotations) == 1 &&
 	       json_object_object_get_ex(annotations, LAST_APPLIED_ANNOTATION, NULL);
@@ -153,17 +160,19 @@ static struct json_object *with_annotation(struct json_object *live, struct json
 
 	json_object_object_foreach(live, key, value)
 	{
-		json_object_object_add(
-		    out, key, strcmp(key, "metadata") ? json_object_get(value) : json_copy(value));
+		json_object_object_add(out, key,
+		                       strcmp(key, "metadata") ? json_object_get(value)
+		                                               : json_value_copy(value));
 	}
-	if (!json_object_is_type((meta = json_get(out, "metadata")), json_type_object))
+	if (!json_object_is_type((meta = json_value_get(out, "metadata")), json_type_object))
 		json_object_object_add(out, "metadata", (meta = json_object_new_object()));
-	if (!json_object_is_type((annotations = json_get(meta, "annotations")), json_type_object))
+	if (!json_object_is_type((annotations = json_value_get(meta, "annotations")),
+	                         json_type_object))
 		json_object_object_add(meta, "annotations",
 		                       (annotations = json_object_new_object()));
 	json_object_object_add(
 	    annotations, LAST_APPLIED_ANNOTATION,
-	    json_object_get(json_get(annotations_of(modified), LAST_APPLIED_ANNOTATION)));
+	    json_object_get(json_value_get(annotations_of(modified), LAST_APPLIED_ANNOTATION)));
 	return out;
 }
 
@@ -184,7 +193,7 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
 	struct json_object *empty = NULL;
 	size_t len = path->len;
 
-	if (json_equal(live, predicted))
+	if (json_value_equal(live, predicted))
 		return;
 	if (json_object_is_type(live, json_type_object) && !predicted)
 		predicted = empty = json_object_new_object();
@@ -196,8 +205,8 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
 		{
 			if (ignored(path, lkey))
 				continue;
-			json_path_add_key(path, lkey);
-			diff_paths(paths, path, lval, json_get(predicted, lkey));
+			json_value_path_add_key(path, lkey);
+			diff_paths(paths, path, lval, json_value_get(predicted, lkey));
 			path->len = len;
 			path->ptr[len] = '\0';
 		}
@@ -205,7 +214,7 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
 		{
 			if (json_object_object_get_ex(live, pkey, NULL) || ignored(path, pkey))
 				continue;
-			json_path_add_key(path, pkey);
+			json_value_path_add_key(path, pkey);
 			diff_paths(paths, path, NULL, pval);
 			path->len = len;
 			path->ptr[len] = '\0';
@@ -231,11 +240,11 @@ static void diff_paths(struct json_object *paths, struct buf *path, struct json_
  * prediction. */
 static void fold_predicted_secret(struct json_object *obj)
 {
-	struct json_object *sd = json_get(obj, "stringData"), *data;
+	struct json_object *sd = json_value_get(obj, "stringData"), *data;
 
 	if (!is_secret(obj) || !json_object_is_type(sd, json_type_object))
 		return;
-	if (!json_object_is_type((data = json_get(obj, "data")), json_type_object))
+	if (!json_object_is_type((data = json_value_get(obj, "data")), json_type_object))
 		json_object_object_add(obj, "data", (data = json_object_new_object()));
 	json_object_object_foreach(sd, key, value)
 	{
@@ -252,7 +261,7 @@ static void fold_predicted_secret(struct json_object *obj)
 
 static void drop_zero(struct json_object *obj, const char *key)
 {
-	struct json_object *v = json_get(obj, key);
+	struct json_object *v = json_value_get(obj, key);
 
 	if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0)
 		json_object_object_del(obj, key);
@@ -263,14 +272,16 @@ static void drop_zero(struct json_object *obj, const char *key)
  * server choose again on every write. It is no value to apply. */
 static void drop_chosen_zeros(struct json_object *obj)
 {
-	const char *v = json_get_string(obj, "apiVersion"), *k = json_get_string(obj, "kind");
-	struct json_object *spec = json_get(obj, "spec"), *ports = json_get(spec, "ports");
+	const char *v = json_value_get_string(obj, "apiVersion"),
+	           *k = json_value_get_string(obj, "kind");
+	struct json_object *spec = json_value_get(obj, "spec"),
+	                   *ports = json_value_get(spec, "ports");
 	size_t i;
 
 	if (!v || !k || strcmp(v, "v1") || strcmp(k, "Service"))
 		return;
 	drop_zero(spec, "healthCheckNodePort");
-	for (i = 0; i < json_array_len(ports); i++)
+	for (i = 0; i < json_value_array_len(ports); i++)
 		drop_zero(json_object_array_get_idx(ports, i), "nodePort");
 }
 
@@ -374,14 +385,14 @@ static bool equal_but(struct json_object *a, struct json_object *b, bool (*skip)
 	if (json_object_is_type(a, json_type_object)) {
 		json_object_object_foreach(a, ka, va)
 		{
-			if (!skip(ka) && !json_equal(va, json_get(b, ka)))
+			if (!skip(ka) && !json_value_equal(va, json_value_get(b, ka)))
 				return false;
 		}
 	}
 	if (json_object_is_type(b, json_type_object)) {
 		json_object_object_foreach(b, kb, vb)
 		{
-			if (!skip(kb) && vb && !json_get(a, kb))
+			if (!skip(kb) && vb && !json_value_get(a, kb))
 				return false;
 		}
 	}
@@ -391,16 +402,16 @@ static bool equal_but(struct json_object *a, struct json_object *b, bool (*skip)
 /* The last-applied annotations of two annotation maps mean the same. */
 static bool same_last_applied(struct json_object *a, struct json_object *b)
 {
-	const char *ta = json_get_string(a, LAST_APPLIED_ANNOTATION);
-	const char *tb = json_get_string(b, LAST_APPLIED_ANNOTATION);
+	const char *ta = json_value_get_string(a, LAST_APPLIED_ANNOTATION);
+	const char *tb = json_value_get_string(b, LAST_APPLIED_ANNOTATION);
 	struct json_object *pa, *pb;
 	bool same;
 
 	if (!ta || !tb)
 		return !ta == !tb;
-	pa = json_parse(ta, strlen(ta));
-	pb = json_parse(tb, strlen(tb));
-	same = pa && pb ? json_equal(pa, pb) : !strcmp(ta, tb);
+	pa = json_value_parse(ta, strlen(ta));
+	pb = json_value_parse(tb, strlen(tb));
+	same = pa && pb ? json_value_equal(pa, pb) : !strcmp(ta, tb);
 	json_object_put(pa);
 	json_object_put(pb);
 	return same;
@@ -408,33 +419,36 @@ static bool same_last_applied(struct json_object *a, struct json_object *b)
 
 bool drift_answer_unchanged(struct json_object *answer, struct json_object *live)
 {
-	struct json_object *ma = json_get(answer, "metadata"), *ml = json_get(live, "metadata");
+	struct json_object *ma = json_value_get(answer, "metadata"),
+	                   *ml = json_value_get(live, "metadata");
 
 	if (!json_object_is_type(answer, json_type_object) ||
 	    !json_object_is_type(live, json_type_object))
 		return false;
 	return equal_but(answer, live, top_skipped) && equal_but(ma, ml, metadata_skipped) &&
-	       equal_but(json_get(ma, "annotations"), json_get(ml, "annotations"),
+	       equal_but(json_value_get(ma, "annotations"), json_value_get(ml, "annotations"),
 	                 annotation_skipped) &&
-	       same_last_applied(json_get(ma, "annotations"), json_get(ml, "annotations"));
+	       same_last_applied(json_value_get(ma, "annotations"),
+	                         json_value_get(ml, "annotations"));
 }
 
 void drift_take_answer(struct drift *d, struct json_object *live, struct json_object *answer)
 {
 	static const char *const kept[] = {"resourceVersion", "generation", "managedFields"};
-	struct json_object *predicted = json_copy(answer), *meta = json_get(predicted, "metadata");
-	struct json_object *live_meta = json_get(live, "metadata"), *v;
+	struct json_object *predicted = json_value_copy(answer),
+	                   *meta = json_value_get(predicted, "metadata");
+	struct json_object *live_meta = json_value_get(live, "metadata"), *v;
 	struct buf path = BUF_INIT;
 	size_t i;
 
 	for (i = 0; i < sizeof(kept) / sizeof(*kept) && meta; i++) {
 		json_object_object_del(meta, kept[i]);
 		if (json_object_object_get_ex(live_meta, kept[i], &v))
-			json_object_object_add(meta, kept[i], json_copy(v));
+			json_object_object_add(meta, kept[i], json_value_copy(v));
 	}
 	json_object_object_del(predicted, "status");
 	if (json_object_object_get_ex(live, "status", &v))
-		json_object_object_add(predicted, "status", json_copy(v));
+		json_object_object_add(predicted, "status", json_value_copy(v));
 	json_object_put(d->predicted);
 	json_object_put(d->paths);
 	d->predicted = predicted;
@@ -444,7 +458,7 @@ void drift_take_answer(struct drift *d, struct json_object *live, struct json_ob
 		struct json_object *masked = json_object_new_string("***");
 
 		buf_adds(&path, "metadata.annotations");
-		json_path_add_key(&path, LAST_APPLIED_ANNOTATION);
+		json_value_path_add_key(&path, LAST_APPLIED_ANNOTATION);
 		add_path(d->paths, &path, masked, masked);
 		json_object_put(masked);
 	}

@@ -14,6 +14,7 @@ enum drift_state {
 	DRIFT_DRIFTED,    /* the patch changes the object */
 	DRIFT_MISSING,    /* in Git, not in the cluster */
 	DRIFT_EXTRANEOUS, /* in the cluster (applied by berth), not in Git */
+	DRIFT_STATE_COUNT,
 };
 
 const char *drift_state_name(enum drift_state state);

@@ -1,8 +1,10 @@
+/* Object identity: group, version, kind, namespace and name, read from an
+ * object, validated as the API names them, and compared. */
 #include "object.h"
 
-#include "alloc.h"
-#include "error.h"
-#include "json.h"
+#include "base/alloc.h"
+#include "base/berth_error.h"
+#include "base/json_value.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -50,7 +52,7 @@ bool object_kind_is_cluster_scoped(const char *group, const char *kind)
 static int required(const char **out, struct json_object **bad, struct json_object *obj,
                     const char *key, const char *path)
 {
-	struct json_object *v = json_get(obj, key);
+	struct json_object *v = json_value_get(obj, key);
 
 	*bad = v ? v : obj;
 	if (!v)
@@ -79,14 +81,14 @@ int object_id_read(struct object_id *out, struct json_object **bad, struct json_
 	if (required(&api_version, bad, obj, "apiVersion", "apiVersion") < 0 ||
 	    required(&kind, bad, obj, "kind", "kind") < 0)
 		return -1;
-	metadata = json_get(obj, "metadata");
+	metadata = json_value_get(obj, "metadata");
 	*bad = metadata ? metadata : obj;
 	if (!json_object_is_type(metadata, json_type_object))
 		return berth_error_set(metadata ? "metadata must be a mapping"
 		                                : "metadata is missing");
 	if (required(&name, bad, metadata, "name", "metadata.name") < 0)
 		return -1;
-	nsv = json_get(metadata, "namespace");
+	nsv = json_value_get(metadata, "namespace");
 	*bad = nsv;
 	if (nsv && !json_object_is_type(nsv, json_type_string))
 		return berth_error_set("metadata.namespace must be a string");

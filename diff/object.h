@@ -1,7 +1,7 @@
 #ifndef BERTH_OBJECT_H
 #define BERTH_OBJECT_H
 
-#include "buf.h"
+#include "base/buf.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>

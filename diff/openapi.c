@@ -1,8 +1,10 @@
+/* The OpenAPI v2 schema: definitions by kind, read lazily, with their
+ * merge keys and strategies. */
 #include "openapi.h"
 
-#include "alloc.h"
-#include "error.h"
-#include "json.h"
+#include "base/alloc.h"
+#include "base/berth_error.h"
+#include "base/json_value.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -56,22 +58,22 @@ enum shape {
  * property named "description" stays: it is in `properties`). */
 static void strip(struct json_object *s)
 {
-	struct json_object *items = json_get(s, "items");
+	struct json_object *items = json_value_get(s, "items");
 	size_t i;
 
 	if (!json_object_is_type(s, json_type_object))
 		return;
 	json_object_object_del(s, "description");
-	if (json_object_is_type(json_get(s, "properties"), json_type_object)) {
-		json_object_object_foreach(json_get(s, "properties"), key, sub)
+	if (json_object_is_type(json_value_get(s, "properties"), json_type_object)) {
+		json_object_object_foreach(json_value_get(s, "properties"), key, sub)
 		{
 			(void)key;
 			strip(sub);
 		}
 	}
-	strip(json_get(s, "additionalProperties"));
+	strip(json_value_get(s, "additionalProperties"));
 	strip(items);
-	for (i = 0; i < json_array_len(items); i++)
+	for (i = 0; i < json_value_array_len(items); i++)
 		strip(json_object_array_get_idx(items, i));
 }
 
@@ -215,29 +217,29 @@ static struct json_object *definition(const struct openapi *api, const char *nam
 
 	if (!d || d->broken)
 		return NULL;
-	if (!d->schema && !(d->schema = json_parse(api->text.ptr + d->offset, d->len)))
+	if (!d->schema && !(d->schema = json_value_parse(api->text.ptr + d->offset, d->len)))
 		d->broken = true;
 	return d->schema;
 }
 
 static void index_kinds(struct openapi *api, const struct openapi_def *d)
 {
-	struct json_object *gvks = json_get(d->schema, "x-kubernetes-group-version-kind");
+	struct json_object *gvks = json_value_get(d->schema, "x-kubernetes-group-version-kind");
 	size_t i;
 
-	for (i = 0; i < json_array_len(gvks); i++) {
+	for (i = 0; i < json_value_array_len(gvks); i++) {
 		struct json_object *gvk = json_object_array_get_idx(gvks, i);
 		struct openapi_kind *k;
 
-		if (!json_get_string(gvk, "group") || !json_get_string(gvk, "version") ||
-		    !json_get_string(gvk, "kind"))
+		if (!json_value_get_string(gvk, "group") ||
+		    !json_value_get_string(gvk, "version") || !json_value_get_string(gvk, "kind"))
 			continue;
 		api->kinds =
 		    xgrow(api->kinds, sizeof(*api->kinds), api->nkinds + 1, &api->kinds_alloc);
 		k = &api->kinds[api->nkinds++];
-		k->group = json_get_string(gvk, "group");
-		k->version = json_get_string(gvk, "version");
-		k->kind = json_get_string(gvk, "kind");
+		k->group = json_value_get_string(gvk, "group");
+		k->version = json_value_get_string(gvk, "version");
+		k->kind = json_value_get_string(gvk, "kind");
 		k->def = d->name;
 		k->schema = d->schema;
 	}
@@ -286,7 +288,7 @@ int openapi_parse(struct openapi **out, const char *text, size_t len)
 
 int openapi_new(struct openapi **out, struct json_object *doc)
 {
-	struct json_object *defs = json_get(doc, "definitions");
+	struct json_object *defs = json_value_get(doc, "definitions");
 	struct buf text = BUF_INIT;
 	int error;
 
@@ -350,7 +352,7 @@ static struct json_object *resolve(const struct openapi *api, struct json_object
 	const char *ref;
 	int hops = 0;
 
-	while (s && (ref = json_get_string(s, "$ref"))) {
+	while (s && (ref = json_value_get_string(s, "$ref"))) {
 		if (strncmp(ref, "#/definitions/", 14) || ++hops > 32)
 			return NULL;
 		*def = ref + 14;
@@ -361,13 +363,13 @@ static struct json_object *resolve(const struct openapi *api, struct json_object
 
 static bool flag(struct json_object *s, const char *ext)
 {
-	return json_object_get_boolean(json_get(s, ext));
+	return json_object_get_boolean(json_value_get(s, ext));
 }
 
 static enum shape shape(struct json_object *s)
 {
-	const char *type = json_get_string(s, "type");
-	bool fields = json_object_is_type(json_get(s, "properties"), json_type_object);
+	const char *type = json_value_get_string(s, "type");
+	bool fields = json_object_is_type(json_value_get(s, "properties"), json_type_object);
 
 	if (!type)
 		return fields ? SHAPE_FIELDS : SHAPE_ANY;
@@ -498,7 +500,7 @@ static const char int_or_string[] = "integer or string";
  * IntOrString, and Quantity, whose JSON form may be a number ("cpu: 0.5"). */
 static const char *string_or_number(struct json_object *s, const char *def)
 {
-	const char *format = json_get_string(s, "format");
+	const char *format = json_value_get_string(s, "format");
 
 	if ((format && !strcmp(format, "int-or-string")) || flag(s, "x-kubernetes-int-or-string"))
 		return int_or_string;
@@ -518,7 +520,7 @@ static const char *string_or_number(struct json_object *s, const char *def)
 static bool home_below(const struct openapi *api, struct json_object *s, const char *key,
                        unsigned hops, bool top, struct buf *at, const char **each)
 {
-	struct json_object *props = json_get(s, "properties");
+	struct json_object *props = json_value_get(s, "properties");
 
 	if (!json_object_is_type(props, json_type_object))
 		return false;
@@ -533,12 +535,12 @@ static bool home_below(const struct openapi *api, struct json_object *s, const c
 		sub = resolve(api, sub, &def);
 		if (shape(sub) == SHAPE_ARRAY) {
 			list = true;
-			sub = resolve(api, json_get(sub, "items"), &def);
+			sub = resolve(api, json_value_get(sub, "items"), &def);
 		}
 		if (shape(sub) != SHAPE_FIELDS)
 			continue;
 		buf_addf(at, "%s%s%s", at->len ? "." : "", name, list ? "[]" : "");
-		found = hops == 1 ? json_get(json_get(sub, "properties"), key) != NULL
+		found = hops == 1 ? json_value_get(json_value_get(sub, "properties"), key) != NULL
 		                  : home_below(api, sub, key, hops - 1, false, at, each);
 		if (found) {
 			if (list && !*each)
@@ -598,7 +600,7 @@ static const char *near_miss(struct json_object *s, const char *key)
 	size_t best = strlen(key) >= 6 ? 3 : strlen(key) >= 4 ? 2 : 1;
 	const char *name = NULL;
 
-	json_object_object_foreach(json_get(s, "properties"), field, sub)
+	json_object_object_foreach(json_value_get(s, "properties"), field, sub)
 	{
 		size_t d = strcasecmp(field, key) ? distance(field, key) : 0;
 		(void)sub;
@@ -642,14 +644,14 @@ static void check(struct walk *w, struct json_object *s, const char *def, struct
 static void check_fields(struct walk *w, struct json_object *s, const char *def,
                          struct json_object *v)
 {
-	struct json_object *props = json_get(s, "properties");
-	struct json_object *required = json_get(s, "required");
+	struct json_object *props = json_value_get(s, "properties");
+	struct json_object *required = json_value_get(s, "required");
 	bool open = flag(s, "x-kubernetes-preserve-unknown-fields");
 	size_t i;
 
 	json_object_object_foreach(v, key, value)
 	{
-		struct json_object *sub = json_get(props, key);
+		struct json_object *sub = json_value_get(props, key);
 		size_t before;
 
 		if (!value) /* null: unset, as kubectl has it */
@@ -661,9 +663,9 @@ static void check_fields(struct walk *w, struct json_object *s, const char *def,
 			unknown_field(w, s, def, key, before);
 		leave(w, before);
 	}
-	for (i = 0; i < json_array_len(required); i++) {
+	for (i = 0; i < json_value_array_len(required); i++) {
 		const char *name = json_object_get_string(json_object_array_get_idx(required, i));
-		if (name && !json_get(v, name))
+		if (name && !json_value_get(v, name))
 			problem(w, "missing required field \"%s\" in %s", name,
 			        def ? def : w->m->id.kind);
 	}
@@ -693,7 +695,7 @@ static void check(struct walk *w, struct json_object *s, const char *def, struct
 		json_object_object_foreach(v, key, value)
 		{
 			before = enter(w, key, 0);
-			check(w, json_get(s, "additionalProperties"), NULL, value);
+			check(w, json_value_get(s, "additionalProperties"), NULL, value);
 			leave(w, before);
 		}
 		break;
@@ -704,7 +706,7 @@ static void check(struct walk *w, struct json_object *s, const char *def, struct
 		}
 		for (i = 0; i < json_object_array_length(v); i++) {
 			before = enter(w, NULL, i);
-			check(w, json_get(s, "items"), NULL, json_object_array_get_idx(v, i));
+			check(w, json_value_get(s, "items"), NULL, json_object_array_get_idx(v, i));
 			leave(w, before);
 		}
 		break;

@@ -1,7 +1,7 @@
 #ifndef BERTH_OPENAPI_H
 #define BERTH_OPENAPI_H
 
-#include "buf.h"
+#include "base/buf.h"
 #include "manifest.h"
 
 #include <json-c/json.h>

@@ -1,7 +1,8 @@
+/* Kubernetes resource quantities ("1Gi", "500m"), parsed and compared. */
 #include "quantity.h"
 
-#include "alloc.h"
-#include "error.h"
+#include "base/alloc.h"
+#include "base/berth_error.h"
 
 #include <inttypes.h>
 #include <stddef.h>

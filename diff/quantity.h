@@ -1,7 +1,7 @@
 #ifndef BERTH_QUANTITY_H
 #define BERTH_QUANTITY_H
 
-#include "buf.h"
+#include "base/buf.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,9 +1,10 @@
+/* Drift reports in text, JSON and Markdown. */
 #include "report.h"
 
-#include "alloc.h"
-#include "error.h"
-#include "json.h"
-#include "yaml.h"
+#include "base/alloc.h"
+#include "base/berth_error.h"
+#include "base/json_value.h"
+#include "yaml_doc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,16 +43,16 @@ static struct json_object *masked_paths(const struct object_id *id, struct json_
 
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(paths, i), *e;
-		const char *path = json_get_string(p, "path");
+		const char *path = json_value_get_string(p, "path");
 
 		if (!is_secret(id) || !is_secret_path(path)) {
-			json_object_array_add(out, json_copy(p));
+			json_object_array_add(out, json_value_copy(p));
 			continue;
 		}
 		e = json_object_new_object();
 		json_object_object_add(e, "path", json_object_new_string(path));
-		json_object_object_add(e, "live", masked(json_get(p, "live"), ""));
-		json_object_object_add(e, "desired", masked(json_get(p, "desired"), ""));
+		json_object_object_add(e, "live", masked(json_value_get(p, "live"), ""));
+		json_object_object_add(e, "desired", masked(json_value_get(p, "desired"), ""));
 		json_object_array_add(out, e);
 	}
 	return out;
@@ -102,7 +103,7 @@ void report_release(struct report *r)
 	r->n = r->alloc = 0;
 }
 
-size_t report_count(const struct report *r, size_t counts[4])
+size_t report_count(const struct report *r, size_t counts[DRIFT_STATE_COUNT])
 {
 	size_t i;
 
@@ -128,11 +129,11 @@ static struct json_object *shown(const struct report_entry *e, struct json_objec
 
 	if (!obj)
 		return NULL;
-	copy = json_copy(obj);
-	meta = json_get(copy, "metadata");
+	copy = json_value_copy(obj);
+	meta = json_value_get(copy, "metadata");
 	json_object_object_del(copy, "status");
 	json_object_object_del(meta, "managedFields");
-	if ((annotations = json_get(meta, "annotations"))) {
+	if ((annotations = json_value_get(meta, "annotations"))) {
 		json_object_object_del(annotations, LAST_APPLIED_ANNOTATION);
 		if (!json_object_object_length(annotations))
 			json_object_object_del(meta, "annotations");
@@ -140,13 +141,13 @@ static struct json_object *shown(const struct report_entry *e, struct json_objec
 	if (!is_secret(&e->id))
 		return copy;
 	for (i = 0; i < ARRAY_SIZE(secret_maps); i++) {
-		struct json_object *map = json_get(copy, secret_maps[i]);
-		struct json_object *theirs = json_get(other, secret_maps[i]);
+		struct json_object *map = json_value_get(copy, secret_maps[i]);
+		struct json_object *theirs = json_value_get(other, secret_maps[i]);
 		if (!json_object_is_type(map, json_type_object))
 			continue;
 		json_object_object_foreach(map, key, value)
 		{
-			bool same = json_equal(value, json_get(theirs, key));
+			bool same = json_value_equal(value, json_value_get(theirs, key));
 			json_object_object_add(map, key, masked(value, same ? "" : side));
 		}
 	}
@@ -348,7 +349,7 @@ int report_json(struct buf *out, const struct report *r)
 {
 	struct json_object *doc = json_object_new_object(), *summary = json_object_new_object();
 	struct json_object *objects = json_object_new_array();
-	size_t counts[4], i;
+	size_t counts[DRIFT_STATE_COUNT], i;
 	int error;
 
 	report_count(r, counts);
@@ -359,7 +360,7 @@ int report_json(struct buf *out, const struct report *r)
 		json_object_array_add(objects, entry_json(&r->entries[i]));
 	json_object_object_add(doc, "summary", summary);
 	json_object_object_add(doc, "objects", objects);
-	error = json_write(out, doc);
+	error = json_value_write(out, doc);
 	buf_addch(out, '\n');
 	json_object_put(doc);
 	return error;
@@ -390,7 +391,7 @@ static int cmp_entries(const void *x, const void *y)
 int report_markdown(struct buf *out, const struct report *r)
 {
 	const struct report_entry **sorted = xcalloc(r->n + 1, sizeof(*sorted));
-	size_t counts[4], i, j;
+	size_t counts[DRIFT_STATE_COUNT], i, j;
 
 	report_count(r, counts);
 	buf_addf(
@@ -419,7 +420,7 @@ int report_markdown(struct buf *out, const struct report *r)
 		for (j = 0; j < np; j++) {
 			struct json_object *p = json_object_array_get_idx(e->paths, j);
 			buf_adds(out, j ? ", `" : "`");
-			cell(out, json_get_string(p, "path"));
+			cell(out, json_value_get_string(p, "path"));
 			buf_addch(out, '`');
 		}
 		buf_adds(out, " |\n");

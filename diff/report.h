@@ -1,7 +1,7 @@
 #ifndef BERTH_REPORT_H
 #define BERTH_REPORT_H
 
-#include "buf.h"
+#include "base/buf.h"
 #include "drift.h"
 #include "object.h"
 
@@ -32,7 +32,7 @@ struct report {
 };
 #define REPORT_INIT                                                                                \
 	{                                                                                          \
-		NULL, 0, 0                                                                         \
+		.entries = NULL, .n = 0, .alloc = 0                                                \
 	}
 
 /*
@@ -45,7 +45,7 @@ void report_add(struct report *r, const struct object_id *id, const char *file, 
 void report_release(struct report *r);
 
 /* Counts by state; returns the number of objects not in sync. */
-size_t report_count(const struct report *r, size_t counts[4]);
+size_t report_count(const struct report *r, size_t counts[DRIFT_STATE_COUNT]);
 
 /*
  * A unified diff of each object that is not in sync, its live YAML against

@@ -1,6 +1,8 @@
+/* How the built-in kinds' fields merge (patchStrategy, patchMergeKey), known
+ * without a cluster, as the Kubernetes API types declare them. */
 #include "schema.h"
 
-#include "alloc.h"
+#include "base/alloc.h"
 
 #include <string.h>
 

@@ -1,9 +1,9 @@
 /* Remembered dry-run verdicts: an open-addressing table of SHA-256 keys. */
 #include "verdict.h"
 
-#include "alloc.h"
-#include "buf.h"
-#include "json.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/json_value.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,17 +46,17 @@ int verdict_key(uint8_t key[SHA256_SIZE], struct json_object *desired, struct js
 		if (strcmp(key_, "metadata"))
 			json_object_object_add(copy, key_, json_object_get(value));
 	}
-	if (json_object_is_type(json_get(live, "metadata"), json_type_object)) {
-		json_object_object_foreach(json_get(live, "metadata"), mkey, mvalue)
+	if (json_object_is_type(json_value_get(live, "metadata"), json_type_object)) {
+		json_object_object_foreach(json_value_get(live, "metadata"), mkey, mvalue)
 		{
 			if (strcmp(mkey, "resourceVersion") && strcmp(mkey, "managedFields"))
 				json_object_object_add(meta, mkey, json_object_get(mvalue));
 		}
 	}
 	json_object_object_add(copy, "metadata", meta);
-	if ((error = json_write(&text, desired)) == 0) {
+	if ((error = json_value_write(&text, desired)) == 0) {
 		buf_addch(&text, '\0');
-		error = json_write(&text, copy);
+		error = json_value_write(&text, copy);
 	}
 	if (!error)
 		sha256(key, text.ptr, text.len);

@@ -1,7 +1,7 @@
 #ifndef BERTH_VERDICT_H
 #define BERTH_VERDICT_H
 
-#include "digest.h"
+#include "base/digest.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>

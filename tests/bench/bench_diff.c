@@ -9,12 +9,13 @@
  *                                 copy as LIST pages of 500, DIR/live-NNNN.json
  *   bench_diff measure DIR        load, diff, report
  */
-#include "../../diff/buf.h"
+#include "../../agent/tree.h"
+#include "../../diff/base/buf.h"
 #include "../../diff/drift.h"
-#include "../../diff/error.h"
-#include "../../diff/json.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
 #include "../../diff/manifest.h"
-#include "../../diff/parallel.h"
+#include "../../apply/parallel.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -104,10 +105,11 @@ static void manifest_text(struct buf *b, unsigned i)
  * and server fields; every hundredth has a changed image. */
 static struct json_object *live_object(struct json_object *desired, unsigned i)
 {
-	struct json_object *live = json_copy(desired), *meta = json_get(live, "metadata");
-	struct json_object *spec = json_get(live, "spec");
-	struct json_object *pod = json_get(json_get(spec, "template"), "spec");
-	struct json_object *c = json_object_array_get_idx(json_get(pod, "containers"), 0);
+	struct json_object *live = json_value_copy(desired),
+	                   *meta = json_value_get(live, "metadata");
+	struct json_object *spec = json_value_get(live, "spec");
+	struct json_object *pod = json_value_get(json_value_get(spec, "template"), "spec");
+	struct json_object *c = json_object_array_get_idx(json_value_get(pod, "containers"), 0);
 	struct buf uid = BUF_INIT;
 
 	buf_addf(&uid, "00000000-0000-0000-0000-%012u", i);
@@ -167,7 +169,7 @@ static int generate(const char *dir, unsigned n)
 		live = live_object(json_object_array_get_idx(docs, 0), i);
 		buf_adds(&page,
 		         i % PAGE ? "," : "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
-		json_write(&page, live);
+		json_value_write(&page, live);
 		json_object_put(live);
 		json_object_put(docs);
 		if (i % PAGE == PAGE - 1 || i == n - 1) {
@@ -217,9 +219,9 @@ static void diff_page(size_t p, void *ctx)
 	buf_addf(&path, "%s/live-%04zu.json", run->dir, p);
 	page->error = 2;
 	if (buf_read_file(&text, path.ptr, 1u << 30) < 0 ||
-	    !(list = json_parse(text.ptr, text.len)))
+	    !(list = json_value_parse(text.ptr, text.len)))
 		goto out;
-	items = json_get(list, "items");
+	items = json_value_get(list, "items");
 	for (j = 0; j < json_object_array_length(items); j++) {
 		struct json_object *live = json_object_array_get_idx(items, j), *desired = NULL;
 		struct manifest key, *keyp = &key;
@@ -266,7 +268,7 @@ static int measure(const char *dir)
 	buf_addf(&path, "%s/manifests", dir);
 	paths[0] = path.ptr;
 	t0 = now();
-	if (manifest_set_load(&set, &diags, NULL, paths, 1, NULL) < 0) {
+	if (tree_load(&set, &diags, NULL, paths, 1, NULL) < 0) {
 		fprintf(stderr, "load failed: %s\n", diags.n ? diags.items[0].message : "?");
 		return 2;
 	}

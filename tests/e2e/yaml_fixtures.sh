@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pin the YAML fixtures of tests/fixtures/yaml/ against what the real API
+# Pin the YAML fixtures of tests/fixtures/yaml_doc/ against what the real API
 # server stores. Each fixture is a Widget custom resource (its spec is kept
 # as given); it is created with kubectl 1.20.2 and read back, and its spec
 # must equal the fixture's NAME.spec.json. The unit test test_yaml checks
@@ -8,7 +8,7 @@
 # BERTH_RECORD_FIXTURES=1 writes the .spec.json files instead of comparing.
 . "$(dirname "$0")/lib.sh"
 
-fixtures=$BERTH_SOURCE_DIR/tests/fixtures/yaml
+fixtures=$BERTH_SOURCE_DIR/tests/fixtures/yaml_doc
 ns=berth-fixtures
 
 cleanup() {

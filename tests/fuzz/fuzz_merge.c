@@ -27,11 +27,11 @@
  */
 #include "fuzz.h"
 
-#include "../../diff/alloc.h"
-#include "../../diff/buf.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/buf.h"
 #include "../../diff/drift.h"
-#include "../../diff/error.h"
-#include "../../diff/json.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
 #include "../../diff/merge.h"
 #include "../../diff/object.h"
 #include "../../diff/schema.h"
@@ -74,7 +74,7 @@ static char *to_text(struct json_object *v)
 {
 	struct buf b = BUF_INIT;
 
-	if (json_write(&b, v) < 0) {
+	if (json_value_write(&b, v) < 0) {
 		buf_reset(&b);
 		buf_adds(&b, json_object_to_json_string(v));
 	}
@@ -112,7 +112,7 @@ static int parse_document(struct json_object **out, const char *text, size_t len
 	*out = NULL;
 	if (!len && optional)
 		return 0;
-	*out = json_parse(text, len);
+	*out = json_value_parse(text, len);
 	if (json_object_is_type(*out, json_type_object))
 		return 0;
 	json_object_put(*out);
@@ -123,7 +123,7 @@ static int parse_document(struct json_object **out, const char *text, size_t len
 /* A copy of `obj` without metadata.annotations. */
 static struct json_object *without_annotations(struct json_object *obj)
 {
-	struct json_object *copy = json_copy(obj), *meta = json_get(copy, "metadata");
+	struct json_object *copy = json_value_copy(obj), *meta = json_value_get(copy, "metadata");
 
 	if (json_object_is_type(meta, json_type_object))
 		json_object_object_del(meta, "annotations");
@@ -154,8 +154,8 @@ static bool merge_keys_scalar(struct json_object *v, const struct schema_type *t
 		if (f && f->merge_key && json_object_is_type(child, json_type_array)) {
 			size_t i, n = json_object_array_length(child);
 			for (i = 0; i < n; i++) {
-				struct json_object *k =
-				    json_get(json_object_array_get_idx(child, i), f->merge_key);
+				struct json_object *k = json_value_get(
+				    json_object_array_get_idx(child, i), f->merge_key);
 				if (json_object_is_type(k, json_type_object) ||
 				    json_object_is_type(k, json_type_array))
 					return false;
@@ -169,8 +169,8 @@ static bool merge_keys_scalar(struct json_object *v, const struct schema_type *t
 
 /*
  * Nothing changed, so the patch must change nothing. This holds for objects
- * the API server would store: json_equal() holds NaN unequal to itself, so
- * an object with NaN (or an infinity: what json_write() refuses) is left
+ * the API server would store: json_value_equal() holds NaN unequal to itself, so
+ * an object with NaN (or an infinity: what json_value_write() refuses) is left
  * out, and so is one with a merge key that is not a scalar.
  */
 static void check_unchanged(struct json_object *obj, const struct schema_type *schema)
@@ -178,7 +178,7 @@ static void check_unchanged(struct json_object *obj, const struct schema_type *s
 	struct json_object *patch = NULL, *after = NULL, *want = NULL, *got = NULL;
 	struct buf text = BUF_INIT;
 
-	if (!obj || json_write(&text, obj) < 0 || !merge_keys_scalar(obj, schema))
+	if (!obj || json_value_write(&text, obj) < 0 || !merge_keys_scalar(obj, schema))
 		goto out;
 	if (merge3_patch(&patch, obj, obj, obj, schema) < 0)
 		goto out;
@@ -187,7 +187,7 @@ static void check_unchanged(struct json_object *obj, const struct schema_type *s
 		       schema ? schema->name : "no schema", to_text(patch), berth_error_last());
 	want = without_annotations(obj);
 	got = without_annotations(after);
-	if (!json_equal(want, got))
+	if (!json_value_equal(want, got))
 		broken("%s: the patch for no change %s changes\n%s\ninto\n%s",
 		       schema ? schema->name : "no schema", to_text(patch), to_text(obj),
 		       to_text(after));
@@ -210,16 +210,16 @@ static void run_merge(struct json_object *original, struct json_object *modified
 	if (!json_object_is_type(patch, json_type_object))
 		broken("merge3_patch succeeds with a patch that is not an object");
 	/* What would go over the wire. */
-	json_write(&text, patch);
+	json_value_write(&text, patch);
 	if (merge_apply(&after, current, patch, schema) == 0)
-		json_write(&text, after);
+		json_value_write(&text, after);
 	buf_release(&text);
 	json_object_put(patch);
 	json_object_put(after);
 }
 
 /* drift_compute() takes a manifest: what object_id_read() accepts, as
- * manifest_set_load() makes sure. */
+ * manifest_set_add() makes sure. */
 static void run_drift(struct json_object *desired, struct json_object *live)
 {
 	struct object_id id;
@@ -351,7 +351,7 @@ static void mutate_documents(struct json_object **doc, uint32_t *state)
 	from = &slots.items[next_random(state) % slots.n];
 	switch (next_random(state) % 4) {
 	case 0:
-		value = json_copy(from->value);
+		value = json_value_copy(from->value);
 		break;
 	case 1:
 		if (at->key)

@@ -12,7 +12,7 @@
  */
 #include "fuzz.h"
 
-#include "../../diff/buf.h"
+#include "../../diff/base/buf.h"
 #include "../../diff/manifest.h"
 #include "../../diff/openapi.h"
 
@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char manifests[] =
     "apiVersion: apps/v1\n"
@@ -70,32 +69,19 @@ static _Noreturn void broken(const char *fmt, ...)
 	abort();
 }
 
-static char path[64];
-
-static void remove_manifests(void)
-{
-	unlink(path);
-}
-
-/* The manifests, loaded once from a file (problems are found at places in
- * it), removed at exit. */
+/* The manifests, parsed once (problems are found at places in their text). */
 static const struct manifest_set *the_manifests(void)
 {
 	static struct manifest_set set = MANIFEST_SET_INIT;
+	static bool loaded;
 	struct diagnostics diags = DIAGNOSTICS_INIT;
-	const char *paths[1] = {path};
-	FILE *f;
-	int fd;
 
-	if (*path)
+	if (loaded)
 		return &set;
-	snprintf(path, sizeof(path), "/tmp/berth-fuzz-openapi-XXXXXX.yaml");
-	if ((fd = mkstemps(path, 5)) < 0 || !(f = fdopen(fd, "w")))
-		broken("cannot write %s", path);
-	atexit(remove_manifests);
-	fputs(manifests, f);
-	fclose(f);
-	if (manifest_set_load(&set, &diags, NULL, paths, 1, NULL) < 0 || set.n != 3)
+	loaded = true;
+	if (manifest_set_add(&set, &diags, "manifests.yaml", manifests, strlen(manifests), NULL) <
+	        0 ||
+	    set.n != 3)
 		broken("the manifests do not load");
 	diagnostics_release(&diags);
 	return &set;

@@ -1,5 +1,5 @@
 /*
- * Fuzz harness for the walk of a manifest tree: manifest_set_load() over a
+ * Fuzz harness for the walk of a manifest tree: tree_load() over a
  * tree of directories, files and symlinks that the input describes.
  *
  * The input is a list of entries, three bytes each (at most MAX_ENTRIES):
@@ -26,9 +26,9 @@
 
 #include "fuzz.h"
 
-#include "../../diff/alloc.h"
-#include "../../diff/buf.h"
-#include "../../diff/manifest.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/buf.h"
+#include "../../agent/tree.h"
 
 #include <ftw.h>
 #include <limits.h>
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char manifest[] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
 	char tmp[] = "/tmp/berth-fuzz-walk-XXXXXX", root[PATH_MAX], real[PATH_MAX];
 	struct entry *e = xcalloc(MAX_ENTRIES + 1, sizeof(*e));
-	struct manifest_options opts = MANIFEST_OPTIONS_INIT;
+	struct tree_options opts = TREE_OPTIONS_INIT;
 	struct manifest_set set = MANIFEST_SET_INIT;
 	struct diagnostics diags = DIAGNOSTICS_INIT;
 	size_t n = 1, i;
@@ -168,7 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opts.root = root;
 	opts.threads = 1;
 	paths[0] = root;
-	manifest_set_load(&set, &diags, NULL, paths, 1, &opts);
+	tree_load(&set, &diags, NULL, paths, 1, &opts);
 	for (i = 0; i < set.n; i++)
 		if (!realpath(set.items[i].file, real) || !inside(real, root))
 			broken("'%s' was read, outside '%s'", set.items[i].file, root);

@@ -34,10 +34,10 @@
 
 #include "../../agent/http_server.h"
 #include "../../agent/webhook.h"
-#include "../../diff/alloc.h"
-#include "../../diff/buf.h"
-#include "../../diff/digest.h"
-#include "../../diff/json.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/buf.h"
+#include "../../diff/base/digest.h"
+#include "../../diff/base/json_value.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -154,10 +154,10 @@ static void check_verify(const char *const sigs[FORGE_COUNT], const char *body, 
 static void check_repos(const char *body, size_t len)
 {
 	struct buf keys = BUF_INIT, ref = BUF_INIT;
-	struct json_object *payload = json_parse(body, len);
+	struct json_object *payload = json_value_parse(body, len);
 	bool object = json_object_is_type(payload, json_type_object);
 	int n = webhook_repos(&keys, &ref, body, len);
-	const char *want = object ? json_get_string(payload, "ref") : NULL;
+	const char *want = object ? json_value_get_string(payload, "ref") : NULL;
 	size_t i, nuls = 0;
 
 	if (strcmp(ref.ptr, want ? want : ""))

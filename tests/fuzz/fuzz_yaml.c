@@ -6,22 +6,22 @@
  * error. With marks, every mark must name a node of the parsed documents.
  * Each document must then survive the ways berth writes it:
  *
- *   json_write(), read back with json_parse() (the last-applied annotation
+ *   json_value_write(), read back with json_value_parse() (the last-applied annotation
  *   is written one way and read the other), and
  *   yaml_emit(), read back with yaml_parse(),
  *
- * both giving a document json_equal() to the original. A document holding
+ * both giving a document json_value_equal() to the original. A document holding
  * NaN or an infinity, which JSON cannot carry, only has to read back.
  *
  * Errors are fine; a broken property aborts, so the fuzzer keeps the input.
  */
 #include "fuzz.h"
 
-#include "../../diff/alloc.h"
-#include "../../diff/buf.h"
-#include "../../diff/error.h"
-#include "../../diff/json.h"
-#include "../../diff/yaml.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/buf.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
+#include "../../diff/yaml_doc.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -109,7 +109,7 @@ static void check_marks(struct json_object *docs, const struct yaml_marks *marks
 }
 
 /* Emit the documents; the text tells whether two parses agree, NaN included
- * (json_equal() says NaN differs from itself). */
+ * (json_value_equal() says NaN differs from itself). */
 static void emit_all(struct buf *out, struct json_object *docs)
 {
 	if (yaml_emit(out, docs) < 0)
@@ -117,9 +117,9 @@ static void emit_all(struct buf *out, struct json_object *docs)
 }
 
 /*
- * json_write() (the last-applied annotation) must give JSON that parses, and
+ * json_value_write() (the last-applied annotation) must give JSON that parses, and
  * the form manifests are stored in must read back the same. Only for a mapping or a
- * sequence: those are what berth writes, and json_parse() wants its number
+ * sequence: those are what berth writes, and json_value_parse() wants its number
  * ended by something. Returns false when the document cannot be written
  * (it holds NaN or an infinity).
  */
@@ -128,7 +128,7 @@ static bool check_json(struct json_object *doc, size_t index)
 	struct buf text = BUF_INIT;
 	struct json_object *again;
 
-	if (json_write(&text, doc) < 0) {
+	if (json_value_write(&text, doc) < 0) {
 		buf_release(&text);
 		return false;
 	}
@@ -137,18 +137,18 @@ static bool check_json(struct json_object *doc, size_t index)
 		buf_release(&text);
 		return true;
 	}
-	again = json_parse(text.ptr, text.len);
+	again = json_value_parse(text.ptr, text.len);
 	if (!again)
-		broken("document %zu: json_parse rejects what json_write wrote: %s", index,
-		       text.ptr);
+		broken("document %zu: json_value_parse rejects what json_value_write wrote: %s",
+		       index, text.ptr);
 	json_object_put(again);
 	/* Manifests are stored in json-c's own form, which must read back the
 	 * same. (Go's form need not: json-c clamps integers beyond int64.) */
 	{
 		const char *stored = json_object_to_json_string_ext(
 		    doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		again = json_parse(stored, strlen(stored));
-		if (!again || !json_equal(doc, again))
+		again = json_value_parse(stored, strlen(stored));
+		if (!again || !json_value_equal(doc, again))
 			broken("document %zu: stored JSON reads back changed: %s", index, stored);
 	}
 	json_object_put(again);
@@ -172,7 +172,7 @@ static void check_yaml(struct json_object *doc, size_t index, bool comparable)
 	if (json_object_array_length(docs) != 1)
 		broken("document %zu: yaml_emit wrote %zu documents:\n%s", index,
 		       json_object_array_length(docs), text.ptr);
-	if (comparable && !json_equal(doc, json_object_array_get_idx(docs, 0)))
+	if (comparable && !json_value_equal(doc, json_object_array_get_idx(docs, 0)))
 		broken("document %zu: yaml_emit/yaml_parse changes it:\n%s", index, text.ptr);
 	json_object_put(docs);
 	buf_release(&text);

@@ -10,9 +10,9 @@
  */
 #include "fuzz.h"
 
-#include "../../diff/alloc.h"
-#include "../../diff/buf.h"
-#include "../../diff/error.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/buf.h"
+#include "../../diff/base/berth_error.h"
 
 #include <dirent.h>
 #include <errno.h>

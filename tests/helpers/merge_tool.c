@@ -15,10 +15,11 @@
  *
  * Exit status 0, or 2 with a message on stderr.
  */
-#include "../../diff/buf.h"
+#include "../../agent/tree.h"
+#include "../../diff/base/buf.h"
 #include "../../diff/drift.h"
-#include "../../diff/error.h"
-#include "../../diff/json.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
 #include "../../diff/manifest.h"
 #include "../../diff/report.h"
 
@@ -31,7 +32,7 @@ static struct json_object *read_json(const char *path)
 	struct json_object *v = NULL;
 
 	if (buf_read_file(&text, path, 256u << 20) == 0)
-		v = json_parse(text.ptr, text.len);
+		v = json_value_parse(text.ptr, text.len);
 	buf_release(&text);
 	if (!v)
 		fprintf(stderr, "%s: not JSON\n", path);
@@ -42,7 +43,7 @@ static int load(struct manifest_set *set, const char *path)
 {
 	struct diagnostics diags = DIAGNOSTICS_INIT;
 	struct buf out = BUF_INIT;
-	int error = manifest_set_load(set, &diags, NULL, &path, 1, NULL);
+	int error = tree_load(set, &diags, NULL, &path, 1, NULL);
 
 	if (error < 0) {
 		diagnostics_format(&out, &diags);
@@ -84,7 +85,7 @@ static int report(const char *format, const char *path, const char *live_path)
 
 	if (load(&set, path) < 0 || !(live = read_json(live_path)))
 		goto out;
-	items = json_get(live, "items");
+	items = json_value_get(live, "items");
 	for (i = 0; i < set.n; i++) {
 		struct json_object *desired = NULL, *l = find_live(items, &set.items[i].id);
 		struct drift d;
@@ -141,7 +142,7 @@ static int one(const char *path, const char *live_path)
 	json_object_object_add(result, "patch", json_object_get(d.patch));
 	json_object_object_add(result, "predicted", json_object_get(d.predicted));
 	json_object_object_add(result, "paths", json_object_get(d.paths));
-	if (json_write(&out, result) == 0) {
+	if (json_value_write(&out, result) == 0) {
 		puts(out.ptr);
 		status = 0;
 	}

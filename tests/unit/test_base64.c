@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../diff/base64.h"
-#include "../../diff/error.h"
+#include "../../diff/base/base64.h"
+#include "../../diff/base/berth_error.h"
 
 #include <string.h>
 

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../diff/buf.h"
-#include "../../diff/error.h"
+#include "../../diff/base/buf.h"
+#include "../../diff/base/berth_error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 
 #include "../../agent/config.h"
-#include "../../diff/error.h"
+#include "../../diff/base/berth_error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

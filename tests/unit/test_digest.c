@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../diff/digest.h"
+#include "../../diff/base/digest.h"
 
 #include <string.h>
 

@@ -5,13 +5,13 @@
 #include <cmocka.h>
 
 #include "../../diff/drift.h"
-#include "../../diff/json.h"
+#include "../../diff/base/json_value.h"
 
 #include <string.h>
 
 static struct json_object *J(const char *text)
 {
-	struct json_object *v = json_parse(text, strlen(text));
+	struct json_object *v = json_value_parse(text, strlen(text));
 
 	if (!v)
 		fail_msg("bad test JSON: %s", text);
@@ -87,9 +87,10 @@ static void test_drift__take_answer_predicts_what_the_server_stores(void **state
 	drift_take_answer(&d, live, answer);
 	assert_string_equal(json_object_to_json_string_ext(d.paths, JSON_C_TO_STRING_PLAIN),
 	                    "[{\"path\":\"spec.hostPID\",\"live\":true,\"desired\":null}]");
-	assert_string_equal(json_get_string(json_get(d.predicted, "metadata"), "resourceVersion"),
-	                    "8");
-	assert_true(json_equal(json_get(d.predicted, "status"), json_get(live, "status")));
+	assert_string_equal(
+	    json_value_get_string(json_value_get(d.predicted, "metadata"), "resourceVersion"), "8");
+	assert_true(json_value_equal(json_value_get(d.predicted, "status"),
+	                             json_value_get(live, "status")));
 	assert_int_equal(d.state, DRIFT_DRIFTED);
 	drift_release(&d);
 	json_object_put(live);

@@ -4,13 +4,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../apply/exec_credential.h"
-#include "../../diff/buf.h"
-#include "../../diff/error.h"
-#include "../../diff/json.h"
+#include "../../apply/exec_plugin.h"
+#include "../../diff/base/buf.h"
+#include "../../diff/base/clock.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
 
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,7 @@ static int teardown(void **state)
 
 static struct json_object *parse_text(const char *text)
 {
-	struct json_object *v = json_parse(text, strlen(text));
+	struct json_object *v = json_value_parse(text, strlen(text));
 
 	assert_non_null(v);
 	return v;
@@ -92,10 +94,10 @@ static void test_exec_credential__parses_the_fixtures(void **state)
 		read_fixture(&in, names[i]);
 		read_fixture(&want_text, want_name);
 		want = parse_text(want_text.ptr);
-		error = json_get_string(want, "error");
+		error = json_value_get_string(want, "error");
 		berth_error_clear();
-		rc = exec_credential_parse(&cred, "plugin", json_get_string(want, "apiVersion"),
-		                           in.ptr, in.len);
+		rc = exec_credential_parse(
+		    &cred, "plugin", json_value_get_string(want, "apiVersion"), in.ptr, in.len);
 		if (error) {
 			if (rc == 0)
 				fail_msg("%s: parsed, want error '%s'", names[i], error);
@@ -109,17 +111,17 @@ static void test_exec_credential__parses_the_fixtures(void **state)
 		} else {
 			if (rc != 0)
 				fail_msg("%s: %s", names[i], berth_error_last());
-			s = json_get_string(want, "token");
+			s = json_value_get_string(want, "token");
 			if (s)
 				assert_string_equal(cred.token, s);
 			else
 				assert_null(cred.token);
-			s = json_get_string(want, "cert");
+			s = json_value_get_string(want, "cert");
 			assert_string_equal(cred.cert.ptr, s ? s : "");
-			s = json_get_string(want, "key");
+			s = json_value_get_string(want, "key");
 			assert_string_equal(cred.key.ptr, s ? s : "");
 			assert_int_equal(cred.expires,
-			                 json_object_get_int64(json_get(want, "expires")));
+			                 json_object_get_int64(json_value_get(want, "expires")));
 		}
 		exec_credential_release(&cred);
 		json_object_put(want);
@@ -268,6 +270,8 @@ static const char plugin_script[] =
     "exp=\n"
     "case $MODE in\n"
     "slow) sleep 0.3 ;;\n"
+    "hang) exec sleep 600 ;;\n"
+    "warn) echo 'the token expires within the hour' >&2 ;;\n"
     "expired) exp=',\"expirationTimestamp\":\"2001-01-01T00:00:00Z\"' ;;\n"
     "fail) echo SECRET-STDOUT; echo 'the login was refused' >&2; exit 4 ;;\n"
     "garbage) echo SECRET-GARBAGE; exit 0 ;;\n"
@@ -322,12 +326,12 @@ static void test_exec_credential__caches_until_the_server_refuses(void **state)
 
 	(void)state;
 	setenv("EXTRA", "from-berth", 1);
-	assert_int_equal(exec_plugin_get(&cred, &gen, p), 1);
+	assert_int_equal(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL), 1);
 	assert_string_equal(cred.token, "tok-1");
 	assert_int_equal(gen, 1);
 	/* Current: nothing to copy, no run. */
-	assert_int_equal(exec_plugin_get(&cred, &gen, p), 0);
-	assert_int_equal(exec_plugin_get(&cred, &gen, p), 0);
+	assert_int_equal(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL), 0);
+	assert_int_equal(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL), 0);
 	assert_int_equal(exec_plugin_runs(p), 1);
 	read_back(&b, "info");
 	assert_string_equal(b.ptr, "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
@@ -338,9 +342,9 @@ static void test_exec_credential__caches_until_the_server_refuses(void **state)
 	/* A 401 for an older generation than the cached one changes nothing. */
 	old = gen;
 	exec_plugin_invalidate(p, old + 7);
-	assert_int_equal(exec_plugin_get(&cred, &gen, p), 0);
+	assert_int_equal(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL), 0);
 	exec_plugin_invalidate(p, old);
-	assert_int_equal(exec_plugin_get(&cred, &gen, p), 1);
+	assert_int_equal(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL), 1);
 	assert_string_equal(cred.token, "tok-2");
 	assert_int_equal(exec_plugin_runs(p), 2);
 
@@ -357,9 +361,9 @@ static void test_exec_credential__runs_again_once_expired(void **state)
 	unsigned long gen = 0;
 
 	(void)state;
-	assert_int_equal(exec_plugin_get(&cred, &gen, p), 1);
+	assert_int_equal(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL), 1);
 	assert_string_equal(cred.token, "tok-1");
-	assert_int_equal(exec_plugin_get(&cred, &gen, p), 1);
+	assert_int_equal(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL), 1);
 	assert_string_equal(cred.token, "tok-2");
 	assert_int_equal(exec_plugin_runs(p), 2);
 	exec_credential_release(&cred);
@@ -374,7 +378,7 @@ static void test_exec_credential__failure_names_the_plugin_and_its_stderr(void *
 	char want[256];
 
 	(void)state;
-	assert_true(exec_plugin_get(&cred, &gen, p) < 0);
+	assert_true(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL) < 0);
 	snprintf(want, sizeof(want),
 	         "kc: user 'u': exec plugin '%s/plugin' exited with status 4: the login was "
 	         "refused",
@@ -383,12 +387,12 @@ static void test_exec_credential__failure_names_the_plugin_and_its_stderr(void *
 	assert_int_equal(gen, 0);
 	assert_null(cred.token);
 	/* Nothing was cached: the next call runs it again. */
-	assert_true(exec_plugin_get(&cred, &gen, p) < 0);
+	assert_true(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL) < 0);
 	assert_int_equal(exec_plugin_runs(p), 2);
 	exec_plugin_free(p);
 
 	p = plugin("garbage");
-	assert_true(exec_plugin_get(&cred, &gen, p) < 0);
+	assert_true(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL) < 0);
 	assert_non_null(strstr(berth_error_last(), "not an ExecCredential"));
 	assert_null(strstr(berth_error_last(), "SECRET"));
 	exec_plugin_free(p);
@@ -406,7 +410,7 @@ static void test_exec_credential__missing_command_gives_the_install_hint(void **
 
 	(void)state;
 	exec_plugin_new(&p, cfg);
-	assert_true(exec_plugin_get(&cred, &gen, p) < 0);
+	assert_true(exec_plugin_get(&cred, &gen, p, NULL, NULL, NULL) < 0);
 	assert_string_equal(berth_error_last(), "kc: user 'u': exec plugin 'berth-no-such-plugin' "
 	                                        "not found\nbrew install it");
 	exec_plugin_free(p);
@@ -424,7 +428,7 @@ static void *get_in_thread(void *arg)
 {
 	struct getter *g = arg;
 
-	g->rc = exec_plugin_get(&g->cred, &g->gen, g->p);
+	g->rc = exec_plugin_get(&g->cred, &g->gen, g->p, NULL, NULL, NULL);
 	return NULL;
 }
 
@@ -454,6 +458,55 @@ static void test_exec_credential__threads_share_one_run(void **state)
 	exec_plugin_free(p);
 }
 
+static void keep(const char *text, void *ctx)
+{
+	buf_addf(ctx, "[%s]", text);
+}
+
+static void test_exec_credential__stderr_of_a_success_is_a_warning(void **state)
+{
+	struct exec_plugin *p = plugin("warn");
+	struct exec_credential cred = EXEC_CREDENTIAL_INIT;
+	struct buf said = BUF_INIT;
+	unsigned long gen = 0;
+
+	(void)state;
+	assert_int_equal(exec_plugin_get(&cred, &gen, p, NULL, keep, &said), 1);
+	assert_string_equal(cred.token, "tok-1");
+	assert_string_equal(said.ptr, "[the token expires within the hour]");
+	exec_credential_release(&cred);
+	buf_release(&said);
+	exec_plugin_free(p);
+}
+
+static void *stop_soon(void *arg)
+{
+	clock_sleep_ms(200);
+	stop_request(arg, SIGTERM);
+	return NULL;
+}
+
+static void test_exec_credential__a_hung_plugin_yields_to_the_stop_flag(void **state)
+{
+	struct exec_plugin *p = plugin("hang");
+	struct exec_credential cred = EXEC_CREDENTIAL_INIT;
+	struct stop stop = STOP_INIT;
+	unsigned long gen = 0;
+	double start = clock_now_ms();
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, stop_soon, &stop), 0);
+	/* The plugin sleeps 600 s: only the stop ends this call. */
+	assert_true(exec_plugin_get(&cred, &gen, p, &stop, NULL, NULL) < 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_non_null(strstr(berth_error_last(), "was stopped"));
+	print_message("a hung plugin gave way %.0f ms after the stop\n",
+	              clock_now_ms() - start - 200);
+	assert_null(cred.token);
+	exec_plugin_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +519,8 @@ int main(void)
 	    cmocka_unit_test(test_exec_credential__failure_names_the_plugin_and_its_stderr),
 	    cmocka_unit_test(test_exec_credential__missing_command_gives_the_install_hint),
 	    cmocka_unit_test(test_exec_credential__threads_share_one_run),
+	    cmocka_unit_test(test_exec_credential__stderr_of_a_success_is_a_warning),
+	    cmocka_unit_test(test_exec_credential__a_hung_plugin_yields_to_the_stop_flag),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

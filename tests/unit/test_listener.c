@@ -65,7 +65,7 @@ static void test_listener__ready_once_every_source_reconciled(void **state)
 	c.sources = sources;
 	c.n = 2;
 	metrics_new(&m, NULL, 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m), 0);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL), 0);
 	listener_follow(l, &c);
 	assert_int_equal(ask(&body, l, "GET /healthz HTTP/1.1\r\n\r\n"), 200);
 	assert_int_equal(ask(&body, l, "GET /readyz HTTP/1.1\r\n\r\n"), 503);
@@ -97,13 +97,15 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	struct metrics *m;
 	struct listener *l;
 	struct buf body = BUF_INIT, request = BUF_INIT;
+	struct wakeup wake = WAKEUP_INIT;
 
 	(void)state;
 	c.sources = sources;
 	c.n = 2;
 	c.webhook_secrets[FORGE_GITLAB] = "t0ken";
 	metrics_new(&m, NULL, 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m), 0);
+	assert_int_equal(wakeup_open(&wake), 0);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, &wake), 0);
 	listener_follow(l, &c);
 	/* No secret for GitHub: its hooks are not served. */
 	assert_int_equal(ask(&body, l, "POST /hooks/github HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
@@ -112,8 +114,12 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
 	         "X-Gitlab-Token: t0ken\r\nContent-Length: %zu\r\n\r\n%s",
 	         strlen(payload), payload);
+	/* The hook wakes the loop that waits on `wake`, once. */
+	assert_false(wakeup_wait(&wake, 0));
 	assert_int_equal(ask(&body, l, request.ptr), 202);
 	assert_string_equal(body.ptr, "reconciling db\n");
+	assert_true(wakeup_wait(&wake, 0));
+	assert_false(wakeup_wait(&wake, 0));
 	assert_false(listener_take_trigger(l, 0));
 	assert_true(listener_take_trigger(l, 1));
 	assert_false(listener_take_trigger(l, 1));
@@ -138,11 +144,14 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	assert_string_equal(body.ptr, "already received\n");
 	assert_false(listener_take_trigger(l, 1));
 	/* A watch triggers by name. */
+	wakeup_wait(&wake, 0);
 	listener_trigger(l, "web");
+	assert_true(wakeup_wait(&wake, 0));
 	assert_true(listener_take_trigger(l, 0));
 	buf_release(&request);
 	buf_release(&body);
 	listener_free(l);
+	wakeup_close(&wake);
 	metrics_free(m);
 }
 
@@ -198,7 +207,7 @@ static void test_listener__a_push_triggers_only_the_refs_it_moves(void **state)
 	c.n = 5;
 	c.webhook_secrets[FORGE_GITLAB] = "t0ken";
 	metrics_new(&m, NULL, 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m), 0);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL), 0);
 	listener_follow(l, &c);
 	assert_int_equal(push(&body, l, repo, "refs/heads/main"), 202);
 	assert_string_equal(body.ptr, "reconciling main,head\n");

@@ -5,8 +5,8 @@
 #include <cmocka.h>
 
 #include "../../diff/drift.h"
-#include "../../diff/error.h"
-#include "../../diff/json.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
 #include "../../diff/merge.h"
 
 #include <string.h>
@@ -17,13 +17,13 @@ static struct json_object *J(const char *text)
 
 	if (!text)
 		return NULL;
-	v = json_parse(text, strlen(text));
+	v = json_value_parse(text, strlen(text));
 	if (!v)
 		fail_msg("bad test JSON: %s", text);
 	return v;
 }
 
-/* merge3_patch(original, modified, current) must write `want` (as json_write). */
+/* merge3_patch(original, modified, current) must write `want` (as json_value_write). */
 static void expect_patch(const char *group, const char *kind, const char *original,
                          const char *modified, const char *current, const char *want)
 {
@@ -31,7 +31,7 @@ static void expect_patch(const char *group, const char *kind, const char *origin
 	struct buf out = BUF_INIT;
 
 	assert_int_equal(merge3_patch(&patch, o, m, c, schema_for_kind(group, kind)), 0);
-	assert_int_equal(json_write(&out, patch), 0);
+	assert_int_equal(json_value_write(&out, patch), 0);
 	if (strcmp(out.ptr, want))
 		fail_msg("patch %s\n want %s", out.ptr, want);
 	buf_release(&out);
@@ -185,7 +185,7 @@ static void test_merge__apply_predicts_the_server_result(void **state)
 
 	(void)state;
 	assert_int_equal(merge_apply(&out, obj, patch, schema_for_kind("", "Service")), 0);
-	json_write(&text, out);
+	json_value_write(&text, out);
 	assert_string_equal(text.ptr, "{\"spec\":{\"ports\":[{\"port\":8080},{\"port\":80,"
 	                              "\"protocol\":\"TCP\"}],\"type\":\"ClusterIP\"}}");
 	buf_release(&text);
@@ -205,8 +205,9 @@ static void test_merge__annotation_is_what_kubectl_writes(void **state)
 
 	(void)state;
 	assert_int_equal(drift_modified(&modified, desired), 0);
-	text = json_get_string(json_get(json_get(modified, "metadata"), "annotations"),
-	                       LAST_APPLIED_ANNOTATION);
+	text = json_value_get_string(
+	    json_value_get(json_value_get(modified, "metadata"), "annotations"),
+	    LAST_APPLIED_ANNOTATION);
 	assert_string_equal(text, "{\"apiVersion\":\"v1\",\"data\":{\"n\":\"1\"},\"kind\":"
 	                          "\"ConfigMap\",\"metadata\":{\"annotations\":{\"a\":"
 	                          "\"\\u003c\\u0026\\u003e\"},\"name\":\"x\"}}\n");
@@ -227,11 +228,11 @@ static void test_merge__drift_is_the_patch_less_the_annotation(void **state)
 	assert_int_equal(drift_compute(&d, desired, live), 0);
 	assert_int_equal(d.state, DRIFT_DRIFTED);
 	assert_int_equal(json_object_array_length(d.paths), 1);
-	assert_string_equal(json_get_string(json_object_array_get_idx(d.paths, 0), "path"),
+	assert_string_equal(json_value_get_string(json_object_array_get_idx(d.paths, 0), "path"),
 	                    "data.n");
 	drift_release(&d);
 	/* Live already holds it; only the annotation would change. */
-	json_object_object_add(json_get(live, "data"), "n", json_object_new_string("1"));
+	json_object_object_add(json_value_get(live, "data"), "n", json_object_new_string("1"));
 	assert_int_equal(drift_compute(&d, desired, live), 0);
 	assert_int_equal(d.state, DRIFT_IN_SYNC);
 	drift_release(&d);

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../diff/alloc.h"
-#include "../../diff/error.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
 #include "../../diff/quantity.h"
 
 #include <stdio.h>

@@ -6,14 +6,14 @@
 
 #include "../../apply/order.h"
 #include "../../apply/ready.h"
-#include "../../diff/json.h"
+#include "../../diff/base/json_value.h"
 
 #include <string.h>
 
 /* The readiness of the object in `json`, and what it waits for. */
 static enum readiness check(const char *json, bool wffc, const char *want_why)
 {
-	struct json_object *obj = json_parse(json, strlen(json));
+	struct json_object *obj = json_value_parse(json, strlen(json));
 	struct buf why = BUF_INIT;
 	enum readiness r;
 
@@ -106,12 +106,54 @@ static void test_ready__phases_put_storage_before_workloads(void **state)
 	assert_int_equal(phase_of("berth.dev", "Widget"), PHASE_UNKNOWN);
 }
 
+/* Why a claim is Pending, in `json`, with its class `cls`. */
+static void pending(const char *json, const struct claim_class *cls, const char *want)
+{
+	struct json_object *claim = json_value_parse(json, strlen(json));
+	struct buf why = BUF_INIT;
+
+	assert_non_null(claim);
+	ready_claim_pending(&why, claim, cls);
+	assert_string_equal(why.ptr, want);
+	buf_release(&why);
+	json_object_put(claim);
+}
+
+#define CLAIM(spec, phase) "{\"spec\":" spec ",\"status\":{\"phase\":\"" phase "\"}}"
+
+static void test_ready__claim_says_what_it_waits_for(void **state)
+{
+	struct claim_class dynamic = {.provisioner = "rancher.io/local-path"};
+	struct claim_class local = {.provisioner = "kubernetes.io/no-provisioner"};
+	struct claim_class wffc = {.provisioner = "x", .binds_on_first_consumer = true};
+	struct claim_class missing = {0};
+
+	(void)state;
+	pending(CLAIM("{\"storageClassName\":\"fast\"}", "Pending"), &dynamic,
+	        "waiting for provisioner 'rancher.io/local-path' to make a volume of class 'fast'");
+	pending(CLAIM("{\"storageClassName\":\"local\"}", "Pending"), &local,
+	        "no PersistentVolume of class 'local' is available");
+	pending(CLAIM("{\"storageClassName\":\"gone\"}", "Pending"), &missing,
+	        "StorageClass 'gone' does not exist");
+	pending(CLAIM("{\"storageClassName\":\"\"}", "Pending"), NULL,
+	        "no PersistentVolume without a class is available");
+	pending(CLAIM("{\"storageClassName\":\"fast\",\"volumeName\":\"pv0\"}", "Pending"),
+	        &dynamic, "waiting to bind PersistentVolume 'pv0'");
+	/* Its pod waits, not the claim; and a Bound claim waits for nothing. */
+	pending(CLAIM("{\"storageClassName\":\"slow\"}", "Pending"), &wffc, "");
+	pending(CLAIM("{\"storageClassName\":\"fast\"}", "Bound"), &dynamic, "");
+	/* No status yet is Pending. */
+	pending("{\"spec\":{\"storageClassName\":\"fast\"}}", &missing,
+	        "StorageClass 'fast' does not exist");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ready__statefulset_follows_rollout_status),
 	    cmocka_unit_test(test_ready__storage_by_phase),
 	    cmocka_unit_test(test_ready__phases_put_storage_before_workloads),
+	    cmocka_unit_test(test_ready__claim_says_what_it_waits_for),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,14 +5,14 @@
 #include <cmocka.h>
 
 #include "../../diff/drift.h"
-#include "../../diff/json.h"
+#include "../../diff/base/json_value.h"
 #include "../../diff/report.h"
 
 #include <string.h>
 
 static struct json_object *J(const char *text)
 {
-	struct json_object *v = json_parse(text, strlen(text));
+	struct json_object *v = json_value_parse(text, strlen(text));
 
 	if (!v)
 		fail_msg("bad test JSON: %s", text);
@@ -116,12 +116,13 @@ static void test_report__json_has_a_summary_and_one_entry_per_object(void **stat
 	assert_int_equal(report_json(&out, &r), 0);
 	doc = J(out.ptr);
 	assert_string_equal(
-	    json_object_to_json_string_ext(json_get(doc, "summary"), JSON_C_TO_STRING_PLAIN),
+	    json_object_to_json_string_ext(json_value_get(doc, "summary"), JSON_C_TO_STRING_PLAIN),
 	    "{\"drifted\":1,\"extraneous\":0,\"in-sync\":0,\"missing\":1}");
-	assert_int_equal(json_object_array_length(json_get(doc, "objects")), 2);
+	assert_int_equal(json_object_array_length(json_value_get(doc, "objects")), 2);
 	assert_string_equal(
-	    json_object_to_json_string_ext(json_object_array_get_idx(json_get(doc, "objects"), 0),
-	                                   JSON_C_TO_STRING_PLAIN),
+	    json_object_to_json_string_ext(
+	        json_object_array_get_idx(json_value_get(doc, "objects"), 0),
+	        JSON_C_TO_STRING_PLAIN),
 	    "{\"file\":\"app.yaml\",\"group\":\"apps\",\"kind\":\"StatefulSet\",\"line\":3,"
 	    "\"name\":\"web\",\"namespace\":\"default\",\"paths\":[{\"desired\":2,\"live\":3,"
 	    "\"path\":\"spec.replicas\"}],\"state\":\"drifted\",\"version\":\"v1\"}");

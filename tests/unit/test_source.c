@@ -7,7 +7,7 @@
 #include "../../agent/known_hosts.h"
 #include "../../agent/source.h"
 
-#include "../../diff/error.h"
+#include "../../diff/base/berth_error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

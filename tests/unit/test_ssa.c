@@ -5,7 +5,7 @@
 #include <cmocka.h>
 
 #include "../../apply/ssa.h"
-#include "../../diff/json.h"
+#include "../../diff/base/json_value.h"
 
 #include <string.h>
 
@@ -13,7 +13,7 @@
  * there is none). */
 static void takeover(const char *json, const char *want)
 {
-	struct json_object *live = json_parse(json, strlen(json)), *patch;
+	struct json_object *live = json_value_parse(json, strlen(json)), *patch;
 
 	assert_non_null(live);
 	ssa_takeover_patch(&patch, live);
@@ -81,7 +81,7 @@ static void test_ssa__nothing_to_hand_over(void **state)
 
 static void fill(const char *json, const char *want)
 {
-	struct json_object *obj = json_parse(json, strlen(json));
+	struct json_object *obj = json_value_parse(json, strlen(json));
 
 	assert_non_null(obj);
 	ssa_fill_keys(obj);

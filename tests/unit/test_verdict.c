@@ -4,14 +4,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../diff/json.h"
+#include "../../diff/base/json_value.h"
 #include "../../diff/verdict.h"
 
 #include <string.h>
 
 static struct json_object *J(const char *text)
 {
-	struct json_object *v = json_parse(text, strlen(text));
+	struct json_object *v = json_value_parse(text, strlen(text));
 
 	if (!v)
 		fail_msg("bad test JSON: %s", text);

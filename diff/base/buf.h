@@ -19,7 +19,7 @@ struct buf {
 extern char buf__empty[];
 #define BUF_INIT                                                                                   \
 	{                                                                                          \
-		buf__empty, 0, 0                                                                   \
+		.ptr = buf__empty, .len = 0, .alloc = 0                                            \
 	}
 
 void buf_init(struct buf *b);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../diff/error.h"
+#include "../../diff/base/berth_error.h"
 
 #include <string.h>
 
@@ -19,9 +19,18 @@ static void test_error__prefix_adds_context_in_front(void **state)
 {
 	(void)state;
 	berth_error_set("401 Unauthorized");
-	berth_error_prefix("GET %s", "/version");
-	berth_error_prefix("cluster-info");
+	berth_error_prefix(BERTH_ERROR, "GET %s", "/version");
+	berth_error_prefix(BERTH_ERROR, "cluster-info");
 	assert_string_equal(berth_error_last(), "cluster-info: GET /version: 401 Unauthorized");
+}
+
+static void test_error__prefix_keeps_the_code_it_is_given(void **state)
+{
+	(void)state;
+	berth_error_set("configmaps \"x\" not found");
+	assert_int_equal(berth_error_prefix(BERTH_ENOTFOUND, "state"), BERTH_ENOTFOUND);
+	assert_int_equal(berth_error_prefix(BERTH_ETIMEOUT, "wait"), BERTH_ETIMEOUT);
+	assert_string_equal(berth_error_last(), "wait: state: configmaps \"x\" not found");
 }
 
 static void test_error__clear_leaves_a_readable_default(void **state)
@@ -39,7 +48,7 @@ static void test_error__long_messages_are_cut_not_overrun(void **state)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	berth_error_set("%s", big);
-	berth_error_prefix("%s", big);
+	berth_error_prefix(BERTH_ERROR, "%s", big);
 	assert_true(strlen(berth_error_last()) < 4096);
 }
 
@@ -48,6 +57,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_error__set_returns_the_generic_code),
 	    cmocka_unit_test(test_error__prefix_adds_context_in_front),
+	    cmocka_unit_test(test_error__prefix_keeps_the_code_it_is_given),
 	    cmocka_unit_test(test_error__clear_leaves_a_readable_default),
 	    cmocka_unit_test(test_error__long_messages_are_cut_not_overrun),
 	};

@@ -4,10 +4,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../diff/buf.h"
-#include "../../diff/error.h"
-#include "../../diff/json.h"
-#include "../../diff/yaml.h"
+#include "../../diff/base/buf.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
+#include "../../diff/yaml_doc.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -196,7 +196,7 @@ static void test_yaml__refuses_nesting_past_the_limit(void **state)
 	expect_error(text, "nested deeper than the limit of 256");
 }
 
-/* Each fixture in tests/fixtures/yaml (a Widget) and the spec the API server
+/* Each fixture in tests/fixtures/yaml_doc (a Widget) and the spec the API server
  * stores for it (NAME.spec.json, pinned by tests/e2e/yaml_fixtures.sh). */
 static void test_yaml__reads_fixtures_as_the_api_server_stores_them(void **state)
 {
@@ -222,11 +222,13 @@ static void test_yaml__reads_fixtures_as_the_api_server_stores_them(void **state
 		assert_int_equal(buf_read_file(&want_text, want_path, 1u << 20), 0);
 		if (yaml_parse(&docs, path, text.ptr, text.len, NULL, NULL) < 0)
 			fail_msg("%s", berth_error_last());
-		want = json_parse(want_text.ptr, want_text.len);
+		want = json_value_parse(want_text.ptr, want_text.len);
 		assert_non_null(want);
-		if (!json_equal(json_get(json_object_array_get_idx(docs, 0), "spec"), want)) {
+		if (!json_value_equal(json_value_get(json_object_array_get_idx(docs, 0), "spec"),
+		                      want)) {
 			struct buf got = BUF_INIT;
-			json_write(&got, json_get(json_object_array_get_idx(docs, 0), "spec"));
+			json_value_write(
+			    &got, json_value_get(json_object_array_get_idx(docs, 0), "spec"));
 			fail_msg("%s:\n berth:  %s\n server: %s", e->d_name, got.ptr,
 			         want_text.ptr);
 		}

@@ -1,3 +1,5 @@
+/* SHA-1, SHA-256 and their HMACs (FIPS 180-4, RFC 2104), for webhook signatures
+ * and cache keys. */
 #include "digest.h"
 
 #include <string.h>

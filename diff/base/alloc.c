@@ -1,3 +1,4 @@
+/* Allocation that cannot fail: berth stops, saying so, when memory is out. */
 #include "alloc.h"
 
 #include <stdio.h>

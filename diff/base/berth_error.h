@@ -1,11 +1,16 @@
-#ifndef BERTH_ERROR_H
-#define BERTH_ERROR_H
+#ifndef BERTH_BERTH_ERROR_H
+#define BERTH_BERTH_ERROR_H
 
 /*
  * Errors: functions return 0 on success and a negative code on failure. The
  * message is set once, where the failure is known, and callers may add
  * context in front of it (libgit2's model). The message lives in per-thread
  * storage; it is the only state this module keeps.
+ *
+ * One failure that ends the call is an error. Many problems found in one
+ * pass, each with its file, line and column, that the caller reports all
+ * of (a manifest set's lint, a config file) are a `struct diagnostics`
+ * (diagnostics.h); the call then fails with one error that sums them up.
  */
 
 enum {
@@ -22,8 +27,10 @@ enum {
  * so callers can write `return berth_error_set(...)`. */
 int berth_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Put "context: " in front of the current message. Returns BERTH_ERROR. */
-int berth_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Put "context: " in front of the current message. Returns `error`, the code
+ * the failure had, so a caller's BERTH_ENOTFOUND or BERTH_ETIMEOUT survives
+ * the context: `return berth_error_prefix(error, "prune")`. */
+int berth_error_prefix(int error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The current message; never NULL ("unknown error" when none is set). The
  * pointer stays valid until the next berth_error_* call on this thread. */

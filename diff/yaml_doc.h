@@ -1,7 +1,7 @@
-#ifndef BERTH_YAML_H
-#define BERTH_YAML_H
+#ifndef BERTH_YAML_DOC_H
+#define BERTH_YAML_DOC_H
 
-#include "buf.h"
+#include "base/buf.h"
 
 #include <json-c/json.h>
 #include <stddef.h>
@@ -22,7 +22,7 @@ struct yaml_limits {
 };
 #define YAML_LIMITS_INIT                                                                           \
 	{                                                                                          \
-		256, 100000                                                                        \
+		.max_depth = 256, .max_aliased = 100000                                            \
 	}
 
 /* Where a node starts in the text (1-based), and where its key does when it
@@ -46,7 +46,7 @@ struct yaml_marks {
 };
 #define YAML_MARKS_INIT(depth)                                                                     \
 	{                                                                                          \
-		NULL, 0, 0, (depth)                                                                \
+		.items = NULL, .n = 0, .alloc = 0, .max_depth = (depth)                            \
 	}
 void yaml_marks_release(struct yaml_marks *marks);
 

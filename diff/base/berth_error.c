@@ -1,4 +1,5 @@
-#include "error.h"
+/* The per-thread error message and its context prefixes. */
+#include "berth_error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ static void append(size_t *len, const char *s)
 	message[*len] = '\0';
 }
 
-int berth_error_prefix(const char *fmt, ...)
+int berth_error_prefix(int error, const char *fmt, ...)
 {
 	char old[sizeof(message)];
 	va_list ap;
@@ -44,7 +45,7 @@ int berth_error_prefix(const char *fmt, ...)
 	len = strlen(message);
 	append(&len, ": ");
 	append(&len, old[0] ? old : "unknown error");
-	return BERTH_ERROR;
+	return error;
 }
 
 const char *berth_error_last(void)

@@ -1,21 +1,23 @@
-#include "json.h"
+/* Helpers over json-c: lookups, paths, comparison by value, and JSON
+ * written as Go's encoding/json writes it. */
+#include "json_value.h"
 
 #include "alloc.h"
-#include "error.h"
+#include "berth_error.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *json_get_string(struct json_object *obj, const char *key)
+const char *json_value_get_string(struct json_object *obj, const char *key)
 {
-	struct json_object *v = json_get(obj, key);
+	struct json_object *v = json_value_get(obj, key);
 
 	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-size_t json_array_len(struct json_object *v)
+size_t json_value_array_len(struct json_object *v)
 {
 	return json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
 }
@@ -34,7 +36,7 @@ static const char *quoted_key(struct buf *key, const char *p)
 	return *p == ']' ? p + 1 : p;
 }
 
-struct json_object *json_path_step(struct json_object *at, const char **path, bool *present)
+struct json_object *json_value_path_step(struct json_object *at, const char **path, bool *present)
 {
 	const char *p = *path;
 	size_t n = strcspn(p, ".[");
@@ -60,7 +62,7 @@ struct json_object *json_path_step(struct json_object *at, const char **path, bo
 			continue;
 		}
 		i = strtoul(p + 1, NULL, 10);
-		found = at && i < json_array_len(at);
+		found = at && i < json_value_array_len(at);
 		at = found ? json_object_array_get_idx(at, i) : NULL;
 		p += strcspn(p, "]");
 		if (*p == ']')
@@ -74,7 +76,7 @@ struct json_object *json_path_step(struct json_object *at, const char **path, bo
 	return found ? at : NULL;
 }
 
-void json_path_add_key(struct buf *path, const char *key)
+void json_value_path_add_key(struct buf *path, const char *key)
 {
 	const char *k;
 
@@ -91,7 +93,7 @@ void json_path_add_key(struct buf *path, const char *key)
 	buf_adds(path, "\"]");
 }
 
-struct json_object *json_get(struct json_object *obj, const char *key)
+struct json_object *json_value_get(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
 
@@ -230,7 +232,7 @@ static int cmp_keys(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int json_write(struct buf *out, struct json_object *value)
+int json_value_write(struct buf *out, struct json_object *value)
 {
 	char num[32];
 
@@ -257,7 +259,7 @@ int json_write(struct buf *out, struct json_object *value)
 		for (i = 0; i < n; i++) {
 			if (i)
 				buf_addch(out, ',');
-			if (json_write(out, json_object_array_get_idx(value, i)) < 0)
+			if (json_value_write(out, json_object_array_get_idx(value, i)) < 0)
 				return -1;
 		}
 		buf_addch(out, ']');
@@ -280,7 +282,7 @@ int json_write(struct buf *out, struct json_object *value)
 				buf_addch(out, ',');
 			write_string(out, keys[i], strlen(keys[i]));
 			buf_addch(out, ':');
-			error = json_write(out, json_object_object_get(value, keys[i]));
+			error = json_value_write(out, json_object_object_get(value, keys[i]));
 		}
 		buf_addch(out, '}');
 		free(keys);
@@ -295,7 +297,7 @@ static bool is_number(struct json_object *v)
 	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
 }
 
-bool json_equal(struct json_object *a, struct json_object *b)
+bool json_value_equal(struct json_object *a, struct json_object *b)
 {
 	enum json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
 
@@ -320,8 +322,8 @@ bool json_equal(struct json_object *a, struct json_object *b)
 		if (n != json_object_array_length(b))
 			return false;
 		for (i = 0; i < n; i++)
-			if (!json_equal(json_object_array_get_idx(a, i),
-			                json_object_array_get_idx(b, i)))
+			if (!json_value_equal(json_object_array_get_idx(a, i),
+			                      json_object_array_get_idx(b, i)))
 				return false;
 		return true;
 	}
@@ -331,7 +333,7 @@ bool json_equal(struct json_object *a, struct json_object *b)
 		json_object_object_foreach(a, key, va)
 		{
 			struct json_object *vb;
-			if (!json_object_object_get_ex(b, key, &vb) || !json_equal(va, vb))
+			if (!json_object_object_get_ex(b, key, &vb) || !json_value_equal(va, vb))
 				return false;
 		}
 		return true;
@@ -341,7 +343,7 @@ bool json_equal(struct json_object *a, struct json_object *b)
 	}
 }
 
-struct json_object *json_copy(struct json_object *value)
+struct json_object *json_value_copy(struct json_object *value)
 {
 	struct json_object *copy = NULL;
 
@@ -362,6 +364,13 @@ static struct json_object *parse_with_depth(const char *text, size_t len, int de
 	v = json_tokener_parse_ex(tok, text, (int)len);
 	*too_deep = json_tokener_get_error(tok) == json_tokener_error_depth;
 	if (json_tokener_get_error(tok) != json_tokener_success || tok->char_offset != (int)len) {
+		/* json-c's reason; never the text, which may hold a secret. */
+		if (json_tokener_get_error(tok) != json_tokener_success)
+			berth_error_set("%s at byte %d",
+			                json_tokener_error_desc(json_tokener_get_error(tok)),
+			                tok->char_offset);
+		else
+			berth_error_set("text after the JSON value at byte %d", tok->char_offset);
 		json_object_put(v);
 		v = NULL;
 	}
@@ -369,7 +378,7 @@ static struct json_object *parse_with_depth(const char *text, size_t len, int de
 	return v;
 }
 
-struct json_object *json_parse(const char *text, size_t len)
+struct json_object *json_value_parse(const char *text, size_t len)
 {
 	bool too_deep;
 	/* A tokener's stack costs 32 bytes a level, allocated and cleared on
@@ -381,7 +390,7 @@ struct json_object *json_parse(const char *text, size_t len)
 	return too_deep ? parse_with_depth(text, len, 1024, &too_deep) : v;
 }
 
-/* What a container is, for json_strip_managed_fields. */
+/* What a container is, for json_value_strip_managed_fields. */
 enum strip_tag {
 	TAG_OTHER,
 	TAG_ROOT,  /* the object itself */
@@ -427,7 +436,7 @@ static bool key_is(const char *text, size_t start, size_t end, const char *name)
 	return end - start == n + 2 && !memcmp(text + start + 1, name, n);
 }
 
-size_t json_strip_managed_fields(char *text, size_t len)
+size_t json_value_strip_managed_fields(char *text, size_t len)
 {
 	static const char space[] = " \t\r\n";
 	unsigned char tags[STRIP_MAX_DEPTH];

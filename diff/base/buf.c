@@ -1,7 +1,8 @@
+/* Growable byte buffers, and the capped read of a file. */
 #include "buf.h"
 
 #include "alloc.h"
-#include "error.h"
+#include "berth_error.h"
 
 #include <errno.h>
 #include <fcntl.h>

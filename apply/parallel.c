@@ -1,3 +1,4 @@
+/* parallel_for: a bounded pool of threads over an index range. */
 #include "parallel.h"
 
 #include <pthread.h>

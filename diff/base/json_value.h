@@ -1,5 +1,5 @@
-#ifndef BERTH_JSON_H
-#define BERTH_JSON_H
+#ifndef BERTH_JSON_VALUE_H
+#define BERTH_JSON_VALUE_H
 
 #include "buf.h"
 
@@ -11,31 +11,31 @@
  * not an object, has no such key, or the value is not a string. The string
  * belongs to obj.
  */
-const char *json_get_string(struct json_object *obj, const char *key);
+const char *json_value_get_string(struct json_object *obj, const char *key);
 
 /* The length of `v` when it is an array, else 0 (json-c asserts). */
-size_t json_array_len(struct json_object *v);
+size_t json_value_array_len(struct json_object *v);
 
 /*
  * Add `key` to a path: ".key" (no dot first), or ["key"] when the key holds
  * '.', '[', ']', '"' or '\\' or is empty, so that a path reads one way only:
  * data["tls.key"], where data.tls.key would name key "key" of "tls".
  */
-void json_path_add_key(struct buf *path, const char *key);
+void json_value_path_add_key(struct buf *path, const char *key);
 
 /*
  * Follow one step of a path such as "spec.containers[0].name" from `at`: a
  * key (none when the step starts with '['), then any [index]es and
- * ["quoted keys"] (json_path_add_key). Advances
+ * ["quoted keys"] (json_value_path_add_key). Advances
  * *path past the step and its dot. Returns the node reached, NULL when it
  * is absent or null; *present (when not NULL) tells a null value from a
  * missing one. A key needs a map and an index a list; else it is missing.
  */
-struct json_object *json_path_step(struct json_object *at, const char **path, bool *present);
+struct json_object *json_value_path_step(struct json_object *at, const char **path, bool *present);
 
 /* The value at `key` of an object, or NULL (absent, null, or not an object).
  * The value belongs to obj. */
-struct json_object *json_get(struct json_object *obj, const char *key);
+struct json_object *json_value_get(struct json_object *obj, const char *key);
 
 /*
  * Append `value` as compact JSON exactly as Go's encoding/json writes it, the
@@ -44,18 +44,19 @@ struct json_object *json_get(struct json_object *obj, const char *key);
  * as integers, other floats in Go's shortest form. Fails for NaN and
  * infinities, which JSON cannot hold.
  */
-int json_write(struct buf *out, struct json_object *value);
+int json_value_write(struct buf *out, struct json_object *value);
 
 /* Values equal as JSON data: numbers by value (1 equals 1.0), objects
  * regardless of key order, arrays element by element. NULL is JSON null. */
-bool json_equal(struct json_object *a, struct json_object *b);
+bool json_value_equal(struct json_object *a, struct json_object *b);
 
 /* A deep copy of `value` (NULL for NULL); the caller owns it. */
-struct json_object *json_copy(struct json_object *value);
+struct json_object *json_value_copy(struct json_object *value);
 
-/* Parse JSON text (nested up to 1024 deep); NULL when it is not valid. The
- * caller owns the result. Like json-c, it clamps integers beyond int64. */
-struct json_object *json_parse(const char *text, size_t len);
+/* Parse JSON text (nested up to 1024 deep); NULL when it is not valid, with
+ * json-c's reason and the byte it stopped at as the error (never the text).
+ * The caller owns the result. Like json-c, it clamps integers beyond int64. */
+struct json_object *json_value_parse(const char *text, size_t len);
 
 /*
  * Drop "metadata.managedFields" from the JSON text of an object, or of each
@@ -65,6 +66,6 @@ struct json_object *json_parse(const char *text, size_t len);
  * returns its new length. Text that is not valid JSON may come out
  * differently invalid, never valid.
  */
-size_t json_strip_managed_fields(char *text, size_t len);
+size_t json_value_strip_managed_fields(char *text, size_t len);
 
 #endif

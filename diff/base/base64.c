@@ -1,6 +1,7 @@
+/* Base64 (RFC 4648), for kubeconfig data and Secrets. */
 #include "base64.h"
 
-#include "error.h"
+#include "berth_error.h"
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -1,0 +1,75 @@
+#ifndef BERTH_SYNC_INTERNAL_H
+#define BERTH_SYNC_INTERNAL_H
+
+/*
+ * What the parts of a sync share (sync_plan.c, sync_check.c, sync_write.c,
+ * sync_wait.c); not for other modules, which use sync.h.
+ */
+#include "sync.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Objects per LIST page. A page is held as json-c trees: about 15 KB for a
+ * StatefulSet without its managedFields, so a page is about 4 MB. */
+#define LIST_PAGE 250
+/* Writes retried after a 409, each after reading the object again. */
+#define MAX_CONFLICTS 5
+
+/* "statefulset default/web", in the item's own scope. */
+void sync_describe(struct buf *out, const struct sync_item *item);
+
+/* Put "file:line:column: kind ns/name[: doing]: " in front of the error. */
+void sync_blame(const struct sync_item *item, const char *doing);
+
+/* The URL of the item (with_name) or of its collection. */
+void sync_item_path(struct buf *out, const struct sync_item *item, bool with_name);
+
+/* The manifest as berth applies it, tracked, built when first needed; it
+ * belongs to the item (item->desired). */
+struct json_object *sync_item_desired(struct sync_item *item);
+
+/* Give each item its phase (phase_of) and sort them into the order they are
+ * applied in: by phase, then in the order of their manifests in the set
+ * (items[i].m, which point into one manifest_set). */
+void sync_plan_order(struct sync_item *items, size_t n);
+
+/* Are both read by the same LIST: one kind in one namespace? */
+bool sync_same_list(const struct sync_item *a, const struct sync_item *b);
+
+/* qsort() order of item pointers for reading live state: resource,
+ * namespace, name. */
+int sync_cmp_list(const void *a, const void *b);
+
+/* Compare one item with its live object (NULL: missing), keeping only what
+ * is needed to show or write it. */
+int sync_compare(struct sync_item *item, struct json_object *live);
+
+/* A LIST's items leave out the apiVersion and kind the list was asked in:
+ * give `live` the manifest's. */
+void sync_typed(struct json_object *live, const struct sync_item *item);
+
+/* Field `field` of StorageClass `cls`: from Git, else from the live class.
+ * A new reference, or NULL when neither has it. */
+struct json_object *sync_class_field(struct kube_client *c, const struct sync_plan *plan,
+                                     const char *cls, const char *field);
+
+/* A line of progress on opts->progress, when there is one. */
+void sync_progress(const struct sync_options *opts, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The URL of claim <tmpl>-<statefulset>-<ordinal>, which the StatefulSet
+ * controller makes for each pod. */
+void sync_claim_path(struct buf *out, const char *ns, const char *tmpl, const char *sts,
+                     int64_t ordinal);
+
+/*
+ * Wait until every object of plan->items[from, to) is ready, within the
+ * phase's time, polling with one LIST per kind and namespace. An object the
+ * write's answer already showed ready is not waited on. Prints what each
+ * waits for when it changes.
+ */
+int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, size_t to,
+                    const struct sync_options *opts);
+
+#endif

@@ -1,0 +1,529 @@
+/* The plan of a sync: each manifest resolved, read live and compared;
+ * what the server would refuse, found before anything is written. */
+#include "sync_internal.h"
+
+#include "ready.h"
+#include "ssa.h"
+
+#include "../diff/immutable.h"
+#include "../diff/quantity.h"
+
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/clock.h"
+#include "../diff/base/json_value.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sync_item_name(struct buf *out, const struct sync_item *item)
+{
+	object_kind_lower(out, item->m->id.kind);
+	if (*item->m->id.group)
+		buf_addf(out, ".%s", item->m->id.group);
+	buf_addf(out, "/%s", item->m->id.name);
+}
+
+struct object_id sync_item_id(const struct sync_item *item)
+{
+	static char none[] = "";
+	struct object_id id = item->m->id;
+
+	if (!item->res->namespaced)
+		id.namespace = none;
+	return id;
+}
+
+void sync_describe(struct buf *out, const struct sync_item *item)
+{
+	struct object_id id = sync_item_id(item);
+
+	object_id_describe(out, &id);
+}
+
+/* Put "file:line:column: kind ns/name[: doing]: " in front of the error. */
+void sync_blame(const struct sync_item *item, const char *doing)
+{
+	struct buf what = BUF_INIT;
+
+	sync_describe(&what, item);
+	berth_error_prefix(BERTH_ERROR, "%s:%zu:%zu: %s%s%s", item->m->file, item->m->line,
+	                   item->m->column, what.ptr, doing ? ": " : "", doing ? doing : "");
+	buf_release(&what);
+}
+
+/* The URL of the item (name) or of its collection (no name). */
+void sync_item_path(struct buf *out, const struct sync_item *item, bool with_name)
+{
+	api_resource_path(out, item->res, item->m->id.version, item->m->id.namespace,
+	                  with_name ? item->m->id.name : NULL);
+}
+
+static struct json_object *map_at(struct json_object *parent, const char *key)
+{
+	struct json_object *v = json_value_get(parent, key);
+
+	if (!json_object_is_type(v, json_type_object))
+		json_object_object_add(parent, key, (v = json_object_new_object()));
+	return v;
+}
+
+/* The manifest as berth applies it: tracked, and in the scope the server
+ * gives its kind. Built when first needed. */
+struct json_object *sync_item_desired(struct sync_item *item)
+{
+	struct json_object *meta;
+
+	if (item->desired)
+		return item->desired;
+	manifest_object(&item->desired, item->m);
+	meta = map_at(item->desired, "metadata");
+	json_object_object_add(map_at(meta, "labels"), TRACKING_LABEL,
+	                       json_object_new_string(TRACKING_VALUE));
+	json_object_object_add(map_at(meta, "annotations"), SOURCE_ANNOTATION,
+	                       json_object_new_string(item->source));
+	if (!item->res->namespaced)
+		json_object_object_del(meta, "namespace");
+	return item->desired;
+}
+
+/* Order: phase, then the order of the manifests. */
+static int cmp_phase(const void *a, const void *b)
+{
+	const struct sync_item *x = a, *y = b;
+
+	if (x->phase != y->phase)
+		return x->phase < y->phase ? -1 : 1;
+	return x->m < y->m ? -1 : x->m > y->m;
+}
+
+void sync_plan_order(struct sync_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		items[i].phase = phase_of(items[i].m->id.group, items[i].m->id.kind);
+	qsort(items, n, sizeof(*items), cmp_phase);
+}
+
+/* Are both read by the same LIST: one kind in one namespace? */
+bool sync_same_list(const struct sync_item *a, const struct sync_item *b)
+{
+	return a->res == b->res && !strcmp(a->m->id.namespace, b->m->id.namespace);
+}
+
+/* Order for reading live state: resource, namespace, name. */
+int sync_cmp_list(const void *a, const void *b)
+{
+	const struct sync_item *x = *(const struct sync_item *const *)a;
+	const struct sync_item *y = *(const struct sync_item *const *)b;
+	int c;
+
+	if (x->res != y->res)
+		return x->res < y->res ? -1 : 1;
+	if ((c = strcmp(x->m->id.namespace, y->m->id.namespace)))
+		return c;
+	return strcmp(x->m->id.name, y->m->id.name);
+}
+
+static int cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct sync_item *const *)elem)->m->id.name);
+}
+
+struct json_object *sync_item_predicted(struct sync_item *item)
+{
+	if (!item->drift.predicted && item->drift.state == DRIFT_MISSING) {
+		drift_modified(&item->drift.predicted, sync_item_desired(item));
+		json_object_put(item->desired);
+		item->desired = NULL;
+	}
+	return item->drift.predicted;
+}
+
+/* Compare one item with its live object (NULL: missing). Keeps the live
+ * object only when there is something to show or do, and drops the desired
+ * one: a json-c tree costs several hundred bytes a mapping. */
+int sync_compare(struct sync_item *item, struct json_object *live)
+{
+	if (drift_compute(&item->drift, sync_item_desired(item), live) < 0)
+		return -1;
+	json_object_put(item->live);
+	item->live = NULL;
+	free(item->uid);
+	item->uid = NULL;
+	if (live) {
+		const char *uid = json_value_get_string(json_value_get(live, "metadata"), "uid");
+		struct buf why = BUF_INIT;
+
+		item->uid = uid ? xstrdup(uid) : NULL;
+		item->ready = ready_check(&why, live, false) == READINESS_READY;
+		buf_release(&why);
+	}
+	if (item->drift.state != DRIFT_IN_SYNC)
+		item->live = json_object_get(live);
+	/* Drift found locally may be a value the server never stores: the key
+	 * lets a verdict on it be remembered (sync_plan_confirm). */
+	item->confirmed = item->dry_run_ok = false;
+	item->keyed = item->drift.state == DRIFT_DRIFTED &&
+	              verdict_key(item->key, sync_item_desired(item), live) == 0;
+	/* Nothing to predict, or an object to create: built when written or
+	 * shown (sync_item_predicted). */
+	if (item->drift.state == DRIFT_IN_SYNC || item->drift.state == DRIFT_MISSING) {
+		json_object_put(item->drift.predicted);
+		item->drift.predicted = NULL;
+	}
+	/* What is written is in the drift (the patch, or the object to create). */
+	json_object_put(item->desired);
+	item->desired = NULL;
+	return 0;
+}
+
+/* One kind in one namespace being read: its items, sorted by name. */
+struct group {
+	struct sync_item **items;
+	size_t n;
+	bool *seen;
+	bool blamed; /* the error names its object already */
+};
+
+/* A LIST's items leave out the apiVersion and kind the list was asked in:
+ * give `live` the manifest's. */
+void sync_typed(struct json_object *live, const struct sync_item *item)
+{
+	const struct object_id *id = &item->m->id;
+	struct buf api = BUF_INIT;
+
+	buf_addf(&api, "%s%s%s", id->group, *id->group ? "/" : "", id->version);
+	json_object_object_add(live, "apiVersion", json_object_new_string(api.ptr));
+	json_object_object_add(live, "kind", json_object_new_string(id->kind));
+	buf_release(&api);
+}
+
+/* Compare the items of one LIST page with the group's manifests. */
+static int compare_page(struct json_object *page, void *ctx)
+{
+	struct group *g = ctx;
+	struct json_object *items = json_value_get(page, "items");
+	size_t i;
+
+	for (i = 0; i < json_value_array_len(items); i++) {
+		struct json_object *live = json_object_array_get_idx(items, i);
+		const char *name = json_value_get_string(json_value_get(live, "metadata"), "name");
+		struct sync_item **hit =
+		    name ? bsearch(name, g->items, g->n, sizeof(*g->items), cmp_name) : NULL;
+
+		if (!hit)
+			continue;
+		sync_typed(live, *hit);
+		g->seen[hit - g->items] = true;
+		if (sync_compare(*hit, live) < 0) {
+			sync_blame(*hit, NULL);
+			g->blamed = true;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* LIST one kind in one namespace, page by page, and compare the items
+ * group[0..n) (sorted by name) with what it finds. */
+static int read_group(struct kube_client *c, struct sync_item **items, size_t n)
+{
+	struct group g = {items, n, xcalloc(n, sizeof(bool)), false};
+	struct buf path = BUF_INIT;
+	size_t i;
+	int error;
+
+	sync_item_path(&path, items[0], false);
+	buf_addf(&path, "?limit=%d", LIST_PAGE);
+	if ((error = kube_client_list(c, path.ptr, compare_page, &g)) < 0 && !g.blamed)
+		sync_blame(items[0], "cannot read live state");
+	for (i = 0; i < n && !error; i++)
+		if (!g.seen[i] && (error = sync_compare(items[i], NULL)) < 0)
+			sync_blame(items[i], NULL);
+	free(g.seen);
+	buf_release(&path);
+	return error;
+}
+
+/* Field `field` of StorageClass `cls`: from Git, else from the live class.
+ * A new reference, or NULL when neither has it. */
+struct json_object *sync_class_field(struct kube_client *c, const struct sync_plan *plan,
+                                     const char *cls, const char *field)
+{
+	struct json_object *live = NULL, *git = NULL, *v = NULL;
+	struct buf path = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < plan->n && !git; i++)
+		if (!strcmp(plan->items[i].m->id.kind, "StorageClass") &&
+		    !strcmp(plan->items[i].m->id.name, cls))
+			manifest_object(&git, plan->items[i].m);
+	v = json_object_get(json_value_get(git, field));
+	json_object_put(git);
+	if (!v) {
+		buf_adds(&path, "/apis/storage.k8s.io/v1/storageclasses");
+		api_path_segment(&path, cls);
+		if (kube_client_get_json(&live, c, path.ptr) == 0)
+			v = json_object_get(json_value_get(live, field));
+	}
+	json_object_put(live);
+	buf_release(&path);
+	return v;
+}
+
+/* Does the StorageClass named by a claim template allow expansion? */
+static bool class_expands(struct kube_client *c, const struct sync_plan *plan, const char *cls)
+{
+	struct json_object *v = sync_class_field(c, plan, cls, "allowVolumeExpansion");
+	bool yes = json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+
+	json_object_put(v);
+	return yes;
+}
+
+/* A claim template's storage request changes from `live` to `desired`:
+ * growth is recorded in item->grow (if the class allows it); shrinking is
+ * a problem. Returns a message, or NULL when it is fine. */
+static const char *claim_growth(struct buf *why, struct kube_client *c,
+                                const struct sync_plan *plan, struct sync_item *item, size_t index,
+                                const char *live, const char *desired)
+{
+	struct json_object *vct = json_object_array_get_idx(
+	    json_value_get(json_value_get(sync_item_desired(item), "spec"), "volumeClaimTemplates"),
+	    index);
+	const char *name = json_value_get_string(json_value_get(vct, "metadata"), "name");
+	const char *cls = json_value_get_string(json_value_get(vct, "spec"), "storageClassName");
+	struct quantity from, to;
+	struct json_object *g;
+
+	if (!name || quantity_parse(&from, live) < 0 || quantity_parse(&to, desired) < 0)
+		return NULL;
+	if (quantity_cmp(&to, &from) < 0) {
+		buf_addf(why, "a claim cannot shrink (from %s to %s)", live, desired);
+		return why->ptr;
+	}
+	if (!cls || !class_expands(c, plan, cls)) {
+		buf_addf(why,
+		         "growing the claims from %s to %s needs a StorageClass with "
+		         "allowVolumeExpansion: true, and '%s' does not allow it",
+		         live, desired, cls ? cls : "(none)");
+		return why->ptr;
+	}
+	if (!item->grow)
+		item->grow = json_object_new_array();
+	g = json_object_new_object();
+	json_object_object_add(g, "template", json_object_new_string(name));
+	json_object_object_add(g, "storage", json_object_new_string(desired));
+	json_object_array_add(item->grow, g);
+	return NULL;
+}
+
+/* A drifted object whose patch would change an immutable field: a problem,
+ * unless it is a StatefulSet opted in to be recreated. */
+static void check_immutable(struct diagnostics *diags, struct kube_client *c,
+                            const struct sync_plan *plan, struct sync_item *item,
+                            const struct sync_options *opts)
+{
+	const char *optin = json_value_get_string(
+	    json_value_get(json_value_get(sync_item_desired(item), "metadata"), "annotations"),
+	    RECREATE_ANNOTATION);
+	bool sts = !strcmp(item->m->id.group, "apps") && !strcmp(item->m->id.kind, "StatefulSet");
+	bool recreate = sts && (opts->recreate_orphan || (optin && !strcmp(optin, "orphan")));
+	size_t i, line, column, index;
+
+	for (i = 0; i < json_value_array_len(item->drift.paths); i++) {
+		struct json_object *p = json_object_array_get_idx(item->drift.paths, i);
+		const char *path = json_value_get_string(p, "path"), *problem = NULL;
+		struct buf what = BUF_INIT, why = BUF_INIT;
+		int used = 0;
+
+		if (!path || !immutable_field(&item->m->id, path) ||
+		    (!json_value_get(p, "desired") &&
+		     !immutable_patch_removes(item->drift.patch, path)))
+			continue;
+		if (recreate &&
+		    sscanf(path, "spec.volumeClaimTemplates[%zu]%n", &index, &used) == 1 &&
+		    !strcmp(path + used, ".spec.resources.requests.storage") &&
+		    json_value_get_string(p, "live") && json_value_get_string(p, "desired"))
+			problem = claim_growth(&why, c, plan, item, index,
+			                       json_value_get_string(p, "live"),
+			                       json_value_get_string(p, "desired"));
+		if (recreate && !problem) {
+			item->recreate = true;
+			buf_release(&why);
+			continue;
+		}
+		sync_describe(&what, item);
+		manifest_locate(&line, &column, item->m, path);
+		if (problem)
+			diagnostics_add(diags, item->m->file, line, column, "%s: %s: %s", what.ptr,
+			                path, problem);
+		else
+			diagnostics_add(
+			    diags, item->m->file, line, column,
+			    "%s: %s cannot change: live %s, desired %s; the server refuses the "
+			    "patch%s",
+			    what.ptr, path,
+			    json_object_to_json_string_ext(json_value_get(p, "live"),
+			                                   JSON_C_TO_STRING_PLAIN),
+			    json_object_to_json_string_ext(json_value_get(p, "desired"),
+			                                   JSON_C_TO_STRING_PLAIN),
+			    sts ? ". To recreate the StatefulSet and keep its pods and claims, "
+			          "annotate it " RECREATE_ANNOTATION ": orphan (or pass "
+			          "--recreate-orphan)"
+			        : ", and changing it means deleting and re-creating the object");
+		buf_release(&what);
+		buf_release(&why);
+	}
+}
+
+/* Does CustomResourceDefinition `crd` (apiextensions.k8s.io v1 or v1beta1)
+ * serve `id`'s kind in its version? */
+static bool crd_serves(struct json_object *crd, const struct object_id *id)
+{
+	struct json_object *spec = json_value_get(crd, "spec"),
+	                   *versions = json_value_get(spec, "versions");
+	const char *group = json_value_get_string(spec, "group"),
+	           *kind = json_value_get_string(json_value_get(spec, "names"), "kind"),
+	           *version = json_value_get_string(spec, "version"); /* v1beta1's one version */
+	size_t i;
+
+	if (!group || !kind || strcmp(group, id->group) || strcmp(kind, id->kind))
+		return false;
+	for (i = 0; i < json_value_array_len(versions); i++) {
+		struct json_object *v = json_object_array_get_idx(versions, i), *served;
+		const char *name = json_value_get_string(v, "name");
+
+		served = json_value_get(v, "served");
+		if (name && !strcmp(name, id->version) &&
+		    (!served || json_object_get_boolean(served)))
+			return true;
+	}
+	return version && !strcmp(version, id->version);
+}
+
+/* The resource a CustomResourceDefinition of the commit will serve `m`
+ * as, added to plan->defined; NULL when none defines its kind. */
+static const struct api_resource *
+defined_kind(struct sync_plan *plan, const struct manifest_set *set, const struct manifest *m)
+{
+	struct api_resource *r = NULL;
+	size_t i;
+
+	for (i = 0; i < plan->ndefined; i++)
+		if (!strcmp(plan->defined[i].group, m->id.group) &&
+		    !strcmp(plan->defined[i].kind, m->id.kind) &&
+		    !strcmp(plan->defined[i].version, m->id.version))
+			return &plan->defined[i];
+	for (i = 0; i < set->n && !r; i++) {
+		struct json_object *crd = NULL, *spec;
+
+		if (strcmp(set->items[i].id.group, "apiextensions.k8s.io") ||
+		    strcmp(set->items[i].id.kind, "CustomResourceDefinition") ||
+		    manifest_object(&crd, &set->items[i]) < 0 || !crd_serves(crd, &m->id) ||
+		    !json_value_get_string(
+		        json_value_get((spec = json_value_get(crd, "spec")), "names"), "plural")) {
+			json_object_put(crd);
+			continue;
+		}
+		r = &plan->defined[plan->ndefined++];
+		r->group = xstrdup(m->id.group);
+		r->version = xstrdup(m->id.version);
+		r->name = xstrdup(json_value_get_string(json_value_get(spec, "names"), "plural"));
+		r->kind = xstrdup(m->id.kind);
+		r->namespaced = !json_value_get_string(spec, "scope") ||
+		                !strcmp(json_value_get_string(spec, "scope"), "Namespaced");
+		r->has_verbs = r->prunable = true;
+		json_object_put(crd);
+	}
+	return r;
+}
+
+int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
+                    const struct discovery *d, const struct manifest_set *set,
+                    const struct sync_options *opts)
+{
+	struct sync_plan plan = {xcalloc(set->n + 1, sizeof(struct sync_item)), 0,
+	                         xcalloc(set->n + 1, sizeof(struct api_resource)), 0};
+	struct sync_item **order = NULL;
+	size_t i, j, n, before = diags->n;
+	int error = 0;
+
+	for (i = 0; i < set->n; i++) {
+		const struct manifest *m = &set->items[i];
+		const struct api_resource *res = discovery_find_kind(d, m->id.group, m->id.kind);
+		struct sync_item *item = &plan.items[plan.n];
+
+		if (!res && (res = defined_kind(&plan, set, m)))
+			item->awaits_crd = true;
+		if (!res) {
+			diagnostics_add(diags, m->file, m->line, m->column,
+			                "kind '%s' of apiVersion '%s%s%s' is not served by %s",
+			                m->id.kind, m->id.group, *m->id.group ? "/" : "",
+			                m->id.version, kube_client_server(c));
+			continue;
+		}
+		item->m = m;
+		item->res = res;
+		item->source = opts->source;
+		plan.n++;
+	}
+	if (diags->n > before) {
+		error = berth_error_set("%zu object%s cannot be applied", diags->n - before,
+		                        diags->n - before == 1 ? "" : "s");
+		goto out;
+	}
+	sync_plan_order(plan.items, plan.n);
+
+	/* Read what exists; a kind not served yet has nothing live. */
+	order = xcalloc(plan.n + 1, sizeof(*order));
+	for (i = n = 0; i < plan.n && !error; i++)
+		if (!plan.items[i].awaits_crd)
+			order[n++] = &plan.items[i];
+		else if ((error = sync_compare(&plan.items[i], NULL)) < 0)
+			sync_blame(&plan.items[i], NULL);
+	qsort(order, n, sizeof(*order), sync_cmp_list);
+	for (i = 0; i < n && !error; i = j) {
+		for (j = i + 1; j < n && sync_same_list(order[j], order[i]); j++)
+			;
+		error = read_group(c, order + i, j - i);
+	}
+	for (i = 0; i < plan.n && !error; i++)
+		if (plan.items[i].drift.state == DRIFT_DRIFTED)
+			check_immutable(diags, c, &plan, &plan.items[i], opts);
+	if (!error && diags->n > before)
+		error = berth_error_set("%zu change%s the server would refuse; nothing was changed",
+		                        diags->n - before, diags->n - before == 1 ? "" : "s");
+out:
+	free(order);
+	if (error < 0)
+		sync_plan_release(&plan);
+	else
+		*out = plan;
+	return error;
+}
+
+void sync_plan_release(struct sync_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++) {
+		json_object_put(plan->items[i].desired);
+		json_object_put(plan->items[i].live);
+		free(plan->items[i].uid);
+		json_object_put(plan->items[i].grow);
+		drift_release(&plan->items[i].drift);
+	}
+	for (i = 0; i < plan->ndefined; i++) {
+		free(plan->defined[i].group);
+		free(plan->defined[i].version);
+		free(plan->defined[i].name);
+		free(plan->defined[i].kind);
+	}
+	free(plan->items);
+	free(plan->defined);
+	*plan = (struct sync_plan)SYNC_PLAN_INIT;
+}

@@ -1,0 +1,23 @@
+#ifndef BERTH_CLOCK_H
+#define BERTH_CLOCK_H
+
+/* Time for waits and back-off: a monotonic clock, in milliseconds. */
+double clock_now_ms(void);
+
+#include "stop.h"
+
+#include <stdbool.h>
+
+/* Sleep `ms` milliseconds, resuming after a signal. */
+void clock_sleep_ms(long ms);
+
+/* Sleep `ms` milliseconds, or less when `stop` is asked for meanwhile (it
+ * is looked at every 50 ms; NULL never stops); true when it was. */
+bool clock_nap(long ms, const struct stop *stop);
+
+/* A number in [0, 1) that spreads waits (a retry's back-off, a source's
+ * interval), so that many agents do not wake together. The one generator
+ * of berth: thread-safe, seeded once per thread; not for secrets. */
+double clock_jitter(void);
+
+#endif

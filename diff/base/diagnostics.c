@@ -1,0 +1,64 @@
+/* Many problems at once, each at its file:line:column. */
+#include "diagnostics.h"
+
+#include "alloc.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void diagnostics_add(struct diagnostics *d, const char *file, size_t line, size_t column,
+                     const char *fmt, ...)
+{
+	struct diagnostic *x;
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	d->items = xgrow(d->items, sizeof(*d->items), d->n + 1, &d->alloc);
+	x = &d->items[d->n++];
+	x->file = xstrdup(file);
+	x->line = line;
+	x->column = column;
+	x->message = buf_detach(&msg, NULL);
+}
+
+void diagnostics_take(struct diagnostics *to, struct diagnostics *from)
+{
+	if (from->n) {
+		to->items = xgrow(to->items, sizeof(*to->items), to->n + from->n, &to->alloc);
+		memcpy(to->items + to->n, from->items, from->n * sizeof(*from->items));
+		to->n += from->n;
+	}
+	free(from->items);
+	*from = (struct diagnostics)DIAGNOSTICS_INIT;
+}
+
+void diagnostics_format(struct buf *out, const struct diagnostics *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n && i < DIAGNOSTICS_SHOWN; i++) {
+		const struct diagnostic *x = &d->items[i];
+		if (x->line)
+			buf_addf(out, "%s:%zu:%zu: %s\n", x->file, x->line, x->column, x->message);
+		else
+			buf_addf(out, "%s: %s\n", x->file, x->message);
+	}
+	if (d->n > DIAGNOSTICS_SHOWN)
+		buf_addf(out, "... and %zu more\n", d->n - DIAGNOSTICS_SHOWN);
+}
+
+void diagnostics_release(struct diagnostics *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->items[i].file);
+		free(d->items[i].message);
+	}
+	free(d->items);
+	*d = (struct diagnostics)DIAGNOSTICS_INIT;
+}

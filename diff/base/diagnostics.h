@@ -1,0 +1,43 @@
+#ifndef BERTH_DIAGNOSTICS_H
+#define BERTH_DIAGNOSTICS_H
+
+#include "buf.h"
+
+#include <stddef.h>
+
+/*
+ * Many problems at once, each at a place in a file: what a load or a check
+ * finds, all of it, where berth_error_set() holds the one failure of a call
+ * (berth_error.h says when to use which).
+ */
+
+/* A problem with the input, at a place in a file. */
+struct diagnostic {
+	char *file;
+	size_t line, column; /* 0 when the problem is the file as a whole */
+	char *message;
+};
+
+/* Problems, in the order found. Embedded by value: DIAGNOSTICS_INIT, then
+ * diagnostics_release(). The strings are owned. */
+struct diagnostics {
+	struct diagnostic *items;
+	size_t n, alloc;
+};
+#define DIAGNOSTICS_INIT                                                                           \
+	{                                                                                          \
+		.items = NULL, .n = 0, .alloc = 0                                                  \
+	}
+void diagnostics_add(struct diagnostics *d, const char *file, size_t line, size_t column,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Move every problem of `from` to the end of `to`; `from` is left empty. */
+void diagnostics_take(struct diagnostics *to, struct diagnostics *from);
+
+/* Append "file:line:column: message" lines, one per problem, the first
+ * DIAGNOSTICS_SHOWN of them, then "... and N more". */
+#define DIAGNOSTICS_SHOWN 100
+void diagnostics_format(struct buf *out, const struct diagnostics *d);
+void diagnostics_release(struct diagnostics *d);
+
+#endif
