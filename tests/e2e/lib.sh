@@ -83,6 +83,19 @@ start_agent() { # config log [berth run's options...]
 	agent=$!
 	wait_until 30 "berth run to listen" agent_listening
 }
+# SIGTERM the agent and wait for it to exit, with a 30 s backstop: sets
+# STATUS to its exit status and prints how long it took, as a figure.
+stop_agent() { # what
+	local start
+	start=$(date +%s%N)
+	kill -TERM "$agent"
+	wait_until 30 "berth to stop after SIGTERM ($1)" agent_gone
+	STATUS=0
+	wait "$agent" || STATUS=$?
+	agent=
+	echo "figure: $1: berth stopped $((($(date +%s%N) - start) / 1000000)) ms after SIGTERM (backstop 30 s)"
+}
+agent_gone() { ! kill -0 "$agent" 2>/dev/null; }
 agent_address() { sed -n 's/.*msg=started .*listen=\([^ ]*\).*/\1/p' "$agent_log"; }
 agent_listening() { [ -n "$(agent_address)" ]; }
 

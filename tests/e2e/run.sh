@@ -153,13 +153,8 @@ held=$(commit held)
 agent=$!
 wait_until 30 "the held StatefulSet written" kubectl get statefulset db -n "$ns"
 sleep 1 # now waiting for its rollout
-started=$SECONDS
-kill -TERM "$agent"
-status=0
-wait "$agent" || status=$?
-agent=
-assert_eq "$status" 0 "the exit status after SIGTERM during a sync"
-[ $((SECONDS - started)) -le 5 ] || fail "berth took $((SECONDS - started))s to stop"
+stop_agent "during a rollout wait"
+assert_eq "$STATUS" 0 "the exit status after SIGTERM during a sync"
 grep -q 'msg="reconcile failed" source=correct.*stopped' "$scratch/agent.log" ||
 	fail "no line says the reconcile was stopped: $(cat "$scratch/agent.log")"
 assert_eq "$(state correct)" "$first" "the state after the stopped sync"
