@@ -22,3 +22,17 @@ bench_cluster() {
 	fi
 	eval "$("$root/deploy/local/cluster.sh" env "$cluster")"
 }
+
+# An audit sentinel, as in tests/e2e/lib.sh: a request only this run makes,
+# waited for until the audit log holds it. Prints its line number; the
+# requests of a command run between two marks lie between the two lines.
+audit_mark() { # name
+	local id="bench-mark-$1-$$-$RANDOM" deadline=$((SECONDS + 30))
+	"$BERTH_KUBECTL" get --raw "/api/v1/namespaces/default/configmaps/$id" >/dev/null 2>&1 ||
+		: # a 404, which the log holds like any other request
+	until grep -qF "$id" "$BERTH_CLUSTER_DIR/audit.log"; do
+		[ $SECONDS -lt $deadline ] || { echo "no marker $id in the audit log in 30 s" >&2; exit 1; }
+		sleep 0.1
+	done
+	grep -nF "$id" "$BERTH_CLUSTER_DIR/audit.log" | tail -1 | cut -d: -f1
+}

@@ -111,9 +111,9 @@ EOF
 # the requests whose user agent starts with AGENT.
 declare -A wall rss reqs dry
 measure() {
-	local name=$1 agent=$2 from status
+	local name=$1 agent=$2 from to status
 	shift 2
-	from=$(wc -l <"$audit")
+	from=$(audit_mark "$name-before")
 	status=0
 	/usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>&1 || status=$?
 	# `diff` exits 1 on drift; anything else is a failure of the benchmark.
@@ -122,12 +122,12 @@ measure() {
 		tail -5 "$work/out" >&2
 		exit 1
 	fi
-	sleep 2 # the audit log is written asynchronously
+	to=$(audit_mark "$name-after")
 	read -r wall[$name] rss[$name] < <(tail -1 "$work/time")
-	reqs[$name]=$(tail -n +"$((from + 1))" "$audit" |
+	reqs[$name]=$(sed -n "$((from + 1)),$((to - 1))p" "$audit" |
 		jq -r --arg a "$agent" 'select(.stage == "ResponseComplete")
 			| select(.userAgent | startswith($a)) | .auditID' | sort -u | wc -l)
-	dry[$name]=$(tail -n +"$((from + 1))" "$audit" |
+	dry[$name]=$(sed -n "$((from + 1)),$((to - 1))p" "$audit" |
 		jq -r --arg a "$agent" 'select(.stage == "ResponseComplete")
 			| select(.userAgent | startswith($a))
 			| select(.requestURI | contains("dryRun=All")) | .auditID' | sort -u | wc -l)

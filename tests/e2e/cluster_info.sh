@@ -8,40 +8,54 @@ server=$(cat "$BERTH_CLUSTER_DIR/server")
 admin_token=$(cat "$BERTH_CLUSTER_DIR/admin.token")
 user_token=$(cat "$BERTH_CLUSTER_DIR/user.token")
 all_output=
+trap 'drop_identity; rm -rf "$scratch"' EXIT
+# The token in the kubeconfig is a user of this test's own, whose requests
+# the audit log tells from those of the tests beside it.
+own_identity cluster-info
+# berth's /version as USER, answered 200, between two marks.
+asked_as() { # from to user
+	audit_between "$1" "$2" | jq -c 'select(.userAgent | startswith("berth/"))
+		| [.requestURI, .user.username, .responseStatus.code]' |
+		grep -xF "[\"/version\",\"$3\",200]" >/dev/null
+}
 
 note "text output with the token in the kubeconfig"
+from=$(audit_mark cluster-info-before)
 run_berth cluster-info
+token_to=$(audit_mark token-after)
 assert_eq "$STATUS" 0 "exit status"
 assert_contains "$OUT" "Kubernetes control plane is running at $server" "text output"
 assert_contains "$OUT" "server version:  v1.20.2" "text output"
 all_output+=$OUT$ERR
 
 note "-o json agrees with kubectl api-resources"
-run_berth cluster-info --kubeconfig "$KUBECONFIG" -o json
+with_api_resources_still run_berth cluster-info --kubeconfig "$KUBECONFIG" -o json
 assert_eq "$STATUS" 0 "exit status"
 assert_eq "$(jq -r .serverVersion.gitVersion <<<"$OUT")" v1.20.2 "serverVersion"
 assert_eq "$(jq -r .server <<<"$OUT")" "$server" "server"
-want=$(kubectl api-resources --no-headers | wc -l)
-assert_eq "$(jq -r .apiResources <<<"$OUT")" "$want" "apiResources (kubectl api-resources counts $want)"
-want_groups=$(($(kubectl get --raw /apis | jq '.groups | length') + 1))
-assert_eq "$(jq -r .apiGroups <<<"$OUT")" "$want_groups" "apiGroups"
+assert_eq "$(jq -r .apiResources <<<"$OUT")" "$RESOURCES" "apiResources (kubectl api-resources counts $RESOURCES)"
+assert_eq "$(jq -r .apiGroups <<<"$OUT")" "$API_GROUPS" "apiGroups"
 all_output+=$OUT$ERR
 
 note "-o yaml"
-run_berth cluster-info -o yaml
+with_api_resources_still run_berth cluster-info -o yaml
 assert_eq "$STATUS" 0 "exit status"
 assert_contains "$OUT" "gitVersion: v1.20.2" "yaml output"
-assert_contains "$OUT" "apiResources: $want" "yaml output"
+assert_contains "$OUT" "apiResources: $RESOURCES" "yaml output"
 
 note "a client certificate (--context admin-cert)"
+cert_from=$(audit_mark admin-cert-before)
 run_berth cluster-info --context admin-cert -o json
+cert_to=$(audit_mark admin-cert-after)
 assert_eq "$STATUS" 0 "exit status: $ERR"
 assert_eq "$(jq -r .context <<<"$OUT")" admin-cert "context"
 
 note "a plain user's token (--context alice)"
-run_berth cluster-info --context alice -o json
+alice_from=$(audit_mark alice-before)
+with_api_resources_still run_berth cluster-info --context alice -o json
+alice_to=$(audit_mark alice-after)
 assert_eq "$STATUS" 0 "exit status: $ERR"
-assert_eq "$(jq -r .apiResources <<<"$OUT")" "$want" "apiResources as alice"
+assert_eq "$(jq -r .apiResources <<<"$OUT")" "$RESOURCES" "apiResources as alice"
 
 note "credentials given inline as *-data"
 b64() { base64 -w0 <"$BERTH_CLUSTER_DIR/pki/$1"; }
@@ -62,7 +76,7 @@ assert_eq "$(jq -r .context <<<"$OUT")" admin-cert "context from the merged KUBE
 
 note "a wrong token: 401, naming the server, without the token"
 wrong=not-the-token-$RANDOM$RANDOM
-sed "s/$admin_token/$wrong/" "$KUBECONFIG" | sed "s#certificate-authority: pki/#certificate-authority: $BERTH_CLUSTER_DIR/pki/#" >"$scratch/wrong"
+sed "s/$berth_token/$wrong/" "$KUBECONFIG" >"$scratch/wrong"
 run_berth cluster-info --kubeconfig "$scratch/wrong"
 assert_eq "$STATUS" 2 "exit status for a wrong token"
 assert_contains "$ERR" "$server" "the error names the server"
@@ -94,24 +108,30 @@ cp "$BERTH_CLUSTER_DIR/admin.token" "$sa/token"
 echo kube-system >"$sa/namespace"
 hostport=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}' | sed 's|https://||')
 status=0
+in_cluster_from=$(audit_mark in-cluster-before)
 out=$(env -u KUBECONFIG HOME="$scratch/home" BERTH_SERVICEACCOUNT_DIR="$sa" \
 	KUBERNETES_SERVICE_HOST="${hostport%:*}" KUBERNETES_SERVICE_PORT="${hostport##*:}" \
 	"$BERTH" cluster-info -o json 2>&1) || status=$?
+in_cluster_to=$(audit_mark in-cluster-after)
 [ $status = 0 ] || fail "in-cluster cluster-info exited $status: $out"
 assert_eq "$(jq -r .context <<<"$out")" in-cluster "in-cluster context"
 assert_eq "$(jq -r .server <<<"$out")" "https://$hostport" "in-cluster server"
 all_output+=$out
 
 note "no secret in anything berth printed"
-for secret in "$admin_token" "$user_token"; do
+for secret in "$admin_token" "$user_token" "$berth_token"; do
 	assert_not_contains "$all_output" "$secret" "a token"
 done
 
 note "the audit log shows berth's requests, each as the user it authenticated as"
-audit=$(jq -c 'select(.userAgent | startswith("berth/"))
-	| [.requestURI, .user.username, .responseStatus.code]' "$BERTH_CLUSTER_DIR/audit.log")
-for who in admin admin-cert alice; do
-	assert_contains "$audit" "[\"/version\",\"$who\",200]" "audit log entry for $who"
-done
-assert_contains "$audit" '["/apis","admin",200]' "audit log entry for discovery"
+# Each between the marks of its own step: admin-cert, alice and admin are
+# users other tests have too.
+to=$(audit_mark cluster-info-after)
+asked_as "$from" "$token_to" "$berth_user" || fail "no audit log entry for the kubeconfig's token ($berth_user)"
+asked_as "$cert_from" "$cert_to" admin-cert || fail "no audit log entry for admin-cert"
+asked_as "$alice_from" "$alice_to" alice || fail "no audit log entry for alice"
+asked_as "$in_cluster_from" "$in_cluster_to" admin || fail "no audit log entry for admin (in-cluster)"
+audit_between "$from" "$to" | jq -c --arg u "$berth_user" 'select(.userAgent | startswith("berth/"))
+	| select(.user.username == $u) | [.requestURI, .responseStatus.code]' | grep -xF '["/apis",200]' >/dev/null ||
+	fail "no audit log entry for discovery"
 echo PASS

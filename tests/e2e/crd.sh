@@ -11,7 +11,10 @@ cleanup() {
 	kubectl delete crd gadgets.berth.dev regions.berth.dev --ignore-not-found --wait=true >/dev/null
 }
 cleanup
-trap 'cleanup; rm -rf "$scratch"' EXIT
+trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
+own_identity crd
+# The Widget holds the group berth.dev/v1 while the Gadget comes and goes.
+install_widget_crd
 
 # The custom resources first, the definitions last: the unhelpful order.
 cat >"$scratch/app.yaml" <<YAML
@@ -80,15 +83,13 @@ assert_contains "$OUT" "gadget.berth.dev/g1 created (dry run; the server cannot 
 assert_eq "$(kubectl get crd gadgets.berth.dev --ignore-not-found -o name)" "" "CRD after --dry-run"
 
 note "sync creates the definitions, waits until they are Established, then the resources"
-audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+from=$(audit_mark crd-before)
 run_berth sync -f "$scratch/app.yaml" --timeout 60s
+to=$(audit_mark crd-after)
 echo "$OUT"
 [ "$STATUS" = 0 ] || fail "sync exited $STATUS: $ERR"
 assert_contains "$OUT" "5 objects: 5 created, 0 configured" "summary"
-sleep 1 # the audit log is written asynchronously
-creates=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
-	jq -r 'select(.userAgent | startswith("berth/")) | select(.verb == "create")
-	       | select(.requestURI | contains("dryRun") | not) | .objectRef.resource' | tr '\n' ' ')
+creates=$(audit_between "$from" "$to" | berth_writes | awk '$1 == "create" { printf "%s ", $2 }')
 case $creates in
 "namespaces customresourcedefinitions customresourcedefinitions "*" gadgets "* | \
 	"namespaces customresourcedefinitions customresourcedefinitions "*" regions "*) ;;

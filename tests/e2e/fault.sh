@@ -74,15 +74,28 @@ audit_since() {
 	tail -c +"$(($1 + 1))" "$BERTH_CLUSTER_DIR/audit.log"
 }
 
-# The audit log's berth creates (not dry runs) in $ns since byte $1.
+# The audit log's berth creates (not dry runs) in $ns since byte $1 (awk:
+# a half-written last line is no error).
 real_creates() {
-	audit_since "$1" |
-		grep -F '"userAgent":"berth/' | grep -F '"verb":"create"' |
-		grep -F "/namespaces/$ns/" | grep -vc dryRun || true
+	audit_since "$1" | awk -v ns="/namespaces/$ns/" '
+		index($0, "\"userAgent\":\"berth/") && index($0, "\"verb\":\"create\"") &&
+		index($0, ns) && !index($0, "dryRun") { n++ }
+		END { print n + 0 }'
 }
+port=$(sed 's#.*:##' "$BERTH_CLUSTER_DIR/server")
+# The local ports of the first sync's connections to the apiserver.
+berth_connections() {
+	ss -Htanp "( dport = :$port )" |
+		awk -v pid="pid=$sync_pid," 'index($0, pid) { n = split($4, a, ":"); print a[n] }' | sort
+}
+connected() { [ -n "$(berth_connections)" ]; }
+# It noticed the outage: a connection the kill broke is closed.
+noticed() { [ -n "$(comm -23 <(echo "$held") <(berth_connections))" ]; }
+frozen() { [ "$(awk '{ print $3 }' "/proc/$apiserver/stat")" = T ]; }
 
 note "the first sync: the apiserver is killed once its creates have begun"
 audit_from=$(stat -c %s "$BERTH_CLUSTER_DIR/audit.log")
+from=$(audit_mark fault-before)
 out1=$scratch/sync1.out
 err1=$scratch/sync1.err
 started=$SECONDS
@@ -90,17 +103,23 @@ started=$SECONDS
 sync_pid=$!
 # Past the namespace, the claim and the first ConfigMaps: the middle of it.
 deadline=$((SECONDS + 90))
-while [ "$(real_creates "$audit_from")" -lt 20 ]; do
+while :; do
+	creates=$(real_creates "$audit_from")
+	[ "$creates" -lt 20 ] || break
 	kill -0 "$sync_pid" 2>/dev/null || fail "sync ended before the outage: $(cat "$out1" "$err1")"
 	[ $SECONDS -lt $deadline ] || fail "sync made no creates in 90 s: $(tail -n 5 "$out1")"
 	sleep 0.05
 done
 apiserver=$(cat "$BERTH_CLUSTER_DIR/pids/kube-apiserver")
 kill -STOP "$apiserver"
-echo "    froze the apiserver after $(grep -c . "$out1" || true) progress lines"
-sleep 1
+wait_until 10 "the apiserver to stop on SIGSTOP" frozen
+# Connections the kill will break, so that berth meets the outage.
+wait_until 10 "the sync to hold connections to the frozen apiserver" connected
+held=$(berth_connections)
+echo "    froze the apiserver after $(grep -c . "$out1" || true) progress lines," \
+	"with $(wc -l <<<"$held") connections of berth's open"
 cluster kill-apiserver
-sleep 1
+wait_until 30 "the sync to notice the outage" noticed
 cluster start-apiserver
 sync1=0
 wait "$sync_pid" || sync1=$?
@@ -129,11 +148,12 @@ live_names() {
 	local k
 	for k in configmaps services statefulsets persistentvolumeclaims; do
 		kubectl get "$k" -n "$ns" -l app.kubernetes.io/managed-by=berth \
-			-o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}'
+			-o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}' || return
 	done
 	kubectl get namespace,pv -l app.kubernetes.io/managed-by=berth \
-		-o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}' |
-		grep -E "^(Namespace/$ns|PersistentVolume/berth-fault-pv)\$" || true
+		-o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}' >"$scratch/cluster-scoped" ||
+		return
+	grep -E "^(Namespace/$ns|PersistentVolume/berth-fault-pv)\$" "$scratch/cluster-scoped" || [ $? = 1 ]
 }
 before=$(live_names | wc -l)
 echo "    $before of $total objects exist after the outage"
@@ -165,8 +185,8 @@ assert_eq "$(kubectl get pods -n "$ns" -o name | sort | tr '\n' ' ')" "pod/db-0-
 	"pods of the StatefulSets"
 
 note "the audit log: no object created twice, nothing deleted"
-sleep 1 # the audit log is written asynchronously
-audit_since "$audit_from" |
+to=$(audit_mark fault-after)
+audit_between "$from" "$to" |
 	jq -c 'select(.userAgent | startswith("berth/"))
 	       | select(.requestURI | contains("dryRun") | not)
 	       | {verb, code: .responseStatus.code, ref: .objectRef}' >"$scratch/berth-audit"

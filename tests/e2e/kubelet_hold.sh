@@ -43,10 +43,28 @@ ready_is() { [ "$(ready_of "$1")" = "$2" ]; }
 ready_replicas_is() {
 	[ "$(kubectl -n "$ns" get statefulset held -o jsonpath='{.status.readyReplicas}')" = "$1" ]
 }
+# The stand-in LISTs every pod, acts on each, then watches for 3 s and
+# LISTs again: its second LIST after a mark proves it acted on every pod
+# that existed at the mark.
+relisted_since() { # mark
+	[ "$(audit_after "$1" | jq -r 'select(.userAgent | startswith("curl/"))
+		| select(.verb == "list" and .requestURI == "/api/v1/pods") | .verb' | wc -l)" -ge 2 ]
+}
+observed_generation_is() {
+	[ "$(kubectl -n "$ns" get statefulset held -o jsonpath='{.status.observedGeneration}')" = "$1" ]
+}
 
 note "a held pod stays unready, and OrderedReady makes no second pod"
 wait_until 60 "pod held-0 to exist" kubectl -n "$ns" get pod held-0
-sleep 5
+from=$(audit_mark held-0)
+# The controller syncs on a new generation (a partition that changes
+# nothing here) and says so in observedGeneration: a sync after held-0 was
+# made, in which it could have made held-1.
+generation=$(kubectl -n "$ns" get statefulset held -o jsonpath='{.metadata.generation}')
+kubectl -n "$ns" patch statefulset held --type merge \
+	-p '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":5}}}}' >/dev/null
+wait_until 30 "the controller to sync statefulset held again" observed_generation_is $((generation + 1))
+wait_until 30 "the kubelet stand-in to act on held-0" relisted_since "$from"
 assert_eq "$(ready_of held-0)" "" "held-0 Ready condition while held"
 assert_eq "$(kubectl -n "$ns" get pod held-0 -o jsonpath='{.status.phase}')" Pending "held-0 phase"
 kubectl -n "$ns" get pod held-1 >/dev/null 2>&1 && fail "held-1 exists while held-0 is not ready"
@@ -55,7 +73,8 @@ note "releasing held-0 makes it Ready, and the controller goes on to held-1"
 kubectl -n "$ns" annotate pod held-0 berth.dev/hold-ready- >/dev/null
 wait_until 30 "held-0 Ready" ready_is held-0 True
 wait_until 30 "pod held-1 to exist" kubectl -n "$ns" get pod held-1
-sleep 3
+from=$(audit_mark held-1)
+wait_until 30 "the kubelet stand-in to act on held-1" relisted_since "$from"
 assert_eq "$(ready_of held-1)" "" "held-1 Ready condition while held"
 kubectl -n "$ns" annotate pod held-1 berth.dev/hold-ready- >/dev/null
 wait_until 30 "held-1 Ready" ready_is held-1 True

@@ -113,19 +113,98 @@ audit_mark() { # name
 audit_between() { # from to
 	sed -n "$(($1 + 1)),$(($2 - 1))p" "$BERTH_CLUSTER_DIR/audit.log"
 }
-# The writes berth made in audit lines on stdin, less dry runs, one
-# "verb resource name" line each.
-berth_writes() {
-	jq -r 'select(.userAgent | startswith("berth/")) | select(.stage == "ResponseComplete")
-	       | select(.verb | test("create|update|patch|delete"))
-	       | select(.requestURI | contains("dryRun") | not)
-	       | "\(.verb) \(.objectRef.resource) \(.objectRef.name)"'
+# The audit lines after a mark, so far (for wait_until: the last one may be
+# half written).
+audit_after() { # from
+	tail -n +"$(($1 + 1))" "$BERTH_CLUSTER_DIR/audit.log"
 }
-# The dry runs berth sent in audit lines on stdin.
+# The writes berth made as this test's user (own_identity) in audit lines
+# on stdin, less dry runs, one "verb resource name" line each.
+berth_writes() {
+	jq -r --arg u "${berth_user:?berth_writes counts the requests of the user own_identity makes}" '
+		select(.userAgent | startswith("berth/")) | select(.user.username == $u)
+		| select(.stage == "ResponseComplete")
+		| select(.verb | test("create|update|patch|delete"))
+		| select(.requestURI | contains("dryRun") | not)
+		| "\(.verb) \(.objectRef.resource) \(.objectRef.name)"'
+}
+# The dry runs berth sent as this test's user in audit lines on stdin.
 berth_dry_runs() {
-	jq -r 'select(.userAgent | startswith("berth/")) | select(.stage == "ResponseComplete")
-	       | select(.requestURI | contains("dryRun=All"))
-	       | "\(.verb) \(.objectRef.resource) \(.objectRef.name)"'
+	jq -r --arg u "${berth_user:?berth_dry_runs counts the requests of the user own_identity makes}" '
+		select(.userAgent | startswith("berth/")) | select(.user.username == $u)
+		| select(.stage == "ResponseComplete")
+		| select(.requestURI | contains("dryRun=All"))
+		| "\(.verb) \(.objectRef.resource) \(.objectRef.name)"'
+}
+# Every request berth sent as this test's user in audit lines on stdin, one
+# "verb URI" line each.
+berth_requests() {
+	jq -r --arg u "${berth_user:?berth_requests counts the requests of the user own_identity makes}" '
+		select(.userAgent | startswith("berth/")) | select(.user.username == $u)
+		| "\(.verb) \(.requestURI)"'
+}
+
+# A user of the test's own, so that the audit log tells its requests from
+# those of the tests running beside it: a ServiceAccount bound to
+# cluster-admin, its token (berth_token) in a copy of the cluster's
+# kubeconfig whose current context is that user. KUBECONFIG moves to the
+# copy; its other contexts (alice, admin-cert) stay. Sets berth_user, which
+# berth_writes, berth_dry_runs and berth_requests count; drop_identity, in
+# the test's EXIT trap, removes it.
+own_identity() { # name
+	identity=berth-id-$1
+	cluster_kubeconfig=$KUBECONFIG
+	kubectl delete clusterrolebinding "$identity" --ignore-not-found >/dev/null
+	kubectl delete namespace "$identity" --ignore-not-found --wait=true >/dev/null
+	kubectl create namespace "$identity" >/dev/null
+	kubectl create serviceaccount berth -n "$identity" >/dev/null
+	kubectl create clusterrolebinding "$identity" --clusterrole=cluster-admin \
+		--serviceaccount="$identity:berth" >/dev/null
+	wait_until 30 "the token of $identity" identity_secret
+	berth_token=$(kubectl get secret "$(identity_secret)" -n "$identity" -o jsonpath='{.data.token}' |
+		base64 -d)
+	[ -n "$berth_token" ] || fail "no token in the secret of $identity"
+	berth_user=system:serviceaccount:$identity:berth
+	# Paths in the cluster's kubeconfig are relative to it.
+	sed "s#: pki/#: $BERTH_CLUSTER_DIR/pki/#" "$cluster_kubeconfig" >"$scratch/kubeconfig"
+	export KUBECONFIG=$scratch/kubeconfig
+	kubectl config set-credentials "$identity" --token="$berth_token" >/dev/null
+	kubectl config set-context "$identity" --cluster=local --user="$identity" >/dev/null
+	kubectl config use-context "$identity" >/dev/null
+	# RBAC takes the new binding in a moment after it is written.
+	wait_until 30 "$berth_user to be cluster-admin" kubectl get namespaces
+}
+identity_secret() {
+	local s
+	s=$(kubectl get serviceaccount berth -n "$identity" -o jsonpath='{.secrets[0].name}')
+	[ -n "$s" ] && echo "$s"
+}
+drop_identity() {
+	[ -n "${identity:-}" ] || return 0
+	KUBECONFIG=$cluster_kubeconfig kubectl delete clusterrolebinding "$identity" --ignore-not-found >/dev/null || :
+	KUBECONFIG=$cluster_kubeconfig kubectl delete namespace "$identity" --ignore-not-found --wait=false >/dev/null || :
+}
+
+# Count what `kubectl api-resources` and /apis count, and run a command that
+# counts them too (berth cluster-info), between two audit marks; again, up
+# to 5 times, while a test beside this one changes a
+# CustomResourceDefinition in between (which changes the counts). Sets
+# RESOURCES and API_GROUPS (with the core group).
+with_api_resources_still() { # command...
+	local try from to changed
+	for try in 1 2 3 4 5; do
+		from=$(audit_mark resources-before)
+		RESOURCES=$(kubectl api-resources --no-headers | wc -l)
+		API_GROUPS=$(($(kubectl get --raw /apis | jq '.groups | length') + 1))
+		"$@"
+		to=$(audit_mark resources-after)
+		changed=$(audit_between "$from" "$to" |
+			jq -r 'select(.objectRef.resource == "customresourcedefinitions")
+			       | select(.verb | test("create|update|patch|delete")) | .verb')
+		[ -n "$changed" ] || return 0
+		note "a CustomResourceDefinition changed while the API resources were counted; again ($try)"
+	done
+	fail "CustomResourceDefinitions kept changing: no quiet moment to count the API resources in"
 }
 
 # Remove what seed 004's walkthrough (examples/hostpath-walkthrough) makes,
@@ -134,21 +213,29 @@ delete_walkthrough() {
 	kubectl delete statefulset web2 --ignore-not-found --wait=true >/dev/null
 	kubectl delete service nginx2 --ignore-not-found >/dev/null
 	kubectl delete pvc www-web2-0 www-web2-1 --ignore-not-found --wait=true >/dev/null
+	# And any other claim of web2's (no_false_drift scales it to 3 and back):
+	# left behind, it would take a volume of the next walkthrough.
+	kubectl delete pvc -l app=nginx2 --ignore-not-found --wait=true >/dev/null
 	kubectl delete pv nginx2-pv-volume nginx22-pv-volume --ignore-not-found --wait=true >/dev/null
 	kubectl delete storageclass my-storage-class --ignore-not-found >/dev/null
 }
 
-# The Widget custom resource definition (berth.dev/v1, namespaced, its spec
-# kept as given): a kind kubectl has no schema for.
-install_widget_crd() {
-	kubectl apply -f - >/dev/null <<'YAML'
+# A custom resource definition in berth.dev/v1 (namespaced, its spec kept
+# as given): a kind kubectl has no schema for. install_widget_crd: the
+# Widget, which the merge cases and the YAML fixtures name. No test deletes
+# widgets.berth.dev: it keeps the group berth.dev/v1 served while the other
+# kinds of the group come and go, for a group that vanishes in the middle of
+# a berth's discovery (a test beside this one deleting its last kind) fails
+# that berth with a 404 on /apis/berth.dev/v1.
+install_crd() { # plural kind
+	kubectl apply -f - >/dev/null <<YAML
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.berth.dev}
+metadata: {name: $1.berth.dev}
 spec:
   group: berth.dev
   scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
+  names: {plural: $1, singular: $(tr A-Z a-z <<<"$2"), kind: $2}
   versions:
   - name: v1
     served: true
@@ -159,8 +246,11 @@ spec:
         properties:
           spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
 YAML
-	wait_until 60 "CRD widgets.berth.dev Established" \
-		kubectl wait --for condition=established --timeout=1s crd/widgets.berth.dev
+	wait_until 60 "CRD $1.berth.dev Established" \
+		kubectl wait --for condition=established --timeout=1s "crd/$1.berth.dev"
+}
+install_widget_crd() {
+	install_crd widgets Widget
 }
 
 # A scratch directory removed when the test ends.
@@ -168,7 +258,9 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 # A manual 1Gi PersistentVolume NAME-pv (hostPath /tmp/NAME) and the claim
-# "claim" in namespace NS that it can serve, as YAML.
+# "claim" in namespace NS that it can serve, as YAML. Their class, NAME-manual,
+# is theirs alone: no claim of a test running beside this one binds the
+# volume.
 volume_and_claim() { # name namespace
 	cat <<YAML
 apiVersion: v1
@@ -177,7 +269,7 @@ metadata: {name: $1-pv}
 spec:
   capacity: {storage: 1Gi}
   accessModes: [ReadWriteOnce]
-  storageClassName: manual
+  storageClassName: $1-manual
   hostPath: {path: /tmp/$1}
 ---
 apiVersion: v1
@@ -185,7 +277,7 @@ kind: PersistentVolumeClaim
 metadata: {name: claim, namespace: $2}
 spec:
   accessModes: [ReadWriteOnce]
-  storageClassName: manual
+  storageClassName: $1-manual
   resources: {requests: {storage: 1Gi}}
 YAML
 }

@@ -53,7 +53,7 @@ webhooks:
 YAML
 value() { kubectl get configmap "$1-settings" -n "$ns" -o jsonpath='{.data.value}'; }
 value_is() { [ "$(value "$1")" = "$2" ]; }
-reconciles() { grep -c "msg=applied source=$1\|msg=\"in sync\" source=$1" "$scratch/agent.log" || true; }
+reconciles() { grep -c "msg=applied source=$1\|msg=\"in sync\" source=$1" "$scratch/agent.log" || [ $? = 1 ]; }
 
 note "a config whose webhook secret cannot be read is refused"
 sed "s#$scratch/gitea.secret#$scratch/none#" "$scratch/berth.yaml" >"$scratch/bad.yaml"
@@ -110,10 +110,33 @@ github() { # body [signature]
 		-H 'Content-Type: application/json' --data-binary "$1" "$url/hooks/github"
 }
 ms() { date -d "$1" +%s%3N; }
+reconciled_more() { [ "$(reconciles "$1")" -gt "$2" ]; } # source count
+# "Triggered nothing" is proven by a sentinel: one loop reconciles the
+# sources, in their order (app, then other), each pass taking every trigger
+# so far. A reconcile of other that a delivery asked for after the one under
+# test comes after any reconcile of app that the one under test triggered.
+other_delivered() { # what
+	local n
+	n=$(reconciles other)
+	assert_eq "$(github "$(payload "$scratch/other.git")")" 202 "a delivery for other (the sentinel of $1)"
+	wait_until 30 "other reconciled after its delivery (the sentinel of $1)" reconciled_more other "$n"
+}
+# Of other itself: two reconciles of app, one after the other, come after
+# any reconcile of other a delivery before them triggered (the first may
+# share its pass).
+app_delivered_twice() { # what
+	local n i
+	for i in 1 2; do
+		n=$(reconciles app)
+		assert_eq "$(github "$(payload "file://$scratch/app.git")")" 202 "a delivery for app (sentinel $i of $1)"
+		wait_until 30 "app reconciled after its delivery (sentinel $i of $1)" reconciled_more app "$n"
+	done
+}
 
 note "a GitHub push signed with the secret: 202 at once, and the reconcile starts within a second"
 commit app 2
 before_other=$(reconciles other)
+applied=$(grep -c 'msg=applied source=app' "$scratch/agent.log")
 body=$(payload "https://git.example.com/ignored/elsewhere.git")
 assert_eq "$(github "$body")" 202 "a delivery for a repository nobody follows"
 assert_contains "$(cat "$scratch/body")" "no source follows" "the answer"
@@ -121,12 +144,15 @@ body=$(payload "file://$scratch/app.git")
 assert_eq "$(github "$body")" 202 "the signed GitHub delivery"
 assert_contains "$(cat "$scratch/body")" "reconciling app" "the answer"
 wait_until 10 "the commit applied after the webhook" value_is app 2
+applied_more() { [ "$(grep -c 'msg=applied source=app' "$scratch/agent.log")" -gt "$applied" ]; }
+wait_until 10 "the reconcile after the webhook logged" applied_more
 line=$(grep 'msg=applied source=app' "$scratch/agent.log" | tail -1)
 hooked=$(grep 'msg=webhook forge=github' "$scratch/agent.log" | tail -1 | sed 's/^time=\([^ ]*\).*/\1/')
 done_at=$(sed 's/^time=\([^ ]*\).*/\1/' <<<"$line")
 took=$(sed 's/.*duration=\([0-9.]*\)s.*/\1/' <<<"$line")
 latency=$(($(ms "$done_at") - $(ms "$hooked") - $(awk "BEGIN{printf \"%d\", $took * 1000}")))
 echo "figure: webhook to reconcile start: ${latency} ms (the reconcile took ${took}s)"
+app_delivered_twice "the GitHub delivery for app"
 assert_eq "$(reconciles other)" "$before_other" "reconciles of the source nobody named"
 
 note "a push to another branch of the repository triggers nothing, and says why"
@@ -144,7 +170,7 @@ assert_eq "$(github "$body" "sha256=")" 401 "an empty signature"
 assert_eq "$(get -X POST -H 'X-GitHub-Event: push' --data-binary "$body" "$url/hooks/github")" 401 \
 	"an unsigned delivery"
 assert_eq "$(github "$body" "sha256=$(hmac github-webhook-secret "$body ")")" 401 "a signature of another body"
-sleep 2
+other_delivered "the bad deliveries"
 assert_eq "$(reconciles app)" "$before" "reconciles after bad deliveries"
 value_is app 2 || fail "a badly signed delivery changed the cluster"
 grep -Eq 'msg="webhook refused" forge=github delivery=72d3162e-cc78-11e3 peer=127\.0\.0\.1:[0-9]+ reason="bad signature or token"' \
@@ -172,8 +198,9 @@ note "a GitLab push with the token in X-Gitlab-Token"
 gitlab_body=$(printf '{"object_kind":"push","project":{"git_http_url":"file://%s/app.git"}}' "$scratch")
 assert_eq "$(get -X POST -H 'X-Gitlab-Event: Push Hook' -H 'X-Gitlab-Token: not-the-token' \
 	--data-binary "$gitlab_body" "$url/hooks/gitlab")" 401 "a GitLab delivery with a wrong token"
-sleep 1
+other_delivered "the wrong GitLab token"
 value_is app 2 || fail "a wrong GitLab token changed the cluster"
+assert_eq "$(reconciles app)" "$before" "reconciles after a wrong GitLab token"
 assert_eq "$(get -X POST -H 'X-Gitlab-Event: Push Hook' -H 'X-Gitlab-Token: gitlab-webhook-token' \
 	--data-binary "$gitlab_body" "$url/hooks/gitlab")" 202 "a GitLab delivery"
 wait_until 10 "the commit applied after the GitLab webhook" value_is app 3
@@ -198,6 +225,7 @@ grep -q 'msg="object changed" source=app object="configmaps/app-settings changed
 note "a deleted object is seen, and made again"
 kubectl delete configmap app-settings -n "$ns" >/dev/null
 wait_until 15 "the deleted ConfigMap made again" value_is app 4
+app_delivered_twice "the watched edits"
 assert_eq "$(reconciles other)" "$before_other" "reconciles of the source whose objects did not change"
 
 note "the watches outlive an apiserver restart: they LIST again and see the next edit"
@@ -230,9 +258,14 @@ assert_not_contains "$(cat "$scratch/body")" 'source="other"' "/metrics after th
 assert_contains "$(cat "$scratch/body")" 'berth_objects{source="app",state="in-sync"} 1' "/metrics after the reload"
 from=$(wc -l <"$scratch/agent.log")
 kubectl patch configmap other-settings -n "$ns" --type merge -p '{"data":{"value":"unwatched"}}' >/dev/null
-sleep 2
-! tail -n +"$((from + 1))" "$scratch/agent.log" | grep -q 'msg="object changed" source=other' ||
-	fail "the dropped source's objects are still watched"
+# The sentinel: one watch sees both ConfigMaps (one collection), in order;
+# an edit of app's after other's is seen after other's would have been (an
+# annotation of another writer's: no drift to correct).
+kubectl annotate configmap app-settings -n "$ns" berth.test/sentinel=1 >/dev/null
+seen_since() { tail -n +"$((from + 1))" "$scratch/agent.log" | grep -F "$1" >/dev/null; }
+wait_until 30 "the watch to see the sentinel edit" \
+	seen_since 'msg="object changed" source=app object="configmaps/app-settings changed"'
+seen_since 'msg="object changed" source=other' && fail "the dropped source's objects are still watched"
 
 note "requests the listener refuses"
 assert_eq "$(get "$url/hooks/github")" 405 "GET on a hook"
@@ -253,13 +286,15 @@ assert_contains "$(cat "$scratch/body")" \
 	'berth_git_fetch_duration_seconds_count{source="app",result="fetched"} 4' "the fetches of app"
 
 note "SIGTERM while the apiserver is down: the agent, its watches and its listener stop"
+failed=$(grep -c 'msg="watch failed"' "$scratch/agent.log" || [ $? = 1 ])
 cluster kill-apiserver >/dev/null
-sleep 2 # the watches are failing, and backing off
+watch_failed() { [ "$(grep -c 'msg="watch failed"' "$scratch/agent.log")" -gt "$failed" ]; }
+wait_until 30 "a watch to fail, and back off" watch_failed
 stop_agent "the apiserver down"
 cluster start-apiserver >/dev/null
 assert_eq "$STATUS" 0 "the exit status after SIGTERM"
 [ "$(get "$url/healthz")" = 000 ] || fail "the listener still answers after exit"
-bad=$(grep -v '^time=' "$scratch/agent.log" || true)
+bad=$(grep -v '^time=' "$scratch/agent.log" || [ $? = 1 ])
 [ -z "$bad" ] || fail "lines that are not logfmt: $bad"
 for secret in github-webhook-secret gitea-webhook-secret gitlab-webhook-token; do
 	! grep -q "$secret" "$scratch/agent.log" || fail "the log shows the secret '$secret'"

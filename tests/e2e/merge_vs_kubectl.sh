@@ -23,7 +23,8 @@ cleanup() {
 	done
 	kubectl delete namespace $ns --ignore-not-found --wait=true >/dev/null
 	kubectl delete pv,storageclass -l berth-merge-case --ignore-not-found >/dev/null
-	kubectl delete crd widgets.berth.dev --ignore-not-found >/dev/null
+	# widgets.berth.dev stays (see install_widget_crd); its Widgets went with
+	# the namespace.
 }
 cleanup
 trap 'cleanup; rm -rf "$scratch"' EXIT

@@ -35,7 +35,10 @@ cleanup() {
 	done
 }
 cleanup
-trap 'cleanup; rm -rf "$scratch"' EXIT
+trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
+# Its own user: the writes and dry runs counted between marks are this
+# test's alone.
+own_identity no-false-drift
 
 for f in $folders; do
 	note "$f: kubectl apply, then wait for readiness"
@@ -82,11 +85,11 @@ cleanup_corpus() {
 }
 cleanup_corpus
 agent=
-stop_agent() {
+kill_agent() {
 	[ -z "$agent" ] || kill "$agent" 2>/dev/null || :
 	[ ! -s "$scratch/run.log" ] || [ "${PASSED:-}" ] || tail -20 "$scratch/run.log" >&2
 }
-trap 'stop_agent; cleanup; cleanup_corpus; rm -rf "$scratch"' EXIT
+trap 'kill_agent; cleanup; cleanup_corpus; drop_identity; rm -rf "$scratch"' EXIT
 
 note "real-world shapes: explicit zero values are in sync right after berth's sync"
 zero=$corpus/zero-values
@@ -99,12 +102,14 @@ run_berth sync -f "$zero" --wait=false -o json
 to=$(audit_mark zero-after)
 assert_eq "$(jq -c .summary <<<"$OUT")" \
 	'{"pending":0,"created":0,"configured":0,"recreated":0,"unchanged":7,"failed":0}' "a second sync"
-assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of a second sync"
+writes=$(audit_between "$from" "$to" | berth_writes)
+assert_eq "$writes" "" "writes of a second sync"
 # One dry run for each object whose zero values the local comparison
 # flags (the Deployment, and the volume's readOnly: false), and no second
 # one: the commit's own dry run is the confirmation.
-assert_eq "$(audit_between "$from" "$to" | berth_dry_runs | sort | tr '\n' ' ')" \
-	"patch deployments volumes patch persistentvolumes berth-nfd-nfs " "the dry runs of that sync"
+dry_runs=$(audit_between "$from" "$to" | berth_dry_runs | sort | tr '\n' ' ')
+assert_eq "$dry_runs" "patch deployments volumes patch persistentvolumes berth-nfd-nfs " \
+	"the dry runs of that sync"
 echo "figure: dry-run confirmations in that sync: 2 of 7 objects"
 run_berth diff -f "$zero" -o json
 assert_eq "$(jq -c '[.objects[] | select(.state != "in-sync")]' <<<"$OUT")" '[]' "diff -o json"
@@ -174,7 +179,7 @@ YAML
 XDG_CACHE_HOME=$scratch/cache "$BERTH" run --config "$scratch/run.yaml" \
 	--listen 127.0.0.1:0 2>"$scratch/run.log" &
 agent=$!
-zero_reconciles() { grep -Ec 'msg=(applied|"in sync") source=zero' "$scratch/run.log" || :; }
+zero_reconciles() { grep -Ec 'msg=(applied|"in sync") source=zero' "$scratch/run.log" || [ $? = 1 ]; }
 reconciled() { [ "$(zero_reconciles)" -ge "$1" ]; }
 # The first reconcile moves the objects to the Git source (a write); the
 # second finds them in sync, asking about the local drift of the new ones.
@@ -183,13 +188,14 @@ from=$(audit_mark run-before)
 n=$(zero_reconciles)
 wait_until 60 "three more reconciles" reconciled $((n + 3))
 to=$(audit_mark run-after)
-kill -TERM "$agent"
-wait "$agent"
-agent=
+stop_agent "in sync"
+assert_eq "$STATUS" 0 "the exit status of berth run on SIGTERM"
 grep -q 'msg="in sync" source=zero' "$scratch/run.log" || fail "berth run never found the source in sync"
-assert_eq "$(audit_between "$from" "$to" | berth_dry_runs)" "" \
+dry_runs=$(audit_between "$from" "$to" | berth_dry_runs)
+assert_eq "$dry_runs" "" \
 	"dry runs of berth run over $(($(zero_reconciles) - n)) reconciles, once the verdicts are known"
-assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of berth run in sync"
+writes=$(audit_between "$from" "$to" | berth_writes)
+assert_eq "$writes" "" "writes of berth run in sync"
 
 note "the same object defined twice is applied once, with a warning naming both places"
 from=$(audit_mark dup-before)
@@ -198,7 +204,8 @@ to=$(audit_mark dup-after)
 [ "$STATUS" = 0 ] || fail "sync of the duplicates exited $STATUS: $ERR"
 assert_contains "$ERR" "minio-standalone-service.yaml:1:1: warning: service berth-nfd-dup/minio-service is defined twice, the same both times: here and at " "the warning"
 assert_contains "$ERR" "redis-leader-service.yaml:2:1: warning: service berth-nfd-dup/redis-leader is defined twice, the same both times: here and at $corpus/duplicates/all-in-one/guestbook-all-in-one.yaml:1:1; it is applied once" "the warning"
-assert_eq "$(audit_between "$from" "$to" | berth_writes | sort | tr '\n' ' ')" \
+writes=$(audit_between "$from" "$to" | berth_writes | sort | tr '\n' ' ')
+assert_eq "$writes" \
 	"create namespaces berth-nfd-dup create services frontend create services minio-service create services redis-leader " \
 	"the writes: one create per object"
 run_berth diff -f "$corpus/duplicates"
@@ -210,7 +217,8 @@ run_berth sync -f "$corpus/duplicate-differs" --wait=false
 to=$(audit_mark differs-after)
 assert_eq "$STATUS" 1 "sync of two different definitions"
 assert_contains "$ERR" "nginx.yaml:1:1: pod berth-nfd-dup/nginx is defined twice: here and at $corpus/duplicate-differs/nginx-lvm.yaml:1:1" "the refusal"
-assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of a refused commit"
+writes=$(audit_between "$from" "$to" | berth_writes)
+assert_eq "$writes" "" "writes of a refused commit"
 
 note "a default class in the same commit serves a claim template that names none"
 run_berth sync -f "$corpus/default-class" --timeout 120s

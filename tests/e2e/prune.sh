@@ -36,11 +36,13 @@ note "the first sync creates everything"
 run_berth sync -f "$src" --timeout 60s
 [ "$STATUS" = 0 ] || fail "first sync exited $STATUS: $ERR"
 # A claim berth did not apply, in the same namespace (as a StatefulSet makes).
+# Its class is its own: with none, a default class a test beside this one
+# makes would be written in, and the claim could take that test's volume.
 kubectl apply -n "$ns" -f - >/dev/null <<'YAML'
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: data-db-0, labels: {app: db}}
-spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+spec: {accessModes: [ReadWriteOnce], storageClassName: berth-prune-none, resources: {requests: {storage: 1Gi}}}
 YAML
 
 note "--prune --dry-run: says what it would delete, deletes nothing"

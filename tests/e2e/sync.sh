@@ -12,7 +12,13 @@
 example=$BERTH_SOURCE_DIR/examples/hostpath-walkthrough
 
 delete_walkthrough
-trap 'delete_walkthrough; rm -rf "$scratch"' EXIT
+trap 'delete_walkthrough; drop_identity; rm -rf "$scratch"' EXIT
+own_identity sync
+# Every write berth sent as this test's user between two marks, dry runs
+# too, one "verb URI" line each.
+writes_between() {
+	audit_between "$1" "$2" | berth_requests | { grep -E '^(create|update|patch|delete) ' || [ $? = 1 ]; }
+}
 
 # The walkthrough in one file, the StatefulSet first and the class last.
 manifest=$scratch/walkthrough.yaml
@@ -22,17 +28,16 @@ for f in statefulset service persistentvolumes storageclass; do
 done >"$manifest"
 
 note "berth sync -f one file in an unhelpful order"
-audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+from=$(audit_mark sync-before)
 run_berth sync -f "$manifest" --timeout 120s
+to=$(audit_mark sync-after)
 echo "$OUT"
 [ "$STATUS" = 0 ] || fail "berth sync exited $STATUS: $ERR"
 assert_contains "$OUT" "[5/5] statefulset.apps/web2 created" "progress line"
 assert_contains "$OUT" "5 objects: 5 created, 0 configured, 0 recreated, 0 unchanged" "summary"
 
 note "the creates reached the server in phase order (after a dry run of them all)"
-creates=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
-	jq -r 'select(.userAgent | startswith("berth/")) | select(.verb == "create")
-	       | select(.requestURI | contains("dryRun") | not) | .objectRef.resource' | tr '\n' ' ')
+creates=$(audit_between "$from" "$to" | berth_writes | awk '$1 == "create" { printf "%s ", $2 }')
 assert_eq "$creates" "storageclasses persistentvolumes persistentvolumes services statefulsets " \
 	"resources created, in order"
 
@@ -43,15 +48,17 @@ assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.status.readyReplicas}')
 assert_eq "$(kubectl get statefulset web2 -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" \
 	berth "tracking label"
 
-assert_not_contains "$OUT$ERR" "$(cat "$BERTH_CLUSTER_DIR/admin.token")" "the token"
+assert_not_contains "$OUT$ERR" "$berth_token" "the token"
+assert_not_contains "$OUT$ERR" "$(cat "$BERTH_CLUSTER_DIR/admin.token")" "the admin token"
 
 note "a second sync changes nothing, in a handful of requests, and diff agrees"
-audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+from=$(audit_mark noop-before)
 run_berth sync -f "$manifest"
+to=$(audit_mark noop-after)
 [ "$STATUS" = 0 ] || fail "second sync exited $STATUS: $ERR"
-sleep 1 # the audit log is written asynchronously
-requests=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
-	jq -r 'select(.userAgent | startswith("berth/")) | .requestURI' | wc -l)
+requests=$(audit_between "$from" "$to" | berth_requests | wc -l)
+# At least a read of each object, or the count missed them.
+[ "$requests" -ge 5 ] || fail "a no-op sync of 5 objects took $requests requests (at least 5)"
 [ "$requests" -le 20 ] || fail "a no-op sync of 5 objects took $requests requests (at most 20)"
 echo "    no-op sync: $requests requests"
 assert_contains "$OUT" "5 objects: 0 created, 0 configured, 0 recreated, 5 unchanged" "no-op sync"
@@ -94,26 +101,26 @@ sed 's/serviceName: "nginx2"/serviceName: "other"/; s/terminationGracePeriodSeco
 	"$manifest" >"$scratch/immutable.yaml"
 printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: other}\nspec: {clusterIP: None, selector: {app: nginx2}, ports: [{port: 80}]}\n' \
 	>>"$scratch/immutable.yaml"
-audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+from=$(audit_mark immutable-before)
 run_berth sync -f "$scratch/immutable.yaml"
+to=$(audit_mark immutable-after)
 [ "$STATUS" = 1 ] || fail "sync of an immutable change exited $STATUS"
 assert_contains "$ERR" "immutable.yaml:9:3: statefulset default/web2: spec.serviceName cannot change: live \"nginx2\", desired \"other\"" \
 	"immutable field message"
 assert_contains "$ERR" "nothing was changed" "immutable field message"
-writes() {
-	tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
-		jq -r 'select(.userAgent | startswith("berth/")) |
-		       select(.verb | test("create|update|patch|delete")) | .verb' | wc -l
-}
-assert_eq "$(writes)" 0 "writes after a refused commit"
+writes=$(writes_between "$from" "$to")
+assert_eq "$writes" "" "writes after a refused commit"
 assert_eq "$(kubectl get service other --ignore-not-found -o name)" "" "the new Service"
 
 note "a commit that breaks a StatefulSet is refused whole, with file:line:col"
+from=$(audit_mark broken-before)
 run_berth sync -f "$BERTH_SOURCE_DIR/examples/broken/missing-headless-service"
+to=$(audit_mark broken-after)
 [ "$STATUS" = 1 ] || fail "sync of a broken commit exited $STATUS"
 assert_contains "$ERR" "statefulset.yaml:6:3: statefulset 'my-statefulset': spec.serviceName: no Service 'my-service' among the manifests or in the cluster" \
 	"broken commit message"
-assert_eq "$(writes)" 0 "writes after a broken commit"
+writes=$(writes_between "$from" "$to")
+assert_eq "$writes" "" "writes after a broken commit"
 
 note "a manifest the server rejects (422) changes nothing, and its causes are named"
 cat >"$scratch/rejected.yaml" <<'YAML'
@@ -128,17 +135,16 @@ metadata: {name: berth-bad-port}
 spec:
   ports: [{port: 99999}]
 YAML
-audit_from=$(wc -l <"$BERTH_CLUSTER_DIR/audit.log")
+from=$(audit_mark rejected-before)
 run_berth sync -f "$scratch/rejected.yaml"
+to=$(audit_mark rejected-after)
 [ "$STATUS" = 1 ] || fail "sync of a rejected manifest exited $STATUS"
 assert_contains "$ERR" "rejected.yaml:6:1: service default/berth-bad-port: POST" "422 message"
 assert_contains "$ERR" "422 Unprocessable Entity" "422 message"
 assert_contains "$ERR" "spec.ports[0].port: Invalid value: 99999" "422 cause"
 assert_contains "$ERR" "nothing was changed" "422 message"
-real_writes=$(tail -n +"$((audit_from + 1))" "$BERTH_CLUSTER_DIR/audit.log" |
-	jq -r 'select(.userAgent | startswith("berth/")) | select(.verb == "create")
-	       | select(.requestURI | contains("dryRun") | not) | .requestURI' | wc -l)
-assert_eq "$real_writes" 0 "writes that were not dry runs"
+real_writes=$(audit_between "$from" "$to" | berth_writes)
+assert_eq "$real_writes" "" "writes that were not dry runs"
 assert_eq "$(kubectl get configmap berth-fine --ignore-not-found -o name)" "" "the good ConfigMap"
 
 note "a held rollout: sync times out naming what it waits for"
