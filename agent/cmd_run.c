@@ -541,6 +541,9 @@ int cmd_run(int argc, char **argv)
 				forget_sources(&r, &fresh);
 				config_release(&r.config);
 				r.config = fresh;
+				/* It pointed into the config just released. */
+				r.state_ns = r.config.state_namespace ? r.config.state_namespace
+				                                      : kc->namespace;
 				listener_follow(r.listener, &r.config);
 				free(due);
 				due = xcalloc(r.config.n + 1, sizeof(*due));
