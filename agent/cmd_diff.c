@@ -1,6 +1,7 @@
 /* berth diff: the drift report of a manifest set against the cluster, with
  * kubectl diff's exit codes. */
 #include "builtin.h"
+#include "status.h"
 #include "target.h"
 
 #include "../diff/base/berth_error.h"
@@ -21,7 +22,7 @@ int cmd_diff(int argc, char **argv)
 	struct report r = REPORT_INIT;
 	enum diff_format format = DIFF_TEXT;
 	struct buf out = BUF_INIT;
-	int opt, taken, status = EXIT_ERROR;
+	int opt, taken, error = 0, status = EXIT_ERROR;
 	size_t i;
 
 	opterr = 0;
@@ -43,7 +44,7 @@ int cmd_diff(int argc, char **argv)
 		    "diff", "unknown output format '%s' (use text, json or markdown)", o.output);
 	}
 
-	if (target_open(&t, &o, &sync) < 0)
+	if ((error = target_open(&t, &o, &sync)) < 0)
 		goto out;
 	sync_plan_confirm(&t.plan, t.client, &sync);
 	for (i = 0; i < t.plan.n; i++) {
@@ -62,6 +63,20 @@ int cmd_diff(int argc, char **argv)
 	fwrite(out.ptr, 1, out.len, stdout);
 	status = report_count(&r, (size_t[DRIFT_STATE_COUNT]){0}) ? 1 : 0;
 out:
+	/* With --status-...: the diff's word on the commit. */
+	buf_reset(&out);
+	if (error < 0)
+		status_describe_error(&out, &t.diags, t.checkout);
+	else if (status == 1)
+		status_describe_drift(&out, &t.plan);
+	else
+		buf_addf(&out, "in sync: %zu object%s", t.plan.n, t.plan.n == 1 ? "" : "s");
+	if (error < 0 || status != EXIT_ERROR)
+		target_report(&t, &o,
+		              error < 0 ? status_of_error(error)
+		              : status  ? STATUS_FAILURE
+		                        : STATUS_SUCCESS,
+		              out.ptr);
 	buf_release(&out);
 	report_release(&r);
 	target_release(&t, &o);

@@ -5,6 +5,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "status.h"
 #include "target.h"
 
 #include "../apply/prune.h"
@@ -37,6 +38,8 @@ static struct wakeup wake = WAKEUP_INIT;
 /* How long loading one source's manifests may take: the limits of files,
  * bytes and objects bound it already; this bounds what they cannot. */
 #define LOAD_TIMEOUT_MS 60000.0
+/* How long berth run --once waits for its commit statuses. */
+#define STATUS_TIMEOUT_MS 30000.0
 
 /* Why a source's load must stop now (manifest_options.stop): SIGTERM, or
  * its time is up. `ctx` is when it must be done by. */
@@ -141,8 +144,9 @@ static const struct metric_family api_requests = {
     "berth_api_requests_total",
     "Requests sent to the Kubernetes API, by verb (the HTTP method) and code (0: no answer).",
     METRIC_COUNTER, NULL, 0};
-static const struct metric_family *const families[] = {&reconcile_duration, &last_success, &objects,
-                                                       &git_fetch, &api_requests};
+static const struct metric_family *const families[] = {
+    &reconcile_duration,  &last_success,       &objects, &git_fetch, &api_requests,
+    &status_posts_family, &status_queue_family};
 
 struct runner {
 	struct kubeconfig_options kube;
@@ -155,6 +159,7 @@ struct runner {
 	struct listener *listener;
 	struct watcher *watcher;
 	struct verdicts *verdicts; /* the server's word on local drift, kept between reconciles */
+	struct reporter *reporter; /* the commit statuses */
 };
 
 /* A watch saw a managed object change or go: reconcile its source now. */
@@ -263,6 +268,18 @@ static void log_warnings(const char *source, const struct diagnostics *warnings)
 	}
 }
 
+/* Queue the word on a commit of `s`, when it reports to a forge; none
+ * when stopping, which says nothing of the commit. */
+static void report(struct runner *r, const struct source_config *s, const char *sha,
+                   enum status_state state, const char *description, bool settle)
+{
+	if (stop_requested(&stop))
+		return;
+	reporter_post(r->reporter, &s->status, s->name,
+	              r->config.cluster ? r->config.cluster : "default", sha, state, description,
+	              settle);
+}
+
 /* Fetch, check and compare one source; apply it when its commit is new, or
  * when the cluster drifted and its drift mode is correct. */
 static int reconcile(struct runner *r, const struct source_config *s)
@@ -276,8 +293,9 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	struct json_object *f = json_object_new_object();
 	char secs[32];
 	enum result result = RESULT_IN_SYNC;
-	const char *last;
-	bool apply;
+	struct buf description = BUF_INIT;
+	const char *last = NULL;
+	bool apply, fresh = false;
 	int error;
 
 	o.kube = r->kube;
@@ -317,6 +335,11 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	if (!apply && !prune.n)
 		goto out;
 	result = RESULT_APPLIED;
+	fresh = !last || strcmp(last, t.commit.id);
+	if (fresh) {
+		buf_addf(&description, "applying %zu object%s", t.plan.n, t.plan.n == 1 ? "" : "s");
+		report(r, s, t.commit.id, STATUS_PENDING, description.ptr, false);
+	}
 	if ((error = sync_plan_apply(&t.plan, t.client, &sync)) == 0 && sync.prune)
 		error = prune_apply(&prune, t.client, &sync);
 	if (error == 0 && (error = state_write(r->client, r->state_ns, s->name, t.commit.id)) == 0)
@@ -343,6 +366,26 @@ out:
 	json_object_object_add(f, "duration", json_object_new_string(secs));
 	if (error < 0)
 		result = RESULT_FAILED;
+	if (result == RESULT_FAILED) {
+		status_describe_error(&description, &t.diags, t.checkout);
+		report(r, s, t.commit.id, status_of_error(error), description.ptr, false);
+	} else if (result == RESULT_DRIFT_REPORTED) {
+		status_describe_drift(&description, &t.plan);
+		report(r, s, t.commit.id, STATUS_FAILURE, description.ptr, false);
+	} else if (result == RESULT_APPLIED && !fresh && drifted) {
+		buf_reset(&description);
+		buf_addf(&description, "corrected drift in %zu object%s", drifted,
+		         drifted == 1 ? "" : "s");
+		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, false);
+	} else if (result == RESULT_APPLIED) {
+		status_describe_applied(&description, &t.plan, pruned);
+		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, false);
+	} else {
+		buf_reset(&description);
+		buf_addf(&description, "in sync: %zu object%s", t.plan.n, t.plan.n == 1 ? "" : "s");
+		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, true);
+	}
+	buf_release(&description);
 	/* What may yet be fine, said when the commit is applied or refused. */
 	if (result == RESULT_APPLIED || result == RESULT_FAILED)
 		log_warnings(s->name, &t.warnings);
@@ -439,6 +482,8 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa;
 	size_t i;
 	int opt, status = EXIT_ERROR;
+	size_t left;
+	char count[24];
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -483,6 +528,7 @@ int cmd_run(int argc, char **argv)
 	if (load_config(&r.config, config_path) < 0)
 		return EXIT_ERROR;
 	metrics_new(&r.metrics, families, ARRAY_SIZE(families));
+	reporter_new(&r.reporter, r.metrics);
 	verdicts_new(&r.verdicts, 1u << 16);
 	r.client_opts.observe = count_request;
 	r.client_opts.observe_ctx = r.metrics;
@@ -558,10 +604,17 @@ int cmd_run(int argc, char **argv)
 		       !take_triggers(&r, due) && clock_now_ms() < wake_at)
 			wakeup_wait(&wake, wake_at - clock_now_ms());
 	}
+	/* --once waits for its statuses, a while; a stopping agent, a moment. */
+	left = reporter_drain(r.reporter, clock_now_ms() + (once ? STATUS_TIMEOUT_MS : 2000));
+	if (left) {
+		snprintf(count, sizeof(count), "%zu", left);
+		log_line("warn", "statuses not sent", "count", count, NULL);
+	}
 	log_line("info", stop_requested(&stop) ? "stopped" : "done", NULL);
 	status = once && failed ? 1 : 0;
 out:
 	free(due);
+	reporter_free(r.reporter);
 	watcher_free(r.watcher);
 	listener_free(r.listener);
 	metrics_free(r.metrics);

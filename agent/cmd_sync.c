@@ -2,6 +2,7 @@
  * prune, once. */
 #include "builtin.h"
 #include "config.h"
+#include "status.h"
 #include "target.h"
 
 #include "../apply/prune.h"
@@ -98,6 +99,23 @@ static void print_json(const struct sync_plan *plan, const struct prune_list *pr
 	json_object_put(result);
 }
 
+/* With --status-...: the sync's word on its commit. */
+static void report(const struct target *t, const struct target_options *o,
+                   const struct prune_list *prune, int error)
+{
+	struct buf description = BUF_INIT;
+	size_t pruned = 0, i;
+
+	for (i = 0; i < prune->n; i++)
+		pruned += prune->items[i].pruned;
+	if (error < 0)
+		status_describe_error(&description, &t->diags, t->checkout);
+	else
+		status_describe_applied(&description, &t->plan, pruned);
+	target_report(t, o, error < 0 ? status_of_error(error) : STATUS_SUCCESS, description.ptr);
+	buf_release(&description);
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -120,7 +138,7 @@ int cmd_sync(int argc, char **argv)
 	struct sigaction sa;
 	bool json = false;
 	size_t counts[SYNC_ACTION_COUNT] = {0}, pruned = 0, i;
-	int opt, taken, error, status = 1;
+	int opt, taken, error = -1, status = 1;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
@@ -193,11 +211,11 @@ int cmd_sync(int argc, char **argv)
 	sync.stop = &stop;
 	o.stop = load_stop;
 
-	if (target_open(&t, &o, &sync) < 0)
+	if ((error = target_open(&t, &o, &sync)) < 0)
 		goto out;
 	/* What prune would delete is known, and refused if it must be, before
 	 * the first write. */
-	if (sync.prune && prune_find(&prune, t.client, t.discovery, &t.plan, &sync) < 0) {
+	if (sync.prune && (error = prune_find(&prune, t.client, t.discovery, &t.plan, &sync)) < 0) {
 		fprintf(stderr, "error: %s\n", berth_error_last());
 		goto out;
 	}
@@ -224,6 +242,8 @@ int cmd_sync(int argc, char **argv)
 	                              : "");
 	status = error < 0 ? 1 : 0;
 out:
+	if (!sync.dry_run && !stop_requested(&stop))
+		report(&t, &o, &prune, error);
 	if (stop_requested(&stop))
 		status = 128 + stop_requested(&stop);
 	prune_list_release(&prune);

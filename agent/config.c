@@ -184,6 +184,108 @@ out:
 	buf_release(&what);
 }
 
+int status_config_check(struct status_config *s, const char *repo, const char **key)
+{
+	struct buf scratch = BUF_INIT;
+	int error = 0;
+
+	if (!s->base_url && !forge_default_base(s->provider)) {
+		*key = "baseURL";
+		error = berth_error_set("required for %s (the forge's address, for example "
+		                        "https://%s.example.com)",
+		                        forge_name(s->provider), forge_name(s->provider));
+	} else if (s->base_url && strncmp(s->base_url, "https://", 8) &&
+	           strncmp(s->base_url, "http://", 7)) {
+		*key = "baseURL";
+		error = berth_error_set("'%s' is not an http(s) URL", s->base_url);
+	} else if (!s->token_file == !s->token_env) {
+		*key = s->token_env ? "tokenEnv" : "tokenFile";
+		error = berth_error_set("give tokenFile or tokenEnv");
+	} else if (s->token_file && buf_read_file(&scratch, s->token_file, 64 << 10) < 0) {
+		*key = "tokenFile";
+		error = -1;
+	} else if (s->token_env && !(getenv(s->token_env) && *getenv(s->token_env))) {
+		*key = "tokenEnv";
+		error = berth_error_set("'%s' is unset or empty", s->token_env);
+	} else if ((buf_rstrip(&scratch, " \t\r\n"), s->token_file && !scratch.len)) {
+		*key = "tokenFile";
+		error = berth_error_set("'%s' is empty", s->token_file);
+	} else if (s->ca_file && buf_read_file(&scratch, s->ca_file, 1 << 20) < 0) {
+		*key = "caFile";
+		error = -1;
+	} else if (!s->repository && forge_repository(&scratch, repo) < 0) {
+		*key = "repository";
+		error = -1;
+	}
+	if (!error && !s->repository)
+		s->repository = buf_detach(&scratch, NULL);
+	if (!error && !s->context)
+		s->context = xstrdup(STATUS_CONTEXT_DEFAULT);
+	if (!error && status_template(&scratch, s->context, "", "", "") < 0) {
+		*key = "context";
+		error = -1;
+	}
+	if (!error && s->target_url && status_template(&scratch, s->target_url, "", "", "") < 0) {
+		*key = "targetURL";
+		error = -1;
+	}
+	buf_release_secret(&scratch);
+	return error;
+}
+
+void status_config_release(struct status_config *s)
+{
+	free(s->base_url);
+	free(s->repository);
+	free(s->token_file);
+	free(s->token_env);
+	free(s->ca_file);
+	free(s->context);
+	free(s->target_url);
+	*s = (struct status_config){0};
+}
+
+/* A source's status block. */
+static void load_status(struct loader *l, struct source_config *s, struct json_object *st,
+                        const char *where)
+{
+	static const char *const keys[] = {"provider",  "baseURL",   "repository",
+	                                   "tokenFile", "tokenEnv",  "caFile",
+	                                   "context",   "targetURL", NULL};
+	struct status_config *c = &s->status;
+	const char *provider, *key = NULL;
+	struct buf sub = BUF_INIT;
+	struct json_object *v;
+
+	if (!st)
+		return;
+	if (!json_object_is_type(st, json_type_object)) {
+		problem(l, st, "%sstatus: must be a mapping", where);
+		return;
+	}
+	buf_addf(&sub, "%sstatus.", where);
+	known_keys(l, st, sub.ptr, keys);
+	c->base_url = string_at(l, st, "baseURL", sub.ptr);
+	c->repository = string_at(l, st, "repository", sub.ptr);
+	c->token_file = string_at(l, st, "tokenFile", sub.ptr);
+	c->token_env = string_at(l, st, "tokenEnv", sub.ptr);
+	c->ca_file = string_at(l, st, "caFile", sub.ptr);
+	c->context = string_at(l, st, "context", sub.ptr);
+	c->target_url = string_at(l, st, "targetURL", sub.ptr);
+	v = json_value_get(st, "provider");
+	provider = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	if (!v)
+		problem(l, st, "%sprovider: missing (github, gitlab or gitea)", sub.ptr);
+	else if (!provider || forge_parse(&c->provider, provider) < 0)
+		problem(l, v, "%sprovider: use github, gitlab or gitea", sub.ptr);
+	else if (s->git.repo && status_config_check(c, s->git.repo, &key) < 0)
+		problem(l, json_value_get(st, key) ? json_value_get(st, key) : st, "%s%s: %s",
+		        sub.ptr, key, berth_error_last());
+	else
+		c->enabled = true;
+	buf_release(&sub);
+}
+
 static void load_source(struct loader *l, struct source_config *s, struct json_object *src,
                         size_t index)
 {
@@ -201,6 +303,7 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 	                                   "maxObjects",
 	                                   "targetNamespace",
 	                                   "allowedNamespaces",
+	                                   "status",
 	                                   NULL};
 	struct json_object *v;
 	struct buf where = BUF_INIT;
@@ -276,6 +379,7 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 	}
 	load_namespaces(l, s, src, where.ptr);
 	load_auth(l, s, json_value_get(src, "auth"), where.ptr);
+	load_status(l, s, json_value_get(src, "status"), where.ptr);
 out:
 	buf_release(&where);
 }
@@ -345,7 +449,8 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 
 int config_load(struct config *out, struct diagnostics *diags, const char *path)
 {
-	static const char *const keys[] = {"stateNamespace", "sources", "webhooks", NULL};
+	static const char *const keys[] = {"stateNamespace", "cluster", "sources", "webhooks",
+	                                   NULL};
 	struct loader l = {path, diags, YAML_MARKS_INIT(4)};
 	struct config c = CONFIG_INIT;
 	struct json_object *docs = NULL, *root, *sources;
@@ -363,6 +468,10 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 	}
 	known_keys(&l, root, "", keys);
 	c.state_namespace = string_at(&l, root, "stateNamespace", "");
+	c.cluster = string_at(&l, root, "cluster", "");
+	if (c.cluster && strpbrk(c.cluster, "{}/ \t\r\n"))
+		problem(&l, json_value_get(root, "cluster"),
+		        "cluster: '%s' may not hold '/', '{', '}' or spaces", c.cluster);
 	load_webhooks(&l, &c, json_value_get(root, "webhooks"));
 	sources = json_value_get(root, "sources");
 	if (!json_object_is_type(sources, json_type_array) || !json_value_array_len(sources)) {
@@ -420,9 +529,11 @@ void config_release(struct config *c)
 		free(s->allowed_namespaces);
 		free(s->password_file);
 		free(s->password_env);
+		status_config_release(&s->status);
 	}
 	free(c->sources);
 	free(c->state_namespace);
+	free(c->cluster);
 	for (i = 0; i < FORGE_COUNT; i++)
 		free_secret(c->webhook_secrets[i]);
 	*c = (struct config)CONFIG_INIT;

@@ -1,6 +1,7 @@
 #ifndef BERTH_CONFIG_H
 #define BERTH_CONFIG_H
 
+#include "forge.h"
 #include "source.h"
 #include "webhook.h"
 
@@ -13,6 +14,17 @@
 enum drift_mode {
 	DRIFT_MODE_CORRECT, /* apply the commit again */
 	DRIFT_MODE_REPORT,  /* log it, and leave the cluster as it is */
+};
+
+/* A source's `status` block: where its commit statuses go. The context and
+ * target URL are templates ({sha}, {source}, {cluster}). */
+struct status_config {
+	bool enabled;
+	enum forge provider;
+	char *base_url;   /* NULL: the forge's default (GitHub's only) */
+	char *repository; /* given, or from the source's repo URL */
+	char *token_file, *token_env, *ca_file;
+	char *context, *target_url; /* context defaulted; target_url may be NULL */
 };
 
 /* One source of `berth run`: a repository, a path in it, and how to follow it. */
@@ -29,6 +41,7 @@ struct source_config {
 	enum drift_mode drift;
 	size_t max_bytes, max_objects; /* the limits of a commit's manifests; 0: the defaults */
 	char *password_file, *password_env; /* where the https password or token is */
+	struct status_config status;
 };
 
 /* berth run's configuration file. Embedded by value: CONFIG_INIT, then
@@ -37,11 +50,15 @@ struct config {
 	struct source_config *sources;
 	size_t n;
 	char *state_namespace; /* where the state ConfigMap lives; NULL: the context's */
+	char *cluster;         /* this cluster's name in status contexts; NULL: "default" */
 	char *webhook_secrets[FORGE_COUNT]; /* NULL: that forge's hooks are refused */
 };
 #define CONFIG_INIT                                                                                \
 	{                                                                                          \
-		.sources = NULL, .n = 0, .state_namespace = NULL, .webhook_secrets = { NULL }      \
+		.sources = NULL, .n = 0, .state_namespace = NULL, .cluster = NULL,                 \
+		.webhook_secrets = {                                                               \
+			NULL                                                                       \
+		}                                                                                  \
 	}
 
 /*
@@ -58,5 +75,18 @@ int parse_duration(long *ms, const char *s);
 
 /* A size: bytes, or with Ki, Mi or Gi. */
 int parse_size(size_t *out, const char *s);
+
+/* The default context of a source's statuses. */
+#define STATUS_CONTEXT_DEFAULT "berth/{cluster}/{source}"
+
+/*
+ * Check a status block's settings, and fill in what they leave out: the
+ * repository from `repo` (the source's URL) and the default context. On
+ * the first problem, fails with its reason and sets *key to the setting it
+ * is about ("baseURL", "tokenFile", ...). Used by the config file and by
+ * the --status-... flags alike.
+ */
+int status_config_check(struct status_config *s, const char *repo, const char **key);
+void status_config_release(struct status_config *s);
 
 #endif

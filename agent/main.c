@@ -37,6 +37,22 @@ struct verb {
 	"  --max-bytes SIZE     refuse manifests larger than this in all (default 64Mi)\n"         \
 	"  --max-objects N      refuse more objects than this (default 20000)\n"
 
+/* The commit status a one-shot posts on the commit of --repo. */
+#define STATUS_HELP                                                                                \
+	"  --status-provider P  with --repo: post a commit status at the end, to\n"                \
+	"                       github, gitlab or gitea (also Forgejo)\n"                          \
+	"  --status-token-file FILE  the forge's API token\n"                                      \
+	"  --status-base-url URL  the API's address (GitHub: https://api.github.com,\n"            \
+	"                       Enterprise https://HOST/api/v3; GitLab, Gitea: the\n"              \
+	"                       forge's address)\n"                                                \
+	"  --status-repository R  owner/repo (GitLab: group/sub/repo; default: from --repo)\n"     \
+	"  --status-context C   the status's name (default berth/{cluster}/{source}: the\n"        \
+	"                       kubeconfig context and the repository's name)\n"                   \
+	"  --status-target-url U  a link on the status; {sha} {source} {cluster} expand\n"         \
+	"  --status-ca-file FILE  the forge's CA (default: the system's)\n"                        \
+	"  --status-timeout D   how long to wait for the forge (default 30s); a forge\n"           \
+	"                       that fails is a warning, and the exit status stays\n"
+
 static const struct verb verbs[] = {
     {"cluster-info", cmd_cluster_info, "show the API server's version and what it serves",
      "usage: berth cluster-info [--kubeconfig FILE] [--context NAME] [-o json|yaml]\n"
@@ -61,7 +77,7 @@ static const struct verb verbs[] = {
      "README) or Markdown tables. Server defaults are never drift; Secret values\n"
      "are masked. Nothing is written.\n"
      "\n"
-     "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP
+     "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP STATUS_HELP
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
      "  -n, --namespace NS   for objects that name none (default: the context's);\n"
@@ -141,7 +157,7 @@ static const struct verb verbs[] = {
      "(PV Available or Bound, PVC Bound, StatefulSet rolled out, ...). Each object\n"
      "applied is labelled app.kubernetes.io/managed-by=berth.\n"
      "\n"
-     "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP
+     "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP STATUS_HELP
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
      "  -n, --namespace NS   for objects that name none (default: the context's);\n"

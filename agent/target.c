@@ -4,6 +4,7 @@
 
 #include "builtin.h"
 #include "config.h"
+#include "status.h"
 
 #include "../diff/base/clock.h"
 #include "../apply/openapi_fetch.h"
@@ -16,6 +17,55 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* The flag of a status block's setting, for its problems. */
+static const char *status_flag(const char *key)
+{
+	static const char *const flags[][2] = {
+	    {"baseURL", "--status-base-url"},     {"repository", "--status-repository"},
+	    {"tokenFile", "--status-token-file"}, {"tokenEnv", "--status-token-file"},
+	    {"caFile", "--status-ca-file"},       {"context", "--status-context"},
+	    {"targetURL", "--status-target-url"},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++)
+		if (!strcmp(flags[i][0], key))
+			return flags[i][1];
+	return key;
+}
+
+/* The --status-... flags make a status block, checked as the config's. */
+static int status_options_check(struct target_options *o, const char *verb)
+{
+	struct status_config *s = &o->status;
+	const char *key = NULL;
+
+	if (!o->status_provider && !o->status_base_url && !o->status_repository &&
+	    !o->status_token_file && !o->status_ca_file && !o->status_context &&
+	    !o->status_target_url)
+		return 0;
+	if (!o->status_provider)
+		return usage_error(verb, "the --status-... flags need --status-provider");
+	if (forge_parse(&s->provider, o->status_provider) < 0)
+		return usage_error(verb,
+		                   "unknown --status-provider '%s' (use github, gitlab or gitea)",
+		                   o->status_provider);
+	if (!o->git.repo)
+		return usage_error(verb, "--status-provider needs --repo: a status is on a commit");
+	s->base_url = o->status_base_url ? xstrdup(o->status_base_url) : NULL;
+	s->repository = o->status_repository ? xstrdup(o->status_repository) : NULL;
+	s->token_file = o->status_token_file ? xstrdup(o->status_token_file) : NULL;
+	s->ca_file = o->status_ca_file ? xstrdup(o->status_ca_file) : NULL;
+	s->context = o->status_context ? xstrdup(o->status_context) : NULL;
+	s->target_url = o->status_target_url ? xstrdup(o->status_target_url) : NULL;
+	if (!s->token_file)
+		return usage_error(verb, "--status-provider needs --status-token-file");
+	if (status_config_check(s, o->git.repo, &key) < 0)
+		return usage_error(verb, "%s: %s", status_flag(key), berth_error_last());
+	s->enabled = true;
+	return 0;
+}
 
 int target_option(struct target_options *o, int opt, const char *verb, char **argv)
 {
@@ -75,6 +125,31 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 		o->max_objects = (size_t)n;
 		return 1;
 	}
+	case OPT_STATUS_PROVIDER:
+		o->status_provider = optarg;
+		return 1;
+	case OPT_STATUS_BASE_URL:
+		o->status_base_url = optarg;
+		return 1;
+	case OPT_STATUS_REPOSITORY:
+		o->status_repository = optarg;
+		return 1;
+	case OPT_STATUS_TOKEN_FILE:
+		o->status_token_file = optarg;
+		return 1;
+	case OPT_STATUS_CA_FILE:
+		o->status_ca_file = optarg;
+		return 1;
+	case OPT_STATUS_CONTEXT:
+		o->status_context = optarg;
+		return 1;
+	case OPT_STATUS_TARGET_URL:
+		o->status_target_url = optarg;
+		return 1;
+	case OPT_STATUS_TIMEOUT:
+		if (parse_duration(&o->status_timeout_ms, optarg) < 0)
+			return usage_error(verb, "--status-timeout: %s", berth_error_last());
+		return 1;
 	case ':':
 		return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
 	default:
@@ -109,9 +184,12 @@ int target_options_check(struct target_options *o, const char *verb, int argc, c
 		status = usage_error(verb, "--ref and --path need --repo");
 	else if (o->path && !inside(o->path))
 		status = usage_error(verb, "--path '%s' must stay inside the repository", o->path);
+	else
+		status = status_options_check(o, verb);
 	if (status) {
 		free(o->files);
 		o->files = NULL;
+		status_config_release(&o->status);
 	}
 	return status;
 }
@@ -339,4 +417,29 @@ void target_release(struct target *t, struct target_options *o)
 	kubeconfig_free(t->kc);
 	free(o->files);
 	o->files = NULL;
+	status_config_release(&o->status);
+}
+
+void target_report(const struct target *t, const struct target_options *o, enum status_state state,
+                   const char *description)
+{
+	const char *name, *cluster;
+	struct reporter *r;
+	size_t left;
+
+	if (!o->status.enabled || !t->commit.id[0])
+		return;
+	/* {source} is the repository's name; {cluster}, the context's. */
+	name = strrchr(o->status.repository, '/');
+	cluster = t->kc && t->kc->context ? t->kc->context : "default";
+	reporter_new(&r, NULL);
+	reporter_post(r, &o->status, name ? name + 1 : o->status.repository, cluster, t->commit.id,
+	              state, description, false);
+	left = reporter_drain(r, clock_now_ms() + (double)o->status_timeout_ms);
+	reporter_free(r);
+	if (left)
+		fprintf(stderr,
+		        "warning: the commit status did not reach %s within %ld s (it is not "
+		        "sent)\n",
+		        forge_name(o->status.provider), o->status_timeout_ms / 1000);
 }

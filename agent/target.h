@@ -1,6 +1,7 @@
 #ifndef BERTH_TARGET_H
 #define BERTH_TARGET_H
 
+#include "config.h"
 #include "output.h"
 #include "source.h"
 #include "tree.h"
@@ -38,10 +39,17 @@ struct target_options {
 	 * manifest_options.stop); NULL: it never stops. */
 	const char *(*stop)(void *ctx);
 	void *stop_ctx;
+	/* --status-...: the commit status a one-shot posts at its end, and how
+	 * long it may take. */
+	const char *status_provider, *status_base_url, *status_repository, *status_token_file,
+	    *status_ca_file, *status_context, *status_target_url;
+	struct status_config status; /* made of them by target_options_check() */
+	long status_timeout_ms;
 };
 #define TARGET_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		.kube = KUBECONFIG_OPTIONS_INIT, .git = SOURCE_OPTIONS_INIT                        \
+		.kube = KUBECONFIG_OPTIONS_INIT, .git = SOURCE_OPTIONS_INIT,                       \
+		.status_timeout_ms = 30000                                                         \
 	}
 
 struct target {
@@ -76,6 +84,14 @@ enum {
 	OPT_KNOWN_HOSTS,
 	OPT_MAX_BYTES,
 	OPT_MAX_OBJECTS,
+	OPT_STATUS_PROVIDER,
+	OPT_STATUS_BASE_URL,
+	OPT_STATUS_REPOSITORY,
+	OPT_STATUS_TOKEN_FILE,
+	OPT_STATUS_CA_FILE,
+	OPT_STATUS_CONTEXT,
+	OPT_STATUS_TARGET_URL,
+	OPT_STATUS_TIMEOUT,
 };
 /* The Git source's, which lint takes too. */
 #define GIT_LONGOPTS                                                                               \
@@ -90,10 +106,22 @@ enum {
 	{                                                                                          \
 		"max-objects", required_argument, NULL, OPT_MAX_OBJECTS                            \
 	}
+/* The commit status of a one-shot, as berth run's `status` block has it. */
+#define STATUS_LONGOPTS                                                                            \
+	{"status-provider", required_argument, NULL, OPT_STATUS_PROVIDER},                         \
+	    {"status-base-url", required_argument, NULL, OPT_STATUS_BASE_URL},                     \
+	    {"status-repository", required_argument, NULL, OPT_STATUS_REPOSITORY},                 \
+	    {"status-token-file", required_argument, NULL, OPT_STATUS_TOKEN_FILE},                 \
+	    {"status-ca-file", required_argument, NULL, OPT_STATUS_CA_FILE},                       \
+	    {"status-context", required_argument, NULL, OPT_STATUS_CONTEXT},                       \
+	    {"status-target-url", required_argument, NULL, OPT_STATUS_TARGET_URL},                 \
+	{                                                                                          \
+		"status-timeout", required_argument, NULL, OPT_STATUS_TIMEOUT                      \
+	}
 #define TARGET_LONGOPTS                                                                            \
 	{"kubeconfig", required_argument, NULL, 'k'}, {"context", required_argument, NULL, 'c'},   \
 	    {"namespace", required_argument, NULL, 'n'},                                           \
-	    {"filename", required_argument, NULL, 'f'}, GIT_LONGOPTS,                              \
+	    {"filename", required_argument, NULL, 'f'}, GIT_LONGOPTS, STATUS_LONGOPTS,             \
 	{                                                                                          \
 		"output", required_argument, NULL, 'o'                                             \
 	}
@@ -125,6 +153,15 @@ void target_tree_options(struct tree_options *out, const struct target_options *
  * repository (without credentials) and path. */
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync);
 void target_release(struct target *t, struct target_options *o);
+
+/*
+ * With --status-...: post `state` and `description` on the commit of
+ * --repo, and wait for it up to --status-timeout. A forge that refuses or
+ * does not answer is a warning on stderr; the verb's exit status does not
+ * change. Without them, nothing.
+ */
+void target_report(const struct target *t, const struct target_options *o, enum status_state state,
+                   const char *description);
 
 /*
  * The checks of the manifests that need the cluster: the server's OpenAPI

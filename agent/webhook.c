@@ -10,19 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
-/* Each forge's name, and the headers of its deliveries. */
+/* The headers of each forge's deliveries. */
 static const struct {
-	const char *name, *signature, *event, *delivery;
+	const char *signature, *event, *delivery;
 } forges[FORGE_COUNT] = {
-    [FORGE_GITHUB] = {"github", "X-Hub-Signature-256", "X-GitHub-Event", "X-GitHub-Delivery"},
-    [FORGE_GITLAB] = {"gitlab", "X-Gitlab-Token", "X-Gitlab-Event", "X-Gitlab-Event-UUID"},
-    [FORGE_GITEA] = {"gitea", "X-Gitea-Signature", "X-Gitea-Event", "X-Gitea-Delivery"},
+    [FORGE_GITHUB] = {"X-Hub-Signature-256", "X-GitHub-Event", "X-GitHub-Delivery"},
+    [FORGE_GITLAB] = {"X-Gitlab-Token", "X-Gitlab-Event", "X-Gitlab-Event-UUID"},
+    [FORGE_GITEA] = {"X-Gitea-Signature", "X-Gitea-Event", "X-Gitea-Delivery"},
 };
-
-const char *forge_name(enum forge f)
-{
-	return forges[f].name;
-}
 
 const char *webhook_signature_header(enum forge f)
 {

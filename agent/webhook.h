@@ -1,6 +1,8 @@
 #ifndef BERTH_WEBHOOK_H
 #define BERTH_WEBHOOK_H
 
+#include "forge.h"
+
 #include "../diff/base/buf.h"
 
 #include <stdbool.h>
@@ -10,15 +12,6 @@
  * Push webhooks of the forges (../shared/reference/forges.md): who sent a
  * delivery, and which repository it is about.
  */
-enum forge {
-	FORGE_GITHUB,
-	FORGE_GITLAB,
-	FORGE_GITEA,
-	FORGE_COUNT,
-};
-
-/* "github", "gitlab", "gitea". */
-const char *forge_name(enum forge f);
 
 /* The header that carries a forge's signature or token. */
 const char *webhook_signature_header(enum forge f);

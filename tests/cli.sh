@@ -14,8 +14,9 @@ verbs=$("$BERTH" --help | sed -n '/^Verbs:/,/^$/p' | awk 'NF && !/^Verbs:/ {prin
 [ "$("$BERTH" help)" = "$("$BERTH" --help)" ] || fail "berth help differs from berth --help"
 
 for verb in cluster-info diff help lint run sync version; do
-	"$BERTH" help "$verb" | grep -q "^usage: berth $verb" || fail "berth help $verb"
-	"$BERTH" "$verb" --help | grep -q "^usage: berth $verb" || fail "berth $verb --help"
+	# (grep -q would stop reading a long help: SIGPIPE)
+	grep -q "^usage: berth $verb" <<<"$("$BERTH" help "$verb")" || fail "berth help $verb"
+	grep -q "^usage: berth $verb" <<<"$("$BERTH" "$verb" --help)" || fail "berth $verb --help"
 done
 
 "$BERTH" version | grep -qx 'berth [0-9]*\.[0-9]*\.[0-9]*' || fail "berth version"
@@ -41,6 +42,11 @@ expect_usage_error "run without a config" run
 expect_usage_error "run with an unknown log format" run --config x --log-format xml
 expect_usage_error "diff with an unknown format" diff -f . -o xml
 expect_usage_error "a bad timeout" sync -f . --timeout soon
+expect_usage_error "a status without --repo" sync -f . --status-provider github --status-token-file /dev/null
+expect_usage_error "an unknown forge" sync --repo https://h/o/r --status-provider bitbucket
+expect_usage_error "GitLab without its address" diff --repo https://h/g/r --status-provider gitlab \
+	--status-token-file "$0"
+expect_usage_error "a status flag without the provider" sync --repo https://h/o/r --status-context x
 # Every runnable example is lint-clean.
 examples=$(dirname "$0")/../examples
 for dir in "$examples"/*/; do

@@ -208,6 +208,67 @@ static void test_config__webhook_secrets_from_a_file_or_the_environment(void **s
 	unlink(secret);
 }
 
+static void test_config__status_blocks(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems;
+
+	(void)state;
+	setenv("BERTH_TEST_FORGE_TOKEN", "forge-token", 1);
+	unsetenv("BERTH_TEST_UNSET");
+	problems = load(&c, "cluster: prod-eu\n"
+	                    "sources:\n"
+	                    "- name: a\n"
+	                    "  repo: git@github.com:owner/repo.git\n"
+	                    "  status: {provider: github, tokenEnv: BERTH_TEST_FORGE_TOKEN}\n"
+	                    "- name: b\n"
+	                    "  repo: /srv/git/b.git\n"
+	                    "  status:\n"
+	                    "    provider: gitlab\n"
+	                    "    baseURL: https://gitlab.example.com\n"
+	                    "    repository: group/sub/b\n"
+	                    "    tokenEnv: BERTH_TEST_FORGE_TOKEN\n"
+	                    "    context: 'deploy/{cluster}'\n"
+	                    "    targetURL: 'https://dash/{source}/{sha}'\n");
+	assert_string_equal(problems, "");
+	assert_string_equal(c.cluster, "prod-eu");
+	assert_true(c.sources[0].status.enabled);
+	assert_int_equal(c.sources[0].status.provider, FORGE_GITHUB);
+	assert_string_equal(c.sources[0].status.repository, "owner/repo");
+	assert_string_equal(c.sources[0].status.context, STATUS_CONTEXT_DEFAULT);
+	assert_string_equal(c.sources[1].status.repository, "group/sub/b");
+	assert_string_equal(c.sources[1].status.context, "deploy/{cluster}");
+	free(problems);
+	config_release(&c);
+
+	problems = load(&c, "sources:\n"
+	                    "- {name: a, repo: /srv/a, status: {provider: gitea, tokenEnv: "
+	                    "BERTH_TEST_FORGE_TOKEN, repository: o/a}}\n"
+	                    "- {name: b, repo: /srv/b, status: {provider: github, tokenEnv: "
+	                    "BERTH_TEST_FORGE_TOKEN}}\n"
+	                    "- {name: c, repo: /srv/c, status: {provider: bitbucket}}\n"
+	                    "- {name: d, repo: https://h/o/d, status: {provider: github, "
+	                    "tokenEnv: BERTH_TEST_UNSET}}\n"
+	                    "- {name: e, repo: https://h/o/e, status: {provider: github, "
+	                    "tokenFile: /nonexistent, colour: red}}\n"
+	                    "- {name: f, repo: https://h/o/f, status: {provider: github, "
+	                    "tokenEnv: BERTH_TEST_FORGE_TOKEN, context: '{commit}'}}\n");
+	assert_string_equal(
+	    problems,
+	    "2:27: sources[0].status.baseURL: required for gitea (the forge's address, for example "
+	    "https://gitea.example.com)\n"
+	    "3:27: sources[1].status.repository: '/srv/b' names no repository on a forge (a local "
+	    "path or file:// URL); set status.repository\n"
+	    "4:36: sources[2].status.provider: use github, gitlab or gitea\n"
+	    "5:61: sources[3].status.tokenEnv: 'BERTH_TEST_UNSET' is unset or empty\n"
+	    "6:86: sources[4].status.colour: unknown key\n"
+	    "6:61: sources[4].status.tokenFile: '/nonexistent': No such file or directory\n"
+	    "7:95: sources[5].status.context: '{commit}': unknown {commit} (use {sha}, {source}, "
+	    "{cluster})\n");
+	assert_null(strstr(problems, "forge-token"));
+	free(problems);
+}
+
 /* The example, examples/berth-run.yaml, loads. */
 static void test_config__the_example(void **state)
 {
@@ -233,6 +294,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_config__webhook_secrets_from_a_file_or_the_environment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__not_a_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config__status_blocks, setup, teardown),
 	    cmocka_unit_test(test_config__the_example),
 	};
 

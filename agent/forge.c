@@ -1,0 +1,279 @@
+/* The forges' commit-status APIs: each one's URLs, headers, bodies and
+ * state names, built and read without I/O. */
+#include "forge.h"
+
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/json_value.h"
+
+#include <string.h>
+#include <strings.h>
+
+static const char *const names[FORGE_COUNT] = {
+    [FORGE_GITHUB] = "github",
+    [FORGE_GITLAB] = "gitlab",
+    [FORGE_GITEA] = "gitea",
+};
+
+const char *forge_name(enum forge f)
+{
+	return names[f];
+}
+
+int forge_parse(enum forge *out, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < FORGE_COUNT; i++)
+		if (!strcmp(name, names[i])) {
+			*out = (enum forge)i;
+			return 0;
+		}
+	if (!strcmp(name, "forgejo")) {
+		*out = FORGE_GITEA;
+		return 0;
+	}
+	return -1;
+}
+
+const char *forge_state(enum forge f, enum status_state s)
+{
+	static const char *const common[STATUS_STATE_COUNT] = {"pending", "success", "failure",
+	                                                       "error"};
+
+	if (f == FORGE_GITLAB && (s == STATUS_FAILURE || s == STATUS_ERROR))
+		return "failed";
+	return common[s];
+}
+
+/* The length of the UTF-8 sequence that starts with byte `c`; 1 for a
+ * byte that starts none, which is then kept as it is. */
+static size_t sequence_len(unsigned char c)
+{
+	return c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+void status_description_fit(struct buf *out, const char *s)
+{
+	size_t len = strlen(s), at = 0, keep = 0, n;
+
+	buf_reset(out);
+	if (len <= STATUS_DESCRIPTION_MAX) {
+		keep = len;
+	} else {
+		/* Whole characters up to the limit, less room for "...". */
+		while (at < len &&
+		       (n = sequence_len((unsigned char)s[at])) + at <= STATUS_DESCRIPTION_MAX - 3)
+			at += n;
+		keep = at;
+	}
+	buf_add(out, s, keep);
+	for (at = 0; at < out->len; at++)
+		if ((unsigned char)out->ptr[at] < 0x20 || out->ptr[at] == 0x7f)
+			out->ptr[at] = ' ';
+	if (keep < len)
+		buf_adds(out, "...");
+}
+
+int forge_repository(struct buf *out, const char *url)
+{
+	const char *path = NULL, *colon, *slash, *end;
+	size_t len;
+
+	if (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7) ||
+	    !strncmp(url, "ssh://", 6) || !strncmp(url, "git://", 6)) {
+		path = strchr(strstr(url, "://") + 3, '/');
+	} else if (!strstr(url, "://") && (colon = strchr(url, ':')) &&
+	           (!(slash = strchr(url, '/')) || slash > colon) && colon != url) {
+		/* scp-like user@host:path */
+		path = colon + 1;
+	}
+	if (!path)
+		return berth_error_set("'%s' names no repository on a forge (a local path or "
+		                       "file:// URL); set status.repository",
+		                       url);
+	while (*path == '/')
+		path++;
+	end = path + strcspn(path, "?#");
+	while (end > path && end[-1] == '/')
+		end--;
+	len = (size_t)(end - path);
+	if (len > 4 && !strncmp(end - 4, ".git", 4))
+		len -= 4;
+	if (!len || !memchr(path, '/', len) || path[len - 1] == '/')
+		return berth_error_set("'%s': the path is not owner/repo; set status.repository",
+		                       url);
+	buf_reset(out);
+	buf_add(out, path, len);
+	return 0;
+}
+
+const char *forge_default_base(enum forge f)
+{
+	return f == FORGE_GITHUB ? "https://api.github.com" : NULL;
+}
+
+/* `s` percent-encoded, every byte but the unreserved ones (RFC 3986): a
+ * GitLab project path with each '/' as %2F. */
+static void add_encoded(struct buf *out, const char *s)
+{
+	static const char unreserved[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                 "0123456789-._~";
+
+	for (; *s; s++)
+		if (strchr(unreserved, *s))
+			buf_addch(out, *s);
+		else
+			buf_addf(out, "%%%02X", (unsigned char)*s);
+}
+
+/* base without its trailing slashes */
+static void add_base(struct buf *out, const char *base)
+{
+	size_t len = strlen(base);
+
+	while (len && base[len - 1] == '/')
+		len--;
+	buf_add(out, base, len);
+}
+
+void forge_status_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                      const char *sha)
+{
+	buf_reset(out);
+	add_base(out, base);
+	if (f == FORGE_GITLAB) {
+		buf_adds(out, "/api/v4/projects/");
+		add_encoded(out, repository);
+		buf_addf(out, "/statuses/%s", sha);
+	} else {
+		buf_addf(out, "%s/repos/%s/statuses/%s", f == FORGE_GITEA ? "/api/v1" : "",
+		         repository, sha);
+	}
+}
+
+void forge_list_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                    const char *sha, const char *context)
+{
+	buf_reset(out);
+	add_base(out, base);
+	if (f == FORGE_GITLAB) {
+		buf_adds(out, "/api/v4/projects/");
+		add_encoded(out, repository);
+		buf_addf(out, "/repository/commits/%s/statuses?per_page=100&name=", sha);
+		add_encoded(out, context);
+	} else if (f == FORGE_GITEA) {
+		buf_addf(out, "/api/v1/repos/%s/commits/%s/statuses?limit=50", repository, sha);
+	} else {
+		buf_addf(out, "/repos/%s/commits/%s/statuses?per_page=100", repository, sha);
+	}
+}
+
+void forge_status_body(struct buf *out, enum forge f, enum status_state s, const char *context,
+                       const char *description, const char *target_url)
+{
+	struct json_object *body = json_object_new_object();
+
+	json_object_object_add(body, "state", json_object_new_string(forge_state(f, s)));
+	json_object_object_add(body, f == FORGE_GITLAB ? "name" : "context",
+	                       json_object_new_string(context));
+	json_object_object_add(body, "description", json_object_new_string(description));
+	if (target_url)
+		json_object_object_add(body, "target_url", json_object_new_string(target_url));
+	buf_reset(out);
+	buf_adds(out, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
+	                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(body);
+}
+
+void forge_headers(struct buf *out, enum forge f, const char *token, const char *api_version)
+{
+	buf_reset(out);
+	switch (f) {
+	case FORGE_GITHUB:
+		buf_addf(out, "Authorization: Bearer %s", token);
+		buf_addch(out, '\0');
+		buf_adds(out, "Accept: application/vnd.github+json");
+		buf_addch(out, '\0');
+		buf_addf(out, "X-GitHub-Api-Version: %s", api_version ? api_version : "2022-11-28");
+		break;
+	case FORGE_GITLAB:
+		buf_addf(out, "PRIVATE-TOKEN: %s", token);
+		break;
+	default:
+		buf_addf(out, "Authorization: token %s", token);
+		break;
+	}
+	buf_addch(out, '\0');
+}
+
+int forge_newest(struct buf *state, struct buf *description, enum forge f, const char *body,
+                 size_t len, const char *context)
+{
+	struct json_object *list = json_value_parse(body, len), *best = NULL;
+	int64_t best_id = -1;
+	size_t i;
+	int error = BERTH_ENOTFOUND;
+
+	if (!json_object_is_type(list, json_type_array)) {
+		json_object_put(list);
+		return berth_error_set("the forge's list of statuses is not a JSON list");
+	}
+	for (i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *st = json_object_array_get_idx(list, i), *id;
+		const char *c = json_value_get_string(st, f == FORGE_GITLAB ? "name" : "context");
+
+		if (!c || (f == FORGE_GITHUB ? strcasecmp(c, context) : strcmp(c, context)))
+			continue;
+		id = json_value_get(st, "id");
+		if (!best || (id && json_object_get_int64(id) > best_id)) {
+			best = st;
+			best_id = id ? json_object_get_int64(id) : -1;
+		}
+	}
+	if (best) {
+		const char *s = json_value_get_string(best, f == FORGE_GITLAB ? "status" : "state");
+		const char *d = json_value_get_string(best, "description");
+
+		/* GitLab lists a status's state as "status". */
+		if (!s)
+			s = json_value_get_string(best, "state");
+		buf_reset(state);
+		buf_adds(state, s ? s : "");
+		buf_reset(description);
+		buf_adds(description, d ? d : "");
+		error = 0;
+	}
+	json_object_put(list);
+	return error;
+}
+
+int status_template(struct buf *out, const char *tmpl, const char *sha, const char *source,
+                    const char *cluster)
+{
+	static const char *const keys[] = {"sha", "source", "cluster"};
+	const char *values[] = {sha, source, cluster};
+	const char *p = tmpl, *close;
+	size_t i;
+
+	buf_reset(out);
+	while (*p) {
+		if (*p != '{') {
+			buf_addch(out, *p++);
+			continue;
+		}
+		if (!(close = strchr(p, '}')))
+			return berth_error_set("'%s': a '{' without its '}'", tmpl);
+		for (i = 0; i < ARRAY_SIZE(keys); i++)
+			if ((size_t)(close - p - 1) == strlen(keys[i]) &&
+			    !strncmp(p + 1, keys[i], strlen(keys[i])))
+				break;
+		if (i == ARRAY_SIZE(keys))
+			return berth_error_set(
+			    "'%s': unknown {%.*s} (use {sha}, {source}, {cluster})", tmpl,
+			    (int)(close - p - 1), p + 1);
+		buf_adds(out, values[i] ? values[i] : "");
+		p = close + 1;
+	}
+	return 0;
+}

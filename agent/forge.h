@@ -1,0 +1,97 @@
+#ifndef BERTH_FORGE_H
+#define BERTH_FORGE_H
+
+#include "../diff/base/buf.h"
+
+#include <stddef.h>
+
+/*
+ * The forges berth reports to, and their commit-status APIs
+ * (../shared/reference/forges.md): URLs, headers, bodies and state names.
+ * No I/O; status.c sends what this builds.
+ */
+enum forge {
+	FORGE_GITHUB,
+	FORGE_GITLAB,
+	FORGE_GITEA,
+	FORGE_COUNT,
+};
+
+/* "github", "gitlab", "gitea". */
+const char *forge_name(enum forge f);
+
+/* The forge named `name` ("gitea" also for Forgejo); -1 when none is. */
+int forge_parse(enum forge *out, const char *name);
+
+/* What berth says of a commit. */
+enum status_state {
+	STATUS_PENDING, /* being applied */
+	STATUS_SUCCESS, /* applied and ready, or in sync */
+	STATUS_FAILURE, /* refused, failed, or drifted */
+	STATUS_ERROR,   /* berth could not do its job: the cluster unreachable, RBAC */
+	STATUS_STATE_COUNT,
+};
+
+/* The state's name as forge `f` spells it: GitLab has "failed" for both
+ * failure and error. */
+const char *forge_state(enum forge f, enum status_state s);
+
+/* Every forge takes a description of this many characters; GitHub refuses
+ * a longer one. */
+#define STATUS_DESCRIPTION_MAX 140
+
+/* `s` cut to STATUS_DESCRIPTION_MAX bytes at most, at a character boundary
+ * of its UTF-8, ending in "..." when cut; control characters become
+ * spaces. Replaces what `out` held. */
+void status_description_fit(struct buf *out, const char *s);
+
+/*
+ * The repository a remote URL names, as its forge's API path names it:
+ * "owner/repo", or GitLab's "group/sub/repo", without ".git". Takes
+ * https://host[:port]/path, ssh://user@host[:port]/path and scp-like
+ * user@host:path (scp-like only when no '/' comes before the first ':').
+ * Fails, saying why, for a local path, a file:// URL, or a path of fewer
+ * than two parts.
+ */
+int forge_repository(struct buf *out, const char *url);
+
+/* The API base of `f` when the config gives none: GitHub's
+ * "https://api.github.com"; NULL for the others, which are self-hosted. */
+const char *forge_default_base(enum forge f);
+
+/* The URL that creates a status on `sha` of `repository` at `base`. */
+void forge_status_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                      const char *sha);
+
+/* The URL that lists the statuses of `sha`, newest first where the forge
+ * orders them, of `context` only where the forge can filter. */
+void forge_list_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                    const char *sha, const char *context);
+
+/* The JSON body of a status; `target_url` may be NULL. */
+void forge_status_body(struct buf *out, enum forge f, enum status_state s, const char *context,
+                       const char *description, const char *target_url);
+
+/* The request headers that carry `token` and choose the API, one
+ * "Name: value" line each, NUL-separated, in `out` (a secret: release it
+ * with buf_release_secret). */
+void forge_headers(struct buf *out, enum forge f, const char *token, const char *api_version);
+
+/*
+ * From the JSON answer of forge_list_url(): the newest status of
+ * `context` (GitHub compares contexts ignoring case), its state as the
+ * forge names it into `state` and its description into `description`.
+ * BERTH_ENOTFOUND when there is none; BERTH_ERROR when the answer is not a
+ * list of statuses.
+ */
+int forge_newest(struct buf *state, struct buf *description, enum forge f, const char *body,
+                 size_t len, const char *context);
+
+/*
+ * `tmpl` with each {sha}, {source} and {cluster} replaced. Fails naming
+ * the first other {name}, or an unclosed '{'.
+ */
+int status_template(struct buf *out, const char *tmpl, const char *sha, const char *source,
+                    const char *cluster);
+
+#endif

@@ -1,0 +1,381 @@
+#!/usr/bin/env bash
+# Commit statuses on GitHub, GitLab and Gitea, played by the forge test
+# server (tests/helpers/forge_server.py), from berth run and berth sync on
+# the real control plane with local Git remotes: the exact sequence of each
+# provider for a good commit, a refused one, drift reported and undone,
+# drift corrected; no duplicates over ten periodic checks; a forge that is
+# down, then back; a rate limit; two clusters on one commit; a kill -9
+# before the status went out; the one-shot; and no token anywhere.
+. "$(dirname "$0")/lib.sh"
+
+providers="github gitlab gitea"
+tokens=the-rotated-token-of-github
+export XDG_CACHE_HOME=$scratch/cache
+agent=
+agent_b=
+declare -A forge_pid
+cleanup() {
+	local p
+	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
+	[ -z "$agent_b" ] || kill -9 "$agent_b" 2>/dev/null || :
+	for p in "${forge_pid[@]}"; do kill "$p" 2>/dev/null || :; done
+	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -30 "$scratch/agent.log" >&2
+	for p in $providers; do
+		kubectl delete namespace "berth-status-$p" --ignore-not-found --wait=false >/dev/null
+	done
+	kubectl delete namespace berth-status-b --ignore-not-found --wait=false >/dev/null
+}
+cleanup
+trap 'cleanup; rm -rf "$scratch"' EXIT
+for p in $providers; do
+	kubectl delete namespace "berth-status-$p" --ignore-not-found --wait=true >/dev/null
+	kubectl create namespace "berth-status-$p" >/dev/null
+done
+kubectl delete namespace berth-status-b --ignore-not-found --wait=true >/dev/null
+kubectl create namespace berth-status-b >/dev/null
+
+# Each provider's project, as its API names it.
+declare -A project=([github]=octo/gh-app [gitlab]=group/sub/gl-app [gitea]=octo/gt-app)
+
+# One forge server per provider; `forge_start P [port]` (again on the same
+# port after forge_stop: the forge back from an outage, with its statuses).
+forge_start() { # provider [port]
+	local p=$1
+	rm -f "$scratch/$p.port"
+	python3 "$BERTH_SOURCE_DIR/tests/helpers/forge_server.py" --provider "$p" \
+		--config "$scratch/$p.json" --record "$scratch/$p.jsonl" --state "$scratch/$p.state" \
+		--listen "127.0.0.1:${2:-0}" --port-file "$scratch/$p.port" \
+		>/dev/null 2>>"$scratch/$p.err" &
+	forge_pid[$p]=$!
+	wait_until 10 "the $p forge to listen" test -s "$scratch/$p.port"
+}
+forge_stop() { # provider
+	kill "${forge_pid[$1]}"
+	wait "${forge_pid[$1]}" || :
+	unset "forge_pid[$1]"
+}
+forge() { # provider: its address
+	echo "http://127.0.0.1:$(cat "$scratch/$1.port")"
+}
+base_url() { # provider: berth's baseURL (GitHub Enterprise's form for GitHub)
+	if [ "$1" = github ]; then echo "$(forge "$1")/api/v3"; else forge "$1"; fi
+}
+# The statuses the forge holds on SHA, in the order posted, as "context
+# state description" lines.
+statuses() { # provider sha
+	curl -sf "$(forge "$1")/_forge/statuses" |
+		jq -r --arg sha "$2" '.[] | select(.sha == $sha) | "\(.context) \(.state) \(.description)"'
+}
+statuses_are() { # provider sha want
+	[ "$(statuses "$1" "$2")" = "$3" ]
+}
+statuses_hold() { # provider sha line
+	statuses "$1" "$2" | grep -qxF "$3"
+}
+has_statuses() { # provider sha
+	[ -n "$(statuses "$1" "$2")" ]
+}
+# The forge's word for failure.
+failed() { if [ "$1" = gitlab ]; then echo failed; else echo failure; fi; }
+
+for p in $providers; do
+	git init -q --bare -b main "$scratch/$p.git"
+	git init -q -b main "$scratch/$p-work"
+	token=forge-token-$p-$RANDOM$RANDOM
+	tokens+=" $token"
+	printf '%s\n' "$token" >"$scratch/$p.token"
+	jq -n --arg t "$token" --arg p "${project[$p]}" --arg r "$scratch/$p.git" \
+		'{token: $t, projects: {($p): $r}}' >"$scratch/$p.json"
+	forge_start "$p"
+done
+commit() { # provider message
+	git -C "$scratch/$1-work" add -A
+	git -C "$scratch/$1-work" -c user.name=berth -c user.email=berth@example.com \
+		commit -q -m "$2"
+	git -C "$scratch/$1-work" push -q -f "$scratch/$1.git" main 2>/dev/null
+	git -C "$scratch/$1-work" rev-parse HEAD
+}
+settings() { # provider value
+	cat >"$scratch/$1-work/settings.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: $1-settings}
+data: {value: "$2"}
+YAML
+}
+value() { kubectl get configmap "$1-settings" -n "${2:-berth-status-$1}" -o jsonpath='{.data.value}'; }
+value_is() { [ "$(value "$1")" = "$2" ]; }
+
+# berth run's config: each source reports to its own forge.
+config() { # file cluster drift state-namespace
+	{
+		printf 'stateNamespace: %s\ncluster: %s\nsources:\n' "$4" "$2"
+		for p in $providers; do
+			cat <<YAML
+- name: $p-app
+  repo: $scratch/$p.git
+  namespace: berth-status-$p
+  interval: 1s
+  jitter: 0%
+  drift: $3
+  status:
+    provider: $p
+    baseURL: $(base_url "$p")
+    repository: ${project[$p]}
+    tokenFile: $scratch/$p.token
+YAML
+		done
+	} >"$1"
+}
+config "$scratch/berth.yaml" test-a report berth-status-github
+
+note "a good commit: pending, then success, on each provider"
+declare -A c1
+for p in $providers; do
+	settings "$p" 1
+	c1[$p]=$(commit "$p" first)
+done
+start_agent "$scratch/berth.yaml" "$scratch/agent.log" --log-level debug
+for p in $providers; do
+	want="berth/test-a/$p-app pending applying 1 object
+berth/test-a/$p-app success applied: 1 created, 0 configured, 0 unchanged"
+	wait_until 30 "pending and success on $p" statuses_are "$p" "${c1[$p]}" "$want"
+done
+
+note "drift in report mode: failure, then success once kubectl undoes the edit"
+for p in $providers; do
+	kubectl patch configmap "$p-settings" -n "berth-status-$p" --type merge \
+		-p '{"data":{"value":"tampered"}}' >/dev/null
+done
+for p in $providers; do
+	wait_until 30 "the drift on $p" statuses_hold "$p" "${c1[$p]}" \
+		"berth/test-a/$p-app $(failed "$p") drift: 1 object (configmap/$p-settings)"
+	kubectl patch configmap "$p-settings" -n "berth-status-$p" --type merge \
+		-p '{"data":{"value":"1"}}' >/dev/null
+done
+for p in $providers; do
+	want="berth/test-a/$p-app pending applying 1 object
+berth/test-a/$p-app success applied: 1 created, 0 configured, 0 unchanged
+berth/test-a/$p-app $(failed "$p") drift: 1 object (configmap/$p-settings)
+berth/test-a/$p-app success in sync: 1 object"
+	wait_until 30 "success again on $p" statuses_are "$p" "${c1[$p]}" "$want"
+done
+
+note "drift in correct mode: success, 'corrected drift'"
+config "$scratch/berth.yaml" test-a correct berth-status-github
+reloads=$(grep -c 'msg="config reloaded"' "$scratch/agent.log" || [ $? = 1 ])
+kill -HUP "$agent"
+reloaded() { [ "$(grep -c 'msg="config reloaded"' "$scratch/agent.log")" -gt "$reloads" ]; }
+wait_until 30 "the config reloaded" reloaded
+for p in $providers; do
+	kubectl patch configmap "$p-settings" -n "berth-status-$p" --type merge \
+		-p '{"data":{"value":"tampered"}}' >/dev/null
+done
+for p in $providers; do
+	wait_until 30 "the correction on $p" statuses_hold "$p" "${c1[$p]}" \
+		"berth/test-a/$p-app success corrected drift in 1 object"
+	value_is "$p" 1 || fail "the drift on $p was not corrected"
+done
+
+note "a refused commit: failure, naming the file and line"
+declare -A c2
+for p in $providers; do
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken\n' >"$scratch/$p-work/broken.yaml"
+	c2[$p]=$(commit "$p" broken)
+done
+for p in $providers; do
+	wait_until 30 "the refusal on $p" has_statuses "$p" "${c2[$p]}"
+	got=$(statuses "$p" "${c2[$p]}")
+	assert_contains "$got" "berth/test-a/$p-app $(failed "$p") broken.yaml:4:1: " "the refusal on $p"
+	assert_eq "$(wc -l <<<"$got")" 1 "statuses of the refused commit on $p"
+	value_is "$p" 1 || fail "the refused commit changed $p's ConfigMap"
+done
+
+note "no duplicates: ten periodic checks of an in-sync commit post nothing"
+declare -A c3
+for p in $providers; do
+	rm "$scratch/$p-work/broken.yaml"
+	settings "$p" 3
+	c3[$p]=$(commit "$p" fixed)
+done
+for p in $providers; do
+	wait_until 30 "the fix applied on $p" statuses_hold "$p" "${c3[$p]}" \
+		"berth/test-a/$p-app success applied: 0 created, 1 configured, 0 unchanged"
+done
+in_sync() { grep -c "msg=\"in sync\" source=$1-app commit=$2" "$scratch/agent.log" || [ $? = 1 ]; }
+in_sync_more() { [ "$(in_sync "$1" "$2")" -ge "$3" ]; }
+for p in $providers; do
+	n=$(in_sync "$p" "${c3[$p]}")
+	wait_until 60 "ten periodic checks of $p" in_sync_more "$p" "${c3[$p]}" $((n + 10))
+done
+# The sentinel: a new commit's pending reaches the forge after anything the
+# checks before it queued.
+declare -A c4
+for p in $providers; do
+	settings "$p" 4
+	c4[$p]=$(commit "$p" sentinel)
+done
+for p in $providers; do
+	wait_until 30 "the sentinel's pending on $p" statuses_hold "$p" "${c4[$p]}" \
+		"berth/test-a/$p-app pending applying 1 object"
+	requests=$(jq -r --arg s3 "${c3[$p]}" 'select(.path | contains($s3)) | "\(.method) \(.code)"' \
+		"$scratch/$p.jsonl" | tr '\n' ' ')
+	# One read, and the writes of pending and success (or of success alone,
+	# when it came before pending could go: the newest state wins): nothing
+	# for the checks.
+	[[ $requests =~ ^GET\ 200\ (POST\ 201\ ){1,2}$ ]] ||
+		fail "$p requests on the fixed commit: $requests (want a GET, and one or two POSTs)"
+	assert_eq "$(statuses "$p" "${c3[$p]}" | tail -1)" \
+		"berth/test-a/$p-app success applied: 0 created, 1 configured, 0 unchanged" "$p's newest status"
+	echo "figure: $p: forge requests of 10 periodic checks of an unchanged commit: 0; of the change: $(wc -w <<<"$requests" | awk '{ print $1 / 2 }')"
+done
+
+note "the delay from a sync's end to its status at the forge"
+# The "applied" line's time against the success POST's, per commit.
+ms_of() { date -d "$1" +%s%3N; }
+for p in $providers; do
+	for sha in "${c1[$p]}" "${c3[$p]}"; do
+		applied=$(grep "msg=applied source=$p-app commit=$sha" "$scratch/agent.log" | head -1 |
+			sed 's/^time=\([^ ]*\).*/\1/')
+		posted=$(jq -r --arg sha "$sha" 'select(.method == "POST") | select(.path | contains($sha))
+			| select(.body.state == "success") | .time' "$scratch/$p.jsonl" | head -1)
+		echo $(($(awk -v t="$posted" 'BEGIN { printf "%.0f", t * 1000 }') - $(ms_of "$applied")))
+	done
+done | sort -n >"$scratch/delays"
+echo "figure: sync end to status at the forge: median $(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' \
+	"$scratch/delays") ms, max $(tail -1 "$scratch/delays") ms, over $(wc -l <"$scratch/delays") commits"
+
+note "the metrics count the posts, and the queue is empty"
+metrics=$(curl -sf "http://$(agent_address)/metrics")
+assert_contains "$metrics" 'berth_status_posts_total{provider="gitlab",code="201"}' "/metrics"
+queue_empty() { curl -sf "http://$(agent_address)/metrics" | grep -qx 'berth_status_queue_length 0'; }
+wait_until 30 "the status queue to empty" queue_empty
+
+note "two clusters on one commit keep two contexts"
+config "$scratch/berth-b.yaml" test-b report berth-status-b
+"$BERTH" run --listen 127.0.0.1:0 --config "$scratch/berth-b.yaml" 2>"$scratch/agent-b.log" &
+agent_b=$!
+for p in $providers; do
+	wait_until 30 "both clusters' success on $p" statuses_hold "$p" "${c4[$p]}" \
+		"berth/test-b/$p-app success applied: 0 created, 0 configured, 1 unchanged"
+	statuses_hold "$p" "${c4[$p]}" "berth/test-a/$p-app success applied: 0 created, 1 configured, 0 unchanged" ||
+		fail "cluster test-b overwrote test-a's status on $p: $(statuses "$p" "${c4[$p]}")"
+done
+kill -TERM "$agent_b"
+wait "$agent_b" || fail "the second agent exited $? on SIGTERM"
+agent_b=
+
+note "a rate limit: 429 with retry-after: 5; nothing for 5 s, then at most one request a second"
+curl -sf -X POST -d '{"code": 429, "seconds": 5, "retry_after": true}' "$(forge github)/_forge/ratelimit" >/dev/null
+settings github 5
+limited_at=$(date +%s.%N)
+c5=$(commit github limited)
+wait_until 60 "success after the limit" statuses_hold github "$c5" \
+	"berth/test-a/github-app success applied: 0 created, 1 configured, 0 unchanged"
+jq -r --arg t "$limited_at" 'select(.time >= ($t | tonumber)) | select(.path | startswith("/_forge") | not)
+	| "\(.time) \(.code)"' "$scratch/github.jsonl" >"$scratch/limited"
+first429=$(awk '$2 == 429 { print $1; exit }' "$scratch/limited")
+[ -n "$first429" ] || fail "berth met no 429: $(cat "$scratch/limited")"
+awk -v t="$first429" '$1 > t' "$scratch/limited" >"$scratch/after429"
+gap=$(awk -v t="$first429" 'NR == 1 { printf "%.2f", $1 - t }' "$scratch/after429")
+awk -v g="$gap" 'BEGIN { exit !(g >= 4.9) }' || fail "berth asked again ${gap}s after a 429 with retry-after: 5"
+closest=$(awk 'NR > 1 { d = $1 - prev; if (min == "" || d < min) min = d } { prev = $1 }
+	END { printf "%.2f", min == "" ? 99 : min }' "$scratch/after429")
+awk -v g="$closest" 'BEGIN { exit !(g >= 0.95) }' || fail "requests ${closest}s apart after the limit"
+echo "figure: after the 429: next request ${gap}s later, then at least ${closest}s apart"
+
+note "a revoked token: 401, logged once with the forge's message, never retried; a rotated token file is read again"
+jq '.token = "the-rotated-token-of-github"' "$scratch/github.json" >"$scratch/rotated" &&
+	mv "$scratch/rotated" "$scratch/github.json"
+settings github 10
+c10=$(commit github revoked)
+wait_until 30 "the commit applied" value_is github 10
+refused() { grep -c 'msg="status refused" provider=github .*code=401' "$scratch/agent.log" || [ $? = 1 ]; }
+refused_once() { [ "$(refused)" -ge 1 ]; }
+wait_until 30 "the 401 logged" refused_once
+# Nothing waits to be retried: the refusals were dropped.
+wait_until 30 "the status queue to empty" queue_empty
+# The sentinel: the rotated token in berth's file, and a new commit's
+# success, comes after anything berth would have retried.
+printf 'the-rotated-token-of-github\n' >"$scratch/github.token"
+settings github 11
+c11=$(commit github rotated)
+wait_until 30 "success with the rotated token" statuses_hold github "$c11" \
+	"berth/test-a/github-app success applied: 0 created, 1 configured, 0 unchanged"
+assert_eq "$(refused)" 1 "lines saying the forge refused berth's token"
+assert_contains "$(grep 'msg="status refused"' "$scratch/agent.log")" 'message="Bad credentials"' "the forge's message"
+tries=$(jq -r --arg sha "$c10" 'select(.path | contains($sha)) | .method' "$scratch/github.jsonl" | wc -l)
+[ "$tries" -le 4 ] || fail "berth sent $tries requests for a commit whose token was revoked (a read and a write, for pending and success)"
+# The refused posts were dropped, not sent again with the new token (the
+# periodic check may post the commit's state since: "in sync").
+assert_not_contains "$(statuses github "$c10")" "appl" "the refused statuses, sent again later"
+
+note "the forge down for 60 s while two commits are applied: the newest statuses arrive when it is back"
+port=$(cat "$scratch/gitea.port")
+forge_stop gitea
+down_at=$SECONDS
+settings gitea 6
+c6=$(commit gitea outage-1)
+wait_until 30 "the first commit applied during the outage" value_is gitea 6
+settings gitea 7
+c7=$(commit gitea outage-2)
+wait_until 30 "the second commit applied during the outage" value_is gitea 7
+echo "    both applied $((SECONDS - down_at)) s into the outage"
+down_for() { [ $((SECONDS - down_at)) -ge "$1" ]; }
+wait_until 70 "60 s of outage" down_for 60
+grep -q 'msg="forge unavailable" provider=gitea' "$scratch/agent.log" || fail "no line says the forge is down"
+forge_start gitea "$port"
+back_at=$SECONDS
+wait_until 400 "the second commit's success after the outage" statuses_hold gitea "$c7" \
+	"berth/test-a/gitea-app success applied: 0 created, 1 configured, 0 unchanged"
+wait_until 30 "the first commit's success after the outage" statuses_hold gitea "$c6" \
+	"berth/test-a/gitea-app success applied: 0 created, 1 configured, 0 unchanged"
+echo "figure: statuses at the forge $((SECONDS - back_at)) s after it came back"
+
+note "kill -9 before the status went out: a restarted berth posts the commit's state"
+port=$(cat "$scratch/gitlab.port")
+forge_stop gitlab
+settings gitlab 8
+c8=$(commit gitlab killed)
+wait_until 30 "the commit applied with the forge down" value_is gitlab 8
+state_is() { [ "$(kubectl get configmap berth-state -n berth-status-github -o jsonpath="{.data.gitlab-app}")" = "$1" ]; }
+wait_until 30 "the commit recorded" state_is "$c8"
+kill -9 "$agent"
+wait "$agent" || :
+agent=
+start_agent "$scratch/berth.yaml" "$scratch/agent2.log"
+forge_start gitlab "$port"
+wait_until 400 "the commit's success after the restart" statuses_hold gitlab "$c8" \
+	"berth/test-a/gitlab-app success in sync: 1 object"
+stop_agent "after the restart"
+assert_eq "$STATUS" 0 "the exit status on SIGTERM"
+
+note "one-shot: berth sync --status-... posts success; a forge that is down is a warning"
+settings github 9
+c9=$(commit github one-shot)
+status_flags() { # provider
+	echo --status-provider "$1" --status-base-url "$(base_url "$1")" \
+		--status-repository "${project[$1]}" --status-token-file "$scratch/$1.token" \
+		--status-context "berth/one-shot"
+}
+# shellcheck disable=SC2046
+run_berth sync --repo "$scratch/github.git" -n berth-status-b $(status_flags github)
+[ "$STATUS" = 0 ] || fail "sync --status-... exited $STATUS: $ERR"
+assert_eq "$(statuses github "$c9" | grep one-shot)" \
+	"berth/one-shot success applied: 1 created, 0 configured, 0 unchanged" "the one-shot's status"
+all=$OUT$ERR
+port=$(cat "$scratch/github.port")
+forge_stop github
+# shellcheck disable=SC2046
+run_berth sync --repo "$scratch/github.git" -n berth-status-b $(status_flags github) --status-timeout 3s
+assert_eq "$STATUS" 0 "sync's exit status with the forge down"
+assert_contains "$ERR" "warning: the commit status did not reach github within 3 s" "the warning"
+all=$all$OUT$ERR
+
+note "no token in any output"
+for token in $tokens; do
+	assert_not_contains "$all$(cat "$scratch/agent.log" "$scratch/agent2.log" "$scratch/agent-b.log")" \
+		"$token" "a forge token"
+done
+PASSED=1
+echo PASS

@@ -1,0 +1,170 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../agent/forge.h"
+#include "../../diff/base/berth_error.h"
+
+#include <string.h>
+
+static void test_forge__repository_from_every_remote_form(void **state)
+{
+	static const struct {
+		const char *url, *want;
+	} cases[] = {
+	    {"https://github.com/owner/repo", "owner/repo"},
+	    {"https://github.com/owner/repo.git", "owner/repo"},
+	    {"https://github.com/owner/repo/", "owner/repo"},
+	    {"https://git.example.com:8443/owner/repo.git", "owner/repo"},
+	    {"https://user@gitlab.com/group/sub/repo.git", "group/sub/repo"},
+	    {"ssh://git@github.com/owner/repo.git", "owner/repo"},
+	    /* An SSH port is not the API's: only the path counts. */
+	    {"ssh://git@gitea.example.com:2222/owner/repo.git", "owner/repo"},
+	    {"git@github.com:owner/repo.git", "owner/repo"},
+	    {"git@gitlab.com:group/sub/repo", "group/sub/repo"},
+	    {"git://git.example.com/owner/repo", "owner/repo"},
+	    {"https://github.com/Owner/Repo.git?x=1", "Owner/Repo"},
+	};
+	static const char *const refused[] = {
+	    "/srv/git/repo.git",
+	    "./repo",
+	    "file:///srv/git/owner/repo.git",
+	    "https://github.com/repo",
+	    "git@github.com:repo.git",
+	};
+	struct buf out = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(forge_repository(&out, cases[i].url), 0);
+		assert_string_equal(out.ptr, cases[i].want);
+	}
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_int_not_equal(forge_repository(&out, refused[i]), 0);
+	buf_release(&out);
+}
+
+static void test_forge__description_fits_140_at_a_character(void **state)
+{
+	struct buf out = BUF_INIT;
+	char long_ascii[200], accents[300];
+	size_t i;
+
+	(void)state;
+	memset(long_ascii, 'a', 140);
+	long_ascii[140] = '\0';
+	status_description_fit(&out, long_ascii);
+	assert_int_equal(out.len, 140);
+	long_ascii[140] = 'b';
+	long_ascii[141] = '\0';
+	status_description_fit(&out, long_ascii);
+	assert_int_equal(out.len, 140);
+	assert_string_equal(out.ptr + 137, "...");
+	/* Two bytes each: never cut inside one. */
+	for (i = 0; i < 100; i++)
+		memcpy(accents + 2 * i, "\xc3\xa9", 2);
+	accents[200] = '\0';
+	status_description_fit(&out, accents);
+	assert_true(out.len <= 140);
+	assert_int_equal((out.len - 3) % 2, 0);
+	/* A newline of an error message is a space. */
+	status_description_fit(&out, "a.yaml:1:1: bad\nmore");
+	assert_string_equal(out.ptr, "a.yaml:1:1: bad more");
+	buf_release(&out);
+}
+
+static void test_forge__gitlab_has_failed_for_failure_and_error(void **state)
+{
+	(void)state;
+	assert_string_equal(forge_state(FORGE_GITLAB, STATUS_FAILURE), "failed");
+	assert_string_equal(forge_state(FORGE_GITLAB, STATUS_ERROR), "failed");
+	assert_string_equal(forge_state(FORGE_GITLAB, STATUS_PENDING), "pending");
+	assert_string_equal(forge_state(FORGE_GITHUB, STATUS_ERROR), "error");
+	assert_string_equal(forge_state(FORGE_GITEA, STATUS_FAILURE), "failure");
+}
+
+static void test_forge__urls_per_forge(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	forge_status_url(&out, FORGE_GITHUB, "https://api.github.com/", "o/r", "abc");
+	assert_string_equal(out.ptr, "https://api.github.com/repos/o/r/statuses/abc");
+	forge_status_url(&out, FORGE_GITHUB, "https://ghe.example.com/api/v3", "o/r", "abc");
+	assert_string_equal(out.ptr, "https://ghe.example.com/api/v3/repos/o/r/statuses/abc");
+	forge_status_url(&out, FORGE_GITLAB, "https://gitlab.com", "group/sub/my.repo", "abc");
+	assert_string_equal(
+	    out.ptr, "https://gitlab.com/api/v4/projects/group%2Fsub%2Fmy.repo/statuses/abc");
+	forge_list_url(&out, FORGE_GITLAB, "https://gitlab.com", "g/r", "abc", "berth/a b");
+	assert_string_equal(out.ptr, "https://gitlab.com/api/v4/projects/g%2Fr/repository/commits/"
+	                             "abc/statuses?per_page=100&name=berth%2Fa%20b");
+	forge_status_url(&out, FORGE_GITEA, "https://gitea.example.com", "o/r", "abc");
+	assert_string_equal(out.ptr, "https://gitea.example.com/api/v1/repos/o/r/statuses/abc");
+	forge_status_body(&out, FORGE_GITLAB, STATUS_ERROR, "berth/c/s", "d", NULL);
+	assert_string_equal(out.ptr,
+	                    "{\"state\":\"failed\",\"name\":\"berth/c/s\",\"description\":\"d\"}");
+	forge_status_body(&out, FORGE_GITHUB, STATUS_SUCCESS, "c", "d", "https://x/y");
+	assert_string_equal(out.ptr,
+	                    "{\"state\":\"success\",\"context\":\"c\",\"description\":\"d\","
+	                    "\"target_url\":\"https://x/y\"}");
+	buf_release(&out);
+}
+
+static void test_forge__newest_status_of_a_context(void **state)
+{
+	static const char github[] =
+	    "[{\"id\":3,\"state\":\"success\",\"context\":\"Berth/C/S\",\"description\":\"new\"},"
+	    "{\"id\":2,\"state\":\"pending\",\"context\":\"berth/c/s\",\"description\":\"old\"},"
+	    "{\"id\":1,\"state\":\"failure\",\"context\":\"other\",\"description\":\"x\"}]";
+	static const char gitlab[] =
+	    "[{\"id\":7,\"status\":\"pending\",\"name\":\"berth/c/s\",\"description\":\"a\"},"
+	    "{\"id\":9,\"status\":\"failed\",\"name\":\"berth/c/s\",\"description\":\"b\"}]";
+	struct buf st = BUF_INIT, desc = BUF_INIT;
+
+	(void)state;
+	/* GitHub compares contexts ignoring case. */
+	assert_int_equal(
+	    forge_newest(&st, &desc, FORGE_GITHUB, github, strlen(github), "berth/c/s"), 0);
+	assert_string_equal(st.ptr, "success");
+	assert_string_equal(desc.ptr, "new");
+	assert_int_equal(
+	    forge_newest(&st, &desc, FORGE_GITLAB, gitlab, strlen(gitlab), "berth/c/s"), 0);
+	assert_string_equal(st.ptr, "failed");
+	assert_string_equal(desc.ptr, "b");
+	assert_int_equal(forge_newest(&st, &desc, FORGE_GITEA, "[]", 2, "berth/c/s"),
+	                 BERTH_ENOTFOUND);
+	assert_true(forge_newest(&st, &desc, FORGE_GITEA, "{}", 2, "c") < 0);
+	buf_release(&st);
+	buf_release(&desc);
+}
+
+static void test_forge__templates_expand_three_names(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(status_template(&out, "berth/{cluster}/{source}", "abc", "web", "prod"),
+	                 0);
+	assert_string_equal(out.ptr, "berth/prod/web");
+	assert_int_equal(status_template(&out, "https://d/{sha}?s={source}", "abc", "web", "p"), 0);
+	assert_string_equal(out.ptr, "https://d/abc?s=web");
+	assert_int_not_equal(status_template(&out, "{commit}", "a", "b", "c"), 0);
+	assert_int_not_equal(status_template(&out, "x{sha", "a", "b", "c"), 0);
+	buf_release(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_forge__repository_from_every_remote_form),
+	    cmocka_unit_test(test_forge__description_fits_140_at_a_character),
+	    cmocka_unit_test(test_forge__gitlab_has_failed_for_failure_and_error),
+	    cmocka_unit_test(test_forge__urls_per_forge),
+	    cmocka_unit_test(test_forge__newest_status_of_a_context),
+	    cmocka_unit_test(test_forge__templates_expand_three_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
