@@ -372,6 +372,38 @@ assert_eq "$STATUS" 0 "sync's exit status with the forge down"
 assert_contains "$ERR" "warning: the commit status did not reach github within 3 s" "the warning"
 all=$all$OUT$ERR
 
+note "a self-hosted forge with a private CA: --status-ca-file"
+(
+	cd "$scratch"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=berth-forge-ca \
+		-keyout ca.key -out ca.crt 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout tls.key -out tls.csr 2>/dev/null
+	echo "subjectAltName=IP:127.0.0.1" >tls.ext
+	openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+		-extfile tls.ext -out tls.crt 2>/dev/null
+)
+rm -f "$scratch/tls.port"
+python3 "$BERTH_SOURCE_DIR/tests/helpers/forge_server.py" --provider gitea \
+	--config "$scratch/gitea.json" --record "$scratch/tls.jsonl" --state "$scratch/tls.state" \
+	--port-file "$scratch/tls.port" --tls-cert "$scratch/tls.crt" --tls-key "$scratch/tls.key" \
+	>/dev/null 2>>"$scratch/tls.err" &
+forge_pid[tls]=$!
+wait_until 10 "the TLS forge to listen" test -s "$scratch/tls.port"
+tls_flags="--status-provider gitea --status-base-url https://127.0.0.1:$(cat "$scratch/tls.port")
+	--status-repository ${project[gitea]} --status-token-file $scratch/gitea.token --status-context berth/tls"
+# shellcheck disable=SC2086
+run_berth sync --repo "$scratch/gitea.git" -n berth-status-b $tls_flags --status-timeout 5s
+assert_eq "$STATUS" 0 "sync against a forge whose CA is not given"
+assert_contains "$ERR" "warning: the commit status did not reach gitea" "the warning without the CA"
+all=$all$OUT$ERR
+# shellcheck disable=SC2086
+run_berth sync --repo "$scratch/gitea.git" -n berth-status-b $tls_flags --status-ca-file "$scratch/ca.crt"
+[ "$STATUS" = 0 ] || fail "sync with --status-ca-file exited $STATUS: $ERR"
+assert_not_contains "$ERR" "warning" "sync with the forge's CA"
+all=$all$OUT$ERR
+assert_eq "$(curl -sf --cacert "$scratch/ca.crt" "https://127.0.0.1:$(cat "$scratch/tls.port")/_forge/statuses" |
+	jq -r '.[] | "\(.context) \(.state)"')" "berth/tls success" "the status over TLS"
+
 note "no token in any output"
 for token in $tokens; do
 	assert_not_contains "$all$(cat "$scratch/agent.log" "$scratch/agent2.log" "$scratch/agent-b.log")" \
