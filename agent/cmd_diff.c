@@ -64,13 +64,12 @@ int cmd_diff(int argc, char **argv)
 	status = report_count(&r, (size_t[DRIFT_STATE_COUNT]){0}) ? 1 : 0;
 out:
 	/* With --status-...: the diff's word on the commit. */
-	buf_reset(&out);
 	if (error < 0)
 		status_describe_error(&out, &t.diags, t.checkout);
 	else if (status == 1)
 		status_describe_drift(&out, &t.plan);
 	else
-		buf_addf(&out, "in sync: %zu object%s", t.plan.n, t.plan.n == 1 ? "" : "s");
+		status_describe_in_sync(&out, &t.plan);
 	if (error < 0 || status != EXIT_ERROR)
 		target_report(&t, &o,
 		              error < 0 ? status_of_error(error)

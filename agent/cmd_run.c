@@ -381,8 +381,7 @@ out:
 		status_describe_applied(&description, &t.plan, pruned);
 		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, false);
 	} else {
-		buf_reset(&description);
-		buf_addf(&description, "in sync: %zu object%s", t.plan.n, t.plan.n == 1 ? "" : "s");
+		status_describe_in_sync(&description, &t.plan);
 		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, true);
 	}
 	buf_release(&description);

@@ -100,14 +100,10 @@ static void print_json(const struct sync_plan *plan, const struct prune_list *pr
 }
 
 /* With --status-...: the sync's word on its commit. */
-static void report(const struct target *t, const struct target_options *o,
-                   const struct prune_list *prune, int error)
+static void report(const struct target *t, const struct target_options *o, size_t pruned, int error)
 {
 	struct buf description = BUF_INIT;
-	size_t pruned = 0, i;
 
-	for (i = 0; i < prune->n; i++)
-		pruned += prune->items[i].pruned;
 	if (error < 0)
 		status_describe_error(&description, &t->diags, t->checkout);
 	else
@@ -243,7 +239,7 @@ int cmd_sync(int argc, char **argv)
 	status = error < 0 ? 1 : 0;
 out:
 	if (!sync.dry_run && !stop_requested(&stop))
-		report(&t, &o, &prune, error);
+		report(&t, &o, pruned, error);
 	if (stop_requested(&stop))
 		status = 128 + stop_requested(&stop);
 	prune_list_release(&prune);

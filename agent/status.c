@@ -8,6 +8,7 @@
 #include "../diff/base/berth_error.h"
 #include "../diff/base/clock.h"
 #include "../diff/base/json_value.h"
+#include "../diff/object.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -117,12 +118,12 @@ static bool same_key(const struct post *a, const struct post *b)
 	       !strcmp(a->context, b->context);
 }
 
-static struct known *known_find(struct reporter *r, const struct post *p)
+static struct known *known_find(const struct reporter *r, const struct post *p)
 {
 	size_t i;
 
 	for (i = 0; i < r->nknown; i++) {
-		struct known *k = &r->known[i];
+		struct known *k = (struct known *)&r->known[i];
 
 		if (k->ep == p->ep && !strcmp(k->repository, p->repository) &&
 		    !strcmp(k->sha, p->sha) && !strcmp(k->context, p->context))
@@ -486,14 +487,9 @@ out:
 static double ready_at(const struct reporter *r, const struct post *p)
 {
 	double at = p->ep->until > p->ep->next_any ? p->ep->until : p->ep->next_any;
-	size_t i;
 
 	/* A known status needs only the write; an unknown one, a read first. */
-	for (i = 0; i < r->nknown; i++)
-		if (r->known[i].ep == p->ep && !strcmp(r->known[i].sha, p->sha) &&
-		    !strcmp(r->known[i].context, p->context) && p->ep->next_write > at)
-			return p->ep->next_write;
-	return at;
+	return known_find(r, p) && p->ep->next_write > at ? p->ep->next_write : at;
 }
 
 static void queue_gauge(struct reporter *r)
@@ -705,7 +701,6 @@ void status_describe_applied(struct buf *out, const struct sync_plan *plan, size
 void status_describe_drift(struct buf *out, const struct sync_plan *plan)
 {
 	size_t i, n = 0;
-	const char *p;
 
 	for (i = 0; i < plan->n; i++)
 		n += plan->items[i].drift.state != DRIFT_IN_SYNC;
@@ -719,11 +714,16 @@ void status_describe_drift(struct buf *out, const struct sync_plan *plan)
 		id = sync_item_id(&plan->items[i]);
 		if (n++)
 			buf_adds(out, ", ");
-		for (p = id.kind; *p; p++)
-			buf_addch(out, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+		object_kind_lower(out, id.kind);
 		buf_addf(out, "/%s", id.name);
 	}
 	buf_addch(out, ')');
+}
+
+void status_describe_in_sync(struct buf *out, const struct sync_plan *plan)
+{
+	buf_reset(out);
+	buf_addf(out, "in sync: %zu object%s", plan->n, plan->n == 1 ? "" : "s");
 }
 
 /* `s`, less `root` and a '/' when it starts with them. */

@@ -53,6 +53,9 @@ void status_describe_applied(struct buf *out, const struct sync_plan *plan, size
  * `plan` not in sync. */
 void status_describe_drift(struct buf *out, const struct sync_plan *plan);
 
+/* "in sync: 12 objects": `plan`, with nothing drifted. */
+void status_describe_in_sync(struct buf *out, const struct sync_plan *plan);
+
 /* Why a commit was refused or failed: the first problem in `diags` at its
  * file:line, else the first line of the current error that names a place,
  * else its first line; a file under `root` (the checkout; may be NULL) by
