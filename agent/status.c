@@ -51,6 +51,7 @@ struct endpoint {
 	double spaced_til; /* every request SPACING_MS apart until then */
 	double next_any;
 	unsigned failures;
+	bool revoked; /* answered 401: nothing is sent until the token changes */
 };
 
 struct post {
@@ -177,6 +178,7 @@ static int endpoint_token(struct endpoint *ep)
 		if (buf_read_file(&ep->token, ep->token_file, TOKEN_MAX) < 0)
 			return -1;
 		ep->token_stat = st;
+		ep->revoked = false;
 	}
 	buf_rstrip(&ep->token, " \t\r\n");
 	if (!ep->token.len)
@@ -404,6 +406,7 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 		/* The write would be refused as well. */
 		forge_message(&desc, a);
 		refused(r, p, a->code, desc.ptr);
+		p->ep->revoked = true;
 		o = DROP;
 	} else {
 		/* Any other answer (a 404 for an unknown sha on some forges): none
@@ -427,6 +430,10 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 
 	if ((error = endpoint_token(p->ep)) < 0) {
 		o = down(p->ep, p, berth_error_last());
+		goto out;
+	}
+	if (p->ep->revoked) {
+		o = DROP;
 		goto out;
 	}
 	if (!(k = known_find(r, p)) && (o = read_newest(r, p, &a)) != DONE)
@@ -473,6 +480,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 	} else {
 		/* 401, 403, 404, 422: asking again would be refused again. */
 		refused(r, p, a.code, msg.ptr);
+		p->ep->revoked = a.code == 401;
 		o = DROP;
 	}
 out:
