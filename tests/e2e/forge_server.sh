@@ -8,27 +8,7 @@
 # and rate-limit headers, GitLab's state transitions, the faults and rate
 # limits the control API injects, the record of requests, and a restart
 # that keeps the state. Needs no cluster: python3, git, curl, jq, openssl.
-set -euo pipefail
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-note() {
-	echo "--- $*"
-}
-
-assert_eq() { # actual expected what
-	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
-}
-
-assert_contains() { # haystack needle what
-	case $1 in
-	*"$2"*) ;;
-	*) fail "$3: '$2' not in: $1" ;;
-	esac
-}
+. "$(dirname "$0")/assert.sh"
 
 for tool in git curl jq openssl; do
 	command -v "$tool" >/dev/null || fail "$tool is missing"

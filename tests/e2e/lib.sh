@@ -1,15 +1,6 @@
 # Helpers for the e2e tests. Source it first; it fails the test at once when
 # there is no control plane to test against (e2e tests never skip).
-set -euo pipefail
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-note() {
-	echo "--- $*"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/assert.sh"
 
 : "${BERTH:?BERTH must name the berth binary (ctest sets it)}"
 : "${BERTH_SOURCE_DIR:?BERTH_SOURCE_DIR must name the source tree (ctest sets it)}"
@@ -24,24 +15,6 @@ kubectl() {
 	"$BERTH_KUBECTL" "$@"
 }
 
-assert_eq() { # actual expected what
-	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
-}
-
-assert_contains() { # haystack needle what
-	case $1 in
-	*"$2"*) ;;
-	*) fail "$3: '$2' not in: $1" ;;
-	esac
-}
-
-assert_not_contains() { # haystack needle what
-	case $1 in
-	*"$2"*) fail "$3: '$2' must not appear in: $1" ;;
-	*) ;;
-	esac
-}
-
 # Run berth, keeping stdout, stderr and the exit status in OUT, ERR, STATUS.
 run_berth() {
 	local o e
@@ -54,22 +27,12 @@ run_berth() {
 	rm -f "$o" "$e"
 }
 
-# Wait up to $1 seconds for a command to succeed; say what on time-out.
 # The cache the control plane's binaries are in, before a test moves
 # XDG_CACHE_HOME for berth's own.
 cluster_cache=${XDG_CACHE_HOME:-$HOME/.cache}
 cluster() { # verb: the cluster.sh verb for the cluster under test
 	XDG_CACHE_HOME=$cluster_cache BERTH_CLUSTERS=$(dirname "$BERTH_CLUSTER_DIR") \
 		"$BERTH_SOURCE_DIR/deploy/local/cluster.sh" "$1" "$(basename "$BERTH_CLUSTER_DIR")"
-}
-
-wait_until() { # seconds what command...
-	local limit=$1 what=$2 deadline=$((SECONDS + $1))
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || fail "timed out after ${limit}s waiting for $what"
-		sleep 0.5
-	done
 }
 
 # Start berth run on a free loopback port with CONFIG, its log in LOG, and
