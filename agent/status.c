@@ -478,8 +478,11 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		buf_addf(&url, ": %ld %s", a.code, msg.ptr);
 		o = down(p->ep, p, url.ptr);
 	} else {
-		/* 401, 403, 404, 422: asking again would be refused again. */
+		/* 401, 403, 404, 422: asking again would be refused again.
+		 * Remembered as if sent, so that a periodic check of the same
+		 * state does not ask again either. */
 		refused(r, p, a.code, msg.ptr);
+		known_set(r, p, state, p->description);
 		p->ep->revoked = a.code == 401;
 		o = DROP;
 	}
