@@ -198,6 +198,12 @@ int status_config_check(struct status_config *s, const char *repo, const char **
 	           strncmp(s->base_url, "http://", 7)) {
 		*key = "baseURL";
 		error = berth_error_set("'%s' is not an http(s) URL", s->base_url);
+	} else if (s->api_version && s->provider != FORGE_GITHUB) {
+		*key = "apiVersion";
+		error = berth_error_set("only GitHub's API has versions to choose");
+	} else if (s->api_version && forge_api_version_check(s->api_version) < 0) {
+		*key = "apiVersion";
+		error = -1;
 	} else if (!s->token_file == !s->token_env) {
 		*key = s->token_env ? "tokenEnv" : "tokenFile";
 		error = berth_error_set("give tokenFile or tokenEnv");
@@ -242,6 +248,7 @@ void status_config_release(struct status_config *s)
 	free(s->ca_file);
 	free(s->context);
 	free(s->target_url);
+	free(s->api_version);
 	*s = (struct status_config){0};
 }
 
@@ -249,9 +256,9 @@ void status_config_release(struct status_config *s)
 static void load_status(struct loader *l, struct source_config *s, struct json_object *st,
                         const char *where)
 {
-	static const char *const keys[] = {"provider",  "baseURL",   "repository",
-	                                   "tokenFile", "tokenEnv",  "caFile",
-	                                   "context",   "targetURL", NULL};
+	static const char *const keys[] = {"provider",   "baseURL", "repository", "tokenFile",
+	                                   "tokenEnv",   "caFile",  "context",    "targetURL",
+	                                   "apiVersion", NULL};
 	struct status_config *c = &s->status;
 	const char *provider, *key = NULL;
 	struct buf sub = BUF_INIT;
@@ -272,6 +279,7 @@ static void load_status(struct loader *l, struct source_config *s, struct json_o
 	c->ca_file = string_at(l, st, "caFile", sub.ptr);
 	c->context = string_at(l, st, "context", sub.ptr);
 	c->target_url = string_at(l, st, "targetURL", sub.ptr);
+	c->api_version = string_at(l, st, "apiVersion", sub.ptr);
 	v = json_value_get(st, "provider");
 	provider = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 	if (!v)

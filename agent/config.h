@@ -25,6 +25,7 @@ struct status_config {
 	char *repository; /* given, or from the source's repo URL */
 	char *token_file, *token_env, *ca_file;
 	char *context, *target_url; /* context defaulted; target_url may be NULL */
+	char *api_version;          /* GitHub's; NULL: FORGE_GITHUB_API_VERSION */
 };
 
 /* One source of `berth run`: a repository, a path in it, and how to follow it. */

@@ -186,6 +186,21 @@ void forge_status_body(struct buf *out, enum forge f, enum status_state s, const
 	json_object_put(body);
 }
 
+int forge_api_version_check(const char *v)
+{
+	static const char shape[] = "dddd-dd-dd";
+	size_t i;
+
+	for (i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? !(v[i] >= '0' && v[i] <= '9') : v[i] != shape[i])
+			break;
+	if (shape[i] || v[i])
+		return berth_error_set("not an API version: GitHub names them by date, for example "
+		                       "%s",
+		                       FORGE_GITHUB_API_VERSION);
+	return 0;
+}
+
 void forge_headers(struct buf *out, enum forge f, const char *token, const char *api_version)
 {
 	buf_reset(out);
@@ -195,7 +210,8 @@ void forge_headers(struct buf *out, enum forge f, const char *token, const char 
 		buf_addch(out, '\0');
 		buf_adds(out, "Accept: application/vnd.github+json");
 		buf_addch(out, '\0');
-		buf_addf(out, "X-GitHub-Api-Version: %s", api_version ? api_version : "2022-11-28");
+		buf_addf(out, "X-GitHub-Api-Version: %s",
+		         api_version ? api_version : FORGE_GITHUB_API_VERSION);
 		break;
 	case FORGE_GITLAB:
 		buf_addf(out, "PRIVATE-TOKEN: %s", token);

@@ -72,9 +72,17 @@ void forge_list_url(struct buf *out, enum forge f, const char *base, const char 
 void forge_status_body(struct buf *out, enum forge f, enum status_state s, const char *context,
                        const char *description, const char *target_url);
 
-/* The request headers that carry `token` and choose the API, one
- * "Name: value" line each, NUL-separated, in `out` (a secret: release it
- * with buf_release_secret). */
+/* The GitHub REST API version berth asks for when the config names none. */
+#define FORGE_GITHUB_API_VERSION "2022-11-28"
+
+/* A GitHub API version as GitHub names them, YYYY-MM-DD; fails saying
+ * why. */
+int forge_api_version_check(const char *v);
+
+/* The request headers that carry `token` and choose the API (GitHub's
+ * `api_version`; NULL: FORGE_GITHUB_API_VERSION), one "Name: value" line
+ * each, NUL-separated, in `out` (a secret: release it with
+ * buf_release_secret). */
 void forge_headers(struct buf *out, enum forge f, const char *token, const char *api_version);
 
 /*

@@ -1,5 +1,6 @@
 /* berth's entry point: picks the verb (git's builtin model) and runs it. */
 #include "builtin.h"
+#include "forge.h"
 
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
@@ -50,6 +51,8 @@ struct verb {
 	"                       kubeconfig context and the repository's name)\n"                   \
 	"  --status-target-url U  a link on the status; {sha} {source} {cluster} expand\n"         \
 	"  --status-ca-file FILE  the forge's CA (default: the system's)\n"                        \
+	"  --status-api-version V  GitHub's REST API version (default " FORGE_GITHUB_API_VERSION   \
+	")\n"                                                                                      \
 	"  --status-timeout D   how long to wait for the forge (default 30s); a forge\n"           \
 	"                       that fails is a warning, and the exit status stays\n"
 

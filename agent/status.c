@@ -42,7 +42,7 @@ const struct metric_family status_queue_family = {
  * it is made. */
 struct endpoint {
 	enum forge provider;
-	char *base, *token_file, *token_env, *ca_file;
+	char *base, *token_file, *token_env, *ca_file, *api_version;
 	CURL *curl;
 	struct buf token;
 	struct stat token_stat;
@@ -244,7 +244,7 @@ static int call(struct answer *a, struct reporter *r, struct endpoint *ep, const
 	if (!ep->curl)
 		ep->curl = curl_easy_init();
 	curl_easy_reset(ep->curl);
-	forge_headers(&lines, ep->provider, ep->token.ptr, NULL);
+	forge_headers(&lines, ep->provider, ep->token.ptr, ep->api_version);
 	for (line = lines.ptr; line < lines.ptr + lines.len; line += strlen(line) + 1)
 		headers = curl_slist_append(headers, line);
 	headers = curl_slist_append(headers, "Content-Type: application/json");
@@ -478,7 +478,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		buf_addf(&url, ": %ld %s", a.code, msg.ptr);
 		o = down(p->ep, p, url.ptr);
 	} else {
-		/* 401, 403, 404, 422: asking again would be refused again.
+		/* 401, 403, 404, 410, 422: asking again would be refused again.
 		 * Remembered as if sent, so that a periodic check of the same
 		 * state does not ask again either. */
 		refused(r, p, a.code, msg.ptr);
@@ -609,6 +609,7 @@ void reporter_free(struct reporter *r)
 		free(ep->token_file);
 		free(ep->token_env);
 		free(ep->ca_file);
+		free(ep->api_version);
 		free(ep);
 	}
 	free(r->eps);
@@ -631,7 +632,7 @@ static struct endpoint *endpoint_of(struct reporter *r, const struct status_conf
 		ep = r->eps[i];
 		if (ep->provider == c->provider && !strcmp(ep->base, base) &&
 		    same(ep->token_file, c->token_file) && same(ep->token_env, c->token_env) &&
-		    same(ep->ca_file, c->ca_file))
+		    same(ep->ca_file, c->ca_file) && same(ep->api_version, c->api_version))
 			return ep;
 	}
 	ep = xcalloc(1, sizeof(*ep));
@@ -640,6 +641,7 @@ static struct endpoint *endpoint_of(struct reporter *r, const struct status_conf
 	ep->token_file = dup_or_null(c->token_file);
 	ep->token_env = dup_or_null(c->token_env);
 	ep->ca_file = dup_or_null(c->ca_file);
+	ep->api_version = dup_or_null(c->api_version);
 	buf_init(&ep->token);
 	r->eps = xrealloc(r->eps, (r->neps + 1) * sizeof(*r->eps));
 	r->eps[r->neps++] = ep;

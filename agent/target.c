@@ -25,7 +25,7 @@ static const char *status_flag(const char *key)
 	    {"baseURL", "--status-base-url"},     {"repository", "--status-repository"},
 	    {"tokenFile", "--status-token-file"}, {"tokenEnv", "--status-token-file"},
 	    {"caFile", "--status-ca-file"},       {"context", "--status-context"},
-	    {"targetURL", "--status-target-url"},
+	    {"targetURL", "--status-target-url"}, {"apiVersion", "--status-api-version"},
 	};
 	size_t i;
 
@@ -43,7 +43,7 @@ static int status_options_check(struct target_options *o, const char *verb)
 
 	if (!o->status_provider && !o->status_base_url && !o->status_repository &&
 	    !o->status_token_file && !o->status_ca_file && !o->status_context &&
-	    !o->status_target_url)
+	    !o->status_target_url && !o->status_api_version)
 		return 0;
 	if (!o->status_provider)
 		return usage_error(verb, "the --status-... flags need --status-provider");
@@ -59,6 +59,7 @@ static int status_options_check(struct target_options *o, const char *verb)
 	s->ca_file = o->status_ca_file ? xstrdup(o->status_ca_file) : NULL;
 	s->context = o->status_context ? xstrdup(o->status_context) : NULL;
 	s->target_url = o->status_target_url ? xstrdup(o->status_target_url) : NULL;
+	s->api_version = o->status_api_version ? xstrdup(o->status_api_version) : NULL;
 	if (!s->token_file)
 		return usage_error(verb, "--status-provider needs --status-token-file");
 	if (status_config_check(s, o->git.repo, &key) < 0)
@@ -145,6 +146,9 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 		return 1;
 	case OPT_STATUS_TARGET_URL:
 		o->status_target_url = optarg;
+		return 1;
+	case OPT_STATUS_API_VERSION:
+		o->status_api_version = optarg;
 		return 1;
 	case OPT_STATUS_TIMEOUT:
 		if (parse_duration(&o->status_timeout_ms, optarg) < 0)

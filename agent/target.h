@@ -42,7 +42,7 @@ struct target_options {
 	/* --status-...: the commit status a one-shot posts at its end, and how
 	 * long it may take. */
 	const char *status_provider, *status_base_url, *status_repository, *status_token_file,
-	    *status_ca_file, *status_context, *status_target_url;
+	    *status_ca_file, *status_context, *status_target_url, *status_api_version;
 	struct status_config status; /* made of them by target_options_check() */
 	long status_timeout_ms;
 };
@@ -91,6 +91,7 @@ enum {
 	OPT_STATUS_CA_FILE,
 	OPT_STATUS_CONTEXT,
 	OPT_STATUS_TARGET_URL,
+	OPT_STATUS_API_VERSION,
 	OPT_STATUS_TIMEOUT,
 };
 /* The Git source's, which lint takes too. */
@@ -115,6 +116,7 @@ enum {
 	    {"status-ca-file", required_argument, NULL, OPT_STATUS_CA_FILE},                       \
 	    {"status-context", required_argument, NULL, OPT_STATUS_CONTEXT},                       \
 	    {"status-target-url", required_argument, NULL, OPT_STATUS_TARGET_URL},                 \
+	    {"status-api-version", required_argument, NULL, OPT_STATUS_API_VERSION},               \
 	{                                                                                          \
 		"status-timeout", required_argument, NULL, OPT_STATUS_TIMEOUT                      \
 	}

@@ -142,6 +142,10 @@ assert_eq "$(body .message)" "Bad credentials" "github: wrong token's message"
 req POST "$gh/repos/owner/repo/statuses/$sha1" -d '{"state": "success"}'
 expect 401 "github: no token"
 assert_eq "$(header x-ratelimit-resource)" core "github: rate-limit headers on a 401"
+req POST "$gh/repos/owner/repo/statuses/$sha1" -H "Authorization: Bearer gh-secret" \
+	-H 'X-GitHub-Api-Version: 2021-01-01' -d '{"state": "success"}'
+expect 410 "github: a retired API version"
+assert_contains "$(body .message)" "API version 2021-01-01 is not supported" "github: a retired version's message"
 
 post_gh "$sha1" '{"state": "success", "context": "ci/berth", "description": "synced", "target_url": "https://example.com/x"}'
 expect 201 "github: a good post"

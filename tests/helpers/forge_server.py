@@ -4,7 +4,8 @@ Gitea, each forge's own rules enforced with its own codes and error bodies.
 
 CONFIG.json, read again on every request: {"token": "...", "projects":
 {"owner/repo": "/path/to/bare.git"}, "rate_limit": 5000 (optional: GitHub's
-hourly budget)}. A sha is known when the project's bare repository holds it.
+hourly budget), "api_versions": [...] (optional: the GitHub API versions
+served)}. A sha is known when the project's bare repository holds it.
 STATE.json keeps the statuses across restarts; RECORD.jsonl gets one line per
 request received. /_forge/ is the control API: fault, ratelimit, statuses.
 """
@@ -39,6 +40,11 @@ STATES = {
     "gitlab": ("pending", "running", "success", "failed", "canceled", "skipped"),
     "gitea": ("pending", "success", "error", "failure", "warning"),
 }
+# The REST API versions served (the config's "api_versions" overrides it).
+# A request without X-GitHub-Api-Version gets 2022-11-28; one that names a
+# version not served gets a 410 (forges.md: "a retired version answers
+# 410").
+GITHUB_API_VERSIONS = ("2022-11-28", "2026-03-10")
 SHA_RE = re.compile(r"[0-9a-f]{40}")
 MAX_BODY = 1 << 20
 
@@ -305,6 +311,10 @@ class Forge:
         prefix = "/api/v3" if req.path.startswith("/api/v3/") else ""
         m = re.fullmatch(r"/repos/([^/]+)/([^/]+)/(?:statuses/([^/]+)|commits/([^/]+)/(statuses|status))",
                          req.path[len(prefix):])
+        version = req.headers.get("x-github-api-version", GITHUB_API_VERSIONS[0])
+        if version not in cfg.get("api_versions", GITHUB_API_VERSIONS):
+            return self.github_error(410, f"API version {version} is not supported. Set "
+                                          "X-GitHub-Api-Version to a supported version.")
         if not self.token_ok(cfg, req.token(("bearer", "token"))):
             return self.github_error(401, "Bad credentials")
         if not m or req.method != ("POST" if m[3] else "GET"):

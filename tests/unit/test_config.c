@@ -241,18 +241,23 @@ static void test_config__status_blocks(void **state)
 	free(problems);
 	config_release(&c);
 
-	problems = load(&c, "sources:\n"
-	                    "- {name: a, repo: /srv/a, status: {provider: gitea, tokenEnv: "
-	                    "BERTH_TEST_FORGE_TOKEN, repository: o/a}}\n"
-	                    "- {name: b, repo: /srv/b, status: {provider: github, tokenEnv: "
-	                    "BERTH_TEST_FORGE_TOKEN}}\n"
-	                    "- {name: c, repo: /srv/c, status: {provider: bitbucket}}\n"
-	                    "- {name: d, repo: https://h/o/d, status: {provider: github, "
-	                    "tokenEnv: BERTH_TEST_UNSET}}\n"
-	                    "- {name: e, repo: https://h/o/e, status: {provider: github, "
-	                    "tokenFile: /nonexistent, colour: red}}\n"
-	                    "- {name: f, repo: https://h/o/f, status: {provider: github, "
-	                    "tokenEnv: BERTH_TEST_FORGE_TOKEN, context: '{commit}'}}\n");
+	problems =
+	    load(&c, "sources:\n"
+	             "- {name: a, repo: /srv/a, status: {provider: gitea, tokenEnv: "
+	             "BERTH_TEST_FORGE_TOKEN, repository: o/a}}\n"
+	             "- {name: b, repo: /srv/b, status: {provider: github, tokenEnv: "
+	             "BERTH_TEST_FORGE_TOKEN}}\n"
+	             "- {name: c, repo: /srv/c, status: {provider: bitbucket}}\n"
+	             "- {name: d, repo: https://h/o/d, status: {provider: github, "
+	             "tokenEnv: BERTH_TEST_UNSET}}\n"
+	             "- {name: e, repo: https://h/o/e, status: {provider: github, "
+	             "tokenFile: /nonexistent, colour: red}}\n"
+	             "- {name: f, repo: https://h/o/f, status: {provider: github, "
+	             "tokenEnv: BERTH_TEST_FORGE_TOKEN, context: '{commit}'}}\n"
+	             "- {name: g, repo: https://h/o/g, status: {provider: gitlab, baseURL: "
+	             "'https://h', tokenEnv: BERTH_TEST_FORGE_TOKEN, apiVersion: 2022-11-28}}\n"
+	             "- {name: h, repo: https://h/o/h, status: {provider: github, "
+	             "tokenEnv: BERTH_TEST_FORGE_TOKEN, apiVersion: \"v3\\r\\nX: 1\"}}\n");
 	assert_string_equal(
 	    problems,
 	    "2:27: sources[0].status.baseURL: required for gitea (the forge's address, for example "
@@ -264,7 +269,10 @@ static void test_config__status_blocks(void **state)
 	    "6:86: sources[4].status.colour: unknown key\n"
 	    "6:61: sources[4].status.tokenFile: '/nonexistent': No such file or directory\n"
 	    "7:95: sources[5].status.context: '{commit}': unknown {commit} (use {sha}, {source}, "
-	    "{cluster})\n");
+	    "{cluster})\n"
+	    "8:117: sources[6].status.apiVersion: only GitHub's API has versions to choose\n"
+	    "9:95: sources[7].status.apiVersion: not an API version: GitHub names them by date, "
+	    "for example 2022-11-28\n");
 	assert_null(strstr(problems, "forge-token"));
 	free(problems);
 }

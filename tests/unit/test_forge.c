@@ -156,6 +156,33 @@ static void test_forge__templates_expand_three_names(void **state)
 	buf_release(&out);
 }
 
+/* The third of the NUL-separated header lines. */
+static const char *third_line(const struct buf *headers)
+{
+	const char *line = headers->ptr;
+
+	line += strlen(line) + 1;
+	return line + strlen(line) + 1;
+}
+
+/* GitHub's API version: the default, one chosen, and only dates. */
+static void test_forge__github_api_version(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	forge_headers(&out, FORGE_GITHUB, "t", NULL);
+	assert_string_equal(third_line(&out), "X-GitHub-Api-Version: 2022-11-28");
+	forge_headers(&out, FORGE_GITHUB, "t", "2026-03-10");
+	assert_string_equal(third_line(&out), "X-GitHub-Api-Version: 2026-03-10");
+	assert_int_equal(forge_api_version_check("2026-03-10"), 0);
+	assert_int_not_equal(forge_api_version_check("2026-03-10\r\nX-Evil: 1"), 0);
+	assert_int_not_equal(forge_api_version_check("2026-3-10"), 0);
+	assert_int_not_equal(forge_api_version_check(""), 0);
+	assert_non_null(strstr(berth_error_last(), "not an API version"));
+	buf_release_secret(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +192,7 @@ int main(void)
 	    cmocka_unit_test(test_forge__urls_per_forge),
 	    cmocka_unit_test(test_forge__newest_status_of_a_context),
 	    cmocka_unit_test(test_forge__templates_expand_three_names),
+	    cmocka_unit_test(test_forge__github_api_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
