@@ -26,7 +26,8 @@ cleanup() {
 	kubectl delete namespace berth-status-b --ignore-not-found --wait=false >/dev/null
 }
 cleanup
-trap 'cleanup; rm -rf "$scratch"' EXIT
+trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
+own_identity status
 for p in $providers; do
 	kubectl delete namespace "berth-status-$p" --ignore-not-found --wait=true >/dev/null
 	kubectl create namespace "berth-status-$p" >/dev/null
@@ -278,15 +279,25 @@ note "the forge down for 60 s while two commits are applied: the newest statuses
 port=$(cat "$scratch/gitea.port")
 forge_stop gitea
 down_at=$SECONDS
+outage=$(audit_mark outage-start)
+# berth's writes of gitea's ConfigMap since the forge went down.
+applied_since() { # mark count
+	[ "$(audit_after "$1" | berth_writes | grep -c ' configmaps gitea-settings$')" -ge "$2" ]
+}
 settings gitea 6
 c6=$(commit gitea outage-1)
-wait_until 30 "the first commit applied during the outage" value_is gitea 6
+wait_until 30 "the first commit applied during the outage" applied_since "$outage" 1
 settings gitea 7
 c7=$(commit gitea outage-2)
-wait_until 30 "the second commit applied during the outage" value_is gitea 7
+wait_until 30 "the second commit applied during the outage" applied_since "$outage" 2
 echo "    both applied $((SECONDS - down_at)) s into the outage"
 down_for() { [ $((SECONDS - down_at)) -ge "$1" ]; }
 wait_until 70 "60 s of outage" down_for 60
+back=$(audit_mark outage-end)
+assert_eq "$(audit_between "$outage" "$back" | berth_writes | grep ' configmaps gitea-settings$')" \
+	"patch configmaps gitea-settings
+patch configmaps gitea-settings" "berth's writes of the two commits while the forge was down"
+value_is gitea 7 || fail "the second commit is not live"
 grep -q 'msg="forge unavailable" provider=gitea' "$scratch/agent.log" || fail "no line says the forge is down"
 forge_start gitea "$port"
 back_at=$SECONDS
