@@ -72,20 +72,30 @@ static const struct verb verbs[] = {
      "Exit status: 0 on success, 2 on error.\n"},
     {"diff", cmd_diff, "show how the cluster differs from the manifests",
      "usage: berth diff (-f PATH... | --repo URL [--ref REF] [--path DIR])\n"
-     "                  [--kubeconfig FILE] [--context NAME] [-n NS] [-o text|json|markdown]\n"
+     "                  [--kubeconfig FILE] [--context NAME] [-n NS] [--prune]\n"
+     "                  [-o text|json|markdown] [--report-file FILE]\n"
      "\n"
      "Load the manifests, read the live objects (one paged LIST per kind and\n"
      "namespace) and compute kubectl's three-way patch for each. Print what would\n"
      "change: a unified diff (text, coloured on a terminal), JSON (schema in the\n"
-     "README) or Markdown tables. Server defaults are never drift; Secret values\n"
-     "are masked. Nothing is written.\n"
+     "README) or Markdown. Server defaults are never drift; Secret values are\n"
+     "masked. Nothing is written.\n"
+     "\n"
+     "With --status-..., the diff is the preview of a commit not merged yet (--ref\n"
+     "a pull request's branch or sha): it posts on that commit, under the context\n"
+     "{context}/preview, \"would create 1, change 3, prune 0, unchanged 20\" or the\n"
+     "first problem at its file:line, and sends no dry run either.\n"
      "\n"
      "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP STATUS_HELP
      "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
      "  --context NAME       the kubeconfig context (default: current-context)\n"
      "  -n, --namespace NS   for objects that name none (default: the context's);\n"
      "                       an object naming another is refused, as kubectl does\n"
+     "  --prune              list what sync --prune would delete: what berth applied\n"
+     "                       from this source and that has left it\n"
      "  -o, --output FMT     text, json or markdown\n"
+     "  --report-file FILE   also write the Markdown report to FILE (for a pull\n"
+     "                       request: a table per kind, each change's diff folded)\n"
      "\n"
      "Exit status: 0 in sync, 1 when there is drift, 2 on error.\n"},
     {"help", cmd_help, "show help for berth or one of its verbs",

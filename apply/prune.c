@@ -15,6 +15,7 @@ void prune_list_release(struct prune_list *list)
 	for (i = 0; i < list->n; i++) {
 		object_id_release(&list->items[i].id);
 		free(list->items[i].uid);
+		json_object_put(list->items[i].live);
 	}
 	free(list->items);
 	list->items = NULL;
@@ -95,6 +96,16 @@ static int take_page(struct json_object *page, void *ctx)
 		    json_value_get_string(meta, "name") ? json_value_get_string(meta, "name") : "");
 		p->res = res;
 		p->uid = xstrdup(uid);
+		p->live = json_object_get(obj);
+		/* A LIST's items name neither. */
+		if (!json_value_get(obj, "kind")) {
+			json_object_object_add(obj, "kind", json_object_new_string(res->kind));
+			json_object_object_add(
+			    obj, "apiVersion",
+			    json_value_get(page, "apiVersion")
+			        ? json_object_get(json_value_get(page, "apiVersion"))
+			        : json_object_new_string(res->version));
+		}
 		p->protected_kind = protected_kind(res->group, res->kind);
 		p->allowed = opts->prune_protected || (allow && !strcmp(allow, "true"));
 	}

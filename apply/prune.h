@@ -14,8 +14,9 @@ struct prune_item {
 	struct object_id id;
 	const struct api_resource *res;
 	char *uid;
-	bool protected_kind; /* a claim, volume or namespace */
-	bool allowed;        /* protected, but its annotation or the run allows it */
+	struct json_object *live; /* as listed */
+	bool protected_kind;      /* a claim, volume or namespace */
+	bool allowed;             /* protected, but its annotation or the run allows it */
 	bool pruned;
 };
 

@@ -87,7 +87,7 @@ struct sync_item {
 	uint8_t key[SHA256_SIZE];
 	/* A StatefulSet whose immutable fields change, opted in to be
 	 * recreated; claim templates whose storage request grows, as
-	 * [{"template": name, "storage": size}], patched into its claims first. */
+	 * [{"template": name, "from": size, "storage": size}], patched into its claims first. */
 	bool recreate;
 	struct json_object *grow;
 	/* A custom resource whose CustomResourceDefinition is in the same

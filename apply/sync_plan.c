@@ -316,6 +316,7 @@ static const char *claim_growth(struct buf *why, struct kube_client *c,
 		item->grow = json_object_new_array();
 	g = json_object_new_object();
 	json_object_object_add(g, "template", json_object_new_string(name));
+	json_object_object_add(g, "from", json_object_new_string(live));
 	json_object_object_add(g, "storage", json_object_new_string(desired));
 	json_object_array_add(item->grow, g);
 	return NULL;

@@ -6,6 +6,7 @@
 #include "base/json_value.h"
 #include "yaml_doc.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,13 @@ void report_add(struct report *r, const struct object_id *id, const char *file, 
 	e->unconfirmed = d->unconfirmed ? xstrdup(d->unconfirmed) : NULL;
 }
 
+void report_add_pruned(struct report *r, const struct object_id *id, struct json_object *live)
+{
+	struct drift d = {.state = DRIFT_EXTRANEOUS};
+
+	report_add(r, id, NULL, 0, &d, live);
+}
+
 void report_release(struct report *r)
 {
 	size_t i;
@@ -99,8 +107,10 @@ void report_release(struct report *r)
 		free(e->unconfirmed);
 	}
 	free(r->entries);
-	r->entries = NULL;
-	r->n = r->alloc = 0;
+	for (i = 0; i < r->nwarnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
+	*r = (struct report)REPORT_INIT;
 }
 
 size_t report_count(const struct report *r, size_t counts[DRIFT_STATE_COUNT])
@@ -116,7 +126,8 @@ size_t report_count(const struct report *r, size_t counts[DRIFT_STATE_COUNT])
 /* ---- text: a unified diff of YAML -------------------------------------- */
 
 /*
- * What is shown of an object: no status, no managedFields, no
+ * What is shown of an object: no status, no metadata the server keeps for
+ * itself (managedFields, uid, resourceVersion, ...), no
  * last-applied annotation (it holds a Secret's values in clear), and Secret
  * values masked, marked (before)/(after) where they change.
  */
@@ -125,6 +136,11 @@ static struct json_object *shown(const struct report_entry *e, struct json_objec
 {
 	struct json_object *copy, *meta, *annotations;
 	static const char *const secret_maps[] = {"data", "stringData"};
+	/* What the server keeps of its own, never in Git. */
+	static const char *const server_set[] = {
+	    "managedFields",     "uid",        "resourceVersion",
+	    "creationTimestamp", "generation", "selfLink",
+	};
 	size_t i;
 
 	if (!obj)
@@ -132,7 +148,8 @@ static struct json_object *shown(const struct report_entry *e, struct json_objec
 	copy = json_value_copy(obj);
 	meta = json_value_get(copy, "metadata");
 	json_object_object_del(copy, "status");
-	json_object_object_del(meta, "managedFields");
+	for (i = 0; i < ARRAY_SIZE(server_set); i++)
+		json_object_object_del(meta, server_set[i]);
 	if ((annotations = json_value_get(meta, "annotations"))) {
 		json_object_object_del(annotations, LAST_APPLIED_ANNOTATION);
 		if (!json_object_object_length(annotations))
@@ -277,36 +294,25 @@ static void entry_name(struct buf *out, const struct report_entry *e)
 	         e->id.kind, e->id.namespace, *e->id.namespace ? "." : "", e->id.name);
 }
 
-int report_text(struct buf *out, const struct report *r, bool color)
+/* The unified diff of one object not in sync, its live YAML against the
+ * predicted; the header names the object as `kubectl diff` does. */
+static int entry_diff(struct buf *out, const struct report_entry *e, bool color)
 {
-	size_t i;
+	struct json_object *before, *after;
+	struct buf a = BUF_INIT, b = BUF_INIT, name = BUF_INIT;
+	struct lines la, lb;
+	struct edit *script;
+	size_t n;
+	int error = 0;
 
-	for (i = 0; i < r->n; i++) {
-		const struct report_entry *e = &r->entries[i];
-		struct json_object *before, *after;
-		struct buf a = BUF_INIT, b = BUF_INIT, name = BUF_INIT;
-		struct lines la, lb;
-		struct edit *script;
-		size_t n;
-		int error = 0;
-
-		if (e->state == DRIFT_IN_SYNC)
-			continue;
-		before = shown(e, e->live, e->predicted, " (before)");
-		after = e->state == DRIFT_EXTRANEOUS ? NULL
-		                                     : shown(e, e->predicted, e->live, " (after)");
-		if ((before && yaml_emit(&a, before) < 0) || (after && yaml_emit(&b, after) < 0))
-			error = -1;
-		json_object_put(before);
-		json_object_put(after);
-		if (error) {
-			buf_release(&a);
-			buf_release(&b);
-			return -1;
-		}
+	before = shown(e, e->live, e->predicted, " (before)");
+	after = e->state == DRIFT_EXTRANEOUS ? NULL : shown(e, e->predicted, e->live, " (after)");
+	if ((before && yaml_emit(&a, before) < 0) || (after && yaml_emit(&b, after) < 0))
+		error = -1;
+	json_object_put(before);
+	json_object_put(after);
+	if (!error) {
 		entry_name(&name, e);
-		if (e->unconfirmed)
-			buf_addf(out, "# %s: drift found locally; %s\n", name.ptr, e->unconfirmed);
 		buf_addf(out,
 		         "%sdiff -u -N live/%s predicted/%s\n--- live/%s\n+++ predicted/%s%s\n",
 		         color ? "\033[1m" : "", name.ptr, name.ptr, name.ptr, name.ptr,
@@ -318,10 +324,34 @@ int report_text(struct buf *out, const struct report *r, bool color)
 		free(script);
 		free(la.v);
 		free(lb.v);
-		buf_release(&a);
-		buf_release(&b);
-		buf_release(&name);
 	}
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&name);
+	return error;
+}
+
+int report_text(struct buf *out, const struct report *r, bool color)
+{
+	struct buf name = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct report_entry *e = &r->entries[i];
+
+		if (e->state == DRIFT_IN_SYNC)
+			continue;
+		if (e->unconfirmed) {
+			buf_reset(&name);
+			entry_name(&name, e);
+			buf_addf(out, "# %s: drift found locally; %s\n", name.ptr, e->unconfirmed);
+		}
+		if (entry_diff(out, e, color) < 0) {
+			buf_release(&name);
+			return -1;
+		}
+	}
+	buf_release(&name);
 	return 0;
 }
 
@@ -366,13 +396,58 @@ int report_json(struct buf *out, const struct report *r)
 	return error;
 }
 
-/* A table cell: no line breaks, and a '|' escaped. */
+/* Text inside HTML (a Markdown page renders it): &, <, > and quotes
+ * escaped. */
+static void html_escaped(struct buf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			buf_adds(out, "&amp;");
+			break;
+		case '<':
+			buf_adds(out, "&lt;");
+			break;
+		case '>':
+			buf_adds(out, "&gt;");
+			break;
+		case '"':
+			buf_adds(out, "&quot;");
+			break;
+		case '\'':
+			buf_adds(out, "&#39;");
+			break;
+		default:
+			buf_addch(out, *s);
+		}
+	}
+}
+
+/* A table cell: no line breaks, a '|' escaped, and no HTML. */
 static void cell(struct buf *out, const char *s)
+{
+	char one[2] = {0};
+
+	for (; *s; s++) {
+		if (*s == '|' || *s == '`' || *s == '*' || *s == '_' || *s == '[' || *s == '\\')
+			buf_addf(out, "\\%c", *s);
+		else if (*s == '\n' || *s == '\r')
+			buf_addch(out, ' ');
+		else
+			one[0] = *s, html_escaped(out, one);
+	}
+}
+
+/* A code span's text in a table cell: literal, so only a '|' is escaped,
+ * a backtick (which would end it) and line breaks replaced. */
+static void code_cell(struct buf *out, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '|')
 			buf_adds(out, "\\|");
-		else if (*s == '\n')
+		else if (*s == '`')
+			buf_addch(out, '\'');
+		else if (*s == '\n' || *s == '\r')
 			buf_addch(out, ' ');
 		else
 			buf_addch(out, *s);
@@ -388,43 +463,150 @@ static int cmp_entries(const void *x, const void *y)
 	return c ? c : object_id_cmp(&a->id, &b->id);
 }
 
+/* A state as a preview words it: what applying the commit would do. */
+static const char *preview_word(enum drift_state s)
+{
+	static const char *const words[DRIFT_STATE_COUNT] = {
+	    [DRIFT_IN_SYNC] = "unchanged",
+	    [DRIFT_DRIFTED] = "change",
+	    [DRIFT_MISSING] = "create",
+	    [DRIFT_EXTRANEOUS] = "prune",
+	};
+	return words[s];
+}
+
+void report_summary(struct buf *out, const struct report *r)
+{
+	size_t counts[DRIFT_STATE_COUNT];
+
+	report_count(r, counts);
+	if (r->preview)
+		buf_addf(out, "would create %zu, change %zu, prune %zu, unchanged %zu",
+		         counts[DRIFT_MISSING], counts[DRIFT_DRIFTED], counts[DRIFT_EXTRANEOUS],
+		         counts[DRIFT_IN_SYNC]);
+	else
+		buf_addf(out, "%zu in sync, %zu drifted, %zu missing, %zu extraneous",
+		         counts[DRIFT_IN_SYNC], counts[DRIFT_DRIFTED], counts[DRIFT_MISSING],
+		         counts[DRIFT_EXTRANEOUS]);
+}
+
+void report_warn(struct report *r, const char *fmt, ...)
+{
+	struct buf w = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&w, fmt, ap);
+	va_end(ap);
+	r->warnings = xrealloc(r->warnings, (r->nwarnings + 1) * sizeof(*r->warnings));
+	r->warnings[r->nwarnings++] = buf_detach(&w, NULL);
+}
+
+/* A fence longer than any run of backticks in `text`. */
+static size_t fence_for(const char *text)
+{
+	size_t longest = 2, run = 0;
+
+	for (; *text; text++) {
+		run = *text == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	return longest + 1;
+}
+
+static void add_fence(struct buf *out, size_t n)
+{
+	while (n--)
+		buf_addch(out, '`');
+}
+
+/* The collapsed diff of each object of one kind that is not in sync. */
+static int kind_details(struct buf *out, const struct report *r,
+                        const struct report_entry *const *entries, size_t n)
+{
+	struct buf diff = BUF_INIT;
+	size_t i, fence;
+
+	for (i = 0; i < n; i++) {
+		const struct report_entry *e = entries[i];
+
+		if (e->state == DRIFT_IN_SYNC)
+			continue;
+		buf_reset(&diff);
+		if (entry_diff(&diff, e, false) < 0) {
+			buf_release(&diff);
+			return -1;
+		}
+		fence = fence_for(diff.ptr);
+		buf_adds(out, "\n<details><summary>");
+		html_escaped(out, e->id.kind);
+		buf_addch(out, ' ');
+		if (*e->id.namespace) {
+			html_escaped(out, e->id.namespace);
+			buf_addch(out, '/');
+		}
+		html_escaped(out, e->id.name);
+		buf_adds(out, ": ");
+		buf_adds(out, r->preview ? preview_word(e->state) : drift_state_name(e->state));
+		buf_adds(out, "</summary>\n\n");
+		add_fence(out, fence);
+		buf_addf(out, "diff\n%s", diff.ptr);
+		add_fence(out, fence);
+		buf_adds(out, "\n\n</details>\n");
+	}
+	buf_release(&diff);
+	return 0;
+}
+
 int report_markdown(struct buf *out, const struct report *r)
 {
 	const struct report_entry **sorted = xcalloc(r->n + 1, sizeof(*sorted));
-	size_t counts[DRIFT_STATE_COUNT], i, j;
+	size_t i, j, first = 0;
+	int error = 0;
 
-	report_count(r, counts);
-	buf_addf(
-	    out,
-	    "### berth drift report\n\n%zu in sync, %zu drifted, %zu missing, %zu extraneous\n",
-	    counts[DRIFT_IN_SYNC], counts[DRIFT_DRIFTED], counts[DRIFT_MISSING],
-	    counts[DRIFT_EXTRANEOUS]);
+	buf_adds(out, r->preview ? "### berth preview\n\n**" : "### berth drift report\n\n");
+	report_summary(out, r);
+	buf_adds(out, r->preview ? "**\n" : "\n");
+	for (i = 0; i < r->nwarnings; i++) {
+		buf_adds(out, i ? "> " : "\n> ");
+		buf_adds(out, "**Warning:** ");
+		cell(out, r->warnings[i]);
+		buf_adds(out, "\n");
+		if (i + 1 < r->nwarnings)
+			buf_adds(out, ">\n");
+	}
 	for (i = 0; i < r->n; i++)
 		sorted[i] = &r->entries[i];
 	qsort(sorted, r->n, sizeof(*sorted), cmp_entries);
-	for (i = 0; i < r->n; i++) {
+	for (i = 0; i < r->n && !error; i++) {
 		const struct report_entry *e = sorted[i];
 		size_t np = json_object_array_length(e->paths);
 
-		if (i == 0 || strcmp(sorted[i - 1]->id.kind, e->id.kind))
-			buf_addf(out,
-			         "\n#### %s\n\n| Namespace | Name | State | Changed |\n"
-			         "|---|---|---|---|\n",
-			         e->id.kind);
+		if (i == 0 || strcmp(sorted[i - 1]->id.kind, e->id.kind)) {
+			first = i;
+			buf_adds(out, "\n#### ");
+			cell(out, e->id.kind);
+			buf_adds(out,
+			         "\n\n| Namespace | Name | State | Changed |\n|---|---|---|---|\n");
+		}
 		buf_adds(out, "| ");
 		cell(out, *e->id.namespace ? e->id.namespace : "(cluster)");
 		buf_adds(out, " | ");
 		cell(out, e->id.name);
-		buf_addf(out, " | %s%s | ", drift_state_name(e->state),
+		buf_addf(out, " | %s%s | ",
+		         r->preview ? preview_word(e->state) : drift_state_name(e->state),
 		         e->unconfirmed ? " (unconfirmed)" : "");
 		for (j = 0; j < np; j++) {
 			struct json_object *p = json_object_array_get_idx(e->paths, j);
 			buf_adds(out, j ? ", `" : "`");
-			cell(out, json_value_get_string(p, "path"));
+			code_cell(out, json_value_get_string(p, "path"));
 			buf_addch(out, '`');
 		}
 		buf_adds(out, " |\n");
+		if (i + 1 == r->n || strcmp(sorted[i + 1]->id.kind, e->id.kind))
+			error = kind_details(out, r, sorted + first, i + 1 - first);
 	}
 	free(sorted);
-	return 0;
+	return error;
 }

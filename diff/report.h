@@ -29,10 +29,16 @@ struct report_entry {
 struct report {
 	struct report_entry *entries;
 	size_t n, alloc;
+	/* A preview of a commit not applied yet: the states are worded as what
+	 * applying it would do (create, change, prune, unchanged). */
+	bool preview;
+	char **warnings; /* what a person should know first, one line each */
+	size_t nwarnings;
 };
 #define REPORT_INIT                                                                                \
 	{                                                                                          \
-		.entries = NULL, .n = 0, .alloc = 0                                                \
+		.entries = NULL, .n = 0, .alloc = 0, .preview = false, .warnings = NULL,           \
+		.nwarnings = 0                                                                     \
 	}
 
 /*
@@ -42,6 +48,9 @@ struct report {
  */
 void report_add(struct report *r, const struct object_id *id, const char *file, size_t line,
                 const struct drift *d, struct json_object *live);
+/* Add an object that left Git and that prune would delete (`live`, may be
+ * NULL, is taken by reference). */
+void report_add_pruned(struct report *r, const struct object_id *id, struct json_object *live);
 void report_release(struct report *r);
 
 /* Counts by state; returns the number of objects not in sync. */
@@ -62,7 +71,19 @@ int report_text(struct buf *out, const struct report *r, bool color);
  */
 int report_json(struct buf *out, const struct report *r);
 
-/* Markdown: a heading and a table per kind, fit to paste into a pull request. */
+/* Add a warning (printf-style). */
+void report_warn(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The counts in a line: "3 in sync, 1 drifted, 0 missing, 0 extraneous",
+ * or for a preview "would create 1, change 3, prune 0, unchanged 20". */
+void report_summary(struct buf *out, const struct report *r);
+
+/*
+ * Markdown, fit to paste into a pull request: a heading, the summary line,
+ * the warnings, then per kind a table of its objects and, for each one not
+ * in sync, its diff in a collapsed <details>. Names and values are escaped:
+ * no HTML from Git or the cluster gets through.
+ */
 int report_markdown(struct buf *out, const struct report *r);
 
 #endif

@@ -151,6 +151,39 @@ static void test_report__markdown_has_a_table_per_kind(void **state)
 	report_release(&r);
 }
 
+/* A preview: worded as what applying would do, each change folded in a
+ * <details> whose fence outlasts the backticks inside, and no HTML from Git
+ * in the summary, the tables or the warnings. */
+static void test_report__markdown_preview_folds_each_change(void **state)
+{
+	struct report r = REPORT_INIT;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	r.preview = true;
+	one(&r, sts, sts_live);
+	one(&r,
+	    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\","
+	    "\"namespace\":\"default\"},\"data\":{\"a\":\"```<script>\"}}",
+	    NULL);
+	report_warn(&r, "claim template <b>x</b> grows 1Gi \u2192 5Gi");
+	assert_int_equal(report_markdown(&out, &r), 0);
+	assert_non_null(strstr(out.ptr, "### berth preview\n\n**would create 1, change 1, prune 0, "
+	                                "unchanged 0**\n\n> **Warning:** claim template "
+	                                "&lt;b&gt;x&lt;/b&gt; grows 1Gi \u2192 5Gi\n"));
+	assert_non_null(strstr(out.ptr, "| default | c | create |  |\n"));
+	assert_non_null(strstr(out.ptr, "| default | web | change | `spec.replicas` |\n"));
+	assert_non_null(strstr(out.ptr,
+	                       "<details><summary>StatefulSet default/web: change</summary>"
+	                       "\n\n```diff\n"));
+	/* The value's three backticks cannot close a fence of four. */
+	assert_non_null(strstr(out.ptr, "<details><summary>ConfigMap default/c: create</summary>"
+	                                "\n\n````diff\n"));
+	assert_non_null(strstr(out.ptr, "\n````\n\n</details>\n"));
+	buf_release(&out);
+	report_release(&r);
+}
+
 static void test_report__in_sync_objects_have_no_diff(void **state)
 {
 	struct report r = REPORT_INIT;
@@ -178,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(test_report__never_shows_a_secret_value),
 	    cmocka_unit_test(test_report__json_has_a_summary_and_one_entry_per_object),
 	    cmocka_unit_test(test_report__markdown_has_a_table_per_kind),
+	    cmocka_unit_test(test_report__markdown_preview_folds_each_change),
 	    cmocka_unit_test(test_report__in_sync_objects_have_no_diff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
