@@ -5,6 +5,8 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "plan_report.h"
+#include "report_page.h"
 #include "status.h"
 #include "target.h"
 
@@ -160,6 +162,7 @@ struct runner {
 	struct watcher *watcher;
 	struct verdicts *verdicts; /* the server's word on local drift, kept between reconciles */
 	struct reporter *reporter; /* the commit statuses */
+	struct report_board *reports; /* the drift report pages */
 };
 
 /* A watch saw a managed object change or go: reconcile its source now. */
@@ -280,6 +283,43 @@ static void report(struct runner *r, const struct source_config *s, const char *
 	              settle);
 }
 
+/* What the reconcile of `s` found, for its report page: the objects of its
+ * plan when it got that far (`compared`), else the last ones stay. */
+static void publish(struct runner *r, const struct source_config *s, struct target *t,
+                    bool compared, enum result result, const char *error, double ms)
+{
+	struct report rep = REPORT_INIT;
+	struct buf url = BUF_INIT;
+	struct report_meta m = {.source = s->name,
+	                        .result = result_labels[result],
+	                        .error = error,
+	                        .duration_ms = ms,
+	                        .time = time(NULL)};
+	size_t i;
+
+	if (!r->reports)
+		return;
+	m.commit = t->commit.id[0] ? t->commit.id : NULL;
+	if (m.commit && s->status.enabled) {
+		forge_commit_url(&url, s->status.provider, s->status.base_url, s->status.repository,
+		                 m.commit);
+		m.commit_url = url.ptr;
+	}
+	if (compared)
+		plan_report_items(&rep, t);
+	/* Files by their path in the repository, not in berth's cache. */
+	for (i = 0; i < rep.n; i++) {
+		char *file = rep.entries[i].file;
+		size_t len = t->checkout ? strlen(t->checkout) : 0;
+
+		if (file && len && !strncmp(file, t->checkout, len) && file[len] == '/')
+			memmove(file, file + len + 1, strlen(file + len + 1) + 1);
+	}
+	report_board_publish(r->reports, &m, compared ? &rep : NULL);
+	report_release(&rep);
+	buf_release(&url);
+}
+
 /* Fetch, check and compare one source; apply it when its commit is new, or
  * when the cluster drifted and its drift mode is correct. */
 static int reconcile(struct runner *r, const struct source_config *s)
@@ -295,7 +335,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	enum result result = RESULT_IN_SYNC;
 	struct buf description = BUF_INIT;
 	const char *last = NULL;
-	bool apply, fresh = false;
+	bool apply, fresh = false, compared = false;
 	int error;
 
 	o.kube = r->kube;
@@ -322,6 +362,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	if (r->watcher)
 		watcher_follow(r->watcher, s->name, &t.plan);
 	sync_plan_confirm(&t.plan, t.client, &sync);
+	compared = true;
 	for (i = 0; i < t.plan.n; i++)
 		drifted += t.plan.items[i].drift.state != DRIFT_IN_SYNC;
 	last = json_value_get_string(r->state, s->name);
@@ -384,6 +425,8 @@ out:
 		status_describe_in_sync(&description, &t.plan);
 		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, true);
 	}
+	publish(r, s, &t, compared, result, result == RESULT_FAILED ? description.ptr : NULL,
+	        clock_now_ms() - start);
 	buf_release(&description);
 	/* What may yet be fine, said when the commit is applied or refused. */
 	if (result == RESULT_APPLIED || result == RESULT_FAILED)
@@ -443,6 +486,32 @@ static void forget_sources(struct runner *r, const struct config *fresh)
 		if (r->watcher)
 			watcher_follow(r->watcher, r->config.sources[i].name, &none);
 	}
+}
+
+/* Who may read the report pages: beyond loopback, only with the config's
+ * reportTokenFile. Only the config's sources keep a page. */
+static void report_access(struct runner *r)
+{
+	const char *address;
+	const char **names;
+	bool open;
+	size_t i;
+
+	if (!r->reports)
+		return;
+	address = listener_address(r->listener);
+	open = address_is_loopback(address);
+	report_board_access(r->reports, r->config.report_token_file, open);
+	if (!open && !r->config.report_token_file)
+		log_line("warn", "report closed", "listen", address, "reason",
+		         "/report answers 404: berth listens beyond loopback, and the config "
+		         "gives no reportTokenFile",
+		         NULL);
+	names = xcalloc(r->config.n + 1, sizeof(*names));
+	for (i = 0; i < r->config.n; i++)
+		names[i] = r->config.sources[i].name;
+	report_board_keep(r->reports, names, r->config.n);
+	free(names);
 }
 
 /* Make each source a webhook triggered due now; true when there was one. */
@@ -538,12 +607,14 @@ int cmd_run(int argc, char **argv)
 	}
 	/* --once serves nothing and watches nothing, unless told to listen. */
 	if (!once || listen) {
+		report_board_new(&r.reports);
 		if (listener_new(&r.listener, listen ? listen : "127.0.0.1:8080", r.metrics,
-		                 &wake) < 0) {
+		                 r.reports, &wake) < 0) {
 			log_line("error", "cannot listen", "error", berth_error_last(), NULL);
 			goto out;
 		}
 		listener_follow(r.listener, &r.config);
+		report_access(&r);
 	}
 	if (kubeconfig_load(&kc, &r.kube) < 0 ||
 	    kube_client_new(&r.client, kc, &r.client_opts) < 0) {
@@ -590,6 +661,7 @@ int cmd_run(int argc, char **argv)
 				r.state_ns = r.config.state_namespace ? r.config.state_namespace
 				                                      : kc->namespace;
 				listener_follow(r.listener, &r.config);
+				report_access(&r);
 				free(due);
 				due = xcalloc(r.config.n + 1, sizeof(*due));
 				log_line("info", "config reloaded", "config", config_path, NULL);
@@ -616,6 +688,7 @@ out:
 	reporter_free(r.reporter);
 	watcher_free(r.watcher);
 	listener_free(r.listener);
+	report_board_free(r.reports);
 	metrics_free(r.metrics);
 	verdicts_free(r.verdicts);
 	json_object_put(r.state);

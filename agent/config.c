@@ -457,12 +457,12 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 
 int config_load(struct config *out, struct diagnostics *diags, const char *path)
 {
-	static const char *const keys[] = {"stateNamespace", "cluster", "sources", "webhooks",
-	                                   NULL};
+	static const char *const keys[] = {"stateNamespace", "cluster",         "sources",
+	                                   "webhooks",       "reportTokenFile", NULL};
 	struct loader l = {path, diags, YAML_MARKS_INIT(4)};
 	struct config c = CONFIG_INIT;
 	struct json_object *docs = NULL, *root, *sources;
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT, token = BUF_INIT;
 	size_t before = diags->n, i, j;
 	int error;
 
@@ -480,6 +480,13 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 	if (c.cluster && strpbrk(c.cluster, "{}/ \t\r\n"))
 		problem(&l, json_value_get(root, "cluster"),
 		        "cluster: '%s' may not hold '/', '{', '}' or spaces", c.cluster);
+	c.report_token_file = string_at(&l, root, "reportTokenFile", "");
+	if (c.report_token_file && buf_read_file(&token, c.report_token_file, 64 << 10) < 0)
+		problem(&l, json_value_get(root, "reportTokenFile"), "reportTokenFile: %s",
+		        berth_error_last());
+	else if (c.report_token_file && (buf_rtrim(&token), !token.len))
+		problem(&l, json_value_get(root, "reportTokenFile"),
+		        "reportTokenFile: '%s' is empty", c.report_token_file);
 	load_webhooks(&l, &c, json_value_get(root, "webhooks"));
 	sources = json_value_get(root, "sources");
 	if (!json_object_is_type(sources, json_type_array) || !json_value_array_len(sources)) {
@@ -512,6 +519,7 @@ out:
 	json_object_put(docs);
 	yaml_marks_release(&l.marks);
 	buf_release(&text);
+	buf_release_secret(&token);
 	return error;
 }
 
@@ -542,6 +550,7 @@ void config_release(struct config *c)
 	free(c->sources);
 	free(c->state_namespace);
 	free(c->cluster);
+	free(c->report_token_file);
 	for (i = 0; i < FORGE_COUNT; i++)
 		free_secret(c->webhook_secrets[i]);
 	*c = (struct config)CONFIG_INIT;

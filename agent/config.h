@@ -50,14 +50,15 @@ struct source_config {
 struct config {
 	struct source_config *sources;
 	size_t n;
-	char *state_namespace; /* where the state ConfigMap lives; NULL: the context's */
-	char *cluster;         /* this cluster's name in status contexts; NULL: "default" */
+	char *state_namespace;   /* where the state ConfigMap lives; NULL: the context's */
+	char *cluster;           /* this cluster's name in status contexts; NULL: "default" */
+	char *report_token_file; /* the bearer token of /report; NULL: none */
 	char *webhook_secrets[FORGE_COUNT]; /* NULL: that forge's hooks are refused */
 };
 #define CONFIG_INIT                                                                                \
 	{                                                                                          \
 		.sources = NULL, .n = 0, .state_namespace = NULL, .cluster = NULL,                 \
-		.webhook_secrets = {                                                               \
+		.report_token_file = NULL, .webhook_secrets = {                                    \
 			NULL                                                                       \
 		}                                                                                  \
 	}

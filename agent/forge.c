@@ -137,6 +137,29 @@ static void add_base(struct buf *out, const char *base)
 	buf_add(out, base, len);
 }
 
+void forge_commit_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                      const char *sha)
+{
+	size_t len;
+
+	buf_reset(out);
+	if (!base)
+		base = forge_default_base(f);
+	if (f == FORGE_GITHUB && !strcmp(base, "https://api.github.com")) {
+		buf_adds(out, "https://github.com");
+	} else {
+		add_base(out, base);
+		/* GitHub Enterprise: the API is under /api/v3 of the web host. */
+		len = strlen("/api/v3");
+		if (f == FORGE_GITHUB && out->len >= len &&
+		    !strcmp(out->ptr + out->len - len, "/api/v3")) {
+			out->len -= len;
+			out->ptr[out->len] = '\0';
+		}
+	}
+	buf_addf(out, "/%s/%scommit/%s", repository, f == FORGE_GITLAB ? "-/" : "", sha);
+}
+
 void forge_status_url(struct buf *out, enum forge f, const char *base, const char *repository,
                       const char *sha)
 {

@@ -59,6 +59,11 @@ int forge_repository(struct buf *out, const char *url);
  * "https://api.github.com"; NULL for the others, which are self-hosted. */
 const char *forge_default_base(enum forge f);
 
+/* The web page of commit `sha` of `repository` on the forge whose API is
+ * at `base` (NULL: the forge's default). */
+void forge_commit_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                      const char *sha);
+
 /* The URL that creates a status on `sha` of `repository` at `base`. */
 void forge_status_url(struct buf *out, enum forge f, const char *base, const char *repository,
                       const char *sha);

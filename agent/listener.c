@@ -34,6 +34,7 @@ struct delivery {
 struct listener {
 	struct http_server *server;
 	struct metrics *metrics;
+	struct report_board *reports;
 	struct wakeup *wake;
 	pthread_mutex_t lock; /* guards what follows */
 	struct followed *sources;
@@ -201,6 +202,12 @@ static void handle(struct http_response *resp, const struct http_request *req, v
 	} else if (!strcmp(req->path, "/metrics") && get) {
 		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		metrics_write(&resp->body, l->metrics);
+	} else if (l->reports &&
+	           (!strcmp(req->path, "/report") || !strncmp(req->path, "/report/", 8))) {
+		if (get)
+			report_board_serve(l->reports, resp, req);
+		else
+			reply(resp, 405, "use GET\n");
 	} else if (!strncmp(req->path, "/hooks/", 7)) {
 		for (f = 0; f < FORGE_COUNT && strcmp(req->path + 7, forge_name(f)); f++)
 			;
@@ -218,7 +225,8 @@ static void handle(struct http_response *resp, const struct http_request *req, v
 	}
 }
 
-int listener_new(struct listener **out, const char *address, struct metrics *m, struct wakeup *wake)
+int listener_new(struct listener **out, const char *address, struct metrics *m,
+                 struct report_board *reports, struct wakeup *wake)
 {
 	static const char *const probes[] = {"/healthz", "/readyz", "/metrics", NULL};
 	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
@@ -227,6 +235,7 @@ int listener_new(struct listener **out, const char *address, struct metrics *m, 
 
 	pthread_mutex_init(&l->lock, NULL);
 	l->metrics = m;
+	l->reports = reports;
 	l->wake = wake;
 	opts.address = address;
 	/* The kubelet's probes and Prometheus always find a slot. */

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "metrics.h"
+#include "report_page.h"
 #include "wakeup.h"
 
 #include <stdbool.h>
@@ -14,6 +15,8 @@
  *   GET /readyz    200 once every source has reconciled once, else 503
  *                  naming those that have not
  *   GET /metrics   the metrics, in the Prometheus text format
+ *   GET /report, /report/<source>
+ *                  the drift report pages of `reports` (report_page.h)
  *   POST /hooks/github, /hooks/gitlab, /hooks/gitea
  *                  a push: its signature or token is checked against the
  *                  forge's secret before the body is parsed (401 when wrong,
@@ -22,10 +25,11 @@
  */
 struct listener;
 
-/* Listen on `address` (see http_server_options), serving `m` (borrowed);
- * each trigger signals `wake` (borrowed; may be NULL). */
+/* Listen on `address` (see http_server_options), serving `m` and
+ * `reports` (borrowed; may be NULL: no pages); each trigger signals `wake`
+ * (borrowed; may be NULL). */
 int listener_new(struct listener **out, const char *address, struct metrics *m,
-                 struct wakeup *wake);
+                 struct report_board *reports, struct wakeup *wake);
 void listener_free(struct listener *l);
 
 /* Where it listens, "host:port". */

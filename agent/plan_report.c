@@ -37,6 +37,25 @@ static void statefulset_warnings(struct report *r, const struct sync_item *item)
 	buf_release(&name);
 }
 
+void plan_report_items(struct report *r, struct target *t)
+{
+	static const struct drift in_sync = {.state = DRIFT_IN_SYNC};
+	size_t i;
+
+	for (i = 0; i < t->plan.n; i++) {
+		struct sync_item *item = &t->plan.items[i];
+		struct object_id id = sync_item_id(item);
+
+		if (item->action != SYNC_PENDING && item->action != SYNC_FAILED) {
+			report_add(r, &id, item->m->file, item->m->line, &in_sync, NULL);
+			continue;
+		}
+		sync_item_predicted(item);
+		report_add(r, &id, item->m->file, item->m->line, &item->drift, item->live);
+		statefulset_warnings(r, item);
+	}
+}
+
 int plan_report(struct report *r, struct target *t, const struct sync_options *sync)
 {
 	struct prune_list prune = PRUNE_LIST_INIT;
@@ -47,14 +66,7 @@ int plan_report(struct report *r, struct target *t, const struct sync_options *s
 		sync_plan_confirm(&t->plan, t->client, sync);
 	if (sync->prune && prune_find(&prune, t->client, t->discovery, &t->plan, sync) < 0)
 		return -1;
-	for (i = 0; i < t->plan.n; i++) {
-		struct sync_item *item = &t->plan.items[i];
-		struct object_id id = sync_item_id(item);
-
-		sync_item_predicted(item);
-		report_add(r, &id, item->m->file, item->m->line, &item->drift, item->live);
-		statefulset_warnings(r, item);
-	}
+	plan_report_items(r, t);
 	for (i = 0; i < prune.n; i++) {
 		const struct prune_item *p = &prune.items[i];
 

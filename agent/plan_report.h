@@ -16,4 +16,9 @@
  */
 int plan_report(struct report *r, struct target *t, const struct sync_options *sync);
 
+/* Only the objects of the plan, as they stand once it ran: an object
+ * written (created, configured, recreated) is in sync; the others as
+ * compared. With the StatefulSet warnings. */
+void plan_report_items(struct report *r, struct target *t);
+
 #endif

@@ -294,9 +294,7 @@ static void entry_name(struct buf *out, const struct report_entry *e)
 	         e->id.kind, e->id.namespace, *e->id.namespace ? "." : "", e->id.name);
 }
 
-/* The unified diff of one object not in sync, its live YAML against the
- * predicted; the header names the object as `kubectl diff` does. */
-static int entry_diff(struct buf *out, const struct report_entry *e, bool color)
+int report_entry_diff(struct buf *out, const struct report_entry *e, bool color)
 {
 	struct json_object *before, *after;
 	struct buf a = BUF_INIT, b = BUF_INIT, name = BUF_INIT;
@@ -346,7 +344,7 @@ int report_text(struct buf *out, const struct report *r, bool color)
 			entry_name(&name, e);
 			buf_addf(out, "# %s: drift found locally; %s\n", name.ptr, e->unconfirmed);
 		}
-		if (entry_diff(out, e, color) < 0) {
+		if (report_entry_diff(out, e, color) < 0) {
 			buf_release(&name);
 			return -1;
 		}
@@ -375,12 +373,11 @@ static struct json_object *entry_json(const struct report_entry *e)
 	return o;
 }
 
-int report_json(struct buf *out, const struct report *r)
+struct json_object *report_json_doc(const struct report *r)
 {
 	struct json_object *doc = json_object_new_object(), *summary = json_object_new_object();
 	struct json_object *objects = json_object_new_array();
 	size_t counts[DRIFT_STATE_COUNT], i;
-	int error;
 
 	report_count(r, counts);
 	for (i = 0; i < 4; i++)
@@ -390,37 +387,17 @@ int report_json(struct buf *out, const struct report *r)
 		json_object_array_add(objects, entry_json(&r->entries[i]));
 	json_object_object_add(doc, "summary", summary);
 	json_object_object_add(doc, "objects", objects);
-	error = json_value_write(out, doc);
+	return doc;
+}
+
+int report_json(struct buf *out, const struct report *r)
+{
+	struct json_object *doc = report_json_doc(r);
+	int error = json_value_write(out, doc);
+
 	buf_addch(out, '\n');
 	json_object_put(doc);
 	return error;
-}
-
-/* Text inside HTML (a Markdown page renders it): &, <, > and quotes
- * escaped. */
-static void html_escaped(struct buf *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			buf_adds(out, "&amp;");
-			break;
-		case '<':
-			buf_adds(out, "&lt;");
-			break;
-		case '>':
-			buf_adds(out, "&gt;");
-			break;
-		case '"':
-			buf_adds(out, "&quot;");
-			break;
-		case '\'':
-			buf_adds(out, "&#39;");
-			break;
-		default:
-			buf_addch(out, *s);
-		}
-	}
 }
 
 /* A table cell: no line breaks, a '|' escaped, and no HTML. */
@@ -434,7 +411,7 @@ static void cell(struct buf *out, const char *s)
 		else if (*s == '\n' || *s == '\r')
 			buf_addch(out, ' ');
 		else
-			one[0] = *s, html_escaped(out, one);
+			one[0] = *s, buf_add_html(out, one);
 	}
 }
 
@@ -534,19 +511,19 @@ static int kind_details(struct buf *out, const struct report *r,
 		if (e->state == DRIFT_IN_SYNC)
 			continue;
 		buf_reset(&diff);
-		if (entry_diff(&diff, e, false) < 0) {
+		if (report_entry_diff(&diff, e, false) < 0) {
 			buf_release(&diff);
 			return -1;
 		}
 		fence = fence_for(diff.ptr);
 		buf_adds(out, "\n<details><summary>");
-		html_escaped(out, e->id.kind);
+		buf_add_html(out, e->id.kind);
 		buf_addch(out, ' ');
 		if (*e->id.namespace) {
-			html_escaped(out, e->id.namespace);
+			buf_add_html(out, e->id.namespace);
 			buf_addch(out, '/');
 		}
-		html_escaped(out, e->id.name);
+		buf_add_html(out, e->id.name);
 		buf_adds(out, ": ");
 		buf_adds(out, r->preview ? preview_word(e->state) : drift_state_name(e->state));
 		buf_adds(out, "</summary>\n\n");

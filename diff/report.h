@@ -71,6 +71,13 @@ int report_text(struct buf *out, const struct report *r, bool color);
  */
 int report_json(struct buf *out, const struct report *r);
 
+/* The same document, to add to (the caller puts it). */
+struct json_object *report_json_doc(const struct report *r);
+
+/* The unified diff of one object not in sync, its live YAML against the
+ * predicted, as report_text() prints each. */
+int report_entry_diff(struct buf *out, const struct report_entry *e, bool color);
+
 /* Add a warning (printf-style). */
 void report_warn(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -20,6 +20,9 @@ packages=(
 	git nginx-light fcgiwrap openssh-server
 	# promtool, Prometheus's own check of the /metrics text format
 	prometheus
+	# the drift report page: loaded in headless Chromium, its JSON checked
+	# against the schema the README gives
+	chromium python3-jsonschema
 	# the local control plane: Kubernetes built from Debian's source
 	golang-go golang-github-modern-go-reflect2-dev rsync dpkg-dev make
 	etcd-server openssl iproute2

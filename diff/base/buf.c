@@ -132,6 +132,31 @@ void buf_rstrip(struct buf *b, const char *chars)
 		b->ptr[b->len] = '\0';
 }
 
+void buf_add_html(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '"':
+			buf_adds(b, "&quot;");
+			break;
+		case '\'':
+			buf_adds(b, "&#39;");
+			break;
+		default:
+			buf_addch(b, *s);
+		}
+	}
+}
+
 void buf_rtrim(struct buf *b)
 {
 	buf_rstrip(b, " \t\r\n");

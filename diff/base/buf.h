@@ -38,6 +38,10 @@ void buf_addch(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* Append `s` as text for HTML, in an element or a quoted attribute: &, <,
+ * >, " and ' escaped. */
+void buf_add_html(struct buf *b, const char *s);
+
 /* Hand the bytes to the caller (free() them); the buffer is left empty. */
 char *buf_detach(struct buf *b, size_t *len);
 

@@ -183,6 +183,24 @@ static void test_forge__github_api_version(void **state)
 	buf_release_secret(&out);
 }
 
+/* The commit's web page: GitHub's from its API host, GitLab's under /-/. */
+static void test_forge__commit_page(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	forge_commit_url(&out, FORGE_GITHUB, NULL, "acme/config", "abc");
+	assert_string_equal(out.ptr, "https://github.com/acme/config/commit/abc");
+	forge_commit_url(&out, FORGE_GITHUB, "https://ghe.example.com/api/v3/", "acme/config",
+	                 "abc");
+	assert_string_equal(out.ptr, "https://ghe.example.com/acme/config/commit/abc");
+	forge_commit_url(&out, FORGE_GITLAB, "https://gitlab.example.com", "g/sub/r", "abc");
+	assert_string_equal(out.ptr, "https://gitlab.example.com/g/sub/r/-/commit/abc");
+	forge_commit_url(&out, FORGE_GITEA, "https://codeberg.org/", "o/r", "abc");
+	assert_string_equal(out.ptr, "https://codeberg.org/o/r/commit/abc");
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(test_forge__newest_status_of_a_context),
 	    cmocka_unit_test(test_forge__templates_expand_three_names),
 	    cmocka_unit_test(test_forge__github_api_version),
+	    cmocka_unit_test(test_forge__commit_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

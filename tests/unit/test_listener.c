@@ -65,7 +65,7 @@ static void test_listener__ready_once_every_source_reconciled(void **state)
 	c.sources = sources;
 	c.n = 2;
 	metrics_new(&m, NULL, 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL), 0);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, NULL), 0);
 	listener_follow(l, &c);
 	assert_int_equal(ask(&body, l, "GET /healthz HTTP/1.1\r\n\r\n"), 200);
 	assert_int_equal(ask(&body, l, "GET /readyz HTTP/1.1\r\n\r\n"), 503);
@@ -105,7 +105,7 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	c.webhook_secrets[FORGE_GITLAB] = "t0ken";
 	metrics_new(&m, NULL, 0);
 	assert_int_equal(wakeup_open(&wake), 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, &wake), 0);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, &wake), 0);
 	listener_follow(l, &c);
 	/* No secret for GitHub: its hooks are not served. */
 	assert_int_equal(ask(&body, l, "POST /hooks/github HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
@@ -207,7 +207,7 @@ static void test_listener__a_push_triggers_only_the_refs_it_moves(void **state)
 	c.n = 5;
 	c.webhook_secrets[FORGE_GITLAB] = "t0ken";
 	metrics_new(&m, NULL, 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL), 0);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, NULL), 0);
 	listener_follow(l, &c);
 	assert_int_equal(push(&body, l, repo, "refs/heads/main"), 202);
 	assert_string_equal(body.ptr, "reconciling main,head\n");
