@@ -3,6 +3,7 @@
 #include "webhook.h"
 
 #include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
 #include "../diff/base/digest.h"
 #include "../diff/base/json_value.h"
 
@@ -104,6 +105,86 @@ int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t le
 		}
 	json_object_put(payload);
 	return n;
+}
+
+void webhook_pull_release(struct webhook_pull *p)
+{
+	buf_release(&p->base);
+	buf_release(&p->branch);
+	buf_release(&p->fallback);
+}
+
+bool webhook_is_pull(enum forge f, const char *event)
+{
+	if (!event)
+		return false;
+	return !strcmp(event, f == FORGE_GITLAB ? "Merge Request Hook" : "pull_request");
+}
+
+int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const char *body,
+                 size_t len)
+{
+	/* The actions that bring a head to preview, per forge. */
+	static const char *const previewed[FORGE_COUNT][3] = {
+	    [FORGE_GITHUB] = {"opened", "synchronize", "reopened"},
+	    [FORGE_GITLAB] = {"open", "update", "reopen"},
+	    [FORGE_GITEA] = {"opened", "synchronized", "reopened"},
+	};
+	struct json_object *payload = json_value_parse(body, len), *pr, *o;
+	const char *action, *head, *base, *branch, *fallback;
+	int64_t number;
+	size_t i;
+	int error = 0;
+
+	if (!json_object_is_type(payload, json_type_object)) {
+		json_object_put(payload);
+		return berth_error_set("the body is not a JSON object");
+	}
+	if (f == FORGE_GITLAB) {
+		pr = json_value_get(payload, "object_attributes");
+		action = json_value_get_string(pr, "action");
+		o = json_value_get(pr, "iid");
+		head = json_value_get_string(json_value_get(pr, "last_commit"), "id");
+		base = json_value_get_string(pr, "target_branch");
+		branch = json_value_get_string(pr, "source_branch");
+		fallback =
+		    json_value_get_string(json_value_get(payload, "project"), "default_branch");
+	} else {
+		pr = json_value_get(payload, "pull_request");
+		action = json_value_get_string(payload, "action");
+		o = json_value_get(payload, "number");
+		if (!o)
+			o = json_value_get(pr, "number");
+		head = json_value_get_string(json_value_get(pr, "head"), "sha");
+		base = json_value_get_string(json_value_get(pr, "base"), "ref");
+		branch = json_value_get_string(json_value_get(pr, "head"), "ref");
+		fallback =
+		    json_value_get_string(json_value_get(payload, "repository"), "default_branch");
+	}
+	number = json_object_is_type(o, json_type_int) ? json_object_get_int64(o) : 0;
+	if (!json_object_is_type(pr, json_type_object) || number <= 0 || !action || !base ||
+	    !head || strlen(head) != 40 || strspn(head, "0123456789abcdef") != 40) {
+		error = berth_error_set("not a pull request: it names no %s",
+		                        !json_object_is_type(pr, json_type_object) ? "pull request"
+		                        : number <= 0                              ? "number"
+		                        : !action                                  ? "action"
+		                        : !base                                    ? "base branch"
+		                                                                   : "head commit");
+		goto out;
+	}
+	out->number = (long)number;
+	memcpy(out->head, head, 41);
+	buf_adds(&out->base, base);
+	buf_adds(&out->branch, branch ? branch : "");
+	buf_adds(&out->fallback, fallback ? fallback : "");
+	for (i = 0; i < ARRAY_SIZE(previewed[f]) && strcmp(action, previewed[f][i]); i++)
+		;
+	error = i < ARRAY_SIZE(previewed[f]);
+	if (webhook_repos(keys, NULL, body, len) < 0)
+		error = -1;
+out:
+	json_object_put(payload);
+	return error;
 }
 
 bool webhook_ref_moves(const char *ref, const char *pushed)

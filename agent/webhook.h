@@ -42,6 +42,36 @@ bool webhook_is_push(enum forge f, const char *event);
  */
 int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t len);
 
+/* A pull request (a GitLab merge request) to preview. */
+struct webhook_pull {
+	long number;         /* GitHub's and Gitea's number; GitLab's iid */
+	char head[41];       /* the head commit, hex */
+	struct buf base;     /* the branch it merges into: "main" */
+	struct buf branch;   /* its own branch */
+	struct buf fallback; /* the default branch of the repository, "" when not given */
+};
+#define WEBHOOK_PULL_INIT                                                                          \
+	{                                                                                          \
+		.number = 0, .head = "", .base = BUF_INIT, .branch = BUF_INIT,                     \
+		.fallback = BUF_INIT                                                               \
+	}
+void webhook_pull_release(struct webhook_pull *p);
+
+/* Is `event` a pull request (GitHub and Gitea: pull_request; GitLab: Merge
+ * Request Hook)? */
+bool webhook_is_pull(enum forge f, const char *event);
+
+/*
+ * Read a pull request payload into `out`, and the repositories it is about
+ * (the base repository's URLs) into `keys`, as webhook_repos() does.
+ * Returns 1 when the payload asks for a preview (GitHub: opened,
+ * synchronize, reopened; GitLab: open, update, reopen; Gitea: opened,
+ * synchronized, reopened), 0 for any other action (closed, labeled, ...),
+ * -1 when it is not a pull request payload (saying why).
+ */
+int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const char *body,
+                 size_t len);
+
 /*
  * May a push that moved `pushed` ("refs/heads/main", "refs/tags/v1"; NULL
  * or "" when not known) move what a source follows, `ref` as the source

@@ -186,6 +186,34 @@ static void check_repos(const char *body, size_t len)
 	buf_release(&keys);
 }
 
+/* webhook_pull() for each forge: a preview (1) or not (0) only of a JSON
+ * object that names a number, a base branch and a 40-hex head, which it
+ * gives back; else -1. */
+static void check_pull(const char *body, size_t len)
+{
+	struct json_object *payload = json_value_parse(body, len);
+	bool object = json_object_is_type(payload, json_type_object);
+	size_t f;
+
+	json_object_put(payload);
+	for (f = 0; f < FORGE_COUNT; f++) {
+		struct webhook_pull pr = WEBHOOK_PULL_INIT;
+		struct buf keys = BUF_INIT;
+		int wants = webhook_pull(&pr, &keys, (enum forge)f, body, len);
+
+		if (wants < -1 || wants > 1)
+			broken("webhook_pull returns %d", wants);
+		if (wants >= 0 && !object)
+			broken("webhook_pull returns %d for what is no JSON object", wants);
+		if (wants >= 0 && (pr.number <= 0 || !pr.base.len || strlen(pr.head) != 40 ||
+		                   strspn(pr.head, "0123456789abcdef") != 40))
+			broken("webhook_pull returns %d with number %ld, base '%s', head '%s'",
+			       wants, pr.number, pr.base.len ? pr.base.ptr : "", pr.head);
+		webhook_pull_release(&pr);
+		buf_release(&keys);
+	}
+}
+
 /* repo_key() appends a lowercase key no longer than the URL. */
 static void check_repo_key(const char *url)
 {
@@ -372,6 +400,7 @@ static void check_request(const uint8_t *data, size_t size)
 		}
 		check_verify(sigs, req.body, req.content_length);
 		check_repos(req.body, req.content_length);
+		check_pull(req.body, req.content_length);
 	}
 	free(buf);
 }
@@ -384,6 +413,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_request(data, size);
 
 	check_repos(text, size);
+	check_pull(text, size);
 	check_repo_key(text);
 	check_verify(sigs, text, size);
 	free(text);

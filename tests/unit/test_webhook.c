@@ -153,6 +153,74 @@ static void test_webhook__payloads_name_their_repository(void **state)
 	buf_release(&ref);
 }
 
+/* A forge's own pull request payload, from tests/fixtures/webhook/
+ * (SOURCES.md says where each comes from): what berth reads of it. */
+static int fixture(struct webhook_pull *pr, struct buf *keys, enum forge f, const char *name)
+{
+	struct buf path = BUF_INIT, body = BUF_INIT;
+	int wants;
+
+	buf_addf(&path, "%s/%s", BERTH_FIXTURES, name);
+	assert_int_equal(buf_read_file(&body, path.ptr, 1 << 20), 0);
+	webhook_pull_release(pr);
+	*pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
+	buf_reset(keys);
+	wants = webhook_pull(pr, keys, f, body.ptr, body.len);
+	buf_release(&path);
+	buf_release(&body);
+	return wants;
+}
+
+static void test_webhook__pull_requests_of_each_forge(void **state)
+{
+	struct webhook_pull pr = WEBHOOK_PULL_INIT;
+	struct buf keys = BUF_INIT;
+
+	(void)state;
+	assert_true(webhook_is_pull(FORGE_GITHUB, "pull_request"));
+	assert_true(webhook_is_pull(FORGE_GITLAB, "Merge Request Hook"));
+	assert_true(webhook_is_pull(FORGE_GITEA, "pull_request"));
+	assert_false(webhook_is_pull(FORGE_GITLAB, "pull_request"));
+	assert_false(webhook_is_pull(FORGE_GITHUB, "push"));
+
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITHUB, "github-pull_request-opened.json"), 1);
+	assert_int_equal(pr.number, 2);
+	assert_string_equal(pr.head, "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
+	assert_string_equal(pr.base.ptr, "master");
+	assert_string_equal(pr.branch.ptr, "changes");
+	assert_string_equal(pr.fallback.ptr, "master");
+	assert_string_equal(keys.ptr, "github.com/codertocat/hello-world");
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITHUB, "github-pull_request-synchronize.json"),
+	                 1);
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITHUB, "github-pull_request-closed.json"), 0);
+
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITLAB, "gitlab-merge_request-open.json"), 1);
+	assert_int_equal(pr.number, 1);
+	assert_string_equal(pr.head, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
+	assert_string_equal(pr.base.ptr, "master");
+	assert_string_equal(keys.ptr, "example.com/gitlabhq/gitlab-test");
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITLAB, "gitlab-merge_request-update.json"), 1);
+
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITEA, "gitea-pull_request-opened.json"), 1);
+	assert_int_equal(pr.number, 2);
+	assert_string_equal(pr.head, "48e773f892a831faa47c0a160d1b7f0cd369ae2a");
+	assert_string_equal(keys.ptr, "localhost/example/example");
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITEA, "gitea-pull_request-synchronized.json"),
+	                 1);
+	assert_string_equal(pr.base.ptr, "main");
+
+	/* A push is no pull request; a pull request of another forge's shape
+	 * names nothing this one reads. */
+	webhook_pull_release(&pr);
+	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
+	assert_true(webhook_pull(&pr, &keys, FORGE_GITHUB, "{\"ref\":\"refs/heads/main\"}", 24) <
+	            0);
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITLAB, "github-pull_request-opened.json"), -1);
+	assert_int_equal(webhook_pull(&pr, &keys, FORGE_GITEA, "[]", 2), -1);
+	webhook_pull_release(&pr);
+	buf_release(&keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +231,7 @@ int main(void)
 	    cmocka_unit_test(test_webhook__one_repository_has_one_key),
 	    cmocka_unit_test(test_webhook__a_push_moves_only_the_refs_it_names),
 	    cmocka_unit_test(test_webhook__payloads_name_their_repository),
+	    cmocka_unit_test(test_webhook__pull_requests_of_each_forge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
