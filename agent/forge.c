@@ -192,6 +192,84 @@ void forge_list_url(struct buf *out, enum forge f, const char *base, const char 
 	}
 }
 
+void forge_comments_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                        long number)
+{
+	buf_reset(out);
+	add_base(out, base);
+	if (f == FORGE_GITLAB) {
+		buf_adds(out, "/api/v4/projects/");
+		add_encoded(out, repository);
+		buf_addf(out, "/merge_requests/%ld/notes", number);
+	} else {
+		buf_addf(out, "%s/repos/%s/issues/%ld/comments", f == FORGE_GITEA ? "/api/v1" : "",
+		         repository, number);
+	}
+}
+
+void forge_comment_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                       long number, long long id)
+{
+	if (f == FORGE_GITLAB) {
+		forge_comments_url(out, f, base, repository, number);
+		buf_addf(out, "/%lld", id);
+		return;
+	}
+	buf_reset(out);
+	add_base(out, base);
+	buf_addf(out, "%s/repos/%s/issues/comments/%lld", f == FORGE_GITEA ? "/api/v1" : "",
+	         repository, id);
+}
+
+const char *forge_edit_method(enum forge f)
+{
+	return f == FORGE_GITLAB ? "PUT" : "PATCH";
+}
+
+size_t forge_comment_max(enum forge f)
+{
+	/* GitHub's limit; GitLab's is 1000000. Gitea sets none: GitHub's. */
+	return f == FORGE_GITLAB ? 1000000 : 65536;
+}
+
+void forge_comment_body(struct buf *out, const char *text)
+{
+	struct json_object *body = json_object_new_object();
+
+	json_object_object_add(body, "body", json_object_new_string(text));
+	buf_reset(out);
+	buf_adds(out, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
+	                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(body);
+}
+
+int forge_find_comment(long long *id, struct buf *body, size_t *count, const char *json, size_t len,
+                       const char *marker)
+{
+	struct json_object *list = json_value_parse(json, len);
+	size_t i;
+	int error = BERTH_ENOTFOUND;
+
+	if (!json_object_is_type(list, json_type_array)) {
+		json_object_put(list);
+		return berth_error_set("the forge's list of comments is not a JSON list");
+	}
+	*count = json_object_array_length(list);
+	for (i = 0; i < json_object_array_length(list) && error; i++) {
+		struct json_object *c = json_object_array_get_idx(list, i);
+		const char *text = json_value_get_string(c, "body");
+
+		if (!text || !strstr(text, marker) || !json_value_get(c, "id"))
+			continue;
+		*id = (long long)json_object_get_int64(json_value_get(c, "id"));
+		buf_reset(body);
+		buf_adds(body, text);
+		error = 0;
+	}
+	json_object_put(list);
+	return error;
+}
+
 void forge_status_body(struct buf *out, enum forge f, enum status_state s, const char *context,
                        const char *description, const char *target_url)
 {

@@ -73,6 +73,32 @@ void forge_status_url(struct buf *out, enum forge f, const char *base, const cha
 void forge_list_url(struct buf *out, enum forge f, const char *base, const char *repository,
                     const char *sha, const char *context);
 
+/* The comments of pull request `number` (GitLab: the notes of merge
+ * request `number`, its iid), to list (oldest first where the forge lets
+ * one choose) and to add to. */
+void forge_comments_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                        long number);
+
+/* Comment `id` of pull request `number`, to edit with forge_edit_method(). */
+void forge_comment_url(struct buf *out, enum forge f, const char *base, const char *repository,
+                       long number, long long id);
+
+/* The method that edits a comment: PATCH; GitLab's PUT. */
+const char *forge_edit_method(enum forge f);
+
+/* The longest comment the forge takes, in characters (GitHub: 65536). */
+size_t forge_comment_max(enum forge f);
+
+/* {"body": text}: a comment's JSON body. */
+void forge_comment_body(struct buf *out, const char *text);
+
+/* From a page of forge_comments_url()'s answer: the id and body of the
+ * first comment whose body holds `marker`, and how many comments the page
+ * has in `count`. BERTH_ENOTFOUND when none does;
+ * BERTH_ERROR when the answer is not a list. */
+int forge_find_comment(long long *id, struct buf *body, size_t *count, const char *json, size_t len,
+                       const char *marker);
+
 /* The JSON body of a status; `target_url` may be NULL. */
 void forge_status_body(struct buf *out, enum forge f, enum status_state s, const char *context,
                        const char *description, const char *target_url);

@@ -54,11 +54,16 @@ struct endpoint {
 	bool revoked; /* answered 401: nothing is sent until the token changes */
 };
 
+/* A status to post, or a comment to keep (`comment`: on pull request
+ * `number`, found by `marker`, with `body`; sha and context are ""). */
 struct post {
 	struct endpoint *ep;
 	char *repository, *sha, *context, *description, *target_url;
 	enum status_state state;
 	bool settle;
+	bool comment;
+	long number;
+	char *marker, *body;
 };
 
 /* The newest status at the forge of a sha and context, as last read or
@@ -111,12 +116,17 @@ static void post_release(struct post *p)
 	free(p->context);
 	free(p->description);
 	free(p->target_url);
+	free(p->marker);
+	free(p->body);
 }
 
 static bool same_key(const struct post *a, const struct post *b)
 {
-	return a->ep == b->ep && !strcmp(a->repository, b->repository) && !strcmp(a->sha, b->sha) &&
-	       !strcmp(a->context, b->context);
+	if (a->ep != b->ep || a->comment != b->comment || strcmp(a->repository, b->repository))
+		return false;
+	if (a->comment)
+		return a->number == b->number && !strcmp(a->marker, b->marker);
+	return !strcmp(a->sha, b->sha) && !strcmp(a->context, b->context);
 }
 
 static struct known *known_find(const struct reporter *r, const struct post *p)
@@ -228,8 +238,8 @@ static int on_progress(void *p, curl_off_t a, curl_off_t b, curl_off_t c, curl_o
 
 /* Send one request; 0 when the forge answered (any code), BERTH_ECONNECT
  * when it did not, saying why. */
-static int call(struct answer *a, struct reporter *r, struct endpoint *ep, const char *url,
-                const char *body)
+static int call(struct answer *a, struct reporter *r, struct endpoint *ep, const char *method,
+                const char *url, const char *body)
 {
 	struct curl_slist *headers = NULL;
 	struct buf lines = BUF_INIT;
@@ -267,6 +277,8 @@ static int call(struct answer *a, struct reporter *r, struct endpoint *ep, const
 		curl_easy_setopt(ep->curl, CURLOPT_CAINFO, ep->ca_file);
 	if (body)
 		curl_easy_setopt(ep->curl, CURLOPT_POSTFIELDS, body);
+	if (strcmp(method, body ? "POST" : "GET"))
+		curl_easy_setopt(ep->curl, CURLOPT_CUSTOMREQUEST, method);
 	if ((rc = curl_easy_perform(ep->curl)) != CURLE_OK) {
 		berth_error_set("%s: %s", url, curl_easy_strerror(rc));
 		error = BERTH_ECONNECT;
@@ -389,7 +401,7 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	int error;
 
 	forge_list_url(&url, p->ep->provider, p->ep->base, p->repository, p->sha, p->context);
-	error = call(a, r, p->ep, url.ptr, NULL);
+	error = call(a, r, p->ep, "GET", url.ptr, NULL);
 	if (error < 0) {
 		o = down(p->ep, p, berth_error_last());
 	} else if (answered(p->ep), limited(p->ep, a)) {
@@ -416,6 +428,29 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	buf_release(&url);
 	buf_release(&state);
 	buf_release(&desc);
+	return o;
+}
+
+/* What an answer that is no success means, for a request of p's. */
+static enum outcome failed_answer(struct reporter *r, struct post *p, const struct answer *a,
+                                  const char *url)
+{
+	struct buf msg = BUF_INIT, why = BUF_INIT;
+	enum outcome o;
+
+	forge_message(&msg, a);
+	if (limited(p->ep, a)) {
+		o = RETRY;
+	} else if (a->code >= 500 || a->code == 408) {
+		buf_addf(&why, "%s: %ld %s", url, a->code, msg.ptr);
+		o = down(p->ep, p, why.ptr);
+	} else {
+		refused(r, p, a->code, msg.ptr);
+		p->ep->revoked = a->code == 401;
+		o = DROP;
+	}
+	buf_release(&msg);
+	buf_release(&why);
 	return o;
 }
 
@@ -452,7 +487,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 	forge_status_url(&url, p->ep->provider, p->ep->base, p->repository, p->sha);
 	forge_status_body(&body, p->ep->provider, p->state, p->context, p->description,
 	                  p->target_url);
-	error = call(&a, r, p->ep, url.ptr, body.ptr);
+	error = call(&a, r, p->ep, "POST", url.ptr, body.ptr);
 	p->ep->next_write = clock_now_ms() + SPACING_MS;
 	count_post(r, p->ep, error < 0 ? 0 : a.code);
 	if (error < 0) {
@@ -472,19 +507,11 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		/* GitLab's answer to a repeat of the state it has. */
 		known_set(r, p, state, p->description);
 		o = DONE;
-	} else if (limited(p->ep, &a)) {
-		o = RETRY;
-	} else if (a.code >= 500 || a.code == 408) {
-		buf_addf(&url, ": %ld %s", a.code, msg.ptr);
-		o = down(p->ep, p, url.ptr);
-	} else {
+	} else if ((o = failed_answer(r, p, &a, url.ptr)) == DROP) {
 		/* 401, 403, 404, 410, 422: asking again would be refused again.
 		 * Remembered as if sent, so that a periodic check of the same
 		 * state does not ask again either. */
-		refused(r, p, a.code, msg.ptr);
 		known_set(r, p, state, p->description);
-		p->ep->revoked = a.code == 401;
-		o = DROP;
 	}
 out:
 	buf_release(&a.body);
@@ -494,13 +521,87 @@ out:
 	return o;
 }
 
+/* Keep p's comment: find it by its marker (every page), then edit it, or
+ * add it when there is none. */
+static enum outcome send_comment(struct reporter *r, struct post *p)
+{
+	const enum forge f = p->ep->provider;
+	struct answer a = {.body = BUF_INIT};
+	struct buf list = BUF_INIT, url = BUF_INIT, found = BUF_INIT, body = BUF_INIT;
+	char number[24];
+	long long id = 0;
+	size_t count = 0;
+	int error = BERTH_ENOTFOUND, page;
+	enum outcome o = DONE;
+
+	if (endpoint_token(p->ep) < 0)
+		return down(p->ep, p, berth_error_last());
+	if (p->ep->revoked)
+		return DROP;
+	/* The list is read just before the write it decides. */
+	if (clock_now_ms() < p->ep->next_write)
+		return RETRY;
+	forge_comments_url(&list, f, p->ep->base, p->repository, p->number);
+	/* Gitea lists them all at once; the others, a page at a time. */
+	for (page = 1; page <= 100 && error == BERTH_ENOTFOUND; page++) {
+		buf_reset(&url);
+		if (f == FORGE_GITEA)
+			buf_adds(&url, list.ptr);
+		else
+			buf_addf(&url, "%s?per_page=100&page=%d", list.ptr, page);
+		if (call(&a, r, p->ep, "GET", url.ptr, NULL) < 0) {
+			o = down(p->ep, p, berth_error_last());
+			goto out;
+		}
+		answered(p->ep);
+		if (a.code < 200 || a.code >= 300) {
+			o = failed_answer(r, p, &a, url.ptr);
+			goto out;
+		}
+		error = forge_find_comment(&id, &found, &count, a.body.ptr, a.body.len, p->marker);
+		if (error == BERTH_ENOTFOUND && (f == FORGE_GITEA || count < 100))
+			break;
+	}
+	snprintf(number, sizeof(number), "%ld", p->number);
+	if (error == 0 && !strcmp(found.ptr, p->body)) {
+		log_line("debug", "comment unchanged", "provider", forge_name(f), "repository",
+		         p->repository, "number", number, NULL);
+		goto out;
+	}
+	forge_comment_body(&body, p->body);
+	if (error == 0)
+		forge_comment_url(&url, f, p->ep->base, p->repository, p->number, id);
+	else
+		buf_reset(&url), buf_adds(&url, list.ptr);
+	if (call(&a, r, p->ep, error == 0 ? forge_edit_method(f) : "POST", url.ptr, body.ptr) < 0) {
+		p->ep->next_write = clock_now_ms() + SPACING_MS;
+		o = down(p->ep, p, berth_error_last());
+		goto out;
+	}
+	p->ep->next_write = clock_now_ms() + SPACING_MS;
+	answered(p->ep);
+	if (a.code >= 200 && a.code < 300)
+		log_line("debug", error == 0 ? "comment edited" : "comment posted", "provider",
+		         forge_name(f), "repository", p->repository, "number", number, NULL);
+	else
+		o = failed_answer(r, p, &a, url.ptr);
+out:
+	buf_release(&a.body);
+	buf_release(&list);
+	buf_release(&url);
+	buf_release(&found);
+	buf_release(&body);
+	return o;
+}
+
 /* When p may be sent. */
 static double ready_at(const struct reporter *r, const struct post *p)
 {
 	double at = p->ep->until > p->ep->next_any ? p->ep->until : p->ep->next_any;
 
-	/* A known status needs only the write; an unknown one, a read first. */
-	return known_find(r, p) && p->ep->next_write > at ? p->ep->next_write : at;
+	/* A known status needs only the write; an unknown one (and a
+	 * comment), a read first. */
+	return !p->comment && known_find(r, p) && p->ep->next_write > at ? p->ep->next_write : at;
 }
 
 static void queue_gauge(struct reporter *r)
@@ -545,7 +646,7 @@ static void *run(void *arg)
 		r->n--;
 		r->busy = true;
 		pthread_mutex_unlock(&r->lock);
-		o = send_post(r, &p);
+		o = p.comment ? send_comment(r, &p) : send_post(r, &p);
 		pthread_mutex_lock(&r->lock);
 		r->busy = false;
 		for (i = 0; i < r->n && !same_key(&r->queue[i], &p); i++)
@@ -648,13 +749,40 @@ static struct endpoint *endpoint_of(struct reporter *r, const struct status_conf
 	return ep;
 }
 
+/* Queue p (taken), under the lock: it replaces what waits for its key. */
+static void queue_put(struct reporter *r, struct post *p)
+{
+	size_t i;
+
+	for (i = 0; i < r->n && !same_key(&r->queue[i], p); i++)
+		;
+	if (i < r->n && p->settle && r->queue[i].state == p->state) {
+		/* Any description will do, and the one waiting says more. */
+		post_release(p);
+	} else if (i < r->n) {
+		/* Only the newest state of a sha and context (the newest body of
+		 * a comment) is worth sending. */
+		post_release(&r->queue[i]);
+		r->queue[i] = *p;
+	} else {
+		if (r->n == QUEUE_MAX) {
+			log_line("warn", "status dropped", "reason", "the queue is full", "sha",
+			         r->queue[0].sha, "context", r->queue[0].context, NULL);
+			post_release(&r->queue[0]);
+			memmove(r->queue, r->queue + 1, --r->n * sizeof(*p));
+		}
+		r->queue[r->n++] = *p;
+	}
+	queue_gauge(r);
+	pthread_cond_broadcast(&r->cond);
+}
+
 void reporter_post(struct reporter *r, const struct status_config *c, const char *source,
                    const char *cluster, const char *sha, enum status_state state,
                    const char *description, bool settle)
 {
 	struct buf fitted = BUF_INIT, context = BUF_INIT, url = BUF_INIT;
 	struct post p = {0};
-	size_t i;
 
 	if (!r || !c->enabled || !sha || !*sha)
 		return;
@@ -672,28 +800,30 @@ void reporter_post(struct reporter *r, const struct status_config *c, const char
 	p.target_url = c->target_url ? buf_detach(&url, NULL) : NULL;
 	p.state = state;
 	p.settle = settle;
-	for (i = 0; i < r->n && !same_key(&r->queue[i], &p); i++)
-		;
-	if (i < r->n && settle && r->queue[i].state == state) {
-		/* Any description will do, and the one waiting says more. */
-		post_release(&p);
-	} else if (i < r->n) {
-		/* Only the newest state of a sha and context is worth sending. */
-		post_release(&r->queue[i]);
-		r->queue[i] = p;
-	} else {
-		if (r->n == QUEUE_MAX) {
-			log_line("warn", "status dropped", "reason", "the queue is full", "sha",
-			         r->queue[0].sha, "context", r->queue[0].context, NULL);
-			post_release(&r->queue[0]);
-			memmove(r->queue, r->queue + 1, --r->n * sizeof(p));
-		}
-		r->queue[r->n++] = p;
-	}
-	queue_gauge(r);
-	pthread_cond_broadcast(&r->cond);
+	queue_put(r, &p);
 	pthread_mutex_unlock(&r->lock);
 	buf_release(&url);
+}
+
+void reporter_comment(struct reporter *r, const struct status_config *c, long number,
+                      const char *marker, const char *body)
+{
+	struct post p = {0};
+
+	if (!r || !c->enabled || number <= 0)
+		return;
+	pthread_mutex_lock(&r->lock);
+	p.ep = endpoint_of(r, c);
+	p.repository = xstrdup(c->repository);
+	p.sha = xstrdup("");
+	p.context = xstrdup(marker);
+	p.description = xstrdup("");
+	p.comment = true;
+	p.number = number;
+	p.marker = xstrdup(marker);
+	p.body = xstrdup(body);
+	queue_put(r, &p);
+	pthread_mutex_unlock(&r->lock);
 }
 
 void status_describe_applied(struct buf *out, const struct sync_plan *plan, size_t pruned)

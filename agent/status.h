@@ -45,6 +45,16 @@ void reporter_post(struct reporter *r, const struct status_config *c, const char
                    const char *cluster, const char *sha, enum status_state state,
                    const char *description, bool settle);
 
+/*
+ * Keep one comment on pull request `number` (GitLab: merge request iid) of
+ * the repository of status block `c`, with `body` (Markdown, which must
+ * hold `marker`, an HTML comment that finds it again): it is edited when
+ * the forge has it, else added; nothing is sent when it already says
+ * `body`. Queued with the statuses; the newest body of a marker wins.
+ */
+void reporter_comment(struct reporter *r, const struct status_config *c, long number,
+                      const char *marker, const char *body);
+
 /* "applied: 2 created, 1 configured, 9 unchanged" (and recreated, pruned
  * when there were any), of `plan` after its apply. */
 void status_describe_applied(struct buf *out, const struct sync_plan *plan, size_t pruned);

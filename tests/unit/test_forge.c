@@ -201,6 +201,49 @@ static void test_forge__commit_page(void **state)
 	buf_release(&out);
 }
 
+/* Where each forge keeps a pull request's comments, and finding berth's. */
+static void test_forge__comments_of_a_pull_request(void **state)
+{
+	static const char list[] =
+	    "[{\"id\":3,\"body\":\"LGTM\"},{\"id\":9,\"body\":\"<!-- berth-preview "
+	    "x -->\\nold\"},{\"id\":12,\"body\":\"<!-- berth-preview x -->\"}]";
+	struct buf out = BUF_INIT, body = BUF_INIT;
+	long long id = 0;
+	size_t count = 0;
+
+	(void)state;
+	forge_comments_url(&out, FORGE_GITHUB, "https://api.github.com/", "o/r", 7);
+	assert_string_equal(out.ptr, "https://api.github.com/repos/o/r/issues/7/comments");
+	forge_comment_url(&out, FORGE_GITHUB, "https://h/api/v3", "o/r", 7, 99);
+	assert_string_equal(out.ptr, "https://h/api/v3/repos/o/r/issues/comments/99");
+	forge_comments_url(&out, FORGE_GITLAB, "https://gl", "g/sub/r", 7);
+	assert_string_equal(out.ptr,
+	                    "https://gl/api/v4/projects/g%2Fsub%2Fr/merge_requests/7/notes");
+	forge_comment_url(&out, FORGE_GITLAB, "https://gl", "g/sub/r", 7, 99);
+	assert_string_equal(out.ptr,
+	                    "https://gl/api/v4/projects/g%2Fsub%2Fr/merge_requests/7/notes/99");
+	forge_comments_url(&out, FORGE_GITEA, "https://tea", "o/r", 7);
+	assert_string_equal(out.ptr, "https://tea/api/v1/repos/o/r/issues/7/comments");
+	forge_comment_url(&out, FORGE_GITEA, "https://tea", "o/r", 7, 99);
+	assert_string_equal(out.ptr, "https://tea/api/v1/repos/o/r/issues/comments/99");
+	assert_string_equal(forge_edit_method(FORGE_GITLAB), "PUT");
+	assert_string_equal(forge_edit_method(FORGE_GITHUB), "PATCH");
+	assert_int_equal(
+	    forge_find_comment(&id, &body, &count, list, strlen(list), "<!-- berth-preview x -->"),
+	    0);
+	assert_int_equal(id, 9);
+	assert_int_equal(count, 3);
+	assert_string_equal(body.ptr, "<!-- berth-preview x -->\nold");
+	assert_int_equal(
+	    forge_find_comment(&id, &body, &count, list, strlen(list), "<!-- berth-preview y -->"),
+	    BERTH_ENOTFOUND);
+	assert_int_equal(forge_find_comment(&id, &body, &count, "{}", 2, "x"), BERTH_ERROR);
+	forge_comment_body(&out, "a \"quoted\" </b>");
+	assert_string_equal(out.ptr, "{\"body\":\"a \\\"quoted\\\" </b>\"}");
+	buf_release(&out);
+	buf_release(&body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +255,7 @@ int main(void)
 	    cmocka_unit_test(test_forge__templates_expand_three_names),
 	    cmocka_unit_test(test_forge__github_api_version),
 	    cmocka_unit_test(test_forge__commit_page),
+	    cmocka_unit_test(test_forge__comments_of_a_pull_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
