@@ -4,7 +4,8 @@ Gitea, each forge's own rules enforced with its own codes and error bodies.
 
 CONFIG.json, read again on every request: {"token": "...", "projects":
 {"owner/repo": "/path/to/bare.git"}, "rate_limit": 5000 (optional: GitHub's
-hourly budget), "api_versions": [...] (optional: the GitHub API versions
+hourly budget), "pulls": {"owner/repo": [1, 7]} (optional: the pull
+requests whose comments may be listed, added and edited; absent: any), "api_versions": [...] (optional: the GitHub API versions
 served)}. A sha is known when the project's bare repository holds it.
 STATE.json keeps the statuses across restarts; RECORD.jsonl gets one line per
 request received. /_forge/ is the control API: fault, ratelimit, statuses.
@@ -141,7 +142,7 @@ class Forge:
         self.lock = threading.Lock()
         # The statuses posted (and GitLab's jobs and pipelines), kept in
         # STATE.json: loaded here, rewritten atomically after each change.
-        self.data = {"next_id": 1, "posts": [], "jobs": [], "pipelines": []}
+        self.data = {"next_id": 1, "posts": [], "jobs": [], "pipelines": [], "comments": []}
         if os.path.exists(self.state_path):
             with open(self.state_path) as f:
                 self.data.update(json.load(f))
@@ -234,6 +235,10 @@ class Forge:
                 self.ratelimit = seconds > 0 and {"code": code, "until": time.time() + seconds,
                                                   "retry_after": bool(body.get("retry_after"))} or None
                 return Answer(200, {"ratelimit": self.ratelimit})
+        if req.path == "/_forge/comments" and req.method == "GET":
+            with self.lock:
+                keys = ("project", "number", "id", "body", "created", "updated", "edits")
+                return Answer(200, [{k: c.get(k) for k in keys} for c in self.data["comments"]])
         if req.path == "/_forge/statuses" and req.method == "GET":
             with self.lock:
                 keys = ("project", "sha", "context", "state", "description", "target_url", "time")
@@ -300,6 +305,89 @@ class Forge:
         answer.headers = {**headers, **answer.headers}
         return answer
 
+    # --- pull request comments (GitLab: merge request notes) ---------------
+
+    # The longest comment each forge takes (GitHub's documented limit;
+    # GitLab's Note validation; Gitea sets none, so none here).
+    COMMENT_MAX = {"github": 65536, "gitlab": 1000000, "gitea": None}
+    COMMENT_ROUTES = {
+        "github": r"(?:/api/v3)?/repos/([^/]+)/([^/]+)/issues/(?:(\d+)/comments|comments/(\d+))",
+        "gitlab": r"/api/v4/projects/([^/]+)/merge_requests/(\d+)/notes(?:/(\d+))?",
+        "gitea": r"/api/v1/repos/([^/]+)/([^/]+)/issues/(?:(\d+)/comments|comments/(\d+))",
+    }
+
+    def comment_route(self, req):
+        """(project, number, comment id) of a comment request, or None."""
+        m = re.fullmatch(self.COMMENT_ROUTES[self.provider], req.path)
+        if not m:
+            return None
+        if self.provider == "gitlab":
+            return urllib.parse.unquote(m[1]), int(m[2]), m[3] and int(m[3])
+        project = urllib.parse.unquote(m[1]) + "/" + urllib.parse.unquote(m[2])
+        return project, m[3] and int(m[3]), m[4] and int(m[4])
+
+    def comments(self, req, cfg, route, err):
+        """List, add or edit comments; `err(code, message)` answers in the forge's words."""
+        project, number, cid = route
+        if cfg["projects"].get(project) is None:
+            return err(404, "not found")
+        pulls = cfg.get("pulls", {}).get(project)
+        with self.lock:
+            if cid is not None:
+                c = next((c for c in self.data["comments"]
+                          if c["id"] == cid and c["project"] == project), None)
+                if c is None or (number is not None and c["number"] != number):
+                    return err(404, "comment not found")
+                number = c["number"]
+        if number is None or number <= 0 or (pulls is not None and number not in pulls):
+            return err(404, "pull request not found")
+        edit = {"github": "PATCH", "gitlab": "PUT", "gitea": "PATCH"}[self.provider]
+        if req.method == "GET" and cid is None:
+            with self.lock:
+                mine = [c for c in self.data["comments"]
+                        if c["project"] == project and c["number"] == number]
+            if self.provider == "gitlab" and req.query.get("sort", "desc") == "desc":
+                mine.reverse()  # GitLab lists notes newest first unless told
+            if self.provider == "gitea":
+                return Answer(200, [self.comment_json(c) for c in mine])
+            size, most = (30, 100) if self.provider == "github" else (20, 100)
+            shown = page(mine, req.query, "per_page", size, most)
+            headers = {"x-total": str(len(mine))} if self.provider == "gitlab" else {}
+            return Answer(200, [self.comment_json(c) for c in shown], headers)
+        if req.method not in (("POST",) if cid is None else (edit,)):
+            return err(404, "not found")
+        body = req.object()
+        if self.provider == "gitlab" and body is None and req.raw:
+            body = {k: v[-1] for k, v in urllib.parse.parse_qs(
+                req.raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        text = (body or {}).get("body")
+        if not isinstance(text, str) or not text:
+            return err(400 if self.provider == "gitlab" else 422, "body is missing")
+        most = self.COMMENT_MAX[self.provider]
+        if most is not None and len(text) > most:
+            return err(400 if self.provider == "gitlab" else 422,
+                       f"body is too long (maximum is {most} characters)")
+        with self.lock:
+            now = time.time()
+            if cid is None:
+                c = {"id": self.new_id(), "project": project, "number": number, "body": text,
+                     "created": now, "updated": now, "edits": 0}
+                self.data["comments"].append(c)
+            else:
+                c = next(c for c in self.data["comments"] if c["id"] == cid)
+                c.update(body=text, updated=now, edits=c["edits"] + 1)
+            self.save()
+            return Answer(201 if cid is None else 200, self.comment_json(c))
+
+    def comment_json(self, c):
+        user = {"id": 1, "login": "berth-test", "username": "berth-test", "type": "User"}
+        if self.provider == "gitlab":
+            return {"id": c["id"], "body": c["body"], "author": user, "system": False,
+                    "noteable_type": "MergeRequest", "noteable_iid": c["number"],
+                    "created_at": iso(c["created"], ms=True), "updated_at": iso(c["updated"], ms=True)}
+        return {"id": c["id"], "body": c["body"], "user": user,
+                "created_at": iso(c["created"]), "updated_at": iso(c["updated"])}
+
     # --- GitHub -----------------------------------------------------------
 
     def github_error(self, code, message, **extra):
@@ -317,6 +405,12 @@ class Forge:
                                           "X-GitHub-Api-Version to a supported version.")
         if not self.token_ok(cfg, req.token(("bearer", "token"))):
             return self.github_error(401, "Bad credentials")
+        route = self.comment_route(req)
+        if route:
+            return self.comments(req, cfg, route, lambda code, msg: self.github_error(
+                code, "Validation Failed" if code == 422 else "Not Found",
+                **({"errors": [{"resource": "IssueComment", "code": "custom", "field": "body",
+                                "message": msg}]} if code == 422 else {})))
         if not m or req.method != ("POST" if m[3] else "GET"):
             return self.github_error(404, "Not Found")
         project = urllib.parse.unquote(m[1]) + "/" + urllib.parse.unquote(m[2])
@@ -394,6 +488,13 @@ class Forge:
     # --- GitLab -----------------------------------------------------------
 
     def gitlab(self, req, cfg):
+        route = self.comment_route(req)
+        if route:
+            token = req.headers.get("private-token") or req.token(("bearer",))
+            if not self.token_ok(cfg, token):
+                return Answer(401, {"message": "401 Unauthorized"})
+            return self.comments(req, cfg, route, lambda code, msg: Answer(
+                code, {"error": msg} if code == 400 else {"message": f"404 {msg}"}))
         # {id} is one path segment: a project path must come with every "/"
         # escaped as %2F; a raw "/" matches no route.
         m = re.fullmatch(r"/api/v4/projects/([^/]+)/(?:statuses/([^/]+)|repository/commits/([^/]+)/statuses)",
@@ -523,6 +624,12 @@ class Forge:
     def gitea(self, req, cfg):
         base = f"{self.scheme}://{req.headers.get('host', '127.0.0.1')}"
         err = lambda code, msg: Answer(code, {"message": msg, "url": f"{base}/api/swagger"})
+        route = self.comment_route(req)
+        if route:
+            token = req.token(("token", "bearer"))
+            if not self.token_ok(cfg, token):
+                return err(401, "token is required")
+            return self.comments(req, cfg, route, err)
         m = re.fullmatch(r"/api/v1/repos/([^/]+)/([^/]+)/(?:statuses/([^/]+)|commits/([^/]+)/statuses)",
                          req.path)
         if not m or req.method not in (("GET",) if m[4] else ("GET", "POST")):
