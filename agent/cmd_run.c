@@ -6,6 +6,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "plan_report.h"
+#include "preview.h"
 #include "report_page.h"
 #include "status.h"
 #include "target.h"
@@ -163,6 +164,7 @@ struct runner {
 	struct verdicts *verdicts; /* the server's word on local drift, kept between reconciles */
 	struct reporter *reporter; /* the commit statuses */
 	struct report_board *reports; /* the drift report pages */
+	struct previewer *previews;   /* of pull requests */
 };
 
 /* A watch saw a managed object change or go: reconcile its source now. */
@@ -338,18 +340,9 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	bool apply, fresh = false, compared = false;
 	int error;
 
+	target_options_of(&o, s);
 	o.kube = r->kube;
-	o.git = s->git;
-	o.path = s->path;
-	o.namespace = s->namespace;
-	o.password_file = s->password_file;
-	o.password_env = s->password_env;
-	o.quiet = true;
 	o.client = &r->client_opts;
-	o.max_bytes = s->max_bytes;
-	o.target_namespace = s->target_namespace;
-	o.allowed_namespaces = (const char *const *)s->allowed_namespaces;
-	o.max_objects = s->max_objects;
 	o.stop = load_stop;
 	o.stop_ctx = &load_deadline;
 	sync.prune = s->prune;
@@ -488,6 +481,12 @@ static void forget_sources(struct runner *r, const struct config *fresh)
 	}
 }
 
+/* A pull request webhook: the previewer takes it from here. */
+static void on_pull(void *ctx, const char *source, enum forge f, long number, const char *head)
+{
+	previewer_request(ctx, source, f, number, head);
+}
+
 /* Who may read the report pages: beyond loopback, only with the config's
  * reportTokenFile. Only the config's sources keep a page. */
 static void report_access(struct runner *r)
@@ -615,6 +614,11 @@ int cmd_run(int argc, char **argv)
 		}
 		listener_follow(r.listener, &r.config);
 		report_access(&r);
+		previewer_new(&r.previews, &(struct previewer_options){.kube = r.kube,
+		                                                       .client = &r.client_opts,
+		                                                       .reporter = r.reporter});
+		previewer_config(r.previews, config_path);
+		listener_previews(r.listener, on_pull, r.previews);
 	}
 	if (kubeconfig_load(&kc, &r.kube) < 0 ||
 	    kube_client_new(&r.client, kc, &r.client_opts) < 0) {
@@ -662,6 +666,8 @@ int cmd_run(int argc, char **argv)
 				                                      : kc->namespace;
 				listener_follow(r.listener, &r.config);
 				report_access(&r);
+				if (r.previews)
+					previewer_config(r.previews, config_path);
 				free(due);
 				due = xcalloc(r.config.n + 1, sizeof(*due));
 				log_line("info", "config reloaded", "config", config_path, NULL);
@@ -675,6 +681,11 @@ int cmd_run(int argc, char **argv)
 		       !take_triggers(&r, due) && clock_now_ms() < wake_at)
 			wakeup_wait(&wake, wake_at - clock_now_ms());
 	}
+	/* A preview under way is given up: what it would say is not known. */
+	if (r.listener)
+		listener_previews(r.listener, NULL, NULL);
+	previewer_free(r.previews);
+	r.previews = NULL;
 	/* --once waits for its statuses, a while; a stopping agent, a moment. */
 	left = reporter_drain(r.reporter, clock_now_ms() + (once ? STATUS_TIMEOUT_MS : 2000));
 	if (left) {
@@ -685,6 +696,9 @@ int cmd_run(int argc, char **argv)
 	status = once && failed ? 1 : 0;
 out:
 	free(due);
+	if (r.listener)
+		listener_previews(r.listener, NULL, NULL);
+	previewer_free(r.previews);
 	reporter_free(r.reporter);
 	watcher_free(r.watcher);
 	listener_free(r.listener);

@@ -258,7 +258,8 @@ static void load_status(struct loader *l, struct source_config *s, struct json_o
 {
 	static const char *const keys[] = {"provider",   "baseURL", "repository", "tokenFile",
 	                                   "tokenEnv",   "caFile",  "context",    "targetURL",
-	                                   "apiVersion", NULL};
+	                                   "apiVersion", "preview", NULL};
+	static const char *const preview_keys[] = {"comment", NULL};
 	struct status_config *c = &s->status;
 	const char *provider, *key = NULL;
 	struct buf sub = BUF_INIT;
@@ -280,6 +281,19 @@ static void load_status(struct loader *l, struct source_config *s, struct json_o
 	c->context = string_at(l, st, "context", sub.ptr);
 	c->target_url = string_at(l, st, "targetURL", sub.ptr);
 	c->api_version = string_at(l, st, "apiVersion", sub.ptr);
+	if ((v = json_value_get(st, "preview")) && !json_object_is_type(v, json_type_object)) {
+		problem(l, v, "%spreview: must be a mapping", sub.ptr);
+	} else if (v) {
+		struct buf pre = BUF_INIT;
+		struct json_object *comment = json_value_get(v, "comment");
+
+		buf_addf(&pre, "%spreview.", sub.ptr);
+		known_keys(l, v, pre.ptr, preview_keys);
+		if (comment && !json_object_is_type(comment, json_type_boolean))
+			problem(l, comment, "%scomment: use true or false", pre.ptr);
+		c->preview_comment = comment && json_object_get_boolean(comment);
+		buf_release(&pre);
+	}
 	v = json_value_get(st, "provider");
 	provider = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 	if (!v)

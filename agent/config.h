@@ -26,6 +26,7 @@ struct status_config {
 	char *token_file, *token_env, *ca_file;
 	char *context, *target_url; /* context defaulted; target_url may be NULL */
 	char *api_version;          /* GitHub's; NULL: FORGE_GITHUB_API_VERSION */
+	bool preview_comment;       /* preview.comment: keep a comment on each pull request */
 };
 
 /* One source of `berth run`: a repository, a path in it, and how to follow it. */

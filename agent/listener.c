@@ -8,6 +8,7 @@
 
 #include "../diff/base/clock.h"
 #include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@ struct listener {
 	struct http_server *server;
 	struct metrics *metrics;
 	struct report_board *reports;
+	listener_preview_fn *preview; /* guarded by the lock */
+	void *preview_ctx;
 	struct wakeup *wake;
 	pthread_mutex_t lock; /* guards what follows */
 	struct followed *sources;
@@ -98,6 +101,78 @@ static const char *webhook_delivery(enum forge f, const struct http_request *req
 	return id ? id : http_request_header(req, webhook_delivery_header(f));
 }
 
+/* Does a source that follows `ref` (NULL: the remote's HEAD) deploy the
+ * base branch of pull request `pr`? */
+static bool deploys(const char *ref, const struct webhook_pull *pr)
+{
+	struct buf full = BUF_INIT;
+	bool yes;
+
+	if (!ref)
+		return !pr->fallback.len || !strcmp(pr->fallback.ptr, pr->base.ptr);
+	buf_addf(&full, "refs/heads/%s", pr->base.ptr);
+	yes = webhook_ref_moves(ref, full.ptr);
+	buf_release(&full);
+	return yes;
+}
+
+/* A verified pull request event: each source of its repository that
+ * deploys its base branch previews its head. */
+static void pull(struct http_response *resp, const struct http_request *req, struct listener *l,
+                 enum forge f, const char *delivery)
+{
+	struct webhook_pull pr = WEBHOOK_PULL_INIT;
+	struct buf keys = BUF_INIT, names = BUF_INIT;
+	listener_preview_fn *preview;
+	void *ctx;
+	const char *key, *name;
+	char number[24];
+	size_t i;
+	int wants = webhook_pull(&pr, &keys, f, req->body, req->content_length);
+
+	if (wants < 0) {
+		resp->status = 400;
+		buf_addf(&resp->body, "%s\n", berth_error_last());
+		goto out;
+	}
+	if (wants == 0) {
+		reply(resp, 200, "ignored: this action brings no new head to preview\n");
+		goto out;
+	}
+	pthread_mutex_lock(&l->lock);
+	preview = l->preview;
+	ctx = l->preview_ctx;
+	for (i = 0; preview && i < l->n; i++) {
+		for (key = keys.ptr; key < keys.ptr + keys.len; key += strlen(key) + 1)
+			if (!strcmp(key, l->sources[i].repo))
+				break;
+		if (key < keys.ptr + keys.len && deploys(l->sources[i].ref, &pr))
+			buf_add(&names, l->sources[i].name, strlen(l->sources[i].name) + 1);
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (!preview) {
+		reply(resp, 200, "ignored: previews are off\n");
+		goto out;
+	}
+	resp->status = 202;
+	buf_adds(&resp->body, names.len ? "previewing" : "no source deploys");
+	for (name = names.ptr; name < names.ptr + names.len; name += strlen(name) + 1) {
+		preview(ctx, name, f, pr.number, pr.head);
+		buf_addf(&resp->body, " %s", name);
+	}
+	if (!names.len)
+		buf_addf(&resp->body, " %s of this repository", pr.base.ptr);
+	buf_addch(&resp->body, '\n');
+	snprintf(number, sizeof(number), "%ld", pr.number);
+	log_line("info", names.len ? "webhook" : "webhook triggered nothing", "forge",
+	         forge_name(f), "delivery", delivery, "pull", number, "head", pr.head, "base",
+	         pr.base.ptr, names.len ? "previews" : "reason", resp->body.ptr, NULL);
+out:
+	webhook_pull_release(&pr);
+	buf_release(&keys);
+	buf_release(&names);
+}
+
 /* A delivery to /hooks/<forge>: verified, then each source that follows
  * the pushed repository and a ref the push may move is triggered. */
 static void hook(struct http_response *resp, const struct http_request *req, struct listener *l,
@@ -139,9 +214,13 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		         delivery, NULL);
 		return;
 	}
+	if (webhook_is_pull(f, event)) {
+		pull(resp, req, l, f, delivery);
+		return;
+	}
 	if (!webhook_is_push(f, event)) {
 		/* GitHub's ping, and events berth does not follow. */
-		reply(resp, 200, "ignored: not a push\n");
+		reply(resp, 200, "ignored: not a push or a pull request\n");
 		return;
 	}
 	if ((n = webhook_repos(&keys, &ref, req->body, req->content_length)) < 0) {
@@ -276,6 +355,14 @@ void listener_free(struct listener *l)
 	forget(l);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
+}
+
+void listener_previews(struct listener *l, listener_preview_fn *fn, void *ctx)
+{
+	pthread_mutex_lock(&l->lock);
+	l->preview = fn;
+	l->preview_ctx = ctx;
+	pthread_mutex_unlock(&l->lock);
 }
 
 const char *listener_address(const struct listener *l)

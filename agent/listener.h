@@ -21,7 +21,9 @@
  *                  a push: its signature or token is checked against the
  *                  forge's secret before the body is parsed (401 when wrong,
  *                  404 when no secret is configured); then 202, and every
- *                  source whose repo the payload names is triggered
+ *                  source whose repo the payload names is triggered; a
+ *                  pull request instead previews its head for each source
+ *                  that deploys its base branch
  */
 struct listener;
 
@@ -31,6 +33,12 @@ struct listener;
 int listener_new(struct listener **out, const char *address, struct metrics *m,
                  struct report_board *reports, struct wakeup *wake);
 void listener_free(struct listener *l);
+
+/* A pull request webhook calls `fn` (NULL: none) once for each source
+ * that deploys its base branch, with the head to preview. */
+typedef void listener_preview_fn(void *ctx, const char *source, enum forge f, long number,
+                                 const char *head);
+void listener_previews(struct listener *l, listener_preview_fn *fn, void *ctx);
 
 /* Where it listens, "host:port". */
 const char *listener_address(const struct listener *l);

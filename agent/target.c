@@ -68,6 +68,20 @@ static int status_options_check(struct target_options *o, const char *verb)
 	return 0;
 }
 
+void target_options_of(struct target_options *o, const struct source_config *s)
+{
+	o->git = s->git;
+	o->path = s->path;
+	o->namespace = s->namespace;
+	o->password_file = s->password_file;
+	o->password_env = s->password_env;
+	o->quiet = true;
+	o->max_bytes = s->max_bytes;
+	o->max_objects = s->max_objects;
+	o->target_namespace = s->target_namespace;
+	o->allowed_namespaces = (const char *const *)s->allowed_namespaces;
+}
+
 int target_option(struct target_options *o, int opt, const char *verb, char **argv)
 {
 	switch (opt) {

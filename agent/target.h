@@ -129,6 +129,11 @@ enum {
 	}
 #define TARGET_SHORTOPTS ":f:n:o:"
 
+/* The options of berth run's source `s` (borrowed): its repository, path,
+ * namespaces, credentials and limits; quiet. The caller adds the cluster's
+ * and the stops. */
+void target_options_of(struct target_options *o, const struct source_config *s);
+
 /* Take option `opt` (from getopt_long) if it is one of the shared ones:
  * returns 1 when taken, 0 when not, and a usage error's status on error. */
 int target_option(struct target_options *o, int opt, const char *verb, char **argv);

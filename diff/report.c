@@ -581,7 +581,7 @@ int report_markdown(struct buf *out, const struct report *r)
 			buf_addch(out, '`');
 		}
 		buf_adds(out, " |\n");
-		if (i + 1 == r->n || strcmp(sorted[i + 1]->id.kind, e->id.kind))
+		if (!r->brief && (i + 1 == r->n || strcmp(sorted[i + 1]->id.kind, e->id.kind)))
 			error = kind_details(out, r, sorted + first, i + 1 - first);
 	}
 	free(sorted);

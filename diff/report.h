@@ -32,13 +32,14 @@ struct report {
 	/* A preview of a commit not applied yet: the states are worded as what
 	 * applying it would do (create, change, prune, unchanged). */
 	bool preview;
+	bool brief;      /* Markdown without the folded diffs, when they would not fit */
 	char **warnings; /* what a person should know first, one line each */
 	size_t nwarnings;
 };
 #define REPORT_INIT                                                                                \
 	{                                                                                          \
-		.entries = NULL, .n = 0, .alloc = 0, .preview = false, .warnings = NULL,           \
-		.nwarnings = 0                                                                     \
+		.entries = NULL, .n = 0, .alloc = 0, .preview = false, .brief = false,             \
+		.warnings = NULL, .nwarnings = 0                                                   \
 	}
 
 /*

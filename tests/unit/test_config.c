@@ -229,7 +229,8 @@ static void test_config__status_blocks(void **state)
 	                    "    repository: group/sub/b\n"
 	                    "    tokenEnv: BERTH_TEST_FORGE_TOKEN\n"
 	                    "    context: 'deploy/{cluster}'\n"
-	                    "    targetURL: 'https://dash/{source}/{sha}'\n");
+	                    "    targetURL: 'https://dash/{source}/{sha}'\n"
+	                    "    preview: {comment: true}\n");
 	assert_string_equal(problems, "");
 	assert_string_equal(c.cluster, "prod-eu");
 	assert_true(c.sources[0].status.enabled);
@@ -238,6 +239,8 @@ static void test_config__status_blocks(void **state)
 	assert_string_equal(c.sources[0].status.context, STATUS_CONTEXT_DEFAULT);
 	assert_string_equal(c.sources[1].status.repository, "group/sub/b");
 	assert_string_equal(c.sources[1].status.context, "deploy/{cluster}");
+	assert_false(c.sources[0].status.preview_comment);
+	assert_true(c.sources[1].status.preview_comment);
 	free(problems);
 	config_release(&c);
 

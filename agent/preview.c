@@ -1,0 +1,335 @@
+/* berth run's previews of pull requests: a thread of their own, one
+ * preview at a time, nothing written to the cluster. */
+#include "preview.h"
+
+#include "config.h"
+#include "log.h"
+#include "plan_report.h"
+#include "target.h"
+
+#include "../apply/cache.h"
+#include "../diff/base/alloc.h"
+#include "../diff/base/berth_error.h"
+#include "../diff/base/clock.h"
+#include "../diff/base/stop.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define JOBS_MAX 64
+
+struct job {
+	char *source;
+	enum forge forge;
+	long number;
+	char head[41];
+};
+
+struct previewer {
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t cond;
+	bool stopping, busy;
+	char *config_path; /* to read before the next preview; NULL: as it is */
+	struct job jobs[JOBS_MAX];
+	size_t n;
+	/* The thread's own: */
+	struct config config;
+	bool loaded;
+	char *kube_path, *kube_context;
+	const struct kube_client_options *client;
+	struct reporter *reporter;
+	struct stop stop; /* asked when the previewer is freed */
+};
+
+static void job_release(struct job *j)
+{
+	free(j->source);
+}
+
+static void on_warning(const char *message, void *ctx)
+{
+	log_line("warn", "warning", "source", (const char *)ctx, "problem", message, NULL);
+}
+
+static const char *load_stop(void *ctx)
+{
+	return stop_requested(ctx) ? "berth is stopping" : NULL;
+}
+
+/* The configuration, read again when asked. */
+static void reload(struct previewer *p)
+{
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct config fresh = CONFIG_INIT;
+	char *path;
+
+	pthread_mutex_lock(&p->lock);
+	path = p->config_path;
+	p->config_path = NULL;
+	pthread_mutex_unlock(&p->lock);
+	if (!path)
+		return;
+	/* berth run has read it already and says what is wrong with it. */
+	if (config_load(&fresh, &diags, path) == 0) {
+		config_release(&p->config);
+		p->config = fresh;
+		p->loaded = true;
+	}
+	diagnostics_release(&diags);
+	free(path);
+}
+
+/* The hidden line that finds the comment of `context` again. */
+static void comment_marker(struct buf *out, const char *context)
+{
+	buf_reset(out);
+	buf_addf(out, "<!-- berth-preview %s -->", context);
+}
+
+/* The comment's body: the marker, then the report (without its diffs,
+ * then cut, when it would not fit in `max`) or the refusal, then the
+ * commit. */
+static void comment_body(struct buf *out, const char *marker, struct report *r, const char *sha,
+                         const char *refusal, size_t max)
+{
+	const size_t room = strlen(marker) + 200; /* the marker, the last line, the note */
+	struct buf md = BUF_INIT;
+
+	if (refusal) {
+		buf_adds(&md, "### berth preview\n\n**The commit is refused:**\n\n```\n");
+		buf_adds(&md, refusal);
+		buf_adds(&md, "\n```\n");
+	} else if (report_markdown(&md, r) == 0 && md.len + room > max) {
+		buf_reset(&md);
+		r->brief = true;
+		report_markdown(&md, r);
+		buf_adds(&md, "\n_The diffs are left out: they would not fit in a comment; "
+		              "`berth diff --ref` prints them._\n");
+	}
+	buf_reset(out);
+	buf_addf(out, "%s\n", marker);
+	if (md.len + room > max) {
+		buf_add(out, md.ptr, max - room);
+		buf_adds(out, "\n\n_Cut: the report is longer than a comment may be._");
+	} else {
+		buf_add(out, md.ptr, md.len);
+	}
+	buf_addf(out, "\n\n<sub>berth preview of %.12s</sub>\n", sha);
+	buf_release(&md);
+}
+
+/* The pull request's own ref, for a head no branch reaches (a fork's). */
+static void pull_ref(struct buf *out, enum forge f, long number)
+{
+	buf_reset(out);
+	buf_addf(out, f == FORGE_GITLAB ? "refs/merge-requests/%ld/head" : "refs/pull/%ld/head",
+	         number);
+}
+
+static void run_preview(struct previewer *p, const struct source_config *s, const struct job *j)
+{
+	struct target_options o = TARGET_OPTIONS_INIT;
+	struct sync_options sync = SYNC_OPTIONS_INIT;
+	struct target t = TARGET_INIT;
+	struct report r = REPORT_INIT;
+	struct status_config sc = s->status;
+	struct buf context = BUF_INIT, marker = BUF_INIT, text = BUF_INIT, cache = BUF_INIT,
+	           ref = BUF_INIT, expanded = BUF_INIT;
+	const char *cluster = p->config.cluster ? p->config.cluster : "default";
+	double start = clock_now_ms();
+	char number[24], secs[32];
+	int error;
+
+	target_options_of(&o, s);
+	o.kube.path = p->kube_path;
+	o.kube.context = p->kube_context;
+	o.client = p->client;
+	o.stop = load_stop;
+	o.stop_ctx = &p->stop;
+	/* A cache of its own: a preview never waits for a reconcile's fetch. */
+	cache_dir(&cache, "preview");
+	o.git.cache_dir = cache.len ? cache.ptr : NULL;
+	o.git.ref = j->head;
+	sync.prune = s->prune;
+	sync.allow_empty = true;
+	sync.stop = &p->stop;
+	sync.warn = on_warning;
+	sync.warn_ctx = (void *)s->name;
+	r.preview = true;
+	error = target_open(&t, &o, &sync);
+	if (error == BERTH_ENOTFOUND && !t.commit.id[0]) {
+		/* No branch reaches the head: the pull request's ref does. */
+		target_release(&t, &o);
+		t = (struct target)TARGET_INIT;
+		pull_ref(&ref, j->forge, j->number);
+		o.git.ref = ref.ptr;
+		error = target_open(&t, &o, &sync);
+	}
+	if (error == 0)
+		error = plan_report(&r, &t, &sync);
+	if (stop_requested(&p->stop))
+		goto out;
+	buf_addf(&context, "%s/preview", s->status.context);
+	sc.context = context.ptr;
+	if (error < 0)
+		status_describe_error(&text, &t.diags, t.checkout);
+	else
+		report_summary(&text, &r);
+	reporter_post(p->reporter, &sc, s->name, cluster, t.commit.id[0] ? t.commit.id : j->head,
+	              error < 0 ? status_of_error(error) : STATUS_SUCCESS, text.ptr, false);
+	if (s->status.preview_comment) {
+		status_template(&expanded, sc.context, j->head, s->name, cluster);
+		comment_marker(&marker, expanded.ptr);
+		comment_body(&expanded, marker.ptr, &r, t.commit.id[0] ? t.commit.id : j->head,
+		             error < 0 ? text.ptr : NULL, forge_comment_max(s->status.provider));
+		reporter_comment(p->reporter, &s->status, j->number, marker.ptr, expanded.ptr);
+	}
+	snprintf(number, sizeof(number), "%ld", j->number);
+	snprintf(secs, sizeof(secs), "%.3fs", (clock_now_ms() - start) / 1000);
+	log_line(error < 0 ? "warn" : "info", "preview", "source", s->name, "pull", number,
+	         "commit", t.commit.id[0] ? t.commit.id : j->head, error < 0 ? "error" : "result",
+	         error < 0 ? berth_error_last() : text.ptr, "duration", secs, NULL);
+out:
+	report_release(&r);
+	target_release(&t, &o);
+	buf_release(&context);
+	buf_release(&marker);
+	buf_release(&text);
+	buf_release(&cache);
+	buf_release(&ref);
+	buf_release(&expanded);
+}
+
+static void *run(void *arg)
+{
+	struct previewer *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		struct job j;
+		size_t i;
+
+		if (!p->n) {
+			pthread_cond_wait(&p->cond, &p->lock);
+			continue;
+		}
+		j = p->jobs[0];
+		memmove(p->jobs, p->jobs + 1, --p->n * sizeof(j));
+		p->busy = true;
+		pthread_mutex_unlock(&p->lock);
+		reload(p);
+		for (i = 0; p->loaded && i < p->config.n; i++)
+			if (!strcmp(p->config.sources[i].name, j.source))
+				break;
+		if (p->loaded && i < p->config.n)
+			run_preview(p, &p->config.sources[i], &j);
+		else
+			log_line("warn", "preview dropped", "source", j.source, "reason",
+			         "no such source in the configuration", NULL);
+		job_release(&j);
+		pthread_mutex_lock(&p->lock);
+		p->busy = false;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+void previewer_new(struct previewer **out, const struct previewer_options *o)
+{
+	struct previewer *p = xcalloc(1, sizeof(*p));
+
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->config = (struct config)CONFIG_INIT;
+	p->stop = (struct stop)STOP_INIT;
+	p->kube_path = o->kube.path ? xstrdup(o->kube.path) : NULL;
+	p->kube_context = o->kube.context ? xstrdup(o->kube.context) : NULL;
+	p->client = o->client;
+	p->reporter = o->reporter;
+	pthread_create(&p->thread, NULL, run, p);
+	*out = p;
+}
+
+void previewer_free(struct previewer *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	stop_request(&p->stop, SIGTERM);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	for (i = 0; i < p->n; i++)
+		job_release(&p->jobs[i]);
+	config_release(&p->config);
+	free(p->config_path);
+	free(p->kube_path);
+	free(p->kube_context);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}
+
+void previewer_config(struct previewer *p, const char *path)
+{
+	pthread_mutex_lock(&p->lock);
+	free(p->config_path);
+	p->config_path = xstrdup(path);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void previewer_request(struct previewer *p, const char *source, enum forge f, long number,
+                       const char *head)
+{
+	struct job j = {.forge = f, .number = number};
+	size_t i;
+
+	snprintf(j.head, sizeof(j.head), "%s", head);
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->n; i++)
+		if (p->jobs[i].number == number && p->jobs[i].forge == f &&
+		    !strcmp(p->jobs[i].source, source))
+			break;
+	if (i < p->n) {
+		/* The newest head of a pull request is the one to preview. */
+		memcpy(p->jobs[i].head, j.head, sizeof(j.head));
+	} else if (p->n < JOBS_MAX) {
+		j.source = xstrdup(source);
+		p->jobs[p->n++] = j;
+	} else {
+		log_line("warn", "preview dropped", "source", source, "reason",
+		         "too many previews wait", NULL);
+	}
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+size_t previewer_drain(struct previewer *p, double deadline_ms)
+{
+	size_t left;
+
+	pthread_mutex_lock(&p->lock);
+	while ((p->n || p->busy) && clock_now_ms() < deadline_ms) {
+		struct timespec ts;
+		double at;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		at = (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 + 100;
+		ts.tv_sec = (time_t)(at / 1000);
+		ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000) * 1e6);
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+	}
+	left = p->n + p->busy;
+	pthread_mutex_unlock(&p->lock);
+	return left;
+}
