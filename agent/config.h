@@ -27,6 +27,10 @@ struct status_config {
 	char *context, *target_url; /* context defaulted; target_url may be NULL */
 	char *api_version;          /* GitHub's; NULL: FORGE_GITHUB_API_VERSION */
 	bool preview_comment;       /* preview.comment: keep a comment on each pull request */
+	/* Not from the config: the ref a GitLab status names (a merge request's
+	 * refs/merge-requests/N/head, which no branch may reach); NULL: GitLab
+	 * finds one. Borrowed, never freed. */
+	const char *gitlab_ref;
 };
 
 /* One source of `berth run`: a repository, a path in it, and how to follow it. */

@@ -271,7 +271,7 @@ int forge_find_comment(long long *id, struct buf *body, size_t *count, const cha
 }
 
 void forge_status_body(struct buf *out, enum forge f, enum status_state s, const char *context,
-                       const char *description, const char *target_url)
+                       const char *description, const char *target_url, const char *ref)
 {
 	struct json_object *body = json_object_new_object();
 
@@ -281,6 +281,8 @@ void forge_status_body(struct buf *out, enum forge f, enum status_state s, const
 	json_object_object_add(body, "description", json_object_new_string(description));
 	if (target_url)
 		json_object_object_add(body, "target_url", json_object_new_string(target_url));
+	if (ref && f == FORGE_GITLAB)
+		json_object_object_add(body, "ref", json_object_new_string(ref));
 	buf_reset(out);
 	buf_adds(out, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
 	                                                       JSON_C_TO_STRING_NOSLASHESCAPE));

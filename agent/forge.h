@@ -99,9 +99,10 @@ void forge_comment_body(struct buf *out, const char *text);
 int forge_find_comment(long long *id, struct buf *body, size_t *count, const char *json, size_t len,
                        const char *marker);
 
-/* The JSON body of a status; `target_url` may be NULL. */
+/* The JSON body of a status; `target_url` may be NULL; `ref` (GitLab's
+ * only) too. */
 void forge_status_body(struct buf *out, enum forge f, enum status_state s, const char *context,
-                       const char *description, const char *target_url);
+                       const char *description, const char *target_url, const char *ref);
 
 /* The GitHub REST API version berth asks for when the config names none. */
 #define FORGE_GITHUB_API_VERSION "2022-11-28"

@@ -177,6 +177,9 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 		goto out;
 	buf_addf(&context, "%s/preview", s->status.context);
 	sc.context = context.ptr;
+	/* GitLab puts the status in the merge request's pipeline. */
+	pull_ref(&ref, j->forge, j->number);
+	sc.gitlab_ref = ref.ptr;
 	if (error < 0)
 		status_describe_error(&text, &t.diags, t.checkout);
 	else

@@ -59,6 +59,7 @@ struct endpoint {
 struct post {
 	struct endpoint *ep;
 	char *repository, *sha, *context, *description, *target_url;
+	char *ref; /* GitLab's; NULL: none */
 	enum status_state state;
 	bool settle;
 	bool comment;
@@ -118,6 +119,7 @@ static void post_release(struct post *p)
 	free(p->target_url);
 	free(p->marker);
 	free(p->body);
+	free(p->ref);
 }
 
 static bool same_key(const struct post *a, const struct post *b)
@@ -486,7 +488,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 	}
 	forge_status_url(&url, p->ep->provider, p->ep->base, p->repository, p->sha);
 	forge_status_body(&body, p->ep->provider, p->state, p->context, p->description,
-	                  p->target_url);
+	                  p->target_url, p->ref);
 	error = call(&a, r, p->ep, "POST", url.ptr, body.ptr);
 	p->ep->next_write = clock_now_ms() + SPACING_MS;
 	count_post(r, p->ep, error < 0 ? 0 : a.code);
@@ -798,6 +800,7 @@ void reporter_post(struct reporter *r, const struct status_config *c, const char
 	p.context = buf_detach(&context, NULL);
 	p.description = buf_detach(&fitted, NULL);
 	p.target_url = c->target_url ? buf_detach(&url, NULL) : NULL;
+	p.ref = dup_or_null(c->gitlab_ref);
 	p.state = state;
 	p.settle = settle;
 	queue_put(r, &p);

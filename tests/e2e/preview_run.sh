@@ -10,7 +10,10 @@
 # - a head that breaks a check: failure with the file:line;
 # - a pull request for another base branch, a badly signed one, and a
 #   closed one do nothing (a sentinel pull request after them is previewed);
-# - GitLab's Merge Request Hook and Gitea's pull_request, each previewed.
+# - GitLab's Merge Request Hook and Gitea's pull_request, each previewed;
+# - a head that no branch reaches (a fork's) is fetched through
+#   refs/pull/N/head (GitLab: refs/merge-requests/N/head), and GitLab's
+#   status names that ref.
 # Prints the time from a webhook to its preview status, as a figure.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forge_lib.sh"
@@ -46,7 +49,7 @@ for p in $providers; do
 	printf '%s\n' "${token[$p]}" >"$scratch/$p.token"
 	printf 'webhook-secret-of-%s-%s\n' "$p" "$RANDOM$RANDOM" >"$scratch/$p.secret"
 	jq -n --arg t "${token[$p]}" --arg p "${project[$p]}" --arg r "$scratch/$p.git" \
-		'{token: $t, projects: {($p): $r}, pulls: {($p): [7, 8, 9, 10]}}' >"$scratch/$p.json"
+		'{token: $t, projects: {($p): $r}, pulls: {($p): [7, 8, 9, 10, 11]}}' >"$scratch/$p.json"
 	forge_start "$p"
 done
 
@@ -202,7 +205,7 @@ assert_eq "$(hook github "$(pull_event github opened 8 "$other" dev)")" 202 "a p
 assert_contains "$(cat "$scratch/hook.out")" "no source deploys dev" "the answer for dev"
 event=$(pull_event github opened 9 "$other" main)
 assert_eq "$(hook github "$event" "sha256=$(hmac wrong-secret "$event")")" 401 "a badly signed pull request"
-assert_eq "$(hook github "$(pull_event github closed 10 "$other" main)")" 200 "a closed pull request"
+assert_eq "$(hook github "$(pull_event github closed 11 "$other" main)")" 200 "a closed pull request"
 # The sentinel: a good pull request after them is previewed; anything the
 # three above had queued would have come before it.
 { configmap keep same; echo ---; configmap change sentinel; } >"$scratch/github-work/app.yaml"
@@ -210,9 +213,26 @@ sentinel=$(commit github sentinel feature)
 preview github reopened 7 "$sentinel" \
 	"$(context github) success would create 1, change 1, prune 1, unchanged 1"
 assert_eq "$(statuses github "$other")" "" "statuses on the head of the refused pull requests"
-for n in 8 9 10; do
+for n in 8 9 11; do
 	assert_eq "$(comments github $n)" "" "comments on pull request $n"
 done
+note "a head no branch reaches (a fork's): fetched through the pull request's own ref"
+for p in github gitlab; do
+	git -C "$scratch/$p-work" checkout -q --detach
+	{ configmap keep same; echo ---; configmap change from-a-fork; } >"$scratch/$p-work/app.yaml"
+	ref=refs/pull/10/head
+	[ "$p" != gitlab ] || ref=refs/merge-requests/10/head
+	git -C "$scratch/$p-work" -c user.name=berth -c user.email=berth@example.com \
+		commit -q -am fork >&2
+	fork=$(git -C "$scratch/$p-work" rev-parse HEAD)
+	git -C "$scratch/$p-work" push -q "$scratch/$p.git" "HEAD:$ref"
+	[ -z "$(git -C "$scratch/$p.git" branch --contains "$fork")" ] || fail "a branch reaches the fork's head"
+	action=opened
+	[ "$p" != gitlab ] || action=open
+	preview "$p" $action 10 "$fork" "$(context "$p") success would create 1, change 1, prune 1, unchanged 1"
+	git -C "$scratch/$p-work" checkout -q feature
+done
+
 to=$(audit_mark previews-after)
 assert_eq "$(writes_between "$from" "$to")" "" "writes of the previews, dry runs included"
 

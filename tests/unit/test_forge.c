@@ -103,10 +103,14 @@ static void test_forge__urls_per_forge(void **state)
 	                             "abc/statuses?per_page=100&name=berth%2Fa%20b");
 	forge_status_url(&out, FORGE_GITEA, "https://gitea.example.com", "o/r", "abc");
 	assert_string_equal(out.ptr, "https://gitea.example.com/api/v1/repos/o/r/statuses/abc");
-	forge_status_body(&out, FORGE_GITLAB, STATUS_ERROR, "berth/c/s", "d", NULL);
+	forge_status_body(&out, FORGE_GITLAB, STATUS_ERROR, "berth/c/s", "d", NULL, NULL);
 	assert_string_equal(out.ptr,
 	                    "{\"state\":\"failed\",\"name\":\"berth/c/s\",\"description\":\"d\"}");
-	forge_status_body(&out, FORGE_GITHUB, STATUS_SUCCESS, "c", "d", "https://x/y");
+	forge_status_body(&out, FORGE_GITLAB, STATUS_SUCCESS, "c", "d", NULL,
+	                  "refs/merge-requests/7/head");
+	assert_string_equal(out.ptr, "{\"state\":\"success\",\"name\":\"c\",\"description\":\"d\","
+	                             "\"ref\":\"refs/merge-requests/7/head\"}");
+	forge_status_body(&out, FORGE_GITHUB, STATUS_SUCCESS, "c", "d", "https://x/y", "r");
 	assert_string_equal(out.ptr,
 	                    "{\"state\":\"success\",\"context\":\"c\",\"description\":\"d\","
 	                    "\"target_url\":\"https://x/y\"}");
