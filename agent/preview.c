@@ -13,7 +13,6 @@
 #include "../diff/base/clock.h"
 #include "../diff/base/stop.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +33,7 @@ struct previewer {
 	pthread_t thread;
 	pthread_mutex_t lock; /* guards what follows */
 	pthread_cond_t cond;
-	bool stopping, busy;
+	bool stopping;
 	char *config_path; /* to read before the next preview; NULL: as it is */
 	struct job jobs[JOBS_MAX];
 	size_t n;
@@ -224,7 +223,6 @@ static void *run(void *arg)
 		}
 		j = p->jobs[0];
 		memmove(p->jobs, p->jobs + 1, --p->n * sizeof(j));
-		p->busy = true;
 		pthread_mutex_unlock(&p->lock);
 		reload(p);
 		for (i = 0; p->loaded && i < p->config.n; i++)
@@ -237,8 +235,6 @@ static void *run(void *arg)
 			         "no such source in the configuration", NULL);
 		job_release(&j);
 		pthread_mutex_lock(&p->lock);
-		p->busy = false;
-		pthread_cond_broadcast(&p->cond);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -315,24 +311,4 @@ void previewer_request(struct previewer *p, const char *source, enum forge f, lo
 	}
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
-}
-
-size_t previewer_drain(struct previewer *p, double deadline_ms)
-{
-	size_t left;
-
-	pthread_mutex_lock(&p->lock);
-	while ((p->n || p->busy) && clock_now_ms() < deadline_ms) {
-		struct timespec ts;
-		double at;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		at = (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 + 100;
-		ts.tv_sec = (time_t)(at / 1000);
-		ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000) * 1e6);
-		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-	}
-	left = p->n + p->busy;
-	pthread_mutex_unlock(&p->lock);
-	return left;
 }

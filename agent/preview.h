@@ -41,8 +41,4 @@ void previewer_config(struct previewer *p, const char *path);
 void previewer_request(struct previewer *p, const char *source, enum forge f, long number,
                        const char *head);
 
-/* Wait until no preview waits or runs, or until `deadline_ms` of
- * clock_now_ms(); how many are left. */
-size_t previewer_drain(struct previewer *p, double deadline_ms);
-
 #endif

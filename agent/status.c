@@ -632,13 +632,8 @@ static void *run(void *arg)
 			if (isinf(wake)) {
 				pthread_cond_wait(&r->cond, &r->lock);
 			} else {
-				struct timespec ts;
+				struct timespec ts = clock_realtime_in(wake - now);
 
-				clock_gettime(CLOCK_REALTIME, &ts);
-				at = (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 +
-				     (wake - now);
-				ts.tv_sec = (time_t)(at / 1000);
-				ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000) * 1e6);
 				pthread_cond_timedwait(&r->cond, &r->lock, &ts);
 			}
 			continue;
@@ -918,15 +913,9 @@ size_t reporter_drain(struct reporter *r, double deadline_ms)
 
 	pthread_mutex_lock(&r->lock);
 	while ((r->n || r->busy) && clock_now_ms() < deadline_ms) {
-		struct timespec ts;
-
 		/* Woken by each outcome; at worst every 100 ms to see the time. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		struct timespec ts = clock_realtime_in(100);
+
 		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
 	}
 	left = r->n + r->busy;

@@ -12,6 +12,18 @@ double clock_now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+struct timespec clock_realtime_in(double ms)
+{
+	struct timespec ts;
+	double at;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	at = (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 + ms;
+	ts.tv_sec = (time_t)(at / 1000);
+	ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000) * 1e6);
+	return ts;
+}
+
 void clock_sleep_ms(long ms)
 {
 	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};

@@ -8,6 +8,12 @@ double clock_now_ms(void);
 
 #include <stdbool.h>
 
+#include <time.h>
+
+/* The CLOCK_REALTIME time `ms` milliseconds from now, as
+ * pthread_cond_timedwait() takes a deadline. */
+struct timespec clock_realtime_in(double ms);
+
 /* Sleep `ms` milliseconds, resuming after a signal. */
 void clock_sleep_ms(long ms);
 

@@ -27,6 +27,19 @@ run_berth() {
 	rm -f "$o" "$e"
 }
 
+# Commit everything in the work tree WORK and force-push it to BRANCH
+# (default main) of REMOTE; prints the commit.
+git_commit() { # work remote message [branch]
+	git -C "$1" add -A
+	git -C "$1" -c user.name=berth -c user.email=berth@example.com commit -q -m "$3" >&2
+	git -C "$1" push -q -f "$2" "HEAD:refs/heads/${4:-main}" 2>/dev/null
+	git -C "$1" rev-parse HEAD
+}
+# A ConfigMap NAME whose data.value is VALUE, as YAML.
+configmap_yaml() { # name value
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\ndata: {value: "%s"}\n' "$1" "$2"
+}
+
 # The cache the control plane's binaries are in, before a test moves
 # XDG_CACHE_HOME for berth's own.
 cluster_cache=${XDG_CACHE_HOME:-$HOME/.cache}

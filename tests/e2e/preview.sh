@@ -93,12 +93,7 @@ spec:
       resources: {requests: {storage: $2}}
 YAML
 }
-commit() { # message branch
-	git -C "$scratch/work" add -A
-	git -C "$scratch/work" -c user.name=berth -c user.email=berth@example.com commit -q -m "$1"
-	git -C "$scratch/work" push -q -f "$scratch/app.git" "HEAD:refs/heads/$2" 2>/dev/null
-	git -C "$scratch/work" rev-parse HEAD
-}
+commit() { git_commit "$scratch/work" "$scratch/app.git" "$1" "$2"; } # message branch
 
 note "the base branch, deployed by berth sync"
 manifests old 1Gi base-password-$RANDOM >"$scratch/work/app.yaml"

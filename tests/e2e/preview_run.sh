@@ -53,15 +53,8 @@ for p in $providers; do
 	forge_start "$p"
 done
 
-commit() { # provider message branch
-	git -C "$scratch/$1-work" add -A
-	git -C "$scratch/$1-work" -c user.name=berth -c user.email=berth@example.com commit -q -m "$2" >&2
-	git -C "$scratch/$1-work" push -q -f "$scratch/$1.git" "HEAD:refs/heads/$3" 2>/dev/null
-	git -C "$scratch/$1-work" rev-parse HEAD
-}
-configmap() { # name value
-	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\ndata: {value: "%s"}\n' "$1" "$2"
-}
+commit() { git_commit "$scratch/$1-work" "$scratch/$1.git" "$2" "$3"; } # provider message branch
+configmap() { configmap_yaml "$@"; }
 {
 	printf 'cluster: ci\nwebhooks:\n'
 	for p in $providers; do printf '  %s: {secretFile: %s}\n' "$p" "$scratch/$p.secret"; done

@@ -38,12 +38,7 @@ jq -n --arg t "$token" --arg r "$scratch/app.git" '{token: $t, projects: {"octo/
 	>"$scratch/github.json"
 forge_start github
 
-commit() { # message
-	git -C "$scratch/work" add -A
-	git -C "$scratch/work" -c user.name=berth -c user.email=berth@example.com commit -q -m "$1"
-	git -C "$scratch/work" push -q "$scratch/app.git" main
-	git -C "$scratch/work" rev-parse HEAD
-}
+commit() { git_commit "$scratch/work" "$scratch/app.git" "$1"; } # message
 cat >"$scratch/work/app.yaml" <<'YAML'
 apiVersion: v1
 kind: ConfigMap

@@ -48,21 +48,8 @@ for p in $providers; do
 		'{token: $t, projects: {($p): $r}}' >"$scratch/$p.json"
 	forge_start "$p"
 done
-commit() { # provider message
-	git -C "$scratch/$1-work" add -A
-	git -C "$scratch/$1-work" -c user.name=berth -c user.email=berth@example.com \
-		commit -q -m "$2"
-	git -C "$scratch/$1-work" push -q -f "$scratch/$1.git" main 2>/dev/null
-	git -C "$scratch/$1-work" rev-parse HEAD
-}
-settings() { # provider value
-	cat >"$scratch/$1-work/settings.yaml" <<YAML
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: $1-settings}
-data: {value: "$2"}
-YAML
-}
+commit() { git_commit "$scratch/$1-work" "$scratch/$1.git" "$2"; } # provider message
+settings() { configmap_yaml "$1-settings" "$2" >"$scratch/$1-work/settings.yaml"; } # provider value
 value() { kubectl get configmap "$1-settings" -n "${2:-berth-status-$1}" -o jsonpath='{.data.value}'; }
 value_is() { [ "$(value "$1")" = "$2" ]; }
 

@@ -53,21 +53,8 @@ forge_config gitlab '{"group/rules-gl": "'$scratch/gitlab.git'"}'
 for p in $providers; do forge_start "$p"; done
 declare -A repository=([github]=octo/rules-gh [gitlab]=group/rules-gl)
 
-commit() { # provider message [refspec]
-	git -C "$scratch/$1-work" add -A
-	git -C "$scratch/$1-work" -c user.name=berth -c user.email=berth@example.com \
-		commit -q -m "$2"
-	git -C "$scratch/$1-work" push -q -f "$scratch/$1.git" "HEAD:${3:-refs/heads/main}" 2>/dev/null
-	git -C "$scratch/$1-work" rev-parse HEAD
-}
-settings() { # provider value
-	cat >"$scratch/$1-work/settings.yaml" <<YAML
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: $1-settings}
-data: {value: "$2"}
-YAML
-}
+commit() { git_commit "$scratch/$1-work" "$scratch/$1.git" "$2" "${3:-}"; } # provider message [branch]
+settings() { configmap_yaml "$1-settings" "$2" >"$scratch/$1-work/settings.yaml"; } # provider value
 {
 	printf 'stateNamespace: berth-rules-github\ncluster: rules\nsources:\n'
 	for p in $providers; do
@@ -132,7 +119,7 @@ wait_until 30 "the first commit's success on gitlab" statuses_hold gitlab "$l1" 
 # follow first). berth reads it, then says "pending" with its own words:
 # GitLab answers 400 "Cannot transition status via :enqueue from :pending".
 settings gitlab 2
-l2=$(commit gitlab second refs/heads/staging)
+l2=$(commit gitlab second staging)
 curl -sf -o /dev/null -X POST -H "PRIVATE-TOKEN: ${token[gitlab]}" \
 	--data-urlencode state=pending --data-urlencode name=berth/rules/gitlab-app \
 	--data-urlencode 'description=queued by CI' --data-urlencode ref=staging \
