@@ -312,10 +312,10 @@ static void publish(struct runner *r, const struct source_config *s, struct targ
 	/* Files by their path in the repository, not in berth's cache. */
 	for (i = 0; i < rep.n; i++) {
 		char *file = rep.entries[i].file;
-		size_t len = t->checkout ? strlen(t->checkout) : 0;
 
-		if (file && len && !strncmp(file, t->checkout, len) && file[len] == '/')
-			memmove(file, file + len + 1, strlen(file + len + 1) + 1);
+		if (file)
+			memmove(file, repo_path(file, t->checkout),
+			        strlen(repo_path(file, t->checkout)) + 1);
 	}
 	report_board_publish(r->reports, &m, compared ? &rep : NULL);
 	report_release(&rep);

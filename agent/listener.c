@@ -101,6 +101,17 @@ static const char *webhook_delivery(enum forge f, const struct http_request *req
 	return id ? id : http_request_header(req, webhook_delivery_header(f));
 }
 
+/* Is `repo` (a repo_key()) among the NUL-ended `keys` of a payload? */
+static bool names_repo(const struct buf *keys, const char *repo)
+{
+	const char *key;
+
+	for (key = keys->ptr; key < keys->ptr + keys->len; key += strlen(key) + 1)
+		if (!strcmp(key, repo))
+			return true;
+	return false;
+}
+
 /* Does a source that follows `ref` (NULL: the remote's HEAD) deploy the
  * base branch of pull request `pr`? */
 static bool deploys(const char *ref, const struct webhook_pull *pr)
@@ -125,7 +136,7 @@ static void pull(struct http_response *resp, const struct http_request *req, str
 	struct buf keys = BUF_INIT, names = BUF_INIT;
 	listener_preview_fn *preview;
 	void *ctx;
-	const char *key, *name;
+	const char *name;
 	char number[24];
 	size_t i;
 	int wants = webhook_pull(&pr, &keys, f, req->body, req->content_length);
@@ -143,10 +154,7 @@ static void pull(struct http_response *resp, const struct http_request *req, str
 	preview = l->preview;
 	ctx = l->preview_ctx;
 	for (i = 0; preview && i < l->n; i++) {
-		for (key = keys.ptr; key < keys.ptr + keys.len; key += strlen(key) + 1)
-			if (!strcmp(key, l->sources[i].repo))
-				break;
-		if (key < keys.ptr + keys.len && deploys(l->sources[i].ref, &pr))
+		if (names_repo(&keys, l->sources[i].repo) && deploys(l->sources[i].ref, &pr))
 			buf_add(&names, l->sources[i].name, strlen(l->sources[i].name) + 1);
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -178,7 +186,7 @@ out:
 static void hook(struct http_response *resp, const struct http_request *req, struct listener *l,
                  enum forge f)
 {
-	const char *event = http_request_header(req, webhook_event_header(f)), *key;
+	const char *event = http_request_header(req, webhook_event_header(f));
 	const char *delivery = webhook_delivery(f, req);
 	struct buf keys = BUF_INIT, ref = BUF_INIT, names = BUF_INIT, other = BUF_INIT;
 	char *secret;
@@ -231,10 +239,7 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 	for (i = 0; i < l->n; i++) {
 		struct followed *s = &l->sources[i];
 
-		for (key = keys.ptr; key < keys.ptr + keys.len; key += strlen(key) + 1)
-			if (!strcmp(key, s->repo))
-				break;
-		if (key == keys.ptr + keys.len)
+		if (!names_repo(&keys, s->repo))
 			continue;
 		if (webhook_ref_moves(s->ref, ref.ptr)) {
 			s->triggered = true;

@@ -3,6 +3,7 @@
 #include "status.h"
 
 #include "log.h"
+#include "target.h"
 
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
@@ -867,14 +868,6 @@ void status_describe_in_sync(struct buf *out, const struct sync_plan *plan)
 	buf_addf(out, "in sync: %zu object%s", plan->n, plan->n == 1 ? "" : "s");
 }
 
-/* `s`, less `root` and a '/' when it starts with them. */
-static const char *relative(const char *s, const char *root)
-{
-	size_t n = root ? strlen(root) : 0;
-
-	return n && !strncmp(s, root, n) && s[n] == '/' ? s + n + 1 : s;
-}
-
 void status_describe_error(struct buf *out, const struct diagnostics *diags, const char *root)
 {
 	const char *msg = berth_error_last(), *line, *next;
@@ -883,7 +876,7 @@ void status_describe_error(struct buf *out, const struct diagnostics *diags, con
 	if (diags && diags->n) {
 		const struct diagnostic *d = &diags->items[0];
 
-		buf_addf(out, "%s:%zu:%zu: %s", relative(d->file, root), d->line, d->column,
+		buf_addf(out, "%s:%zu:%zu: %s", repo_path(d->file, root), d->line, d->column,
 		         d->message);
 		return;
 	}
@@ -896,7 +889,7 @@ void status_describe_error(struct buf *out, const struct diagnostics *diags, con
 	if (!*line)
 		line = msg;
 	next = line + strcspn(line, "\n");
-	line = relative(line, root);
+	line = repo_path(line, root);
 	buf_add(out, line, (size_t)(next - line));
 }
 

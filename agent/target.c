@@ -68,6 +68,13 @@ static int status_options_check(struct target_options *o, const char *verb)
 	return 0;
 }
 
+const char *repo_path(const char *file, const char *checkout)
+{
+	size_t n = checkout ? strlen(checkout) : 0;
+
+	return n && !strncmp(file, checkout, n) && file[n] == '/' ? file + n + 1 : file;
+}
+
 void target_options_of(struct target_options *o, const struct source_config *s)
 {
 	o->git = s->git;

@@ -129,6 +129,10 @@ enum {
 	}
 #define TARGET_SHORTOPTS ":f:n:o:"
 
+/* `file` by its path in the repository: less `checkout` (NULL: none) and a
+ * '/' when it starts with them, else as it is. */
+const char *repo_path(const char *file, const char *checkout);
+
 /* The options of berth run's source `s` (borrowed): its repository, path,
  * namespaces, credentials and limits; quiet. The caller adds the cluster's
  * and the stops. */
