@@ -29,7 +29,9 @@ expect_usage_error() { # what args...
 	err=$("$BERTH" "$@" 2>&1 >/dev/null) || status=$?
 	[ $status -eq 2 ] || fail "$what: exit status $status, want 2"
 	grep -q "^error: " <<<"$err" || fail "$what: no error line in: $err"
-	echo "    $what: $err" | head -n 1
+	# (not "| head -n 1": under pipefail, a SIGPIPE to echo ends the script
+	# without a word)
+	echo "    $what: ${err%%$'\n'*}"
 }
 expect_usage_error "an unknown verb" frobnicate
 expect_usage_error "help for an unknown verb" help frobnicate

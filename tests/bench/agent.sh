@@ -91,7 +91,7 @@ start=$(now)
 agent=$!
 wait_for 'msg=applied source=bench' 0
 first=$(($(ms_of "$(logged_after 'msg=applied source=bench' 0)") - start))
-url=http://$(grep -o 'listen=[0-9.:]*' "$work/agent.log" | head -1 | cut -d= -f2)
+url=http://$(grep -m1 -o 'listen=[0-9.:]*' "$work/agent.log" | cut -d= -f2)
 "$kubectl" create namespace "$ns-kubectl" >/dev/null
 start=$(now)
 "$kubectl" apply -n "$ns-kubectl" -f "$work/src" >/dev/null

@@ -69,7 +69,7 @@ assert_contains "$ERR" "listen address '127.0.0.1': use host:port" "the address 
 agent=$!
 listening() { grep -q 'msg=started.* listen=' "$scratch/agent.log"; }
 wait_until 10 "the listener" listening
-url=http://$(grep -o 'listen=[0-9.:]*' "$scratch/agent.log" | head -1 | cut -d= -f2)
+url=http://$(grep -m1 -o 'listen=[0-9.:]*' "$scratch/agent.log" | cut -d= -f2)
 get() { curl -s -o "$scratch/body" -w '%{http_code}' "$@"; }
 
 note "/healthz at once, /readyz once both sources reconciled"

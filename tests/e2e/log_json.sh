@@ -90,7 +90,7 @@ assert_eq "$(jq -r 'select(.msg == "applied") | .created' "$scratch/first.log")"
 assert_eq "$(kubectl get configmap settings -n "$ns" -o jsonpath='{.data.mode}')" fast "the ConfigMap"
 
 note "the second run: the OpenAPI cache is damaged, and fetched again"
-cached=$(find "$XDG_CACHE_HOME/berth/openapi" -type f | head -1)
+cached=$(find "$XDG_CACHE_HOME/berth/openapi" -type f -print -quit)
 [ -n "$cached" ] || fail "the first run cached no OpenAPI schema under $XDG_CACHE_HOME"
 printf '{"swagger": "2.0", "paths": ' >"$cached"
 # A new commit, so the run applies again and says its warnings.

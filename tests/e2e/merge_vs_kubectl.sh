@@ -109,8 +109,8 @@ for dir in "$cases"/*/; do
 		failed=$((failed + 1))
 		echo "not ok $name: $problem"
 		echo "  patch: $(jq -c .patch "$out/berth.json")"
-		sed 's/^/  /' "$out/diff" | head -40
-		[ -f "$out/predict-diff" ] && sed 's/^/  predicted: /' "$out/predict-diff" | head -20
+		sed -n '1,40s/^/  /p' "$out/diff"
+		[ -f "$out/predict-diff" ] && sed -n '1,20s/^/  predicted: /p' "$out/predict-diff"
 	else
 		passed=$((passed + 1))
 		echo "ok $name ($state)"

@@ -182,10 +182,10 @@ note "the delay from a sync's end to its status at the forge"
 ms_of() { date -d "$1" +%s%3N; }
 for p in $providers; do
 	for sha in "${c1[$p]}" "${c3[$p]}"; do
-		applied=$(grep "msg=applied source=$p-app commit=$sha" "$scratch/agent.log" | head -1 |
+		applied=$(grep -m1 "msg=applied source=$p-app commit=$sha" "$scratch/agent.log" |
 			sed 's/^time=\([^ ]*\).*/\1/')
 		posted=$(jq -r --arg sha "$sha" 'select(.method == "POST") | select(.path | contains($sha))
-			| select(.body.state == "success") | .time' "$scratch/$p.jsonl" | head -1)
+			| select(.body.state == "success") | .time' "$scratch/$p.jsonl" | sed -n 1p)
 		echo $(($(awk -v t="$posted" 'BEGIN { printf "%.0f", t * 1000 }') - $(ms_of "$applied")))
 	done
 done | sort -n >"$scratch/delays"
