@@ -562,6 +562,7 @@ static int status_error(struct kube_client *c, const char *method, const char *p
 	buf_release(&msg);
 	return status == 404   ? BERTH_ENOTFOUND
 	       : status == 409 ? BERTH_ECONFLICT
+	       : status == 403 ? BERTH_EFORBIDDEN
 	       : status == 410 ? BERTH_EGONE
 	                       : BERTH_EHTTP;
 }

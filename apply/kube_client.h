@@ -95,7 +95,8 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
  * backing off with jitter and honouring Retry-After. A non-2xx answer fails
  * with a message naming the method, URL, status and the server's own
  * reason, with each of a 422's causes[] (field: message): BERTH_ENOTFOUND
- * for 404, BERTH_ECONFLICT for 409, BERTH_EHTTP otherwise.
+ * for 404, BERTH_EFORBIDDEN for 403, BERTH_ECONFLICT for 409, BERTH_EGONE for
+ * 410, BERTH_EHTTP otherwise.
  */
 int kube_client_call(struct json_object **out, struct kube_client *c, const char *method,
                      const char *path, const char *content_type, const char *body);

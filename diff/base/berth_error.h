@@ -14,13 +14,14 @@
  */
 
 enum {
-	BERTH_ERROR = -1,     /* any failure a caller does not branch on */
-	BERTH_ENOTFOUND = -3, /* the thing looked up does not exist */
-	BERTH_EHTTP = -4,     /* the server answered with a non-2xx status */
-	BERTH_ECONNECT = -5,  /* the server could not be reached */
-	BERTH_ECONFLICT = -6, /* 409: the object changed, or already exists */
-	BERTH_ETIMEOUT = -7,  /* a wait ran out of time */
-	BERTH_EGONE = -8,     /* 410: a watch's resourceVersion is too old */
+	BERTH_ERROR = -1,      /* any failure a caller does not branch on */
+	BERTH_ENOTFOUND = -3,  /* the thing looked up does not exist */
+	BERTH_EHTTP = -4,      /* the server answered with a non-2xx status */
+	BERTH_ECONNECT = -5,   /* the server could not be reached */
+	BERTH_ECONFLICT = -6,  /* 409: the object changed, or already exists */
+	BERTH_ETIMEOUT = -7,   /* a wait ran out of time */
+	BERTH_EGONE = -8,      /* 410: a watch's resourceVersion is too old */
+	BERTH_EFORBIDDEN = -9, /* 403: RBAC does not allow it */
 };
 
 /* Set the current error message (printf format). Always returns BERTH_ERROR
