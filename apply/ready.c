@@ -50,7 +50,7 @@ static bool unobserved(struct buf *why, struct json_object *obj)
 
 	if (observed > 0 && observed >= int_at(obj, "metadata", "generation"))
 		return false;
-	buf_adds(why, "waiting for the controller to observe the new spec");
+	buf_adds(why, "its controller has not seen the new spec yet");
 	return true;
 }
 
@@ -74,12 +74,17 @@ static enum readiness statefulset(struct buf *why, struct json_object *obj)
 		return READINESS_READY; /* no rollout to follow: ready pods are all there is */
 	if (rolling) {
 		int64_t partition = int_at(strategy, "rollingUpdate", "partition");
-		if (updated < replicas - partition) {
-			buf_addf(why, "%lld of %lld pods updated", (long long)updated,
+		bool done = updated >= replicas - partition;
+
+		/* Ready or not, a partition says which pods the rollout leaves. */
+		if (!done || partition > 0)
+			buf_addf(why, "%lld of %lld pods updated",
+			         (long long)(done ? replicas - partition : updated),
 			         (long long)(replicas - partition));
-			return READINESS_WAITING;
-		}
-		return READINESS_READY;
+		if (partition > 0)
+			buf_addf(why, ", ordinals %lld and up (partition %lld)",
+			         (long long)partition, (long long)partition);
+		return done ? READINESS_READY : READINESS_WAITING;
 	}
 	if (strcmp(string_at(obj, "status", "currentRevision"),
 	           string_at(obj, "status", "updateRevision"))) {

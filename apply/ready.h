@@ -24,7 +24,8 @@ enum readiness {
 };
 
 /* Decide for `live`; `why` gets what it waits for or why it failed
- * ("1 of 3 pods ready"). */
+ * ("1 of 3 pods ready"), and, ready, what a partition leaves out ("1 of 1
+ * pods updated, ordinals 2 and up (partition 2)"). */
 enum readiness ready_check(struct buf *why, struct json_object *live, bool binds_on_first_consumer);
 
 /* What the StorageClass of a claim says: its provisioner (NULL when the

@@ -202,7 +202,7 @@ static int wait_poll(struct kube_client *c, const struct sync_plan *plan, struct
  * Wait until every object of one phase is ready, within the phase's time,
  * polling with one LIST per kind and namespace. An object the write's
  * answer already showed ready is not waited on. Prints what each waits for
- * when it changes.
+ * when it changes, and when it is ready.
  */
 int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, size_t to,
                     const struct sync_options *opts)
@@ -239,10 +239,17 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 		for (i = pending = 0; i < n; i++) {
 			struct wait *w = &all[i];
 
-			if (w->state == READINESS_READY)
-				continue;
 			buf_reset(&what);
 			sync_describe(&what, w->item);
+			if (w->state == READINESS_READY) {
+				/* The end of a wait that was said. */
+				if (w->said.len)
+					sync_progress(opts, "%s ready after %.1f s%s%s\n", what.ptr,
+					              (clock_now_ms() - start) / 1000,
+					              w->why.len ? ": " : "", w->why.ptr);
+				buf_reset(&w->said);
+				continue;
+			}
 			if (w->state == READINESS_FAILED) {
 				error = berth_error_set("%s: %s", what.ptr, w->why.ptr);
 				goto out;

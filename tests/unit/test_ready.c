@@ -33,7 +33,7 @@ static void test_ready__statefulset_follows_rollout_status(void **state)
 {
 	(void)state;
 	assert_int_equal(check(STS("{\"replicas\":3}", "{\"observedGeneration\":1}"), false,
-	                       "waiting for the controller to observe the new spec"),
+	                       "its controller has not seen the new spec yet"),
 	                 READINESS_WAITING);
 	assert_int_equal(
 	    check(STS("{\"replicas\":3}", "{\"observedGeneration\":2,\"readyReplicas\":1}"), false,
@@ -44,8 +44,14 @@ static void test_ready__statefulset_follows_rollout_status(void **state)
 	    check(STS("{\"replicas\":3,\"updateStrategy\":{\"type\":\"RollingUpdate\","
 	              "\"rollingUpdate\":{\"partition\":2}}}",
 	              "{\"observedGeneration\":2,\"readyReplicas\":3,\"updatedReplicas\":1}"),
-	          false, ""),
+	          false, "1 of 1 pods updated, ordinals 2 and up (partition 2)"),
 	    READINESS_READY);
+	assert_int_equal(
+	    check(STS("{\"replicas\":3,\"updateStrategy\":{\"type\":\"RollingUpdate\","
+	              "\"rollingUpdate\":{\"partition\":1}}}",
+	              "{\"observedGeneration\":2,\"readyReplicas\":3,\"updatedReplicas\":1}"),
+	          false, "1 of 2 pods updated, ordinals 1 and up (partition 1)"),
+	    READINESS_WAITING);
 	assert_int_equal(
 	    check(STS("{\"replicas\":3,\"updateStrategy\":{\"type\":\"RollingUpdate\","
 	              "\"rollingUpdate\":{\"partition\":0}}}",
