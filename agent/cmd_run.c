@@ -1,5 +1,6 @@
 /* berth run: the agent loop that reconciles each configured source on its
  * interval, on a webhook or a watched change, until SIGTERM. */
+#define _GNU_SOURCE /* fopencookie */
 #include "builtin.h"
 #include "config.h"
 #include "listener.h"
@@ -70,6 +71,36 @@ static void log_warning(const char *message, void *ctx)
 {
 	log_line("warn", "warning", "source", ctx ? (const char *)ctx : "", "problem", message,
 	         NULL);
+}
+
+/* A sync's progress lines (each write, each wait: "waiting for statefulset
+ * ns/web: 1 of 2 pods updated"), as debug lines of its source. */
+static ssize_t progress_write(void *ctx, const char *data, size_t n)
+{
+	const char *end = data + n, *nl;
+	char *line;
+
+	for (; data < end; data = nl + 1) {
+		if (!(nl = memchr(data, '\n', (size_t)(end - data))))
+			nl = end;
+		if (nl > data) {
+			line = xstrndup(data, (size_t)(nl - data));
+			log_line("debug", "progress", "source", (const char *)ctx, "line", line,
+			         NULL);
+			free(line);
+		}
+	}
+	return (ssize_t)n;
+}
+
+static FILE *progress_open(const char *source)
+{
+	FILE *f =
+	    fopencookie((void *)source, "w", (cookie_io_functions_t){.write = progress_write});
+
+	if (f)
+		setvbuf(f, NULL, _IOLBF, 0);
+	return f;
 }
 
 /* The state: source name -> the last commit applied, from the ConfigMap. */
@@ -350,6 +381,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	sync.warn = log_warning;
 	sync.warn_ctx = (void *)s->name;
 	sync.verdicts = r->verdicts;
+	sync.progress = progress_open(s->name);
 	if ((error = target_open(&t, &o, &sync)) < 0 || (error = refuse_state(&t, r->state_ns)) < 0)
 		goto out;
 	if (r->watcher)
@@ -431,6 +463,8 @@ out:
 	record(r, s, &t, result_labels[result], clock_now_ms() - start, error);
 	prune_list_release(&prune);
 	target_release(&t, &o);
+	if (sync.progress)
+		fclose(sync.progress);
 	return error;
 }
 
