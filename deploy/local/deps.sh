@@ -7,9 +7,21 @@
 #   deploy/local/deps.sh            install what is missing
 #   deploy/local/deps.sh --source   also make the `kubernetes` source package
 #                                   fetchable (a deb-src entry for bookworm)
+#   deploy/local/deps.sh --runtime  print the runtime set, installing nothing
 set -euo pipefail
 
+# What the berth binary needs to run, and nothing else: the libraries it links
+# (libc6 aside, which every Debian image has) and the CA certificates for
+# https. deploy/Dockerfile installs exactly these in its final stage
+# (tests/deploy.sh checks both lists, and the libraries against the binary).
+runtime=(libgit2-1.5 libcurl4 libyaml-0-2 libjson-c5 zlib1g ca-certificates)
+if [ "${1:-}" = --runtime ]; then
+	echo "${runtime[*]}"
+	exit 0
+fi
+
 packages=(
+	"${runtime[@]}"
 	# build
 	build-essential cmake pkg-config clang-format
 	libgit2-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev zlib1g-dev

@@ -196,6 +196,22 @@ delete_walkthrough() {
 	kubectl delete storageclass my-storage-class --ignore-not-found >/dev/null
 }
 
+# The runnable examples (every folder of examples/ but broken/), and
+# delete_examples: delete every one and wait until it is gone (a namespace
+# being terminated refuses new objects).
+examples=$BERTH_SOURCE_DIR/examples
+folders=$(cd "$examples" && ls -d */ | grep -vx -e broken/ -e agent/ | tr -d /)
+delete_examples() {
+	local f
+	# The walkthrough lives in "default": its claims, which its StatefulSet
+	# made, go too, or its volumes would wait for them.
+	delete_walkthrough
+	for f in $folders; do
+		kubectl delete -f "$examples/$f" --ignore-not-found --wait=true --timeout=180s \
+			>/dev/null 2>&1 || :
+	done
+}
+
 # A custom resource definition in berth.dev/v1 (namespaced, its spec kept
 # as given): a kind kubectl has no schema for. install_widget_crd: the
 # Widget, which the merge cases and the YAML fixtures name. No test deletes

@@ -19,23 +19,8 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${BERTH_MERGE_TOOL:?BERTH_MERGE_TOOL must name the merge tool of tests/helpers (ctest sets it)}"
-examples=$BERTH_SOURCE_DIR/examples
-folders=$(cd "$examples" && ls -d */ | grep -v '^broken/$' | tr -d /)
-
-# Delete every example and wait until it is gone (a namespace being
-# terminated refuses new objects).
-cleanup() {
-	local f
-	# The walkthrough lives in "default": its claims, which its StatefulSet
-	# made, go too, or its volumes would wait for them.
-	delete_walkthrough
-	for f in $folders; do
-		kubectl delete -f "$examples/$f" --ignore-not-found --wait=true --timeout=180s \
-			>/dev/null 2>&1 || true
-	done
-}
-cleanup
-trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
+delete_examples
+trap 'delete_examples; drop_identity; rm -rf "$scratch"' EXIT
 # Its own user: the writes and dry runs counted between marks are this
 # test's alone.
 own_identity no-false-drift
