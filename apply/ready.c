@@ -74,13 +74,13 @@ static enum readiness statefulset(struct buf *why, struct json_object *obj)
 		return READINESS_READY; /* no rollout to follow: ready pods are all there is */
 	if (rolling) {
 		int64_t partition = int_at(strategy, "rollingUpdate", "partition");
-		bool done = updated >= replicas - partition;
+		int64_t want = partition < replicas ? replicas - partition : 0;
+		bool done = updated >= want;
 
 		/* Ready or not, a partition says which pods the rollout leaves. */
 		if (!done || partition > 0)
 			buf_addf(why, "%lld of %lld pods updated",
-			         (long long)(done ? replicas - partition : updated),
-			         (long long)(replicas - partition));
+			         (long long)(done ? want : updated), (long long)want);
 		if (partition > 0)
 			buf_addf(why, ", ordinals %lld and up (partition %lld)",
 			         (long long)partition, (long long)partition);

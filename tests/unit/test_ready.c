@@ -58,6 +58,13 @@ static void test_ready__statefulset_follows_rollout_status(void **state)
 	              "{\"observedGeneration\":2,\"readyReplicas\":3,\"updatedReplicas\":1}"),
 	          false, "1 of 3 pods updated"),
 	    READINESS_WAITING);
+	/* A partition past the last ordinal leaves every pod as it is. */
+	assert_int_equal(
+	    check(STS("{\"replicas\":3,\"updateStrategy\":{\"type\":\"RollingUpdate\","
+	              "\"rollingUpdate\":{\"partition\":5}}}",
+	              "{\"observedGeneration\":2,\"readyReplicas\":3,\"updatedReplicas\":0}"),
+	          false, "0 of 0 pods updated, ordinals 5 and up (partition 5)"),
+	    READINESS_READY);
 	/* OnDelete: ready pods are all there is to wait for. */
 	assert_int_equal(check(STS("{\"replicas\":2,\"updateStrategy\":{\"type\":\"OnDelete\"}}",
 	                           "{\"observedGeneration\":2,\"readyReplicas\":2}"),
