@@ -59,7 +59,7 @@ markdown=$("$BERTH_MERGE_TOOL" --report markdown "$examples/$f" "$scratch/change
 assert_contains "$markdown" "| default | web2 | drifted | \`spec.replicas\` |" "markdown row"
 kubectl patch statefulset web2 --type merge -p '{"spec":{"replicas":2}}' >/dev/null
 # The examples hold a default StorageClass: gone before the shapes below.
-cleanup
+delete_examples
 
 corpus=$(dirname "$0")/real-world
 cleanup_corpus() {
@@ -74,7 +74,7 @@ kill_agent() {
 	[ -z "$agent" ] || kill "$agent" 2>/dev/null || :
 	[ ! -s "$scratch/run.log" ] || [ "${PASSED:-}" ] || tail -20 "$scratch/run.log" >&2
 }
-trap 'kill_agent; cleanup; cleanup_corpus; drop_identity; rm -rf "$scratch"' EXIT
+trap 'kill_agent; delete_examples; cleanup_corpus; drop_identity; rm -rf "$scratch"' EXIT
 
 note "real-world shapes: explicit zero values are in sync right after berth's sync"
 zero=$corpus/zero-values
