@@ -101,21 +101,14 @@ assert_eq "$STATUS" 2 "exit status"
 assert_contains "$ERR" "context 'nope' not found" "unknown context"
 
 note "inside a pod: the in-cluster config (service account token, CA, namespace)"
-sa=$scratch/serviceaccount
-mkdir -p "$sa" "$scratch/home"
-cp "$BERTH_CLUSTER_DIR/pki/ca.crt" "$sa/ca.crt"
-cp "$BERTH_CLUSTER_DIR/admin.token" "$sa/token"
-echo kube-system >"$sa/namespace"
-hostport=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}' | sed 's|https://||')
+pod_view "$BERTH_CLUSTER_DIR/admin.token" kube-system
 status=0
 in_cluster_from=$(audit_mark in-cluster-before)
-out=$(env -u KUBECONFIG HOME="$scratch/home" BERTH_SERVICEACCOUNT_DIR="$sa" \
-	KUBERNETES_SERVICE_HOST="${hostport%:*}" KUBERNETES_SERVICE_PORT="${hostport##*:}" \
-	"$BERTH" cluster-info -o json 2>&1) || status=$?
+out=$("${in_cluster[@]}" "$BERTH" cluster-info -o json 2>&1) || status=$?
 in_cluster_to=$(audit_mark in-cluster-after)
 [ $status = 0 ] || fail "in-cluster cluster-info exited $status: $out"
 assert_eq "$(jq -r .context <<<"$out")" in-cluster "in-cluster context"
-assert_eq "$(jq -r .server <<<"$out")" "https://$hostport" "in-cluster server"
+assert_eq "$(jq -r .server <<<"$out")" "https://$pod_hostport" "in-cluster server"
 all_output+=$out
 
 note "no secret in anything berth printed"

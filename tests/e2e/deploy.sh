@@ -59,21 +59,13 @@ assert_eq "$(kubectl -n berth-system get secret berth-credentials -o json | jq -
 	"forge-token git-token github-webhook-secret report-token" "the Secret's keys"
 
 note "the pod's view: a TokenRequest token of berth-system/berth, the CA and the namespace"
-sa=$scratch/serviceaccount
-mkdir -p "$sa" "$scratch/home"
 kubectl create --raw /api/v1/namespaces/berth-system/serviceaccounts/berth/token -f - \
 	<<<'{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}}' |
-	jq -r .status.token >"$sa/token"
-[ -s "$sa/token" ] || fail "no token from the TokenRequest API"
-cp "$BERTH_CLUSTER_DIR/pki/ca.crt" "$sa/ca.crt"
-echo berth-system >"$sa/namespace"
-hostport=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}' | sed 's|https://||')
-# Run berth as the pod would: no kubeconfig, the cache in its emptyDir.
-in_cluster() { # berth's arguments...
-	env -u KUBECONFIG HOME="$scratch/home" XDG_CACHE_HOME="$scratch/cache" \
-		BERTH_SERVICEACCOUNT_DIR="$sa" KUBERNETES_SERVICE_HOST="${hostport%:*}" \
-		KUBERNETES_SERVICE_PORT="${hostport##*:}" "$BERTH" "$@"
-}
+	jq -r .status.token >"$scratch/token"
+[ -s "$scratch/token" ] || fail "no token from the TokenRequest API"
+pod_view "$scratch/token" berth-system
+# berth's cache, as the pod's emptyDir would be.
+export XDG_CACHE_HOME=$scratch/cache
 # The requests of the ServiceAccount in audit lines on stdin: "code verb URI".
 sa_requests() {
 	jq -r --arg u "$sa_user" 'select(.user.username == $u) | select(.stage == "ResponseComplete")
@@ -97,7 +89,7 @@ git_commit "$scratch/work" "$scratch/remote.git" "every example" >/dev/null
 } >"$scratch/examples.yaml"
 from=$(audit_mark deploy-examples-before)
 status=0
-in_cluster run --once --config "$scratch/examples.yaml" 2>"$scratch/examples.log" || status=$?
+"${in_cluster[@]}" "$BERTH" run --once --config "$scratch/examples.yaml" 2>"$scratch/examples.log" || status=$?
 to=$(audit_mark deploy-examples-after)
 [ $status = 0 ] || fail "berth run --once exited $status: $(cat "$scratch/examples.log")"
 for f in $folders; do
@@ -114,7 +106,7 @@ assert_eq "$(grep '^403 ' <<<"$requests" | grep -v "$prune_lists" | sed -n 1,5p)
 	"403s other than prune's LISTs of kinds outside the role"
 echo "    $(grep -c "$prune_lists" <<<"$requests") of prune's LISTs refused (kinds outside the role), no other 403"
 for f in $folders; do
-	for sts in $(kubectl get -f "$examples/$f" -o jsonpath='{range .items[?(@.kind=="StatefulSet")]}{.metadata.namespace}/{.metadata.name}{" "}{end}'); do
+	for sts in $(example_statefulsets "$f"); do
 		ns=${sts%/*} name=${sts#*/}
 		assert_eq "$(kubectl -n "$ns" get statefulset "$name" -o jsonpath='{.status.readyReplicas}')" \
 			"$(kubectl -n "$ns" get statefulset "$name" -o jsonpath='{.spec.replicas}')" "$f: $sts ready"
@@ -125,7 +117,7 @@ note "berth diff, in-cluster, exits 0 on every example"
 for f in $folders; do
 	ns=(); [ "$f" != hostpath-walkthrough ] || ns=(-n default)
 	status=0
-	out=$(in_cluster diff --repo "$scratch/remote.git" --ref main --path "examples/$f" "${ns[@]}" 2>&1) || status=$?
+	out=$("${in_cluster[@]}" "$BERTH" diff --repo "$scratch/remote.git" --ref main --path "examples/$f" "${ns[@]}" 2>&1) || status=$?
 	[ $status = 0 ] || fail "berth diff of $f exited $status: $out"
 done
 echo "    $(wc -w <<<"$folders") examples in sync"
@@ -149,7 +141,7 @@ printf 'stateNamespace: berth-system\nsources:\n- {name: simple-web, repo: %s, r
 	"$scratch/remote.git" >"$scratch/simple-web.yaml"
 from=$(audit_mark deploy-forbidden-before)
 status=0
-in_cluster run --once --config "$scratch/simple-web.yaml" 2>"$scratch/forbidden.log" || status=$?
+"${in_cluster[@]}" "$BERTH" run --once --config "$scratch/simple-web.yaml" 2>"$scratch/forbidden.log" || status=$?
 to=$(audit_mark deploy-forbidden-after)
 log=$(cat "$scratch/forbidden.log")
 assert_eq "$status" 1 "berth run --once exit status ($log)"
@@ -197,9 +189,7 @@ assert_eq "$listen" ":$port" "--listen and the container port"
 assert_eq "$(kubectl -n berth-system get service berth -o jsonpath='{.spec.ports[0].targetPort} {.metadata.annotations.prometheus\.io/port}')" \
 	"http $port" "the Service's port and scrape annotation"
 echo "    berth ${args[*]}"
-(cd "$scratch/home" && exec env -u KUBECONFIG HOME="$scratch/home" XDG_CACHE_HOME="$(mnt "$cache_dir")" \
-	BERTH_SERVICEACCOUNT_DIR="$sa" KUBERNETES_SERVICE_HOST="${hostport%:*}" \
-	KUBERNETES_SERVICE_PORT="${hostport##*:}" "$BERTH" "${args[@]}") 2>"$scratch/pod.log" &
+"${in_cluster[@]}" XDG_CACHE_HOME="$(mnt "$cache_dir")" "$BERTH" "${args[@]}" 2>"$scratch/pod.log" &
 agent=$!
 get() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$1"; }
 answers() { [ "$(get "$1")" = "$2" ]; }

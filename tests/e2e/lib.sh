@@ -196,11 +196,33 @@ delete_walkthrough() {
 	kubectl delete storageclass my-storage-class --ignore-not-found >/dev/null
 }
 
+# A pod's view of the cluster: pod_view writes the files the kubelet mounts
+# for a ServiceAccount (TOKEN's file, the CA, NAMESPACE) under
+# $scratch/serviceaccount, and sets pod_hostport (the apiserver's host:port)
+# and in_cluster, the env command that runs a command as in that pod: no
+# kubeconfig, HOME a directory of its own, KUBERNETES_SERVICE_HOST/PORT and
+# BERTH_SERVICEACCOUNT_DIR set ("${in_cluster[@]}" "$BERTH" ...; a command,
+# not a function, so that it can be exec'd).
+pod_view() { # token-file namespace
+	mkdir -p "$scratch/serviceaccount" "$scratch/home"
+	cp "$1" "$scratch/serviceaccount/token"
+	cp "$BERTH_CLUSTER_DIR/pki/ca.crt" "$scratch/serviceaccount/ca.crt"
+	echo "$2" >"$scratch/serviceaccount/namespace"
+	pod_hostport=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}' | sed 's|https://||')
+	in_cluster=(env -u KUBECONFIG HOME="$scratch/home" BERTH_SERVICEACCOUNT_DIR="$scratch/serviceaccount"
+		KUBERNETES_SERVICE_HOST="${pod_hostport%:*}" KUBERNETES_SERVICE_PORT="${pod_hostport##*:}")
+}
+
 # The runnable examples (every folder of examples/ but broken/), and
 # delete_examples: delete every one and wait until it is gone (a namespace
 # being terminated refuses new objects).
 examples=$BERTH_SOURCE_DIR/examples
 folders=$(cd "$examples" && ls -d */ | grep -vx -e broken/ -e agent/ | tr -d /)
+# The StatefulSets of example FOLDER, as NAMESPACE/NAME words.
+example_statefulsets() { # folder
+	kubectl get -f "$examples/$1" \
+		-o jsonpath='{range .items[?(@.kind=="StatefulSet")]}{.metadata.namespace}/{.metadata.name}{" "}{end}'
+}
 delete_examples() {
 	local f
 	# The walkthrough lives in "default": its claims, which its StatefulSet

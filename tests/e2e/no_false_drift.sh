@@ -28,7 +28,7 @@ own_identity no-false-drift
 for f in $folders; do
 	note "$f: kubectl apply, then wait for readiness"
 	kubectl apply -f "$examples/$f" >/dev/null
-	for sts in $(kubectl get -f "$examples/$f" -o jsonpath='{range .items[?(@.kind=="StatefulSet")]}{.metadata.namespace}/{.metadata.name}{" "}{end}'); do
+	for sts in $(example_statefulsets "$f"); do
 		ns=${sts%/*} name=${sts#*/}
 		want=$(kubectl -n "$ns" get statefulset "$name" -o jsonpath='{.spec.replicas}')
 		ready() { [ "$(kubectl -n "$1" get statefulset "$2" -o jsonpath='{.status.readyReplicas}')" = "$3" ]; }
