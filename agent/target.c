@@ -70,9 +70,7 @@ static int status_options_check(struct target_options *o, const char *verb)
 
 const char *repo_path(const char *file, const char *checkout)
 {
-	size_t n = checkout ? strlen(checkout) : 0;
-
-	return n && !strncmp(file, checkout, n) && file[n] == '/' ? file + n + 1 : file;
+	return diagnostics_path_in(file, checkout);
 }
 
 void target_options_of(struct target_options *o, const struct source_config *s)
@@ -293,14 +291,16 @@ static void print_diagnostics(const struct diagnostics *diags)
 
 /* Say why the target cannot be opened, with the problems found in the
  * manifests (`diags`, may be NULL): on stderr, or for the agent (o->quiet)
- * in the error message, which it logs. Returns `error`. */
-static int fail(const struct target_options *o, const struct diagnostics *diags, int error)
+ * in the error message, which it logs, each file by its path in the
+ * repository. Returns `error`. */
+static int fail(const struct target *t, const struct target_options *o,
+                const struct diagnostics *diags, int error)
 {
 	struct buf all = BUF_INIT;
 
 	if (o->quiet && diags && diags->n) {
 		buf_addf(&all, "%s\n", berth_error_last());
-		diagnostics_format(&all, diags);
+		diagnostics_format_in(&all, diags, t->checkout);
 		while (all.len && all.ptr[all.len - 1] == '\n')
 			all.ptr[--all.len] = '\0';
 		berth_error_set("%s", all.ptr);
@@ -314,11 +314,12 @@ static int fail(const struct target_options *o, const struct diagnostics *diags,
 }
 
 /* Refuse the manifests for the problems in `diags`. */
-static int refuse(const struct target_options *o, const struct diagnostics *diags)
+static int refuse(const struct target *t, const struct target_options *o,
+                  const struct diagnostics *diags)
 {
 	berth_error_set("%zu problem%s in the manifests; nothing was changed", diags->n,
 	                diags->n == 1 ? "" : "s");
-	return fail(o, diags, -1);
+	return fail(t, o, diags, -1);
 }
 
 /* Discovery of the groups the manifests use; all of it for prune, which
@@ -369,13 +370,13 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	sync->source = o->files ? o->files[0] : NULL;
 	if (o->git.repo) {
 		if ((error = target_source(t, o)) < 0)
-			return fail(o, NULL, error);
+			return fail(t, o, NULL, error);
 		files = (const char *const *)&t->files;
 		nfiles = 1;
 		sync->source = t->source;
 	}
 	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
-		return fail(o, NULL, error);
+		return fail(t, o, NULL, error);
 	target_tree_options(&topts, o, t);
 	topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
 	error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
@@ -386,12 +387,12 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if (!o->quiet)
 		print_diagnostics(&t->warnings);
 	if (t->diags.n)
-		return refuse(o, &t->diags);
+		return refuse(t, o, &t->diags);
 	if (error < 0)
-		return fail(o, NULL, error);
+		return fail(t, o, NULL, error);
 	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
 	    0)
-		return fail(o, &t->diags, error);
+		return fail(t, o, &t->diags, error);
 	return 0;
 }
 

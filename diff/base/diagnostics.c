@@ -38,14 +38,28 @@ void diagnostics_take(struct diagnostics *to, struct diagnostics *from)
 
 void diagnostics_format(struct buf *out, const struct diagnostics *d)
 {
+	diagnostics_format_in(out, d, NULL);
+}
+
+const char *diagnostics_path_in(const char *file, const char *root)
+{
+	size_t n = root ? strlen(root) : 0;
+
+	return n && !strncmp(file, root, n) && file[n] == '/' ? file + n + 1 : file;
+}
+
+void diagnostics_format_in(struct buf *out, const struct diagnostics *d, const char *root)
+{
 	size_t i;
 
 	for (i = 0; i < d->n && i < DIAGNOSTICS_SHOWN; i++) {
 		const struct diagnostic *x = &d->items[i];
+		const char *file = diagnostics_path_in(x->file, root);
+
 		if (x->line)
-			buf_addf(out, "%s:%zu:%zu: %s\n", x->file, x->line, x->column, x->message);
+			buf_addf(out, "%s:%zu:%zu: %s\n", file, x->line, x->column, x->message);
 		else
-			buf_addf(out, "%s: %s\n", x->file, x->message);
+			buf_addf(out, "%s: %s\n", file, x->message);
 	}
 	if (d->n > DIAGNOSTICS_SHOWN)
 		buf_addf(out, "... and %zu more\n", d->n - DIAGNOSTICS_SHOWN);

@@ -38,6 +38,14 @@ void diagnostics_take(struct diagnostics *to, struct diagnostics *from);
  * DIAGNOSTICS_SHOWN of them, then "... and N more". */
 #define DIAGNOSTICS_SHOWN 100
 void diagnostics_format(struct buf *out, const struct diagnostics *d);
+/* The same, each file under the folder `root` (NULL: none) named by its
+ * path in it (diagnostics_path_in): a Git checkout's files by their path
+ * in the repository. */
+void diagnostics_format_in(struct buf *out, const struct diagnostics *d, const char *root);
+
+/* `file` less `root` (NULL: none) and a '/' when it starts with them, else
+ * as it is (a pointer into `file`). */
+const char *diagnostics_path_in(const char *file, const char *root);
 void diagnostics_release(struct diagnostics *d);
 
 #endif
