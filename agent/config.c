@@ -154,34 +154,108 @@ static bool is_namespace(struct loader *l, struct json_object *v, const char *wh
 	return false;
 }
 
-/* targetNamespace, and allowedNamespaces: the namespaces a source's
- * objects go to, and may go to. */
+/* A kind as clusterResources names it: "Kind", or "Kind.group" ("Kind."
+ * for the core group). */
+static bool is_kind(struct loader *l, struct json_object *v, const char *what)
+{
+	const char *k = json_object_get_string(v);
+	size_t n = json_object_is_type(v, json_type_string) ? strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                                                "abcdefghijklmnopqrstuvwxyz"
+	                                                                "0123456789")
+	                                                    : 0;
+
+	if (n && k[0] >= 'A' && k[0] <= 'Z' &&
+	    (!k[n] || (k[n] == '.' && strspn(k + n + 1, "abcdefghijklmnopqrstuvwxyz0123456789-.") ==
+	                                  strlen(k + n + 1))))
+		return true;
+	problem(l, v,
+	        "%s: must be a kind, as 'ClusterRole' or 'ClusterRole.rbac.authorization.k8s.io'",
+	        what);
+	return false;
+}
+
+/* A list of names (`empty`: it may be empty), each checked by `ok`; NULL
+ * when absent or wrong. */
+static char **load_list(struct loader *l, struct json_object *src, const char *key,
+                        const char *where, const char *what, bool empty,
+                        bool (*ok)(struct loader *, struct json_object *, const char *))
+{
+	struct json_object *list = json_value_get(src, key), *v;
+	struct buf at = BUF_INIT;
+	char **out;
+	size_t i, n = 0;
+
+	if (!list)
+		return NULL;
+	if (!json_object_is_type(list, json_type_array) ||
+	    (!empty && !json_object_array_length(list))) {
+		problem(l, list, "%s%s: must be a list of %s", where, key, what);
+		return NULL;
+	}
+	out = xcalloc(json_object_array_length(list) + 1, sizeof(char *));
+	for (i = 0; i < json_object_array_length(list); i++) {
+		v = json_object_array_get_idx(list, i);
+		buf_reset(&at);
+		buf_addf(&at, "%s%s[%zu]", where, key, i);
+		if (ok(l, v, at.ptr))
+			out[n++] = xstrdup(json_object_get_string(v));
+	}
+	buf_release(&at);
+	return out;
+}
+
+/* targetNamespace, allowedNamespaces and clusterResources: the namespaces
+ * a source's objects go to and may go to, and the cluster-scoped kinds it
+ * may manage. targetNamespace alone confines the source to it. */
 static void load_namespaces(struct loader *l, struct source_config *s, struct json_object *src,
                             const char *where)
 {
-	struct json_object *v = json_value_get(src, "targetNamespace"), *list;
+	struct json_object *v = json_value_get(src, "targetNamespace");
 	struct buf what = BUF_INIT;
-	size_t i, n = 0;
+	size_t i;
 
 	buf_addf(&what, "%stargetNamespace", where);
 	if (v && is_namespace(l, v, what.ptr))
 		s->target_namespace = xstrdup(json_object_get_string(v));
-	if (!(list = json_value_get(src, "allowedNamespaces")))
-		goto out;
-	if (!json_object_is_type(list, json_type_array) || !json_object_array_length(list)) {
-		problem(l, list, "%sallowedNamespaces: must be a list of namespaces", where);
-		goto out;
+	s->allowed_namespaces =
+	    load_list(l, src, "allowedNamespaces", where, "namespaces", false, is_namespace);
+	/* [] confines the source to no cluster-scoped kind at all. */
+	s->cluster_resources = load_list(l, src, "clusterResources", where, "kinds", true, is_kind);
+	if (s->target_namespace && !s->allowed_namespaces &&
+	    !json_value_get(src, "allowedNamespaces")) {
+		s->allowed_namespaces = xcalloc(2, sizeof(char *));
+		s->allowed_namespaces[0] = xstrdup(s->target_namespace);
 	}
-	s->allowed_namespaces = xcalloc(json_object_array_length(list) + 1, sizeof(char *));
-	for (i = 0; i < json_object_array_length(list); i++) {
-		v = json_object_array_get_idx(list, i);
-		buf_reset(&what);
-		buf_addf(&what, "%sallowedNamespaces[%zu]", where, i);
-		if (is_namespace(l, v, what.ptr))
-			s->allowed_namespaces[n++] = xstrdup(json_object_get_string(v));
-	}
-out:
+	for (i = 0; s->target_namespace && s->allowed_namespaces && s->allowed_namespaces[i] &&
+	            strcmp(s->allowed_namespaces[i], s->target_namespace);
+	     i++)
+		;
+	if (s->target_namespace && s->allowed_namespaces && !s->allowed_namespaces[i])
+		problem(l, v, "%s: '%s' is not among allowedNamespaces", what.ptr,
+		        s->target_namespace);
 	buf_release(&what);
+}
+
+/* previews: {forks: bool}. */
+static void load_previews(struct loader *l, struct source_config *s, struct json_object *p,
+                          const char *where)
+{
+	static const char *const keys[] = {"forks", NULL};
+	struct json_object *forks = json_value_get(p, "forks");
+	struct buf sub = BUF_INIT;
+
+	if (!p)
+		return;
+	if (!json_object_is_type(p, json_type_object)) {
+		problem(l, p, "%spreviews: must be a mapping", where);
+		return;
+	}
+	buf_addf(&sub, "%spreviews.", where);
+	known_keys(l, p, sub.ptr, keys);
+	if (forks && !json_object_is_type(forks, json_type_boolean))
+		problem(l, forks, "%sforks: use true or false", sub.ptr);
+	s->preview_forks = forks && json_object_get_boolean(forks);
+	buf_release(&sub);
 }
 
 int status_config_check(struct status_config *s, const char *repo, const char **key)
@@ -325,7 +399,9 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 	                                   "maxObjects",
 	                                   "targetNamespace",
 	                                   "allowedNamespaces",
+	                                   "clusterResources",
 	                                   "status",
+	                                   "previews",
 	                                   NULL};
 	struct json_object *v;
 	struct buf where = BUF_INIT;
@@ -400,6 +476,7 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 			problem(l, v, "%smaxObjects: use a number above 0", where.ptr);
 	}
 	load_namespaces(l, s, src, where.ptr);
+	load_previews(l, s, json_value_get(src, "previews"), where.ptr);
 	load_auth(l, s, json_value_get(src, "auth"), where.ptr);
 	load_status(l, s, json_value_get(src, "status"), where.ptr);
 out:
@@ -557,6 +634,9 @@ void config_release(struct config *c)
 		for (j = 0; s->allowed_namespaces && s->allowed_namespaces[j]; j++)
 			free(s->allowed_namespaces[j]);
 		free(s->allowed_namespaces);
+		for (j = 0; s->cluster_resources && s->cluster_resources[j]; j++)
+			free(s->cluster_resources[j]);
+		free(s->cluster_resources);
 		free(s->password_file);
 		free(s->password_env);
 		status_config_release(&s->status);

@@ -40,7 +40,10 @@ struct source_config {
 	char *path;                /* NULL: the repository's root */
 	char *namespace;           /* NULL: the context's */
 	char *target_namespace;    /* every namespaced object goes here; NULL: where it says */
-	char **allowed_namespaces; /* NULL-terminated; NULL: any */
+	char **allowed_namespaces; /* NULL-terminated; NULL: any (targetNamespace alone: it) */
+	char **cluster_resources;  /* the cluster-scoped kinds a confined source may manage,
+	                            * "Kind" or "Kind.group"; NULL-terminated; NULL: none */
+	bool preview_forks;        /* previews.forks: preview pull requests from forks */
 	long interval_ms;          /* between reconciles without a new commit */
 	unsigned jitter_percent;   /* each wait is interval +- this much */
 	bool prune;

@@ -85,6 +85,7 @@ void target_options_of(struct target_options *o, const struct source_config *s)
 	o->max_objects = s->max_objects;
 	o->target_namespace = s->target_namespace;
 	o->allowed_namespaces = (const char *const *)s->allowed_namespaces;
+	o->cluster_resources = (const char *const *)s->cluster_resources;
 }
 
 int target_option(struct target_options *o, int opt, const char *verb, char **argv)
@@ -368,6 +369,8 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	/* The source an object came from, for prune: the manifests' path as
 	 * named, or the repository and path. */
 	sync->source = o->files ? o->files[0] : NULL;
+	sync->namespaces = o->allowed_namespaces;
+	sync->cluster_kinds = o->cluster_resources;
 	if (o->git.repo) {
 		if ((error = target_source(t, o)) < 0)
 			return fail(t, o, NULL, error);

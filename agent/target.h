@@ -35,6 +35,7 @@ struct target_options {
 	/* berth run's targetNamespace and allowedNamespaces (manifest_options). */
 	const char *target_namespace;
 	const char *const *allowed_namespaces;
+	const char *const *cluster_resources; /* ... and its clusterResources */
 	/* Why loading the manifests must stop now, or NULL (see
 	 * manifest_options.stop); NULL: it never stops. */
 	const char *(*stop)(void *ctx);
@@ -161,7 +162,8 @@ void target_tree_options(struct tree_options *out, const struct target_options *
  * under --path) and the cluster, and compare them. Problems with the
  * manifests are printed as file:line:column lines; other errors as
  * "error: ...". Sets sync->source to the manifests' path, or to the
- * repository (without credentials) and path. */
+ * repository (without credentials) and path, and sync's confinement to the
+ * source's (allowed namespaces and cluster resources). */
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync);
 void target_release(struct target *t, struct target_options *o);
 

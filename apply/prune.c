@@ -1,6 +1,8 @@
 /* Deleting what berth applied and that has since left Git. */
 #include "prune.h"
 
+#include "scope.h"
+
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
 #include "../diff/base/json_value.h"
@@ -83,7 +85,11 @@ static int take_page(struct json_object *page, void *ctx)
 		/* The same object may be served by two groups (a kind moved
 		 * between groups): the uid says it is one. */
 		if (!uid || !source || strcmp(source, opts->source) || in_plan(plan, uid) ||
-		    listed(out, uid))
+		    listed(out, uid) ||
+		    !scope_allows(NULL, opts, res, ns && res->namespaced ? ns : "",
+		                  json_value_get_string(meta, "name")
+		                      ? json_value_get_string(meta, "name")
+		                      : ""))
 			continue;
 		out->items = xgrow(out->items, sizeof(*p), out->n + 1, &out->alloc);
 		p = &out->items[out->n++];
@@ -123,6 +129,24 @@ static int cmp_reverse_phase(const void *a, const void *b)
 	return object_id_cmp(&x->id, &y->id);
 }
 
+/* LIST one kind (in one namespace) for what prune would delete. */
+static int list_kind(struct kube_client *c, const char *path, struct search *search)
+{
+	const struct api_resource *res = search->res;
+	int error = kube_client_list(c, path, take_page, search);
+
+	/* A kind outside berth's role is one it does not manage (as Argo CD's
+	 * respectRBAC leaves it out): it could not delete there. */
+	if (error == BERTH_EFORBIDDEN)
+		return 0;
+	if (error == BERTH_EHTTP) {
+		sync_warn(search->opts, "prune cannot list %s%s%s: %s", res->name,
+		          *res->group ? "." : "", res->group, berth_error_last());
+		return 0;
+	}
+	return error;
+}
+
 int prune_find(struct prune_list *out, struct kube_client *c, const struct discovery *d,
                const struct sync_plan *plan, const struct sync_options *opts)
 {
@@ -139,23 +163,21 @@ int prune_find(struct prune_list *out, struct kube_client *c, const struct disco
 	for (i = 0; i < d->nresources && !error; i++) {
 		struct search search = {&list, &d->resources[i], plan, opts};
 		const struct api_resource *res = &d->resources[i];
+		const char *const *ns = res->namespaced && opts->namespaces && *opts->namespaces
+		                            ? opts->namespaces
+		                            : NULL;
 
-		if (!res->prunable)
+		/* A confined source looks only where it may write: each of its
+		 * namespaces, and the cluster-scoped kinds it lists. */
+		if (!res->prunable || !scope_kind_allowed(opts, res))
 			continue;
-		buf_reset(&path);
-		api_resource_path(&path, res, res->version, NULL, NULL);
-		buf_addf(&path, "?labelSelector=%s%%3D%s&limit=500", TRACKING_LABEL,
-		         TRACKING_VALUE);
-		error = kube_client_list(c, path.ptr, take_page, &search);
-		/* A kind outside berth's role is one it does not manage (as Argo
-		 * CD's respectRBAC leaves it out): it could not delete there. */
-		if (error == BERTH_EFORBIDDEN)
-			error = 0;
-		if (error == BERTH_EHTTP) {
-			sync_warn(opts, "prune cannot list %s%s%s: %s", res->name,
-			          *res->group ? "." : "", res->group, berth_error_last());
-			error = 0;
-		}
+		do {
+			buf_reset(&path);
+			api_resource_path(&path, res, res->version, ns ? *ns : NULL, NULL);
+			buf_addf(&path, "?labelSelector=%s%%3D%s&limit=500", TRACKING_LABEL,
+			         TRACKING_VALUE);
+			error = list_kind(c, path.ptr, &search);
+		} while (!error && ns && *++ns);
 	}
 	buf_release(&path);
 	if (error < 0) {

@@ -35,7 +35,11 @@ void prune_list_release(struct prune_list *list);
  * Find what prune would delete: the objects labelled TRACKING_LABEL whose
  * SOURCE_ANNOTATION is opts->source and which the plan does not hold (by
  * uid), with one label-selected LIST per kind that can be listed and
- * deleted. A kind the user may not list is a warning (opts->warn).
+ * deleted. An object without that annotation is never taken, whatever its
+ * other annotations say. A confined source (scope.h) lists each of its
+ * namespaces, and only the cluster-scoped kinds it may manage. A kind the
+ * user may not list (403) is left out; another failure to list is a
+ * warning (opts->warn).
  * Refuses, before anything is deleted, when the plan is empty and
  * opts->allow_empty is not set.
  */

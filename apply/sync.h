@@ -44,6 +44,24 @@ struct sync_options {
 	 * ..." on stderr. */
 	void (*warn)(const char *message, void *ctx);
 	void *warn_ctx;
+	/*
+	 * Where the source may write (berth run's allowedNamespaces, or its
+	 * targetNamespace), NULL-terminated; NULL: anywhere. And the
+	 * cluster-scoped kinds it may manage ("Kind" or "Kind.group", its
+	 * clusterResources), NULL-terminated. A source with either is
+	 * confined: a cluster-scoped kind it does not list is refused, and so
+	 * is a Namespace outside `namespaces`. Neither: nothing is confined.
+	 */
+	const char *const *namespaces;
+	const char *const *cluster_kinds;
+	/* Taking over an object another source manages (its SOURCE_ANNOTATION
+	 * names another) is refused; else it is a warning. Confined sources
+	 * always refuse. */
+	bool refuse_takeover;
+	/* What is found goes to people who may not read the cluster (a pull
+	 * request's preview): nothing live of an object this source does not
+	 * manage is shown, not even which source manages it. */
+	bool hide_foreign;
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
@@ -77,8 +95,10 @@ struct sync_item {
 	struct json_object *live;    /* NULL when missing; dropped once known to be in sync */
 	struct drift drift;
 	enum sync_action action;
-	bool ready; /* it was ready when it was read */
-	char *uid;  /* the live object's, NULL when missing */
+	bool ready;   /* it was ready when it was read */
+	char *uid;    /* the live object's, NULL when missing */
+	char *owner;  /* the live object's SOURCE_ANNOTATION; NULL when missing or none */
+	bool foreign; /* it exists, and this source does not manage it (owner is not ours) */
 	/* Drifted locally: the key of the comparison (verdict_key; `keyed`
 	 * when it could be made), whether the server's verdict on it is known
 	 * (a dry run, or one remembered), and whether a dry run of its write

@@ -3,6 +3,7 @@
 #include "sync_internal.h"
 
 #include "ready.h"
+#include "scope.h"
 #include "ssa.h"
 
 #include "../diff/immutable.h"
@@ -153,11 +154,19 @@ int sync_compare(struct sync_item *item, struct json_object *live)
 	item->live = NULL;
 	free(item->uid);
 	item->uid = NULL;
+	free(item->owner);
+	item->owner = NULL;
+	item->foreign = false;
 	if (live) {
-		const char *uid = json_value_get_string(json_value_get(live, "metadata"), "uid");
+		struct json_object *meta = json_value_get(live, "metadata");
+		const char *uid = json_value_get_string(meta, "uid");
+		const char *owner =
+		    json_value_get_string(json_value_get(meta, "annotations"), SOURCE_ANNOTATION);
 		struct buf why = BUF_INIT;
 
 		item->uid = uid ? xstrdup(uid) : NULL;
+		item->owner = owner ? xstrdup(owner) : NULL;
+		item->foreign = !owner || strcmp(owner, item->source);
 		item->ready = ready_check(&why, live, false) == READINESS_READY;
 		buf_release(&why);
 	}
@@ -359,7 +368,13 @@ static void check_immutable(struct diagnostics *diags, struct kube_client *c,
 		}
 		sync_describe(&what, item);
 		manifest_locate(&line, &column, item->m, path);
-		if (problem)
+		if (opts->hide_foreign && item->foreign)
+			diagnostics_add(diags, item->m->file, line, column,
+			                "%s: %s cannot change, and the object exists: the server "
+			                "refuses the patch (its live value is not shown: this "
+			                "source does not manage it)",
+			                what.ptr, path);
+		else if (problem)
 			diagnostics_add(diags, item->m->file, line, column, "%s: %s: %s", what.ptr,
 			                path, problem);
 		else
@@ -443,6 +458,56 @@ defined_kind(struct sync_plan *plan, const struct manifest_set *set, const struc
 	return r;
 }
 
+/* A manifest of a kind, or in a place, the source may not manage: a
+ * problem at its line. */
+static bool in_scope(struct diagnostics *diags, const struct manifest *m,
+                     const struct api_resource *res, const struct sync_options *opts)
+{
+	struct buf why = BUF_INIT, what = BUF_INIT;
+	struct object_id id = m->id;
+	bool ok;
+
+	if (!res->namespaced)
+		id.namespace = "";
+	ok = scope_allows(&why, opts, res, id.namespace, id.name);
+	if (!ok) {
+		object_id_describe(&what, &id);
+		diagnostics_add(diags, m->file, m->line, m->column, "%s: %s", what.ptr, why.ptr);
+	}
+	buf_release(&why);
+	buf_release(&what);
+	return ok;
+}
+
+/* An object that exists and that another source manages: taking it over
+ * is a problem for a confined source, and where asked; else a warning. */
+static void check_owner(struct diagnostics *diags, const struct sync_item *item,
+                        const struct sync_options *opts)
+{
+	struct buf what = BUF_INIT;
+
+	if (!item->uid || !item->owner || !item->foreign)
+		return;
+	sync_describe(&what, item);
+	if (opts->hide_foreign)
+		diagnostics_add(diags, item->m->file, item->m->line, item->m->column,
+		                "%s exists, and this source does not manage it: it would be "
+		                "refused",
+		                what.ptr);
+	else if (opts->refuse_takeover || scope_confined(opts))
+		diagnostics_add(diags, item->m->file, item->m->line, item->m->column,
+		                "%s is managed by source '%s' (its " SOURCE_ANNOTATION
+		                "): a source may not take over another's object; remove it "
+		                "from one of the two",
+		                what.ptr, item->owner);
+	else
+		sync_warn(opts,
+		          "%s:%zu:%zu: %s: takes it over from source '%s' (its " SOURCE_ANNOTATION
+		          ")",
+		          item->m->file, item->m->line, item->m->column, what.ptr, item->owner);
+	buf_release(&what);
+}
+
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
                     const struct sync_options *opts)
@@ -467,6 +532,8 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 			                m->id.version, kube_client_server(c));
 			continue;
 		}
+		if (!in_scope(diags, m, res, opts))
+			continue;
 		item->m = m;
 		item->res = res;
 		item->source = opts->source;
@@ -492,11 +559,14 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 			;
 		error = read_group(c, order + i, j - i);
 	}
-	for (i = 0; i < plan.n && !error; i++)
+	for (i = 0; i < plan.n && !error; i++) {
+		check_owner(diags, &plan.items[i], opts);
 		if (plan.items[i].drift.state == DRIFT_DRIFTED)
 			check_immutable(diags, c, &plan, &plan.items[i], opts);
+	}
 	if (!error && diags->n > before)
-		error = berth_error_set("%zu change%s the server would refuse; nothing was changed",
+		error = berth_error_set("%zu problem%s found before the first write; nothing was "
+		                        "changed",
 		                        diags->n - before, diags->n - before == 1 ? "" : "s");
 out:
 	free(order);
@@ -516,6 +586,7 @@ void sync_plan_release(struct sync_plan *plan)
 		json_object_put(plan->items[i].live);
 		free(plan->items[i].uid);
 		json_object_put(plan->items[i].grow);
+		free(plan->items[i].owner);
 		drift_release(&plan->items[i].drift);
 	}
 	for (i = 0; i < plan->ndefined; i++) {

@@ -58,6 +58,19 @@ assert_eq "$STATUS" 0 "second sync exit status ($ERR)"
 assert_eq "$(kubectl -n berth-system get secret berth-credentials -o json | jq -r '.data | keys | join(" ")')" \
 	"forge-token git-token github-webhook-secret report-token" "the Secret's keys"
 
+note "least privilege: no Secret anywhere, no namespace deleted, no Lease written"
+for denied in "get secrets -n default" "list secrets --all-namespaces" "watch secrets -n berth-system" \
+	"delete namespaces" "update leases -n berth-system" "create leases -n berth-system" \
+	"create clusterrolebindings" "update configmaps -n default"; do
+	# shellcheck disable=SC2086
+	assert_eq "$(kubectl auth can-i $denied --as "$sa_user" || [ $? = 1 ])" no "may $sa_user $denied"
+done
+for allowed in "patch configmaps -n default" "delete statefulsets.apps -n default" "patch namespaces" \
+	"get configmaps/berth-state -n berth-system"; do
+	# shellcheck disable=SC2086
+	assert_eq "$(kubectl auth can-i $allowed --as "$sa_user")" yes "may $sa_user $allowed"
+done
+
 note "the pod's view: a TokenRequest token of berth-system/berth, the CA and the namespace"
 kubectl create --raw /api/v1/namespaces/berth-system/serviceaccounts/berth/token -f - \
 	<<<'{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}}' |

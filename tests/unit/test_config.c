@@ -281,6 +281,66 @@ static void test_config__status_blocks(void **state)
 }
 
 /* The example, examples/berth-run.yaml, loads. */
+static void test_config__confinement_and_fork_previews(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems;
+
+	(void)state;
+	problems =
+	    load(&c, "sources:\n"
+	             "- name: tenant\n"
+	             "  repo: /srv/git/tenant.git\n"
+	             "  allowedNamespaces: [team-a, team-b]\n"
+	             "  clusterResources: [Namespace, ClusterRole.rbac.authorization.k8s.io]\n"
+	             "  previews: {forks: true}\n"
+	             "- name: target\n"
+	             "  repo: /srv/git/target.git\n"
+	             "  targetNamespace: team-c\n"
+	             "- name: admin\n"
+	             "  repo: /srv/git/admin.git\n");
+	assert_string_equal(problems, "");
+	free(problems);
+	assert_string_equal(c.sources[0].allowed_namespaces[1], "team-b");
+	assert_null(c.sources[0].allowed_namespaces[2]);
+	assert_string_equal(c.sources[0].cluster_resources[0], "Namespace");
+	assert_string_equal(c.sources[0].cluster_resources[1],
+	                    "ClusterRole.rbac.authorization.k8s.io");
+	assert_true(c.sources[0].preview_forks);
+	/* targetNamespace alone confines the source to it. */
+	assert_string_equal(c.sources[1].allowed_namespaces[0], "team-c");
+	assert_null(c.sources[1].allowed_namespaces[1]);
+	assert_null(c.sources[1].cluster_resources);
+	assert_false(c.sources[1].preview_forks);
+	assert_null(c.sources[2].allowed_namespaces);
+	config_release(&c);
+
+	problems = load(&c, "sources:\n"
+	                    "- name: bad\n"
+	                    "  repo: /srv/git/tenant.git\n"
+	                    "  targetNamespace: team-c\n"
+	                    "  allowedNamespaces: [team-a]\n"
+	                    "  clusterResources: [clusterrole, 'ClusterRole/rbac', []]\n"
+	                    "  previews: {forks: yes please, fork: true}\n"
+	                    "- name: empty\n"
+	                    "  repo: /srv/git/tenant.git\n"
+	                    "  clusterResources: {}\n"
+	                    "  previews: true\n");
+	assert_string_equal(
+	    problems, "6:22: sources[0].clusterResources[0]: must be a kind, as 'ClusterRole' or "
+	              "'ClusterRole.rbac.authorization.k8s.io'\n"
+	              "6:35: sources[0].clusterResources[1]: must be a kind, as 'ClusterRole' or "
+	              "'ClusterRole.rbac.authorization.k8s.io'\n"
+	              "6:55: sources[0].clusterResources[2]: must be a kind, as 'ClusterRole' or "
+	              "'ClusterRole.rbac.authorization.k8s.io'\n"
+	              "4:3: sources[0].targetNamespace: 'team-c' is not among allowedNamespaces\n"
+	              "7:33: sources[0].previews.fork: unknown key\n"
+	              "7:14: sources[0].previews.forks: use true or false\n"
+	              "10:3: sources[1].clusterResources: must be a list of kinds\n"
+	              "11:3: sources[1].previews: must be a mapping\n");
+	free(problems);
+}
+
 static void test_config__the_example(void **state)
 {
 	struct diagnostics diags = DIAGNOSTICS_INIT;
@@ -306,6 +366,8 @@ int main(void)
 	        test_config__webhook_secrets_from_a_file_or_the_environment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__not_a_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__status_blocks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config__confinement_and_fork_previews, setup,
+	                                    teardown),
 	    cmocka_unit_test(test_config__the_example),
 	};
 
