@@ -1,6 +1,3 @@
-/* nftw() */
-#define _XOPEN_SOURCE 700
-
 #include "source.h"
 
 #include "known_hosts.h"
@@ -12,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,16 +294,9 @@ static int fetch(git_remote *remote, const char *name, struct source_commit *out
 	return error;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* Remove the checked-out commits in `trees` but `keep` not used for
- * TREE_TTL_S: another berth may still be reading a recent one. */
+/* Remove the checked-out commits in `trees` but `keep`, and temporary
+ * folders left by a berth that was stopped, not used for TREE_TTL_S:
+ * another berth may still be reading a recent one. */
 static void prune_trees(const char *trees, const char *keep)
 {
 	DIR *d = opendir(trees);
@@ -316,142 +305,122 @@ static void prune_trees(const char *trees, const char *keep)
 	struct stat st;
 
 	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, keep))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, keep))
 			continue;
 		buf_reset(&path);
 		buf_addf(&path, "%s/%s", trees, e->d_name);
-		if (stat(path.ptr, &st) == 0 && st.st_mtime + TREE_TTL_S < time(NULL))
-			nftw(path.ptr, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		if (lstat(path.ptr, &st) == 0 && st.st_mtime + TREE_TTL_S < time(NULL))
+			source_remove_tree(path.ptr);
 	}
 	if (d)
 		closedir(d);
 	buf_release(&path);
 }
 
-/* The file in a checkout that lists the submodules left out of it. */
-#define SUBMODULES_FILE ".berth-submodules"
-
-/* Writing a tree out: where to, and the submodules met. */
-struct writer {
-	git_repository *repo;
-	const char *dir;
-	struct buf path, submodules; /* each submodule's path followed by a NUL */
-	int error;
-};
-
-/* Create the file `path` with `len` bytes of `data`; false on failure
- * (errno says why). */
-static bool write_file(const char *path, const char *data, size_t len, mode_t mode)
+/* Create the file `path` with `len` bytes of `data`, or fail naming it. */
+static int write_file(const char *path, const char *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	size_t done = 0;
 	ssize_t n = 0;
 
+	int error = 0;
+
 	if (fd < 0)
-		return false;
+		return berth_error_set("'%s': %s", path, strerror(errno));
 	while (done < len && (n = write(fd, data + done, len - done)) > 0)
 		done += (size_t)n;
-	return !close(fd) && done == len;
-}
-
-static int write_entry(const char *root, const git_tree_entry *e, void *payload)
-{
-	struct writer *w = payload;
-	git_filemode_t mode = git_tree_entry_filemode(e);
-	git_blob *blob = NULL;
-	const char *data;
-	size_t len;
-
-	buf_reset(&w->path);
-	buf_addf(&w->path, "%s/%s%s", w->dir, root, git_tree_entry_name(e));
-	if (mode == GIT_FILEMODE_COMMIT) {
-		/* A submodule (a gitlink): left out, as Flux leaves them out unless
-		 * asked; an empty directory stands in its place, as git leaves one. */
-		buf_addf(&w->submodules, "%s%s", root, git_tree_entry_name(e));
-		buf_addch(&w->submodules, '\0');
-		return mkdir(w->path.ptr, 0755) < 0 ? (w->error = -1) : 0;
-	}
-	if (mode == GIT_FILEMODE_TREE)
-		return mkdir(w->path.ptr, 0755) < 0 ? (w->error = -1) : 0;
-	if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(e)) < 0)
-		return (w->error = -1);
-	data = git_blob_rawcontent(blob);
-	len = (size_t)git_blob_rawsize(blob);
-	if (mode == GIT_FILEMODE_LINK) {
-		char *target = xstrndup(data, len);
-
-		if (symlink(target, w->path.ptr) < 0)
-			w->error = -1;
-		free(target);
-	} else if (!write_file(w->path.ptr, data, len,
-	                       mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644)) {
-		w->error = -1;
-	}
-	git_blob_free(blob);
-	return w->error;
-}
-
-/* Write the tree of `commit` into `dir`, which exists and is empty: every
- * file, directory and symlink, and in place of each submodule an empty
- * directory, whose paths go to SUBMODULES_FILE. */
-static int write_tree(git_repository *repo, git_object *commit, const char *dir)
-{
-	struct writer w = {repo, dir, BUF_INIT, BUF_INIT, 0};
-	git_tree *tree = NULL;
-	int error;
-
-	if (git_commit_tree(&tree, (git_commit *)commit) < 0 ||
-	    git_tree_walk(tree, GIT_TREEWALK_PRE, write_entry, &w) < 0) {
-		error = w.error ? berth_error_set("'%s': %s", w.path.ptr, strerror(errno))
-		                : berth_error_set("%s", git_message());
-		goto out;
-	}
-	buf_reset(&w.path);
-	buf_addf(&w.path, "%s/" SUBMODULES_FILE, dir);
-	error = write_file(w.path.ptr, w.submodules.ptr, w.submodules.len, 0644)
-	            ? 0
-	            : berth_error_set("'%s': %s", w.path.ptr, strerror(errno));
-out:
-	git_tree_free(tree);
-	buf_release(&w.path);
-	buf_release(&w.submodules);
+	if (done < len)
+		error = berth_error_set("'%s': %s", path, n < 0 ? strerror(errno) : "short write");
+	if (close(fd) < 0 && !error)
+		error = berth_error_set("'%s': %s", path, strerror(errno));
 	return error;
 }
 
-/* Check `commit` out into <place>/trees/<id>, once: a commit never changes. */
-static int check_out(struct source_commit *out, git_repository *repo, git_object *commit,
-                     const char *place)
+/* Is `dir` a checkout that was completed: does its marker, written last,
+ * name it? */
+static bool completed(const char *dir, const char *name)
 {
-	struct buf trees = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT, list = BUF_INIT;
+	struct buf path = BUF_INIT, marker = BUF_INIT, want = BUF_INIT;
 	struct stat st;
+	bool done;
+
+	buf_addf(&path, "%s/" SOURCE_COMPLETE_FILE, dir);
+	buf_addf(&want, "%s\n", name);
+	done = lstat(path.ptr, &st) == 0 && S_ISREG(st.st_mode) &&
+	       buf_read_file(&marker, path.ptr, 256) == 0 && !strcmp(marker.ptr, want.ptr);
+	buf_release(&path);
+	buf_release(&marker);
+	buf_release(&want);
+	return done;
+}
+
+/* Write the tree of `commit` into `dir`, which exists and is empty, then
+ * the submodules left out, then the marker that says it is complete. */
+static int write_checkout(git_repository *repo, git_object *commit, const char *dir,
+                          const char *name, const struct source_options *opts)
+{
+	struct buf submodules = BUF_INIT, path = BUF_INIT, marker = BUF_INIT;
+	int error;
+
+	if ((error = source_write_tree(&submodules, repo, git_commit_tree_id((git_commit *)commit),
+	                               dir, opts)) < 0)
+		goto out;
+	buf_addf(&path, "%s/" SOURCE_SUBMODULES_FILE, dir);
+	if ((error = write_file(path.ptr, submodules.ptr, submodules.len)) < 0)
+		goto out;
+	buf_reset(&path);
+	buf_addf(&path, "%s/" SOURCE_COMPLETE_FILE, dir);
+	buf_addf(&marker, "%s\n", name);
+	error = write_file(path.ptr, marker.ptr, marker.len);
+out:
+	buf_release(&submodules);
+	buf_release(&path);
+	buf_release(&marker);
+	return error;
+}
+
+/* Check `commit` out into <place>/trees/<id>, once: a commit never
+ * changes. It is written into a temporary folder, renamed into place when
+ * complete. */
+static int check_out(struct source_commit *out, git_repository *repo, git_object *commit,
+                     const char *place, const struct source_options *opts)
+{
+	struct buf trees = BUF_INIT, name = BUF_INIT, dir = BUF_INIT, tmp = BUF_INIT,
+	           list = BUF_INIT;
 	int error = 0;
 
 	buf_addf(&trees, "%s/trees", place);
-	buf_addf(&dir, "%s/%s", trees.ptr, out->id);
-	if (stat(dir.ptr, &st) < 0) {
-		buf_addf(&tmp, "%s/.%s.%ld", trees.ptr, out->id, (long)getpid());
-		if ((error = cache_make_dirs(tmp.ptr)) < 0)
+	buf_adds(&name, out->id);
+	buf_addf(&dir, "%s/%s", trees.ptr, name.ptr);
+	if (!completed(dir.ptr, name.ptr)) {
+		/* An older berth's checkout, or one cut short: not trusted. */
+		buf_addf(&tmp, "%s/.%s.%ld", trees.ptr, name.ptr, (long)getpid());
+		if ((error = source_remove_tree(dir.ptr)) < 0 ||
+		    (error = source_remove_tree(tmp.ptr)) < 0 ||
+		    (error = cache_make_dirs(tmp.ptr)) < 0)
 			goto out;
-		if ((error = write_tree(repo, commit, tmp.ptr)) < 0) {
+		if ((error = write_checkout(repo, commit, tmp.ptr, name.ptr, opts)) < 0) {
 			berth_error_prefix(error, "cannot check out commit %s", out->id);
-			nftw(tmp.ptr, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			source_remove_tree(tmp.ptr);
 			goto out;
 		}
 		if (rename(tmp.ptr, dir.ptr) < 0) {
 			error = berth_error_set("'%s': %s", dir.ptr, strerror(errno));
-			nftw(tmp.ptr, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			source_remove_tree(tmp.ptr);
 			goto out;
 		}
 	}
 	utimensat(AT_FDCWD, dir.ptr, NULL, 0); /* in use: not pruned */
-	prune_trees(trees.ptr, out->id);
-	buf_addf(&list, "%s/" SUBMODULES_FILE, dir.ptr);
+	prune_trees(trees.ptr, name.ptr);
+	buf_addf(&list, "%s/" SOURCE_SUBMODULES_FILE, dir.ptr);
 	buf_reset(&out->submodules);
 	if (buf_read_file(&out->submodules, list.ptr, 1u << 20) < 0)
-		buf_reset(&out->submodules); /* a checkout of an older berth: none noted */
+		buf_reset(&out->submodules);
 	out->dir = buf_detach(&dir, NULL);
 out:
 	buf_release(&trees);
+	buf_release(&name);
 	buf_release(&dir);
 	buf_release(&tmp);
 	buf_release(&list);
@@ -567,7 +536,7 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 		goto out;
 	}
 	git_oid_tostr(c.id, sizeof(c.id), git_object_id(commit));
-	if ((error = check_out(&c, repo, commit, place.ptr)) < 0)
+	if ((error = check_out(&c, repo, commit, place.ptr, opts)) < 0)
 		goto out;
 	*out = c;
 	c = (struct source_commit)SOURCE_COMMIT_INIT;

@@ -41,18 +41,51 @@ struct source_commit {
 		.id = "", .submodules = BUF_INIT                                                   \
 	}
 
+/* The files berth keeps in the root of each checkout: the submodules left
+ * out, and the marker written last, when the checkout is complete. A tree
+ * entry of either name in the root is refused. */
+#define SOURCE_SUBMODULES_FILE ".berth-submodules"
+#define SOURCE_COMPLETE_FILE   ".berth-complete"
+
 /*
  * Ask the remote where `ref` points, without downloading anything; fetch
  * only when the cache lacks that commit (a force-push is followed); check
- * the commit's files out into a directory of the cache, kept per commit.
- * Submodules are not checked out (an empty directory stands in for each):
- * out->submodules names them.
+ * the commit's files out into a directory of the cache, kept per commit
+ * written into a temporary directory that
+ * is renamed into place when complete; one found without its marker is
+ * written again. Submodules are not checked out (an empty directory stands
+ * in for each): out->submodules names them. A tree entry whose name could
+ * lead out of the checkout (see source_write_tree) refuses the commit.
  * A ref the remote does not have is BERTH_ENOTFOUND; a remote that cannot
  * be reached, BERTH_ECONNECT. Messages name the repository without its
  * credentials.
  */
 int source_fetch(struct source_commit *out, const struct source_options *opts);
 void source_commit_release(struct source_commit *c);
+
+struct git_repository;
+struct git_oid;
+
+/*
+ * Write the tree `tree` of `repo` into the existing, empty folder `dir`:
+ * every folder, file and symlink, each made
+ * relative to its folder's descriptor, never through a symlink and never
+ * over another entry; an empty folder for each submodule, whose path (then
+ * a NUL) is appended to `submodules`. Every entry's name is checked: an
+ * empty one, "." and "..", a '/', and git's own folder (".git" in any case,
+ * and the names Windows and macOS read as it) refuse the tree, as do a
+ * second entry of a name, and folders nested deeper than 128. The error names the entry's path in
+ * the tree, control characters escaped. On failure, `dir` holds what was written so far: the caller
+ * removes it.
+ */
+int source_write_tree(struct buf *submodules, struct git_repository *repo,
+                      const struct git_oid *tree, const char *dir,
+                      const struct source_options *opts);
+
+/* Remove `dir` and all it holds, following no symlink: a symlink is
+ * removed, never what it leads to (`dir` itself too). A `dir` that does
+ * not exist is no error. */
+int source_remove_tree(const char *dir);
 
 /* Append `url` to `out` without the password or token it may carry
  * (scheme://user:secret@host/...), for messages and annotations. */

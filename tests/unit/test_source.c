@@ -1,3 +1,6 @@
+/* nftw() */
+#define _XOPEN_SOURCE 700
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +12,14 @@
 
 #include "../../diff/base/berth_error.h"
 
+#include <errno.h>
+#include <ftw.h>
+#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void redacts(const char *url, const char *want)
 {
@@ -138,12 +145,297 @@ static void test_source__fetch_once_then_from_the_cache(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * Crafted commits: objects written byte by byte into a bare repository of
+ * the test's own (git's own tools, and libgit2's tree builder, refuse the
+ * names these hold), fetched from it by path into a cache beside it.
+ */
+struct crafted {
+	char dir[64];   /* all of it, removed at the end */
+	char bare[128]; /* the remote */
+	char cache[128];
+	git_repository *repo;
+	git_odb *odb;
+};
+
+static void crafted_init(struct crafted *f)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/berth-crafted-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->bare, sizeof(f->bare), "%s/remote.git", f->dir);
+	snprintf(f->cache, sizeof(f->cache), "%s/cache", f->dir);
+	git_libgit2_init();
+	assert_int_equal(git_repository_init(&f->repo, f->bare, 1), 0);
+	assert_int_equal(git_repository_odb(&f->odb, f->repo), 0);
+}
+
+static void crafted_release(struct crafted *f)
+{
+	char cmd[128];
+
+	git_odb_free(f->odb);
+	git_repository_free(f->repo);
+	git_libgit2_shutdown();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static git_oid blob(struct crafted *f, const char *data, size_t len)
+{
+	git_oid id;
+
+	assert_int_equal(git_odb_write(&id, f->odb, data, len, GIT_OBJECT_BLOB), 0);
+	return id;
+}
+
+/* One entry of a tree: its mode ("100644", "40000", "120000", "160000"),
+ * its name as given (any bytes but NUL), and what it holds. */
+struct raw_entry {
+	const char *mode, *name;
+	git_oid id;
+};
+
+/* A tree of `n` entries, in the order given, written as git's format has
+ * it ("<mode> <name>\0<20-byte id>" each) and nothing checked. */
+static git_oid raw_tree(struct crafted *f, const struct raw_entry *e, size_t n)
+{
+	struct buf raw = BUF_INIT;
+	git_oid id;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		buf_addf(&raw, "%s %s", e[i].mode, e[i].name);
+		buf_addch(&raw, '\0');
+		buf_add(&raw, e[i].id.id, GIT_OID_RAWSZ);
+	}
+	assert_int_equal(git_odb_write(&id, f->odb, raw.ptr, raw.len, GIT_OBJECT_TREE), 0);
+	buf_release(&raw);
+	return id;
+}
+
+/* A commit of `tree`, which main then points at; its id in `hex`. */
+static void raw_commit(struct crafted *f, git_oid tree, char hex[41])
+{
+	static unsigned serial;
+	struct buf raw = BUF_INIT;
+	git_reference *ref = NULL;
+	git_oid id;
+
+	buf_addf(&raw,
+	         "tree %s\nauthor t <t@example.com> %u +0000\ncommitter t <t@example.com> %u "
+	         "+0000\n\ncrafted\n",
+	         git_oid_tostr_s(&tree), 1700000000u + serial, 1700000000u + serial);
+	serial++;
+	assert_int_equal(git_odb_write(&id, f->odb, raw.ptr, raw.len, GIT_OBJECT_COMMIT), 0);
+	assert_int_equal(git_reference_create(&ref, f->repo, "refs/heads/main", &id, 1, NULL), 0);
+	git_reference_free(ref);
+	git_oid_tostr(hex, 41, &id);
+	buf_release(&raw);
+}
+
+/* What is under the test's directory, the remote and the cache's bare
+ * repository aside: each path, its type, size and content. */
+static struct buf snapshot_of;
+static const char *snapshot_skip;
+
+static int snapshot_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	struct buf content = BUF_INIT;
+	char target[256];
+	ssize_t n;
+
+	(void)flag;
+	(void)ftw;
+	if (strstr(path, "/remote.git") || strstr(path, "/repo.git") || strstr(path, "/lock"))
+		return 0;
+	if (snapshot_skip && strstr(path, snapshot_skip))
+		return 0;
+	buf_addf(&snapshot_of, "%s %o %lld", path, (unsigned)st->st_mode, (long long)st->st_size);
+	if (S_ISLNK(st->st_mode) && (n = readlink(path, target, sizeof(target) - 1)) >= 0)
+		buf_addf(&snapshot_of, " -> %.*s", (int)n, target);
+	if (S_ISREG(st->st_mode) && buf_read_file(&content, path, 1u << 20) == 0)
+		buf_addf(&snapshot_of, " [%s]", content.ptr);
+	buf_addch(&snapshot_of, '\n');
+	buf_release(&content);
+	return 0;
+}
+
+static char *snapshot(const char *dir)
+{
+	buf_reset(&snapshot_of);
+	assert_int_equal(nftw(dir, snapshot_entry, 16, FTW_PHYS), 0);
+	return buf_detach(&snapshot_of, NULL);
+}
+
+static int fetch_main(struct source_commit *c, struct crafted *f, const struct source_options *o)
+{
+	struct source_options opts = o ? *o : (struct source_options)SOURCE_OPTIONS_INIT;
+
+	opts.repo = f->bare;
+	opts.cache_dir = f->cache;
+	opts.ref = "main";
+	return source_fetch(c, &opts);
+}
+
+/* The commit berth deployed: a checkout that a crafted commit must leave
+ * as it is. Its id in `hex`. */
+static void deployed(struct crafted *f, char hex[41])
+{
+	struct source_commit c = SOURCE_COMMIT_INIT;
+	struct raw_entry app[] = {{"100644", "settings.yaml", blob(f, "kind: ConfigMap\n", 16)}};
+	struct raw_entry root[] = {{"40000", "app", raw_tree(f, app, 1)}};
+
+	raw_commit(f, raw_tree(f, root, 1), hex);
+	assert_int_equal(fetch_main(&c, f, NULL), 0);
+	assert_string_equal(c.id, hex);
+	source_commit_release(&c);
+}
+
+/* Fetch main, which holds `root`: refused, naming `entry` (and the commit,
+ * when the checkout refuses it), and nothing changed outside the cache's
+ * objects. Says what went wrong, and how many
+ * things did. */
+static int refused(struct crafted *f, const struct raw_entry *root, size_t n, const char *entry)
+{
+	struct source_commit c = SOURCE_COMMIT_INIT;
+	char hex[41], *before, *after;
+	int error, wrong = 0;
+
+	raw_commit(f, raw_tree(f, root, n), hex);
+	before = snapshot(f->dir);
+	error = fetch_main(&c, f, NULL);
+	after = snapshot(f->dir);
+	if (error == 0) {
+		print_message("%s: checked out into '%s'\n", entry, c.dir);
+		wrong++;
+	} else if (!strstr(berth_error_last(), entry) ||
+	           (strstr(berth_error_last(), "check out") && !strstr(berth_error_last(), hex))) {
+		print_message("%s: the error names neither it nor the commit: %s\n", entry,
+		              berth_error_last());
+		wrong++;
+	}
+	if (strcmp(after, before)) {
+		print_message("%s: the cache changed:\n--- before\n%s--- after\n%s", entry, before,
+		              after);
+		wrong++;
+	}
+	free(before);
+	free(after);
+	source_commit_release(&c);
+	return wrong;
+}
+
+static void test_source__crafted_tree_entries_never_leave_the_checkout(void **state)
+{
+	struct crafted f;
+	char good[41];
+	struct buf name = BUF_INIT, up = BUF_INIT;
+	int wrong = 0;
+
+	(void)state;
+	crafted_init(&f);
+	deployed(&f, good);
+	{
+		/* A name that climbs into the deployed commit's checkout. */
+		git_oid yaml = blob(&f, "kind: Secret\n", 13);
+
+		buf_addf(&name, "../%s/app/zz-injected.yaml", good);
+		struct raw_entry root[] = {{"100644", name.ptr, yaml}};
+		wrong += refused(&f, root, 1, "'../");
+		struct raw_entry climb[] = {{"100644", "../x/zz-injected.yaml", yaml}};
+		wrong += refused(&f, climb, 1, "'../x/zz-injected.yaml'");
+		/* ".." as a folder, holding the deployed commit's id. */
+		struct raw_entry app[] = {{"100644", "zz-injected.yaml", yaml}};
+		struct raw_entry id[] = {{"40000", "app", raw_tree(&f, app, 1)}};
+		struct raw_entry dots[] = {{"40000", good, raw_tree(&f, id, 1)}};
+		struct raw_entry dotdot[] = {{"40000", "..", raw_tree(&f, dots, 1)}};
+		wrong += refused(&f, dotdot, 1, "'..'");
+		struct raw_entry dot[] = {{"40000", ".", raw_tree(&f, dots, 1)}};
+		wrong += refused(&f, dot, 1, "'.'");
+		struct raw_entry slash[] = {{"40000", "a", raw_tree(&f, app, 1)},
+		                            {"100644", "a/b", yaml}};
+		wrong += refused(&f, slash, 2, "'a/b'");
+		struct raw_entry git[] = {{"40000", ".git", raw_tree(&f, app, 1)}};
+		wrong += refused(&f, git, 1, "'.git'");
+		struct raw_entry upper[] = {{"40000", ".GIT", raw_tree(&f, app, 1)}};
+		wrong += refused(&f, upper, 1, "'.GIT'");
+		/* Names NTFS and HFS+ take for ".git". */
+		struct raw_entry ntfs[] = {{"40000", "git~1", raw_tree(&f, app, 1)}};
+		wrong += refused(&f, ntfs, 1, "'git~1'");
+		struct raw_entry dotted[] = {{"40000", ".git. .", raw_tree(&f, app, 1)}};
+		wrong += refused(&f, dotted, 1, "'.git. .'");
+		struct raw_entry hfs[] = {{"40000", ".g\xe2\x80\x8cit", raw_tree(&f, app, 1)}};
+		wrong += refused(&f, hfs, 1, "is git's own folder");
+		/* A control character is shown escaped, never raw. */
+		struct raw_entry ctrl[] = {{"100644", "x\n\x1b[31m/../../y", yaml}};
+		wrong += refused(&f, ctrl, 1, "'x\\n\\x1b[31m/../../y'");
+		struct raw_entry empty[] = {{"100644", "", yaml}};
+		/* libgit2 reads no tree with an empty name (here, in the fetch). */
+		wrong += refused(&f, empty, 1, "can't parse filename");
+
+		/* A symlink, then an entry under it or of its name. */
+		git_oid dotdot_link = blob(&f, "..", 2);
+		buf_addf(&up, "../%s", good);
+		git_oid other = blob(&f, up.ptr, up.len);
+		struct raw_entry under[] = {{"120000", "l", dotdot_link},
+		                            {"100644", "l/zz-injected.yaml", yaml}};
+		wrong += refused(&f, under, 2, "'l/zz-injected.yaml'");
+		struct raw_entry named[] = {{"120000", "l", dotdot_link},
+		                            {"40000", "l", raw_tree(&f, app, 1)}};
+		wrong += refused(&f, named, 2, "'l'");
+		struct raw_entry into[] = {{"120000", "l", other},
+		                           {"40000", "l", raw_tree(&f, app, 1)}};
+		wrong += refused(&f, into, 2, "'l'");
+		struct raw_entry into_file[] = {{"120000", "l", other},
+		                                {"100644", "l/app/zz-injected.yaml", yaml}};
+		wrong += refused(&f, into_file, 2, "'l/app/zz-injected.yaml'");
+	}
+	buf_release(&name);
+	buf_release(&up);
+	crafted_release(&f);
+	assert_int_equal(wrong, 0);
+}
+
+/* A checkout is trusted only when it was completed: one without the
+ * marker (an older berth's, or one cut short) is written again. */
+static void test_source__a_checkout_without_its_marker_is_written_again(void **state)
+{
+	struct crafted f;
+	struct source_commit c = SOURCE_COMMIT_INIT;
+	char good[41], path[512];
+	FILE *out;
+	struct stat st;
+
+	(void)state;
+	crafted_init(&f);
+	deployed(&f, good);
+	assert_int_equal(fetch_main(&c, &f, NULL), 0);
+	snprintf(path, sizeof(path), "%s/.berth-complete", c.dir);
+	assert_int_equal(lstat(path, &st), 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/app/zz-injected.yaml", c.dir);
+	assert_non_null(out = fopen(path, "w"));
+	fputs("kind: Secret\n", out);
+	fclose(out);
+	source_commit_release(&c);
+
+	assert_int_equal(fetch_main(&c, &f, NULL), 0);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	snprintf(path, sizeof(path), "%s/app/settings.yaml", c.dir);
+	assert_int_equal(lstat(path, &st), 0);
+	source_commit_release(&c);
+	crafted_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_source__credentials_never_show),
 	    cmocka_unit_test(test_source__known_hosts),
 	    cmocka_unit_test(test_source__fetch_once_then_from_the_cache),
+	    cmocka_unit_test(test_source__crafted_tree_entries_never_leave_the_checkout),
+	    cmocka_unit_test(test_source__a_checkout_without_its_marker_is_written_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
