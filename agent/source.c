@@ -337,6 +337,22 @@ static int write_file(const char *path, const char *data, size_t len)
 	return error;
 }
 
+/* The name of the checkout of commit `id` with `opts`: the id, and for a
+ * checkout of one folder or within limits, a key that tells them apart. */
+static void checkout_name(struct buf *out, const char *id, const struct source_options *opts)
+{
+	struct buf key = BUF_INIT;
+
+	if (!opts->only_path && !opts->max_file_bytes && !opts->max_total_bytes) {
+		buf_adds(out, id);
+		return;
+	}
+	buf_addf(&key, "only=%s\nfile=%zu\ntotal=%zu", opts->only_path ? opts->only_path : "",
+	         opts->max_file_bytes, opts->max_total_bytes);
+	cache_name(out, id, strlen(id), key.ptr);
+	buf_release(&key);
+}
+
 /* Is `dir` a checkout that was completed: does its marker, written last,
  * name it? */
 static bool completed(const char *dir, const char *name)
@@ -380,7 +396,7 @@ out:
 	return error;
 }
 
-/* Check `commit` out into <place>/trees/<id>, once: a commit never
+/* Check `commit` out into <place>/trees/<name>, once: a commit never
  * changes. It is written into a temporary folder, renamed into place when
  * complete. */
 static int check_out(struct source_commit *out, git_repository *repo, git_object *commit,
@@ -391,7 +407,7 @@ static int check_out(struct source_commit *out, git_repository *repo, git_object
 	int error = 0;
 
 	buf_addf(&trees, "%s/trees", place);
-	buf_adds(&name, out->id);
+	checkout_name(&name, out->id, opts);
 	buf_addf(&dir, "%s/%s", trees.ptr, name.ptr);
 	if (!completed(dir.ptr, name.ptr)) {
 		/* An older berth's checkout, or one cut short: not trusted. */

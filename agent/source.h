@@ -21,6 +21,14 @@ struct source_options {
 	/* ssh: the private key file; the known_hosts file that must hold the
 	 * server's key (NULL: ~/.ssh/known_hosts). */
 	const char *ssh_key, *known_hosts;
+	/* What a preview of an untrusted commit bounds; the defaults (NULL, 0)
+	 * check out the whole tree, unbounded. `only_path`: check out only the
+	 * manifest files (.yaml, .yml, .json) and symlinks under this folder of
+	 * the repository, and the folders leading to them. A file larger than
+	 * `max_file_bytes`, or files larger than `max_total_bytes` in all,
+	 * refuse the commit before the file is read. 0: no limit. */
+	const char *only_path;
+	size_t max_file_bytes, max_total_bytes;
 };
 #define SOURCE_OPTIONS_INIT                                                                        \
 	{                                                                                          \

@@ -132,13 +132,23 @@ static const char *unsafe_name(const char *name, unsigned depth)
 	return NULL;
 }
 
+static bool manifest_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml") || !strcmp(dot, ".json"));
+}
+
 /* Writing a tree out: from where, within what, and the entry at hand. */
 struct writer {
 	git_repository *repo;
 	git_odb *odb;
 	const struct source_options *opts;
+	const char *only; /* opts->only_path, without '/' around it; NULL: all */
+	size_t only_len;
 	struct buf path; /* the entry's path in the tree */
 	struct buf *submodules;
+	size_t total; /* bytes of the files and symlinks written so far */
 };
 
 static int refuse(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -183,10 +193,29 @@ static void cut(struct buf *b, size_t len)
 	}
 }
 
+/* Where the entry at w->path stands to opts->only_path. */
+enum place { PLACE_IN, PLACE_ABOVE, PLACE_OUT };
+
+static enum place place_of(const struct writer *w)
+{
+	const char *p = w->path.ptr;
+	size_t n = w->path.len;
+
+	if (!w->only)
+		return PLACE_IN;
+	if (n >= w->only_len && !memcmp(p, w->only, w->only_len) &&
+	    (n == w->only_len || p[w->only_len] == '/'))
+		return PLACE_IN;
+	if (n < w->only_len && !memcmp(p, w->only, n) && w->only[n] == '/')
+		return PLACE_ABOVE;
+	return PLACE_OUT;
+}
+
 /* The size of the blob `id`, from the object database's header (the blob
- * is not read). */
+ * is not read), within the limits. */
 static int blob_size(size_t *out, struct writer *w, const git_oid *id, bool link)
 {
+	const struct source_options *o = w->opts;
 	git_object_t type;
 	size_t len;
 
@@ -196,6 +225,13 @@ static int blob_size(size_t *out, struct writer *w, const git_oid *id, bool link
 		return refuse(w, "a %s where a file was expected", git_object_type2string(type));
 	if (link && len > MAX_LINK)
 		return refuse(w, "a symlink's target of %zu bytes, longer than %d", len, MAX_LINK);
+	if (o->max_file_bytes && len > o->max_file_bytes)
+		return refuse(w, "%zu bytes, larger than the limit of %zu bytes per file", len,
+		              o->max_file_bytes);
+	if (o->max_total_bytes && len > o->max_total_bytes - w->total)
+		return refuse(w, "the files come to more than the limit of %zu bytes in all",
+		              o->max_total_bytes);
+	w->total += len;
 	*out = len;
 	return 0;
 }
@@ -251,10 +287,13 @@ static int write_entry(struct writer *w, int dir, const git_tree_entry *e, unsig
 {
 	const char *name = git_tree_entry_name(e), *why = unsafe_name(name, depth);
 	git_filemode_t mode = git_tree_entry_filemode(e);
+	enum place at = place_of(w);
 	int sub, error;
 
 	if (why)
 		return refuse(w, "%s: refused", why);
+	if (at == PLACE_OUT || (at == PLACE_ABOVE && mode != GIT_FILEMODE_TREE))
+		return 0;
 	switch (mode) {
 	case GIT_FILEMODE_TREE:
 		if (mkdirat(dir, name, 0755) < 0 ||
@@ -272,6 +311,9 @@ static int write_entry(struct writer *w, int dir, const git_tree_entry *e, unsig
 		return 0;
 	case GIT_FILEMODE_BLOB:
 	case GIT_FILEMODE_BLOB_EXECUTABLE:
+		if (w->only && !manifest_name(name))
+			return 0;
+		return write_blob(w, dir, name, e);
 	case GIT_FILEMODE_LINK:
 		return write_blob(w, dir, name, e);
 	default:
@@ -311,9 +353,16 @@ int source_write_tree(struct buf *submodules, struct git_repository *repo,
                       const struct git_oid *tree, const char *dir,
                       const struct source_options *opts)
 {
-	struct writer w = {repo, NULL, opts, BUF_INIT, submodules};
+	struct writer w = {repo, NULL, opts, opts->only_path, 0, BUF_INIT, submodules, 0};
 	int fd = -1, error;
 
+	while (w.only && (!strncmp(w.only, "./", 2) || *w.only == '/'))
+		w.only += *w.only == '/' ? 1 : 2;
+	w.only_len = w.only ? strlen(w.only) : 0;
+	while (w.only_len && w.only[w.only_len - 1] == '/')
+		w.only_len--;
+	if (!w.only_len || (w.only_len == 1 && *w.only == '.'))
+		w.only = NULL;
 	if (git_repository_odb(&w.odb, repo) < 0) {
 		error = berth_error_set("%s", git_message());
 		goto out;

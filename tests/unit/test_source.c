@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -428,6 +429,185 @@ static void test_source__a_checkout_without_its_marker_is_written_again(void **s
 	crafted_release(&f);
 }
 
+/* A work tree made with git, committed: `script` runs in it. */
+static void git_repo(char dir[64], const char *script)
+{
+	char cmd[2048];
+
+	snprintf(dir, 64, "/tmp/berth-source-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s && git init -q -b main src && cd src && %s && git add -A && "
+	         "git -c user.name=t -c user.email=t@example.com commit -qm one",
+	         dir, script);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static bool exists(const char *dir, const char *path)
+{
+	char full[1024];
+	struct stat st;
+
+	snprintf(full, sizeof(full), "%s/%s", dir, path);
+	return lstat(full, &st) == 0;
+}
+
+static void test_source__only_path_checks_out_the_manifests_under_it(void **state)
+{
+	static const char *const kept[] = {"app/a.yaml", "app/b.json", "app/c.yml",
+	                                   "app/sub/d.yaml", "app/link"};
+	static const char *const left[] = {"app/README.md", "app/run.sh", "other",
+	                                   "top.yaml",      "app2",       "app/sub/notes.txt"};
+	char dir[64], src[128], cache[128];
+	struct source_options opts = SOURCE_OPTIONS_INIT;
+	struct source_commit full = SOURCE_COMMIT_INIT, part = SOURCE_COMMIT_INIT;
+	size_t i;
+
+	(void)state;
+	git_repo(dir, "mkdir -p app/sub other app2 && for f in app/a.yaml app/b.json app/c.yml "
+	              "app/sub/d.yaml other/x.yaml top.yaml app2/e.yaml; do echo 'kind: "
+	              "ConfigMap' > $f; done && echo doc > app/README.md && echo x > "
+	              "app/sub/notes.txt && printf '#!/bin/sh\\n' > app/run.sh && chmod +x "
+	              "app/run.sh && ln -s a.yaml app/link");
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	opts.repo = src;
+	opts.cache_dir = cache;
+	opts.only_path = "app/";
+	assert_int_equal(source_fetch(&part, &opts), 0);
+	for (i = 0; i < sizeof(kept) / sizeof(*kept); i++)
+		if (!exists(part.dir, kept[i]))
+			fail_msg("'%s' is not in the checkout of app/", kept[i]);
+	for (i = 0; i < sizeof(left) / sizeof(*left); i++)
+		if (exists(part.dir, left[i]))
+			fail_msg("'%s' is in the checkout of app/", left[i]);
+
+	/* The whole commit is another checkout, with everything. */
+	opts.only_path = NULL;
+	assert_int_equal(source_fetch(&full, &opts), 0);
+	assert_string_equal(full.id, part.id);
+	assert_string_not_equal(full.dir, part.dir);
+	for (i = 0; i < sizeof(left) / sizeof(*left); i++)
+		assert_true(exists(full.dir, left[i]));
+	source_commit_release(&full);
+	source_commit_release(&part);
+
+	/* A folder deeper down: only what leads to it. */
+	opts.only_path = "app/sub";
+	assert_int_equal(source_fetch(&part, &opts), 0);
+	assert_true(exists(part.dir, "app/sub/d.yaml"));
+	assert_false(exists(part.dir, "app/a.yaml"));
+	assert_false(exists(part.dir, "app/link"));
+	source_commit_release(&part);
+	remove_dir(dir);
+}
+
+/* The peak resident memory of this process so far, in KiB. */
+static long peak_kib(void)
+{
+	struct rusage ru;
+
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/* The tree of HEAD of the repository at `path`, written into `into` with
+ * `opts`; the error, if any. Memory grows by what it reads. */
+static int write_head(const char *path, const char *into, const struct source_options *opts)
+{
+	git_repository *repo = NULL;
+	git_object *head = NULL;
+	struct buf submodules = BUF_INIT;
+	int error;
+
+	git_libgit2_init();
+	assert_int_equal(git_repository_open(&repo, path), 0);
+	assert_int_equal(git_revparse_single(&head, repo, "HEAD"), 0);
+	assert_int_equal(mkdir(into, 0700), 0);
+	error = source_write_tree(&submodules, repo, git_commit_tree_id((git_commit *)head), into,
+	                          opts);
+	source_remove_tree(into);
+	git_object_free(head);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	buf_release(&submodules);
+	return error;
+}
+
+/* A 64 MiB file over the limit is refused before it is read: the peak
+ * memory does not grow by its size (it does when it is written). */
+static void test_source__a_file_over_the_limit_is_never_read(void **state)
+{
+	char dir[64], src[128], into[128], cache[128];
+	struct source_options opts = SOURCE_OPTIONS_INIT;
+	struct source_commit c = SOURCE_COMMIT_INIT;
+	long before, refused_kib, written_kib;
+	int error;
+
+	(void)state;
+	git_repo(dir, "mkdir app && echo 'kind: ConfigMap' > app/a.yaml && "
+	              "head -c 67108864 /dev/zero > app/big.yaml && head -c 2000000 /dev/zero "
+	              "> app/two-megabytes.yaml");
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(into, sizeof(into), "%s/into", dir);
+	opts.max_file_bytes = 1u << 20;
+	before = peak_kib();
+	error = write_head(src, into, &opts);
+	refused_kib = peak_kib() - before;
+	print_message("peak memory: +%ld KiB with a limit of 1 MiB per file\n", refused_kib);
+	assert_int_not_equal(error, 0);
+	assert_non_null(strstr(berth_error_last(), "tree entry 'app/big.yaml': 67108864 bytes, "
+	                                           "larger than the limit of 1048576 bytes"));
+	opts.max_file_bytes = 0;
+	assert_int_equal(write_head(src, into, &opts), 0);
+	written_kib = peak_kib() - before;
+	print_message("peak memory: +%ld KiB without a limit\n", written_kib);
+	assert_true(refused_kib < 16 * 1024);
+	assert_true(written_kib >= 64 * 1024);
+
+	/* Through the source: the commit is refused, naming the file. */
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	opts.repo = src;
+	opts.cache_dir = cache;
+	opts.max_file_bytes = 3u << 20;
+	assert_int_not_equal(source_fetch(&c, &opts), 0);
+	assert_non_null(strstr(berth_error_last(), "tree entry 'app/big.yaml': 67108864 bytes, "
+	                                           "larger than the limit of 3145728 bytes"));
+	assert_non_null(strstr(berth_error_last(), "cannot check out commit"));
+	remove_dir(dir);
+}
+
+static void test_source__files_over_the_limit_in_all_are_refused(void **state)
+{
+	char dir[64], src[128], cache[128];
+	struct source_options opts = SOURCE_OPTIONS_INIT;
+	struct source_commit c = SOURCE_COMMIT_INIT;
+
+	(void)state;
+	git_repo(dir, "mkdir app && for f in a b c d; do head -c 1000 /dev/zero > app/$f.yaml; "
+	              "done");
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	opts.repo = src;
+	opts.cache_dir = cache;
+	opts.max_total_bytes = 3500;
+	assert_int_not_equal(source_fetch(&c, &opts), 0);
+	assert_non_null(strstr(berth_error_last(), "tree entry 'app/d.yaml': the files come to "
+	                                           "more than the limit of 3500 bytes in all"));
+	opts.max_total_bytes = 4000;
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	source_commit_release(&c);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +616,9 @@ int main(void)
 	    cmocka_unit_test(test_source__fetch_once_then_from_the_cache),
 	    cmocka_unit_test(test_source__crafted_tree_entries_never_leave_the_checkout),
 	    cmocka_unit_test(test_source__a_checkout_without_its_marker_is_written_again),
+	    cmocka_unit_test(test_source__only_path_checks_out_the_manifests_under_it),
+	    cmocka_unit_test(test_source__a_file_over_the_limit_is_never_read),
+	    cmocka_unit_test(test_source__files_over_the_limit_in_all_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
