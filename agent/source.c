@@ -252,10 +252,14 @@ static int unreachable(const char *shown, const struct auth *a)
 	return BERTH_ECONNECT;
 }
 
+/* Count what a fetch receives; stop it past opts->max_fetch_bytes. */
 static int count_bytes(const git_indexer_progress *stats, void *payload)
 {
-	((struct auth *)payload)->received_bytes = stats->received_bytes;
-	return 0;
+	struct auth *a = payload;
+	size_t max = a->opts->max_fetch_bytes;
+
+	a->received_bytes = stats->received_bytes;
+	return max && a->received_bytes > max ? -1 : 0;
 }
 
 /* Fetch `name` (NULL: every branch and tag) into refs/berth/. */
@@ -285,7 +289,12 @@ static int fetch(git_remote *remote, const char *name, struct source_commit *out
 	fo.callbacks.payload = a;
 	a->given = 0;
 	if (git_remote_fetch(remote, &refspecs, &fo, NULL) < 0) {
-		error = unreachable(shown, a);
+		if (a->opts->max_fetch_bytes && a->received_bytes > a->opts->max_fetch_bytes)
+			error = berth_error_set("'%s': the fetch passed the limit of %zu bytes: "
+			                        "stopped, nothing kept",
+			                        shown, a->opts->max_fetch_bytes);
+		else
+			error = unreachable(shown, a);
 	} else {
 		out->fetched = true;
 		out->received_bytes = a->received_bytes;

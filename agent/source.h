@@ -26,9 +26,10 @@ struct source_options {
 	 * manifest files (.yaml, .yml, .json) and symlinks under this folder of
 	 * the repository, and the folders leading to them. A file larger than
 	 * `max_file_bytes`, or files larger than `max_total_bytes` in all,
-	 * refuse the commit before the file is read. 0: no limit. */
+	 * refuse the commit before the file is read; a fetch that receives more
+	 * than `max_fetch_bytes` is stopped. 0: no limit. */
 	const char *only_path;
-	size_t max_file_bytes, max_total_bytes;
+	size_t max_file_bytes, max_total_bytes, max_fetch_bytes;
 };
 #define SOURCE_OPTIONS_INIT                                                                        \
 	{                                                                                          \

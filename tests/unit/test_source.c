@@ -608,6 +608,34 @@ static void test_source__files_over_the_limit_in_all_are_refused(void **state)
 	remove_dir(dir);
 }
 
+static void test_source__a_fetch_over_the_limit_is_stopped(void **state)
+{
+	char dir[64], src[128], cache[128], objects[160];
+	struct source_options opts = SOURCE_OPTIONS_INIT;
+	struct source_commit c = SOURCE_COMMIT_INIT;
+
+	(void)state;
+	git_repo(dir,
+	         "head -c 4000000 /dev/urandom > noise.bin && echo 'kind: ConfigMap' > a.yaml");
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	opts.repo = src;
+	opts.cache_dir = cache;
+	opts.max_fetch_bytes = 256u << 10;
+	assert_int_not_equal(source_fetch(&c, &opts), 0);
+	if (!strstr(berth_error_last(), "the fetch passed the limit of 262144 bytes"))
+		fail_msg("not stopped: %s", berth_error_last());
+	/* Nothing of it is kept: the next fetch starts again. */
+	snprintf(objects, sizeof(objects), "find %s -name '*.pack' | grep -q .", cache);
+	assert_int_not_equal(system(objects), 0);
+	opts.max_fetch_bytes = 8u << 20;
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_true(c.fetched);
+	assert_true(c.received_bytes > 4000000);
+	source_commit_release(&c);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +647,7 @@ int main(void)
 	    cmocka_unit_test(test_source__only_path_checks_out_the_manifests_under_it),
 	    cmocka_unit_test(test_source__a_file_over_the_limit_is_never_read),
 	    cmocka_unit_test(test_source__files_over_the_limit_in_all_are_refused),
+	    cmocka_unit_test(test_source__a_fetch_over_the_limit_is_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
