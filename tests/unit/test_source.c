@@ -636,6 +636,37 @@ static void test_source__a_fetch_over_the_limit_is_stopped(void **state)
 	remove_dir(dir);
 }
 
+/* A folder removed: what its symlinks lead to stays. */
+static void test_source__remove_tree_follows_no_symlink(void **state)
+{
+	char dir[64], tree[128], outside[128], link[128], cmd[512];
+	struct stat st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/berth-remove-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(tree, sizeof(tree), "%s/tree", dir);
+	snprintf(outside, sizeof(outside), "%s/outside/keep.yaml", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s && mkdir -p tree/a/b outside && echo x > outside/keep.yaml && "
+	         "echo y > tree/a/b/f && ln -s ../../outside tree/a/up && "
+	         "ln -s %s/outside tree/a/b/abs && ln -s outside link && chmod 0555 outside",
+	         dir, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(source_remove_tree(tree), 0);
+	assert_int_equal(lstat(tree, &st), -1);
+	assert_int_equal(lstat(outside, &st), 0);
+	/* A symlink given is removed, not what it leads to. */
+	assert_int_equal(source_remove_tree(link), 0);
+	assert_int_equal(lstat(link, &st), -1);
+	assert_int_equal(lstat(outside, &st), 0);
+	assert_int_equal(source_remove_tree(tree), 0); /* gone already: no error */
+	snprintf(cmd, sizeof(cmd), "chmod 0755 %s/outside", dir);
+	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +679,7 @@ int main(void)
 	    cmocka_unit_test(test_source__a_file_over_the_limit_is_never_read),
 	    cmocka_unit_test(test_source__files_over_the_limit_in_all_are_refused),
 	    cmocka_unit_test(test_source__a_fetch_over_the_limit_is_stopped),
+	    cmocka_unit_test(test_source__remove_tree_follows_no_symlink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
