@@ -372,6 +372,8 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	int error;
 
 	target_options_of(&o, s);
+	o.git.warn = log_warning;
+	o.git.warn_ctx = (void *)s->name;
 	o.kube = r->kube;
 	o.client = &r->client_opts;
 	o.stop = load_stop;

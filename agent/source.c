@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -139,11 +141,78 @@ static int find_ref(const char **name, git_oid *oid, const git_remote_head **hea
  * received. */
 struct auth {
 	const struct source_options *opts;
+	const char *shown;  /* the repository, for messages */
 	unsigned given;     /* a password or key was given this many times */
-	struct buf refused; /* why a host key was refused; empty: it was not */
+	struct buf refused; /* why a host key or a login was refused; empty: it was not */
 	size_t received_bytes;
 };
 
+static void warn(const struct source_options *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void warn(const struct source_options *o, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	if (o->warn)
+		o->warn(msg.ptr, o->warn_ctx);
+	else
+		fprintf(stderr, "warning: %s\n", msg.ptr);
+	buf_release(&msg);
+}
+
+/*
+ * The server this thread's libgit2 last connected to, "<host> port <port>",
+ * from libgit2's trace. libgit2 asks for the login with the URL it was
+ * given, whatever redirect it followed, and follows one to another port of
+ * the same host: this tells who asks.
+ */
+static _Thread_local char connected[256];
+#define CONNECTED_TRACE "Connecting to remote "
+
+static void on_trace(git_trace_level_t level, const char *msg)
+{
+	(void)level;
+	if (!strncmp(msg, CONNECTED_TRACE, strlen(CONNECTED_TRACE)))
+		snprintf(connected, sizeof(connected), "%s", msg + strlen(CONNECTED_TRACE));
+}
+
+/* The host and port of an http(s) URL as the trace names them: "<host>
+ * port <port>", the default port for the scheme when none is given. */
+static void http_origin(struct buf *out, const char *url)
+{
+	const char *host = strstr(url, "://"), *end, *at, *port;
+
+	if (!host) {
+		buf_adds(out, url);
+		return;
+	}
+	host += 3;
+	end = host + strcspn(host, "/?#");
+	for (at = end; at > host && at[-1] != '@'; at--)
+		;
+	host = at > host ? at : host;
+	if (*host == '[') { /* [IPv6]:port; libgit2 names it without brackets */
+		at = memchr(host, ']', (size_t)(end - host));
+		port = at && at + 1 < end && at[1] == ':' ? at + 2 : NULL;
+		buf_add(out, host + 1, (size_t)((at ? at : end) - host - 1));
+	} else {
+		port = memchr(host, ':', (size_t)(end - host));
+		buf_add(out, host, (size_t)((port ? port : end) - host));
+		port = port ? port + 1 : NULL;
+	}
+	buf_adds(out, " port ");
+	if (port && port < end)
+		buf_add(out, port, (size_t)(end - port));
+	else
+		buf_adds(out, strncasecmp(url, "https", 5) ? "80" : "443");
+}
+
+/* Give the login, once, and over http(s) only to the repository's host and
+ * port: another server a redirect led to gets nothing. */
 static int credentials(git_credential **out, const char *url, const char *user,
                        unsigned int allowed, void *payload)
 {
@@ -163,7 +232,23 @@ static int credentials(git_credential **out, const char *url, const char *user,
 		return git_credential_ssh_key_new(out, user, NULL, o->ssh_key, NULL);
 	}
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && o->password) {
+		struct buf origin = BUF_INIT;
+		bool elsewhere;
+
+		http_origin(&origin, o->repo);
+		elsewhere = !strncasecmp(o->repo, "http", 4) && strcasecmp(connected, origin.ptr);
+		buf_release(&origin);
+		if (elsewhere) {
+			buf_reset(&a->refused);
+			buf_addf(&a->refused,
+			         "%s asks for the login: refused (it goes only to the "
+			         "repository's host and port)",
+			         *connected ? connected : "a server libgit2 does not name");
+			return GIT_EAUTH;
+		}
 		a->given++;
+		if (!strncasecmp(o->repo, "http://", 7))
+			warn(o, "credentials for %s go in clear text (http://)", a->shown);
 		return git_credential_userpass_plaintext_new(out, user, o->password);
 	}
 	/* Nothing to give: say so when the remote is not reached. */
@@ -248,6 +333,10 @@ static int unreachable(const char *shown, const struct auth *a)
 		berth_error_set("cannot reach '%s': %s%s", shown, git_message(),
 		                strstr(git_message(), "certificate") && !o->ca_file
 		                    ? " (--git-ca-file names the CA to trust)"
+		                : strstr(git_message(), "cannot redirect")
+		                    ? " (berth follows a redirect only within the host, and "
+		                      "never from https to http: the Git credentials go "
+		                      "nowhere else)"
 		                    : "");
 	return BERTH_ECONNECT;
 }
@@ -287,6 +376,7 @@ static int fetch(git_remote *remote, const char *name, struct source_commit *out
 	fo.callbacks.credentials = credentials;
 	fo.callbacks.certificate_check = host_key;
 	fo.callbacks.payload = a;
+	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	a->given = 0;
 	if (git_remote_fetch(remote, &refspecs, &fo, NULL) < 0) {
 		if (a->opts->max_fetch_bytes && a->received_bytes > a->opts->max_fetch_bytes)
@@ -459,8 +549,8 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_remote_create_options ro;
-	git_remote_callbacks cb;
-	struct auth a = {opts, 0, BUF_INIT, 0};
+	git_remote_connect_options co;
+	struct auth a = {opts, NULL, 0, BUF_INIT, 0};
 	const git_remote_head **heads;
 	git_object *target = NULL, *commit = NULL;
 	const char *advertised = NULL;
@@ -490,8 +580,11 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 		return error;
 	}
 	git_libgit2_init();
-	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+	git_trace_set(GIT_TRACE_DEBUG, on_trace);
+	connected[0] = '\0';
+	git_remote_connect_options_init(&co, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
 	source_redact(&shown, opts->repo);
+	a.shown = shown.ptr;
 	if ((error = cache_place(&place, opts, shown.ptr)) < 0)
 		goto out;
 	/* One berth at a time per repository. */
@@ -519,16 +612,20 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 		error = berth_error_set("'%s': %s", opts->ca_file, git_message());
 		goto out;
 	}
-	cb.credentials = credentials;
-	cb.certificate_check = host_key;
-	cb.payload = &a;
+	co.callbacks.credentials = credentials;
+	co.callbacks.certificate_check = host_key;
+	co.callbacks.payload = &a;
+	/* A redirect to another host (libgit2 follows one on the first request
+	 * by default) would take the credentials there: refused. One within
+	 * the host (a renamed repository) is followed. */
+	co.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	/* Anonymous, and without url.*.insteadOf: that lookup leaks a regular
 	 * expression's match data per config entry in libgit2 1.5. */
 	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	ro.repository = repo;
 	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	if (git_remote_create_with_opts(&remote, opts->repo, &ro) < 0 ||
-	    git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0) {
+	    git_remote_connect_ext(remote, GIT_DIRECTION_FETCH, &co) < 0) {
 		error = unreachable(shown.ptr, &a);
 		goto out;
 	}

@@ -30,6 +30,10 @@ struct source_options {
 	 * than `max_fetch_bytes` is stopped. 0: no limit. */
 	const char *only_path;
 	size_t max_file_bytes, max_total_bytes, max_fetch_bytes;
+	/* Told of each warning (a password sent over http://); NULL:
+	 * "warning: ..." on stderr. */
+	void (*warn)(const char *message, void *ctx);
+	void *warn_ctx;
 };
 #define SOURCE_OPTIONS_INIT                                                                        \
 	{                                                                                          \
@@ -65,6 +69,8 @@ struct source_commit {
  * written again. Submodules are not checked out (an empty directory stands
  * in for each): out->submodules names them. A tree entry whose name could
  * lead out of the checkout (see source_write_tree) refuses the commit.
+ * The login goes to the repository's host only: a redirect to another
+ * host, or from https to http, is refused.
  * A ref the remote does not have is BERTH_ENOTFOUND; a remote that cannot
  * be reached, BERTH_ECONNECT. Messages name the repository without its
  * credentials.

@@ -10,6 +10,9 @@ export XDG_CACHE_HOME=$scratch/cache
 cleanup() {
 	[ -z "${GIT_DAEMON_PID:-}" ] || kill "$GIT_DAEMON_PID" 2>/dev/null || true
 	[ ! -d "$scratch/served" ] || stop_git_https "$scratch/served"
+	[ ! -d "$scratch/served" ] || stop_git_http "$scratch/served"
+	[ -z "${other_host_pid:-}" ] || kill "$other_host_pid" 2>/dev/null || true
+	[ -z "${other_port_pid:-}" ] || kill "$other_port_pid" 2>/dev/null || true
 	[ -z "${GIT_SSH_PID:-}" ] || kill "$GIT_SSH_PID" 2>/dev/null || true
 	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
 }
@@ -146,6 +149,49 @@ assert_contains "$ERR" "not in the URL" "the password in the URL"
 all=$all$OUT$ERR
 assert_not_contains "$all" "$password" "the password"
 stop_git_https "$scratch/served"
+
+note "the Git password goes to the configured host and port only: a redirect elsewhere is refused"
+start_header_recorder "$scratch/other-host.log" 127.0.0.2
+other_host=$RECORDER_PORT other_host_pid=$RECORDER_PID
+start_header_recorder "$scratch/other-port.log" 127.0.0.1
+other_port=$RECORDER_PORT other_port_pid=$RECORDER_PID
+start_git_http "$scratch/served" berth "$password" "http://127.0.0.2:$other_host/config.git/" \
+	"http://127.0.0.1:$other_port/config.git/"
+http=http://127.0.0.1:$GIT_HTTP_PORT
+for moved in moved moved-port; do
+	run_berth lint --repo "$http/$moved.git" --path app --git-username berth \
+		--git-password-file "$scratch/password"
+	[ "$STATUS" != 0 ] || fail "lint through $moved.git exited 0: $OUT $ERR"
+	[ "$moved" = moved ] || port_err=$ERR
+done
+# Each recorder records: a request of this test's own, with a password.
+for recorder in 127.0.0.2:$other_host 127.0.0.1:$other_port; do
+	curl -s -o /dev/null -u sentinel:x "http://$recorder/sentinel" || :
+done
+for log in other-host other-port; do
+	assert_contains "$(cat "$scratch/$log.log")" "GET /sentinel authorization=Basic" \
+		"the sentinel of the $log recorder"
+	assert_eq "$(grep -v /sentinel "$scratch/$log.log" | grep -c 'authorization=Basic')" 0 \
+		"requests that carried the password to the $log server"
+done
+run_berth lint --repo "$http/moved.git" --path app --git-username berth \
+	--git-password-file "$scratch/password"
+assert_contains "$ERR" "cannot reach '$http/moved.git': cannot redirect from '127.0.0.1' to '127.0.0.2'" \
+	"the refused redirect"
+assert_contains "$ERR" "only within the host" "why"
+assert_contains "$port_err" "cannot reach '$http/moved-port.git': 127.0.0.1 port $other_port asks for the login: refused" \
+	"the refused login on another port"
+kill "$other_host_pid" "$other_port_pid"
+other_host_pid= other_port_pid=
+note "a redirect within the host is followed (a renamed repository), with a warning for http://"
+run_berth lint --repo "$http/renamed.git" --path app --git-username berth \
+	--git-password-file "$scratch/password"
+[ "$STATUS" = 0 ] || fail "lint through a redirect within the host exited $STATUS: $OUT $ERR"
+assert_contains "$ERR" "commit $first (fetched)" "the commit line"
+assert_contains "$ERR" "warning: credentials for $http/renamed.git go in clear text (http://)" \
+	"the warning"
+assert_not_contains "$OUT$ERR" "$password" "the password"
+stop_git_http "$scratch/served"
 
 note "ssh with a key, the server's key checked against known_hosts"
 start_git_sshd "$scratch/served"
