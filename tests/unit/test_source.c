@@ -236,7 +236,7 @@ static void raw_commit(struct crafted *f, git_oid tree, char hex[41])
 
 /* What is under the test's directory, the remote and the cache's bare
  * repository aside: each path, its type, size and content. */
-static struct buf snapshot_of;
+static struct buf snapshot_of = BUF_INIT;
 static const char *snapshot_skip;
 
 static int snapshot_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
