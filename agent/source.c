@@ -175,9 +175,16 @@ static _Thread_local char connected[256];
 
 static void on_trace(git_trace_level_t level, const char *msg)
 {
+	char *c;
+
 	(void)level;
-	if (!strncmp(msg, CONNECTED_TRACE, strlen(CONNECTED_TRACE)))
-		snprintf(connected, sizeof(connected), "%s", msg + strlen(CONNECTED_TRACE));
+	if (strncmp(msg, CONNECTED_TRACE, strlen(CONNECTED_TRACE)))
+		return;
+	snprintf(connected, sizeof(connected), "%s", msg + strlen(CONNECTED_TRACE));
+	/* A redirect's host, for messages: never a control character. */
+	for (c = connected; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 }
 
 /* The host and port of an http(s) URL as the trace names them: "<host>
