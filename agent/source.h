@@ -64,13 +64,14 @@ struct source_commit {
  * Ask the remote where `ref` points, without downloading anything; fetch
  * only when the cache lacks that commit (a force-push is followed); check
  * the commit's files out into a directory of the cache, kept per commit
- * written into a temporary directory that
- * is renamed into place when complete; one found without its marker is
+ * (and per only_path and limits), written into a temporary directory that
+ * is renamed into place when complete: one found without its marker is
  * written again. Submodules are not checked out (an empty directory stands
  * in for each): out->submodules names them. A tree entry whose name could
- * lead out of the checkout (see source_write_tree) refuses the commit.
- * The login goes to the repository's host only: a redirect to another
- * host, or from https to http, is refused.
+ * lead out of the checkout refuses the commit (see source_write_tree).
+ * The login goes to the repository's host and port only: a redirect to
+ * another host, or from https to http, is refused, and another port that
+ * asks for it gets nothing.
  * A ref the remote does not have is BERTH_ENOTFOUND; a remote that cannot
  * be reached, BERTH_ECONNECT. Messages name the repository without its
  * credentials.
@@ -83,15 +84,17 @@ struct git_oid;
 
 /*
  * Write the tree `tree` of `repo` into the existing, empty folder `dir`:
- * every folder, file and symlink, each made
- * relative to its folder's descriptor, never through a symlink and never
- * over another entry; an empty folder for each submodule, whose path (then
- * a NUL) is appended to `submodules`. Every entry's name is checked: an
- * empty one, "." and "..", a '/', and git's own folder (".git" in any case,
- * and the names Windows and macOS read as it) refuse the tree, as do a
- * second entry of a name, and folders nested deeper than 128. The error names the entry's path in
- * the tree, control characters escaped. On failure, `dir` holds what was written so far: the caller
- * removes it.
+ * every folder, file and symlink (of opts->only_path alone, when set),
+ * each made relative to its folder's descriptor, never through a symlink
+ * and never over another entry; an empty folder for each submodule, whose
+ * path (then a NUL) is appended to `submodules`. Every entry's name is
+ * checked: an empty one, "." and "..", a '/', and git's own folder (".git"
+ * in any case, and the names Windows and macOS read as it) refuse the
+ * tree, as do a second entry of a name, folders nested deeper than 128,
+ * and opts->max_file_bytes and max_total_bytes (a blob's size is read from
+ * its header, before the blob). The error names the entry's path in the
+ * tree, control characters escaped. On failure, `dir` holds what was
+ * written so far: the caller removes it (source_remove_tree).
  */
 int source_write_tree(struct buf *submodules, struct git_repository *repo,
                       const struct git_oid *tree, const char *dir,
