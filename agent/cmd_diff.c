@@ -75,7 +75,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	/* A diff that posts a status is a preview of the commit: nothing is
 	 * sent that writes, not even a dry run. */
-	r.preview = o.status.enabled;
+	r.preview = sync.hide_foreign = o.status.enabled;
 	if (r.preview) {
 		buf_addf(&out, "%s/preview", o.status.context);
 		free(o.status.context);

@@ -50,6 +50,18 @@ void plan_report_items(struct report *r, struct target *t)
 			report_add(r, &id, item->m->file, item->m->line, &in_sync, NULL);
 			continue;
 		}
+		/* A preview's readers see the live content of this source's
+		 * objects only; whether another object is in sync would tell
+		 * them its values. */
+		if (r->preview && item->foreign) {
+			report_add_withheld(r, &id, item->m->file, item->m->line, DRIFT_DRIFTED,
+			                    item->owner ? "exists, and this source does not manage "
+			                                  "it: it would be refused"
+			                                : "exists, and no source manages it: it "
+			                                  "would be adopted (its live content is "
+			                                  "not shown)");
+			continue;
+		}
 		sync_item_predicted(item);
 		report_add(r, &id, item->m->file, item->m->line, &item->drift, item->live);
 		statefulset_warnings(r, item);

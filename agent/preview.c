@@ -156,6 +156,9 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	o.git.cache_dir = cache.len ? cache.ptr : NULL;
 	o.git.ref = j->head;
 	sync.prune = s->prune;
+	sync.refuse_takeover = true;
+	/* The preview goes to the pull request's readers. */
+	sync.hide_foreign = true;
 	sync.allow_empty = true;
 	sync.stop = &p->stop;
 	sync.warn = on_warning;

@@ -93,6 +93,15 @@ void report_add_pruned(struct report *r, const struct object_id *id, struct json
 	report_add(r, id, NULL, 0, &d, live);
 }
 
+void report_add_withheld(struct report *r, const struct object_id *id, const char *file,
+                         size_t line, enum drift_state state, const char *withheld)
+{
+	struct drift d = {.state = state};
+
+	report_add(r, id, file, line, &d, NULL);
+	r->entries[r->n - 1].withheld = xstrdup(withheld);
+}
+
 void report_release(struct report *r)
 {
 	size_t i;
@@ -105,6 +114,7 @@ void report_release(struct report *r)
 		json_object_put(e->predicted);
 		json_object_put(e->paths);
 		free(e->unconfirmed);
+		free(e->withheld);
 	}
 	free(r->entries);
 	for (i = 0; i < r->nwarnings; i++)
@@ -339,12 +349,14 @@ int report_text(struct buf *out, const struct report *r, bool color)
 
 		if (e->state == DRIFT_IN_SYNC)
 			continue;
-		if (e->unconfirmed) {
+		if (e->unconfirmed || e->withheld) {
 			buf_reset(&name);
 			entry_name(&name, e);
-			buf_addf(out, "# %s: drift found locally; %s\n", name.ptr, e->unconfirmed);
+			buf_addf(out, "# %s: %s%s\n", name.ptr,
+			         e->withheld ? "" : "drift found locally; ",
+			         e->withheld ? e->withheld : e->unconfirmed);
 		}
-		if (report_entry_diff(out, e, color) < 0) {
+		if (!e->withheld && report_entry_diff(out, e, color) < 0) {
 			buf_release(&name);
 			return -1;
 		}
@@ -370,6 +382,8 @@ static struct json_object *entry_json(const struct report_entry *e)
 	json_object_object_add(o, "paths", json_object_get(e->paths));
 	if (e->unconfirmed)
 		json_object_object_add(o, "unconfirmed", json_object_new_string(e->unconfirmed));
+	if (e->withheld)
+		json_object_object_add(o, "withheld", json_object_new_string(e->withheld));
 	return o;
 }
 
@@ -508,7 +522,7 @@ static int kind_details(struct buf *out, const struct report *r,
 	for (i = 0; i < n; i++) {
 		const struct report_entry *e = entries[i];
 
-		if (e->state == DRIFT_IN_SYNC)
+		if (e->state == DRIFT_IN_SYNC || e->withheld)
 			continue;
 		buf_reset(&diff);
 		if (report_entry_diff(&diff, e, false) < 0) {
@@ -574,6 +588,11 @@ int report_markdown(struct buf *out, const struct report *r)
 		buf_addf(out, " | %s%s | ",
 		         r->preview ? preview_word(e->state) : drift_state_name(e->state),
 		         e->unconfirmed ? " (unconfirmed)" : "");
+		if (e->withheld) {
+			buf_adds(out, "_");
+			cell(out, e->withheld);
+			buf_adds(out, "_");
+		}
 		for (j = 0; j < np; j++) {
 			struct json_object *p = json_object_array_get_idx(e->paths, j);
 			buf_adds(out, j ? ", `" : "`");

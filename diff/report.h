@@ -24,6 +24,8 @@ struct report_entry {
 	struct json_object *predicted; /* live after the patch; NULL when extraneous */
 	struct json_object *paths;     /* [{path, live, desired}], values masked */
 	char *unconfirmed;             /* drift the server did not confirm: why */
+	char *withheld;                /* why nothing of it is shown (a preview of an object this
+	                                * source does not manage); NULL: shown */
 };
 
 struct report {
@@ -52,6 +54,11 @@ void report_add(struct report *r, const struct object_id *id, const char *file, 
 /* Add an object that left Git and that prune would delete (`live`, may be
  * NULL, is taken by reference). */
 void report_add_pruned(struct report *r, const struct object_id *id, struct json_object *live);
+/* Add an object of which nothing but its name and `state` may be shown,
+ * and why (`withheld`, copied): its live content is not the reader's to
+ * see. */
+void report_add_withheld(struct report *r, const struct object_id *id, const char *file,
+                         size_t line, enum drift_state state, const char *withheld);
 void report_release(struct report *r);
 
 /* Counts by state; returns the number of objects not in sync. */
@@ -68,7 +75,8 @@ int report_text(struct buf *out, const struct report *r, bool color);
  * JSON: {"summary": {"in-sync": N, "drifted": N, "missing": N,
  * "extraneous": N}, "objects": [{"group", "version", "kind", "namespace",
  * "name", "file", "line", "state", "paths": [{"path", "live", "desired"}],
- * and for drift the server did not confirm, "unconfirmed": why}]}
+ * for drift the server did not confirm, "unconfirmed": why, and for an
+ * object not shown, "withheld": why}]}
  */
 int report_json(struct buf *out, const struct report *r);
 
