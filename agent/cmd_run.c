@@ -379,6 +379,9 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	o.stop = load_stop;
 	o.stop_ctx = &load_deadline;
 	sync.prune = s->prune;
+	/* Two sources of one agent would take an object from each other on
+	 * every reconcile. */
+	sync.refuse_takeover = true;
 	sync.stop = &stop;
 	sync.warn = log_warning;
 	sync.warn_ctx = (void *)s->name;
@@ -518,9 +521,9 @@ static void forget_sources(struct runner *r, const struct config *fresh)
 }
 
 /* A pull request webhook: the previewer takes it from here. */
-static void on_pull(void *ctx, const char *source, enum forge f, long number, const char *head)
+static void on_pull(void *ctx, const char *source, enum forge f, const struct webhook_pull *pr)
 {
-	previewer_request(ctx, source, f, number, head);
+	previewer_request(ctx, source, f, pr);
 }
 
 /* Who may read the report pages: beyond loopback, only with the config's

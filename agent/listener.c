@@ -9,6 +9,7 @@
 #include "../diff/base/clock.h"
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
+#include "../diff/base/digest.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -19,17 +20,19 @@ struct followed {
 	char *name;
 	char *repo; /* its repo_key() */
 	char *ref;  /* as configured; NULL: the remote's HEAD */
+	bool forks; /* previews pull requests from forks */
 	bool reconciled, triggered;
 };
 
-/* How long a delivery id is remembered, and how many are: a forge's
- * redelivery (or a replay) within that time triggers nothing again. */
+/* How long a delivery is remembered, and how many are: a forge's
+ * redelivery, or a replay under any delivery id, within that time triggers
+ * nothing again. */
 #define DELIVERY_MEMORY_MS (10 * 60 * 1000.0)
 #define DELIVERIES         1024
 
 struct delivery {
-	char id[96]; /* the forge's name, ':', its delivery id; "" when free */
-	double at;
+	uint8_t digest[SHA256_SIZE]; /* of the forge's name and the signed body */
+	double at;                   /* 0: free */
 };
 
 struct listener {
@@ -47,22 +50,25 @@ struct listener {
 	size_t next_delivery;
 };
 
-/* Has delivery `id` of forge `f` come in the last DELIVERY_MEMORY_MS?
- * Remembers it when not. Called with the lock held. */
-static bool seen_delivery(struct listener *l, enum forge f, const char *id)
+/* Has this signed body come to forge `f`'s hook in the last
+ * DELIVERY_MEMORY_MS, under whatever delivery id? Remembers it when not.
+ * Called with the lock held. */
+static bool seen_delivery(struct listener *l, enum forge f, const struct http_request *req)
 {
 	double now = clock_now_ms();
-	char key[sizeof(l->deliveries[0].id)];
+	struct buf keyed = BUF_INIT;
+	uint8_t digest[SHA256_SIZE];
 	size_t i;
 
-	if (!id || !*id)
-		return false;
-	snprintf(key, sizeof(key), "%s:%s", forge_name(f), id);
+	buf_addf(&keyed, "%s\n", forge_name(f));
+	buf_add(&keyed, req->body, req->content_length);
+	sha256(digest, keyed.ptr, keyed.len);
+	buf_release(&keyed);
 	for (i = 0; i < DELIVERIES; i++)
-		if (!strcmp(l->deliveries[i].id, key) &&
-		    now - l->deliveries[i].at < DELIVERY_MEMORY_MS)
+		if (l->deliveries[i].at > 0 && now - l->deliveries[i].at < DELIVERY_MEMORY_MS &&
+		    !memcmp(l->deliveries[i].digest, digest, SHA256_SIZE))
 			return true;
-	snprintf(l->deliveries[l->next_delivery].id, sizeof(key), "%s", key);
+	memcpy(l->deliveries[l->next_delivery].digest, digest, SHA256_SIZE);
 	l->deliveries[l->next_delivery].at = now;
 	l->next_delivery = (l->next_delivery + 1) % DELIVERIES;
 	return false;
@@ -133,7 +139,7 @@ static void pull(struct http_response *resp, const struct http_request *req, str
                  enum forge f, const char *delivery)
 {
 	struct webhook_pull pr = WEBHOOK_PULL_INIT;
-	struct buf keys = BUF_INIT, names = BUF_INIT;
+	struct buf keys = BUF_INIT, names = BUF_INIT, forks = BUF_INIT;
 	listener_preview_fn *preview;
 	void *ctx;
 	const char *name;
@@ -154,7 +160,12 @@ static void pull(struct http_response *resp, const struct http_request *req, str
 	preview = l->preview;
 	ctx = l->preview_ctx;
 	for (i = 0; preview && i < l->n; i++) {
-		if (names_repo(&keys, l->sources[i].repo) && deploys(l->sources[i].ref, &pr))
+		if (!names_repo(&keys, l->sources[i].repo) || !deploys(l->sources[i].ref, &pr))
+			continue;
+		/* A fork's head is anyone's: its previews are opted in. */
+		if (pr.fork && !l->sources[i].forks)
+			buf_addf(&forks, "%s%s", forks.len ? ", " : "", l->sources[i].name);
+		else
 			buf_add(&names, l->sources[i].name, strlen(l->sources[i].name) + 1);
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -163,13 +174,20 @@ static void pull(struct http_response *resp, const struct http_request *req, str
 		goto out;
 	}
 	resp->status = 202;
-	buf_adds(&resp->body, names.len ? "previewing" : "no source deploys");
+	buf_adds(&resp->body, names.len || forks.len ? "previewing" : "no source deploys");
 	for (name = names.ptr; name < names.ptr + names.len; name += strlen(name) + 1) {
-		preview(ctx, name, f, pr.number, pr.head);
+		preview(ctx, name, f, &pr);
 		buf_addf(&resp->body, " %s", name);
 	}
-	if (!names.len)
+	if (!names.len && !forks.len)
 		buf_addf(&resp->body, " %s of this repository", pr.base.ptr);
+	else if (!names.len)
+		buf_adds(&resp->body, " nothing");
+	if (forks.len)
+		buf_addf(&resp->body,
+		         "; from a fork, not previewed for %s (previews: {forks: true} "
+		         "opts in)",
+		         forks.ptr);
 	buf_addch(&resp->body, '\n');
 	snprintf(number, sizeof(number), "%ld", pr.number);
 	log_line("info", names.len ? "webhook" : "webhook triggered nothing", "forge",
@@ -179,6 +197,7 @@ out:
 	webhook_pull_release(&pr);
 	buf_release(&keys);
 	buf_release(&names);
+	buf_release(&forks);
 }
 
 /* A delivery to /hooks/<forge>: verified, then each source that follows
@@ -214,7 +233,7 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		return;
 	}
 	pthread_mutex_lock(&l->lock);
-	ok = !seen_delivery(l, f, delivery);
+	ok = !seen_delivery(l, f, req);
 	pthread_mutex_unlock(&l->lock);
 	if (!ok) {
 		reply(resp, 200, "already received\n");
@@ -387,6 +406,7 @@ void listener_follow(struct listener *l, const struct config *c)
 		repo_key(&key, c->sources[i].git.repo);
 		fresh[i].repo = buf_detach(&key, NULL);
 		fresh[i].ref = c->sources[i].git.ref ? xstrdup(c->sources[i].git.ref) : NULL;
+		fresh[i].forks = c->sources[i].preview_forks;
 	}
 	pthread_mutex_lock(&l->lock);
 	for (i = 0; i < c->n; i++)

@@ -5,6 +5,7 @@
 #include "metrics.h"
 #include "report_page.h"
 #include "wakeup.h"
+#include "webhook.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,9 +36,10 @@ int listener_new(struct listener **out, const char *address, struct metrics *m,
 void listener_free(struct listener *l);
 
 /* A pull request webhook calls `fn` (NULL: none) once for each source
- * that deploys its base branch, with the head to preview. */
-typedef void listener_preview_fn(void *ctx, const char *source, enum forge f, long number,
-                                 const char *head);
+ * that deploys its base branch (and, for a fork's pull request, opted in
+ * to forks), with the pull request (borrowed) to preview. */
+typedef void listener_preview_fn(void *ctx, const char *source, enum forge f,
+                                 const struct webhook_pull *pr);
 void listener_previews(struct listener *l, listener_preview_fn *fn, void *ctx);
 
 /* Where it listens, "host:port". */

@@ -13,20 +13,29 @@
 #include "../diff/base/clock.h"
 #include "../diff/base/stop.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define JOBS_MAX 64
+/* The pull requests whose newest head asked for is remembered. */
+#define PULLS_MAX 1024
+/* A preview stopped at its time limit says so by this "signal". */
+#define TIME_LIMIT SIGALRM
 
+/* A head to preview; also, in `pulls`, the newest one asked for. */
 struct job {
 	char *source;
 	enum forge forge;
 	long number;
 	char head[41];
+	double updated; /* the pull request's updated_at; 0: not known */
 };
 
 struct previewer {
@@ -37,13 +46,19 @@ struct previewer {
 	char *config_path; /* to read before the next preview; NULL: as it is */
 	struct job jobs[JOBS_MAX];
 	size_t n;
+	struct job pulls[PULLS_MAX]; /* a ring, the oldest forgotten */
+	size_t next_pull;
 	/* The thread's own: */
 	struct config config;
 	bool loaded;
 	char *kube_path, *kube_context;
 	const struct kube_client_options *client;
 	struct reporter *reporter;
-	struct stop stop; /* asked when the previewer is freed */
+	unsigned long seq;  /* previews run, for their cache's name */
+	struct stop stop;   /* asked when the previewer is freed (SIGTERM), or when
+	                     * a preview reaches its time limit (TIME_LIMIT) */
+	struct stop done;   /* the preview under way has ended */
+	pthread_t watchdog; /* ... which asks `stop` at its time limit */
 };
 
 static void job_release(struct job *j)
@@ -58,7 +73,55 @@ static void on_warning(const char *message, void *ctx)
 
 static const char *load_stop(void *ctx)
 {
-	return stop_requested(ctx) ? "berth is stopping" : NULL;
+	int why = stop_requested(ctx);
+
+	return why == TIME_LIMIT ? "the preview reached its time limit"
+	       : why             ? "berth is stopping"
+	                         : NULL;
+}
+
+/* Ask the preview under way to stop when it reaches its time limit. */
+static void *watch_time(void *arg)
+{
+	struct previewer *p = arg;
+
+	if (!clock_nap(PREVIEW_TIMEOUT_MS, &p->done) && !stop_requested(&p->stop))
+		stop_request(&p->stop, TIME_LIMIT);
+	return NULL;
+}
+
+/* Where preview number `seq` of this process keeps its fetch and checkout:
+ * its own folder, removed when it ends. */
+static void preview_cache(struct buf *out, unsigned long seq)
+{
+	cache_dir(out, "preview");
+	if (out->len)
+		buf_addf(out, "/%ld.%lu", (long)getpid(), seq);
+}
+
+/* Remove what previews of processes no longer running left behind (a
+ * berth that was killed). */
+static void remove_stale_previews(void)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	struct dirent *e;
+	DIR *d;
+
+	cache_dir(&dir, "preview");
+	d = dir.len ? opendir(dir.ptr) : NULL;
+	while (d && (e = readdir(d))) {
+		long pid = strtol(e->d_name, NULL, 10);
+
+		if (e->d_name[0] == '.' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir.ptr, e->d_name);
+		source_remove_tree(path.ptr);
+	}
+	if (d)
+		closedir(d);
+	buf_release(&dir);
+	buf_release(&path);
 }
 
 /* The configuration, read again when asked. */
@@ -151,10 +214,17 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	o.client = p->client;
 	o.stop = load_stop;
 	o.stop_ctx = &p->stop;
-	/* A cache of its own: a preview never waits for a reconcile's fetch. */
-	cache_dir(&cache, "preview");
+	/* A cache of its own, removed after: a preview never waits for a
+	 * reconcile's fetch, and leaves nothing of an untrusted head. */
+	preview_cache(&cache, ++p->seq);
 	o.git.cache_dir = cache.len ? cache.ptr : NULL;
 	o.git.ref = j->head;
+	o.git.only_path = s->path ? s->path : "";
+	o.git.max_file_bytes = TREE_MAX_FILE_SIZE;
+	o.git.max_total_bytes = s->max_bytes ? s->max_bytes : TREE_MAX_TOTAL_SIZE;
+	o.git.max_fetch_bytes = PREVIEW_FETCH_FACTOR * o.git.max_total_bytes;
+	o.git.stop = load_stop;
+	o.git.stop_ctx = &p->stop;
 	sync.prune = s->prune;
 	sync.refuse_takeover = true;
 	/* The preview goes to the pull request's readers. */
@@ -175,7 +245,11 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	}
 	if (error == 0)
 		error = plan_report(&r, &t, &sync);
-	if (stop_requested(&p->stop))
+	if (stop_requested(&p->stop) == TIME_LIMIT)
+		error =
+		    berth_error_set("the preview stopped: it took longer than its limit of %ld s",
+		                    PREVIEW_TIMEOUT_MS / 1000);
+	else if (stop_requested(&p->stop))
 		goto out;
 	buf_addf(&context, "%s/preview", s->status.context);
 	sc.context = context.ptr;
@@ -203,6 +277,8 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 out:
 	report_release(&r);
 	target_release(&t, &o);
+	if (cache.len)
+		source_remove_tree(cache.ptr);
 	buf_release(&context);
 	buf_release(&marker);
 	buf_release(&text);
@@ -226,7 +302,12 @@ static void *run(void *arg)
 		}
 		j = p->jobs[0];
 		memmove(p->jobs, p->jobs + 1, --p->n * sizeof(j));
+		/* A new preview: its own time limit (freeing asks for a stop
+		 * under the lock, and that one stays). */
+		atomic_store(&p->stop.why, 0);
+		atomic_store(&p->done.why, 0);
 		pthread_mutex_unlock(&p->lock);
+		pthread_create(&p->watchdog, NULL, watch_time, p);
 		reload(p);
 		for (i = 0; p->loaded && i < p->config.n; i++)
 			if (!strcmp(p->config.sources[i].name, j.source))
@@ -236,8 +317,12 @@ static void *run(void *arg)
 		else
 			log_line("warn", "preview dropped", "source", j.source, "reason",
 			         "no such source in the configuration", NULL);
+		stop_request(&p->done, 0);
+		pthread_join(p->watchdog, NULL);
 		job_release(&j);
 		pthread_mutex_lock(&p->lock);
+		if (p->stopping)
+			stop_request(&p->stop, SIGTERM);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -255,6 +340,8 @@ void previewer_new(struct previewer **out, const struct previewer_options *o)
 	p->kube_context = o->kube.context ? xstrdup(o->kube.context) : NULL;
 	p->client = o->client;
 	p->reporter = o->reporter;
+	p->done = (struct stop)STOP_INIT;
+	remove_stale_previews();
 	pthread_create(&p->thread, NULL, run, p);
 	*out = p;
 }
@@ -273,6 +360,8 @@ void previewer_free(struct previewer *p)
 	pthread_join(p->thread, NULL);
 	for (i = 0; i < p->n; i++)
 		job_release(&p->jobs[i]);
+	for (i = 0; i < PULLS_MAX; i++)
+		job_release(&p->pulls[i]);
 	config_release(&p->config);
 	free(p->config_path);
 	free(p->kube_path);
@@ -290,26 +379,64 @@ void previewer_config(struct previewer *p, const char *path)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void previewer_request(struct previewer *p, const char *source, enum forge f, long number,
-                       const char *head)
+/* The newest head asked for of the pull request of `j`, or NULL. Called
+ * with the lock held. */
+static struct job *newest(struct previewer *p, const struct job *j)
 {
-	struct job j = {.forge = f, .number = number};
 	size_t i;
 
-	snprintf(j.head, sizeof(j.head), "%s", head);
+	for (i = 0; i < PULLS_MAX; i++)
+		if (p->pulls[i].source && p->pulls[i].number == j->number &&
+		    p->pulls[i].forge == j->forge && !strcmp(p->pulls[i].source, j->source))
+			return &p->pulls[i];
+	return NULL;
+}
+
+void previewer_request(struct previewer *p, const char *source, enum forge f,
+                       const struct webhook_pull *pr)
+{
+	struct job j = {
+	    .source = (char *)source, .forge = f, .number = pr->number, .updated = pr->updated};
+	struct job *last;
+	char number[24];
+	size_t i;
+
+	snprintf(j.head, sizeof(j.head), "%s", pr->head);
+	snprintf(number, sizeof(number), "%ld", pr->number);
 	pthread_mutex_lock(&p->lock);
+	/* A replayed delivery names an older head: never preview it after a
+	 * newer one. */
+	if ((last = newest(p, &j)) && j.updated && j.updated < last->updated) {
+		pthread_mutex_unlock(&p->lock);
+		log_line("warn", "preview dropped", "source", source, "pull", number, "head",
+		         j.head, "reason",
+		         "the pull request was updated since this head (a replayed delivery?)",
+		         NULL);
+		return;
+	}
+	if (!last) {
+		last = &p->pulls[p->next_pull];
+		p->next_pull = (p->next_pull + 1) % PULLS_MAX;
+		job_release(last);
+		*last = j;
+		last->source = xstrdup(source);
+	}
+	if (j.updated > last->updated)
+		last->updated = j.updated;
+	memcpy(last->head, j.head, sizeof(j.head));
 	for (i = 0; i < p->n; i++)
-		if (p->jobs[i].number == number && p->jobs[i].forge == f &&
+		if (p->jobs[i].number == j.number && p->jobs[i].forge == f &&
 		    !strcmp(p->jobs[i].source, source))
 			break;
 	if (i < p->n) {
 		/* The newest head of a pull request is the one to preview. */
 		memcpy(p->jobs[i].head, j.head, sizeof(j.head));
+		p->jobs[i].updated = j.updated;
 	} else if (p->n < JOBS_MAX) {
 		j.source = xstrdup(source);
 		p->jobs[p->n++] = j;
 	} else {
-		log_line("warn", "preview dropped", "source", source, "reason",
+		log_line("warn", "preview dropped", "source", source, "pull", number, "reason",
 		         "too many previews wait", NULL);
 	}
 	pthread_cond_broadcast(&p->cond);

@@ -3,6 +3,7 @@
 
 #include "forge.h"
 #include "status.h"
+#include "webhook.h"
 
 #include "../apply/kube_client.h"
 #include "../apply/kubeconfig.h"
@@ -17,8 +18,17 @@
  * written, not even a dry run. It posts the preview status on the head
  * ({context}/preview) and, with the source's preview.comment, keeps one
  * comment on the pull request with the Markdown report. Only the newest
- * head of a pull request waits; an older one is dropped.
+ * head of a pull request waits; an older one is dropped, and so is a head
+ * older (by the pull request's updated_at) than one already asked for.
+ *
+ * A preview is bounded: it checks out only the manifest files under the
+ * source's path, none over the loader's file limit and at most the
+ * source's maxBytes in all; it fetches at most PREVIEW_FETCH_FACTOR times
+ * maxBytes; it stops after PREVIEW_TIMEOUT_MS; and its checkout and the
+ * objects it fetched are removed when it ends.
  */
+#define PREVIEW_TIMEOUT_MS   (120 * 1000L)
+#define PREVIEW_FETCH_FACTOR 16
 struct previewer;
 
 struct previewer_options {
@@ -36,9 +46,9 @@ void previewer_free(struct previewer *p);
  * the start, and after each reload); the previewer keeps its own copy. */
 void previewer_config(struct previewer *p, const char *path);
 
-/* Preview head `head` (hex) of pull request `number` (GitLab: merge request
- * iid) for source `source`, which follows its base branch. */
-void previewer_request(struct previewer *p, const char *source, enum forge f, long number,
-                       const char *head);
+/* Preview the head of pull request `pr` (borrowed) for source `source`,
+ * which follows its base branch. */
+void previewer_request(struct previewer *p, const char *source, enum forge f,
+                       const struct webhook_pull *pr);
 
 #endif

@@ -145,6 +145,7 @@ struct auth {
 	unsigned given;     /* a password or key was given this many times */
 	struct buf refused; /* why a host key or a login was refused; empty: it was not */
 	size_t received_bytes;
+	const char *stopped; /* why opts->stop stopped the fetch; NULL: it did not */
 };
 
 static void warn(const struct source_options *o, const char *fmt, ...)
@@ -348,14 +349,17 @@ static int unreachable(const char *shown, const struct auth *a)
 	return BERTH_ECONNECT;
 }
 
-/* Count what a fetch receives; stop it past opts->max_fetch_bytes. */
+/* Count what a fetch receives; stop it past opts->max_fetch_bytes, or when
+ * opts->stop says to. */
 static int count_bytes(const git_indexer_progress *stats, void *payload)
 {
 	struct auth *a = payload;
 	size_t max = a->opts->max_fetch_bytes;
 
 	a->received_bytes = stats->received_bytes;
-	return max && a->received_bytes > max ? -1 : 0;
+	if (a->opts->stop && !a->stopped)
+		a->stopped = a->opts->stop(a->opts->stop_ctx);
+	return (max && a->received_bytes > max) || a->stopped ? -1 : 0;
 }
 
 /* Fetch `name` (NULL: every branch and tag) into refs/berth/. */
@@ -386,7 +390,9 @@ static int fetch(git_remote *remote, const char *name, struct source_commit *out
 	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	a->given = 0;
 	if (git_remote_fetch(remote, &refspecs, &fo, NULL) < 0) {
-		if (a->opts->max_fetch_bytes && a->received_bytes > a->opts->max_fetch_bytes)
+		if (a->stopped)
+			error = berth_error_set("'%s': the fetch stopped: %s", shown, a->stopped);
+		else if (a->opts->max_fetch_bytes && a->received_bytes > a->opts->max_fetch_bytes)
 			error = berth_error_set("'%s': the fetch passed the limit of %zu bytes: "
 			                        "stopped, nothing kept",
 			                        shown, a->opts->max_fetch_bytes);
@@ -557,7 +563,7 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	git_remote *remote = NULL;
 	git_remote_create_options ro;
 	git_remote_connect_options co;
-	struct auth a = {opts, NULL, 0, BUF_INIT, 0};
+	struct auth a = {opts, NULL, 0, BUF_INIT, 0, NULL};
 	const git_remote_head **heads;
 	git_object *target = NULL, *commit = NULL;
 	const char *advertised = NULL;

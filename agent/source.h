@@ -34,6 +34,10 @@ struct source_options {
 	 * "warning: ..." on stderr. */
 	void (*warn)(const char *message, void *ctx);
 	void *warn_ctx;
+	/* Why the fetch must stop now (a preview's time limit, berth stopping),
+	 * or NULL to go on; asked as data comes in. NULL: it never stops. */
+	const char *(*stop)(void *ctx);
+	void *stop_ctx;
 };
 #define SOURCE_OPTIONS_INIT                                                                        \
 	{                                                                                          \

@@ -20,10 +20,13 @@ struct tree_options {
 	size_t max_total_size; /* so are more bytes in all */
 	unsigned threads;      /* files read at once; 0: one per CPU */
 };
+/* The default limits of a file, and of all files. */
+#define TREE_MAX_FILE_SIZE  (8u << 20)
+#define TREE_MAX_TOTAL_SIZE (64u << 20)
 #define TREE_OPTIONS_INIT                                                                          \
 	{                                                                                          \
-		.manifest = MANIFEST_OPTIONS_INIT, .max_file_size = 8u << 20, .max_files = 10000,  \
-		.max_total_size = 64u << 20                                                        \
+		.manifest = MANIFEST_OPTIONS_INIT, .max_file_size = TREE_MAX_FILE_SIZE,            \
+		.max_files = 10000, .max_total_size = TREE_MAX_TOTAL_SIZE                          \
 	}
 
 /*

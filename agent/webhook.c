@@ -8,8 +8,10 @@
 #include "../diff/base/json_value.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* The headers of each forge's deliveries. */
 static const struct {
@@ -121,6 +123,64 @@ bool webhook_is_pull(enum forge f, const char *event)
 	return !strcmp(event, f == FORGE_GITLAB ? "Merge Request Hook" : "pull_request");
 }
 
+double webhook_time(const char *s)
+{
+	struct tm tm = {0};
+	int year, mon, day, hour, min, sec, used = 0, oh, om;
+	char sep;
+	double t;
+
+	if (!s ||
+	    sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &mon, &day, &sep, &hour, &min, &sec,
+	           &used) != 7 ||
+	    (sep != 'T' && sep != ' '))
+		return 0;
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	t = (double)timegm(&tm);
+	s += used;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			;
+	if (!strcmp(s, "Z") || !strcmp(s, " UTC") || !strcmp(s, "+00:00"))
+		return t;
+	if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d", &oh, &om) == 2 && !s[6])
+		return t - (*s == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
+	return 0;
+}
+
+/* Is a pull request's head in another repository than its base? Unknown
+ * counts as a fork. */
+static bool from_fork(enum forge f, struct json_object *pr)
+{
+	struct json_object *head = json_value_get(pr, "head"), *base = json_value_get(pr, "base");
+	struct json_object *a, *b;
+
+	if (f == FORGE_GITLAB) {
+		a = json_value_get(pr, "source_project_id");
+		b = json_value_get(pr, "target_project_id");
+	} else if (f == FORGE_GITEA && json_value_get(head, "repo_id")) {
+		a = json_value_get(head, "repo_id");
+		b = json_value_get(base, "repo_id");
+	} else {
+		a = json_value_get(json_value_get(head, "repo"), "id");
+		b = json_value_get(json_value_get(base, "repo"), "id");
+		if (!a || !b) {
+			a = json_value_get(json_value_get(head, "repo"), "full_name");
+			b = json_value_get(json_value_get(base, "repo"), "full_name");
+		}
+	}
+	if (json_object_is_type(a, json_type_int) && json_object_is_type(b, json_type_int))
+		return json_object_get_int64(a) != json_object_get_int64(b);
+	if (json_object_is_type(a, json_type_string) && json_object_is_type(b, json_type_string))
+		return strcmp(json_object_get_string(a), json_object_get_string(b)) != 0;
+	return true;
+}
+
 int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const char *body,
                  size_t len)
 {
@@ -177,6 +237,8 @@ int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const
 	buf_adds(&out->base, base);
 	buf_adds(&out->branch, branch ? branch : "");
 	buf_adds(&out->fallback, fallback ? fallback : "");
+	out->fork = from_fork(f, pr);
+	out->updated = webhook_time(json_value_get_string(pr, "updated_at"));
 	for (i = 0; i < ARRAY_SIZE(previewed[f]) && strcmp(action, previewed[f][i]); i++)
 		;
 	error = i < ARRAY_SIZE(previewed[f]);

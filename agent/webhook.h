@@ -49,11 +49,17 @@ struct webhook_pull {
 	struct buf base;     /* the branch it merges into: "main" */
 	struct buf branch;   /* its own branch */
 	struct buf fallback; /* the default branch of the repository, "" when not given */
+	/* The head is in another repository than the base (a fork's pull
+	 * request), or the payload does not say where it is. */
+	bool fork;
+	/* When the pull request last changed (its updated_at), in seconds
+	 * since the epoch; 0 when the payload does not say. */
+	double updated;
 };
 #define WEBHOOK_PULL_INIT                                                                          \
 	{                                                                                          \
 		.number = 0, .head = "", .base = BUF_INIT, .branch = BUF_INIT,                     \
-		.fallback = BUF_INIT                                                               \
+		.fallback = BUF_INIT, .fork = true, .updated = 0                                   \
 	}
 void webhook_pull_release(struct webhook_pull *p);
 
@@ -63,7 +69,10 @@ bool webhook_is_pull(enum forge f, const char *event);
 
 /*
  * Read a pull request payload into `out`, and the repositories it is about
- * (the base repository's URLs) into `keys`, as webhook_repos() does.
+ * (the base repository's URLs) into `keys`, as webhook_repos() does. A
+ * fork: GitHub's head.repo.id (or full_name) is not base.repo's, Gitea's
+ * head.repo_id is not base.repo_id, GitLab's source_project_id is not
+ * target_project_id.
  * Returns 1 when the payload asks for a preview (GitHub: opened,
  * synchronize, reopened; GitLab: open, update, reopen; Gitea: opened,
  * synchronized, reopened), 0 for any other action (closed, labeled, ...),
@@ -71,6 +80,11 @@ bool webhook_is_pull(enum forge f, const char *event);
  */
 int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const char *body,
                  size_t len);
+
+/* An RFC 3339 time (2019-05-15T15:20:33Z, 2022-03-09T16:31:06+09:00) or
+ * GitLab's "2013-12-03 17:23:34 UTC", in seconds since the epoch; 0 when
+ * it is neither. */
+double webhook_time(const char *s);
 
 /*
  * May a push that moved `pushed` ("refs/heads/main", "refs/tags/v1"; NULL

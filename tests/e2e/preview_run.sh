@@ -13,7 +13,9 @@
 # - GitLab's Merge Request Hook and Gitea's pull_request, each previewed;
 # - a head that no branch reaches (a fork's) is fetched through
 #   refs/pull/N/head (GitLab: refs/merge-requests/N/head), and GitLab's
-#   status names that ref.
+#   status names that ref; a fork's pull request is previewed only for a
+#   source that opts in (previews: {forks: true}), and a replayed delivery
+#   of an older head of a pull request is never previewed after a newer.
 # Prints the time from a webhook to its preview status, as a figure.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forge_lib.sh"
@@ -67,6 +69,7 @@ configmap() { configmap_yaml "$@"; }
   namespace: berth-pr-$p
   interval: 1h
   prune: true
+  previews: {forks: $([ "$p" = gitea ] && echo false || echo true)}
   status:
     provider: $p
     baseURL: $(forge "$p")
@@ -79,18 +82,32 @@ YAML
 
 # A pull request event of each forge, signed, as the forge sends it.
 hmac() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | sed 's/.*= //'; }
-pull_event() { # provider action number head base
+# The head's repository is the base's (id 1) unless FORK names another;
+# UPDATED is the pull request's updated_at (default: now).
+pull_event() { # provider action number head base [fork-repo-id [updated]]
+	local from=${6:-1} updated=${7:-$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)}
 	case $1 in
 	gitlab)
 		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$scratch/gitlab.git" \
+			--argjson f "$from" --arg u "$updated" \
 			'{object_kind: "merge_request", event_type: "merge_request",
 			  project: {path_with_namespace: "group/sub/pr", git_http_url: $r, default_branch: "main"},
 			  object_attributes: {iid: $n, action: $a, target_branch: $b, source_branch: "feature",
+			                      source_project_id: $f, target_project_id: 1, updated_at: $u,
 			                      last_commit: {id: $h}}}' ;;
+	gitea)
+		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$scratch/$1.git" \
+			--argjson f "$from" --arg u "$updated" \
+			'{action: $a, number: $n,
+			  pull_request: {number: $n, updated_at: $u, head: {sha: $h, ref: "feature", repo_id: $f},
+			                 base: {ref: $b, repo_id: 1}},
+			  repository: {clone_url: $r, default_branch: "main"}}' ;;
 	*)
 		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$scratch/$1.git" \
+			--argjson f "$from" --arg u "$updated" \
 			'{action: $a, number: $n,
-			  pull_request: {number: $n, head: {sha: $h, ref: "feature"}, base: {ref: $b}},
+			  pull_request: {number: $n, updated_at: $u, head: {sha: $h, ref: "feature", repo: {id: $f}},
+			                 base: {ref: $b, repo: {id: 1}}},
 			  repository: {clone_url: $r, default_branch: "main"}}' ;;
 	esac
 }
@@ -121,10 +138,10 @@ ms() { date +%s%3N; }
 latency=()
 # Send a pull request event and wait for its preview status: the time
 # between them goes into `latency`.
-preview() { # provider action number head want-status-line
+preview() { # provider action number head want-status-line [fork-repo-id]
 	local start code
 	start=$(ms)
-	code=$(hook "$1" "$(pull_event "$1" "$2" "$3" "$4" main)")
+	code=$(hook "$1" "$(pull_event "$1" "$2" "$3" "$4" main "${6:-1}")")
 	[ "$code" = 202 ] || fail "the $1 webhook of pull request $3: $code $(cat "$scratch/hook.out")"
 	wait_until 60 "the preview status of $4 on $1" statuses_hold "$1" "$4" "$5"
 	latency+=($(($(ms) - start)))
@@ -222,9 +239,46 @@ for p in github gitlab; do
 	[ -z "$(git -C "$scratch/$p.git" branch --contains "$fork")" ] || fail "a branch reaches the fork's head"
 	action=opened
 	[ "$p" != gitlab ] || action=open
-	preview "$p" $action 10 "$fork" "$(context "$p") success would create 1, change 1, prune 1, unchanged 1"
+	preview "$p" $action 10 "$fork" "$(context "$p") success would create 1, change 1, prune 1, unchanged 1" 2
 	git -C "$scratch/$p-work" checkout -q feature
 done
+
+note "a fork's pull request, for a source that did not opt in: not previewed"
+git -C "$scratch/gitea-work" checkout -q --detach
+{ configmap keep same; echo ---; configmap change from-a-fork; } >"$scratch/gitea-work/app.yaml"
+git -C "$scratch/gitea-work" -c user.name=berth -c user.email=berth@example.com commit -q -am fork >&2
+fork=$(git -C "$scratch/gitea-work" rev-parse HEAD)
+git -C "$scratch/gitea-work" push -q "$scratch/gitea.git" "HEAD:refs/pull/10/head"
+git -C "$scratch/gitea-work" checkout -q feature
+assert_eq "$(hook gitea "$(pull_event gitea opened 10 "$fork" main 2)")" 202 "the fork's pull request"
+assert_eq "$(cat "$scratch/hook.out")" \
+	"previewing nothing; from a fork, not previewed for gitea-app (previews: {forks: true} opts in)" \
+	"the answer to the fork's pull request"
+# The same pull request from the repository itself is previewed: the
+# sentinel after which a preview of the fork's would have been posted.
+preview gitea synchronized 10 "$fork" \
+	"$(context gitea) success would create 1, change 1, prune 1, unchanged 1"
+assert_eq "$(statuses gitea "$fork")" "$(context gitea) success would create 1, change 1, prune 1, unchanged 1" \
+	"the statuses of the fork's head: the sentinel's only"
+
+note "a replayed delivery of an older head: never previewed after a newer one"
+{ configmap keep same; echo ---; configmap change older; } >"$scratch/github-work/app.yaml"
+older=$(commit github older feature)
+{ configmap keep same; echo ---; configmap change newest; } >"$scratch/github-work/app.yaml"
+newest=$(commit github newest feature)
+preview github synchronize 7 "$newest" \
+	"$(context github) success would create 1, change 1, prune 1, unchanged 1"
+# The older head's delivery, as the forge signed it an hour ago.
+assert_eq "$(hook github "$(pull_event github synchronize 7 "$older" main 1 "$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)")")" \
+	202 "the replayed delivery"
+# The sentinel: a preview queued after it.
+{ configmap keep same; echo ---; configmap change after-replay; } >"$scratch/github-work/app.yaml"
+after=$(commit github after-replay feature)
+preview github synchronize 7 "$after" \
+	"$(context github) success would create 1, change 1, prune 1, unchanged 1"
+assert_eq "$(statuses github "$older")" "" "statuses on the replayed older head"
+grep -q "msg=\"preview dropped\" source=github-app pull=7 head=$older reason=\"the pull request was updated since this head" \
+	"$scratch/agent.log" || fail "no line says the older head was dropped"
 
 to=$(audit_mark previews-after)
 assert_eq "$(writes_between "$from" "$to")" "" "writes of the previews, dry runs included"

@@ -131,18 +131,24 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	         strlen(payload), payload);
 	assert_int_equal(ask(&body, l, request.ptr), 401);
 	assert_false(listener_take_trigger(l, 1));
-	/* The same delivery again (GitLab's Idempotency-Key): answered, and
-	 * nothing triggered. */
+	/* The same signed body again, under a new delivery id (a redelivery,
+	 * or a replay of a captured one): answered, and nothing triggered. */
 	buf_reset(&request);
 	buf_addf(&request,
 	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
 	         "X-Gitlab-Token: t0ken\r\nIdempotency-Key: d-1\r\nContent-Length: %zu\r\n\r\n%s",
 	         strlen(payload), payload);
-	assert_int_equal(ask(&body, l, request.ptr), 202);
-	assert_true(listener_take_trigger(l, 1));
 	assert_int_equal(ask(&body, l, request.ptr), 200);
 	assert_string_equal(body.ptr, "already received\n");
 	assert_false(listener_take_trigger(l, 1));
+	/* Another push (another body) is a delivery of its own. */
+	buf_reset(&request);
+	buf_addf(&request,
+	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
+	         "X-Gitlab-Token: t0ken\r\nIdempotency-Key: d-1\r\nContent-Length: %zu\r\n\r\n%s ",
+	         strlen(payload) + 1, payload);
+	assert_int_equal(ask(&body, l, request.ptr), 202);
+	assert_true(listener_take_trigger(l, 1));
 	/* A watch triggers by name. */
 	wakeup_wait(&wake, 0);
 	listener_trigger(l, "web");
@@ -158,12 +164,15 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 /* Deliver a GitLab push of `ref` to repository `url`; the answer's body. */
 static int push(struct buf *body, const struct listener *l, const char *url, const char *ref)
 {
+	static unsigned pushes;
 	struct buf request = BUF_INIT, payload = BUF_INIT;
 	int status;
 
+	/* Each push its own body: the same body twice is one delivery. */
 	buf_addf(&payload,
-	         "{\"object_kind\":\"push\",\"ref\":\"%s\",\"project\":{\"git_http_url\":\"%s\"}}",
-	         ref, url);
+	         "{\"object_kind\":\"push\",\"ref\":\"%s\",\"project\":{\"git_http_url\":\"%s\"},"
+	         "\"total_commits_count\":%u}",
+	         ref, url, ++pushes);
 	buf_addf(&request,
 	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
 	         "X-Gitlab-Token: t0ken\r\nContent-Length: %zu\r\n\r\n%s",

@@ -221,6 +221,64 @@ static void test_webhook__pull_requests_of_each_forge(void **state)
 	buf_release(&keys);
 }
 
+static void test_webhook__a_fork_and_when_it_changed(void **state)
+{
+	struct webhook_pull pr = WEBHOOK_PULL_INIT;
+	struct buf keys = BUF_INIT;
+	static const char fork[] =
+	    "{\"action\":\"opened\",\"number\":3,\"pull_request\":{\"updated_at\":"
+	    "\"2026-12-01T10:00:00Z\",\"head\":{\"sha\":"
+	    "\"ec26c3e57ca3a959ca5aad62de7213c562f8c821\",\"repo\":{\"id\":7,\"full_name\":"
+	    "\"mallory/config\"}},\"base\":{\"ref\":\"main\",\"repo\":{\"id\":1,"
+	    "\"full_name\":\"acme/config\"}}}}";
+	static const char deleted_fork[] =
+	    "{\"action\":\"synchronize\",\"number\":3,\"pull_request\":{\"head\":{\"sha\":"
+	    "\"ec26c3e57ca3a959ca5aad62de7213c562f8c821\",\"repo\":null},\"base\":{\"ref\":"
+	    "\"main\",\"repo\":{\"id\":1}}}}";
+
+	(void)state;
+	/* The forges' own examples: GitHub's and GitLab's are from the same
+	 * repository, Gitea's opened one from a fork (repo_id 2 into 1). */
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITHUB, "github-pull_request-opened.json"), 1);
+	assert_false(pr.fork);
+	assert_true(pr.updated == 1557933633.0); /* 2019-05-15T15:20:33Z */
+	webhook_pull_release(&pr);
+	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITLAB, "gitlab-merge_request-open.json"), 1);
+	assert_false(pr.fork);
+	webhook_pull_release(&pr);
+	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITEA, "gitea-pull_request-opened.json"), 1);
+	assert_true(pr.fork);
+	assert_true(pr.updated == 1646811066.0); /* 2022-03-09T16:31:06+09:00 */
+	webhook_pull_release(&pr);
+	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
+	assert_int_equal(fixture(&pr, &keys, FORGE_GITEA, "gitea-pull_request-synchronized.json"),
+	                 1);
+	assert_false(pr.fork);
+	webhook_pull_release(&pr);
+
+	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
+	assert_int_equal(webhook_pull(&pr, &keys, FORGE_GITHUB, fork, sizeof(fork) - 1), 1);
+	assert_true(pr.fork);
+	webhook_pull_release(&pr);
+	/* A head whose repository is gone, or not named: a fork. */
+	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
+	assert_int_equal(
+	    webhook_pull(&pr, &keys, FORGE_GITHUB, deleted_fork, sizeof(deleted_fork) - 1), 1);
+	assert_true(pr.fork);
+	assert_true(pr.updated == 0);
+	webhook_pull_release(&pr);
+
+	assert_true(webhook_time("2013-12-03 17:23:34 UTC") == 1386091414.0);
+	assert_true(webhook_time("2024-02-22T01:42:03.250+01:00") == 1708562523.0);
+	assert_true(webhook_time("2024-02-21T19:42:03-05:00") == 1708562523.0);
+	assert_true(webhook_time("yesterday") == 0);
+	assert_true(webhook_time("2024-02-22T01:42:03+01") == 0);
+	assert_true(webhook_time(NULL) == 0);
+	buf_release(&keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +290,7 @@ int main(void)
 	    cmocka_unit_test(test_webhook__a_push_moves_only_the_refs_it_names),
 	    cmocka_unit_test(test_webhook__payloads_name_their_repository),
 	    cmocka_unit_test(test_webhook__pull_requests_of_each_forge),
+	    cmocka_unit_test(test_webhook__a_fork_and_when_it_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
