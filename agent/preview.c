@@ -154,36 +154,11 @@ static void comment_marker(struct buf *out, const char *context)
 	buf_addf(out, "<!-- berth-preview %s -->", context);
 }
 
-/* The comment's body: the marker, then the report (without its diffs,
- * then cut, when it would not fit in `max`) or the refusal, then the
- * commit. */
+/* The comment's body: report_comment()'s. */
 static void comment_body(struct buf *out, const char *marker, struct report *r, const char *sha,
                          const char *refusal, size_t max)
 {
-	const size_t room = strlen(marker) + 200; /* the marker, the last line, the note */
-	struct buf md = BUF_INIT;
-
-	if (refusal) {
-		buf_adds(&md, "### berth preview\n\n**The commit is refused:**\n\n```\n");
-		buf_adds(&md, refusal);
-		buf_adds(&md, "\n```\n");
-	} else if (report_markdown(&md, r) == 0 && md.len + room > max) {
-		buf_reset(&md);
-		r->brief = true;
-		report_markdown(&md, r);
-		buf_adds(&md, "\n_The diffs are left out: they would not fit in a comment; "
-		              "`berth diff --ref` prints them._\n");
-	}
-	buf_reset(out);
-	buf_addf(out, "%s\n", marker);
-	if (md.len + room > max) {
-		buf_add(out, md.ptr, max - room);
-		buf_adds(out, "\n\n_Cut: the report is longer than a comment may be._");
-	} else {
-		buf_add(out, md.ptr, md.len);
-	}
-	buf_addf(out, "\n\n<sub>berth preview of %.12s</sub>\n", sha);
-	buf_release(&md);
+	report_comment(out, marker, r, sha, refusal, max);
 }
 
 /* The pull request's own ref, for a head no branch reaches (a fork's). */

@@ -606,3 +606,32 @@ int report_markdown(struct buf *out, const struct report *r)
 	free(sorted);
 	return error;
 }
+
+void report_comment(struct buf *out, const char *marker, struct report *r, const char *sha,
+                    const char *refusal, size_t max)
+{
+	const size_t room = strlen(marker) + 200; /* the marker, the last line, the note */
+	struct buf md = BUF_INIT;
+
+	if (refusal) {
+		buf_adds(&md, "### berth preview\n\n**The commit is refused:**\n\n```\n");
+		buf_adds(&md, refusal);
+		buf_adds(&md, "\n```\n");
+	} else if (report_markdown(&md, r) == 0 && md.len + room > max) {
+		buf_reset(&md);
+		r->brief = true;
+		report_markdown(&md, r);
+		buf_adds(&md, "\n_The diffs are left out: they would not fit in a comment; "
+		              "`berth diff --ref` prints them._\n");
+	}
+	buf_reset(out);
+	buf_addf(out, "%s\n", marker);
+	if (md.len + room > max) {
+		buf_add(out, md.ptr, max - room);
+		buf_adds(out, "\n\n_Cut: the report is longer than a comment may be._");
+	} else {
+		buf_add(out, md.ptr, md.len);
+	}
+	buf_addf(out, "\n\n<sub>berth preview of %.12s</sub>\n", sha);
+	buf_release(&md);
+}

@@ -102,4 +102,14 @@ void report_summary(struct buf *out, const struct report *r);
  */
 int report_markdown(struct buf *out, const struct report *r);
 
+/*
+ * The body of a pull request's comment: `marker` (the hidden line that
+ * finds the comment again), then the Markdown report of `r` (without its
+ * diffs, then cut, when it would not fit in `max` bytes; r->brief is set
+ * then) or, when `refusal` is not NULL, that refusal; then the commit
+ * `sha`. Replaces what `out` held.
+ */
+void report_comment(struct buf *out, const char *marker, struct report *r, const char *sha,
+                    const char *refusal, size_t max);
+
 #endif
