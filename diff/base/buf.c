@@ -124,6 +124,69 @@ bool has_control_chars(const char *s)
 	return false;
 }
 
+/* The length of the UTF-8 character at `p`; 0 when no valid one starts
+ * there (a stray or missing continuation byte, an overlong form, a
+ * surrogate, past U+10FFFF). */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (*p < 0x80)
+		return 1;
+	if (*p < 0xc2 || *p > 0xf4)
+		return 0;
+	n = *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] > 0x9f) ||
+	    (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+void buf_add_printable(struct buf *b, const char *s, const char *also)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, i;
+
+	while (*p) {
+		n = utf8_len(p);
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			buf_addch(b, '\\');
+			buf_addch(b, *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+		} else if (!n || *p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] < 0xa0)) {
+			/* C0, DEL, C1 (U+0080 to U+009F), or no UTF-8 */
+			for (i = 0; i < (n ? n : 1); i++) {
+				buf_adds(b, "\\x");
+				buf_addch(b, hex[p[i] >> 4]);
+				buf_addch(b, hex[p[i] & 0xf]);
+			}
+		} else if (also && strchr(also, *p)) {
+			buf_addch(b, '\\');
+			buf_addch(b, (char)*p);
+		} else {
+			buf_add(b, p, n);
+		}
+		p += n ? n : 1;
+	}
+}
+
+size_t utf8_fit(const char *s, size_t len, size_t max)
+{
+	size_t n = max, back;
+
+	if (len <= max)
+		return len;
+	/* s[n] is the first byte left out: never a continuation byte. At most
+	 * three of them follow a character's first byte; more is no UTF-8,
+	 * cut anywhere. */
+	for (back = 0; n > 0 && back < 3 && ((unsigned char)s[n] & 0xc0) == 0x80; back++)
+		n--;
+	return ((unsigned char)s[n] & 0xc0) == 0x80 ? max : n;
+}
+
 void buf_rstrip(struct buf *b, const char *chars)
 {
 	while (b->len && strchr(chars, b->ptr[b->len - 1]))

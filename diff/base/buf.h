@@ -42,6 +42,21 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format
  * >, " and ' escaped. */
 void buf_add_html(struct buf *b, const char *s);
 
+/*
+ * Append `s` as it may be shown to a person (a terminal, a log line, a
+ * forge's comment or status, a web page): each control character (C0, DEL,
+ * and C1, U+0080 to U+009F) and each byte that is not UTF-8 escaped as
+ * \n, \r, \t or \xHH (each byte of it), and each byte of `also` (NULL:
+ * none) after a backslash. Everything else, UTF-8 included, as it is: a
+ * file's or an object's name is shown with this wherever berth shows it.
+ */
+void buf_add_printable(struct buf *b, const char *s, const char *also);
+
+/* The bytes of `s` (`len` of them) to keep to show at most `max`: `len`,
+ * or the longest cut at most `max` that ends between two UTF-8
+ * characters. */
+size_t utf8_fit(const char *s, size_t len, size_t max);
+
 /* Hand the bytes to the caller (free() them); the buffer is left empty. */
 char *buf_detach(struct buf *b, size_t *len);
 

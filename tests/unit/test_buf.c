@@ -134,6 +134,52 @@ static void test_buf__read_file_names_a_missing_file(void **state)
 	buf_release(&b);
 }
 
+/* A name as it may be shown: every control character escaped (C0, DEL,
+ * C1), and bytes that are not UTF-8; UTF-8 kept. */
+static void test_buf__printable_escapes_every_control_character(void **state)
+{
+	static const struct {
+		const char *in, *also, *want;
+	} cases[] = {
+	    {"app/web.yaml", NULL, "app/web.yaml"},
+	    {"a\nb\rc\td", NULL, "a\\nb\\rc\\td"},
+	    {"\x1b[31mred\x07\x7f", NULL, "\\x1b[31mred\\x07\\x7f"},
+	    /* C1 as UTF-8 (U+009B, CSI), a byte of Latin-1, a lone
+	     * continuation byte, an overlong '/', a surrogate, a cut sequence */
+	    {"\xc2\x9b" "2J", NULL, "\\xc2\\x9b2J"},
+	    {"caf\xe9", NULL, "caf\\xe9"},
+	    {"\x80\xc0\xaf\xed\xa0\x80\xe2\x82", NULL, "\\x80\\xc0\\xaf\\xed\\xa0\\x80\\xe2\\x82"},
+	    {"caf\u00e9 \u20ac \U0001F600 \u00a0", NULL, "caf\u00e9 \u20ac \U0001F600 \u00a0"},
+	    {"say \"hi\" \\ \n", "\"\\", "say \\\"hi\\\" \\\\ \\n"},
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		buf_add_printable(&b, cases[i].in, cases[i].also);
+		assert_string_equal(b.ptr, cases[i].want);
+	}
+	buf_release(&b);
+}
+
+/* A cut to at most `max` bytes ends between two characters. */
+static void test_buf__utf8_fit_never_cuts_a_character(void **state)
+{
+	/* 1, 2, 3 and 4 bytes */
+	static const char s[] = "a\u00e9\u20ac\U0001F600";
+	static const size_t want[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 10};
+	size_t max;
+
+	(void)state;
+	for (max = 0; max < sizeof(want) / sizeof(want[0]); max++)
+		assert_int_equal(utf8_fit(s, strlen(s), max), want[max]);
+	/* No UTF-8: cut where asked. */
+	assert_int_equal(utf8_fit("\x80\x80\x80\x80\x80\x80", 6, 4), 4);
+	assert_int_equal(utf8_fit("abc", 3, 2), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +191,8 @@ int main(void)
 	    cmocka_unit_test(test_buf__read_file_reads_all_of_it),
 	    cmocka_unit_test(test_buf__read_file_refuses_a_file_over_the_cap),
 	    cmocka_unit_test(test_buf__read_file_names_a_missing_file),
+	    cmocka_unit_test(test_buf__printable_escapes_every_control_character),
+	    cmocka_unit_test(test_buf__utf8_fit_never_cuts_a_character),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
