@@ -298,10 +298,19 @@ static void unified(struct buf *out, const struct lines *a, const struct lines *
 	}
 }
 
+/* group.version.kind.namespace.name, each part printable. */
 static void entry_name(struct buf *out, const struct report_entry *e)
 {
-	buf_addf(out, "%s%s%s.%s.%s%s%s", e->id.group, *e->id.group ? "." : "", e->id.version,
-	         e->id.kind, e->id.namespace, *e->id.namespace ? "." : "", e->id.name);
+	const char *parts[] = {e->id.group, e->id.version, e->id.kind, e->id.namespace, e->id.name};
+	size_t i, start = out->len;
+
+	for (i = 0; i < ARRAY_SIZE(parts); i++) {
+		if (!*parts[i])
+			continue;
+		if (out->len > start)
+			buf_addch(out, '.');
+		buf_add_printable(out, parts[i], NULL);
+	}
 }
 
 int report_entry_diff(struct buf *out, const struct report_entry *e, bool color)
@@ -414,35 +423,52 @@ int report_json(struct buf *out, const struct report *r)
 	return error;
 }
 
-/* A table cell: no line breaks, a '|' escaped, and no HTML. */
+/* A mention (@name) notifies no one with a zero-width space after its @. */
+#define UNMENTION "@\u200b"
+
+/* Text shown as Markdown outside code: in a table cell, a heading, a
+ * warning or a <summary>. Control characters are escaped
+ * (buf_add_printable), so that no line break ends the cell or the HTML
+ * block; Markdown's own characters too, and HTML's; and a mention is
+ * broken. */
 static void cell(struct buf *out, const char *s)
 {
+	struct buf shown = BUF_INIT;
+	const char *p;
 	char one[2] = {0};
 
-	for (; *s; s++) {
-		if (*s == '|' || *s == '`' || *s == '*' || *s == '_' || *s == '[' || *s == '\\')
-			buf_addf(out, "\\%c", *s);
-		else if (*s == '\n' || *s == '\r')
-			buf_addch(out, ' ');
+	buf_add_printable(&shown, s, NULL);
+	for (p = shown.ptr; *p; p++) {
+		if (*p == '|' || *p == '`' || *p == '*' || *p == '_' || *p == '[' || *p == '\\')
+			buf_addf(out, "\\%c", *p);
+		else if (*p == '@')
+			buf_adds(out, UNMENTION);
 		else
-			one[0] = *s, buf_add_html(out, one);
+			one[0] = *p, buf_add_html(out, one);
 	}
+	buf_release(&shown);
 }
 
 /* A code span's text in a table cell: literal, so only a '|' is escaped,
- * a backtick (which would end it) and line breaks replaced. */
+ * a backtick (which would end it) replaced, control characters escaped,
+ * and a mention broken all the same. */
 static void code_cell(struct buf *out, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '|')
+	struct buf shown = BUF_INIT;
+	const char *p;
+
+	buf_add_printable(&shown, s, NULL);
+	for (p = shown.ptr; *p; p++) {
+		if (*p == '|')
 			buf_adds(out, "\\|");
-		else if (*s == '`')
+		else if (*p == '`')
 			buf_addch(out, '\'');
-		else if (*s == '\n' || *s == '\r')
-			buf_addch(out, ' ');
+		else if (*p == '@')
+			buf_adds(out, UNMENTION);
 		else
-			buf_addch(out, *s);
+			buf_addch(out, *p);
 	}
+	buf_release(&shown);
 }
 
 static int cmp_entries(const void *x, const void *y)
@@ -493,23 +519,21 @@ void report_warn(struct report *r, const char *fmt, ...)
 	r->warnings[r->nwarnings++] = buf_detach(&w, NULL);
 }
 
-/* A fence longer than any run of backticks in `text`. */
-static size_t fence_for(const char *text)
+void report_fence(struct buf *out, const char *info, const char *text)
 {
-	size_t longest = 2, run = 0;
+	size_t longest = 2, run = 0, len = strlen(text), i;
 
-	for (; *text; text++) {
-		run = *text == '`' ? run + 1 : 0;
+	for (i = 0; i < len; i++) {
+		run = text[i] == '`' ? run + 1 : 0;
 		if (run > longest)
 			longest = run;
 	}
-	return longest + 1;
-}
-
-static void add_fence(struct buf *out, size_t n)
-{
-	while (n--)
+	for (i = 0; i <= longest; i++)
 		buf_addch(out, '`');
+	buf_addf(out, "%s\n%s%s", info, text, len && text[len - 1] == '\n' ? "" : "\n");
+	for (i = 0; i <= longest; i++)
+		buf_addch(out, '`');
+	buf_addch(out, '\n');
 }
 
 /* The collapsed diff of each object of one kind that is not in sync. */
@@ -517,7 +541,7 @@ static int kind_details(struct buf *out, const struct report *r,
                         const struct report_entry *const *entries, size_t n)
 {
 	struct buf diff = BUF_INIT;
-	size_t i, fence;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const struct report_entry *e = entries[i];
@@ -529,22 +553,19 @@ static int kind_details(struct buf *out, const struct report *r,
 			buf_release(&diff);
 			return -1;
 		}
-		fence = fence_for(diff.ptr);
 		buf_adds(out, "\n<details><summary>");
-		buf_add_html(out, e->id.kind);
+		cell(out, e->id.kind);
 		buf_addch(out, ' ');
 		if (*e->id.namespace) {
-			buf_add_html(out, e->id.namespace);
+			cell(out, e->id.namespace);
 			buf_addch(out, '/');
 		}
-		buf_add_html(out, e->id.name);
+		cell(out, e->id.name);
 		buf_adds(out, ": ");
 		buf_adds(out, r->preview ? preview_word(e->state) : drift_state_name(e->state));
 		buf_adds(out, "</summary>\n\n");
-		add_fence(out, fence);
-		buf_addf(out, "diff\n%s", diff.ptr);
-		add_fence(out, fence);
-		buf_adds(out, "\n\n</details>\n");
+		report_fence(out, "diff", diff.ptr);
+		buf_adds(out, "\n</details>\n");
 	}
 	buf_release(&diff);
 	return 0;
@@ -611,13 +632,26 @@ void report_comment(struct buf *out, const char *marker, struct report *r, const
                     const char *refusal, size_t max)
 {
 	const size_t room = strlen(marker) + 200; /* the marker, the last line, the note */
-	struct buf md = BUF_INIT;
+	const size_t keep = max > room ? max - room : 0;
+	static const char refused[] = "### berth preview\n\n**The commit is refused:**\n\n";
+	struct buf md = BUF_INIT, cut = BUF_INIT;
 
 	if (refusal) {
-		buf_adds(&md, "### berth preview\n\n**The commit is refused:**\n\n```\n");
-		buf_adds(&md, refusal);
-		buf_adds(&md, "\n```\n");
-	} else if (report_markdown(&md, r) == 0 && md.len + room > max) {
+		buf_adds(&md, refused);
+		report_fence(&md, "", refusal);
+		if (md.len > keep) {
+			/* Cut inside the fence, which must close: a shorter text
+			 * never needs a longer fence. */
+			buf_add(&cut, refusal,
+			        utf8_fit(refusal, strlen(refusal),
+			                 md.len - strlen(refusal) < keep
+			                     ? keep - (md.len - strlen(refusal))
+			                     : 0));
+			buf_reset(&md);
+			buf_adds(&md, refused);
+			report_fence(&md, "", cut.ptr);
+		}
+	} else if (report_markdown(&md, r) == 0 && md.len > keep) {
 		buf_reset(&md);
 		r->brief = true;
 		report_markdown(&md, r);
@@ -626,12 +660,13 @@ void report_comment(struct buf *out, const char *marker, struct report *r, const
 	}
 	buf_reset(out);
 	buf_addf(out, "%s\n", marker);
-	if (md.len + room > max) {
-		buf_add(out, md.ptr, max - room);
+	if (md.len > keep) {
+		buf_add(out, md.ptr, utf8_fit(md.ptr, md.len, keep));
 		buf_adds(out, "\n\n_Cut: the report is longer than a comment may be._");
 	} else {
 		buf_add(out, md.ptr, md.len);
 	}
 	buf_addf(out, "\n\n<sub>berth preview of %.12s</sub>\n", sha);
 	buf_release(&md);
+	buf_release(&cut);
 }

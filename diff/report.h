@@ -98,16 +98,26 @@ void report_summary(struct buf *out, const struct report *r);
  * Markdown, fit to paste into a pull request: a heading, the summary line,
  * the warnings, then per kind a table of its objects and, for each one not
  * in sync, its diff in a collapsed <details>. Names and values are escaped:
- * no HTML from Git or the cluster gets through.
+ * no HTML, no Markdown, no mention and no control character from Git or
+ * the cluster gets through.
  */
 int report_markdown(struct buf *out, const struct report *r);
+
+/*
+ * Append `text` as a fenced code block of info string `info` (may be ""):
+ * its fence is longer than any run of backticks in `text`, so nothing in
+ * it can close the block. Every fence berth writes in Markdown is this
+ * one.
+ */
+void report_fence(struct buf *out, const char *info, const char *text);
 
 /*
  * The body of a pull request's comment: `marker` (the hidden line that
  * finds the comment again), then the Markdown report of `r` (without its
  * diffs, then cut, when it would not fit in `max` bytes; r->brief is set
- * then) or, when `refusal` is not NULL, that refusal; then the commit
- * `sha`. Replaces what `out` held.
+ * then) or, when `refusal` is not NULL, that refusal in a fence; then the
+ * commit `sha`. Whatever is cut is cut between two UTF-8 characters, and a
+ * refusal inside its fence. Replaces what `out` held.
  */
 void report_comment(struct buf *out, const char *marker, struct report *r, const char *sha,
                     const char *refusal, size_t max);

@@ -8,6 +8,8 @@
 #include "../../diff/base/json_value.h"
 #include "../../diff/report.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct json_object *J(const char *text)
@@ -50,6 +52,130 @@ static const char secret_live[] = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"
                                   "\"name\":\"db\",\"namespace\":\"default\"},\"type\":\"Opaque\","
                                   "\"data\":{\"password\":\"aHVudGVyMi1vbGQ=\",\"user\":"
                                   "\"YWRtaW4=\"}}";
+
+/* A name as an attacker writes it: a line break, a fence, a heading, a
+ * mention, an image, an escape sequence and a carriage return. */
+#define HOSTILE "x\n\n```\n# heading\n@admin ![x](http://evil/)\x1b[31m\r\n"
+
+/* Is `s` (`len` bytes) valid UTF-8? */
+static bool utf8_valid(const char *s, size_t len)
+{
+	size_t i = 0, n, k;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		n = c < 0x80             ? 1
+		    : (c & 0xe0) == 0xc0 ? 2
+		    : (c & 0xf0) == 0xe0 ? 3
+		    : (c & 0xf8) == 0xf0 ? 4
+		                         : 0;
+		if (!n || i + n > len)
+			return false;
+		for (k = 1; k < n; k++)
+			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+				return false;
+		i += n;
+	}
+	return true;
+}
+
+/* A fence line of CommonMark: up to three spaces, then three backticks or
+ * tildes or more; its character and length, 0 when it is none. */
+static size_t fence_line(const char *line, size_t len, char *ch)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len && i < 3 && line[i] == ' ')
+		i++;
+	if (i == len || (line[i] != '`' && line[i] != '~'))
+		return 0;
+	*ch = line[i];
+	while (i + n < len && line[i + n] == *ch)
+		n++;
+	return n >= 3 ? n : 0;
+}
+
+/*
+ * Markdown `md` split as a renderer reads its fences: the lines outside
+ * fenced blocks into `outside`, and the text of the fenced block that
+ * starts with `first` (its lines joined, without the last line break) into
+ * `fenced`. Fails the test when a fence is left open.
+ */
+static void split_fences(struct buf *outside, struct buf *fenced, const char *md, const char *first)
+{
+	const char *line = md, *end;
+	size_t open = 0, n;
+	char ch = 0, c;
+	bool keep = false;
+
+	buf_reset(outside);
+	buf_reset(fenced);
+	for (; *line; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		n = fence_line(line, (size_t)(end - line), &c);
+		if (!open && n) {
+			open = n, ch = c;
+			keep = first && !strncmp(line, first, strlen(first));
+		} else if (open && n >= open && c == ch &&
+		           strspn(line, " `~") == (size_t)(end - line)) {
+			open = 0;
+			if (keep && fenced->len)
+				fenced->len--, fenced->ptr[fenced->len] = '\0';
+			keep = false;
+		} else if (open) {
+			if (keep)
+				buf_add(fenced, line, (size_t)(end - line)),
+				    buf_addch(fenced, '\n');
+		} else {
+			buf_add(outside, line, (size_t)(end - line));
+			buf_addch(outside, '\n');
+		}
+	}
+	if (open)
+		fail_msg("a fence is left open in:\n%s", md);
+}
+
+/* No heading but `headings` (lines, each ending in '\n'), and no mention
+ * of admin and no image in the Markdown text outside fences and code
+ * spans. */
+static void assert_inert(const char *outside, const char *headings)
+{
+	struct buf text = BUF_INIT;
+	const char *line, *end, *h, *p;
+	size_t len;
+
+	for (line = outside; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		len = (size_t)(end - line) + 1;
+		for (h = headings; *h && strncmp(h, line, len); h = strchr(h, '\n') + 1)
+			;
+		if (*line == '#' && !*h)
+			fail_msg("a heading injected: %.*s", (int)(end - line), line);
+	}
+	/* The code spans left out: a backtick not escaped opens one. */
+	for (p = outside; *p; p++) {
+		if (*p == '\\' && p[1])
+			buf_add(&text, p++, 2);
+		else if (*p == '`' && strchr(p + 1, '`'))
+			p = strchr(p + 1, '`');
+		else
+			buf_addch(&text, *p);
+	}
+	if (strstr(text.ptr, "@admin"))
+		fail_msg("a mention outside the fences:\n%s", outside);
+	if (strstr(text.ptr, "![x]"))
+		fail_msg("an image outside the fences:\n%s", outside);
+	buf_release(&text);
+}
+
+/* No control character but line breaks. */
+static void assert_no_controls(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n') || *s == 0x7f)
+			fail_msg("control character 0x%02x in: %s", (unsigned char)*s, s);
+}
 
 static void test_report__text_is_a_unified_diff_of_live_and_predicted(void **state)
 {
@@ -204,6 +330,114 @@ static void test_report__in_sync_objects_have_no_diff(void **state)
 	report_release(&r);
 }
 
+/* Names from Git (a manifest's name and namespace, a key, a warning about
+ * a file) stay in their cells and summaries: no heading, mention or image
+ * gets out, every fence closes, and no control character is written. */
+static void test_report__hostile_names_stay_in_their_places(void **state)
+{
+	struct report r = REPORT_INIT;
+	struct buf out = BUF_INIT, outside = BUF_INIT, fenced = BUF_INIT;
+	struct json_object *name = json_object_new_string(HOSTILE);
+	const char *line, *end;
+
+	(void)state;
+	r.preview = true;
+	one(&r,
+	    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"},"
+	    "\"data\":{\"a\":\"1\"}}",
+	    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\","
+	    "\"namespace\":\"default\"},\"data\":{\"a\":\"2\"}}");
+	/* The name, the namespace and the key are HOSTILE. */
+	r.entries[0].id.name = (free(r.entries[0].id.name), strdup(HOSTILE));
+	r.entries[0].id.namespace = (free(r.entries[0].id.namespace), strdup(HOSTILE));
+	json_object_object_add(json_object_array_get_idx(r.entries[0].paths, 0), "path",
+	                       json_object_get(name));
+	json_object_object_add(json_value_get(r.entries[0].predicted, "metadata"), "name", name);
+	report_warn(&r, "keeps %s: it left Git", HOSTILE);
+	assert_int_equal(report_markdown(&out, &r), 0);
+	split_fences(&outside, &fenced, out.ptr, NULL);
+	assert_inert(outside.ptr, "### berth preview\n#### ConfigMap\n");
+	assert_no_controls(out.ptr);
+	/* The text report: every line is a diff's. */
+	buf_reset(&out);
+	assert_int_equal(report_text(&out, &r, false), 0);
+	assert_no_controls(out.ptr);
+	for (line = out.ptr; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		if (!strchr(" -+@d", *line))
+			fail_msg("a line of no diff: %.*s", (int)(end - line), line);
+	}
+	buf_release(&out);
+	buf_release(&outside);
+	buf_release(&fenced);
+	report_release(&r);
+}
+
+/* A refusal naming a hostile directory: its fence outlasts the backticks
+ * inside, so everything up to the closing fence is the refusal. */
+static void test_report__comment_fences_a_hostile_refusal(void **state)
+{
+	static const char refusal[] = "app/" HOSTILE "/broken.yaml:5:3: spec.serviceName: no "
+	                              "Service 'nowhere'";
+	struct report r = REPORT_INIT;
+	struct buf out = BUF_INIT, outside = BUF_INIT, fenced = BUF_INIT;
+
+	(void)state;
+	report_comment(&out, "<!-- berth-preview x -->", &r, "0123456789abcdef", refusal, 65536);
+	split_fences(&outside, &fenced, out.ptr, "```");
+	assert_string_equal(fenced.ptr, refusal);
+	assert_inert(outside.ptr, "### berth preview\n");
+	assert_non_null(strstr(outside.ptr, "berth preview of 0123456789ab"));
+	buf_release(&out);
+	buf_release(&outside);
+	buf_release(&fenced);
+	report_release(&r);
+}
+
+/* A comment too long for the forge is cut between two characters, and its
+ * fence still closes. */
+static void test_report__comment_is_cut_at_a_character(void **state)
+{
+	const char *marker = "<!-- berth-preview x -->";
+	struct report r = REPORT_INIT;
+	struct buf out = BUF_INIT, outside = BUF_INIT, fenced = BUF_INIT, refusal = BUF_INIT;
+	size_t max, i;
+
+	(void)state;
+	for (i = 0; i < 2000; i++)
+		buf_adds(&refusal, i % 3 ? "\u00e9" : "\u20ac"); /* 2 and 3 bytes */
+	for (max = 400; max < 412; max++) {
+		report_comment(&out, marker, &r, "0123456789abcdef", refusal.ptr, max);
+		assert_true(out.len <= max);
+		assert_true(utf8_valid(out.ptr, out.len));
+		split_fences(&outside, &fenced, out.ptr, "```");
+		assert_true(fenced.len > 0);
+		assert_true(utf8_valid(fenced.ptr, fenced.len));
+	}
+	/* A report cut in its tables: between characters too. */
+	r.preview = true;
+	for (i = 0; i < 40; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "\u20ac%zu\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", i);
+		one(&r,
+		    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"},"
+		    "\"data\":{\"a\":\"1\"}}",
+		    NULL);
+		r.entries[i].id.name = (free(r.entries[i].id.name), strdup(name));
+	}
+	for (max = 700; max < 712; max++) {
+		report_comment(&out, marker, &r, "0123456789abcdef", NULL, max);
+		assert_true(out.len <= max);
+		assert_true(utf8_valid(out.ptr, out.len));
+	}
+	buf_release(&out);
+	buf_release(&outside);
+	buf_release(&fenced);
+	buf_release(&refusal);
+	report_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +447,9 @@ int main(void)
 	    cmocka_unit_test(test_report__markdown_has_a_table_per_kind),
 	    cmocka_unit_test(test_report__markdown_preview_folds_each_change),
 	    cmocka_unit_test(test_report__in_sync_objects_have_no_diff),
+	    cmocka_unit_test(test_report__hostile_names_stay_in_their_places),
+	    cmocka_unit_test(test_report__comment_fences_a_hostile_refusal),
+	    cmocka_unit_test(test_report__comment_is_cut_at_a_character),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
