@@ -46,27 +46,13 @@ const char *forge_state(enum forge f, enum status_state s)
 	return common[s];
 }
 
-/* The length of the UTF-8 sequence that starts with byte `c`; 1 for a
- * byte that starts none, which is then kept as it is. */
-static size_t sequence_len(unsigned char c)
-{
-	return c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-}
-
 void status_description_fit(struct buf *out, const char *s)
 {
-	size_t len = strlen(s), at = 0, keep = 0, n;
+	size_t len = strlen(s), keep, at;
 
 	buf_reset(out);
-	if (len <= STATUS_DESCRIPTION_MAX) {
-		keep = len;
-	} else {
-		/* Whole characters up to the limit, less room for "...". */
-		while (at < len &&
-		       (n = sequence_len((unsigned char)s[at])) + at <= STATUS_DESCRIPTION_MAX - 3)
-			at += n;
-		keep = at;
-	}
+	/* Whole characters up to the limit, less room for "...". */
+	keep = len <= STATUS_DESCRIPTION_MAX ? len : utf8_fit(s, len, STATUS_DESCRIPTION_MAX - 3);
 	buf_add(out, s, keep);
 	for (at = 0; at < out->len; at++)
 		if ((unsigned char)out->ptr[at] < 0x20 || out->ptr[at] == 0x7f)

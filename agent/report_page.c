@@ -118,16 +118,38 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* Text from Git or the cluster as HTML: printable (buf_add_printable),
+ * then escaped; with `lines`, its line breaks are kept. */
+static void add_text(struct buf *out, const char *s, bool lines)
+{
+	struct buf line = BUF_INIT, shown = BUF_INIT;
+	size_t len;
+
+	do {
+		len = lines ? strcspn(s, "\n") : strlen(s);
+		buf_reset(&line);
+		buf_add(&line, s, len);
+		buf_reset(&shown);
+		buf_add_printable(&shown, line.ptr, NULL);
+		buf_add_html(out, shown.ptr);
+		s += len;
+		if (*s)
+			buf_addch(out, *s++);
+	} while (*s);
+	buf_release(&line);
+	buf_release(&shown);
+}
+
 static void object_title(struct buf *out, const struct report_entry *e)
 {
 	buf_adds(out, "<span class=\"kind\">");
-	buf_add_html(out, e->id.kind);
+	add_text(out, e->id.kind, false);
 	buf_adds(out, "</span> ");
 	if (*e->id.namespace) {
-		buf_add_html(out, e->id.namespace);
+		add_text(out, e->id.namespace, false);
 		buf_addch(out, '/');
 	}
-	buf_add_html(out, e->id.name);
+	add_text(out, e->id.name, false);
 }
 
 static void value_cell(struct buf *out, struct json_object *v)
@@ -181,12 +203,12 @@ static int object_article(struct buf *out, const struct report_entry *e)
 	buf_adds(out, "</h3>\n");
 	if (e->file) {
 		buf_adds(out, "<p class=\"where\">");
-		buf_add_html(out, e->file);
+		add_text(out, e->file, false);
 		buf_addf(out, ":%zu</p>\n", e->line);
 	}
 	if (e->unconfirmed) {
 		buf_adds(out, "<p class=\"note\">found locally; ");
-		buf_add_html(out, e->unconfirmed);
+		add_text(out, e->unconfirmed, false);
 		buf_adds(out, "</p>\n");
 	}
 	if (np) {
@@ -196,7 +218,7 @@ static int object_article(struct buf *out, const struct report_entry *e)
 			struct json_object *p = json_object_array_get_idx(e->paths, i);
 
 			buf_adds(out, "<tr><td><code class=\"path\">");
-			buf_add_html(out, json_value_get_string(p, "path"));
+			add_text(out, json_value_get_string(p, "path"), false);
 			buf_adds(out, "</code></td>");
 			value_cell(out, json_value_get(p, "live"));
 			value_cell(out, json_value_get(p, "desired"));
@@ -222,7 +244,7 @@ static int render_sections(struct buf *out, const struct report *r)
 	report_count(r, counts);
 	for (i = 0; i < r->nwarnings; i++) {
 		buf_adds(out, i ? "<li>" : "<section id=\"warnings\"><h2>Warnings</h2><ul><li>");
-		buf_add_html(out, r->warnings[i]);
+		add_text(out, r->warnings[i], false);
 		buf_adds(out, i + 1 < r->nwarnings ? "</li>" : "</li></ul></section>\n");
 	}
 	for (s = 0; s < ARRAY_SIZE(shown_order); s++) {
@@ -447,7 +469,7 @@ static void source_html(struct buf *out, const struct entry *e)
 	buf_adds(out, "</p>\n</header>\n");
 	if (e->error) {
 		buf_adds(out, "<section class=\"error\" id=\"error\"><h2>Last error</h2><pre>");
-		buf_add_html(out, e->error);
+		add_text(out, e->error, true);
 		buf_adds(out, "</pre></section>\n");
 	}
 	buf_adds(out,

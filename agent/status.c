@@ -876,8 +876,9 @@ void status_describe_error(struct buf *out, const struct diagnostics *diags, con
 	if (diags && diags->n) {
 		const struct diagnostic *d = &diags->items[0];
 
-		buf_addf(out, "%s:%zu:%zu: %s", repo_path(d->file, root), d->line, d->column,
-		         d->message);
+		buf_add_printable(out, repo_path(d->file, root), NULL);
+		buf_addf(out, ":%zu:%zu: ", d->line, d->column);
+		buf_add_printable(out, d->message, NULL);
 		return;
 	}
 	/* The agent's message: a summary line, then the problems. */

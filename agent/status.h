@@ -69,7 +69,7 @@ void status_describe_in_sync(struct buf *out, const struct sync_plan *plan);
 /* Why a commit was refused or failed: the first problem in `diags` at its
  * file:line, else the first line of the current error that names a place,
  * else its first line; a file under `root` (the checkout; may be NULL) by
- * its path in the repository. */
+ * its path in the repository, printable (buf_add_printable). */
 void status_describe_error(struct buf *out, const struct diagnostics *diags, const char *root);
 
 /* The state a failed reconcile posts, from its error code and the current

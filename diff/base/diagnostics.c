@@ -54,12 +54,14 @@ void diagnostics_format_in(struct buf *out, const struct diagnostics *d, const c
 
 	for (i = 0; i < d->n && i < DIAGNOSTICS_SHOWN; i++) {
 		const struct diagnostic *x = &d->items[i];
-		const char *file = diagnostics_path_in(x->file, root);
 
+		/* One line each, whatever a file's name holds. */
+		buf_add_printable(out, diagnostics_path_in(x->file, root), NULL);
 		if (x->line)
-			buf_addf(out, "%s:%zu:%zu: %s\n", file, x->line, x->column, x->message);
-		else
-			buf_addf(out, "%s: %s\n", file, x->message);
+			buf_addf(out, ":%zu:%zu", x->line, x->column);
+		buf_adds(out, ": ");
+		buf_add_printable(out, x->message, NULL);
+		buf_addch(out, '\n');
 	}
 	if (d->n > DIAGNOSTICS_SHOWN)
 		buf_addf(out, "... and %zu more\n", d->n - DIAGNOSTICS_SHOWN);

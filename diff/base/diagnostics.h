@@ -35,7 +35,9 @@ void diagnostics_add(struct diagnostics *d, const char *file, size_t line, size_
 void diagnostics_take(struct diagnostics *to, struct diagnostics *from);
 
 /* Append "file:line:column: message" lines, one per problem, the first
- * DIAGNOSTICS_SHOWN of them, then "... and N more". */
+ * DIAGNOSTICS_SHOWN of them, then "... and N more". The file and the
+ * message are printable (buf_add_printable): a line break in them is
+ * "\n", never a line of its own. */
 #define DIAGNOSTICS_SHOWN 100
 void diagnostics_format(struct buf *out, const struct diagnostics *d);
 /* The same, each file under the folder `root` (NULL: none) named by its

@@ -4,7 +4,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../../agent/builtin.h"
 #include "../../agent/forge.h"
+#include "../../agent/status.h"
 #include "../../diff/base/berth_error.h"
 
 #include <string.h>
@@ -74,6 +76,35 @@ static void test_forge__description_fits_140_at_a_character(void **state)
 	status_description_fit(&out, "a.yaml:1:1: bad\nmore");
 	assert_string_equal(out.ptr, "a.yaml:1:1: bad more");
 	buf_release(&out);
+}
+
+/* status.c reaches target.c, whose flags need the command line's. */
+int usage_error(const char *verb, const char *fmt, ...)
+{
+	(void)verb;
+	(void)fmt;
+	return 2;
+}
+
+/* A refusal's status names the file as the repository does, its control
+ * characters escaped: a directory named with a line break and an escape
+ * sequence shows as one line. */
+static void test_forge__refusal_names_a_hostile_file_in_one_line(void **state)
+{
+	struct diagnostics d = DIAGNOSTICS_INIT;
+	struct buf out = BUF_INIT, fitted = BUF_INIT;
+
+	(void)state;
+	diagnostics_add(&d, "/tmp/co/app/x\n```\n# heading @admin\x1b[2J/web.yaml", 5, 3,
+	                "spec.serviceName: no Service 'nowhere'");
+	status_describe_error(&out, &d, "/tmp/co");
+	assert_string_equal(out.ptr, "app/x\\n```\\n# heading @admin\\x1b[2J/web.yaml:5:3: "
+	                             "spec.serviceName: no Service 'nowhere'");
+	status_description_fit(&fitted, out.ptr);
+	assert_string_equal(fitted.ptr, out.ptr);
+	buf_release(&out);
+	buf_release(&fitted);
+	diagnostics_release(&d);
 }
 
 static void test_forge__gitlab_has_failed_for_failure_and_error(void **state)
@@ -253,6 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_forge__repository_from_every_remote_form),
 	    cmocka_unit_test(test_forge__description_fits_140_at_a_character),
+	    cmocka_unit_test(test_forge__refusal_names_a_hostile_file_in_one_line),
 	    cmocka_unit_test(test_forge__gitlab_has_failed_for_failure_and_error),
 	    cmocka_unit_test(test_forge__urls_per_forge),
 	    cmocka_unit_test(test_forge__newest_status_of_a_context),

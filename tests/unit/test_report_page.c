@@ -94,6 +94,48 @@ static void test_report_page__escapes_what_it_shows(void **state)
 	report_board_free(b);
 }
 
+/* A file named with an escape sequence and a line break shows them
+ * escaped: no control character reaches the page. */
+static void test_report_page__escapes_control_characters_in_names(void **state)
+{
+	struct report r = REPORT_INIT;
+	struct object_id id = {"", "v1", "ConfigMap", "default", "cm\x1b[2J"};
+	struct drift d = {.state = DRIFT_MISSING};
+	struct report_meta m = {.source = "app",
+	                        .commit = "0123",
+	                        .result = "failed",
+	                        .error = "refused\nx\x1b[2J/a.yaml:1:1: bad",
+	                        .time = 0};
+	struct report_board *b;
+	struct http_response resp = {.body = BUF_INIT};
+	const char *p;
+
+	(void)state;
+	d.predicted = J("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+	                "\"cm\",\"namespace\":\"default\"}}");
+	d.paths = J("[]");
+	report_add(&r, &id, "x\x1b[2J\r\n/a.yaml", 3, &d, NULL);
+	report_warn(&r, "keeps x\x1b[2J\n/a.yaml");
+	report_board_new(&b);
+	report_board_access(b, NULL, true);
+	report_board_publish(b, &m, &r);
+	serve(&resp, b, "/report/app", NULL, NULL);
+	assert_int_equal(resp.status, 200);
+	for (p = resp.body.ptr; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\n') || *p == 0x7f)
+			fail_msg("control character 0x%02x in the page at: %.40s", *p, p);
+	assert_non_null(strstr(resp.body.ptr, "x\\x1b[2J\\r\\n/a.yaml:3"));
+	assert_non_null(strstr(resp.body.ptr, "keeps x\\x1b[2J\\n/a.yaml"));
+	assert_non_null(strstr(resp.body.ptr, "cm\\x1b[2J"));
+	/* The last error keeps its lines. */
+	assert_non_null(strstr(resp.body.ptr, "refused\nx\\x1b[2J/a.yaml:1:1: bad"));
+	buf_release(&resp.body);
+	report_board_free(b);
+	report_release(&r);
+	json_object_put(d.predicted);
+	json_object_put(d.paths);
+}
+
 /* JSON when asked: the report's document with the reconcile's fields. */
 static void test_report_page__json_when_asked(void **state)
 {
@@ -168,6 +210,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report_page__escapes_what_it_shows),
+	    cmocka_unit_test(test_report_page__escapes_control_characters_in_names),
 	    cmocka_unit_test(test_report_page__json_when_asked),
 	    cmocka_unit_test(test_report_page__access),
 	    cmocka_unit_test(test_report_page__loopback_addresses),
