@@ -7,7 +7,10 @@
 /*
  * berth run's log: one line per event on stderr, in logfmt, or as a JSON
  * object after log_set_json(true). Each line is written whole, whatever
- * thread writes it. Callers never pass a secret.
+ * thread writes it, and holds no control character: logfmt quotes a value
+ * with buf_add_printable()'s escapes (and \" and \\), JSON with its own
+ * (\u001b, \u007f, \u009b; \ufffd for a byte that is no UTF-8). Callers
+ * never pass a secret.
  */
 void log_set_json(bool json);
 

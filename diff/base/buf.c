@@ -124,11 +124,9 @@ bool has_control_chars(const char *s)
 	return false;
 }
 
-/* The length of the UTF-8 character at `p`; 0 when no valid one starts
- * there (a stray or missing continuation byte, an overlong form, a
- * surrogate, past U+10FFFF). */
-static size_t utf8_len(const unsigned char *p)
+size_t utf8_char(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t n, i;
 
 	if (*p < 0x80)
@@ -152,7 +150,7 @@ void buf_add_printable(struct buf *b, const char *s, const char *also)
 	size_t n, i;
 
 	while (*p) {
-		n = utf8_len(p);
+		n = utf8_char((const char *)p);
 		if (*p == '\n' || *p == '\r' || *p == '\t') {
 			buf_addch(b, '\\');
 			buf_addch(b, *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');

@@ -52,6 +52,11 @@ void buf_add_html(struct buf *b, const char *s);
  */
 void buf_add_printable(struct buf *b, const char *s, const char *also);
 
+/* The length of the UTF-8 character at `s`; 0 when no valid one starts
+ * there (a stray or missing continuation byte, an overlong form, a
+ * surrogate, past U+10FFFF), or at its end. */
+size_t utf8_char(const char *s);
+
 /* The bytes of `s` (`len` of them) to keep to show at most `max`: `len`,
  * or the longest cut at most `max` that ends between two UTF-8
  * characters. */
