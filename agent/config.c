@@ -14,6 +14,8 @@
 #define CONFIG_MAX             (1u << 20)
 #define DEFAULT_INTERVAL_MS    (5 * 60 * 1000L)
 #define DEFAULT_JITTER_PERCENT 10u
+/* The largest token or secret file read. */
+#define TOKEN_MAX (64u << 10)
 /* A webhook secret shorter than this is guessed too easily. */
 #define MIN_SECRET 16
 
@@ -258,6 +260,30 @@ static void load_previews(struct loader *l, struct source_config *s, struct json
 	buf_release(&sub);
 }
 
+int config_secret_check(const char *secret, const char *what)
+{
+	if (has_control_chars(secret))
+		return berth_error_set("the %s holds a control character (a line break?): refused",
+		                       what);
+	return 0;
+}
+
+int status_token_read(struct buf *out, const char *file, const char *env)
+{
+	buf_release_secret(out);
+	if (file && buf_read_file(out, file, TOKEN_MAX) < 0)
+		return -1;
+	if (env && getenv(env))
+		buf_adds(out, getenv(env));
+	buf_rstrip(out, " \t\r\n");
+	if (!out->len)
+		return file ? berth_error_set("'%s' is empty", file)
+		            : berth_error_set("'%s' is unset or empty", env);
+	if (config_secret_check(out->ptr, "token") < 0)
+		return berth_error_prefix(-1, "'%s'", file ? file : env);
+	return 0;
+}
+
 int status_config_check(struct status_config *s, const char *repo, const char **key)
 {
 	struct buf scratch = BUF_INIT;
@@ -281,15 +307,10 @@ int status_config_check(struct status_config *s, const char *repo, const char **
 	} else if (!s->token_file == !s->token_env) {
 		*key = s->token_env ? "tokenEnv" : "tokenFile";
 		error = berth_error_set("give tokenFile or tokenEnv");
-	} else if (s->token_file && buf_read_file(&scratch, s->token_file, 64 << 10) < 0) {
-		*key = "tokenFile";
+	} else if (status_token_read(&scratch, s->token_file, s->token_env) < 0) {
+		/* status.c reads it again as it runs, and checks it again. */
+		*key = s->token_file ? "tokenFile" : "tokenEnv";
 		error = -1;
-	} else if (s->token_env && !(getenv(s->token_env) && *getenv(s->token_env))) {
-		*key = "tokenEnv";
-		error = berth_error_set("'%s' is unset or empty", s->token_env);
-	} else if ((buf_rstrip(&scratch, " \t\r\n"), s->token_file && !scratch.len)) {
-		*key = "tokenFile";
-		error = berth_error_set("'%s' is empty", s->token_file);
 	} else if (s->ca_file && buf_read_file(&scratch, s->ca_file, 1 << 20) < 0) {
 		*key = "caFile";
 		error = -1;
@@ -516,7 +537,7 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 		buf_reset(&secret);
 		if (!file == !env) {
 			problem(l, hook, "%ssecretFile or secretEnv: give one", where.ptr);
-		} else if (file && buf_read_file(&secret, file, 64 << 10) < 0) {
+		} else if (file && buf_read_file(&secret, file, TOKEN_MAX) < 0) {
 			problem(l, json_value_get(hook, "secretFile"), "%ssecretFile: %s",
 			        where.ptr, berth_error_last());
 		} else {
@@ -527,6 +548,10 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 				problem(l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
 				        "%s%s: the secret is empty%s", where.ptr,
 				        file ? "secretFile" : "secretEnv", file ? "" : " or unset");
+			else if (config_secret_check(secret.ptr, "secret") < 0)
+				problem(l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
+				        "%s%s: %s", where.ptr, file ? "secretFile" : "secretEnv",
+				        berth_error_last());
 			else if (secret.len < MIN_SECRET ||
 			         strspn(secret.ptr, " \t\r\n") == secret.len)
 				problem(
@@ -572,12 +597,15 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 		problem(&l, json_value_get(root, "cluster"),
 		        "cluster: '%s' may not hold '/', '{', '}' or spaces", c.cluster);
 	c.report_token_file = string_at(&l, root, "reportTokenFile", "");
-	if (c.report_token_file && buf_read_file(&token, c.report_token_file, 64 << 10) < 0)
+	if (c.report_token_file && buf_read_file(&token, c.report_token_file, TOKEN_MAX) < 0)
 		problem(&l, json_value_get(root, "reportTokenFile"), "reportTokenFile: %s",
 		        berth_error_last());
 	else if (c.report_token_file && (buf_rtrim(&token), !token.len))
 		problem(&l, json_value_get(root, "reportTokenFile"),
 		        "reportTokenFile: '%s' is empty", c.report_token_file);
+	else if (c.report_token_file && config_secret_check(token.ptr, "token") < 0)
+		problem(&l, json_value_get(root, "reportTokenFile"), "reportTokenFile: %s",
+		        berth_error_last());
 	load_webhooks(&l, &c, json_value_get(root, "webhooks"));
 	sources = json_value_get(root, "sources");
 	if (!json_object_is_type(sources, json_type_array) || !json_value_array_len(sources)) {

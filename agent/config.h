@@ -89,6 +89,20 @@ int parse_size(size_t *out, const char *s);
 /* The default context of a source's statuses. */
 #define STATUS_CONTEXT_DEFAULT "berth/{cluster}/{source}"
 
+/* Refuse a token or secret that holds a control character
+ * (has_control_chars()): CR and LF would end a request header and start
+ * another. Whatever its source (a file, the environment, a flag), at load
+ * and at each read again. `what` is "token" or "secret"; the message never
+ * shows it. */
+int config_secret_check(const char *secret, const char *what);
+
+/* The token of a status block: file `file`'s contents, or environment
+ * variable `env`'s value (the other is NULL), without trailing whitespace,
+ * in `out` (a secret: buf_release_secret() it). Fails, naming the file or
+ * the variable and never the token, when it cannot be read, is empty, or
+ * holds a control character (config_secret_check). */
+int status_token_read(struct buf *out, const char *file, const char *env);
+
 /*
  * Check a status block's settings, and fill in what they leave out: the
  * repository from `repo` (the source's URL) and the default context. On

@@ -530,7 +530,9 @@ static bool authorized(const struct report_board *b, const struct http_request *
 
 	if (buf_read_file(&token, b->token_file, TOKEN_MAX) == 0) {
 		buf_rtrim(&token);
-		if (token.len && auth && !strncasecmp(auth, "Bearer ", 7)) {
+		/* config_load() says why such a token is refused. */
+		if (token.len && !has_control_chars(token.ptr) && auth &&
+		    !strncasecmp(auth, "Bearer ", 7)) {
 			auth += 7;
 			len = strlen(auth);
 			for (i = 0; i < token.len; i++)

@@ -25,7 +25,6 @@
 #define QUEUE_MAX        256
 #define KNOWN_MAX        1024
 #define ANSWER_MAX       (1u << 20)
-#define TOKEN_MAX        (64u << 10)
 #define SPACING_MS       1000.0 /* between writes to one forge, as GitHub asks */
 #define BACKOFF_MIN_MS   1000.0
 #define BACKOFF_MAX_MS   (5 * 60 * 1000.0)
@@ -171,33 +170,29 @@ static void known_set(struct reporter *r, const struct post *p, const char *stat
 	k->description = xstrdup(description);
 }
 
-/* The token, read again when its file changed. */
+/* The token, read again when its file changed (each time from the
+ * environment), and checked each time: never sent when it holds a control
+ * character. */
 static int endpoint_token(struct endpoint *ep)
 {
 	struct stat st;
+	int error;
 
-	if (ep->token_env) {
-		const char *v = getenv(ep->token_env);
-
-		buf_release_secret(&ep->token);
-		buf_adds(&ep->token, v ? v : "");
-	} else if (stat(ep->token_file, &st) < 0) {
+	if (ep->token_file && stat(ep->token_file, &st) < 0)
 		return berth_error_set("'%s': %s", ep->token_file, strerror(errno));
-	} else if (!ep->token.len || st.st_ino != ep->token_stat.st_ino ||
-	           st.st_size != ep->token_stat.st_size ||
-	           st.st_mtim.tv_sec != ep->token_stat.st_mtim.tv_sec ||
-	           st.st_mtim.tv_nsec != ep->token_stat.st_mtim.tv_nsec) {
+	if (ep->token_file && ep->token.len && st.st_ino == ep->token_stat.st_ino &&
+	    st.st_size == ep->token_stat.st_size &&
+	    st.st_mtim.tv_sec == ep->token_stat.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == ep->token_stat.st_mtim.tv_nsec)
+		return 0;
+	if ((error = status_token_read(&ep->token, ep->token_file, ep->token_env)) < 0) {
 		buf_release_secret(&ep->token);
-		if (buf_read_file(&ep->token, ep->token_file, TOKEN_MAX) < 0)
-			return -1;
+		return error;
+	}
+	if (ep->token_file) {
 		ep->token_stat = st;
 		ep->revoked = false;
 	}
-	buf_rstrip(&ep->token, " \t\r\n");
-	if (!ep->token.len)
-		return berth_error_set("the token %s '%s' is empty",
-		                       ep->token_env ? "variable" : "file",
-		                       ep->token_env ? ep->token_env : ep->token_file);
 	return 0;
 }
 

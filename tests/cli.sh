@@ -49,6 +49,18 @@ expect_usage_error "an unknown forge" sync --repo https://h/o/r --status-provide
 expect_usage_error "GitLab without its address" diff --repo https://h/g/r --status-provider gitlab \
 	--status-token-file "$0"
 expect_usage_error "a status flag without the provider" sync --repo https://h/o/r --status-context x
+# A token holding CR LF would put a header of its own in each request: it is
+# refused before anything is sent, and the error does not show it.
+token=$(mktemp)
+trap 'rm -f "$token"' EXIT
+printf 'tok-abc\r\nX-Injected: yes\n' >"$token"
+expect_usage_error "a token holding a line break" diff --repo https://127.0.0.1:1/o/r \
+	--status-provider github --status-token-file "$token"
+err=$("$BERTH" diff --repo https://127.0.0.1:1/o/r --status-provider github \
+	--status-token-file "$token" 2>&1 >/dev/null) || :
+grep -qF "error: --status-token-file: '$token': the token holds a control character" <<<"$err" ||
+	fail "a token holding a line break: $err"
+! grep -q "tok-abc\|Injected" <<<"$err" || fail "the error shows the token: $err"
 # Every runnable example is lint-clean.
 examples=$(dirname "$0")/../examples
 for dir in "$examples"/*/; do

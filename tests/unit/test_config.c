@@ -280,6 +280,61 @@ static void test_config__status_blocks(void **state)
 	free(problems);
 }
 
+/* A token or secret holding a control character (CR LF would end a
+ * request header and start another) is refused wherever it comes from,
+ * and the problem never shows it. */
+static void test_config__a_token_with_a_control_character_is_refused(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems, token[] = "/tmp/berth-token-XXXXXX", hook[] = "/tmp/berth-hook-XXXXXX";
+	static const char injected[] = "tok-abc\r\nX-Injected: yes\n";
+	struct buf text = BUF_INIT;
+	int fd;
+
+	(void)state;
+	assert_true((fd = mkstemp(token)) >= 0);
+	assert_int_equal(write(fd, injected, strlen(injected)), (ssize_t)strlen(injected));
+	close(fd);
+	assert_true((fd = mkstemp(hook)) >= 0);
+	assert_int_equal(write(fd, "0123456789abcdef\x1b[2J\n", 21), 21);
+	close(fd);
+	setenv("BERTH_TEST_INJECTED", "tok-abc\r\nX-Injected: yes", 1);
+	setenv("BERTH_TEST_HOOK", "0123456789abcdef\tX", 1);
+	buf_addf(&text,
+	         "reportTokenFile: %s\n"
+	         "webhooks:\n"
+	         "  github: {secretFile: %s}\n"
+	         "  gitlab: {secretEnv: BERTH_TEST_HOOK}\n"
+	         "sources:\n"
+	         "- {name: a, repo: https://h/o/a, status: {provider: github, tokenFile: %s}}\n"
+	         "- {name: b, repo: https://h/o/b, status: {provider: github, tokenEnv: "
+	         "BERTH_TEST_INJECTED}}\n",
+	         token, hook, token);
+	problems = load(&c, text.ptr);
+	assert_non_null(strstr(problems, "reportTokenFile: the token holds a control "
+	                                 "character (a line break?): refused\n"));
+	assert_non_null(strstr(problems, "3:12: webhooks.github.secretFile: the secret holds a "
+	                                 "control character (a line break?): refused\n"));
+	assert_non_null(strstr(problems, "4:12: webhooks.gitlab.secretEnv: the secret holds a "
+	                                 "control character (a line break?): refused\n"));
+	buf_reset(&text);
+	buf_addf(&text,
+	         "sources[0].status.tokenFile: '%s': the token holds a control character "
+	         "(a line break?): refused\n",
+	         token);
+	assert_non_null(strstr(problems, text.ptr));
+	assert_non_null(strstr(problems, "sources[1].status.tokenEnv: 'BERTH_TEST_INJECTED': the "
+	                                 "token holds a control character (a line break?): "
+	                                 "refused\n"));
+	assert_null(strstr(problems, "tok-abc"));
+	assert_null(strstr(problems, "Injected"));
+	assert_null(strstr(problems, "0123456789abcdef"));
+	free(problems);
+	buf_release(&text);
+	unlink(token);
+	unlink(hook);
+}
+
 /* The example, examples/berth-run.yaml, loads. */
 static void test_config__confinement_and_fork_previews(void **state)
 {
@@ -368,6 +423,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_config__status_blocks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__confinement_and_fork_previews, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_config__a_token_with_a_control_character_is_refused, setup, teardown),
 	    cmocka_unit_test(test_config__the_example),
 	};
 

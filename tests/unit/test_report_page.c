@@ -7,6 +7,7 @@
 #include "../../agent/report_page.h"
 #include "../../diff/base/json_value.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,12 @@ static void test_report_page__access(void **state)
 	assert_int_equal(resp.status, 401);
 	serve(&resp, b, "/report", NULL, "Bearer s3cret");
 	assert_int_equal(resp.status, 200);
+	/* A token read again holding a control character is no token. */
+	assert_true((fd = open(path, O_WRONLY | O_TRUNC)) >= 0);
+	assert_int_equal(write(fd, "s3\x01cret\n", 8), 8);
+	close(fd);
+	serve(&resp, b, "/report", NULL, "Bearer s3\x01cret");
+	assert_int_equal(resp.status, 401);
 	unlink(path);
 	buf_release(&resp.body);
 	report_board_free(b);
