@@ -489,4 +489,70 @@ assert_eq "$(body '[.[].status] | join(",")')" "success" "gitea: oldest first, a
 req GET "$gt/owner/repo/commits/nope/statuses" -H 'Authorization: token gt-secret'
 expect 404 "gitea: list of an unknown ref"
 
+# --- accounts and the comments' authors, on each forge ----------------------
+note "accounts: GET /user, and each comment's author"
+declare -A user_url=([gh]="$gh/user" [gl]="$url_gl/api/v4/user" [gt]="$url_gt/api/v1/user")
+declare -A comments_url=([gh]="$gh/repos/owner/repo/issues/7/comments"
+	[gl]="$gl/group%2Fsub%2Frepo/merge_requests/7/notes"
+	[gt]="$gt/owner/repo/issues/7/comments")
+declare -A edit_method=([gh]=PATCH [gl]=PUT [gt]=PATCH)
+auth() { # forge token: its header
+	case $1 in
+	gh) echo "Authorization: Bearer $2" ;;
+	gl) echo "PRIVATE-TOKEN: $2" ;;
+	gt) echo "Authorization: token $2" ;;
+	esac
+}
+as() { # forge token method url [json]: as the account of token
+	local extra=(${tls_opts[$1]:-})
+	[ $# -lt 5 ] || extra+=(-H 'Content-Type: application/json' -d "$5")
+	req "$3" "$4" -H "$(auth "$1" "$2")" "${extra[@]}"
+}
+login() { body 'if .username then .username else .login end'; }
+for f in gh gl gt; do
+	token=$(jq -r .token "$scratch/$f/config.json")
+	jq --arg u "alice-$f" '. + {users: {($u): "alice"}, installation_tokens: [$u + "-app"]}' \
+		"$scratch/$f/config.json" | write_atomic "$scratch/$f/config.json"
+	as "$f" "$token" GET "${user_url[$f]}"
+	expect 200 "$f: GET /user"
+	assert_eq "$(login)" berth-test "$f: the main token's account"
+	as "$f" "alice-$f" GET "${user_url[$f]}"
+	expect 200 "$f: GET /user as alice"
+	assert_eq "$(login)" alice "$f: another token's account"
+	alice_id=$(body .id)
+	as "$f" wrong GET "${user_url[$f]}"
+	expect 401 "$f: GET /user with a wrong token"
+
+	as "$f" "alice-$f" POST "${comments_url[$f]}" '{"body": "<!-- berth-preview x --> mine"}'
+	expect 201 "$f: alice's comment"
+	theirs=$(body .id)
+	assert_eq "$(body '(.user // .author) | .id')" "$alice_id" "$f: alice's comment's author"
+	as "$f" "$token" POST "${comments_url[$f]}" '{"body": "berth'"'"'s"}'
+	expect 201 "$f: berth-test's comment"
+	as "$f" "$token" GET "${comments_url[$f]}"
+	assert_eq "$(body '[.[] | (.user // .author) | (.login // .username)] | sort | join(",")')" \
+		"alice,berth-test" "$f: each comment's author, listed"
+	edit=${comments_url[$f]%/7/comments}/comments/$theirs
+	[ "$f" != gl ] || edit=${comments_url[$f]}/$theirs
+	as "$f" "$token" "${edit_method[$f]}" "$edit" '{"body": "taken over"}'
+	if [ "$f" = gh ]; then
+		# GitHub lets anyone who may write to the repository edit it.
+		expect 200 "$f: berth-test edits alice's comment"
+		control "$f" comments
+		assert_eq "$(jq -r --argjson id "$theirs" \
+			'.[] | select(.id == $id) | "\(.author) \(.editors | join(","))"' <<<"$BODY")" \
+			"alice berth-test" "$f: the comment's author and editors, recorded"
+	else
+		expect 403 "$f: berth-test edits alice's comment (only its author may)"
+	fi
+done
+jq '.users["alice-gh-app"] = "app"' "$scratch/gh/config.json" | write_atomic "$scratch/gh/config.json"
+as gh alice-gh-app GET "$gh/user"
+expect 403 "github: GET /user with a GitHub App installation's token"
+jq '.users = {"t": "berth-test"}' "$scratch/gh/config.json" | write_atomic "$scratch/gh/config.json"
+as gh gh-secret GET "$gh/user"
+expect 500 "github: a second account named berth-test"
+assert_contains "$(body .message)" '"users" must map tokens to logins other than "berth-test"' \
+	"github: a bad users map's message"
+
 echo PASS

@@ -6,7 +6,14 @@ CONFIG.json, read again on every request: {"token": "...", "projects":
 {"owner/repo": "/path/to/bare.git"}, "rate_limit": 5000 (optional: GitHub's
 hourly budget), "pulls": {"owner/repo": [1, 7]} (optional: the pull
 requests whose comments may be listed, added and edited; absent: any), "api_versions": [...] (optional: the GitHub API versions
-served)}. A sha is known when the project's bare repository holds it.
+served), "users": {"token": "login"} (optional: more accounts, each with its
+token; "token" is the account "berth-test"'s), "installation_tokens":
+["token", ...] (optional: tokens of "users" that are GitHub App
+installations, which GitHub's GET /user refuses with 403)}. A sha is known
+when the project's bare repository holds it. Each token's account is its
+GET /user (GitLab: /api/v4/user, Gitea: /api/v1/user) and the author of the
+comments it adds; GitLab and Gitea let only its author edit a comment
+(403), GitHub any account that may write to the repository.
 STATE.json keeps the statuses across restarts; RECORD.jsonl gets one line per
 request received. /_forge/ is the control API: fault, ratelimit, statuses.
 """
@@ -26,6 +33,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # GitHub's limit; applied on all three, since berth must never send more.
@@ -159,8 +167,44 @@ class Forge:
         with open(self.config_path) as f:
             return json.load(f)
 
+    # The account of CONFIG.json's "token".
+    LOGIN = "berth-test"
+
+    def user_of(self, cfg, token):
+        """The login of the account whose token this is, or None."""
+        users = cfg.get("users", {})
+        if not isinstance(users, dict) or not all(
+                isinstance(k, str) and k and isinstance(v, str) and v and v != self.LOGIN
+                for k, v in users.items()):
+            raise ValueError('"users" must map tokens to logins other than "berth-test"')
+        if token is None:
+            return None
+        found = None
+        for t, login in [(str(cfg["token"]), self.LOGIN), *users.items()]:
+            if hmac.compare_digest(token.encode(), t.encode()):
+                found = login
+        return found
+
     def token_ok(self, cfg, token):
-        return token is not None and hmac.compare_digest(token.encode(), str(cfg["token"]).encode())
+        return self.user_of(cfg, token) is not None
+
+    def user_json(self, login):
+        """An account as the forge shows it: a comment's author, GET /user."""
+        uid = 1 if login == self.LOGIN else 1000 + zlib.crc32(login.encode()) % 1000000
+        if self.provider == "gitlab":
+            return {"id": uid, "username": login, "name": login, "state": "active"}
+        if self.provider == "gitea":
+            return {"id": uid, "login": login, "login_name": "", "full_name": login}
+        return {"login": login, "id": uid, "node_id": f"U_{uid}", "type": "User",
+                "site_admin": False}
+
+    def user(self, req, cfg, token, err):
+        """GET /user: the token's account; a GitHub App installation has none."""
+        if req.method != "GET":
+            return err(404, "not found")
+        if token in cfg.get("installation_tokens", []):
+            return err(403, "Resource not accessible by integration")
+        return Answer(200, self.user_json(self.user_of(cfg, token)))
 
     def commit_known(self, repo, sha):
         if (repo, sha) not in self.known and SHA_RE.fullmatch(sha) and \
@@ -237,7 +281,8 @@ class Forge:
                 return Answer(200, {"ratelimit": self.ratelimit})
         if req.path == "/_forge/comments" and req.method == "GET":
             with self.lock:
-                keys = ("project", "number", "id", "body", "created", "updated", "edits")
+                keys = ("project", "number", "id", "body", "created", "updated", "edits",
+                        "author", "editors")
                 return Answer(200, [{k: c.get(k) for k in keys} for c in self.data["comments"]])
         if req.path == "/_forge/statuses" and req.method == "GET":
             with self.lock:
@@ -326,8 +371,9 @@ class Forge:
         project = urllib.parse.unquote(m[1]) + "/" + urllib.parse.unquote(m[2])
         return project, m[3] and int(m[3]), m[4] and int(m[4])
 
-    def comments(self, req, cfg, route, err):
-        """List, add or edit comments; `err(code, message)` answers in the forge's words."""
+    def comments(self, req, cfg, route, err, login):
+        """List, add or edit comments as account `login`; `err(code, message)`
+        answers in the forge's words."""
         project, number, cid = route
         if cfg["projects"].get(project) is None:
             return err(404, "not found")
@@ -371,16 +417,20 @@ class Forge:
             now = time.time()
             if cid is None:
                 c = {"id": self.new_id(), "project": project, "number": number, "body": text,
-                     "created": now, "updated": now, "edits": 0}
+                     "created": now, "updated": now, "edits": 0, "author": login}
                 self.data["comments"].append(c)
             else:
                 c = next(c for c in self.data["comments"] if c["id"] == cid)
-                c.update(body=text, updated=now, edits=c["edits"] + 1)
+                # GitLab's notes and Gitea's comments: their authors' only.
+                if self.provider != "github" and c.get("author", self.LOGIN) != login:
+                    return err(403, "Forbidden")
+                c.update(body=text, updated=now, edits=c["edits"] + 1,
+                         editors=sorted({*c.get("editors", []), login}))
             self.save()
             return Answer(201 if cid is None else 200, self.comment_json(c))
 
     def comment_json(self, c):
-        user = {"id": 1, "login": "berth-test", "username": "berth-test", "type": "User"}
+        user = self.user_json(c.get("author", self.LOGIN))
         if self.provider == "gitlab":
             return {"id": c["id"], "body": c["body"], "author": user, "system": False,
                     "noteable_type": "MergeRequest", "noteable_iid": c["number"],
@@ -403,14 +453,17 @@ class Forge:
         if version not in cfg.get("api_versions", GITHUB_API_VERSIONS):
             return self.github_error(410, f"API version {version} is not supported. Set "
                                           "X-GitHub-Api-Version to a supported version.")
-        if not self.token_ok(cfg, req.token(("bearer", "token"))):
+        token = req.token(("bearer", "token"))
+        if not self.token_ok(cfg, token):
             return self.github_error(401, "Bad credentials")
+        if req.path[len(prefix):] == "/user":
+            return self.user(req, cfg, token, lambda code, msg: self.github_error(code, msg))
         route = self.comment_route(req)
         if route:
             return self.comments(req, cfg, route, lambda code, msg: self.github_error(
                 code, "Validation Failed" if code == 422 else "Not Found",
                 **({"errors": [{"resource": "IssueComment", "code": "custom", "field": "body",
-                                "message": msg}]} if code == 422 else {})))
+                                "message": msg}]} if code == 422 else {})), self.user_of(cfg, token))
         if not m or req.method != ("POST" if m[3] else "GET"):
             return self.github_error(404, "Not Found")
         project = urllib.parse.unquote(m[1]) + "/" + urllib.parse.unquote(m[2])
@@ -489,12 +542,15 @@ class Forge:
 
     def gitlab(self, req, cfg):
         route = self.comment_route(req)
-        if route:
+        if route or req.path == "/api/v4/user":
             token = req.headers.get("private-token") or req.token(("bearer",))
             if not self.token_ok(cfg, token):
                 return Answer(401, {"message": "401 Unauthorized"})
-            return self.comments(req, cfg, route, lambda code, msg: Answer(
-                code, {"error": msg} if code == 400 else {"message": f"404 {msg}"}))
+            err = lambda code, msg: Answer(
+                code, {"error": msg} if code == 400 else {"message": f"{code} {msg}"})
+            if not route:
+                return self.user(req, cfg, token, err)
+            return self.comments(req, cfg, route, err, self.user_of(cfg, token))
         # {id} is one path segment: a project path must come with every "/"
         # escaped as %2F; a raw "/" matches no route.
         m = re.fullmatch(r"/api/v4/projects/([^/]+)/(?:statuses/([^/]+)|repository/commits/([^/]+)/statuses)",
@@ -625,11 +681,13 @@ class Forge:
         base = f"{self.scheme}://{req.headers.get('host', '127.0.0.1')}"
         err = lambda code, msg: Answer(code, {"message": msg, "url": f"{base}/api/swagger"})
         route = self.comment_route(req)
-        if route:
+        if route or req.path == "/api/v1/user":
             token = req.token(("token", "bearer"))
             if not self.token_ok(cfg, token):
                 return err(401, "token is required")
-            return self.comments(req, cfg, route, err)
+            if not route:
+                return self.user(req, cfg, token, err)
+            return self.comments(req, cfg, route, err, self.user_of(cfg, token))
         m = re.fullmatch(r"/api/v1/repos/([^/]+)/([^/]+)/(?:statuses/([^/]+)|commits/([^/]+)/statuses)",
                          req.path)
         if not m or req.method not in (("GET",) if m[4] else ("GET", "POST")):
