@@ -6,6 +6,7 @@
 #include "../diff/base/berth_error.h"
 #include "../diff/base/json_value.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -229,7 +230,63 @@ void forge_comment_body(struct buf *out, const char *text)
 	json_object_put(body);
 }
 
-int forge_find_comment(long long *id, struct buf *body, size_t *count, const char *json, size_t len,
+void forge_user_url(struct buf *out, enum forge f, const char *base)
+{
+	buf_reset(out);
+	add_base(out, base);
+	buf_adds(out, f == FORGE_GITLAB  ? "/api/v4/user"
+	              : f == FORGE_GITEA ? "/api/v1/user"
+	                                 : "/user");
+}
+
+void forge_account_release(struct forge_account *a)
+{
+	free(a->login);
+	*a = (struct forge_account)FORGE_ACCOUNT_INIT;
+}
+
+int forge_account_parse(struct forge_account *out, enum forge f, const char *json, size_t len)
+{
+	struct json_object *o = json_value_parse(json, len);
+	const char *login = json_value_get_string(o, f == FORGE_GITLAB ? "username" : "login");
+	struct json_object *id = json_value_get(o, "id");
+	int error = 0;
+
+	if (!login || !*login || (f == FORGE_GITLAB && !json_object_is_type(id, json_type_int)))
+		error = berth_error_set("the forge's answer names no account (no %s)",
+		                        f == FORGE_GITLAB ? "id and username" : "login");
+	else {
+		forge_account_release(out);
+		out->login = xstrdup(login);
+		out->id = f == FORGE_GITLAB ? (long long)json_object_get_int64(id) : 0;
+	}
+	json_object_put(o);
+	return error;
+}
+
+/* Is comment `c` berth's? GitHub's and Gitea's name their author's login
+ * under "user" (compared ignoring case, as both forges do); GitLab's notes
+ * their author's id under "author". */
+static bool is_mine(struct json_object *c, enum forge f, const struct forge_mine *mine)
+{
+	long long id = (long long)json_object_get_int64(json_value_get(c, "id"));
+	struct json_object *author = json_value_get(c, f == FORGE_GITLAB ? "author" : "user");
+	const char *login = json_value_get_string(author, "login");
+	size_t i;
+
+	for (i = 0; i < mine->nids; i++)
+		if (mine->ids[i] == id)
+			return true;
+	if (!mine->self)
+		return false;
+	if (f == FORGE_GITLAB)
+		return json_object_is_type(json_value_get(author, "id"), json_type_int) &&
+		       json_object_get_int64(json_value_get(author, "id")) == mine->self->id;
+	return login && mine->self->login && !strcasecmp(login, mine->self->login);
+}
+
+int forge_find_comment(long long *id, struct buf *body, size_t *count, enum forge f,
+                       const struct forge_mine *mine, const char *json, size_t len,
                        const char *marker)
 {
 	struct json_object *list = json_value_parse(json, len);
@@ -245,7 +302,8 @@ int forge_find_comment(long long *id, struct buf *body, size_t *count, const cha
 		struct json_object *c = json_object_array_get_idx(list, i);
 		const char *text = json_value_get_string(c, "body");
 
-		if (!text || !strstr(text, marker) || !json_value_get(c, "id"))
+		if (!text || !strstr(text, marker) || !json_value_get(c, "id") ||
+		    !is_mine(c, f, mine))
 			continue;
 		*id = (long long)json_object_get_int64(json_value_get(c, "id"));
 		buf_reset(body);
@@ -253,6 +311,20 @@ int forge_find_comment(long long *id, struct buf *body, size_t *count, const cha
 		error = 0;
 	}
 	json_object_put(list);
+	return error;
+}
+
+int forge_comment_id(long long *id, const char *json, size_t len)
+{
+	struct json_object *o = json_value_parse(json, len);
+	struct json_object *v = json_value_get(o, "id");
+	int error = 0;
+
+	if (!json_object_is_type(v, json_type_int))
+		error = berth_error_set("the forge's answer names no comment (no id)");
+	else
+		*id = (long long)json_object_get_int64(v);
+	json_object_put(o);
 	return error;
 }
 

@@ -92,12 +92,46 @@ size_t forge_comment_max(enum forge f);
 /* {"body": text}: a comment's JSON body. */
 void forge_comment_body(struct buf *out, const char *text);
 
+/* The URL of the account a token is: GET {base}/user (GitLab:
+ * /api/v4/user, Gitea: /api/v1/user). */
+void forge_user_url(struct buf *out, enum forge f, const char *base);
+
+/* Who berth is at a forge, as its comments name their author. */
+struct forge_account {
+	char *login;  /* GitHub's and Gitea's login, GitLab's username; owned */
+	long long id; /* GitLab's user id, by which its notes are matched */
+};
+#define FORGE_ACCOUNT_INIT                                                                         \
+	{                                                                                          \
+		.login = NULL, .id = 0                                                             \
+	}
+void forge_account_release(struct forge_account *a);
+
+/* From forge_user_url()'s answer: the account (replacing what `out`
+ * held). Fails, saying why, when the answer names none. */
+int forge_account_parse(struct forge_account *out, enum forge f, const char *json, size_t len);
+
+/* Which comments are berth's: those written by account `self` (NULL: the
+ * forge would not say), and those of ids `ids` (`nids` of them), which
+ * berth posted. */
+struct forge_mine {
+	const struct forge_account *self;
+	const long long *ids;
+	size_t nids;
+};
+
 /* From a page of forge_comments_url()'s answer: the id and body of the
- * first comment whose body holds `marker`, and how many comments the page
- * has in `count`. BERTH_ENOTFOUND when none does;
+ * first of berth's comments (`mine`) whose body holds `marker`, and how
+ * many comments the page has in `count`. Another account's comment is
+ * never it, whatever it holds. BERTH_ENOTFOUND when none is;
  * BERTH_ERROR when the answer is not a list. */
-int forge_find_comment(long long *id, struct buf *body, size_t *count, const char *json, size_t len,
+int forge_find_comment(long long *id, struct buf *body, size_t *count, enum forge f,
+                       const struct forge_mine *mine, const char *json, size_t len,
                        const char *marker);
+
+/* The id of the comment in an answer to its POST or edit; fails when it
+ * has none. */
+int forge_comment_id(long long *id, const char *json, size_t len);
 
 /* The JSON body of a status; `target_url` may be NULL; `ref` (GitLab's
  * only) too. */

@@ -24,6 +24,7 @@
 
 #define QUEUE_MAX        256
 #define KNOWN_MAX        1024
+#define POSTED_MAX       256
 #define ANSWER_MAX       (1u << 20)
 #define SPACING_MS       1000.0 /* between writes to one forge, as GitHub asks */
 #define BACKOFF_MIN_MS   1000.0
@@ -52,6 +53,10 @@ struct endpoint {
 	double next_any;
 	unsigned failures;
 	bool revoked; /* answered 401: nothing is sent until the token changes */
+	/* Whose the token is, asked once per token: only that account's
+	 * comments are berth's to edit. UNTOLD: the forge would not say. */
+	enum { SELF_UNKNOWN, SELF_KNOWN, SELF_UNTOLD } self_state;
+	struct forge_account self;
 };
 
 /* A status to post, or a comment to keep (`comment`: on pull request
@@ -65,6 +70,15 @@ struct post {
 	bool comment;
 	long number;
 	char *marker, *body;
+};
+
+/* A comment berth posted: its own to edit, whoever the forge says the
+ * token is. */
+struct posted {
+	struct endpoint *ep;
+	char *repository;
+	long number;
+	long long id;
 };
 
 /* The newest status at the forge of a sha and context, as last read or
@@ -86,6 +100,8 @@ struct reporter {
 	size_t n;
 	struct known known[KNOWN_MAX];
 	size_t nknown, known_next;
+	struct posted posted[POSTED_MAX]; /* the oldest forgotten first */
+	size_t nposted, posted_next;
 	char **refusals; /* logged once each */
 	size_t nrefusals;
 	struct metrics *metrics;
@@ -192,6 +208,9 @@ static int endpoint_token(struct endpoint *ep)
 	if (ep->token_file) {
 		ep->token_stat = st;
 		ep->revoked = false;
+		/* Perhaps another account's token now. */
+		ep->self_state = SELF_UNKNOWN;
+		forge_account_release(&ep->self);
 	}
 	return 0;
 }
@@ -519,13 +538,87 @@ out:
 	return o;
 }
 
-/* Keep p's comment: find it by its marker (every page), then edit it, or
- * add it when there is none. */
+/* Whose the endpoint's token is: asked once per token, for only that
+ * account's comments are berth's to edit. A forge that will not say (a
+ * GitHub App's installation token gets 403) leaves berth the comments it
+ * posted itself since it started; that is said once. */
+static enum outcome read_self(struct reporter *r, struct post *p, struct answer *a)
+{
+	struct endpoint *ep = p->ep;
+	struct buf url = BUF_INIT, msg = BUF_INIT;
+	enum outcome o = DONE;
+	char code[16];
+
+	forge_user_url(&url, ep->provider, ep->base);
+	if (call(a, r, ep, "GET", url.ptr, NULL) < 0) {
+		o = down(ep, p, berth_error_last());
+	} else if (answered(ep), limited(ep, a)) {
+		o = RETRY;
+	} else if (a->code >= 500 || a->code == 408 || a->code == 401) {
+		o = failed_answer(r, p, a, url.ptr);
+	} else if (a->code >= 200 && a->code < 300 &&
+	           forge_account_parse(&ep->self, ep->provider, a->body.ptr, a->body.len) == 0) {
+		ep->self_state = SELF_KNOWN;
+		log_line("debug", "forge account", "provider", forge_name(ep->provider), "login",
+		         ep->self.login, NULL);
+	} else {
+		if (a->code >= 200 && a->code < 300)
+			buf_adds(&msg, berth_error_last());
+		else
+			forge_message(&msg, a);
+		snprintf(code, sizeof(code), "%ld", a->code);
+		ep->self_state = SELF_UNTOLD;
+		log_line("warn", "forge account unknown", "provider", forge_name(ep->provider),
+		         "url", url.ptr, "code", code, "message", msg.ptr, "effect",
+		         "berth edits only the comments it posted since it started", NULL);
+	}
+	buf_release(&url);
+	buf_release(&msg);
+	return o;
+}
+
+/* The ids of the comments berth posted on p's pull request, into `ids`
+ * (POSTED_MAX of them at most); how many. */
+static size_t posted_ids(const struct reporter *r, const struct post *p, long long *ids)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nposted; i++)
+		if (r->posted[i].ep == p->ep && r->posted[i].number == p->number &&
+		    !strcmp(r->posted[i].repository, p->repository))
+			ids[n++] = r->posted[i].id;
+	return n;
+}
+
+/* Remember comment `id`, on p's pull request, as berth's. */
+static void posted_add(struct reporter *r, const struct post *p, long long id)
+{
+	long long ids[POSTED_MAX];
+	size_t i, n = posted_ids(r, p, ids);
+	struct posted *x;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return;
+	x = &r->posted[r->posted_next];
+	r->posted_next = (r->posted_next + 1) % POSTED_MAX;
+	if (r->nposted < POSTED_MAX)
+		r->nposted++;
+	else
+		free(x->repository);
+	*x = (struct posted){p->ep, xstrdup(p->repository), p->number, id};
+}
+
+/* Keep p's comment: find it by its marker (every page) among berth's own,
+ * then edit it, or add it when there is none. Another account's comment is
+ * never edited, whatever it holds. */
 static enum outcome send_comment(struct reporter *r, struct post *p)
 {
 	const enum forge f = p->ep->provider;
 	struct answer a = {.body = BUF_INIT};
 	struct buf list = BUF_INIT, url = BUF_INIT, found = BUF_INIT, body = BUF_INIT;
+	long long ids[POSTED_MAX];
+	struct forge_mine mine = {NULL, ids, 0};
 	char number[24];
 	long long id = 0;
 	size_t count = 0;
@@ -539,6 +632,10 @@ static enum outcome send_comment(struct reporter *r, struct post *p)
 	/* The list is read just before the write it decides. */
 	if (clock_now_ms() < p->ep->next_write)
 		return RETRY;
+	if (p->ep->self_state == SELF_UNKNOWN && (o = read_self(r, p, &a)) != DONE)
+		goto out;
+	mine.self = p->ep->self_state == SELF_KNOWN ? &p->ep->self : NULL;
+	mine.nids = posted_ids(r, p, ids);
 	forge_comments_url(&list, f, p->ep->base, p->repository, p->number);
 	/* Gitea lists them all at once; the others, a page at a time. */
 	for (page = 1; page <= 100 && error == BERTH_ENOTFOUND; page++) {
@@ -556,7 +653,8 @@ static enum outcome send_comment(struct reporter *r, struct post *p)
 			o = failed_answer(r, p, &a, url.ptr);
 			goto out;
 		}
-		error = forge_find_comment(&id, &found, &count, a.body.ptr, a.body.len, p->marker);
+		error = forge_find_comment(&id, &found, &count, f, &mine, a.body.ptr, a.body.len,
+		                           p->marker);
 		if (error == BERTH_ENOTFOUND && (f == FORGE_GITEA || count < 100))
 			break;
 	}
@@ -578,11 +676,14 @@ static enum outcome send_comment(struct reporter *r, struct post *p)
 	}
 	p->ep->next_write = clock_now_ms() + SPACING_MS;
 	answered(p->ep);
-	if (a.code >= 200 && a.code < 300)
+	if (a.code >= 200 && a.code < 300) {
+		if (error == 0 || forge_comment_id(&id, a.body.ptr, a.body.len) == 0)
+			posted_add(r, p, id);
 		log_line("debug", error == 0 ? "comment edited" : "comment posted", "provider",
 		         forge_name(f), "repository", p->repository, "number", number, NULL);
-	else
+	} else {
 		o = failed_answer(r, p, &a, url.ptr);
+	}
 out:
 	buf_release(&a.body);
 	buf_release(&list);
@@ -694,9 +795,12 @@ void reporter_free(struct reporter *r)
 		free(r->known[i].state);
 		free(r->known[i].description);
 	}
+	for (i = 0; i < r->nposted; i++)
+		free(r->posted[i].repository);
 	for (i = 0; i < r->neps; i++) {
 		struct endpoint *ep = r->eps[i];
 
+		forge_account_release(&ep->self);
 		curl_easy_cleanup(ep->curl);
 		buf_release_secret(&ep->token);
 		free(ep->base);

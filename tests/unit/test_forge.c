@@ -236,15 +236,11 @@ static void test_forge__commit_page(void **state)
 	buf_release(&out);
 }
 
-/* Where each forge keeps a pull request's comments, and finding berth's. */
+/* Where each forge keeps a pull request's comments. */
 static void test_forge__comments_of_a_pull_request(void **state)
 {
-	static const char list[] =
-	    "[{\"id\":3,\"body\":\"LGTM\"},{\"id\":9,\"body\":\"<!-- berth-preview "
-	    "x -->\\nold\"},{\"id\":12,\"body\":\"<!-- berth-preview x -->\"}]";
-	struct buf out = BUF_INIT, body = BUF_INIT;
+	struct buf out = BUF_INIT;
 	long long id = 0;
-	size_t count = 0;
 
 	(void)state;
 	forge_comments_url(&out, FORGE_GITHUB, "https://api.github.com/", "o/r", 7);
@@ -263,19 +259,95 @@ static void test_forge__comments_of_a_pull_request(void **state)
 	assert_string_equal(out.ptr, "https://tea/api/v1/repos/o/r/issues/comments/99");
 	assert_string_equal(forge_edit_method(FORGE_GITLAB), "PUT");
 	assert_string_equal(forge_edit_method(FORGE_GITHUB), "PATCH");
-	assert_int_equal(
-	    forge_find_comment(&id, &body, &count, list, strlen(list), "<!-- berth-preview x -->"),
-	    0);
-	assert_int_equal(id, 9);
-	assert_int_equal(count, 3);
-	assert_string_equal(body.ptr, "<!-- berth-preview x -->\nold");
-	assert_int_equal(
-	    forge_find_comment(&id, &body, &count, list, strlen(list), "<!-- berth-preview y -->"),
-	    BERTH_ENOTFOUND);
-	assert_int_equal(forge_find_comment(&id, &body, &count, "{}", 2, "x"), BERTH_ERROR);
 	forge_comment_body(&out, "a \"quoted\" </b>");
 	assert_string_equal(out.ptr, "{\"body\":\"a \\\"quoted\\\" </b>\"}");
+	assert_int_equal(forge_comment_id(&id, "{\"id\":42,\"body\":\"x\"}", 20), 0);
+	assert_int_equal(id, 42);
+	assert_int_equal(forge_comment_id(&id, "{\"body\":\"x\"}", 12), BERTH_ERROR);
 	buf_release(&out);
+}
+
+/* Who a token is: each forge's user endpoint, and its answer. */
+static void test_forge__the_account_of_a_token(void **state)
+{
+	struct forge_account a = FORGE_ACCOUNT_INIT;
+	struct buf out = BUF_INIT;
+	static const char gh[] = "{\"login\":\"berth-bot\",\"id\":7,\"type\":\"User\"}";
+	static const char gl[] = "{\"id\":5,\"username\":\"berth-bot\",\"name\":\"b\"}";
+
+	(void)state;
+	forge_user_url(&out, FORGE_GITHUB, "https://h/api/v3/");
+	assert_string_equal(out.ptr, "https://h/api/v3/user");
+	forge_user_url(&out, FORGE_GITLAB, "https://gl");
+	assert_string_equal(out.ptr, "https://gl/api/v4/user");
+	forge_user_url(&out, FORGE_GITEA, "https://tea");
+	assert_string_equal(out.ptr, "https://tea/api/v1/user");
+	assert_int_equal(forge_account_parse(&a, FORGE_GITHUB, gh, strlen(gh)), 0);
+	assert_string_equal(a.login, "berth-bot");
+	assert_int_equal(forge_account_parse(&a, FORGE_GITLAB, gl, strlen(gl)), 0);
+	assert_string_equal(a.login, "berth-bot");
+	assert_int_equal(a.id, 5);
+	assert_int_equal(forge_account_parse(&a, FORGE_GITEA, gh, strlen(gh)), 0);
+	assert_int_equal(forge_account_parse(&a, FORGE_GITLAB, gh, strlen(gh)), BERTH_ERROR);
+	assert_int_equal(forge_account_parse(&a, FORGE_GITHUB, "[]", 2), BERTH_ERROR);
+	assert_string_equal(a.login, "berth-bot");
+	forge_account_release(&a);
+	buf_release(&out);
+}
+
+/* berth's comment is the one with its marker by its own account (or
+ * posted by it): another account's comment holding the marker is never
+ * it. */
+static void test_forge__finds_only_its_own_comment(void **state)
+{
+	static const char marker[] = "<!-- berth-preview x -->";
+	static const char github[] =
+	    "[{\"id\":3,\"body\":\"LGTM\",\"user\":{\"login\":\"berth-bot\"}},"
+	    "{\"id\":9,\"body\":\"<!-- berth-preview x -->\\nmine now\",\"user\":"
+	    "{\"login\":\"alice\"}},"
+	    "{\"id\":12,\"body\":\"<!-- berth-preview x -->\\nold\",\"user\":"
+	    "{\"login\":\"Berth-Bot\"}}]";
+	/* GitLab: by the author's id; a username can be taken over by a
+	 * rename. */
+	static const char gitlab[] =
+	    "[{\"id\":9,\"body\":\"<!-- berth-preview x -->\",\"author\":{\"id\":77,"
+	    "\"username\":\"berth-bot\"}},"
+	    "{\"id\":12,\"body\":\"<!-- berth-preview x -->\",\"author\":{\"id\":5,"
+	    "\"username\":\"renamed\"}}]";
+	struct forge_account self = {.login = (char *)"berth-bot", .id = 5};
+	long long posted[] = {9};
+	struct forge_mine mine = {&self, NULL, 0};
+	struct buf body = BUF_INIT;
+	long long id = 0;
+	size_t count = 0;
+
+	(void)state;
+	assert_int_equal(forge_find_comment(&id, &body, &count, FORGE_GITHUB, &mine, github,
+	                                    strlen(github), marker),
+	                 0);
+	assert_int_equal(id, 12);
+	assert_int_equal(count, 3);
+	assert_string_equal(body.ptr, "<!-- berth-preview x -->\nold");
+	assert_int_equal(forge_find_comment(&id, &body, &count, FORGE_GITEA, &mine, github,
+	                                    strlen(github), "<!-- berth-preview y -->"),
+	                 BERTH_ENOTFOUND);
+	assert_int_equal(forge_find_comment(&id, &body, &count, FORGE_GITLAB, &mine, gitlab,
+	                                    strlen(gitlab), marker),
+	                 0);
+	assert_int_equal(id, 12);
+	/* The forge would not say who berth is: only the comments it posted. */
+	mine.self = NULL;
+	assert_int_equal(forge_find_comment(&id, &body, &count, FORGE_GITHUB, &mine, github,
+	                                    strlen(github), marker),
+	                 BERTH_ENOTFOUND);
+	mine.ids = posted;
+	mine.nids = 1;
+	assert_int_equal(forge_find_comment(&id, &body, &count, FORGE_GITHUB, &mine, github,
+	                                    strlen(github), marker),
+	                 0);
+	assert_int_equal(id, 9);
+	assert_int_equal(forge_find_comment(&id, &body, &count, FORGE_GITHUB, &mine, "{}", 2, "x"),
+	                 BERTH_ERROR);
 	buf_release(&body);
 }
 
@@ -292,6 +364,8 @@ int main(void)
 	    cmocka_unit_test(test_forge__github_api_version),
 	    cmocka_unit_test(test_forge__commit_page),
 	    cmocka_unit_test(test_forge__comments_of_a_pull_request),
+	    cmocka_unit_test(test_forge__the_account_of_a_token),
+	    cmocka_unit_test(test_forge__finds_only_its_own_comment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
