@@ -8,8 +8,9 @@
 #   an image, CR, ESC, DEL and a C1 CSI: a manifest in it that is refused
 #   keeps the preview comment's fence whole (everything after the opening
 #   fence up to its closing fence is the refusal; no heading, mention or
-#   image outside), the status is one line, and berth's log (logfmt) holds
-#   no control character, for the refusal nor for a warning at that file;
+#   image outside), the status is one line, and berth's log holds no
+#   control character, for the refusal nor for a warning at that file
+#   (logfmt and JSON lines);
 # - a token file rewritten with CR LF and a header of its own: the forge
 #   never receives the header, berth says why it does not post, and posts
 #   again once the token is whole;
@@ -25,14 +26,14 @@ cleanup() {
 	local p
 	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
 	forge_stop_all
-	for p in $providers; do
+	for p in $providers json; do
 		kubectl delete namespace "berth-hostile-$p" --ignore-not-found --wait=false >/dev/null
 	done
 }
 cleanup
 trap 'cleanup; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
 own_identity forge-hostile
-for p in $providers; do
+for p in $providers json; do
 	kubectl delete namespace "berth-hostile-$p" --ignore-not-found --wait=true >/dev/null
 	kubectl create namespace "berth-hostile-$p" >/dev/null
 done
@@ -186,6 +187,17 @@ warning=$(grep 'msg=warning source=github-app ' "$scratch/agent.log") ||
 assert_contains "$warning" \
 	'/x\n```\n# heading\n@admin ![x](http:\r\x1b[2J\x7f\xc2\x9b2J/evil/)/db.yaml"' \
 	"the warning's file, escaped"
+
+note "the same warning in JSON lines"
+printf 'sources:\n- {name: json-app, repo: %s, ref: main, namespace: berth-hostile-json}\n' \
+	"$scratch/github.git" >"$scratch/once.yaml"
+"$BERTH" run --once --log-format json --config "$scratch/once.yaml" 2>"$scratch/json.log" ||
+	fail "berth run --once exited $?: $(cat -v "$scratch/json.log")"
+if LC_ALL=C grep -n $'[\x01-\x09\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$scratch/json.log" >"$scratch/raw"; then
+	fail "control characters in berth's JSON lines: $(head -3 "$scratch/raw" | cat -v)"
+fi
+jq -se --arg f "${hostile/\/\//\/}/db.yaml" 'map(select(.msg == "warning") | .file | endswith($f)) | any' \
+	"$scratch/json.log" >/dev/null || fail "the warning's file in JSON: $(cat -v "$scratch/json.log")"
 
 note "a refusal in the hostile directory: the comment's fence holds"
 git -C "$scratch/github-work" checkout -q -b feature
