@@ -146,7 +146,9 @@ static void test_buf__printable_escapes_every_control_character(void **state)
 	    {"\x1b[31mred\x07\x7f", NULL, "\\x1b[31mred\\x07\\x7f"},
 	    /* C1 as UTF-8 (U+009B, CSI), a byte of Latin-1, a lone
 	     * continuation byte, an overlong '/', a surrogate, a cut sequence */
-	    {"\xc2\x9b" "2J", NULL, "\\xc2\\x9b2J"},
+	    {"\xc2\x9b"
+	     "2J",
+	     NULL, "\\xc2\\x9b2J"},
 	    {"caf\xe9", NULL, "caf\\xe9"},
 	    {"\x80\xc0\xaf\xed\xa0\x80\xe2\x82", NULL, "\\x80\\xc0\\xaf\\xed\\xa0\\x80\\xe2\\x82"},
 	    {"caf\u00e9 \u20ac \U0001F600 \u00a0", NULL, "caf\u00e9 \u20ac \U0001F600 \u00a0"},
