@@ -85,7 +85,7 @@ int cmd_diff(int argc, char **argv)
 	if ((error = target_open(&t, &o, &sync)) < 0)
 		goto out;
 	if ((error = plan_report(&r, &t, &sync)) < 0) {
-		fprintf(stderr, "error: %s\n", berth_error_last());
+		output_error();
 		goto out;
 	}
 	for (i = 0; i < r.nwarnings; i++)
@@ -94,7 +94,7 @@ int cmd_diff(int argc, char **argv)
 	     : format == DIFF_MARKDOWN ? report_markdown(&out, &r)
 	                               : report_text(&out, &r, isatty(STDOUT_FILENO))) < 0 ||
 	    (report_file && write_report_file(report_file, &r) < 0)) {
-		fprintf(stderr, "error: %s\n", berth_error_last());
+		output_error();
 		goto out;
 	}
 	fwrite(out.ptr, 1, out.len, stdout);

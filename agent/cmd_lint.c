@@ -89,7 +89,7 @@ int cmd_lint(int argc, char **argv)
 		if ((status = target_options_check(&o, "lint", argc, argv)))
 			return status;
 		if (target_source(&t, &o) < 0) {
-			fprintf(stderr, "error: %s\n", berth_error_last());
+			output_error();
 			status = EXIT_ERROR;
 			goto out;
 		}
@@ -110,7 +110,7 @@ int cmd_lint(int argc, char **argv)
 	if (kopts->path || kopts->context) {
 		if (check_with_server(&diags, warnings, kopts, namespace, paths, npaths, &set,
 		                      opts) < 0) {
-			fprintf(stderr, "error: %s\n", berth_error_last());
+			output_error();
 			status = EXIT_ERROR;
 			goto out;
 		}

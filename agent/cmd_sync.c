@@ -212,7 +212,7 @@ int cmd_sync(int argc, char **argv)
 	/* What prune would delete is known, and refused if it must be, before
 	 * the first write. */
 	if (sync.prune && (error = prune_find(&prune, t.client, t.discovery, &t.plan, &sync)) < 0) {
-		fprintf(stderr, "error: %s\n", berth_error_last());
+		output_error();
 		goto out;
 	}
 	error = sync_plan_apply(&t.plan, t.client, &sync);
@@ -225,7 +225,7 @@ int cmd_sync(int argc, char **argv)
 	if (json)
 		print_json(&t.plan, &prune, sync.dry_run, error);
 	if (error < 0)
-		fprintf(stderr, "error: %s\n", berth_error_last());
+		output_error();
 	fprintf(json ? stderr : stdout,
 	        "%zu object%s: %zu created, %zu configured, %zu recreated, %zu unchanged, %zu "
 	        "pruned%s%s\n",

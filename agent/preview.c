@@ -200,6 +200,8 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	o.git.max_fetch_bytes = PREVIEW_FETCH_FACTOR * o.git.max_total_bytes;
 	o.git.stop = load_stop;
 	o.git.stop_ctx = &p->stop;
+	o.git.warn = on_warning;
+	o.git.warn_ctx = (void *)s->name;
 	sync.prune = s->prune;
 	sync.refuse_takeover = true;
 	/* The preview goes to the pull request's readers. */

@@ -54,25 +54,6 @@ static int open_beneath(int dir, const char *name, int flags, mode_t mode)
 	return openat(dir, name, flags | O_NOFOLLOW, mode);
 }
 
-/* Append `s` for a message: control characters escaped, never raw. */
-static void add_shown(struct buf *out, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\n')
-			buf_adds(out, "\\n");
-		else if (c == '\t')
-			buf_adds(out, "\\t");
-		else if (c == '\r')
-			buf_adds(out, "\\r");
-		else if (c < 0x20 || c == 0x7f)
-			buf_addf(out, "\\x%02x", c);
-		else
-			buf_addch(out, (char)c);
-	}
-}
-
 /* Does `s` equal `want` (lower case ASCII) once the code points HFS+
  * ignores (U+200C-U+200F, U+202A-U+202E, U+206A-U+206F, U+FEFF) are
  * dropped, case aside? As git's is_hfs_dotgit(). */
@@ -159,7 +140,7 @@ static int refuse(struct writer *w, const char *fmt, ...)
 	int error;
 
 	buf_adds(&msg, "tree entry '");
-	add_shown(&msg, w->path.ptr);
+	buf_add_printable(&msg, w->path.ptr, NULL);
 	buf_adds(&msg, "': ");
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);

@@ -308,7 +308,7 @@ static int fail(const struct target *t, const struct target_options *o,
 	} else if (!o->quiet) {
 		if (diags)
 			print_diagnostics(diags);
-		fprintf(stderr, "error: %s\n", berth_error_last());
+		output_error();
 	}
 	buf_release(&all);
 	return error;

@@ -46,12 +46,14 @@ void sync_describe(struct buf *out, const struct sync_item *item)
 /* Put "file:line:column: kind ns/name[: doing]: " in front of the error. */
 void sync_blame(const struct sync_item *item, const char *doing)
 {
-	struct buf what = BUF_INIT;
+	struct buf what = BUF_INIT, file = BUF_INIT;
 
 	sync_describe(&what, item);
-	berth_error_prefix(BERTH_ERROR, "%s:%zu:%zu: %s%s%s", item->m->file, item->m->line,
+	buf_add_printable(&file, item->m->file, NULL);
+	berth_error_prefix(BERTH_ERROR, "%s:%zu:%zu: %s%s%s", file.ptr, item->m->line,
 	                   item->m->column, what.ptr, doing ? ": " : "", doing ? doing : "");
 	buf_release(&what);
+	buf_release(&file);
 }
 
 /* The URL of the item (name) or of its collection (no name). */
