@@ -287,7 +287,8 @@ static int refuse_state(const struct target *t, const char *state_ns)
 }
 
 /* One "warning" line per warning of a source's manifests, at its place. */
-static void log_warnings(const char *source, const struct diagnostics *warnings)
+static void log_warnings(const char *source, const struct diagnostics *warnings,
+                         const char *checkout)
 {
 	size_t i;
 
@@ -299,8 +300,8 @@ static void log_warnings(const char *source, const struct diagnostics *warnings)
 		if (!strncmp(problem, "warning: ", 9))
 			problem += 9;
 		snprintf(where, sizeof(where), "%zu:%zu", w->line, w->column);
-		log_line("warn", "warning", "source", source, "file", w->file, "at", where,
-		         "problem", problem, NULL);
+		log_line("warn", "warning", "source", source, "file", repo_path(w->file, checkout),
+		         "at", where, "problem", problem, NULL);
 	}
 }
 
@@ -460,7 +461,7 @@ out:
 	buf_release(&description);
 	/* What may yet be fine, said when the commit is applied or refused. */
 	if (result == RESULT_APPLIED || result == RESULT_FAILED)
-		log_warnings(s->name, &t.warnings);
+		log_warnings(s->name, &t.warnings, t.checkout);
 	log_fields(error < 0                         ? "error"
 	           : result == RESULT_DRIFT_REPORTED ? "warn"
 	                                             : "info",

@@ -84,13 +84,15 @@ pull_event() { # provider number head
 			'{object_kind: "merge_request", event_type: "merge_request",
 			  project: {path_with_namespace: "group/sub/hostile", git_http_url: $r, default_branch: "main"},
 			  object_attributes: {iid: $n, action: "update", target_branch: "main",
-			                      source_branch: "feature", last_commit: {id: $h}}}' ;;
+			                      source_branch: "feature", source_project_id: 1, target_project_id: 1,
+			                      last_commit: {id: $h}}}' ;;
 	*)
 		# Gitea's word is "synchronized".
 		jq -nc --arg a "synchronize$([ "$1" = github ] || echo d)" --argjson n "$2" --arg h "$3" \
 			--arg r "$scratch/$1.git" \
 			'{action: $a, number: $n,
-			  pull_request: {number: $n, head: {sha: $h, ref: "feature"}, base: {ref: "main"}},
+			  pull_request: {number: $n, head: {sha: $h, ref: "feature", repo_id: 1, repo: {id: 1}},
+			                 base: {ref: "main", repo_id: 1, repo: {id: 1}}},
 			  repository: {clone_url: $r, default_branch: "main"}}' ;;
 	esac
 }
@@ -185,7 +187,7 @@ done
 warning=$(grep 'msg=warning source=github-app ' "$scratch/agent.log") ||
 	fail "no warning at the claim template in the hostile directory"
 assert_contains "$warning" \
-	'/x\n```\n# heading\n@admin ![x](http:\r\x1b[2J\x7f\xc2\x9b2J/evil/)/db.yaml"' \
+	'file="x\n```\n# heading\n@admin ![x](http:\r\x1b[2J\x7f\xc2\x9b2J/evil/)/db.yaml"' \
 	"the warning's file, escaped"
 
 note "the same warning in JSON lines"
