@@ -360,6 +360,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 {
 	struct target_options o = TARGET_OPTIONS_INIT;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
+	struct sync_owner *others = NULL;
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
 	double start = clock_now_ms(), load_deadline = start + LOAD_TIMEOUT_MS;
@@ -382,7 +383,8 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	sync.prune = s->prune;
 	/* Two sources of one agent would take an object from each other on
 	 * every reconcile. */
-	sync.refuse_takeover = true;
+	sync.nothers = target_others(&others, &r->config, s);
+	sync.others = others;
 	sync.stop = &stop;
 	sync.warn = log_warning;
 	sync.warn_ctx = (void *)s->name;
@@ -469,6 +471,7 @@ out:
 	record(r, s, &t, result_labels[result], clock_now_ms() - start, error);
 	prune_list_release(&prune);
 	target_release(&t, &o);
+	target_others_free(others, sync.nothers);
 	if (sync.progress)
 		fclose(sync.progress);
 	return error;

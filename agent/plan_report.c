@@ -55,11 +55,13 @@ void plan_report_items(struct report *r, struct target *t)
 		 * them its values. */
 		if (r->preview && item->foreign) {
 			report_add_withheld(r, &id, item->m->file, item->m->line, DRIFT_DRIFTED,
-			                    item->owner ? "exists, and this source does not manage "
-			                                  "it: it would be refused"
-			                                : "exists, and no source manages it: it "
-			                                  "would be adopted (its live content is "
-			                                  "not shown)");
+			                    item->owner
+			                        ? "exists, and another source manages it: "
+			                          "it would be taken over (its live content "
+			                          "is not shown)"
+			                        : "exists, and no source manages it: it "
+			                          "would be adopted (its live content is "
+			                          "not shown)");
 			continue;
 		}
 		sync_item_predicted(item);

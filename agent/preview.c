@@ -173,6 +173,7 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 {
 	struct target_options o = TARGET_OPTIONS_INIT;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
+	struct sync_owner *others = NULL;
 	struct target t = TARGET_INIT;
 	struct report r = REPORT_INIT;
 	struct status_config sc = s->status;
@@ -203,7 +204,8 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	o.git.warn = on_warning;
 	o.git.warn_ctx = (void *)s->name;
 	sync.prune = s->prune;
-	sync.refuse_takeover = true;
+	sync.nothers = target_others(&others, &p->config, s);
+	sync.others = others;
 	/* The preview goes to the pull request's readers. */
 	sync.hide_foreign = true;
 	sync.allow_empty = true;
@@ -254,6 +256,7 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 out:
 	report_release(&r);
 	target_release(&t, &o);
+	target_others_free(others, sync.nothers);
 	if (cache.len)
 		source_remove_tree(cache.ptr);
 	buf_release(&context);

@@ -19,6 +19,12 @@
 /* ... and this annotation, naming its source. */
 #define SOURCE_ANNOTATION "berth.io/source"
 
+/* Another source of the same agent: its tracking annotation's value, and
+ * its name. */
+struct sync_owner {
+	const char *source, *name;
+};
+
 struct sync_options {
 	const char *source;   /* the tracking annotation's value */
 	bool dry_run;         /* send every write with dryRun=All; wait for nothing */
@@ -54,10 +60,14 @@ struct sync_options {
 	 */
 	const char *const *namespaces;
 	const char *const *cluster_kinds;
-	/* Taking over an object another source manages (its SOURCE_ANNOTATION
-	 * names another) is refused; else it is a warning. Confined sources
-	 * always refuse. */
-	bool refuse_takeover;
+	/* The other sources of the same agent (berth run's config), by their
+	 * tracking annotation's value: taking over an object one of them
+	 * manages is refused, naming it (the two would take it from each
+	 * other on every reconcile). Another source's object (a one-shot's, a
+	 * source no longer configured) is taken over with a warning, as Argo
+	 * CD's SharedResourceWarning warns; a confined source refuses any. */
+	const struct sync_owner *others;
+	size_t nothers;
 	/* What is found goes to people who may not read the cluster (a pull
 	 * request's preview): nothing live of an object this source does not
 	 * manage is shown, not even which source manages it. */

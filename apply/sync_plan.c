@@ -481,33 +481,56 @@ static bool in_scope(struct diagnostics *diags, const struct manifest *m,
 	return ok;
 }
 
+/* The name of the source of the agent's others whose tracking annotation
+ * is `owner`, or NULL. */
+static const char *other_source(const struct sync_options *opts, const char *owner)
+{
+	size_t i;
+
+	for (i = 0; i < opts->nothers; i++)
+		if (!strcmp(opts->others[i].source, owner))
+			return opts->others[i].name;
+	return NULL;
+}
+
 /* An object that exists and that another source manages: taking it over
- * is a problem for a confined source, and where asked; else a warning. */
+ * is a problem for a confined source and from another source of the
+ * agent; else a warning. In a preview, nothing names the other source. */
 static void check_owner(struct diagnostics *diags, const struct sync_item *item,
                         const struct sync_options *opts)
 {
-	struct buf what = BUF_INIT;
+	struct buf what = BUF_INIT, file = BUF_INIT;
+	const char *other;
 
 	if (!item->uid || !item->owner || !item->foreign)
 		return;
+	other = other_source(opts, item->owner);
 	sync_describe(&what, item);
-	if (opts->hide_foreign)
+	if ((other || scope_confined(opts)) && opts->hide_foreign)
 		diagnostics_add(diags, item->m->file, item->m->line, item->m->column,
 		                "%s exists, and this source does not manage it: it would be "
 		                "refused",
 		                what.ptr);
-	else if (opts->refuse_takeover || scope_confined(opts))
+	else if (other)
 		diagnostics_add(diags, item->m->file, item->m->line, item->m->column,
 		                "%s is managed by source '%s' (its " SOURCE_ANNOTATION
-		                "): a source may not take over another's object; remove it "
-		                "from one of the two",
+		                " is '%s'): a source may not take over another's object; remove "
+		                "it from one of the two",
+		                what.ptr, other, item->owner);
+	else if (scope_confined(opts))
+		diagnostics_add(diags, item->m->file, item->m->line, item->m->column,
+		                "%s is managed by source '%s' (its " SOURCE_ANNOTATION
+		                "): a confined source may not take over another's object",
 		                what.ptr, item->owner);
-	else
+	else if (!opts->hide_foreign) {
+		buf_add_printable(&file, item->m->file, NULL);
 		sync_warn(opts,
 		          "%s:%zu:%zu: %s: takes it over from source '%s' (its " SOURCE_ANNOTATION
 		          ")",
-		          item->m->file, item->m->line, item->m->column, what.ptr, item->owner);
+		          file.ptr, item->m->line, item->m->column, what.ptr, item->owner);
+	}
 	buf_release(&what);
+	buf_release(&file);
 }
 
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,

@@ -20,7 +20,7 @@ export XDG_CACHE_HOME=$scratch/cache
 cleanup() {
 	kubectl delete namespace "$a" "$b" "$state" --ignore-not-found --wait=false >/dev/null
 	kubectl delete clusterrole berth-confine-reader --ignore-not-found >/dev/null
-	kubectl delete crd gadgets.confine.berth.dev --ignore-not-found >/dev/null
+	kubectl delete crd bollards.confine.berth.dev --ignore-not-found >/dev/null
 }
 cleanup
 trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
@@ -34,33 +34,41 @@ done
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: gadgets.confine.berth.dev}
+metadata: {name: bollards.confine.berth.dev}
 spec:
   group: confine.berth.dev
   scope: Cluster
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  names: {plural: bollards, singular: bollard, kind: Bollard}
   versions:
   - name: v1
     served: true
     storage: true
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 YAML
-wait_until 60 "CRD gadgets.confine.berth.dev Established" \
-	kubectl wait --for condition=established --timeout=1s crd/gadgets.confine.berth.dev
+wait_until 60 "CRD bollards.confine.berth.dev Established" \
+	kubectl wait --for condition=established --timeout=1s crd/bollards.confine.berth.dev
 
 git init -q --bare -b main "$scratch/tenant.git"
 git init -q -b main "$scratch/work"
-source_id=$scratch/tenant.git
+source_id=$scratch/tenant.git//tenant
+mkdir -p "$scratch/work/tenant" "$scratch/work/neighbor"
+configmap_yaml neighbor-settings theirs >"$scratch/work/neighbor/settings.yaml"
 config() { # clusterResources (a YAML list)
 	cat >"$scratch/berth.yaml" <<YAML
 stateNamespace: $state
 sources:
 - name: tenant
   repo: $scratch/tenant.git
+  path: tenant
   namespace: $a
   allowedNamespaces: [$a]
   clusterResources: $1
   prune: true
+  interval: 1h
+- name: neighbor
+  repo: $scratch/tenant.git
+  path: neighbor
+  namespace: $b
   interval: 1h
 YAML
 }
@@ -70,12 +78,14 @@ once() {
 	"$BERTH" run --once --config "$scratch/berth.yaml" 2>"$scratch/once.log" || STATUS=$?
 	LOG=$(cat "$scratch/once.log")
 }
+# The writes of the tenant's source: those of its neighbor (its ConfigMap,
+# and the state both record) left out.
 writes_between() {
-	audit_between "$1" "$2" | berth_writes
+	audit_between "$1" "$2" | berth_writes | { grep -v -e ' neighbor-settings$' -e ' berth-state$' || [ $? = 1 ]; }
 }
 
 note "one object of every cluster-scoped kind, and a ConfigMap of its own: refused whole"
-k=$scratch/work/kinds
+k=$scratch/work/tenant/kinds
 mkdir -p "$k"
 kind_file() { # file kind: the manifest on stdin goes to kinds/FILE
 	cat >"$k/$1.yaml"
@@ -129,8 +139,8 @@ kind_file storageclass <<<'{apiVersion: storage.k8s.io/v1, kind: StorageClass, m
 kind_file volumeattachment <<<'{apiVersion: storage.k8s.io/v1, kind: VolumeAttachment,
   metadata: {name: berth-confine},
   spec: {attacher: example.com/none, nodeName: berth-confine-node, source: {persistentVolumeName: berth-confine-pv}}}'
-kind_file gadget <<<'{apiVersion: confine.berth.dev/v1, kind: Gadget, metadata: {name: berth-confine}}'
-configmap_yaml settings one >"$scratch/work/settings.yaml"
+kind_file bollard <<<'{apiVersion: confine.berth.dev/v1, kind: Bollard, metadata: {name: berth-confine}}'
+configmap_yaml settings one >"$scratch/work/tenant/settings.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "every cluster-scoped kind" >/dev/null
 config '[]'
 from=$(audit_mark kinds-before)
@@ -150,7 +160,7 @@ for kind in $(kubectl api-resources --namespaced=false --verbs=create,list -o na
 	esac
 	[ -f "$k/$file" ] || fail "the test has no manifest of cluster-scoped kind '$kind'"
 	want_kind=$(sed -n 's/.*kind: \([A-Za-z]*\).*/\1/p' "$k/$file" | head -1)
-	assert_contains "$LOG" "\\nkinds/$file:1:1: " "the refusal of $want_kind"
+	assert_contains "$LOG" "\\ntenant/kinds/$file:1:1: " "the refusal of $want_kind"
 	assert_contains "$LOG" "$want_kind is cluster-scoped, and this source may not manage it (clusterResources: none)" \
 		"the reason for $want_kind"
 	covered=$((covered + 1))
@@ -163,46 +173,54 @@ assert_eq "$(kubectl get configmap settings -n "$a" --ignore-not-found -o name)"
 
 note "clusterResources: [Namespace]: its own Namespace, not another tenant's"
 rm -r "$k"
-printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$a" >"$scratch/work/own.yaml"
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$a" >"$scratch/work/tenant/own.yaml"
 printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n  annotations: {berth.io/prune: "true"}\n' \
-	"$b" >"$scratch/work/theirs.yaml"
+	"$b" >"$scratch/work/tenant/theirs.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "another tenant's namespace" >/dev/null
 config '[Namespace]'
 from=$(audit_mark namespace-before)
 once
 to=$(audit_mark namespace-after)
 assert_eq "$STATUS" 1 "berth run --once exit status ($LOG)"
-assert_contains "$LOG" "theirs.yaml:1:1: namespace $b: namespace '$b' is not among the namespaces this source may write to ('$a')" \
+assert_contains "$LOG" "tenant/theirs.yaml:1:1: namespace $b: namespace '$b' is not among the namespaces this source may write to ('$a')" \
 	"the refusal of the other tenant's Namespace"
 assert_not_contains "$LOG" "own.yaml" "its own Namespace"
 assert_eq "$(writes_between "$from" "$to")" "" "writes of the refused commit"
 
-note "an object another source manages: refused, naming that source"
-rm "$scratch/work/theirs.yaml"
-kubectl apply -n "$a" -f - >/dev/null <<YAML
+note "an object another source of the agent manages, or any other source: refused, naming it"
+rm "$scratch/work/tenant/theirs.yaml"
+owned() { # name source
+	kubectl apply -n "$a" -f - >/dev/null <<YAML
 apiVersion: v1
 kind: ConfigMap
 metadata:
-  name: shared
+  name: $1
   labels: {app.kubernetes.io/managed-by: berth}
-  annotations: {berth.io/source: "https://git.example.com/other.git//apps"}
+  annotations: {berth.io/source: "$2"}
 data: {owner: other}
 YAML
-configmap_yaml shared mine >"$scratch/work/shared.yaml"
+}
+owned shared "$scratch/tenant.git//neighbor"
+owned applied-by-hand "/home/someone/manifests"
+configmap_yaml shared mine >"$scratch/work/tenant/shared.yaml"
+configmap_yaml applied-by-hand mine >"$scratch/work/tenant/by-hand.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "another source's object" >/dev/null
 from=$(audit_mark takeover-before)
 once
 to=$(audit_mark takeover-after)
 assert_eq "$STATUS" 1 "berth run --once exit status ($LOG)"
-assert_contains "$LOG" "shared.yaml:1:1: configmap $a/shared is managed by source 'https://git.example.com/other.git//apps' (its berth.io/source): a source may not take over another's object" \
-	"the refusal of the takeover"
-assert_eq "$(writes_between "$from" "$to")" "" "writes of the refused commit"
+assert_contains "$LOG" "tenant/shared.yaml:1:1: configmap $a/shared is managed by source 'neighbor' (its berth.io/source is '$scratch/tenant.git//neighbor'): a source may not take over another's object" \
+	"the refusal of the takeover from the agent's other source"
+assert_contains "$LOG" "tenant/by-hand.yaml:1:1: configmap $a/applied-by-hand is managed by source '/home/someone/manifests' (its berth.io/source): a confined source may not take over another's object" \
+	"the refusal of the takeover from a source the agent does not know"
+assert_eq "$(writes_between "$from" "$to" | grep " configmaps \(shared\|applied-by-hand\|settings\)$" || [ $? = 1 ])" "" \
+	"writes of the tenant's refused commit"
 assert_eq "$(kubectl get configmap shared -n "$a" -o jsonpath='{.data.owner}')" other "the other source's object"
+rm "$scratch/work/tenant/shared.yaml" "$scratch/work/tenant/by-hand.yaml"
 
 note "prune: only this source's objects, in its namespaces and kinds"
-rm "$scratch/work/shared.yaml"
 printf 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: berth-confine-reader}\nrules: []\n' \
-	>"$scratch/work/reader.yaml"
+	>"$scratch/work/tenant/reader.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "a cluster role it may manage" >/dev/null
 config '[Namespace, ClusterRole.rbac.authorization.k8s.io]'
 once
@@ -221,7 +239,7 @@ metadata:
   labels: {app.kubernetes.io/managed-by: berth}
   annotations: {berth.io/source: "$source_id", berth.io/prune: "true"}
 YAML
-rm "$scratch/work/reader.yaml"
+rm "$scratch/work/tenant/reader.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "the cluster role left" >/dev/null
 from=$(audit_mark prune-before)
 once
