@@ -356,22 +356,29 @@ static int refuse(const struct target *t, const struct target_options *o,
 	return fail(t, o, diags, -1);
 }
 
-/* Discovery of the groups the manifests use; all of it for prune, which
- * looks for berth's objects of every kind. */
-static int fetch_discovery(struct target *t, const struct sync_options *sync)
+int target_discovery(struct discovery **out, struct kube_client *c, const struct manifest_set *set,
+                     bool all)
 {
-	const char **groups = xcalloc(t->set.n + 1, sizeof(*groups));
+	char **apis = xcalloc(set->n + 1, sizeof(*apis));
+	struct buf api = BUF_INIT;
 	size_t i, j, n = 0;
 	int error;
 
-	for (i = 0; i < t->set.n; i++) {
-		for (j = 0; j < n && strcmp(groups[j], t->set.items[i].id.group); j++)
+	for (i = 0; i < set->n && !all; i++) {
+		const struct object_id *id = &set->items[i].id;
+
+		buf_reset(&api);
+		buf_addf(&api, "%s%s%s", id->group, *id->group ? "/" : "", id->version);
+		for (j = 0; j < n && strcmp(apis[j], api.ptr); j++)
 			;
 		if (j == n)
-			groups[n++] = t->set.items[i].id.group;
+			apis[n++] = xstrdup(api.ptr);
 	}
-	error = discovery_fetch(&t->discovery, t->client, sync->prune ? NULL : groups, n);
-	free(groups);
+	error = discovery_fetch(out, c, all ? NULL : (const char *const *)apis, n);
+	for (i = 0; i < n; i++)
+		free(apis[i]);
+	free(apis);
+	buf_release(&api);
 	return error;
 }
 
@@ -418,7 +425,9 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
 	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
 		kube_client_set_stop(t->client, sync->stop, false);
-	if (error == 0 && (error = fetch_discovery(t, sync)) == 0)
+	/* Prune looks for berth's objects of every kind. */
+	if (error == 0 &&
+	    (error = target_discovery(&t->discovery, t->client, &t->set, sync->prune)) == 0)
 		error = target_check(&t->diags, &t->warnings, t->client, &t->set);
 	if (!o->quiet)
 		print_diagnostics(&t->warnings);

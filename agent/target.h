@@ -188,6 +188,15 @@ void target_report(const struct target *t, const struct target_options *o, enum 
                    const char *description);
 
 /*
+ * Discovery of what the manifests of `set` use: their groups, each in its
+ * preferred version and in the versions the manifests name (discovery_fetch);
+ * with `all`, every group and version (prune looks for berth's objects of
+ * every kind). *out is the caller's (discovery_free).
+ */
+int target_discovery(struct discovery **out, struct kube_client *c, const struct manifest_set *set,
+                     bool all);
+
+/*
  * The checks of the manifests that need the cluster: the server's OpenAPI
  * schema (openapi_check), then the commit's own checks (sync_check). A
  * problem the schema found is not reported again by a check that finds it

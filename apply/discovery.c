@@ -12,19 +12,31 @@
 struct builder {
 	struct discovery *d;
 	size_t alloc;
-	const char *const *only; /* the groups to read; NULL: all */
+	const char *const *only; /* the API versions whose groups are read; NULL: all */
 	size_t nonly;
 };
 
-/* Is `group` one to read? */
-static bool wanted(const struct builder *b, const char *group)
+/* Is API version `api` ("v1", "apps/v1") of `group`, and `version` when
+ * not NULL? */
+static bool api_version_is(const char *api, const char *group, const char *version)
+{
+	const char *slash = strchr(api, '/');
+	size_t n = slash ? (size_t)(slash - api) : 0;
+
+	if (strlen(group) != n || strncmp(api, group, n))
+		return false;
+	return !version || !strcmp(slash ? slash + 1 : api, version);
+}
+
+/* Is `group` one to read, and with `version` not NULL, that version of it? */
+static bool wanted(const struct builder *b, const char *group, const char *version)
 {
 	size_t i;
 
 	if (!b->only)
 		return true;
 	for (i = 0; i < b->nonly; i++)
-		if (!strcmp(b->only[i], group))
+		if (api_version_is(b->only[i], group, version))
 			return true;
 	return false;
 }
@@ -47,6 +59,24 @@ static bool has_verb(struct json_object *verbs, const char *verb)
 		if (!strcmp(json_object_get_string(json_object_array_get_idx(verbs, i)), verb))
 			return true;
 	return false;
+}
+
+bool api_resource_serves(const struct api_resource *r, const char *version)
+{
+	size_t i;
+
+	for (i = 0; i < r->nversions; i++)
+		if (!strcmp(r->versions[i], version))
+			return true;
+	return false;
+}
+
+static void add_version(struct api_resource *r, const char *version)
+{
+	if (api_resource_serves(r, version))
+		return;
+	r->versions = xrealloc(r->versions, (r->nversions + 1) * sizeof(*r->versions));
+	r->versions[r->nversions++] = xstrdup(version);
 }
 
 static void set_resource(struct api_resource *r, const char *group, const char *version,
@@ -99,6 +129,8 @@ static int add_group_version(struct builder *b, struct kube_client *c, const cha
 		if (!name || strchr(name, '/'))
 			continue; /* a subresource */
 		r = find(b->d, group, name);
+		if (r)
+			add_version(r, version);
 		if (r && !preferred)
 			continue;
 		if (!r) {
@@ -106,6 +138,7 @@ static int add_group_version(struct builder *b, struct kube_client *c, const cha
 			    xgrow(b->d->resources, sizeof(*r), b->d->nresources + 1, &b->alloc);
 			r = &b->d->resources[b->d->nresources++];
 			memset(r, 0, sizeof(*r));
+			add_version(r, version);
 		}
 		set_resource(r, group, version, res);
 	}
@@ -123,13 +156,16 @@ static int add_core(struct builder *b, struct kube_client *c)
 
 	if ((error = kube_client_get_json(&api, c, "/api")) < 0)
 		return error;
-	if (wanted(b, "") && json_object_object_get_ex(api, "versions", &versions) &&
+	if (wanted(b, "", NULL) && json_object_object_get_ex(api, "versions", &versions) &&
 	    json_object_is_type(versions, json_type_array)) {
-		n = b->only && json_value_array_len(versions) ? 1 : json_value_array_len(versions);
-		for (i = 0; i < n && !error; i++)
-			error = add_group_version(
-			    b, c, "",
-			    json_object_get_string(json_object_array_get_idx(versions, i)), i == 0);
+		n = json_value_array_len(versions);
+		for (i = 0; i < n && !error; i++) {
+			const char *v =
+			    json_object_get_string(json_object_array_get_idx(versions, i));
+			/* A filtered read: the first (preferred) and those named. */
+			if (v && (i == 0 || wanted(b, "", v)))
+				error = add_group_version(b, c, "", v, i == 0);
+		}
 		b->d->ngroups++;
 	}
 	json_object_put(api);
@@ -159,15 +195,15 @@ static int add_groups(struct builder *b, struct kube_client *c)
 			continue;
 		if (json_object_object_get_ex(g, "preferredVersion", &pv))
 			preferred = json_value_get_string(pv, "version");
-		if (!wanted(b, name)) {
+		if (!wanted(b, name, NULL)) {
 			b->d->ngroups++;
 			continue;
 		}
 		for (j = 0; j < json_value_array_len(versions) && !error; j++) {
 			const char *v = json_value_get_string(
 			    json_object_array_get_idx(versions, j), "version");
-			/* A filtered read takes the preferred version only. */
-			if (v && (!b->only || !preferred || !strcmp(v, preferred)))
+			/* A filtered read takes the preferred version and those named. */
+			if (v && (!preferred || !strcmp(v, preferred) || wanted(b, name, v)))
 				error = add_group_version(b, c, name, v,
 				                          preferred && !strcmp(v, preferred));
 		}
@@ -178,10 +214,10 @@ out:
 	return error;
 }
 
-int discovery_fetch(struct discovery **out, struct kube_client *c, const char *const *groups,
-                    size_t ngroups)
+int discovery_fetch(struct discovery **out, struct kube_client *c, const char *const *api_versions,
+                    size_t n)
 {
-	struct builder b = {xcalloc(1, sizeof(struct discovery)), 0, groups, ngroups};
+	struct builder b = {xcalloc(1, sizeof(struct discovery)), 0, api_versions, n};
 	int error;
 
 	if ((error = add_core(&b, c)) < 0 || (error = add_groups(&b, c)) < 0) {
@@ -195,7 +231,7 @@ int discovery_fetch(struct discovery **out, struct kube_client *c, const char *c
 
 void discovery_free(struct discovery *d)
 {
-	size_t i;
+	size_t i, j;
 
 	if (!d)
 		return;
@@ -204,6 +240,9 @@ void discovery_free(struct discovery *d)
 		free(d->resources[i].version);
 		free(d->resources[i].name);
 		free(d->resources[i].kind);
+		for (j = 0; j < d->resources[i].nversions; j++)
+			free(d->resources[i].versions[j]);
+		free(d->resources[i].versions);
 	}
 	free(d->resources);
 	free(d);

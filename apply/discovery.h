@@ -15,12 +15,20 @@ struct api_resource {
 	bool namespaced;
 	bool has_verbs; /* false for resources that can only be named, not used */
 	bool prunable;  /* can be listed and deleted */
+	/* Every version of the group discovery read that serves it, in the
+	 * group's order (the one above among them); owned. */
+	char **versions;
+	size_t nversions;
 };
+
+/* Does the server serve `r` in `version` (as far as discovery read)? */
+bool api_resource_serves(const struct api_resource *r, const char *version);
 
 /*
  * What the server serves, as `kubectl api-resources` sees it: one entry per
  * group and resource, from the group's preferred version when it has the
- * resource, else from the first version that does. Subresources are left out.
+ * resource, else from the first version that does, with the other versions
+ * read that serve it. Subresources are left out.
  */
 struct discovery {
 	struct api_resource *resources;
@@ -30,17 +38,19 @@ struct discovery {
 
 /*
  * Read discovery from the server: /api, /apis and each group version. With
- * `groups` (ngroups names; "" is the core group), only those groups are
- * read, each in its preferred version: a few requests instead of dozens.
- * NULL reads everything, every version. *out is owned by the caller
- * (discovery_free).
+ * `api_versions` (n of them, as manifests write apiVersion: "v1",
+ * "apps/v1", "autoscaling/v2beta2"), only their groups are read: each in
+ * its preferred version, and in each version named that the group
+ * advertises. A few requests instead of dozens. NULL reads everything,
+ * every version. *out is owned by the caller (discovery_free).
  */
-int discovery_fetch(struct discovery **out, struct kube_client *c, const char *const *groups,
-                    size_t ngroups);
+int discovery_fetch(struct discovery **out, struct kube_client *c, const char *const *api_versions,
+                    size_t n);
 
 void discovery_free(struct discovery *d);
 
-/* The resource serving `kind` in `group`, or NULL when the server has none. */
+/* The resource serving `kind` in `group`, in whichever version (see
+ * api_resource_serves), or NULL when the server has none. */
 const struct api_resource *discovery_find_kind(const struct discovery *d, const char *group,
                                                const char *kind);
 

@@ -145,17 +145,19 @@ struct sync_plan {
 
 /*
  * Resolve each manifest with discovery and compare it with the cluster: one
- * paged LIST per kind and namespace, not one GET per object. A kind the
- * server does not serve, and no CustomResourceDefinition of the commit
- * defines, is an error naming the file and line (each one is added to
- * `diags`); so is a LIST the server refuses (403), and so is a change
- * to a field the server will not change (a StatefulSet's serviceName,
- * selector or volumeClaimTemplates, a Service's clusterIP, a claim's spec
- * but its size, a StorageClass's provisioner, ...), naming the field with
- * its live and desired values. All of it before anything is written. A
- * StatefulSet opted in (RECREATE_ANNOTATION, or opts->recreate_orphan) is
- * recreated instead; a claim template's storage that grows is first patched
- * into each claim, which its StorageClass must allow (allowVolumeExpansion).
+ * paged LIST per kind, version and namespace, not one GET per object; each
+ * object is read and written in its manifest's version. A kind the server
+ * does not serve in that version, and no CustomResourceDefinition of the
+ * commit defines, is an error naming the file and line, and the versions
+ * the server has (each one is added to `diags`); so is a LIST the server
+ * refuses (403), and so is a change to a field the server will not change
+ * (a StatefulSet's serviceName, selector or volumeClaimTemplates, a
+ * Service's clusterIP, a claim's spec but its size, a StorageClass's
+ * provisioner, ...), naming the field with its live and desired values.
+ * All of it before anything is written. A StatefulSet opted in
+ * (RECREATE_ANNOTATION, or opts->recreate_orphan) is recreated instead; a
+ * claim template's storage that grows is first patched into each claim,
+ * which its StorageClass must allow (allowVolumeExpansion).
  */
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,

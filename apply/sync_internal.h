@@ -34,11 +34,12 @@ struct json_object *sync_item_desired(struct sync_item *item);
  * (items[i].m, which point into one manifest_set). */
 void sync_plan_order(struct sync_item *items, size_t n);
 
-/* Are both read by the same LIST: one kind in one namespace? */
+/* Are both read by the same LIST: one kind, in one version, in one
+ * namespace? */
 bool sync_same_list(const struct sync_item *a, const struct sync_item *b);
 
 /* qsort() order of item pointers for reading live state: resource,
- * namespace, name. */
+ * version, namespace, name. */
 int sync_cmp_list(const void *a, const void *b);
 
 /* Compare one item with its live object (NULL: missing), keeping only what

@@ -110,13 +110,15 @@ void sync_plan_order(struct sync_item *items, size_t n)
 	qsort(items, n, sizeof(*items), cmp_phase);
 }
 
-/* Are both read by the same LIST: one kind in one namespace? */
+/* Are both read by the same LIST: one kind, in one version, in one
+ * namespace? */
 bool sync_same_list(const struct sync_item *a, const struct sync_item *b)
 {
-	return a->res == b->res && !strcmp(a->m->id.namespace, b->m->id.namespace);
+	return a->res == b->res && !strcmp(a->m->id.version, b->m->id.version) &&
+	       !strcmp(a->m->id.namespace, b->m->id.namespace);
 }
 
-/* Order for reading live state: resource, namespace, name. */
+/* Order for reading live state: resource, version, namespace, name. */
 int sync_cmp_list(const void *a, const void *b)
 {
 	const struct sync_item *x = *(const struct sync_item *const *)a;
@@ -125,6 +127,8 @@ int sync_cmp_list(const void *a, const void *b)
 
 	if (x->res != y->res)
 		return x->res < y->res ? -1 : 1;
+	if ((c = strcmp(x->m->id.version, y->m->id.version)))
+		return c;
 	if ((c = strcmp(x->m->id.namespace, y->m->id.namespace)))
 		return c;
 	return strcmp(x->m->id.name, y->m->id.name);
@@ -533,6 +537,51 @@ static void check_owner(struct diagnostics *diags, const struct sync_item *item,
 	buf_release(&file);
 }
 
+/* "policy/v1beta1" or "v1": each version `r` is served in, for a message. */
+static void served_versions(struct buf *out, const struct api_resource *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nversions; i++)
+		buf_addf(out, "%s%s%s%s",
+		         i == 0                  ? ""
+		         : i + 1 == r->nversions ? " and "
+		                                 : ", ",
+		         r->group, *r->group ? "/" : "", r->versions[i]);
+}
+
+/*
+ * The resource manifest `m` is read and written as: the server's, in m's
+ * own version, or the one a CustomResourceDefinition of the commit defines
+ * (*awaits_crd). NULL, with a problem at m's place in `diags`, when neither
+ * serves its kind in that version.
+ */
+static const struct api_resource *resolve(bool *awaits_crd, struct diagnostics *diags,
+                                          struct sync_plan *plan, struct kube_client *c,
+                                          const struct discovery *d, const struct manifest_set *set,
+                                          const struct manifest *m)
+{
+	const struct api_resource *res = discovery_find_kind(d, m->id.group, m->id.kind), *def;
+	struct buf has = BUF_INIT;
+
+	*awaits_crd = false;
+	if (res && api_resource_serves(res, m->id.version))
+		return res;
+	if ((def = defined_kind(plan, set, m))) {
+		*awaits_crd = true;
+		return def;
+	}
+	if (res)
+		served_versions(&has, res);
+	diagnostics_add(diags, m->file, m->line, m->column,
+	                res ? "kind '%s' of apiVersion '%s%s%s' is not served (the server has %s)"
+	                    : "kind '%s' of apiVersion '%s%s%s' is not served by %s",
+	                m->id.kind, m->id.group, *m->id.group ? "/" : "", m->id.version,
+	                res ? has.ptr : kube_client_server(c));
+	buf_release(&has);
+	return NULL;
+}
+
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
                     const struct sync_options *opts)
@@ -545,18 +594,12 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 
 	for (i = 0; i < set->n; i++) {
 		const struct manifest *m = &set->items[i];
-		const struct api_resource *res = discovery_find_kind(d, m->id.group, m->id.kind);
 		struct sync_item *item = &plan.items[plan.n];
+		const struct api_resource *res =
+		    resolve(&item->awaits_crd, diags, &plan, c, d, set, m);
 
-		if (!res && (res = defined_kind(&plan, set, m)))
-			item->awaits_crd = true;
-		if (!res) {
-			diagnostics_add(diags, m->file, m->line, m->column,
-			                "kind '%s' of apiVersion '%s%s%s' is not served by %s",
-			                m->id.kind, m->id.group, *m->id.group ? "/" : "",
-			                m->id.version, kube_client_server(c));
+		if (!res)
 			continue;
-		}
 		if (!in_scope(diags, m, res, opts))
 			continue;
 		item->m = m;
@@ -565,8 +608,8 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 		plan.n++;
 	}
 	if (diags->n > before) {
-		error = berth_error_set("%zu object%s cannot be applied", diags->n - before,
-		                        diags->n - before == 1 ? "" : "s");
+		error = berth_error_set("%zu object%s cannot be applied; nothing was changed",
+		                        diags->n - before, diags->n - before == 1 ? "" : "s");
 		goto out;
 	}
 	sync_plan_order(plan.items, plan.n);
