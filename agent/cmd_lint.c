@@ -20,16 +20,19 @@ static int check_with_server(struct diagnostics *diags, struct diagnostics *warn
 {
 	struct kubeconfig *kc = NULL;
 	struct kube_client *client = NULL;
+	struct discovery *d = NULL;
 	int error;
 
 	if ((error = kubeconfig_load(&kc, kopts)) < 0)
 		goto out;
 	opts.manifest.default_namespace = namespace ? namespace : kc->namespace;
 	tree_load(set, diags, warnings, paths, npaths, &opts);
-	if ((error = kube_client_new(&client, kc, NULL)) < 0)
+	if ((error = kube_client_new(&client, kc, NULL)) < 0 ||
+	    (error = target_discovery(&d, client, set, false)) < 0)
 		goto out;
-	error = target_check(diags, warnings, client, set);
+	error = target_check(diags, warnings, client, d, set);
 out:
+	discovery_free(d);
 	kube_client_free(client);
 	kubeconfig_free(kc);
 	return error < 0 ? error : 0;

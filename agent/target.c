@@ -428,7 +428,7 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	/* Prune looks for berth's objects of every kind. */
 	if (error == 0 &&
 	    (error = target_discovery(&t->discovery, t->client, &t->set, sync->prune)) == 0)
-		error = target_check(&t->diags, &t->warnings, t->client, &t->set);
+		error = target_check(&t->diags, &t->warnings, t->client, t->discovery, &t->set);
 	if (!o->quiet)
 		print_diagnostics(&t->warnings);
 	if (t->diags.n)
@@ -455,12 +455,13 @@ static bool reported(const struct diagnostics *d, size_t from, size_t to,
 }
 
 int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
-                 const struct manifest_set *set)
+                 const struct discovery *d, const struct manifest_set *set)
 {
 	struct diagnostics more = DIAGNOSTICS_INIT;
 	size_t before = diags->n, schema, i;
 	int error;
 
+	sync_check_served(diags, c, d, set);
 	if ((error = openapi_check(diags, c, set)) < 0)
 		return error;
 	schema = diags->n;

@@ -197,14 +197,16 @@ int target_discovery(struct discovery **out, struct kube_client *c, const struct
                      bool all);
 
 /*
- * The checks of the manifests that need the cluster: the server's OpenAPI
- * schema (openapi_check), then the commit's own checks (sync_check). A
- * problem the schema found is not reported again by a check that finds it
- * at the same place, in its own words. Returns the number of problems
- * added, or a negative error when the schema cannot be had. Warnings go to
- * `warnings`.
+ * The checks of the manifests that need the cluster, as sync makes them
+ * before its first write: kinds the server does not serve in their
+ * apiVersion (sync_check_served, with `d` from target_discovery), the
+ * server's OpenAPI schema (openapi_check), then the commit's own checks
+ * (sync_check). A problem the schema found is not reported again by a
+ * check that finds it at the same place, in its own words. Returns the
+ * number of problems added, or a negative error when the schema cannot be
+ * had. Warnings go to `warnings`.
  */
 int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
-                 const struct manifest_set *set);
+                 const struct discovery *d, const struct manifest_set *set);
 
 #endif

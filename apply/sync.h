@@ -165,6 +165,16 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 void sync_plan_release(struct sync_plan *plan);
 
 /*
+ * The served-kind check of sync_plan_build() alone, for lint: each manifest
+ * whose kind the server does not serve in its apiVersion, and that no
+ * CustomResourceDefinition of the commit defines, is a problem at its file
+ * and line ("kind 'PodDisruptionBudget' of apiVersion 'policy/v1' is not
+ * served (the server has policy/v1beta1)"). Returns the number added.
+ */
+size_t sync_check_served(struct diagnostics *diags, struct kube_client *c,
+                         const struct discovery *d, const struct manifest_set *set);
+
+/*
  * The checks of the whole commit (diff/checks.h), with what the cluster
  * knows: Services and StorageClasses that exist live, and the default
  * class. Returns the number of problems added to `diags`.

@@ -582,6 +582,19 @@ static const struct api_resource *resolve(bool *awaits_crd, struct diagnostics *
 	return NULL;
 }
 
+size_t sync_check_served(struct diagnostics *diags, struct kube_client *c,
+                         const struct discovery *d, const struct manifest_set *set)
+{
+	struct sync_plan plan = {NULL, 0, xcalloc(set->n + 1, sizeof(struct api_resource)), 0};
+	size_t i, before = diags->n;
+	bool awaits_crd;
+
+	for (i = 0; i < set->n; i++)
+		resolve(&awaits_crd, diags, &plan, c, d, set, &set->items[i]);
+	sync_plan_release(&plan);
+	return diags->n - before;
+}
+
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
                     const struct sync_options *opts)

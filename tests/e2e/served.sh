@@ -2,9 +2,9 @@
 # Kinds and versions the server serves, as real manifests name them:
 #   - a kind the server does not serve (Flux's HelmRelease without Flux) and
 #     a version it does not serve (policy/v1 on a 1.20 server, which has
-#     policy/v1beta1) are refused by `berth sync`: at the file and line,
-#     naming the versions the server has, before any write (the audit log
-#     holds none);
+#     policy/v1beta1) are refused by `berth lint --kubeconfig` exactly as
+#     `berth sync` refuses them: at the file and line, naming the versions
+#     the server has, before any write (the audit log holds none);
 #   - a version the server serves but does not prefer (autoscaling/v2beta2;
 #     1.20 prefers autoscaling/v1) is read and written in that version, and
 #     beside an object of the preferred version: created, then in sync.
@@ -50,7 +50,14 @@ YAML
 helm="$scratch/unserved/helmrelease.yaml:1:1: kind 'HelmRelease' of apiVersion 'helm.toolkit.fluxcd.io/v2beta1' is not served by https://"
 pdb="$scratch/unserved/pdb.yaml:2:1: kind 'PodDisruptionBudget' of apiVersion 'policy/v1' is not served (the server has policy/v1beta1)"
 
-note "sync --dry-run and sync refuse them, before any write"
+note "lint --kubeconfig refuses a kind and a version the server does not serve"
+run_berth lint --kubeconfig "$KUBECONFIG" "$scratch/unserved"
+assert_eq "$STATUS" 1 "lint --kubeconfig of kinds the server does not serve: $OUT $ERR"
+assert_contains "$OUT" "$helm" "lint: the HelmRelease"
+assert_contains "$OUT" "$pdb" "lint: the PodDisruptionBudget"
+assert_contains "$ERR" "2 problems in 3 objects" "lint's summary"
+
+note "sync --dry-run and sync refuse them the same way, before any write"
 for dry in --dry-run ""; do
 	from=$(audit_mark "unserved$dry-before")
 	run_berth sync $dry -f "$scratch/unserved"
@@ -89,6 +96,8 @@ spec:
   maxReplicas: 2
   targetCPUUtilizationPercentage: 70
 YAML
+run_berth lint --kubeconfig "$KUBECONFIG" "$scratch/hpa.yaml"
+assert_eq "$STATUS" 0 "lint --kubeconfig of both versions: $OUT $ERR"
 from=$(audit_mark hpa-before)
 run_berth sync -f "$scratch/hpa.yaml" --timeout 30s
 to=$(audit_mark hpa-after)
