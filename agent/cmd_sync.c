@@ -133,7 +133,7 @@ int cmd_sync(int argc, char **argv)
 	struct prune_list prune = PRUNE_LIST_INIT;
 	struct sigaction sa;
 	bool json = false;
-	size_t counts[SYNC_ACTION_COUNT] = {0}, pruned = 0, i;
+	size_t counts[SYNC_ACTION_COUNT] = {0}, pruned = 0, sent = 0, i;
 	int opt, taken, error = -1, status = 1;
 
 	opterr = 0;
@@ -220,8 +220,10 @@ int cmd_sync(int argc, char **argv)
 		error = prune_apply(&prune, t.client, &sync);
 	for (i = 0; i < prune.n; i++)
 		pruned += prune.items[i].pruned;
-	for (i = 0; i < t.plan.n; i++)
+	for (i = 0; i < t.plan.n; i++) {
 		counts[t.plan.items[i].action]++;
+		sent += t.plan.items[i].sent;
+	}
 	if (json)
 		print_json(&t.plan, &prune, sync.dry_run, error);
 	if (error < 0)
@@ -234,8 +236,9 @@ int cmd_sync(int argc, char **argv)
 	        sync.dry_run ? " (server dry run)" : "",
 	        stop_requested(&stop) ? (stop_requested(&stop) == SIGINT ? "; stopped by SIGINT"
 	                                                                 : "; stopped by SIGTERM")
-	        : error < 0           ? "; stopped at the first failure"
-	                              : "");
+	        : error < 0 && (sent || pruned) ? "; stopped at the first failure"
+	        : error < 0                     ? "; nothing was changed"
+	                                        : "");
 	status = error < 0 ? 1 : 0;
 out:
 	if (!sync.dry_run && !stop_requested(&stop))

@@ -105,6 +105,7 @@ struct sync_item {
 	struct json_object *live;    /* NULL when missing; dropped once known to be in sync */
 	struct drift drift;
 	enum sync_action action;
+	bool sent;    /* a write that is no dry run was sent: the cluster may have changed */
 	bool ready;   /* it was ready when it was read */
 	char *uid;    /* the live object's, NULL when missing */
 	char *owner;  /* the live object's SOURCE_ANNOTATION; NULL when missing or none */

@@ -400,6 +400,7 @@ static int write_item(struct kube_client *c, struct sync_item *item, struct step
 	for (tries = 0; state != DRIFT_IN_SYNC && !unchecked; tries++) {
 		struct json_object *live = NULL;
 
+		item->sent = item->sent || !opts->dry_run;
 		if (item->recreate) {
 			error = recreate(c, item, opts);
 			break;

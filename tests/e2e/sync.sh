@@ -122,7 +122,7 @@ assert_contains "$ERR" "statefulset.yaml:6:3: statefulset 'my-statefulset': spec
 writes=$(writes_between "$from" "$to")
 assert_eq "$writes" "" "writes after a broken commit"
 
-note "a manifest the server rejects (422) changes nothing, and its causes are named"
+note "manifests the server rejects (422) change nothing, and their causes are named"
 cat >"$scratch/rejected.yaml" <<'YAML'
 apiVersion: v1
 kind: ConfigMap
@@ -134,6 +134,18 @@ kind: Service
 metadata: {name: berth-bad-port}
 spec:
   ports: [{port: 99999}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: berth-bad-type}
+spec:
+  type: Nowhere
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: berth-bad-key}
+data: {"a key": "1"}
 YAML
 from=$(audit_mark rejected-before)
 run_berth sync -f "$scratch/rejected.yaml"
@@ -142,7 +154,13 @@ to=$(audit_mark rejected-after)
 assert_contains "$ERR" "rejected.yaml:6:1: service default/berth-bad-port: POST" "422 message"
 assert_contains "$ERR" "422 Unprocessable Entity" "422 message"
 assert_contains "$ERR" "spec.ports[0].port: Invalid value: 99999" "422 cause"
-assert_contains "$ERR" "nothing was changed" "422 message"
+assert_contains "$ERR" "rejected.yaml:12:1: service default/berth-bad-type: POST" "the second 422"
+assert_contains "$ERR" "rejected.yaml:19:1: configmap default/berth-bad-key: POST" "the third 422"
+assert_contains "$ERR" "3 objects the server refuses; nothing was changed" "422 message"
+# The summary says so too: the commit's dry run stopped it before any write.
+assert_contains "$OUT" "4 objects: 0 created, 0 configured, 0 recreated, 0 unchanged, 0 pruned; nothing was changed" \
+	"the summary of a commit the dry run refused"
+assert_not_contains "$OUT" "first failure" "the summary of a commit the dry run refused"
 real_writes=$(audit_between "$from" "$to" | berth_writes)
 assert_eq "$real_writes" "" "writes that were not dry runs"
 assert_eq "$(kubectl get configmap berth-fine --ignore-not-found -o name)" "" "the good ConfigMap"
