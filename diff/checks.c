@@ -254,49 +254,72 @@ static void mounts(struct run *r, const struct manifest *m, struct json_object *
 	buf_release(&shown);
 }
 
-/* serviceName names a headless Service, in Git or live. */
+/* "web-0.web.default.svc": the DNS name the first pod of StatefulSet `m`
+ * gets from a headless Service `svc`. */
+static void pod_dns_name(struct buf *out, const struct manifest *m, const char *svc)
+{
+	buf_addf(out, "%s-0.%s.%s.svc", m->id.name, svc,
+	         *m->id.namespace ? m->id.namespace : "default");
+}
+
+/*
+ * serviceName names a headless Service, in Git or live. Kubernetes runs the
+ * StatefulSet all the same when it does not (Argo CD's install names a
+ * Service it does not hold; the RabbitMQ tutorial's is not headless): its
+ * pods only lack their DNS names, so each is a warning.
+ */
 static void service(struct run *r, const struct manifest *m, struct json_object *spec)
 {
 	const char *name = json_value_get_string(spec, "serviceName");
-	const char *app = NULL;
+	struct json_object *match = json_value_get(json_value_get(spec, "selector"), "matchLabels");
+	struct buf dns = BUF_INIT, selects = BUF_INIT, which = BUF_INIT;
 	size_t i;
 	bool headless = false;
-	int live;
+	int live = 0;
 
-	if (!name)
+	if (!name || !*name)
 		return;
+	pod_dns_name(&dns, m, name);
 	i = find(r, "", "Service", m->id.namespace, name);
 	if (i != (size_t)-1) {
 		const char *ip =
 		    json_value_get_string(json_value_get(obj(r, i), "spec"), "clusterIP");
-		if (!ip || strcmp(ip, "None"))
-			problem(
-			    r, m, "spec.serviceName",
-			    "Service '%s' (%s:%zu) is not headless; a StatefulSet's Service needs "
-			    "clusterIP: None, which can only be set when the Service is created",
-			    name, r->set->items[i].file, r->set->items[i].line);
-		return;
-	}
-	live =
-	    r->cluster ? r->cluster->service(r->cluster->ctx, m->id.namespace, name, &headless) : 0;
-	if (live < 0) {
+
+		headless = ip && !strcmp(ip, "None");
+		buf_addf(&which, "Service '%s' (%s:%zu)", name, r->set->items[i].file,
+		         r->set->items[i].line);
+	} else if (r->cluster && (live = r->cluster->service(r->cluster->ctx, m->id.namespace, name,
+	                                                     &headless)) < 0) {
 		unread(r, m, "spec.serviceName", NULL);
-		return;
+		goto out;
+	} else if (live) {
+		buf_addf(&which, "Service '%s' in namespace '%s'", name, m->id.namespace);
 	}
-	if (live) {
-		if (!headless)
-			problem(r, m, "spec.serviceName",
-			        "Service '%s' in namespace '%s' is not headless (clusterIP: None)",
-			        name, m->id.namespace);
-		return;
+	if (which.len && !headless)
+		warning(r, m, "spec.serviceName",
+		        "%s is not headless; the pods get no stable DNS names of their own (%s, "
+		        "...): that needs clusterIP: None, which a Service gets only when it is "
+		        "created",
+		        which.ptr, dns.ptr);
+	if (which.len)
+		goto out;
+	/* The pods the Service must select, by the selector's first label. */
+	if (json_object_is_type(match, json_type_object)) {
+		json_object_object_foreach(match, key, value)
+		{
+			buf_addf(&selects, " (%s: %s)", key, json_object_get_string(value));
+			break;
+		}
 	}
-	app = json_object_get_string(
-	    json_value_get(json_value_get(json_value_get(spec, "selector"), "matchLabels"), "app"));
-	problem(r, m, "spec.serviceName",
-	        "no Service '%s' among the manifests%s; a StatefulSet needs a headless Service "
-	        "(clusterIP: None) of that name, selecting its pods%s%s%s, created before it",
-	        name, r->cluster ? " or in the cluster" : "", app ? " (app: " : "", app ? app : "",
-	        app ? ")" : "");
+	warning(r, m, "spec.serviceName",
+	        "no Service '%s' among the manifests%s; the pods get no stable DNS names of "
+	        "their own (%s, ...) until a headless Service (clusterIP: None) of that name "
+	        "selects them%s",
+	        name, r->cluster ? " or in the cluster" : "", dns.ptr, selects.ptr);
+out:
+	buf_release(&dns);
+	buf_release(&selects);
+	buf_release(&which);
 }
 
 static const char *const default_class_keys[] = {

@@ -36,7 +36,9 @@ bool checks_class_is_default(struct json_object *cls);
  * may be NULL): Kubernetes lets a claim wait for a StorageClass or a
  * PersistentVolume that is not there yet, so a claim naming a class that
  * exists neither in Git nor live, or naming none where there is no default
- * class, is a warning. What can never work is a problem: a classless claim
+ * class, is a warning; it runs a StatefulSet whose serviceName names no
+ * Service, or one that is not headless, whose pods then get no DNS names of
+ * their own: a warning saying so. What can never work is a problem: a classless claim
  * bound by volumeName to a classless volume while a default class exists,
  * and a claim that none of the volumes of its class in Git can serve when
  * the class provisions none. The default class is the one marked so in Git

@@ -15,7 +15,8 @@
 # sync, and still drift when they really change; an object defined twice
 # the same way applied once; a default class in the commit serving a claim
 # template that names none; and a claim with no class to get, waiting with
-# a warning and a wait that says why.
+# a warning and a wait that says why; and StatefulSets governed by a
+# Service that is not headless, or by none, run with a warning.
 . "$(dirname "$0")/lib.sh"
 
 : "${BERTH_MERGE_TOOL:?BERTH_MERGE_TOOL must name the merge tool of tests/helpers (ctest sets it)}"
@@ -64,7 +65,7 @@ delete_examples
 corpus=$(dirname "$0")/real-world
 cleanup_corpus() {
 	kubectl delete namespace berth-nfd-zero berth-nfd-dup berth-nfd-class berth-nfd-noclass \
-		--ignore-not-found --wait=true >/dev/null
+		berth-nfd-rabbit berth-nfd-argocd --ignore-not-found --wait=true >/dev/null
 	kubectl delete pv berth-nfd-nfs berth-nfd-default-0 --ignore-not-found --wait=true >/dev/null
 	kubectl delete storageclass berth-nfd-default --ignore-not-found >/dev/null
 }
@@ -224,5 +225,35 @@ assert_eq "$STATUS" 1 "sync of a claim that cannot bind yet"
 assert_contains "$ERR" "statefulset.yaml:49:5: warning: statefulset 'db': spec.volumeClaimTemplates[0].spec.storageClassName: unset, and no StorageClass among the manifests or in the cluster is the default; the claims wait for a PersistentVolume without a class (or for a default class)" "the warning"
 assert_contains "$OUT" "waiting for statefulset berth-nfd-noclass/db: 0 of 1 pods ready; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available" "the wait"
 assert_contains "$ERR" "error: timed out after 10 s: statefulset berth-nfd-noclass/db: 0 of 1 pods ready; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available" "the time-out"
+note "a StatefulSet governed by a Service that is not headless, or by none, is run with a warning"
+# The RabbitMQ tutorial's Service is a ClusterIP one; Argo CD's install
+# names a governing Service it does not hold. Kubernetes runs both.
+for shape in service-not-headless/rabbitmq.yaml:32:3 governing-service-missing/argocd.yaml:52:3; do
+	dir=$corpus/${shape%%/*} at=$corpus/$shape
+	case $shape in
+	service-not-headless/*)
+		want="$at: warning: statefulset 'rabbitmq': spec.serviceName: Service 'rabbitmq' ($corpus/service-not-headless/rabbitmq.yaml:9) is not headless; the pods get no stable DNS names of their own (rabbitmq-0.rabbitmq.berth-nfd-rabbit.svc, ...)" ;;
+	*)
+		want="$at: warning: statefulset 'argocd-application-controller': spec.serviceName: no Service 'argocd-application-controller' among the manifests" ;;
+	esac
+	run_berth lint "$dir"
+	assert_eq "$STATUS" 0 "offline lint of $dir: $OUT $ERR"
+	assert_contains "$OUT" "$want" "offline lint of $dir"
+	run_berth lint --kubeconfig "$KUBECONFIG" "$dir"
+	assert_eq "$STATUS" 0 "lint --kubeconfig of $dir: $OUT $ERR"
+	assert_contains "$OUT" "$want" "lint --kubeconfig of $dir"
+	run_berth diff -f "$dir"
+	assert_eq "$STATUS" 1 "diff of $dir before its sync: $ERR"
+	assert_contains "$ERR" "$want" "diff of $dir"
+	run_berth sync -f "$dir" --timeout 120s
+	assert_eq "$STATUS" 0 "sync of $dir: $OUT $ERR"
+	assert_contains "$ERR" "$want" "sync of $dir"
+	run_berth diff -f "$dir"
+	assert_eq "$STATUS" 0 "diff of $dir after its sync: $OUT"
+done
+assert_contains "$ERR" "(argocd-application-controller-0.argocd-application-controller.berth-nfd-argocd.svc, ...) until a headless Service (clusterIP: None) of that name selects them (app.kubernetes.io/name: argocd-application-controller)" \
+	"what the Argo CD shape's pods lack, and what would give it them"
+assert_eq "$(kubectl -n berth-nfd-argocd get statefulset argocd-application-controller -o jsonpath='{.status.readyReplicas}')" \
+	1 "the Argo CD shape's pod, ready"
 PASSED=1
 echo PASS

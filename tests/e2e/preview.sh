@@ -156,7 +156,7 @@ assert_not_contains "$report$OUT$ERR" "$secret" "the Secret's value"
 assert_eq "$(grep -c '<details>' <<<"$report")" 5 "folded diffs: one per object not unchanged"
 
 note "a pull request that breaks a check: failure at the file and line"
-printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: broken}\nspec:\n  serviceName: nowhere\n  selector: {matchLabels: {app: x}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: x, image: x}]}}\n' \
+printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: broken}\nspec:\n  serviceName: nowhere\n  selector: {matchLabels: {app: nowhere}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: x, image: x}]}}\n' \
 	>"$scratch/work/broken.yaml"
 broken=$(commit broken feature)
 from=$(audit_mark broken-before)
@@ -164,8 +164,8 @@ run_berth diff --repo "$scratch/app.git" --ref feature -n "$ns" --prune "${statu
 to=$(audit_mark broken-after)
 assert_eq "$STATUS" 2 "the preview's exit status on a broken commit"
 got=$(statuses github "$broken")
-assert_contains "$got" "$context failure broken.yaml:5:3: " "the preview status of the broken commit"
-assert_contains "$got" "spec.serviceName: no Service 'nowhere'" "the reason"
+assert_contains "$got" "$context failure broken.yaml:6:14: " "the preview status of the broken commit"
+assert_contains "$got" "spec.selector.matchLabels: app=nowhere does not select the pods" "the reason"
 assert_eq "$(writes_between "$from" "$to")" "" "writes of the broken preview"
 
 note "no token in any output"

@@ -197,14 +197,14 @@ assert_eq "$(comments github 7 | awk '{print $2}')" 1 "comments on the pull requ
 assert_contains "$(comment_body github 7)" '+  value: newer' "the edited diff"
 
 note "a head that breaks a check: failure at the file and line"
-printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: broken}\nspec:\n  serviceName: nowhere\n  selector: {matchLabels: {app: x}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: x, image: x}]}}\n' \
+printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: broken}\nspec:\n  serviceName: nowhere\n  selector: {matchLabels: {app: nowhere}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: x, image: x}]}}\n' \
 	>"$scratch/github-work/broken.yaml"
 broken=$(commit github broken feature)
 hook github "$(pull_event github synchronize 7 "$broken" main)" >/dev/null
 wait_until 60 "the broken head's status" has_statuses github "$broken"
 got=$(statuses github "$broken")
-assert_contains "$got" "$(context github) failure broken.yaml:5:3: " "the broken head's status"
-assert_contains "$got" "spec.serviceName: no Service 'nowhere'" "the reason"
+assert_contains "$got" "$(context github) failure broken.yaml:6:14: " "the broken head's status"
+assert_contains "$got" "spec.selector.matchLabels: app=nowhere does not select the pods" "the reason"
 wait_until 30 "the comment saying so" comment_holds github 7 "The commit is refused"
 assert_eq "$(comments github 7 | wc -l)" 1 "comments after the broken head"
 git -C "$scratch/github-work" rm -q broken.yaml

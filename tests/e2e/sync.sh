@@ -117,8 +117,10 @@ from=$(audit_mark broken-before)
 run_berth sync -f "$BERTH_SOURCE_DIR/examples/broken/missing-headless-service"
 to=$(audit_mark broken-after)
 [ "$STATUS" = 1 ] || fail "sync of a broken commit exited $STATUS"
-assert_contains "$ERR" "statefulset.yaml:6:3: statefulset 'my-statefulset': spec.serviceName: no Service 'my-service' among the manifests or in the cluster" \
+assert_contains "$ERR" "statefulset.yaml:23:7: statefulset 'my-statefulset': spec.volumeClaimTemplates[0] 'data': mounted by no container" \
 	"broken commit message"
+assert_contains "$ERR" "statefulset.yaml:6:3: warning: statefulset 'my-statefulset': spec.serviceName: no Service 'my-service' among the manifests or in the cluster; the pods get no stable DNS names of their own (my-statefulset-0.my-service.default.svc, ...)" \
+	"the missing Service: a warning"
 writes=$(writes_between "$from" "$to")
 assert_eq "$writes" "" "writes after a broken commit"
 
