@@ -129,36 +129,45 @@ static void test_sync__plan_applies_storage_before_the_workload(void **state)
 	assert_int_equal(f->items[f->n - 1].phase, PHASE_UNKNOWN);
 }
 
-static void test_sync__one_list_per_kind_and_namespace(void **state)
+static void test_sync__one_list_per_kind_version_and_namespace(void **state)
 {
 	/* Kinds order by their place in discovery's table: an array here. */
 	struct api_resource res[2] = {{.name = (char *)"configmaps", .namespaced = true},
 	                              {.name = (char *)"services", .namespaced = true}};
-	struct manifest m[4];
-	struct sync_item items[4] = {{0}};
-	struct sync_item *order[4];
-	static const char *const names[][2] = {{"b", "x"}, {"a", "y"}, {"a", "x"}, {"z", "x"}};
+	struct manifest m[5];
+	struct sync_item items[5] = {{0}};
+	struct sync_item *order[5];
+	static const char *const names[][3] = {{"b", "x", "v1"},
+	                                       {"a", "y", "v1"},
+	                                       {"a", "x", "v1"},
+	                                       {"z", "x", "v1"},
+	                                       {"c", "x", "v2"}};
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		memset(&m[i], 0, sizeof(m[i]));
 		m[i].id.name = (char *)names[i][0];
 		m[i].id.namespace = (char *)names[i][1];
+		m[i].id.version = (char *)names[i][2];
 		items[i].m = &m[i];
 		items[i].res = &res[i == 3];
 		order[i] = &items[i];
 	}
-	qsort(order, 4, sizeof(*order), sync_cmp_list);
-	/* One kind together, by namespace, then by name (for bsearch). */
+	qsort(order, 5, sizeof(*order), sync_cmp_list);
+	/* One kind together, by version, by namespace, then by name (for
+	 * bsearch); each version of a kind is read in its own LIST. */
 	assert_ptr_equal(order[0]->res, order[1]->res);
 	assert_ptr_equal(order[1]->res, order[2]->res);
+	assert_ptr_equal(order[2]->res, order[3]->res);
 	assert_string_equal(order[0]->m->id.namespace, "x");
 	assert_string_equal(order[0]->m->id.name, "a");
 	assert_string_equal(order[1]->m->id.name, "b");
 	assert_string_equal(order[2]->m->id.namespace, "y");
+	assert_string_equal(order[3]->m->id.version, "v2");
 	assert_true(sync_same_list(order[0], order[1]));
 	assert_false(sync_same_list(order[1], order[2]));
+	assert_false(sync_same_list(order[0], order[3]));
 	assert_false(sync_same_list(&items[0], &items[3]));
 }
 
@@ -199,7 +208,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_sync__plan_applies_storage_before_the_workload,
 	                                    setup, teardown),
-	    cmocka_unit_test(test_sync__one_list_per_kind_and_namespace),
+	    cmocka_unit_test(test_sync__one_list_per_kind_version_and_namespace),
 	    cmocka_unit_test_setup_teardown(test_sync__desired_is_tracked_and_scoped, setup,
 	                                    teardown),
 	};
