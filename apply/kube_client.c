@@ -6,6 +6,7 @@
 
 #include "../diff/base/clock.h"
 #include "exec_plugin.h"
+#include "ssa.h"
 
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
@@ -596,7 +597,8 @@ static int call(struct json_object **out, struct kube_client *c, const char *met
 	if (error < 0)
 		goto out;
 	if (strip)
-		resp.body.len = json_value_strip_managed_fields(resp.body.ptr, resp.body.len);
+		resp.body.len =
+		    json_value_strip_managed_fields(resp.body.ptr, resp.body.len, FIELD_MANAGER);
 	doc = json_value_parse(resp.body.ptr, resp.body.len);
 	if (resp.status < 200 || resp.status > 299) {
 		error = status_error(c, method, path, resp.status, doc);

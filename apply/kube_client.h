@@ -89,8 +89,10 @@ int kube_client_request(struct kube_response *resp, struct kube_client *c, const
 /*
  * Send a request and parse the JSON answer into *out (owned by the caller,
  * json_object_put; `out` may be NULL to drop it), leaving out the
- * metadata.managedFields of the object or of a list's items: berth never
- * reads them, and they are most of a live object's size. `body` may be NULL.
+ * metadata.managedFields of the object or of a list's items, but berth's
+ * own server-side apply entry (FIELD_MANAGER's Apply: what it applied,
+ * which drift reads): they are most of a live object's size. `body` may be
+ * NULL.
  * Connection errors, 5xx and 429 are retried up to max_attempts times,
  * backing off with jitter and honouring Retry-After. A non-2xx answer fails
  * with a message naming the method, URL, status and the server's own

@@ -126,6 +126,11 @@ struct sync_item {
 	 * the object is created once the definition is Established, and
 	 * the server cannot check it before. */
 	bool awaits_crd;
+	/* Written with server-side apply (opts->server_side); `migrate` when
+	 * the live object still carries client-side apply's last-applied
+	 * annotation, which the write removes: it is written even when
+	 * nothing else differs. */
+	bool server_side, migrate;
 };
 
 /* The item's identity (borrowed strings), with no namespace when its kind

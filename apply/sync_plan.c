@@ -149,13 +149,55 @@ struct json_object *sync_item_predicted(struct sync_item *item)
 	return item->drift.predicted;
 }
 
+static bool has_last_applied(struct json_object *live)
+{
+	return json_value_get(json_value_get(json_value_get(live, "metadata"), "annotations"),
+	                      LAST_APPLIED_ANNOTATION) != NULL;
+}
+
+/* Server-side apply keeps no last-applied annotation: an object that still
+ * has one is to be written, which removes it (ssa_takeover_patch). */
+static void migrate(struct sync_item *item, struct json_object *live)
+{
+	struct json_object *entry;
+	struct buf path = BUF_INIT;
+
+	item->migrate = item->server_side && live && has_last_applied(live);
+	if (!item->migrate || item->drift.state != DRIFT_IN_SYNC)
+		return;
+	item->drift.state = DRIFT_DRIFTED;
+	buf_adds(&path, "metadata.annotations");
+	json_value_path_add_key(&path, LAST_APPLIED_ANNOTATION);
+	entry = json_object_new_object();
+	json_object_object_add(entry, "path", json_object_new_string(path.ptr));
+	json_object_object_add(entry, "live", json_object_new_string("***"));
+	json_object_object_add(entry, "desired", NULL);
+	json_object_array_add(item->drift.paths, entry);
+	buf_release(&path);
+}
+
 /* Compare one item with its live object (NULL: missing). Keeps the live
  * object only when there is something to show or do, and drops the desired
  * one: a json-c tree costs several hundred bytes a mapping. */
 int sync_compare(struct sync_item *item, struct json_object *live)
 {
-	if (drift_compute(&item->drift, sync_item_desired(item), live) < 0)
+	struct json_object *applied = NULL, *desired = sync_item_desired(item);
+	int error;
+
+	/* Without the annotation, what berth applied server-side says what Git
+	 * had (its managedFields entry, the only one the client keeps: gone
+	 * once read), as berth applied it, keys filled in. */
+	if (live && !has_last_applied(live))
+		ssa_applied(&applied, live);
+	if (json_object_is_type(json_value_get(live, "metadata"), json_type_object))
+		json_object_object_del(json_value_get(live, "metadata"), "managedFields");
+	if (applied)
+		ssa_fill_keys(desired);
+	error = drift_compute_applied(&item->drift, desired, live, applied);
+	json_object_put(applied);
+	if (error < 0)
 		return -1;
+	migrate(item, live);
 	json_object_put(item->live);
 	item->live = NULL;
 	free(item->uid);
@@ -618,6 +660,7 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 		item->m = m;
 		item->res = res;
 		item->source = opts->source;
+		item->server_side = opts->server_side;
 		plan.n++;
 	}
 	if (diags->n > before) {

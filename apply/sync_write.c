@@ -236,8 +236,7 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 	if (opts->server_side) {
 		method = "PATCH";
 		type = "application/apply-patch+yaml";
-		if ((error = drift_modified(&body, sync_item_desired(item))) == 0)
-			ssa_fill_keys(body);
+		ssa_body(&body, sync_item_desired(item));
 		json_object_put(item->desired);
 		item->desired = NULL;
 		sync_item_path(&path, item, true);
@@ -269,7 +268,8 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 	 * write. */
 	if (error == 0 && opts->dry_run) {
 		item->dry_run_ok = item->confirmed = true;
-		if (item->drift.state == DRIFT_DRIFTED &&
+		/* An annotation to remove is not in the dry run's answer. */
+		if (item->drift.state == DRIFT_DRIFTED && !item->migrate &&
 		    drift_answer_unchanged(written, item->live))
 			settle(item);
 		else if (item->drift.state == DRIFT_DRIFTED && written)

@@ -287,6 +287,12 @@ static void drop_chosen_zeros(struct json_object *obj)
 
 int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live)
 {
+	return drift_compute_applied(out, desired, live, NULL);
+}
+
+int drift_compute_applied(struct drift *out, struct json_object *desired, struct json_object *live,
+                          struct json_object *applied)
+{
 	struct json_object *modified = NULL, *original = NULL;
 	const struct schema_type *schema;
 	struct object_id id;
@@ -310,6 +316,10 @@ int drift_compute(struct drift *out, struct json_object *desired, struct json_ob
 	}
 	if ((error = drift_original(&original, live)) < 0)
 		goto out;
+	/* No annotation: what was applied server-side, if anything, says
+	 * what Git had. */
+	if (!original && applied)
+		original = json_value_copy(applied);
 	fold_string_data(modified, live);
 	drop_chosen_zeros(modified);
 	drop_chosen_zeros(original);

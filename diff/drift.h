@@ -55,6 +55,18 @@ int drift_original(struct json_object **out, struct json_object *live);
  * Fails when `desired` has no valid identity or the patch cannot be made.
  */
 int drift_compute(struct drift *out, struct json_object *desired, struct json_object *live);
+
+/*
+ * drift_compute(), where `applied` (may be NULL) is what was last applied
+ * to `live` by server-side apply (ssa_applied: the fields its manager owns,
+ * with live's values). When `live` has no last-applied annotation, it is
+ * the original of the three-way patch: a field it holds and `desired` no
+ * longer has is drift, as a field the annotation held would be. Without
+ * either, nothing is taken for removed: only a field `desired` sets and
+ * `live` holds otherwise is drift. `applied` is only read.
+ */
+int drift_compute_applied(struct drift *out, struct json_object *desired, struct json_object *live,
+                          struct json_object *applied);
 void drift_release(struct drift *d);
 
 /*

@@ -436,7 +436,71 @@ static bool key_is(const char *text, size_t start, size_t end, const char *name)
 	return end - start == n + 2 && !memcmp(text + start + 1, name, n);
 }
 
-size_t json_value_strip_managed_fields(char *text, size_t len)
+/* Does text[start, end) hold `s` as a JSON string, "s" (memmem() is
+ * GNU's)? */
+static bool holds(const char *text, size_t start, size_t end, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (; start + n + 2 <= end; start++)
+		if (text[start] == '"' && text[start + n + 1] == '"' &&
+		    !memcmp(text + start + 1, s, n))
+			return true;
+	return false;
+}
+
+/* Is the managedFields entry text[start, end) manager `keep`'s, by Apply? */
+static bool kept_entry(const char *text, size_t start, size_t end, const char *keep)
+{
+	struct json_object *entry;
+	const char *manager, *operation;
+	bool yes;
+
+	/* Most entries are other managers': skip them without parsing. */
+	if (!holds(text, start, end, keep))
+		return false;
+	entry = json_value_parse(text + start, end - start);
+	manager = json_value_get_string(entry, "manager");
+	operation = json_value_get_string(entry, "operation");
+	yes = manager && operation && !strcmp(manager, keep) && !strcmp(operation, "Apply");
+	json_object_put(entry);
+	return yes;
+}
+
+/* Copy the entries of the managedFields list at text[*r] ('[') that
+ * kept_entry() keeps to text[*w], as a list, and move *r past the list;
+ * returns how many were kept (none: *w is left as it was). */
+static size_t keep_entries(char *text, size_t len, size_t *r, size_t *w, const char *keep)
+{
+	static const char space[] = " \t\r\n";
+	size_t out = *w, kept = 0, start, end;
+
+	text[out++] = '[';
+	for ((*r)++; *r < len && text[*r] != ']';) {
+		for (; *r < len && memchr(space, text[*r], sizeof(space) - 1); (*r)++)
+			;
+		if (*r >= len || text[*r] == ']')
+			break;
+		start = *r;
+		end = *r = skip_value(text, len, *r);
+		if (kept_entry(text, start, end, keep)) {
+			if (kept++)
+				text[out++] = ',';
+			memmove(text + out, text + start, end - start);
+			out += end - start;
+		}
+		if (*r < len && text[*r] == ',')
+			(*r)++;
+	}
+	*r += *r < len;
+	if (kept) {
+		text[out++] = ']';
+		*w = out;
+	}
+	return kept;
+}
+
+size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep)
 {
 	static const char space[] = " \t\r\n";
 	unsigned char tags[STRIP_MAX_DEPTH];
@@ -462,10 +526,17 @@ size_t json_value_strip_managed_fields(char *text, size_t len)
 			r = end;
 		} else if (ch == ':' && depth && tags[depth - 1] == TAG_META &&
 		           key_is(text, key, key_end, "managedFields")) {
-			/* Drop the member and one comma next to it. */
 			for (r++; r < len && memchr(space, text[r], sizeof(space) - 1); r++)
 				;
-			r = r < len ? skip_value(text, len, r) : len;
+			/* Keep `keep`'s Apply entries: after the key, ":[" and them. */
+			text[w++] = ':';
+			if (keep && r < len && text[r] == '[') {
+				if (keep_entries(text, len, &r, &w, keep))
+					continue;
+			} else {
+				r = r < len ? skip_value(text, len, r) : len;
+			}
+			/* None kept: drop the member and one comma next to it. */
 			for (; r < len && memchr(space, text[r], sizeof(space) - 1); r++)
 				;
 			w = key;

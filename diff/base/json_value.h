@@ -61,11 +61,12 @@ struct json_object *json_value_parse(const char *text, size_t len);
 /*
  * Drop "metadata.managedFields" from the JSON text of an object, or of each
  * object in its "items" (a LIST): the server's record of who owns which
- * field, which berth never reads and which is most of a live object's size.
- * Whitespace outside strings goes too. The text is rewritten in place;
- * returns its new length. Text that is not valid JSON may come out
- * differently invalid, never valid.
+ * field, which is most of a live object's size. Only the entries of manager
+ * `keep` (NULL: none) by operation Apply stay: what it applied server-side.
+ * Whitespace outside strings goes too (but inside an entry kept). The text
+ * is rewritten in place; returns its new length. Text that is not valid
+ * JSON may come out differently invalid, never valid.
  */
-size_t json_value_strip_managed_fields(char *text, size_t len);
+size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep);
 
 #endif

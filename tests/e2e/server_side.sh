@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # berth sync --server-side: objects kubectl applied client-side are taken
 # over cleanly (a field removed from Git in the same commit goes, pods are
-# not touched), drift written by another manager is put back, new objects
-# are created by apply, and --dry-run changes nothing.
+# not touched, the last-applied annotation goes), drift written by another
+# manager is put back, a field removed from Git later goes too (what berth
+# applied is its managedFields entry), new objects are created by apply,
+# and --dry-run changes nothing.
 . "$(dirname "$0")/lib.sh"
 
 ns=berth-ssa
@@ -11,7 +13,8 @@ cleanup() {
 	kubectl delete storageclass berth-ssa --ignore-not-found >/dev/null
 }
 cleanup
-trap 'cleanup; rm -rf "$scratch"' EXIT
+trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
+own_identity server-side
 kubectl create namespace "$ns" >/dev/null
 
 # $1: the ConfigMap's data; $2: the StatefulSet's metadata.annotations.
@@ -64,6 +67,15 @@ managers() { # kind name: "manager/operation" of each managedFields entry
 	kubectl get "$1" "$2" -n "$ns" -o json |
 		jq -r '[.metadata.managedFields[] | .manager + "/" + .operation] | sort | join(" ")'
 }
+last_applied() { # kind name: the object's last-applied annotation, or "none"
+	kubectl get "$1" "$2" -n "$ns" -o json |
+		jq -r '.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"] // "none"'
+}
+# Every write berth sent as this test's user between two marks, dry runs
+# too, one "verb URI" line each.
+writes_between() {
+	audit_between "$1" "$2" | berth_requests | { grep -E '^(create|update|patch|delete) ' || [ $? = 1 ]; }
+}
 
 note "kubectl applies the objects client-side"
 write_manifests '{a: "1", b: "2"}' '{team: storage}'
@@ -74,6 +86,7 @@ template_before=$(kubectl get statefulset db -n "$ns" -o json | jq -cS .spec.tem
 revision_before=$(kubectl get statefulset db -n "$ns" -o jsonpath='{.status.updateRevision}')
 assert_contains "$(managers configmap settings)" "kubectl-client-side-apply/Update" \
 	"kubectl's client-side apply owns the ConfigMap"
+assert_not_contains "$(last_applied configmap settings)" none "kubectl's last-applied annotation"
 
 note "berth takes over: b leaves Git, a changes, the StatefulSet gains an annotation"
 write_manifests '{a: "10"}' '{team: storage, owner: dba}'
@@ -96,6 +109,12 @@ assert_eq "$(kubectl get statefulset db -n "$ns" -o jsonpath='{.status.updateRev
 	"$revision_before" "no new revision of the pods"
 assert_eq "$(kubectl get service db -n "$ns" -o jsonpath='{.spec.clusterIP}')" None \
 	"the Service keeps its clusterIP"
+# Field ownership is the server's: the annotation client-side apply keeps
+# is gone from each object, the one in sync too.
+for object in "configmap settings" "statefulset db" "service db" "storageclass berth-ssa"; do
+	assert_eq "$(last_applied $object)" none "the last-applied annotation of $object after the takeover"
+done
+assert_contains "$OUT" "storageclass.storage.k8s.io/berth-ssa configured" "the class in sync, moved all the same"
 
 note "berth diff agrees"
 run_berth diff -f "$scratch/app.yaml"
@@ -141,9 +160,19 @@ assert_eq "$(kubectl get configmap settings -n "$ns" -o jsonpath='{.data.a}')" 1
 assert_eq "$(kubectl get configmap extra -n "$ns" -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}')" \
 	berth "the tracking label"
 
-note "in sync: nothing is written"
+note "in sync: nothing is written, and neither diff nor a client-side sync sees drift"
+from=$(audit_mark noop-before)
 run_berth sync --server-side -f "$scratch/app.yaml" --timeout 60s
+to=$(audit_mark noop-after)
 [ "$STATUS" = 0 ] || fail "the no-op sync exited $STATUS: $ERR"
 assert_contains "$OUT" "5 objects: 0 created, 0 configured, 0 recreated, 5 unchanged" \
 	"the no-op sync"
+assert_eq "$(writes_between "$from" "$to")" "" "writes of the no-op sync"
+run_berth diff -f "$scratch/app.yaml"
+assert_eq "$STATUS" 0 "diff of the objects berth applied server-side: $OUT $ERR"
+run_berth sync -f "$scratch/app.yaml" --timeout 60s
+assert_eq "$STATUS" 0 "a client-side sync of them: $OUT $ERR"
+assert_contains "$OUT" "5 objects: 0 created, 0 configured, 0 recreated, 5 unchanged" \
+	"a client-side sync of them"
+
 echo "PASS"

@@ -131,6 +131,46 @@ static void test_drift__settle_leaves_nothing_to_write(void **state)
 	drift_release(&d);
 }
 
+/* The state and changed paths of `desired` against `live`, given what was
+ * applied server-side (`applied`; live carries no last-applied annotation). */
+static void applied_drift(const char *desired, const char *live, const char *applied,
+                          enum drift_state state, const char *paths)
+{
+	struct json_object *d = J(desired), *l = J(live), *a = J(applied);
+	struct drift out;
+
+	assert_int_equal(drift_compute_applied(&out, d, l, a), 0);
+	assert_int_equal(out.state, state);
+	assert_string_equal(json_object_to_json_string_ext(out.paths, JSON_C_TO_STRING_PLAIN),
+	                    paths);
+	drift_release(&out);
+	json_object_put(d);
+	json_object_put(l);
+	json_object_put(a);
+}
+
+#define CM(labels, data)                                                                           \
+	"{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\","              \
+	"\"namespace\":\"n\",\"labels\":" labels "},\"data\":" data "}"
+
+/* With no last-applied annotation, what was applied server-side says what
+ * Git had: a field it had and Git has no more is drift; a field another
+ * writer (or the server) set is not. */
+static void test_drift__applied_fields_removed_from_git_are_drift(void **state)
+{
+	(void)state;
+	applied_drift(
+	    CM("{\"x\":\"1\"}", "{\"a\":\"1\"}"),
+	    CM("{\"x\":\"1\",\"tier\":\"db\",\"other\":\"o\"}", "{\"a\":\"1\",\"b\":\"2\"}"),
+	    "{\"metadata\":{\"labels\":{\"x\":\"1\",\"tier\":\"db\"}},\"data\":{\"a\":\"1\"}}",
+	    DRIFT_DRIFTED,
+	    "[{\"path\":\"metadata.labels.tier\",\"live\":\"db\",\"desired\":null}]");
+	applied_drift(CM("{\"x\":\"1\"}", "{\"a\":\"1\"}"),
+	              CM("{\"x\":\"1\",\"other\":\"o\"}", "{\"a\":\"1\",\"b\":\"2\"}"),
+	              "{\"metadata\":{\"labels\":{\"x\":\"1\"}},\"data\":{\"a\":\"1\"}}",
+	              DRIFT_IN_SYNC, "[]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +180,7 @@ int main(void)
 	    cmocka_unit_test(test_drift__take_answer_predicts_what_the_server_stores),
 	    cmocka_unit_test(test_drift__take_answer_names_a_changed_last_applied),
 	    cmocka_unit_test(test_drift__settle_leaves_nothing_to_write),
+	    cmocka_unit_test(test_drift__applied_fields_removed_from_git_are_drift),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,15 +149,21 @@ static void test_json__parses_deep_nesting(void **state)
 	buf_release(&text);
 }
 
-/* Strip, and compare with what is expected. */
-static void assert_stripped(const char *in, const char *want)
+/* Strip, keeping the Apply entries of manager `keep` (NULL: none), and
+ * compare with what is expected. */
+static void assert_kept(const char *in, const char *keep, const char *want)
 {
 	char *text = strdup(in);
-	size_t n = json_value_strip_managed_fields(text, strlen(text));
+	size_t n = json_value_strip_managed_fields(text, strlen(text), keep);
 
 	text[n] = '\0';
 	assert_string_equal(text, want);
 	free(text);
+}
+
+static void assert_stripped(const char *in, const char *want)
+{
+	assert_kept(in, NULL, want);
 }
 
 static void test_json__strips_managed_fields_of_an_object_and_of_list_items(void **state)
@@ -187,6 +193,31 @@ static void test_json__strips_managed_fields_of_an_object_and_of_list_items(void
 	    "\"managedFields\"},\"metadata\":{\"labels\":{\"managedFields\":\"x\"}}}");
 	/* Whitespace inside strings is kept. */
 	assert_stripped("{ \"a b\" : \" c d \" }", "{\"a b\":\" c d \"}");
+}
+
+#define APPLY(manager)                                                                             \
+	"{\"manager\":\"" manager "\",\"operation\":\"Apply\",\"fieldsV1\":{\"f:a\":{}}}"
+#define UPDATE(manager) "{\"manager\":\"" manager "\",\"operation\":\"Update\",\"fieldsV1\":{}}"
+
+static void test_json__keeps_the_apply_entry_of_one_manager(void **state)
+{
+	(void)state;
+	/* Its Apply entry stays (what it applied server-side); its Update
+	 * entries, and every other manager's, go. */
+	assert_kept(
+	    "{\"metadata\":{\"name\":\"a\",\"managedFields\":[" UPDATE("berth") ", " APPLY(
+	        "kubectl") "," APPLY("berth") "," APPLY("berth-other") "],\"uid\":1}}",
+	    "berth",
+	    "{\"metadata\":{\"name\":\"a\",\"managedFields\":[" APPLY("berth") "],\"uid\":1}}");
+	/* None of its own: the member goes, as without `keep`. */
+	assert_kept("{\"metadata\":{\"managedFields\":[" APPLY("kubectl") "],\"name\":\"a\"}}",
+	            "berth", "{\"metadata\":{\"name\":\"a\"}}");
+	/* Each item of a LIST keeps its own. */
+	assert_kept("{\"items\":[{\"metadata\":{\"managedFields\":[" APPLY(
+	                "berth") "]}},{\"metadata\":{\"managedFields\":[" UPDATE("berth") "]}}]}",
+	            "berth",
+	            "{\"items\":[{\"metadata\":{\"managedFields\":[" APPLY(
+	                "berth") "]}},{\"metadata\":{}}]}");
 }
 
 /* A key with a dot in it reads one way only, there and back. */
@@ -235,6 +266,7 @@ int main(void)
 	    cmocka_unit_test(test_json__parses_deep_nesting),
 	    cmocka_unit_test(test_json__path_step_follows_keys_and_indexes),
 	    cmocka_unit_test(test_json__strips_managed_fields_of_an_object_and_of_list_items),
+	    cmocka_unit_test(test_json__keeps_the_apply_entry_of_one_manager),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
