@@ -15,6 +15,9 @@
 #define LIST_PAGE 250
 /* Writes retried after a 409, each after reading the object again. */
 #define MAX_CONFLICTS 5
+/* The bytes the server allows an object's annotations, keys and values in
+ * all (Kubernetes' TotalAnnotationSizeLimitB). */
+#define ANNOTATIONS_MAX (256 * 1024)
 
 /* "statefulset default/web", in the item's own scope. */
 void sync_describe(struct buf *out, const struct sync_item *item);

@@ -540,12 +540,78 @@ size_t sync_plan_confirm(struct sync_plan *plan, struct kube_client *c,
 	return atomic_load(&s.done);
 }
 
+/* The bytes of an object's annotations, keys and values, as the server
+ * counts them against ANNOTATIONS_MAX. */
+static size_t annotations_size(struct json_object *obj)
+{
+	struct json_object *annotations =
+	    json_value_get(json_value_get(obj, "metadata"), "annotations");
+	size_t n = 0;
+
+	if (!json_object_is_type(annotations, json_type_object))
+		return 0;
+	json_object_object_foreach(annotations, key, value)
+	{
+		n += strlen(key) + (json_object_is_type(value, json_type_string)
+		                        ? json_object_get_string_len(value)
+		                        : 0);
+	}
+	return n;
+}
+
+/*
+ * Client-side apply keeps the whole object in its last-applied annotation,
+ * and the server allows an object's annotations 256 KiB in all: an object
+ * to write over that (a large CustomResourceDefinition) is refused, every
+ * one named, before anything is sent. Server-side apply keeps no such
+ * annotation.
+ */
+static int check_annotations(struct sync_plan *plan, const struct sync_options *opts)
+{
+	struct buf all = BUF_INIT;
+	size_t i, n = 0, size;
+	int error = 0;
+
+	for (i = 0; i < plan->n && !opts->server_side; i++) {
+		struct sync_item *item = &plan->items[i];
+
+		if (item->drift.state == DRIFT_MISSING) {
+			size = annotations_size(sync_item_predicted(item));
+			/* Predicted again when written, not held until then. */
+			json_object_put(item->drift.predicted);
+			item->drift.predicted = NULL;
+		} else if (item->drift.state == DRIFT_DRIFTED) {
+			size = annotations_size(item->drift.predicted);
+		} else {
+			continue;
+		}
+		if (size <= ANNOTATIONS_MAX)
+			continue;
+		berth_error_set(
+		    "with the last-applied configuration client-side apply keeps, its "
+		    "annotations would be %zu bytes, over the %d bytes the server allows: "
+		    "sync it with --server-side, which keeps none",
+		    size, ANNOTATIONS_MAX);
+		sync_blame(item, NULL);
+		buf_addf(&all, "%s%s", n++ ? "\n" : "", berth_error_last());
+	}
+	if (n)
+		error =
+		    berth_error_set("%s\n%zu object%s too large for client-side apply; nothing was "
+		                    "changed",
+		                    all.ptr, n, n == 1 ? " is" : "s are");
+	buf_release(&all);
+	return error;
+}
+
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts)
 {
 	struct step s = {.plan = plan, .opts = opts};
 	size_t i, j;
 	int error;
 
+	if ((error = check_annotations(plan, opts)) < 0)
+		return error;
 	if ((error = pool_init(&s.pool, c, opts->parallel ? opts->parallel : 1)) < 0) {
 		pool_release(&s.pool);
 		return error;

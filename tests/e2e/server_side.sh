@@ -2,15 +2,20 @@
 # berth sync --server-side: objects kubectl applied client-side are taken
 # over cleanly (a field removed from Git in the same commit goes, pods are
 # not touched, the last-applied annotation goes), drift written by another
-# manager is put back, a field removed from Git later goes too (what berth
-# applied is its managedFields entry), new objects are created by apply,
-# and --dry-run changes nothing.
+# manager is put back, a field removed from Git later goes too, new objects
+# are created by apply, and --dry-run changes nothing. A
+# CustomResourceDefinition too large for the last-applied annotation (the
+# server allows 256 KiB of annotations, as Argo CD's ApplicationSet
+# definition exceeds) is refused client-side before any write, with the
+# advice to use --server-side, which applies it and keeps it in sync.
 . "$(dirname "$0")/lib.sh"
 
 ns=berth-ssa
+crd=bigsets.ssa.berth.dev
 cleanup() {
 	kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
 	kubectl delete storageclass berth-ssa --ignore-not-found >/dev/null
+	kubectl delete customresourcedefinition "$crd" --ignore-not-found >/dev/null
 }
 cleanup
 trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
@@ -175,4 +180,66 @@ assert_eq "$STATUS" 0 "a client-side sync of them: $OUT $ERR"
 assert_contains "$OUT" "5 objects: 0 created, 0 configured, 0 recreated, 5 unchanged" \
 	"a client-side sync of them"
 
+note "a CustomResourceDefinition over 256 KiB of annotations: refused client-side, before any write"
+# Shaped like Argo CD's ApplicationSet definition: generators, each a deep
+# object of described fields, until the definition is about 340 KB of JSON.
+mkdir "$scratch/big"
+jq -n --arg crd "$crd" '
+  def described(n): "The \(n) of the generator, as the controller reads it when it renders each Application from its template; empty leaves the default.";
+  def fields(n): [range(n)] | map({key: "field\(.)", value: {type: "string", description: described("field \(.)")}}) | from_entries;
+  def generator(i): {type: "object", description: described("generator \(i)"),
+    properties: (fields(12) + {template: {type: "object", properties: {metadata: {type: "object", properties: fields(6)},
+      spec: {type: "object", properties: fields(10)}}}})};
+  {apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition",
+   metadata: {name: $crd, labels: {"app.kubernetes.io/part-of": "berth-test"}},
+   spec: {group: "ssa.berth.dev", scope: "Namespaced",
+     names: {kind: "BigSet", listKind: "BigSetList", plural: "bigsets", singular: "bigset", shortNames: ["bigset"]},
+     versions: [{name: "v1alpha1", served: true, storage: true,
+       schema: {openAPIV3Schema: {type: "object", properties: {
+         apiVersion: {type: "string"}, kind: {type: "string"}, metadata: {type: "object"},
+         spec: {type: "object", properties: {generators: {type: "array",
+           items: {type: "object", properties: ([range(64)] | map({key: "generator\(.)", value: generator(.)}) | from_entries)}}}},
+         status: {type: "object", "x-kubernetes-preserve-unknown-fields": true}}}},
+       subresources: {status: {}}}]}}' >"$scratch/big/crd.yaml"
+size=$(jq -c . "$scratch/big/crd.yaml" | wc -c)
+[ "$size" -gt 262144 ] || fail "the generated definition is only $size bytes"
+echo "figure: the generated CustomResourceDefinition: $size bytes of JSON"
+from=$(audit_mark big-client-before)
+run_berth sync -f "$scratch/big" --timeout 60s
+to=$(audit_mark big-client-after)
+assert_eq "$STATUS" 1 "a client-side sync of the large definition: $OUT"
+assert_contains "$ERR" "$scratch/big/crd.yaml:1:1: customresourcedefinition $crd: " "the object, at its place"
+assert_contains "$ERR" "over the 262144 bytes the server allows" "the limit"
+assert_contains "$ERR" "--server-side" "the advice"
+assert_contains "$ERR" "nothing was changed" "the refusal"
+assert_eq "$(writes_between "$from" "$to")" "" "writes and dry runs of the refused sync"
+
+note "--server-side applies it, with no last-applied annotation, and keeps it in sync"
+run_berth sync --server-side -f "$scratch/big" --timeout 60s
+assert_eq "$STATUS" 0 "a server-side sync of the large definition: $OUT $ERR"
+assert_contains "$OUT" "customresourcedefinition.apiextensions.k8s.io/$crd created" "progress"
+assert_eq "$(kubectl get customresourcedefinition "$crd" -o json |
+	jq -r '.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"] // "none"')" none \
+	"the definition's last-applied annotation"
+from=$(audit_mark big-again-before)
+run_berth sync --server-side -f "$scratch/big" --timeout 60s
+to=$(audit_mark big-again-after)
+assert_eq "$STATUS" 0 "a second server-side sync: $OUT $ERR"
+assert_contains "$OUT" "1 object: 0 created, 0 configured, 0 recreated, 1 unchanged" "a second server-side sync"
+assert_eq "$(writes_between "$from" "$to")" "" "writes of the second sync"
+run_berth diff -f "$scratch/big"
+assert_eq "$STATUS" 0 "diff of the large definition: $OUT $ERR"
+
+note "a field removed from the large definition in Git is removed live"
+jq '.metadata.labels = {}' "$scratch/big/crd.yaml" >"$scratch/big/crd.json" && mv "$scratch/big/crd.json" "$scratch/big/crd.yaml"
+run_berth diff -f "$scratch/big" -o json
+assert_eq "$STATUS" 1 "diff without the label: $ERR"
+assert_eq "$(jq -c '[.objects[].paths[].path]' <<<"$OUT")" '["metadata.labels[\"app.kubernetes.io/part-of\"]"]' \
+	"the drifted path"
+run_berth sync --server-side -f "$scratch/big" --timeout 60s
+assert_eq "$STATUS" 0 "sync without the label: $OUT $ERR"
+assert_eq "$(kubectl get customresourcedefinition "$crd" -o json | jq -c '.metadata.labels | del(.["app.kubernetes.io/managed-by"])')" \
+	'{}' "the definition's labels"
+run_berth diff -f "$scratch/big"
+assert_eq "$STATUS" 0 "diff after: $OUT $ERR"
 echo "PASS"
