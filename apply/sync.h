@@ -204,12 +204,16 @@ size_t sync_plan_confirm(struct sync_plan *plan, struct kube_client *c,
                          const struct sync_options *opts);
 
 /*
- * First let the server check every write with dryRun=All, so a manifest it
+ * With client-side apply, an object to write whose annotations would pass
+ * the 256 KiB the server allows, once the last-applied configuration is
+ * among them, is refused first, every one named, and nothing is sent. Then
+ * let the server check every write with dryRun=All, so a manifest it
  * rejects changes nothing (writes into a namespace the commit creates are
  * checked when they are made). Then apply the plan phase by phase: create
  * what is missing, patch what drifted (kubectl's three-way patch, or
- * server-side apply with opts->server_side; on a conflict, re-read and
- * retry), leave the rest. After each phase, wait until
+ * server-side apply with opts->server_side, which keeps no last-applied
+ * annotation and removes one client-side apply left; on a conflict, re-read
+ * and retry), leave the rest. After each phase, wait until
  * its objects are ready (unless !opts->wait), polling with one LIST per kind
  * and namespace. The objects of a phase do not depend on each other: they
  * are written opts->parallel at a time, each thread with its own
