@@ -173,7 +173,7 @@ static bool has_keys(struct json_object *item, struct json_object *keys)
  * defaulted (a port's protocol) was never applied. */
 static struct json_object *select_items(struct json_object *list, struct json_object *set)
 {
-	size_t i, n = json_object_array_length(list);
+	size_t i, j, next = 0, n = json_object_array_length(list);
 	struct json_object **sub = xcalloc(n + 1, sizeof(*sub));
 	struct json_object *out = json_object_new_array();
 
@@ -187,14 +187,18 @@ static struct json_object *select_items(struct json_object *list, struct json_ob
 			v = json_value_parse(key + 2, strlen(key + 2));
 		else if (!strncmp(key, "i:", 2))
 			index = strtoul(key + 2, &end, 10);
-		for (i = 0; i < n; i++) {
-			struct json_object *item = json_object_array_get_idx(list, i);
+		/* The set names items in the list's order, as a rule: look
+		 * from after the last one found. */
+		for (j = 0; j < n; j++) {
+			struct json_object *item =
+			    json_object_array_get_idx(list, (i = (next + j) % n));
 
 			if (!sub[i] &&
 			    ((key[0] == 'k' && has_keys(item, v)) ||
 			     (key[0] == 'v' && v && json_value_equal(item, v)) ||
 			     (key[0] == 'i' && end && end != key + 2 && !*end && index == i))) {
 				sub[i] = s;
+				next = i + 1;
 				break;
 			}
 		}
