@@ -203,13 +203,13 @@ jq -se --arg f "${hostile/\/\//\/}/db.yaml" 'map(select(.msg == "warning") | .fi
 
 note "a refusal in the hostile directory: the comment's fence holds"
 git -C "$scratch/github-work" checkout -q -b feature
-printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: broken}\nspec:\n  serviceName: nowhere\n  selector: {matchLabels: {app: x}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: x, image: x}]}}\n' \
+printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: broken}\nspec:\n  serviceName: nowhere\n  selector: {matchLabels: {app: nowhere}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: x, image: x}]}}\n' \
 	>"$scratch/github-work/$hostile/broken.yaml"
 broken=$(commit github broken feature)
 preview github 7 "$broken"
 wait_until 60 "the refusal in berth's comment" berth_comment_holds github 7 "berth preview of ${broken:0:12}"
 body_of github 7 berth-test >"$scratch/comment.md"
-want='x\n```\n# heading\n@admin ![x](http:\r\x1b[2J\x7f\xc2\x9b2J/evil/)/broken.yaml:5:3: '
+want='x\n```\n# heading\n@admin ![x](http:\r\x1b[2J\x7f\xc2\x9b2J/evil/)/broken.yaml:6:14: '
 python3 - "$scratch/comment.md" "$want" <<'PY' || fail "the comment's fence: $(cat "$scratch/comment.md")"
 import re, sys
 # Fenced blocks as CommonMark reads them: an opening fence of 3 backticks or
@@ -229,7 +229,7 @@ for line in text.split("\n"):
     else:
         outside.append(line)
 assert fence is None, "a fence is left open"
-refused = [b for b in blocks if "broken.yaml:5:3: " in b]
+refused = [b for b in blocks if "broken.yaml:6:14: " in b]
 assert len(refused) == 1, f"blocks holding the refusal: {refused}"
 assert refused[0].startswith("app/" + want) or refused[0].startswith(want), refused[0]
 assert "\n" not in refused[0], f"the refusal is more than one line: {refused[0]!r}"
