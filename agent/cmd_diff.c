@@ -76,6 +76,7 @@ int cmd_diff(int argc, char **argv)
 	/* A diff that posts a status is a preview of the commit: nothing is
 	 * sent that writes, not even a dry run. */
 	r.preview = sync.hide_foreign = o.status.enabled;
+	o.read_only = true;
 	if (r.preview) {
 		buf_addf(&out, "%s/preview", o.status.context);
 		free(o.status.context);

@@ -238,13 +238,15 @@ static void load_namespaces(struct loader *l, struct source_config *s, struct js
 	buf_release(&what);
 }
 
-/* previews: {forks: bool}. */
+/* previews: {forks: bool, timeout: duration}. */
 static void load_previews(struct loader *l, struct source_config *s, struct json_object *p,
                           const char *where)
 {
-	static const char *const keys[] = {"forks", NULL};
-	struct json_object *forks = json_value_get(p, "forks");
+	static const char *const keys[] = {"forks", "timeout", NULL};
+	struct json_object *forks = json_value_get(p, "forks"),
+	                   *timeout = json_value_get(p, "timeout");
 	struct buf sub = BUF_INIT;
+	long ms = 0;
 
 	if (!p)
 		return;
@@ -257,6 +259,11 @@ static void load_previews(struct loader *l, struct source_config *s, struct json
 	if (forks && !json_object_is_type(forks, json_type_boolean))
 		problem(l, forks, "%sforks: use true or false", sub.ptr);
 	s->preview_forks = forks && json_object_get_boolean(forks);
+	if (timeout && (!json_object_is_type(timeout, json_type_string) ||
+	                parse_duration(&ms, json_object_get_string(timeout)) < 0 || ms < 1000))
+		problem(l, timeout, "%stimeout: use a duration of at least 1s (30s, 2m)", sub.ptr);
+	else if (timeout)
+		s->preview_timeout_ms = ms;
 	buf_release(&sub);
 }
 
@@ -430,6 +437,7 @@ static void load_source(struct loader *l, struct source_config *s, struct json_o
 
 	buf_addf(&where, "sources[%zu].", index);
 	s->interval_ms = DEFAULT_INTERVAL_MS;
+	s->preview_timeout_ms = PREVIEW_TIMEOUT_MS;
 	s->jitter_percent = DEFAULT_JITTER_PERCENT;
 	if (!json_object_is_type(src, json_type_object)) {
 		problem(l, src, "sources[%zu]: must be a mapping", index);

@@ -44,6 +44,7 @@ struct source_config {
 	char **cluster_resources;  /* the cluster-scoped kinds a confined source may manage,
 	                            * "Kind" or "Kind.group"; NULL-terminated; NULL: none */
 	bool preview_forks;        /* previews.forks: preview pull requests from forks */
+	long preview_timeout_ms;   /* previews.timeout: a preview stops after this long */
 	long interval_ms;          /* between reconciles without a new commit */
 	unsigned jitter_percent;   /* each wait is interval +- this much */
 	bool prune;
@@ -85,6 +86,9 @@ int parse_duration(long *ms, const char *s);
 
 /* A size: bytes, or with Ki, Mi or Gi. */
 int parse_size(size_t *out, const char *s);
+
+/* How long a preview may take, unless its source says (previews.timeout). */
+#define PREVIEW_TIMEOUT_MS (120 * 1000L)
 
 /* The default context of a source's statuses. */
 #define STATUS_CONTEXT_DEFAULT "berth/{cluster}/{source}"

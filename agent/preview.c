@@ -58,7 +58,8 @@ struct previewer {
 	struct stop stop;   /* asked when the previewer is freed (SIGTERM), or when
 	                     * a preview reaches its time limit (TIME_LIMIT) */
 	struct stop done;   /* the preview under way has ended */
-	pthread_t watchdog; /* ... which asks `stop` at its time limit */
+	pthread_t watchdog; /* ... which asks `stop` at its time limit, */
+	long limit_ms;      /* ... this long after it started */
 };
 
 static void job_release(struct job *j)
@@ -85,7 +86,7 @@ static void *watch_time(void *arg)
 {
 	struct previewer *p = arg;
 
-	if (!clock_nap(PREVIEW_TIMEOUT_MS, &p->done) && !stop_requested(&p->stop))
+	if (!clock_nap(p->limit_ms, &p->done) && !stop_requested(&p->stop))
 		stop_request(&p->stop, TIME_LIMIT);
 	return NULL;
 }
@@ -184,10 +185,14 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	char number[24], secs[32];
 	int error;
 
+	p->limit_ms = s->preview_timeout_ms;
+	pthread_create(&p->watchdog, NULL, watch_time, p);
 	target_options_of(&o, s);
 	o.kube.path = p->kube_path;
 	o.kube.context = p->kube_context;
 	o.client = p->client;
+	/* Nothing is written: a stop gives up the request under way too. */
+	o.read_only = true;
 	o.stop = load_stop;
 	o.stop_ctx = &p->stop;
 	/* A cache of its own, removed after: a preview never waits for a
@@ -226,8 +231,9 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 		error = plan_report(&r, &t, &sync);
 	if (stop_requested(&p->stop) == TIME_LIMIT)
 		error =
-		    berth_error_set("the preview stopped: it took longer than its limit of %ld s",
-		                    PREVIEW_TIMEOUT_MS / 1000);
+		    berth_error_set("the preview stopped: it took longer than its limit of %g s "
+		                    "(previews.timeout)",
+		                    (double)p->limit_ms / 1000);
 	else if (stop_requested(&p->stop))
 		goto out;
 	buf_addf(&context, "%s/preview", s->status.context);
@@ -257,6 +263,8 @@ out:
 	report_release(&r);
 	target_release(&t, &o);
 	target_others_free(others, sync.nothers);
+	stop_request(&p->done, 0);
+	pthread_join(p->watchdog, NULL);
 	if (cache.len)
 		source_remove_tree(cache.ptr);
 	buf_release(&context);
@@ -287,7 +295,6 @@ static void *run(void *arg)
 		atomic_store(&p->stop.why, 0);
 		atomic_store(&p->done.why, 0);
 		pthread_mutex_unlock(&p->lock);
-		pthread_create(&p->watchdog, NULL, watch_time, p);
 		reload(p);
 		for (i = 0; p->loaded && i < p->config.n; i++)
 			if (!strcmp(p->config.sources[i].name, j.source))
@@ -297,8 +304,6 @@ static void *run(void *arg)
 		else
 			log_line("warn", "preview dropped", "source", j.source, "reason",
 			         "no such source in the configuration", NULL);
-		stop_request(&p->done, 0);
-		pthread_join(p->watchdog, NULL);
 		job_release(&j);
 		pthread_mutex_lock(&p->lock);
 		if (p->stopping)

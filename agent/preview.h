@@ -24,10 +24,10 @@
  * A preview is bounded: it checks out only the manifest files under the
  * source's path, none over the loader's file limit and at most the
  * source's maxBytes in all; it fetches at most PREVIEW_FETCH_FACTOR times
- * maxBytes; it stops after PREVIEW_TIMEOUT_MS; and its checkout and the
+ * maxBytes; it stops after the source's previews.timeout (the request to
+ * the cluster under way given up too); and its checkout and the
  * objects it fetched are removed when it ends.
  */
-#define PREVIEW_TIMEOUT_MS   (120 * 1000L)
 #define PREVIEW_FETCH_FACTOR 16
 struct previewer;
 

@@ -424,7 +424,7 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
 	error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
 	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
-		kube_client_set_stop(t->client, sync->stop, false);
+		kube_client_set_stop(t->client, sync->stop, o->read_only);
 	/* Prune looks for berth's objects of every kind. */
 	if (error == 0 &&
 	    (error = target_discovery(&t->discovery, t->client, &t->set, sync->prune)) == 0)

@@ -40,6 +40,9 @@ struct target_options {
 	 * manifest_options.stop); NULL: it never stops. */
 	const char *(*stop)(void *ctx);
 	void *stop_ctx;
+	/* Nothing will be written (a diff, a preview): a stop (sync_options's)
+	 * gives up the request under way too, not only the next. */
+	bool read_only;
 	/* --status-...: the commit status a one-shot posts at its end, and how
 	 * long it may take. */
 	const char *status_provider, *status_base_url, *status_repository, *status_token_file,

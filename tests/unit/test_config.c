@@ -348,7 +348,7 @@ static void test_config__confinement_and_fork_previews(void **state)
 	             "  repo: /srv/git/tenant.git\n"
 	             "  allowedNamespaces: [team-a, team-b]\n"
 	             "  clusterResources: [Namespace, ClusterRole.rbac.authorization.k8s.io]\n"
-	             "  previews: {forks: true}\n"
+	             "  previews: {forks: true, timeout: 30s}\n"
 	             "- name: target\n"
 	             "  repo: /srv/git/target.git\n"
 	             "  targetNamespace: team-c\n"
@@ -362,6 +362,8 @@ static void test_config__confinement_and_fork_previews(void **state)
 	assert_string_equal(c.sources[0].cluster_resources[1],
 	                    "ClusterRole.rbac.authorization.k8s.io");
 	assert_true(c.sources[0].preview_forks);
+	assert_int_equal(c.sources[0].preview_timeout_ms, 30000);
+	assert_int_equal(c.sources[1].preview_timeout_ms, PREVIEW_TIMEOUT_MS);
 	/* targetNamespace alone confines the source to it. */
 	assert_string_equal(c.sources[1].allowed_namespaces[0], "team-c");
 	assert_null(c.sources[1].allowed_namespaces[1]);
@@ -376,7 +378,7 @@ static void test_config__confinement_and_fork_previews(void **state)
 	                    "  targetNamespace: team-c\n"
 	                    "  allowedNamespaces: [team-a]\n"
 	                    "  clusterResources: [clusterrole, 'ClusterRole/rbac', []]\n"
-	                    "  previews: {forks: yes please, fork: true}\n"
+	                    "  previews: {forks: yes please, fork: true, timeout: 500ms}\n"
 	                    "- name: empty\n"
 	                    "  repo: /srv/git/tenant.git\n"
 	                    "  clusterResources: {}\n"
@@ -391,6 +393,7 @@ static void test_config__confinement_and_fork_previews(void **state)
 	              "4:3: sources[0].targetNamespace: 'team-c' is not among allowedNamespaces\n"
 	              "7:33: sources[0].previews.fork: unknown key\n"
 	              "7:14: sources[0].previews.forks: use true or false\n"
+	              "7:45: sources[0].previews.timeout: use a duration of at least 1s (30s, 2m)\n"
 	              "10:3: sources[1].clusterResources: must be a list of kinds\n"
 	              "11:3: sources[1].previews: must be a mapping\n");
 	free(problems);
