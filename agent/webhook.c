@@ -4,6 +4,7 @@
 
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
+#include "../diff/base/clock.h"
 #include "../diff/base/digest.h"
 #include "../diff/base/json_value.h"
 
@@ -125,32 +126,16 @@ bool webhook_is_pull(enum forge f, const char *event)
 
 double webhook_time(const char *s)
 {
-	struct tm tm = {0};
-	int year, mon, day, hour, min, sec, used = 0, oh, om;
-	char sep;
-	double t;
+	char rfc3339[32];
+	time_t t;
+	size_t n = s ? strlen(s) : 0;
 
-	if (!s ||
-	    sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &mon, &day, &sep, &hour, &min, &sec,
-	           &used) != 7 ||
-	    (sep != 'T' && sep != ' '))
-		return 0;
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	t = (double)timegm(&tm);
-	s += used;
-	if (*s == '.')
-		for (s++; *s >= '0' && *s <= '9'; s++)
-			;
-	if (!strcmp(s, "Z") || !strcmp(s, " UTC") || !strcmp(s, "+00:00"))
-		return t;
-	if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d", &oh, &om) == 2 && !s[6])
-		return t - (*s == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
-	return 0;
+	/* GitLab's "2013-12-03 17:23:34 UTC" is 2013-12-03T17:23:34Z. */
+	if (n == 23 && s[10] == ' ' && !strcmp(s + 19, " UTC")) {
+		snprintf(rfc3339, sizeof(rfc3339), "%.10sT%.8sZ", s, s + 11);
+		s = rfc3339;
+	}
+	return s && clock_rfc3339_parse(&t, s) == 0 ? (double)t : 0;
 }
 
 /* Is a pull request's head in another repository than its base? Unknown

@@ -3,6 +3,7 @@
 
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
+#include "../diff/base/clock.h"
 #include "../diff/base/json_value.h"
 
 #include <stdint.h>
@@ -16,75 +17,6 @@ void exec_credential_release(struct exec_credential *cred)
 	buf_release(&cred->cert);
 	buf_release_secret(&cred->key);
 	cred->expires = 0;
-}
-
-/* `n` decimal digits at *s, advancing it; -1 when they are not there. */
-static int digits(const char **s, int n)
-{
-	int v = 0;
-
-	while (n--) {
-		if (**s < '0' || **s > '9')
-			return -1;
-		v = v * 10 + (*(*s)++ - '0');
-	}
-	return v;
-}
-
-static int expect(const char **s, char c)
-{
-	if (**s != c)
-		return -1;
-	(*s)++;
-	return 0;
-}
-
-int exec_rfc3339_parse(time_t *out, const char *s)
-{
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	struct tm tm = {0};
-	int year, mon, day, hour, min, sec, offset = 0;
-	time_t t;
-
-	if ((year = digits(&s, 4)) < 0 || expect(&s, '-') || (mon = digits(&s, 2)) < 0 ||
-	    expect(&s, '-') || (day = digits(&s, 2)) < 0 || expect(&s, 'T') ||
-	    (hour = digits(&s, 2)) < 0 || expect(&s, ':') || (min = digits(&s, 2)) < 0 ||
-	    expect(&s, ':') || (sec = digits(&s, 2)) < 0)
-		return -1;
-	if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hour > 23 || min > 59 ||
-	    sec > 60)
-		return -1;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return -1;
-		while (*s >= '0' && *s <= '9')
-			s++;
-	}
-	if (*s == 'Z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		int sign = *s++ == '-' ? -1 : 1, oh, om;
-		if ((oh = digits(&s, 2)) < 0 || expect(&s, ':') || (om = digits(&s, 2)) < 0 ||
-		    oh > 23 || om > 59)
-			return -1;
-		offset = sign * (oh * 3600 + om * 60);
-	} else {
-		return -1;
-	}
-	if (*s)
-		return -1;
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1 && (year != 1969 || mon != 12 || day != 31))
-		return -1;
-	*out = t - offset;
-	return 0;
 }
 
 int exec_credential_parse(struct exec_credential *out, const char *what, const char *api_version,
@@ -145,7 +77,7 @@ int exec_credential_parse(struct exec_credential *out, const char *what, const c
 		goto out;
 	}
 	expires = json_value_get_string(status, "expirationTimestamp");
-	if (expires && exec_rfc3339_parse(&out->expires, expires) < 0) {
+	if (expires && clock_rfc3339_parse(&out->expires, expires) < 0) {
 		berth_error_set("%s: expirationTimestamp '%s' is not an RFC 3339 time", what,
 		                expires);
 		goto out;

@@ -38,11 +38,4 @@ int exec_credential_parse(struct exec_credential *out, const char *what, const c
 /* Whether a credential has expired at `now` (one without expiry never does). */
 bool exec_credential_expired(const struct exec_credential *cred, time_t now);
 
-/*
- * Parse an RFC 3339 timestamp ("2006-01-02T15:04:05Z", optional fraction,
- * 'Z' or a numeric offset) into seconds since the epoch (the fraction is
- * dropped). Returns -1 without setting a message when `s` is not one.
- */
-int exec_rfc3339_parse(time_t *out, const char *s);
-
 #endif

@@ -26,4 +26,11 @@ bool clock_nap(long ms, const struct stop *stop);
  * of berth: thread-safe, seeded once per thread; not for secrets. */
 double clock_jitter(void);
 
+/*
+ * Parse an RFC 3339 timestamp ("2006-01-02T15:04:05Z", optional fraction,
+ * 'Z' or a numeric offset) into seconds since the epoch (the fraction is
+ * dropped). Returns -1 without setting a message when `s` is not one.
+ */
+int clock_rfc3339_parse(time_t *out, const char *s);
+
 #endif

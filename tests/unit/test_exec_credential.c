@@ -158,7 +158,7 @@ static void test_exec_credential__parses_rfc3339_and_nothing_else(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		time_t t = 42;
-		int rc = exec_rfc3339_parse(&t, cases[i].in);
+		int rc = clock_rfc3339_parse(&t, cases[i].in);
 
 		if (cases[i].want < 0) {
 			if (rc == 0)
