@@ -24,10 +24,13 @@
 #             source refuses them without a word of the cluster.
 #   big       a 64 MiB manifest: refused before it is read; berth's peak RSS
 #             and the preview's disk are printed; nothing is left behind.
+#   replay    a captured delivery sent again under a new delivery id: already
+#             received; a captured delivery of an older head, after a newer
+#             one was previewed: never previewed.
 . "$BERTH_SOURCE_DIR/tests/e2e/lib.sh"
 . "$BERTH_SOURCE_DIR/tests/e2e/forge_lib.sh"
 
-attacks=${*:-tree peek big}
+attacks=${*:-tree peek big replay}
 a=berth-attack-a
 b=berth-attack-b
 pv=berth-attack-nfs
@@ -109,21 +112,8 @@ for s in open tenant; do
 done
 
 # A fork's pull request N with head SHA, signed as GitHub signs it.
-pull() { # number head
-	local body secret
-	secret=$(cat "$scratch/github.secret")
-	body=$(jq -nc --argjson n "$1" --arg h "$2" --arg r "$repo" \
-		--arg u "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" \
-		'{action: "opened", number: $n,
-		  pull_request: {number: $n, updated_at: $u,
-		                 head: {sha: $h, ref: "evil", repo: {id: 666, full_name: "mallory/attack"}},
-		                 base: {ref: "main", repo: {id: 1, full_name: "octo/attack"}}},
-		  repository: {clone_url: $r, default_branch: "main"}}')
-	curl -s -o "$scratch/hook.out" -w '%{http_code}' -X POST -H 'X-GitHub-Event: pull_request' \
-		-H "X-GitHub-Delivery: $RANDOM$RANDOM" \
-		-H "X-Hub-Signature-256: sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/.*= //')" \
-		-H 'Content-Type: application/json' --data-binary "$body" "http://$(agent_address)/hooks/github"
-}
+pull_repo[github]=$repo
+pull() { hook github "$(pull_event github opened "$1" "$2" main 666)"; } # number head
 # Push commit SHA as the head of fork pull request N (refs/pull/N/head) and
 # send its webhook; wait for its preview status of each source.
 attack() { # number sha
@@ -193,7 +183,7 @@ for attack_name in $attacks; do
 		main=$(git_commit "$scratch/work" "$scratch/served/attack.git" "after the attack")
 		body=$(jq -nc --arg r "$repo" --arg h "$main" '{ref: "refs/heads/main", after: $h, repository: {clone_url: $r}}')
 		curl -s -o /dev/null -X POST -H 'X-GitHub-Event: push' -H "X-GitHub-Delivery: $RANDOM" \
-			-H "X-Hub-Signature-256: sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$(cat "$scratch/github.secret")" | sed 's/.*= //')" \
+			-H "X-Hub-Signature-256: sha256=$(hmac "$(cat "$scratch/github.secret")" "$body")" \
 			--data-binary "$body" "http://$(agent_address)/hooks/github"
 		applied_main() { grep -q "msg=applied source=open commit=$main" "$scratch/agent.log"; }
 		wait_until 60 "main's next commit applied" applied_main
@@ -264,7 +254,35 @@ YAML
 		[ $((after - before)) -lt $((32 << 10)) ] ||
 			fail "the preview of a 64 MiB file grew berth's peak RSS by $(((after - before) / 1024)) MiB"
 		;;
-	*) fail "unknown attack '$attack_name' (tree, peek or big)" ;;
+	replay)
+		note "replay: a captured delivery again; an older head's after a newer one"
+		head_of() { # value: a head whose app.yaml holds it
+			configmap_yaml app "$1" >"$scratch/work/open/app.yaml"
+			git -C "$scratch/work" -c user.name=mallory -c user.email=mallory@example.com commit -q -am "$1"
+			git -C "$scratch/work" rev-parse HEAD
+			git -C "$scratch/work" reset -q --hard "$main"
+		}
+		older=$(head_of older)
+		newest=$(head_of newest)
+		after=$(head_of after-the-replay)
+		older_event=$(pull_event github synchronize 61 "$older" main 666 "$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)")
+		newest_event=$(pull_event github synchronize 61 "$newest" main 666)
+		# The pull request's ref holds its newest head, as the forge keeps it.
+		git -C "$scratch/work" push -q -f "$scratch/served/attack.git" "$newest:refs/pull/61/head" 2>/dev/null
+		assert_eq "$(hook github "$newest_event")" 202 "the newest head's delivery"
+		wait_until 150 "the preview of the newest head" statuses_hold_context github "$newest" berth/attack/open/preview
+		assert_eq "$(hook github "$newest_event")" 200 "the same delivery under a new id"
+		assert_eq "$(cat "$scratch/hook.out")" "already received" "the answer to the same delivery"
+		# The older head's delivery, as the forge signed it an hour ago.
+		assert_eq "$(hook github "$older_event")" 202 "the older head's delivery"
+		# The sentinel: a head previewed after it.
+		attack 61 "$after"
+		assert_eq "$(statuses github "$older")" "" "statuses on the older head"
+		grep -q "msg=\"preview dropped\" source=open pull=61 head=$older reason=\"the pull request was updated since this head" \
+			"$scratch/agent.log" || fail "no line says the older head was dropped"
+		echo "    the older head: dropped; the same delivery again: already received"
+		;;
+	*) fail "unknown attack '$attack_name' (tree, peek, big or replay)" ;;
 	esac
 done
 

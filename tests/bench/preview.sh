@@ -76,10 +76,11 @@ webhooks:
   github: {secretFile: $work/secret}
 EOF
 
-# The pull request's branch: N ConfigMaps, 100 to a file.
+# The pull request's branch: N objects, main's one and N - 1 ConfigMaps,
+# 100 to a file.
 git -C "$work/src" checkout -q -b feature
-for ((i = 0; i < n; i += 100)); do
-	for ((j = i; j < i + 100 && j < n; j++)); do configmap "config-$j" 0; done >"$work/src/objects-$i.yaml"
+for ((i = 0; i < n - 1; i += 100)); do
+	for ((j = i; j < i + 100 && j < n - 1; j++)); do configmap "config-$j" 0; done >"$work/src/objects-$i.yaml"
 done
 commit "$n objects" refs/heads/feature >/dev/null
 size=$(du -sk --exclude=.git "$work/src" | cut -f1)
@@ -92,7 +93,7 @@ rss_before=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$agent/status")
 
 # The disk of the previews' folders, sampled.
 : >"$work/disk"
-while :; do du -sk "$work/cache/berth/preview" 2>/dev/null | cut -f1 >>"$work/disk"; sleep 0.1; done &
+while :; do { du -sk "$work/cache/berth/preview" 2>/dev/null || echo 0; } | cut -f1 >>"$work/disk"; sleep 0.1; done &
 sampler=$!
 
 now() { date +%s%3N; }
@@ -144,7 +145,7 @@ floor=$(($(now) - start))
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}'; }
 maximum() { sort -n | tail -1; }
-printf '\npreview of a pull request adding %s ConfigMaps (%s KiB of YAML in %s files), %s times, on %s\n' \
+printf '\npreview of a pull request of %s objects (%s KiB of YAML in %s files), %s times, on %s\n' \
 	"$n" "$size" "$(ls "$work/src" | wc -l)" "$rounds" "$server"
 printf '%-52s %14s %12s %10s\n' "" berth "kubectl diff" "one LIST"
 printf '%-52s %9s ms %9s ms %7s ms\n' "preview, as berth logs it: median / max" \

@@ -76,43 +76,9 @@ YAML
 	done
 } >"$scratch/berth.yaml"
 
-hmac() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | sed 's/.*= //'; }
-pull_event() { # provider number head
-	case $1 in
-	gitlab)
-		jq -nc --argjson n "$2" --arg h "$3" --arg r "$scratch/gitlab.git" \
-			'{object_kind: "merge_request", event_type: "merge_request",
-			  project: {path_with_namespace: "group/sub/hostile", git_http_url: $r, default_branch: "main"},
-			  object_attributes: {iid: $n, action: "update", target_branch: "main",
-			                      source_branch: "feature", source_project_id: 1, target_project_id: 1,
-			                      last_commit: {id: $h}}}' ;;
-	*)
-		# Gitea's word is "synchronized".
-		jq -nc --arg a "synchronize$([ "$1" = github ] || echo d)" --argjson n "$2" --arg h "$3" \
-			--arg r "$scratch/$1.git" \
-			'{action: $a, number: $n,
-			  pull_request: {number: $n, head: {sha: $h, ref: "feature", repo_id: 1, repo: {id: 1}},
-			                 base: {ref: "main", repo_id: 1, repo: {id: 1}}},
-			  repository: {clone_url: $r, default_branch: "main"}}' ;;
-	esac
-}
-hook() { # provider body: the HTTP code
-	local secret sig
-	secret=$(cat "$scratch/$1.secret")
-	case $1 in
-	github) sig=(-H 'X-GitHub-Event: pull_request' -H "X-GitHub-Delivery: $RANDOM$RANDOM"
-		-H "X-Hub-Signature-256: sha256=$(hmac "$secret" "$2")") ;;
-	gitlab) sig=(-H 'X-Gitlab-Event: Merge Request Hook' -H "X-Gitlab-Event-UUID: $RANDOM$RANDOM"
-		-H "X-Gitlab-Token: $secret") ;;
-	gitea) sig=(-H 'X-Gitea-Event: pull_request' -H "X-Gitea-Delivery: $RANDOM$RANDOM"
-		-H "X-Gitea-Signature: $(hmac "$secret" "$2")") ;;
-	esac
-	curl -s -o "$scratch/hook.out" -w '%{http_code}' -X POST "${sig[@]}" \
-		-H 'Content-Type: application/json' --data-binary "$2" "http://$(agent_address)/hooks/$1"
-}
 preview() { # provider number head
 	local code
-	code=$(hook "$1" "$(pull_event "$1" "$2" "$3")")
+	code=$(hook "$1" "$(pull_event "$1" "$(synchronize "$1")" "$2" "$3" main)")
 	[ "$code" = 202 ] || fail "the $1 webhook of $3: $code $(cat "$scratch/hook.out")"
 }
 context() { echo "berth/ci/$1-app/preview"; }

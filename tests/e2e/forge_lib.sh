@@ -49,3 +49,59 @@ forge_stop_all() {
 	local p
 	for p in "${forge_pid[@]}"; do kill "$p" 2>/dev/null || :; done
 }
+
+# A pull request event of each forge, as the forge sends it: into BASE,
+# whose head is in the repository itself (repository id 1) or, with FORK,
+# in the repository of that id; UPDATED is its updated_at (default: now).
+# The repository is $scratch/PROVIDER.git, or pull_repo[PROVIDER].
+declare -A pull_repo
+pull_event() { # provider action number head base [fork-repo-id [updated]]
+	local from=${6:-1} updated=${7:-$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)}
+	local repo=${pull_repo[$1]:-$scratch/$1.git}
+	case $1 in
+	gitlab)
+		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$repo" \
+			--argjson f "$from" --arg u "$updated" \
+			'{object_kind: "merge_request", event_type: "merge_request",
+			  project: {git_http_url: $r, default_branch: "main"},
+			  object_attributes: {iid: $n, action: $a, target_branch: $b, source_branch: "feature",
+			                      source_project_id: $f, target_project_id: 1, updated_at: $u,
+			                      last_commit: {id: $h}}}' ;;
+	gitea)
+		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$repo" \
+			--argjson f "$from" --arg u "$updated" \
+			'{action: $a, number: $n,
+			  pull_request: {number: $n, updated_at: $u, head: {sha: $h, ref: "feature", repo_id: $f},
+			                 base: {ref: $b, repo_id: 1}},
+			  repository: {clone_url: $r, default_branch: "main"}}' ;;
+	*)
+		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$repo" \
+			--argjson f "$from" --arg u "$updated" \
+			'{action: $a, number: $n,
+			  pull_request: {number: $n, updated_at: $u, head: {sha: $h, ref: "feature", repo: {id: $f}},
+			                 base: {ref: $b, repo: {id: 1}}},
+			  repository: {clone_url: $r, default_branch: "main"}}' ;;
+	esac
+}
+# The forge's word for a pull request that moved to a new head.
+synchronize() { # provider
+	case $1 in gitlab) echo update ;; gitea) echo synchronized ;; *) echo synchronize ;; esac
+}
+hmac() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | sed 's/.*= //'; }
+# Deliver BODY, a pull request event, to berth run's /hooks/PROVIDER, signed
+# with $scratch/PROVIDER.secret (or as SIGNATURE says), under a delivery id
+# of its own: the HTTP code; the answer's body goes to $scratch/hook.out.
+hook() { # provider body [signature]
+	local secret sig
+	secret=$(cat "$scratch/$1.secret")
+	case $1 in
+	github) sig=(-H 'X-GitHub-Event: pull_request' -H "X-GitHub-Delivery: $RANDOM$RANDOM"
+		-H "X-Hub-Signature-256: ${3:-sha256=$(hmac "$secret" "$2")}") ;;
+	gitlab) sig=(-H 'X-Gitlab-Event: Merge Request Hook' -H "X-Gitlab-Event-UUID: $RANDOM$RANDOM"
+		-H "X-Gitlab-Token: ${3:-$secret}") ;;
+	gitea) sig=(-H 'X-Gitea-Event: pull_request' -H "X-Gitea-Delivery: $RANDOM$RANDOM"
+		-H "X-Gitea-Signature: ${3:-$(hmac "$secret" "$2")}") ;;
+	esac
+	curl -s -o "$scratch/hook.out" -w '%{http_code}' -X POST "${sig[@]}" \
+		-H 'Content-Type: application/json' --data-binary "$2" "http://$(agent_address)/hooks/$1"
+}

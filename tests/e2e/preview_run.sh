@@ -14,8 +14,8 @@
 # - a head that no branch reaches (a fork's) is fetched through
 #   refs/pull/N/head (GitLab: refs/merge-requests/N/head), and GitLab's
 #   status names that ref; a fork's pull request is previewed only for a
-#   source that opts in (previews: {forks: true}), and a replayed delivery
-#   of an older head of a pull request is never previewed after a newer.
+#   source that opts in (previews: {forks: true}). (Replayed deliveries:
+#   tests/attacks/preview.sh.)
 # Prints the time from a webhook to its preview status, as a figure.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forge_lib.sh"
@@ -80,51 +80,6 @@ YAML
 	done
 } >"$scratch/berth.yaml"
 
-# A pull request event of each forge, signed, as the forge sends it.
-hmac() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | sed 's/.*= //'; }
-# The head's repository is the base's (id 1) unless FORK names another;
-# UPDATED is the pull request's updated_at (default: now).
-pull_event() { # provider action number head base [fork-repo-id [updated]]
-	local from=${6:-1} updated=${7:-$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)}
-	case $1 in
-	gitlab)
-		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$scratch/gitlab.git" \
-			--argjson f "$from" --arg u "$updated" \
-			'{object_kind: "merge_request", event_type: "merge_request",
-			  project: {path_with_namespace: "group/sub/pr", git_http_url: $r, default_branch: "main"},
-			  object_attributes: {iid: $n, action: $a, target_branch: $b, source_branch: "feature",
-			                      source_project_id: $f, target_project_id: 1, updated_at: $u,
-			                      last_commit: {id: $h}}}' ;;
-	gitea)
-		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$scratch/$1.git" \
-			--argjson f "$from" --arg u "$updated" \
-			'{action: $a, number: $n,
-			  pull_request: {number: $n, updated_at: $u, head: {sha: $h, ref: "feature", repo_id: $f},
-			                 base: {ref: $b, repo_id: 1}},
-			  repository: {clone_url: $r, default_branch: "main"}}' ;;
-	*)
-		jq -nc --arg a "$2" --argjson n "$3" --arg h "$4" --arg b "$5" --arg r "$scratch/$1.git" \
-			--argjson f "$from" --arg u "$updated" \
-			'{action: $a, number: $n,
-			  pull_request: {number: $n, updated_at: $u, head: {sha: $h, ref: "feature", repo: {id: $f}},
-			                 base: {ref: $b, repo: {id: 1}}},
-			  repository: {clone_url: $r, default_branch: "main"}}' ;;
-	esac
-}
-hook() { # provider body [signature]: the HTTP code
-	local secret sig
-	secret=$(cat "$scratch/$1.secret")
-	case $1 in
-	github) sig=(-H 'X-GitHub-Event: pull_request' -H "X-GitHub-Delivery: $RANDOM$RANDOM"
-		-H "X-Hub-Signature-256: ${3:-sha256=$(hmac "$secret" "$2")}") ;;
-	gitlab) sig=(-H 'X-Gitlab-Event: Merge Request Hook' -H "X-Gitlab-Event-UUID: $RANDOM$RANDOM"
-		-H "X-Gitlab-Token: ${3:-$secret}") ;;
-	gitea) sig=(-H 'X-Gitea-Event: pull_request' -H "X-Gitea-Delivery: $RANDOM$RANDOM"
-		-H "X-Gitea-Signature: ${3:-$(hmac "$secret" "$2")}") ;;
-	esac
-	curl -s -o "$scratch/hook.out" -w '%{http_code}' -X POST "${sig[@]}" \
-		-H 'Content-Type: application/json' --data-binary "$2" "http://$(agent_address)/hooks/$1"
-}
 # The comments the forge holds on pull request N, as "id edits" lines.
 comments() { # provider number
 	curl -sf "$(forge "$1")/_forge/comments" |
@@ -260,25 +215,6 @@ preview gitea synchronized 10 "$fork" \
 	"$(context gitea) success would create 1, change 1, prune 1, unchanged 1"
 assert_eq "$(statuses gitea "$fork")" "$(context gitea) success would create 1, change 1, prune 1, unchanged 1" \
 	"the statuses of the fork's head: the sentinel's only"
-
-note "a replayed delivery of an older head: never previewed after a newer one"
-{ configmap keep same; echo ---; configmap change older; } >"$scratch/github-work/app.yaml"
-older=$(commit github older feature)
-{ configmap keep same; echo ---; configmap change newest; } >"$scratch/github-work/app.yaml"
-newest=$(commit github newest feature)
-preview github synchronize 7 "$newest" \
-	"$(context github) success would create 1, change 1, prune 1, unchanged 1"
-# The older head's delivery, as the forge signed it an hour ago.
-assert_eq "$(hook github "$(pull_event github synchronize 7 "$older" main 1 "$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)")")" \
-	202 "the replayed delivery"
-# The sentinel: a preview queued after it.
-{ configmap keep same; echo ---; configmap change after-replay; } >"$scratch/github-work/app.yaml"
-after=$(commit github after-replay feature)
-preview github synchronize 7 "$after" \
-	"$(context github) success would create 1, change 1, prune 1, unchanged 1"
-assert_eq "$(statuses github "$older")" "" "statuses on the replayed older head"
-grep -q "msg=\"preview dropped\" source=github-app pull=7 head=$older reason=\"the pull request was updated since this head" \
-	"$scratch/agent.log" || fail "no line says the older head was dropped"
 
 to=$(audit_mark previews-after)
 assert_eq "$(writes_between "$from" "$to")" "" "writes of the previews, dry runs included"

@@ -67,19 +67,8 @@ start_agent "$scratch/berth.yaml" "$scratch/agent.log" --kubeconfig "$scratch/pr
 applied() { grep -q "msg=applied source=app " "$scratch/agent.log"; }
 wait_until 60 "main applied" applied
 
-pull() { # number head
-	local body
-	body=$(jq -nc --argjson n "$1" --arg h "$2" --arg r "$scratch/app.git" \
-		--arg u "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" \
-		'{action: "synchronize", number: $n,
-		  pull_request: {number: $n, updated_at: $u, head: {sha: $h, ref: "feature", repo: {id: 1}},
-		                 base: {ref: "main", repo: {id: 1}}},
-		  repository: {clone_url: $r, default_branch: "main"}}')
-	curl -s -o "$scratch/hook.out" -w '%{http_code}' -X POST -H 'X-GitHub-Event: pull_request' \
-		-H "X-GitHub-Delivery: $RANDOM$RANDOM" \
-		-H "X-Hub-Signature-256: sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$(cat "$scratch/github.secret")" | sed 's/.*= //')" \
-		-H 'Content-Type: application/json' --data-binary "$body" "http://$(agent_address)/hooks/github"
-}
+pull_repo[github]=$scratch/app.git
+pull() { hook github "$(pull_event github synchronize "$1" "$2" main)"; } # number head
 context=berth/ci/app/preview
 
 note "the cluster stops answering: the preview stops at its limit of 2 s"
