@@ -54,7 +54,8 @@ kubectl delete pv "$pv" --ignore-not-found --wait=true >/dev/null
 note "the victims: another tenant's ConfigMap and Secret, and an NFS volume"
 kubectl -n "$b" create configmap db-config --from-literal=db-password=s3cr3t-live-value >/dev/null
 kubectl -n "$b" create secret generic db-secret --from-literal=live-only-key=0th3r-s3cr3t >/dev/null
-kubectl apply -f - >/dev/null <<YAML
+nfs_volume() { # server path
+	cat <<YAML
 apiVersion: v1
 kind: PersistentVolume
 metadata: {name: $pv}
@@ -62,8 +63,10 @@ spec:
   capacity: {storage: 1Gi}
   accessModes: [ReadWriteMany]
   storageClassName: berth-attack-none
-  nfs: {server: 10.9.8.7, path: /exports/secret-share}
+  nfs: {server: $1, path: $2}
 YAML
+}
+nfs_volume 10.9.8.7 /exports/secret-share | kubectl apply -f - >/dev/null
 
 note "the repository, the forge, and berth run deploying main"
 mkdir "$scratch/served"
@@ -204,15 +207,8 @@ kind: Secret
 metadata: {name: db-secret, namespace: $b}
 stringData: {guessed-key: guess}
 ---
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: $pv}
-spec:
-  capacity: {storage: 1Gi}
-  accessModes: [ReadWriteMany]
-  storageClassName: berth-attack-none
-  nfs: {server: 192.0.2.1, path: /guess}
 YAML
+			nfs_volume 192.0.2.1 /guess
 		}
 		peek >"$scratch/work/open/peek.yaml"
 		peek >"$scratch/work/tenant/peek.yaml"

@@ -98,9 +98,11 @@ grep -q '^berth_last_successful_reconcile_timestamp_seconds{source="app"} [0-9]'
 
 # Deliveries, signed as each forge signs them.
 hmac() { printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | sed 's/.*= //'; }
+# Each push its own body, as the forges' bodies differ (GitHub's
+# repository.pushed_at): the same body again is one delivery.
 payload() { # clone URL [ref]
-	printf '{"ref":"%s","after":"%s","repository":{"clone_url":"%s"}}' \
-		"${2:-refs/heads/main}" "$(git -C "$scratch/app" rev-parse HEAD)" "$1"
+	printf '{"ref":"%s","after":"%s","repository":{"clone_url":"%s","pushed_at":%s}}' \
+		"${2:-refs/heads/main}" "$(git -C "$scratch/app" rev-parse HEAD)" "$1" "$(date +%s%N)"
 }
 # Each delivery has an id of its own, as GitHub gives it; $DELIVERY names one.
 github() { # body [signature]
@@ -183,12 +185,15 @@ elsewhere=$(payload "https://git.example.com/ignored/elsewhere.git")
 assert_eq "$(DELIVERY=$replay github "$elsewhere")" 202 "the first delivery"
 assert_eq "$(DELIVERY=$replay github "$elsewhere")" 200 "the same delivery again"
 assert_contains "$(cat "$scratch/body")" "already received" "the answer"
+assert_eq "$(github "$elsewhere")" 200 "the same body under a new delivery id"
+assert_contains "$(cat "$scratch/body")" "already received" "the answer"
 assert_eq "$(grep -c "msg=\"webhook triggered nothing\" forge=github delivery=$replay" "$scratch/agent.log")" 1 \
 	"deliveries of that id that were handled"
-# A bad signature with a known id is not remembered: it cannot block the real one.
+# A bad signature is not remembered: it cannot block the real delivery.
 spoof=$(cat /proc/sys/kernel/random/uuid)
+elsewhere=$(payload "https://git.example.com/ignored/elsewhere.git")
 assert_eq "$(DELIVERY=$spoof github "$elsewhere" "sha256=$(hmac wrong-webhook-secret "$elsewhere")")" 401 "a forged delivery"
-assert_eq "$(DELIVERY=$spoof github "$elsewhere")" 202 "the real delivery of that id"
+assert_eq "$(DELIVERY=$spoof github "$elsewhere")" 202 "the real delivery of that body"
 
 note "GitHub's ping is answered and triggers nothing"
 assert_eq "$(get -X POST -H 'X-GitHub-Event: ping' -H "X-Hub-Signature-256: sha256=$(hmac github-webhook-secret '{}')" \
@@ -248,6 +253,7 @@ printf 'sources: 7\n' >"$scratch/berth.yaml"
 kill -HUP "$agent"
 refused() { grep -q 'msg="bad config"' "$scratch/agent.log"; }
 wait_until 10 "the bad config refused" refused
+body=$(payload "$scratch/app.git")
 assert_eq "$(github "$body" "sha256=$(hmac rotated-webhook-secret "$body")")" 202 "a delivery after the bad reload"
 note "a reload that drops a source drops its metrics and its watches"
 grep -v 'name: other' "$scratch/good.yaml" >"$scratch/berth.yaml"

@@ -12,6 +12,11 @@
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Say on stderr, after the harness's `name`, which property broke, and
+ * abort: the fuzzer (or replay.c) then reports the input. */
+void fuzz_broken(const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
 #ifdef BERTH_LIBFUZZER
 /* libFuzzer's own mutation of `data` in place; returns the new size. */
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);

@@ -38,7 +38,6 @@
 #include <git2.h>
 #include <git2/sys/mempack.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,27 +84,6 @@ struct node {
 	git_oid id;
 };
 
-static void broken(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void broken(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_checkout: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* The listing of everything under the temporary folder but the root. */
 static struct buf listing = BUF_INIT;
 static const char *listing_skip;
@@ -133,7 +111,7 @@ static char *list(const char *dir, const char *skip)
 	buf_reset(&listing);
 	listing_skip = skip;
 	if (nftw(dir, list_entry, 16, FTW_PHYS) < 0)
-		broken("cannot list '%s'", dir);
+		fuzz_broken("fuzz_checkout", "cannot list '%s'", dir);
 	return buf_detach(&listing, NULL);
 }
 
@@ -150,7 +128,8 @@ static int inside_entry(const char *path, const struct stat *st, int flag, struc
 	if (S_ISLNK(st->st_mode) || flag == FTW_SL)
 		return 0;
 	if (!realpath(path, real) || strncmp(real, root_real, n) || (real[n] && real[n] != '/'))
-		broken("'%s' is '%s', outside the root '%s'", path, real, root_real);
+		fuzz_broken("fuzz_checkout", "'%s' is '%s', outside the root '%s'", path, real,
+		            root_real);
 	return 0;
 }
 
@@ -171,7 +150,7 @@ static git_oid write_tree(git_odb *odb, struct node *nodes, size_t n, size_t t)
 		buf_add(&raw, nodes[i].id.id, GIT_OID_RAWSZ);
 	}
 	if (git_odb_write(&id, odb, raw.ptr, raw.len, GIT_OBJECT_TREE) < 0)
-		broken("cannot write a tree: %s", git_error_last()->message);
+		fuzz_broken("fuzz_checkout", "cannot write a tree: %s", git_error_last()->message);
 	buf_release(&raw);
 	return id;
 }
@@ -226,7 +205,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	git_libgit2_init();
 	if (git_odb_new(&odb) < 0 || git_mempack_new(&mempack) < 0 ||
 	    git_odb_add_backend(odb, mempack, 1) < 0 || git_repository_wrap_odb(&repo, odb) < 0)
-		broken("cannot make an object database: %s", git_error_last()->message);
+		fuzz_broken("fuzz_checkout", "cannot make an object database: %s",
+		            git_error_last()->message);
 	/* Children come after their folder: write from the last up. */
 	for (i = n; i-- > 0;) {
 		struct node *x = &nodes[i];
@@ -237,18 +217,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (x->op == 4)
 			git_oid_fromstr(&x->id, "0123456789abcdef0123456789abcdef01234567");
 		else if (git_odb_write(&x->id, odb, content, strlen(content), GIT_OBJECT_BLOB) < 0)
-			broken("cannot write a blob");
+			fuzz_broken("fuzz_checkout", "cannot write a blob");
 	}
 
 	if (!mkdtemp(tmp) || !realpath(tmp, real))
-		broken("cannot make a temporary directory");
+		fuzz_broken("fuzz_checkout", "cannot make a temporary directory");
 	snprintf(root, sizeof(root), "%s/root", real);
 	buf_addf(&path, "%s/sentinel", real);
 	if (mkdir(root, 0700) < 0 || mkdir(path.ptr, 0700) < 0)
-		broken("cannot make '%s'", root);
+		fuzz_broken("fuzz_checkout", "cannot make '%s'", root);
 	buf_adds(&path, "/keep.yaml");
 	if (!(f = fopen(path.ptr, "w")))
-		broken("cannot write '%s'", path.ptr);
+		fuzz_broken("fuzz_checkout", "cannot write '%s'", path.ptr);
 	fputs(blob, f);
 	fclose(f);
 	before = list(real, root);
@@ -257,16 +237,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	after = list(real, root);
 	if (strcmp(before, after))
-		broken("written outside the root:\n--- before\n%s--- after\n%s", before, after);
+		fuzz_broken("fuzz_checkout",
+		            "written outside the root:\n--- before\n%s--- after\n%s", before,
+		            after);
 	root_real = root;
 	nftw(root, inside_entry, 16, FTW_PHYS);
 	if (!opts.only_path && (error < 0) != refused(nodes, n))
-		broken("the tree was %s",
-		       error < 0 ? "refused, with no bad name" : "written, bad names and all");
+		fuzz_broken("fuzz_checkout", "the tree was %s",
+		            error < 0 ? "refused, with no bad name" : "written, bad names and all");
 
 	free(before);
 	free(after);
-	nftw(real, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	source_remove_tree(real);
 	git_repository_free(repo);
 	git_odb_free(odb); /* and the mempack backend it owns */
 	git_libgit2_shutdown();

@@ -21,18 +21,14 @@
  *   - each symlink that leads out of the root is reported, at its path.
  * A broken property aborts, so the fuzzer keeps the input.
  */
-/* nftw() */
-#define _XOPEN_SOURCE 700
-
 #include "fuzz.h"
 
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/buf.h"
+#include "../../agent/source.h"
 #include "../../agent/tree.h"
 
-#include <ftw.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,27 +46,6 @@ struct entry {
 	/* For a symlink: what the walk must say of it; NULL: nothing. */
 	const char *expect;
 };
-
-static void broken(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void broken(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_walk: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static bool inside(const char *real, const char *root)
 {
@@ -103,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f;
 
 	if (!mkdtemp(tmp) || !realpath(tmp, root))
-		broken("cannot make a temporary directory");
+		fuzz_broken("fuzz_walk", "cannot make a temporary directory");
 	snprintf(e[0].path, sizeof(e[0].path), "%s", root);
 	for (i = 0; i + 3 <= size && n <= MAX_ENTRIES; i += 3) {
 		int op = data[i] % 4, parent = data[i + 1] % (int)n, pick = data[i + 2];
@@ -123,10 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(x->path, name.ptr, name.len + 1);
 		if (op == 0) {
 			if (mkdir(x->path, 0700) < 0)
-				broken("mkdir '%s'", x->path);
+				fuzz_broken("fuzz_walk", "mkdir '%s'", x->path);
 		} else if (op == 1 || op == 3) {
 			if (!(f = fopen(x->path, "w")))
-				broken("cannot write '%s'", x->path);
+				fuzz_broken("fuzz_walk", "cannot write '%s'", x->path);
 			fputs(manifest, f);
 			fclose(f);
 		} else {
@@ -160,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!target)
 				target = "not-there";
 			if (symlink(target, x->path) < 0)
-				broken("symlink '%s'", x->path);
+				fuzz_broken("fuzz_walk", "symlink '%s'", x->path);
 		}
 		n++;
 	}
@@ -171,21 +146,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tree_load(&set, &diags, NULL, paths, 1, &opts);
 	for (i = 0; i < set.n; i++)
 		if (!realpath(set.items[i].file, real) || !inside(real, root))
-			broken("'%s' was read, outside '%s'", set.items[i].file, root);
+			fuzz_broken("fuzz_walk", "'%s' was read, outside '%s'", set.items[i].file,
+			            root);
 	for (i = 1; i < n; i++) {
 		size_t k;
 
 		if (!e[i].expect)
 			continue;
 		if ((k = said(&diags, e[i].path, e[i].expect)) != 1)
-			broken("the symlink '%s' was reported %zu times as '%s'", e[i].path, k,
-			       e[i].expect);
+			fuzz_broken("fuzz_walk", "the symlink '%s' was reported %zu times as '%s'",
+			            e[i].path, k, e[i].expect);
 	}
 	if (diags.n > n + 1)
-		broken("%zu problems for %zu entries", diags.n, n);
+		fuzz_broken("fuzz_walk", "%zu problems for %zu entries", diags.n, n);
 	manifest_set_release(&set);
 	diagnostics_release(&diags);
-	nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	source_remove_tree(tmp);
 	buf_release(&name);
 	free(e);
 	return 0;
