@@ -213,8 +213,7 @@ static void load_namespaces(struct loader *l, struct source_config *s, struct js
                             const char *where)
 {
 	struct json_object *v = json_value_get(src, "targetNamespace");
-	struct buf what = BUF_INIT;
-	size_t i;
+	struct buf what = BUF_INIT, why = BUF_INIT;
 
 	buf_addf(&what, "%stargetNamespace", where);
 	if (v && is_namespace(l, v, what.ptr))
@@ -228,14 +227,13 @@ static void load_namespaces(struct loader *l, struct source_config *s, struct js
 		s->allowed_namespaces = xcalloc(2, sizeof(char *));
 		s->allowed_namespaces[0] = xstrdup(s->target_namespace);
 	}
-	for (i = 0; s->target_namespace && s->allowed_namespaces && s->allowed_namespaces[i] &&
-	            strcmp(s->allowed_namespaces[i], s->target_namespace);
-	     i++)
-		;
-	if (s->target_namespace && s->allowed_namespaces && !s->allowed_namespaces[i])
+	if (s->target_namespace &&
+	    !manifest_namespace_allowed(&why, (const char *const *)s->allowed_namespaces,
+	                                s->target_namespace))
 		problem(l, v, "%s: '%s' is not among allowedNamespaces", what.ptr,
 		        s->target_namespace);
 	buf_release(&what);
+	buf_release(&why);
 }
 
 /* previews: {forks: bool, timeout: duration}. */

@@ -127,11 +127,19 @@ struct parse {
 	bool cut;
 };
 
-static bool listed(const char *const *list, const char *s)
+bool manifest_namespace_allowed(struct buf *why, const char *const *allowed, const char *ns)
 {
-	for (; *list; list++)
-		if (!strcmp(*list, s))
+	const char *const *a;
+
+	for (a = allowed; a && *a; a++)
+		if (!strcmp(*a, ns))
 			return true;
+	if (!allowed)
+		return true;
+	buf_addf(why, "namespace '%s' is not among the namespaces this source may write to (", ns);
+	for (a = allowed; *a; a++)
+		buf_addf(why, "%s'%s'", a == allowed ? "" : ", ", *a);
+	buf_addch(why, ')');
 	return false;
 }
 
@@ -148,8 +156,8 @@ static bool place(struct parse *l, struct manifest *m, struct json_object *obj, 
 	struct json_object *meta = json_value_get(obj, "metadata");
 	struct json_object *named = json_value_get(meta, "namespace"), *at;
 	const char *ns = json_object_get_string(named), *field;
-	struct buf what = BUF_INIT, list = BUF_INIT;
-	size_t line, column, i;
+	struct buf what = BUF_INIT, why = BUF_INIT;
+	size_t line, column;
 	bool ok = true;
 
 	if (opts->target_namespace && *m->id.namespace) {
@@ -173,19 +181,14 @@ static bool place(struct parse *l, struct manifest *m, struct json_object *obj, 
 		                "given with -n (kubectl refuses it too: pass -n %s)",
 		                what.ptr, ns, opts->default_namespace, ns);
 		ok = false;
-	} else if (opts->allowed_namespaces && *m->id.namespace &&
-	           !listed(opts->allowed_namespaces, m->id.namespace)) {
-		for (i = 0; opts->allowed_namespaces[i]; i++)
-			buf_addf(&list, "%s'%s'", i ? ", " : "", opts->allowed_namespaces[i]);
+	} else if (*m->id.namespace &&
+	           !manifest_namespace_allowed(&why, opts->allowed_namespaces, m->id.namespace)) {
 		locate(&line, &column, l->file, doc_index, doc, named ? named : obj, &l->marks);
-		diagnostics_add(l->diags, l->file->name, line, column,
-		                "%s: namespace '%s' is not among the namespaces this source may "
-		                "write to (%s)",
-		                what.ptr, m->id.namespace, list.ptr);
+		diagnostics_add(l->diags, l->file->name, line, column, "%s: %s", what.ptr, why.ptr);
 		ok = false;
 	}
 	buf_release(&what);
-	buf_release(&list);
+	buf_release(&why);
 	return ok;
 }
 

@@ -53,6 +53,12 @@ struct manifest_set {
 		.items = NULL, .n = 0, .alloc = 0, .files = NULL, .nfiles = 0, .files_alloc = 0    \
 	}
 
+/* May a source whose namespaces are `allowed` (NULL-terminated; NULL: any)
+ * write in namespace `ns`? When not, `why` gets the reason, as a refusal
+ * says it: "namespace 'b' is not among the namespaces this source may
+ * write to ('a')". */
+bool manifest_namespace_allowed(struct buf *why, const char *const *allowed, const char *ns);
+
 struct manifest_options {
 	const char *default_namespace; /* for namespaced objects that name none */
 	/* The default namespace was named (kubectl's -n): an object naming
