@@ -53,7 +53,7 @@ void plan_report_items(struct report *r, struct target *t)
 		/* A preview's readers see the live content of this source's
 		 * objects only; whether another object is in sync would tell
 		 * them its values. */
-		if (r->preview && item->foreign) {
+		if (r->preview && sync_item_foreign(item)) {
 			report_add_withheld(r, &id, item->m->file, item->m->line, DRIFT_DRIFTED,
 			                    item->owner
 			                        ? "exists, and another source manages it: "

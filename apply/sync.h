@@ -60,10 +60,10 @@ struct sync_options {
 	 */
 	const char *const *namespaces;
 	const char *const *cluster_kinds;
-	/* The other sources of the same agent (berth run's config), by their
-	 * tracking annotation's value: taking over an object one of them
-	 * manages is refused, naming it (the two would take it from each
-	 * other on every reconcile). Another source's object (a one-shot's, a
+	/* The sources of the same agent (berth run's config, this one among
+	 * them), by their tracking annotation's value: taking over an object
+	 * another of them manages is refused, naming it (the two would take it
+	 * from each other on every reconcile). Another source's object (a one-shot's, a
 	 * source no longer configured) is taken over with a warning, as Argo
 	 * CD's SharedResourceWarning warns; a confined source refuses any. */
 	const struct sync_owner *others;
@@ -105,11 +105,10 @@ struct sync_item {
 	struct json_object *live;    /* NULL when missing; dropped once known to be in sync */
 	struct drift drift;
 	enum sync_action action;
-	bool sent;    /* a write that is no dry run was sent: the cluster may have changed */
-	bool ready;   /* it was ready when it was read */
-	char *uid;    /* the live object's, NULL when missing */
-	char *owner;  /* the live object's SOURCE_ANNOTATION; NULL when missing or none */
-	bool foreign; /* it exists, and this source does not manage it (owner is not ours) */
+	bool sent;   /* a write that is no dry run was sent: the cluster may have changed */
+	bool ready;  /* it was ready when it was read */
+	char *uid;   /* the live object's, NULL when missing */
+	char *owner; /* the live object's SOURCE_ANNOTATION; NULL when missing or none */
 	/* Drifted locally: the key of the comparison (verdict_key; `keyed`
 	 * when it could be made), whether the server's verdict on it is known
 	 * (a dry run, or one remembered), and whether a dry run of its write
@@ -235,6 +234,10 @@ int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct 
  * and a plan of many new objects would otherwise hold them all).
  */
 struct json_object *sync_item_predicted(struct sync_item *item);
+
+/* Does the item exist live, and another source, or none, manage it (its
+ * SOURCE_ANNOTATION is not the item's source)? */
+bool sync_item_foreign(const struct sync_item *item);
 
 /* "statefulset.apps/web", as kubectl names objects in its output. */
 void sync_item_name(struct buf *out, const struct sync_item *item);

@@ -139,6 +139,11 @@ static int cmp_name(const void *key, const void *elem)
 	return strcmp(key, (*(const struct sync_item *const *)elem)->m->id.name);
 }
 
+bool sync_item_foreign(const struct sync_item *item)
+{
+	return item->uid && (!item->owner || strcmp(item->owner, item->source));
+}
+
 struct json_object *sync_item_predicted(struct sync_item *item)
 {
 	if (!item->drift.predicted && item->drift.state == DRIFT_MISSING) {
@@ -204,7 +209,6 @@ int sync_compare(struct sync_item *item, struct json_object *live)
 	item->uid = NULL;
 	free(item->owner);
 	item->owner = NULL;
-	item->foreign = false;
 	if (live) {
 		struct json_object *meta = json_value_get(live, "metadata");
 		const char *uid = json_value_get_string(meta, "uid");
@@ -214,7 +218,6 @@ int sync_compare(struct sync_item *item, struct json_object *live)
 
 		item->uid = uid ? xstrdup(uid) : NULL;
 		item->owner = owner ? xstrdup(owner) : NULL;
-		item->foreign = !owner || strcmp(owner, item->source);
 		item->ready = ready_check(&why, live, false) == READINESS_READY;
 		buf_release(&why);
 	}
@@ -416,7 +419,7 @@ static void check_immutable(struct diagnostics *diags, struct kube_client *c,
 		}
 		sync_describe(&what, item);
 		manifest_locate(&line, &column, item->m, path);
-		if (opts->hide_foreign && item->foreign)
+		if (opts->hide_foreign && sync_item_foreign(item))
 			diagnostics_add(diags, item->m->file, line, column,
 			                "%s: %s cannot change, and the object exists: the server "
 			                "refuses the patch (its live value is not shown: this "
@@ -527,8 +530,8 @@ static bool in_scope(struct diagnostics *diags, const struct manifest *m,
 	return ok;
 }
 
-/* The name of the source of the agent's others whose tracking annotation
- * is `owner`, or NULL. */
+/* The name of the agent's source whose tracking annotation is `owner`, or
+ * NULL. */
 static const char *other_source(const struct sync_options *opts, const char *owner)
 {
 	size_t i;
@@ -548,7 +551,7 @@ static void check_owner(struct diagnostics *diags, const struct sync_item *item,
 	struct buf what = BUF_INIT, file = BUF_INIT;
 	const char *other;
 
-	if (!item->uid || !item->owner || !item->foreign)
+	if (!item->owner || !sync_item_foreign(item))
 		return;
 	other = other_source(opts, item->owner);
 	sync_describe(&what, item);
