@@ -360,7 +360,6 @@ static int reconcile(struct runner *r, const struct source_config *s)
 {
 	struct target_options o = TARGET_OPTIONS_INIT;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
-	struct sync_owner *others = NULL;
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
 	double start = clock_now_ms(), load_deadline = start + LOAD_TIMEOUT_MS;
@@ -383,8 +382,8 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	sync.prune = s->prune;
 	/* Two sources of one agent would take an object from each other on
 	 * every reconcile. */
-	sync.nothers = target_others(&others, &r->config, s);
-	sync.others = others;
+	sync.others = r->config.owners;
+	sync.nothers = r->config.n;
 	sync.stop = &stop;
 	sync.warn = log_warning;
 	sync.warn_ctx = (void *)s->name;
@@ -471,7 +470,6 @@ out:
 	record(r, s, &t, result_labels[result], clock_now_ms() - start, error);
 	prune_list_release(&prune);
 	target_release(&t, &o);
-	target_others_free(others, sync.nothers);
 	if (sync.progress)
 		fclose(sync.progress);
 	return error;

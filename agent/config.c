@@ -584,7 +584,7 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 	struct loader l = {path, diags, YAML_MARKS_INIT(4)};
 	struct config c = CONFIG_INIT;
 	struct json_object *docs = NULL, *root, *sources;
-	struct buf text = BUF_INIT, token = BUF_INIT;
+	struct buf text = BUF_INIT, token = BUF_INIT, id = BUF_INIT;
 	size_t before = diags->n, i, j;
 	int error;
 
@@ -633,9 +633,17 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 					    "sources[%zu].name: '%s' is sources[%zu]'s name too", i,
 					    c.sources[i].name, j);
 	}
-	if (diags->n > before)
+	if (diags->n > before) {
 		error = berth_error_set("%s: %zu problem%s", path, diags->n - before,
 		                        diags->n - before == 1 ? "" : "s");
+		goto out;
+	}
+	c.owners = xcalloc(c.n + 1, sizeof(*c.owners));
+	for (i = 0; i < c.n; i++) {
+		source_tracking_id(&id, c.sources[i].git.repo, c.sources[i].path);
+		c.owners[i].source = buf_detach(&id, NULL);
+		c.owners[i].name = c.sources[i].name;
+	}
 out:
 	if (error < 0)
 		config_release(&c);
@@ -645,6 +653,7 @@ out:
 	yaml_marks_release(&l.marks);
 	buf_release(&text);
 	buf_release_secret(&token);
+	buf_release(&id);
 	return error;
 }
 
@@ -681,5 +690,8 @@ void config_release(struct config *c)
 	free(c->report_token_file);
 	for (i = 0; i < FORGE_COUNT; i++)
 		free_secret(c->webhook_secrets[i]);
+	for (i = 0; c->owners && i < c->n; i++)
+		free((char *)c->owners[i].source);
+	free(c->owners);
 	*c = (struct config)CONFIG_INIT;
 }

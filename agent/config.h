@@ -5,6 +5,7 @@
 #include "source.h"
 #include "webhook.h"
 
+#include "../apply/sync.h"
 #include "../diff/manifest.h"
 
 #include <stdbool.h>
@@ -63,13 +64,15 @@ struct config {
 	char *cluster;           /* this cluster's name in status contexts; NULL: "default" */
 	char *report_token_file; /* the bearer token of /report; NULL: none */
 	char *webhook_secrets[FORGE_COUNT]; /* NULL: that forge's hooks are refused */
+	/* Each source's tracking annotation and name (n of them), as
+	 * sync_options.others takes them: no source takes over another's
+	 * objects. */
+	struct sync_owner *owners;
 };
 #define CONFIG_INIT                                                                                \
 	{                                                                                          \
 		.sources = NULL, .n = 0, .state_namespace = NULL, .cluster = NULL,                 \
-		.report_token_file = NULL, .webhook_secrets = {                                    \
-			NULL                                                                       \
-		}                                                                                  \
+		.report_token_file = NULL, .webhook_secrets = {NULL}, .owners = NULL               \
 	}
 
 /*

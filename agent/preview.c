@@ -174,7 +174,6 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 {
 	struct target_options o = TARGET_OPTIONS_INIT;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
-	struct sync_owner *others = NULL;
 	struct target t = TARGET_INIT;
 	struct report r = REPORT_INIT;
 	struct status_config sc = s->status;
@@ -209,8 +208,8 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	o.git.warn = on_warning;
 	o.git.warn_ctx = (void *)s->name;
 	sync.prune = s->prune;
-	sync.nothers = target_others(&others, &p->config, s);
-	sync.others = others;
+	sync.others = p->config.owners;
+	sync.nothers = p->config.n;
 	/* The preview goes to the pull request's readers. */
 	sync.hide_foreign = true;
 	sync.allow_empty = true;
@@ -262,7 +261,6 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 out:
 	report_release(&r);
 	target_release(&t, &o);
-	target_others_free(others, sync.nothers);
 	stop_request(&p->done, 0);
 	pthread_join(p->watchdog, NULL);
 	if (cache.len)

@@ -53,6 +53,13 @@ void source_redact(struct buf *out, const char *url)
 	buf_adds(out, p);
 }
 
+void source_tracking_id(struct buf *out, const char *repo, const char *path)
+{
+	source_redact(out, repo);
+	if (path)
+		buf_addf(out, "//%s", path);
+}
+
 /* Does `url` carry a password (scheme://user:secret@host)? */
 static bool password_in(const char *url)
 {

@@ -113,4 +113,9 @@ int source_remove_tree(const char *dir);
  * (scheme://user:secret@host/...), for messages and annotations. */
 void source_redact(struct buf *out, const char *url);
 
+/* The tracking annotation's value (berth.io/source) of what berth applies
+ * from `repo` (credentials left out) under `path` (NULL: the root):
+ * "URL//PATH". */
+void source_tracking_id(struct buf *out, const char *repo, const char *path);
+
 #endif

@@ -242,41 +242,6 @@ static void warn_submodules(struct target *t, const char *path)
 	buf_release(&where);
 }
 
-void target_source_id(struct buf *out, const char *repo, const char *path)
-{
-	source_redact(out, repo);
-	if (path)
-		buf_addf(out, "//%s", path);
-}
-
-size_t target_others(struct sync_owner **out, const struct config *c, const struct source_config *s)
-{
-	struct sync_owner *others = xcalloc(c->n + 1, sizeof(*others));
-	struct buf id = BUF_INIT;
-	size_t i, n = 0;
-
-	for (i = 0; i < c->n; i++) {
-		if (&c->sources[i] == s || !c->sources[i].git.repo || !c->sources[i].name)
-			continue;
-		buf_reset(&id);
-		target_source_id(&id, c->sources[i].git.repo, c->sources[i].path);
-		others[n].source = xstrdup(id.ptr);
-		others[n++].name = c->sources[i].name;
-	}
-	buf_release(&id);
-	*out = others;
-	return n;
-}
-
-void target_others_free(struct sync_owner *others, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free((char *)others[i].source);
-	free(others);
-}
-
 int target_source(struct target *t, const struct target_options *o)
 {
 	struct source_options git = o->git;
@@ -298,7 +263,7 @@ int target_source(struct target *t, const struct target_options *o)
 	if (error < 0)
 		return error;
 	buf_addf(&files, "%s/%s", t->commit.dir, o->path ? o->path : "");
-	target_source_id(&source, o->git.repo, o->path);
+	source_tracking_id(&source, o->git.repo, o->path);
 	if (!o->quiet)
 		fprintf(stderr, "%s%s%s: commit %s%s\n", source.ptr, o->git.ref ? " at " : "",
 		        o->git.ref ? o->git.ref : "", t->commit.id,

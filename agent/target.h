@@ -150,17 +150,6 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
  * inside the repository. 0, or a usage error's status (o->files freed). */
 int target_options_check(struct target_options *o, const char *verb, int argc, char **argv);
 
-/* The tracking annotation's value of the source of `repo` (credentials
- * left out) and `path` (NULL: the root): "URL//PATH". */
-void target_source_id(struct buf *out, const char *repo, const char *path);
-
-/* The other sources of config `c` than `s`, as sync_options.others takes
- * them (names borrowed from `c`); their number. Free with
- * target_others_free(). */
-size_t target_others(struct sync_owner **out, const struct config *c,
-                     const struct source_config *s);
-void target_others_free(struct sync_owner *others, size_t n);
-
 /* Check the commit of --repo --ref out (saying which on stderr): t->files
  * names its --path, t->source the repository (without credentials) and
  * path. */
