@@ -31,7 +31,8 @@ struct followed {
 #define DELIVERIES         1024
 
 struct delivery {
-	uint8_t digest[SHA256_SIZE]; /* of the forge's name and the signed body */
+	enum forge forge;
+	uint8_t digest[SHA256_SIZE]; /* of the signed body */
 	double at;                   /* 0: free */
 };
 
@@ -56,18 +57,16 @@ struct listener {
 static bool seen_delivery(struct listener *l, enum forge f, const struct http_request *req)
 {
 	double now = clock_now_ms();
-	struct buf keyed = BUF_INIT;
 	uint8_t digest[SHA256_SIZE];
 	size_t i;
 
-	buf_addf(&keyed, "%s\n", forge_name(f));
-	buf_add(&keyed, req->body, req->content_length);
-	sha256(digest, keyed.ptr, keyed.len);
-	buf_release(&keyed);
+	sha256(digest, req->body, req->content_length);
 	for (i = 0; i < DELIVERIES; i++)
 		if (l->deliveries[i].at > 0 && now - l->deliveries[i].at < DELIVERY_MEMORY_MS &&
+		    l->deliveries[i].forge == f &&
 		    !memcmp(l->deliveries[i].digest, digest, SHA256_SIZE))
 			return true;
+	l->deliveries[l->next_delivery].forge = f;
 	memcpy(l->deliveries[l->next_delivery].digest, digest, SHA256_SIZE);
 	l->deliveries[l->next_delivery].at = now;
 	l->next_delivery = (l->next_delivery + 1) % DELIVERIES;

@@ -29,7 +29,8 @@
 /* A preview stopped at its time limit says so by this "signal". */
 #define TIME_LIMIT SIGALRM
 
-/* A head to preview; also, in `pulls`, the newest one asked for. */
+/* A head to preview; in `pulls`, a pull request and when the newest head
+ * asked for was made (its head is not kept). */
 struct job {
 	char *source;
 	enum forge forge;
@@ -155,13 +156,6 @@ static void comment_marker(struct buf *out, const char *context)
 	buf_addf(out, "<!-- berth-preview %s -->", context);
 }
 
-/* The comment's body: report_comment()'s. */
-static void comment_body(struct buf *out, const char *marker, struct report *r, const char *sha,
-                         const char *refusal, size_t max)
-{
-	report_comment(out, marker, r, sha, refusal, max);
-}
-
 /* The pull request's own ref, for a head no branch reaches (a fork's). */
 static void pull_ref(struct buf *out, enum forge f, long number)
 {
@@ -249,8 +243,8 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	if (s->status.preview_comment) {
 		status_template(&expanded, sc.context, j->head, s->name, cluster);
 		comment_marker(&marker, expanded.ptr);
-		comment_body(&expanded, marker.ptr, &r, t.commit.id[0] ? t.commit.id : j->head,
-		             error < 0 ? text.ptr : NULL, forge_comment_max(s->status.provider));
+		report_comment(&expanded, marker.ptr, &r, t.commit.id[0] ? t.commit.id : j->head,
+		               error < 0 ? text.ptr : NULL, forge_comment_max(s->status.provider));
 		reporter_comment(p->reporter, &s->status, j->number, marker.ptr, expanded.ptr);
 	}
 	snprintf(number, sizeof(number), "%ld", j->number);
@@ -362,15 +356,21 @@ void previewer_config(struct previewer *p, const char *path)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* The newest head asked for of the pull request of `j`, or NULL. Called
- * with the lock held. */
+/* Are both of one pull request, for one source? */
+static bool same_pull(const struct job *a, const struct job *b)
+{
+	return a->source && a->number == b->number && a->forge == b->forge &&
+	       !strcmp(a->source, b->source);
+}
+
+/* The pull request of `j` in `pulls`, with when its newest head asked for
+ * was made; NULL when none was asked for. Called with the lock held. */
 static struct job *newest(struct previewer *p, const struct job *j)
 {
 	size_t i;
 
 	for (i = 0; i < PULLS_MAX; i++)
-		if (p->pulls[i].source && p->pulls[i].number == j->number &&
-		    p->pulls[i].forge == j->forge && !strcmp(p->pulls[i].source, j->source))
+		if (same_pull(&p->pulls[i], j))
 			return &p->pulls[i];
 	return NULL;
 }
@@ -406,11 +406,8 @@ void previewer_request(struct previewer *p, const char *source, enum forge f,
 	}
 	if (j.updated > last->updated)
 		last->updated = j.updated;
-	memcpy(last->head, j.head, sizeof(j.head));
-	for (i = 0; i < p->n; i++)
-		if (p->jobs[i].number == j.number && p->jobs[i].forge == f &&
-		    !strcmp(p->jobs[i].source, source))
-			break;
+	for (i = 0; i < p->n && !same_pull(&p->jobs[i], &j); i++)
+		;
 	if (i < p->n) {
 		/* The newest head of a pull request is the one to preview. */
 		memcpy(p->jobs[i].head, j.head, sizeof(j.head));
