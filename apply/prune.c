@@ -80,16 +80,17 @@ static int take_page(struct json_object *page, void *ctx)
 		const char *allow =
 		    json_value_get_string(json_value_get(meta, "annotations"), PRUNE_ANNOTATION);
 		const char *ns = json_value_get_string(meta, "namespace");
+		const char *name = json_value_get_string(meta, "name");
 		struct prune_item *p;
 
+		if (!ns || !res->namespaced)
+			ns = "";
+		if (!name)
+			name = "";
 		/* The same object may be served by two groups (a kind moved
 		 * between groups): the uid says it is one. */
 		if (!uid || !source || strcmp(source, opts->source) || in_plan(plan, uid) ||
-		    listed(out, uid) ||
-		    !scope_allows(NULL, opts, res, ns && res->namespaced ? ns : "",
-		                  json_value_get_string(meta, "name")
-		                      ? json_value_get_string(meta, "name")
-		                      : ""))
+		    listed(out, uid) || !scope_allows(NULL, opts, res, ns, name))
 			continue;
 		out->items = xgrow(out->items, sizeof(*p), out->n + 1, &out->alloc);
 		p = &out->items[out->n++];
@@ -97,9 +98,8 @@ static int take_page(struct json_object *page, void *ctx)
 		p->id.group = xstrdup(res->group);
 		p->id.version = xstrdup(res->version);
 		p->id.kind = xstrdup(res->kind);
-		p->id.namespace = xstrdup(ns && res->namespaced ? ns : "");
-		p->id.name = xstrdup(
-		    json_value_get_string(meta, "name") ? json_value_get_string(meta, "name") : "");
+		p->id.namespace = xstrdup(ns);
+		p->id.name = xstrdup(name);
 		p->res = res;
 		p->uid = xstrdup(uid);
 		p->live = json_object_get(obj);
