@@ -243,7 +243,8 @@ start_apiserver() {
 		--service-cluster-ip-range 10.0.0.0/24 \
 		--allow-privileged=true --endpoint-reconciler-type none \
 		--audit-policy-file "$dir/audit-policy.yaml" \
-		--audit-log-path "$dir/audit.log" --audit-log-format json
+		--audit-log-path "$dir/audit.log" --audit-log-format json \
+		--audit-log-maxsize 4096
 	wait_for kube-apiserver 240 ready
 }
 
