@@ -1,6 +1,6 @@
 /* berth's entry point: picks the verb (git's builtin model) and runs it. */
-#include "builtin.h"
-#include "forge.h"
+#include "cli/cli.h"
+#include "forge/forge.h"
 
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"

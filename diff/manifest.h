@@ -12,7 +12,7 @@
 
 /*
  * Manifests: the objects that texts of YAML and JSON describe, each at its
- * place in its file. Reading files is the caller's (agent/tree.h walks a
+ * place in its file. Reading files is the caller's (agent/source/tree.h walks a
  * tree of them); this module only parses what it is given.
  *
  * Each object is kept as compact JSON text rather than a json-c tree: json-c

@@ -9,7 +9,7 @@
  *                                 copy as LIST pages of 500, DIR/live-NNNN.json
  *   bench_diff measure DIR        load, diff, report
  */
-#include "../../agent/tree.h"
+#include "../../agent/source/tree.h"
 #include "../../diff/base/buf.h"
 #include "../../diff/drift.h"
 #include "../../diff/base/berth_error.h"

@@ -30,7 +30,7 @@
 
 #include "fuzz.h"
 
-#include "../../agent/source.h"
+#include "../../agent/source/source.h"
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/buf.h"
 

@@ -25,8 +25,8 @@
 
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/buf.h"
-#include "../../agent/source.h"
-#include "../../agent/tree.h"
+#include "../../agent/source/source.h"
+#include "../../agent/source/tree.h"
 
 #include <limits.h>
 #include <stdbool.h>

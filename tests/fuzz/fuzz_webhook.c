@@ -1,7 +1,7 @@
 /*
  * Fuzz harness for what berth run reads from the network: the head of an
- * HTTP request (agent/http_server.c) and a forge's push webhook
- * (agent/webhook.c).
+ * HTTP request (agent/http/http_server.c) and a forge's push webhook
+ * (agent/forge/webhook.c).
  *
  * The whole input goes through both:
  *
@@ -32,8 +32,8 @@
  */
 #include "fuzz.h"
 
-#include "../../agent/http_server.h"
-#include "../../agent/webhook.h"
+#include "../../agent/http/http_server.h"
+#include "../../agent/forge/webhook.h"
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/buf.h"
 #include "../../diff/base/digest.h"

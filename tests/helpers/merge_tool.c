@@ -15,7 +15,7 @@
  *
  * Exit status 0, or 2 with a message on stderr.
  */
-#include "../../agent/tree.h"
+#include "../../agent/source/tree.h"
 #include "../../diff/base/buf.h"
 #include "../../diff/drift.h"
 #include "../../diff/base/berth_error.h"

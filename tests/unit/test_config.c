@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/config.h"
+#include "../../agent/daemon/config.h"
 #include "../../diff/base/berth_error.h"
 
 #include <stdio.h>

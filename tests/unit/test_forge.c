@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/builtin.h"
-#include "../../agent/forge.h"
-#include "../../agent/status.h"
+#include "../../agent/cli/cli.h"
+#include "../../agent/forge/forge.h"
+#include "../../agent/forge/status.h"
 #include "../../diff/base/berth_error.h"
 
 #include <string.h>

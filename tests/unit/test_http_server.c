@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/http_server.h"
+#include "../../agent/http/http_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

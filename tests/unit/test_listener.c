@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/listener.h"
+#include "../../agent/http/listener.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/log.h"
+#include "../../diff/base/log.h"
 #include "../../diff/base/buf.h"
 #include "../../diff/base/json_value.h"
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/metrics.h"
+#include "../../diff/base/metrics.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/report_page.h"
+#include "../../agent/http/report_page.h"
 #include "../../diff/base/json_value.h"
 
 #include <fcntl.h>

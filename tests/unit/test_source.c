@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/known_hosts.h"
-#include "../../agent/source.h"
+#include "../../agent/source/known_hosts.h"
+#include "../../agent/source/source.h"
 
 #include "../../diff/base/berth_error.h"
 

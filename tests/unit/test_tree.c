@@ -5,7 +5,7 @@
 #include <cmocka.h>
 
 #include "../../diff/base/json_value.h"
-#include "../../agent/tree.h"
+#include "../../agent/source/tree.h"
 
 #include <limits.h>
 #include <stdio.h>

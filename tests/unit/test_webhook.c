@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../agent/webhook.h"
+#include "../../agent/forge/webhook.h"
 
 #include <string.h>
 

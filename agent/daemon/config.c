@@ -1,0 +1,697 @@
+/* berth run's configuration file: parsed, defaulted and checked, with each
+ * problem at its line. */
+#include "config.h"
+
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
+#include "../../diff/yaml_doc.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MAX             (1u << 20)
+#define DEFAULT_INTERVAL_MS    (5 * 60 * 1000L)
+#define DEFAULT_JITTER_PERCENT 10u
+/* The largest token or secret file read. */
+#define TOKEN_MAX (64u << 10)
+/* A webhook secret shorter than this is guessed too easily. */
+#define MIN_SECRET 16
+
+int parse_duration(long *ms, const char *s)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+	char *end;
+	double v = strtod(s, &end);
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (end != s && v >= 0 && !strcmp(end, units[i].unit)) {
+			*ms = (long)(v * (double)units[i].ms);
+			return 0;
+		}
+	return berth_error_set("invalid duration '%s' (use 30s, 5m, 1h)", s);
+}
+
+int parse_size(size_t *out, const char *s)
+{
+	static const struct {
+		const char *unit;
+		unsigned shift;
+	} units[] = {{"", 0}, {"Ki", 10}, {"Mi", 20}, {"Gi", 30}};
+	char *end;
+	unsigned long long v;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return berth_error_set("invalid size '%s' (use bytes, or 500Ki, 64Mi, 1Gi)", s);
+	v = strtoull(s, &end, 10);
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(end, units[i].unit) && v > 0 && v <= (SIZE_MAX >> units[i].shift)) {
+			*out = (size_t)v << units[i].shift;
+			return 0;
+		}
+	return berth_error_set("invalid size '%s' (use bytes, or 500Ki, 64Mi, 1Gi)", s);
+}
+
+/* The file being read, and where its nodes are. */
+struct loader {
+	const char *path;
+	struct diagnostics *diags;
+	struct yaml_marks marks;
+};
+
+static void problem(struct loader *l, struct json_object *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A problem at the field whose value is `node`. */
+static void problem(struct loader *l, struct json_object *node, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	size_t line = 0, column = 0;
+	va_list ap;
+
+	yaml_marks_find_field(&line, &column, &l->marks, node);
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	diagnostics_add(l->diags, l->path, line, column, "%s", msg.ptr);
+	buf_release(&msg);
+}
+
+/* Every key of `map` (at `where`) is one of `keys`. */
+static void known_keys(struct loader *l, struct json_object *map, const char *where,
+                       const char *const *keys)
+{
+	json_object_object_foreach(map, key, value)
+	{
+		const char *const *k;
+
+		for (k = keys; *k && strcmp(*k, key); k++)
+			;
+		if (!*k)
+			problem(l, value, "%s%s: unknown key", where, key);
+	}
+}
+
+/* The string at map[key], or NULL when absent; a copy (caller frees). */
+static char *string_at(struct loader *l, struct json_object *map, const char *key,
+                       const char *where)
+{
+	struct json_object *v = json_value_get(map, key);
+
+	if (!v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v)) {
+		problem(l, v, "%s%s: must be a non-empty string", where, key);
+		return NULL;
+	}
+	return xstrdup(json_object_get_string(v));
+}
+
+static bool is_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+
+	return n && !s[n] && n <= 63 && s[0] != '-' && s[n - 1] != '-';
+}
+
+static void load_auth(struct loader *l, struct source_config *s, struct json_object *auth,
+                      const char *where)
+{
+	static const char *const keys[] = {"username",   "passwordFile",   "passwordEnv", "caFile",
+	                                   "sshKeyFile", "knownHostsFile", NULL};
+
+	if (!auth)
+		return;
+	if (!json_object_is_type(auth, json_type_object)) {
+		problem(l, auth, "%sauth: must be a mapping", where);
+		return;
+	}
+	known_keys(l, auth, where, keys);
+	s->git.username = string_at(l, auth, "username", where);
+	s->password_file = string_at(l, auth, "passwordFile", where);
+	s->password_env = string_at(l, auth, "passwordEnv", where);
+	s->git.ca_file = string_at(l, auth, "caFile", where);
+	s->git.ssh_key = string_at(l, auth, "sshKeyFile", where);
+	s->git.known_hosts = string_at(l, auth, "knownHostsFile", where);
+	if (s->password_file && s->password_env)
+		problem(l, auth, "%sauth: passwordFile and passwordEnv: give one", where);
+}
+
+/* A namespace's name: a DNS label. */
+static bool is_namespace(struct loader *l, struct json_object *v, const char *what)
+{
+	const char *ns = json_object_get_string(v);
+
+	if (json_object_is_type(v, json_type_string) && is_name(ns))
+		return true;
+	problem(l, v,
+	        "%s: must be a namespace name (lowercase letters, digits and '-', at most 63)",
+	        what);
+	return false;
+}
+
+/* A kind as clusterResources names it: "Kind", or "Kind.group" ("Kind."
+ * for the core group). */
+static bool is_kind(struct loader *l, struct json_object *v, const char *what)
+{
+	const char *k = json_object_get_string(v);
+	size_t n = json_object_is_type(v, json_type_string) ? strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                                                "abcdefghijklmnopqrstuvwxyz"
+	                                                                "0123456789")
+	                                                    : 0;
+
+	if (n && k[0] >= 'A' && k[0] <= 'Z' &&
+	    (!k[n] || (k[n] == '.' && strspn(k + n + 1, "abcdefghijklmnopqrstuvwxyz0123456789-.") ==
+	                                  strlen(k + n + 1))))
+		return true;
+	problem(l, v,
+	        "%s: must be a kind, as 'ClusterRole' or 'ClusterRole.rbac.authorization.k8s.io'",
+	        what);
+	return false;
+}
+
+/* A list of names (`empty`: it may be empty), each checked by `ok`; NULL
+ * when absent or wrong. */
+static char **load_list(struct loader *l, struct json_object *src, const char *key,
+                        const char *where, const char *what, bool empty,
+                        bool (*ok)(struct loader *, struct json_object *, const char *))
+{
+	struct json_object *list = json_value_get(src, key), *v;
+	struct buf at = BUF_INIT;
+	char **out;
+	size_t i, n = 0;
+
+	if (!list)
+		return NULL;
+	if (!json_object_is_type(list, json_type_array) ||
+	    (!empty && !json_object_array_length(list))) {
+		problem(l, list, "%s%s: must be a list of %s", where, key, what);
+		return NULL;
+	}
+	out = xcalloc(json_object_array_length(list) + 1, sizeof(char *));
+	for (i = 0; i < json_object_array_length(list); i++) {
+		v = json_object_array_get_idx(list, i);
+		buf_reset(&at);
+		buf_addf(&at, "%s%s[%zu]", where, key, i);
+		if (ok(l, v, at.ptr))
+			out[n++] = xstrdup(json_object_get_string(v));
+	}
+	buf_release(&at);
+	return out;
+}
+
+/* targetNamespace, allowedNamespaces and clusterResources: the namespaces
+ * a source's objects go to and may go to, and the cluster-scoped kinds it
+ * may manage. targetNamespace alone confines the source to it. */
+static void load_namespaces(struct loader *l, struct source_config *s, struct json_object *src,
+                            const char *where)
+{
+	struct json_object *v = json_value_get(src, "targetNamespace");
+	struct buf what = BUF_INIT, why = BUF_INIT;
+
+	buf_addf(&what, "%stargetNamespace", where);
+	if (v && is_namespace(l, v, what.ptr))
+		s->target_namespace = xstrdup(json_object_get_string(v));
+	s->allowed_namespaces =
+	    load_list(l, src, "allowedNamespaces", where, "namespaces", false, is_namespace);
+	/* [] confines the source to no cluster-scoped kind at all. */
+	s->cluster_resources = load_list(l, src, "clusterResources", where, "kinds", true, is_kind);
+	if (s->target_namespace && !s->allowed_namespaces &&
+	    !json_value_get(src, "allowedNamespaces")) {
+		s->allowed_namespaces = xcalloc(2, sizeof(char *));
+		s->allowed_namespaces[0] = xstrdup(s->target_namespace);
+	}
+	if (s->target_namespace &&
+	    !manifest_namespace_allowed(&why, (const char *const *)s->allowed_namespaces,
+	                                s->target_namespace))
+		problem(l, v, "%s: '%s' is not among allowedNamespaces", what.ptr,
+		        s->target_namespace);
+	buf_release(&what);
+	buf_release(&why);
+}
+
+/* previews: {forks: bool, timeout: duration}. */
+static void load_previews(struct loader *l, struct source_config *s, struct json_object *p,
+                          const char *where)
+{
+	static const char *const keys[] = {"forks", "timeout", NULL};
+	struct json_object *forks = json_value_get(p, "forks"),
+	                   *timeout = json_value_get(p, "timeout");
+	struct buf sub = BUF_INIT;
+	long ms = 0;
+
+	if (!p)
+		return;
+	if (!json_object_is_type(p, json_type_object)) {
+		problem(l, p, "%spreviews: must be a mapping", where);
+		return;
+	}
+	buf_addf(&sub, "%spreviews.", where);
+	known_keys(l, p, sub.ptr, keys);
+	if (forks && !json_object_is_type(forks, json_type_boolean))
+		problem(l, forks, "%sforks: use true or false", sub.ptr);
+	s->preview_forks = forks && json_object_get_boolean(forks);
+	if (timeout && (!json_object_is_type(timeout, json_type_string) ||
+	                parse_duration(&ms, json_object_get_string(timeout)) < 0 || ms < 1000))
+		problem(l, timeout, "%stimeout: use a duration of at least 1s (30s, 2m)", sub.ptr);
+	else if (timeout)
+		s->preview_timeout_ms = ms;
+	buf_release(&sub);
+}
+
+int config_secret_check(const char *secret, const char *what)
+{
+	if (has_control_chars(secret))
+		return berth_error_set("the %s holds a control character (a line break?): refused",
+		                       what);
+	return 0;
+}
+
+int status_token_read(struct buf *out, const char *file, const char *env)
+{
+	buf_release_secret(out);
+	if (file && buf_read_file(out, file, TOKEN_MAX) < 0)
+		return -1;
+	if (env && getenv(env))
+		buf_adds(out, getenv(env));
+	buf_rstrip(out, " \t\r\n");
+	if (!out->len)
+		return file ? berth_error_set("'%s' is empty", file)
+		            : berth_error_set("'%s' is unset or empty", env);
+	if (config_secret_check(out->ptr, "token") < 0)
+		return berth_error_prefix(-1, "'%s'", file ? file : env);
+	return 0;
+}
+
+int status_config_check(struct status_config *s, const char *repo, const char **key)
+{
+	struct buf scratch = BUF_INIT;
+	int error = 0;
+
+	if (!s->base_url && !forge_default_base(s->provider)) {
+		*key = "baseURL";
+		error = berth_error_set("required for %s (the forge's address, for example "
+		                        "https://%s.example.com)",
+		                        forge_name(s->provider), forge_name(s->provider));
+	} else if (s->base_url && strncmp(s->base_url, "https://", 8) &&
+	           strncmp(s->base_url, "http://", 7)) {
+		*key = "baseURL";
+		error = berth_error_set("'%s' is not an http(s) URL", s->base_url);
+	} else if (s->api_version && s->provider != FORGE_GITHUB) {
+		*key = "apiVersion";
+		error = berth_error_set("only GitHub's API has versions to choose");
+	} else if (s->api_version && forge_api_version_check(s->api_version) < 0) {
+		*key = "apiVersion";
+		error = -1;
+	} else if (!s->token_file == !s->token_env) {
+		*key = s->token_env ? "tokenEnv" : "tokenFile";
+		error = berth_error_set("give tokenFile or tokenEnv");
+	} else if (status_token_read(&scratch, s->token_file, s->token_env) < 0) {
+		/* status.c reads it again as it runs, and checks it again. */
+		*key = s->token_file ? "tokenFile" : "tokenEnv";
+		error = -1;
+	} else if (s->ca_file && buf_read_file(&scratch, s->ca_file, 1 << 20) < 0) {
+		*key = "caFile";
+		error = -1;
+	} else if (!s->repository && forge_repository(&scratch, repo) < 0) {
+		*key = "repository";
+		error = -1;
+	}
+	if (!error && !s->repository)
+		s->repository = buf_detach(&scratch, NULL);
+	if (!error && !s->context)
+		s->context = xstrdup(STATUS_CONTEXT_DEFAULT);
+	if (!error && status_template(&scratch, s->context, "", "", "") < 0) {
+		*key = "context";
+		error = -1;
+	}
+	if (!error && s->target_url && status_template(&scratch, s->target_url, "", "", "") < 0) {
+		*key = "targetURL";
+		error = -1;
+	}
+	buf_release_secret(&scratch);
+	return error;
+}
+
+void status_config_release(struct status_config *s)
+{
+	free(s->base_url);
+	free(s->repository);
+	free(s->token_file);
+	free(s->token_env);
+	free(s->ca_file);
+	free(s->context);
+	free(s->target_url);
+	free(s->api_version);
+	*s = (struct status_config){0};
+}
+
+/* A source's status block. */
+static void load_status(struct loader *l, struct source_config *s, struct json_object *st,
+                        const char *where)
+{
+	static const char *const keys[] = {"provider",   "baseURL", "repository", "tokenFile",
+	                                   "tokenEnv",   "caFile",  "context",    "targetURL",
+	                                   "apiVersion", "preview", NULL};
+	static const char *const preview_keys[] = {"comment", NULL};
+	struct status_config *c = &s->status;
+	const char *provider, *key = NULL;
+	struct buf sub = BUF_INIT;
+	struct json_object *v;
+
+	if (!st)
+		return;
+	if (!json_object_is_type(st, json_type_object)) {
+		problem(l, st, "%sstatus: must be a mapping", where);
+		return;
+	}
+	buf_addf(&sub, "%sstatus.", where);
+	known_keys(l, st, sub.ptr, keys);
+	c->base_url = string_at(l, st, "baseURL", sub.ptr);
+	c->repository = string_at(l, st, "repository", sub.ptr);
+	c->token_file = string_at(l, st, "tokenFile", sub.ptr);
+	c->token_env = string_at(l, st, "tokenEnv", sub.ptr);
+	c->ca_file = string_at(l, st, "caFile", sub.ptr);
+	c->context = string_at(l, st, "context", sub.ptr);
+	c->target_url = string_at(l, st, "targetURL", sub.ptr);
+	c->api_version = string_at(l, st, "apiVersion", sub.ptr);
+	if ((v = json_value_get(st, "preview")) && !json_object_is_type(v, json_type_object)) {
+		problem(l, v, "%spreview: must be a mapping", sub.ptr);
+	} else if (v) {
+		struct buf pre = BUF_INIT;
+		struct json_object *comment = json_value_get(v, "comment");
+
+		buf_addf(&pre, "%spreview.", sub.ptr);
+		known_keys(l, v, pre.ptr, preview_keys);
+		if (comment && !json_object_is_type(comment, json_type_boolean))
+			problem(l, comment, "%scomment: use true or false", pre.ptr);
+		c->preview_comment = comment && json_object_get_boolean(comment);
+		buf_release(&pre);
+	}
+	v = json_value_get(st, "provider");
+	provider = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	if (!v)
+		problem(l, st, "%sprovider: missing (github, gitlab or gitea)", sub.ptr);
+	else if (!provider || forge_parse(&c->provider, provider) < 0)
+		problem(l, v, "%sprovider: use github, gitlab or gitea", sub.ptr);
+	else if (s->git.repo && status_config_check(c, s->git.repo, &key) < 0)
+		problem(l, json_value_get(st, key) ? json_value_get(st, key) : st, "%s%s: %s",
+		        sub.ptr, key, berth_error_last());
+	else
+		c->enabled = true;
+	buf_release(&sub);
+}
+
+static void load_source(struct loader *l, struct source_config *s, struct json_object *src,
+                        size_t index)
+{
+	static const char *const keys[] = {"name",
+	                                   "repo",
+	                                   "ref",
+	                                   "path",
+	                                   "namespace",
+	                                   "interval",
+	                                   "jitter",
+	                                   "prune",
+	                                   "drift",
+	                                   "auth",
+	                                   "maxBytes",
+	                                   "maxObjects",
+	                                   "targetNamespace",
+	                                   "allowedNamespaces",
+	                                   "clusterResources",
+	                                   "status",
+	                                   "previews",
+	                                   NULL};
+	struct json_object *v;
+	struct buf where = BUF_INIT;
+	long ms = 0;
+
+	buf_addf(&where, "sources[%zu].", index);
+	s->interval_ms = DEFAULT_INTERVAL_MS;
+	s->preview_timeout_ms = PREVIEW_TIMEOUT_MS;
+	s->jitter_percent = DEFAULT_JITTER_PERCENT;
+	if (!json_object_is_type(src, json_type_object)) {
+		problem(l, src, "sources[%zu]: must be a mapping", index);
+		goto out;
+	}
+	known_keys(l, src, where.ptr, keys);
+	s->name = string_at(l, src, "name", where.ptr);
+	s->git.repo = string_at(l, src, "repo", where.ptr);
+	s->git.ref = string_at(l, src, "ref", where.ptr);
+	s->path = string_at(l, src, "path", where.ptr);
+	s->namespace = string_at(l, src, "namespace", where.ptr);
+	if (!json_value_get(src, "name"))
+		problem(l, src, "%sname: missing", where.ptr);
+	else if (s->name && !is_name(s->name))
+		problem(l, json_value_get(src, "name"),
+		        "%sname: '%s' must be lowercase letters, digits and '-' (at most 63)",
+		        where.ptr, s->name);
+	if (!json_value_get(src, "repo"))
+		problem(l, src, "%srepo: missing", where.ptr);
+	if ((v = json_value_get(src, "interval"))) {
+		if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+			s->interval_ms = (long)json_object_get_int64(v) * 1000;
+		else if (!json_object_is_type(v, json_type_string) ||
+		         parse_duration(&ms, json_object_get_string(v)) < 0 || ms < 1000)
+			problem(l, v, "%sinterval: use a duration of at least 1s (30s, 5m, 1h)",
+			        where.ptr);
+		else
+			s->interval_ms = ms;
+	}
+	if ((v = json_value_get(src, "jitter"))) {
+		const char *j = json_object_get_string(v);
+		char *end;
+		long p = j ? strtol(j, &end, 10) : -1;
+
+		if (!j || end == j || (*end && strcmp(end, "%")) || p < 0 || p > 50)
+			problem(l, v, "%sjitter: use a percentage from 0%% to 50%%", where.ptr);
+		else
+			s->jitter_percent = (unsigned)p;
+	}
+	if ((v = json_value_get(src, "prune"))) {
+		if (json_object_is_type(v, json_type_boolean))
+			s->prune = json_object_get_boolean(v);
+		else
+			problem(l, v, "%sprune: must be true or false", where.ptr);
+	}
+	if ((v = json_value_get(src, "drift"))) {
+		const char *d = json_object_get_string(v);
+
+		if (json_object_is_type(v, json_type_string) && !strcmp(d, "correct"))
+			s->drift = DRIFT_MODE_CORRECT;
+		else if (json_object_is_type(v, json_type_string) && !strcmp(d, "report"))
+			s->drift = DRIFT_MODE_REPORT;
+		else
+			problem(l, v, "%sdrift: use correct or report", where.ptr);
+	}
+	if ((v = json_value_get(src, "maxBytes")) &&
+	    (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int)
+	         ? -1
+	         : parse_size(&s->max_bytes, json_object_get_string(v))) < 0)
+		problem(l, v, "%smaxBytes: use a size in bytes, or 500Ki, 64Mi, 1Gi", where.ptr);
+	if ((v = json_value_get(src, "maxObjects"))) {
+		if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+			s->max_objects = (size_t)json_object_get_int64(v);
+		else
+			problem(l, v, "%smaxObjects: use a number above 0", where.ptr);
+	}
+	load_namespaces(l, s, src, where.ptr);
+	load_previews(l, s, json_value_get(src, "previews"), where.ptr);
+	load_auth(l, s, json_value_get(src, "auth"), where.ptr);
+	load_status(l, s, json_value_get(src, "status"), where.ptr);
+out:
+	buf_release(&where);
+}
+
+/* The secret of each forge's webhooks, from a file or the environment. */
+static void load_webhooks(struct loader *l, struct config *c, struct json_object *hooks)
+{
+	static const char *const forges[] = {"github", "gitlab", "gitea", NULL};
+	static const char *const keys[] = {"secretFile", "secretEnv", NULL};
+	struct buf where = BUF_INIT, secret = BUF_INIT;
+	size_t f;
+
+	if (!hooks)
+		return;
+	if (!json_object_is_type(hooks, json_type_object)) {
+		problem(l, hooks, "webhooks: must be a mapping");
+		return;
+	}
+	known_keys(l, hooks, "webhooks.", forges);
+	for (f = 0; f < FORGE_COUNT; f++) {
+		struct json_object *hook = json_value_get(hooks, forges[f]);
+		char *file, *env;
+
+		if (!hook)
+			continue;
+		buf_reset(&where);
+		buf_addf(&where, "webhooks.%s.", forges[f]);
+		if (!json_object_is_type(hook, json_type_object)) {
+			problem(l, hook, "webhooks.%s: must be a mapping", forges[f]);
+			continue;
+		}
+		known_keys(l, hook, where.ptr, keys);
+		file = string_at(l, hook, "secretFile", where.ptr);
+		env = string_at(l, hook, "secretEnv", where.ptr);
+		buf_reset(&secret);
+		if (!file == !env) {
+			problem(l, hook, "%ssecretFile or secretEnv: give one", where.ptr);
+		} else if (file && buf_read_file(&secret, file, TOKEN_MAX) < 0) {
+			problem(l, json_value_get(hook, "secretFile"), "%ssecretFile: %s",
+			        where.ptr, berth_error_last());
+		} else {
+			if (env && getenv(env))
+				buf_adds(&secret, getenv(env));
+			buf_rstrip(&secret, "\r\n");
+			if (!secret.len)
+				problem(l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
+				        "%s%s: the secret is empty%s", where.ptr,
+				        file ? "secretFile" : "secretEnv", file ? "" : " or unset");
+			else if (config_secret_check(secret.ptr, "secret") < 0)
+				problem(l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
+				        "%s%s: %s", where.ptr, file ? "secretFile" : "secretEnv",
+				        berth_error_last());
+			else if (secret.len < MIN_SECRET ||
+			         strspn(secret.ptr, " \t\r\n") == secret.len)
+				problem(
+				    l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
+				    "%s%s: the secret is %s; use at least %d random bytes (openssl "
+				    "rand -hex 32)",
+				    where.ptr, file ? "secretFile" : "secretEnv",
+				    secret.len < MIN_SECRET ? "too short" : "only spaces",
+				    MIN_SECRET);
+			else
+				c->webhook_secrets[f] = buf_detach(&secret, NULL);
+		}
+		free(file);
+		free(env);
+	}
+	buf_release_secret(&secret);
+	buf_release(&where);
+}
+
+int config_load(struct config *out, struct diagnostics *diags, const char *path)
+{
+	static const char *const keys[] = {"stateNamespace", "cluster",         "sources",
+	                                   "webhooks",       "reportTokenFile", NULL};
+	struct loader l = {path, diags, YAML_MARKS_INIT(4)};
+	struct config c = CONFIG_INIT;
+	struct json_object *docs = NULL, *root, *sources;
+	struct buf text = BUF_INIT, token = BUF_INIT, id = BUF_INIT;
+	size_t before = diags->n, i, j;
+	int error;
+
+	if ((error = buf_read_file(&text, path, CONFIG_MAX)) < 0 ||
+	    (error = yaml_parse(&docs, path, text.ptr, text.len, NULL, &l.marks)) < 0)
+		goto out;
+	root = json_value_array_len(docs) == 1 ? json_object_array_get_idx(docs, 0) : NULL;
+	if (!json_object_is_type(root, json_type_object)) {
+		error = berth_error_set("%s: must hold one YAML document, a mapping", path);
+		goto out;
+	}
+	known_keys(&l, root, "", keys);
+	c.state_namespace = string_at(&l, root, "stateNamespace", "");
+	c.cluster = string_at(&l, root, "cluster", "");
+	if (c.cluster && strpbrk(c.cluster, "{}/ \t\r\n"))
+		problem(&l, json_value_get(root, "cluster"),
+		        "cluster: '%s' may not hold '/', '{', '}' or spaces", c.cluster);
+	c.report_token_file = string_at(&l, root, "reportTokenFile", "");
+	if (c.report_token_file && buf_read_file(&token, c.report_token_file, TOKEN_MAX) < 0)
+		problem(&l, json_value_get(root, "reportTokenFile"), "reportTokenFile: %s",
+		        berth_error_last());
+	else if (c.report_token_file && (buf_rtrim(&token), !token.len))
+		problem(&l, json_value_get(root, "reportTokenFile"),
+		        "reportTokenFile: '%s' is empty", c.report_token_file);
+	else if (c.report_token_file && config_secret_check(token.ptr, "token") < 0)
+		problem(&l, json_value_get(root, "reportTokenFile"), "reportTokenFile: %s",
+		        berth_error_last());
+	load_webhooks(&l, &c, json_value_get(root, "webhooks"));
+	sources = json_value_get(root, "sources");
+	if (!json_object_is_type(sources, json_type_array) || !json_value_array_len(sources)) {
+		problem(&l, sources ? sources : root, "sources: %s",
+		        sources ? "must be a list of one source or more" : "missing");
+	} else {
+		c.n = json_value_array_len(sources);
+		c.sources = xcalloc(c.n, sizeof(*c.sources));
+		for (i = 0; i < c.n; i++)
+			load_source(&l, &c.sources[i], json_object_array_get_idx(sources, i), i);
+		for (i = 0; i < c.n; i++)
+			for (j = 0; j < i; j++)
+				if (c.sources[i].name && c.sources[j].name &&
+				    !strcmp(c.sources[i].name, c.sources[j].name))
+					problem(
+					    &l,
+					    json_value_get(json_object_array_get_idx(sources, i),
+					                   "name"),
+					    "sources[%zu].name: '%s' is sources[%zu]'s name too", i,
+					    c.sources[i].name, j);
+	}
+	if (diags->n > before) {
+		error = berth_error_set("%s: %zu problem%s", path, diags->n - before,
+		                        diags->n - before == 1 ? "" : "s");
+		goto out;
+	}
+	c.owners = xcalloc(c.n + 1, sizeof(*c.owners));
+	for (i = 0; i < c.n; i++) {
+		source_tracking_id(&id, c.sources[i].git.repo, c.sources[i].path);
+		c.owners[i].source = buf_detach(&id, NULL);
+		c.owners[i].name = c.sources[i].name;
+	}
+out:
+	if (error < 0)
+		config_release(&c);
+	else
+		*out = c;
+	json_object_put(docs);
+	yaml_marks_release(&l.marks);
+	buf_release(&text);
+	buf_release_secret(&token);
+	buf_release(&id);
+	return error;
+}
+
+void config_release(struct config *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->n; i++) {
+		struct source_config *s = &c->sources[i];
+
+		free(s->name);
+		free((char *)s->git.repo);
+		free((char *)s->git.ref);
+		free((char *)s->git.username);
+		free((char *)s->git.ca_file);
+		free((char *)s->git.ssh_key);
+		free((char *)s->git.known_hosts);
+		free(s->path);
+		free(s->namespace);
+		free(s->target_namespace);
+		for (j = 0; s->allowed_namespaces && s->allowed_namespaces[j]; j++)
+			free(s->allowed_namespaces[j]);
+		free(s->allowed_namespaces);
+		for (j = 0; s->cluster_resources && s->cluster_resources[j]; j++)
+			free(s->cluster_resources[j]);
+		free(s->cluster_resources);
+		free(s->password_file);
+		free(s->password_env);
+		status_config_release(&s->status);
+	}
+	free(c->sources);
+	free(c->state_namespace);
+	free(c->cluster);
+	free(c->report_token_file);
+	for (i = 0; i < FORGE_COUNT; i++)
+		free_secret(c->webhook_secrets[i]);
+	for (i = 0; c->owners && i < c->n; i++)
+		free((char *)c->owners[i].source);
+	free(c->owners);
+	*c = (struct config)CONFIG_INIT;
+}

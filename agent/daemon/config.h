@@ -1,0 +1,123 @@
+#ifndef BERTH_CONFIG_H
+#define BERTH_CONFIG_H
+
+#include "../forge/forge.h"
+#include "../source/source.h"
+#include "../forge/webhook.h"
+
+#include "../../apply/sync.h"
+#include "../../diff/manifest.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What berth run does with drift it finds between commits. */
+enum drift_mode {
+	DRIFT_MODE_CORRECT, /* apply the commit again */
+	DRIFT_MODE_REPORT,  /* log it, and leave the cluster as it is */
+};
+
+/* A source's `status` block: where its commit statuses go. The context and
+ * target URL are templates ({sha}, {source}, {cluster}). */
+struct status_config {
+	bool enabled;
+	enum forge provider;
+	char *base_url;   /* NULL: the forge's default (GitHub's only) */
+	char *repository; /* given, or from the source's repo URL */
+	char *token_file, *token_env, *ca_file;
+	char *context, *target_url; /* context defaulted; target_url may be NULL */
+	char *api_version;          /* GitHub's; NULL: FORGE_GITHUB_API_VERSION */
+	bool preview_comment;       /* preview.comment: keep a comment on each pull request */
+	/* Not from the config: the ref a GitLab status names (a merge request's
+	 * refs/merge-requests/N/head, which no branch may reach); NULL: GitLab
+	 * finds one. Borrowed, never freed. */
+	const char *gitlab_ref;
+};
+
+/* One source of `berth run`: a repository, a path in it, and how to follow it. */
+struct source_config {
+	char *name;
+	struct source_options git; /* repo, ref and credentials; strings owned here */
+	char *path;                /* NULL: the repository's root */
+	char *namespace;           /* NULL: the context's */
+	char *target_namespace;    /* every namespaced object goes here; NULL: where it says */
+	char **allowed_namespaces; /* NULL-terminated; NULL: any (targetNamespace alone: it) */
+	char **cluster_resources;  /* the cluster-scoped kinds a confined source may manage,
+	                            * "Kind" or "Kind.group"; NULL-terminated; NULL: none */
+	bool preview_forks;        /* previews.forks: preview pull requests from forks */
+	long preview_timeout_ms;   /* previews.timeout: a preview stops after this long */
+	long interval_ms;          /* between reconciles without a new commit */
+	unsigned jitter_percent;   /* each wait is interval +- this much */
+	bool prune;
+	enum drift_mode drift;
+	size_t max_bytes, max_objects; /* the limits of a commit's manifests; 0: the defaults */
+	char *password_file, *password_env; /* where the https password or token is */
+	struct status_config status;
+};
+
+/* berth run's configuration file. Embedded by value: CONFIG_INIT, then
+ * config_release(). */
+struct config {
+	struct source_config *sources;
+	size_t n;
+	char *state_namespace;   /* where the state ConfigMap lives; NULL: the context's */
+	char *cluster;           /* this cluster's name in status contexts; NULL: "default" */
+	char *report_token_file; /* the bearer token of /report; NULL: none */
+	char *webhook_secrets[FORGE_COUNT]; /* NULL: that forge's hooks are refused */
+	/* Each source's tracking annotation and name (n of them), as
+	 * sync_options.others takes them: no source takes over another's
+	 * objects. */
+	struct sync_owner *owners;
+};
+#define CONFIG_INIT                                                                                \
+	{                                                                                          \
+		.sources = NULL, .n = 0, .state_namespace = NULL, .cluster = NULL,                 \
+		.report_token_file = NULL, .webhook_secrets = {NULL}, .owners = NULL               \
+	}
+
+/*
+ * Read the YAML configuration at `path` (its schema is in the README).
+ * Each problem (an unknown key, a wrong type, a missing name or repo, two
+ * sources of one name, a bad interval) is added to `diags` at its
+ * file:line:column; any problem fails the load.
+ */
+int config_load(struct config *out, struct diagnostics *diags, const char *path);
+void config_release(struct config *c);
+
+/* "30s", "5m", "1h", "500ms" or plain seconds, as Go durations read. */
+int parse_duration(long *ms, const char *s);
+
+/* A size: bytes, or with Ki, Mi or Gi. */
+int parse_size(size_t *out, const char *s);
+
+/* How long a preview may take, unless its source says (previews.timeout). */
+#define PREVIEW_TIMEOUT_MS (120 * 1000L)
+
+/* The default context of a source's statuses. */
+#define STATUS_CONTEXT_DEFAULT "berth/{cluster}/{source}"
+
+/* Refuse a token or secret that holds a control character
+ * (has_control_chars()): CR and LF would end a request header and start
+ * another. Whatever its source (a file, the environment, a flag), at load
+ * and at each read again. `what` is "token" or "secret"; the message never
+ * shows it. */
+int config_secret_check(const char *secret, const char *what);
+
+/* The token of a status block: file `file`'s contents, or environment
+ * variable `env`'s value (the other is NULL), without trailing whitespace,
+ * in `out` (a secret: buf_release_secret() it). Fails, naming the file or
+ * the variable and never the token, when it cannot be read, is empty, or
+ * holds a control character (config_secret_check). */
+int status_token_read(struct buf *out, const char *file, const char *env);
+
+/*
+ * Check a status block's settings, and fill in what they leave out: the
+ * repository from `repo` (the source's URL) and the default context. On
+ * the first problem, fails with its reason and sets *key to the setting it
+ * is about ("baseURL", "tokenFile", ...). Used by the config file and by
+ * the --status-... flags alike.
+ */
+int status_config_check(struct status_config *s, const char *repo, const char **key);
+void status_config_release(struct status_config *s);
+
+#endif

@@ -1,0 +1,339 @@
+/* Watches of the collections berth run applied to, so that live drift
+ * triggers a reconcile without waiting for the interval. */
+#include "watch.h"
+
+#include "../../diff/base/log.h"
+
+#include "../../diff/base/clock.h"
+#include "../../apply/discovery.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/digest.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/json_value.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long the server keeps a watch open before berth asks again. */
+#define WATCH_TIMEOUT_S 300
+
+/* An object a source manages, as its watch last saw it. */
+struct watched {
+	char *name;
+	char *source;
+	uint8_t fp[SHA256_SIZE]; /* of the object, less its status and bookkeeping */
+	bool known;              /* fp is set: the object was seen, and is there */
+	bool listed;             /* in the LIST under way */
+	bool kept;               /* in the plan watcher_follow() is reading */
+};
+
+/* One collection's watch, on its own thread and client. */
+struct watch {
+	struct watcher *w;
+	char *path;         /* the collection's URL path */
+	const char *plural; /* its last segment, for messages */
+	struct kube_client *client;
+	pthread_t thread;
+	struct watched *objects; /* guarded by w->lock */
+	size_t n, alloc;
+	struct buf rv; /* the resourceVersion to watch from */
+};
+
+struct watcher {
+	struct kube_client *orig;
+	watch_notify_fn *notify;
+	void *ctx;
+	pthread_mutex_t lock;
+	struct watch **watches;
+	size_t n, alloc;
+	struct stop stop;
+};
+
+static void fingerprint(uint8_t out[SHA256_SIZE], struct json_object *obj)
+{
+	struct json_object *copy = json_value_copy(obj), *meta = json_value_get(copy, "metadata");
+	const char *text;
+
+	json_object_object_del(copy, "status");
+	if (meta) {
+		json_object_object_del(meta, "resourceVersion");
+		json_object_object_del(meta, "managedFields");
+		json_object_object_del(meta, "generation");
+	}
+	text = json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN);
+	sha256(out, text, strlen(text));
+	json_object_put(copy);
+}
+
+static struct watched *find(struct watch *wt, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < wt->n; i++)
+		if (!strcmp(wt->objects[i].name, name))
+			return &wt->objects[i];
+	return NULL;
+}
+
+static void tell(struct watch *wt, struct watched *o, const char *event)
+{
+	struct buf what = BUF_INIT;
+
+	buf_addf(&what, "%s/%s %s", wt->plural, o->name, event);
+	wt->w->notify(o->source, what.ptr, wt->w->ctx);
+	buf_release(&what);
+}
+
+/* `obj` as a LIST or an event shows it: tell of a change since last seen. */
+static void seen(struct watch *wt, const char *type, struct json_object *obj)
+{
+	struct watched *o;
+	uint8_t fp[SHA256_SIZE];
+
+	pthread_mutex_lock(&wt->w->lock);
+	o = find(wt, json_value_get_string(json_value_get(obj, "metadata"), "name"));
+	if (!o)
+		goto out;
+	if (!strcmp(type, "DELETED")) {
+		tell(wt, o, "deleted");
+		o->known = false;
+		goto out;
+	}
+	/* ADDED and LISTED say what an object is. An object followed after
+	 * its watch LISTed is not known yet: its first edit is told too. */
+	fingerprint(fp, obj);
+	if (o->known ? memcmp(fp, o->fp, sizeof(fp)) != 0 : !strcmp(type, "MODIFIED"))
+		tell(wt, o, "changed");
+	memcpy(o->fp, fp, sizeof(fp));
+	o->known = o->listed = true;
+out:
+	pthread_mutex_unlock(&wt->w->lock);
+}
+
+static int on_page(struct json_object *page, void *ctx)
+{
+	struct watch *wt = ctx;
+	struct json_object *items = json_value_get(page, "items");
+	size_t i;
+
+	if (!wt->rv.len)
+		buf_adds(
+		    &wt->rv,
+		    json_value_get_string(json_value_get(page, "metadata"), "resourceVersion")
+		        ? json_value_get_string(json_value_get(page, "metadata"), "resourceVersion")
+		        : "");
+	for (i = 0; i < json_value_array_len(items); i++)
+		seen(wt, "LISTED", json_object_array_get_idx(items, i));
+	return 0;
+}
+
+/* LIST the collection: what changed, or went, while it was not watched. */
+static int relist(struct watch *wt)
+{
+	struct buf path = BUF_INIT;
+	size_t i;
+	int error;
+
+	pthread_mutex_lock(&wt->w->lock);
+	for (i = 0; i < wt->n; i++)
+		wt->objects[i].listed = false;
+	pthread_mutex_unlock(&wt->w->lock);
+	buf_reset(&wt->rv);
+	buf_addf(&path, "%s?limit=500", wt->path);
+	error = kube_client_list(wt->client, path.ptr, on_page, wt);
+	pthread_mutex_lock(&wt->w->lock);
+	for (i = 0; error == 0 && i < wt->n; i++)
+		if (wt->objects[i].known && !wt->objects[i].listed) {
+			tell(wt, &wt->objects[i], "deleted");
+			wt->objects[i].known = false;
+		}
+	pthread_mutex_unlock(&wt->w->lock);
+	buf_release(&path);
+	return error;
+}
+
+static int on_event(struct json_object *event, void *ctx)
+{
+	struct watch *wt = ctx;
+	const char *type = json_value_get_string(event, "type");
+	struct json_object *obj = json_value_get(event, "object");
+	const char *rv = json_value_get_string(json_value_get(obj, "metadata"), "resourceVersion");
+
+	if (type && !strcmp(type, "ERROR")) {
+		const char *message = json_value_get_string(obj, "message");
+
+		berth_error_set("watch %s: %s", wt->path, message ? message : "an error event");
+		return json_object_get_int(json_value_get(obj, "code")) == 410 ? BERTH_EGONE
+		                                                               : BERTH_ERROR;
+	}
+	if (rv) {
+		buf_reset(&wt->rv);
+		buf_adds(&wt->rv, rv);
+	}
+	if (type && strcmp(type, "BOOKMARK"))
+		seen(wt, type, obj);
+	return 0;
+}
+
+static void *watch_loop(void *arg)
+{
+	struct watch *wt = arg;
+	struct watcher *w = wt->w;
+	struct buf path = BUF_INIT;
+	bool listed = false;
+	long backoff = 1000;
+	int error;
+
+	while (!stop_requested(&w->stop)) {
+		double began = clock_now_ms();
+
+		if (!listed && (error = relist(wt)) < 0)
+			goto failed;
+		listed = true;
+		buf_reset(&path);
+		buf_addf(&path, "%s?resourceVersion=%s", wt->path, wt->rv.ptr);
+		error = kube_client_watch(wt->client, path.ptr, on_event, wt, WATCH_TIMEOUT_S);
+		if (error == 0) {
+			/* The server ended it: watch on from rv, but not in a
+			 * loop if something in between ends every watch at once. */
+			backoff = 1000;
+			if (clock_now_ms() - began < 1000)
+				clock_nap(1000, &w->stop);
+			continue;
+		}
+		listed = false;
+		if (error == BERTH_EGONE)
+			continue; /* too old: LIST again, at once */
+	failed:
+		if (stop_requested(&w->stop))
+			break;
+		log_line("warn", "watch failed", "collection", wt->path, "error",
+		         berth_error_last(), NULL);
+		clock_nap(backoff, &w->stop);
+		backoff = backoff < 30000 ? backoff * 2 : 30000;
+	}
+	buf_release(&path);
+	return NULL;
+}
+
+void watcher_new(struct watcher **out, struct kube_client *orig, watch_notify_fn *notify, void *ctx)
+{
+	struct watcher *w = xcalloc(1, sizeof(*w));
+
+	w->orig = orig;
+	w->notify = notify;
+	w->ctx = ctx;
+	pthread_mutex_init(&w->lock, NULL);
+	*out = w;
+}
+
+static void watch_free(struct watch *wt)
+{
+	size_t i;
+
+	for (i = 0; i < wt->n; i++) {
+		free(wt->objects[i].name);
+		free(wt->objects[i].source);
+	}
+	free(wt->objects);
+	kube_client_free(wt->client);
+	buf_release(&wt->rv);
+	free(wt->path);
+	free(wt);
+}
+
+void watcher_free(struct watcher *w)
+{
+	size_t i;
+
+	if (!w)
+		return;
+	stop_request(&w->stop, 0);
+	for (i = 0; i < w->n; i++) {
+		pthread_join(w->watches[i]->thread, NULL);
+		watch_free(w->watches[i]);
+	}
+	free(w->watches);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+/* The watch of collection `path`, started if need be; NULL when it cannot
+ * be (a warning says why). Called with w->lock held. */
+static struct watch *watch_at(struct watcher *w, const char *path)
+{
+	struct watch *wt;
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (!strcmp(w->watches[i]->path, path))
+			return w->watches[i];
+	wt = xcalloc(1, sizeof(*wt));
+	wt->w = w;
+	wt->path = xstrdup(path);
+	wt->plural = strrchr(wt->path, '/') + 1;
+	buf_init(&wt->rv);
+	if (kube_client_dup(&wt->client, w->orig) == 0)
+		kube_client_set_stop(wt->client, &w->stop, true);
+	if (!wt->client || (errno = pthread_create(&wt->thread, NULL, watch_loop, wt))) {
+		log_line("warn", "cannot watch", "collection", path, "error", berth_error_last(),
+		         NULL);
+		watch_free(wt);
+		return NULL;
+	}
+	w->watches = xgrow(w->watches, sizeof(*w->watches), w->n + 1, &w->alloc);
+	w->watches[w->n++] = wt;
+	return wt;
+}
+
+void watcher_follow(struct watcher *w, const char *source, const struct sync_plan *plan)
+{
+	struct buf path = BUF_INIT;
+	size_t i, j, k;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < plan->n; i++) {
+		const struct sync_item *it = &plan->items[i];
+		struct object_id id = sync_item_id(it);
+		struct watched *o;
+		struct watch *wt;
+
+		if (it->awaits_crd)
+			continue;
+		buf_reset(&path);
+		api_resource_path(&path, it->res, it->res->version, id.namespace, NULL);
+		if (!(wt = watch_at(w, path.ptr)))
+			continue;
+		if (!(o = find(wt, id.name))) {
+			wt->objects =
+			    xgrow(wt->objects, sizeof(*wt->objects), wt->n + 1, &wt->alloc);
+			o = &wt->objects[wt->n++];
+			memset(o, 0, sizeof(*o));
+			o->name = xstrdup(id.name);
+		}
+		free(o->source);
+		o->source = xstrdup(source);
+		o->kept = true;
+	}
+	/* The source's objects that left Git are no longer its. */
+	for (i = 0; i < w->n; i++) {
+		struct watch *wt = w->watches[i];
+
+		for (j = k = 0; j < wt->n; j++) {
+			struct watched *o = &wt->objects[j];
+
+			if (!o->kept && !strcmp(o->source, source)) {
+				free(o->name);
+				free(o->source);
+				continue;
+			}
+			o->kept = false;
+			wt->objects[k++] = *o;
+		}
+		wt->n = k;
+	}
+	pthread_mutex_unlock(&w->lock);
+	buf_release(&path);
+}

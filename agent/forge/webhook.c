@@ -1,0 +1,311 @@
+/* The forges' push webhooks (GitHub, GitLab, Gitea): authenticated, and
+ * read for the repository and the ref that moved. */
+#include "webhook.h"
+
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/clock.h"
+#include "../../diff/base/digest.h"
+#include "../../diff/base/json_value.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* The headers of each forge's deliveries. */
+static const struct {
+	const char *signature, *event, *delivery;
+} forges[FORGE_COUNT] = {
+    [FORGE_GITHUB] = {"X-Hub-Signature-256", "X-GitHub-Event", "X-GitHub-Delivery"},
+    [FORGE_GITLAB] = {"X-Gitlab-Token", "X-Gitlab-Event", "X-Gitlab-Event-UUID"},
+    [FORGE_GITEA] = {"X-Gitea-Signature", "X-Gitea-Event", "X-Gitea-Delivery"},
+};
+
+const char *webhook_signature_header(enum forge f)
+{
+	return forges[f].signature;
+}
+
+const char *webhook_event_header(enum forge f)
+{
+	return forges[f].event;
+}
+
+const char *webhook_delivery_header(enum forge f)
+{
+	return forges[f].delivery;
+}
+
+bool webhook_verify(enum forge f, const char *secret, const char *signature, const char *body,
+                    size_t len)
+{
+	uint8_t mac[SHA256_SIZE], want[SHA256_SIZE], got[SHA256_SIZE];
+	char hex[2 * SHA256_SIZE + 1];
+	size_t i;
+
+	if (!signature)
+		return false;
+	if (f == FORGE_GITLAB) {
+		/* Equal digests of equal length: the time tells nothing,
+		 * not even the secret's length. */
+		sha256(want, secret, strlen(secret));
+		sha256(got, signature, strlen(signature));
+		return digest_equal(want, got, sizeof(got));
+	}
+	if (f == FORGE_GITHUB && strncmp(signature, "sha256=", 7))
+		return false;
+	if (f == FORGE_GITHUB)
+		signature += 7;
+	if (strlen(signature) != sizeof(hex) - 1)
+		return false;
+	hmac_sha256(mac, secret, strlen(secret), body, len);
+	for (i = 0; i < sizeof(mac); i++) {
+		hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 15];
+	}
+	return digest_equal(hex, signature, sizeof(hex) - 1);
+}
+
+bool webhook_is_push(enum forge f, const char *event)
+{
+	if (!event)
+		return false;
+	if (f == FORGE_GITLAB)
+		return !strcmp(event, "Push Hook") || !strcmp(event, "Tag Push Hook");
+	return !strcmp(event, "push");
+}
+
+int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t len)
+{
+	static const char *const objects[] = {"repository", "project"};
+	/* Not "homepage": a free-form website, which may name another
+	 * repository. */
+	static const char *const fields[] = {"clone_url", "html_url",     "ssh_url",
+	                                     "git_url",   "git_http_url", "git_ssh_url",
+	                                     "web_url",   "http_url",     "url"};
+	struct json_object *payload = json_value_parse(body, len);
+	size_t i, j;
+	int n = 0;
+
+	if (!json_object_is_type(payload, json_type_object)) {
+		json_object_put(payload);
+		return -1;
+	}
+	if (ref && json_value_get_string(payload, "ref"))
+		buf_adds(ref, json_value_get_string(payload, "ref"));
+	for (i = 0; i < sizeof(objects) / sizeof(*objects); i++)
+		for (j = 0; j < sizeof(fields) / sizeof(*fields); j++) {
+			const char *url =
+			    json_value_get_string(json_value_get(payload, objects[i]), fields[j]);
+
+			if (url && *url) {
+				repo_key(keys, url);
+				buf_addch(keys, '\0');
+				n++;
+			}
+		}
+	json_object_put(payload);
+	return n;
+}
+
+void webhook_pull_release(struct webhook_pull *p)
+{
+	buf_release(&p->base);
+	buf_release(&p->branch);
+	buf_release(&p->fallback);
+}
+
+bool webhook_is_pull(enum forge f, const char *event)
+{
+	if (!event)
+		return false;
+	return !strcmp(event, f == FORGE_GITLAB ? "Merge Request Hook" : "pull_request");
+}
+
+double webhook_time(const char *s)
+{
+	char rfc3339[32];
+	time_t t;
+	size_t n = s ? strlen(s) : 0;
+
+	/* GitLab's "2013-12-03 17:23:34 UTC" is 2013-12-03T17:23:34Z. */
+	if (n == 23 && s[10] == ' ' && !strcmp(s + 19, " UTC")) {
+		snprintf(rfc3339, sizeof(rfc3339), "%.10sT%.8sZ", s, s + 11);
+		s = rfc3339;
+	}
+	return s && clock_rfc3339_parse(&t, s) == 0 ? (double)t : 0;
+}
+
+/* Is a pull request's head in another repository than its base? Unknown
+ * counts as a fork. */
+static bool from_fork(enum forge f, struct json_object *pr)
+{
+	struct json_object *head = json_value_get(pr, "head"), *base = json_value_get(pr, "base");
+	struct json_object *a, *b;
+
+	if (f == FORGE_GITLAB) {
+		a = json_value_get(pr, "source_project_id");
+		b = json_value_get(pr, "target_project_id");
+	} else if (f == FORGE_GITEA && json_value_get(head, "repo_id")) {
+		a = json_value_get(head, "repo_id");
+		b = json_value_get(base, "repo_id");
+	} else {
+		a = json_value_get(json_value_get(head, "repo"), "id");
+		b = json_value_get(json_value_get(base, "repo"), "id");
+		if (!a || !b) {
+			a = json_value_get(json_value_get(head, "repo"), "full_name");
+			b = json_value_get(json_value_get(base, "repo"), "full_name");
+		}
+	}
+	if (json_object_is_type(a, json_type_int) && json_object_is_type(b, json_type_int))
+		return json_object_get_int64(a) != json_object_get_int64(b);
+	if (json_object_is_type(a, json_type_string) && json_object_is_type(b, json_type_string))
+		return strcmp(json_object_get_string(a), json_object_get_string(b)) != 0;
+	return true;
+}
+
+int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const char *body,
+                 size_t len)
+{
+	/* The actions that bring a head to preview, per forge. */
+	static const char *const previewed[FORGE_COUNT][3] = {
+	    [FORGE_GITHUB] = {"opened", "synchronize", "reopened"},
+	    [FORGE_GITLAB] = {"open", "update", "reopen"},
+	    [FORGE_GITEA] = {"opened", "synchronized", "reopened"},
+	};
+	struct json_object *payload = json_value_parse(body, len), *pr, *o;
+	const char *action, *head, *base, *branch, *fallback;
+	int64_t number;
+	size_t i;
+	int error = 0;
+
+	if (!json_object_is_type(payload, json_type_object)) {
+		json_object_put(payload);
+		return berth_error_set("the body is not a JSON object");
+	}
+	if (f == FORGE_GITLAB) {
+		pr = json_value_get(payload, "object_attributes");
+		action = json_value_get_string(pr, "action");
+		o = json_value_get(pr, "iid");
+		head = json_value_get_string(json_value_get(pr, "last_commit"), "id");
+		base = json_value_get_string(pr, "target_branch");
+		branch = json_value_get_string(pr, "source_branch");
+		fallback =
+		    json_value_get_string(json_value_get(payload, "project"), "default_branch");
+	} else {
+		pr = json_value_get(payload, "pull_request");
+		action = json_value_get_string(payload, "action");
+		o = json_value_get(payload, "number");
+		if (!o)
+			o = json_value_get(pr, "number");
+		head = json_value_get_string(json_value_get(pr, "head"), "sha");
+		base = json_value_get_string(json_value_get(pr, "base"), "ref");
+		branch = json_value_get_string(json_value_get(pr, "head"), "ref");
+		fallback =
+		    json_value_get_string(json_value_get(payload, "repository"), "default_branch");
+	}
+	number = json_object_is_type(o, json_type_int) ? json_object_get_int64(o) : 0;
+	if (!json_object_is_type(pr, json_type_object) || number <= 0 || !action || !base ||
+	    !head || strlen(head) != 40 || strspn(head, "0123456789abcdef") != 40) {
+		error = berth_error_set("not a pull request: it names no %s",
+		                        !json_object_is_type(pr, json_type_object) ? "pull request"
+		                        : number <= 0                              ? "number"
+		                        : !action                                  ? "action"
+		                        : !base                                    ? "base branch"
+		                                                                   : "head commit");
+		goto out;
+	}
+	out->number = (long)number;
+	memcpy(out->head, head, 41);
+	buf_adds(&out->base, base);
+	buf_adds(&out->branch, branch ? branch : "");
+	buf_adds(&out->fallback, fallback ? fallback : "");
+	out->fork = from_fork(f, pr);
+	out->updated = webhook_time(json_value_get_string(pr, "updated_at"));
+	for (i = 0; i < ARRAY_SIZE(previewed[f]) && strcmp(action, previewed[f][i]); i++)
+		;
+	error = i < ARRAY_SIZE(previewed[f]);
+	if (webhook_repos(keys, NULL, body, len) < 0)
+		error = -1;
+out:
+	json_object_put(payload);
+	return error;
+}
+
+bool webhook_ref_moves(const char *ref, const char *pushed)
+{
+	static const char *const forms[] = {"refs/heads/", "refs/tags/"};
+	size_t i, n;
+
+	if (!ref || !pushed || !*pushed)
+		return true;
+	if (strlen(ref) == 40 && strspn(ref, "0123456789abcdefABCDEF") == 40)
+		return false;
+	if (!strcmp(ref, pushed))
+		return true;
+	/* A short name is looked up as a branch, then as a tag (source.c). */
+	for (i = 0; i < ARRAY_SIZE(forms); i++) {
+		n = strlen(forms[i]);
+		if (!strncmp(pushed, forms[i], n) && !strcmp(pushed + n, ref))
+			return true;
+	}
+	return false;
+}
+
+/* The length of the host at `host`, which ends before `end` at the
+ * latest: up to a ':' or '/', or an IPv6 literal with its brackets, so that
+ * [fd00::1] is not [fd00::2]. */
+static size_t host_length(const char *host, const char *end)
+{
+	const char *close = *host == '[' ? memchr(host, ']', (size_t)(end - host)) : NULL;
+
+	return close ? (size_t)(close - host) + 1 : strcspn(host, ":/");
+}
+
+void repo_key(struct buf *out, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *path, *end;
+	size_t start = out->len, hostlen;
+
+	if (scheme && !strncmp(url, "file://", 7)) {
+		path = url + 7;
+		hostlen = 0;
+		host = path;
+	} else if (scheme) {
+		host = scheme + 3;
+		path = host + strcspn(host, "/");
+		/* The user ends at the last '@' before the path. */
+		for (end = path; end > host; end--)
+			if (end[-1] == '@') {
+				host = end;
+				break;
+			}
+		hostlen = host_length(host, path);
+	} else if (url[0] != '/' && url[0] != '.' && strchr(url, ':') &&
+	           strchr(url, ':') < url + strcspn(url, "/")) {
+		/* scp-like: [user@]host:owner/repo, [user@][v6]:owner/repo */
+		host = url;
+		if ((end = memchr(url, '@', strcspn(url, "[:"))))
+			host = end + 1;
+		hostlen = host_length(host, host + strcspn(host, "/"));
+		path = host + hostlen + (host[hostlen] == ':');
+	} else {
+		host = path = url;
+		hostlen = 0;
+	}
+	buf_add(out, host, hostlen);
+	if (hostlen) {
+		buf_addch(out, '/');
+		path += strspn(path, "/");
+	}
+	end = path + strlen(path);
+	while (end > path && end[-1] == '/')
+		end--;
+	if (end - path > 4 && !strncasecmp(end - 4, ".git", 4))
+		end -= 4;
+	buf_add(out, path, (size_t)(end - path));
+	for (; start < out->len; start++)
+		out->ptr[start] = (char)tolower((unsigned char)out->ptr[start]);
+}

@@ -1,0 +1,100 @@
+/* The report of a commit's plan: what berth diff prints, what a preview
+ * posts. */
+#include "plan_report.h"
+
+#include "../../apply/prune.h"
+#include "../../diff/base/json_value.h"
+#include "../../diff/object.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+/* "statefulset/web" or "statefulset/ns/web", as the warnings name it. */
+static void short_name(struct buf *out, const struct object_id *id)
+{
+	buf_reset(out);
+	object_kind_lower(out, id->kind);
+	buf_addf(out, "/%s%s%s", id->namespace, *id->namespace ? "/" : "", id->name);
+}
+
+/* What a StatefulSet's write would do that a person must know. */
+static void statefulset_warnings(struct report *r, const struct sync_item *item)
+{
+	struct object_id id = sync_item_id(item);
+	struct buf name = BUF_INIT;
+	size_t i;
+
+	short_name(&name, &id);
+	if (item->recreate)
+		report_warn(r, "recreates %s (orphan): pods and claims kept", name.ptr);
+	for (i = 0; i < json_value_array_len(item->grow); i++) {
+		struct json_object *g = json_object_array_get_idx(item->grow, i);
+
+		report_warn(r, "claim template %s of %s grows %s \u2192 %s",
+		            json_value_get_string(g, "template"), name.ptr,
+		            json_value_get_string(g, "from"), json_value_get_string(g, "storage"));
+	}
+	buf_release(&name);
+}
+
+void plan_report_items(struct report *r, struct target *t)
+{
+	static const struct drift in_sync = {.state = DRIFT_IN_SYNC};
+	size_t i;
+
+	for (i = 0; i < t->plan.n; i++) {
+		struct sync_item *item = &t->plan.items[i];
+		struct object_id id = sync_item_id(item);
+
+		if (item->action != SYNC_PENDING && item->action != SYNC_FAILED) {
+			report_add(r, &id, item->m->file, item->m->line, &in_sync, NULL);
+			continue;
+		}
+		/* A preview's readers see the live content of this source's
+		 * objects only; whether another object is in sync would tell
+		 * them its values. */
+		if (r->preview && sync_item_foreign(item)) {
+			report_add_withheld(r, &id, item->m->file, item->m->line, DRIFT_DRIFTED,
+			                    item->owner
+			                        ? "exists, and another source manages it: "
+			                          "it would be taken over (its live content "
+			                          "is not shown)"
+			                        : "exists, and no source manages it: it "
+			                          "would be adopted (its live content is "
+			                          "not shown)");
+			continue;
+		}
+		sync_item_predicted(item);
+		report_add(r, &id, item->m->file, item->m->line, &item->drift, item->live);
+		statefulset_warnings(r, item);
+	}
+}
+
+int plan_report(struct report *r, struct target *t, const struct sync_options *sync)
+{
+	struct prune_list prune = PRUNE_LIST_INIT;
+	struct buf name = BUF_INIT;
+	size_t i;
+
+	if (!r->preview)
+		sync_plan_confirm(&t->plan, t->client, sync);
+	if (sync->prune && prune_find(&prune, t->client, t->discovery, &t->plan, sync) < 0)
+		return -1;
+	plan_report_items(r, t);
+	for (i = 0; i < prune.n; i++) {
+		const struct prune_item *p = &prune.items[i];
+
+		if (!p->protected_kind || p->allowed) {
+			report_add_pruned(r, &p->id, p->live);
+			continue;
+		}
+		short_name(&name, &p->id);
+		report_warn(r,
+		            "keeps %s: it left Git, but prune keeps claims, volumes and "
+		            "namespaces unless annotated berth.io/prune: \"true\"",
+		            name.ptr);
+	}
+	buf_release(&name);
+	prune_list_release(&prune);
+	return 0;
+}

@@ -1,0 +1,121 @@
+#ifndef BERTH_SOURCE_H
+#define BERTH_SOURCE_H
+
+#include "../../diff/base/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The Git source: a repository followed through a cache on disk, one bare
+ * repository per remote, fetched incrementally and never cloned again.
+ */
+struct source_options {
+	const char *repo;      /* a URL (file://, git://, https://, ssh://) or a local path */
+	const char *ref;       /* a branch, a tag or a full commit id; NULL: the remote's HEAD */
+	const char *cache_dir; /* NULL: ${XDG_CACHE_HOME:-~/.cache}/berth/git */
+	/* https: basic auth with a password or token, never in the URL; the
+	 * user defaults to "git". The CA bundle to trust; NULL: the system's. */
+	const char *username, *password;
+	const char *ca_file;
+	/* ssh: the private key file; the known_hosts file that must hold the
+	 * server's key (NULL: ~/.ssh/known_hosts). */
+	const char *ssh_key, *known_hosts;
+	/* What a preview of an untrusted commit bounds; the defaults (NULL, 0)
+	 * check out the whole tree, unbounded. `only_path`: check out only the
+	 * manifest files (.yaml, .yml, .json) and symlinks under this folder of
+	 * the repository, and the folders leading to them. A file larger than
+	 * `max_file_bytes`, or files larger than `max_total_bytes` in all,
+	 * refuse the commit before the file is read; a fetch that receives more
+	 * than `max_fetch_bytes` is stopped. 0: no limit. */
+	const char *only_path;
+	size_t max_file_bytes, max_total_bytes, max_fetch_bytes;
+	/* Told of each warning (a password sent over http://); NULL:
+	 * "warning: ..." on stderr. */
+	void (*warn)(const char *message, void *ctx);
+	void *warn_ctx;
+	/* Why the fetch must stop now (a preview's time limit, berth stopping),
+	 * or NULL to go on; asked as data comes in. NULL: it never stops. */
+	const char *(*stop)(void *ctx);
+	void *stop_ctx;
+};
+#define SOURCE_OPTIONS_INIT                                                                        \
+	{                                                                                          \
+		.repo = NULL, .ref = NULL, .cache_dir = NULL                                       \
+	}
+
+/* A commit of the source, checked out. Embedded by value. */
+struct source_commit {
+	char id[41];           /* hex */
+	char *dir;             /* its files, in the cache; owned */
+	bool fetched;          /* objects were downloaded for it */
+	size_t received_bytes; /* how many */
+	struct buf submodules; /* the paths of its submodules, not checked out, each
+	                        * followed by a NUL */
+};
+#define SOURCE_COMMIT_INIT                                                                         \
+	{                                                                                          \
+		.id = "", .submodules = BUF_INIT                                                   \
+	}
+
+/* The files berth keeps in the root of each checkout: the submodules left
+ * out, and the marker written last, when the checkout is complete. A tree
+ * entry of either name in the root is refused. */
+#define SOURCE_SUBMODULES_FILE ".berth-submodules"
+#define SOURCE_COMPLETE_FILE   ".berth-complete"
+
+/*
+ * Ask the remote where `ref` points, without downloading anything; fetch
+ * only when the cache lacks that commit (a force-push is followed); check
+ * the commit's files out into a directory of the cache, kept per commit
+ * (and per only_path and limits), written into a temporary directory that
+ * is renamed into place when complete: one found without its marker is
+ * written again. Submodules are not checked out (an empty directory stands
+ * in for each): out->submodules names them. A tree entry whose name could
+ * lead out of the checkout refuses the commit (see source_write_tree).
+ * The login goes to the repository's host and port only: a redirect to
+ * another host, or from https to http, is refused, and another port that
+ * asks for it gets nothing.
+ * A ref the remote does not have is BERTH_ENOTFOUND; a remote that cannot
+ * be reached, BERTH_ECONNECT. Messages name the repository without its
+ * credentials.
+ */
+int source_fetch(struct source_commit *out, const struct source_options *opts);
+void source_commit_release(struct source_commit *c);
+
+struct git_repository;
+struct git_oid;
+
+/*
+ * Write the tree `tree` of `repo` into the existing, empty folder `dir`:
+ * every folder, file and symlink (of opts->only_path alone, when set),
+ * each made relative to its folder's descriptor, never through a symlink
+ * and never over another entry; an empty folder for each submodule, whose
+ * path (then a NUL) is appended to `submodules`. Every entry's name is
+ * checked: an empty one, "." and "..", a '/', and git's own folder (".git"
+ * in any case, and the names Windows and macOS read as it) refuse the
+ * tree, as do a second entry of a name, folders nested deeper than 128,
+ * and opts->max_file_bytes and max_total_bytes (a blob's size is read from
+ * its header, before the blob). The error names the entry's path in the
+ * tree, control characters escaped. On failure, `dir` holds what was
+ * written so far: the caller removes it (source_remove_tree).
+ */
+int source_write_tree(struct buf *submodules, struct git_repository *repo,
+                      const struct git_oid *tree, const char *dir,
+                      const struct source_options *opts);
+
+/* Remove `dir` and all it holds, following no symlink: a symlink is
+ * removed, never what it leads to (`dir` itself too). A `dir` that does
+ * not exist is no error. */
+int source_remove_tree(const char *dir);
+
+/* Append `url` to `out` without the password or token it may carry
+ * (scheme://user:secret@host/...), for messages and annotations. */
+void source_redact(struct buf *out, const char *url);
+
+/* The tracking annotation's value (berth.io/source) of what berth applies
+ * from `repo` (credentials left out) under `path` (NULL: the root):
+ * "URL//PATH". */
+void source_tracking_id(struct buf *out, const char *repo, const char *path);
+
+#endif

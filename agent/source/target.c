@@ -1,0 +1,482 @@
+/* What every verb starts from: the manifests (a path or a Git commit), the
+ * cluster client, discovery, the OpenAPI schema and the plan. */
+#include "target.h"
+
+#include "../cli/cli.h"
+#include "../daemon/config.h"
+#include "../forge/status.h"
+
+#include "../../diff/base/clock.h"
+#include "../../apply/openapi_fetch.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The flag of a status block's setting, for its problems. */
+static const char *status_flag(const char *key)
+{
+	static const char *const flags[][2] = {
+	    {"baseURL", "--status-base-url"},     {"repository", "--status-repository"},
+	    {"tokenFile", "--status-token-file"}, {"tokenEnv", "--status-token-file"},
+	    {"caFile", "--status-ca-file"},       {"context", "--status-context"},
+	    {"targetURL", "--status-target-url"}, {"apiVersion", "--status-api-version"},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++)
+		if (!strcmp(flags[i][0], key))
+			return flags[i][1];
+	return key;
+}
+
+/* The --status-... flags make a status block, checked as the config's. */
+static int status_options_check(struct target_options *o, const char *verb)
+{
+	struct status_config *s = &o->status;
+	const char *key = NULL;
+
+	if (!o->status_provider && !o->status_base_url && !o->status_repository &&
+	    !o->status_token_file && !o->status_ca_file && !o->status_context &&
+	    !o->status_target_url && !o->status_api_version)
+		return 0;
+	if (!o->status_provider)
+		return usage_error(verb, "the --status-... flags need --status-provider");
+	if (forge_parse(&s->provider, o->status_provider) < 0)
+		return usage_error(verb,
+		                   "unknown --status-provider '%s' (use github, gitlab or gitea)",
+		                   o->status_provider);
+	if (!o->git.repo)
+		return usage_error(verb, "--status-provider needs --repo: a status is on a commit");
+	s->base_url = o->status_base_url ? xstrdup(o->status_base_url) : NULL;
+	s->repository = o->status_repository ? xstrdup(o->status_repository) : NULL;
+	s->token_file = o->status_token_file ? xstrdup(o->status_token_file) : NULL;
+	s->ca_file = o->status_ca_file ? xstrdup(o->status_ca_file) : NULL;
+	s->context = o->status_context ? xstrdup(o->status_context) : NULL;
+	s->target_url = o->status_target_url ? xstrdup(o->status_target_url) : NULL;
+	s->api_version = o->status_api_version ? xstrdup(o->status_api_version) : NULL;
+	if (!s->token_file)
+		return usage_error(verb, "--status-provider needs --status-token-file");
+	if (status_config_check(s, o->git.repo, &key) < 0)
+		return usage_error(verb, "%s: %s", status_flag(key), berth_error_last());
+	s->enabled = true;
+	return 0;
+}
+
+const char *repo_path(const char *file, const char *checkout)
+{
+	return diagnostics_path_in(file, checkout);
+}
+
+void target_options_of(struct target_options *o, const struct source_config *s)
+{
+	o->git = s->git;
+	o->path = s->path;
+	o->namespace = s->namespace;
+	o->password_file = s->password_file;
+	o->password_env = s->password_env;
+	o->quiet = true;
+	o->max_bytes = s->max_bytes;
+	o->max_objects = s->max_objects;
+	o->target_namespace = s->target_namespace;
+	o->allowed_namespaces = (const char *const *)s->allowed_namespaces;
+	o->cluster_resources = (const char *const *)s->cluster_resources;
+}
+
+int target_option(struct target_options *o, int opt, const char *verb, char **argv)
+{
+	switch (opt) {
+	case 'k':
+		o->kube.path = optarg;
+		return 1;
+	case 'c':
+		o->kube.context = optarg;
+		return 1;
+	case 'n':
+		o->namespace = optarg;
+		o->namespace_flag = true;
+		return 1;
+	case 'f':
+		o->files = xrealloc(o->files, (o->nfiles + 1) * sizeof(*o->files));
+		o->files[o->nfiles++] = optarg;
+		return 1;
+	case 'o':
+		o->output = optarg;
+		return 1;
+	case OPT_REPO:
+		o->git.repo = optarg;
+		return 1;
+	case OPT_REF:
+		o->git.ref = optarg;
+		return 1;
+	case OPT_PATH:
+		o->path = optarg;
+		return 1;
+	case OPT_GIT_USERNAME:
+		o->git.username = optarg;
+		return 1;
+	case OPT_GIT_PASSWORD_FILE:
+		o->password_file = optarg;
+		return 1;
+	case OPT_GIT_CA_FILE:
+		o->git.ca_file = optarg;
+		return 1;
+	case OPT_SSH_KEY:
+		o->git.ssh_key = optarg;
+		return 1;
+	case OPT_KNOWN_HOSTS:
+		o->git.known_hosts = optarg;
+		return 1;
+	case OPT_MAX_BYTES:
+		if (parse_size(&o->max_bytes, optarg) < 0)
+			return usage_error(verb, "--max-bytes: %s", berth_error_last());
+		return 1;
+	case OPT_MAX_OBJECTS: {
+		char *end;
+		long long n = strtoll(optarg, &end, 10);
+
+		if (end == optarg || *end || n < 1)
+			return usage_error(
+			    verb, "invalid --max-objects '%s' (use a number above 0)", optarg);
+		o->max_objects = (size_t)n;
+		return 1;
+	}
+	case OPT_STATUS_PROVIDER:
+		o->status_provider = optarg;
+		return 1;
+	case OPT_STATUS_BASE_URL:
+		o->status_base_url = optarg;
+		return 1;
+	case OPT_STATUS_REPOSITORY:
+		o->status_repository = optarg;
+		return 1;
+	case OPT_STATUS_TOKEN_FILE:
+		o->status_token_file = optarg;
+		return 1;
+	case OPT_STATUS_CA_FILE:
+		o->status_ca_file = optarg;
+		return 1;
+	case OPT_STATUS_CONTEXT:
+		o->status_context = optarg;
+		return 1;
+	case OPT_STATUS_TARGET_URL:
+		o->status_target_url = optarg;
+		return 1;
+	case OPT_STATUS_API_VERSION:
+		o->status_api_version = optarg;
+		return 1;
+	case OPT_STATUS_TIMEOUT:
+		if (parse_duration(&o->status_timeout_ms, optarg) < 0)
+			return usage_error(verb, "--status-timeout: %s", berth_error_last());
+		return 1;
+	case ':':
+		return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
+	default:
+		return 0;
+	}
+}
+
+/* A path inside the repository: relative, and no ".." component. */
+static bool inside(const char *path)
+{
+	const char *p = path;
+
+	if (*path == '/')
+		return false;
+	for (; *p; p += strcspn(p, "/"), p += *p == '/')
+		if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2]))
+			return false;
+	return true;
+}
+
+int target_options_check(struct target_options *o, const char *verb, int argc, char **argv)
+{
+	int status = 0;
+
+	if (optind < argc)
+		status = usage_error(verb, "unexpected argument '%s'", argv[optind]);
+	else if (!o->nfiles == !o->git.repo)
+		status =
+		    usage_error(verb, o->nfiles ? "-f and --repo cannot be used together"
+		                                : "name the manifests with -f PATH or --repo URL");
+	else if (!o->git.repo && (o->git.ref || o->path))
+		status = usage_error(verb, "--ref and --path need --repo");
+	else if (o->path && !inside(o->path))
+		status = usage_error(verb, "--path '%s' must stay inside the repository", o->path);
+	else
+		status = status_options_check(o, verb);
+	if (status) {
+		free(o->files);
+		o->files = NULL;
+		status_config_release(&o->status);
+	}
+	return status;
+}
+
+/* A submodule under --path (NULL: the root) is left out of the checkout:
+ * a warning names each. */
+static void warn_submodules(struct target *t, const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	const char *sub;
+	struct buf where = BUF_INIT;
+
+	while (n && path[n - 1] == '/')
+		n--;
+	for (sub = t->commit.submodules.ptr;
+	     sub < t->commit.submodules.ptr + t->commit.submodules.len; sub += strlen(sub) + 1) {
+		if (n && (strncmp(sub, path, n) || (sub[n] && sub[n] != '/')))
+			continue;
+		buf_reset(&where);
+		buf_addf(&where, "%s/%s", t->commit.dir, sub);
+		diagnostics_add(&t->warnings, where.ptr, 0, 0,
+		                "warning: submodule '%s' is not checked out (berth leaves "
+		                "submodules out)",
+		                sub);
+	}
+	buf_release(&where);
+}
+
+int target_source(struct target *t, const struct target_options *o)
+{
+	struct source_options git = o->git;
+	struct buf files = BUF_INIT, source = BUF_INIT, password = BUF_INIT;
+	char checkout[PATH_MAX] = "";
+	int error;
+
+	git.password = getenv(o->password_env ? o->password_env : "BERTH_GIT_PASSWORD");
+	if (o->password_file) {
+		if ((error = buf_read_file(&password, o->password_file, 64 << 10)) < 0)
+			return error;
+		buf_rstrip(&password, "\r\n");
+		git.password = password.ptr;
+	}
+	t->fetch_ms = clock_now_ms();
+	error = source_fetch(&t->commit, &git);
+	t->fetch_ms = clock_now_ms() - t->fetch_ms;
+	buf_release(&password);
+	if (error < 0)
+		return error;
+	buf_addf(&files, "%s/%s", t->commit.dir, o->path ? o->path : "");
+	source_tracking_id(&source, o->git.repo, o->path);
+	if (!o->quiet)
+		fprintf(stderr, "%s%s%s: commit %s%s\n", source.ptr, o->git.ref ? " at " : "",
+		        o->git.ref ? o->git.ref : "", t->commit.id,
+		        t->commit.fetched ? " (fetched)" : "");
+	warn_submodules(t, o->path);
+	/* Whether --path is there, and stays inside, the load of the
+	 * manifests says, naming a symlink that leads out. */
+	if (!realpath(t->commit.dir, checkout))
+		error = berth_error_set("'%s': %s", t->commit.dir, strerror(errno));
+	t->checkout = xstrdup(checkout);
+	t->files = buf_detach(&files, NULL);
+	t->source = buf_detach(&source, NULL);
+	return error;
+}
+
+static void print_diagnostics(const struct diagnostics *diags)
+{
+	struct buf out = BUF_INIT;
+
+	diagnostics_format(&out, diags);
+	fputs(out.ptr, stderr);
+	buf_release(&out);
+}
+
+/* Say why the target cannot be opened, with the problems found in the
+ * manifests (`diags`, may be NULL): on stderr, or for the agent (o->quiet)
+ * in the error message, which it logs, each file by its path in the
+ * repository. Returns `error`. */
+static int fail(const struct target *t, const struct target_options *o,
+                const struct diagnostics *diags, int error)
+{
+	struct buf all = BUF_INIT;
+
+	if (o->quiet && diags && diags->n) {
+		buf_addf(&all, "%s\n", berth_error_last());
+		diagnostics_format_in(&all, diags, t->checkout);
+		while (all.len && all.ptr[all.len - 1] == '\n')
+			all.ptr[--all.len] = '\0';
+		berth_error_set("%s", all.ptr);
+	} else if (!o->quiet) {
+		if (diags)
+			print_diagnostics(diags);
+		output_error();
+	}
+	buf_release(&all);
+	return error;
+}
+
+/* Refuse the manifests for the problems in `diags`. */
+static int refuse(const struct target *t, const struct target_options *o,
+                  const struct diagnostics *diags)
+{
+	berth_error_set("%zu problem%s in the manifests; nothing was changed", diags->n,
+	                diags->n == 1 ? "" : "s");
+	return fail(t, o, diags, -1);
+}
+
+int target_discovery(struct discovery **out, struct kube_client *c, const struct manifest_set *set,
+                     bool all)
+{
+	char **apis = xcalloc(set->n + 1, sizeof(*apis));
+	struct buf api = BUF_INIT;
+	size_t i, j, n = 0;
+	int error;
+
+	for (i = 0; i < set->n && !all; i++) {
+		const struct object_id *id = &set->items[i].id;
+
+		buf_reset(&api);
+		buf_addf(&api, "%s%s%s", id->group, *id->group ? "/" : "", id->version);
+		for (j = 0; j < n && strcmp(apis[j], api.ptr); j++)
+			;
+		if (j == n)
+			apis[n++] = xstrdup(api.ptr);
+	}
+	error = discovery_fetch(out, c, all ? NULL : (const char *const *)apis, n);
+	for (i = 0; i < n; i++)
+		free(apis[i]);
+	free(apis);
+	buf_release(&api);
+	return error;
+}
+
+void target_tree_options(struct tree_options *out, const struct target_options *o,
+                         const struct target *t)
+{
+	*out = (struct tree_options)TREE_OPTIONS_INIT;
+	if (o->max_bytes)
+		out->max_total_size = o->max_bytes;
+	if (o->max_objects)
+		out->manifest.max_objects = o->max_objects;
+	out->manifest.stop = o->stop;
+	out->manifest.stop_ctx = o->stop_ctx;
+	out->manifest.explicit_namespace = o->namespace_flag;
+	out->manifest.target_namespace = o->target_namespace;
+	out->manifest.allowed_namespaces = o->allowed_namespaces;
+	out->root = o->git.repo ? t->checkout : NULL;
+}
+
+int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
+{
+	struct tree_options topts;
+	int error;
+
+	const char *const *files = o->files;
+	size_t nfiles = o->nfiles;
+
+	/* The source an object came from, for prune: the manifests' path as
+	 * named, or the repository and path. */
+	sync->source = o->files ? o->files[0] : NULL;
+	sync->namespaces = o->allowed_namespaces;
+	sync->cluster_kinds = o->cluster_resources;
+	if (o->git.repo) {
+		if ((error = target_source(t, o)) < 0)
+			return fail(t, o, NULL, error);
+		files = (const char *const *)&t->files;
+		nfiles = 1;
+		sync->source = t->source;
+	}
+	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
+		return fail(t, o, NULL, error);
+	target_tree_options(&topts, o, t);
+	topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
+	error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
+	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
+		kube_client_set_stop(t->client, sync->stop, o->read_only);
+	/* Prune looks for berth's objects of every kind. */
+	if (error == 0 &&
+	    (error = target_discovery(&t->discovery, t->client, &t->set, sync->prune)) == 0)
+		error = target_check(&t->diags, &t->warnings, t->client, t->discovery, &t->set);
+	if (!o->quiet)
+		print_diagnostics(&t->warnings);
+	if (t->diags.n)
+		return refuse(t, o, &t->diags);
+	if (error < 0)
+		return fail(t, o, NULL, error);
+	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
+	    0)
+		return fail(t, o, &t->diags, error);
+	return 0;
+}
+
+/* Is there a problem at x's place among d's items [from, to)? */
+static bool reported(const struct diagnostics *d, size_t from, size_t to,
+                     const struct diagnostic *x)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		if (d->items[i].line == x->line && d->items[i].column == x->column &&
+		    !strcmp(d->items[i].file, x->file))
+			return true;
+	return false;
+}
+
+int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
+                 const struct discovery *d, const struct manifest_set *set)
+{
+	struct diagnostics more = DIAGNOSTICS_INIT;
+	size_t before = diags->n, schema, i;
+	int error;
+
+	sync_check_served(diags, c, d, set);
+	if ((error = openapi_check(diags, c, set)) < 0)
+		return error;
+	schema = diags->n;
+	sync_check(&more, warnings, c, set);
+	for (i = 0; i < more.n; i++)
+		if (!reported(diags, before, schema, &more.items[i]))
+			diagnostics_add(diags, more.items[i].file, more.items[i].line,
+			                more.items[i].column, "%s", more.items[i].message);
+	diagnostics_release(&more);
+	return (int)(diags->n - before);
+}
+
+void target_release(struct target *t, struct target_options *o)
+{
+	source_commit_release(&t->commit);
+	free(t->files);
+	free(t->source);
+	free(t->checkout);
+	sync_plan_release(&t->plan);
+	diagnostics_release(&t->diags);
+	diagnostics_release(&t->warnings);
+	manifest_set_release(&t->set);
+	discovery_free(t->discovery);
+	kube_client_free(t->client);
+	kubeconfig_free(t->kc);
+	free(o->files);
+	o->files = NULL;
+	status_config_release(&o->status);
+}
+
+void target_report(const struct target *t, const struct target_options *o, enum status_state state,
+                   const char *description)
+{
+	const char *name, *cluster;
+	struct reporter *r;
+	size_t left;
+
+	if (!o->status.enabled || !t->commit.id[0])
+		return;
+	/* {source} is the repository's name; {cluster}, the context's. */
+	name = strrchr(o->status.repository, '/');
+	cluster = t->kc && t->kc->context ? t->kc->context : "default";
+	reporter_new(&r, NULL);
+	reporter_post(r, &o->status, name ? name + 1 : o->status.repository, cluster, t->commit.id,
+	              state, description, false);
+	left = reporter_drain(r, clock_now_ms() + (double)o->status_timeout_ms);
+	reporter_free(r);
+	if (left)
+		fprintf(stderr,
+		        "warning: the commit status did not reach %s within %ld s (it is not "
+		        "sent)\n",
+		        forge_name(o->status.provider), o->status_timeout_ms / 1000);
+}
