@@ -8,9 +8,10 @@
 
 #include <curl/curl.h>
 #include <malloc.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+static int cmd_help(int argc, char **argv);
 
 struct verb {
 	const char *name;
@@ -227,7 +228,7 @@ static void print_overview(FILE *f)
 	fprintf(f, "\nRun 'berth help VERB' for a verb's options.\n");
 }
 
-int help_show_verb(const char *name)
+static int help_show_verb(const char *name)
 {
 	const struct verb *v = find_verb(name);
 
@@ -240,19 +241,7 @@ int help_show_verb(const char *name)
 	return 0;
 }
 
-int usage_error(const char *verb, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "error: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nrun 'berth help %s' for usage\n", verb);
-	return EXIT_ERROR;
-}
-
-int cmd_help(int argc, char **argv)
+static int cmd_help(int argc, char **argv)
 {
 	if (argc > 2)
 		return usage_error("help", "too many arguments");

@@ -150,11 +150,6 @@ static char **copy_strings(char *const *src, size_t n)
 	return dst;
 }
 
-static char *strdup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 struct exec_config *exec_config_copy(const struct exec_config *cfg)
 {
 	struct exec_config *c = xcalloc(1, sizeof(*c));
@@ -166,9 +161,9 @@ struct exec_config *exec_config_copy(const struct exec_config *cfg)
 	c->nargs = cfg->nargs;
 	c->env = copy_strings(cfg->env, cfg->nenv);
 	c->nenv = cfg->nenv;
-	c->install_hint = strdup_or_null(cfg->install_hint);
+	c->install_hint = xstrdup_or_null(cfg->install_hint);
 	c->interactive = cfg->interactive;
-	c->cluster = strdup_or_null(cfg->cluster);
+	c->cluster = xstrdup_or_null(cfg->cluster);
 	return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
+#include "../diff/base/fd.h"
 #include "../diff/base/json_value.h"
 
 #include <errno.h>
@@ -162,8 +163,8 @@ static int cloexec_pipe(int fds[2])
 {
 	if (pipe(fds) < 0)
 		return -1;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	fd_cloexec(fds[0]);
+	fd_cloexec(fds[1]);
 	return 0;
 }
 
@@ -328,7 +329,7 @@ out:
 static void copy_credential(struct exec_credential *dst, const struct exec_credential *src)
 {
 	exec_credential_release(dst);
-	dst->token = src->token ? xstrdup(src->token) : NULL;
+	dst->token = xstrdup_or_null(src->token);
 	buf_add(&dst->cert, src->cert.ptr, src->cert.len);
 	buf_add(&dst->key, src->key.ptr, src->key.len);
 	dst->expires = src->expires;

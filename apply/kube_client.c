@@ -9,6 +9,7 @@
 #include "ssa.h"
 
 #include "../diff/base/alloc.h"
+#include "../diff/base/secret.h"
 #include "../diff/base/berth_error.h"
 #include "../diff/base/json_value.h"
 
@@ -244,8 +245,8 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 	c->base = xstrdup(orig->base);
 	if (orig->connect_to)
 		c->connect_to = curl_slist_append(NULL, orig->connect_to->data);
-	c->auth_header = orig->auth_header ? xstrdup(orig->auth_header) : NULL;
-	c->token_file = orig->token_file ? xstrdup(orig->token_file) : NULL;
+	c->auth_header = xstrdup_or_null(orig->auth_header);
+	c->token_file = xstrdup_or_null(orig->token_file);
 	c->token_stat = orig->token_stat;
 	copy_buf(&c->ca, &orig->ca);
 	copy_buf(&c->cert, &orig->cert);
@@ -308,28 +309,21 @@ void kube_response_release(struct kube_response *r)
 static int refresh_token(struct kube_client *c)
 {
 	struct buf token = BUF_INIT, header = BUF_INIT;
-	struct stat st;
+	int read;
 
-	if (!c->token_file || stat(c->token_file, &st) < 0 ||
-	    (st.st_mtim.tv_sec == c->token_stat.st_mtim.tv_sec &&
-	     st.st_mtim.tv_nsec == c->token_stat.st_mtim.tv_nsec &&
-	     st.st_size == c->token_stat.st_size && st.st_ino == c->token_stat.st_ino))
+	if (!c->token_file)
 		return 0;
-	if (buf_read_file(&token, c->token_file, 1u << 20) == 0) {
-		buf_rtrim(&token);
-		if (has_control_chars(token.ptr)) {
-			buf_release_secret(&token);
-			return berth_error_set("the token in '%s' holds a control character (CR, "
-			                       "LF or another); refused (it is not shown)",
-			                       c->token_file);
-		}
+	/* The token it holds, kept in c->auth_header, is not kept twice. */
+	if (c->auth_header)
+		buf_adds(&token, c->auth_header + strlen("Authorization: Bearer "));
+	read = secret_refresh(&token, &c->token_stat, c->token_file, "token");
+	if (read > 0) {
 		buf_addf(&header, "Authorization: Bearer %s", token.ptr);
 		free_secret(c->auth_header);
 		c->auth_header = buf_detach(&header, NULL);
-		c->token_stat = st;
 	}
 	buf_release_secret(&token);
-	return 0;
+	return read < 0 ? read : 0;
 }
 
 void kube_client_warn(struct kube_client *c, const char *fmt, ...)

@@ -5,6 +5,7 @@
 #include "../diff/base/alloc.h"
 #include "../diff/base/base64.h"
 #include "../diff/base/berth_error.h"
+#include "../diff/base/secret.h"
 #include "../diff/base/json_value.h"
 #include "../diff/yaml_doc.h"
 
@@ -118,14 +119,10 @@ static int take_credential(struct buf *data, char **file, struct json_object *ob
 static int read_token_file(char **out, const char *path)
 {
 	struct buf b = BUF_INIT;
-
 	int error;
 
-	if ((error = buf_read_file(&b, path, 1u << 20)) < 0) {
-		buf_release(&b);
+	if ((error = secret_read(&b, path, NULL, "token")) < 0)
 		return berth_error_prefix(error, "tokenFile");
-	}
-	buf_rtrim(&b);
 	*out = buf_detach(&b, NULL);
 	return 0;
 }

@@ -216,8 +216,8 @@ int sync_compare(struct sync_item *item, struct json_object *live)
 		    json_value_get_string(json_value_get(meta, "annotations"), SOURCE_ANNOTATION);
 		struct buf why = BUF_INIT;
 
-		item->uid = uid ? xstrdup(uid) : NULL;
-		item->owner = owner ? xstrdup(owner) : NULL;
+		item->uid = xstrdup_or_null(uid);
+		item->owner = xstrdup_or_null(owner);
 		item->ready = ready_check(&why, live, false) == READINESS_READY;
 		buf_release(&why);
 	}

@@ -77,13 +77,13 @@ void report_add(struct report *r, const struct object_id *id, const char *file, 
 	e = &r->entries[r->n++];
 	memset(e, 0, sizeof(*e));
 	copy_id(&e->id, id);
-	e->file = file ? xstrdup(file) : NULL;
+	e->file = xstrdup_or_null(file);
 	e->line = line;
 	e->state = d->state;
 	e->live = json_object_get(live);
 	e->predicted = json_object_get(d->predicted);
 	e->paths = masked_paths(id, d->paths);
-	e->unconfirmed = d->unconfirmed ? xstrdup(d->unconfirmed) : NULL;
+	e->unconfirmed = xstrdup_or_null(d->unconfirmed);
 }
 
 void report_add_pruned(struct report *r, const struct object_id *id, struct json_object *live)

@@ -10,17 +10,14 @@
 #define EXIT_ERROR 2
 
 int cmd_version(int argc, char **argv);
-int cmd_help(int argc, char **argv);
 int cmd_cluster_info(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
-/* Print `berth help VERB` for `verb` to stdout; fails for an unknown verb. */
-int help_show_verb(const char *verb);
-
-/* Report a usage mistake for `verb` on stderr and return EXIT_ERROR. */
+/* Report a usage mistake for `verb` on stderr and return EXIT_ERROR
+ * (usage.c). */
 int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -91,12 +91,12 @@ int cmd_cluster_info(int argc, char **argv)
 	if (kubeconfig_load(&kc, &kopts) < 0 || kube_client_new(&client, kc, NULL) < 0 ||
 	    kube_client_get_json(&version, client, "/version") < 0 ||
 	    discovery_fetch(&d, client, NULL, 0) < 0) {
-		output_error();
+		berth_error_print();
 		goto out;
 	}
 	if ((format == OUTPUT_TEXT ? print_text(kc, version, d)
 	                           : print_structured(kc, version, d, format)) < 0) {
-		output_error();
+		berth_error_print();
 		goto out;
 	}
 	status = 0;

@@ -4,7 +4,8 @@
 #include "cli.h"
 #include "../source/plan_report.h"
 #include "../forge/status.h"
-#include "../source/target.h"
+#include "output.h"
+#include "target_options.h"
 
 #include "../../diff/base/berth_error.h"
 #include "../../diff/report.h"
@@ -86,7 +87,7 @@ int cmd_diff(int argc, char **argv)
 	if ((error = target_open(&t, &o, &sync)) < 0)
 		goto out;
 	if ((error = plan_report(&r, &t, &sync)) < 0) {
-		output_error();
+		berth_error_print();
 		goto out;
 	}
 	for (i = 0; i < r.nwarnings; i++)
@@ -95,7 +96,7 @@ int cmd_diff(int argc, char **argv)
 	     : format == DIFF_MARKDOWN ? report_markdown(&out, &r)
 	                               : report_text(&out, &r, isatty(STDOUT_FILENO))) < 0 ||
 	    (report_file && write_report_file(report_file, &r) < 0)) {
-		output_error();
+		berth_error_print();
 		goto out;
 	}
 	fwrite(out.ptr, 1, out.len, stdout);

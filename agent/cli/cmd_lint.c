@@ -1,7 +1,8 @@
 /* berth lint: the offline (and, with a cluster, live) checks of a manifest
  * set, every problem at its file and line. */
 #include "cli.h"
-#include "../source/target.h"
+#include "output.h"
+#include "target_options.h"
 
 #include "../../diff/base/buf.h"
 #include "../../diff/checks.h"
@@ -92,7 +93,7 @@ int cmd_lint(int argc, char **argv)
 		if ((status = target_options_check(&o, "lint", argc, argv)))
 			return status;
 		if (target_source(&t, &o) < 0) {
-			output_error();
+			berth_error_print();
 			status = EXIT_ERROR;
 			goto out;
 		}
@@ -113,7 +114,7 @@ int cmd_lint(int argc, char **argv)
 	if (kopts->path || kopts->context) {
 		if (check_with_server(&diags, warnings, kopts, namespace, paths, npaths, &set,
 		                      opts) < 0) {
-			output_error();
+			berth_error_print();
 			status = EXIT_ERROR;
 			goto out;
 		}

@@ -372,7 +372,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	bool apply, fresh = false, compared = false;
 	int error;
 
-	target_options_of(&o, s);
+	config_target_options(&o, s);
 	o.git.warn = log_warning;
 	o.git.warn_ctx = (void *)s->name;
 	o.kube = r->kube;

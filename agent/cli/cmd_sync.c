@@ -3,7 +3,8 @@
 #include "cli.h"
 #include "../daemon/config.h"
 #include "../forge/status.h"
-#include "../source/target.h"
+#include "output.h"
+#include "target_options.h"
 
 #include "../../apply/prune.h"
 
@@ -212,7 +213,7 @@ int cmd_sync(int argc, char **argv)
 	/* What prune would delete is known, and refused if it must be, before
 	 * the first write. */
 	if (sync.prune && (error = prune_find(&prune, t.client, t.discovery, &t.plan, &sync)) < 0) {
-		output_error();
+		berth_error_print();
 		goto out;
 	}
 	error = sync_plan_apply(&t.plan, t.client, &sync);
@@ -227,7 +228,7 @@ int cmd_sync(int argc, char **argv)
 	if (json)
 		print_json(&t.plan, &prune, sync.dry_run, error);
 	if (error < 0)
-		output_error();
+		berth_error_print();
 	fprintf(json ? stderr : stdout,
 	        "%zu object%s: %zu created, %zu configured, %zu recreated, %zu unchanged, %zu "
 	        "pruned%s%s\n",

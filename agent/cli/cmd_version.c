@@ -44,7 +44,7 @@ int cmd_version(int argc, char **argv)
 	json_object_object_add(v, "json-c", json_object_new_string(json_c_version()));
 	json_object_object_add(v, "zlib", json_object_new_string(zlibVersion()));
 	if (output_print(v, format) < 0) {
-		output_error();
+		berth_error_print();
 		json_object_put(v);
 		return EXIT_ERROR;
 	}

@@ -37,21 +37,3 @@ int output_print(struct json_object *value, enum output_format format)
 	buf_release(&b);
 	return error;
 }
-
-void output_error(void)
-{
-	const char *line = berth_error_last(), *end;
-	struct buf out = BUF_INIT, one = BUF_INIT;
-
-	buf_adds(&out, "error: ");
-	for (; *line; line = *end ? end + 1 : end) {
-		end = line + strcspn(line, "\n");
-		buf_reset(&one);
-		buf_add(&one, line, (size_t)(end - line));
-		buf_add_printable(&out, one.ptr, NULL);
-		buf_addch(&out, '\n');
-	}
-	fputs(out.ptr, stderr);
-	buf_release(&out);
-	buf_release(&one);
-}

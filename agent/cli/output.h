@@ -17,8 +17,4 @@ int output_format_parse(enum output_format *out, const char *arg);
  * reference on `value`. */
 int output_print(struct json_object *value, enum output_format format);
 
-/* Print "error: " and the last error on stderr, each of its lines with its
- * control characters escaped (a file's name may hold any). */
-void output_error(void);
-
 #endif

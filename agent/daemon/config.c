@@ -5,6 +5,7 @@
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/json_value.h"
+#include "../../diff/base/secret.h"
 #include "../../diff/yaml_doc.h"
 
 #include <stdarg.h>
@@ -14,8 +15,6 @@
 #define CONFIG_MAX             (1u << 20)
 #define DEFAULT_INTERVAL_MS    (5 * 60 * 1000L)
 #define DEFAULT_JITTER_PERCENT 10u
-/* The largest token or secret file read. */
-#define TOKEN_MAX (64u << 10)
 /* A webhook secret shorter than this is guessed too easily. */
 #define MIN_SECRET 16
 
@@ -265,93 +264,6 @@ static void load_previews(struct loader *l, struct source_config *s, struct json
 	buf_release(&sub);
 }
 
-int config_secret_check(const char *secret, const char *what)
-{
-	if (has_control_chars(secret))
-		return berth_error_set("the %s holds a control character (a line break?): refused",
-		                       what);
-	return 0;
-}
-
-int status_token_read(struct buf *out, const char *file, const char *env)
-{
-	buf_release_secret(out);
-	if (file && buf_read_file(out, file, TOKEN_MAX) < 0)
-		return -1;
-	if (env && getenv(env))
-		buf_adds(out, getenv(env));
-	buf_rstrip(out, " \t\r\n");
-	if (!out->len)
-		return file ? berth_error_set("'%s' is empty", file)
-		            : berth_error_set("'%s' is unset or empty", env);
-	if (config_secret_check(out->ptr, "token") < 0)
-		return berth_error_prefix(-1, "'%s'", file ? file : env);
-	return 0;
-}
-
-int status_config_check(struct status_config *s, const char *repo, const char **key)
-{
-	struct buf scratch = BUF_INIT;
-	int error = 0;
-
-	if (!s->base_url && !forge_default_base(s->provider)) {
-		*key = "baseURL";
-		error = berth_error_set("required for %s (the forge's address, for example "
-		                        "https://%s.example.com)",
-		                        forge_name(s->provider), forge_name(s->provider));
-	} else if (s->base_url && strncmp(s->base_url, "https://", 8) &&
-	           strncmp(s->base_url, "http://", 7)) {
-		*key = "baseURL";
-		error = berth_error_set("'%s' is not an http(s) URL", s->base_url);
-	} else if (s->api_version && s->provider != FORGE_GITHUB) {
-		*key = "apiVersion";
-		error = berth_error_set("only GitHub's API has versions to choose");
-	} else if (s->api_version && forge_api_version_check(s->api_version) < 0) {
-		*key = "apiVersion";
-		error = -1;
-	} else if (!s->token_file == !s->token_env) {
-		*key = s->token_env ? "tokenEnv" : "tokenFile";
-		error = berth_error_set("give tokenFile or tokenEnv");
-	} else if (status_token_read(&scratch, s->token_file, s->token_env) < 0) {
-		/* status.c reads it again as it runs, and checks it again. */
-		*key = s->token_file ? "tokenFile" : "tokenEnv";
-		error = -1;
-	} else if (s->ca_file && buf_read_file(&scratch, s->ca_file, 1 << 20) < 0) {
-		*key = "caFile";
-		error = -1;
-	} else if (!s->repository && forge_repository(&scratch, repo) < 0) {
-		*key = "repository";
-		error = -1;
-	}
-	if (!error && !s->repository)
-		s->repository = buf_detach(&scratch, NULL);
-	if (!error && !s->context)
-		s->context = xstrdup(STATUS_CONTEXT_DEFAULT);
-	if (!error && status_template(&scratch, s->context, "", "", "") < 0) {
-		*key = "context";
-		error = -1;
-	}
-	if (!error && s->target_url && status_template(&scratch, s->target_url, "", "", "") < 0) {
-		*key = "targetURL";
-		error = -1;
-	}
-	buf_release_secret(&scratch);
-	return error;
-}
-
-void status_config_release(struct status_config *s)
-{
-	free(s->base_url);
-	free(s->repository);
-	free(s->token_file);
-	free(s->token_env);
-	free(s->ca_file);
-	free(s->context);
-	free(s->target_url);
-	free(s->api_version);
-	*s = (struct status_config){0};
-}
-
 /* A source's status block. */
 static void load_status(struct loader *l, struct source_config *s, struct json_object *st,
                         const char *where)
@@ -540,35 +452,20 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 		known_keys(l, hook, where.ptr, keys);
 		file = string_at(l, hook, "secretFile", where.ptr);
 		env = string_at(l, hook, "secretEnv", where.ptr);
-		buf_reset(&secret);
 		if (!file == !env) {
 			problem(l, hook, "%ssecretFile or secretEnv: give one", where.ptr);
-		} else if (file && buf_read_file(&secret, file, TOKEN_MAX) < 0) {
-			problem(l, json_value_get(hook, "secretFile"), "%ssecretFile: %s",
-			        where.ptr, berth_error_last());
+		} else if (secret_read(&secret, file, env, "secret") < 0) {
+			problem(l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
+			        "%s%s: %s", where.ptr, file ? "secretFile" : "secretEnv",
+			        berth_error_last());
+		} else if (secret.len < MIN_SECRET) {
+			problem(
+			    l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
+			    "%s%s: the secret is too short; use at least %d random bytes (openssl "
+			    "rand -hex 32)",
+			    where.ptr, file ? "secretFile" : "secretEnv", MIN_SECRET);
 		} else {
-			if (env && getenv(env))
-				buf_adds(&secret, getenv(env));
-			buf_rstrip(&secret, "\r\n");
-			if (!secret.len)
-				problem(l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
-				        "%s%s: the secret is empty%s", where.ptr,
-				        file ? "secretFile" : "secretEnv", file ? "" : " or unset");
-			else if (config_secret_check(secret.ptr, "secret") < 0)
-				problem(l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
-				        "%s%s: %s", where.ptr, file ? "secretFile" : "secretEnv",
-				        berth_error_last());
-			else if (secret.len < MIN_SECRET ||
-			         strspn(secret.ptr, " \t\r\n") == secret.len)
-				problem(
-				    l, json_value_get(hook, file ? "secretFile" : "secretEnv"),
-				    "%s%s: the secret is %s; use at least %d random bytes (openssl "
-				    "rand -hex 32)",
-				    where.ptr, file ? "secretFile" : "secretEnv",
-				    secret.len < MIN_SECRET ? "too short" : "only spaces",
-				    MIN_SECRET);
-			else
-				c->webhook_secrets[f] = buf_detach(&secret, NULL);
+			c->webhook_secrets[f] = buf_detach(&secret, NULL);
 		}
 		free(file);
 		free(env);
@@ -603,13 +500,7 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 		problem(&l, json_value_get(root, "cluster"),
 		        "cluster: '%s' may not hold '/', '{', '}' or spaces", c.cluster);
 	c.report_token_file = string_at(&l, root, "reportTokenFile", "");
-	if (c.report_token_file && buf_read_file(&token, c.report_token_file, TOKEN_MAX) < 0)
-		problem(&l, json_value_get(root, "reportTokenFile"), "reportTokenFile: %s",
-		        berth_error_last());
-	else if (c.report_token_file && (buf_rtrim(&token), !token.len))
-		problem(&l, json_value_get(root, "reportTokenFile"),
-		        "reportTokenFile: '%s' is empty", c.report_token_file);
-	else if (c.report_token_file && config_secret_check(token.ptr, "token") < 0)
+	if (c.report_token_file && secret_read(&token, c.report_token_file, NULL, "token") < 0)
 		problem(&l, json_value_get(root, "reportTokenFile"), "reportTokenFile: %s",
 		        berth_error_last());
 	load_webhooks(&l, &c, json_value_get(root, "webhooks"));
@@ -694,4 +585,19 @@ void config_release(struct config *c)
 		free((char *)c->owners[i].source);
 	free(c->owners);
 	*c = (struct config)CONFIG_INIT;
+}
+
+void config_target_options(struct target_options *o, const struct source_config *s)
+{
+	o->git = s->git;
+	o->path = s->path;
+	o->namespace = s->namespace;
+	o->password_file = s->password_file;
+	o->password_env = s->password_env;
+	o->quiet = true;
+	o->max_bytes = s->max_bytes;
+	o->max_objects = s->max_objects;
+	o->target_namespace = s->target_namespace;
+	o->allowed_namespaces = (const char *const *)s->allowed_namespaces;
+	o->cluster_resources = (const char *const *)s->cluster_resources;
 }

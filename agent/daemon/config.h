@@ -2,8 +2,9 @@
 #define BERTH_CONFIG_H
 
 #include "../forge/forge.h"
+#include "../forge/status_config.h"
+#include "../source/target.h"
 #include "../source/source.h"
-#include "../forge/webhook.h"
 
 #include "../../apply/sync.h"
 #include "../../diff/manifest.h"
@@ -15,23 +16,6 @@
 enum drift_mode {
 	DRIFT_MODE_CORRECT, /* apply the commit again */
 	DRIFT_MODE_REPORT,  /* log it, and leave the cluster as it is */
-};
-
-/* A source's `status` block: where its commit statuses go. The context and
- * target URL are templates ({sha}, {source}, {cluster}). */
-struct status_config {
-	bool enabled;
-	enum forge provider;
-	char *base_url;   /* NULL: the forge's default (GitHub's only) */
-	char *repository; /* given, or from the source's repo URL */
-	char *token_file, *token_env, *ca_file;
-	char *context, *target_url; /* context defaulted; target_url may be NULL */
-	char *api_version;          /* GitHub's; NULL: FORGE_GITHUB_API_VERSION */
-	bool preview_comment;       /* preview.comment: keep a comment on each pull request */
-	/* Not from the config: the ref a GitLab status names (a merge request's
-	 * refs/merge-requests/N/head, which no branch may reach); NULL: GitLab
-	 * finds one. Borrowed, never freed. */
-	const char *gitlab_ref;
 };
 
 /* One source of `berth run`: a repository, a path in it, and how to follow it. */
@@ -93,31 +77,9 @@ int parse_size(size_t *out, const char *s);
 /* How long a preview may take, unless its source says (previews.timeout). */
 #define PREVIEW_TIMEOUT_MS (120 * 1000L)
 
-/* The default context of a source's statuses. */
-#define STATUS_CONTEXT_DEFAULT "berth/{cluster}/{source}"
-
-/* Refuse a token or secret that holds a control character
- * (has_control_chars()): CR and LF would end a request header and start
- * another. Whatever its source (a file, the environment, a flag), at load
- * and at each read again. `what` is "token" or "secret"; the message never
- * shows it. */
-int config_secret_check(const char *secret, const char *what);
-
-/* The token of a status block: file `file`'s contents, or environment
- * variable `env`'s value (the other is NULL), without trailing whitespace,
- * in `out` (a secret: buf_release_secret() it). Fails, naming the file or
- * the variable and never the token, when it cannot be read, is empty, or
- * holds a control character (config_secret_check). */
-int status_token_read(struct buf *out, const char *file, const char *env);
-
-/*
- * Check a status block's settings, and fill in what they leave out: the
- * repository from `repo` (the source's URL) and the default context. On
- * the first problem, fails with its reason and sets *key to the setting it
- * is about ("baseURL", "tokenFile", ...). Used by the config file and by
- * the --status-... flags alike.
- */
-int status_config_check(struct status_config *s, const char *repo, const char **key);
-void status_config_release(struct status_config *s);
+/* The options of the target of source `s` (borrowed): its repository,
+ * path, namespaces, credentials and limits; quiet. The caller adds the
+ * cluster's and the stops. */
+void config_target_options(struct target_options *o, const struct source_config *s);
 
 #endif

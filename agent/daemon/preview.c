@@ -180,7 +180,7 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 
 	p->limit_ms = s->preview_timeout_ms;
 	pthread_create(&p->watchdog, NULL, watch_time, p);
-	target_options_of(&o, s);
+	config_target_options(&o, s);
 	o.kube.path = p->kube_path;
 	o.kube.context = p->kube_context;
 	o.client = p->client;
@@ -313,8 +313,8 @@ void previewer_new(struct previewer **out, const struct previewer_options *o)
 	pthread_cond_init(&p->cond, NULL);
 	p->config = (struct config)CONFIG_INIT;
 	p->stop = (struct stop)STOP_INIT;
-	p->kube_path = o->kube.path ? xstrdup(o->kube.path) : NULL;
-	p->kube_context = o->kube.context ? xstrdup(o->kube.context) : NULL;
+	p->kube_path = xstrdup_or_null(o->kube.path);
+	p->kube_context = xstrdup_or_null(o->kube.context);
 	p->client = o->client;
 	p->reporter = o->reporter;
 	p->done = (struct stop)STOP_INIT;

@@ -2,6 +2,7 @@
 #include "wakeup.h"
 
 #include "../../diff/base/berth_error.h"
+#include "../../diff/base/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,7 @@ int wakeup_open(struct wakeup *w)
 		return berth_error_set("cannot make a pipe: %s", strerror(errno));
 	}
 	for (i = 0; i < 2; i++) {
-		fcntl(w->fds[i], F_SETFD, FD_CLOEXEC);
+		fd_cloexec(w->fds[i]);
 		fcntl(w->fds[i], F_SETFL, O_NONBLOCK);
 	}
 	return 0;

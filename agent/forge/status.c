@@ -9,6 +9,7 @@
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/clock.h"
 #include "../../diff/base/json_value.h"
+#include "../../diff/base/secret.h"
 #include "../../diff/object.h"
 
 #include <curl/curl.h>
@@ -121,11 +122,6 @@ static bool same(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static void post_release(struct post *p)
 {
 	free(p->repository);
@@ -191,22 +187,15 @@ static void known_set(struct reporter *r, const struct post *p, const char *stat
  * character. */
 static int endpoint_token(struct endpoint *ep)
 {
-	struct stat st;
-	int error;
+	int read;
 
-	if (ep->token_file && stat(ep->token_file, &st) < 0)
-		return berth_error_set("'%s': %s", ep->token_file, strerror(errno));
-	if (ep->token_file && ep->token.len && st.st_ino == ep->token_stat.st_ino &&
-	    st.st_size == ep->token_stat.st_size &&
-	    st.st_mtim.tv_sec == ep->token_stat.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == ep->token_stat.st_mtim.tv_nsec)
-		return 0;
-	if ((error = status_token_read(&ep->token, ep->token_file, ep->token_env)) < 0) {
+	if (!ep->token_file)
+		return secret_read(&ep->token, NULL, ep->token_env, "token");
+	if ((read = secret_refresh(&ep->token, &ep->token_stat, ep->token_file, "token")) < 0) {
 		buf_release_secret(&ep->token);
-		return error;
+		return read;
 	}
-	if (ep->token_file) {
-		ep->token_stat = st;
+	if (read) {
 		ep->revoked = false;
 		/* Perhaps another account's token now. */
 		ep->self_state = SELF_UNKNOWN;
@@ -836,10 +825,10 @@ static struct endpoint *endpoint_of(struct reporter *r, const struct status_conf
 	ep = xcalloc(1, sizeof(*ep));
 	ep->provider = c->provider;
 	ep->base = xstrdup(base);
-	ep->token_file = dup_or_null(c->token_file);
-	ep->token_env = dup_or_null(c->token_env);
-	ep->ca_file = dup_or_null(c->ca_file);
-	ep->api_version = dup_or_null(c->api_version);
+	ep->token_file = xstrdup_or_null(c->token_file);
+	ep->token_env = xstrdup_or_null(c->token_env);
+	ep->ca_file = xstrdup_or_null(c->ca_file);
+	ep->api_version = xstrdup_or_null(c->api_version);
 	buf_init(&ep->token);
 	r->eps = xrealloc(r->eps, (r->neps + 1) * sizeof(*r->eps));
 	r->eps[r->neps++] = ep;
@@ -895,7 +884,7 @@ void reporter_post(struct reporter *r, const struct status_config *c, const char
 	p.context = buf_detach(&context, NULL);
 	p.description = buf_detach(&fitted, NULL);
 	p.target_url = c->target_url ? buf_detach(&url, NULL) : NULL;
-	p.ref = dup_or_null(c->gitlab_ref);
+	p.ref = xstrdup_or_null(c->gitlab_ref);
 	p.state = state;
 	p.settle = settle;
 	queue_put(r, &p);

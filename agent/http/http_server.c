@@ -6,6 +6,7 @@
 #include "../../diff/base/http_status.h"
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
+#include "../../diff/base/fd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -361,12 +362,6 @@ static bool conn_write(struct conn *c)
 	return true;
 }
 
-/* Keep `fd` from the programs berth starts (exec credential plugins). */
-static void cloexec(int fd)
-{
-	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
-}
-
 /* "host:port", or "[v6]:port", of a socket address. */
 static void format_address(char *out, size_t size, const struct sockaddr_storage *sa)
 {
@@ -395,7 +390,7 @@ static void accept_one(struct http_server *s)
 
 	if (fd < 0)
 		return;
-	cloexec(fd);
+	fd_cloexec(fd);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (s->nconns == s->opts.max_connections) {
 		/* Full: make room by dropping the oldest connection not
@@ -576,8 +571,8 @@ int http_server_new(struct http_server **out, const struct http_server_options *
 		error = berth_error_set("cannot make a pipe: %s", strerror(errno));
 		goto fail;
 	}
-	cloexec(s->wake[0]);
-	cloexec(s->wake[1]);
+	fd_cloexec(s->wake[0]);
+	fd_cloexec(s->wake[1]);
 	s->conns = xcalloc(s->opts.max_connections, sizeof(*s->conns));
 	if ((errno = pthread_create(&s->thread, NULL, serve_loop, s))) {
 		error = berth_error_set("cannot start the HTTP server: %s", strerror(errno));

@@ -213,7 +213,7 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 	size_t i;
 
 	pthread_mutex_lock(&l->lock);
-	secret = l->secrets[f] ? xstrdup(l->secrets[f]) : NULL;
+	secret = xstrdup_or_null(l->secrets[f]);
 	pthread_mutex_unlock(&l->lock);
 	if (!secret) {
 		reply(resp, 404, "no secret is configured for these webhooks\n");
@@ -404,7 +404,7 @@ void listener_follow(struct listener *l, const struct config *c)
 		buf_reset(&key);
 		repo_key(&key, c->sources[i].git.repo);
 		fresh[i].repo = buf_detach(&key, NULL);
-		fresh[i].ref = c->sources[i].git.ref ? xstrdup(c->sources[i].git.ref) : NULL;
+		fresh[i].ref = xstrdup_or_null(c->sources[i].git.ref);
 		fresh[i].forks = c->sources[i].preview_forks;
 	}
 	pthread_mutex_lock(&l->lock);
@@ -416,7 +416,7 @@ void listener_follow(struct listener *l, const struct config *c)
 	l->sources = fresh;
 	l->n = c->n;
 	for (i = 0; i < FORGE_COUNT; i++)
-		l->secrets[i] = c->webhook_secrets[i] ? xstrdup(c->webhook_secrets[i]) : NULL;
+		l->secrets[i] = xstrdup_or_null(c->webhook_secrets[i]);
 	pthread_mutex_unlock(&l->lock);
 	buf_release(&key);
 }

@@ -5,14 +5,13 @@
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/json_value.h"
+#include "../../diff/base/secret.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define TOKEN_MAX (64u << 10)
 
 /* A source's last reconcile, with its pages' parts already rendered. */
 struct entry {
@@ -97,7 +96,7 @@ void report_board_access(struct report_board *b, const char *token_file, bool op
 {
 	pthread_mutex_lock(&b->lock);
 	free(b->token_file);
-	b->token_file = token_file ? xstrdup(token_file) : NULL;
+	b->token_file = xstrdup_or_null(token_file);
 	b->open = open;
 	pthread_mutex_unlock(&b->lock);
 }
@@ -111,11 +110,6 @@ bool address_is_loopback(const char *address)
 		return len == 5 && !strncmp(address, "[::1]", 5);
 	return (len == 9 && !strncmp(address, "localhost", 9)) ||
 	       (len >= 4 && !strncmp(address, "127.", 4));
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
 }
 
 /* Text from Git or the cluster as HTML: printable (buf_add_printable),
@@ -308,10 +302,10 @@ void report_board_publish(struct report_board *b, const struct report_meta *m,
 	free(e->result);
 	free(e->error);
 	free(e->commit_url);
-	e->commit = dup_or_null(m->commit);
-	e->result = dup_or_null(m->result);
-	e->error = dup_or_null(m->error);
-	e->commit_url = dup_or_null(m->commit_url);
+	e->commit = xstrdup_or_null(m->commit);
+	e->result = xstrdup_or_null(m->result);
+	e->error = xstrdup_or_null(m->error);
+	e->commit_url = xstrdup_or_null(m->commit_url);
 	e->duration_ms = m->duration_ms;
 	e->time = m->time;
 	if (rendered) {
@@ -528,11 +522,9 @@ static bool authorized(const struct report_board *b, const struct http_request *
 	size_t i, len;
 	unsigned char diff = 0;
 
-	if (buf_read_file(&token, b->token_file, TOKEN_MAX) == 0) {
-		buf_rtrim(&token);
-		/* config_load() says why such a token is refused. */
-		if (token.len && !has_control_chars(token.ptr) && auth &&
-		    !strncasecmp(auth, "Bearer ", 7)) {
+	/* config_load() says why a token is refused. */
+	if (secret_read(&token, b->token_file, NULL, "token") == 0) {
+		if (auth && !strncasecmp(auth, "Bearer ", 7)) {
 			auth += 7;
 			len = strlen(auth);
 			for (i = 0; i < token.len; i++)

@@ -2,14 +2,11 @@
  * cluster client, discovery, the OpenAPI schema and the plan. */
 #include "target.h"
 
-#include "../cli/cli.h"
-#include "../daemon/config.h"
-#include "../forge/status.h"
-
 #include "../../diff/base/clock.h"
 #include "../../apply/openapi_fetch.h"
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
+#include "../../diff/base/secret.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -18,204 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The flag of a status block's setting, for its problems. */
-static const char *status_flag(const char *key)
-{
-	static const char *const flags[][2] = {
-	    {"baseURL", "--status-base-url"},     {"repository", "--status-repository"},
-	    {"tokenFile", "--status-token-file"}, {"tokenEnv", "--status-token-file"},
-	    {"caFile", "--status-ca-file"},       {"context", "--status-context"},
-	    {"targetURL", "--status-target-url"}, {"apiVersion", "--status-api-version"},
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(flags); i++)
-		if (!strcmp(flags[i][0], key))
-			return flags[i][1];
-	return key;
-}
-
-/* The --status-... flags make a status block, checked as the config's. */
-static int status_options_check(struct target_options *o, const char *verb)
-{
-	struct status_config *s = &o->status;
-	const char *key = NULL;
-
-	if (!o->status_provider && !o->status_base_url && !o->status_repository &&
-	    !o->status_token_file && !o->status_ca_file && !o->status_context &&
-	    !o->status_target_url && !o->status_api_version)
-		return 0;
-	if (!o->status_provider)
-		return usage_error(verb, "the --status-... flags need --status-provider");
-	if (forge_parse(&s->provider, o->status_provider) < 0)
-		return usage_error(verb,
-		                   "unknown --status-provider '%s' (use github, gitlab or gitea)",
-		                   o->status_provider);
-	if (!o->git.repo)
-		return usage_error(verb, "--status-provider needs --repo: a status is on a commit");
-	s->base_url = o->status_base_url ? xstrdup(o->status_base_url) : NULL;
-	s->repository = o->status_repository ? xstrdup(o->status_repository) : NULL;
-	s->token_file = o->status_token_file ? xstrdup(o->status_token_file) : NULL;
-	s->ca_file = o->status_ca_file ? xstrdup(o->status_ca_file) : NULL;
-	s->context = o->status_context ? xstrdup(o->status_context) : NULL;
-	s->target_url = o->status_target_url ? xstrdup(o->status_target_url) : NULL;
-	s->api_version = o->status_api_version ? xstrdup(o->status_api_version) : NULL;
-	if (!s->token_file)
-		return usage_error(verb, "--status-provider needs --status-token-file");
-	if (status_config_check(s, o->git.repo, &key) < 0)
-		return usage_error(verb, "%s: %s", status_flag(key), berth_error_last());
-	s->enabled = true;
-	return 0;
-}
-
 const char *repo_path(const char *file, const char *checkout)
 {
 	return diagnostics_path_in(file, checkout);
-}
-
-void target_options_of(struct target_options *o, const struct source_config *s)
-{
-	o->git = s->git;
-	o->path = s->path;
-	o->namespace = s->namespace;
-	o->password_file = s->password_file;
-	o->password_env = s->password_env;
-	o->quiet = true;
-	o->max_bytes = s->max_bytes;
-	o->max_objects = s->max_objects;
-	o->target_namespace = s->target_namespace;
-	o->allowed_namespaces = (const char *const *)s->allowed_namespaces;
-	o->cluster_resources = (const char *const *)s->cluster_resources;
-}
-
-int target_option(struct target_options *o, int opt, const char *verb, char **argv)
-{
-	switch (opt) {
-	case 'k':
-		o->kube.path = optarg;
-		return 1;
-	case 'c':
-		o->kube.context = optarg;
-		return 1;
-	case 'n':
-		o->namespace = optarg;
-		o->namespace_flag = true;
-		return 1;
-	case 'f':
-		o->files = xrealloc(o->files, (o->nfiles + 1) * sizeof(*o->files));
-		o->files[o->nfiles++] = optarg;
-		return 1;
-	case 'o':
-		o->output = optarg;
-		return 1;
-	case OPT_REPO:
-		o->git.repo = optarg;
-		return 1;
-	case OPT_REF:
-		o->git.ref = optarg;
-		return 1;
-	case OPT_PATH:
-		o->path = optarg;
-		return 1;
-	case OPT_GIT_USERNAME:
-		o->git.username = optarg;
-		return 1;
-	case OPT_GIT_PASSWORD_FILE:
-		o->password_file = optarg;
-		return 1;
-	case OPT_GIT_CA_FILE:
-		o->git.ca_file = optarg;
-		return 1;
-	case OPT_SSH_KEY:
-		o->git.ssh_key = optarg;
-		return 1;
-	case OPT_KNOWN_HOSTS:
-		o->git.known_hosts = optarg;
-		return 1;
-	case OPT_MAX_BYTES:
-		if (parse_size(&o->max_bytes, optarg) < 0)
-			return usage_error(verb, "--max-bytes: %s", berth_error_last());
-		return 1;
-	case OPT_MAX_OBJECTS: {
-		char *end;
-		long long n = strtoll(optarg, &end, 10);
-
-		if (end == optarg || *end || n < 1)
-			return usage_error(
-			    verb, "invalid --max-objects '%s' (use a number above 0)", optarg);
-		o->max_objects = (size_t)n;
-		return 1;
-	}
-	case OPT_STATUS_PROVIDER:
-		o->status_provider = optarg;
-		return 1;
-	case OPT_STATUS_BASE_URL:
-		o->status_base_url = optarg;
-		return 1;
-	case OPT_STATUS_REPOSITORY:
-		o->status_repository = optarg;
-		return 1;
-	case OPT_STATUS_TOKEN_FILE:
-		o->status_token_file = optarg;
-		return 1;
-	case OPT_STATUS_CA_FILE:
-		o->status_ca_file = optarg;
-		return 1;
-	case OPT_STATUS_CONTEXT:
-		o->status_context = optarg;
-		return 1;
-	case OPT_STATUS_TARGET_URL:
-		o->status_target_url = optarg;
-		return 1;
-	case OPT_STATUS_API_VERSION:
-		o->status_api_version = optarg;
-		return 1;
-	case OPT_STATUS_TIMEOUT:
-		if (parse_duration(&o->status_timeout_ms, optarg) < 0)
-			return usage_error(verb, "--status-timeout: %s", berth_error_last());
-		return 1;
-	case ':':
-		return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
-	default:
-		return 0;
-	}
-}
-
-/* A path inside the repository: relative, and no ".." component. */
-static bool inside(const char *path)
-{
-	const char *p = path;
-
-	if (*path == '/')
-		return false;
-	for (; *p; p += strcspn(p, "/"), p += *p == '/')
-		if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2]))
-			return false;
-	return true;
-}
-
-int target_options_check(struct target_options *o, const char *verb, int argc, char **argv)
-{
-	int status = 0;
-
-	if (optind < argc)
-		status = usage_error(verb, "unexpected argument '%s'", argv[optind]);
-	else if (!o->nfiles == !o->git.repo)
-		status =
-		    usage_error(verb, o->nfiles ? "-f and --repo cannot be used together"
-		                                : "name the manifests with -f PATH or --repo URL");
-	else if (!o->git.repo && (o->git.ref || o->path))
-		status = usage_error(verb, "--ref and --path need --repo");
-	else if (o->path && !inside(o->path))
-		status = usage_error(verb, "--path '%s' must stay inside the repository", o->path);
-	else
-		status = status_options_check(o, verb);
-	if (status) {
-		free(o->files);
-		o->files = NULL;
-		status_config_release(&o->status);
-	}
-	return status;
 }
 
 /* A submodule under --path (NULL: the root) is left out of the checkout:
@@ -251,15 +53,14 @@ int target_source(struct target *t, const struct target_options *o)
 
 	git.password = getenv(o->password_env ? o->password_env : "BERTH_GIT_PASSWORD");
 	if (o->password_file) {
-		if ((error = buf_read_file(&password, o->password_file, 64 << 10)) < 0)
+		if ((error = secret_read(&password, o->password_file, NULL, "password")) < 0)
 			return error;
-		buf_rstrip(&password, "\r\n");
 		git.password = password.ptr;
 	}
 	t->fetch_ms = clock_now_ms();
 	error = source_fetch(&t->commit, &git);
 	t->fetch_ms = clock_now_ms() - t->fetch_ms;
-	buf_release(&password);
+	buf_release_secret(&password);
 	if (error < 0)
 		return error;
 	buf_addf(&files, "%s/%s", t->commit.dir, o->path ? o->path : "");
@@ -306,7 +107,7 @@ static int fail(const struct target *t, const struct target_options *o,
 	} else if (!o->quiet) {
 		if (diags)
 			print_diagnostics(diags);
-		output_error();
+		berth_error_print();
 	}
 	buf_release(&all);
 	return error;
@@ -455,28 +256,4 @@ void target_release(struct target *t, struct target_options *o)
 	free(o->files);
 	o->files = NULL;
 	status_config_release(&o->status);
-}
-
-void target_report(const struct target *t, const struct target_options *o, enum status_state state,
-                   const char *description)
-{
-	const char *name, *cluster;
-	struct reporter *r;
-	size_t left;
-
-	if (!o->status.enabled || !t->commit.id[0])
-		return;
-	/* {source} is the repository's name; {cluster}, the context's. */
-	name = strrchr(o->status.repository, '/');
-	cluster = t->kc && t->kc->context ? t->kc->context : "default";
-	reporter_new(&r, NULL);
-	reporter_post(r, &o->status, name ? name + 1 : o->status.repository, cluster, t->commit.id,
-	              state, description, false);
-	left = reporter_drain(r, clock_now_ms() + (double)o->status_timeout_ms);
-	reporter_free(r);
-	if (left)
-		fprintf(stderr,
-		        "warning: the commit status did not reach %s within %ld s (it is not "
-		        "sent)\n",
-		        forge_name(o->status.provider), o->status_timeout_ms / 1000);
 }

@@ -1,8 +1,7 @@
 #ifndef BERTH_TARGET_H
 #define BERTH_TARGET_H
 
-#include "../daemon/config.h"
-#include "../cli/output.h"
+#include "../forge/status_config.h"
 #include "source.h"
 #include "tree.h"
 
@@ -12,11 +11,13 @@
 #include "../../apply/sync.h"
 #include "../../diff/manifest.h"
 
-#include <getopt.h>
-
 /*
- * What `berth diff` and `berth sync` share: the options that name the
- * manifests and the cluster, and the plan that compares them.
+ * The open step every verb and every reconcile starts from: the manifests
+ * (a path, or a commit of a Git source checked out), the cluster client,
+ * discovery, the checks that need the cluster, and the plan that compares
+ * the manifests with the live objects. lint, diff and sync open a target
+ * from their options (cli/target_options.h); berth run's reconciles and
+ * previews from a source's config (config_target_options()).
  */
 struct target_options {
 	struct kubeconfig_options kube;
@@ -76,79 +77,9 @@ struct target {
 		.warnings = DIAGNOSTICS_INIT, .plan = SYNC_PLAN_INIT                               \
 	}
 
-/* The long options both verbs take; the verb's own follow in `extra`. */
-enum {
-	OPT_REPO = 256,
-	OPT_REF,
-	OPT_PATH,
-	OPT_GIT_USERNAME,
-	OPT_GIT_PASSWORD_FILE,
-	OPT_GIT_CA_FILE,
-	OPT_SSH_KEY,
-	OPT_KNOWN_HOSTS,
-	OPT_MAX_BYTES,
-	OPT_MAX_OBJECTS,
-	OPT_STATUS_PROVIDER,
-	OPT_STATUS_BASE_URL,
-	OPT_STATUS_REPOSITORY,
-	OPT_STATUS_TOKEN_FILE,
-	OPT_STATUS_CA_FILE,
-	OPT_STATUS_CONTEXT,
-	OPT_STATUS_TARGET_URL,
-	OPT_STATUS_API_VERSION,
-	OPT_STATUS_TIMEOUT,
-};
-/* The Git source's, which lint takes too. */
-#define GIT_LONGOPTS                                                                               \
-	{"repo", required_argument, NULL, OPT_REPO}, {"ref", required_argument, NULL, OPT_REF},    \
-	    {"path", required_argument, NULL, OPT_PATH},                                           \
-	    {"git-username", required_argument, NULL, OPT_GIT_USERNAME},                           \
-	    {"git-password-file", required_argument, NULL, OPT_GIT_PASSWORD_FILE},                 \
-	    {"ssh-key", required_argument, NULL, OPT_SSH_KEY},                                     \
-	    {"known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS},                             \
-	    {"git-ca-file", required_argument, NULL, OPT_GIT_CA_FILE},                             \
-	    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},                                 \
-	{                                                                                          \
-		"max-objects", required_argument, NULL, OPT_MAX_OBJECTS                            \
-	}
-/* The commit status of a one-shot, as berth run's `status` block has it. */
-#define STATUS_LONGOPTS                                                                            \
-	{"status-provider", required_argument, NULL, OPT_STATUS_PROVIDER},                         \
-	    {"status-base-url", required_argument, NULL, OPT_STATUS_BASE_URL},                     \
-	    {"status-repository", required_argument, NULL, OPT_STATUS_REPOSITORY},                 \
-	    {"status-token-file", required_argument, NULL, OPT_STATUS_TOKEN_FILE},                 \
-	    {"status-ca-file", required_argument, NULL, OPT_STATUS_CA_FILE},                       \
-	    {"status-context", required_argument, NULL, OPT_STATUS_CONTEXT},                       \
-	    {"status-target-url", required_argument, NULL, OPT_STATUS_TARGET_URL},                 \
-	    {"status-api-version", required_argument, NULL, OPT_STATUS_API_VERSION},               \
-	{                                                                                          \
-		"status-timeout", required_argument, NULL, OPT_STATUS_TIMEOUT                      \
-	}
-#define TARGET_LONGOPTS                                                                            \
-	{"kubeconfig", required_argument, NULL, 'k'}, {"context", required_argument, NULL, 'c'},   \
-	    {"namespace", required_argument, NULL, 'n'},                                           \
-	    {"filename", required_argument, NULL, 'f'}, GIT_LONGOPTS, STATUS_LONGOPTS,             \
-	{                                                                                          \
-		"output", required_argument, NULL, 'o'                                             \
-	}
-#define TARGET_SHORTOPTS ":f:n:o:"
-
 /* `file` by its path in the repository: less `checkout` (NULL: none) and a
  * '/' when it starts with them, else as it is. */
 const char *repo_path(const char *file, const char *checkout);
-
-/* The options of berth run's source `s` (borrowed): its repository, path,
- * namespaces, credentials and limits; quiet. The caller adds the cluster's
- * and the stops. */
-void target_options_of(struct target_options *o, const struct source_config *s);
-
-/* Take option `opt` (from getopt_long) if it is one of the shared ones:
- * returns 1 when taken, 0 when not, and a usage error's status on error. */
-int target_option(struct target_options *o, int opt, const char *verb, char **argv);
-
-/* After the options: no other argument, -f or --repo (not both), a --path
- * inside the repository. 0, or a usage error's status (o->files freed). */
-int target_options_check(struct target_options *o, const char *verb, int argc, char **argv);
 
 /* Check the commit of --repo --ref out (saying which on stderr): t->files
  * names its --path, t->source the repository (without credentials) and
@@ -169,15 +100,6 @@ void target_tree_options(struct tree_options *out, const struct target_options *
  * source's (allowed namespaces and cluster resources). */
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync);
 void target_release(struct target *t, struct target_options *o);
-
-/*
- * With --status-...: post `state` and `description` on the commit of
- * --repo, and wait for it up to --status-timeout. A forge that refuses or
- * does not answer is a warning on stderr; the verb's exit status does not
- * change. Without them, nothing.
- */
-void target_report(const struct target *t, const struct target_options *o, enum status_state state,
-                   const char *description);
 
 /*
  * Discovery of what the manifests of `set` use: their groups, each in its

@@ -60,7 +60,7 @@ static struct source *source_add(struct sources *s, const char *path)
 	s->items = xgrow(s->items, sizeof(*s->items), s->n + 1, &s->alloc);
 	x = &s->items[s->n++];
 	memset(x, 0, sizeof(*x));
-	x->path = path ? xstrdup(path) : NULL;
+	x->path = xstrdup_or_null(path);
 	return x;
 }
 

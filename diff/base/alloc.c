@@ -74,3 +74,8 @@ void *xgrow(void *array, size_t elem_size, size_t nr, size_t *alloc)
 	*alloc = n;
 	return xrealloc(array, n * elem_size);
 }
+
+char *xstrdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}

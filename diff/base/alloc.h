@@ -14,6 +14,8 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* xstrdup(s), or NULL when `s` is NULL. */
+char *xstrdup_or_null(const char *s);
 
 /* Overwrite a secret string with zeros, then free it; NULL is a no-op. */
 void free_secret(char *s);

@@ -1,6 +1,8 @@
 /* The per-thread error message and its context prefixes. */
 #include "berth_error.h"
 
+#include "buf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,4 +64,22 @@ void berth_assert_fail(const char *file, int line, const char *expr)
 {
 	fprintf(stderr, "BUG: %s:%d: assertion failed: %s\n", file, line, expr);
 	abort();
+}
+
+void berth_error_print(void)
+{
+	const char *line = berth_error_last(), *end;
+	struct buf out = BUF_INIT, one = BUF_INIT;
+
+	buf_adds(&out, "error: ");
+	for (; *line; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		buf_reset(&one);
+		buf_add(&one, line, (size_t)(end - line));
+		buf_add_printable(&out, one.ptr, NULL);
+		buf_addch(&out, '\n');
+	}
+	fputs(out.ptr, stderr);
+	buf_release(&out);
+	buf_release(&one);
 }

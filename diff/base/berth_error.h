@@ -43,4 +43,8 @@ void berth_error_clear(void);
 #define BERTH_ASSERT(cond) ((cond) ? (void)0 : berth_assert_fail(__FILE__, __LINE__, #cond))
 _Noreturn void berth_assert_fail(const char *file, int line, const char *expr);
 
+/* Print "error: " and the last error on stderr, each of its lines with its
+ * control characters escaped (a file's name may hold any). */
+void berth_error_print(void);
+
 #endif

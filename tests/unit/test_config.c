@@ -186,7 +186,7 @@ static void test_config__webhook_secrets_from_a_file_or_the_environment(void **s
 	    problems, "6:3: webhooks.bitbucket: unknown key\n"
 	              "3:12: webhooks.github.secretFile: '/nonexistent/secret': No such file or "
 	              "directory\n"
-	              "4:12: webhooks.gitlab.secretEnv: the secret is empty or unset\n"
+	              "4:12: webhooks.gitlab.secretEnv: 'BERTH_TEST_UNSET' is unset or empty\n"
 	              "5:3: webhooks.gitea.secretFile or secretEnv: give one\n");
 	free(problems);
 	assert_null(c.sources);
@@ -200,8 +200,7 @@ static void test_config__webhook_secrets_from_a_file_or_the_environment(void **s
 	assert_string_equal(
 	    problems, "3:12: webhooks.gitlab.secretEnv: the secret is too short; use at least "
 	              "16 random bytes (openssl rand -hex 32)\n"
-	              "4:11: webhooks.gitea.secretEnv: the secret is only spaces; use at least "
-	              "16 random bytes (openssl rand -hex 32)\n");
+	              "4:11: webhooks.gitea.secretEnv: 'BERTH_TEST_SPACES' is unset or empty\n");
 	assert_null(strstr(problems, "0123456789abcde"));
 	free(problems);
 	buf_release(&text);
@@ -311,12 +310,21 @@ static void test_config__a_token_with_a_control_character_is_refused(void **stat
 	         "BERTH_TEST_INJECTED}}\n",
 	         token, hook, token);
 	problems = load(&c, text.ptr);
-	assert_non_null(strstr(problems, "reportTokenFile: the token holds a control "
-	                                 "character (a line break?): refused\n"));
-	assert_non_null(strstr(problems, "3:12: webhooks.github.secretFile: the secret holds a "
-	                                 "control character (a line break?): refused\n"));
-	assert_non_null(strstr(problems, "4:12: webhooks.gitlab.secretEnv: the secret holds a "
-	                                 "control character (a line break?): refused\n"));
+	buf_reset(&text);
+	buf_addf(&text,
+	         "reportTokenFile: '%s': the token holds a control character (a line break?): "
+	         "refused\n",
+	         token);
+	assert_non_null(strstr(problems, text.ptr));
+	buf_reset(&text);
+	buf_addf(&text,
+	         "3:12: webhooks.github.secretFile: '%s': the secret holds a control character "
+	         "(a line break?): refused\n",
+	         hook);
+	assert_non_null(strstr(problems, text.ptr));
+	assert_non_null(strstr(problems, "4:12: webhooks.gitlab.secretEnv: 'BERTH_TEST_HOOK': the "
+	                                 "secret holds a control character (a line break?): "
+	                                 "refused\n"));
 	buf_reset(&text);
 	buf_addf(&text,
 	         "sources[0].status.tokenFile: '%s': the token holds a control character "
