@@ -10,6 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t prune_list_pruned(const struct prune_list *list)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < list->n; i++)
+		n += list->items[i].pruned;
+	return n;
+}
+
 void prune_list_release(struct prune_list *list)
 {
 	size_t i;

@@ -31,6 +31,9 @@ struct prune_list {
 	}
 void prune_list_release(struct prune_list *list);
 
+/* How many items of `list` were pruned. */
+size_t prune_list_pruned(const struct prune_list *list);
+
 /*
  * Find what prune would delete: the objects labelled TRACKING_LABEL whose
  * SOURCE_ANNOTATION is opts->source and which the plan does not hold (by

@@ -167,6 +167,9 @@ struct sync_plan {
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
                     const struct sync_options *opts);
+/* How many items of `plan` each action has, in counts[action]. */
+void sync_plan_count(size_t counts[SYNC_ACTION_COUNT], const struct sync_plan *plan);
+
 void sync_plan_release(struct sync_plan *plan);
 
 /*

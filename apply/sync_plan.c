@@ -26,6 +26,15 @@ void sync_item_name(struct buf *out, const struct sync_item *item)
 	buf_addf(out, "/%s", item->m->id.name);
 }
 
+void sync_plan_count(size_t counts[SYNC_ACTION_COUNT], const struct sync_plan *plan)
+{
+	size_t i;
+
+	memset(counts, 0, SYNC_ACTION_COUNT * sizeof(*counts));
+	for (i = 0; i < plan->n; i++)
+		counts[plan->items[i].action]++;
+}
+
 struct object_id sync_item_id(const struct sync_item *item)
 {
 	static char none[] = "";

@@ -363,7 +363,7 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
 	double start = clock_now_ms(), load_deadline = start + LOAD_TIMEOUT_MS;
-	size_t counts[SYNC_ACTION_COUNT] = {0}, drifted = 0, pruned = 0, i;
+	size_t counts[SYNC_ACTION_COUNT], drifted = 0, pruned = 0, i;
 	struct json_object *f = json_object_new_object();
 	char secs[32];
 	enum result result = RESULT_IN_SYNC;
@@ -418,10 +418,8 @@ static int reconcile(struct runner *r, const struct source_config *s)
 	if (error == 0 && (error = state_write(r->client, r->state_ns, s->name, t.commit.id)) == 0)
 		json_object_object_add(r->state, s->name, json_object_new_string(t.commit.id));
 out:
-	for (i = 0; i < t.plan.n; i++)
-		counts[t.plan.items[i].action]++;
-	for (i = 0; i < prune.n; i++)
-		pruned += prune.items[i].pruned;
+	sync_plan_count(counts, &t.plan);
+	pruned = prune_list_pruned(&prune);
 	snprintf(secs, sizeof(secs), "%.3fs", (clock_now_ms() - start) / 1000);
 	json_object_object_add(f, "source", json_object_new_string(s->name));
 	json_object_object_add(f, "commit", json_object_new_string(t.commit.id));

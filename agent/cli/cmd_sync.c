@@ -56,7 +56,7 @@ static void print_json(const struct sync_plan *plan, const struct prune_list *pr
 {
 	struct json_object *result = json_object_new_object(), *objects = json_object_new_array();
 	struct json_object *summary = json_object_new_object(), *pruned = json_object_new_array();
-	size_t counts[SYNC_ACTION_COUNT] = {0}, i;
+	size_t counts[SYNC_ACTION_COUNT], i;
 
 	for (i = 0; i < prune->n; i++) {
 		const struct prune_item *p = &prune->items[i];
@@ -85,9 +85,9 @@ static void print_json(const struct sync_plan *plan, const struct prune_list *pr
 		json_object_object_add(o, "action",
 		                       json_object_new_string(action_name(item->action)));
 		json_object_array_add(objects, o);
-		counts[item->action]++;
 	}
-	for (i = 0; i < 6; i++)
+	sync_plan_count(counts, plan);
+	for (i = 0; i < SYNC_ACTION_COUNT; i++)
 		json_object_object_add(summary, action_name((enum sync_action)i),
 		                       json_object_new_int64((int64_t)counts[i]));
 	json_object_object_add(result, "dryRun", json_object_new_boolean(dry_run));
@@ -134,7 +134,7 @@ int cmd_sync(int argc, char **argv)
 	struct prune_list prune = PRUNE_LIST_INIT;
 	struct sigaction sa;
 	bool json = false;
-	size_t counts[SYNC_ACTION_COUNT] = {0}, pruned = 0, sent = 0, i;
+	size_t counts[SYNC_ACTION_COUNT], pruned = 0, sent = 0, i;
 	int opt, taken, error = -1, status = 1;
 
 	opterr = 0;
@@ -219,12 +219,10 @@ int cmd_sync(int argc, char **argv)
 	error = sync_plan_apply(&t.plan, t.client, &sync);
 	if (!error && sync.prune)
 		error = prune_apply(&prune, t.client, &sync);
-	for (i = 0; i < prune.n; i++)
-		pruned += prune.items[i].pruned;
-	for (i = 0; i < t.plan.n; i++) {
-		counts[t.plan.items[i].action]++;
+	pruned = prune_list_pruned(&prune);
+	sync_plan_count(counts, &t.plan);
+	for (i = 0; i < t.plan.n; i++)
 		sent += t.plan.items[i].sent;
-	}
 	if (json)
 		print_json(&t.plan, &prune, sync.dry_run, error);
 	if (error < 0)

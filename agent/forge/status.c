@@ -915,10 +915,9 @@ void reporter_comment(struct reporter *r, const struct status_config *c, long nu
 
 void status_describe_applied(struct buf *out, const struct sync_plan *plan, size_t pruned)
 {
-	size_t counts[SYNC_ACTION_COUNT] = {0}, i;
+	size_t counts[SYNC_ACTION_COUNT];
 
-	for (i = 0; i < plan->n; i++)
-		counts[plan->items[i].action]++;
+	sync_plan_count(counts, plan);
 	buf_reset(out);
 	buf_addf(out, "applied: %zu created, %zu configured, %zu unchanged", counts[SYNC_CREATED],
 	         counts[SYNC_CONFIGURED], counts[SYNC_UNCHANGED]);
