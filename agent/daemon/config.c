@@ -9,6 +9,7 @@
 #include "../../diff/yaml_doc.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -585,6 +586,37 @@ void config_release(struct config *c)
 		free((char *)c->owners[i].source);
 	free(c->owners);
 	*c = (struct config)CONFIG_INIT;
+}
+
+struct shared_config {
+	struct config config; /* first: a struct config * is one of these */
+	atomic_int refs;
+};
+
+struct config *config_share(struct config *c)
+{
+	struct shared_config *shared = xcalloc(1, sizeof(*shared));
+
+	shared->config = *c;
+	*c = (struct config)CONFIG_INIT;
+	atomic_init(&shared->refs, 1);
+	return &shared->config;
+}
+
+struct config *config_hold(struct config *c)
+{
+	atomic_fetch_add(&((struct shared_config *)c)->refs, 1);
+	return c;
+}
+
+void config_drop(struct config *c)
+{
+	struct shared_config *shared = (struct shared_config *)c;
+
+	if (shared && atomic_fetch_sub(&shared->refs, 1) == 1) {
+		config_release(&shared->config);
+		free(shared);
+	}
 }
 
 void config_target_options(struct target_options *o, const struct source_config *s)

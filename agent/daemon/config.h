@@ -68,6 +68,15 @@ struct config {
 int config_load(struct config *out, struct diagnostics *diags, const char *path);
 void config_release(struct config *c);
 
+/* A loaded config that threads share (the loop, the previewer):
+ * config_share() moves *c (left as CONFIG_INIT) into a counted copy that
+ * holds one reference; config_hold() takes one more; config_drop() gives
+ * one back and frees the copy with the last. Only for shared copies;
+ * config_drop(NULL) is a no-op. */
+struct config *config_share(struct config *c);
+struct config *config_hold(struct config *c);
+void config_drop(struct config *c);
+
 /* "30s", "5m", "1h", "500ms" or plain seconds, as Go durations read. */
 int parse_duration(long *ms, const char *s);
 

@@ -44,14 +44,12 @@ struct previewer {
 	pthread_mutex_t lock; /* guards what follows */
 	pthread_cond_t cond;
 	bool stopping;
-	char *config_path; /* to read before the next preview; NULL: as it is */
 	struct job jobs[JOBS_MAX];
 	size_t n;
 	struct job pulls[PULLS_MAX]; /* a ring, the oldest forgotten */
 	size_t next_pull;
+	struct config *config; /* berth run's, shared (config_share); NULL: none yet */
 	/* The thread's own: */
-	struct config config;
-	bool loaded;
 	char *kube_path, *kube_context;
 	const struct kube_client_options *client;
 	struct reporter *reporter;
@@ -126,29 +124,6 @@ static void remove_stale_previews(void)
 	buf_release(&path);
 }
 
-/* The configuration, read again when asked. */
-static void reload(struct previewer *p)
-{
-	struct diagnostics diags = DIAGNOSTICS_INIT;
-	struct config fresh = CONFIG_INIT;
-	char *path;
-
-	pthread_mutex_lock(&p->lock);
-	path = p->config_path;
-	p->config_path = NULL;
-	pthread_mutex_unlock(&p->lock);
-	if (!path)
-		return;
-	/* berth run has read it already and says what is wrong with it. */
-	if (config_load(&fresh, &diags, path) == 0) {
-		config_release(&p->config);
-		p->config = fresh;
-		p->loaded = true;
-	}
-	diagnostics_release(&diags);
-	free(path);
-}
-
 /* The hidden line that finds the comment of `context` again. */
 static void comment_marker(struct buf *out, const char *context)
 {
@@ -164,7 +139,8 @@ static void pull_ref(struct buf *out, enum forge f, long number)
 	         number);
 }
 
-static void run_preview(struct previewer *p, const struct source_config *s, const struct job *j)
+static void run_preview(struct previewer *p, const struct config *c, const struct source_config *s,
+                        const struct job *j)
 {
 	struct target_options o = TARGET_OPTIONS_INIT;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
@@ -173,7 +149,7 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	struct status_config sc = s->status;
 	struct buf context = BUF_INIT, marker = BUF_INIT, text = BUF_INIT, cache = BUF_INIT,
 	           ref = BUF_INIT, expanded = BUF_INIT;
-	const char *cluster = p->config.cluster ? p->config.cluster : "default";
+	const char *cluster = c->cluster ? c->cluster : "default";
 	double start = clock_now_ms();
 	char number[24], secs[32];
 	int error;
@@ -202,8 +178,8 @@ static void run_preview(struct previewer *p, const struct source_config *s, cons
 	o.git.warn = on_warning;
 	o.git.warn_ctx = (void *)s->name;
 	sync.prune = s->prune;
-	sync.others = p->config.owners;
-	sync.nothers = p->config.n;
+	sync.others = c->owners;
+	sync.nothers = c->n;
 	/* The preview goes to the pull request's readers. */
 	sync.hide_foreign = true;
 	sync.allow_empty = true;
@@ -273,6 +249,7 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
+		struct config *c;
 		struct job j;
 		size_t i;
 
@@ -286,16 +263,18 @@ static void *run(void *arg)
 		 * under the lock, and that one stays). */
 		atomic_store(&p->stop.why, 0);
 		atomic_store(&p->done.why, 0);
+		/* The config as it is now, kept while the preview runs. */
+		c = p->config ? config_hold(p->config) : NULL;
 		pthread_mutex_unlock(&p->lock);
-		reload(p);
-		for (i = 0; p->loaded && i < p->config.n; i++)
-			if (!strcmp(p->config.sources[i].name, j.source))
+		for (i = 0; c && i < c->n; i++)
+			if (!strcmp(c->sources[i].name, j.source))
 				break;
-		if (p->loaded && i < p->config.n)
-			run_preview(p, &p->config.sources[i], &j);
+		if (c && i < c->n)
+			run_preview(p, c, &c->sources[i], &j);
 		else
 			log_line("warn", "preview dropped", "source", j.source, "reason",
 			         "no such source in the configuration", NULL);
+		config_drop(c);
 		job_release(&j);
 		pthread_mutex_lock(&p->lock);
 		if (p->stopping)
@@ -311,7 +290,6 @@ void previewer_new(struct previewer **out, const struct previewer_options *o)
 
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	p->config = (struct config)CONFIG_INIT;
 	p->stop = (struct stop)STOP_INIT;
 	p->kube_path = xstrdup_or_null(o->kube.path);
 	p->kube_context = xstrdup_or_null(o->kube.context);
@@ -339,8 +317,7 @@ void previewer_free(struct previewer *p)
 		job_release(&p->jobs[i]);
 	for (i = 0; i < PULLS_MAX; i++)
 		job_release(&p->pulls[i]);
-	config_release(&p->config);
-	free(p->config_path);
+	config_drop(p->config);
 	free(p->kube_path);
 	free(p->kube_context);
 	pthread_mutex_destroy(&p->lock);
@@ -348,12 +325,16 @@ void previewer_free(struct previewer *p)
 	free(p);
 }
 
-void previewer_config(struct previewer *p, const char *path)
+void previewer_config(struct previewer *p, struct config *c)
 {
+	struct config *old;
+
+	config_hold(c);
 	pthread_mutex_lock(&p->lock);
-	free(p->config_path);
-	p->config_path = xstrdup(path);
+	old = p->config;
+	p->config = c;
 	pthread_mutex_unlock(&p->lock);
+	config_drop(old);
 }
 
 /* Are both of one pull request, for one source? */

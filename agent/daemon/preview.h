@@ -1,6 +1,8 @@
 #ifndef BERTH_PREVIEW_H
 #define BERTH_PREVIEW_H
 
+#include "config.h"
+
 #include "../forge/forge.h"
 #include "../forge/status.h"
 #include "../forge/webhook.h"
@@ -42,9 +44,10 @@ void previewer_new(struct previewer **out, const struct previewer_options *o);
 /* Stop the thread (a preview under way is given up) and free. NULL: no-op. */
 void previewer_free(struct previewer *p);
 
-/* Read berth run's configuration at `path` before the next preview (at
- * the start, and after each reload); the previewer keeps its own copy. */
-void previewer_config(struct previewer *p, const char *path);
+/* The configuration the next previews use: berth run's, shared
+ * (config_share(); the previewer holds a reference), at the start and
+ * after each reload. A preview under way keeps the one it started with. */
+void previewer_config(struct previewer *p, struct config *c);
 
 /* Preview the head of pull request `pr` (borrowed) for source `source`,
  * which follows its base branch. */

@@ -16,14 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct followed {
-	char *name;
-	char *repo; /* its repo_key() */
-	char *ref;  /* as configured; NULL: the remote's HEAD */
-	bool forks; /* previews pull requests from forks */
-	bool reconciled, triggered;
-};
-
 /* How long a delivery is remembered, and how many are: a forge's
  * redelivery, or a replay under any delivery id, within that time triggers
  * nothing again. */
@@ -40,12 +32,8 @@ struct listener {
 	struct http_server *server;
 	struct metrics *metrics;
 	struct report_board *reports;
-	listener_preview_fn *preview; /* guarded by the lock */
-	void *preview_ctx;
-	struct wakeup *wake;
-	pthread_mutex_t lock; /* guards what follows */
-	struct followed *sources;
-	size_t n;
+	struct scheduler *scheduler; /* the daemon's channel */
+	pthread_mutex_t lock;        /* guards what follows */
 	char *secrets[FORGE_COUNT];
 	struct delivery deliveries[DELIVERIES]; /* a ring, the oldest overwritten */
 	size_t next_delivery;
@@ -81,20 +69,15 @@ static void reply(struct http_response *resp, int status, const char *text)
 
 static void readyz(struct http_response *resp, struct listener *l)
 {
-	size_t i, waiting = 0;
+	struct buf waiting = BUF_INIT;
 
-	pthread_mutex_lock(&l->lock);
-	for (i = 0; i < l->n; i++)
-		if (!l->sources[i].reconciled)
-			buf_addf(&resp->body, "%s %s",
-			         waiting++ ? "," : "not reconciled yet:", l->sources[i].name);
-	pthread_mutex_unlock(&l->lock);
-	if (waiting) {
+	if (scheduler_waiting(l->scheduler, &waiting)) {
 		resp->status = 503;
-		buf_addch(&resp->body, '\n');
+		buf_addf(&resp->body, "not reconciled yet: %s\n", waiting.ptr);
 	} else {
 		buf_adds(&resp->body, "ok\n");
 	}
+	buf_release(&waiting);
 }
 
 /* The id of a delivery, which the forge keeps when it delivers it again:
@@ -106,97 +89,28 @@ static const char *webhook_delivery(enum forge f, const struct http_request *req
 	return id ? id : http_request_header(req, webhook_delivery_header(f));
 }
 
-/* Is `repo` (a repo_key()) among the NUL-ended `keys` of a payload? */
-static bool names_repo(const struct buf *keys, const char *repo)
-{
-	const char *key;
-
-	for (key = keys->ptr; key < keys->ptr + keys->len; key += strlen(key) + 1)
-		if (!strcmp(key, repo))
-			return true;
-	return false;
-}
-
-/* Does a source that follows `ref` (NULL: the remote's HEAD) deploy the
- * base branch of pull request `pr`? */
-static bool deploys(const char *ref, const struct webhook_pull *pr)
-{
-	struct buf full = BUF_INIT;
-	bool yes;
-
-	if (!ref)
-		return !pr->fallback.len || !strcmp(pr->fallback.ptr, pr->base.ptr);
-	buf_addf(&full, "refs/heads/%s", pr->base.ptr);
-	yes = webhook_ref_moves(ref, full.ptr);
-	buf_release(&full);
-	return yes;
-}
-
-/* A verified pull request event: each source of its repository that
- * deploys its base branch previews its head. */
+/* A verified pull request event: the daemon previews its head for each
+ * source that deploys its base branch. */
 static void pull(struct http_response *resp, const struct http_request *req, struct listener *l,
                  enum forge f, const char *delivery)
 {
 	struct webhook_pull pr = WEBHOOK_PULL_INIT;
-	struct buf keys = BUF_INIT, names = BUF_INIT, forks = BUF_INIT;
-	listener_preview_fn *preview;
-	void *ctx;
-	const char *name;
-	char number[24];
-	size_t i;
+	struct buf keys = BUF_INIT;
+	struct trigger t = {.kind = TRIGGER_PULL, .forge = f, .delivery = delivery};
 	int wants = webhook_pull(&pr, &keys, f, req->body, req->content_length);
 
 	if (wants < 0) {
 		resp->status = 400;
 		buf_addf(&resp->body, "%s\n", berth_error_last());
-		goto out;
-	}
-	if (wants == 0) {
+	} else if (wants == 0) {
 		reply(resp, 200, "ignored: this action brings no new head to preview\n");
-		goto out;
+	} else {
+		t.repos = &keys;
+		t.pull = &pr;
+		resp->status = scheduler_send(l->scheduler, &t, &resp->body) < 0 ? 200 : 202;
 	}
-	pthread_mutex_lock(&l->lock);
-	preview = l->preview;
-	ctx = l->preview_ctx;
-	for (i = 0; preview && i < l->n; i++) {
-		if (!names_repo(&keys, l->sources[i].repo) || !deploys(l->sources[i].ref, &pr))
-			continue;
-		/* A fork's head is anyone's: its previews are opted in. */
-		if (pr.fork && !l->sources[i].forks)
-			buf_addf(&forks, "%s%s", forks.len ? ", " : "", l->sources[i].name);
-		else
-			buf_add(&names, l->sources[i].name, strlen(l->sources[i].name) + 1);
-	}
-	pthread_mutex_unlock(&l->lock);
-	if (!preview) {
-		reply(resp, 200, "ignored: previews are off\n");
-		goto out;
-	}
-	resp->status = 202;
-	buf_adds(&resp->body, names.len || forks.len ? "previewing" : "no source deploys");
-	for (name = names.ptr; name < names.ptr + names.len; name += strlen(name) + 1) {
-		preview(ctx, name, f, &pr);
-		buf_addf(&resp->body, " %s", name);
-	}
-	if (!names.len && !forks.len)
-		buf_addf(&resp->body, " %s of this repository", pr.base.ptr);
-	else if (!names.len)
-		buf_adds(&resp->body, " nothing");
-	if (forks.len)
-		buf_addf(&resp->body,
-		         "; from a fork, not previewed for %s (previews: {forks: true} "
-		         "opts in)",
-		         forks.ptr);
-	buf_addch(&resp->body, '\n');
-	snprintf(number, sizeof(number), "%ld", pr.number);
-	log_line("info", names.len ? "webhook" : "webhook triggered nothing", "forge",
-	         forge_name(f), "delivery", delivery, "pull", number, "head", pr.head, "base",
-	         pr.base.ptr, names.len ? "previews" : "reason", resp->body.ptr, NULL);
-out:
 	webhook_pull_release(&pr);
 	buf_release(&keys);
-	buf_release(&names);
-	buf_release(&forks);
 }
 
 /* A delivery to /hooks/<forge>: verified, then each source that follows
@@ -206,11 +120,10 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 {
 	const char *event = http_request_header(req, webhook_event_header(f));
 	const char *delivery = webhook_delivery(f, req);
-	struct buf keys = BUF_INIT, ref = BUF_INIT, names = BUF_INIT, other = BUF_INIT;
+	struct trigger t = {.kind = TRIGGER_PUSH, .forge = f};
+	struct buf keys = BUF_INIT, ref = BUF_INIT;
 	char *secret;
 	bool ok;
-	int n;
-	size_t i;
 
 	pthread_mutex_lock(&l->lock);
 	secret = xstrdup_or_null(l->secrets[f]);
@@ -224,6 +137,7 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 	free_secret(secret);
 	if (!delivery)
 		delivery = "";
+	t.delivery = delivery;
 	if (!ok) {
 		reply(resp, 401, "bad signature\n");
 		log_line("warn", "webhook refused", "forge", forge_name(f), "delivery", delivery,
@@ -249,44 +163,14 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		reply(resp, 200, "ignored: not a push or a pull request\n");
 		return;
 	}
-	if ((n = webhook_repos(&keys, &ref, req->body, req->content_length)) < 0) {
+	if (webhook_repos(&keys, &ref, req->body, req->content_length) < 0) {
 		reply(resp, 400, "the body is not a JSON object\n");
-		goto out;
+	} else {
+		t.repos = &keys;
+		t.ref = ref.ptr;
+		resp->status = 202;
+		scheduler_send(l->scheduler, &t, &resp->body);
 	}
-	pthread_mutex_lock(&l->lock);
-	for (i = 0; i < l->n; i++) {
-		struct followed *s = &l->sources[i];
-
-		if (!names_repo(&keys, s->repo))
-			continue;
-		if (webhook_ref_moves(s->ref, ref.ptr)) {
-			s->triggered = true;
-			buf_addf(&names, "%s%s", names.len ? "," : "", s->name);
-		} else {
-			buf_addf(&other, "%s%s follows %s", other.len ? ", " : "", s->name, s->ref);
-		}
-	}
-	pthread_mutex_unlock(&l->lock);
-	if (names.len)
-		wakeup_signal(l->wake);
-	resp->status = 202;
-	if (names.len)
-		buf_addf(&resp->body, "reconciling %s\n", names.ptr);
-	else if (other.len)
-		buf_addf(&resp->body,
-		         "nothing to reconcile: %s moves no ref a source follows (%s)\n", ref.ptr,
-		         other.ptr);
-	else
-		buf_addf(&resp->body, "no source follows %s\n", n ? keys.ptr : "this repository");
-	if (names.len)
-		log_line("info", "webhook", "forge", forge_name(f), "delivery", delivery, "ref",
-		         ref.ptr, "sources", names.ptr, NULL);
-	else
-		log_line("info", "webhook triggered nothing", "forge", forge_name(f), "delivery",
-		         delivery, "ref", ref.ptr, "reason", resp->body.ptr, NULL);
-out:
-	buf_release(&names);
-	buf_release(&other);
 	buf_release(&keys);
 	buf_release(&ref);
 }
@@ -328,7 +212,7 @@ static void handle(struct http_response *resp, const struct http_request *req, v
 }
 
 int listener_new(struct listener **out, const char *address, struct metrics *m,
-                 struct report_board *reports, struct wakeup *wake)
+                 struct report_board *reports, struct scheduler *scheduler)
 {
 	static const char *const probes[] = {"/healthz", "/readyz", "/metrics", NULL};
 	struct http_server_options opts = HTTP_SERVER_OPTIONS_INIT;
@@ -338,7 +222,7 @@ int listener_new(struct listener **out, const char *address, struct metrics *m,
 	pthread_mutex_init(&l->lock, NULL);
 	l->metrics = m;
 	l->reports = reports;
-	l->wake = wake;
+	l->scheduler = scheduler;
 	opts.address = address;
 	/* The kubelet's probes and Prometheus always find a slot. */
 	opts.reserve = 8;
@@ -355,14 +239,6 @@ static void forget(struct listener *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
-		free(l->sources[i].name);
-		free(l->sources[i].repo);
-		free(l->sources[i].ref);
-	}
-	free(l->sources);
-	l->sources = NULL;
-	l->n = 0;
 	for (i = 0; i < FORGE_COUNT; i++) {
 		free_secret(l->secrets[i]);
 		l->secrets[i] = NULL;
@@ -380,76 +256,18 @@ void listener_free(struct listener *l)
 	free(l);
 }
 
-void listener_previews(struct listener *l, listener_preview_fn *fn, void *ctx)
-{
-	pthread_mutex_lock(&l->lock);
-	l->preview = fn;
-	l->preview_ctx = ctx;
-	pthread_mutex_unlock(&l->lock);
-}
-
 const char *listener_address(const struct listener *l)
 {
 	return http_server_address(l->server);
 }
 
-void listener_follow(struct listener *l, const struct config *c)
-{
-	struct followed *fresh = xcalloc(c->n + 1, sizeof(*fresh));
-	struct buf key = BUF_INIT;
-	size_t i, j;
-
-	for (i = 0; i < c->n; i++) {
-		fresh[i].name = xstrdup(c->sources[i].name);
-		buf_reset(&key);
-		repo_key(&key, c->sources[i].git.repo);
-		fresh[i].repo = buf_detach(&key, NULL);
-		fresh[i].ref = xstrdup_or_null(c->sources[i].git.ref);
-		fresh[i].forks = c->sources[i].preview_forks;
-	}
-	pthread_mutex_lock(&l->lock);
-	for (i = 0; i < c->n; i++)
-		for (j = 0; j < l->n; j++)
-			if (!strcmp(fresh[i].name, l->sources[j].name))
-				fresh[i].reconciled = l->sources[j].reconciled;
-	forget(l);
-	l->sources = fresh;
-	l->n = c->n;
-	for (i = 0; i < FORGE_COUNT; i++)
-		l->secrets[i] = xstrdup_or_null(c->webhook_secrets[i]);
-	pthread_mutex_unlock(&l->lock);
-	buf_release(&key);
-}
-
-void listener_reconciled(struct listener *l, size_t i)
-{
-	pthread_mutex_lock(&l->lock);
-	if (i < l->n)
-		l->sources[i].reconciled = true;
-	pthread_mutex_unlock(&l->lock);
-}
-
-void listener_trigger(struct listener *l, const char *source)
+void listener_secrets(struct listener *l, const struct config *c)
 {
 	size_t i;
 
 	pthread_mutex_lock(&l->lock);
-	for (i = 0; i < l->n; i++)
-		if (!strcmp(l->sources[i].name, source))
-			l->sources[i].triggered = true;
+	forget(l);
+	for (i = 0; i < FORGE_COUNT; i++)
+		l->secrets[i] = xstrdup_or_null(c->webhook_secrets[i]);
 	pthread_mutex_unlock(&l->lock);
-	wakeup_signal(l->wake);
-}
-
-bool listener_take_trigger(struct listener *l, size_t i)
-{
-	bool triggered = false;
-
-	pthread_mutex_lock(&l->lock);
-	if (i < l->n) {
-		triggered = l->sources[i].triggered;
-		l->sources[i].triggered = false;
-	}
-	pthread_mutex_unlock(&l->lock);
-	return triggered;
 }

@@ -1,17 +1,24 @@
 #ifndef BERTH_LISTENER_H
 #define BERTH_LISTENER_H
 
-#include "../daemon/config.h"
-#include "../../diff/base/metrics.h"
 #include "report_page.h"
-#include "../daemon/wakeup.h"
-#include "../forge/webhook.h"
+
+#include "../daemon/scheduler.h"
+
+#include "../../diff/base/metrics.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 /*
- * berth run's HTTP listener and what it shares with the loop:
+ * agent/http/: berth run's HTTP side: the server (http_server.c), the
+ * routes (this file), the report pages (report_page.c). It owns no source
+ * state: what a delivery triggers is the daemon's to decide, and goes
+ * there through the scheduler's channel (scheduler_send()); readiness is
+ * the scheduler's word too. It may call: agent/daemon/scheduler.h only of
+ * the daemon, agent/forge/webhook.h (verify and parse a delivery),
+ * diff/base/. It is called by: agent/daemon/loop.c, which starts it.
+ *
  *   GET /healthz   200 while the agent runs
  *   GET /readyz    200 once every source has reconciled once, else 503
  *                  naming those that have not
@@ -19,43 +26,28 @@
  *   GET /report, /report/<source>
  *                  the drift report pages of `reports` (report_page.h)
  *   POST /hooks/github, /hooks/gitlab, /hooks/gitea
- *                  a push: its signature or token is checked against the
- *                  forge's secret before the body is parsed (401 when wrong,
- *                  404 when no secret is configured); then 202, and every
- *                  source whose repo the payload names is triggered; a
- *                  pull request instead previews its head for each source
- *                  that deploys its base branch
+ *                  a delivery: its signature or token is checked against
+ *                  the forge's secret before the body is parsed (401 when
+ *                  wrong, 404 when no secret is configured), and a
+ *                  delivery seen in the last 10 minutes is not taken again;
+ *                  then a push is handed to the scheduler, which makes due
+ *                  each source of the repository whose ref it moved (202),
+ *                  and a pull request, which previews its head for each
+ *                  source that deploys its base branch
  */
 struct listener;
 
 /* Listen on `address` (see http_server_options), serving `m` and
- * `reports` (borrowed; may be NULL: no pages); each trigger signals `wake`
- * (borrowed; may be NULL). */
+ * `reports` (borrowed; may be NULL: no pages), and handing triggers to
+ * `scheduler` (borrowed). */
 int listener_new(struct listener **out, const char *address, struct metrics *m,
-                 struct report_board *reports, struct wakeup *wake);
+                 struct report_board *reports, struct scheduler *scheduler);
 void listener_free(struct listener *l);
-
-/* A pull request webhook calls `fn` (NULL: none) once for each source
- * that deploys its base branch (and, for a fork's pull request, opted in
- * to forks), with the pull request (borrowed) to preview. */
-typedef void listener_preview_fn(void *ctx, const char *source, enum forge f,
-                                 const struct webhook_pull *pr);
-void listener_previews(struct listener *l, listener_preview_fn *fn, void *ctx);
 
 /* Where it listens, "host:port". */
 const char *listener_address(const struct listener *l);
 
-/* Follow the sources and webhook secrets of `c` (copied), after a load or
- * a reload. A source keeps its readiness when its name is unchanged. */
-void listener_follow(struct listener *l, const struct config *c);
-
-/* Source `i` of the config followed has finished a reconcile. */
-void listener_reconciled(struct listener *l, size_t i);
-
-/* Trigger the source named `source`, as a webhook would. */
-void listener_trigger(struct listener *l, const char *source);
-
-/* Was source `i` triggered by a webhook since the last call? Clears it. */
-bool listener_take_trigger(struct listener *l, size_t i);
+/* The webhook secrets of `c` (copied), after a load or a reload. */
+void listener_secrets(struct listener *l, const struct config *c);
 
 #endif

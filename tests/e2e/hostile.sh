@@ -223,7 +223,7 @@ assert_contains "$ERR" "the token holds a control character (CR, LF or another);
 assert_not_contains "$ERR" "X-Injected" "the token"
 printf 'pass\r\nX-Injected: 1\n' >"$scratch/password"
 run_berth lint --repo "https://127.0.0.1:1/r.git" --git-password-file "$scratch/password"
-assert_contains "$ERR" "the Git password holds a control character" "a Git password with CR/LF"
+assert_contains "$ERR" "the password holds a control character" "a Git password with CR/LF"
 assert_not_contains "$ERR" "X-Injected" "the password"
 run_berth lint --repo "https://127.0.0.1:1/r.git?access_token=SECRETTOKEN42&private_token=PRIVATE42"
 assert_not_contains "$OUT$ERR" "SECRETTOKEN42" "a token in the query"

@@ -6,6 +6,8 @@
 
 #include "../../agent/http/listener.h"
 
+#include "../../diff/base/clock.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -49,7 +51,43 @@ static struct source_config source(char *name, char *repo)
 	memset(&s, 0, sizeof(s));
 	s.name = name;
 	s.git.repo = repo;
+	s.interval_ms = 60 * 60 * 1000;
 	return s;
+}
+
+/* A scheduler of the sources of `c`, each reconciled once already when
+ * `reconciled`: none is due. */
+static struct scheduler *scheduler_of(const struct config *c, struct wakeup *wake, bool reconciled)
+{
+	struct scheduler *s;
+	enum trigger_kind why;
+	double wait;
+	size_t i;
+
+	scheduler_new(&s, wake);
+	scheduler_follow(s, c);
+	while (reconciled && scheduler_next(s, clock_now_ms(), &i, &why, &wait))
+		scheduler_done(s, i, clock_now_ms(), 0);
+	return s;
+}
+
+/* Which of the `n` sources a trigger made due, as "0101", each then done
+ * again; every one of them for `want_why`. */
+static void expect_due(struct scheduler *s, size_t n, const char *want, enum trigger_kind want_why)
+{
+	char got[16];
+	enum trigger_kind why;
+	double wait;
+	size_t i;
+
+	memset(got, '0', n);
+	got[n] = '\0';
+	while (scheduler_next(s, clock_now_ms(), &i, &why, &wait)) {
+		assert_int_equal(why, want_why);
+		got[i] = '1';
+		scheduler_done(s, i, clock_now_ms(), 0);
+	}
+	assert_string_equal(got, want);
 }
 
 static void test_listener__ready_once_every_source_reconciled(void **state)
@@ -57,6 +95,7 @@ static void test_listener__ready_once_every_source_reconciled(void **state)
 	struct source_config sources[2] = {source("web", "https://git.example.com/a/web.git"),
 	                                   source("db", "git@git.example.com:a/db")};
 	struct config c = CONFIG_INIT;
+	struct scheduler *s;
 	struct metrics *m;
 	struct listener *l;
 	struct buf body = BUF_INIT;
@@ -65,25 +104,27 @@ static void test_listener__ready_once_every_source_reconciled(void **state)
 	c.sources = sources;
 	c.n = 2;
 	metrics_new(&m, NULL, 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, NULL), 0);
-	listener_follow(l, &c);
+	s = scheduler_of(&c, NULL, false);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, s), 0);
+	listener_secrets(l, &c);
 	assert_int_equal(ask(&body, l, "GET /healthz HTTP/1.1\r\n\r\n"), 200);
 	assert_int_equal(ask(&body, l, "GET /readyz HTTP/1.1\r\n\r\n"), 503);
 	assert_string_equal(body.ptr, "not reconciled yet: web, db\n");
-	listener_reconciled(l, 1);
+	scheduler_done(s, 1, clock_now_ms(), 0);
 	assert_int_equal(ask(&body, l, "GET /readyz HTTP/1.1\r\n\r\n"), 503);
 	assert_string_equal(body.ptr, "not reconciled yet: web\n");
-	listener_reconciled(l, 0);
+	scheduler_done(s, 0, clock_now_ms(), 0);
 	assert_int_equal(ask(&body, l, "GET /readyz HTTP/1.1\r\n\r\n"), 200);
 	/* A reload keeps the readiness of the sources it keeps. */
 	c.n = 1;
-	listener_follow(l, &c);
+	scheduler_follow(s, &c);
 	assert_int_equal(ask(&body, l, "GET /readyz HTTP/1.1\r\n\r\n"), 200);
 	assert_int_equal(ask(&body, l, "GET /metrics HTTP/1.1\r\n\r\n"), 200);
 	assert_int_equal(ask(&body, l, "DELETE /metrics HTTP/1.1\r\n\r\n"), 405);
 	assert_int_equal(ask(&body, l, "GET /elsewhere HTTP/1.1\r\n\r\n"), 404);
 	buf_release(&body);
 	listener_free(l);
+	scheduler_free(s);
 	metrics_free(m);
 }
 
@@ -94,10 +135,12 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	struct source_config sources[2] = {source("web", "https://git.example.com/a/web.git"),
 	                                   source("db", "git@git.example.com:a/db")};
 	struct config c = CONFIG_INIT;
+	struct scheduler *s;
 	struct metrics *m;
 	struct listener *l;
 	struct buf body = BUF_INIT, request = BUF_INIT;
 	struct wakeup wake = WAKEUP_INIT;
+	struct trigger watch = {.kind = TRIGGER_WATCH, .source = "web", .object = "configmap x"};
 
 	(void)state;
 	c.sources = sources;
@@ -105,8 +148,9 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	c.webhook_secrets[FORGE_GITLAB] = "t0ken";
 	metrics_new(&m, NULL, 0);
 	assert_int_equal(wakeup_open(&wake), 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, &wake), 0);
-	listener_follow(l, &c);
+	s = scheduler_of(&c, &wake, true);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, s), 0);
+	listener_secrets(l, &c);
 	/* No secret for GitHub: its hooks are not served. */
 	assert_int_equal(ask(&body, l, "POST /hooks/github HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
 	                 404);
@@ -120,9 +164,8 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	assert_string_equal(body.ptr, "reconciling db\n");
 	assert_true(wakeup_wait(&wake, 0));
 	assert_false(wakeup_wait(&wake, 0));
-	assert_false(listener_take_trigger(l, 0));
-	assert_true(listener_take_trigger(l, 1));
-	assert_false(listener_take_trigger(l, 1));
+	expect_due(s, 2, "01", TRIGGER_PUSH);
+	expect_due(s, 2, "00", TRIGGER_PUSH);
 	/* A wrong token triggers nothing. */
 	buf_reset(&request);
 	buf_addf(&request,
@@ -130,7 +173,7 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	         "X-Gitlab-Token: t0ken!\r\nContent-Length: %zu\r\n\r\n%s",
 	         strlen(payload), payload);
 	assert_int_equal(ask(&body, l, request.ptr), 401);
-	assert_false(listener_take_trigger(l, 1));
+	expect_due(s, 2, "00", TRIGGER_PUSH);
 	/* The same signed body again, under a new delivery id (a redelivery,
 	 * or a replay of a captured one): answered, and nothing triggered. */
 	buf_reset(&request);
@@ -140,7 +183,7 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	         strlen(payload), payload);
 	assert_int_equal(ask(&body, l, request.ptr), 200);
 	assert_string_equal(body.ptr, "already received\n");
-	assert_false(listener_take_trigger(l, 1));
+	expect_due(s, 2, "00", TRIGGER_PUSH);
 	/* Another push (another body) is a delivery of its own. */
 	buf_reset(&request);
 	buf_addf(&request,
@@ -148,15 +191,16 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	         "X-Gitlab-Token: t0ken\r\nIdempotency-Key: d-1\r\nContent-Length: %zu\r\n\r\n%s ",
 	         strlen(payload) + 1, payload);
 	assert_int_equal(ask(&body, l, request.ptr), 202);
-	assert_true(listener_take_trigger(l, 1));
-	/* A watch triggers by name. */
+	expect_due(s, 2, "01", TRIGGER_PUSH);
+	/* A watch triggers by name, on the same channel. */
 	wakeup_wait(&wake, 0);
-	listener_trigger(l, "web");
+	assert_int_equal(scheduler_send(s, &watch, NULL), 1);
 	assert_true(wakeup_wait(&wake, 0));
-	assert_true(listener_take_trigger(l, 0));
+	expect_due(s, 2, "10", TRIGGER_WATCH);
 	buf_release(&request);
 	buf_release(&body);
 	listener_free(l);
+	scheduler_free(s);
 	wakeup_close(&wake);
 	metrics_free(m);
 }
@@ -183,18 +227,6 @@ static int push(struct buf *body, const struct listener *l, const char *url, con
 	return status;
 }
 
-/* Which of the sources were triggered, as "0101" (and cleared). */
-static void expect_triggered(struct listener *l, size_t n, const char *want)
-{
-	char got[16];
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		got[i] = listener_take_trigger(l, i) ? '1' : '0';
-	got[n] = '\0';
-	assert_string_equal(got, want);
-}
-
 /* Sources of one repository, following a branch, a tag, the remote's HEAD
  * and a commit: a push starts only those whose ref it may move. */
 static void test_listener__a_push_triggers_only_the_refs_it_moves(void **state)
@@ -204,6 +236,7 @@ static void test_listener__a_push_triggers_only_the_refs_it_moves(void **state)
 	    source("main", (char *)repo), source("tag", (char *)repo), source("head", (char *)repo),
 	    source("pinned", (char *)repo), source("v6", "https://[fd00::1]/a/config")};
 	struct config c = CONFIG_INIT;
+	struct scheduler *s;
 	struct metrics *m;
 	struct listener *l;
 	struct buf body = BUF_INIT;
@@ -216,31 +249,35 @@ static void test_listener__a_push_triggers_only_the_refs_it_moves(void **state)
 	c.n = 5;
 	c.webhook_secrets[FORGE_GITLAB] = "t0ken";
 	metrics_new(&m, NULL, 0);
-	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, NULL), 0);
-	listener_follow(l, &c);
+	s = scheduler_of(&c, NULL, true);
+	assert_int_equal(listener_new(&l, "127.0.0.1:0", m, NULL, s), 0);
+	listener_secrets(l, &c);
 	assert_int_equal(push(&body, l, repo, "refs/heads/main"), 202);
 	assert_string_equal(body.ptr, "reconciling main,head\n");
-	expect_triggered(l, 5, "10100");
+	expect_due(s, 5, "10100", TRIGGER_PUSH);
 	assert_int_equal(push(&body, l, repo, "refs/tags/v1"), 202);
-	expect_triggered(l, 5, "01100");
+	expect_due(s, 5, "01100", TRIGGER_PUSH);
 	assert_int_equal(push(&body, l, repo, "refs/heads/dev"), 202);
-	expect_triggered(l, 5, "00100");
+	expect_due(s, 5, "00100", TRIGGER_PUSH);
 	/* Only sources that pin a ref: nothing, said so. */
 	c.n = 2;
-	listener_follow(l, &c);
+	scheduler_follow(s, &c);
+	expect_due(s, 2, "11", TRIGGER_CONFIG);
 	assert_int_equal(push(&body, l, repo, "refs/heads/dev"), 202);
 	assert_string_equal(body.ptr, "nothing to reconcile: refs/heads/dev moves no ref a source "
 	                              "follows (main follows main, tag follows v1)\n");
-	expect_triggered(l, 2, "00");
+	expect_due(s, 2, "00", TRIGGER_PUSH);
 	/* An IPv6 host is the whole literal: [fd00::2] is another host. */
 	c.n = 5;
-	listener_follow(l, &c);
+	scheduler_follow(s, &c);
+	expect_due(s, 5, "11111", TRIGGER_CONFIG);
 	assert_int_equal(push(&body, l, "https://[fd00::2]/a/config", "refs/heads/main"), 202);
-	expect_triggered(l, 5, "00000");
+	expect_due(s, 5, "00000", TRIGGER_PUSH);
 	assert_int_equal(push(&body, l, "https://[fd00::1]:443/a/config.git", "refs/heads/x"), 202);
-	expect_triggered(l, 5, "00001");
+	expect_due(s, 5, "00001", TRIGGER_PUSH);
 	buf_release(&body);
 	listener_free(l);
+	scheduler_free(s);
 	metrics_free(m);
 }
 

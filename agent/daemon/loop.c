@@ -1,0 +1,301 @@
+/* berth run's loop: one thread that reconciles the source the scheduler
+ * says is due, and sleeps until the next one is, a trigger comes, or a
+ * signal asks it to reload or stop. */
+#include "daemon.h"
+
+#include "config.h"
+#include "preview.h"
+#include "reconcile.h"
+#include "scheduler.h"
+#include "state.h"
+#include "wakeup.h"
+#include "watch.h"
+
+#include "../http/listener.h"
+
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/clock.h"
+#include "../../diff/base/log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long berth run --once waits for its commit statuses. */
+#define STATUS_TIMEOUT_MS 30000.0
+
+/* Set by the signal handlers; the loop blocks on `wake` until either
+ * changes, a trigger comes, or a source is due. */
+static struct stop stop = STOP_INIT;
+static atomic_int reload_requested;
+static struct wakeup wake = WAKEUP_INIT;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		atomic_store(&reload_requested, 1);
+	else
+		stop_request(&stop, sig);
+	wakeup_signal(&wake);
+}
+
+/* What the loop owns besides what its reconciles share. */
+struct loop {
+	struct runner r;
+	struct scheduler *scheduler;
+	struct listener *listener;  /* NULL with --once, unless it listens */
+	struct previewer *previews; /* of pull requests; with the listener */
+	const char *config_path;
+	struct kubeconfig *kc;
+};
+
+/* A watch saw a managed object change or go: its source is due now. */
+static void on_change(const char *source, const char *what, void *ctx)
+{
+	struct trigger t = {.kind = TRIGGER_WATCH, .source = source, .object = what};
+
+	scheduler_send(ctx, &t, NULL);
+}
+
+/* A pull request to preview: the previewer takes it from here. */
+static void on_pull(void *ctx, const char *source, enum forge f, const struct webhook_pull *pr)
+{
+	previewer_request(ctx, source, f, pr);
+}
+
+static int load_config(struct config *out, const char *path)
+{
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	size_t i;
+	int error = config_load(out, &diags, path);
+
+	for (i = 0; i < diags.n; i++) {
+		char where[32];
+
+		snprintf(where, sizeof(where), "%zu:%zu", diags.items[i].line,
+		         diags.items[i].column);
+		log_line("error", "bad config", "file", diags.items[i].file, "at", where, "problem",
+		         diags.items[i].message, NULL);
+	}
+	if (error < 0 && !diags.n)
+		log_line("error", "bad config", "file", path, "problem", berth_error_last(), NULL);
+	diagnostics_release(&diags);
+	return error;
+}
+
+/* Who may read the report pages: beyond loopback, only with the config's
+ * reportTokenFile. Only the config's sources keep a page. */
+static void report_access(struct loop *l)
+{
+	const struct config *c = l->r.config;
+	const char *address;
+	const char **names;
+	bool open;
+	size_t i;
+
+	if (!l->r.reports)
+		return;
+	address = listener_address(l->listener);
+	open = address_is_loopback(address);
+	report_board_access(l->r.reports, c->report_token_file, open);
+	if (!open && !c->report_token_file)
+		log_line("warn", "report closed", "listen", address, "reason",
+		         "/report answers 404: berth listens beyond loopback, and the config "
+		         "gives no reportTokenFile",
+		         NULL);
+	names = xcalloc(c->n + 1, sizeof(*names));
+	for (i = 0; i < c->n; i++)
+		names[i] = c->sources[i].name;
+	report_board_keep(l->r.reports, names, c->n);
+	free(names);
+}
+
+/* Follow the config of l->r.config everywhere: the scheduler, the
+ * listener's secrets, the report pages and the previews. */
+static void follow(struct loop *l)
+{
+	struct config *c = l->r.config;
+
+	l->r.state_ns = c->state_namespace ? c->state_namespace : l->kc->namespace;
+	scheduler_follow(l->scheduler, c);
+	if (l->listener) {
+		listener_secrets(l->listener, c);
+		report_access(l);
+	}
+	if (l->previews)
+		previewer_config(l->previews, c);
+}
+
+/* SIGHUP: the config read again; the sources it drops leave the metrics
+ * and the watches. A bad config leaves the running one as it is. */
+static void reload(struct loop *l)
+{
+	struct config fresh = CONFIG_INIT, *old = l->r.config;
+	struct sync_plan none = SYNC_PLAN_INIT;
+	size_t i, j;
+
+	if (load_config(&fresh, l->config_path) < 0)
+		return;
+	l->r.config = config_share(&fresh);
+	for (i = 0; i < old->n; i++) {
+		for (j = 0; j < l->r.config->n &&
+		            strcmp(l->r.config->sources[j].name, old->sources[i].name);
+		     j++)
+			;
+		if (j < l->r.config->n)
+			continue;
+		metrics_forget(l->r.metrics, "source", old->sources[i].name);
+		if (l->r.watcher)
+			watcher_follow(l->r.watcher, old->sources[i].name, &none);
+	}
+	follow(l);
+	config_drop(old);
+	log_line("info", "config reloaded", "config", l->config_path, NULL);
+}
+
+/* Reconcile what is due until stopped; with `once`, each source once.
+ * True when a reconcile failed. */
+static bool run(struct loop *l, bool once)
+{
+	enum trigger_kind why;
+	size_t i, done = 0;
+	bool failed = false;
+	double wait;
+
+	while (!stop_requested(&stop) && !(once && done >= l->r.config->n)) {
+		if (!once && atomic_exchange(&reload_requested, 0)) {
+			reload(l);
+			continue;
+		}
+		if (!scheduler_next(l->scheduler, clock_now_ms(), &i, &why, &wait)) {
+			if (once)
+				break;
+			/* Until a source is due, or a signal or a trigger wakes it. */
+			wakeup_wait(&wake, wait);
+			continue;
+		}
+		failed |= reconcile(&l->r, &l->r.config->sources[i], why) < 0;
+		scheduler_done(l->scheduler, i, clock_now_ms(), clock_jitter());
+		done++;
+	}
+	return failed;
+}
+
+/* The previews stop first (one under way is given up: what it would say
+ * is not known), then the statuses get a while to go out. */
+static void drain(struct loop *l, bool once)
+{
+	char count[24];
+	size_t left;
+
+	scheduler_previews(l->scheduler, NULL, NULL);
+	previewer_free(l->previews);
+	l->previews = NULL;
+	/* --once waits for its statuses, a while; a stopping agent, a moment. */
+	left = reporter_drain(l->r.reporter, clock_now_ms() + (once ? STATUS_TIMEOUT_MS : 2000));
+	if (left) {
+		snprintf(count, sizeof(count), "%zu", left);
+		log_line("warn", "statuses not sent", "count", count, NULL);
+	}
+}
+
+/* Everything the loop needs before its first reconcile. */
+static int start(struct loop *l, const struct daemon_options *o)
+{
+	static const struct metric_family *families[16];
+	struct runner *r = &l->r;
+	struct config loaded = CONFIG_INIT;
+	size_t i, n = 0;
+
+	if (load_config(&loaded, o->config_path) < 0)
+		return -1;
+	r->config = config_share(&loaded);
+	for (i = 0; i < reconcile_nfamilies; i++)
+		families[n++] = reconcile_families[i];
+	families[n++] = &status_posts_family;
+	families[n++] = &status_queue_family;
+	metrics_new(&r->metrics, families, n);
+	reporter_new(&r->reporter, r->metrics);
+	verdicts_new(&r->verdicts, 1u << 16);
+	r->failed = json_object_new_object();
+	r->client_opts.observe = reconcile_count_request;
+	r->client_opts.observe_ctx = r->metrics;
+	r->client_opts.warn = reconcile_log_warning;
+	scheduler_new(&l->scheduler, &wake);
+	if (wakeup_open(&wake) < 0) {
+		log_line("error", "cannot start", "error", berth_error_last(), NULL);
+		return -1;
+	}
+	/* --once serves nothing and watches nothing, unless told to listen. */
+	if (!o->once || o->listen) {
+		report_board_new(&r->reports);
+		if (listener_new(&l->listener, o->listen ? o->listen : "127.0.0.1:8080", r->metrics,
+		                 r->reports, l->scheduler) < 0) {
+			log_line("error", "cannot listen", "error", berth_error_last(), NULL);
+			return -1;
+		}
+		previewer_new(&l->previews, &(struct previewer_options){.kube = r->kube,
+		                                                        .client = &r->client_opts,
+		                                                        .reporter = r->reporter});
+		scheduler_previews(l->scheduler, on_pull, l->previews);
+	}
+	if (kubeconfig_load(&l->kc, &r->kube) < 0 ||
+	    kube_client_new(&r->client, l->kc, &r->client_opts) < 0) {
+		log_line("error", "cannot use the cluster", "error", berth_error_last(), NULL);
+		return -1;
+	}
+	if (!o->once)
+		watcher_new(&r->watcher, r->client, on_change, l->scheduler);
+	follow(l);
+	if (state_read(&r->state, r->client, r->state_ns) < 0) {
+		log_line("error", "cannot read the state", "configmap", STATE_NAME, "namespace",
+		         r->state_ns, "error", berth_error_last(), NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_run(const struct daemon_options *o)
+{
+	struct loop l = {
+	    .r = {.kube = o->kube, .client_opts = KUBE_CLIENT_OPTIONS_INIT, .stop = &stop},
+	    .config_path = o->config_path};
+	struct sigaction sa;
+	int status = 2;
+	bool failed;
+
+	if (start(&l, o) < 0)
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	kube_client_set_stop(l.r.client, &stop, false);
+	log_line("info", "started", "config", o->config_path, "state", STATE_NAME, "listen",
+	         l.listener ? listener_address(l.listener) : "none", NULL);
+	failed = run(&l, o->once);
+	drain(&l, o->once);
+	log_line("info", stop_requested(&stop) ? "stopped" : "done", NULL);
+	status = o->once && failed ? 1 : 0;
+out:
+	if (l.scheduler)
+		scheduler_previews(l.scheduler, NULL, NULL);
+	previewer_free(l.previews);
+	reporter_free(l.r.reporter);
+	watcher_free(l.r.watcher);
+	listener_free(l.listener);
+	scheduler_free(l.scheduler);
+	report_board_free(l.r.reports);
+	metrics_free(l.r.metrics);
+	verdicts_free(l.r.verdicts);
+	json_object_put(l.r.state);
+	json_object_put(l.r.failed);
+	kube_client_free(l.r.client);
+	kubeconfig_free(l.kc);
+	config_drop(l.r.config);
+	wakeup_close(&wake);
+	return status;
+}

@@ -1,0 +1,399 @@
+/* The reconcile of one source: fetch, check, compare, decide, then apply
+ * or report, and say how it ended everywhere berth says it. */
+#define _GNU_SOURCE /* fopencookie */
+#include "reconcile.h"
+
+#include "state.h"
+
+#include "../source/plan_report.h"
+#include "../source/target.h"
+
+#include "../../apply/prune.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/clock.h"
+#include "../../diff/base/json_value.h"
+#include "../../diff/base/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* How long loading one source's manifests may take: the limits of files,
+ * bytes and objects bound it already; this bounds what they cannot. */
+#define LOAD_TIMEOUT_MS 60000.0
+
+/* A load's stops: SIGTERM, and when it must be done by. */
+struct load_limit {
+	struct stop *stop;
+	double deadline;
+};
+
+/* Why a source's load must stop now (manifest_options.stop), or NULL. */
+static const char *load_stop(void *ctx)
+{
+	const struct load_limit *l = ctx;
+
+	if (stop_requested(l->stop))
+		return "berth is stopping";
+	if (clock_now_ms() > l->deadline)
+		return "loading took longer than 60 s";
+	return NULL;
+}
+
+void reconcile_log_warning(const char *message, void *ctx)
+{
+	log_line("warn", "warning", "source", ctx ? (const char *)ctx : "", "problem", message,
+	         NULL);
+}
+
+/* A sync's progress lines (each write, each wait: "waiting for statefulset
+ * ns/web: 1 of 2 pods updated"), as debug lines of its source. */
+static ssize_t progress_write(void *ctx, const char *data, size_t n)
+{
+	const char *end = data + n, *nl;
+	char *line;
+
+	for (; data < end; data = nl + 1) {
+		if (!(nl = memchr(data, '\n', (size_t)(end - data))))
+			nl = end;
+		if (nl > data) {
+			line = xstrndup(data, (size_t)(nl - data));
+			log_line("debug", "progress", "source", (const char *)ctx, "line", line,
+			         NULL);
+			free(line);
+		}
+	}
+	return (ssize_t)n;
+}
+
+static FILE *progress_open(const char *source)
+{
+	FILE *f =
+	    fopencookie((void *)source, "w", (cookie_io_functions_t){.write = progress_write});
+
+	if (f)
+		setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+static const double reconcile_buckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+static const double fetch_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+static const struct metric_family reconcile_duration = {
+    "berth_reconcile_duration_seconds",
+    "How long reconciling a source took, by result: applied, in-sync, drift-reported, failed.",
+    METRIC_HISTOGRAM, reconcile_buckets, ARRAY_SIZE(reconcile_buckets)};
+static const struct metric_family last_success = {
+    "berth_last_successful_reconcile_timestamp_seconds",
+    "When a source last reconciled without an error, in seconds since the epoch.", METRIC_GAUGE,
+    NULL, 0};
+static const struct metric_family objects = {
+    "berth_objects",
+    "A source's objects by state after its last reconcile: in-sync, drifted, missing.",
+    METRIC_GAUGE, NULL, 0};
+static const struct metric_family git_fetch = {
+    "berth_git_fetch_duration_seconds",
+    "How long asking the remote where the ref points took, with the fetch when it moved, by "
+    "result: unchanged, fetched, failed.",
+    METRIC_HISTOGRAM, fetch_buckets, ARRAY_SIZE(fetch_buckets)};
+static const struct metric_family api_requests = {
+    "berth_api_requests_total",
+    "Requests sent to the Kubernetes API, by verb (the HTTP method) and code (0: no answer).",
+    METRIC_COUNTER, NULL, 0};
+const struct metric_family *const reconcile_families[] = {&reconcile_duration, &last_success,
+                                                          &objects, &git_fetch, &api_requests};
+const size_t reconcile_nfamilies = ARRAY_SIZE(reconcile_families);
+
+void reconcile_count_request(const char *method, long status, void *ctx)
+{
+	char code[16];
+
+	snprintf(code, sizeof(code), "%ld", status);
+	metrics_record(ctx, &api_requests, 1, "verb", method, "code", code, NULL);
+}
+
+/* How a reconcile ended: its log message, and its label in the metrics. */
+enum result {
+	RESULT_IN_SYNC,
+	RESULT_APPLIED,
+	RESULT_DRIFT_REPORTED,
+	RESULT_FAILED,
+	RESULT_COUNT,
+};
+static const char *const result_messages[RESULT_COUNT] = {"in sync", "applied", "drift reported",
+                                                          "reconcile failed"};
+static const char *const result_labels[RESULT_COUNT] = {"in-sync", "applied", "drift-reported",
+                                                        "failed"};
+
+/* What a reconcile leaves in the metrics. */
+static void record(struct runner *r, const struct source_config *s, const struct target *t,
+                   const char *result, double ms, int error)
+{
+	size_t n[DRIFT_MISSING + 1] = {0}, i;
+
+	metrics_record(r->metrics, &reconcile_duration, ms / 1000, "source", s->name, "result",
+	               result, NULL);
+	if (t->fetch_ms > 0)
+		metrics_record(r->metrics, &git_fetch, t->fetch_ms / 1000, "source", s->name,
+		               "result",
+		               !t->commit.id[0]    ? "failed"
+		               : t->commit.fetched ? "fetched"
+		                                   : "unchanged",
+		               NULL);
+	if (error < 0)
+		return;
+	metrics_record(r->metrics, &last_success, (double)time(NULL), "source", s->name, NULL);
+	for (i = 0; i < t->plan.n; i++) {
+		const struct sync_item *it = &t->plan.items[i];
+		bool written = it->action != SYNC_PENDING && it->action != SYNC_FAILED;
+
+		if (written || it->drift.state <= DRIFT_MISSING)
+			n[written ? DRIFT_IN_SYNC : it->drift.state]++;
+	}
+	for (i = DRIFT_IN_SYNC; i <= DRIFT_MISSING; i++)
+		metrics_record(r->metrics, &objects, (double)n[i], "source", s->name, "state",
+		               drift_state_name((enum drift_state)i), NULL);
+}
+
+static void add_count(struct json_object *fields, const char *key, size_t n)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%zu", n);
+	json_object_object_add(fields, key, json_object_new_string(v));
+}
+
+/* One "warning" line per warning of a source's manifests, at its place. */
+static void log_warnings(const char *source, const struct diagnostics *warnings,
+                         const char *checkout)
+{
+	size_t i;
+
+	for (i = 0; i < warnings->n; i++) {
+		const struct diagnostic *w = &warnings->items[i];
+		const char *problem = w->message;
+		char where[32];
+
+		if (!strncmp(problem, "warning: ", 9))
+			problem += 9;
+		snprintf(where, sizeof(where), "%zu:%zu", w->line, w->column);
+		log_line("warn", "warning", "source", source, "file", repo_path(w->file, checkout),
+		         "at", where, "problem", problem, NULL);
+	}
+}
+
+/* Queue the word on a commit of `s`, when it reports to a forge; none
+ * when stopping, which says nothing of the commit. */
+static void post_status(struct runner *r, const struct source_config *s, const char *sha,
+                        enum status_state state, const char *description, bool settle)
+{
+	if (stop_requested(r->stop))
+		return;
+	reporter_post(r->reporter, &s->status, s->name,
+	              r->config->cluster ? r->config->cluster : "default", sha, state, description,
+	              settle);
+}
+
+/* What the reconcile of `s` found, for its report page: the objects of its
+ * plan when it got that far (`compared`), else the last ones stay. */
+static void publish_report_page(struct runner *r, const struct source_config *s, struct target *t,
+                                bool compared, enum result result, const char *error, double ms)
+{
+	struct report rep = REPORT_INIT;
+	struct buf url = BUF_INIT;
+	struct report_meta m = {.source = s->name,
+	                        .result = result_labels[result],
+	                        .error = error,
+	                        .duration_ms = ms,
+	                        .time = time(NULL)};
+	size_t i;
+
+	if (!r->reports)
+		return;
+	m.commit = t->commit.id[0] ? t->commit.id : NULL;
+	if (m.commit && s->status.enabled) {
+		forge_commit_url(&url, s->status.provider, s->status.base_url, s->status.repository,
+		                 m.commit);
+		m.commit_url = url.ptr;
+	}
+	if (compared)
+		plan_report_items(&rep, t);
+	/* Files by their path in the repository, not in berth's cache. */
+	for (i = 0; i < rep.n; i++) {
+		char *file = rep.entries[i].file;
+
+		if (file)
+			memmove(file, repo_path(file, t->checkout),
+			        strlen(repo_path(file, t->checkout)) + 1);
+	}
+	report_board_publish(r->reports, &m, compared ? &rep : NULL);
+	report_release(&rep);
+	buf_release(&url);
+}
+
+/* The commit status of a reconcile that ended as `result` after `action`. */
+static void post_outcome(struct runner *r, const struct source_config *s, const struct target *t,
+                         enum result result, enum reconcile_action action, size_t drifted,
+                         size_t pruned, int error, struct buf *description)
+{
+	if (result == RESULT_FAILED) {
+		status_describe_error(description, &t->diags, t->checkout);
+		post_status(r, s, t->commit.id, status_of_error(error), description->ptr, false);
+	} else if (result == RESULT_DRIFT_REPORTED) {
+		status_describe_drift(description, &t->plan);
+		post_status(r, s, t->commit.id, STATUS_FAILURE, description->ptr, false);
+	} else if (action == RECONCILE_CORRECT) {
+		buf_reset(description);
+		buf_addf(description, "corrected drift in %zu object%s", drifted,
+		         drifted == 1 ? "" : "s");
+		post_status(r, s, t->commit.id, STATUS_SUCCESS, description->ptr, false);
+	} else if (result == RESULT_APPLIED) {
+		status_describe_applied(description, &t->plan, pruned);
+		post_status(r, s, t->commit.id, STATUS_SUCCESS, description->ptr, false);
+	} else {
+		status_describe_in_sync(description, &t->plan);
+		post_status(r, s, t->commit.id, STATUS_SUCCESS, description->ptr, true);
+	}
+}
+
+/* The log line of a reconcile: its source, commit, action and counts. */
+static void log_outcome(const struct source_config *s, const struct target *t, enum result result,
+                        const char *action, const char *why, size_t drifted, size_t pruned,
+                        int error, double ms)
+{
+	struct json_object *f = json_object_new_object();
+	size_t counts[SYNC_ACTION_COUNT];
+	char secs[32];
+
+	sync_plan_count(counts, &t->plan);
+	json_object_object_add(f, "source", json_object_new_string(s->name));
+	json_object_object_add(f, "commit", json_object_new_string(t->commit.id));
+	if (action) {
+		json_object_object_add(f, "action", json_object_new_string(action));
+		json_object_object_add(f, "why", json_object_new_string(why));
+	}
+	if (error < 0) {
+		json_object_object_add(f, "error", json_object_new_string(berth_error_last()));
+	} else {
+		add_count(f, "objects", t->plan.n);
+		add_count(f, "drifted", drifted);
+		add_count(f, "created", counts[SYNC_CREATED]);
+		add_count(f, "configured", counts[SYNC_CONFIGURED]);
+		add_count(f, "recreated", counts[SYNC_RECREATED]);
+		add_count(f, "unchanged", counts[SYNC_UNCHANGED]);
+		add_count(f, "pruned", pruned);
+	}
+	snprintf(secs, sizeof(secs), "%.3fs", ms / 1000);
+	json_object_object_add(f, "duration", json_object_new_string(secs));
+	log_fields(error < 0                         ? "error"
+	           : result == RESULT_DRIFT_REPORTED ? "warn"
+	                                             : "info",
+	           result_messages[result], f);
+}
+
+/* Remember the commit whose apply failed, or forget it once one passed. */
+static void remember_failure(struct runner *r, const char *source, const char *commit, bool failed)
+{
+	if (failed)
+		json_object_object_add(r->failed, source, json_object_new_string(commit));
+	else
+		json_object_object_del(r->failed, source);
+}
+
+int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind why)
+{
+	struct target_options o = TARGET_OPTIONS_INIT;
+	struct sync_options sync = SYNC_OPTIONS_INIT;
+	struct target t = TARGET_INIT;
+	struct prune_list prune = PRUNE_LIST_INIT;
+	struct reconcile_facts facts = {.why = why, .prunable = PRUNABLE_UNKNOWN};
+	enum reconcile_action action = RECONCILE_NOTHING;
+	enum result result = RESULT_IN_SYNC;
+	struct buf description = BUF_INIT, reason = BUF_INIT;
+	double start = clock_now_ms();
+	struct load_limit limit = {.stop = r->stop, .deadline = start + LOAD_TIMEOUT_MS};
+	size_t pruned = 0, i;
+	bool compared = false, decided = false;
+	int error;
+
+	config_target_options(&o, s);
+	o.git.warn = reconcile_log_warning;
+	o.git.warn_ctx = (void *)s->name;
+	o.kube = r->kube;
+	o.client = &r->client_opts;
+	o.stop = load_stop;
+	o.stop_ctx = &limit;
+	sync.prune = s->prune;
+	/* Two sources of one agent would take an object from each other on
+	 * every reconcile. */
+	sync.others = r->config->owners;
+	sync.nothers = r->config->n;
+	sync.stop = r->stop;
+	sync.warn = reconcile_log_warning;
+	sync.warn_ctx = (void *)s->name;
+	sync.verdicts = r->verdicts;
+	sync.progress = progress_open(s->name);
+	if ((error = target_open(&t, &o, &sync)) < 0 ||
+	    (error = state_refuse_managed(&t.set, r->state_ns)) < 0)
+		goto out;
+	if (r->watcher)
+		watcher_follow(r->watcher, s->name, &t.plan);
+	sync_plan_confirm(&t.plan, t.client, &sync);
+	compared = true;
+	facts.commit = t.commit.id;
+	facts.applied = json_value_get_string(r->state, s->name);
+	facts.failed = json_value_get_string(r->failed, s->name);
+	facts.prunes = sync.prune;
+	facts.drift = s->drift;
+	facts.stopping = stop_requested(r->stop);
+	for (i = 0; i < t.plan.n; i++)
+		facts.drifted += t.plan.items[i].drift.state != DRIFT_IN_SYNC;
+	if (reconcile_needs_prune(&facts)) {
+		if ((error = prune_find(&prune, t.client, t.discovery, &t.plan, &sync)) < 0)
+			goto out;
+		facts.prunable = prune.n;
+	}
+	action = reconcile_decide(&facts);
+	reconcile_explain(&reason, action, &facts);
+	decided = true;
+	if (action == RECONCILE_SKIP) {
+		error = berth_error_set("stopped: berth is stopping, and nothing was written");
+		goto out;
+	}
+	if (action == RECONCILE_REPORT)
+		result = RESULT_DRIFT_REPORTED;
+	if (!reconcile_writes(action))
+		goto out;
+	result = RESULT_APPLIED;
+	if (action == RECONCILE_APPLY || action == RECONCILE_RETRY) {
+		buf_addf(&description, "applying %zu object%s", t.plan.n, t.plan.n == 1 ? "" : "s");
+		post_status(r, s, t.commit.id, STATUS_PENDING, description.ptr, false);
+	}
+	if ((error = sync_plan_apply(&t.plan, t.client, &sync)) == 0 && sync.prune)
+		error = prune_apply(&prune, t.client, &sync);
+	remember_failure(r, s->name, t.commit.id, error < 0);
+	if (error == 0 && (error = state_write(r->client, r->state_ns, s->name, t.commit.id)) == 0)
+		json_object_object_add(r->state, s->name, json_object_new_string(t.commit.id));
+out:
+	pruned = prune_list_pruned(&prune);
+	if (error < 0)
+		result = RESULT_FAILED;
+	post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &description);
+	publish_report_page(r, s, &t, compared, result,
+	                    result == RESULT_FAILED ? description.ptr : NULL,
+	                    clock_now_ms() - start);
+	/* What may yet be fine, said when the commit is applied or refused. */
+	if (result == RESULT_APPLIED || result == RESULT_FAILED)
+		log_warnings(s->name, &t.warnings, t.checkout);
+	log_outcome(s, &t, result, decided ? reconcile_action_name(action) : NULL, reason.ptr,
+	            facts.drifted, pruned, error, clock_now_ms() - start);
+	record(r, s, &t, result_labels[result], clock_now_ms() - start, error);
+	buf_release(&description);
+	buf_release(&reason);
+	prune_list_release(&prune);
+	target_release(&t, &o);
+	if (sync.progress)
+		fclose(sync.progress);
+	return error;
+}
