@@ -18,7 +18,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,8 +41,6 @@ struct kube_client {
 	bool fresh_connect;       /* the client certificate changed */
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
-	atomic_ulong own_requests;
-	atomic_ulong *requests;  /* own_requests, or the original's for a copy */
 	struct stream *stream;   /* during kube_client_watch() */
 	const struct stop *stop; /* see kube_client_set_stop() */
 	bool abandon;            /* ... and the request under way is abandoned */
@@ -168,7 +165,6 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 	CURL *curl;
 
 	c->opts = opts ? *opts : defaults;
-	c->requests = &c->own_requests;
 	c->server = xstrdup(kc->server);
 	copy_buf(&c->ca, &kc->ca_data);
 	copy_buf(&c->cert, &kc->cert_data);
@@ -238,7 +234,6 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 	struct kube_client *c = xcalloc(1, sizeof(*c));
 
 	c->opts = orig->opts;
-	c->requests = orig->requests;
 	c->stop = orig->stop;
 	c->abandon = orig->abandon;
 	c->server = xstrdup(orig->server);
@@ -431,7 +426,6 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	c->errbuf[0] = '\0';
 	buf_reset(&resp->body);
 	resp->status = 0;
-	atomic_fetch_add_explicit(c->requests, 1, memory_order_relaxed);
 	curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, c->fresh_connect ? 1L : 0L);
 	c->fresh_connect = false;
 
@@ -692,9 +686,4 @@ int kube_client_watch(struct kube_client *c, const char *path,
 	kube_response_release(&resp);
 	buf_release(&url);
 	return error;
-}
-
-unsigned long kube_client_requests(const struct kube_client *c)
-{
-	return atomic_load_explicit(c->requests, memory_order_relaxed);
 }

@@ -65,9 +65,8 @@ void kube_client_free(struct kube_client *c);
 /*
  * A second client to the same server with the same credentials and its own
  * connection, for another thread: a client is used by one thread at a time.
- * Its requests count towards the original's kube_client_requests(). An exec
- * plugin and its cached credential are shared (thread-safely) with the
- * original.
+ * An exec plugin and its cached credential are shared (thread-safely) with
+ * the original.
  */
 int kube_client_dup(struct kube_client **out, struct kube_client *orig);
 
@@ -141,9 +140,6 @@ void kube_client_warn(struct kube_client *c, const char *fmt, ...)
  */
 int kube_client_watch(struct kube_client *c, const char *path,
                       int (*fn)(struct json_object *event, void *ctx), void *ctx, long timeout_s);
-
-/* Requests sent so far, retries included. */
-unsigned long kube_client_requests(const struct kube_client *c);
 
 /*
  * A server's message may quote the request it could not decode ("...,

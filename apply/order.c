@@ -61,23 +61,3 @@ enum phase phase_of(const char *group, const char *kind)
 			return kinds[i].phase;
 	return builtin_group(group) ? PHASE_OTHER : PHASE_UNKNOWN;
 }
-
-const char *phase_name(enum phase p)
-{
-	static const char *const names[PHASE_COUNT] = {
-	    "namespaces",
-	    "custom resource definitions",
-	    "storage classes",
-	    "persistent volumes",
-	    "claims",
-	    "service accounts",
-	    "RBAC",
-	    "configuration",
-	    "services",
-	    "workloads",
-	    "other kinds",
-	    "custom resources",
-	};
-
-	return p < PHASE_COUNT ? names[p] : "?";
-}

@@ -25,7 +25,4 @@ enum phase {
 
 enum phase phase_of(const char *group, const char *kind);
 
-/* "storage classes", "workloads": for progress lines. */
-const char *phase_name(enum phase p);
-
 #endif

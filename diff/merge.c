@@ -49,7 +49,8 @@ int merge_index_in(struct json_object *list, struct json_object *item, const cha
 	return -1;
 }
 
-bool merge_is_delete_directive(struct json_object *item)
+/* Is `item` a `$patch: delete` directive? */
+static bool merge_is_delete_directive(struct json_object *item)
 {
 	const char *d = json_value_get_string(item, DIRECTIVE);
 

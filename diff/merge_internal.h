@@ -43,9 +43,6 @@ bool merge_scalar_equal(struct json_object *a, struct json_object *b);
 /* Where `item` (or its merge key) is in `list`, or -1. */
 int merge_index_in(struct json_object *list, struct json_object *item, const char *key);
 
-/* Is `item` a `$patch: delete` directive? */
-bool merge_is_delete_directive(struct json_object *item);
-
 /* A list's items in the order of their index in `order` (stable); with a
  * merge key, `$patch: delete` items go last (normalizeSliceOrder). New
  * reference. */

@@ -1,5 +1,6 @@
-/* berth cluster-info: which cluster and user the kubeconfig resolves to, and
- * whether the server answers as that user. */
+/* berth cluster-info: the server and context the kubeconfig resolves to,
+ * the server's version, and how many API resources and groups it serves;
+ * it fails when the server does not answer with these credentials. */
 #include "cli.h"
 #include "output.h"
 

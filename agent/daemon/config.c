@@ -321,8 +321,8 @@ static void load_status(struct loader *l, struct source_config *s, struct json_o
 	buf_release(&sub);
 }
 
-static void load_source(struct loader *l, struct source_config *s, struct json_object *src,
-                        size_t index)
+static void load_source_config(struct loader *l, struct source_config *s, struct json_object *src,
+                               size_t index)
 {
 	static const char *const keys[] = {"name",
 	                                   "repo",
@@ -513,7 +513,8 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 		c.n = json_value_array_len(sources);
 		c.sources = xcalloc(c.n, sizeof(*c.sources));
 		for (i = 0; i < c.n; i++)
-			load_source(&l, &c.sources[i], json_object_array_get_idx(sources, i), i);
+			load_source_config(&l, &c.sources[i], json_object_array_get_idx(sources, i),
+			                   i);
 		for (i = 0; i < c.n; i++)
 			for (j = 0; j < i; j++)
 				if (c.sources[i].name && c.sources[j].name &&

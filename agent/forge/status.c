@@ -752,12 +752,9 @@ static void *run(void *arg)
 void reporter_new(struct reporter **out, struct metrics *metrics)
 {
 	struct reporter *r = xcalloc(1, sizeof(*r));
-	pthread_condattr_t attr;
 
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_cond_init(&r->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&r->cond, NULL);
 	atomic_init(&r->stopping, false);
 	r->metrics = metrics;
 	pthread_create(&r->thread, NULL, run, r);

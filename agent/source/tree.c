@@ -22,7 +22,7 @@
  * order; the files are then read in parallel, each into its own results,
  * which are gathered in walk order: the outcome does not depend on timing.
  */
-struct source {
+struct file {
 	char *path; /* NULL: nothing to read */
 	struct manifest_set set;
 	struct diagnostics diags;
@@ -30,8 +30,8 @@ struct source {
 };
 
 /* What a load shares between its walk and its readers. */
-struct sources {
-	struct source *items;
+struct files {
+	struct file *items;
 	size_t n, alloc;
 	const struct tree_options *opts;
 	struct manifest_options manifest; /* opts->manifest, counting in `objects` */
@@ -41,9 +41,9 @@ struct sources {
 };
 
 /* Why the load must stop now (manifest.stop), or NULL. */
-static const char *stop_reason(const struct sources *s)
+static const char *stop_reason(const struct files *fs)
 {
-	return s->manifest.stop ? s->manifest.stop(s->manifest.stop_ctx) : NULL;
+	return fs->manifest.stop ? fs->manifest.stop(fs->manifest.stop_ctx) : NULL;
 }
 
 /* A file on disk is read again to find a field's place. */
@@ -53,21 +53,21 @@ static int read_again(struct buf *out, const char *name, void *ctx)
 	return buf_read_file(out, name, SIZE_MAX);
 }
 
-static struct source *source_add(struct sources *s, const char *path)
+static struct file *file_add(struct files *fs, const char *path)
 {
-	struct source *x;
+	struct file *x;
 
-	s->items = xgrow(s->items, sizeof(*s->items), s->n + 1, &s->alloc);
-	x = &s->items[s->n++];
+	fs->items = xgrow(fs->items, sizeof(*fs->items), fs->n + 1, &fs->alloc);
+	x = &fs->items[fs->n++];
 	memset(x, 0, sizeof(*x));
 	x->path = xstrdup_or_null(path);
 	return x;
 }
 
 /* A problem that is not about a file's contents, in its place in the order. */
-static void source_problem(struct sources *s, const char *path, const char *fmt, ...)
+static void file_problem(struct files *fs, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void source_problem(struct sources *s, const char *path, const char *fmt, ...)
+static void file_problem(struct files *fs, const char *path, const char *fmt, ...)
 {
 	struct buf msg = BUF_INIT;
 	va_list ap;
@@ -75,32 +75,32 @@ static void source_problem(struct sources *s, const char *path, const char *fmt,
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	diagnostics_add(&source_add(s, NULL)->diags, path, 0, 0, "%s", msg.ptr);
+	diagnostics_add(&file_add(fs, NULL)->diags, path, 0, 0, "%s", msg.ptr);
 	buf_release(&msg);
 }
 
 /* Read and parse one file, unless the load is past its limit or stopped. */
-static void load_source(size_t i, void *ctx)
+static void load_file(size_t i, void *ctx)
 {
-	struct sources *s = ctx;
-	struct source *x = &s->items[i];
+	struct files *fs = ctx;
+	struct file *x = &fs->items[i];
 	struct buf data = BUF_INIT;
 	struct stat st;
 
 	if (!x->path)
 		return;
-	if (atomic_load(&s->objects) > s->manifest.max_objects || stop_reason(s)) {
+	if (atomic_load(&fs->objects) > fs->manifest.max_objects || stop_reason(fs)) {
 		x->cut = true;
 		return;
 	}
-	if (stat(x->path, &st) == 0 && (size_t)st.st_size > s->opts->max_file_size)
+	if (stat(x->path, &st) == 0 && (size_t)st.st_size > fs->opts->max_file_size)
 		diagnostics_add(&x->diags, x->path, 0, 0, "larger than the limit of %zu bytes",
-		                s->opts->max_file_size);
-	else if (buf_read_file(&data, x->path, s->opts->max_file_size) < 0)
+		                fs->opts->max_file_size);
+	else if (buf_read_file(&data, x->path, fs->opts->max_file_size) < 0)
 		diagnostics_add(&x->diags, x->path, 0, 0, "cannot read: %s", strerror(errno));
 	else
 		x->cut = manifest_set_add(&x->set, &x->diags, x->path, data.ptr, data.len,
-		                          &s->manifest) == MANIFEST_CUT;
+		                          &fs->manifest) == MANIFEST_CUT;
 	buf_release(&data);
 }
 
@@ -116,8 +116,8 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Is `real` (a resolved path) inside the directory `root` (also resolved)? */
-static bool inside(const char *real, const char *root)
+/* Is `real` (a resolved path) the directory `root` (also resolved) or beneath it? */
+static bool path_is_beneath(const char *real, const char *root)
 {
 	size_t n = strlen(root);
 
@@ -137,7 +137,7 @@ struct dir_id {
  * to one of them) from a second way into a directory read already.
  */
 struct walk {
-	struct sources *s;
+	struct files *fs;
 	const char *root;
 	struct dir_id *visited;
 	size_t nvisited, alloc;
@@ -183,24 +183,24 @@ static bool visit(struct walk *w, struct dir_id id)
 /* Can the walk list more? Says once, in its place, why not. */
 static bool room(struct walk *w, const char *path, off_t size)
 {
-	const struct tree_options *opts = w->s->opts;
+	const struct tree_options *opts = w->fs->opts;
 	const char *why;
 
-	if (w->s->full)
+	if (w->fs->full)
 		return false;
-	if ((why = stop_reason(w->s)))
-		source_problem(w->s, path, "not read: %s", why);
-	else if (w->s->files + 1 > opts->max_files)
-		source_problem(w->s, path, "more than %zu manifest files; not read (the limit)",
-		               opts->max_files);
-	else if (w->s->bytes + (size_t)size > opts->max_total_size)
-		source_problem(w->s, path,
-		               "the manifests come to more than %zu bytes with this file; not read "
-		               "(the limit)",
-		               opts->max_total_size);
+	if ((why = stop_reason(w->fs)))
+		file_problem(w->fs, path, "not read: %s", why);
+	else if (w->fs->files + 1 > opts->max_files)
+		file_problem(w->fs, path, "more than %zu manifest files; not read (the limit)",
+		             opts->max_files);
+	else if (w->fs->bytes + (size_t)size > opts->max_total_size)
+		file_problem(w->fs, path,
+		             "the manifests come to more than %zu bytes with this file; not read "
+		             "(the limit)",
+		             opts->max_total_size);
 	else
 		return true;
-	w->s->full = true;
+	w->fs->full = true;
 	return false;
 }
 
@@ -215,14 +215,14 @@ static void enter(struct walk *w, const char *path, const struct stat *st)
 	if (!visit(w, id)) {
 		for (i = 0; i < w->depth; i++)
 			if (!cmp_dir_id(&id, &w->stack[i].id))
-				source_problem(w->s, path,
-				               "symlink loop: it leads back to '%s'; not followed",
-				               w->stack[i].path);
+				file_problem(w->fs, path,
+				             "symlink loop: it leads back to '%s'; not followed",
+				             w->stack[i].path);
 		return; /* read already, by another way */
 	}
 	if (w->depth == ARRAY_SIZE(w->stack)) {
-		source_problem(w->s, path, "nested deeper than %zu directories; not read",
-		               ARRAY_SIZE(w->stack));
+		file_problem(w->fs, path, "nested deeper than %zu directories; not read",
+		             ARRAY_SIZE(w->stack));
 		return;
 	}
 	w->stack[w->depth].id = id;
@@ -249,7 +249,7 @@ static void walk_dir(struct walk *w, const char *dir)
 	size_t n = 0, alloc = 0, i;
 
 	if (!d) {
-		source_problem(w->s, dir, "%s", strerror(errno));
+		file_problem(w->fs, dir, "%s", strerror(errno));
 		return;
 	}
 	while ((e = readdir(d)))
@@ -268,25 +268,25 @@ static void walk_dir(struct walk *w, const char *dir)
 
 		buf_addf(&path, "%s/%s", dir, names[i]);
 		if (lstat(path.ptr, &st) < 0) {
-			source_problem(w->s, path.ptr, "%s", strerror(errno));
+			file_problem(w->fs, path.ptr, "%s", strerror(errno));
 		} else if (S_ISLNK(st.st_mode) && !realpath(path.ptr, real)) {
 			/* Nowhere: a problem only where a manifest was meant. */
 			link_target(&target, path.ptr);
 			if (manifest_extension(names[i]))
-				source_problem(w->s, path.ptr, "symlink to '%s' leads nowhere: %s",
-				               target.ptr, strerror(errno));
-		} else if (S_ISLNK(st.st_mode) && !inside(real, w->root)) {
+				file_problem(w->fs, path.ptr, "symlink to '%s' leads nowhere: %s",
+				             target.ptr, strerror(errno));
+		} else if (S_ISLNK(st.st_mode) && !path_is_beneath(real, w->root)) {
 			link_target(&target, path.ptr);
-			source_problem(w->s, path.ptr,
-			               "symlink to '%s' leads outside '%s'; not followed",
-			               target.ptr, w->root);
+			file_problem(w->fs, path.ptr,
+			             "symlink to '%s' leads outside '%s'; not followed", target.ptr,
+			             w->root);
 		} else if (stat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
 			enter(w, path.ptr, &st);
 		} else if (S_ISREG(st.st_mode) && manifest_extension(names[i]) &&
 		           room(w, path.ptr, st.st_size)) {
-			w->s->files++;
-			w->s->bytes += (size_t)st.st_size;
-			source_add(w->s, path.ptr);
+			w->fs->files++;
+			w->fs->bytes += (size_t)st.st_size;
+			file_add(w->fs, path.ptr);
 		}
 		buf_release(&path);
 		buf_release(&target);
@@ -296,18 +296,18 @@ static void walk_dir(struct walk *w, const char *dir)
 }
 
 /*
- * Does `path` stay inside `root` (both as given; root resolved)? When it
+ * Does `path` stay beneath `root` (both as given; root resolved)? When it
  * does not, the problem names the first component that is a symlink
  * leading out, and where it points.
  */
-static bool path_inside(struct sources *s, const char *path, const char *root)
+static bool path_stays_beneath(struct files *fs, const char *path, const char *root)
 {
 	struct buf prefix = BUF_INIT, target = BUF_INIT;
 	char real[PATH_MAX];
 	const char *p;
 	bool ok = true, resolved = realpath(path, real) != NULL;
 
-	if (resolved && inside(real, root))
+	if (resolved && path_is_beneath(real, root))
 		return true;
 	for (p = path; ok && *p; p += strspn(p, "/")) {
 		struct stat st;
@@ -316,18 +316,18 @@ static bool path_inside(struct sources *s, const char *path, const char *root)
 		buf_reset(&prefix);
 		buf_add(&prefix, path, (size_t)(p - path));
 		if (lstat(prefix.ptr, &st) == 0 && S_ISLNK(st.st_mode) &&
-		    (!realpath(prefix.ptr, real) || !inside(real, root))) {
+		    (!realpath(prefix.ptr, real) || !path_is_beneath(real, root))) {
 			link_target(&target, prefix.ptr);
-			source_problem(s, prefix.ptr,
-			               "symlink to '%s' leads outside '%s'; not followed",
-			               target.ptr, root);
+			file_problem(fs, prefix.ptr,
+			             "symlink to '%s' leads outside '%s'; not followed", target.ptr,
+			             root);
 			ok = false;
 		}
 	}
 	/* No link to blame: the path is outside, or not there (which reading
 	 * it says). */
 	if (ok && resolved)
-		source_problem(s, path, "outside '%s'; not read", root);
+		file_problem(fs, path, "outside '%s'; not read", root);
 	buf_release(&prefix);
 	buf_release(&target);
 	return ok && !resolved;
@@ -335,25 +335,25 @@ static bool path_inside(struct sources *s, const char *path, const char *root)
 
 /* List what `path` holds: a file, or a directory walked within `root` (its
  * own, when the options name none). */
-static void list_path(struct sources *s, const char *path)
+static void list_path(struct files *fs, const char *path)
 {
-	struct walk w = {s, NULL, NULL, 0, 0, {{{0, 0}, NULL}}, 0};
+	struct walk w = {fs, NULL, NULL, 0, 0, {{{0, 0}, NULL}}, 0};
 	char root[PATH_MAX], self[PATH_MAX];
 	struct stat st;
 	char *dir;
 	size_t n;
 
-	if (s->opts->root && !path_inside(s, path, s->opts->root))
+	if (fs->opts->root && !path_stays_beneath(fs, path, fs->opts->root))
 		return;
 	if (stat(path, &st) < 0) {
-		source_problem(s, path, "%s", strerror(errno));
+		file_problem(fs, path, "%s", strerror(errno));
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		if (room(&w, path, st.st_size)) {
-			s->files++;
-			s->bytes += (size_t)st.st_size;
-			source_add(s, path);
+			fs->files++;
+			fs->bytes += (size_t)st.st_size;
+			file_add(fs, path);
 		}
 		return;
 	}
@@ -363,9 +363,9 @@ static void list_path(struct sources *s, const char *path)
 	while (n > 1 && dir[n - 1] == '/')
 		dir[--n] = '\0';
 	if (!realpath(dir, self)) {
-		source_problem(s, dir, "%s", strerror(errno));
+		file_problem(fs, dir, "%s", strerror(errno));
 	} else {
-		w.root = s->opts->root ? s->opts->root : self;
+		w.root = fs->opts->root ? fs->opts->root : self;
 		snprintf(root, sizeof(root), "%s", w.root);
 		w.root = root;
 		enter(&w, dir, &st);
@@ -378,22 +378,22 @@ int tree_load(struct manifest_set *set, struct diagnostics *diags, struct diagno
               const char *const *paths, size_t npaths, const struct tree_options *opts)
 {
 	struct tree_options defaults = TREE_OPTIONS_INIT;
-	struct sources s = {.opts = opts ? opts : &defaults};
+	struct files fs = {.opts = opts ? opts : &defaults};
 	const char *why;
 	size_t before = diags->n, i;
 	bool over = false;
 
-	s.manifest = s.opts->manifest;
-	s.manifest.objects = &s.objects;
-	s.manifest.read = read_again;
-	for (i = 0; i < npaths && !s.full; i++)
-		list_path(&s, paths[i]);
-	parallel_for(s.n, s.opts->threads, load_source, &s);
+	fs.manifest = fs.opts->manifest;
+	fs.manifest.objects = &fs.objects;
+	fs.manifest.read = read_again;
+	for (i = 0; i < npaths && !fs.full; i++)
+		list_path(&fs, paths[i]);
+	parallel_for(fs.n, fs.opts->threads, load_file, &fs);
 	/* In walk order: the first file that goes past the limit of objects,
 	 * or that a stop cut short, ends the set; what readers found beyond it
 	 * depends on timing, and goes. */
-	for (i = 0; i < s.n; i++) {
-		struct source *x = &s.items[i];
+	for (i = 0; i < fs.n; i++) {
+		struct file *x = &fs.items[i];
 
 		if (over) {
 			manifest_set_release(&x->set);
@@ -402,21 +402,21 @@ int tree_load(struct manifest_set *set, struct diagnostics *diags, struct diagno
 			manifest_set_take(set, &x->set);
 			diagnostics_take(diags, &x->diags);
 		}
-		if (!over && x->cut && (why = stop_reason(&s))) {
+		if (!over && x->cut && (why = stop_reason(&fs))) {
 			diagnostics_add(diags, x->path ? x->path : "", 0, 0, "not read whole: %s",
 			                why);
 			over = true;
-		} else if (!over && (x->cut || set->n > s.manifest.max_objects)) {
+		} else if (!over && (x->cut || set->n > fs.manifest.max_objects)) {
 			diagnostics_add(
 			    diags, x->path ? x->path : "", 0, 0,
 			    "the manifests hold more than %zu objects with this file; the "
 			    "rest is not read (the limit)",
-			    s.manifest.max_objects);
+			    fs.manifest.max_objects);
 			over = true;
 		}
 		free(x->path);
 	}
-	free(s.items);
+	free(fs.items);
 	manifest_set_finish(set, diags, warnings);
 	return diags->n > before ? BERTH_ERROR : 0;
 }
