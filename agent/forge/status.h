@@ -1,7 +1,7 @@
 #ifndef BERTH_STATUS_H
 #define BERTH_STATUS_H
 
-#include "../daemon/config.h"
+#include "status_config.h"
 #include "forge.h"
 #include "../../diff/base/metrics.h"
 
