@@ -1,10 +1,17 @@
-#ifndef BERTH_BUILTIN_H
-#define BERTH_BUILTIN_H
+#ifndef BERTH_CLI_H
+#define BERTH_CLI_H
 
 /*
- * The verbs of the berth command, one file each (agent/cmd_<verb>.c). Each
- * takes the arguments after the verb (argv[0] is the verb) and returns the
- * process exit status: 0 success, 2 error (1 is kept for "drift").
+ * agent/cli/: the command line (git's builtin/, curl's src/tool_*). It owns
+ * the verbs, one file each (cmd_<verb>.c), the options they share
+ * (target_options.h), the -o formats (output.h) and the usage errors
+ * (usage.c); main.c holds only the table of verbs. It may call:
+ * agent/daemon/ (cmd_run.c runs daemon_run), agent/source/, agent/forge/,
+ * apply/, diff/. Nothing else of berth calls it.
+ *
+ * Each verb takes the arguments after the verb (argv[0] is the verb) and
+ * returns the process exit status: 0 success, 2 error (1 is kept for
+ * "drift").
  */
 
 #define EXIT_ERROR 2

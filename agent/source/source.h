@@ -7,6 +7,15 @@
 #include <stddef.h>
 
 /*
+ * agent/source/: where manifests come from, and the step that opens them
+ * against the cluster. It owns the Git source (this file, on libgit2), the
+ * safe writer of a checkout (source_tree.c), the walk of a folder of
+ * manifests (tree.h), known_hosts (known_hosts.h), the one parser of
+ * remote URLs (url.h), the open step every verb and reconcile starts from
+ * (target.h) and the report of a plan (plan_report.h). It may call:
+ * apply/, diff/, diff/base/ and agent/forge/status_config.h (the status
+ * block a target carries). It is called by: agent/cli/ and agent/daemon/.
+ *
  * The Git source: a repository followed through a cache on disk, one bare
  * repository per remote, fetched incrementally and never cloned again.
  */
