@@ -2,6 +2,7 @@
  * state names, built and read without I/O. */
 #include "forge.h"
 
+#include "../source/url.h"
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/json_value.h"
@@ -64,35 +65,40 @@ void status_description_fit(struct buf *out, const char *s)
 
 int forge_repository(struct buf *out, const char *url)
 {
-	const char *path = NULL, *colon, *slash, *end;
-	size_t len;
+	static const char *const schemes[] = {"https", "http", "ssh", "git"};
+	struct url u = URL_INIT;
+	const char *path, *end;
+	size_t i, len;
+	int error;
 
-	if (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7) ||
-	    !strncmp(url, "ssh://", 6) || !strncmp(url, "git://", 6)) {
-		path = strchr(strstr(url, "://") + 3, '/');
-	} else if (!strstr(url, "://") && (colon = strchr(url, ':')) &&
-	           (!(slash = strchr(url, '/')) || slash > colon) && colon != url) {
-		/* scp-like user@host:path */
-		path = colon + 1;
+	if ((error = url_parse(&u, url)) < 0)
+		return berth_error_prefix(error, "'%s'", url);
+	for (i = 0; i < ARRAY_SIZE(schemes) && !url_scheme_is(&u, schemes[i]); i++)
+		;
+	if (i == ARRAY_SIZE(schemes)) {
+		error = berth_error_set("'%s' names no repository on a forge (a local path or "
+		                        "file:// URL); set status.repository",
+		                        url);
+		goto out;
 	}
-	if (!path)
-		return berth_error_set("'%s' names no repository on a forge (a local path or "
-		                       "file:// URL); set status.repository",
-		                       url);
-	while (*path == '/')
-		path++;
+	/* A scp-like path is the whole rest: its '?' and '#' end the name too. */
+	path = u.path + strspn(u.path, "/");
 	end = path + strcspn(path, "?#");
 	while (end > path && end[-1] == '/')
 		end--;
 	len = (size_t)(end - path);
 	if (len > 4 && !strncmp(end - 4, ".git", 4))
 		len -= 4;
-	if (!len || !memchr(path, '/', len) || path[len - 1] == '/')
-		return berth_error_set("'%s': the path is not owner/repo; set status.repository",
-		                       url);
+	if (!len || !memchr(path, '/', len) || path[len - 1] == '/') {
+		error =
+		    berth_error_set("'%s': the path is not owner/repo; set status.repository", url);
+		goto out;
+	}
 	buf_reset(out);
 	buf_add(out, path, len);
-	return 0;
+out:
+	url_release(&u);
+	return error;
 }
 
 const char *forge_default_base(enum forge f)

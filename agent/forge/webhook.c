@@ -2,6 +2,7 @@
  * read for the repository and the ref that moved. */
 #include "webhook.h"
 
+#include "../source/url.h"
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/clock.h"
@@ -254,58 +255,34 @@ bool webhook_ref_moves(const char *ref, const char *pushed)
 	return false;
 }
 
-/* The length of the host at `host`, which ends before `end` at the
- * latest: up to a ':' or '/', or an IPv6 literal with its brackets, so that
- * [fd00::1] is not [fd00::2]. */
-static size_t host_length(const char *host, const char *end)
-{
-	const char *close = *host == '[' ? memchr(host, ']', (size_t)(end - host)) : NULL;
-
-	return close ? (size_t)(close - host) + 1 : strcspn(host, ":/");
-}
-
 void repo_key(struct buf *out, const char *url)
 {
-	const char *scheme = strstr(url, "://"), *host, *path, *end;
-	size_t start = out->len, hostlen;
+	struct url u = URL_INIT;
+	struct buf rest = BUF_INIT;
+	size_t start = out->len, len;
+	const char *path;
 
-	if (scheme && !strncmp(url, "file://", 7)) {
-		path = url + 7;
-		hostlen = 0;
-		host = path;
-	} else if (scheme) {
-		host = scheme + 3;
-		path = host + strcspn(host, "/");
-		/* The user ends at the last '@' before the path. */
-		for (end = path; end > host; end--)
-			if (end[-1] == '@') {
-				host = end;
-				break;
-			}
-		hostlen = host_length(host, path);
-	} else if (url[0] != '/' && url[0] != '.' && strchr(url, ':') &&
-	           strchr(url, ':') < url + strcspn(url, "/")) {
-		/* scp-like: [user@]host:owner/repo, [user@][v6]:owner/repo */
-		host = url;
-		if ((end = memchr(url, '@', strcspn(url, "[:"))))
-			host = end + 1;
-		hostlen = host_length(host, host + strcspn(host, "/"));
-		path = host + hostlen + (host[hostlen] == ':');
+	if (url_parse(&u, url) < 0) {
+		/* What cannot be read matches only itself. */
+		buf_adds(out, url);
 	} else {
-		host = path = url;
-		hostlen = 0;
+		url_format_path(&rest, &u, 0);
+		path = rest.ptr;
+		/* A local path or a file:// URL keys as its path. */
+		buf_adds(out, u.host);
+		if (!url_scheme_is(&u, "file")) {
+			buf_addch(out, '/');
+			path += strspn(path, "/");
+		}
+		len = strlen(path);
+		while (len && path[len - 1] == '/')
+			len--;
+		if (len > 4 && !strncasecmp(path + len - 4, ".git", 4))
+			len -= 4;
+		buf_add(out, path, len);
 	}
-	buf_add(out, host, hostlen);
-	if (hostlen) {
-		buf_addch(out, '/');
-		path += strspn(path, "/");
-	}
-	end = path + strlen(path);
-	while (end > path && end[-1] == '/')
-		end--;
-	if (end - path > 4 && !strncasecmp(end - 4, ".git", 4))
-		end -= 4;
-	buf_add(out, path, (size_t)(end - path));
 	for (; start < out->len; start++)
 		out->ptr[start] = (char)tolower((unsigned char)out->ptr[start]);
+	url_release(&u);
+	buf_release(&rest);
 }

@@ -1,6 +1,7 @@
 #include "source.h"
 
 #include "known_hosts.h"
+#include "url.h"
 
 #include "../../apply/cache.h"
 #include "../../diff/base/alloc.h"
@@ -23,34 +24,18 @@
 /* Checked-out commits not used for this long are removed. */
 #define TREE_TTL_S (60 * 60)
 
+/* A query may carry a token too (?access_token=, ?private_token=): every
+ * value in it goes (URL_REDACT). A URL that cannot be read cannot be shown
+ * safely: source_fetch() refuses it, saying why. */
 void source_redact(struct buf *out, const char *url)
 {
-	const char *scheme = strstr(url, "://"), *host, *at, *p;
+	struct url u = URL_INIT;
 
-	if (!scheme) {
-		buf_adds(out, url);
-		return;
-	}
-	host = scheme + 3;
-	at = strchr(host, '@');
-	if (at && at < host + strcspn(host, "/"))
-		host = at + 1;
-	buf_add(out, url, (size_t)(scheme + 3 - url));
-	/* A query may carry a token (?access_token=, ?private_token=): every
-	 * value in it goes. */
-	p = host + strcspn(host, "?#");
-	buf_add(out, host, (size_t)(p - host));
-	while (*p == '?' || *p == '&') {
-		size_t key = strcspn(p + 1, "=&#");
-
-		buf_add(out, p, key + 1);
-		p += key + 1;
-		if (*p == '=') {
-			buf_adds(out, "=***");
-			p += strcspn(p, "&#");
-		}
-	}
-	buf_adds(out, p);
+	if (url_parse(&u, url) < 0)
+		buf_adds(out, "(a URL berth cannot read)");
+	else
+		url_format(out, &u, URL_REDACT);
+	url_release(&u);
 }
 
 void source_tracking_id(struct buf *out, const char *repo, const char *path)
@@ -58,20 +43,6 @@ void source_tracking_id(struct buf *out, const char *repo, const char *path)
 	source_redact(out, repo);
 	if (path)
 		buf_addf(out, "//%s", path);
-}
-
-/* Does `url` carry a password (scheme://user:secret@host)? */
-static bool password_in(const char *url)
-{
-	const char *host = strstr(url, "://"), *end, *at;
-
-	if (!host)
-		return false;
-	host += 3;
-	end = host + strcspn(host, "/");
-	for (at = end; at > host && at[-1] != '@'; at--)
-		;
-	return at > host && memchr(host, ':', (size_t)(at - host)) != NULL;
 }
 
 /* libgit2's message for the failure that just happened. */
@@ -148,6 +119,7 @@ static int find_ref(const char **name, git_oid *oid, const git_remote_head **hea
  * received. */
 struct auth {
 	const struct source_options *opts;
+	struct url url;     /* opts->repo, read */
 	const char *shown;  /* the repository, for messages */
 	unsigned given;     /* a password or key was given this many times */
 	struct buf refused; /* why a host key or a login was refused; empty: it was not */
@@ -195,35 +167,28 @@ static void on_trace(git_trace_level_t level, const char *msg)
 			*c = '?';
 }
 
-/* The host and port of an http(s) URL as the trace names them: "<host>
- * port <port>", the default port for the scheme when none is given. */
-static void http_origin(struct buf *out, const char *url)
+/* Is the repository reached over http or https? */
+static bool over_http(const struct url *u)
 {
-	const char *host = strstr(url, "://"), *end, *at, *port;
+	return url_scheme_is(u, "http") || url_scheme_is(u, "https");
+}
 
-	if (!host) {
-		buf_adds(out, url);
-		return;
-	}
-	host += 3;
-	end = host + strcspn(host, "/?#");
-	for (at = end; at > host && at[-1] != '@'; at--)
-		;
-	host = at > host ? at : host;
-	if (*host == '[') { /* [IPv6]:port; libgit2 names it without brackets */
-		at = memchr(host, ']', (size_t)(end - host));
-		port = at && at + 1 < end && at[1] == ':' ? at + 2 : NULL;
-		buf_add(out, host + 1, (size_t)((at ? at : end) - host - 1));
-	} else {
-		port = memchr(host, ':', (size_t)(end - host));
-		buf_add(out, host, (size_t)((port ? port : end) - host));
-		port = port ? port + 1 : NULL;
-	}
-	buf_adds(out, " port ");
-	if (port && port < end)
-		buf_add(out, port, (size_t)(end - port));
+/* The host and port of an http(s) URL as the trace names them: "<host>
+ * port <port>", the port as written, or the scheme's default when none is
+ * given. */
+static void http_origin(struct buf *out, const struct url *u)
+{
+	size_t len = strlen(u->host);
+
+	/* [IPv6]; libgit2 names it without brackets */
+	if (len > 1 && u->host[0] == '[')
+		buf_add(out, u->host + 1, len - 2);
 	else
-		buf_adds(out, strncasecmp(url, "https", 5) ? "80" : "443");
+		buf_add(out, u->host, len);
+	if (u->port && *u->port)
+		buf_addf(out, " port %s", u->port);
+	else
+		buf_addf(out, " port %d", url_port(u));
 }
 
 /* Give the login, once, and over http(s) only to the repository's host and
@@ -250,8 +215,8 @@ static int credentials(git_credential **out, const char *url, const char *user,
 		struct buf origin = BUF_INIT;
 		bool elsewhere;
 
-		http_origin(&origin, o->repo);
-		elsewhere = !strncasecmp(o->repo, "http", 4) && strcasecmp(connected, origin.ptr);
+		http_origin(&origin, &a->url);
+		elsewhere = over_http(&a->url) && strcasecmp(connected, origin.ptr);
 		buf_release(&origin);
 		if (elsewhere) {
 			buf_reset(&a->refused);
@@ -262,28 +227,13 @@ static int credentials(git_credential **out, const char *url, const char *user,
 			return GIT_EAUTH;
 		}
 		a->given++;
-		if (!strncasecmp(o->repo, "http://", 7))
+		if (url_scheme_is(&a->url, "http"))
 			warn(o, "credentials for %s go in clear text (http://)", a->shown);
 		return git_credential_userpass_plaintext_new(out, user, o->password);
 	}
 	/* Nothing to give: say so when the remote is not reached. */
 	a->given = (unsigned)-1;
 	return GIT_PASSTHROUGH;
-}
-
-/* The port of an ssh URL (ssh://user@host:port/path); 22 otherwise. */
-static int ssh_port(const char *url)
-{
-	const char *host = strstr(url, "://"), *end, *colon;
-	long port;
-
-	if (!host)
-		return 22;
-	host += 3;
-	end = host + strcspn(host, "/");
-	colon = memchr(host, ':', (size_t)(end - host));
-	port = colon ? strtol(colon + 1, NULL, 10) : 22;
-	return port > 0 && port < 65536 ? (int)port : 22;
 }
 
 /* Accept an ssh host key only when the known_hosts file holds it, as
@@ -294,7 +244,7 @@ static int host_key(git_cert *cert, int valid, const char *host, void *payload)
 	const git_cert_hostkey *key = (const git_cert_hostkey *)cert;
 	struct buf file = BUF_INIT, text = BUF_INIT;
 	const char *home = getenv("HOME");
-	int port = ssh_port(a->opts->repo);
+	int port = url_port(&a->url); /* ssh's: 22 unless the URL names one */
 	enum known_host found = KNOWN_HOST_UNKNOWN;
 
 	(void)valid;
@@ -336,14 +286,13 @@ static int unreachable(const char *shown, const struct auth *a)
 		berth_error_set("cannot reach '%s': %s", shown, a->refused.ptr);
 	else if (a->given == (unsigned)-1)
 		berth_error_set("cannot reach '%s': it asks for a login: give %s", shown,
-		                strncmp(o->repo, "http", 4) ? "the private key with --ssh-key"
-		                                            : "the password or token in "
-		                                              "BERTH_GIT_PASSWORD or "
-		                                              "--git-password-file");
+		                !over_http(&a->url) ? "the private key with --ssh-key"
+		                                    : "the password or token in "
+		                                      "BERTH_GIT_PASSWORD or "
+		                                      "--git-password-file");
 	else if (a->given)
 		berth_error_set("cannot reach '%s': the %s was refused", shown,
-		                o->ssh_key && strncmp(o->repo, "http", 4) ? "key"
-		                                                          : "username or password");
+		                o->ssh_key && !over_http(&a->url) ? "key" : "username or password");
 	else
 		berth_error_set("cannot reach '%s': %s%s", shown, git_message(),
 		                strstr(git_message(), "certificate") && !o->ca_file
@@ -562,6 +511,30 @@ out:
 	return error;
 }
 
+/* Read the repository's URL (`shown` redacted) into `u`; refuse a login
+ * that would leak: a credential with a control character, a password in
+ * the URL. */
+static int read_repo(struct url *u, const struct source_options *opts, const char *shown)
+{
+	int error;
+
+	if ((opts->username && has_control_chars(opts->username)) ||
+	    (opts->password && has_control_chars(opts->password)))
+		return berth_error_set(
+		    "'%s': the Git %s holds a control character (CR, LF or "
+		    "another); refused (it is not shown)",
+		    shown,
+		    opts->username && has_control_chars(opts->username) ? "username" : "password");
+	if ((error = url_parse(u, opts->repo)) < 0)
+		return berth_error_prefix(error, "the repository's URL is refused");
+	if (u->password)
+		return berth_error_set("'%s': give the password or token in BERTH_GIT_PASSWORD or "
+		                       "--git-password-file, not in the URL, which others can "
+		                       "read in the process list",
+		                       shown);
+	return 0;
+}
+
 int source_fetch(struct source_commit *out, const struct source_options *opts)
 {
 	struct source_commit c = SOURCE_COMMIT_INIT;
@@ -570,7 +543,7 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	git_remote *remote = NULL;
 	git_remote_create_options ro;
 	git_remote_connect_options co;
-	struct auth a = {opts, NULL, 0, BUF_INIT, 0, NULL};
+	struct auth a = {opts, URL_INIT, NULL, 0, BUF_INIT, 0, NULL};
 	const git_remote_head **heads;
 	git_object *target = NULL, *commit = NULL;
 	const char *advertised = NULL;
@@ -579,33 +552,14 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	size_t n;
 	int fd = -1, error;
 
-	if ((opts->username && has_control_chars(opts->username)) ||
-	    (opts->password && has_control_chars(opts->password))) {
-		source_redact(&shown, opts->repo);
-		error = berth_error_set(
-		    "'%s': the Git %s holds a control character (CR, LF or "
-		    "another); refused (it is not shown)",
-		    shown.ptr,
-		    opts->username && has_control_chars(opts->username) ? "username" : "password");
-		buf_release(&shown);
-		return error;
-	}
-	if (password_in(opts->repo)) {
-		source_redact(&shown, opts->repo);
-		error = berth_error_set("'%s': give the password or token in BERTH_GIT_PASSWORD or "
-		                        "--git-password-file, not in the URL, which others can "
-		                        "read in the process list",
-		                        shown.ptr);
-		buf_release(&shown);
-		return error;
-	}
 	git_libgit2_init();
 	git_trace_set(GIT_TRACE_DEBUG, on_trace);
 	connected[0] = '\0';
 	git_remote_connect_options_init(&co, GIT_REMOTE_CONNECT_OPTIONS_VERSION);
 	source_redact(&shown, opts->repo);
 	a.shown = shown.ptr;
-	if ((error = cache_place(&place, opts, shown.ptr)) < 0)
+	if ((error = read_repo(&a.url, opts, shown.ptr)) < 0 ||
+	    (error = cache_place(&place, opts, shown.ptr)) < 0)
 		goto out;
 	/* One berth at a time per repository. */
 	buf_addf(&lock, "%s/lock", place.ptr);
@@ -621,8 +575,7 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 		goto out;
 	}
 	/* libgit2 takes a path that does not exist for an unknown URL scheme. */
-	if (!strstr(opts->repo, "://") && !strchr(opts->repo, ':') &&
-	    access(opts->repo, F_OK) < 0) {
+	if (a.url.form == URL_LOCAL && access(opts->repo, F_OK) < 0) {
 		error = berth_error_set("cannot reach '%s': %s", shown.ptr, strerror(errno));
 		error = BERTH_ECONNECT;
 		goto out;
@@ -693,6 +646,7 @@ out:
 	git_libgit2_shutdown();
 	source_commit_release(&c);
 	buf_release(&a.refused);
+	url_release(&a.url);
 	buf_release(&shown);
 	buf_release(&place);
 	buf_release(&bare);
