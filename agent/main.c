@@ -39,6 +39,14 @@ struct verb {
 	"  --max-bytes SIZE     refuse manifests larger than this in all (default 64Mi)\n"         \
 	"  --max-objects N      refuse more objects than this (default 20000)\n"
 
+/* The cluster, and the namespace of objects that name none, as diff and
+ * sync take them. */
+#define TARGET_CLUSTER_HELP                                                                        \
+	"  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"      \
+	"  --context NAME       the kubeconfig context (default: current-context)\n"               \
+	"  -n, --namespace NS   for objects that name none (default: the context's);\n"            \
+	"                       an object naming another is refused, as kubectl does\n"
+
 /* The commit status a one-shot posts on the commit of --repo. */
 #define STATUS_HELP                                                                                \
 	"  --status-provider P  with --repo: post a commit status at the end, to\n"                \
@@ -88,10 +96,7 @@ static const struct verb verbs[] = {
      "first problem at its file:line, and sends no dry run either.\n"
      "\n"
      "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP STATUS_HELP
-     "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
-     "  --context NAME       the kubeconfig context (default: current-context)\n"
-     "  -n, --namespace NS   for objects that name none (default: the context's);\n"
-     "                       an object naming another is refused, as kubectl does\n"
+         TARGET_CLUSTER_HELP
      "  --prune              list what sync --prune would delete: what berth applied\n"
      "                       from this source and that has left it\n"
      "  -o, --output FMT     text, json or markdown\n"
@@ -172,10 +177,7 @@ static const struct verb verbs[] = {
      "applied is labelled app.kubernetes.io/managed-by=berth.\n"
      "\n"
      "  -f, --filename PATH  a manifest file or directory (repeatable)\n" GIT_HELP STATUS_HELP
-     "  --kubeconfig FILE    the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)\n"
-     "  --context NAME       the kubeconfig context (default: current-context)\n"
-     "  -n, --namespace NS   for objects that name none (default: the context's);\n"
-     "                       an object naming another is refused, as kubectl does\n"
+         TARGET_CLUSTER_HELP
      "  --prune              delete what berth applied from this -f path that has\n"
      "                       left it, in reverse phase order (claims, volumes and\n"
      "                       namespaces are kept unless annotated berth.io/prune: \"true\")\n"

@@ -78,6 +78,24 @@ static const struct row rows[] = {
      "berth is stopping"},
 };
 
+/* The facts of row `r`; `prunable` as the row says, or unknown. */
+static struct reconcile_facts facts_of(const struct row *r, bool prunable)
+{
+	struct reconcile_facts f = {
+	    .why = r->why,
+	    .commit = r->commit,
+	    .applied = r->applied,
+	    .failed = r->failed,
+	    .drifted = r->drifted,
+	    .prunable = prunable ? r->prunable : PRUNABLE_UNKNOWN,
+	    .prunes = r->prunes,
+	    .drift = r->drift,
+	    .stopping = r->stopping,
+	};
+
+	return f;
+}
+
 static void test_decision__each_case_of_the_table(void **state)
 {
 	struct buf why = BUF_INIT;
@@ -86,17 +104,7 @@ static void test_decision__each_case_of_the_table(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
 		const struct row *r = &rows[i];
-		struct reconcile_facts f = {
-		    .why = r->why,
-		    .commit = r->commit,
-		    .applied = r->applied,
-		    .failed = r->failed,
-		    .drifted = r->drifted,
-		    .prunable = r->prunable,
-		    .prunes = r->prunes,
-		    .drift = r->drift,
-		    .stopping = r->stopping,
-		};
+		struct reconcile_facts f = facts_of(r, true);
 		enum reconcile_action got = reconcile_decide(&f);
 
 		if (got != r->want || reconcile_needs_prune(&f) != r->want_prune_lookup)
@@ -136,15 +144,7 @@ static void test_decision__a_prune_lookup_refines_only_nothing_into_prune(void *
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
-		struct reconcile_facts f = {.why = rows[i].why,
-		                            .commit = rows[i].commit,
-		                            .applied = rows[i].applied,
-		                            .failed = rows[i].failed,
-		                            .drifted = rows[i].drifted,
-		                            .prunable = PRUNABLE_UNKNOWN,
-		                            .prunes = rows[i].prunes,
-		                            .drift = rows[i].drift,
-		                            .stopping = rows[i].stopping};
+		struct reconcile_facts f = facts_of(&rows[i], false);
 		enum reconcile_action before = reconcile_decide(&f), after;
 
 		if (!reconcile_needs_prune(&f))

@@ -44,6 +44,18 @@ static int ask(struct buf *body, const struct listener *l, const char *request)
 	return status;
 }
 
+/* A GitLab push delivery of `payload` with token `token`, and `extra`
+ * headers (each ended by CRLF), in `request`. */
+static void gitlab_request(struct buf *request, const char *token, const char *extra,
+                           const char *payload)
+{
+	buf_reset(request);
+	buf_addf(request,
+	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
+	         "X-Gitlab-Token: %s\r\n%sContent-Length: %zu\r\n\r\n%s",
+	         token, extra, strlen(payload), payload);
+}
+
 static struct source_config source(char *name, char *repo)
 {
 	struct source_config s;
@@ -138,7 +150,7 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	struct scheduler *s;
 	struct metrics *m;
 	struct listener *l;
-	struct buf body = BUF_INIT, request = BUF_INIT;
+	struct buf body = BUF_INIT, request = BUF_INIT, payload2 = BUF_INIT;
 	struct wakeup wake = WAKEUP_INIT;
 	struct trigger watch = {.kind = TRIGGER_WATCH, .source = "web", .object = "configmap x"};
 
@@ -154,10 +166,7 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	/* No secret for GitHub: its hooks are not served. */
 	assert_int_equal(ask(&body, l, "POST /hooks/github HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
 	                 404);
-	buf_addf(&request,
-	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
-	         "X-Gitlab-Token: t0ken\r\nContent-Length: %zu\r\n\r\n%s",
-	         strlen(payload), payload);
+	gitlab_request(&request, "t0ken", "", payload);
 	/* The hook wakes the loop that waits on `wake`, once. */
 	assert_false(wakeup_wait(&wake, 0));
 	assert_int_equal(ask(&body, l, request.ptr), 202);
@@ -167,29 +176,19 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	expect_due(s, 2, "01", TRIGGER_PUSH);
 	expect_due(s, 2, "00", TRIGGER_PUSH);
 	/* A wrong token triggers nothing. */
-	buf_reset(&request);
-	buf_addf(&request,
-	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
-	         "X-Gitlab-Token: t0ken!\r\nContent-Length: %zu\r\n\r\n%s",
-	         strlen(payload), payload);
+	gitlab_request(&request, "t0ken!", "", payload);
 	assert_int_equal(ask(&body, l, request.ptr), 401);
 	expect_due(s, 2, "00", TRIGGER_PUSH);
 	/* The same signed body again, under a new delivery id (a redelivery,
 	 * or a replay of a captured one): answered, and nothing triggered. */
-	buf_reset(&request);
-	buf_addf(&request,
-	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
-	         "X-Gitlab-Token: t0ken\r\nIdempotency-Key: d-1\r\nContent-Length: %zu\r\n\r\n%s",
-	         strlen(payload), payload);
+	gitlab_request(&request, "t0ken", "Idempotency-Key: d-1\r\n", payload);
 	assert_int_equal(ask(&body, l, request.ptr), 200);
 	assert_string_equal(body.ptr, "already received\n");
 	expect_due(s, 2, "00", TRIGGER_PUSH);
 	/* Another push (another body) is a delivery of its own. */
-	buf_reset(&request);
-	buf_addf(&request,
-	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
-	         "X-Gitlab-Token: t0ken\r\nIdempotency-Key: d-1\r\nContent-Length: %zu\r\n\r\n%s ",
-	         strlen(payload) + 1, payload);
+	buf_reset(&payload2);
+	buf_addf(&payload2, "%s ", payload);
+	gitlab_request(&request, "t0ken", "Idempotency-Key: d-1\r\n", payload2.ptr);
 	assert_int_equal(ask(&body, l, request.ptr), 202);
 	expect_due(s, 2, "01", TRIGGER_PUSH);
 	/* A watch triggers by name, on the same channel. */
@@ -198,6 +197,7 @@ static void test_listener__a_push_triggers_the_sources_of_its_repository(void **
 	assert_true(wakeup_wait(&wake, 0));
 	expect_due(s, 2, "10", TRIGGER_WATCH);
 	buf_release(&request);
+	buf_release(&payload2);
 	buf_release(&body);
 	listener_free(l);
 	scheduler_free(s);
@@ -217,10 +217,7 @@ static int push(struct buf *body, const struct listener *l, const char *url, con
 	         "{\"object_kind\":\"push\",\"ref\":\"%s\",\"project\":{\"git_http_url\":\"%s\"},"
 	         "\"total_commits_count\":%u}",
 	         ref, url, ++pushes);
-	buf_addf(&request,
-	         "POST /hooks/gitlab HTTP/1.1\r\nX-Gitlab-Event: Push Hook\r\n"
-	         "X-Gitlab-Token: t0ken\r\nContent-Length: %zu\r\n\r\n%s",
-	         payload.len, payload.ptr);
+	gitlab_request(&request, "t0ken", "", payload.ptr);
 	status = ask(body, l, request.ptr);
 	buf_release(&request);
 	buf_release(&payload);

@@ -38,6 +38,23 @@ static void next(struct buf *out, struct scheduler *s, const struct config *c, d
 		buf_addf(out, "none (wait %.0f)", wait / 1000);
 }
 
+/* The next source due at `now` must be `want` ("name/why"); it is then
+ * done at `done_at`, with the middle of its jitter. */
+static void step(struct scheduler *s, const struct config *c, double now, const char *want,
+                 double done_at)
+{
+	struct buf got = BUF_INIT;
+	size_t i;
+
+	next(&got, s, c, now);
+	assert_string_equal(got.ptr, want);
+	buf_release(&got);
+	/* The source next() handed out, by the name it said. */
+	for (i = 0; i < c->n && strncmp(want, c->sources[i].name, strlen(c->sources[i].name)); i++)
+		;
+	scheduler_done(s, i, done_at, 0.5);
+}
+
 /* A new scheduler runs every source at once, for its config, in the
  * config's order; each is then due after its interval. */
 static void test_scheduler__each_source_at_once_then_on_its_interval(void **state)
@@ -51,24 +68,15 @@ static void test_scheduler__each_source_at_once_then_on_its_interval(void **stat
 	(void)state;
 	scheduler_new(&s, NULL);
 	scheduler_follow(s, &c);
-	next(&got, s, &c, 1000);
-	assert_string_equal(got.ptr, "web/config");
-	scheduler_done(s, 0, 1000, 0.5);
-	next(&got, s, &c, 1000);
-	assert_string_equal(got.ptr, "db/config");
-	scheduler_done(s, 1, 2000, 0.5);
+	step(s, &c, 1000, "web/config", 1000);
+	step(s, &c, 1000, "db/config", 2000);
 	/* web at 1 s + 300 s, db at 2 s + 60 s. */
 	next(&got, s, &c, 3000);
 	assert_string_equal(got.ptr, "none (wait 59)");
-	next(&got, s, &c, 62000);
-	assert_string_equal(got.ptr, "db/interval");
-	scheduler_done(s, 1, 62000, 0.5);
+	step(s, &c, 62000, "db/interval", 62000);
 	/* At 301 s both are due: db (since 122 s) before web. */
-	next(&got, s, &c, 301000);
-	assert_string_equal(got.ptr, "db/interval");
-	scheduler_done(s, 1, 301000, 0.5);
-	next(&got, s, &c, 301000);
-	assert_string_equal(got.ptr, "web/interval");
+	step(s, &c, 301000, "db/interval", 301000);
+	step(s, &c, 301000, "web/interval", 301000);
 	buf_release(&got);
 	scheduler_free(s);
 }
