@@ -134,24 +134,18 @@ static bool deploys(const char *ref, const struct webhook_pull *pr)
 
 /* A verified pull request event: each source of its repository that
  * deploys its base branch previews its head. */
-static void pull(struct http_response *resp, const struct http_request *req, struct listener *l,
+static void pull(struct http_response *resp, const struct webhook_event *ev, struct listener *l,
                  enum forge f, const char *delivery)
 {
-	struct webhook_pull pr = WEBHOOK_PULL_INIT;
-	struct buf keys = BUF_INIT, names = BUF_INIT, forks = BUF_INIT;
+	const struct webhook_pull *pr = &ev->pull;
+	struct buf names = BUF_INIT, forks = BUF_INIT;
 	listener_preview_fn *preview;
 	void *ctx;
 	const char *name;
 	char number[24];
 	size_t i;
-	int wants = webhook_pull(&pr, &keys, f, req->body, req->content_length);
 
-	if (wants < 0) {
-		resp->status = 400;
-		buf_addf(&resp->body, "%s\n", berth_error_last());
-		goto out;
-	}
-	if (wants == 0) {
+	if (ev->kind != WEBHOOK_PULL_PREVIEW) {
 		reply(resp, 200, "ignored: this action brings no new head to preview\n");
 		goto out;
 	}
@@ -159,10 +153,10 @@ static void pull(struct http_response *resp, const struct http_request *req, str
 	preview = l->preview;
 	ctx = l->preview_ctx;
 	for (i = 0; preview && i < l->n; i++) {
-		if (!names_repo(&keys, l->sources[i].repo) || !deploys(l->sources[i].ref, &pr))
+		if (!names_repo(&ev->keys, l->sources[i].repo) || !deploys(l->sources[i].ref, pr))
 			continue;
 		/* A fork's head is anyone's: its previews are opted in. */
-		if (pr.fork && !l->sources[i].forks)
+		if (pr->fork && !l->sources[i].forks)
 			buf_addf(&forks, "%s%s", forks.len ? ", " : "", l->sources[i].name);
 		else
 			buf_add(&names, l->sources[i].name, strlen(l->sources[i].name) + 1);
@@ -175,11 +169,11 @@ static void pull(struct http_response *resp, const struct http_request *req, str
 	resp->status = 202;
 	buf_adds(&resp->body, names.len || forks.len ? "previewing" : "no source deploys");
 	for (name = names.ptr; name < names.ptr + names.len; name += strlen(name) + 1) {
-		preview(ctx, name, f, &pr);
+		preview(ctx, name, f, pr);
 		buf_addf(&resp->body, " %s", name);
 	}
 	if (!names.len && !forks.len)
-		buf_addf(&resp->body, " %s of this repository", pr.base.ptr);
+		buf_addf(&resp->body, " %s of this repository", pr->base.ptr);
 	else if (!names.len)
 		buf_adds(&resp->body, " nothing");
 	if (forks.len)
@@ -188,13 +182,11 @@ static void pull(struct http_response *resp, const struct http_request *req, str
 		         "opts in)",
 		         forks.ptr);
 	buf_addch(&resp->body, '\n');
-	snprintf(number, sizeof(number), "%ld", pr.number);
+	snprintf(number, sizeof(number), "%ld", pr->number);
 	log_line("info", names.len ? "webhook" : "webhook triggered nothing", "forge",
-	         forge_name(f), "delivery", delivery, "pull", number, "head", pr.head, "base",
-	         pr.base.ptr, names.len ? "previews" : "reason", resp->body.ptr, NULL);
+	         forge_name(f), "delivery", delivery, "pull", number, "head", pr->head, "base",
+	         pr->base.ptr, names.len ? "previews" : "reason", resp->body.ptr, NULL);
 out:
-	webhook_pull_release(&pr);
-	buf_release(&keys);
 	buf_release(&names);
 	buf_release(&forks);
 }
@@ -206,10 +198,10 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 {
 	const char *event = http_request_header(req, webhook_event_header(f));
 	const char *delivery = webhook_delivery(f, req);
-	struct buf keys = BUF_INIT, ref = BUF_INIT, names = BUF_INIT, other = BUF_INIT;
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
+	struct buf names = BUF_INIT, other = BUF_INIT;
 	char *secret;
 	bool ok;
-	int n;
 	size_t i;
 
 	pthread_mutex_lock(&l->lock);
@@ -240,26 +232,27 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		         delivery, NULL);
 		return;
 	}
-	if (webhook_is_pull(f, event)) {
-		pull(resp, req, l, f, delivery);
-		return;
+	if (webhook_parse(&ev, f, event, req->body, req->content_length) < 0) {
+		resp->status = 400;
+		buf_addf(&resp->body, "%s\n", berth_error_last());
+		goto out;
 	}
-	if (!webhook_is_push(f, event)) {
+	if (ev.kind == WEBHOOK_IGNORED) {
 		/* GitHub's ping, and events berth does not follow. */
 		reply(resp, 200, "ignored: not a push or a pull request\n");
-		return;
+		goto out;
 	}
-	if ((n = webhook_repos(&keys, &ref, req->body, req->content_length)) < 0) {
-		reply(resp, 400, "the body is not a JSON object\n");
+	if (ev.kind != WEBHOOK_PUSH) {
+		pull(resp, &ev, l, f, delivery);
 		goto out;
 	}
 	pthread_mutex_lock(&l->lock);
 	for (i = 0; i < l->n; i++) {
 		struct followed *s = &l->sources[i];
 
-		if (!names_repo(&keys, s->repo))
+		if (!names_repo(&ev.keys, s->repo))
 			continue;
-		if (webhook_ref_moves(s->ref, ref.ptr)) {
+		if (webhook_ref_moves(s->ref, ev.ref.ptr)) {
 			s->triggered = true;
 			buf_addf(&names, "%s%s", names.len ? "," : "", s->name);
 		} else {
@@ -274,21 +267,21 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		buf_addf(&resp->body, "reconciling %s\n", names.ptr);
 	else if (other.len)
 		buf_addf(&resp->body,
-		         "nothing to reconcile: %s moves no ref a source follows (%s)\n", ref.ptr,
-		         other.ptr);
+		         "nothing to reconcile: %s moves no ref a source follows (%s)\n",
+		         ev.ref.ptr, other.ptr);
 	else
-		buf_addf(&resp->body, "no source follows %s\n", n ? keys.ptr : "this repository");
+		buf_addf(&resp->body, "no source follows %s\n",
+		         ev.keys.len ? ev.keys.ptr : "this repository");
 	if (names.len)
 		log_line("info", "webhook", "forge", forge_name(f), "delivery", delivery, "ref",
-		         ref.ptr, "sources", names.ptr, NULL);
+		         ev.ref.ptr, "sources", names.ptr, NULL);
 	else
 		log_line("info", "webhook triggered nothing", "forge", forge_name(f), "delivery",
-		         delivery, "ref", ref.ptr, "reason", resp->body.ptr, NULL);
+		         delivery, "ref", ev.ref.ptr, "reason", resp->body.ptr, NULL);
 out:
 	buf_release(&names);
 	buf_release(&other);
-	buf_release(&keys);
-	buf_release(&ref);
+	webhook_event_release(&ev);
 }
 
 static void handle(struct http_response *resp, const struct http_request *req, void *ctx)
