@@ -438,10 +438,10 @@ out:
 	if (error < 0)
 		result = RESULT_FAILED;
 	if (result == RESULT_FAILED) {
-		status_describe_error(&description, &t.diags, t.checkout);
+		plan_summary_error(&description, &t.diags, t.checkout);
 		report(r, s, t.commit.id, status_of_error(error), description.ptr, false);
 	} else if (result == RESULT_DRIFT_REPORTED) {
-		status_describe_drift(&description, &t.plan);
+		plan_summary_drift(&description, &t.plan);
 		report(r, s, t.commit.id, STATUS_FAILURE, description.ptr, false);
 	} else if (result == RESULT_APPLIED && !fresh && drifted) {
 		buf_reset(&description);
@@ -449,10 +449,10 @@ out:
 		         drifted == 1 ? "" : "s");
 		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, false);
 	} else if (result == RESULT_APPLIED) {
-		status_describe_applied(&description, &t.plan, pruned);
+		plan_summary_applied(&description, &t.plan, pruned);
 		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, false);
 	} else {
-		status_describe_in_sync(&description, &t.plan);
+		plan_summary_in_sync(&description, &t.plan);
 		report(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, true);
 	}
 	publish(r, s, &t, compared, result, result == RESULT_FAILED ? description.ptr : NULL,

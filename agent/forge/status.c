@@ -1,16 +1,16 @@
-/* Commit statuses: a thread that sends each forge the newest state of each
- * sha and context, reading before it writes, one request at a time. */
-#include "status.h"
+/* The status poster: a thread that sends each forge the newest state of
+ * each sha and context, reading before it writes, one request at a time,
+ * within the forge's rules (spacing, backoff while it is down, its rate
+ * limits, a revoked token). The comments it keeps: status_comment.c. */
+#include "status_internal.h"
 
 #include "../../diff/base/log.h"
-#include "../source/target.h"
 
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/clock.h"
 #include "../../diff/base/json_value.h"
 #include "../../diff/base/secret.h"
-#include "../../diff/object.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -23,11 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define QUEUE_MAX        256
-#define KNOWN_MAX        1024
-#define POSTED_MAX       256
 #define ANSWER_MAX       (1u << 20)
-#define SPACING_MS       1000.0 /* between writes to one forge, as GitHub asks */
 #define BACKOFF_MIN_MS   1000.0
 #define BACKOFF_MAX_MS   (5 * 60 * 1000.0)
 #define LIMIT_DEFAULT_MS 60000.0 /* limited, and told neither when nor how long */
@@ -39,83 +35,6 @@ const struct metric_family status_posts_family = {
     NULL, 0};
 const struct metric_family status_queue_family = {
     "berth_status_queue_length", "Commit statuses waiting to be sent.", METRIC_GAUGE, NULL, 0};
-
-/* One forge API as one token reaches it. Only the thread touches it, once
- * it is made. */
-struct endpoint {
-	enum forge provider;
-	char *base, *token_file, *token_env, *ca_file, *api_version;
-	CURL *curl;
-	struct buf token;
-	struct stat token_stat;
-	double until;      /* nothing is sent before: backing off, or limited */
-	double next_write; /* writes are SPACING_MS apart */
-	double spaced_til; /* every request SPACING_MS apart until then */
-	double next_any;
-	unsigned failures;
-	bool revoked; /* answered 401: nothing is sent until the token changes */
-	/* Whose the token is, asked once per token: only that account's
-	 * comments are berth's to edit. UNTOLD: the forge would not say. */
-	enum { SELF_UNKNOWN, SELF_KNOWN, SELF_UNTOLD } self_state;
-	struct forge_account self;
-};
-
-/* A status to post, or a comment to keep (`comment`: on pull request
- * `number`, found by `marker`, with `body`; sha and context are ""). */
-struct post {
-	struct endpoint *ep;
-	char *repository, *sha, *context, *description, *target_url;
-	char *ref; /* GitLab's; NULL: none */
-	enum status_state state;
-	bool settle;
-	bool comment;
-	long number;
-	char *marker, *body;
-};
-
-/* A comment berth posted: its own to edit, whoever the forge says the
- * token is. */
-struct posted {
-	struct endpoint *ep;
-	char *repository;
-	long number;
-	long long id;
-};
-
-/* The newest status at the forge of a sha and context, as last read or
- * written; state "" when it has none. */
-struct known {
-	struct endpoint *ep;
-	char *repository, *sha, *context, *state, *description;
-};
-
-struct reporter {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	atomic_bool stopping;
-	bool busy;
-	struct endpoint **eps;
-	size_t neps;
-	struct post queue[QUEUE_MAX];
-	size_t n;
-	struct known known[KNOWN_MAX];
-	size_t nknown, known_next;
-	struct posted posted[POSTED_MAX]; /* the oldest forgotten first */
-	size_t nposted, posted_next;
-	char **refusals; /* logged once each */
-	size_t nrefusals;
-	struct metrics *metrics;
-};
-
-/* What the forge answered. */
-struct answer {
-	long code; /* 0: no answer */
-	struct buf body;
-	double retry_after_ms; /* < 0: not given */
-	double reset_ms;       /* x-ratelimit-reset as clock_now_ms(); < 0: not given */
-	bool exhausted;        /* x-ratelimit-remaining: 0 */
-};
 
 static bool same(const char *a, const char *b)
 {
@@ -182,10 +101,7 @@ static void known_set(struct reporter *r, const struct post *p, const char *stat
 	k->description = xstrdup(description);
 }
 
-/* The token, read again when its file changed (each time from the
- * environment), and checked each time: never sent when it holds a control
- * character. */
-static int endpoint_token(struct endpoint *ep)
+int reporter_token(struct endpoint *ep)
 {
 	int read;
 
@@ -242,10 +158,8 @@ static int on_progress(void *p, curl_off_t a, curl_off_t b, curl_off_t c, curl_o
 	return atomic_load(&((struct reporter *)p)->stopping);
 }
 
-/* Send one request; 0 when the forge answered (any code), BERTH_ECONNECT
- * when it did not, saying why. */
-static int call(struct answer *a, struct reporter *r, struct endpoint *ep, const char *method,
-                const char *url, const char *body)
+int reporter_call(struct answer *a, struct reporter *r, struct endpoint *ep, const char *method,
+                  const char *url, const char *body)
 {
 	struct curl_slist *headers = NULL;
 	struct buf lines = BUF_INIT;
@@ -297,8 +211,7 @@ static int call(struct answer *a, struct reporter *r, struct endpoint *ep, const
 	return error;
 }
 
-/* The forge's own words: the "message" of its JSON error, else the body. */
-static void forge_message(struct buf *out, const struct answer *a)
+void answer_message(struct buf *out, const struct answer *a)
 {
 	struct json_object *o = json_value_parse(a->body.ptr, a->body.len);
 	const char *m = json_value_get_string(o, "message");
@@ -335,14 +248,7 @@ static void refused(struct reporter *r, const struct post *p, long code, const c
 	         NULL);
 }
 
-enum outcome {
-	DONE,  /* sent, or needs no sending */
-	DROP,  /* refused for good */
-	RETRY, /* later: the forge is down, limited, or writes are spaced */
-};
-
-/* Back off after a failure of the forge, and say so once per outage. */
-static enum outcome down(struct endpoint *ep, const struct post *p, const char *why)
+enum outcome reporter_down(struct endpoint *ep, const struct post *p, const char *why)
 {
 	double wait = BACKOFF_MIN_MS * (double)(1u << (ep->failures < 20 ? ep->failures : 20));
 
@@ -356,8 +262,7 @@ static enum outcome down(struct endpoint *ep, const struct post *p, const char *
 	return RETRY;
 }
 
-/* A 403 or 429 that says it is a rate limit: nothing until it ends. */
-static bool limited(struct endpoint *ep, const struct answer *a)
+bool reporter_limited(struct endpoint *ep, const struct answer *a)
 {
 	double now = clock_now_ms(), wait;
 	char secs[32];
@@ -378,8 +283,7 @@ static bool limited(struct endpoint *ep, const struct answer *a)
 	return true;
 }
 
-/* After any answer: spacing, and the end of an outage. */
-static void answered(struct endpoint *ep)
+void reporter_answered(struct endpoint *ep)
 {
 	double now = clock_now_ms();
 
@@ -407,22 +311,22 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	int error;
 
 	forge_list_url(&url, p->ep->provider, p->ep->base, p->repository, p->sha, p->context);
-	error = call(a, r, p->ep, "GET", url.ptr, NULL);
+	error = reporter_call(a, r, p->ep, "GET", url.ptr, NULL);
 	if (error < 0) {
-		o = down(p->ep, p, berth_error_last());
-	} else if (answered(p->ep), limited(p->ep, a)) {
+		o = reporter_down(p->ep, p, berth_error_last());
+	} else if (reporter_answered(p->ep), reporter_limited(p->ep, a)) {
 		o = RETRY;
 	} else if (a->code >= 500 || a->code == 408) {
 		buf_reset(&state);
 		buf_addf(&state, "%s: %ld", url.ptr, a->code);
-		o = down(p->ep, p, state.ptr);
+		o = reporter_down(p->ep, p, state.ptr);
 	} else if (a->code >= 200 && a->code < 300) {
 		error = forge_newest(&state, &desc, p->ep->provider, a->body.ptr, a->body.len,
 		                     p->context);
 		known_set(r, p, error == 0 ? state.ptr : "", error == 0 ? desc.ptr : "");
 	} else if (a->code == 401) {
 		/* The write would be refused as well. */
-		forge_message(&desc, a);
+		answer_message(&desc, a);
 		refused(r, p, a->code, desc.ptr);
 		p->ep->revoked = true;
 		o = DROP;
@@ -437,19 +341,18 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	return o;
 }
 
-/* What an answer that is no success means, for a request of p's. */
-static enum outcome failed_answer(struct reporter *r, struct post *p, const struct answer *a,
-                                  const char *url)
+enum outcome reporter_failed(struct reporter *r, struct post *p, const struct answer *a,
+                             const char *url)
 {
 	struct buf msg = BUF_INIT, why = BUF_INIT;
 	enum outcome o;
 
-	forge_message(&msg, a);
-	if (limited(p->ep, a)) {
+	answer_message(&msg, a);
+	if (reporter_limited(p->ep, a)) {
 		o = RETRY;
 	} else if (a->code >= 500 || a->code == 408) {
 		buf_addf(&why, "%s: %ld %s", url, a->code, msg.ptr);
-		o = down(p->ep, p, why.ptr);
+		o = reporter_down(p->ep, p, why.ptr);
 	} else {
 		refused(r, p, a->code, msg.ptr);
 		p->ep->revoked = a->code == 401;
@@ -469,8 +372,8 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 	enum outcome o;
 	int error;
 
-	if ((error = endpoint_token(p->ep)) < 0) {
-		o = down(p->ep, p, berth_error_last());
+	if ((error = reporter_token(p->ep)) < 0) {
+		o = reporter_down(p->ep, p, berth_error_last());
 		goto out;
 	}
 	if (p->ep->revoked) {
@@ -493,15 +396,15 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 	forge_status_url(&url, p->ep->provider, p->ep->base, p->repository, p->sha);
 	forge_status_body(&body, p->ep->provider, p->state, p->context, p->description,
 	                  p->target_url, p->ref);
-	error = call(&a, r, p->ep, "POST", url.ptr, body.ptr);
+	error = reporter_call(&a, r, p->ep, "POST", url.ptr, body.ptr);
 	p->ep->next_write = clock_now_ms() + SPACING_MS;
 	count_post(r, p->ep, error < 0 ? 0 : a.code);
 	if (error < 0) {
-		o = down(p->ep, p, berth_error_last());
+		o = reporter_down(p->ep, p, berth_error_last());
 		goto out;
 	}
-	answered(p->ep);
-	forge_message(&msg, &a);
+	reporter_answered(p->ep);
+	answer_message(&msg, &a);
 	if (a.code >= 200 && a.code < 300) {
 		known_set(r, p, state, p->description);
 		log_line("debug", "status posted", "provider", forge_name(p->ep->provider), "sha",
@@ -513,7 +416,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		/* GitLab's answer to a repeat of the state it has. */
 		known_set(r, p, state, p->description);
 		o = DONE;
-	} else if ((o = failed_answer(r, p, &a, url.ptr)) == DROP) {
+	} else if ((o = reporter_failed(r, p, &a, url.ptr)) == DROP) {
 		/* 401, 403, 404, 410, 422: asking again would be refused again.
 		 * Remembered as if sent, so that a periodic check of the same
 		 * state does not ask again either. */
@@ -524,161 +427,6 @@ out:
 	buf_release(&url);
 	buf_release(&body);
 	buf_release(&msg);
-	return o;
-}
-
-/* Whose the endpoint's token is: asked once per token, for only that
- * account's comments are berth's to edit. A forge that will not say (a
- * GitHub App's installation token gets 403) leaves berth the comments it
- * posted itself since it started; that is said once. */
-static enum outcome read_self(struct reporter *r, struct post *p, struct answer *a)
-{
-	struct endpoint *ep = p->ep;
-	struct buf url = BUF_INIT, msg = BUF_INIT;
-	enum outcome o = DONE;
-	char code[16];
-
-	forge_user_url(&url, ep->provider, ep->base);
-	if (call(a, r, ep, "GET", url.ptr, NULL) < 0) {
-		o = down(ep, p, berth_error_last());
-	} else if (answered(ep), limited(ep, a)) {
-		o = RETRY;
-	} else if (a->code >= 500 || a->code == 408 || a->code == 401) {
-		o = failed_answer(r, p, a, url.ptr);
-	} else if (a->code >= 200 && a->code < 300 &&
-	           forge_account_parse(&ep->self, ep->provider, a->body.ptr, a->body.len) == 0) {
-		ep->self_state = SELF_KNOWN;
-		log_line("debug", "forge account", "provider", forge_name(ep->provider), "login",
-		         ep->self.login, NULL);
-	} else {
-		if (a->code >= 200 && a->code < 300)
-			buf_adds(&msg, berth_error_last());
-		else
-			forge_message(&msg, a);
-		snprintf(code, sizeof(code), "%ld", a->code);
-		ep->self_state = SELF_UNTOLD;
-		log_line("warn", "forge account unknown", "provider", forge_name(ep->provider),
-		         "url", url.ptr, "code", code, "message", msg.ptr, "effect",
-		         "berth edits only the comments it posted since it started", NULL);
-	}
-	buf_release(&url);
-	buf_release(&msg);
-	return o;
-}
-
-/* The ids of the comments berth posted on p's pull request, into `ids`
- * (POSTED_MAX of them at most); how many. */
-static size_t posted_ids(const struct reporter *r, const struct post *p, long long *ids)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < r->nposted; i++)
-		if (r->posted[i].ep == p->ep && r->posted[i].number == p->number &&
-		    !strcmp(r->posted[i].repository, p->repository))
-			ids[n++] = r->posted[i].id;
-	return n;
-}
-
-/* Remember comment `id`, on p's pull request, as berth's. */
-static void posted_add(struct reporter *r, const struct post *p, long long id)
-{
-	long long ids[POSTED_MAX];
-	size_t i, n = posted_ids(r, p, ids);
-	struct posted *x;
-
-	for (i = 0; i < n; i++)
-		if (ids[i] == id)
-			return;
-	x = &r->posted[r->posted_next];
-	r->posted_next = (r->posted_next + 1) % POSTED_MAX;
-	if (r->nposted < POSTED_MAX)
-		r->nposted++;
-	else
-		free(x->repository);
-	*x = (struct posted){p->ep, xstrdup(p->repository), p->number, id};
-}
-
-/* Keep p's comment: find it by its marker (every page) among berth's own,
- * then edit it, or add it when there is none. Another account's comment is
- * never edited, whatever it holds. */
-static enum outcome send_comment(struct reporter *r, struct post *p)
-{
-	const enum forge f = p->ep->provider;
-	struct answer a = {.body = BUF_INIT};
-	struct buf list = BUF_INIT, url = BUF_INIT, found = BUF_INIT, body = BUF_INIT;
-	long long ids[POSTED_MAX];
-	struct forge_mine mine = {NULL, ids, 0};
-	char number[24];
-	long long id = 0;
-	size_t count = 0;
-	int error = BERTH_ENOTFOUND, page;
-	enum outcome o = DONE;
-
-	if (endpoint_token(p->ep) < 0)
-		return down(p->ep, p, berth_error_last());
-	if (p->ep->revoked)
-		return DROP;
-	/* The list is read just before the write it decides. */
-	if (clock_now_ms() < p->ep->next_write)
-		return RETRY;
-	if (p->ep->self_state == SELF_UNKNOWN && (o = read_self(r, p, &a)) != DONE)
-		goto out;
-	mine.self = p->ep->self_state == SELF_KNOWN ? &p->ep->self : NULL;
-	mine.nids = posted_ids(r, p, ids);
-	forge_comments_url(&list, f, p->ep->base, p->repository, p->number);
-	/* Gitea lists them all at once; the others, a page at a time. */
-	for (page = 1; page <= 100 && error == BERTH_ENOTFOUND; page++) {
-		buf_reset(&url);
-		if (f == FORGE_GITEA)
-			buf_adds(&url, list.ptr);
-		else
-			buf_addf(&url, "%s?per_page=100&page=%d", list.ptr, page);
-		if (call(&a, r, p->ep, "GET", url.ptr, NULL) < 0) {
-			o = down(p->ep, p, berth_error_last());
-			goto out;
-		}
-		answered(p->ep);
-		if (a.code < 200 || a.code >= 300) {
-			o = failed_answer(r, p, &a, url.ptr);
-			goto out;
-		}
-		error = forge_find_comment(&id, &found, &count, f, &mine, a.body.ptr, a.body.len,
-		                           p->marker);
-		if (error == BERTH_ENOTFOUND && (f == FORGE_GITEA || count < 100))
-			break;
-	}
-	snprintf(number, sizeof(number), "%ld", p->number);
-	if (error == 0 && !strcmp(found.ptr, p->body)) {
-		log_line("debug", "comment unchanged", "provider", forge_name(f), "repository",
-		         p->repository, "number", number, NULL);
-		goto out;
-	}
-	forge_comment_body(&body, p->body);
-	if (error == 0)
-		forge_comment_url(&url, f, p->ep->base, p->repository, p->number, id);
-	else
-		buf_reset(&url), buf_adds(&url, list.ptr);
-	if (call(&a, r, p->ep, error == 0 ? forge_edit_method(f) : "POST", url.ptr, body.ptr) < 0) {
-		p->ep->next_write = clock_now_ms() + SPACING_MS;
-		o = down(p->ep, p, berth_error_last());
-		goto out;
-	}
-	p->ep->next_write = clock_now_ms() + SPACING_MS;
-	answered(p->ep);
-	if (a.code >= 200 && a.code < 300) {
-		if (error == 0 || forge_comment_id(&id, a.body.ptr, a.body.len) == 0)
-			posted_add(r, p, id);
-		log_line("debug", error == 0 ? "comment edited" : "comment posted", "provider",
-		         forge_name(f), "repository", p->repository, "number", number, NULL);
-	} else {
-		o = failed_answer(r, p, &a, url.ptr);
-	}
-out:
-	buf_release(&a.body);
-	buf_release(&list);
-	buf_release(&url);
-	buf_release(&found);
-	buf_release(&body);
 	return o;
 }
 
@@ -729,7 +477,7 @@ static void *run(void *arg)
 		r->n--;
 		r->busy = true;
 		pthread_mutex_unlock(&r->lock);
-		o = p.comment ? send_comment(r, &p) : send_post(r, &p);
+		o = p.comment ? reporter_send_comment(r, &p) : send_post(r, &p);
 		pthread_mutex_lock(&r->lock);
 		r->busy = false;
 		for (i = 0; i < r->n && !same_key(&r->queue[i], &p); i++)
@@ -911,74 +659,6 @@ void reporter_comment(struct reporter *r, const struct status_config *c, long nu
 	p.body = xstrdup(body);
 	queue_put(r, &p);
 	pthread_mutex_unlock(&r->lock);
-}
-
-void status_describe_applied(struct buf *out, const struct sync_plan *plan, size_t pruned)
-{
-	size_t counts[SYNC_ACTION_COUNT];
-
-	sync_plan_count(counts, plan);
-	buf_reset(out);
-	buf_addf(out, "applied: %zu created, %zu configured, %zu unchanged", counts[SYNC_CREATED],
-	         counts[SYNC_CONFIGURED], counts[SYNC_UNCHANGED]);
-	if (counts[SYNC_RECREATED])
-		buf_addf(out, ", %zu recreated", counts[SYNC_RECREATED]);
-	if (pruned)
-		buf_addf(out, ", %zu pruned", pruned);
-}
-
-void status_describe_drift(struct buf *out, const struct sync_plan *plan)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < plan->n; i++)
-		n += plan->items[i].drift.state != DRIFT_IN_SYNC;
-	buf_reset(out);
-	buf_addf(out, "drift: %zu object%s (", n, n == 1 ? "" : "s");
-	for (i = 0, n = 0; i < plan->n; i++) {
-		struct object_id id;
-
-		if (plan->items[i].drift.state == DRIFT_IN_SYNC)
-			continue;
-		id = sync_item_id(&plan->items[i]);
-		if (n++)
-			buf_adds(out, ", ");
-		object_kind_lower(out, id.kind);
-		buf_addf(out, "/%s", id.name);
-	}
-	buf_addch(out, ')');
-}
-
-void status_describe_in_sync(struct buf *out, const struct sync_plan *plan)
-{
-	buf_reset(out);
-	buf_addf(out, "in sync: %zu object%s", plan->n, plan->n == 1 ? "" : "s");
-}
-
-void status_describe_error(struct buf *out, const struct diagnostics *diags, const char *root)
-{
-	const char *msg = berth_error_last(), *line, *next;
-
-	buf_reset(out);
-	if (diags && diags->n) {
-		const struct diagnostic *d = &diags->items[0];
-
-		buf_add_printable(out, repo_path(d->file, root), NULL);
-		buf_addf(out, ":%zu:%zu: ", d->line, d->column);
-		buf_add_printable(out, d->message, NULL);
-		return;
-	}
-	/* The agent's message: a summary line, then the problems. */
-	for (line = msg; *line; line = *next ? next + 1 : next) {
-		next = line + strcspn(line, "\n");
-		if (memchr(line, ':', (size_t)(next - line)) && line != msg)
-			break;
-	}
-	if (!*line)
-		line = msg;
-	next = line + strcspn(line, "\n");
-	line = repo_path(line, root);
-	buf_add(out, line, (size_t)(next - line));
 }
 
 enum status_state status_of_error(int error)

@@ -1,11 +1,9 @@
 #ifndef BERTH_STATUS_H
 #define BERTH_STATUS_H
 
-#include "../daemon/config.h"
 #include "forge.h"
+#include "status_config.h"
 #include "../../diff/base/metrics.h"
-
-#include "../../apply/sync.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,7 +14,10 @@
  * of a sha and context before it writes (once; then it remembers), skips a
  * post that would change nothing, keeps only the newest state per sha and
  * context in a bounded queue, backs off while a forge is down, and honours
- * its rate limits. A reconcile never waits for it.
+ * its rate limits. It also keeps a comment on a pull request (a preview's).
+ * A reconcile never waits for it. The thread, the queue and the rules:
+ * status.c; comments: status_comment.c. The texts it posts are its
+ * callers' (plan_summary_*() in source/plan_report.h).
  */
 
 struct reporter;
@@ -54,23 +55,6 @@ void reporter_post(struct reporter *r, const struct status_config *c, const char
  */
 void reporter_comment(struct reporter *r, const struct status_config *c, long number,
                       const char *marker, const char *body);
-
-/* "applied: 2 created, 1 configured, 9 unchanged" (and recreated, pruned
- * when there were any), of `plan` after its apply. */
-void status_describe_applied(struct buf *out, const struct sync_plan *plan, size_t pruned);
-
-/* "drift: 2 objects (statefulset/web, service/nginx)": the objects of
- * `plan` not in sync. */
-void status_describe_drift(struct buf *out, const struct sync_plan *plan);
-
-/* "in sync: 12 objects": `plan`, with nothing drifted. */
-void status_describe_in_sync(struct buf *out, const struct sync_plan *plan);
-
-/* Why a commit was refused or failed: the first problem in `diags` at its
- * file:line, else the first line of the current error that names a place,
- * else its first line; a file under `root` (the checkout; may be NULL) by
- * its path in the repository, printable (buf_add_printable). */
-void status_describe_error(struct buf *out, const struct diagnostics *diags, const char *root);
 
 /* The state a failed reconcile posts, from its error code and the current
  * message: STATUS_ERROR when berth could not do its job at all (the
