@@ -634,7 +634,7 @@ int cmd_run(int argc, char **argv)
 	if (load_config(&r.config, config_path) < 0)
 		return EXIT_ERROR;
 	metrics_new(&r.metrics, families, ARRAY_SIZE(families));
-	reporter_new(&r.reporter, r.metrics);
+	reporter_new(&r.reporter, r.metrics, NULL);
 	verdicts_new(&r.verdicts, 1u << 16);
 	r.client_opts.observe = count_request;
 	r.client_opts.observe_ctx = r.metrics;

@@ -1,33 +1,20 @@
-/* The status poster: a thread that sends each forge the newest state of
- * each sha and context, reading before it writes, one request at a time,
- * within the forge's rules (spacing, backoff while it is down, its rate
- * limits, a revoked token). The comments it keeps: status_comment.c. */
+/* The status poster: the queue, and the thread that sends each forge the
+ * newest state of each sha and context, reading before it writes, one
+ * request at a time. The forge's rules it keeps (spacing, backoff, rate
+ * limits, a revoked token): status_rules.c; comments: status_comment.c. */
 #include "status_internal.h"
-
-#include "../../diff/base/log.h"
 
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/clock.h"
-#include "../../diff/base/json_value.h"
-#include "../../diff/base/secret.h"
+#include "../../diff/base/log.h"
 
-#include <curl/curl.h>
-#include <errno.h>
 #include <math.h> /* INFINITY, isinf */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
-
-#define ANSWER_MAX       (1u << 20)
-#define BACKOFF_MIN_MS   1000.0
-#define BACKOFF_MAX_MS   (5 * 60 * 1000.0)
-#define LIMIT_DEFAULT_MS 60000.0 /* limited, and told neither when nor how long */
-#define SPACED_FOR_MS    60000.0 /* after a limit: every request 1 s apart */
 
 const struct metric_family status_posts_family = {
     "berth_status_posts_total",
@@ -101,198 +88,6 @@ static void known_set(struct reporter *r, const struct post *p, const char *stat
 	k->description = xstrdup(description);
 }
 
-int reporter_token(struct endpoint *ep)
-{
-	int read;
-
-	if (!ep->token_file)
-		return secret_read(&ep->token, NULL, ep->token_env, "token");
-	if ((read = secret_refresh(&ep->token, &ep->token_stat, ep->token_file, "token")) < 0) {
-		buf_release_secret(&ep->token);
-		return read;
-	}
-	if (read) {
-		ep->revoked = false;
-		/* Perhaps another account's token now. */
-		ep->self_state = SELF_UNKNOWN;
-		forge_account_release(&ep->self);
-	}
-	return 0;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *p)
-{
-	struct answer *a = p;
-
-	if (a->body.len + size * n > ANSWER_MAX)
-		return 0;
-	buf_add(&a->body, data, size * n);
-	return size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *p)
-{
-	struct answer *a = p;
-	size_t len = size * n;
-	char line[256], *value;
-
-	if (len >= sizeof(line))
-		return len;
-	memcpy(line, data, len);
-	line[len] = '\0';
-	if (!(value = strchr(line, ':')))
-		return len;
-	*value++ = '\0';
-	if (!strcasecmp(line, "retry-after"))
-		a->retry_after_ms = strtod(value, NULL) * 1000;
-	else if (!strcasecmp(line, "x-ratelimit-reset"))
-		a->reset_ms = clock_now_ms() + (strtod(value, NULL) - (double)time(NULL)) * 1000;
-	else if (!strcasecmp(line, "x-ratelimit-remaining"))
-		a->exhausted = strtol(value, NULL, 10) == 0;
-	return len;
-}
-
-static int on_progress(void *p, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	(void)a, (void)b, (void)c, (void)d;
-	return atomic_load(&((struct reporter *)p)->stopping);
-}
-
-int reporter_call(struct answer *a, struct reporter *r, struct endpoint *ep, const char *method,
-                  const char *url, const char *body)
-{
-	struct curl_slist *headers = NULL;
-	struct buf lines = BUF_INIT;
-	const char *line;
-	CURLcode rc;
-	int error = 0;
-
-	a->code = 0;
-	a->retry_after_ms = a->reset_ms = -1;
-	a->exhausted = false;
-	buf_reset(&a->body);
-	if (!ep->curl)
-		ep->curl = curl_easy_init();
-	curl_easy_reset(ep->curl);
-	forge_headers(&lines, ep->provider, ep->token.ptr, ep->api_version);
-	for (line = lines.ptr; line < lines.ptr + lines.len; line += strlen(line) + 1)
-		headers = curl_slist_append(headers, line);
-	headers = curl_slist_append(headers, "Content-Type: application/json");
-	buf_release_secret(&lines);
-	curl_easy_setopt(ep->curl, CURLOPT_URL, url);
-	curl_easy_setopt(ep->curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(ep->curl, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
-	curl_easy_setopt(ep->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(ep->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(ep->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(ep->curl, CURLOPT_TIMEOUT, 15L);
-	curl_easy_setopt(ep->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(ep->curl, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(ep->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(ep->curl, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(ep->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(ep->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(ep->curl, CURLOPT_XFERINFODATA, r);
-	if (ep->ca_file)
-		curl_easy_setopt(ep->curl, CURLOPT_CAINFO, ep->ca_file);
-	if (body)
-		curl_easy_setopt(ep->curl, CURLOPT_POSTFIELDS, body);
-	if (strcmp(method, body ? "POST" : "GET"))
-		curl_easy_setopt(ep->curl, CURLOPT_CUSTOMREQUEST, method);
-	if ((rc = curl_easy_perform(ep->curl)) != CURLE_OK) {
-		berth_error_set("%s: %s", url, curl_easy_strerror(rc));
-		error = BERTH_ECONNECT;
-	} else {
-		curl_easy_getinfo(ep->curl, CURLINFO_RESPONSE_CODE, &a->code);
-	}
-	/* The headers held the token. */
-	curl_easy_setopt(ep->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(headers);
-	return error;
-}
-
-void answer_message(struct buf *out, const struct answer *a)
-{
-	struct json_object *o = json_value_parse(a->body.ptr, a->body.len);
-	const char *m = json_value_get_string(o, "message");
-
-	buf_reset(out);
-	buf_adds(out, m ? m : a->body.ptr);
-	json_object_put(o);
-	buf_rtrim(out);
-	if (out->len > 300) {
-		out->len = 300;
-		out->ptr[300] = '\0';
-	}
-}
-
-/* Log a refusal the first time it is seen. */
-static void refused(struct reporter *r, const struct post *p, long code, const char *message)
-{
-	struct buf key = BUF_INIT;
-	char c[16];
-	size_t i;
-
-	buf_addf(&key, "%s %s %ld %s", p->ep->base, p->repository, code, message);
-	for (i = 0; i < r->nrefusals && strcmp(r->refusals[i], key.ptr); i++)
-		;
-	if (i < r->nrefusals) {
-		buf_release(&key);
-		return;
-	}
-	r->refusals = xrealloc(r->refusals, (r->nrefusals + 1) * sizeof(char *));
-	r->refusals[r->nrefusals++] = buf_detach(&key, NULL);
-	snprintf(c, sizeof(c), "%ld", code);
-	log_line("warn", "status refused", "provider", forge_name(p->ep->provider), "repository",
-	         p->repository, "sha", p->sha, "context", p->context, "code", c, "message", message,
-	         NULL);
-}
-
-enum outcome reporter_down(struct endpoint *ep, const struct post *p, const char *why)
-{
-	double wait = BACKOFF_MIN_MS * (double)(1u << (ep->failures < 20 ? ep->failures : 20));
-
-	if (wait > BACKOFF_MAX_MS)
-		wait = BACKOFF_MAX_MS;
-	wait *= 0.75 + 0.5 * clock_jitter();
-	if (!ep->failures++)
-		log_line("warn", "forge unavailable", "provider", forge_name(ep->provider), "sha",
-		         p->sha, "context", p->context, "error", why, NULL);
-	ep->until = clock_now_ms() + wait;
-	return RETRY;
-}
-
-bool reporter_limited(struct endpoint *ep, const struct answer *a)
-{
-	double now = clock_now_ms(), wait;
-	char secs[32];
-
-	if ((a->code != 403 && a->code != 429) ||
-	    (a->retry_after_ms < 0 && !a->exhausted && a->code == 403))
-		return false;
-	wait = a->retry_after_ms >= 0             ? a->retry_after_ms
-	       : a->exhausted && a->reset_ms >= 0 ? a->reset_ms - now
-	                                          : LIMIT_DEFAULT_MS;
-	if (wait < SPACING_MS)
-		wait = SPACING_MS;
-	ep->until = now + wait;
-	ep->spaced_til = ep->until + SPACED_FOR_MS;
-	snprintf(secs, sizeof(secs), "%ld", (long)((wait + 999) / 1000));
-	log_line("warn", "forge rate limit", "provider", forge_name(ep->provider), "wait", secs,
-	         NULL);
-	return true;
-}
-
-void reporter_answered(struct endpoint *ep)
-{
-	double now = clock_now_ms();
-
-	if (ep->failures)
-		log_line("info", "forge available", "provider", forge_name(ep->provider), NULL);
-	ep->failures = 0;
-	ep->next_any = now < ep->spaced_til ? now + SPACING_MS : 0;
-}
-
 static void count_post(struct reporter *r, const struct endpoint *ep, long code)
 {
 	char c[16];
@@ -304,7 +99,7 @@ static void count_post(struct reporter *r, const struct endpoint *ep, long code)
 }
 
 /* Read the newest status of p's sha and context, unless it is known. */
-static enum outcome read_newest(struct reporter *r, const struct post *p, struct answer *a)
+static enum outcome read_newest(struct reporter *r, const struct post *p, struct reporter_answer *a)
 {
 	struct buf url = BUF_INIT, state = BUF_INIT, desc = BUF_INIT;
 	enum outcome o = DONE;
@@ -313,13 +108,13 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	forge_list_url(&url, p->ep->provider, p->ep->base, p->repository, p->sha, p->context);
 	error = reporter_call(a, r, p->ep, "GET", url.ptr, NULL);
 	if (error < 0) {
-		o = reporter_down(p->ep, p, berth_error_last());
-	} else if (reporter_answered(p->ep), reporter_limited(p->ep, a)) {
+		o = reporter_down(r, p, berth_error_last());
+	} else if (reporter_answered(r, p->ep), reporter_limited(r, p->ep, a)) {
 		o = RETRY;
 	} else if (a->code >= 500 || a->code == 408) {
 		buf_reset(&state);
 		buf_addf(&state, "%s: %ld", url.ptr, a->code);
-		o = reporter_down(p->ep, p, state.ptr);
+		o = reporter_down(r, p, state.ptr);
 	} else if (a->code >= 200 && a->code < 300) {
 		error = forge_newest(&state, &desc, p->ep->provider, a->body.ptr, a->body.len,
 		                     p->context);
@@ -327,7 +122,7 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	} else if (a->code == 401) {
 		/* The write would be refused as well. */
 		answer_message(&desc, a);
-		refused(r, p, a->code, desc.ptr);
+		reporter_refused(r, p, a->code, desc.ptr);
 		p->ep->revoked = true;
 		o = DROP;
 	} else {
@@ -341,31 +136,9 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	return o;
 }
 
-enum outcome reporter_failed(struct reporter *r, struct post *p, const struct answer *a,
-                             const char *url)
-{
-	struct buf msg = BUF_INIT, why = BUF_INIT;
-	enum outcome o;
-
-	answer_message(&msg, a);
-	if (reporter_limited(p->ep, a)) {
-		o = RETRY;
-	} else if (a->code >= 500 || a->code == 408) {
-		buf_addf(&why, "%s: %ld %s", url, a->code, msg.ptr);
-		o = reporter_down(p->ep, p, why.ptr);
-	} else {
-		refused(r, p, a->code, msg.ptr);
-		p->ep->revoked = a->code == 401;
-		o = DROP;
-	}
-	buf_release(&msg);
-	buf_release(&why);
-	return o;
-}
-
 static enum outcome send_post(struct reporter *r, struct post *p)
 {
-	struct answer a = {.body = BUF_INIT};
+	struct reporter_answer a = REPORTER_ANSWER_INIT;
 	struct buf url = BUF_INIT, body = BUF_INIT, msg = BUF_INIT;
 	const char *state = forge_state(p->ep->provider, p->state);
 	struct known *k;
@@ -373,7 +146,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 	int error;
 
 	if ((error = reporter_token(p->ep)) < 0) {
-		o = reporter_down(p->ep, p, berth_error_last());
+		o = reporter_down(r, p, berth_error_last());
 		goto out;
 	}
 	if (p->ep->revoked) {
@@ -389,7 +162,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		o = DONE;
 		goto out;
 	}
-	if (clock_now_ms() < p->ep->next_write || clock_now_ms() < p->ep->next_any) {
+	if (reporter_now(r) < p->ep->next_write || reporter_now(r) < p->ep->next_any) {
 		o = RETRY;
 		goto out;
 	}
@@ -397,13 +170,13 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 	forge_status_body(&body, p->ep->provider, p->state, p->context, p->description,
 	                  p->target_url, p->ref);
 	error = reporter_call(&a, r, p->ep, "POST", url.ptr, body.ptr);
-	p->ep->next_write = clock_now_ms() + SPACING_MS;
+	p->ep->next_write = reporter_now(r) + SPACING_MS;
 	count_post(r, p->ep, error < 0 ? 0 : a.code);
 	if (error < 0) {
-		o = reporter_down(p->ep, p, berth_error_last());
+		o = reporter_down(r, p, berth_error_last());
 		goto out;
 	}
-	reporter_answered(p->ep);
+	reporter_answered(r, p->ep);
 	answer_message(&msg, &a);
 	if (a.code >= 200 && a.code < 300) {
 		known_set(r, p, state, p->description);
@@ -423,7 +196,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		known_set(r, p, state, p->description);
 	}
 out:
-	buf_release(&a.body);
+	answer_release(&a);
 	buf_release(&url);
 	buf_release(&body);
 	buf_release(&msg);
@@ -452,7 +225,7 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	while (!atomic_load(&r->stopping)) {
-		double now = clock_now_ms(), wake = INFINITY, at;
+		double now = reporter_now(r), wake = INFINITY, at;
 		size_t i, pick = r->n;
 		struct post p;
 		enum outcome o;
@@ -463,13 +236,7 @@ static void *run(void *arg)
 			else if (at < wake)
 				wake = at;
 		if (pick == r->n) {
-			if (isinf(wake)) {
-				pthread_cond_wait(&r->cond, &r->lock);
-			} else {
-				struct timespec ts = clock_realtime_in(wake - now);
-
-				pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-			}
+			r->clock.wait(r->clock.ctx, &r->cond, &r->lock, wake - now);
 			continue;
 		}
 		p = r->queue[pick];
@@ -497,17 +264,50 @@ static void *run(void *arg)
 	return NULL;
 }
 
-void reporter_new(struct reporter **out, struct metrics *metrics)
+double reporter_now(const struct reporter *r)
 {
-	struct reporter *r = xcalloc(1, sizeof(*r));
-	pthread_condattr_t attr;
+	return r->clock.now(r->clock.ctx);
+}
 
+static double real_now(void *ctx)
+{
+	(void)ctx;
+	return clock_now_ms();
+}
+
+static void real_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *lock, double ms)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	if (isinf(ms)) {
+		pthread_cond_wait(cond, lock);
+	} else {
+		ts = clock_realtime_in(ms);
+		pthread_cond_timedwait(cond, lock, &ts);
+	}
+}
+
+void reporter_new(struct reporter **out, struct metrics *metrics,
+                  const struct reporter_options *opts)
+{
+	static const struct reporter_options defaults = REPORTER_OPTIONS_INIT;
+	struct reporter *r = xcalloc(1, sizeof(*r));
+
+	if (!opts)
+		opts = &defaults;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_cond_init(&r->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&r->cond, NULL);
 	atomic_init(&r->stopping, false);
 	r->metrics = metrics;
+	r->transport = opts->transport;
+	if (!r->transport.call) {
+		status_curl_new(&r->curl, &r->stopping);
+		r->transport = (struct reporter_transport){status_curl_call, r->curl};
+	}
+	r->clock = opts->clock;
+	if (!r->clock.now)
+		r->clock = (struct reporter_clock){real_now, real_wait, NULL};
 	pthread_create(&r->thread, NULL, run, r);
 	*out = r;
 }
@@ -538,7 +338,6 @@ void reporter_free(struct reporter *r)
 		struct endpoint *ep = r->eps[i];
 
 		forge_account_release(&ep->self);
-		curl_easy_cleanup(ep->curl);
 		buf_release_secret(&ep->token);
 		free(ep->base);
 		free(ep->token_file);
@@ -551,6 +350,7 @@ void reporter_free(struct reporter *r)
 	for (i = 0; i < r->nrefusals; i++)
 		free(r->refusals[i]);
 	free(r->refusals);
+	status_curl_free(r->curl);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	free(r);

@@ -5,6 +5,7 @@
 #include "status_config.h"
 #include "../../diff/base/metrics.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,9 +26,64 @@ struct reporter;
 /* The metric families a reporter records in (the registry must hold them). */
 extern const struct metric_family status_posts_family, status_queue_family;
 
+/* A request the reporter sends a forge. */
+struct reporter_request {
+	const char *method; /* "GET", "POST"; an edit's "PATCH" or "PUT" */
+	const char *url;
+	const struct buf *headers; /* "Name: value" lines, each ended by a NUL; a secret */
+	const char *body;          /* JSON; NULL: none */
+	const char *ca_file;       /* the forge's private CA; NULL: the system's */
+};
+
+/* What a forge answered. */
+struct reporter_answer {
+	long code;          /* the HTTP status; 0: no answer */
+	struct buf headers; /* "Name: value" lines, each ended by a NUL */
+	struct buf body;
+};
+#define REPORTER_ANSWER_INIT                                                                       \
+	{                                                                                          \
+		.code = 0, .headers = BUF_INIT, .body = BUF_INIT                                   \
+	}
+
+/*
+ * How a reporter reaches the forges. `call` sends `req` and fills `out`
+ * (code 0 and empty when it is called): 0 when the forge answered, whatever
+ * the code; BERTH_ECONNECT, saying why, when it did not. Called on the
+ * reporter's thread only, one request at a time.
+ */
+struct reporter_transport {
+	int (*call)(struct reporter_answer *out, void *ctx, const struct reporter_request *req);
+	void *ctx;
+};
+
+/*
+ * A reporter's clock, in milliseconds: `now`, and `wait`, which waits on
+ * `cond` (`lock` held, as pthread_cond_wait() does) until it is signalled
+ * or `ms` of this clock have passed (INFINITY: until it is signalled).
+ * The forge's rules (spacing, backoff, rate limits) are kept on it.
+ */
+struct reporter_clock {
+	double (*now)(void *ctx);
+	void (*wait)(void *ctx, pthread_cond_t *cond, pthread_mutex_t *lock, double ms);
+	void *ctx;
+};
+
+/* What a reporter may be given instead of its defaults (a test's). */
+struct reporter_options {
+	struct reporter_transport transport; /* NULL call: libcurl */
+	struct reporter_clock
+	    clock; /* NULL now and wait: clock_now_ms(), waited for in real time */
+};
+#define REPORTER_OPTIONS_INIT                                                                      \
+	{                                                                                          \
+		.transport = {NULL, NULL}, .clock = { NULL, NULL, NULL }                           \
+	}
+
 /* A reporter and its thread; `metrics` (borrowed, may be NULL) must outlive
- * it. */
-void reporter_new(struct reporter **out, struct metrics *metrics);
+ * it, and so must what `opts` points to (NULL: the defaults; copied). */
+void reporter_new(struct reporter **out, struct metrics *metrics,
+                  const struct reporter_options *opts);
 
 /* Stop the thread (a request under way is given up) and free; what is
  * still queued is dropped. NULL is a no-op. */

@@ -16,7 +16,7 @@
  * account's comments are berth's to edit. A forge that will not say (a
  * GitHub App's installation token gets 403) leaves berth the comments it
  * posted itself since it started; that is said once. */
-static enum outcome read_self(struct reporter *r, struct post *p, struct answer *a)
+static enum outcome read_self(struct reporter *r, struct post *p, struct reporter_answer *a)
 {
 	struct endpoint *ep = p->ep;
 	struct buf url = BUF_INIT, msg = BUF_INIT;
@@ -25,8 +25,8 @@ static enum outcome read_self(struct reporter *r, struct post *p, struct answer 
 
 	forge_user_url(&url, ep->provider, ep->base);
 	if (reporter_call(a, r, ep, "GET", url.ptr, NULL) < 0) {
-		o = reporter_down(ep, p, berth_error_last());
-	} else if (reporter_answered(ep), reporter_limited(ep, a)) {
+		o = reporter_down(r, p, berth_error_last());
+	} else if (reporter_answered(r, ep), reporter_limited(r, ep, a)) {
 		o = RETRY;
 	} else if (a->code >= 500 || a->code == 408 || a->code == 401) {
 		o = reporter_failed(r, p, a, url.ptr);
@@ -89,7 +89,7 @@ static void posted_add(struct reporter *r, const struct post *p, long long id)
 enum outcome reporter_send_comment(struct reporter *r, struct post *p)
 {
 	const enum forge f = p->ep->provider;
-	struct answer a = {.body = BUF_INIT};
+	struct reporter_answer a = REPORTER_ANSWER_INIT;
 	struct buf list = BUF_INIT, url = BUF_INIT, found = BUF_INIT, body = BUF_INIT;
 	long long ids[POSTED_MAX];
 	struct forge_mine mine = {NULL, ids, 0};
@@ -100,11 +100,11 @@ enum outcome reporter_send_comment(struct reporter *r, struct post *p)
 	enum outcome o = DONE;
 
 	if (reporter_token(p->ep) < 0)
-		return reporter_down(p->ep, p, berth_error_last());
+		return reporter_down(r, p, berth_error_last());
 	if (p->ep->revoked)
 		return DROP;
 	/* The list is read just before the write it decides. */
-	if (clock_now_ms() < p->ep->next_write)
+	if (reporter_now(r) < p->ep->next_write)
 		return RETRY;
 	if (p->ep->self_state == SELF_UNKNOWN && (o = read_self(r, p, &a)) != DONE)
 		goto out;
@@ -119,10 +119,10 @@ enum outcome reporter_send_comment(struct reporter *r, struct post *p)
 		else
 			buf_addf(&url, "%s?per_page=100&page=%d", list.ptr, page);
 		if (reporter_call(&a, r, p->ep, "GET", url.ptr, NULL) < 0) {
-			o = reporter_down(p->ep, p, berth_error_last());
+			o = reporter_down(r, p, berth_error_last());
 			goto out;
 		}
-		reporter_answered(p->ep);
+		reporter_answered(r, p->ep);
 		if (a.code < 200 || a.code >= 300) {
 			o = reporter_failed(r, p, &a, url.ptr);
 			goto out;
@@ -145,12 +145,12 @@ enum outcome reporter_send_comment(struct reporter *r, struct post *p)
 		buf_reset(&url), buf_adds(&url, list.ptr);
 	if (reporter_call(&a, r, p->ep, error == 0 ? forge_edit_method(f) : "POST", url.ptr,
 	                  body.ptr) < 0) {
-		p->ep->next_write = clock_now_ms() + SPACING_MS;
-		o = reporter_down(p->ep, p, berth_error_last());
+		p->ep->next_write = reporter_now(r) + SPACING_MS;
+		o = reporter_down(r, p, berth_error_last());
 		goto out;
 	}
-	p->ep->next_write = clock_now_ms() + SPACING_MS;
-	reporter_answered(p->ep);
+	p->ep->next_write = reporter_now(r) + SPACING_MS;
+	reporter_answered(r, p->ep);
 	if (a.code >= 200 && a.code < 300) {
 		if (error == 0 || forge_comment_id(&id, a.body.ptr, a.body.len) == 0)
 			posted_add(r, p, id);
@@ -160,7 +160,7 @@ enum outcome reporter_send_comment(struct reporter *r, struct post *p)
 		o = reporter_failed(r, p, &a, url.ptr);
 	}
 out:
-	buf_release(&a.body);
+	answer_release(&a);
 	buf_release(&list);
 	buf_release(&url);
 	buf_release(&found);

@@ -3,16 +3,17 @@
 
 #include "status.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 
 /*
  * Inside the status poster, for its files only: status.c (the queue, the
- * thread, the forge's rules, statuses) and status_comment.c (pull request
- * comments). Everything here is the reporter thread's, but the queue
- * (under the lock).
+ * thread, statuses), status_rules.c (the forge's rules: token, backoff,
+ * rate limits, refusals), status_comment.c (pull request comments) and
+ * status_curl.c (the transport by default). Everything here is the
+ * reporter thread's, but the queue and what it points to (under the
+ * lock).
  */
 
 #define QUEUE_MAX  256
@@ -25,7 +26,6 @@
 struct endpoint {
 	enum forge provider;
 	char *base, *token_file, *token_env, *ca_file, *api_version;
-	CURL *curl;
 	struct buf token;
 	struct stat token_stat;
 	double until;      /* nothing is sent before: backing off, or limited */
@@ -86,15 +86,9 @@ struct reporter {
 	char **refusals; /* logged once each */
 	size_t nrefusals;
 	struct metrics *metrics;
-};
-
-/* What the forge answered. */
-struct answer {
-	long code; /* 0: no answer */
-	struct buf body;
-	double retry_after_ms; /* < 0: not given */
-	double reset_ms;       /* x-ratelimit-reset as clock_now_ms(); < 0: not given */
-	bool exhausted;        /* x-ratelimit-remaining: 0 */
+	struct reporter_transport transport;
+	struct reporter_clock clock;
+	struct status_curl *curl; /* the transport by default's; NULL when given one */
 };
 
 enum outcome {
@@ -108,32 +102,51 @@ enum outcome {
  * control character. A token read again ends a revocation. */
 int reporter_token(struct endpoint *ep);
 
-/* Send one request; 0 when the forge answered (any code), BERTH_ECONNECT
- * when it did not, saying why. */
-int reporter_call(struct answer *a, struct reporter *r, struct endpoint *ep, const char *method,
-                  const char *url, const char *body);
+/* Now, on the reporter's clock. */
+double reporter_now(const struct reporter *r);
+
+/* Send one request to `ep` through the reporter's transport, with the
+ * token's headers; `a` is emptied first. 0 when the forge answered (any
+ * code), BERTH_ECONNECT when it did not, saying why. */
+int reporter_call(struct reporter_answer *a, struct reporter *r, struct endpoint *ep,
+                  const char *method, const char *url, const char *body);
+
+void answer_release(struct reporter_answer *a);
 
 /* The forge's own words: the "message" of its JSON error, else the body. */
-void answer_message(struct buf *out, const struct answer *a);
+void answer_message(struct buf *out, const struct reporter_answer *a);
 
-/* Back off after a failure of the forge (`why`), and say so once per
+/* Back off from p's forge after its failure (`why`), and say so once per
  * outage. RETRY. */
-enum outcome reporter_down(struct endpoint *ep, const struct post *p, const char *why);
+enum outcome reporter_down(struct reporter *r, const struct post *p, const char *why);
 
-/* Is answer `a` a rate limit (a 403 or 429 that says so)? Then nothing is
- * sent to `ep` until it ends. */
-bool reporter_limited(struct endpoint *ep, const struct answer *a);
+/* Is answer `a` a rate limit: a 429, or a 403 with GitHub's Retry-After or
+ * x-ratelimit-remaining: 0? Then nothing is sent to `ep` until it ends
+ * (Retry-After, else x-ratelimit-reset, else a minute), and for a minute
+ * after that every request is SPACING_MS apart. */
+bool reporter_limited(struct reporter *r, struct endpoint *ep, const struct reporter_answer *a);
 
-/* After any answer: spacing, and the end of an outage. */
-void reporter_answered(struct endpoint *ep);
+/* After any answer of `ep`'s: spacing, and the end of an outage. */
+void reporter_answered(struct reporter *r, struct endpoint *ep);
+
+/* Log the refusal of p's request (`code`, the forge's `message`) the first
+ * time it is seen. */
+void reporter_refused(struct reporter *r, const struct post *p, long code, const char *message);
 
 /* What an answer that is no success means, for a request of p's to
  * `url`: a limit, an outage, or a refusal (logged once; a 401 revokes the
  * token). */
-enum outcome reporter_failed(struct reporter *r, struct post *p, const struct answer *a,
+enum outcome reporter_failed(struct reporter *r, struct post *p, const struct reporter_answer *a,
                              const char *url);
 
 /* Keep comment p (status_comment.c). */
 enum outcome reporter_send_comment(struct reporter *r, struct post *p);
+
+/* libcurl as a reporter's transport (status_curl.c): a request under way
+ * is given up once `stopping` (borrowed) is set. */
+struct status_curl;
+void status_curl_new(struct status_curl **out, const atomic_bool *stopping);
+void status_curl_free(struct status_curl *c);
+int status_curl_call(struct reporter_answer *out, void *ctx, const struct reporter_request *req);
 
 #endif
