@@ -109,9 +109,9 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	error = reporter_call(a, r, p->ep, "GET", url.ptr, NULL);
 	if (error < 0) {
 		o = reporter_down(r, p, berth_error_last());
-	} else if (reporter_answered(r, p->ep), reporter_limited(r, p->ep, a)) {
+	} else if (reporter_answered(r, p->ep, a), reporter_limited(r, p->ep, a)) {
 		o = RETRY;
-	} else if (a->code >= 500 || a->code == 408) {
+	} else if (answer_down(a)) {
 		buf_reset(&state);
 		buf_addf(&state, "%s: %ld", url.ptr, a->code);
 		o = reporter_down(r, p, state.ptr);
@@ -176,7 +176,7 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		o = reporter_down(r, p, berth_error_last());
 		goto out;
 	}
-	reporter_answered(r, p->ep);
+	reporter_answered(r, p->ep, &a);
 	answer_message(&msg, &a);
 	if (a.code >= 200 && a.code < 300) {
 		known_set(r, p, state, p->description);

@@ -26,9 +26,9 @@ static enum outcome read_self(struct reporter *r, struct post *p, struct reporte
 	forge_user_url(&url, ep->provider, ep->base);
 	if (reporter_call(a, r, ep, "GET", url.ptr, NULL) < 0) {
 		o = reporter_down(r, p, berth_error_last());
-	} else if (reporter_answered(r, ep), reporter_limited(r, ep, a)) {
+	} else if (reporter_answered(r, ep, a), reporter_limited(r, ep, a)) {
 		o = RETRY;
-	} else if (a->code >= 500 || a->code == 408 || a->code == 401) {
+	} else if (answer_down(a) || a->code == 401) {
 		o = reporter_failed(r, p, a, url.ptr);
 	} else if (a->code >= 200 && a->code < 300 &&
 	           forge_account_parse(&ep->self, ep->provider, a->body.ptr, a->body.len) == 0) {
@@ -122,7 +122,7 @@ enum outcome reporter_send_comment(struct reporter *r, struct post *p)
 			o = reporter_down(r, p, berth_error_last());
 			goto out;
 		}
-		reporter_answered(r, p->ep);
+		reporter_answered(r, p->ep, &a);
 		if (a.code < 200 || a.code >= 300) {
 			o = reporter_failed(r, p, &a, url.ptr);
 			goto out;
@@ -150,7 +150,7 @@ enum outcome reporter_send_comment(struct reporter *r, struct post *p)
 		goto out;
 	}
 	p->ep->next_write = reporter_now(r) + SPACING_MS;
-	reporter_answered(r, p->ep);
+	reporter_answered(r, p->ep, &a);
 	if (a.code >= 200 && a.code < 300) {
 		if (error == 0 || forge_comment_id(&id, a.body.ptr, a.body.len) == 0)
 			posted_add(r, p, id);

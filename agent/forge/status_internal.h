@@ -126,8 +126,12 @@ enum outcome reporter_down(struct reporter *r, const struct post *p, const char 
  * after that every request is SPACING_MS apart. */
 bool reporter_limited(struct reporter *r, struct endpoint *ep, const struct reporter_answer *a);
 
-/* After any answer of `ep`'s: spacing, and the end of an outage. */
-void reporter_answered(struct reporter *r, struct endpoint *ep);
+/* Does answer `a` say the forge is down: a 5xx, or a 408? */
+bool answer_down(const struct reporter_answer *a);
+
+/* After any answer `a` of `ep`'s: spacing, and the end of an outage
+ * unless `a` says the forge is down. */
+void reporter_answered(struct reporter *r, struct endpoint *ep, const struct reporter_answer *a);
 
 /* Log the refusal of p's request (`code`, the forge's `message`) the first
  * time it is seen. */

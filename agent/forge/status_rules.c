@@ -156,13 +156,20 @@ bool reporter_limited(struct reporter *r, struct endpoint *ep, const struct repo
 	return true;
 }
 
-void reporter_answered(struct reporter *r, struct endpoint *ep)
+bool answer_down(const struct reporter_answer *a)
+{
+	return a->code >= 500 || a->code == 408;
+}
+
+void reporter_answered(struct reporter *r, struct endpoint *ep, const struct reporter_answer *a)
 {
 	double now = reporter_now(r);
 
-	if (ep->failures)
+	/* A 5xx is an answer, but the outage goes on. */
+	if (ep->failures && !answer_down(a)) {
 		log_line("info", "forge available", "provider", forge_name(ep->provider), NULL);
-	ep->failures = 0;
+		ep->failures = 0;
+	}
 	ep->next_any = now < ep->spaced_til ? now + SPACING_MS : 0;
 }
 
@@ -175,7 +182,7 @@ enum outcome reporter_failed(struct reporter *r, struct post *p, const struct re
 	answer_message(&msg, a);
 	if (reporter_limited(r, p->ep, a)) {
 		o = RETRY;
-	} else if (a->code >= 500 || a->code == 408) {
+	} else if (answer_down(a)) {
 		buf_addf(&why, "%s: %ld %s", url, a->code, msg.ptr);
 		o = reporter_down(r, p, why.ptr);
 	} else {

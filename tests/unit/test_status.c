@@ -391,15 +391,16 @@ static void assert_backoff(double gap, double ms)
 		fail_msg("waited %.0f ms, not %.0f ms give or take a quarter", gap, ms);
 }
 
-/* A forge that does not answer is asked again after 1 s, then 2 s, 4 s...
- * (give or take a quarter); once it answers, the backoff starts over. A
- * 5xx or a 408 is retried too. */
+/* A forge that does not answer, or answers 5xx or 408, is asked again
+ * after 1 s, then 2 s, 4 s... (give or take a quarter); once it answers,
+ * the backoff starts over. */
 static void test_status__backs_off_while_the_forge_is_down(void **state)
 {
 	static const struct scripted down[] = {{0, NULL, NULL}, {0, NULL, NULL}, {0, NULL, NULL}};
 	static const struct scripted again[] = {{0, NULL, NULL}};
 	static const struct scripted failing[] = {{503, NULL, "{\"message\":\"unavailable\"}"},
-	                                          {408, NULL, ""}};
+	                                          {408, NULL, ""},
+	                                          {502, NULL, "bad gateway"}};
 	struct reporter *r = start();
 	struct status_config c = block(FORGE_GITHUB);
 
@@ -420,15 +421,17 @@ static void test_status__backs_off_while_the_forge_is_down(void **state)
 	assert_int_equal(calls(), 8);
 	assert_backoff(call_at(6)->at - call_at(5)->at, 1000);
 	assert_true(is_read(call_at(6), SHA_B));
-	/* An answer that says the forge is down is waited out as well. */
+	/* An answer that says the forge is down (5xx, 408) is no end of the
+	 * outage: the backoff goes on doubling. */
 	SCRIPT(failing);
 	post(r, &c, SHA_C, STATUS_SUCCESS, "applied: 1 created", false);
 	drain(r);
-	assert_int_equal(calls(), 12);
-	assert_true(call_at(9)->at - call_at(8)->at >= 750);
-	assert_true(call_at(10)->at - call_at(9)->at >= 750);
-	assert_true(is_read(call_at(10), SHA_C));
-	assert_true(is_write(call_at(11), SHA_C, "success"));
+	assert_int_equal(calls(), 13);
+	assert_backoff(call_at(9)->at - call_at(8)->at, 1000);
+	assert_backoff(call_at(10)->at - call_at(9)->at, 2000);
+	assert_backoff(call_at(11)->at - call_at(10)->at, 4000);
+	assert_true(is_read(call_at(11), SHA_C));
+	assert_true(is_write(call_at(12), SHA_C, "success"));
 	stop(r);
 }
 
