@@ -463,9 +463,7 @@ void reporter_comment(struct reporter *r, const struct status_config *c, long nu
 
 enum status_state status_of_error(int error)
 {
-	return error == BERTH_ECONNECT || strstr(berth_error_last(), "403 Forbidden")
-	           ? STATUS_ERROR
-	           : STATUS_FAILURE;
+	return error == BERTH_ECONNECT || error == BERTH_EFORBIDDEN ? STATUS_ERROR : STATUS_FAILURE;
 }
 
 size_t reporter_drain(struct reporter *r, double deadline_ms)

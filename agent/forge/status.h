@@ -112,10 +112,10 @@ void reporter_post(struct reporter *r, const struct status_config *c, const char
 void reporter_comment(struct reporter *r, const struct status_config *c, long number,
                       const char *marker, const char *body);
 
-/* The state a failed reconcile posts, from its error code and the current
- * message: STATUS_ERROR when berth could not do its job at all (the
- * cluster unreachable, RBAC refusing it), STATUS_FAILURE when the commit
- * was refused or its apply failed. */
+/* The state a failed reconcile posts, from its error code alone:
+ * STATUS_ERROR when berth could not do its job at all (BERTH_ECONNECT: the
+ * cluster unreachable; BERTH_EFORBIDDEN: RBAC refusing it), STATUS_FAILURE
+ * when the commit was refused or its apply failed. */
 enum status_state status_of_error(int error);
 
 /* Wait until nothing is queued or being sent, or until `deadline_ms` of

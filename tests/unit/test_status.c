@@ -534,6 +534,21 @@ static void test_status__a_401_stops_everything_until_the_token_changes(void **s
 	stop(r);
 }
 
+/* What a failed reconcile posts: an error when berth could not do its job
+ * (the cluster unreachable, RBAC refusing it: BERTH_EFORBIDDEN, whatever
+ * the message says), else a failure, whatever the message says. */
+static void test_status__a_403_is_known_by_its_error_code(void **state)
+{
+	(void)state;
+	berth_error_set("PATCH https://k8s.test/api/v1/namespaces/web/configmaps/x: refused");
+	assert_int_equal(status_of_error(BERTH_EFORBIDDEN), STATUS_ERROR);
+	assert_int_equal(status_of_error(BERTH_ECONNECT), STATUS_ERROR);
+	berth_error_set("examples/web.yaml:3:1: data.note: \"a 403 Forbidden is no error\"");
+	assert_int_equal(status_of_error(BERTH_ERROR), STATUS_FAILURE);
+	assert_int_equal(status_of_error(BERTH_EHTTP), STATUS_FAILURE);
+	assert_int_equal(status_of_error(BERTH_ECONFLICT), STATUS_FAILURE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -543,6 +558,7 @@ int main(void)
 	    cmocka_unit_test(test_status__backs_off_while_the_forge_is_down),
 	    cmocka_unit_test(test_status__a_rate_limit_delays_the_next_request),
 	    cmocka_unit_test(test_status__a_401_stops_everything_until_the_token_changes),
+	    cmocka_unit_test(test_status__a_403_is_known_by_its_error_code),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
