@@ -271,6 +271,15 @@ static void post(struct reporter *r, const struct status_config *c, const char *
 	reporter_post(r, c, "web", "default", sha, state, description, settle);
 }
 
+/* post(), then drain(): how many requests the forge has had. */
+static size_t sent(struct reporter *r, const struct status_config *c, const char *sha,
+                   enum status_state state, const char *description, bool settle)
+{
+	post(r, c, sha, state, description, settle);
+	drain(r);
+	return calls();
+}
+
 static bool is_write(const struct request *q, const char *sha, const char *state)
 {
 	struct buf want = BUF_INIT;
@@ -357,27 +366,18 @@ static void test_status__reads_before_it_writes_and_skips_what_changes_nothing(v
 
 	(void)state;
 	SCRIPT(has);
-	post(r, &c, SHA_A, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 1);
+	assert_int_equal(sent(r, &c, SHA_A, STATUS_SUCCESS, "applied: 1 created", false), 1);
 	assert_true(is_read(call_at(0), SHA_A));
 	assert_string_equal(call_at(0)->auth, "Bearer token-1");
 	/* Remembered: not even read again. */
-	post(r, &c, SHA_A, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 1);
+	assert_int_equal(sent(r, &c, SHA_A, STATUS_SUCCESS, "applied: 1 created", false), 1);
 	/* The periodic check of an applied commit: any description will do. */
-	post(r, &c, SHA_A, STATUS_SUCCESS, "in sync: 1 object", true);
-	drain(r);
-	assert_int_equal(calls(), 1);
+	assert_int_equal(sent(r, &c, SHA_A, STATUS_SUCCESS, "in sync: 1 object", true), 1);
 	/* Another description, or another state, is sent. */
-	post(r, &c, SHA_A, STATUS_SUCCESS, "in sync: 1 object", false);
-	drain(r);
-	assert_int_equal(calls(), 2);
+	assert_int_equal(sent(r, &c, SHA_A, STATUS_SUCCESS, "in sync: 1 object", false), 2);
 	assert_true(is_write(call_at(1), SHA_A, "success"));
-	post(r, &c, SHA_A, STATUS_FAILURE, "drift: 1 object (service/web)", false);
-	drain(r);
-	assert_int_equal(calls(), 3);
+	assert_int_equal(sent(r, &c, SHA_A, STATUS_FAILURE, "drift: 1 object (service/web)", false),
+	                 3);
 	assert_true(is_write(call_at(2), SHA_A, "failure"));
 	/* Writes to one forge are 1 s apart. */
 	assert_true(call_at(2)->at - call_at(1)->at >= 1000);
@@ -391,13 +391,31 @@ static void assert_backoff(double gap, double ms)
 		fail_msg("waited %.0f ms, not %.0f ms give or take a quarter", gap, ms);
 }
 
+/* Post a status on `sha` to the forge of block `c`, which answers its
+ * first `n` requests with `failures`: each is asked again after 1 s, then
+ * 2 s, 4 s... (give or take a quarter), until the status is written. */
+static void outage(struct reporter *r, const struct status_config *c, const char *sha,
+                   const struct scripted *failures, size_t n)
+{
+	size_t first = calls(), i;
+
+	script(failures, n);
+	post(r, c, sha, STATUS_SUCCESS, "applied: 1 created", false);
+	drain(r);
+	assert_int_equal(calls(), first + n + 2);
+	for (i = 0; i < n; i++)
+		assert_backoff(call_at(first + i + 1)->at - call_at(first + i)->at,
+		               1000.0 * (double)(1u << i));
+	assert_true(is_read(call_at(first + n), sha));
+	assert_true(is_write(call_at(first + n + 1), sha, "success"));
+}
+
 /* A forge that does not answer, or answers 5xx or 408, is asked again
- * after 1 s, then 2 s, 4 s... (give or take a quarter); once it answers,
- * the backoff starts over. */
+ * after 1 s, then 2 s, 4 s...; once it answers, the backoff starts over. */
 static void test_status__backs_off_while_the_forge_is_down(void **state)
 {
-	static const struct scripted down[] = {{0, NULL, NULL}, {0, NULL, NULL}, {0, NULL, NULL}};
-	static const struct scripted again[] = {{0, NULL, NULL}};
+	static const struct scripted none[] = {{0, NULL, NULL}, {0, NULL, NULL}, {0, NULL, NULL}};
+	/* An answer that says the forge is down is no end of the outage. */
 	static const struct scripted failing[] = {{503, NULL, "{\"message\":\"unavailable\"}"},
 	                                          {408, NULL, ""},
 	                                          {502, NULL, "bad gateway"}};
@@ -405,40 +423,38 @@ static void test_status__backs_off_while_the_forge_is_down(void **state)
 	struct status_config c = block(FORGE_GITHUB);
 
 	(void)state;
-	SCRIPT(down);
-	post(r, &c, SHA_A, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 5);
-	assert_backoff(call_at(1)->at - call_at(0)->at, 1000);
-	assert_backoff(call_at(2)->at - call_at(1)->at, 2000);
-	assert_backoff(call_at(3)->at - call_at(2)->at, 4000);
-	assert_true(is_read(call_at(3), SHA_A));
-	assert_true(is_write(call_at(4), SHA_A, "success"));
+	outage(r, &c, SHA_A, none, ARRAY_SIZE(none));
 	/* Up again: the next outage starts at 1 s. */
-	SCRIPT(again);
-	post(r, &c, SHA_B, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 8);
-	assert_backoff(call_at(6)->at - call_at(5)->at, 1000);
-	assert_true(is_read(call_at(6), SHA_B));
-	/* An answer that says the forge is down (5xx, 408) is no end of the
-	 * outage: the backoff goes on doubling. */
-	SCRIPT(failing);
-	post(r, &c, SHA_C, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 13);
-	assert_backoff(call_at(9)->at - call_at(8)->at, 1000);
-	assert_backoff(call_at(10)->at - call_at(9)->at, 2000);
-	assert_backoff(call_at(11)->at - call_at(10)->at, 4000);
-	assert_true(is_read(call_at(11), SHA_C));
-	assert_true(is_write(call_at(12), SHA_C, "success"));
+	outage(r, &c, SHA_B, none, 1);
+	outage(r, &c, SHA_C, failing, ARRAY_SIZE(failing));
 	stop(r);
 }
 
-/* The wait between request `i` and the next, after a rate limit. */
-static double waited(size_t i)
+/* Post a status on `sha` to the forge of block `c`, which answers its
+ * first request with `limit`: the wait before the next request, once the
+ * status is written. */
+static double limited_for(struct reporter *r, const struct status_config *c, const char *sha,
+                          const struct scripted *limit)
 {
-	return call_at(i + 1)->at - call_at(i)->at;
+	size_t first = calls();
+
+	script(limit, 1);
+	post(r, c, sha, STATUS_SUCCESS, "applied: 1 created", false);
+	drain(r);
+	/* The read refused, the read again, the write. */
+	assert_int_equal(calls(), first + 3);
+	assert_true(is_read(call_at(first + 1), sha));
+	assert_true(is_write(call_at(first + 2), sha, "success"));
+	/* For a minute after a limit, requests go 1 s apart. */
+	assert_true(call_at(first + 2)->at - call_at(first + 1)->at >= 1000);
+	return call_at(first + 1)->at - call_at(first)->at;
+}
+
+/* Is `ms` `want`, to the millisecond, or within `slack` after it? */
+static void assert_waited(double ms, double want, double slack)
+{
+	if (ms < want || ms >= want + slack + 1)
+		fail_msg("waited %.0f ms, not %.0f ms", ms, want);
 }
 
 /* A rate limit stops every request to that forge until it ends: GitHub's
@@ -448,14 +464,14 @@ static double waited(size_t i)
  * refusal, never asked again. */
 static void test_status__a_rate_limit_delays_the_next_request(void **state)
 {
-	static const struct scripted secondary[] = {
-	    {403, "Retry-After: 30\n", "{\"message\":\"secondary rate limit\"}"}};
-	static const struct scripted gitlab[] = {{429, "Retry-After: 10\n", "Retry later"}};
-	static const struct scripted gitea[] = {{429, NULL, ""}};
+	static const struct scripted secondary = {403, "Retry-After: 30\n",
+	                                          "{\"message\":\"secondary rate limit\"}"};
+	static const struct scripted gitlab = {429, "Retry-After: 10\n", "Retry later"};
+	static const struct scripted gitea = {429, NULL, ""};
 	static const struct scripted refused[] = {
 	    {403, NULL, "{\"message\":\"Resource not accessible by integration\"}"},
 	    {403, NULL, "{\"message\":\"Resource not accessible by integration\"}"}};
-	struct scripted primary[] = {{403, NULL, "{\"message\":\"API rate limit exceeded\"}"}};
+	struct scripted primary = {403, NULL, "{\"message\":\"API rate limit exceeded\"}"};
 	struct reporter *r = start();
 	struct status_config github = block(FORGE_GITHUB), lab = block(FORGE_GITLAB),
 	                     tea = block(FORGE_GITEA);
@@ -464,46 +480,21 @@ static void test_status__a_rate_limit_delays_the_next_request(void **state)
 	(void)state;
 	snprintf(headers, sizeof(headers), "X-RateLimit-Remaining: 0\nX-RateLimit-Reset: %lld\n",
 	         (long long)time(NULL) + 120);
-	primary[0].headers = headers;
-	SCRIPT(primary);
-	post(r, &github, SHA_A, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 3);
+	primary.headers = headers;
 	/* Until the reset, which time(NULL) knows to the second. */
-	assert_true(waited(0) >= 118000 && waited(0) <= 121000);
-	assert_true(is_write(call_at(2), SHA_A, "success"));
-	assert_true(waited(1) >= 1000);
-
-	SCRIPT(secondary);
-	post(r, &github, SHA_B, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 6);
-	assert_true(waited(3) >= 30000 && waited(3) < 30001);
-
-	SCRIPT(gitlab);
-	post(r, &lab, SHA_A, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 9);
-	assert_true(strstr(call_at(6)->url, "/api/v4/") != NULL);
-	assert_true(waited(6) >= 10000 && waited(6) < 10001);
-
-	SCRIPT(gitea);
-	post(r, &tea, SHA_A, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 12);
-	assert_true(strstr(call_at(9)->url, "/api/v1/") != NULL);
-	assert_true(waited(9) >= 60000 && waited(9) < 60001);
+	assert_waited(limited_for(r, &github, SHA_A, &primary), 118000, 3000);
+	assert_waited(limited_for(r, &github, SHA_B, &secondary), 30000, 0);
+	assert_waited(limited_for(r, &lab, SHA_A, &gitlab), 10000, 0);
+	assert_true(strstr(call_at(calls() - 1)->url, "/api/v4/") != NULL);
+	assert_waited(limited_for(r, &tea, SHA_A, &gitea), 60000, 0);
+	assert_true(strstr(call_at(calls() - 1)->url, "/api/v1/") != NULL);
 
 	/* Not a limit: the read finds nothing, the write is refused, for
 	 * good. */
 	SCRIPT(refused);
-	post(r, &github, SHA_C, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 14);
+	assert_int_equal(sent(r, &github, SHA_C, STATUS_SUCCESS, "applied: 1 created", false), 14);
 	assert_true(is_write(call_at(13), SHA_C, "success"));
-	post(r, &github, SHA_C, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 14);
+	assert_int_equal(sent(r, &github, SHA_C, STATUS_SUCCESS, "applied: 1 created", false), 14);
 	stop(r);
 }
 
@@ -517,17 +508,12 @@ static void test_status__a_401_stops_everything_until_the_token_changes(void **s
 
 	(void)state;
 	SCRIPT(revoked);
-	post(r, &c, SHA_A, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 1);
+	assert_int_equal(sent(r, &c, SHA_A, STATUS_SUCCESS, "applied: 1 created", false), 1);
 	post(r, &c, SHA_B, STATUS_SUCCESS, "applied: 1 created", false);
-	post(r, &c, SHA_A, STATUS_FAILURE, "drift: 1 object (service/web)", false);
-	drain(r);
-	assert_int_equal(calls(), 1);
+	assert_int_equal(sent(r, &c, SHA_A, STATUS_FAILURE, "drift: 1 object (service/web)", false),
+	                 1);
 	write_token("token-2");
-	post(r, &c, SHA_C, STATUS_SUCCESS, "applied: 1 created", false);
-	drain(r);
-	assert_int_equal(calls(), 3);
+	assert_int_equal(sent(r, &c, SHA_C, STATUS_SUCCESS, "applied: 1 created", false), 3);
 	assert_true(is_read(call_at(1), SHA_C));
 	assert_string_equal(call_at(1)->auth, "Bearer token-2");
 	assert_true(is_write(call_at(2), SHA_C, "success"));

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "../../agent/forge/webhook.h"
+#include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 
 #include <string.h>
@@ -203,39 +204,48 @@ static int fixture(struct webhook_event *ev, enum forge f, const char *name)
 
 static void test_webhook__pull_requests_of_each_forge(void **state)
 {
+	/* What berth reads of each forge's own payloads. */
+	static const struct {
+		enum forge f;
+		const char *file;
+		enum webhook_kind kind;
+		long number;
+		const char *head, *base, *branch, *fallback, *key;
+	} cases[] = {
+	    {FORGE_GITHUB, "github-pull_request-opened.json", WEBHOOK_PULL_PREVIEW, 2,
+	     "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "master", "changes", "master",
+	     "github.com/codertocat/hello-world"},
+	    {FORGE_GITHUB, "github-pull_request-synchronize.json", WEBHOOK_PULL_PREVIEW, 0, NULL,
+	     NULL, NULL, NULL, NULL},
+	    {FORGE_GITHUB, "github-pull_request-closed.json", WEBHOOK_PULL_OTHER, 0, NULL, NULL,
+	     NULL, NULL, NULL},
+	    {FORGE_GITLAB, "gitlab-merge_request-open.json", WEBHOOK_PULL_PREVIEW, 1,
+	     "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "master", "ms-viewport", "master",
+	     "example.com/gitlabhq/gitlab-test"},
+	    {FORGE_GITLAB, "gitlab-merge_request-update.json", WEBHOOK_PULL_PREVIEW, 0, NULL, NULL,
+	     NULL, NULL, NULL},
+	    {FORGE_GITEA, "gitea-pull_request-opened.json", WEBHOOK_PULL_PREVIEW, 2,
+	     "48e773f892a831faa47c0a160d1b7f0cd369ae2a", "master", "master", "master",
+	     "localhost/example/example"},
+	};
 	struct webhook_event ev = WEBHOOK_EVENT_INIT;
 	const struct webhook_pull *pr = &ev.pull;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(fixture(&ev, FORGE_GITHUB, "github-pull_request-opened.json"),
-	                 WEBHOOK_PULL_PREVIEW);
-	assert_int_equal(pr->number, 2);
-	assert_string_equal(pr->head, "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
-	assert_string_equal(pr->base.ptr, "master");
-	assert_string_equal(pr->branch.ptr, "changes");
-	assert_string_equal(pr->fallback.ptr, "master");
-	assert_string_equal(ev.keys.ptr, "github.com/codertocat/hello-world");
-	/* A pull request moves no ref. */
-	assert_string_equal(ev.ref.ptr, "");
-	assert_int_equal(fixture(&ev, FORGE_GITHUB, "github-pull_request-synchronize.json"),
-	                 WEBHOOK_PULL_PREVIEW);
-	assert_int_equal(fixture(&ev, FORGE_GITHUB, "github-pull_request-closed.json"),
-	                 WEBHOOK_PULL_OTHER);
-
-	assert_int_equal(fixture(&ev, FORGE_GITLAB, "gitlab-merge_request-open.json"),
-	                 WEBHOOK_PULL_PREVIEW);
-	assert_int_equal(pr->number, 1);
-	assert_string_equal(pr->head, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
-	assert_string_equal(pr->base.ptr, "master");
-	assert_string_equal(ev.keys.ptr, "example.com/gitlabhq/gitlab-test");
-	assert_int_equal(fixture(&ev, FORGE_GITLAB, "gitlab-merge_request-update.json"),
-	                 WEBHOOK_PULL_PREVIEW);
-
-	assert_int_equal(fixture(&ev, FORGE_GITEA, "gitea-pull_request-opened.json"),
-	                 WEBHOOK_PULL_PREVIEW);
-	assert_int_equal(pr->number, 2);
-	assert_string_equal(pr->head, "48e773f892a831faa47c0a160d1b7f0cd369ae2a");
-	assert_string_equal(ev.keys.ptr, "localhost/example/example");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(fixture(&ev, cases[i].f, cases[i].file), cases[i].kind);
+		/* A pull request moves no ref. */
+		assert_string_equal(ev.ref.ptr, "");
+		if (!cases[i].number)
+			continue;
+		assert_int_equal(pr->number, cases[i].number);
+		assert_string_equal(pr->head, cases[i].head);
+		assert_string_equal(pr->base.ptr, cases[i].base);
+		assert_string_equal(pr->branch.ptr, cases[i].branch);
+		assert_string_equal(pr->fallback.ptr, cases[i].fallback);
+		assert_string_equal(ev.keys.ptr, cases[i].key);
+	}
 	assert_int_equal(fixture(&ev, FORGE_GITEA, "gitea-pull_request-synchronized.json"),
 	                 WEBHOOK_PULL_PREVIEW);
 	assert_string_equal(pr->base.ptr, "main");
