@@ -105,7 +105,7 @@ out:
 	/* With --status-...: the preview's word on the commit. */
 	buf_reset(&out);
 	if (error < 0)
-		status_describe_error(&out, &t.diags, t.checkout);
+		plan_summary_error(&out, &t.diags, t.checkout);
 	else
 		report_summary(&out, &r);
 	if (error < 0 || status != EXIT_ERROR)

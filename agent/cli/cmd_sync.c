@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "../daemon/config.h"
 #include "../forge/status.h"
+#include "../source/plan_report.h"
 #include "output.h"
 #include "target_options.h"
 
@@ -106,9 +107,9 @@ static void report(const struct target *t, const struct target_options *o, size_
 	struct buf description = BUF_INIT;
 
 	if (error < 0)
-		status_describe_error(&description, &t->diags, t->checkout);
+		plan_summary_error(&description, &t->diags, t->checkout);
 	else
-		status_describe_applied(&description, &t->plan, pruned);
+		plan_summary_applied(&description, &t->plan, pruned);
 	target_report(t, o, error < 0 ? status_of_error(error) : STATUS_SUCCESS, description.ptr);
 	buf_release(&description);
 }

@@ -207,7 +207,7 @@ void target_report(const struct target *t, const struct target_options *o, enum 
 	/* {source} is the repository's name; {cluster}, the context's. */
 	name = strrchr(o->status.repository, '/');
 	cluster = t->kc && t->kc->context ? t->kc->context : "default";
-	reporter_new(&r, NULL);
+	reporter_new(&r, NULL, NULL);
 	reporter_post(r, &o->status, name ? name + 1 : o->status.repository, cluster, t->commit.id,
 	              state, description, false);
 	left = reporter_drain(r, clock_now_ms() + (double)o->status_timeout_ms);

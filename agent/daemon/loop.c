@@ -217,7 +217,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 	families[n++] = &status_posts_family;
 	families[n++] = &status_queue_family;
 	metrics_new(&r->metrics, families, n);
-	reporter_new(&r->reporter, r->metrics);
+	reporter_new(&r->reporter, r->metrics, NULL);
 	verdicts_new(&r->verdicts, 1u << 16);
 	r->failed = json_object_new_object();
 	r->client_opts.observe = reconcile_count_request;

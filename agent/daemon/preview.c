@@ -211,7 +211,7 @@ static void run_preview(struct previewer *p, const struct config *c, const struc
 	pull_ref(&ref, j->forge, j->number);
 	sc.gitlab_ref = ref.ptr;
 	if (error < 0)
-		status_describe_error(&text, &t.diags, t.checkout);
+		plan_summary_error(&text, &t.diags, t.checkout);
 	else
 		report_summary(&text, &r);
 	reporter_post(p->reporter, &sc, s->name, cluster, t.commit.id[0] ? t.commit.id : j->head,

@@ -238,10 +238,10 @@ static void post_outcome(struct runner *r, const struct source_config *s, const 
                          size_t pruned, int error, struct buf *description)
 {
 	if (result == RESULT_FAILED) {
-		status_describe_error(description, &t->diags, t->checkout);
+		plan_summary_error(description, &t->diags, t->checkout);
 		post_status(r, s, t->commit.id, status_of_error(error), description->ptr, false);
 	} else if (result == RESULT_DRIFT_REPORTED) {
-		status_describe_drift(description, &t->plan);
+		plan_summary_drift(description, &t->plan);
 		post_status(r, s, t->commit.id, STATUS_FAILURE, description->ptr, false);
 	} else if (action == RECONCILE_CORRECT) {
 		buf_reset(description);
@@ -249,10 +249,10 @@ static void post_outcome(struct runner *r, const struct source_config *s, const 
 		         drifted == 1 ? "" : "s");
 		post_status(r, s, t->commit.id, STATUS_SUCCESS, description->ptr, false);
 	} else if (result == RESULT_APPLIED) {
-		status_describe_applied(description, &t->plan, pruned);
+		plan_summary_applied(description, &t->plan, pruned);
 		post_status(r, s, t->commit.id, STATUS_SUCCESS, description->ptr, false);
 	} else {
-		status_describe_in_sync(description, &t->plan);
+		plan_summary_in_sync(description, &t->plan);
 		post_status(r, s, t->commit.id, STATUS_SUCCESS, description->ptr, true);
 	}
 }

@@ -6,9 +6,10 @@
 #include <stddef.h>
 
 /*
- * The forges berth reports to, and their commit-status APIs
- * (../shared/reference/forges.md): URLs, headers, bodies and state names.
- * No I/O; status.c sends what this builds.
+ * The forges berth reports to, and their commit-status APIs (the README's
+ * "Commit statuses"; tests/helpers/forge_server.py serves the same APIs,
+ * with each forge's own rules, to the tests): URLs, headers, bodies and
+ * state names. No I/O; status.c sends what this builds.
  */
 enum forge {
 	FORGE_GITHUB,

@@ -1,37 +1,20 @@
-/* Commit statuses: a thread that sends each forge the newest state of each
- * sha and context, reading before it writes, one request at a time. */
-#include "status.h"
-
-#include "../../diff/base/log.h"
-#include "../source/target.h"
+/* The status poster: the queue, and the thread that sends each forge the
+ * newest state of each sha and context, reading before it writes, one
+ * request at a time. The forge's rules it keeps (spacing, backoff, rate
+ * limits, a revoked token): status_rules.c; comments: status_comment.c. */
+#include "status_internal.h"
 
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/clock.h"
-#include "../../diff/base/json_value.h"
-#include "../../diff/base/secret.h"
-#include "../../diff/object.h"
+#include "../../diff/base/log.h"
 
-#include <curl/curl.h>
-#include <errno.h>
 #include <math.h> /* INFINITY, isinf */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
-
-#define QUEUE_MAX        256
-#define KNOWN_MAX        1024
-#define POSTED_MAX       256
-#define ANSWER_MAX       (1u << 20)
-#define SPACING_MS       1000.0 /* between writes to one forge, as GitHub asks */
-#define BACKOFF_MIN_MS   1000.0
-#define BACKOFF_MAX_MS   (5 * 60 * 1000.0)
-#define LIMIT_DEFAULT_MS 60000.0 /* limited, and told neither when nor how long */
-#define SPACED_FOR_MS    60000.0 /* after a limit: every request 1 s apart */
 
 const struct metric_family status_posts_family = {
     "berth_status_posts_total",
@@ -39,83 +22,6 @@ const struct metric_family status_posts_family = {
     NULL, 0};
 const struct metric_family status_queue_family = {
     "berth_status_queue_length", "Commit statuses waiting to be sent.", METRIC_GAUGE, NULL, 0};
-
-/* One forge API as one token reaches it. Only the thread touches it, once
- * it is made. */
-struct endpoint {
-	enum forge provider;
-	char *base, *token_file, *token_env, *ca_file, *api_version;
-	CURL *curl;
-	struct buf token;
-	struct stat token_stat;
-	double until;      /* nothing is sent before: backing off, or limited */
-	double next_write; /* writes are SPACING_MS apart */
-	double spaced_til; /* every request SPACING_MS apart until then */
-	double next_any;
-	unsigned failures;
-	bool revoked; /* answered 401: nothing is sent until the token changes */
-	/* Whose the token is, asked once per token: only that account's
-	 * comments are berth's to edit. UNTOLD: the forge would not say. */
-	enum { SELF_UNKNOWN, SELF_KNOWN, SELF_UNTOLD } self_state;
-	struct forge_account self;
-};
-
-/* A status to post, or a comment to keep (`comment`: on pull request
- * `number`, found by `marker`, with `body`; sha and context are ""). */
-struct post {
-	struct endpoint *ep;
-	char *repository, *sha, *context, *description, *target_url;
-	char *ref; /* GitLab's; NULL: none */
-	enum status_state state;
-	bool settle;
-	bool comment;
-	long number;
-	char *marker, *body;
-};
-
-/* A comment berth posted: its own to edit, whoever the forge says the
- * token is. */
-struct posted {
-	struct endpoint *ep;
-	char *repository;
-	long number;
-	long long id;
-};
-
-/* The newest status at the forge of a sha and context, as last read or
- * written; state "" when it has none. */
-struct known {
-	struct endpoint *ep;
-	char *repository, *sha, *context, *state, *description;
-};
-
-struct reporter {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	atomic_bool stopping;
-	bool busy;
-	struct endpoint **eps;
-	size_t neps;
-	struct post queue[QUEUE_MAX];
-	size_t n;
-	struct known known[KNOWN_MAX];
-	size_t nknown, known_next;
-	struct posted posted[POSTED_MAX]; /* the oldest forgotten first */
-	size_t nposted, posted_next;
-	char **refusals; /* logged once each */
-	size_t nrefusals;
-	struct metrics *metrics;
-};
-
-/* What the forge answered. */
-struct answer {
-	long code; /* 0: no answer */
-	struct buf body;
-	double retry_after_ms; /* < 0: not given */
-	double reset_ms;       /* x-ratelimit-reset as clock_now_ms(); < 0: not given */
-	bool exhausted;        /* x-ratelimit-remaining: 0 */
-};
 
 static bool same(const char *a, const char *b)
 {
@@ -182,213 +88,6 @@ static void known_set(struct reporter *r, const struct post *p, const char *stat
 	k->description = xstrdup(description);
 }
 
-/* The token, read again when its file changed (each time from the
- * environment), and checked each time: never sent when it holds a control
- * character. */
-static int endpoint_token(struct endpoint *ep)
-{
-	int read;
-
-	if (!ep->token_file)
-		return secret_read(&ep->token, NULL, ep->token_env, "token");
-	if ((read = secret_refresh(&ep->token, &ep->token_stat, ep->token_file, "token")) < 0) {
-		buf_release_secret(&ep->token);
-		return read;
-	}
-	if (read) {
-		ep->revoked = false;
-		/* Perhaps another account's token now. */
-		ep->self_state = SELF_UNKNOWN;
-		forge_account_release(&ep->self);
-	}
-	return 0;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *p)
-{
-	struct answer *a = p;
-
-	if (a->body.len + size * n > ANSWER_MAX)
-		return 0;
-	buf_add(&a->body, data, size * n);
-	return size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *p)
-{
-	struct answer *a = p;
-	size_t len = size * n;
-	char line[256], *value;
-
-	if (len >= sizeof(line))
-		return len;
-	memcpy(line, data, len);
-	line[len] = '\0';
-	if (!(value = strchr(line, ':')))
-		return len;
-	*value++ = '\0';
-	if (!strcasecmp(line, "retry-after"))
-		a->retry_after_ms = strtod(value, NULL) * 1000;
-	else if (!strcasecmp(line, "x-ratelimit-reset"))
-		a->reset_ms = clock_now_ms() + (strtod(value, NULL) - (double)time(NULL)) * 1000;
-	else if (!strcasecmp(line, "x-ratelimit-remaining"))
-		a->exhausted = strtol(value, NULL, 10) == 0;
-	return len;
-}
-
-static int on_progress(void *p, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	(void)a, (void)b, (void)c, (void)d;
-	return atomic_load(&((struct reporter *)p)->stopping);
-}
-
-/* Send one request; 0 when the forge answered (any code), BERTH_ECONNECT
- * when it did not, saying why. */
-static int call(struct answer *a, struct reporter *r, struct endpoint *ep, const char *method,
-                const char *url, const char *body)
-{
-	struct curl_slist *headers = NULL;
-	struct buf lines = BUF_INIT;
-	const char *line;
-	CURLcode rc;
-	int error = 0;
-
-	a->code = 0;
-	a->retry_after_ms = a->reset_ms = -1;
-	a->exhausted = false;
-	buf_reset(&a->body);
-	if (!ep->curl)
-		ep->curl = curl_easy_init();
-	curl_easy_reset(ep->curl);
-	forge_headers(&lines, ep->provider, ep->token.ptr, ep->api_version);
-	for (line = lines.ptr; line < lines.ptr + lines.len; line += strlen(line) + 1)
-		headers = curl_slist_append(headers, line);
-	headers = curl_slist_append(headers, "Content-Type: application/json");
-	buf_release_secret(&lines);
-	curl_easy_setopt(ep->curl, CURLOPT_URL, url);
-	curl_easy_setopt(ep->curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(ep->curl, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
-	curl_easy_setopt(ep->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(ep->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(ep->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(ep->curl, CURLOPT_TIMEOUT, 15L);
-	curl_easy_setopt(ep->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(ep->curl, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(ep->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(ep->curl, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(ep->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(ep->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(ep->curl, CURLOPT_XFERINFODATA, r);
-	if (ep->ca_file)
-		curl_easy_setopt(ep->curl, CURLOPT_CAINFO, ep->ca_file);
-	if (body)
-		curl_easy_setopt(ep->curl, CURLOPT_POSTFIELDS, body);
-	if (strcmp(method, body ? "POST" : "GET"))
-		curl_easy_setopt(ep->curl, CURLOPT_CUSTOMREQUEST, method);
-	if ((rc = curl_easy_perform(ep->curl)) != CURLE_OK) {
-		berth_error_set("%s: %s", url, curl_easy_strerror(rc));
-		error = BERTH_ECONNECT;
-	} else {
-		curl_easy_getinfo(ep->curl, CURLINFO_RESPONSE_CODE, &a->code);
-	}
-	/* The headers held the token. */
-	curl_easy_setopt(ep->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(headers);
-	return error;
-}
-
-/* The forge's own words: the "message" of its JSON error, else the body. */
-static void forge_message(struct buf *out, const struct answer *a)
-{
-	struct json_object *o = json_value_parse(a->body.ptr, a->body.len);
-	const char *m = json_value_get_string(o, "message");
-
-	buf_reset(out);
-	buf_adds(out, m ? m : a->body.ptr);
-	json_object_put(o);
-	buf_rtrim(out);
-	if (out->len > 300) {
-		out->len = 300;
-		out->ptr[300] = '\0';
-	}
-}
-
-/* Log a refusal the first time it is seen. */
-static void refused(struct reporter *r, const struct post *p, long code, const char *message)
-{
-	struct buf key = BUF_INIT;
-	char c[16];
-	size_t i;
-
-	buf_addf(&key, "%s %s %ld %s", p->ep->base, p->repository, code, message);
-	for (i = 0; i < r->nrefusals && strcmp(r->refusals[i], key.ptr); i++)
-		;
-	if (i < r->nrefusals) {
-		buf_release(&key);
-		return;
-	}
-	r->refusals = xrealloc(r->refusals, (r->nrefusals + 1) * sizeof(char *));
-	r->refusals[r->nrefusals++] = buf_detach(&key, NULL);
-	snprintf(c, sizeof(c), "%ld", code);
-	log_line("warn", "status refused", "provider", forge_name(p->ep->provider), "repository",
-	         p->repository, "sha", p->sha, "context", p->context, "code", c, "message", message,
-	         NULL);
-}
-
-enum outcome {
-	DONE,  /* sent, or needs no sending */
-	DROP,  /* refused for good */
-	RETRY, /* later: the forge is down, limited, or writes are spaced */
-};
-
-/* Back off after a failure of the forge, and say so once per outage. */
-static enum outcome down(struct endpoint *ep, const struct post *p, const char *why)
-{
-	double wait = BACKOFF_MIN_MS * (double)(1u << (ep->failures < 20 ? ep->failures : 20));
-
-	if (wait > BACKOFF_MAX_MS)
-		wait = BACKOFF_MAX_MS;
-	wait *= 0.75 + 0.5 * clock_jitter();
-	if (!ep->failures++)
-		log_line("warn", "forge unavailable", "provider", forge_name(ep->provider), "sha",
-		         p->sha, "context", p->context, "error", why, NULL);
-	ep->until = clock_now_ms() + wait;
-	return RETRY;
-}
-
-/* A 403 or 429 that says it is a rate limit: nothing until it ends. */
-static bool limited(struct endpoint *ep, const struct answer *a)
-{
-	double now = clock_now_ms(), wait;
-	char secs[32];
-
-	if ((a->code != 403 && a->code != 429) ||
-	    (a->retry_after_ms < 0 && !a->exhausted && a->code == 403))
-		return false;
-	wait = a->retry_after_ms >= 0             ? a->retry_after_ms
-	       : a->exhausted && a->reset_ms >= 0 ? a->reset_ms - now
-	                                          : LIMIT_DEFAULT_MS;
-	if (wait < SPACING_MS)
-		wait = SPACING_MS;
-	ep->until = now + wait;
-	ep->spaced_til = ep->until + SPACED_FOR_MS;
-	snprintf(secs, sizeof(secs), "%ld", (long)((wait + 999) / 1000));
-	log_line("warn", "forge rate limit", "provider", forge_name(ep->provider), "wait", secs,
-	         NULL);
-	return true;
-}
-
-/* After any answer: spacing, and the end of an outage. */
-static void answered(struct endpoint *ep)
-{
-	double now = clock_now_ms();
-
-	if (ep->failures)
-		log_line("info", "forge available", "provider", forge_name(ep->provider), NULL);
-	ep->failures = 0;
-	ep->next_any = now < ep->spaced_til ? now + SPACING_MS : 0;
-}
-
 static void count_post(struct reporter *r, const struct endpoint *ep, long code)
 {
 	char c[16];
@@ -400,30 +99,30 @@ static void count_post(struct reporter *r, const struct endpoint *ep, long code)
 }
 
 /* Read the newest status of p's sha and context, unless it is known. */
-static enum outcome read_newest(struct reporter *r, const struct post *p, struct answer *a)
+static enum outcome read_newest(struct reporter *r, const struct post *p, struct reporter_answer *a)
 {
 	struct buf url = BUF_INIT, state = BUF_INIT, desc = BUF_INIT;
 	enum outcome o = DONE;
 	int error;
 
 	forge_list_url(&url, p->ep->provider, p->ep->base, p->repository, p->sha, p->context);
-	error = call(a, r, p->ep, "GET", url.ptr, NULL);
+	error = reporter_call(a, r, p->ep, "GET", url.ptr, NULL);
 	if (error < 0) {
-		o = down(p->ep, p, berth_error_last());
-	} else if (answered(p->ep), limited(p->ep, a)) {
+		o = reporter_down(r, p, berth_error_last());
+	} else if (reporter_answered(r, p->ep, a), reporter_limited(r, p->ep, a)) {
 		o = RETRY;
-	} else if (a->code >= 500 || a->code == 408) {
+	} else if (answer_down(a)) {
 		buf_reset(&state);
 		buf_addf(&state, "%s: %ld", url.ptr, a->code);
-		o = down(p->ep, p, state.ptr);
+		o = reporter_down(r, p, state.ptr);
 	} else if (a->code >= 200 && a->code < 300) {
 		error = forge_newest(&state, &desc, p->ep->provider, a->body.ptr, a->body.len,
 		                     p->context);
 		known_set(r, p, error == 0 ? state.ptr : "", error == 0 ? desc.ptr : "");
 	} else if (a->code == 401) {
 		/* The write would be refused as well. */
-		forge_message(&desc, a);
-		refused(r, p, a->code, desc.ptr);
+		answer_message(&desc, a);
+		reporter_refused(r, p, a->code, desc.ptr);
 		p->ep->revoked = true;
 		o = DROP;
 	} else {
@@ -437,40 +136,17 @@ static enum outcome read_newest(struct reporter *r, const struct post *p, struct
 	return o;
 }
 
-/* What an answer that is no success means, for a request of p's. */
-static enum outcome failed_answer(struct reporter *r, struct post *p, const struct answer *a,
-                                  const char *url)
-{
-	struct buf msg = BUF_INIT, why = BUF_INIT;
-	enum outcome o;
-
-	forge_message(&msg, a);
-	if (limited(p->ep, a)) {
-		o = RETRY;
-	} else if (a->code >= 500 || a->code == 408) {
-		buf_addf(&why, "%s: %ld %s", url, a->code, msg.ptr);
-		o = down(p->ep, p, why.ptr);
-	} else {
-		refused(r, p, a->code, msg.ptr);
-		p->ep->revoked = a->code == 401;
-		o = DROP;
-	}
-	buf_release(&msg);
-	buf_release(&why);
-	return o;
-}
-
 static enum outcome send_post(struct reporter *r, struct post *p)
 {
-	struct answer a = {.body = BUF_INIT};
+	struct reporter_answer a = REPORTER_ANSWER_INIT;
 	struct buf url = BUF_INIT, body = BUF_INIT, msg = BUF_INIT;
 	const char *state = forge_state(p->ep->provider, p->state);
 	struct known *k;
 	enum outcome o;
 	int error;
 
-	if ((error = endpoint_token(p->ep)) < 0) {
-		o = down(p->ep, p, berth_error_last());
+	if ((error = reporter_token(p->ep)) < 0) {
+		o = reporter_down(r, p, berth_error_last());
 		goto out;
 	}
 	if (p->ep->revoked) {
@@ -486,22 +162,22 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		o = DONE;
 		goto out;
 	}
-	if (clock_now_ms() < p->ep->next_write || clock_now_ms() < p->ep->next_any) {
+	if (reporter_now(r) < p->ep->next_write || reporter_now(r) < p->ep->next_any) {
 		o = RETRY;
 		goto out;
 	}
 	forge_status_url(&url, p->ep->provider, p->ep->base, p->repository, p->sha);
 	forge_status_body(&body, p->ep->provider, p->state, p->context, p->description,
 	                  p->target_url, p->ref);
-	error = call(&a, r, p->ep, "POST", url.ptr, body.ptr);
-	p->ep->next_write = clock_now_ms() + SPACING_MS;
+	error = reporter_call(&a, r, p->ep, "POST", url.ptr, body.ptr);
+	p->ep->next_write = reporter_now(r) + SPACING_MS;
 	count_post(r, p->ep, error < 0 ? 0 : a.code);
 	if (error < 0) {
-		o = down(p->ep, p, berth_error_last());
+		o = reporter_down(r, p, berth_error_last());
 		goto out;
 	}
-	answered(p->ep);
-	forge_message(&msg, &a);
+	reporter_answered(r, p->ep, &a);
+	answer_message(&msg, &a);
 	if (a.code >= 200 && a.code < 300) {
 		known_set(r, p, state, p->description);
 		log_line("debug", "status posted", "provider", forge_name(p->ep->provider), "sha",
@@ -513,172 +189,17 @@ static enum outcome send_post(struct reporter *r, struct post *p)
 		/* GitLab's answer to a repeat of the state it has. */
 		known_set(r, p, state, p->description);
 		o = DONE;
-	} else if ((o = failed_answer(r, p, &a, url.ptr)) == DROP) {
+	} else if ((o = reporter_failed(r, p, &a, url.ptr)) == DROP) {
 		/* 401, 403, 404, 410, 422: asking again would be refused again.
 		 * Remembered as if sent, so that a periodic check of the same
 		 * state does not ask again either. */
 		known_set(r, p, state, p->description);
 	}
 out:
-	buf_release(&a.body);
+	answer_release(&a);
 	buf_release(&url);
 	buf_release(&body);
 	buf_release(&msg);
-	return o;
-}
-
-/* Whose the endpoint's token is: asked once per token, for only that
- * account's comments are berth's to edit. A forge that will not say (a
- * GitHub App's installation token gets 403) leaves berth the comments it
- * posted itself since it started; that is said once. */
-static enum outcome read_self(struct reporter *r, struct post *p, struct answer *a)
-{
-	struct endpoint *ep = p->ep;
-	struct buf url = BUF_INIT, msg = BUF_INIT;
-	enum outcome o = DONE;
-	char code[16];
-
-	forge_user_url(&url, ep->provider, ep->base);
-	if (call(a, r, ep, "GET", url.ptr, NULL) < 0) {
-		o = down(ep, p, berth_error_last());
-	} else if (answered(ep), limited(ep, a)) {
-		o = RETRY;
-	} else if (a->code >= 500 || a->code == 408 || a->code == 401) {
-		o = failed_answer(r, p, a, url.ptr);
-	} else if (a->code >= 200 && a->code < 300 &&
-	           forge_account_parse(&ep->self, ep->provider, a->body.ptr, a->body.len) == 0) {
-		ep->self_state = SELF_KNOWN;
-		log_line("debug", "forge account", "provider", forge_name(ep->provider), "login",
-		         ep->self.login, NULL);
-	} else {
-		if (a->code >= 200 && a->code < 300)
-			buf_adds(&msg, berth_error_last());
-		else
-			forge_message(&msg, a);
-		snprintf(code, sizeof(code), "%ld", a->code);
-		ep->self_state = SELF_UNTOLD;
-		log_line("warn", "forge account unknown", "provider", forge_name(ep->provider),
-		         "url", url.ptr, "code", code, "message", msg.ptr, "effect",
-		         "berth edits only the comments it posted since it started", NULL);
-	}
-	buf_release(&url);
-	buf_release(&msg);
-	return o;
-}
-
-/* The ids of the comments berth posted on p's pull request, into `ids`
- * (POSTED_MAX of them at most); how many. */
-static size_t posted_ids(const struct reporter *r, const struct post *p, long long *ids)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < r->nposted; i++)
-		if (r->posted[i].ep == p->ep && r->posted[i].number == p->number &&
-		    !strcmp(r->posted[i].repository, p->repository))
-			ids[n++] = r->posted[i].id;
-	return n;
-}
-
-/* Remember comment `id`, on p's pull request, as berth's. */
-static void posted_add(struct reporter *r, const struct post *p, long long id)
-{
-	long long ids[POSTED_MAX];
-	size_t i, n = posted_ids(r, p, ids);
-	struct posted *x;
-
-	for (i = 0; i < n; i++)
-		if (ids[i] == id)
-			return;
-	x = &r->posted[r->posted_next];
-	r->posted_next = (r->posted_next + 1) % POSTED_MAX;
-	if (r->nposted < POSTED_MAX)
-		r->nposted++;
-	else
-		free(x->repository);
-	*x = (struct posted){p->ep, xstrdup(p->repository), p->number, id};
-}
-
-/* Keep p's comment: find it by its marker (every page) among berth's own,
- * then edit it, or add it when there is none. Another account's comment is
- * never edited, whatever it holds. */
-static enum outcome send_comment(struct reporter *r, struct post *p)
-{
-	const enum forge f = p->ep->provider;
-	struct answer a = {.body = BUF_INIT};
-	struct buf list = BUF_INIT, url = BUF_INIT, found = BUF_INIT, body = BUF_INIT;
-	long long ids[POSTED_MAX];
-	struct forge_mine mine = {NULL, ids, 0};
-	char number[24];
-	long long id = 0;
-	size_t count = 0;
-	int error = BERTH_ENOTFOUND, page;
-	enum outcome o = DONE;
-
-	if (endpoint_token(p->ep) < 0)
-		return down(p->ep, p, berth_error_last());
-	if (p->ep->revoked)
-		return DROP;
-	/* The list is read just before the write it decides. */
-	if (clock_now_ms() < p->ep->next_write)
-		return RETRY;
-	if (p->ep->self_state == SELF_UNKNOWN && (o = read_self(r, p, &a)) != DONE)
-		goto out;
-	mine.self = p->ep->self_state == SELF_KNOWN ? &p->ep->self : NULL;
-	mine.nids = posted_ids(r, p, ids);
-	forge_comments_url(&list, f, p->ep->base, p->repository, p->number);
-	/* Gitea lists them all at once; the others, a page at a time. */
-	for (page = 1; page <= 100 && error == BERTH_ENOTFOUND; page++) {
-		buf_reset(&url);
-		if (f == FORGE_GITEA)
-			buf_adds(&url, list.ptr);
-		else
-			buf_addf(&url, "%s?per_page=100&page=%d", list.ptr, page);
-		if (call(&a, r, p->ep, "GET", url.ptr, NULL) < 0) {
-			o = down(p->ep, p, berth_error_last());
-			goto out;
-		}
-		answered(p->ep);
-		if (a.code < 200 || a.code >= 300) {
-			o = failed_answer(r, p, &a, url.ptr);
-			goto out;
-		}
-		error = forge_find_comment(&id, &found, &count, f, &mine, a.body.ptr, a.body.len,
-		                           p->marker);
-		if (error == BERTH_ENOTFOUND && (f == FORGE_GITEA || count < 100))
-			break;
-	}
-	snprintf(number, sizeof(number), "%ld", p->number);
-	if (error == 0 && !strcmp(found.ptr, p->body)) {
-		log_line("debug", "comment unchanged", "provider", forge_name(f), "repository",
-		         p->repository, "number", number, NULL);
-		goto out;
-	}
-	forge_comment_body(&body, p->body);
-	if (error == 0)
-		forge_comment_url(&url, f, p->ep->base, p->repository, p->number, id);
-	else
-		buf_reset(&url), buf_adds(&url, list.ptr);
-	if (call(&a, r, p->ep, error == 0 ? forge_edit_method(f) : "POST", url.ptr, body.ptr) < 0) {
-		p->ep->next_write = clock_now_ms() + SPACING_MS;
-		o = down(p->ep, p, berth_error_last());
-		goto out;
-	}
-	p->ep->next_write = clock_now_ms() + SPACING_MS;
-	answered(p->ep);
-	if (a.code >= 200 && a.code < 300) {
-		if (error == 0 || forge_comment_id(&id, a.body.ptr, a.body.len) == 0)
-			posted_add(r, p, id);
-		log_line("debug", error == 0 ? "comment edited" : "comment posted", "provider",
-		         forge_name(f), "repository", p->repository, "number", number, NULL);
-	} else {
-		o = failed_answer(r, p, &a, url.ptr);
-	}
-out:
-	buf_release(&a.body);
-	buf_release(&list);
-	buf_release(&url);
-	buf_release(&found);
-	buf_release(&body);
 	return o;
 }
 
@@ -704,7 +225,7 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	while (!atomic_load(&r->stopping)) {
-		double now = clock_now_ms(), wake = INFINITY, at;
+		double now = reporter_now(r), wake = INFINITY, at;
 		size_t i, pick = r->n;
 		struct post p;
 		enum outcome o;
@@ -715,13 +236,7 @@ static void *run(void *arg)
 			else if (at < wake)
 				wake = at;
 		if (pick == r->n) {
-			if (isinf(wake)) {
-				pthread_cond_wait(&r->cond, &r->lock);
-			} else {
-				struct timespec ts = clock_realtime_in(wake - now);
-
-				pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-			}
+			r->clock.wait(r->clock.ctx, &r->cond, &r->lock, wake - now);
 			continue;
 		}
 		p = r->queue[pick];
@@ -729,7 +244,7 @@ static void *run(void *arg)
 		r->n--;
 		r->busy = true;
 		pthread_mutex_unlock(&r->lock);
-		o = p.comment ? send_comment(r, &p) : send_post(r, &p);
+		o = p.comment ? reporter_send_comment(r, &p) : send_post(r, &p);
 		pthread_mutex_lock(&r->lock);
 		r->busy = false;
 		for (i = 0; i < r->n && !same_key(&r->queue[i], &p); i++)
@@ -749,14 +264,50 @@ static void *run(void *arg)
 	return NULL;
 }
 
-void reporter_new(struct reporter **out, struct metrics *metrics)
+double reporter_now(const struct reporter *r)
 {
+	return r->clock.now(r->clock.ctx);
+}
+
+static double real_now(void *ctx)
+{
+	(void)ctx;
+	return clock_now_ms();
+}
+
+static void real_wait(void *ctx, pthread_cond_t *cond, pthread_mutex_t *lock, double ms)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	if (isinf(ms)) {
+		pthread_cond_wait(cond, lock);
+	} else {
+		ts = clock_realtime_in(ms);
+		pthread_cond_timedwait(cond, lock, &ts);
+	}
+}
+
+void reporter_new(struct reporter **out, struct metrics *metrics,
+                  const struct reporter_options *opts)
+{
+	static const struct reporter_options defaults = REPORTER_OPTIONS_INIT;
 	struct reporter *r = xcalloc(1, sizeof(*r));
 
+	if (!opts)
+		opts = &defaults;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	atomic_init(&r->stopping, false);
 	r->metrics = metrics;
+	r->transport = opts->transport;
+	if (!r->transport.call) {
+		status_curl_new(&r->curl, &r->stopping);
+		r->transport = (struct reporter_transport){status_curl_call, r->curl};
+	}
+	r->clock = opts->clock;
+	if (!r->clock.now)
+		r->clock = (struct reporter_clock){real_now, real_wait, NULL};
 	pthread_create(&r->thread, NULL, run, r);
 	*out = r;
 }
@@ -787,7 +338,6 @@ void reporter_free(struct reporter *r)
 		struct endpoint *ep = r->eps[i];
 
 		forge_account_release(&ep->self);
-		curl_easy_cleanup(ep->curl);
 		buf_release_secret(&ep->token);
 		free(ep->base);
 		free(ep->token_file);
@@ -800,6 +350,7 @@ void reporter_free(struct reporter *r)
 	for (i = 0; i < r->nrefusals; i++)
 		free(r->refusals[i]);
 	free(r->refusals);
+	status_curl_free(r->curl);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	free(r);
@@ -910,79 +461,9 @@ void reporter_comment(struct reporter *r, const struct status_config *c, long nu
 	pthread_mutex_unlock(&r->lock);
 }
 
-void status_describe_applied(struct buf *out, const struct sync_plan *plan, size_t pruned)
-{
-	size_t counts[SYNC_ACTION_COUNT];
-
-	sync_plan_count(counts, plan);
-	buf_reset(out);
-	buf_addf(out, "applied: %zu created, %zu configured, %zu unchanged", counts[SYNC_CREATED],
-	         counts[SYNC_CONFIGURED], counts[SYNC_UNCHANGED]);
-	if (counts[SYNC_RECREATED])
-		buf_addf(out, ", %zu recreated", counts[SYNC_RECREATED]);
-	if (pruned)
-		buf_addf(out, ", %zu pruned", pruned);
-}
-
-void status_describe_drift(struct buf *out, const struct sync_plan *plan)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < plan->n; i++)
-		n += plan->items[i].drift.state != DRIFT_IN_SYNC;
-	buf_reset(out);
-	buf_addf(out, "drift: %zu object%s (", n, n == 1 ? "" : "s");
-	for (i = 0, n = 0; i < plan->n; i++) {
-		struct object_id id;
-
-		if (plan->items[i].drift.state == DRIFT_IN_SYNC)
-			continue;
-		id = sync_item_id(&plan->items[i]);
-		if (n++)
-			buf_adds(out, ", ");
-		object_kind_lower(out, id.kind);
-		buf_addf(out, "/%s", id.name);
-	}
-	buf_addch(out, ')');
-}
-
-void status_describe_in_sync(struct buf *out, const struct sync_plan *plan)
-{
-	buf_reset(out);
-	buf_addf(out, "in sync: %zu object%s", plan->n, plan->n == 1 ? "" : "s");
-}
-
-void status_describe_error(struct buf *out, const struct diagnostics *diags, const char *root)
-{
-	const char *msg = berth_error_last(), *line, *next;
-
-	buf_reset(out);
-	if (diags && diags->n) {
-		const struct diagnostic *d = &diags->items[0];
-
-		buf_add_printable(out, repo_path(d->file, root), NULL);
-		buf_addf(out, ":%zu:%zu: ", d->line, d->column);
-		buf_add_printable(out, d->message, NULL);
-		return;
-	}
-	/* The agent's message: a summary line, then the problems. */
-	for (line = msg; *line; line = *next ? next + 1 : next) {
-		next = line + strcspn(line, "\n");
-		if (memchr(line, ':', (size_t)(next - line)) && line != msg)
-			break;
-	}
-	if (!*line)
-		line = msg;
-	next = line + strcspn(line, "\n");
-	line = repo_path(line, root);
-	buf_add(out, line, (size_t)(next - line));
-}
-
 enum status_state status_of_error(int error)
 {
-	return error == BERTH_ECONNECT || strstr(berth_error_last(), "403 Forbidden")
-	           ? STATUS_ERROR
-	           : STATUS_FAILURE;
+	return error == BERTH_ECONNECT || error == BERTH_EFORBIDDEN ? STATUS_ERROR : STATUS_FAILURE;
 }
 
 size_t reporter_drain(struct reporter *r, double deadline_ms)

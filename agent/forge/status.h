@@ -1,12 +1,11 @@
 #ifndef BERTH_STATUS_H
 #define BERTH_STATUS_H
 
-#include "status_config.h"
 #include "forge.h"
+#include "status_config.h"
 #include "../../diff/base/metrics.h"
 
-#include "../../apply/sync.h"
-
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -16,7 +15,10 @@
  * of a sha and context before it writes (once; then it remembers), skips a
  * post that would change nothing, keeps only the newest state per sha and
  * context in a bounded queue, backs off while a forge is down, and honours
- * its rate limits. A reconcile never waits for it.
+ * its rate limits. It also keeps a comment on a pull request (a preview's).
+ * A reconcile never waits for it. The thread, the queue and the rules:
+ * status.c; comments: status_comment.c. The texts it posts are its
+ * callers' (plan_summary_*() in source/plan_report.h).
  */
 
 struct reporter;
@@ -24,9 +26,64 @@ struct reporter;
 /* The metric families a reporter records in (the registry must hold them). */
 extern const struct metric_family status_posts_family, status_queue_family;
 
+/* A request the reporter sends a forge. */
+struct reporter_request {
+	const char *method; /* "GET", "POST"; an edit's "PATCH" or "PUT" */
+	const char *url;
+	const struct buf *headers; /* "Name: value" lines, each ended by a NUL; a secret */
+	const char *body;          /* JSON; NULL: none */
+	const char *ca_file;       /* the forge's private CA; NULL: the system's */
+};
+
+/* What a forge answered. */
+struct reporter_answer {
+	long code;          /* the HTTP status; 0: no answer */
+	struct buf headers; /* "Name: value" lines, each ended by a NUL */
+	struct buf body;
+};
+#define REPORTER_ANSWER_INIT                                                                       \
+	{                                                                                          \
+		.code = 0, .headers = BUF_INIT, .body = BUF_INIT                                   \
+	}
+
+/*
+ * How a reporter reaches the forges. `call` sends `req` and fills `out`
+ * (code 0 and empty when it is called): 0 when the forge answered, whatever
+ * the code; BERTH_ECONNECT, saying why, when it did not. Called on the
+ * reporter's thread only, one request at a time.
+ */
+struct reporter_transport {
+	int (*call)(struct reporter_answer *out, void *ctx, const struct reporter_request *req);
+	void *ctx;
+};
+
+/*
+ * A reporter's clock, in milliseconds: `now`, and `wait`, which waits on
+ * `cond` (`lock` held, as pthread_cond_wait() does) until it is signalled
+ * or `ms` of this clock have passed (INFINITY: until it is signalled).
+ * The forge's rules (spacing, backoff, rate limits) are kept on it.
+ */
+struct reporter_clock {
+	double (*now)(void *ctx);
+	void (*wait)(void *ctx, pthread_cond_t *cond, pthread_mutex_t *lock, double ms);
+	void *ctx;
+};
+
+/* What a reporter may be given instead of its defaults (a test's). */
+struct reporter_options {
+	struct reporter_transport transport; /* NULL call: libcurl */
+	struct reporter_clock
+	    clock; /* NULL now and wait: clock_now_ms(), waited for in real time */
+};
+#define REPORTER_OPTIONS_INIT                                                                      \
+	{                                                                                          \
+		.transport = {NULL, NULL}, .clock = { NULL, NULL, NULL }                           \
+	}
+
 /* A reporter and its thread; `metrics` (borrowed, may be NULL) must outlive
- * it. */
-void reporter_new(struct reporter **out, struct metrics *metrics);
+ * it, and so must what `opts` points to (NULL: the defaults; copied). */
+void reporter_new(struct reporter **out, struct metrics *metrics,
+                  const struct reporter_options *opts);
 
 /* Stop the thread (a request under way is given up) and free; what is
  * still queued is dropped. NULL is a no-op. */
@@ -55,27 +112,10 @@ void reporter_post(struct reporter *r, const struct status_config *c, const char
 void reporter_comment(struct reporter *r, const struct status_config *c, long number,
                       const char *marker, const char *body);
 
-/* "applied: 2 created, 1 configured, 9 unchanged" (and recreated, pruned
- * when there were any), of `plan` after its apply. */
-void status_describe_applied(struct buf *out, const struct sync_plan *plan, size_t pruned);
-
-/* "drift: 2 objects (statefulset/web, service/nginx)": the objects of
- * `plan` not in sync. */
-void status_describe_drift(struct buf *out, const struct sync_plan *plan);
-
-/* "in sync: 12 objects": `plan`, with nothing drifted. */
-void status_describe_in_sync(struct buf *out, const struct sync_plan *plan);
-
-/* Why a commit was refused or failed: the first problem in `diags` at its
- * file:line, else the first line of the current error that names a place,
- * else its first line; a file under `root` (the checkout; may be NULL) by
- * its path in the repository, printable (buf_add_printable). */
-void status_describe_error(struct buf *out, const struct diagnostics *diags, const char *root);
-
-/* The state a failed reconcile posts, from its error code and the current
- * message: STATUS_ERROR when berth could not do its job at all (the
- * cluster unreachable, RBAC refusing it), STATUS_FAILURE when the commit
- * was refused or its apply failed. */
+/* The state a failed reconcile posts, from its error code alone:
+ * STATUS_ERROR when berth could not do its job at all (BERTH_ECONNECT: the
+ * cluster unreachable; BERTH_EFORBIDDEN: RBAC refusing it), STATUS_FAILURE
+ * when the commit was refused or its apply failed. */
 enum status_state status_of_error(int error);
 
 /* Wait until nothing is queued or being sent, or until `deadline_ms` of

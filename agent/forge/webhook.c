@@ -1,5 +1,6 @@
-/* The forges' push webhooks (GitHub, GitLab, Gitea): authenticated, and
- * read for the repository and the ref that moved. */
+/* The forges' webhooks (GitHub, GitLab, Gitea): authenticated, then read
+ * once: a push for the repository and the ref that moved, a pull request
+ * for its head and base. */
 #include "webhook.h"
 
 #include "../source/url.h"
@@ -69,16 +70,21 @@ bool webhook_verify(enum forge f, const char *secret, const char *signature, con
 	return digest_equal(hex, signature, sizeof(hex) - 1);
 }
 
-bool webhook_is_push(enum forge f, const char *event)
+static bool is_push(enum forge f, const char *event)
 {
-	if (!event)
-		return false;
 	if (f == FORGE_GITLAB)
 		return !strcmp(event, "Push Hook") || !strcmp(event, "Tag Push Hook");
 	return !strcmp(event, "push");
 }
 
-int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t len)
+static bool is_pull(enum forge f, const char *event)
+{
+	return !strcmp(event, f == FORGE_GITLAB ? "Merge Request Hook" : "pull_request");
+}
+
+/* The repositories `payload` names, as repo_key()s, each followed by a NUL
+ * in `keys`. */
+static void read_repos(struct buf *keys, struct json_object *payload)
 {
 	static const char *const objects[] = {"repository", "project"};
 	/* Not "homepage": a free-form website, which may name another
@@ -86,43 +92,18 @@ int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t le
 	static const char *const fields[] = {"clone_url", "html_url",     "ssh_url",
 	                                     "git_url",   "git_http_url", "git_ssh_url",
 	                                     "web_url",   "http_url",     "url"};
-	struct json_object *payload = json_value_parse(body, len);
 	size_t i, j;
-	int n = 0;
 
-	if (!json_object_is_type(payload, json_type_object)) {
-		json_object_put(payload);
-		return -1;
-	}
-	if (ref && json_value_get_string(payload, "ref"))
-		buf_adds(ref, json_value_get_string(payload, "ref"));
-	for (i = 0; i < sizeof(objects) / sizeof(*objects); i++)
-		for (j = 0; j < sizeof(fields) / sizeof(*fields); j++) {
+	for (i = 0; i < ARRAY_SIZE(objects); i++)
+		for (j = 0; j < ARRAY_SIZE(fields); j++) {
 			const char *url =
 			    json_value_get_string(json_value_get(payload, objects[i]), fields[j]);
 
 			if (url && *url) {
 				repo_key(keys, url);
 				buf_addch(keys, '\0');
-				n++;
 			}
 		}
-	json_object_put(payload);
-	return n;
-}
-
-void webhook_pull_release(struct webhook_pull *p)
-{
-	buf_release(&p->base);
-	buf_release(&p->branch);
-	buf_release(&p->fallback);
-}
-
-bool webhook_is_pull(enum forge f, const char *event)
-{
-	if (!event)
-		return false;
-	return !strcmp(event, f == FORGE_GITLAB ? "Merge Request Hook" : "pull_request");
 }
 
 double webhook_time(const char *s)
@@ -167,8 +148,11 @@ static bool from_fork(enum forge f, struct json_object *pr)
 	return true;
 }
 
-int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const char *body,
-                 size_t len)
+/* Read pull request `payload` into `out` (left as it was on failure), and
+ * in `*preview` whether its action brings a head to preview. -1 when it
+ * names no pull request, number, action, base branch or head commit. */
+static int read_pull(struct webhook_pull *out, bool *preview, enum forge f,
+                     struct json_object *payload)
 {
 	/* The actions that bring a head to preview, per forge. */
 	static const char *const previewed[FORGE_COUNT][3] = {
@@ -176,16 +160,11 @@ int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const
 	    [FORGE_GITLAB] = {"open", "update", "reopen"},
 	    [FORGE_GITEA] = {"opened", "synchronized", "reopened"},
 	};
-	struct json_object *payload = json_value_parse(body, len), *pr, *o;
+	struct json_object *pr, *o;
 	const char *action, *head, *base, *branch, *fallback;
 	int64_t number;
 	size_t i;
-	int error = 0;
 
-	if (!json_object_is_type(payload, json_type_object)) {
-		json_object_put(payload);
-		return berth_error_set("the body is not a JSON object");
-	}
 	if (f == FORGE_GITLAB) {
 		pr = json_value_get(payload, "object_attributes");
 		action = json_value_get_string(pr, "action");
@@ -209,15 +188,13 @@ int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const
 	}
 	number = json_object_is_type(o, json_type_int) ? json_object_get_int64(o) : 0;
 	if (!json_object_is_type(pr, json_type_object) || number <= 0 || !action || !base ||
-	    !head || strlen(head) != 40 || strspn(head, "0123456789abcdef") != 40) {
-		error = berth_error_set("not a pull request: it names no %s",
-		                        !json_object_is_type(pr, json_type_object) ? "pull request"
-		                        : number <= 0                              ? "number"
-		                        : !action                                  ? "action"
-		                        : !base                                    ? "base branch"
-		                                                                   : "head commit");
-		goto out;
-	}
+	    !head || strlen(head) != 40 || strspn(head, "0123456789abcdef") != 40)
+		return berth_error_set("not a pull request: it names no %s",
+		                       !json_object_is_type(pr, json_type_object) ? "pull request"
+		                       : number <= 0                              ? "number"
+		                       : !action                                  ? "action"
+		                       : !base                                    ? "base branch"
+		                                                                  : "head commit");
 	out->number = (long)number;
 	memcpy(out->head, head, 41);
 	buf_adds(&out->base, base);
@@ -227,12 +204,44 @@ int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const
 	out->updated = webhook_time(json_value_get_string(pr, "updated_at"));
 	for (i = 0; i < ARRAY_SIZE(previewed[f]) && strcmp(action, previewed[f][i]); i++)
 		;
-	error = i < ARRAY_SIZE(previewed[f]);
-	if (webhook_repos(keys, NULL, body, len) < 0)
-		error = -1;
+	*preview = i < ARRAY_SIZE(previewed[f]);
+	return 0;
+}
+
+int webhook_parse(struct webhook_event *out, enum forge f, const char *event, const char *body,
+                  size_t len)
+{
+	struct json_object *payload = NULL;
+	bool push = event && is_push(f, event), preview = false;
+	int error = 0;
+
+	if (!push && !(event && is_pull(f, event))) {
+		out->kind = WEBHOOK_IGNORED;
+		return 0;
+	}
+	payload = json_value_parse(body, len);
+	if (!json_object_is_type(payload, json_type_object)) {
+		error = berth_error_set("the body is not a JSON object");
+		goto out;
+	}
+	if (!push && (error = read_pull(&out->pull, &preview, f, payload)) < 0)
+		goto out;
+	if (push && json_value_get_string(payload, "ref"))
+		buf_adds(&out->ref, json_value_get_string(payload, "ref"));
+	read_repos(&out->keys, payload);
+	out->kind = push ? WEBHOOK_PUSH : preview ? WEBHOOK_PULL_PREVIEW : WEBHOOK_PULL_OTHER;
 out:
 	json_object_put(payload);
 	return error;
+}
+
+void webhook_event_release(struct webhook_event *e)
+{
+	buf_release(&e->keys);
+	buf_release(&e->ref);
+	buf_release(&e->pull.base);
+	buf_release(&e->pull.branch);
+	buf_release(&e->pull.fallback);
 }
 
 bool webhook_ref_moves(const char *ref, const char *pushed)

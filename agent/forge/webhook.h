@@ -9,8 +9,11 @@
 #include <stddef.h>
 
 /*
- * Push webhooks of the forges (../shared/reference/forges.md): who sent a
- * delivery, and which repository it is about.
+ * The forges' webhooks (GitHub, GitLab, Gitea; the README's "The HTTP
+ * listener" and "Previews of a pull request"): who sent a delivery, and what
+ * it is about: a push (the repository and the ref it moved) or a pull
+ * request (the repository, its head and its base). The pull request
+ * payloads of tests/fixtures/webhook/ are the forges' own.
  */
 
 /* The header that carries a forge's signature or token. */
@@ -29,20 +32,7 @@ const char *webhook_delivery_header(enum forge f);
 bool webhook_verify(enum forge f, const char *secret, const char *signature, const char *body,
                     size_t len);
 
-/* Is `event` (the value of webhook_event_header()) a push? */
-bool webhook_is_push(enum forge f, const char *event);
-
-/*
- * The repositories a push payload names (repository.clone_url, html_url,
- * ssh_url, ...; GitLab's project.git_http_url, git_ssh_url, web_url), as
- * repo_key()s, each followed by a NUL in `keys`, and the ref it moved
- * ("refs/heads/main", also for a deletion) in `ref` (left empty when the
- * payload names none; `ref` may be NULL). Returns how many repositories,
- * or -1 when the body is not a JSON object.
- */
-int webhook_repos(struct buf *keys, struct buf *ref, const char *body, size_t len);
-
-/* A pull request (a GitLab merge request) to preview. */
+/* A pull request (a GitLab merge request). */
 struct webhook_pull {
 	long number;         /* GitHub's and Gitea's number; GitLab's iid */
 	char head[41];       /* the head commit, hex */
@@ -61,25 +51,53 @@ struct webhook_pull {
 		.number = 0, .head = "", .base = BUF_INIT, .branch = BUF_INIT,                     \
 		.fallback = BUF_INIT, .fork = true, .updated = 0                                   \
 	}
-void webhook_pull_release(struct webhook_pull *p);
 
-/* Is `event` a pull request (GitHub and Gitea: pull_request; GitLab: Merge
- * Request Hook)? */
-bool webhook_is_pull(enum forge f, const char *event);
+/* What a delivery is. */
+enum webhook_kind {
+	WEBHOOK_IGNORED,      /* GitHub's ping, or an event berth does not follow */
+	WEBHOOK_PUSH,         /* a push (GitLab: Push Hook, Tag Push Hook) */
+	WEBHOOK_PULL_PREVIEW, /* a pull request whose action brings a head to preview */
+	WEBHOOK_PULL_OTHER,   /* a pull request action that brings none: closed, labeled... */
+};
+
+/* A delivery, read. Initialized with WEBHOOK_EVENT_INIT; what it holds is
+ * the caller's, released with webhook_event_release(). */
+struct webhook_event {
+	enum webhook_kind kind;
+	/* The repositories it is about (a push's; a pull request's base
+	 * repository's), as repo_key()s, each followed by a NUL; empty when
+	 * the payload names none. From repository.clone_url, html_url,
+	 * ssh_url, ...; GitLab's project.git_http_url, git_ssh_url, web_url. */
+	struct buf keys;
+	/* A push: the ref it moved ("refs/heads/main", also for a deletion);
+	 * empty when the payload names none, and for any other kind. */
+	struct buf ref;
+	/* A pull request (either kind): what it is. */
+	struct webhook_pull pull;
+};
+#define WEBHOOK_EVENT_INIT                                                                         \
+	{                                                                                          \
+		.kind = WEBHOOK_IGNORED, .keys = BUF_INIT, .ref = BUF_INIT,                        \
+		.pull = WEBHOOK_PULL_INIT                                                          \
+	}
+void webhook_event_release(struct webhook_event *e);
 
 /*
- * Read a pull request payload into `out`, and the repositories it is about
- * (the base repository's URLs) into `keys`, as webhook_repos() does. A
- * fork: GitHub's head.repo.id (or full_name) is not base.repo's, Gitea's
- * head.repo_id is not base.repo_id, GitLab's source_project_id is not
- * target_project_id.
- * Returns 1 when the payload asks for a preview (GitHub: opened,
- * synchronize, reopened; GitLab: open, update, reopen; Gitea: opened,
- * synchronized, reopened), 0 for any other action (closed, labeled, ...),
- * -1 when it is not a pull request payload (saying why).
+ * Read a verified delivery to forge `f`: `event` is the value of
+ * webhook_event_header() (NULL when absent), `body` its `len` bytes, parsed
+ * once. A ping or another event is WEBHOOK_IGNORED, its body not read. A
+ * pull request (GitHub and Gitea: pull_request; GitLab: Merge Request
+ * Hook) asks for a preview when its action is GitHub's opened,
+ * synchronize, reopened; GitLab's open, update, reopen; Gitea's opened,
+ * synchronized, reopened. It is from a fork when GitHub's head.repo.id (or
+ * full_name) is not base.repo's, Gitea's head.repo_id is not base.repo_id,
+ * GitLab's source_project_id is not target_project_id.
+ * Returns 0, or -1 (saying why: the body is no JSON object, or a pull
+ * request payload names no number, action, base branch or head commit),
+ * `out` then left as it was.
  */
-int webhook_pull(struct webhook_pull *out, struct buf *keys, enum forge f, const char *body,
-                 size_t len);
+int webhook_parse(struct webhook_event *out, enum forge f, const char *event, const char *body,
+                  size_t len);
 
 /* An RFC 3339 time (2019-05-15T15:20:33Z, 2022-03-09T16:31:06+09:00) or
  * GitLab's "2013-12-03 17:23:34 UTC", in seconds since the epoch; 0 when

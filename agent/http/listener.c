@@ -89,39 +89,17 @@ static const char *webhook_delivery(enum forge f, const struct http_request *req
 	return id ? id : http_request_header(req, webhook_delivery_header(f));
 }
 
-/* A verified pull request event: the daemon previews its head for each
- * source that deploys its base branch. */
-static void pull(struct http_response *resp, const struct http_request *req, struct listener *l,
-                 enum forge f, const char *delivery)
-{
-	struct webhook_pull pr = WEBHOOK_PULL_INIT;
-	struct buf keys = BUF_INIT;
-	struct trigger t = {.kind = TRIGGER_PULL, .forge = f, .delivery = delivery};
-	int wants = webhook_pull(&pr, &keys, f, req->body, req->content_length);
-
-	if (wants < 0) {
-		resp->status = 400;
-		buf_addf(&resp->body, "%s\n", berth_error_last());
-	} else if (wants == 0) {
-		reply(resp, 200, "ignored: this action brings no new head to preview\n");
-	} else {
-		t.repos = &keys;
-		t.pull = &pr;
-		resp->status = scheduler_send(l->scheduler, &t, &resp->body) < 0 ? 200 : 202;
-	}
-	webhook_pull_release(&pr);
-	buf_release(&keys);
-}
-
-/* A delivery to /hooks/<forge>: verified, then each source that follows
- * the pushed repository and a ref the push may move is triggered. */
+/* A delivery to /hooks/<forge>: verified, remembered, parsed once, then
+ * handed to the daemon: a push makes due each source of its repository
+ * whose ref it moves; a pull request is previewed for each source that
+ * deploys its base branch. */
 static void hook(struct http_response *resp, const struct http_request *req, struct listener *l,
                  enum forge f)
 {
 	const char *event = http_request_header(req, webhook_event_header(f));
 	const char *delivery = webhook_delivery(f, req);
-	struct trigger t = {.kind = TRIGGER_PUSH, .forge = f};
-	struct buf keys = BUF_INIT, ref = BUF_INIT;
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
+	struct trigger t = {.forge = f};
 	char *secret;
 	bool ok;
 
@@ -137,7 +115,6 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 	free_secret(secret);
 	if (!delivery)
 		delivery = "";
-	t.delivery = delivery;
 	if (!ok) {
 		reply(resp, 401, "bad signature\n");
 		log_line("warn", "webhook refused", "forge", forge_name(f), "delivery", delivery,
@@ -154,25 +131,34 @@ static void hook(struct http_response *resp, const struct http_request *req, str
 		         delivery, NULL);
 		return;
 	}
-	if (webhook_is_pull(f, event)) {
-		pull(resp, req, l, f, delivery);
-		return;
+	if (webhook_parse(&ev, f, event, req->body, req->content_length) < 0) {
+		resp->status = 400;
+		buf_addf(&resp->body, "%s\n", berth_error_last());
+		goto out;
 	}
-	if (!webhook_is_push(f, event)) {
-		/* GitHub's ping, and events berth does not follow. */
-		reply(resp, 200, "ignored: not a push or a pull request\n");
-		return;
-	}
-	if (webhook_repos(&keys, &ref, req->body, req->content_length) < 0) {
-		reply(resp, 400, "the body is not a JSON object\n");
-	} else {
-		t.repos = &keys;
-		t.ref = ref.ptr;
+	t.delivery = delivery;
+	t.repos = &ev.keys;
+	switch (ev.kind) {
+	case WEBHOOK_PUSH:
+		t.kind = TRIGGER_PUSH;
+		t.ref = ev.ref.ptr;
 		resp->status = 202;
 		scheduler_send(l->scheduler, &t, &resp->body);
+		break;
+	case WEBHOOK_PULL_PREVIEW:
+		t.kind = TRIGGER_PULL;
+		t.pull = &ev.pull;
+		resp->status = scheduler_send(l->scheduler, &t, &resp->body) < 0 ? 200 : 202;
+		break;
+	case WEBHOOK_PULL_OTHER:
+		reply(resp, 200, "ignored: this action brings no new head to preview\n");
+		break;
+	default:
+		/* GitHub's ping, and events berth does not follow. */
+		reply(resp, 200, "ignored: not a push or a pull request\n");
 	}
-	buf_release(&keys);
-	buf_release(&ref);
+out:
+	webhook_event_release(&ev);
 }
 
 static void handle(struct http_response *resp, const struct http_request *req, void *ctx)

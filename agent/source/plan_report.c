@@ -1,8 +1,9 @@
 /* The report of a commit's plan: what berth diff prints, what a preview
- * posts. */
+ * posts; and the plan in one line, as a commit status says it. */
 #include "plan_report.h"
 
 #include "../../apply/prune.h"
+#include "../../diff/base/berth_error.h"
 #include "../../diff/base/json_value.h"
 #include "../../diff/object.h"
 
@@ -97,4 +98,72 @@ int plan_report(struct report *r, struct target *t, const struct sync_options *s
 	buf_release(&name);
 	prune_list_release(&prune);
 	return 0;
+}
+
+void plan_summary_applied(struct buf *out, const struct sync_plan *plan, size_t pruned)
+{
+	size_t counts[SYNC_ACTION_COUNT];
+
+	sync_plan_count(counts, plan);
+	buf_reset(out);
+	buf_addf(out, "applied: %zu created, %zu configured, %zu unchanged", counts[SYNC_CREATED],
+	         counts[SYNC_CONFIGURED], counts[SYNC_UNCHANGED]);
+	if (counts[SYNC_RECREATED])
+		buf_addf(out, ", %zu recreated", counts[SYNC_RECREATED]);
+	if (pruned)
+		buf_addf(out, ", %zu pruned", pruned);
+}
+
+void plan_summary_drift(struct buf *out, const struct sync_plan *plan)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < plan->n; i++)
+		n += plan->items[i].drift.state != DRIFT_IN_SYNC;
+	buf_reset(out);
+	buf_addf(out, "drift: %zu object%s (", n, n == 1 ? "" : "s");
+	for (i = 0, n = 0; i < plan->n; i++) {
+		struct object_id id;
+
+		if (plan->items[i].drift.state == DRIFT_IN_SYNC)
+			continue;
+		id = sync_item_id(&plan->items[i]);
+		if (n++)
+			buf_adds(out, ", ");
+		object_kind_lower(out, id.kind);
+		buf_addf(out, "/%s", id.name);
+	}
+	buf_addch(out, ')');
+}
+
+void plan_summary_in_sync(struct buf *out, const struct sync_plan *plan)
+{
+	buf_reset(out);
+	buf_addf(out, "in sync: %zu object%s", plan->n, plan->n == 1 ? "" : "s");
+}
+
+void plan_summary_error(struct buf *out, const struct diagnostics *diags, const char *root)
+{
+	const char *msg = berth_error_last(), *line, *next;
+
+	buf_reset(out);
+	if (diags && diags->n) {
+		const struct diagnostic *d = &diags->items[0];
+
+		buf_add_printable(out, repo_path(d->file, root), NULL);
+		buf_addf(out, ":%zu:%zu: ", d->line, d->column);
+		buf_add_printable(out, d->message, NULL);
+		return;
+	}
+	/* The agent's message: a summary line, then the problems. */
+	for (line = msg; *line; line = *next ? next + 1 : next) {
+		next = line + strcspn(line, "\n");
+		if (memchr(line, ':', (size_t)(next - line)) && line != msg)
+			break;
+	}
+	if (!*line)
+		line = msg;
+	next = line + strcspn(line, "\n");
+	line = repo_path(line, root);
+	buf_add(out, line, (size_t)(next - line));
 }

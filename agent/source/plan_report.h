@@ -21,4 +21,26 @@ int plan_report(struct report *r, struct target *t, const struct sync_options *s
  * compared. With the StatefulSet warnings. */
 void plan_report_items(struct report *r, struct target *t);
 
+/*
+ * The plan in one line, as a commit status says it (the caller fits it to
+ * the forge's length). Each replaces what `out` held.
+ */
+
+/* "applied: 2 created, 1 configured, 9 unchanged" (and recreated, pruned
+ * when there were any), of `plan` after its apply. */
+void plan_summary_applied(struct buf *out, const struct sync_plan *plan, size_t pruned);
+
+/* "drift: 2 objects (statefulset/web, service/nginx)": the objects of
+ * `plan` not in sync. */
+void plan_summary_drift(struct buf *out, const struct sync_plan *plan);
+
+/* "in sync: 12 objects": `plan`, with nothing drifted. */
+void plan_summary_in_sync(struct buf *out, const struct sync_plan *plan);
+
+/* Why a commit was refused or failed: the first problem in `diags` at its
+ * file:line, else the first line of the current error that names a place,
+ * else its first line; a file under `root` (the checkout; may be NULL) by
+ * its path in the repository, printable (buf_add_printable). */
+void plan_summary_error(struct buf *out, const struct diagnostics *diags, const char *root);
+
 #endif

@@ -17,16 +17,18 @@
  *   (the server parses again once more arrive). When the body is whole, it
  *   goes to the webhook code as the server's handler gives it: each
  *   forge's signature header to webhook_verify(), the body to
- *   webhook_repos().
+ *   webhook_parse() under the request's event header, and as a push and
+ *   as a pull request of each forge.
  *
- *   As a payload: webhook_repos() on the whole input, repo_key() on it as
- *   a C string, and webhook_verify() with it as both the signature and the
- *   body.
+ *   As a payload: webhook_parse() on the whole input as a push and as a
+ *   pull request of each forge, repo_key() on it as a C string, and
+ *   webhook_verify() with it as both the signature and the body.
  *
  * webhook_verify() must say yes to the right signature (computed here with
- * hmac_sha256()) and to nothing else. Every key of webhook_repos() and
- * repo_key() must be lowercase, repo_key() must only append, and the ref
- * webhook_repos() gives must be the payload's.
+ * hmac_sha256()) and to nothing else. Every key of webhook_parse() and
+ * repo_key() must be lowercase, repo_key() must only append, the ref of a
+ * push must be the payload's, a pull request must have its number, base
+ * and head, and a failure must leave the event as it was.
  *
  * Errors are fine; a broken property aborts, so the fuzzer keeps the input.
  */
@@ -149,68 +151,74 @@ static void check_verify(const char *const sigs[FORGE_COUNT], const char *body, 
 	}
 }
 
-/* webhook_repos() on `len` bytes: -1 exactly when they are not a JSON
- * object, else that many lowercase keys, each ended by a NUL. */
-static void check_repos(const char *body, size_t len)
+/* Each forge's name of a push, and of a pull request. */
+static const char *const push_events[FORGE_COUNT] = {"push", "Push Hook", "push"};
+static const char *const pull_events[FORGE_COUNT] = {"pull_request", "Merge Request Hook",
+                                                     "pull_request"};
+
+/*
+ * webhook_parse() of `len` bytes as a delivery of `event` to forge `f`: 0
+ * or -1; an event other than a push or a pull request ignored whatever the
+ * body; the others only of a JSON object, with lowercase keys each ended
+ * by a NUL, a push with the payload's ref, a pull request with its
+ * number, base and 40-hex head; a failure leaves the event as it was.
+ */
+static void check_parse(enum forge f, const char *event, const char *body, size_t len)
 {
-	struct buf keys = BUF_INIT, ref = BUF_INIT;
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
 	struct json_object *payload = json_value_parse(body, len);
 	bool object = json_object_is_type(payload, json_type_object);
-	int n = webhook_repos(&keys, &ref, body, len);
-	const char *want = object ? json_value_get_string(payload, "ref") : NULL;
+	const char *ref = object ? json_value_get_string(payload, "ref") : NULL;
+	bool push = event && (!strcmp(event, push_events[f]) ||
+	                      (f == FORGE_GITLAB && !strcmp(event, "Tag Push Hook")));
+	bool pull = event && !strcmp(event, pull_events[f]);
+	int rc = webhook_parse(&ev, f, event, body, len);
 	size_t i, nuls = 0;
 
-	if (strcmp(ref.ptr, want ? want : ""))
-		broken("webhook_repos gives the ref '%s' for a payload whose ref is '%s'", ref.ptr,
-		       want ? want : "(none)");
-	buf_release(&ref);
+	if (rc != 0 && rc != -1)
+		broken("%s: webhook_parse returns %d", forge_name(f), rc);
+	if (rc < 0 && (ev.kind != WEBHOOK_IGNORED || ev.keys.len || ev.ref.len || ev.pull.base.len))
+		broken("%s: webhook_parse fails and changes the event", forge_name(f));
+	if (!push && !pull && (rc < 0 || ev.kind != WEBHOOK_IGNORED || ev.keys.len))
+		broken("%s: webhook_parse returns %d, reads a '%s'", forge_name(f), rc,
+		       event ? event : "(none)");
+	if (push && (rc == 0) != object)
+		broken("%s: webhook_parse returns %d for a push of %s", forge_name(f), rc,
+		       object ? "a JSON object" : "what is no JSON object");
+	if (pull && rc == 0 && !object)
+		broken("%s: webhook_parse reads a pull request from what is no JSON object",
+		       forge_name(f));
+	if (rc == 0 && push && (ev.kind != WEBHOOK_PUSH || strcmp(ev.ref.ptr, ref ? ref : "")))
+		broken("%s: webhook_parse gives the kind %d, the ref '%s' for a push whose ref is "
+		       "'%s'",
+		       forge_name(f), ev.kind, ev.ref.ptr, ref ? ref : "(none)");
+	if (rc == 0 && pull &&
+	    ((ev.kind != WEBHOOK_PULL_PREVIEW && ev.kind != WEBHOOK_PULL_OTHER) || ev.ref.len ||
+	     ev.pull.number <= 0 || !ev.pull.base.len || strlen(ev.pull.head) != 40 ||
+	     strspn(ev.pull.head, "0123456789abcdef") != 40))
+		broken("%s: webhook_parse gives the kind %d with number %ld, base '%s', head '%s'",
+		       forge_name(f), ev.kind, ev.pull.number, ev.pull.base.ptr, ev.pull.head);
+	for (i = 0; i < ev.keys.len; i++)
+		nuls += !ev.keys.ptr[i];
+	if (nuls > 18)
+		broken("%s: webhook_parse gives %zu keys, of 2 objects of 9 fields", forge_name(f),
+		       nuls);
+	if (ev.keys.len && ev.keys.ptr[ev.keys.len - 1])
+		broken("%s: webhook_parse gives a last key without its NUL", forge_name(f));
+	if (has_upper(ev.keys.ptr, ev.keys.len))
+		broken("%s: webhook_parse gives a key with uppercase letters", forge_name(f));
+	webhook_event_release(&ev);
 	json_object_put(payload);
-	if (n < 0) {
-		if (n != -1 || object || keys.len)
-			broken("webhook_repos returns %d, with %zu bytes of keys, for %s", n,
-			       keys.len, object ? "an object" : "no object");
-		buf_release(&keys);
-		return;
-	}
-	if (!object)
-		broken("webhook_repos returns %d for what is no JSON object", n);
-	if (n > 20)
-		broken("webhook_repos returns %d keys, of 2 objects of 10 fields", n);
-	for (i = 0; i < keys.len; i++)
-		nuls += !keys.ptr[i];
-	if (nuls != (size_t)n || (n && keys.ptr[keys.len - 1]))
-		broken("webhook_repos returns %d keys and %zu NULs, the last byte %s", n, nuls,
-		       keys.len && !keys.ptr[keys.len - 1] ? "a NUL" : "not a NUL");
-	if (has_upper(keys.ptr, keys.len))
-		broken("webhook_repos gives a key with uppercase letters");
-	buf_release(&keys);
 }
 
-/* webhook_pull() for each forge: a preview (1) or not (0) only of a JSON
- * object that names a number, a base branch and a 40-hex head, which it
- * gives back; else -1. */
-static void check_pull(const char *body, size_t len)
+/* `len` bytes as a push and as a pull request of each forge. */
+static void check_payload(const char *body, size_t len)
 {
-	struct json_object *payload = json_value_parse(body, len);
-	bool object = json_object_is_type(payload, json_type_object);
-	size_t f;
+	enum forge f;
 
-	json_object_put(payload);
-	for (f = 0; f < FORGE_COUNT; f++) {
-		struct webhook_pull pr = WEBHOOK_PULL_INIT;
-		struct buf keys = BUF_INIT;
-		int wants = webhook_pull(&pr, &keys, (enum forge)f, body, len);
-
-		if (wants < -1 || wants > 1)
-			broken("webhook_pull returns %d", wants);
-		if (wants >= 0 && !object)
-			broken("webhook_pull returns %d for what is no JSON object", wants);
-		if (wants >= 0 && (pr.number <= 0 || !pr.base.len || strlen(pr.head) != 40 ||
-		                   strspn(pr.head, "0123456789abcdef") != 40))
-			broken("webhook_pull returns %d with number %ld, base '%s', head '%s'",
-			       wants, pr.number, pr.base.len ? pr.base.ptr : "", pr.head);
-		webhook_pull_release(&pr);
-		buf_release(&keys);
+	for (f = FORGE_GITHUB; f < FORGE_COUNT; f++) {
+		check_parse(f, push_events[f], body, len);
+		check_parse(f, pull_events[f], body, len);
 	}
 }
 
@@ -395,12 +403,12 @@ static void check_request(const uint8_t *data, size_t size)
 		buf[head + req.content_length] = '\0';
 		req.body = buf + head;
 		for (f = FORGE_GITHUB; f < FORGE_COUNT; f++) {
-			webhook_is_push(f, http_request_header(&req, webhook_event_header(f)));
+			check_parse(f, http_request_header(&req, webhook_event_header(f)), req.body,
+			            req.content_length);
 			sigs[f] = http_request_header(&req, webhook_signature_header(f));
 		}
 		check_verify(sigs, req.body, req.content_length);
-		check_repos(req.body, req.content_length);
-		check_pull(req.body, req.content_length);
+		check_payload(req.body, req.content_length);
 	}
 	free(buf);
 }
@@ -412,8 +420,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_request(data, size);
 
-	check_repos(text, size);
-	check_pull(text, size);
+	check_payload(text, size);
 	check_repo_key(text);
 	check_verify(sigs, text, size);
 	free(text);

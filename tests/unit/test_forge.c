@@ -6,7 +6,7 @@
 
 #include "../../agent/cli/cli.h"
 #include "../../agent/forge/forge.h"
-#include "../../agent/forge/status.h"
+#include "../../agent/source/plan_report.h"
 #include "../../diff/base/berth_error.h"
 
 #include <string.h>
@@ -97,7 +97,7 @@ static void test_forge__refusal_names_a_hostile_file_in_one_line(void **state)
 	(void)state;
 	diagnostics_add(&d, "/tmp/co/app/x\n```\n# heading @admin\x1b[2J/web.yaml", 5, 3,
 	                "spec.serviceName: no Service 'nowhere'");
-	status_describe_error(&out, &d, "/tmp/co");
+	plan_summary_error(&out, &d, "/tmp/co");
 	assert_string_equal(out.ptr, "app/x\\n```\\n# heading @admin\\x1b[2J/web.yaml:5:3: "
 	                             "spec.serviceName: no Service 'nowhere'");
 	status_description_fit(&fitted, out.ptr);

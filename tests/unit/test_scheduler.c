@@ -244,7 +244,8 @@ static void test_scheduler__a_pull_request_is_previewed_where_its_base_deploys(v
 	                                   source("dev", "https://h/a/app", "dev", 5 * MINUTE),
 	                                   source("head", "https://h/a/app.git", NULL, 5 * MINUTE)};
 	struct config c = {.sources = sources, .n = 3};
-	struct webhook_pull pr = WEBHOOK_PULL_INIT;
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
+	struct webhook_pull *pr = &ev.pull;
 	struct buf repos = BUF_INIT, answer = BUF_INIT, got = BUF_INIT;
 	struct trigger t = {.kind = TRIGGER_PULL, .forge = FORGE_GITHUB, .delivery = "d"};
 	struct scheduler *s;
@@ -253,15 +254,15 @@ static void test_scheduler__a_pull_request_is_previewed_where_its_base_deploys(v
 	size_t i;
 
 	(void)state;
-	pr.number = 7;
-	pr.fork = false;
-	memcpy(pr.head, "0123456789abcdef0123456789abcdef01234567", 41);
-	buf_adds(&pr.base, "main");
-	buf_adds(&pr.fallback, "main");
+	pr->number = 7;
+	pr->fork = false;
+	memcpy(pr->head, "0123456789abcdef0123456789abcdef01234567", 41);
+	buf_adds(&pr->base, "main");
+	buf_adds(&pr->fallback, "main");
 	repo_key(&repos, "git@h:a/app.git");
 	buf_addch(&repos, '\0');
 	t.repos = &repos;
-	t.pull = &pr;
+	t.pull = pr;
 	scheduler_new(&s, NULL);
 	scheduler_follow(s, &c);
 	while (scheduler_next(s, 0, &i, &why, &wait))
@@ -274,7 +275,7 @@ static void test_scheduler__a_pull_request_is_previewed_where_its_base_deploys(v
 	assert_string_equal(answer.ptr, "previewing main head\n");
 	assert_string_equal(previewed, "main head ");
 	/* From a fork: opted in by none. */
-	pr.fork = true;
+	pr->fork = true;
 	buf_reset(&answer);
 	assert_int_equal(scheduler_send(s, &t, &answer), 0);
 	assert_string_equal(answer.ptr, "previewing nothing; from a fork, not previewed for main, "
@@ -290,7 +291,7 @@ static void test_scheduler__a_pull_request_is_previewed_where_its_base_deploys(v
 	assert_int_equal(previews, 3);
 	next(&got, s, &c, 0);
 	assert_string_equal(got.ptr, "none (wait 300)");
-	webhook_pull_release(&pr);
+	webhook_event_release(&ev);
 	buf_release(&repos);
 	buf_release(&answer);
 	buf_release(&got);

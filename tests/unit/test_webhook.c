@@ -5,6 +5,8 @@
 #include <cmocka.h>
 
 #include "../../agent/forge/webhook.h"
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
 
 #include <string.h>
 
@@ -53,17 +55,44 @@ static void test_webhook__gitlab_token_is_the_secret(void **state)
 	assert_false(verify(FORGE_GITLAB, NULL));
 }
 
-static void test_webhook__push_events(void **state)
+/* webhook_parse() of `len` bytes of `body`, a delivery of `event` to forge
+ * `f`, into `ev` (released first): its kind, or -1. */
+static int parse(struct webhook_event *ev, enum forge f, const char *event, const char *body,
+                 size_t len)
 {
+	webhook_event_release(ev);
+	*ev = (struct webhook_event)WEBHOOK_EVENT_INIT;
+	return webhook_parse(ev, f, event, body, len) < 0 ? -1 : (int)ev->kind;
+}
+
+/* Each forge names its pushes and pull requests; any other event is
+ * ignored, its body unread. */
+static void test_webhook__events_of_each_forge(void **state)
+{
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
+
 	(void)state;
-	assert_true(webhook_is_push(FORGE_GITHUB, "push"));
-	assert_false(webhook_is_push(FORGE_GITHUB, "ping"));
-	assert_false(webhook_is_push(FORGE_GITHUB, NULL));
-	assert_true(webhook_is_push(FORGE_GITLAB, "Push Hook"));
-	assert_true(webhook_is_push(FORGE_GITLAB, "Tag Push Hook"));
-	assert_false(webhook_is_push(FORGE_GITLAB, "Merge Request Hook"));
-	assert_true(webhook_is_push(FORGE_GITEA, "push"));
-	assert_false(webhook_is_push(FORGE_GITEA, "issues"));
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "push", "{}", 2), WEBHOOK_PUSH);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "ping", "{}", 2), WEBHOOK_IGNORED);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "ping", "[", 1), WEBHOOK_IGNORED);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, NULL, "{}", 2), WEBHOOK_IGNORED);
+	assert_int_equal(parse(&ev, FORGE_GITLAB, "Push Hook", "{}", 2), WEBHOOK_PUSH);
+	assert_int_equal(parse(&ev, FORGE_GITLAB, "Tag Push Hook", "{}", 2), WEBHOOK_PUSH);
+	assert_int_equal(parse(&ev, FORGE_GITLAB, "push", "{}", 2), WEBHOOK_IGNORED);
+	assert_int_equal(parse(&ev, FORGE_GITEA, "push", "{}", 2), WEBHOOK_PUSH);
+	assert_int_equal(parse(&ev, FORGE_GITEA, "issues", "{}", 2), WEBHOOK_IGNORED);
+	/* Pull requests: read as such, so "{}" is none. */
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "pull_request", "{}", 2), -1);
+	assert_string_equal(berth_error_last(), "not a pull request: it names no pull request");
+	assert_int_equal(parse(&ev, FORGE_GITLAB, "Merge Request Hook", "{}", 2), -1);
+	assert_int_equal(parse(&ev, FORGE_GITEA, "pull_request", "{}", 2), -1);
+	assert_int_equal(parse(&ev, FORGE_GITLAB, "pull_request", "{}", 2), WEBHOOK_IGNORED);
+	/* A body that is no JSON object is refused, whatever it is. */
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "push", "[1]", 3), -1);
+	assert_string_equal(berth_error_last(), "the body is not a JSON object");
+	assert_int_equal(parse(&ev, FORGE_GITEA, "pull_request", "[]", 2), -1);
+	assert_string_equal(berth_error_last(), "the body is not a JSON object");
+	webhook_event_release(&ev);
 }
 
 static void keys_to(const char *url, const char *want)
@@ -133,98 +162,112 @@ static void test_webhook__payloads_name_their_repository(void **state)
 	static const char gitlab[] = "{\"object_kind\":\"push\",\"project\":{"
 	                             "\"git_http_url\":\"https://gitlab.example.com/g/s/r.git\","
 	                             "\"git_ssh_url\":\"git@gitlab.example.com:g/s/r.git\"}}";
-	struct buf keys = BUF_INIT, ref = BUF_INIT;
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
 
 	(void)state;
-	assert_int_equal(webhook_repos(&keys, &ref, github, strlen(github)), 3);
-	assert_string_equal(ref.ptr, "refs/heads/main");
-	assert_string_equal(keys.ptr, "github.com/acme/config");
-	assert_int_equal(keys.len, 3 * (strlen("github.com/acme/config") + 1));
-	buf_reset(&keys);
-	assert_int_equal(webhook_repos(&keys, NULL, gitlab, strlen(gitlab)), 2);
-	assert_string_equal(keys.ptr, "gitlab.example.com/g/s/r");
-	buf_reset(&keys);
-	assert_int_equal(webhook_repos(&keys, NULL, "{}", 2), 0);
-	assert_int_equal(webhook_repos(&keys, NULL, "{\"repository\":{\"clone_url\":7}}", 30), 0);
-	assert_int_equal(webhook_repos(&keys, NULL, "[1]", 3), -1);
-	assert_int_equal(webhook_repos(&keys, NULL, "{\"repository\":", 14), -1);
-	assert_int_equal(webhook_repos(&keys, NULL, "", 0), -1);
-	buf_release(&keys);
-	buf_release(&ref);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "push", github, strlen(github)), WEBHOOK_PUSH);
+	assert_string_equal(ev.ref.ptr, "refs/heads/main");
+	assert_string_equal(ev.keys.ptr, "github.com/acme/config");
+	assert_int_equal(ev.keys.len, 3 * (strlen("github.com/acme/config") + 1));
+	assert_int_equal(parse(&ev, FORGE_GITLAB, "Push Hook", gitlab, strlen(gitlab)),
+	                 WEBHOOK_PUSH);
+	assert_string_equal(ev.keys.ptr, "gitlab.example.com/g/s/r");
+	assert_int_equal(ev.keys.len, 2 * (strlen("gitlab.example.com/g/s/r") + 1));
+	assert_string_equal(ev.ref.ptr, "");
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "push", "{}", 2), WEBHOOK_PUSH);
+	assert_int_equal(ev.keys.len, 0);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "push", "{\"repository\":{\"clone_url\":7}}", 30),
+	                 WEBHOOK_PUSH);
+	assert_int_equal(ev.keys.len, 0);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "push", "[1]", 3), -1);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "push", "{\"repository\":", 14), -1);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "push", "", 0), -1);
+	webhook_event_release(&ev);
 }
 
 /* A forge's own pull request payload, from tests/fixtures/webhook/
- * (SOURCES.md says where each comes from): what berth reads of it. */
-static int fixture(struct webhook_pull *pr, struct buf *keys, enum forge f, const char *name)
+ * (SOURCES.md says where each comes from), read into `ev`: its kind, or
+ * -1. */
+static int fixture(struct webhook_event *ev, enum forge f, const char *name)
 {
 	struct buf path = BUF_INIT, body = BUF_INIT;
-	int wants;
+	int kind;
 
 	buf_addf(&path, "%s/%s", BERTH_FIXTURES, name);
 	assert_int_equal(buf_read_file(&body, path.ptr, 1 << 20), 0);
-	webhook_pull_release(pr);
-	*pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
-	buf_reset(keys);
-	wants = webhook_pull(pr, keys, f, body.ptr, body.len);
+	kind = parse(ev, f, f == FORGE_GITLAB ? "Merge Request Hook" : "pull_request", body.ptr,
+	             body.len);
 	buf_release(&path);
 	buf_release(&body);
-	return wants;
+	return kind;
 }
 
 static void test_webhook__pull_requests_of_each_forge(void **state)
 {
-	struct webhook_pull pr = WEBHOOK_PULL_INIT;
-	struct buf keys = BUF_INIT;
+	/* What berth reads of each forge's own payloads. */
+	static const struct {
+		enum forge f;
+		const char *file;
+		enum webhook_kind kind;
+		long number;
+		const char *head, *base, *branch, *fallback, *key;
+	} cases[] = {
+	    {FORGE_GITHUB, "github-pull_request-opened.json", WEBHOOK_PULL_PREVIEW, 2,
+	     "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "master", "changes", "master",
+	     "github.com/codertocat/hello-world"},
+	    {FORGE_GITHUB, "github-pull_request-synchronize.json", WEBHOOK_PULL_PREVIEW, 0, NULL,
+	     NULL, NULL, NULL, NULL},
+	    {FORGE_GITHUB, "github-pull_request-closed.json", WEBHOOK_PULL_OTHER, 0, NULL, NULL,
+	     NULL, NULL, NULL},
+	    {FORGE_GITLAB, "gitlab-merge_request-open.json", WEBHOOK_PULL_PREVIEW, 1,
+	     "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "master", "ms-viewport", "master",
+	     "example.com/gitlabhq/gitlab-test"},
+	    {FORGE_GITLAB, "gitlab-merge_request-update.json", WEBHOOK_PULL_PREVIEW, 0, NULL, NULL,
+	     NULL, NULL, NULL},
+	    {FORGE_GITEA, "gitea-pull_request-opened.json", WEBHOOK_PULL_PREVIEW, 2,
+	     "48e773f892a831faa47c0a160d1b7f0cd369ae2a", "master", "master", "master",
+	     "localhost/example/example"},
+	};
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
+	const struct webhook_pull *pr = &ev.pull;
+	size_t i;
 
 	(void)state;
-	assert_true(webhook_is_pull(FORGE_GITHUB, "pull_request"));
-	assert_true(webhook_is_pull(FORGE_GITLAB, "Merge Request Hook"));
-	assert_true(webhook_is_pull(FORGE_GITEA, "pull_request"));
-	assert_false(webhook_is_pull(FORGE_GITLAB, "pull_request"));
-	assert_false(webhook_is_pull(FORGE_GITHUB, "push"));
-
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITHUB, "github-pull_request-opened.json"), 1);
-	assert_int_equal(pr.number, 2);
-	assert_string_equal(pr.head, "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
-	assert_string_equal(pr.base.ptr, "master");
-	assert_string_equal(pr.branch.ptr, "changes");
-	assert_string_equal(pr.fallback.ptr, "master");
-	assert_string_equal(keys.ptr, "github.com/codertocat/hello-world");
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITHUB, "github-pull_request-synchronize.json"),
-	                 1);
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITHUB, "github-pull_request-closed.json"), 0);
-
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITLAB, "gitlab-merge_request-open.json"), 1);
-	assert_int_equal(pr.number, 1);
-	assert_string_equal(pr.head, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
-	assert_string_equal(pr.base.ptr, "master");
-	assert_string_equal(keys.ptr, "example.com/gitlabhq/gitlab-test");
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITLAB, "gitlab-merge_request-update.json"), 1);
-
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITEA, "gitea-pull_request-opened.json"), 1);
-	assert_int_equal(pr.number, 2);
-	assert_string_equal(pr.head, "48e773f892a831faa47c0a160d1b7f0cd369ae2a");
-	assert_string_equal(keys.ptr, "localhost/example/example");
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITEA, "gitea-pull_request-synchronized.json"),
-	                 1);
-	assert_string_equal(pr.base.ptr, "main");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(fixture(&ev, cases[i].f, cases[i].file), cases[i].kind);
+		/* A pull request moves no ref. */
+		assert_string_equal(ev.ref.ptr, "");
+		if (!cases[i].number)
+			continue;
+		assert_int_equal(pr->number, cases[i].number);
+		assert_string_equal(pr->head, cases[i].head);
+		assert_string_equal(pr->base.ptr, cases[i].base);
+		assert_string_equal(pr->branch.ptr, cases[i].branch);
+		assert_string_equal(pr->fallback.ptr, cases[i].fallback);
+		assert_string_equal(ev.keys.ptr, cases[i].key);
+	}
+	assert_int_equal(fixture(&ev, FORGE_GITEA, "gitea-pull_request-synchronized.json"),
+	                 WEBHOOK_PULL_PREVIEW);
+	assert_string_equal(pr->base.ptr, "main");
+	assert_string_equal(ev.keys.ptr, "127.0.0.1/test-ci/multi-line-secrets");
+	/* A failure leaves the event as it was. */
+	assert_int_equal(webhook_parse(&ev, FORGE_GITEA, "pull_request", "{}", 2), -1);
+	assert_int_equal(ev.kind, WEBHOOK_PULL_PREVIEW);
+	assert_string_equal(pr->base.ptr, "main");
+	assert_string_equal(ev.keys.ptr, "127.0.0.1/test-ci/multi-line-secrets");
 
 	/* A push is no pull request; a pull request of another forge's shape
 	 * names nothing this one reads. */
-	webhook_pull_release(&pr);
-	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
-	assert_true(webhook_pull(&pr, &keys, FORGE_GITHUB, "{\"ref\":\"refs/heads/main\"}", 24) <
-	            0);
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITLAB, "github-pull_request-opened.json"), -1);
-	assert_int_equal(webhook_pull(&pr, &keys, FORGE_GITEA, "[]", 2), -1);
-	webhook_pull_release(&pr);
-	buf_release(&keys);
+	assert_int_equal(
+	    parse(&ev, FORGE_GITHUB, "pull_request", "{\"ref\":\"refs/heads/main\"}", 24), -1);
+	assert_int_equal(fixture(&ev, FORGE_GITLAB, "github-pull_request-opened.json"), -1);
+	assert_string_equal(berth_error_last(), "not a pull request: it names no pull request");
+	webhook_event_release(&ev);
 }
 
 static void test_webhook__a_fork_and_when_it_changed(void **state)
 {
-	struct webhook_pull pr = WEBHOOK_PULL_INIT;
-	struct buf keys = BUF_INIT;
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
 	static const char fork[] =
 	    "{\"action\":\"opened\",\"number\":3,\"pull_request\":{\"updated_at\":"
 	    "\"2026-12-01T10:00:00Z\",\"head\":{\"sha\":"
@@ -239,36 +282,31 @@ static void test_webhook__a_fork_and_when_it_changed(void **state)
 	(void)state;
 	/* The forges' own examples: GitHub's and GitLab's are from the same
 	 * repository, Gitea's opened one from a fork (repo_id 2 into 1). */
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITHUB, "github-pull_request-opened.json"), 1);
-	assert_false(pr.fork);
-	assert_true(pr.updated == 1557933633.0); /* 2019-05-15T15:20:33Z */
-	webhook_pull_release(&pr);
-	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITLAB, "gitlab-merge_request-open.json"), 1);
-	assert_false(pr.fork);
-	webhook_pull_release(&pr);
-	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITEA, "gitea-pull_request-opened.json"), 1);
-	assert_true(pr.fork);
-	assert_true(pr.updated == 1646811066.0); /* 2022-03-09T16:31:06+09:00 */
-	webhook_pull_release(&pr);
-	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
-	assert_int_equal(fixture(&pr, &keys, FORGE_GITEA, "gitea-pull_request-synchronized.json"),
-	                 1);
-	assert_false(pr.fork);
-	webhook_pull_release(&pr);
+	assert_int_equal(fixture(&ev, FORGE_GITHUB, "github-pull_request-opened.json"),
+	                 WEBHOOK_PULL_PREVIEW);
+	assert_false(ev.pull.fork);
+	assert_true(ev.pull.updated == 1557933633.0); /* 2019-05-15T15:20:33Z */
+	assert_int_equal(fixture(&ev, FORGE_GITLAB, "gitlab-merge_request-open.json"),
+	                 WEBHOOK_PULL_PREVIEW);
+	assert_false(ev.pull.fork);
+	assert_int_equal(fixture(&ev, FORGE_GITEA, "gitea-pull_request-opened.json"),
+	                 WEBHOOK_PULL_PREVIEW);
+	assert_true(ev.pull.fork);
+	assert_true(ev.pull.updated == 1646811066.0); /* 2022-03-09T16:31:06+09:00 */
+	assert_int_equal(fixture(&ev, FORGE_GITEA, "gitea-pull_request-synchronized.json"),
+	                 WEBHOOK_PULL_PREVIEW);
+	assert_false(ev.pull.fork);
 
-	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
-	assert_int_equal(webhook_pull(&pr, &keys, FORGE_GITHUB, fork, sizeof(fork) - 1), 1);
-	assert_true(pr.fork);
-	webhook_pull_release(&pr);
+	assert_int_equal(parse(&ev, FORGE_GITHUB, "pull_request", fork, sizeof(fork) - 1),
+	                 WEBHOOK_PULL_PREVIEW);
+	assert_true(ev.pull.fork);
 	/* A head whose repository is gone, or not named: a fork. */
-	pr = (struct webhook_pull)WEBHOOK_PULL_INIT;
 	assert_int_equal(
-	    webhook_pull(&pr, &keys, FORGE_GITHUB, deleted_fork, sizeof(deleted_fork) - 1), 1);
-	assert_true(pr.fork);
-	assert_true(pr.updated == 0);
-	webhook_pull_release(&pr);
+	    parse(&ev, FORGE_GITHUB, "pull_request", deleted_fork, sizeof(deleted_fork) - 1),
+	    WEBHOOK_PULL_PREVIEW);
+	assert_true(ev.pull.fork);
+	assert_true(ev.pull.updated == 0);
+	webhook_event_release(&ev);
 
 	assert_true(webhook_time("2013-12-03 17:23:34 UTC") == 1386091414.0);
 	assert_true(webhook_time("2024-02-22T01:42:03.250+01:00") == 1708562523.0);
@@ -276,7 +314,6 @@ static void test_webhook__a_fork_and_when_it_changed(void **state)
 	assert_true(webhook_time("yesterday") == 0);
 	assert_true(webhook_time("2024-02-22T01:42:03+01") == 0);
 	assert_true(webhook_time(NULL) == 0);
-	buf_release(&keys);
 }
 
 int main(void)
@@ -285,7 +322,7 @@ int main(void)
 	    cmocka_unit_test(test_webhook__github_signature_is_checked),
 	    cmocka_unit_test(test_webhook__gitea_signature_has_no_prefix),
 	    cmocka_unit_test(test_webhook__gitlab_token_is_the_secret),
-	    cmocka_unit_test(test_webhook__push_events),
+	    cmocka_unit_test(test_webhook__events_of_each_forge),
 	    cmocka_unit_test(test_webhook__one_repository_has_one_key),
 	    cmocka_unit_test(test_webhook__a_push_moves_only_the_refs_it_names),
 	    cmocka_unit_test(test_webhook__payloads_name_their_repository),
