@@ -6,6 +6,15 @@
 #include <stddef.h>
 
 /*
+ * agent/forge/: the forges. It owns their status and comment APIs (this
+ * file: URLs, headers, bodies, state names), webhook verification and
+ * parsing (webhook.h), a status block's settings (status_config.h) and the
+ * status poster, its thread and its rules (status.h). It may call:
+ * agent/source/url.h (the one URL parser), apply/, diff/, diff/base/. It
+ * is called by: agent/cli/ (a one-shot's status), agent/daemon/ (statuses,
+ * comments, webhook matching) and agent/http/ (webhook verification and
+ * parsing).
+ *
  * The forges berth reports to, and their commit-status APIs (the README's
  * "Commit statuses"; tests/helpers/forge_server.py serves the same APIs,
  * with each forge's own rules, to the tests): URLs, headers, bodies and
