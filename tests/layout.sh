@@ -5,8 +5,9 @@
 # each include goes one of the allowed ways:
 #   diff/ (and diff/base/) nothing from apply/ or agent/; diff/base/ nothing
 #   outside diff/base/; apply/ nothing from agent/;
-#   agent/source/ and agent/forge/ nothing from agent/cli/, agent/daemon/ or
-#   agent/http/; agent/daemon/ nothing from agent/cli/;
+#   agent/source/ nothing else of agent/; agent/forge/ nothing from
+#   agent/cli/, agent/daemon/ or agent/http/, and from agent/source/ only
+#   url.h; agent/daemon/ nothing from agent/cli/;
 #   agent/http/ nothing from agent/cli/, and from agent/daemon/ only its
 #   channel, agent/daemon/scheduler.h.
 # Prints each violation as "file: reason" and fails if there is one.
@@ -64,10 +65,15 @@ function forbidden(from, to) {
 		return "diff/ includes nothing from apply/ or agent/"
 	if (under(from, "apply/") && under(to, "agent/"))
 		return "apply/ includes nothing from agent/"
-	if ((under(from, "agent/source/") || under(from, "agent/forge/")) &&
+	if (under(from, "agent/source/") && under(to, "agent/") && !under(to, "agent/source/"))
+		return "agent/source/ includes nothing else of agent/"
+	if (under(from, "agent/forge/") &&
 	    (under(to, "agent/cli/") || under(to, "agent/daemon/") || under(to, "agent/http/")))
-		return (under(from, "agent/source/") ? "agent/source/" : "agent/forge/") \
-		    " includes nothing from agent/cli/, agent/daemon/ or agent/http/"
+		return "agent/forge/ includes nothing from agent/cli/, agent/daemon/ or agent/http/"
+	if (under(from, "agent/forge/") && under(to, "agent/source/") &&
+	    to != "agent/source/url.h")
+		return "agent/forge/ includes from agent/source/ only the URL parser, " \
+		    "agent/source/url.h"
 	if (under(from, "agent/daemon/") && under(to, "agent/cli/"))
 		return "agent/daemon/ includes nothing from agent/cli/"
 	if (under(from, "agent/http/") && under(to, "agent/cli/"))

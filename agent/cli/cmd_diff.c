@@ -38,7 +38,8 @@ int cmd_diff(int argc, char **argv)
 	    {"report-file", required_argument, NULL, 'R'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct target_options o = TARGET_OPTIONS_INIT;
+	struct target_flags f = TARGET_FLAGS_INIT;
+	struct target_options *o = &f.target;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
 	struct report r = REPORT_INIT;
@@ -50,7 +51,7 @@ int cmd_diff(int argc, char **argv)
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((taken = target_option(&o, opt, "diff", argv)) == 1)
+		if ((taken = target_option(&f, opt, "diff", argv)) == 1)
 			continue;
 		if (!taken && opt == 'p') {
 			sync.prune = sync.allow_empty = true;
@@ -60,31 +61,32 @@ int cmd_diff(int argc, char **argv)
 			report_file = optarg;
 			continue;
 		}
-		free(o.files);
+		free(o->files);
 		return taken ? taken : usage_error("diff", "unknown option '%s'", argv[optind - 1]);
 	}
-	if ((taken = target_options_check(&o, "diff", argc, argv)))
+	if ((taken = target_options_check(&f, "diff", argc, argv)))
 		return taken;
-	if (o.output && !strcmp(o.output, "json"))
+	if (o->output && !strcmp(o->output, "json"))
 		format = DIFF_JSON;
-	else if (o.output && !strcmp(o.output, "markdown"))
+	else if (o->output && !strcmp(o->output, "markdown"))
 		format = DIFF_MARKDOWN;
-	else if (o.output && strcmp(o.output, "text")) {
-		target_release(&t, &o);
+	else if (o->output && strcmp(o->output, "text")) {
+		target_release(&t);
+		target_flags_release(&f);
 		return usage_error(
-		    "diff", "unknown output format '%s' (use text, json or markdown)", o.output);
+		    "diff", "unknown output format '%s' (use text, json or markdown)", o->output);
 	}
 	/* A diff that posts a status is a preview of the commit: nothing is
 	 * sent that writes, not even a dry run. */
-	r.preview = sync.hide_foreign = o.status.enabled;
-	o.read_only = true;
+	r.preview = sync.hide_foreign = f.status.enabled;
+	o->read_only = true;
 	if (r.preview) {
-		buf_addf(&out, "%s/preview", o.status.context);
-		free(o.status.context);
-		o.status.context = buf_detach(&out, NULL);
+		buf_addf(&out, "%s/preview", f.status.context);
+		free(f.status.context);
+		f.status.context = buf_detach(&out, NULL);
 	}
 
-	if ((error = target_open(&t, &o, &sync)) < 0)
+	if ((error = target_open(&t, o, &sync)) < 0)
 		goto out;
 	if ((error = plan_report(&r, &t, &sync)) < 0) {
 		berth_error_print();
@@ -109,9 +111,10 @@ out:
 	else
 		report_summary(&out, &r);
 	if (error < 0 || status != EXIT_ERROR)
-		target_report(&t, &o, error < 0 ? status_of_error(error) : STATUS_SUCCESS, out.ptr);
+		target_report(&t, &f, error < 0 ? status_of_error(error) : STATUS_SUCCESS, out.ptr);
 	buf_release(&out);
 	report_release(&r);
-	target_release(&t, &o);
+	target_release(&t);
+	target_flags_release(&f);
 	return status;
 }

@@ -48,9 +48,10 @@ int cmd_lint(int argc, char **argv)
 	    GIT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct target_options o = TARGET_OPTIONS_INIT;
+	struct target_flags f = TARGET_FLAGS_INIT;
+	struct target_options *o = &f.target;
 	struct target t = TARGET_INIT;
-	struct kubeconfig_options *kopts = &o.kube;
+	struct kubeconfig_options *kopts = &o->kube;
 	struct tree_options opts;
 	struct manifest_set set = MANIFEST_SET_INIT;
 	/* Warnings go with the target's own (a submodule left out). */
@@ -80,7 +81,7 @@ int cmd_lint(int argc, char **argv)
 		case OPT_KNOWN_HOSTS:
 		case OPT_MAX_BYTES:
 		case OPT_MAX_OBJECTS:
-			if ((status = target_option(&o, opt, "lint", argv)) != 1)
+			if ((status = target_option(&f, opt, "lint", argv)) != 1)
 				return status;
 			break;
 		case ':':
@@ -89,10 +90,10 @@ int cmd_lint(int argc, char **argv)
 			return usage_error("lint", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (o.git.repo) {
-		if ((status = target_options_check(&o, "lint", argc, argv)))
+	if (o->git.repo) {
+		if ((status = target_options_check(&f, "lint", argc, argv)))
 			return status;
-		if (target_source(&t, &o) < 0) {
+		if (target_source(&t, o) < 0) {
 			berth_error_print();
 			status = EXIT_ERROR;
 			goto out;
@@ -109,7 +110,7 @@ int cmd_lint(int argc, char **argv)
 	/* Only a cluster named on the command line is asked: lint stays
 	 * offline however KUBECONFIG is set. The checks run on what loaded,
 	 * even when something did not. */
-	target_tree_options(&opts, &o, &t);
+	target_tree_options(&opts, o, &t);
 	opts.manifest.explicit_namespace = namespace != NULL;
 	if (kopts->path || kopts->context) {
 		if (check_with_server(&diags, warnings, kopts, namespace, paths, npaths, &set,
@@ -136,7 +137,8 @@ int cmd_lint(int argc, char **argv)
 	        warnings->n == 1 ? "" : "s");
 	status = diags.n ? 1 : 0;
 out:
-	target_release(&t, &o);
+	target_release(&t);
+	target_flags_release(&f);
 	buf_release(&out);
 	diagnostics_release(&diags);
 	manifest_set_release(&set);

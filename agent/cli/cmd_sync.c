@@ -102,7 +102,8 @@ static void print_json(const struct sync_plan *plan, const struct prune_list *pr
 }
 
 /* With --status-...: the sync's word on its commit. */
-static void report(const struct target *t, const struct target_options *o, size_t pruned, int error)
+static void post_status(const struct target *t, const struct target_flags *f, size_t pruned,
+                        int error)
 {
 	struct buf description = BUF_INIT;
 
@@ -110,7 +111,7 @@ static void report(const struct target *t, const struct target_options *o, size_
 		plan_summary_error(&description, &t->diags, t->checkout);
 	else
 		plan_summary_applied(&description, &t->plan, pruned);
-	target_report(t, o, error < 0 ? status_of_error(error) : STATUS_SUCCESS, description.ptr);
+	target_report(t, f, error < 0 ? status_of_error(error) : STATUS_SUCCESS, description.ptr);
 	buf_release(&description);
 }
 
@@ -129,7 +130,8 @@ int cmd_sync(int argc, char **argv)
 	    {"server-side", no_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct target_options o = TARGET_OPTIONS_INIT;
+	struct target_flags f = TARGET_FLAGS_INIT;
+	struct target_options *o = &f.target;
 	struct sync_options sync = SYNC_OPTIONS_INIT;
 	struct target t = TARGET_INIT;
 	struct prune_list prune = PRUNE_LIST_INIT;
@@ -140,7 +142,7 @@ int cmd_sync(int argc, char **argv)
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((taken = target_option(&o, opt, "sync", argv)) == 1)
+		if ((taken = target_option(&f, opt, "sync", argv)) == 1)
 			continue;
 		if (!taken) {
 			switch (opt) {
@@ -186,17 +188,17 @@ int cmd_sync(int argc, char **argv)
 				    usage_error("sync", "unknown option '%s'", argv[optind - 1]);
 			}
 		}
-		free(o.files);
+		free(o->files);
 		return taken;
 	}
-	if ((taken = target_options_check(&o, "sync", argc, argv)))
+	if ((taken = target_options_check(&f, "sync", argc, argv)))
 		return taken;
-	if (o.output && strcmp(o.output, "text") && strcmp(o.output, "json")) {
-		free(o.files);
+	if (o->output && strcmp(o->output, "text") && strcmp(o->output, "json")) {
+		free(o->files);
 		return usage_error("sync", "unknown output format '%s' (use text or json)",
-		                   o.output);
+		                   o->output);
 	}
-	json = o.output && !strcmp(o.output, "json");
+	json = o->output && !strcmp(o->output, "json");
 	/* Progress goes where the result does not. */
 	sync.progress = json ? stderr : stdout;
 	/* SIGTERM or SIGINT: the objects being written are finished, no other is
@@ -207,9 +209,9 @@ int cmd_sync(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sync.stop = &stop;
-	o.stop = load_stop;
+	o->stop = load_stop;
 
-	if ((error = target_open(&t, &o, &sync)) < 0)
+	if ((error = target_open(&t, o, &sync)) < 0)
 		goto out;
 	/* What prune would delete is known, and refused if it must be, before
 	 * the first write. */
@@ -242,10 +244,11 @@ int cmd_sync(int argc, char **argv)
 	status = error < 0 ? 1 : 0;
 out:
 	if (!sync.dry_run && !stop_requested(&stop))
-		report(&t, &o, pruned, error);
+		post_status(&t, &f, pruned, error);
 	if (stop_requested(&stop))
 		status = 128 + stop_requested(&stop);
 	prune_list_release(&prune);
-	target_release(&t, &o);
+	target_release(&t);
+	target_flags_release(&f);
 	return status;
 }

@@ -33,40 +33,43 @@ static const char *status_flag(const char *key)
 }
 
 /* The --status-... flags make a status block, checked as the config's. */
-static int status_options_check(struct target_options *o, const char *verb)
+static int status_options_check(struct target_flags *f, const char *verb)
 {
-	struct status_config *s = &o->status;
+	const char *repo = f->target.git.repo;
+	struct status_config *s = &f->status;
 	const char *key = NULL;
 
-	if (!o->status_provider && !o->status_base_url && !o->status_repository &&
-	    !o->status_token_file && !o->status_ca_file && !o->status_context &&
-	    !o->status_target_url && !o->status_api_version)
+	if (!f->status_provider && !f->status_base_url && !f->status_repository &&
+	    !f->status_token_file && !f->status_ca_file && !f->status_context &&
+	    !f->status_target_url && !f->status_api_version)
 		return 0;
-	if (!o->status_provider)
+	if (!f->status_provider)
 		return usage_error(verb, "the --status-... flags need --status-provider");
-	if (forge_parse(&s->provider, o->status_provider) < 0)
+	if (forge_parse(&s->provider, f->status_provider) < 0)
 		return usage_error(verb,
 		                   "unknown --status-provider '%s' (use github, gitlab or gitea)",
-		                   o->status_provider);
-	if (!o->git.repo)
+		                   f->status_provider);
+	if (!repo)
 		return usage_error(verb, "--status-provider needs --repo: a status is on a commit");
-	s->base_url = xstrdup_or_null(o->status_base_url);
-	s->repository = xstrdup_or_null(o->status_repository);
-	s->token_file = xstrdup_or_null(o->status_token_file);
-	s->ca_file = xstrdup_or_null(o->status_ca_file);
-	s->context = xstrdup_or_null(o->status_context);
-	s->target_url = xstrdup_or_null(o->status_target_url);
-	s->api_version = xstrdup_or_null(o->status_api_version);
+	s->base_url = xstrdup_or_null(f->status_base_url);
+	s->repository = xstrdup_or_null(f->status_repository);
+	s->token_file = xstrdup_or_null(f->status_token_file);
+	s->ca_file = xstrdup_or_null(f->status_ca_file);
+	s->context = xstrdup_or_null(f->status_context);
+	s->target_url = xstrdup_or_null(f->status_target_url);
+	s->api_version = xstrdup_or_null(f->status_api_version);
 	if (!s->token_file)
 		return usage_error(verb, "--status-provider needs --status-token-file");
-	if (status_config_check(s, o->git.repo, &key) < 0)
+	if (status_config_check(s, repo, &key) < 0)
 		return usage_error(verb, "%s: %s", status_flag(key), berth_error_last());
 	s->enabled = true;
 	return 0;
 }
 
-int target_option(struct target_options *o, int opt, const char *verb, char **argv)
+int target_option(struct target_flags *f, int opt, const char *verb, char **argv)
 {
+	struct target_options *o = &f->target;
+
 	switch (opt) {
 	case 'k':
 		o->kube.path = optarg;
@@ -124,31 +127,31 @@ int target_option(struct target_options *o, int opt, const char *verb, char **ar
 		return 1;
 	}
 	case OPT_STATUS_PROVIDER:
-		o->status_provider = optarg;
+		f->status_provider = optarg;
 		return 1;
 	case OPT_STATUS_BASE_URL:
-		o->status_base_url = optarg;
+		f->status_base_url = optarg;
 		return 1;
 	case OPT_STATUS_REPOSITORY:
-		o->status_repository = optarg;
+		f->status_repository = optarg;
 		return 1;
 	case OPT_STATUS_TOKEN_FILE:
-		o->status_token_file = optarg;
+		f->status_token_file = optarg;
 		return 1;
 	case OPT_STATUS_CA_FILE:
-		o->status_ca_file = optarg;
+		f->status_ca_file = optarg;
 		return 1;
 	case OPT_STATUS_CONTEXT:
-		o->status_context = optarg;
+		f->status_context = optarg;
 		return 1;
 	case OPT_STATUS_TARGET_URL:
-		o->status_target_url = optarg;
+		f->status_target_url = optarg;
 		return 1;
 	case OPT_STATUS_API_VERSION:
-		o->status_api_version = optarg;
+		f->status_api_version = optarg;
 		return 1;
 	case OPT_STATUS_TIMEOUT:
-		if (parse_duration(&o->status_timeout_ms, optarg) < 0)
+		if (parse_duration(&f->status_timeout_ms, optarg) < 0)
 			return usage_error(verb, "--status-timeout: %s", berth_error_last());
 		return 1;
 	case ':':
@@ -171,8 +174,10 @@ static bool in_repository(const char *path)
 	return true;
 }
 
-int target_options_check(struct target_options *o, const char *verb, int argc, char **argv)
+int target_options_check(struct target_flags *f, const char *verb, int argc, char **argv)
 {
+	const struct target_options *o = &f->target;
+
 	int status = 0;
 
 	if (optind < argc)
@@ -186,35 +191,40 @@ int target_options_check(struct target_options *o, const char *verb, int argc, c
 	else if (o->path && !in_repository(o->path))
 		status = usage_error(verb, "--path '%s' must stay inside the repository", o->path);
 	else
-		status = status_options_check(o, verb);
-	if (status) {
-		free(o->files);
-		o->files = NULL;
-		status_config_release(&o->status);
-	}
+		status = status_options_check(f, verb);
+	if (status)
+		target_flags_release(f);
 	return status;
 }
 
-void target_report(const struct target *t, const struct target_options *o, enum status_state state,
+void target_flags_release(struct target_flags *f)
+{
+	free(f->target.files);
+	f->target.files = NULL;
+	f->target.nfiles = 0;
+	status_config_release(&f->status);
+}
+
+void target_report(const struct target *t, const struct target_flags *f, enum status_state state,
                    const char *description)
 {
 	const char *name, *cluster;
 	struct reporter *r;
 	size_t left;
 
-	if (!o->status.enabled || !t->commit.id[0])
+	if (!f->status.enabled || !t->commit.id[0])
 		return;
 	/* {source} is the repository's name; {cluster}, the context's. */
-	name = strrchr(o->status.repository, '/');
+	name = strrchr(f->status.repository, '/');
 	cluster = t->kc && t->kc->context ? t->kc->context : "default";
 	reporter_new(&r, NULL, NULL);
-	reporter_post(r, &o->status, name ? name + 1 : o->status.repository, cluster, t->commit.id,
+	reporter_post(r, &f->status, name ? name + 1 : f->status.repository, cluster, t->commit.id,
 	              state, description, false);
-	left = reporter_drain(r, clock_now_ms() + (double)o->status_timeout_ms);
+	left = reporter_drain(r, clock_now_ms() + (double)f->status_timeout_ms);
 	reporter_free(r);
 	if (left)
 		fprintf(stderr,
 		        "warning: the commit status did not reach %s within %ld s (it is not "
 		        "sent)\n",
-		        forge_name(o->status.provider), o->status_timeout_ms / 1000);
+		        forge_name(f->status.provider), f->status_timeout_ms / 1000);
 }

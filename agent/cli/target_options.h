@@ -1,6 +1,7 @@
 #ifndef BERTH_TARGET_OPTIONS_H
 #define BERTH_TARGET_OPTIONS_H
 
+#include "../forge/status.h"
 #include "../source/target.h"
 
 #include <getopt.h>
@@ -68,14 +69,33 @@ enum {
 	}
 #define TARGET_SHORTOPTS ":f:n:o:"
 
+/* What diff, sync and lint take on their command line: the target's
+ * options, and the commit status a one-shot posts at its end (--status-...)
+ * and how long it may take. Embedded by value: TARGET_FLAGS_INIT, then
+ * target_flags_release(). */
+struct target_flags {
+	struct target_options target;
+	const char *status_provider, *status_base_url, *status_repository, *status_token_file,
+	    *status_ca_file, *status_context, *status_target_url, *status_api_version;
+	struct status_config status; /* made of them by target_options_check() */
+	long status_timeout_ms;
+};
+#define TARGET_FLAGS_INIT                                                                          \
+	{                                                                                          \
+		.target = TARGET_OPTIONS_INIT, .status_timeout_ms = 30000                          \
+	}
+
+/* Frees the -f list and the status block. */
+void target_flags_release(struct target_flags *f);
+
 /* Take option `opt` (from getopt_long) if it is one of the shared ones:
  * returns 1 when taken, 0 when not, and a usage error's status on error. */
-int target_option(struct target_options *o, int opt, const char *verb, char **argv);
+int target_option(struct target_flags *f, int opt, const char *verb, char **argv);
 
 /* After the options: no other argument, -f or --repo (not both), a --path
  * inside the repository, and the --status-... flags as a status block. 0,
- * or a usage error's status (o->files and o->status freed). */
-int target_options_check(struct target_options *o, const char *verb, int argc, char **argv);
+ * or a usage error's status (target_flags_release()d). */
+int target_options_check(struct target_flags *f, const char *verb, int argc, char **argv);
 
 /*
  * With --status-...: post `state` and `description` on the commit of
@@ -83,7 +103,7 @@ int target_options_check(struct target_options *o, const char *verb, int argc, c
  * does not answer is a warning on stderr; the verb's exit status does not
  * change. Without them, nothing.
  */
-void target_report(const struct target *t, const struct target_options *o, enum status_state state,
+void target_report(const struct target *t, const struct target_flags *f, enum status_state state,
                    const char *description);
 
 #endif

@@ -190,7 +190,7 @@ static void run_preview(struct previewer *p, const struct config *c, const struc
 	error = target_open(&t, &o, &sync);
 	if (error == BERTH_ENOTFOUND && !t.commit.id[0]) {
 		/* No branch reaches the head: the pull request's ref does. */
-		target_release(&t, &o);
+		target_release(&t);
 		t = (struct target)TARGET_INIT;
 		pull_ref(&ref, j->forge, j->number);
 		o.git.ref = ref.ptr;
@@ -230,7 +230,7 @@ static void run_preview(struct previewer *p, const struct config *c, const struc
 	         error < 0 ? berth_error_last() : text.ptr, "duration", secs, NULL);
 out:
 	report_release(&r);
-	target_release(&t, &o);
+	target_release(&t);
 	stop_request(&p->done, 0);
 	pthread_join(p->watchdog, NULL);
 	if (cache.len)

@@ -392,7 +392,7 @@ out:
 	buf_release(&description);
 	buf_release(&reason);
 	prune_list_release(&prune);
-	target_release(&t, &o);
+	target_release(&t);
 	if (sync.progress)
 		fclose(sync.progress);
 	return error;

@@ -13,8 +13,8 @@
  * manifests (tree.h), known_hosts (known_hosts.h), the one parser of
  * remote URLs (url.h), the open step every verb and reconcile starts from
  * (target.h) and the report of a plan (plan_report.h). It may call:
- * apply/, diff/, diff/base/ and agent/forge/status_config.h (the status
- * block a target carries). It is called by: agent/cli/ and agent/daemon/.
+ * apply/, diff/, diff/base/: nothing else of agent/. It is called by
+ * agent/cli/, agent/daemon/, and agent/forge/ (url.h only).
  *
  * The Git source: a repository followed through a cache on disk, one bare
  * repository per remote, fetched incrementally and never cloned again.

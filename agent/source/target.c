@@ -240,7 +240,7 @@ int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct
 	return (int)(diags->n - before);
 }
 
-void target_release(struct target *t, struct target_options *o)
+void target_release(struct target *t)
 {
 	source_commit_release(&t->commit);
 	free(t->files);
@@ -253,7 +253,4 @@ void target_release(struct target *t, struct target_options *o)
 	discovery_free(t->discovery);
 	kube_client_free(t->client);
 	kubeconfig_free(t->kc);
-	free(o->files);
-	o->files = NULL;
-	status_config_release(&o->status);
 }

@@ -1,7 +1,6 @@
 #ifndef BERTH_TARGET_H
 #define BERTH_TARGET_H
 
-#include "../forge/status_config.h"
 #include "source.h"
 #include "tree.h"
 
@@ -44,17 +43,10 @@ struct target_options {
 	/* Nothing will be written (a diff, a preview): a stop (sync_options's)
 	 * gives up the request under way too, not only the next. */
 	bool read_only;
-	/* --status-...: the commit status a one-shot posts at its end, and how
-	 * long it may take. */
-	const char *status_provider, *status_base_url, *status_repository, *status_token_file,
-	    *status_ca_file, *status_context, *status_target_url, *status_api_version;
-	struct status_config status; /* made of them by target_options_check() */
-	long status_timeout_ms;
 };
 #define TARGET_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		.kube = KUBECONFIG_OPTIONS_INIT, .git = SOURCE_OPTIONS_INIT,                       \
-		.status_timeout_ms = 30000                                                         \
+		.kube = KUBECONFIG_OPTIONS_INIT, .git = SOURCE_OPTIONS_INIT                        \
 	}
 
 struct target {
@@ -99,7 +91,7 @@ void target_tree_options(struct tree_options *out, const struct target_options *
  * repository (without credentials) and path, and sync's confinement to the
  * source's (allowed namespaces and cluster resources). */
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync);
-void target_release(struct target *t, struct target_options *o);
+void target_release(struct target *t);
 
 /*
  * Discovery of what the manifests of `set` use: their groups, each in its

@@ -56,7 +56,7 @@ static int teardown(void **state)
  * a usage error's status, or NOT_TAKEN. What went to stderr is in *err
  * (the caller frees).
  */
-static int run(struct target_options *o, char **err, const char *const *args)
+static int run(struct target_flags *f, char **err, const char *const *args)
 {
 	char *argv[32];
 	int argc = 0, opt, status = 0, saved, fd;
@@ -79,17 +79,16 @@ static int run(struct target_options *o, char **err, const char *const *args)
 	optind = 0; /* glibc: 0 starts a new scan, 1 would not */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, TARGET_SHORTOPTS, longopts, NULL)) != -1) {
-		int taken = target_option(o, opt, "diff", argv);
+		int taken = target_option(f, opt, "diff", argv);
 
 		if (taken != 1) {
-			free(o->files);
-			o->files = NULL;
+			target_flags_release(f);
 			status = taken ? taken : NOT_TAKEN;
 			break;
 		}
 	}
 	if (!status)
-		status = target_options_check(o, "diff", argc, argv);
+		status = target_options_check(f, "diff", argc, argv);
 
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
@@ -307,35 +306,35 @@ static void test_target_options__accepts(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(accepted); i++) {
-		struct target_options o = TARGET_OPTIONS_INIT;
+		struct target_flags f = TARGET_FLAGS_INIT;
+		const struct target_options *o = &f.target;
 		const struct want *w = &accepted[i].want;
 		const char *name = accepted[i].name;
 		char *err = NULL, *files;
-		int status = run(&o, &err, accepted[i].args);
+		int status = run(&f, &err, accepted[i].args);
 
 		if (status || *err)
 			fail_msg("%s: status %d; stderr: %s", name, status, err);
-		files = files_of(&o);
+		files = files_of(o);
 		if (strcmp(files, w->files))
 			fail_msg("%s: files '%s', want '%s'", name, files, w->files);
-		if (o.max_bytes != w->max_bytes || o.max_objects != w->max_objects)
+		if (o->max_bytes != w->max_bytes || o->max_objects != w->max_objects)
 			fail_msg("%s: --max-bytes %zu, --max-objects %zu; want %zu, %zu", name,
-			         o.max_bytes, o.max_objects, w->max_bytes, w->max_objects);
-		if (o.status_timeout_ms != (w->timeout_ms ? w->timeout_ms : 30000))
-			fail_msg("%s: --status-timeout %ld ms, want %ld", name, o.status_timeout_ms,
+			         o->max_bytes, o->max_objects, w->max_bytes, w->max_objects);
+		if (f.status_timeout_ms != (w->timeout_ms ? w->timeout_ms : 30000))
+			fail_msg("%s: --status-timeout %ld ms, want %ld", name, f.status_timeout_ms,
 			         w->timeout_ms);
-		if (o.status.enabled != (w->repository != NULL))
+		if (f.status.enabled != (w->repository != NULL))
 			fail_msg("%s: a status block %s", name,
-			         o.status.enabled ? "made" : "not made");
+			         f.status.enabled ? "made" : "not made");
 		if (w->repository &&
-		    (strcmp(o.status.repository, w->repository) ||
-		     strcmp(o.status.context, w->context) || strcmp(o.status.token_file, token)))
+		    (strcmp(f.status.repository, w->repository) ||
+		     strcmp(f.status.context, w->context) || strcmp(f.status.token_file, token)))
 			fail_msg("%s: status repository '%s', context '%s'; want '%s', '%s'", name,
-			         o.status.repository, o.status.context, w->repository, w->context);
+			         f.status.repository, f.status.context, w->repository, w->context);
 		free(files);
 		free(err);
-		free(o.files);
-		status_config_release(&o.status);
+		target_flags_release(&f);
 	}
 }
 
@@ -345,10 +344,11 @@ static void test_target_options__refuses(void **state)
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(refused); i++) {
-		struct target_options o = TARGET_OPTIONS_INIT;
+		struct target_flags f = TARGET_FLAGS_INIT;
+		const struct target_options *o = &f.target;
 		const char *name = refused[i].name;
 		char *err = NULL;
-		int status = run(&o, &err, refused[i].args);
+		int status = run(&f, &err, refused[i].args);
 
 		if (status != refused[i].status)
 			fail_msg("%s: status %d, want %d; stderr: %s", name, status,
@@ -356,7 +356,7 @@ static void test_target_options__refuses(void **state)
 		if (!strstr(err, refused[i].error))
 			fail_msg("%s: stderr '%s', want '%s' in it", name, err, refused[i].error);
 		/* Nothing is left to free. */
-		if (o.files || o.status.enabled || o.status.repository || o.status.token_file)
+		if (o->files || f.status.enabled || f.status.repository || f.status.token_file)
 			fail_msg("%s: refused, yet the options hold files or a status", name);
 		free(err);
 	}
