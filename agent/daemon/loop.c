@@ -112,13 +112,21 @@ static void report_access(struct loop *l)
 	free(names);
 }
 
+/* Where the state ConfigMap is: the config's stateNamespace, else the
+ * context's namespace. */
+static const char *state_namespace(const struct loop *l)
+{
+	const char *ns = l->r.config->state_namespace;
+
+	return ns ? ns : l->kc->namespace;
+}
+
 /* Follow the config of l->r.config everywhere: the scheduler, the
  * listener's secrets, the report pages and the previews. */
 static void follow(struct loop *l)
 {
 	struct config *c = l->r.config;
 
-	l->r.state_ns = c->state_namespace ? c->state_namespace : l->kc->namespace;
 	scheduler_follow(l->scheduler, c);
 	if (l->listener) {
 		listener_secrets(l->listener, c);
@@ -151,6 +159,7 @@ static void reload(struct loop *l)
 			watcher_follow(l->r.watcher, old->sources[i].name, &none);
 	}
 	follow(l);
+	l->r.state_ns = state_namespace(l);
 	config_drop(old);
 	log_line("info", "config reloaded", "config", l->config_path, NULL);
 }
@@ -223,7 +232,10 @@ static int start(struct loop *l, const struct daemon_options *o)
 	r->client_opts.observe = reconcile_count_request;
 	r->client_opts.observe_ctx = r->metrics;
 	r->client_opts.warn = reconcile_log_warning;
+	/* The sources are followed before anything can ask: /readyz names
+	 * them from the first request. */
 	scheduler_new(&l->scheduler, &wake);
+	scheduler_follow(l->scheduler, r->config);
 	if (wakeup_open(&wake) < 0) {
 		log_line("error", "cannot start", "error", berth_error_last(), NULL);
 		return -1;
@@ -240,6 +252,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 		                                                        .client = &r->client_opts,
 		                                                        .reporter = r->reporter});
 		scheduler_previews(l->scheduler, on_pull, l->previews);
+		follow(l);
 	}
 	if (kubeconfig_load(&l->kc, &r->kube) < 0 ||
 	    kube_client_new(&r->client, l->kc, &r->client_opts) < 0) {
@@ -248,7 +261,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 	}
 	if (!o->once)
 		watcher_new(&r->watcher, r->client, on_change, l->scheduler);
-	follow(l);
+	r->state_ns = state_namespace(l);
 	if (state_read(&r->state, r->client, r->state_ns) < 0) {
 		log_line("error", "cannot read the state", "configmap", STATE_NAME, "namespace",
 		         r->state_ns, "error", berth_error_last(), NULL);
