@@ -83,9 +83,7 @@ assert_contains "$OUT" "gadget.berth.dev/g1 created (dry run; the server cannot 
 assert_eq "$(kubectl get crd gadgets.berth.dev --ignore-not-found -o name)" "" "CRD after --dry-run"
 
 note "sync creates the definitions, waits until they are Established, then the resources"
-from=$(audit_mark crd-before)
-run_berth sync -f "$scratch/app.yaml" --timeout 60s
-to=$(audit_mark crd-after)
+audited crd run_berth sync -f "$scratch/app.yaml" --timeout 60s
 echo "$OUT"
 [ "$STATUS" = 0 ] || fail "sync exited $STATUS: $ERR"
 assert_contains "$OUT" "5 objects: 5 created, 0 configured" "summary"

@@ -89,6 +89,18 @@ audit_mark() { # name
 audit_between() { # from to
 	sed -n "$(($1 + 1)),$(($2 - 1))p" "$BERTH_CLUSTER_DIR/audit.log"
 }
+# Run COMMAND (run_berth ..., most often) between two marks, NAME-before and
+# NAME-after: sets `from` and `to` (for audit_between), and `took`, the
+# milliseconds COMMAND took.
+audited() { # name command...
+	local name=$1 start
+	shift
+	from=$(audit_mark "$name-before")
+	start=$(date +%s%N)
+	"$@"
+	took=$((($(date +%s%N) - start) / 1000000))
+	to=$(audit_mark "$name-after")
+}
 # The audit lines after a mark, so far (for wait_until: the last one may be
 # half written).
 audit_after() { # from
