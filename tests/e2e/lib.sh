@@ -246,6 +246,23 @@ delete_examples() {
 	done
 }
 
+# A CustomResourceDefinition in berth.dev/v1 as YAML: PLURAL, of KIND, in
+# SCOPE (Namespaced or Cluster), its openAPIV3Schema SCHEMA in flow style
+# (default: any spec, kept as given).
+crd_yaml() { # plural kind scope [schema]
+	local schema=${4:-'{type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}'}
+	cat <<YAML
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: $1.berth.dev}
+spec:
+  group: berth.dev
+  scope: $3
+  names: {plural: $1, singular: $(tr A-Z a-z <<<"$2"), kind: $2}
+  versions:
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: $schema}}
+YAML
+}
 # A custom resource definition in berth.dev/v1 (namespaced, its spec kept
 # as given): a kind kubectl has no schema for. install_widget_crd: the
 # Widget, which the merge cases and the YAML fixtures name. No test deletes
@@ -254,24 +271,7 @@ delete_examples() {
 # a berth's discovery (a test beside this one deleting its last kind) fails
 # that berth with a 404 on /apis/berth.dev/v1.
 install_crd() { # plural kind
-	kubectl apply -f - >/dev/null <<YAML
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: $1.berth.dev}
-spec:
-  group: berth.dev
-  scope: Namespaced
-  names: {plural: $1, singular: $(tr A-Z a-z <<<"$2"), kind: $2}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
-YAML
+	crd_yaml "$1" "$2" Namespaced | kubectl apply -f - >/dev/null
 	wait_until 60 "CRD $1.berth.dev Established" \
 		kubectl wait --for condition=established --timeout=1s "crd/$1.berth.dev"
 }
