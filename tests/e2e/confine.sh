@@ -25,10 +25,7 @@ cleanup() {
 cleanup
 trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
 own_identity confine
-for n in "$a" "$b" "$state"; do
-	kubectl delete namespace "$n" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "$n" >/dev/null
-done
+fresh_namespaces "$a" "$b" "$state"
 # A cluster-scoped kind of a CustomResourceDefinition: cluster-scoped by
 # discovery only.
 kubectl apply -f - >/dev/null <<YAML

@@ -2,7 +2,11 @@
 # that post commit statuses; source it after lib.sh. Each provider P has
 # its files in $scratch: P.json (the server's config, which the test
 # writes), P.jsonl (the record of requests), P.state, P.port, P.err.
+# Sourcing it also gives berth a cache of the test's own ($scratch/cache),
+# and sets `agent`, berth run's pid (start_agent's), empty.
 declare -A forge_pid
+export XDG_CACHE_HOME=$scratch/cache
+agent=
 
 # One forge server per provider; `forge_start P [port]` (again on the same
 # port after forge_stop: the forge back from an outage, with its statuses).
@@ -48,6 +52,13 @@ failed() { if [ "$1" = gitlab ]; then echo failed; else echo failure; fi; }
 forge_stop_all() {
 	local p
 	for p in "${forge_pid[@]}"; do kill "$p" 2>/dev/null || :; done
+}
+# A forge test's cleanup, before it starts and at its exit: kill berth run,
+# stop every forge, and delete the test's NAMESPACES without waiting.
+forge_cleanup() { # namespace...
+	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
+	forge_stop_all
+	kubectl delete namespace "$@" --ignore-not-found --wait=false >/dev/null
 }
 
 # A pull request event of each forge, as the forge sends it: into BASE,

@@ -143,8 +143,7 @@ own_identity() { # name
 	identity=berth-id-$1
 	cluster_kubeconfig=$KUBECONFIG
 	kubectl delete clusterrolebinding "$identity" --ignore-not-found >/dev/null
-	kubectl delete namespace "$identity" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "$identity" >/dev/null
+	fresh_namespaces "$identity"
 	kubectl create serviceaccount berth -n "$identity" >/dev/null
 	kubectl create clusterrolebinding "$identity" --clusterrole=cluster-admin \
 		--serviceaccount="$identity:berth" >/dev/null
@@ -171,6 +170,15 @@ drop_identity() {
 	[ -n "${identity:-}" ] || return 0
 	KUBECONFIG=$cluster_kubeconfig kubectl delete clusterrolebinding "$identity" --ignore-not-found >/dev/null || :
 	KUBECONFIG=$cluster_kubeconfig kubectl delete namespace "$identity" --ignore-not-found --wait=false >/dev/null || :
+}
+
+# Make each namespace NAME anew: delete it, wait until it is gone, create it.
+fresh_namespaces() { # name...
+	local n
+	for n; do
+		kubectl delete namespace "$n" --ignore-not-found --wait=true >/dev/null
+		kubectl create namespace "$n" >/dev/null
+	done
 }
 
 # Count what `kubectl api-resources` and /apis count, and run a command that

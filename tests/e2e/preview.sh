@@ -14,17 +14,14 @@
 
 ns=berth-preview
 class=berth-preview-expand
-export XDG_CACHE_HOME=$scratch/cache
 cleanup() {
-	forge_stop_all
-	kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null
+	forge_cleanup "$ns"
 	kubectl delete storageclass "$class" --ignore-not-found >/dev/null
 }
 cleanup
 trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
 own_identity preview
-kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-kubectl create namespace "$ns" >/dev/null
+fresh_namespaces "$ns"
 # Every write berth sent as this test's user between two marks, dry runs
 # too, one "verb URI" line each.
 writes_between() {

@@ -21,23 +21,11 @@
 . "$(dirname "$0")/forge_lib.sh"
 
 providers="github gitlab gitea"
-export XDG_CACHE_HOME=$scratch/cache
-agent=
-cleanup() {
-	local p
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
-	forge_stop_all
-	for p in $providers; do
-		kubectl delete namespace "berth-pr-$p" --ignore-not-found --wait=false >/dev/null
-	done
-}
-cleanup
-trap 'cleanup; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
+namespaces=$(printf 'berth-pr-%s ' $providers)
+forge_cleanup $namespaces
+trap 'forge_cleanup $namespaces; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
 own_identity preview-run
-for p in $providers; do
-	kubectl delete namespace "berth-pr-$p" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "berth-pr-$p" >/dev/null
-done
+fresh_namespaces $namespaces
 writes_between() {
 	audit_between "$1" "$2" | berth_requests | { grep -E '^(create|update|patch|delete) ' || [ $? = 1 ]; }
 }

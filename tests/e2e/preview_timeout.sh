@@ -11,20 +11,15 @@
 . "$(dirname "$0")/forge_lib.sh"
 
 ns=berth-preview-timeout
-export XDG_CACHE_HOME=$scratch/cache
-agent=
 proxy=
 cleanup() {
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
+	forge_cleanup "$ns"
 	[ -z "$proxy" ] || kill "$proxy" 2>/dev/null || :
-	forge_stop_all
-	kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null
 }
 cleanup
 trap 'cleanup; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
 own_identity preview-timeout
-kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-kubectl create namespace "$ns" >/dev/null
+fresh_namespaces "$ns"
 
 note "berth run reaching the apiserver through a proxy that can stall"
 server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')

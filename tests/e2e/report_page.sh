@@ -16,18 +16,10 @@
 
 ns=berth-report-page
 output=${BERTH_TEST_OUTPUT:-$PWD/e2e-output}/report_page
-export XDG_CACHE_HOME=$scratch/cache
-agent=
 command -v chromium >/dev/null || fail "chromium is missing (deploy/local/deps.sh installs it)"
-cleanup() {
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
-	forge_stop_all
-	kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null
-}
-cleanup
-trap 'cleanup; [ "${PASSED:-}" ] || tail -5 "$scratch"/agent.log >&2; rm -rf "$scratch"' EXIT
-kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-kubectl create namespace "$ns" >/dev/null
+forge_cleanup "$ns"
+trap 'forge_cleanup "$ns"; [ "${PASSED:-}" ] || tail -5 "$scratch"/agent.log >&2; rm -rf "$scratch"' EXIT
+fresh_namespaces "$ns"
 mkdir -p "$output"
 
 token=forge-token-page-$RANDOM$RANDOM

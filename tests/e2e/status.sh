@@ -11,29 +11,17 @@
 
 providers="github gitlab gitea"
 tokens=the-rotated-token-of-github
-export XDG_CACHE_HOME=$scratch/cache
-agent=
+namespaces=$(printf 'berth-status-%s ' $providers b)
 agent_b=
 cleanup() {
-	local p
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
 	[ -z "$agent_b" ] || kill -9 "$agent_b" 2>/dev/null || :
-	forge_stop_all
+	forge_cleanup $namespaces
 	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -30 "$scratch/agent.log" >&2
-	for p in $providers; do
-		kubectl delete namespace "berth-status-$p" --ignore-not-found --wait=false >/dev/null
-	done
-	kubectl delete namespace berth-status-b --ignore-not-found --wait=false >/dev/null
 }
 cleanup
 trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
 own_identity status
-for p in $providers; do
-	kubectl delete namespace "berth-status-$p" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "berth-status-$p" >/dev/null
-done
-kubectl delete namespace berth-status-b --ignore-not-found --wait=true >/dev/null
-kubectl create namespace berth-status-b >/dev/null
+fresh_namespaces $namespaces
 
 # Each provider's project, as its API names it.
 declare -A project=([github]=octo/gh-app [gitlab]=group/sub/gl-app [gitea]=octo/gt-app)

@@ -12,23 +12,11 @@
 . "$(dirname "$0")/forge_lib.sh"
 
 providers="github gitlab"
-export XDG_CACHE_HOME=$scratch/cache
-agent=
-cleanup() {
-	local p
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
-	forge_stop_all
-	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -30 "$scratch/agent.log" >&2
-	for p in $providers; do
-		kubectl delete namespace "berth-rules-$p" --ignore-not-found --wait=false >/dev/null
-	done
-}
-cleanup
-trap 'cleanup; rm -rf "$scratch"' EXIT
-for p in $providers; do
-	kubectl delete namespace "berth-rules-$p" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "berth-rules-$p" >/dev/null
-done
+namespaces=$(printf 'berth-rules-%s ' $providers)
+forge_cleanup $namespaces
+trap 'forge_cleanup $namespaces; [ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -30 "$scratch/agent.log" >&2
+	rm -rf "$scratch"' EXIT
+fresh_namespaces $namespaces
 
 # GitHub's project holds none of the commits (an empty repository): every
 # sha is unknown to it. GitLab's is the source's own remote. octo/rules-v,
