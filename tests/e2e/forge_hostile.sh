@@ -27,14 +27,10 @@ own_identity forge-hostile
 fresh_namespaces $namespaces
 
 declare -A project=([github]=octo/hostile [gitlab]=group/sub/hostile [gitea]=octo/hostile)
-declare -A token alice
+declare -A alice
 for p in $providers; do
-	git init -q --bare -b main "$scratch/$p.git"
-	git init -q -b main "$scratch/$p-work"
-	token[$p]=forge-token-$p-$RANDOM$RANDOM
+	forge_repo "$p"
 	alice[$p]=alice-token-$p-$RANDOM$RANDOM
-	printf '%s\n' "${token[$p]}" >"$scratch/$p.token"
-	printf 'webhook-secret-of-%s-%s\n' "$p" "$RANDOM$RANDOM" >"$scratch/$p.secret"
 	jq -n --arg t "${token[$p]}" --arg a "${alice[$p]}" --arg p "${project[$p]}" \
 		--arg r "$scratch/$p.git" \
 		'{token: $t, users: {($a): "alice"}, projects: {($p): $r}, pulls: {($p): [7, 8, 9]}}' \

@@ -28,13 +28,7 @@ writes_between() {
 	audit_between "$1" "$2" | berth_requests | { grep -E '^(create|update|patch|delete) ' || [ $? = 1 ]; }
 }
 
-token=forge-token-preview-$RANDOM$RANDOM
-printf '%s\n' "$token" >"$scratch/github.token"
-git init -q --bare -b main "$scratch/app.git"
-git init -q -b main "$scratch/work"
-jq -n --arg t "$token" --arg r "$scratch/app.git" '{token: $t, projects: {"octo/preview": $r}}' \
-	>"$scratch/github.json"
-forge_start github
+github_project preview
 
 manifests() { # change-value storage secret [annotations]
 	cat <<YAML

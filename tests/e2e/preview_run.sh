@@ -31,13 +31,8 @@ writes_between() {
 }
 
 declare -A project=([github]=octo/pr [gitlab]=group/sub/pr [gitea]=octo/pr)
-declare -A token
 for p in $providers; do
-	git init -q --bare -b main "$scratch/$p.git"
-	git init -q -b main "$scratch/$p-work"
-	token[$p]=forge-token-$p-$RANDOM$RANDOM
-	printf '%s\n' "${token[$p]}" >"$scratch/$p.token"
-	printf 'webhook-secret-of-%s-%s\n' "$p" "$RANDOM$RANDOM" >"$scratch/$p.secret"
+	forge_repo "$p"
 	jq -n --arg t "${token[$p]}" --arg p "${project[$p]}" --arg r "$scratch/$p.git" \
 		'{token: $t, projects: {($p): $r}, pulls: {($p): [7, 8, 9, 10, 11]}}' >"$scratch/$p.json"
 	forge_start "$p"

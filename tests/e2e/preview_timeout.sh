@@ -32,14 +32,8 @@ cluster_name=$(kubectl config view --minify -o jsonpath='{.clusters[0].name}')
 kubectl --kubeconfig "$scratch/proxied" config set-cluster "$cluster_name" \
 	--server="https://127.0.0.1:$(cat "$scratch/proxy.port")" >/dev/null
 
-token=forge-token-timeout-$RANDOM$RANDOM
-printf '%s\n' "$token" >"$scratch/github.token"
+github_project timeout
 printf 'webhook-secret-of-the-timeout-%s\n' "$RANDOM$RANDOM" >"$scratch/github.secret"
-git init -q --bare -b main "$scratch/app.git"
-git init -q -b main "$scratch/work"
-jq -n --arg t "$token" --arg r "$scratch/app.git" '{token: $t, projects: {"octo/timeout": $r}}' \
-	>"$scratch/github.json"
-forge_start github
 configmap_yaml settings base >"$scratch/work/settings.yaml"
 git_commit "$scratch/work" "$scratch/app.git" base >/dev/null
 cat >"$scratch/berth.yaml" <<YAML

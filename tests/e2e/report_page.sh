@@ -22,13 +22,7 @@ trap 'forge_cleanup "$ns"; [ "${PASSED:-}" ] || tail -5 "$scratch"/agent.log >&2
 fresh_namespaces "$ns"
 mkdir -p "$output"
 
-token=forge-token-page-$RANDOM$RANDOM
-printf '%s\n' "$token" >"$scratch/github.token"
-git init -q --bare -b main "$scratch/app.git"
-git init -q -b main "$scratch/work"
-jq -n --arg t "$token" --arg r "$scratch/app.git" '{token: $t, projects: {"octo/page": $r}}' \
-	>"$scratch/github.json"
-forge_start github
+github_project page
 
 commit() { git_commit "$scratch/work" "$scratch/app.git" "$1"; } # message
 cat >"$scratch/work/app.yaml" <<'YAML'

@@ -22,13 +22,7 @@ fresh_namespaces $namespaces
 # sha is unknown to it. GitLab's is the source's own remote. octo/rules-v,
 # on GitHub, is the source's remote too, for the one-shot.
 git init -q --bare -b main "$scratch/github-forge.git"
-declare -A token
-for p in $providers; do
-	git init -q --bare -b main "$scratch/$p.git"
-	git init -q -b main "$scratch/$p-work"
-	token[$p]=forge-token-$p-$RANDOM$RANDOM
-	printf '%s\n' "${token[$p]}" >"$scratch/$p.token"
-done
+for p in $providers; do forge_repo "$p"; done
 forge_config() { # provider projects [api_versions]
 	jq -n --arg t "${token[$1]}" --argjson p "$2" --argjson v "${3:-null}" \
 		'{token: $t, projects: $p} + (if $v then {api_versions: $v} else {} end)' \
