@@ -34,21 +34,14 @@ attacks=${*:-tree peek big replay}
 a=berth-attack-a
 b=berth-attack-b
 pv=berth-attack-nfs
-export XDG_CACHE_HOME=$scratch/cache
-agent=
 cleanup() {
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
 	[ -z "${GIT_DAEMON_PID:-}" ] || kill "$GIT_DAEMON_PID" 2>/dev/null || :
-	forge_stop_all
-	kubectl delete namespace "$a" "$b" --ignore-not-found --wait=false >/dev/null
+	forge_cleanup "$a" "$b"
 	kubectl delete pv "$pv" --ignore-not-found --wait=false >/dev/null
 }
 cleanup
 trap 'cleanup; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; rm -rf "$scratch"' EXIT
-for n in "$a" "$b"; do
-	kubectl delete namespace "$n" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "$n" >/dev/null
-done
+fresh_namespaces "$a" "$b"
 kubectl delete pv "$pv" --ignore-not-found --wait=true >/dev/null
 
 note "the victims: another tenant's ConfigMap and Secret, and an NFS volume"

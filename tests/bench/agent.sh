@@ -14,27 +14,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n=${1:-200}
 rounds=${2:-10}
-
-release_build berth
-berth=$root/build/release/berth
-bench_cluster
-kubectl=${BERTH_KUBECTL:-kubectl}
-ns=berth-bench-agent
-
-work=$(mktemp -d)
-agent=
-watcher=
-cleanup() {
-	[ -z "$agent" ] || kill "$agent" 2>/dev/null || true
-	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
-	"$kubectl" delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-	rm -rf "$work"
-	[ -z "$started" ] || "$root/deploy/local/cluster.sh" down "$cluster" >/dev/null 2>&1
-}
-trap cleanup EXIT
-export XDG_CACHE_HOME=$work/cache
-"$kubectl" delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-"$kubectl" create namespace "$ns" >/dev/null
+bench_start berth-bench-agent agent watcher
 
 git init -q --bare -b main "$work/remote.git"
 git init -q -b main "$work/src"

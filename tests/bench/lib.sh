@@ -23,6 +23,38 @@ bench_cluster() {
 	eval "$("$root/deploy/local/cluster.sh" env "$cluster")"
 }
 
+# The frame of a benchmark of berth on namespace NS: builds berth (`berth`),
+# brings the cluster up (`kubectl` runs its kubectl), and makes `work` (a
+# scratch directory, berth's cache in it) and NS anew. PIDS name variables
+# that hold the pids of the benchmark's processes, empty until they start;
+# at exit, bench_stop kills those that are set, deletes NS and `work`, and
+# stops the cluster if bench_cluster started it.
+bench_start() { # namespace pid-variable...
+	local v
+	release_build berth
+	berth=$root/build/release/berth
+	bench_cluster
+	kubectl=${BERTH_KUBECTL:-kubectl}
+	ns=$1
+	shift
+	bench_pids=("$@")
+	for v in "$@"; do printf -v "$v" '%s' ''; done
+	work=$(mktemp -d)
+	trap bench_stop EXIT
+	export XDG_CACHE_HOME=$work/cache
+	"$kubectl" delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+	"$kubectl" create namespace "$ns" >/dev/null
+}
+bench_stop() {
+	local v
+	for v in "${bench_pids[@]}"; do
+		[ -z "${!v}" ] || kill "${!v}" 2>/dev/null || true
+	done
+	"$kubectl" delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+	rm -rf "$work"
+	[ -z "$started" ] || "$root/deploy/local/cluster.sh" down "$cluster" >/dev/null 2>&1
+}
+
 # An audit sentinel, as in tests/e2e/lib.sh: a request only this run makes,
 # waited for until the audit log holds it. Prints its line number; the
 # requests of a command run between two marks lie between the two lines.

@@ -9,18 +9,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n=${1:-1000}
 d=${2:-10}
-
-release_build berth
-bench_cluster
-berth=$root/build/release/berth
-work=$(mktemp -d)
-ns=bench-report
-agent=
-trap '[ -z "$agent" ] || kill "$agent" 2>/dev/null; "$BERTH_KUBECTL" delete namespace "$ns" --wait=false >/dev/null 2>&1;
-	[ -n "$started" ] && "$root/deploy/local/cluster.sh" down "$cluster" >/dev/null 2>&1; rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
-"$BERTH_KUBECTL" delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-"$BERTH_KUBECTL" create namespace "$ns" >/dev/null
+bench_start bench-report agent
 
 git init -q -b main "$work/repo"
 for i in $(seq "$n"); do

@@ -8,26 +8,7 @@
 #   tests/bench/status.sh [M]    M minutes (default 10)
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 minutes=${1:-10}
-
-release_build berth
-berth=$root/build/release/berth
-bench_cluster
-kubectl=${BERTH_KUBECTL:-kubectl}
-ns=berth-bench-status
-work=$(mktemp -d)
-agent=
-forge=
-cleanup() {
-	[ -z "$agent" ] || kill "$agent" 2>/dev/null || :
-	[ -z "$forge" ] || kill "$forge" 2>/dev/null || :
-	"$kubectl" delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1 || :
-	rm -rf "$work"
-	[ -z "$started" ] || "$root/deploy/local/cluster.sh" down "$cluster" >/dev/null 2>&1
-}
-trap cleanup EXIT
-export XDG_CACHE_HOME=$work/cache
-"$kubectl" delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-"$kubectl" create namespace "$ns" >/dev/null
+bench_start berth-bench-status agent forge
 
 git init -q --bare -b main "$work/remote.git"
 git init -q -b main "$work/src"

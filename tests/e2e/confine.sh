@@ -25,10 +25,7 @@ cleanup() {
 cleanup
 trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
 own_identity confine
-for n in "$a" "$b" "$state"; do
-	kubectl delete namespace "$n" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "$n" >/dev/null
-done
+fresh_namespaces "$a" "$b" "$state"
 # A cluster-scoped kind of a CustomResourceDefinition: cluster-scoped by
 # discovery only.
 kubectl apply -f - >/dev/null <<YAML
@@ -143,9 +140,7 @@ kind_file bollard <<<'{apiVersion: confine.berth.dev/v1, kind: Bollard, metadata
 configmap_yaml settings one >"$scratch/work/tenant/settings.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "every cluster-scoped kind" >/dev/null
 config '[]'
-from=$(audit_mark kinds-before)
-once
-to=$(audit_mark kinds-after)
+audited kinds once
 assert_eq "$STATUS" 1 "berth run --once exit status ($LOG)"
 assert_contains "$LOG" "21 objects cannot be applied" "the refusal"
 # Every cluster-scoped kind the server serves, built in or of a CRD this
@@ -178,9 +173,7 @@ printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n  annotations: {
 	"$b" >"$scratch/work/tenant/theirs.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "another tenant's namespace" >/dev/null
 config '[Namespace]'
-from=$(audit_mark namespace-before)
-once
-to=$(audit_mark namespace-after)
+audited namespace once
 assert_eq "$STATUS" 1 "berth run --once exit status ($LOG)"
 assert_contains "$LOG" "tenant/theirs.yaml:1:1: namespace $b: namespace '$b' is not among the namespaces this source may write to ('$a')" \
 	"the refusal of the other tenant's Namespace"
@@ -205,9 +198,7 @@ owned applied-by-hand "/home/someone/manifests"
 configmap_yaml shared mine >"$scratch/work/tenant/shared.yaml"
 configmap_yaml applied-by-hand mine >"$scratch/work/tenant/by-hand.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "another source's object" >/dev/null
-from=$(audit_mark takeover-before)
-once
-to=$(audit_mark takeover-after)
+audited takeover once
 assert_eq "$STATUS" 1 "berth run --once exit status ($LOG)"
 assert_contains "$LOG" "tenant/shared.yaml:1:1: configmap $a/shared is managed by source 'neighbor' (its berth.io/source is '$scratch/tenant.git//neighbor'): a source may not take over another's object" \
 	"the refusal of the takeover from the agent's other source"
@@ -241,9 +232,7 @@ metadata:
 YAML
 rm "$scratch/work/tenant/reader.yaml"
 git_commit "$scratch/work" "$scratch/tenant.git" "the cluster role left" >/dev/null
-from=$(audit_mark prune-before)
-once
-to=$(audit_mark prune-after)
+audited prune once
 assert_eq "$STATUS" 0 "berth run --once exit status ($LOG)"
 assert_eq "$(writes_between "$from" "$to" | grep '^delete ' || [ $? = 1 ])" \
 	"delete clusterroles berth-confine-reader" "what prune deleted"

@@ -109,9 +109,7 @@ for i in "${!names[@]}"; do
 	unchanged "diff"
 	[ "$STATUS" != 0 ] || fail "diff of the entry '$name' exited 0: $OUT"
 	assert_contains "$ERR" "cannot check out commit $fork: tree entry '$name'" "diff's refusal"
-	from=$(audit_mark "crafted-before")
-	run_berth sync --repo "$repo" --ref fork --path app -n "$ns"
-	to=$(audit_mark "crafted-after")
+	audited crafted run_berth sync --repo "$repo" --ref fork --path app -n "$ns"
 	unchanged "sync"
 	assert_eq "$(writes_between "$from" "$to")" "" "writes of the sync of the entry '$name'"
 	[ "$STATUS" != 0 ] || fail "sync of the entry '$name' exited 0: $OUT"
@@ -119,9 +117,7 @@ for i in "${!names[@]}"; do
 done
 
 note "the next sync of main applies main alone"
-from=$(audit_mark "main-before")
-run_berth sync --repo "$repo" --path app -n "$ns"
-to=$(audit_mark "main-after")
+audited main run_berth sync --repo "$repo" --path app -n "$ns"
 [ "$STATUS" = 0 ] || fail "sync of main after the attacks exited $STATUS: $ERR"
 assert_contains "$ERR" "commit $good" "the commit of main"
 assert_eq "$(writes_between "$from" "$to")" "" "writes of the sync of main, in sync"

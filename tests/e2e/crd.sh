@@ -32,41 +32,10 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: $ns}
 ---
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: gadgets.berth.dev}
-spec:
-  group: berth.dev
-  scope: Namespaced
-  names: {plural: gadgets, singular: gadget, kind: Gadget}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer}
+$(crd_yaml gadgets Gadget Namespaced \
+	'{type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}')
 ---
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: regions.berth.dev}
-spec:
-  group: berth.dev
-  scope: Cluster
-  names: {plural: regions, singular: region, kind: Region}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        x-kubernetes-preserve-unknown-fields: true
+$(crd_yaml regions Region Cluster '{type: object, x-kubernetes-preserve-unknown-fields: true}')
 YAML
 
 note "diff shows the custom resources to be created"
@@ -83,9 +52,7 @@ assert_contains "$OUT" "gadget.berth.dev/g1 created (dry run; the server cannot 
 assert_eq "$(kubectl get crd gadgets.berth.dev --ignore-not-found -o name)" "" "CRD after --dry-run"
 
 note "sync creates the definitions, waits until they are Established, then the resources"
-from=$(audit_mark crd-before)
-run_berth sync -f "$scratch/app.yaml" --timeout 60s
-to=$(audit_mark crd-after)
+audited crd run_berth sync -f "$scratch/app.yaml" --timeout 60s
 echo "$OUT"
 [ "$STATUS" = 0 ] || fail "sync exited $STATUS: $ERR"
 assert_contains "$OUT" "5 objects: 5 created, 0 configured" "summary"

@@ -85,6 +85,11 @@ KC
 runs() {
 	cat "$scratch/$1/runs" 2>/dev/null || echo 0
 }
+# cluster-info through a v1 plugin in MODE, with interactiveMode Never, its
+# runs counted under NAME.
+plugged_never() { # name mode
+	run_berth cluster-info --kubeconfig "$(kubeconfig "$1" v1 "$2" "interactiveMode: Never")"
+}
 # cluster-info -o json through the plugin, its runs counted afresh (for
 # with_api_resources_still, which may run it again).
 plugged_cluster_info() { # name kubeconfig
@@ -145,12 +150,10 @@ assert_eq "$(runs diff)" 1 "plugin runs for one berth diff"
 all_output+=$OUT$ERR
 
 note "a credential that expires in an hour is cached; an expired one is not"
-kc=$(kubeconfig soon v1 expires-soon "interactiveMode: Never")
-run_berth cluster-info --kubeconfig "$kc"
+plugged_never soon expires-soon
 assert_eq "$STATUS" 0 "exit status: $ERR"
 assert_eq "$(runs soon)" 1 "plugin runs with a credential good for an hour"
-kc=$(kubeconfig expired v1 expired "interactiveMode: Never")
-run_berth cluster-info --kubeconfig "$kc"
+plugged_never expired expired
 assert_eq "$STATUS" 0 "exit status: $ERR"
 # cluster-info sends a request per API group: each needs a new run.
 [ "$(runs expired)" -gt 2 ] || fail "an expired credential was reused: $(runs expired) runs"
@@ -166,8 +169,7 @@ assert_eq "$(runs 401)" 2 "plugin runs"
 all_output+=$OUT$ERR
 
 note "a credential the server keeps refusing: one re-run, then the 401"
-kc=$(kubeconfig refused v1 always-wrong "interactiveMode: Never")
-run_berth cluster-info --kubeconfig "$kc"
+plugged_never refused always-wrong
 assert_eq "$STATUS" 2 "exit status"
 assert_contains "$ERR" "401 Unauthorized" "error"
 assert_eq "$(runs refused)" 2 "plugin runs"
@@ -183,8 +185,7 @@ assert_eq "$(runs cert)" 1 "plugin runs"
 all_output+=$OUT$ERR
 
 note "a failing plugin: named, with its exit status and stderr"
-kc=$(kubeconfig fail v1 fail "interactiveMode: Never")
-run_berth cluster-info --kubeconfig "$kc"
+plugged_never fail fail
 assert_eq "$STATUS" 2 "exit status"
 assert_contains "$ERR" "user 'plugged': exec plugin '$plugin' exited with status 3" "error"
 assert_contains "$ERR" "the identity provider refused the login" "the plugin's stderr"
@@ -200,15 +201,13 @@ assert_contains "$ERR" "exec plugin 'berth-no-such-plugin' not found" "error"
 assert_contains "$ERR" "install berth-test-plugin from the test suite" "the installHint"
 
 note "output that is not an ExecCredential is not echoed"
-kc=$(kubeconfig garbage v1 garbage "interactiveMode: Never")
-run_berth cluster-info --kubeconfig "$kc"
+plugged_never garbage garbage
 assert_eq "$STATUS" 2 "exit status"
 assert_contains "$ERR" "the output is not an ExecCredential" "error"
 all_output+=$OUT$ERR
 
 note "an answer in another apiVersion"
-kc=$(kubeconfig version v1 other-version "interactiveMode: Never")
-run_berth cluster-info --kubeconfig "$kc"
+plugged_never version other-version
 assert_eq "$STATUS" 2 "exit status"
 assert_contains "$ERR" "configured for client.authentication.k8s.io/v1 but answered with apiVersion 'client.authentication.k8s.io/v1alpha1'" "error"
 all_output+=$OUT$ERR

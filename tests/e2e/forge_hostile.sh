@@ -20,33 +20,17 @@
 . "$(dirname "$0")/forge_lib.sh"
 
 providers="github gitlab gitea"
-export XDG_CACHE_HOME=$scratch/cache
-agent=
-cleanup() {
-	local p
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
-	forge_stop_all
-	for p in $providers json; do
-		kubectl delete namespace "berth-hostile-$p" --ignore-not-found --wait=false >/dev/null
-	done
-}
-cleanup
-trap 'cleanup; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
+namespaces=$(printf 'berth-hostile-%s ' $providers json)
+forge_cleanup $namespaces
+trap 'forge_cleanup $namespaces; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
 own_identity forge-hostile
-for p in $providers json; do
-	kubectl delete namespace "berth-hostile-$p" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "berth-hostile-$p" >/dev/null
-done
+fresh_namespaces $namespaces
 
 declare -A project=([github]=octo/hostile [gitlab]=group/sub/hostile [gitea]=octo/hostile)
-declare -A token alice
+declare -A alice
 for p in $providers; do
-	git init -q --bare -b main "$scratch/$p.git"
-	git init -q -b main "$scratch/$p-work"
-	token[$p]=forge-token-$p-$RANDOM$RANDOM
+	forge_repo "$p"
 	alice[$p]=alice-token-$p-$RANDOM$RANDOM
-	printf '%s\n' "${token[$p]}" >"$scratch/$p.token"
-	printf 'webhook-secret-of-%s-%s\n' "$p" "$RANDOM$RANDOM" >"$scratch/$p.secret"
 	jq -n --arg t "${token[$p]}" --arg a "${alice[$p]}" --arg p "${project[$p]}" \
 		--arg r "$scratch/$p.git" \
 		'{token: $t, users: {($a): "alice"}, projects: {($p): $r}, pulls: {($p): [7, 8, 9]}}' \

@@ -2,7 +2,11 @@
 # that post commit statuses; source it after lib.sh. Each provider P has
 # its files in $scratch: P.json (the server's config, which the test
 # writes), P.jsonl (the record of requests), P.state, P.port, P.err.
+# Sourcing it also gives berth a cache of the test's own ($scratch/cache),
+# and sets `agent`, berth run's pid (start_agent's), empty.
 declare -A forge_pid
+export XDG_CACHE_HOME=$scratch/cache
+agent=
 
 # One forge server per provider; `forge_start P [port]` (again on the same
 # port after forge_stop: the forge back from an outage, with its statuses).
@@ -48,6 +52,38 @@ failed() { if [ "$1" = gitlab ]; then echo failed; else echo failure; fi; }
 forge_stop_all() {
 	local p
 	for p in "${forge_pid[@]}"; do kill "$p" 2>/dev/null || :; done
+}
+# A forge test's cleanup, before it starts and at its exit: kill berth run,
+# stop every forge, and delete the test's NAMESPACES without waiting.
+forge_cleanup() { # namespace...
+	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
+	forge_stop_all
+	kubectl delete namespace "$@" --ignore-not-found --wait=false >/dev/null
+}
+# Provider P's side of a test of several forges: a bare repository
+# $scratch/P.git and a work tree for it, $scratch/P-work; a token of its
+# own, in token[P] (an associative array) and $scratch/P.token; a webhook
+# secret in $scratch/P.secret. The caller writes P.json and starts the forge.
+forge_repo() { # provider
+	declare -gA token
+	git init -q --bare -b main "$scratch/$1.git"
+	git init -q -b main "$scratch/$1-work"
+	token[$1]=forge-token-$1-$RANDOM$RANDOM
+	printf '%s\n' "${token[$1]}" >"$scratch/$1.token"
+	printf 'webhook-secret-of-%s-%s\n' "$1" "$RANDOM$RANDOM" >"$scratch/$1.secret"
+}
+# One GitHub project, octo/NAME, for a test of one repository: a bare
+# repository $scratch/app.git and a work tree for it, $scratch/work; a token
+# of its own, in `token` and $scratch/github.token; and the forge, serving
+# the project with that token.
+github_project() { # name
+	token=forge-token-$1-$RANDOM$RANDOM
+	printf '%s\n' "$token" >"$scratch/github.token"
+	git init -q --bare -b main "$scratch/app.git"
+	git init -q -b main "$scratch/work"
+	jq -n --arg t "$token" --arg p "octo/$1" --arg r "$scratch/app.git" '{token: $t, projects: {($p): $r}}' \
+		>"$scratch/github.json"
+	forge_start github
 }
 
 # A pull request event of each forge, as the forge sends it: into BASE,

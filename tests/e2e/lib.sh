@@ -89,6 +89,18 @@ audit_mark() { # name
 audit_between() { # from to
 	sed -n "$(($1 + 1)),$(($2 - 1))p" "$BERTH_CLUSTER_DIR/audit.log"
 }
+# Run COMMAND (run_berth ..., most often) between two marks, NAME-before and
+# NAME-after: sets `from` and `to` (for audit_between), and `took`, the
+# milliseconds COMMAND took.
+audited() { # name command...
+	local name=$1 start
+	shift
+	from=$(audit_mark "$name-before")
+	start=$(date +%s%N)
+	"$@"
+	took=$((($(date +%s%N) - start) / 1000000))
+	to=$(audit_mark "$name-after")
+}
 # The audit lines after a mark, so far (for wait_until: the last one may be
 # half written).
 audit_after() { # from
@@ -131,8 +143,7 @@ own_identity() { # name
 	identity=berth-id-$1
 	cluster_kubeconfig=$KUBECONFIG
 	kubectl delete clusterrolebinding "$identity" --ignore-not-found >/dev/null
-	kubectl delete namespace "$identity" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "$identity" >/dev/null
+	fresh_namespaces "$identity"
 	kubectl create serviceaccount berth -n "$identity" >/dev/null
 	kubectl create clusterrolebinding "$identity" --clusterrole=cluster-admin \
 		--serviceaccount="$identity:berth" >/dev/null
@@ -159,6 +170,15 @@ drop_identity() {
 	[ -n "${identity:-}" ] || return 0
 	KUBECONFIG=$cluster_kubeconfig kubectl delete clusterrolebinding "$identity" --ignore-not-found >/dev/null || :
 	KUBECONFIG=$cluster_kubeconfig kubectl delete namespace "$identity" --ignore-not-found --wait=false >/dev/null || :
+}
+
+# Make each namespace NAME anew: delete it, wait until it is gone, create it.
+fresh_namespaces() { # name...
+	local n
+	for n; do
+		kubectl delete namespace "$n" --ignore-not-found --wait=true >/dev/null
+		kubectl create namespace "$n" >/dev/null
+	done
 }
 
 # Count what `kubectl api-resources` and /apis count, and run a command that
@@ -234,6 +254,23 @@ delete_examples() {
 	done
 }
 
+# A CustomResourceDefinition in berth.dev/v1 as YAML: PLURAL, of KIND, in
+# SCOPE (Namespaced or Cluster), its openAPIV3Schema SCHEMA in flow style
+# (default: any spec, kept as given).
+crd_yaml() { # plural kind scope [schema]
+	local schema=${4:-'{type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}'}
+	cat <<YAML
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: $1.berth.dev}
+spec:
+  group: berth.dev
+  scope: $3
+  names: {plural: $1, singular: $(tr A-Z a-z <<<"$2"), kind: $2}
+  versions:
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: $schema}}
+YAML
+}
 # A custom resource definition in berth.dev/v1 (namespaced, its spec kept
 # as given): a kind kubectl has no schema for. install_widget_crd: the
 # Widget, which the merge cases and the YAML fixtures name. No test deletes
@@ -242,24 +279,7 @@ delete_examples() {
 # a berth's discovery (a test beside this one deleting its last kind) fails
 # that berth with a 404 on /apis/berth.dev/v1.
 install_crd() { # plural kind
-	kubectl apply -f - >/dev/null <<YAML
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: $1.berth.dev}
-spec:
-  group: berth.dev
-  scope: Namespaced
-  names: {plural: $1, singular: $(tr A-Z a-z <<<"$2"), kind: $2}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
-YAML
+	crd_yaml "$1" "$2" Namespaced | kubectl apply -f - >/dev/null
 	wait_until 60 "CRD $1.berth.dev Established" \
 		kubectl wait --for condition=established --timeout=1s "crd/$1.berth.dev"
 }

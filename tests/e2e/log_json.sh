@@ -9,8 +9,7 @@
 ns=berth-log-json
 export XDG_CACHE_HOME=$scratch/cache
 trap 'kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null; rm -rf "$scratch"' EXIT
-kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-kubectl create namespace "$ns" >/dev/null
+fresh_namespaces "$ns"
 # alice may keep the state and apply ConfigMaps and StatefulSets here, and
 # may not read Services: the check of serviceName is left out.
 kubectl create role log-json -n "$ns" --verb=get,list,create,patch,update \

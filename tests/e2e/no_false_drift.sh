@@ -83,9 +83,7 @@ run_berth sync -f "$zero" --wait=false
 [ "$STATUS" = 0 ] || fail "sync of the zero values exited $STATUS: $ERR"
 run_berth diff -f "$zero"
 assert_eq "$STATUS" 0 "berth diff right after berth's sync of explicit zero values: $OUT"
-from=$(audit_mark zero-before)
-run_berth sync -f "$zero" --wait=false -o json
-to=$(audit_mark zero-after)
+audited zero run_berth sync -f "$zero" --wait=false -o json
 assert_eq "$(jq -c .summary <<<"$OUT")" \
 	'{"pending":0,"created":0,"configured":0,"recreated":0,"unchanged":7,"failed":0}' "a second sync"
 writes=$(audit_between "$from" "$to" | berth_writes)
@@ -184,9 +182,7 @@ writes=$(audit_between "$from" "$to" | berth_writes)
 assert_eq "$writes" "" "writes of berth run in sync"
 
 note "the same object defined twice is applied once, with a warning naming both places"
-from=$(audit_mark dup-before)
-run_berth sync -f "$corpus/duplicates" --wait=false
-to=$(audit_mark dup-after)
+audited dup run_berth sync -f "$corpus/duplicates" --wait=false
 [ "$STATUS" = 0 ] || fail "sync of the duplicates exited $STATUS: $ERR"
 assert_contains "$ERR" "minio-standalone-service.yaml:1:1: warning: service berth-nfd-dup/minio-service is defined twice, the same both times: here and at " "the warning"
 assert_contains "$ERR" "redis-leader-service.yaml:2:1: warning: service berth-nfd-dup/redis-leader is defined twice, the same both times: here and at $corpus/duplicates/all-in-one/guestbook-all-in-one.yaml:1:1; it is applied once" "the warning"
@@ -198,9 +194,7 @@ run_berth diff -f "$corpus/duplicates"
 assert_eq "$STATUS" 0 "berth diff of the duplicates: $OUT"
 
 note "two different definitions of one object are refused, naming both places; nothing is written"
-from=$(audit_mark differs-before)
-run_berth sync -f "$corpus/duplicate-differs" --wait=false
-to=$(audit_mark differs-after)
+audited differs run_berth sync -f "$corpus/duplicate-differs" --wait=false
 assert_eq "$STATUS" 1 "sync of two different definitions"
 assert_contains "$ERR" "nginx.yaml:1:1: pod berth-nfd-dup/nginx is defined twice: here and at $corpus/duplicate-differs/nginx-lvm.yaml:1:1" "the refusal"
 writes=$(audit_between "$from" "$to" | berth_writes)

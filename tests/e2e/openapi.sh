@@ -29,18 +29,11 @@ count_openapi() {
 	grep -c '^get /openapi/v2$' <<<"$1" || [ $? = 1 ]
 }
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
 want="statefulset.yaml:22:7: statefulset 'web': spec.template.spec.volumeMounts: unknown field \"volumeMounts\" in io.k8s.api.core.v1.PodSpec; it belongs in each container (spec.template.spec.containers[].volumeMounts)"
 
 note "lint --kubeconfig: the pod-level volumeMounts is an unknown field of PodSpec"
-from=$(audit_mark cold-before)
-start=$(now_ms)
-run_berth lint --kubeconfig "$KUBECONFIG" "$examples/broken/pod-level-volumemounts"
-cold=$(($(now_ms) - start))
-to=$(audit_mark cold-after)
+audited cold run_berth lint --kubeconfig "$KUBECONFIG" "$examples/broken/pod-level-volumemounts"
+cold=$took
 [ "$STATUS" = 1 ] || fail "lint exited $STATUS: $OUT $ERR"
 assert_contains "$OUT" "$examples/broken/pod-level-volumemounts/$want" "the schema's error"
 # The offline check finds the same field: said once, in the schema's words.
@@ -64,11 +57,8 @@ echo "    cache: $(stat -c %s "$cache") bytes for $defs definitions," \
 	"$(gzip -dc "$cache" | wc -c) uncompressed"
 
 note "a second run reads the cache: no GET /openapi/v2"
-from=$(audit_mark warm-before)
-start=$(now_ms)
-run_berth lint --kubeconfig "$KUBECONFIG" "$examples/broken/pod-level-volumemounts"
-warm=$(($(now_ms) - start))
-to=$(audit_mark warm-after)
+audited warm run_berth lint --kubeconfig "$KUBECONFIG" "$examples/broken/pod-level-volumemounts"
+warm=$took
 [ "$STATUS" = 1 ] || fail "second lint exited $STATUS: $OUT $ERR"
 assert_contains "$OUT" "$want" "the schema's error, from the cache"
 requests=$(requests_between "$from" "$to")
@@ -78,9 +68,7 @@ echo "    lint: ${cold} ms fetching the schema, ${warm} ms from the cache"
 
 note "a damaged cache is fetched again"
 head -c 2000 "$cache" >"$scratch/cut" && mv "$scratch/cut" "$cache"
-from=$(audit_mark damaged-before)
-run_berth lint --kubeconfig "$KUBECONFIG" "$examples/broken/pod-level-volumemounts"
-to=$(audit_mark damaged-after)
+audited damaged run_berth lint --kubeconfig "$KUBECONFIG" "$examples/broken/pod-level-volumemounts"
 [ "$STATUS" = 1 ] || fail "lint on a damaged cache exited $STATUS: $OUT $ERR"
 assert_contains "$OUT" "$want" "the schema's error, fetched again"
 assert_contains "$ERR" "warning: '$cache': truncated or damaged; fetching the OpenAPI schema again" \
@@ -114,26 +102,20 @@ metadata: {name: w}
 spec: {size: 3, parts: [a, b]}
 colour: red
 YAML
-from=$(audit_mark crd-before)
-run_berth lint --kubeconfig "$KUBECONFIG" "$scratch/sprocket.yaml"
-to=$(audit_mark crd-after)
+audited crd run_berth lint --kubeconfig "$KUBECONFIG" "$scratch/sprocket.yaml"
 [ "$STATUS" = 1 ] || fail "lint of a Sprocket with an unknown field exited $STATUS: $OUT $ERR"
 assert_eq "$OUT" "$scratch/sprocket.yaml:5:1: sprocket 'w': colour: unknown field \"colour\" in dev.berth.v1.Sprocket" \
 	"the Sprocket's unknown field"
 requests=$(requests_between "$from" "$to")
 assert_eq "$(count_openapi "$requests")" 1 "GET /openapi/v2 for a new CRD"
 sed -i '/^colour/d' "$scratch/sprocket.yaml"
-from=$(audit_mark cached-before)
-run_berth lint --kubeconfig "$KUBECONFIG" "$scratch/sprocket.yaml"
-to=$(audit_mark cached-after)
+audited cached run_berth lint --kubeconfig "$KUBECONFIG" "$scratch/sprocket.yaml"
 [ "$STATUS" = 0 ] || fail "lint of a sound Sprocket exited $STATUS: $OUT $ERR"
 requests=$(requests_between "$from" "$to")
 assert_eq "$(count_openapi "$requests")" 0 "GET /openapi/v2, Sprocket cached"
 
 note "sync refuses a schema error before any write"
-from=$(audit_mark refused-before)
-run_berth sync -f "$examples/broken/volumes-outside-pod-template"
-to=$(audit_mark refused-after)
+audited refused run_berth sync -f "$examples/broken/volumes-outside-pod-template"
 [ "$STATUS" = 1 ] || fail "sync exited $STATUS: $OUT $ERR"
 assert_contains "$ERR" "statefulset.yaml:22:3: statefulset 'web-statefulset': spec.volumes: unknown field \"volumes\" in io.k8s.api.apps.v1.StatefulSetSpec; it belongs in spec.template.spec.volumes" \
 	"sync's refusal"

@@ -14,30 +14,21 @@
 
 ns=berth-preview
 class=berth-preview-expand
-export XDG_CACHE_HOME=$scratch/cache
 cleanup() {
-	forge_stop_all
-	kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null
+	forge_cleanup "$ns"
 	kubectl delete storageclass "$class" --ignore-not-found >/dev/null
 }
 cleanup
 trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
 own_identity preview
-kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-kubectl create namespace "$ns" >/dev/null
+fresh_namespaces "$ns"
 # Every write berth sent as this test's user between two marks, dry runs
 # too, one "verb URI" line each.
 writes_between() {
 	audit_between "$1" "$2" | berth_requests | { grep -E '^(create|update|patch|delete) ' || [ $? = 1 ]; }
 }
 
-token=forge-token-preview-$RANDOM$RANDOM
-printf '%s\n' "$token" >"$scratch/github.token"
-git init -q --bare -b main "$scratch/app.git"
-git init -q -b main "$scratch/work"
-jq -n --arg t "$token" --arg r "$scratch/app.git" '{token: $t, projects: {"octo/preview": $r}}' \
-	>"$scratch/github.json"
-forge_start github
+github_project preview
 
 manifests() { # change-value storage secret [annotations]
 	cat <<YAML
@@ -113,10 +104,8 @@ git -C "$scratch/work" rm -q gone.yaml
 head=$(commit feature feature)
 status_flags=(--status-provider github --status-base-url "$(forge github)"
 	--status-repository octo/preview --status-token-file "$scratch/github.token")
-from=$(audit_mark preview-before)
-run_berth diff --repo "$scratch/app.git" --ref feature -n "$ns" --prune "${status_flags[@]}" \
-	--report-file "$scratch/preview.md"
-to=$(audit_mark preview-after)
+audited preview run_berth diff --repo "$scratch/app.git" --ref feature -n "$ns" --prune \
+	"${status_flags[@]}" --report-file "$scratch/preview.md"
 assert_eq "$STATUS" 1 "the preview's exit status (changes: 1): $ERR"
 context=berth/$identity/preview/preview
 assert_eq "$(statuses github "$head")" \
@@ -159,9 +148,8 @@ note "a pull request that breaks a check: failure at the file and line"
 printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: broken}\nspec:\n  serviceName: nowhere\n  selector: {matchLabels: {app: nowhere}}\n  template: {metadata: {labels: {app: x}}, spec: {containers: [{name: x, image: x}]}}\n' \
 	>"$scratch/work/broken.yaml"
 broken=$(commit broken feature)
-from=$(audit_mark broken-before)
-run_berth diff --repo "$scratch/app.git" --ref feature -n "$ns" --prune "${status_flags[@]}"
-to=$(audit_mark broken-after)
+audited broken run_berth diff --repo "$scratch/app.git" --ref feature -n "$ns" --prune \
+	"${status_flags[@]}"
 assert_eq "$STATUS" 2 "the preview's exit status on a broken commit"
 got=$(statuses github "$broken")
 assert_contains "$got" "$context failure broken.yaml:6:14: " "the preview status of the broken commit"

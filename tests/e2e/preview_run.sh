@@ -21,35 +21,18 @@
 . "$(dirname "$0")/forge_lib.sh"
 
 providers="github gitlab gitea"
-export XDG_CACHE_HOME=$scratch/cache
-agent=
-cleanup() {
-	local p
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
-	forge_stop_all
-	for p in $providers; do
-		kubectl delete namespace "berth-pr-$p" --ignore-not-found --wait=false >/dev/null
-	done
-}
-cleanup
-trap 'cleanup; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
+namespaces=$(printf 'berth-pr-%s ' $providers)
+forge_cleanup $namespaces
+trap 'forge_cleanup $namespaces; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
 own_identity preview-run
-for p in $providers; do
-	kubectl delete namespace "berth-pr-$p" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "berth-pr-$p" >/dev/null
-done
+fresh_namespaces $namespaces
 writes_between() {
 	audit_between "$1" "$2" | berth_requests | { grep -E '^(create|update|patch|delete) ' || [ $? = 1 ]; }
 }
 
 declare -A project=([github]=octo/pr [gitlab]=group/sub/pr [gitea]=octo/pr)
-declare -A token
 for p in $providers; do
-	git init -q --bare -b main "$scratch/$p.git"
-	git init -q -b main "$scratch/$p-work"
-	token[$p]=forge-token-$p-$RANDOM$RANDOM
-	printf '%s\n' "${token[$p]}" >"$scratch/$p.token"
-	printf 'webhook-secret-of-%s-%s\n' "$p" "$RANDOM$RANDOM" >"$scratch/$p.secret"
+	forge_repo "$p"
 	jq -n --arg t "${token[$p]}" --arg p "${project[$p]}" --arg r "$scratch/$p.git" \
 		'{token: $t, projects: {($p): $r}, pulls: {($p): [7, 8, 9, 10, 11]}}' >"$scratch/$p.json"
 	forge_start "$p"

@@ -11,20 +11,15 @@
 . "$(dirname "$0")/forge_lib.sh"
 
 ns=berth-preview-timeout
-export XDG_CACHE_HOME=$scratch/cache
-agent=
 proxy=
 cleanup() {
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
+	forge_cleanup "$ns"
 	[ -z "$proxy" ] || kill "$proxy" 2>/dev/null || :
-	forge_stop_all
-	kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null
 }
 cleanup
 trap 'cleanup; [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2; drop_identity; rm -rf "$scratch"' EXIT
 own_identity preview-timeout
-kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-kubectl create namespace "$ns" >/dev/null
+fresh_namespaces "$ns"
 
 note "berth run reaching the apiserver through a proxy that can stall"
 server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
@@ -37,14 +32,8 @@ cluster_name=$(kubectl config view --minify -o jsonpath='{.clusters[0].name}')
 kubectl --kubeconfig "$scratch/proxied" config set-cluster "$cluster_name" \
 	--server="https://127.0.0.1:$(cat "$scratch/proxy.port")" >/dev/null
 
-token=forge-token-timeout-$RANDOM$RANDOM
-printf '%s\n' "$token" >"$scratch/github.token"
+github_project timeout
 printf 'webhook-secret-of-the-timeout-%s\n' "$RANDOM$RANDOM" >"$scratch/github.secret"
-git init -q --bare -b main "$scratch/app.git"
-git init -q -b main "$scratch/work"
-jq -n --arg t "$token" --arg r "$scratch/app.git" '{token: $t, projects: {"octo/timeout": $r}}' \
-	>"$scratch/github.json"
-forge_start github
 configmap_yaml settings base >"$scratch/work/settings.yaml"
 git_commit "$scratch/work" "$scratch/app.git" base >/dev/null
 cat >"$scratch/berth.yaml" <<YAML

@@ -41,9 +41,7 @@ stringData: {password: hunter2}
 YAML
 
 note "as alice: the Secret is forbidden, and nothing is written"
-from=$(audit_mark rbac-before)
-run_berth sync -f "$scratch/app.yaml" --context alice -n "$ns"
-to=$(audit_mark rbac-after)
+audited rbac run_berth sync -f "$scratch/app.yaml" --context alice -n "$ns"
 [ "$STATUS" = 1 ] || fail "sync as alice exited $STATUS: $OUT $ERR"
 assert_contains "$ERR" "app.yaml:6:1: secret $ns/password: cannot read live state" "403 message"
 assert_contains "$ERR" "403 Forbidden" "403 message"

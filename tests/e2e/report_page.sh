@@ -16,27 +16,13 @@
 
 ns=berth-report-page
 output=${BERTH_TEST_OUTPUT:-$PWD/e2e-output}/report_page
-export XDG_CACHE_HOME=$scratch/cache
-agent=
 command -v chromium >/dev/null || fail "chromium is missing (deploy/local/deps.sh installs it)"
-cleanup() {
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
-	forge_stop_all
-	kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null
-}
-cleanup
-trap 'cleanup; [ "${PASSED:-}" ] || tail -5 "$scratch"/agent.log >&2; rm -rf "$scratch"' EXIT
-kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-kubectl create namespace "$ns" >/dev/null
+forge_cleanup "$ns"
+trap 'forge_cleanup "$ns"; [ "${PASSED:-}" ] || tail -5 "$scratch"/agent.log >&2; rm -rf "$scratch"' EXIT
+fresh_namespaces "$ns"
 mkdir -p "$output"
 
-token=forge-token-page-$RANDOM$RANDOM
-printf '%s\n' "$token" >"$scratch/github.token"
-git init -q --bare -b main "$scratch/app.git"
-git init -q -b main "$scratch/work"
-jq -n --arg t "$token" --arg r "$scratch/app.git" '{token: $t, projects: {"octo/page": $r}}' \
-	>"$scratch/github.json"
-forge_start github
+github_project page
 
 commit() { git_commit "$scratch/work" "$scratch/app.git" "$1"; } # message
 cat >"$scratch/work/app.yaml" <<'YAML'

@@ -114,9 +114,7 @@ assert_eq "$STATUS" 0 "the exit status after SIGTERM"
 grep -q 'msg=stopped' "$scratch/agent.log" || fail "no 'stopped' line"
 
 note "a restarted agent resumes: the recorded commit is not applied again"
-from=$(audit_mark restart-before)
-run_berth run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" --once
-to=$(audit_mark restart-after)
+audited restart run_berth run --listen 127.0.0.1:0 --config "$scratch/berth.yaml" --once
 [ "$STATUS" = 0 ] || fail "run --once exited $STATUS: $ERR"
 writes=$(audit_between "$from" "$to" | berth_writes | awk '$3 ~ /settings/')
 assert_eq "$writes" "" "writes to the ConfigMaps after the restart"

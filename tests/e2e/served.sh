@@ -59,9 +59,7 @@ assert_contains "$ERR" "2 problems in 3 objects" "lint's summary"
 
 note "sync --dry-run and sync refuse them the same way, before any write"
 for dry in --dry-run ""; do
-	from=$(audit_mark "unserved$dry-before")
-	run_berth sync $dry -f "$scratch/unserved"
-	to=$(audit_mark "unserved$dry-after")
+	audited "unserved$dry" run_berth sync $dry -f "$scratch/unserved"
 	assert_eq "$STATUS" 1 "sync $dry of kinds the server does not serve: $OUT $ERR"
 	assert_contains "$ERR" "$helm" "sync $dry: the HelmRelease"
 	assert_contains "$ERR" "$pdb" "sync $dry: the PodDisruptionBudget"
@@ -98,9 +96,7 @@ spec:
 YAML
 run_berth lint --kubeconfig "$KUBECONFIG" "$scratch/hpa.yaml"
 assert_eq "$STATUS" 0 "lint --kubeconfig of both versions: $OUT $ERR"
-from=$(audit_mark hpa-before)
-run_berth sync -f "$scratch/hpa.yaml" --timeout 30s
-to=$(audit_mark hpa-after)
+audited hpa run_berth sync -f "$scratch/hpa.yaml" --timeout 30s
 assert_eq "$STATUS" 0 "sync of both versions: $OUT $ERR"
 assert_contains "$OUT" "horizontalpodautoscaler.autoscaling/web created" "progress"
 assert_contains "$OUT" "horizontalpodautoscaler.autoscaling/api created" "progress"
@@ -115,9 +111,7 @@ assert_eq "$(kubectl -n "$ns" get horizontalpodautoscalers.v2beta2.autoscaling w
 	500Mi "the memory metric, which only v2beta2 has a field for"
 
 note "a second sync changes nothing, and diff agrees"
-from=$(audit_mark hpa-again-before)
-run_berth sync -f "$scratch/hpa.yaml" --timeout 30s
-to=$(audit_mark hpa-again-after)
+audited hpa-again run_berth sync -f "$scratch/hpa.yaml" --timeout 30s
 assert_eq "$STATUS" 0 "the second sync: $OUT $ERR"
 assert_contains "$OUT" "2 objects: 0 created, 0 configured, 0 recreated, 2 unchanged" "the second sync"
 assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of the second sync"

@@ -166,9 +166,7 @@ assert_eq "$(kubectl get configmap extra -n "$ns" -o jsonpath='{.metadata.labels
 	berth "the tracking label"
 
 note "in sync: nothing is written, and neither diff nor a client-side sync sees drift"
-from=$(audit_mark noop-before)
-run_berth sync --server-side -f "$scratch/app.yaml" --timeout 60s
-to=$(audit_mark noop-after)
+audited noop run_berth sync --server-side -f "$scratch/app.yaml" --timeout 60s
 [ "$STATUS" = 0 ] || fail "the no-op sync exited $STATUS: $ERR"
 assert_contains "$OUT" "5 objects: 0 created, 0 configured, 0 recreated, 5 unchanged" \
 	"the no-op sync"
@@ -204,9 +202,7 @@ jq -n --arg crd "$crd" '
 size=$(jq -c . "$scratch/big/crd.yaml" | wc -c)
 [ "$size" -gt 262144 ] || fail "the generated definition is only $size bytes"
 echo "figure: the generated CustomResourceDefinition: $size bytes of JSON"
-from=$(audit_mark big-client-before)
-run_berth sync -f "$scratch/big" --timeout 60s
-to=$(audit_mark big-client-after)
+audited big-client run_berth sync -f "$scratch/big" --timeout 60s
 assert_eq "$STATUS" 1 "a client-side sync of the large definition: $OUT"
 assert_contains "$ERR" "$scratch/big/crd.yaml:1:1: customresourcedefinition $crd: " "the object, at its place"
 assert_contains "$ERR" "over the 262144 bytes the server allows" "the limit"
@@ -221,9 +217,7 @@ assert_contains "$OUT" "customresourcedefinition.apiextensions.k8s.io/$crd creat
 assert_eq "$(kubectl get customresourcedefinition "$crd" -o json |
 	jq -r '.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"] // "none"')" none \
 	"the definition's last-applied annotation"
-from=$(audit_mark big-again-before)
-run_berth sync --server-side -f "$scratch/big" --timeout 60s
-to=$(audit_mark big-again-after)
+audited big-again run_berth sync --server-side -f "$scratch/big" --timeout 60s
 assert_eq "$STATUS" 0 "a second server-side sync: $OUT $ERR"
 assert_contains "$OUT" "1 object: 0 created, 0 configured, 0 recreated, 1 unchanged" "a second server-side sync"
 assert_eq "$(writes_between "$from" "$to")" "" "writes of the second sync"

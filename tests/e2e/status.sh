@@ -11,29 +11,17 @@
 
 providers="github gitlab gitea"
 tokens=the-rotated-token-of-github
-export XDG_CACHE_HOME=$scratch/cache
-agent=
+namespaces=$(printf 'berth-status-%s ' $providers b)
 agent_b=
 cleanup() {
-	local p
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
 	[ -z "$agent_b" ] || kill -9 "$agent_b" 2>/dev/null || :
-	forge_stop_all
+	forge_cleanup $namespaces
 	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -30 "$scratch/agent.log" >&2
-	for p in $providers; do
-		kubectl delete namespace "berth-status-$p" --ignore-not-found --wait=false >/dev/null
-	done
-	kubectl delete namespace berth-status-b --ignore-not-found --wait=false >/dev/null
 }
 cleanup
 trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
 own_identity status
-for p in $providers; do
-	kubectl delete namespace "berth-status-$p" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "berth-status-$p" >/dev/null
-done
-kubectl delete namespace berth-status-b --ignore-not-found --wait=true >/dev/null
-kubectl create namespace berth-status-b >/dev/null
+fresh_namespaces $namespaces
 
 # Each provider's project, as its API names it.
 declare -A project=([github]=octo/gh-app [gitlab]=group/sub/gl-app [gitea]=octo/gt-app)
@@ -50,8 +38,22 @@ for p in $providers; do
 done
 commit() { git_commit "$scratch/$1-work" "$scratch/$1.git" "$2"; } # provider message
 settings() { configmap_yaml "$1-settings" "$2" >"$scratch/$1-work/settings.yaml"; } # provider value
+# Commit VALUE as every provider's settings, with MESSAGE: the commits go
+# in the associative array named C.
+commit_settings() { # c value message
+	local -n commits=$1
+	local p
+	for p in $providers; do
+		settings "$p" "$2"
+		commits[$p]=$(commit "$p" "$3")
+	done
+}
 value() { kubectl get configmap "$1-settings" -n "${2:-berth-status-$1}" -o jsonpath='{.data.value}'; }
 value_is() { [ "$(value "$1")" = "$2" ]; }
+edit_live() { # provider value: the live ConfigMap's value, as kubectl sets it
+	kubectl patch configmap "$1-settings" -n "berth-status-$1" --type merge \
+		-p "{\"data\":{\"value\":\"$2\"}}" >/dev/null
+}
 
 # berth run's config: each source reports to its own forge.
 config() { # file cluster drift state-namespace
@@ -78,10 +80,7 @@ config "$scratch/berth.yaml" test-a report berth-status-github
 
 note "a good commit: pending, then success, on each provider"
 declare -A c1
-for p in $providers; do
-	settings "$p" 1
-	c1[$p]=$(commit "$p" first)
-done
+commit_settings c1 1 first
 start_agent "$scratch/berth.yaml" "$scratch/agent.log" --log-level debug
 for p in $providers; do
 	want="berth/test-a/$p-app pending applying 1 object
@@ -90,15 +89,11 @@ berth/test-a/$p-app success applied: 1 created, 0 configured, 0 unchanged"
 done
 
 note "drift in report mode: failure, then success once kubectl undoes the edit"
-for p in $providers; do
-	kubectl patch configmap "$p-settings" -n "berth-status-$p" --type merge \
-		-p '{"data":{"value":"tampered"}}' >/dev/null
-done
+for p in $providers; do edit_live "$p" tampered; done
 for p in $providers; do
 	wait_until 30 "the drift on $p" statuses_hold "$p" "${c1[$p]}" \
 		"berth/test-a/$p-app $(failed "$p") drift: 1 object (configmap/$p-settings)"
-	kubectl patch configmap "$p-settings" -n "berth-status-$p" --type merge \
-		-p '{"data":{"value":"1"}}' >/dev/null
+	edit_live "$p" 1
 done
 for p in $providers; do
 	want="berth/test-a/$p-app pending applying 1 object
@@ -114,10 +109,7 @@ reloads=$(grep -c 'msg="config reloaded"' "$scratch/agent.log" || [ $? = 1 ])
 kill -HUP "$agent"
 reloaded() { [ "$(grep -c 'msg="config reloaded"' "$scratch/agent.log")" -gt "$reloads" ]; }
 wait_until 30 "the config reloaded" reloaded
-for p in $providers; do
-	kubectl patch configmap "$p-settings" -n "berth-status-$p" --type merge \
-		-p '{"data":{"value":"tampered"}}' >/dev/null
-done
+for p in $providers; do edit_live "$p" tampered; done
 for p in $providers; do
 	wait_until 30 "the correction on $p" statuses_hold "$p" "${c1[$p]}" \
 		"berth/test-a/$p-app success corrected drift in 1 object"
@@ -140,11 +132,8 @@ done
 
 note "no duplicates: ten periodic checks of an in-sync commit post nothing"
 declare -A c3
-for p in $providers; do
-	rm "$scratch/$p-work/broken.yaml"
-	settings "$p" 3
-	c3[$p]=$(commit "$p" fixed)
-done
+for p in $providers; do rm "$scratch/$p-work/broken.yaml"; done
+commit_settings c3 3 fixed
 for p in $providers; do
 	wait_until 30 "the fix applied on $p" statuses_hold "$p" "${c3[$p]}" \
 		"berth/test-a/$p-app success applied: 0 created, 1 configured, 0 unchanged"
@@ -158,10 +147,7 @@ done
 # The sentinel: a new commit's pending reaches the forge after anything the
 # checks before it queued.
 declare -A c4
-for p in $providers; do
-	settings "$p" 4
-	c4[$p]=$(commit "$p" sentinel)
-done
+commit_settings c4 4 sentinel
 for p in $providers; do
 	wait_until 30 "the sentinel's pending on $p" statuses_hold "$p" "${c4[$p]}" \
 		"berth/test-a/$p-app pending applying 1 object"

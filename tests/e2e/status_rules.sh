@@ -12,35 +12,17 @@
 . "$(dirname "$0")/forge_lib.sh"
 
 providers="github gitlab"
-export XDG_CACHE_HOME=$scratch/cache
-agent=
-cleanup() {
-	local p
-	[ -z "$agent" ] || kill -9 "$agent" 2>/dev/null || :
-	forge_stop_all
-	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -30 "$scratch/agent.log" >&2
-	for p in $providers; do
-		kubectl delete namespace "berth-rules-$p" --ignore-not-found --wait=false >/dev/null
-	done
-}
-cleanup
-trap 'cleanup; rm -rf "$scratch"' EXIT
-for p in $providers; do
-	kubectl delete namespace "berth-rules-$p" --ignore-not-found --wait=true >/dev/null
-	kubectl create namespace "berth-rules-$p" >/dev/null
-done
+namespaces=$(printf 'berth-rules-%s ' $providers)
+forge_cleanup $namespaces
+trap 'forge_cleanup $namespaces; [ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -30 "$scratch/agent.log" >&2
+	rm -rf "$scratch"' EXIT
+fresh_namespaces $namespaces
 
 # GitHub's project holds none of the commits (an empty repository): every
 # sha is unknown to it. GitLab's is the source's own remote. octo/rules-v,
 # on GitHub, is the source's remote too, for the one-shot.
 git init -q --bare -b main "$scratch/github-forge.git"
-declare -A token
-for p in $providers; do
-	git init -q --bare -b main "$scratch/$p.git"
-	git init -q -b main "$scratch/$p-work"
-	token[$p]=forge-token-$p-$RANDOM$RANDOM
-	printf '%s\n' "${token[$p]}" >"$scratch/$p.token"
-done
+for p in $providers; do forge_repo "$p"; done
 forge_config() { # provider projects [api_versions]
 	jq -n --arg t "${token[$1]}" --argjson p "$2" --argjson v "${3:-null}" \
 		'{token: $t, projects: $p} + (if $v then {api_versions: $v} else {} end)' \

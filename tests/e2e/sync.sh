@@ -28,9 +28,7 @@ for f in statefulset service persistentvolumes storageclass; do
 done >"$manifest"
 
 note "berth sync -f one file in an unhelpful order"
-from=$(audit_mark sync-before)
-run_berth sync -f "$manifest" --timeout 120s
-to=$(audit_mark sync-after)
+audited sync run_berth sync -f "$manifest" --timeout 120s
 echo "$OUT"
 [ "$STATUS" = 0 ] || fail "berth sync exited $STATUS: $ERR"
 assert_contains "$OUT" "[5/5] statefulset.apps/web2 created" "progress line"
@@ -52,9 +50,7 @@ assert_not_contains "$OUT$ERR" "$berth_token" "the token"
 assert_not_contains "$OUT$ERR" "$(cat "$BERTH_CLUSTER_DIR/admin.token")" "the admin token"
 
 note "a second sync changes nothing, in a handful of requests, and diff agrees"
-from=$(audit_mark noop-before)
-run_berth sync -f "$manifest"
-to=$(audit_mark noop-after)
+audited noop run_berth sync -f "$manifest"
 [ "$STATUS" = 0 ] || fail "second sync exited $STATUS: $ERR"
 requests=$(audit_between "$from" "$to" | berth_requests | wc -l)
 # At least a read of each object, or the count missed them.
@@ -101,9 +97,7 @@ sed 's/serviceName: "nginx2"/serviceName: "other"/; s/terminationGracePeriodSeco
 	"$manifest" >"$scratch/immutable.yaml"
 printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: other}\nspec: {clusterIP: None, selector: {app: nginx2}, ports: [{port: 80}]}\n' \
 	>>"$scratch/immutable.yaml"
-from=$(audit_mark immutable-before)
-run_berth sync -f "$scratch/immutable.yaml"
-to=$(audit_mark immutable-after)
+audited immutable run_berth sync -f "$scratch/immutable.yaml"
 [ "$STATUS" = 1 ] || fail "sync of an immutable change exited $STATUS"
 assert_contains "$ERR" "immutable.yaml:9:3: statefulset default/web2: spec.serviceName cannot change: live \"nginx2\", desired \"other\"" \
 	"immutable field message"
@@ -113,9 +107,7 @@ assert_eq "$writes" "" "writes after a refused commit"
 assert_eq "$(kubectl get service other --ignore-not-found -o name)" "" "the new Service"
 
 note "a commit that breaks a StatefulSet is refused whole, with file:line:col"
-from=$(audit_mark broken-before)
-run_berth sync -f "$BERTH_SOURCE_DIR/examples/broken/missing-headless-service"
-to=$(audit_mark broken-after)
+audited broken run_berth sync -f "$BERTH_SOURCE_DIR/examples/broken/missing-headless-service"
 [ "$STATUS" = 1 ] || fail "sync of a broken commit exited $STATUS"
 assert_contains "$ERR" "statefulset.yaml:23:7: statefulset 'my-statefulset': spec.volumeClaimTemplates[0] 'data': mounted by no container" \
 	"broken commit message"
@@ -149,9 +141,7 @@ kind: ConfigMap
 metadata: {name: berth-bad-key}
 data: {"a key": "1"}
 YAML
-from=$(audit_mark rejected-before)
-run_berth sync -f "$scratch/rejected.yaml"
-to=$(audit_mark rejected-after)
+audited rejected run_berth sync -f "$scratch/rejected.yaml"
 [ "$STATUS" = 1 ] || fail "sync of a rejected manifest exited $STATUS"
 assert_contains "$ERR" "rejected.yaml:6:1: service default/berth-bad-port: POST" "422 message"
 assert_contains "$ERR" "422 Unprocessable Entity" "422 message"
