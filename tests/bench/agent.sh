@@ -83,7 +83,9 @@ kubectl_first=$(($(now) - start))
 for ((r = 1; r <= rounds; r++)); do
 	write 0 "push-$r"
 	commit "push $r"
-	body=$(printf '{"ref":"refs/heads/main","repository":{"clone_url":"%s/remote.git"}}' "$work")
+	# A push names the commit it brings ("after"): each is its own delivery.
+	body=$(printf '{"ref":"refs/heads/main","after":"%s","repository":{"clone_url":"%s/remote.git"}}' \
+		"$(git -C "$work/src" rev-parse HEAD)" "$work")
 	sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac bench-webhook-secret | sed 's/.*= //')
 	from=$(wc -l <"$work/agent.log")
 	sent=$(now)
