@@ -17,8 +17,8 @@
  * unknown field), `bases` read as more `resources`. What berth never does
  * is refused at its line, before anything else is read: a remote resource
  * or component (a URL, git@..., github.com/..., ?ref=), an absolute path,
- * Helm charts, and generator, transformer and validator plugins. Reading the files it names, and the
- * transformations, are the builder's. No I/O.
+ * Helm charts, and generator, transformer and validator plugins. Reading
+ * the files it names, and the transformations, are the builder's. No I/O.
  */
 
 /* A path a kustomization names, and where it names it. */
