@@ -8,7 +8,15 @@
 
 #include "../../diff/base/berth_error.h"
 
+#include "../../diff/base/buf.h"
+
+#include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* The golden corpus of kustomizations, rendered by kubectl's kustomize
+ * v5.5.0 (tests/fixtures/kustomize/README.md). */
+#define CORPUS BERTH_KUSTOMIZE_CORPUS
 
 /* Read `text` as kustomization.yaml; the problems, one per line. */
 static int read_text(struct kustomization *k, struct buf *problems, const char *text)
@@ -175,12 +183,82 @@ static void test_kustomization__reads_what_kustomize_reads(void **state)
 	buf_release(&problems);
 }
 
+/* Read every kustomization file under `dir` (recursively); `want`: each
+ * must be read (1) or refused (0). Returns how many were found. */
+static size_t read_all(const char *dir, int want, const char *skip)
+{
+	struct kustomization k = KUSTOMIZATION_INIT;
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct buf path = BUF_INIT, text = BUF_INIT, shown = BUF_INIT;
+	struct dirent *e;
+	struct stat st;
+	size_t n = 0, i;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || (skip && !strcmp(e->d_name, skip)))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir, e->d_name);
+		if (lstat(path.ptr, &st) < 0 || S_ISLNK(st.st_mode))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			n += read_all(path.ptr, want, NULL);
+			continue;
+		}
+		for (i = 0; kustomization_names[i] && strcmp(kustomization_names[i], e->d_name);
+		     i++)
+			;
+		if (!kustomization_names[i])
+			continue;
+		n++;
+		buf_reset(&text);
+		assert_int_equal(buf_read_file(&text, path.ptr, 1 << 20), 0);
+		if ((kustomization_parse(&k, &diags, path.ptr, text.ptr, text.len) == 0) != want) {
+			buf_reset(&shown);
+			diagnostics_format(&shown, &diags);
+			fail_msg("%s: %s, want %s: %s", path.ptr, want ? "refused" : "read",
+			         want ? "read" : "refused", shown.ptr);
+		}
+		kustomization_release(&k);
+		diagnostics_release(&diags);
+	}
+	closedir(d);
+	buf_release(&path);
+	buf_release(&text);
+	buf_release(&shown);
+	return n;
+}
+
+/* Real kustomizations, every one kubectl's kustomize builds: each is read.
+ * Those it refuses for what berth never does are refused; the rest of the
+ * refused corpus (cycles, escapes) is the builder's to refuse. */
+static void test_kustomization__the_corpus(void **state)
+{
+	static const char *const refused[] = {"helm-charts", "generators-plugin",
+	                                      "transformers-plugin", "unknown-field",
+	                                      "remote-resource"};
+	struct buf dir = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	assert_true(read_all(CORPUS, 1, "refused") >= 32);
+	for (i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		buf_reset(&dir);
+		buf_addf(&dir, "%s/refused/%s", CORPUS, refused[i]);
+		assert_int_equal(read_all(dir.ptr, 0, NULL), 1);
+	}
+	buf_release(&dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kustomization__reads_its_paths_in_order),
 	    cmocka_unit_test(test_kustomization__refuses_at_the_line),
 	    cmocka_unit_test(test_kustomization__reads_what_kustomize_reads),
+	    cmocka_unit_test(test_kustomization__the_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
