@@ -132,6 +132,12 @@ static void write_string(struct buf *out, const char *s, size_t len)
 		case '\\':
 			escape = "\\\\";
 			break;
+		case '\b': /* Go 1.22 and later: kubectl 1.32's kustomize */
+			escape = "\\b";
+			break;
+		case '\f':
+			escape = "\\f";
+			break;
 		case '\n':
 			escape = "\\n";
 			break;

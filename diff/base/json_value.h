@@ -40,7 +40,8 @@ struct json_object *json_value_get(struct json_object *obj, const char *key);
 /*
  * Append `value` as compact JSON exactly as Go's encoding/json writes it, the
  * way kubectl writes the last-applied annotation: keys sorted, no spaces,
- * '<', '>', '&', U+2028 and U+2029 escaped as \uXXXX, integral floats printed
+ * '<', '>', '&', U+2028 and U+2029 escaped as \uXXXX, backspace and form
+ * feed as \b and \f (Go 1.22 and later), integral floats printed
  * as integers, other floats in Go's shortest form. Fails for NaN and
  * infinities, which JSON cannot hold.
  */
