@@ -28,7 +28,6 @@ struct op {
 	enum op_kind kind;
 	const char *path, *from;
 	struct json_object *value; /* borrowed; NULL is JSON null */
-	bool has_value;
 };
 
 static void pointer_release(struct pointer *p)
@@ -279,27 +278,15 @@ static int copy_in(struct json_object **out, size_t *copied, struct json_object 
 	return 0;
 }
 
-/* Whether `inner` names a node strictly inside the one `outer` names. */
-static bool pointer_inside(const struct pointer *inner, const struct pointer *outer)
+/* Whether the tokens of `p` begin with those of `prefix`. */
+static bool pointer_starts_with(const struct pointer *p, const struct pointer *prefix)
 {
 	size_t i;
 
-	if (inner->n <= outer->n)
+	if (p->n < prefix->n)
 		return false;
-	for (i = 0; i < outer->n; i++)
-		if (strcmp(inner->tokens[i], outer->tokens[i]))
-			return false;
-	return true;
-}
-
-static bool pointer_equal(const struct pointer *a, const struct pointer *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->tokens[i], b->tokens[i]))
+	for (i = 0; i < prefix->n; i++)
+		if (strcmp(p->tokens[i], prefix->tokens[i]))
 			return false;
 	return true;
 }
@@ -373,8 +360,8 @@ static int op_read(struct op *op, struct pointer *path, struct pointer *from,
 	}
 	if ((error = pointer_parse(path, "path", op->path)) < 0)
 		return op_error(error, index, op);
-	op->has_value = json_object_object_get_ex(obj, "value", &op->value);
-	if (!op->has_value && (op->kind == OP_ADD || op->kind == OP_REPLACE || op->kind == OP_TEST))
+	if (!json_object_object_get_ex(obj, "value", &op->value) &&
+	    (op->kind == OP_ADD || op->kind == OP_REPLACE || op->kind == OP_TEST))
 		return op_error(berth_error_set("'value' is missing"), index, op);
 	return 0;
 }
@@ -425,9 +412,9 @@ static int op_run(struct json_object **root, size_t *copied, const struct op *op
 	case OP_REMOVE:
 		return remove_at(NULL, *root, path);
 	case OP_MOVE:
-		if (pointer_inside(path, from))
+		if (path->n > from->n && pointer_starts_with(path, from))
 			return berth_error_set("cannot move a value into itself");
-		if (pointer_equal(path, from))
+		if (path->n == from->n && pointer_starts_with(path, from))
 			return walk(&v, *root, from, from->n);
 		if (!from->n)
 			return berth_error_set("cannot remove the whole document");

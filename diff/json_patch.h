@@ -50,8 +50,8 @@ int json_patch_check(struct json_object *ops);
  * the patched document, a new reference owned by the caller; `doc` and
  * `ops` are never changed and share no node with *out (values are copied
  * in). On failure *out is untouched and the error names the op:
- * "op 2 (remove /spec/x): no such member 'x'". Fails too when the copies
- * of `copy` ops would exceed JSON_PATCH_MAX_COPIED values.
+ * "op 2 (remove /spec/x): no such member 'x'". Fails too when the values
+ * the ops copy in (of add, replace and copy) exceed JSON_PATCH_MAX_COPIED.
  */
 int json_patch_apply(struct json_object **out, struct json_object *doc, struct json_object *ops);
 
