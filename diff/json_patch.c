@@ -78,12 +78,16 @@ static int pointer_parse(struct pointer *p, const char *what, const char *s)
 	return 0;
 }
 
-/* An array index token of an array of `len` elements: "0" or digits
- * without a leading zero, below `len`, or up to `len` when `end_ok` (an
- * add), where "-" names `len` too. */
+/* An array index token of an array of `len` elements, as kustomize's
+ * JSON patch library (evanphx/json-patch v4) reads it: decimal digits
+ * (leading zeros too), below `len`, or up to `len` when `end_ok` (an add,
+ * which inserts there), where "-" names `len` too; a negative index counts
+ * from the end, -1 naming the last element (for an add, the end). */
 static int parse_index(size_t *out, const char *tok, size_t len, bool end_ok)
 {
-	size_t i, v = 0;
+	size_t i, v = 0, size = end_ok ? len + 1 : len;
+	bool negative = tok[0] == '-' && tok[1];
+	const char *digits = negative ? tok + 1 : tok;
 
 	if (!strcmp(tok, "-")) {
 		if (!end_ok)
@@ -91,16 +95,14 @@ static int parse_index(size_t *out, const char *tok, size_t len, bool end_ok)
 		*out = len;
 		return 0;
 	}
-	if (!*tok || strspn(tok, "0123456789") != strlen(tok))
+	if (!*digits || strspn(digits, "0123456789") != strlen(digits))
 		return berth_error_set("'%s' is not an array index", tok);
-	if (tok[0] == '0' && tok[1])
-		return berth_error_set("index '%s' has a leading zero", tok);
 	/* more digits only make it larger: stop before it can overflow */
-	for (i = 0; tok[i] && v <= len; i++)
-		v = v * 10 + (size_t)(tok[i] - '0');
-	if (v > len || (v == len && !end_ok))
+	for (i = 0; digits[i] && v <= size; i++)
+		v = v * 10 + (size_t)(digits[i] - '0');
+	if (negative ? v > size : v >= size)
 		return berth_error_set("index %s is out of range (length %zu)", tok, len);
-	*out = v;
+	*out = negative ? size - v : v;
 	return 0;
 }
 

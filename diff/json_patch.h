@@ -18,9 +18,11 @@
  *     as in evanphx, testing a missing object member against null passes;
  *   - the root "" may be tested, replaced or added (the whole document).
  *
- * Pointers are strict RFC 6901: "" or starting with '/', '~' only as "~0"
- * ('~') or "~1" ('/'), array indexes in decimal without leading zeros (no
- * negative indexes). Unknown fields in an op are ignored, as evanphx does.
+ * Pointers are RFC 6901's: "" or starting with '/', '~' only as "~0" ('~')
+ * or "~1" ('/'). Array indexes are read as kubectl kustomize v5.5.0 reads
+ * them (evanphx v4): decimal, leading zeros allowed, a negative one
+ * counting from the end (-1: the last element; for an add, the end).
+ * Unknown fields in an op are ignored, as evanphx does.
  *
  * Pure data: no I/O, no globals.
  */
