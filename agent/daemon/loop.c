@@ -121,13 +121,13 @@ static const char *state_namespace(const struct loop *l)
 	return ns ? ns : l->kc->namespace;
 }
 
-/* Follow the config of l->r.config everywhere: the scheduler, the
- * listener's secrets, the report pages and the previews. */
-static void follow(struct loop *l)
+/* Follow the config of l->r.config on the HTTP side: the listener's
+ * secrets, the report pages and the previews. (The scheduler follows it
+ * first, before the listener can ask.) */
+static void follow_http(struct loop *l)
 {
 	struct config *c = l->r.config;
 
-	scheduler_follow(l->scheduler, c);
 	if (l->listener) {
 		listener_secrets(l->listener, c);
 		report_access(l);
@@ -158,7 +158,8 @@ static void reload(struct loop *l)
 		if (l->r.watcher)
 			watcher_follow(l->r.watcher, old->sources[i].name, &none);
 	}
-	follow(l);
+	scheduler_follow(l->scheduler, l->r.config);
+	follow_http(l);
 	l->r.state_ns = state_namespace(l);
 	config_drop(old);
 	log_line("info", "config reloaded", "config", l->config_path, NULL);
@@ -252,7 +253,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 		                                                        .client = &r->client_opts,
 		                                                        .reporter = r->reporter});
 		scheduler_previews(l->scheduler, on_pull, l->previews);
-		follow(l);
+		follow_http(l);
 	}
 	if (kubeconfig_load(&l->kc, &r->kube) < 0 ||
 	    kube_client_new(&r->client, l->kc, &r->client_opts) < 0) {
