@@ -164,131 +164,123 @@ static void expect(struct kustomize_resources *rs, const char *text)
 	json_object_put(want);
 }
 
-static struct json_object *field(struct json_object *k, const char *key)
+/* A case's transformer, given its kustomization's fields: 0 or -1. */
+typedef int case_fn(struct kustomize_resources *rs, struct json_object *kustomization);
+
+/* The case's resources through `apply` come out as in its expected.yaml. */
+static void check_case(const char *name, case_fn *apply, const char *const *not_ours)
 {
-	return json_value_get(json_object_array_get_idx(k, 0), key);
+	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
+	struct json_object *k = load_case(&rs, name);
+
+	if (apply(&rs, json_object_array_get_idx(k, 0)))
+		fail_msg("%s: %s", name, berth_error_last());
+	check_objects(&rs, name, not_ours);
+	json_object_put(k);
+	kustomize_resources_release(&rs);
+}
+
+static const char *string(struct json_object *k, const char *key)
+{
+	return json_value_get_string(k, key);
+}
+
+static int apply_namespace(struct kustomize_resources *rs, struct json_object *k)
+{
+	int error = kustomize_namespace(rs, string(k, "namespace"));
+
+	assert_string_equal(kustomize_resource_first_namespace(find(rs, "Service", "db")), "");
+	return error;
 }
 
 static void test_kustomize_transform__corpus_namespace(void **state)
 {
-	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
-	struct json_object *k = load_case(&rs, "namespace");
 	/* Subject db, a ServiceAccount of the build, follows it through the
 	 * name references; the focused tests below check the subjects. */
 	static const char *const not_ours[] = {"RoleBinding", "subjects", "ClusterRoleBinding",
 	                                       "subjects", NULL};
 
 	(void)state;
-	assert_int_equal(kustomize_namespace(&rs, json_object_get_string(field(k, "namespace"))),
-	                 0);
-	check_objects(&rs, "namespace", not_ours);
-	assert_string_equal(kustomize_resource_first_namespace(find(&rs, "Service", "db")), "");
-	json_object_put(k);
-	kustomize_resources_release(&rs);
+	check_case("namespace", apply_namespace, not_ours);
 }
 
 /* A StatefulSet's serviceName follows the Service through the name
  * references, not the prefix or suffix. */
 static const char *const service_name_not_ours[] = {"StatefulSet", "spec.serviceName", NULL};
 
-static void test_kustomize_transform__corpus_name_prefix(void **state)
+static int apply_prefix(struct kustomize_resources *rs, struct json_object *k)
 {
-	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
-	struct json_object *k = load_case(&rs, "name-prefix");
+	int error = kustomize_prefix_suffix(rs, string(k, "namePrefix"), NULL);
 
-	(void)state;
-	assert_int_equal(
-	    kustomize_prefix_suffix(&rs, json_object_get_string(field(k, "namePrefix")), NULL), 0);
-	check_objects(&rs, "name-prefix", service_name_not_ours);
-	assert_true(kustomize_resource_was(find(&rs, "Service", "orders-db"), "db", ""));
-	json_object_put(k);
-	kustomize_resources_release(&rs);
+	assert_true(kustomize_resource_was(find(rs, "Service", "orders-db"), "db", ""));
+	return error;
 }
 
-static void test_kustomize_transform__corpus_name_suffix(void **state)
+static int apply_suffix(struct kustomize_resources *rs, struct json_object *k)
 {
-	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
-	struct json_object *k = load_case(&rs, "name-suffix");
-
-	(void)state;
-	assert_int_equal(
-	    kustomize_prefix_suffix(&rs, NULL, json_object_get_string(field(k, "nameSuffix"))), 0);
-	check_objects(&rs, "name-suffix", service_name_not_ours);
-	json_object_put(k);
-	kustomize_resources_release(&rs);
+	return kustomize_prefix_suffix(rs, NULL, string(k, "nameSuffix"));
 }
 
-static void test_kustomize_transform__corpus_common_labels(void **state)
+static void test_kustomize_transform__corpus_name_prefix_suffix(void **state)
 {
-	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
-	struct json_object *k = load_case(&rs, "common-labels");
-
 	(void)state;
-	assert_int_equal(kustomize_labels(&rs, field(k, "commonLabels"), true, true, "k.yaml:1"),
-	                 0);
-	check_objects(&rs, "common-labels", NULL);
-	assert_string_equal(find(&rs, "StatefulSet", "db")->selector_labels, "k.yaml:1");
-	json_object_put(k);
-	kustomize_resources_release(&rs);
+	check_case("name-prefix", apply_prefix, service_name_not_ours);
+	check_case("name-suffix", apply_suffix, service_name_not_ours);
+}
+
+static int apply_common_labels(struct kustomize_resources *rs, struct json_object *k)
+{
+	int error = kustomize_labels(rs, json_value_get(k, "commonLabels"), true, true, "k.yaml:1");
+
+	assert_string_equal(find(rs, "StatefulSet", "db")->selector_labels, "k.yaml:1");
+	return error;
+}
+
+static int apply_labels(struct kustomize_resources *rs, struct json_object *k)
+{
+	struct json_object *labels = json_value_get(k, "labels");
+	size_t i;
+
+	for (i = 0; i < json_value_array_len(labels); i++) {
+		struct json_object *l = json_object_array_get_idx(labels, i);
+
+		if (kustomize_labels(rs, json_value_get(l, "pairs"),
+		                     json_object_get_boolean(json_value_get(l, "includeSelectors")),
+		                     json_object_get_boolean(json_value_get(l, "includeTemplates")),
+		                     NULL))
+			return -1;
+	}
+	return 0;
 }
 
 static void test_kustomize_transform__corpus_labels(void **state)
 {
-	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
-	struct json_object *k = load_case(&rs, "labels");
-	struct json_object *labels = field(k, "labels");
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < json_value_array_len(labels); i++) {
-		struct json_object *l = json_object_array_get_idx(labels, i);
-
-		assert_int_equal(
-		    kustomize_labels(&rs, json_value_get(l, "pairs"),
-		                     json_object_get_boolean(json_value_get(l, "includeSelectors")),
-		                     json_object_get_boolean(json_value_get(l, "includeTemplates")),
-		                     NULL),
-		    0);
-	}
-	check_objects(&rs, "labels", NULL);
-	json_object_put(k);
-	kustomize_resources_release(&rs);
+	check_case("common-labels", apply_common_labels, NULL);
+	check_case("labels", apply_labels, NULL);
 }
 
-static void test_kustomize_transform__corpus_common_annotations(void **state)
+static int apply_annotations(struct kustomize_resources *rs, struct json_object *k)
 {
-	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
-	struct json_object *k = load_case(&rs, "common-annotations");
-
-	(void)state;
-	assert_int_equal(kustomize_annotations(&rs, field(k, "commonAnnotations")), 0);
-	check_objects(&rs, "common-annotations", NULL);
-	json_object_put(k);
-	kustomize_resources_release(&rs);
+	return kustomize_annotations(rs, json_value_get(k, "commonAnnotations"));
 }
 
-static void test_kustomize_transform__corpus_images(void **state)
+static int apply_images(struct kustomize_resources *rs, struct json_object *k)
 {
-	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
-	struct json_object *k = load_case(&rs, "images");
-
-	(void)state;
-	assert_int_equal(kustomize_images(&rs, field(k, "images")), 0);
-	check_objects(&rs, "images", NULL);
-	json_object_put(k);
-	kustomize_resources_release(&rs);
+	return kustomize_images(rs, json_value_get(k, "images"));
 }
 
-static void test_kustomize_transform__corpus_replicas(void **state)
+static int apply_replicas(struct kustomize_resources *rs, struct json_object *k)
 {
-	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
-	struct json_object *k = load_case(&rs, "replicas");
+	return kustomize_replicas(rs, json_value_get(k, "replicas"));
+}
 
+static void test_kustomize_transform__corpus_annotations_images_replicas(void **state)
+{
 	(void)state;
-	assert_int_equal(kustomize_replicas(&rs, field(k, "replicas")), 0);
-	check_objects(&rs, "replicas", NULL);
-	json_object_put(k);
-	kustomize_resources_release(&rs);
+	check_case("common-annotations", apply_annotations, NULL);
+	check_case("images", apply_images, NULL);
+	check_case("replicas", apply_replicas, NULL);
 }
 
 /* Only subjects named "default" take the namespace (kustomize's
@@ -601,6 +593,11 @@ static void test_kustomize_transform__images_digest_port_and_order(void **state)
 	kustomize_resources_release(&rs);
 }
 
+static int replicas_of(const struct kustomize_resource *r)
+{
+	return json_object_get_int(json_value_get(json_value_get(r->obj, "spec"), "replicas"));
+}
+
 /* Replicas follow a former name; a missing count is 0; a name no
  * workload has fails, as in kustomize. */
 static void test_kustomize_transform__replicas_former_name_and_no_match(void **state)
@@ -618,13 +615,9 @@ static void test_kustomize_transform__replicas_former_name_and_no_match(void **s
 	     "1}}\n");
 	assert_int_equal(kustomize_prefix_suffix(&rs, "p-", NULL), 0);
 	assert_int_equal(kustomize_replicas(&rs, json_object_array_get_idx(by_old, 0)), 0);
-	assert_int_equal(json_object_get_int(
-	                     json_value_get(json_value_get(rs.items[0].obj, "spec"), "replicas")),
-	                 3);
+	assert_int_equal(replicas_of(&rs.items[0]), 3);
 	assert_int_equal(kustomize_replicas(&rs, json_object_array_get_idx(no_count, 0)), 0);
-	assert_int_equal(json_object_get_int(
-	                     json_value_get(json_value_get(rs.items[0].obj, "spec"), "replicas")),
-	                 0);
+	assert_int_equal(replicas_of(&rs.items[0]), 0);
 	assert_int_equal(kustomize_replicas(&rs, json_object_array_get_idx(widget, 0)), -1);
 	assert_string_equal(berth_error_last(),
 	                    "replicas 'w': no Deployment, ReplicationController, "
@@ -669,13 +662,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kustomize_transform__corpus_namespace),
-	    cmocka_unit_test(test_kustomize_transform__corpus_name_prefix),
-	    cmocka_unit_test(test_kustomize_transform__corpus_name_suffix),
-	    cmocka_unit_test(test_kustomize_transform__corpus_common_labels),
+	    cmocka_unit_test(test_kustomize_transform__corpus_name_prefix_suffix),
 	    cmocka_unit_test(test_kustomize_transform__corpus_labels),
-	    cmocka_unit_test(test_kustomize_transform__corpus_common_annotations),
-	    cmocka_unit_test(test_kustomize_transform__corpus_images),
-	    cmocka_unit_test(test_kustomize_transform__corpus_replicas),
+	    cmocka_unit_test(test_kustomize_transform__corpus_annotations_images_replicas),
 	    cmocka_unit_test(test_kustomize_transform__namespace_subjects_and_services),
 	    cmocka_unit_test(test_kustomize_transform__prefix_suffix_kinds_left_alone),
 	    cmocka_unit_test(
