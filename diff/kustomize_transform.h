@@ -43,9 +43,10 @@ int kustomize_labels(struct kustomize_resources *rs, struct json_object *labels,
 int kustomize_annotations(struct kustomize_resources *rs, struct json_object *annotations);
 
 /* `images` (and `imageTags`): the list of {name, newName, newTag, digest}
- * entries, on every container and initContainer image of every kind (the
- * image fields kustomize's default config lists, and any `containers` /
- * `initContainers` list). Fails naming an entry without a name. */
+ * entries, each in turn, on the image of every element of every
+ * `containers` and `initContainers` list at any depth of every object but
+ * CRDs, as kustomize v5.5 does (an image volume's reference it leaves).
+ * Fails naming an entry without a name or with a field not a string. */
 int kustomize_images(struct kustomize_resources *rs, struct json_object *images);
 
 /* `replicas`: the list of {name, count} entries, on spec.replicas of
