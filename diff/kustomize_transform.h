@@ -17,9 +17,12 @@
  */
 
 /* `namespace`: every namespaced object into `ns` (cluster-scoped ones keep
- * none), and the subjects of RoleBindings and ClusterRoleBindings that name
- * a ServiceAccount (kind ServiceAccount, in the namespace the objects were
- * in, or named "default") follow, as kustomize's NamespaceTransformer does. */
+ * theirs), a v1 Namespace renamed `ns`, and the service namespace of an
+ * APIService and of a CRD's conversion webhook, as kustomize's
+ * NamespaceTransformer does. Of the subjects of RoleBindings and
+ * ClusterRoleBindings only those named "default" take `ns` here (kustomize's
+ * defaultOnly); those naming a ServiceAccount of the build follow it
+ * through the name references (kustomize_nameref.h). */
 int kustomize_namespace(struct kustomize_resources *rs, const char *ns);
 
 /* `namePrefix` and `nameSuffix` (either NULL or ""), on every object's
@@ -29,8 +32,10 @@ int kustomize_prefix_suffix(struct kustomize_resources *rs, const char *prefix, 
 /* `commonLabels` (selectors and templates true) and each `labels` entry:
  * the map `labels` (strings to strings) on metadata.labels, and with
  * `templates` on pod templates' (and volumeClaimTemplates') labels, with
- * `selectors` also on selectors. `where` ("file:line") is kept in
- * r->selector_labels of each object whose selectors it changed. */
+ * `selectors` also on selectors (and templates: kustomize's
+ * includeSelectors takes them). `where` ("file:line"; may be NULL) is kept
+ * in r->selector_labels of each object whose own selector or
+ * volumeClaimTemplates' labels it changed. */
 int kustomize_labels(struct kustomize_resources *rs, struct json_object *labels, bool selectors,
                      bool templates, const char *where);
 
@@ -38,15 +43,18 @@ int kustomize_labels(struct kustomize_resources *rs, struct json_object *labels,
 int kustomize_annotations(struct kustomize_resources *rs, struct json_object *annotations);
 
 /* `images` (and `imageTags`): the list of {name, newName, newTag, digest}
- * entries, on every container and initContainer image of every kind (the
- * image fields kustomize's default config lists, and any `containers` /
- * `initContainers` list). Fails naming an entry without a name. */
+ * entries, each in turn, on the image of every element of every
+ * `containers` and `initContainers` list at any depth of every object but
+ * CRDs, as kustomize v5.5 does (an image volume's reference it leaves).
+ * Fails naming an entry without a name or with a field not a string. */
 int kustomize_images(struct kustomize_resources *rs, struct json_object *images);
 
 /* `replicas`: the list of {name, count} entries, on spec.replicas of
- * Deployments, ReplicaSets, StatefulSets and ReplicationControllers (and
- * custom kinds that have one) of that name. Fails naming an entry without a
- * name or whose count is not an integer. */
+ * Deployments, ReplicaSets, StatefulSets and ReplicationControllers that
+ * have or had that name (a missing count is 0, as in kustomize). Fails
+ * naming an entry without a name, whose count is not an integer, or that
+ * names no such object (kustomize fails too; custom kinds are never
+ * matched). */
 int kustomize_replicas(struct kustomize_resources *rs, struct json_object *replicas);
 
 #endif
