@@ -207,7 +207,7 @@ static bool reachable(const struct kustomize_resource *referrer, const struct ku
 		const char *kind = json_value_get_string(s, "kind");
 
 		if (ns && kind && !strcmp(kind, "ServiceAccount") &&
-		    !strcmp(ns, kustomize_resource_namespace(c)))
+		    ns_equal(ns, kustomize_resource_namespace(c)))
 			return true;
 	}
 	return false;
@@ -270,15 +270,15 @@ static int referral(struct kustomize_resource **out, const struct ref *ref, cons
 			const char *have = pass ? kustomize_resource_namespace(c)
 			                        : kustomize_resource_first_namespace(c);
 
-			if (!reachable(ref->referrer, c) || (ns && strcmp(have, ns)))
+			if (!reachable(ref->referrer, c) || (ns && !ns_equal(have, ns)))
 				continue;
 			any = true;
 			if (!candidate(ref, c, name))
 				continue;
 			if (found &&
 			    (strcmp(kustomize_resource_name(found), kustomize_resource_name(c)) ||
-			     (ns && strcmp(kustomize_resource_namespace(found),
-			                   kustomize_resource_namespace(c)))))
+			     (ns && !ns_equal(kustomize_resource_namespace(found),
+			                      kustomize_resource_namespace(c)))))
 				return berth_error_set(
 				    "%s '%s': '%s' at %s could be %s '%s' or '%s'",
 				    kustomize_resource_kind(ref->referrer),
