@@ -51,6 +51,7 @@ static void problem_at(struct run *r, bool warning, const struct manifest *m, co
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
+	manifest_add_patch_note(&msg, m);
 	manifest_locate(&line, &column, m, path);
 	diagnostics_add(warning ? r->warnings : r->diags, m->file, line, column, "%s", msg.ptr);
 	buf_release(&msg);

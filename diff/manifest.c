@@ -125,7 +125,23 @@ struct parse {
 	struct yaml_marks marks;
 	atomic_size_t own, *objects; /* opts->objects, else `own` */
 	bool cut;
+	/* An object a build made (manifest_set_add_built): every place is
+	 * its origin's, and what changed it is noted. */
+	const struct manifest_origin *built;
 };
+
+/* Where `node` of the object being added is: in its file, or for a built
+ * object, where it came from. */
+static void place_of(struct parse *l, size_t *line, size_t *column, size_t doc_index,
+                     struct json_object *doc, const struct json_object *node)
+{
+	if (l->built) {
+		*line = l->built->line;
+		*column = l->built->column;
+		return;
+	}
+	locate(line, column, l->file, doc_index, doc, node, &l->marks);
+}
 
 bool manifest_namespace_allowed(struct buf *why, const char *const *allowed, const char *ns)
 {
@@ -169,13 +185,13 @@ static bool place(struct parse *l, struct manifest *m, struct json_object *obj, 
 		at = !strcmp(field, "apiVersion")      ? json_value_get(obj, "apiVersion")
 		     : !strcmp(field, "metadata.name") ? json_value_get(meta, "name")
 		                                       : named;
-		locate(&line, &column, l->file, doc_index, doc, at ? at : obj, &l->marks);
+		place_of(l, &line, &column, doc_index, doc, at ? at : obj);
 		diagnostics_add(l->diags, l->file->name, line, column, "%s %s: %s", m->id.kind,
 		                m->id.name, berth_error_last());
 		ok = false;
 	} else if (opts->explicit_namespace && !opts->target_namespace && *m->id.namespace && ns &&
 	           *ns && strcmp(ns, opts->default_namespace)) {
-		locate(&line, &column, l->file, doc_index, doc, named, &l->marks);
+		place_of(l, &line, &column, doc_index, doc, named);
 		diagnostics_add(l->diags, l->file->name, line, column,
 		                "%s: the namespace of the object, '%s', is not the namespace '%s' "
 		                "given with -n (kubectl refuses it too: pass -n %s)",
@@ -183,7 +199,7 @@ static bool place(struct parse *l, struct manifest *m, struct json_object *obj, 
 		ok = false;
 	} else if (*m->id.namespace &&
 	           !manifest_namespace_allowed(&why, opts->allowed_namespaces, m->id.namespace)) {
-		locate(&line, &column, l->file, doc_index, doc, named ? named : obj, &l->marks);
+		place_of(l, &line, &column, doc_index, doc, named ? named : obj);
 		diagnostics_add(l->diags, l->file->name, line, column, "%s: %s", what.ptr, why.ptr);
 		ok = false;
 	}
@@ -204,11 +220,11 @@ static void add_object(struct parse *l, struct json_object *obj, size_t doc_inde
 
 	memset(&m, 0, sizeof(m));
 	if (object_id_read(&m.id, &bad, obj, opts->default_namespace) < 0) {
-		locate(&line, &column, l->file, doc_index, doc, bad, &l->marks);
+		place_of(l, &line, &column, doc_index, doc, bad);
 		diagnostics_add(diags, l->file->name, line, column, "%s", berth_error_last());
 		return;
 	}
-	locate(&m.line, &m.column, l->file, doc_index, doc, obj, &l->marks);
+	place_of(l, &m.line, &m.column, doc_index, doc, obj);
 	if (!place(l, &m, obj, doc_index, doc)) {
 		object_id_release(&m.id);
 		return;
@@ -216,7 +232,7 @@ static void add_object(struct parse *l, struct json_object *obj, size_t doc_inde
 	if ((bad = find_non_finite(obj))) {
 		struct buf what = BUF_INIT;
 		object_id_describe(&what, &m.id);
-		locate(&line, &column, l->file, doc_index, doc, bad, &l->marks);
+		place_of(l, &line, &column, doc_index, doc, bad);
 		diagnostics_add(diags, l->file->name, line, column,
 		                "%s: %s cannot be represented in JSON", what.ptr,
 		                isnan(json_object_get_double(bad)) ? ".nan" : "an infinity");
@@ -234,6 +250,10 @@ static void add_object(struct parse *l, struct json_object *obj, size_t doc_inde
 	 * clamped to an int64). */
 	m.file = l->file->name;
 	m.source = l->file;
+	if (l->built) {
+		m.patch = xstrdup_or_null(l->built->patch);
+		m.selector_labels = xstrdup_or_null(l->built->selector_labels);
+	}
 	/* Its exact size: a buffer grown by doubling would hold up to twice
 	 * the text, and the set holds every object's. */
 	m.json = xstrdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
@@ -320,6 +340,58 @@ int manifest_set_add(struct manifest_set *set, struct diagnostics *diags, const 
 	return diags->n > before ? BERTH_ERROR : 0;
 }
 
+/* The set's file `name`, added (with no text: read again, or not at all)
+ * when it has none. */
+static struct manifest_file *file_named(struct manifest_set *set, const char *name,
+                                        const struct manifest_options *opts)
+{
+	struct manifest_file *file;
+	size_t i;
+
+	for (i = set->nfiles; i > 0; i--)
+		if (!strcmp(set->files[i - 1]->name, name))
+			return set->files[i - 1];
+	file = xcalloc(1, sizeof(*file));
+	file->name = xstrdup(name);
+	file->read = opts->read;
+	file->read_ctx = opts->read_ctx;
+	set->files = xgrow(set->files, sizeof(*set->files), set->nfiles + 1, &set->files_alloc);
+	set->files[set->nfiles++] = file;
+	return file;
+}
+
+int manifest_set_add_built(struct manifest_set *set, struct diagnostics *diags,
+                           struct json_object *obj, const struct manifest_origin *origin,
+                           const struct manifest_options *opts)
+{
+	struct manifest_options defaults = MANIFEST_OPTIONS_INIT;
+	struct parse l = {.set = set,
+	                  .diags = diags,
+	                  .opts = opts ? opts : &defaults,
+	                  .marks = YAML_MARKS_INIT(0),
+	                  .built = origin};
+	struct json_object *copy = json_value_copy(obj);
+	size_t before = diags->n;
+
+	l.objects = l.opts->objects ? l.opts->objects : &l.own;
+	if (!l.opts->objects)
+		atomic_store(&l.own, set->n);
+	if (atomic_load(l.objects) > l.opts->max_objects) {
+		json_object_put(copy);
+		return MANIFEST_CUT;
+	}
+	l.file = file_named(set, origin->file, l.opts);
+	add_object(&l, copy, 0, copy);
+	json_object_put(copy);
+	return diags->n > before ? BERTH_ERROR : 0;
+}
+
+void manifest_add_patch_note(struct buf *out, const struct manifest *m)
+{
+	if (m->patch)
+		buf_addf(out, " (changed by the patch at %s)", m->patch);
+}
+
 void manifest_set_take(struct manifest_set *to, struct manifest_set *from)
 {
 	if (from->n) {
@@ -336,6 +408,14 @@ void manifest_set_take(struct manifest_set *to, struct manifest_set *from)
 	free(from->items);
 	free(from->files);
 	*from = (struct manifest_set)MANIFEST_SET_INIT;
+}
+
+static void manifest_release_one(struct manifest *m)
+{
+	object_id_release(&m->id);
+	free(m->json);
+	free(m->patch);
+	free(m->selector_labels);
 }
 
 /* Order manifests by identity, and equal ones by where they are in the set. */
@@ -399,8 +479,7 @@ void manifest_set_finish(struct manifest_set *set, struct diagnostics *diags,
 			set->items[n++] = set->items[i];
 			continue;
 		}
-		object_id_release(&set->items[i].id);
-		free(set->items[i].json);
+		manifest_release_one(&set->items[i]);
 	}
 	set->n = n;
 	free(order);
@@ -411,10 +490,8 @@ void manifest_set_release(struct manifest_set *set)
 {
 	size_t i;
 
-	for (i = 0; i < set->n; i++) {
-		object_id_release(&set->items[i].id);
-		free(set->items[i].json);
-	}
+	for (i = 0; i < set->n; i++)
+		manifest_release_one(&set->items[i]);
 	for (i = 0; i < set->nfiles; i++) {
 		free(set->files[i]->name);
 		free(set->files[i]->text);

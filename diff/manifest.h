@@ -38,6 +38,11 @@ struct manifest {
 	const struct manifest_file *source; /* the set's */
 	size_t line, column;                /* where the object starts */
 	char *json;                         /* the object (namespace filled in) as compact JSON */
+	/* Built by a kustomization (manifest_set_add_built): the patch that
+	 * last changed it ("file:line"), and where a kustomization's labels
+	 * went into its selectors; else NULL. Owned. */
+	char *patch;
+	char *selector_labels;
 };
 
 /* The objects of a set of texts, in the order they were added. Embedded by
@@ -107,6 +112,33 @@ struct manifest_options {
  */
 int manifest_set_add(struct manifest_set *set, struct diagnostics *diags, const char *name,
                      const char *text, size_t len, const struct manifest_options *opts);
+
+/* Where an object a kustomize build made came from: the file and place of
+ * the resource (or of the generator), and what changed it (each NULL when
+ * nothing did). Borrowed. */
+struct manifest_origin {
+	const char *file;
+	size_t line, column;
+	const char *patch;
+	const char *selector_labels;
+};
+
+/*
+ * Add `obj` (borrowed), an object a build made, as manifest_set_add() adds
+ * a document's: its names checked and placed as opts say, each problem at
+ * its origin. Its place in a field (manifest_locate) is looked up in the
+ * origin's file, which opts->read reads again (or which has no text: then
+ * the origin's place is all). Returns 0, BERTH_ERROR when a problem was
+ * added, or MANIFEST_CUT past opts->max_objects.
+ */
+int manifest_set_add_built(struct manifest_set *set, struct diagnostics *diags,
+                           struct json_object *obj, const struct manifest_origin *origin,
+                           const struct manifest_options *opts);
+
+/* " (changed by the patch at FILE:LINE)" when a kustomize patch changed the
+ * object, else nothing: a problem with a built object names the patch as
+ * well as the resource it came from. */
+void manifest_add_patch_note(struct buf *out, const struct manifest *m);
 
 /* Move the objects and files of `from` to the end of `to`; `from` is left
  * empty. */

@@ -416,6 +416,7 @@ static void problem(struct walk *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
+	manifest_add_patch_note(&msg, w->m);
 	manifest_locate(&line, &column, w->m, at);
 	diagnostics_add(w->diags, w->m->file, line, column, "%s", msg.ptr);
 	buf_release(&msg);
