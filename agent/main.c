@@ -66,6 +66,24 @@ struct verb {
 	"                       that fails is a warning, and the exit status stays\n"
 
 static const struct verb verbs[] = {
+    {"build", cmd_build, "print what a kustomization builds, as kustomize build does",
+     "usage: berth build [-o yaml|json] (DIR | --repo URL [--ref REF] [--path DIR])\n"
+     "\n"
+     "Build the kustomization in DIR (kustomization.yaml, kustomization.yml or\n"
+     "Kustomization) as kustomize v5 builds it, and print its objects in\n"
+     "kustomize's order: what lint, diff, sync and run apply from that folder.\n"
+     "Nothing outside the repository holding DIR is read (symlinks included),\n"
+     "and nothing is fetched: remote bases, Helm charts and plugins are refused\n"
+     "at their line. Each problem is printed as file:line:column: message.\n"
+     "\n"
+     "  --repo URL           build the commit of --ref (default: HEAD) of a Git\n"
+     "                       repository, under --path DIR\n"
+     "  -o, --output FMT     yaml (default: documents, as kustomize prints them)\n"
+     "                       or json (a v1 List)\n"
+     "  --max-bytes SIZE     a problem when the files read come to more (default 64Mi)\n"
+     "  --max-objects N      a problem when the build makes more (default 20000)\n"
+     "\n"
+     "Exit status: 0 built, 1 when there are problems, 2 on errors.\n"},
     {"cluster-info", cmd_cluster_info, "show the API server's version and what it serves",
      "usage: berth cluster-info [--kubeconfig FILE] [--context NAME] [-o json|yaml]\n"
      "\n"

@@ -18,6 +18,7 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_cluster_info(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_sync(int argc, char **argv);

@@ -2,6 +2,8 @@
  * parallel, within limits. */
 #include "tree.h"
 
+#include "kustomize_load.h"
+
 #include "../../apply/parallel.h"
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
@@ -23,9 +25,10 @@
  * which are gathered in walk order: the outcome does not depend on timing.
  */
 struct file {
-	char *path; /* NULL: nothing to read */
+	char *path;       /* NULL: nothing to read */
+	char *build_root; /* a folder holding a kustomization, built within this */
 	struct manifest_set set;
-	struct diagnostics diags;
+	struct diagnostics diags, warnings;
 	bool cut; /* stopped early: the limit of objects, or a stop */
 };
 
@@ -79,6 +82,23 @@ static void file_problem(struct files *fs, const char *path, const char *fmt, ..
 	buf_release(&msg);
 }
 
+/* A folder holding a kustomization: built, as kubectl apply -k and Flux
+ * build it, within `root` (the walk's, else the Git work tree's). */
+static void build_add(struct files *fs, const char *dir, const char *root)
+{
+	struct buf resolved = BUF_INIT;
+	struct file *x;
+
+	if (kustomize_load_root(&resolved, dir, root) < 0) {
+		file_problem(fs, dir, "%s", berth_error_last());
+	} else {
+		x = file_add(fs, dir);
+		x->build_root = xstrdup(resolved.ptr);
+		fs->files++;
+	}
+	buf_release(&resolved);
+}
+
 /* Read and parse one file, unless the load is past its limit or stopped. */
 static void load_file(size_t i, void *ctx)
 {
@@ -91,6 +111,13 @@ static void load_file(size_t i, void *ctx)
 		return;
 	if (atomic_load(&fs->objects) > fs->manifest.max_objects || stop_reason(fs)) {
 		x->cut = true;
+		return;
+	}
+	if (x->build_root) {
+		struct tree_options opts = *fs->opts;
+		opts.manifest = fs->manifest;
+		x->cut = kustomize_load(&x->set, &x->diags, &x->warnings, x->path, x->build_root,
+		                        &opts) == MANIFEST_CUT;
 		return;
 	}
 	if (stat(x->path, &st) == 0 && (size_t)st.st_size > fs->opts->max_file_size)
@@ -281,7 +308,10 @@ static void walk_dir(struct walk *w, const char *dir)
 			             "symlink to '%s' leads outside '%s'; not followed", target.ptr,
 			             w->root);
 		} else if (stat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
-			enter(w, path.ptr, &st);
+			if (!kustomize_load_is_kustomization(path.ptr))
+				enter(w, path.ptr, &st);
+			else if (room(w, path.ptr, 0))
+				build_add(w->fs, path.ptr, w->fs->opts->root);
 		} else if (S_ISREG(st.st_mode) && manifest_extension(names[i]) &&
 		           room(w, path.ptr, st.st_size)) {
 			w->fs->files++;
@@ -364,6 +394,9 @@ static void list_path(struct files *fs, const char *path)
 		dir[--n] = '\0';
 	if (!realpath(dir, self)) {
 		file_problem(fs, dir, "%s", strerror(errno));
+	} else if (kustomize_load_is_kustomization(dir)) {
+		if (room(&w, dir, 0))
+			build_add(fs, dir, fs->opts->root);
 	} else {
 		w.root = fs->opts->root ? fs->opts->root : self;
 		snprintf(root, sizeof(root), "%s", w.root);
@@ -402,6 +435,9 @@ int tree_load(struct manifest_set *set, struct diagnostics *diags, struct diagno
 			manifest_set_take(set, &x->set);
 			diagnostics_take(diags, &x->diags);
 		}
+		if (warnings && !over)
+			diagnostics_take(warnings, &x->warnings);
+		diagnostics_release(&x->warnings);
 		if (!over && x->cut && (why = stop_reason(&fs))) {
 			diagnostics_add(diags, x->path ? x->path : "", 0, 0, "not read whole: %s",
 			                why);
@@ -415,6 +451,7 @@ int tree_load(struct manifest_set *set, struct diagnostics *diags, struct diagno
 			over = true;
 		}
 		free(x->path);
+		free(x->build_root);
 	}
 	free(fs.items);
 	manifest_set_finish(set, diags, warnings);
