@@ -58,6 +58,7 @@ void sync_blame(const struct sync_item *item, const char *doing)
 	struct buf what = BUF_INIT, file = BUF_INIT;
 
 	sync_describe(&what, item);
+	manifest_add_patch_note(&what, item->m);
 	buf_add_printable(&file, item->m->file, NULL);
 	berth_error_prefix(BERTH_ERROR, "%s:%zu:%zu: %s%s%s", file.ptr, item->m->line,
 	                   item->m->column, what.ptr, doing ? ": " : "", doing ? doing : "");
@@ -391,6 +392,43 @@ static const char *claim_growth(struct buf *why, struct kube_client *c,
 	return NULL;
 }
 
+/*
+ * A kustomization's labels (commonLabels, or labels with includeSelectors)
+ * that change a live StatefulSet's selector or its volumeClaimTemplates'
+ * labels, which cannot change: kustomize does not see it. The problem is at
+ * the kustomization's line, where the labels are. False when that is not
+ * the cause.
+ */
+static bool labels_hazard(struct diagnostics *diags, const struct sync_item *item, const char *path,
+                          const struct buf *what, struct json_object *p)
+{
+	const char *where = item->m->selector_labels, *colon;
+	struct buf file = BUF_INIT;
+	size_t line = 0, index;
+	int used = 0;
+
+	if (!where || !(colon = strrchr(where, ':')) ||
+	    !(!strncmp(path, "spec.selector", 13) ||
+	      (sscanf(path, "spec.volumeClaimTemplates[%zu]%n", &index, &used) == 1 &&
+	       !strncmp(path + used, ".metadata.labels", 16))))
+		return false;
+	buf_add(&file, where, (size_t)(colon - where));
+	sscanf(colon + 1, "%zu", &line);
+	diagnostics_add(
+	    diags, file.ptr, line, 1,
+	    "%s: these labels go into %s (live %s, desired %s), which cannot change "
+	    "on a live StatefulSet: the server would refuse the patch, and kustomize "
+	    "does not see it. To recreate the StatefulSet and keep its pods and "
+	    "claims, annotate it " RECREATE_ANNOTATION ": orphan (or pass "
+	    "--recreate-orphan); or keep these labels out of selectors "
+	    "(labels: with includeSelectors: false)",
+	    what->ptr, path,
+	    json_object_to_json_string_ext(json_value_get(p, "live"), JSON_C_TO_STRING_PLAIN),
+	    json_object_to_json_string_ext(json_value_get(p, "desired"), JSON_C_TO_STRING_PLAIN));
+	buf_release(&file);
+	return true;
+}
+
 /* A drifted object whose patch would change an immutable field: a problem,
  * unless it is a StatefulSet opted in to be recreated. */
 static void check_immutable(struct diagnostics *diags, struct kube_client *c,
@@ -427,8 +465,11 @@ static void check_immutable(struct diagnostics *diags, struct kube_client *c,
 			continue;
 		}
 		sync_describe(&what, item);
+		manifest_add_patch_note(&what, item->m);
 		manifest_locate(&line, &column, item->m, path);
-		if (opts->hide_foreign && sync_item_foreign(item))
+		if (sts && !problem && labels_hazard(diags, item, path, &what, p))
+			;
+		else if (opts->hide_foreign && sync_item_foreign(item))
 			diagnostics_add(diags, item->m->file, line, column,
 			                "%s: %s cannot change, and the object exists: the server "
 			                "refuses the patch (its live value is not shown: this "
