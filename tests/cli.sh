@@ -10,10 +10,10 @@ fail() {
 }
 
 verbs=$("$BERTH" --help | sed -n '/^Verbs:/,/^$/p' | awk 'NF && !/^Verbs:/ {print $1}' | tr '\n' ' ')
-[ "$verbs" = "cluster-info diff help lint run sync version " ] || fail "berth --help lists '$verbs'"
+[ "$verbs" = "build cluster-info diff help lint run sync version " ] || fail "berth --help lists '$verbs'"
 [ "$("$BERTH" help)" = "$("$BERTH" --help)" ] || fail "berth help differs from berth --help"
 
-for verb in cluster-info diff help lint run sync version; do
+for verb in build cluster-info diff help lint run sync version; do
 	# (grep -q would stop reading a long help: SIGPIPE)
 	grep -q "^usage: berth $verb" <<<"$("$BERTH" help "$verb")" || fail "berth help $verb"
 	grep -q "^usage: berth $verb" <<<"$("$BERTH" "$verb" --help)" || fail "berth $verb --help"
@@ -38,6 +38,8 @@ expect_usage_error "help for an unknown verb" help frobnicate
 expect_usage_error "an unknown option" cluster-info --frobnicate
 expect_usage_error "a missing value" cluster-info --context
 expect_usage_error "an unknown output format" cluster-info -o xml
+expect_usage_error "build without a directory" build
+expect_usage_error "build with an unknown format" build -o xml examples
 expect_usage_error "no verb"
 expect_usage_error "sync without manifests" sync
 expect_usage_error "run without a config" run
