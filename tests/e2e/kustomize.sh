@@ -114,4 +114,27 @@ run_berth lint "$scratch/repo/broken"
 assert_contains "$OUT" "base/statefulset.yaml:6:3: warning: statefulset 'db': spec.serviceName: no Service 'nowhere'" \
 	"the resource's file and line"
 assert_contains "$OUT" "(changed by the patch at $scratch/repo/broken/kustomization.yaml:5)" "the patch"
+note "berth run follows a kustomize path of a Git source"
+mkdir "$scratch/repo/run"
+cat >"$scratch/repo/run/kustomization.yaml" <<'YAML'
+namePrefix: run-
+resources:
+  - ../base
+YAML
+rm -rf "$scratch/repo/broken" "$scratch/repo/labelled"
+git -C "$scratch/repo" add -A
+git -C "$scratch/repo" -c user.name=t -c user.email=t@example.com commit -qm overlays
+cat >"$scratch/berth.yaml" <<YAML
+sources:
+- name: kustomized
+  repo: $scratch/repo
+  path: run
+  namespace: $base_ns
+YAML
+run_berth run --config "$scratch/berth.yaml" --once
+[ "$STATUS" = 0 ] || fail "run --once exited $STATUS: $ERR"
+assert_eq "$(kubectl get statefulset run-db -n "$base_ns" -o jsonpath='{.spec.serviceName} {.spec.template.spec.containers[0].envFrom[0].configMapRef.name}')" \
+	"run-db run-db-settings-hbh7t99kc4" "the overlay applied by berth run"
+run_berth diff --repo "$scratch/repo" --path run -n "$base_ns"
+[ "$STATUS" = 0 ] || fail "diff --repo of the overlay exited $STATUS: $OUT$ERR"
 echo PASS
