@@ -96,17 +96,34 @@ static void problem(struct reader *r, const struct json_object *node, const char
 
 static void problem(struct reader *r, const struct json_object *node, const char *fmt, ...)
 {
-	struct buf msg = BUF_INIT;
-	size_t line = 0, column = 0;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
+	kustomization_vproblem(r->diags, r->k, node, fmt, ap);
 	va_end(ap);
-	kustomization_locate(&line, &column, r->k, node);
-	diagnostics_add(r->diags, r->k->file, line, column, "%s", msg.ptr);
 	r->problems++;
+}
+
+void kustomization_vproblem(struct diagnostics *diags, const struct kustomization *k,
+                            const struct json_object *node, const char *fmt, va_list ap)
+{
+	struct buf msg = BUF_INIT;
+	size_t line = 0, column = 0;
+
+	buf_vaddf(&msg, fmt, ap);
+	kustomization_locate(&line, &column, k, node);
+	diagnostics_add(diags, k->file, line, column, "%s", msg.ptr);
 	buf_release(&msg);
+}
+
+void kustomization_problem(struct diagnostics *diags, const struct kustomization *k,
+                           const struct json_object *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kustomization_vproblem(diags, k, node, fmt, ap);
+	va_end(ap);
 }
 
 void kustomization_locate(size_t *line, size_t *column, const struct kustomization *k,

@@ -6,6 +6,7 @@
 #include "base/diagnostics.h"
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -61,5 +62,14 @@ void kustomization_release(struct kustomization *k);
  * problem of the builder; 0:0 when not known. */
 void kustomization_locate(size_t *line, size_t *column, const struct kustomization *k,
                           const struct json_object *node);
+
+/* Add a problem at `node` of k->doc (its first line when NULL or not
+ * known) to `diags`. */
+void kustomization_problem(struct diagnostics *diags, const struct kustomization *k,
+                           const struct json_object *node, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void kustomization_vproblem(struct diagnostics *diags, const struct kustomization *k,
+                            const struct json_object *node, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 #endif

@@ -24,16 +24,11 @@
 void build_problem(struct build *b, const struct kustomization *k, const struct json_object *node,
                    const char *fmt, ...)
 {
-	struct buf msg = BUF_INIT;
-	size_t line = 0, column = 0;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
+	kustomization_vproblem(b->diags, k, node, fmt, ap);
 	va_end(ap);
-	kustomization_locate(&line, &column, k, node);
-	diagnostics_add(b->diags, k->file, line, column, "%s", msg.ptr);
-	buf_release(&msg);
 }
 
 void build_path(struct buf *out, const char *dir, const char *rel)

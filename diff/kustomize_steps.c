@@ -219,33 +219,14 @@ static void options_read(struct kustomize_options *out, struct json_object *o)
 	out->immutable = v && json_object_get_boolean(v);
 }
 
-/* Merge the string map `field` of `from`'s metadata under `to`'s: `to`'s
- * keys win. */
-static void merge_meta(struct json_object *to, struct json_object *from, const char *field)
-{
-	struct json_object *src = json_value_get(json_value_get(from, "metadata"), field);
-	struct json_object *meta = json_value_get(to, "metadata"), *dst;
-
-	if (!json_object_is_type(src, json_type_object) || !json_object_object_length(src))
-		return;
-	dst = json_value_get(meta, field);
-	if (!json_object_is_type(dst, json_type_object)) {
-		dst = json_object_new_object();
-		json_object_object_add(meta, field, dst);
-	}
-	json_object_object_foreach(src, key, value)
-	{
-		if (!json_value_get(dst, key))
-			json_object_object_add(dst, key, json_object_get(value));
-	}
-}
-
-/* Merge map `field` of `from` under `to`'s (kustomize's MergeDataMapFrom). */
-static void merge_data(struct json_object *to, struct json_object *from, const char *field)
+/* Merge map `field` of `from` under `to`'s: `to`'s keys win (kustomize's
+ * MergeDataMapFrom, and its merge of labels and annotations). */
+static void merge_under(struct json_object *to, struct json_object *from, const char *field)
 {
 	struct json_object *src = json_value_get(from, field), *dst = json_value_get(to, field);
 
-	if (!json_object_is_type(src, json_type_object))
+	if (!json_object_is_type(src, json_type_object) || !json_object_object_length(src) ||
+	    !json_object_is_type(to, json_type_object))
 		return;
 	if (!json_object_is_type(dst, json_type_object)) {
 		dst = json_object_new_object();
@@ -328,11 +309,13 @@ static int generated_absorb(struct build *b, struct kustomize_resources *rs,
 	}
 	/* The old object's names, labels and annotations under the new ones,
 	 * and for a merge its data under the new data. */
-	merge_meta(obj, old->obj, "labels");
-	merge_meta(obj, old->obj, "annotations");
+	merge_under(json_value_get(obj, "metadata"), json_value_get(old->obj, "metadata"),
+	            "labels");
+	merge_under(json_value_get(obj, "metadata"), json_value_get(old->obj, "metadata"),
+	            "annotations");
 	if (behavior == KUSTOMIZE_BEHAVIOR_MERGE) {
-		merge_data(obj, old->obj, "data");
-		merge_data(obj, old->obj, "binaryData");
+		merge_under(obj, old->obj, "data");
+		merge_under(obj, old->obj, "binaryData");
 	}
 	json_object_object_add(json_value_get(obj, "metadata"), "name",
 	                       json_object_new_string(kustomize_resource_name(old)));
