@@ -413,7 +413,9 @@ static void where(struct buf *out, const struct kustomization *k, const struct j
 /*
  * The text of a patch: the file `path` names (in or below `dir`), or, for a
  * patchesStrategicMerge entry that names no file, the entry itself (kustomize
- * reads it as inline YAML). `name` gets what names it in messages.
+ * reads it as inline YAML). `name` gets the file, or "kustomization:line"
+ * for inline text. Returns 0 for a file, 1 for inline text, -1 (a problem
+ * added) when it cannot be had.
  */
 static int patch_text(struct build *b, struct buf *text, struct buf *name,
                       const struct kustomization *k, struct json_object *node, const char *path,
@@ -451,21 +453,23 @@ inline_text:
 	buf_adds(text, path);
 	where(name, k, node);
 	buf_release(&full);
-	return 0;
+	return 1;
 }
 
 /* One patch applied: its text parsed, then applied to what `target`
- * selects. `json6902` requires an op list (patchesJson6902). */
+ * selects. `name` is the patch's file, or for an inline patch
+ * "kustomization:line"; it goes into each object the patch changed.
+ * `json6902` requires an op list (patchesJson6902). */
 static int patch_one(struct build *b, struct kustomize_resources *rs, const struct kustomization *k,
                      struct json_object *node, const struct buf *text, const char *name,
-                     struct json_object *target, bool json6902)
+                     bool inline_patch, struct json_object *target, bool json6902)
 {
 	struct json_object *ops = NULL, *smp = NULL;
-	struct buf at = BUF_INIT;
+	const char *label = inline_patch ? "the inline patch" : name;
 	int error = -1;
 
-	if (json6902 ? json_patch_parse(&ops, name, text->ptr, text->len)
-	             : kustomize_patch_parse(&ops, &smp, name, text->ptr, text->len)) {
+	if (json6902 ? json_patch_parse(&ops, label, text->ptr, text->len)
+	             : kustomize_patch_parse(&ops, &smp, label, text->ptr, text->len)) {
 		build_problem(b, k, node, "%s", berth_error_last());
 		goto out;
 	}
@@ -473,12 +477,7 @@ static int patch_one(struct build *b, struct kustomize_resources *rs, const stru
 		build_problem(b, k, node, "a JSON 6902 patch needs a target");
 		goto out;
 	}
-	where(&at, k, node);
-	if (strcmp(name, at.ptr)) {
-		buf_reset(&at);
-		buf_adds(&at, name);
-	}
-	if (kustomize_patch_apply(rs, ops, smp, target, at.ptr) < 0) {
+	if (kustomize_patch_apply(rs, ops, smp, target, name) < 0) {
 		build_problem(b, k, node, "%s", berth_error_last());
 		goto out;
 	}
@@ -486,7 +485,6 @@ static int patch_one(struct build *b, struct kustomize_resources *rs, const stru
 out:
 	json_object_put(ops);
 	json_object_put(smp);
-	buf_release(&at);
 	return error;
 }
 
@@ -503,8 +501,8 @@ static int patches_strategic_merge(struct build *b, struct kustomize_resources *
 	for (i = 0; i < json_value_array_len(list) && !error; i++) {
 		struct json_object *v = json_object_array_get_idx(list, i);
 		error = patch_text(b, &text, &name, k, v, json_object_get_string(v), dir, true);
-		if (!error)
-			error = patch_one(b, rs, k, v, &text, name.ptr, NULL, false);
+		if (error >= 0)
+			error = patch_one(b, rs, k, v, &text, name.ptr, error == 1, NULL, false);
 	}
 	buf_release(&text);
 	buf_release(&name);
@@ -546,8 +544,8 @@ static int patches(struct build *b, struct kustomize_resources *rs, const struct
 			where(&name, k, json_value_get(v, "patch"));
 		}
 		if (!error)
-			error = patch_one(b, rs, k, v, &text, name.ptr, json_value_get(v, "target"),
-			                  json6902);
+			error = patch_one(b, rs, k, v, &text, name.ptr, !path,
+			                  json_value_get(v, "target"), json6902);
 	}
 	buf_release(&text);
 	buf_release(&name);

@@ -89,6 +89,39 @@ static void test_tree__walks_directories_in_sorted_order(void **state)
 	manifest_set_release(&set);
 }
 
+/* A folder holding a kustomization is built, at the top or met in a walk
+ * (as Flux does); each object keeps its origin and the patch that changed
+ * it, and a problem in it names both. */
+static void test_tree__builds_a_kustomization_folder(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char path[128], *problems;
+	size_t i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/app", root);
+	mkdir(path, 0700);
+	put("plain.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n");
+	put("app/kustomization.yaml", "namePrefix: p-\nresources:\n  - cm.yaml\n"
+	                              "patches:\n  - target: {kind: ConfigMap}\n"
+	                              "    patch: '[{\"op\": \"add\", \"path\": \"/data\", "
+	                              "\"value\": {\"a\": \"b\"}}]'\n");
+	put("app/cm.yaml", "# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n");
+	problems = load(&set);
+	assert_string_equal(problems, "");
+	assert_int_equal(set.n, 2);
+	for (i = 0; i < set.n && strcmp(set.items[i].id.name, "p-cm"); i++)
+		;
+	assert_true(i < set.n);
+	assert_non_null(strstr(set.items[i].file, "/app/cm.yaml"));
+	assert_int_equal(set.items[i].line, 2);
+	assert_non_null(set.items[i].patch);
+	assert_non_null(strstr(set.items[i].patch, "app/kustomization.yaml:6"));
+	assert_non_null(strstr(set.items[i].json, "\"a\":\"b\""));
+	free(problems);
+	manifest_set_release(&set);
+}
+
 static void test_tree__refuses_a_symlink_out_of_the_root(void **state)
 {
 	struct manifest_set set = MANIFEST_SET_INIT;
@@ -336,6 +369,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_tree__walks_directories_in_sorted_order, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_tree__builds_a_kustomization_folder, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_tree__refuses_a_symlink_out_of_the_root, setup,
 	                                    teardown),
