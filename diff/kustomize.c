@@ -103,27 +103,6 @@ int build_read(struct build *b, struct buf *out, const char *path, const char *w
 	return 0;
 }
 
-bool kustomize_is_kustomization(struct buf *out, const char *dir,
-                                const struct kustomize_reader *reader)
-{
-	struct buf path = BUF_INIT, text = BUF_INIT;
-	const char *const *name;
-	bool found = false;
-
-	for (name = kustomization_names; *name && !found; name++) {
-		build_path(&path, dir, *name);
-		buf_reset(&text);
-		if (reader->read(&text, path.ptr, dir, 1u << 20, reader->ctx) == 0) {
-			buf_reset(out);
-			buf_adds(out, path.ptr);
-			found = true;
-		}
-	}
-	buf_release(&path);
-	buf_release(&text);
-	return found;
-}
-
 /* ---- resources ------------------------------------------------------------ */
 
 /* Is the object `obj` a plain object kustomize would take: a mapping with a

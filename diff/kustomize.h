@@ -62,11 +62,6 @@ struct kustomize_build_options {
 		.max_total_size = 64u << 20, .max_objects = 20000                                  \
 	}
 
-/* Does the directory `dir` hold a kustomization? Its file's name into `out`
- * when it does (the reader finds it). */
-bool kustomize_is_kustomization(struct buf *out, const char *dir,
-                                const struct kustomize_reader *reader);
-
 /*
  * Build the kustomization in directory `dir` into `out` (appended; each
  * object with its origin), in the order kustomize accumulates them (not

@@ -40,9 +40,6 @@ struct kustomize_resource {
 	/* A generated ConfigMap or Secret whose name takes the hash suffix
 	 * at the end of the build. */
 	bool needs_hash;
-	/* It came from a kustomization in `resources` or a component of the
-	 * one being built, not from this one's own generators. */
-	bool from_below;
 };
 
 /* A list of them. Embedded by value: KUSTOMIZE_RESOURCES_INIT, then
