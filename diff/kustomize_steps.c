@@ -325,6 +325,8 @@ static int generated_absorb(struct build *b, struct kustomize_resources *rs,
 	r = old;
 	json_object_put(r->obj);
 	r->obj = obj;
+	/* No hash when either generator turned it off (as kubectl 1.32 does). */
+	r->needs_hash = r->needs_hash && needs_hash;
 	free(r->file);
 	r->file = xstrdup(k->file);
 	r->line = line;
