@@ -116,52 +116,77 @@ static bool is_list(struct json_object *doc)
 	       json_object_is_type(json_value_get(doc, "items"), json_type_array);
 }
 
-/* The id of `r` as kustomize's resmap keys it: group, kind, namespace
- * ("default" as none) and name. */
-static bool same_id(const struct kustomize_resource *a, const struct kustomize_resource *b)
+/* The id of an object as kustomize's resmap keys it: kind, name, group,
+ * then namespace ("default" as none); 0 when one object. */
+static int id_cmp(const struct kustomize_resource *a, const struct kustomize_resource *b)
 {
 	struct buf ga = BUF_INIT, gb = BUF_INIT;
 	const char *na = kustomize_resource_namespace(a), *nb = kustomize_resource_namespace(b);
-	bool same;
+	int c;
 
+	if ((c = strcmp(kustomize_resource_kind(a), kustomize_resource_kind(b))) ||
+	    (c = strcmp(kustomize_resource_name(a), kustomize_resource_name(b))))
+		return c;
 	kustomize_resource_group(&ga, a);
 	kustomize_resource_group(&gb, b);
-	if (!strcmp(na, "default"))
-		na = "";
-	if (!strcmp(nb, "default"))
-		nb = "";
-	same = !strcmp(ga.ptr, gb.ptr) &&
-	       !strcmp(kustomize_resource_kind(a), kustomize_resource_kind(b)) &&
-	       !strcmp(kustomize_resource_name(a), kustomize_resource_name(b)) && !strcmp(na, nb);
+	c = strcmp(ga.ptr, gb.ptr);
 	buf_release(&ga);
 	buf_release(&gb);
-	return same;
+	if (c)
+		return c;
+	return strcmp(strcmp(na, "default") ? na : "", strcmp(nb, "default") ? nb : "");
+}
+
+static int id_order(const void *a, const void *b)
+{
+	const struct kustomize_resource *x = *(const struct kustomize_resource *const *)a;
+	const struct kustomize_resource *y = *(const struct kustomize_resource *const *)b;
+	int c = id_cmp(x, y);
+
+	return c ? c : (x < y ? -1 : 1);
+}
+
+/* No two objects of `rs` are one object, as kustomize's resmap refuses
+ * them; a problem at the second, naming the first. */
+static int check_unique(struct build *b, const struct kustomize_resources *rs)
+{
+	const struct kustomize_resource **order = xcalloc(rs->n + 1, sizeof(*order));
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < rs->n; i++)
+		order[i] = &rs->items[i];
+	qsort(order, rs->n, sizeof(*order), id_order);
+	for (i = 1; i < rs->n; i++) {
+		const struct kustomize_resource *first = order[i - 1], *again = order[i];
+
+		if (id_cmp(first, again))
+			continue;
+		if (first > again) {
+			const struct kustomize_resource *t = first;
+			first = again;
+			again = t;
+		}
+		diagnostics_add(b->diags, again->file, again->line, again->column,
+		                "%s '%s' is made twice: here and at %s:%zu (kustomize refuses "
+		                "it too)",
+		                kustomize_resource_kind(again), kustomize_resource_name(again),
+		                first->file, first->line);
+		error = -1;
+	}
+	free(order);
+	return error;
 }
 
 int build_absorb(struct build *b, struct kustomize_resources *to, struct kustomize_resources *from,
                  const struct kustomization *k, const struct json_object *node)
 {
-	size_t i, j;
-
 	if (to->n + from->n > b->opts->max_objects) {
 		build_problem(b, k, node, "the build makes more than %zu objects (the limit)",
 		              b->opts->max_objects);
 		kustomize_resources_release(from);
 		return -1;
 	}
-	for (i = 0; i < from->n; i++)
-		for (j = 0; j < to->n; j++)
-			if (same_id(&from->items[i], &to->items[j])) {
-				build_problem(b, k, node,
-				              "%s '%s' is made twice: at %s:%zu and at %s:%zu "
-				              "(kustomize refuses it too)",
-				              kustomize_resource_kind(&from->items[i]),
-				              kustomize_resource_name(&from->items[i]),
-				              to->items[j].file, to->items[j].line,
-				              from->items[i].file, from->items[i].line);
-				kustomize_resources_release(from);
-				return -1;
-			}
 	kustomize_resources_take(to, from);
 	return 0;
 }
@@ -471,6 +496,8 @@ static int build_dir(struct build *b, struct kustomize_resources *rs, const char
 		error = read_resources(b, rs, &k, dir);
 	if (!error)
 		error = build_crds(b, &k, dir);
+	if (!error)
+		error = check_unique(b, rs);
 	if (!error)
 		error = build_generators(b, rs, &k, dir);
 	if (!error)

@@ -37,8 +37,8 @@ bool build_beneath(const char *path, const char *dir);
  * kustomize_reader.read returns. */
 int build_read(struct build *b, struct buf *out, const char *path, const char *within);
 
-/* Move `from` to the end of `to`; an object both hold (kind, name,
- * namespace) is a problem at `node`, as kustomize makes it. */
+/* Move `from` to the end of `to`; past the limit of objects, a problem at
+ * `node`. (An object made twice is found once the resources are read.) */
 int build_absorb(struct build *b, struct kustomize_resources *to, struct kustomize_resources *from,
                  const struct kustomization *k, const struct json_object *node);
 

@@ -219,16 +219,23 @@ struct ref {
 	const char *kind, *group, *version, *path;
 };
 
-/* selectReferral's sieves on one candidate. */
-static bool candidate(const struct ref *ref, const struct kustomize_resource *c, const char *name)
+/* Did `c` have `name` before its last change of name? (kustomize's PrevIds
+ * leave out the current one.) */
+static bool had_name(const struct kustomize_resource *c, const char *name)
 {
-	bool named = false;
 	size_t i;
 
 	for (i = 0; i < c->nprev; i++)
-		named = named || !strcmp(c->prev[i].name, name);
-	if (!named || !gvk_selected(api_of(c), kustomize_resource_kind(c), ref->group, ref->version,
-	                            ref->kind))
+		if (!strcmp(c->prev[i].name, name))
+			return true;
+	return false;
+}
+
+/* selectReferral's sieves on one candidate. */
+static bool candidate(const struct ref *ref, const struct kustomize_resource *c, const char *name)
+{
+	if (!had_name(c, name) || !gvk_selected(api_of(c), kustomize_resource_kind(c), ref->group,
+	                                        ref->version, ref->kind))
 		return false;
 	if (strlen(ref->path) >= 12 &&
 	    !strcmp(ref->path + strlen(ref->path) - 12, "roleRef/name")) {
@@ -270,6 +277,10 @@ static int referral(struct kustomize_resource **out, const struct ref *ref, cons
 			const char *have = pass ? kustomize_resource_namespace(c)
 			                        : kustomize_resource_first_namespace(c);
 
+			/* The cheap test first: a string reference needs no
+			 * `any`, and most objects never had the name. */
+			if (!ns && !had_name(c, name))
+				continue;
 			if (!reachable(ref->referrer, c) || (ns && !ns_equal(have, ns)))
 				continue;
 			any = true;
