@@ -14,6 +14,7 @@
 #include "../../diff/yaml_doc.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,49 @@ static void test_kustomize__a_folder_outside_the_root_is_refused(void **state)
 	buf_release(&text);
 }
 
+/* Write `text` to `dir`/`name`. */
+static void put(const char *dir, const char *name, const char *text)
+{
+	struct buf path = BUF_INIT;
+	FILE *f;
+
+	buf_addf(&path, "%s/%s", dir, name);
+	f = fopen(path.ptr, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	buf_release(&path);
+}
+
+/* An object made twice (two files, or a base and a file) is refused at the
+ * second, naming the first, as kustomize refuses it. */
+static void test_kustomize__an_object_made_twice_is_refused(void **state)
+{
+	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct buf text = BUF_INIT;
+	char dir[] = "/tmp/berth-test-kzXXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	put(dir, "kustomization.yaml", "resources:\n  - a.yaml\n  - b.yaml\n");
+	put(dir, "a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
+	put(dir, "b.yaml",
+	    "apiVersion: v1\nkind: Secret\nmetadata: {name: x}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}\n");
+	assert_int_equal(kustomize_load_build(&rs, &diags, NULL, dir, "/", NULL), BERTH_ERROR);
+	diagnostics_format(&text, &diags);
+	assert_non_null(strstr(text.ptr, "/b.yaml:5:1: ConfigMap 'x' is made twice: here and at "));
+	assert_non_null(strstr(text.ptr, "/a.yaml:1"));
+	assert_int_equal(diags.n, 1);
+	diagnostics_release(&diags);
+	buf_release(&text);
+	buf_reset(&text);
+	buf_addf(&text, "rm -rf '%s'", dir);
+	assert_int_equal(system(text.ptr), 0);
+	buf_release(&text);
+}
+
 /* The limits hold whatever the kustomization: files, bytes and objects. */
 static void test_kustomize__limits_hold(void **state)
 {
@@ -241,6 +285,7 @@ int main(void)
 	    cmocka_unit_test(test_kustomize__builds_equal_kubectl_kustomize),
 	    cmocka_unit_test(test_kustomize__refusals_name_their_line),
 	    cmocka_unit_test(test_kustomize__a_folder_outside_the_root_is_refused),
+	    cmocka_unit_test(test_kustomize__an_object_made_twice_is_refused),
 	    cmocka_unit_test(test_kustomize__limits_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
