@@ -211,7 +211,7 @@ print("yes" if a == b else "no (%d and %d objects)" % (len(a), len(b)))
 EOF
 }
 
-echo "== build: a base of $n objects ($(du -sh "$work/base" | cut -f1) in $(ls "$work"/base/*.yaml | wc -l) files, 2 generated) and 3 overlays; median of $runs runs"
+echo "== build: a base of $n objects ($(du -sh "$work/base" | cut -f1) in $(wc -w <<<"$files") files, 2 generated) and 3 overlays; median of $runs runs"
 printf '%-14s %9s %11s %10s %12s %8s  %s\n' "" "berth s" "kubectl s" "berth MiB" "kubectl MiB" "ratio" "outputs equal"
 for o in a b c all; do
 	measure "berth-$o" "$berth" build "$work/overlays/$o"
