@@ -3,8 +3,8 @@
 # kustomize v5.5.0, the kubectl on PATH), in one run (issue 25):
 #
 #   build    a base of N objects (ConfigMaps, headless Services and
-#            StatefulSets, a third each, two of them ConfigMaps of a
-#            configMapGenerator) and 3 overlays, each with namespace,
+#            StatefulSets, a third each; two of the ConfigMaps made by
+#            configMapGenerators) and 3 overlays, each with namespace,
 #            namePrefix, commonLabels, images, replicas, a strategic merge
 #            patch with a target and a JSON 6902 patch: `berth build` and
 #            `kubectl kustomize` of each overlay and of a kustomization of
