@@ -27,7 +27,8 @@
  *     kustomizations included: the fuzzer's time-out is the bound);
  *   - refused: at least one problem, and `out` left empty;
  *   - built: no problem; at most max_objects objects, each a JSON object
- *     with a kind and a metadata.name, from a file of the tree;
+ *     with a kind and a metadata.name (a scalar, not null or ""), from a
+ *     file of the tree;
  *   - reads: at most max_files answered with a file, and the others bounded
  *     by the kustomization names tried in each folder and the problems.
  * A broken property aborts, so the fuzzer keeps the input.
@@ -200,16 +201,17 @@ static void check_built(const struct vtree *t, const struct kustomize_resources 
 	for (i = 0; i < rs->n; i++) {
 		struct json_object *obj = rs->items[i].obj;
 		const char *kind = json_value_get_string(obj, "kind");
-		const char *name = json_value_get_string(json_value_get(obj, "metadata"), "name");
+		struct json_object *name = json_value_get(json_value_get(obj, "metadata"), "name");
 
 		if (!json_object_is_type(obj, json_type_object))
 			broken("object %zu built is no JSON object", i);
 		if (!kind || !*kind)
 			broken("object %zu built has no kind", i);
-		if (!name || !*name)
+		if (!name || json_object_is_type(name, json_type_object) ||
+		    json_object_is_type(name, json_type_array) || !*json_object_get_string(name))
 			broken("%s %zu built has no metadata.name", kind, i);
 		if (!rs->items[i].file || !find_file(t, rs->items[i].file))
-			broken("%s '%s' built from '%s', no file of the tree", kind, name,
+			broken("%s %zu built from '%s', no file of the tree", kind, i,
 			       rs->items[i].file ? rs->items[i].file : "(none)");
 	}
 }
