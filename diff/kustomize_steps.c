@@ -548,6 +548,10 @@ static int patches(struct build *b, struct kustomize_resources *rs, const struct
 		if (!path == !inline_patch) {
 			build_problem(b, k, v, "%s: give a patch either `path` or `patch`", field);
 			error = -1;
+		} else if (options && !json_object_is_type(options, json_type_object)) {
+			build_problem(b, k, options, "%s: a patch's `options` must be a mapping",
+			              field);
+			error = -1;
 		} else if (options && json_object_object_length(options)) {
 			build_problem(b, k, options,
 			              "%s: berth does not build patch `options` (allowNameChange, "
