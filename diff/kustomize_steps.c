@@ -171,11 +171,17 @@ static int sources_read(struct build *b, struct sources *out, const struct kusto
 		struct json_object *v =
 		    i < json_value_array_len(list) ? json_object_array_get_idx(list, i) : one;
 		const char *spec = json_object_get_string(v),
-		           *eq = keyed ? strchr(spec, '=') : NULL;
+		           *eq = keyed && spec ? strchr(spec, '=') : NULL;
 		const char *rel = eq ? eq + 1 : spec, *slash;
 
 		out->data[i] = (struct buf)BUF_INIT;
 		out->n++;
+		if (!json_object_is_type(v, json_type_string)) {
+			build_problem(b, k, v ? v : entry, "%s: an entry that is not a file name",
+			              keyed ? "files" : "envs");
+			error = -1;
+			break;
+		}
 		build_path(&path, dir, rel);
 		if (!build_beneath(path.ptr, dir)) {
 			build_problem(b, k, v, "'%s': the file '%s' is not in or below '%s'", rel,
