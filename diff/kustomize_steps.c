@@ -128,8 +128,10 @@ static const char **strings(struct json_object *entry, const char *key, size_t *
 	if (!*n)
 		return NULL;
 	out = xcalloc(*n, sizeof(*out));
+	/* A null entry is "", as Go reads it into a string. */
 	for (i = 0; i < *n; i++)
-		out[i] = json_object_get_string(json_object_array_get_idx(list, i));
+		if (!(out[i] = json_object_get_string(json_object_array_get_idx(list, i))))
+			out[i] = "";
 	return out;
 }
 
