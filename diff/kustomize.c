@@ -204,9 +204,10 @@ static void file_object(struct file_parse *fp, struct json_object *obj)
 {
 	size_t line = 0, column = 0;
 
-	if (!json_object_is_type(obj, json_type_object) || !json_value_get_string(obj, "kind")) {
+	if (!kustomize_object_has_identity(obj)) {
 		if (!fp->bad) {
-			fp->bad = "a document that is not an object with a kind";
+			fp->bad = "a document that is not an object with a kind and a "
+			          "metadata.name (kustomize refuses it too)";
 			yaml_marks_find(&fp->bad_line, &column, fp->marks, obj);
 		}
 		return;

@@ -325,6 +325,15 @@ static void record_patch(struct kustomize_resource *r, const char *where)
 	r->patch = xstrdup_or_null(where);
 }
 
+/* A patch left the object `r` was with no kind or no name. */
+static int lost_identity(const struct kustomize_resource *r, const char *where)
+{
+	return berth_error_set("%s: %s '%s': the patch leaves it with no kind or no "
+	                       "metadata.name (kustomize refuses it too)",
+	                       where ? where : "patch", kustomize_resource_kind(r),
+	                       kustomize_resource_name(r));
+}
+
 /* JSON 6902 on one object. A patch may rename it: the old name is kept as
  * a former one, as kustomize's StorePreviousId does. */
 static int apply_ops(struct kustomize_resource *r, struct json_object *ops, const char *where)
@@ -350,6 +359,10 @@ static int apply_ops(struct kustomize_resource *r, struct json_object *ops, cons
 	if (bare && json_object_is_type(json_value_get(meta, "annotations"), json_type_object) &&
 	    !json_object_object_length(json_value_get(meta, "annotations")))
 		json_object_object_del(meta, "annotations");
+	if (!kustomize_object_has_identity(out)) {
+		json_object_put(out);
+		return lost_identity(r, where);
+	}
 	if (!json_value_equal(out, r->obj)) {
 		struct kustomize_resource patched = {.obj = out};
 		char *name = xstrdup(kustomize_resource_name(&patched));
@@ -501,6 +514,10 @@ static int apply_smp(struct kustomize_resources *rs, size_t *i, struct json_obje
 		return 0;
 	}
 	keep_identity(out, r->obj);
+	if (!kustomize_object_has_identity(out)) {
+		json_object_put(out);
+		return lost_identity(r, where);
+	}
 	if (!json_value_equal(out, r->obj)) {
 		json_object_put(r->obj);
 		r->obj = out;

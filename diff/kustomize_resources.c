@@ -71,6 +71,20 @@ static const char *string_or_empty(const char *s)
 	return s ? s : "";
 }
 
+bool kustomize_object_has_identity(struct json_object *obj)
+{
+	const char *kind = json_value_get_string(obj, "kind");
+	struct json_object *name = json_value_get(json_value_get(obj, "metadata"), "name");
+
+	if (!json_object_is_type(obj, json_type_object) || !kind || !*kind)
+		return false;
+	if (json_object_is_type(name, json_type_string))
+		return *json_object_get_string(name) != '\0';
+	return json_object_is_type(name, json_type_int) ||
+	       json_object_is_type(name, json_type_double) ||
+	       json_object_is_type(name, json_type_boolean);
+}
+
 const char *kustomize_resource_kind(const struct kustomize_resource *r)
 {
 	return string_or_empty(json_value_get_string(r->obj, "kind"));

@@ -67,6 +67,11 @@ void kustomize_resources_take(struct kustomize_resources *to, struct kustomize_r
 
 void kustomize_resources_release(struct kustomize_resources *rs);
 
+/* Is `obj` an object kustomize takes: a mapping with a kind (a string, not
+ * "") and a metadata.name (a scalar, not null or "")? kustomize refuses any
+ * other, as read and after each patch. */
+bool kustomize_object_has_identity(struct json_object *obj);
+
 /* The object's kind, metadata.name and metadata.namespace ("" when absent). */
 const char *kustomize_resource_kind(const struct kustomize_resource *r);
 const char *kustomize_resource_name(const struct kustomize_resource *r);

@@ -128,8 +128,10 @@ static const char **strings(struct json_object *entry, const char *key, size_t *
 	if (!*n)
 		return NULL;
 	out = xcalloc(*n, sizeof(*out));
+	/* A null entry is "", as Go reads it into a string. */
 	for (i = 0; i < *n; i++)
-		out[i] = json_object_get_string(json_object_array_get_idx(list, i));
+		if (!(out[i] = json_object_get_string(json_object_array_get_idx(list, i))))
+			out[i] = "";
 	return out;
 }
 
@@ -171,11 +173,17 @@ static int sources_read(struct build *b, struct sources *out, const struct kusto
 		struct json_object *v =
 		    i < json_value_array_len(list) ? json_object_array_get_idx(list, i) : one;
 		const char *spec = json_object_get_string(v),
-		           *eq = keyed ? strchr(spec, '=') : NULL;
+		           *eq = keyed && spec ? strchr(spec, '=') : NULL;
 		const char *rel = eq ? eq + 1 : spec, *slash;
 
 		out->data[i] = (struct buf)BUF_INIT;
 		out->n++;
+		if (!json_object_is_type(v, json_type_string)) {
+			build_problem(b, k, v ? v : entry, "%s: an entry that is not a file name",
+			              keyed ? "files" : "envs");
+			error = -1;
+			break;
+		}
 		build_path(&path, dir, rel);
 		if (!build_beneath(path.ptr, dir)) {
 			build_problem(b, k, v, "'%s': the file '%s' is not in or below '%s'", rel,
@@ -530,6 +538,10 @@ static int patches(struct build *b, struct kustomize_resources *rs, const struct
 
 		if (!path == !inline_patch) {
 			build_problem(b, k, v, "%s: give a patch either `path` or `patch`", field);
+			error = -1;
+		} else if (options && !json_object_is_type(options, json_type_object)) {
+			build_problem(b, k, options, "%s: a patch's `options` must be a mapping",
+			              field);
 			error = -1;
 		} else if (options && json_object_object_length(options)) {
 			build_problem(b, k, options,

@@ -308,6 +308,41 @@ static void test_kustomize_patch__json6902_rename_keeps_former_name(void **state
 	kustomize_resources_release(&rs);
 }
 
+/* kustomize refuses an object a patch leaves with no kind or no name; a
+ * name that is another scalar it takes. */
+static void test_kustomize_patch__a_patch_leaving_no_name_is_refused(void **state)
+{
+	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
+	struct json_object *target = obj("kind: Deployment"), *smp = json_object_new_array();
+	const char *texts[] = {"- {op: remove, path: /metadata/name}\n",
+	                       "- {op: replace, path: /kind, value: ''}\n"};
+	const char *number = "- {op: replace, path: /metadata/name, value: 7}\n";
+	struct json_object *ops = NULL, *none = NULL;
+	size_t i;
+
+	(void)state;
+	kustomize_resources_add(&rs, obj(DEPLOY), "d.yaml", 1, 1);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(
+		    kustomize_patch_parse(&ops, &none, "p", texts[i], strlen(texts[i])), 0);
+		assert_int_equal(kustomize_patch_apply(&rs, ops, NULL, target, "k:1"), -1);
+		assert_non_null(strstr(berth_error_last(),
+		                       "k:1: Deployment 'web': the patch leaves "
+		                       "it with no kind or no metadata.name"));
+		json_object_put(ops);
+	}
+	json_object_array_add(smp, obj("apiVersion: apps/v1\nkind: Deployment\nmetadata: null\n"));
+	assert_int_equal(kustomize_patch_apply(&rs, NULL, smp, target, "k:2"), -1);
+	assert_string_equal(kustomize_resource_name(&rs.items[0]), "web");
+	assert_null(rs.items[0].patch);
+	assert_int_equal(kustomize_patch_parse(&ops, &none, "p", number, strlen(number)), 0);
+	assert_int_equal(kustomize_patch_apply(&rs, ops, NULL, target, "k:3"), 0);
+	json_object_put(ops);
+	json_object_put(smp);
+	json_object_put(target);
+	kustomize_resources_release(&rs);
+}
+
 /* Without a schema merge_apply is a JSON merge patch: the directive to
  * delete a custom resource is kustomize's own. */
 static void test_kustomize_patch__delete_removes_a_custom_resource(void **state)
@@ -338,6 +373,7 @@ int main(void)
 	    cmocka_unit_test(test_kustomize_patch__smp_without_target_names_one_object),
 	    cmocka_unit_test(test_kustomize_patch__json6902_rename_keeps_former_name),
 	    cmocka_unit_test(test_kustomize_patch__delete_removes_a_custom_resource),
+	    cmocka_unit_test(test_kustomize_patch__a_patch_leaving_no_name_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
