@@ -158,6 +158,12 @@ static void test_kustomize__refusals_name_their_line(void **state)
 	    {"resources-plain-folder",
 	     "resources-plain-folder/kustomization.yaml:2:5:", "holds no kustomization file"},
 	    {"unknown-field", "unknown-field/kustomization.yaml:1:1:", "unknown field 'namePrefx'"},
+	    {"real-world-argocd-pre-post-sync/pre-post-sync",
+	     "real-world-argocd-pre-post-sync/pre-post-sync/kustomization.yaml:4:3:",
+	     "is not in or below"},
+	    {"real-world-kustomize-ldap/overlays/production",
+	     "real-world-kustomize-ldap/overlays/production/kustomization.yaml:4:5:",
+	     "no object matches Deployment 'ldap'"},
 	};
 	size_t i;
 
