@@ -164,6 +164,10 @@ static void test_kustomize__refusals_name_their_line(void **state)
 	    {"real-world-kustomize-ldap/overlays/production",
 	     "real-world-kustomize-ldap/overlays/production/kustomization.yaml:4:5:",
 	     "no object matches Deployment 'ldap'"},
+	    {"real-world-flux2-source-controller",
+	     "real-world-flux2-source-controller/kustomization.yaml:4:3:", "is a remote resource"},
+	    {"real-world-website-vars",
+	     "real-world-website-vars/kustomization.yaml:8:1:", "berth does not build `vars`"},
 	};
 	size_t i;
 
