@@ -166,6 +166,8 @@ static void test_kustomize__refusals_name_their_line(void **state)
 	     "no object matches Deployment 'ldap'"},
 	    {"real-world-flux2-source-controller",
 	     "real-world-flux2-source-controller/kustomization.yaml:4:3:", "is a remote resource"},
+	    {"real-world-kustomize-image-md",
+	     "real-world-kustomize-image-md/kustomization.yaml:3:1:", "newTag is not a string"},
 	    {"real-world-website-vars",
 	     "real-world-website-vars/kustomization.yaml:8:1:", "berth does not build `vars`"},
 	};
