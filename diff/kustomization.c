@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *const kustomization_names[] = {"kustomization.yaml", "kustomization.yml",
                                            "Kustomization", NULL};
@@ -265,10 +266,28 @@ static const struct field *field_named(const char *name)
 {
 	size_t i;
 
+	/* Go's encoding/json, which kustomize decodes its file with, matches a
+	 * key to a field whatever its case: `patchesJSON6902` is patchesJson6902. */
 	for (i = 0; i < sizeof(fields) / sizeof(*fields); i++)
-		if (!strcmp(fields[i].name, name))
+		if (!strcasecmp(fields[i].name, name))
 			return &fields[i];
 	return NULL;
+}
+
+/* `doc` with each known field under its own name; of two keys that are one
+ * field, the later wins, as in Go's decoder. The values are the same nodes,
+ * so their marks still hold. */
+static struct json_object *named_fields(struct json_object *doc)
+{
+	struct json_object *out = json_object_new_object();
+	const struct field *f;
+
+	json_object_object_foreach(doc, key, value)
+	{
+		f = field_named(key);
+		json_object_object_add(out, f ? f->name : key, json_object_get(value));
+	}
+	return out;
 }
 
 /* Every field known and of its shape; what berth never does refused. */
@@ -308,7 +327,7 @@ int kustomization_parse(struct kustomization *out, struct diagnostics *diags, co
 		r.problems++;
 		goto out;
 	}
-	k.doc = json_object_get(json_object_array_get_idx(docs, 0));
+	k.doc = named_fields(json_object_array_get_idx(docs, 0));
 	read_fields(&r);
 	if (r.problems)
 		goto out;

@@ -31,14 +31,11 @@ int kustomize_patch_parse(struct json_object **ops, struct json_object **smp, co
 	size_t i, n;
 	int error;
 
-	/* kustomize trims the patch first, and refuses an empty one. */
-	while (len && strchr(" \t\r\n", *text)) {
-		text++;
-		len--;
-	}
-	while (len && strchr(" \t\r\n", text[len - 1]))
-		len--;
-	if (!len)
+	/* Parsed as it is: kustomize trims only an inline `patch` (the
+	 * caller's part), so a file's last block scalar keeps its line break. */
+	for (i = 0; i < len && strchr(" \t\r\n", text[i]); i++)
+		;
+	if (i == len)
 		return berth_error_set("%s: the patch is empty", name);
 	if ((error = yaml_parse(&docs, name, text, len, NULL, NULL)) < 0)
 		return error;

@@ -20,6 +20,8 @@
  * ops is JSON 6902 (*ops set), anything else one or more strategic merge
  * patch documents (*smp set: an array of objects). `name` names the text in
  * errors. Exactly one of *ops and *smp is set on success; the caller owns it.
+ * The text is read as it is (kustomize trims only an inline `patch`, which
+ * its caller does); a blank one is refused.
  */
 int kustomize_patch_parse(struct json_object **ops, struct json_object **smp, const char *name,
                           const char *text, size_t len);

@@ -553,8 +553,10 @@ static int patches(struct build *b, struct kustomize_resources *rs, const struct
 			error = patch_text(b, &text, &name, k, json_value_get(v, "path"), path, dir,
 			                   false);
 		} else {
+			/* strings.TrimSpace(p.Patch), as PatchTransformer does. */
 			buf_reset(&text);
-			buf_adds(&text, inline_patch);
+			buf_adds(&text, inline_patch + strspn(inline_patch, " \t\r\n"));
+			buf_rtrim(&text);
 			where(&name, k, json_value_get(v, "patch"));
 		}
 		if (!error)

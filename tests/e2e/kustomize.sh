@@ -96,14 +96,14 @@ assert_eq "$(audit_between "$from" "$to" | berth_writes)" "" "writes of the refu
 
 note "each refused kustomization is refused at its line, before any request"
 from=$(audit_mark refused-before)
-for case in "$corpus"/refused/*/; do
-	case=${case%/}
+for case in $(find "$corpus/refused" -name expected-error.txt | sort); do
+	case=${case%/expected-error.txt}
 	grep -q '^kubectl accepts this' "$case/expected-error.txt" && continue
 	run_berth sync -f "$case"
-	[ "$STATUS" = 1 ] || fail "sync of refused/${case##*/} exited $STATUS: $ERR"
+	[ "$STATUS" = 1 ] || fail "sync of refused/${case#"$corpus"/refused/} exited $STATUS: $ERR"
 	grep -q "^[^ ]*kustomization.yaml:[0-9]*:[0-9]*: " <<<"$ERR" ||
-		fail "refused/${case##*/}: no kustomization file:line in: $ERR"
-	echo "    refused/${case##*/}: ${ERR%%$'\n'*}"
+		fail "refused/${case#"$corpus"/refused/}: no kustomization file:line in: $ERR"
+	echo "    refused/${case#"$corpus"/refused/}: ${ERR%%$'\n'*}"
 done
 to=$(audit_mark refused-after)
 assert_eq "$(audit_between "$from" "$to" | berth_requests)" "" "requests of the refused syncs"

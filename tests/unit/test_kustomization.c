@@ -9,6 +9,7 @@
 #include "../../diff/base/berth_error.h"
 
 #include "../../diff/base/buf.h"
+#include "../../diff/base/json_value.h"
 
 #include <dirent.h>
 #include <string.h>
@@ -155,6 +156,26 @@ static void test_kustomization__refuses_at_the_line(void **state)
 	buf_release(&problems);
 }
 
+/* A field is read whatever the case of its key, as kustomize's Go decoder
+ * reads it; of two keys that are one field, the later wins. */
+static void test_kustomization__a_field_in_another_case_is_that_field(void **state)
+{
+	struct kustomization k = KUSTOMIZATION_INIT;
+	struct buf problems = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(read_text(&k, &problems,
+	                           "NamePrefix: a-\nnameprefix: b-\npatchesJSON6902: []\n"
+	                           "RESOURCES: [x.yaml]\n"),
+	                 0);
+	assert_string_equal(json_value_get_string(k.doc, "namePrefix"), "b-");
+	assert_non_null(json_value_get(k.doc, "patchesJson6902"));
+	assert_int_equal(k.nresources, 1);
+	assert_int_equal(k.resources[0].line, 4);
+	kustomization_release(&k);
+	buf_release(&problems);
+}
+
 /* What kustomize v5.5 accepts is read: a deprecated field, an empty Helm
  * list, sortOptions, each label's includeSelectors. */
 static void test_kustomization__reads_what_kustomize_reads(void **state)
@@ -257,6 +278,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kustomization__reads_its_paths_in_order),
 	    cmocka_unit_test(test_kustomization__refuses_at_the_line),
+	    cmocka_unit_test(test_kustomization__a_field_in_another_case_is_that_field),
 	    cmocka_unit_test(test_kustomization__reads_what_kustomize_reads),
 	    cmocka_unit_test(test_kustomization__the_corpus),
 	};

@@ -159,6 +159,18 @@ static void test_kustomize__refusals_name_their_line(void **state)
 	    {"resources-plain-folder",
 	     "resources-plain-folder/kustomization.yaml:2:5:", "holds no kustomization file"},
 	    {"unknown-field", "unknown-field/kustomization.yaml:1:1:", "unknown field 'namePrefx'"},
+	    {"real-world-argocd-pre-post-sync/pre-post-sync",
+	     "real-world-argocd-pre-post-sync/pre-post-sync/kustomization.yaml:4:3:",
+	     "is not in or below"},
+	    {"real-world-kustomize-ldap/overlays/production",
+	     "real-world-kustomize-ldap/overlays/production/kustomization.yaml:4:5:",
+	     "no object matches Deployment 'ldap'"},
+	    {"real-world-flux2-source-controller",
+	     "real-world-flux2-source-controller/kustomization.yaml:4:3:", "is a remote resource"},
+	    {"real-world-kustomize-image-md",
+	     "real-world-kustomize-image-md/kustomization.yaml:3:1:", "newTag is not a string"},
+	    {"real-world-website-vars",
+	     "real-world-website-vars/kustomization.yaml:8:1:", "berth does not build `vars`"},
 	};
 	size_t i;
 

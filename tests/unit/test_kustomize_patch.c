@@ -202,6 +202,22 @@ static void test_kustomize_patch__parse_tells_ops_from_smp(void **state)
 	assert_null(smp);
 }
 
+/* A patch is read as it is: its last block scalar keeps its line break
+ * (kustomize trims an inline `patch` only, and the build does that). */
+static void test_kustomize_patch__parse_keeps_the_last_line_break(void **state)
+{
+	struct json_object *ops = NULL, *smp = NULL;
+	const char *doc = "kind: ConfigMap\ndata:\n  a.conf: |\n    x=1\n";
+
+	(void)state;
+	assert_int_equal(kustomize_patch_parse(&ops, &smp, "p", doc, strlen(doc)), 0);
+	assert_string_equal(
+	    json_value_get_string(json_value_get(json_object_array_get_idx(smp, 0), "data"),
+	                          "a.conf"),
+	    "x=1\n");
+	json_object_put(smp);
+}
+
 /* Does target `t` (YAML) select the object `o` (YAML)? -1 on error. */
 static int selects(const char *t, const char *o)
 {
@@ -368,6 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kustomize_patch__corpus),
 	    cmocka_unit_test(test_kustomize_patch__parse_tells_ops_from_smp),
+	    cmocka_unit_test(test_kustomize_patch__parse_keeps_the_last_line_break),
 	    cmocka_unit_test(test_kustomize_patch__target_regexes_are_anchored),
 	    cmocka_unit_test(test_kustomize_patch__target_selectors),
 	    cmocka_unit_test(test_kustomize_patch__smp_without_target_names_one_object),
