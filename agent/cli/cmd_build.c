@@ -71,29 +71,17 @@ int cmd_build(int argc, char **argv)
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_REPO:
-		case OPT_REF:
-		case OPT_PATH:
-		case OPT_GIT_USERNAME:
-		case OPT_GIT_PASSWORD_FILE:
-		case OPT_GIT_CA_FILE:
-		case OPT_SSH_KEY:
-		case OPT_KNOWN_HOSTS:
-		case OPT_MAX_BYTES:
-		case OPT_MAX_OBJECTS:
-			if ((status = target_option(&f, opt, "build", argv)) != 1)
-				return status;
-			break;
-		case ':':
-			return usage_error("build", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("build", "unknown option '%s'", argv[optind - 1]);
-		}
+		if ((status = target_option(&f, opt, "build", argv)) == 1)
+			continue;
+		target_flags_release(&f);
+		if (status)
+			return status;
+		return usage_error("build",
+		                   opt == ':' ? "option '%s' needs a value" : "unknown option '%s'",
+		                   argv[optind - 1]);
 	}
+	if (o->output)
+		output = o->output;
 	if (strcmp(output, "yaml") && strcmp(output, "json"))
 		return usage_error("build", "-o '%s': the formats are yaml and json", output);
 	if (o->git.repo) {

@@ -69,25 +69,14 @@ int cmd_lint(int argc, char **argv)
 			namespace
 			= optarg;
 			break;
-		case 'k':
-		case 'c':
-		case OPT_REPO:
-		case OPT_REF:
-		case OPT_PATH:
-		case OPT_GIT_USERNAME:
-		case OPT_GIT_PASSWORD_FILE:
-		case OPT_GIT_CA_FILE:
-		case OPT_SSH_KEY:
-		case OPT_KNOWN_HOSTS:
-		case OPT_MAX_BYTES:
-		case OPT_MAX_OBJECTS:
-			if ((status = target_option(&f, opt, "lint", argv)) != 1)
-				return status;
-			break;
 		case ':':
 			return usage_error("lint", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("lint", "unknown option '%s'", argv[optind - 1]);
+			if ((status = target_option(&f, opt, "lint", argv)) == 1)
+				break;
+			return status
+			           ? status
+			           : usage_error("lint", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (o->git.repo) {
