@@ -306,6 +306,33 @@ static void read_fields(struct reader *r)
 	}
 }
 
+/* Does field `key` (already of its shape) hold something? kustomize
+ * counts a null or an empty string as nothing, and an empty bases,
+ * imageTags or sortOptions too (its FixKustomization folds them away). */
+static bool holds_something(const char *key, struct json_object *v)
+{
+	if (!v || (json_object_is_type(v, json_type_string) && !*json_object_get_string(v)))
+		return false;
+	if (!strcmp(key, "bases") || !strcmp(key, "imageTags") || !strcmp(key, "sortOptions"))
+		return !is_empty(v);
+	return true;
+}
+
+/* A kustomization with nothing but its kind and apiVersion is refused, as
+ * kustomize's CheckEmpty refuses it. */
+static void read_empty(struct reader *r)
+{
+	json_object_object_foreach(r->k->doc, key, value)
+	{
+		if (strcmp(key, "apiVersion") && strcmp(key, "kind") && holds_something(key, value))
+			return;
+	}
+	diagnostics_add(r->diags, r->k->file, 1, 1,
+	                "the kustomization is empty: it names no resource, generator or "
+	                "transformer (kustomize refuses it too)");
+	r->problems++;
+}
+
 int kustomization_parse(struct kustomization *out, struct diagnostics *diags, const char *file,
                         const char *text, size_t len)
 {
@@ -332,6 +359,8 @@ int kustomization_parse(struct kustomization *out, struct diagnostics *diags, co
 	if (r.problems)
 		goto out;
 	read_kind(&r);
+	if (!r.problems)
+		read_empty(&r);
 	read_paths(&r, "resources", &k.resources, &k.nresources);
 	/* kustomize reads bases as more resources, after them. */
 	read_paths(&r, "bases", &k.resources, &k.nresources);

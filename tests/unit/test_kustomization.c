@@ -72,14 +72,15 @@ static void test_kustomization__reads_its_paths_in_order(void **state)
 	assert_string_equal(json_object_get_string(json_object_object_get(k.doc, "namespace")),
 	                    "db");
 	kustomization_release(&k);
-	/* A Component, and a kustomization with nothing in it. */
+	/* A Component. */
 	assert_int_equal(read_text(&k, &problems,
 	                           "apiVersion: kustomize.config.k8s.io/v1alpha1\n"
-	                           "kind: Component\n"),
+	                           "kind: Component\n"
+	                           "resources: []\n"),
 	                 0);
 	assert_true(k.component);
 	kustomization_release(&k);
-	assert_int_equal(read_text(&k, &problems, "resources:\n"), 0);
+	assert_int_equal(read_text(&k, &problems, "resources:\nnamespace: db\n"), 0);
 	assert_int_equal(k.nresources, 0);
 	kustomization_release(&k);
 	buf_release(&problems);
@@ -134,6 +135,11 @@ static void test_kustomization__refuses_at_the_line(void **state)
 	                               "kustomize plugin"},
 	    /* Not one mapping. */
 	    {"- a.yaml\n", "kustomization.yaml:1:1: a kustomization is one YAML document"},
+	    /* kustomize's CheckEmpty: null, "" and an empty bases are nothing. */
+	    {"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+	     "kustomization.yaml:1:1: the kustomization is empty"},
+	    {"bases: []\nnamespace: \"\"\nresources:\n",
+	     "kustomization.yaml:1:1: the kustomization is empty"},
 	    {"resources: [a]\n---\nresources: [b]\n",
 	     "kustomization.yaml:1:1: a kustomization is one YAML document"},
 	    {"resources: [a\n", "kustomization.yaml: kustomization.yaml:"},
@@ -181,7 +187,7 @@ static void test_kustomization__a_field_in_another_case_is_that_field(void **sta
 static void test_kustomization__reads_what_kustomize_reads(void **state)
 {
 	static const char *const accepted[] = {
-	    "imageTags: []\n",
+	    "imageTags: [{name: a, newTag: b}]\n",
 	    "helmCharts: []\ngenerators: []\n",
 	    "sortOptions: {order: fifo}\n",
 	    "labels: [{pairs: {a: b}, includeSelectors: yes}]\n",

@@ -147,6 +147,8 @@ static void test_kustomize__refusals_name_their_line(void **state)
 		const char *dir, *where, *says;
 	} cases[] = {
 	    {"cycle", "cycle/b/kustomization.yaml:2:5:", "a cycle of kustomizations: "},
+	    {"empty-component",
+	     "empty-component/metrics/kustomization.yaml:1:1:", "the kustomization is empty"},
 	    {"generators-plugin",
 	     "generators-plugin/kustomization.yaml:3:1:", "runs no kustomize plugin"},
 	    {"transformers-plugin",
