@@ -2,6 +2,7 @@
  * default nameReference configuration, builtinpluginconsts/namereference.go). */
 #include "kustomize_nameref.h"
 
+#include "base/alloc.h"
 #include "base/berth_error.h"
 #include "base/buf.h"
 #include "base/json_value.h"
@@ -213,11 +214,43 @@ static bool reachable(const struct kustomize_resource *referrer, const struct ku
 	return false;
 }
 
+/* A name an object had before its last change, and the object's index:
+ * sorted, so the objects that had a name are found without a scan. */
+struct had {
+	const char *name;
+	size_t at;
+};
+
 struct ref {
 	struct kustomize_resources *rs;
 	struct kustomize_resource *referrer;
 	const char *kind, *group, *version, *path;
+	const struct had *had; /* sorted by name, then index */
+	size_t nhad;
 };
+
+static int had_order(const void *a, const void *b)
+{
+	const struct had *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* The first entry of `had` for `name`, or `n` when none. */
+static size_t had_first(const struct had *had, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(had[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strcmp(had[lo].name, name) ? lo : n;
+}
 
 /* Did `c` have `name` before its last change of name? (kustomize's PrevIds
  * leave out the current one.) */
@@ -271,16 +304,28 @@ static int referral(struct kustomize_resource **out, const struct ref *ref, cons
 	*out = NULL;
 	for (pass = 0; pass < 2; pass++) {
 		bool any = false;
+		/* A string reference looks only at the objects that had the
+		 * name; a {name, namespace} one at all (for `any`). */
+		size_t h = ns ? 0 : had_first(ref->had, ref->nhad, name);
 
-		for (i = 0; i < ref->rs->n; i++) {
-			struct kustomize_resource *c = &ref->rs->items[i];
-			const char *have = pass ? kustomize_resource_namespace(c)
-			                        : kustomize_resource_first_namespace(c);
+		for (i = 0; ns ? i < ref->rs->n : h < ref->nhad; i++) {
+			struct kustomize_resource *c;
+			const char *have;
 
-			/* The cheap test first: a string reference needs no
-			 * `any`, and most objects never had the name. */
-			if (!ns && !had_name(c, name))
-				continue;
+			if (!ns) {
+				if (strcmp(ref->had[h].name, name))
+					break;
+				if (h && !strcmp(ref->had[h - 1].name, name) &&
+				    ref->had[h - 1].at == ref->had[h].at) {
+					h++;
+					continue;
+				}
+				c = &ref->rs->items[ref->had[h++].at];
+			} else {
+				c = &ref->rs->items[i];
+			}
+			have = pass ? kustomize_resource_namespace(c)
+			            : kustomize_resource_first_namespace(c);
 			if (!reachable(ref->referrer, c) || (ns && !ns_equal(have, ns)))
 				continue;
 			any = true;
@@ -387,9 +432,9 @@ static int walk(const struct ref *ref, struct json_object *at, const char *path,
 }
 
 static int apply_spec(struct kustomize_resources *rs, struct kustomize_resource *referrer,
-                      const struct nameref_spec *s)
+                      const struct nameref_spec *s, const struct had *had, size_t nhad)
 {
-	struct ref ref = {rs, referrer, s->ref, s->ref_group, s->ref_version, s->path};
+	struct ref ref = {rs, referrer, s->ref, s->ref_group, s->ref_version, s->path, had, nhad};
 
 	if (!gvk_selected(api_of(referrer), kustomize_resource_kind(referrer), s->group, s->version,
 	                  s->kind))
@@ -400,13 +445,24 @@ static int apply_spec(struct kustomize_resources *rs, struct kustomize_resource 
 int kustomize_name_references_with(struct kustomize_resources *rs, struct json_object *extra)
 {
 	struct buf path = BUF_INIT;
-	size_t i, j, k;
+	struct had *had = NULL;
+	size_t i, j, k, nhad = 0, alloc = 0;
 	int error = 0;
 
+	for (i = 0; i < rs->n; i++)
+		for (j = 0; j < rs->items[i].nprev; j++) {
+			had = xgrow(had, sizeof(*had), nhad + 1, &alloc);
+			had[nhad].name = rs->items[i].prev[j].name;
+			had[nhad++].at = i;
+		}
+	if (nhad)
+		qsort(had, nhad, sizeof(*had), had_order);
 	for (i = 0; i < rs->n && !error; i++) {
 		struct kustomize_resource *r = &rs->items[i];
 
-		for (j = 0; j < sizeof(pod_specs) / sizeof(*pod_specs) && !error; j++)
+		for (j = 0; j < sizeof(pod_specs) / sizeof(*pod_specs) && !error; j++) {
+			if (strcmp(kustomize_resource_kind(r), pod_specs[j].kind))
+				continue;
 			for (k = 0; k < sizeof(pod_refs) / sizeof(*pod_refs) && !error; k++) {
 				struct nameref_spec s = {
 				    pod_refs[k].ref,      "",  "v1", pod_specs[j].kind, "",
@@ -415,10 +471,11 @@ int kustomize_name_references_with(struct kustomize_resources *rs, struct json_o
 				buf_reset(&path);
 				buf_addf(&path, "%s/%s", pod_specs[j].spec, pod_refs[k].path);
 				s.path = path.ptr;
-				error = apply_spec(rs, r, &s);
+				error = apply_spec(rs, r, &s, had, nhad);
 			}
+		}
 		for (j = 0; j < sizeof(specs) / sizeof(*specs) && !error; j++)
-			error = apply_spec(rs, r, &specs[j]);
+			error = apply_spec(rs, r, &specs[j], had, nhad);
 		for (j = 0; j < json_value_array_len(extra) && !error; j++) {
 			struct json_object *e = json_object_array_get_idx(extra, j);
 			struct nameref_spec s = {json_value_get_string(e, "refKind"), "", "",
@@ -426,9 +483,10 @@ int kustomize_name_references_with(struct kustomize_resources *rs, struct json_o
 			                         json_value_get_string(e, "path")};
 
 			if (s.ref && s.kind && s.path)
-				error = apply_spec(rs, r, &s);
+				error = apply_spec(rs, r, &s, had, nhad);
 		}
 	}
+	free(had);
 	buf_release(&path);
 	return error;
 }
