@@ -370,19 +370,15 @@ int manifest_set_add_built(struct manifest_set *set, struct diagnostics *diags,
 	                  .opts = opts ? opts : &defaults,
 	                  .marks = YAML_MARKS_INIT(0),
 	                  .built = origin};
-	struct json_object *copy = json_value_copy(obj);
 	size_t before = diags->n;
 
 	l.objects = l.opts->objects ? l.opts->objects : &l.own;
 	if (!l.opts->objects)
 		atomic_store(&l.own, set->n);
-	if (atomic_load(l.objects) > l.opts->max_objects) {
-		json_object_put(copy);
+	if (atomic_load(l.objects) > l.opts->max_objects)
 		return MANIFEST_CUT;
-	}
 	l.file = file_named(set, origin->file, l.opts);
-	add_object(&l, copy, 0, copy);
-	json_object_put(copy);
+	add_object(&l, obj, 0, obj);
 	return diags->n > before ? BERTH_ERROR : 0;
 }
 

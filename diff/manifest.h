@@ -124,7 +124,8 @@ struct manifest_origin {
 };
 
 /*
- * Add `obj` (borrowed), an object a build made, as manifest_set_add() adds
+ * Add `obj` (borrowed; its namespace may be filled in, as a document's
+ * is), an object a build made, as manifest_set_add() adds
  * a document's: its names checked and placed as opts say, each problem at
  * its origin. Its place in a field (manifest_locate) is looked up in the
  * origin's file, which opts->read reads again (or which has no text: then
