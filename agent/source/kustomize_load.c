@@ -1,6 +1,8 @@
 /* Kustomizations on disk: their files read within a root, then built. */
 #include "kustomize_load.h"
 
+#include "kustomize_cache.h"
+
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/kustomization.h"
@@ -144,24 +146,109 @@ bool kustomize_load_is_kustomization(const char *dir)
 	return found;
 }
 
+/* One build's reader, limits and cache file. */
+struct load {
+	struct kustomize_build_options build;
+	struct buf cache; /* the cache file; empty: none */
+	size_t cache_cap;
+};
+
+static void load_init(struct load *l, const char *dir, const char *root,
+                      const struct tree_options *opts)
+{
+	struct kustomize_build_options build = KUSTOMIZE_BUILD_OPTIONS_INIT;
+
+	l->build = build;
+	l->build.reader.read = fs_read;
+	l->build.reader.resolve = fs_resolve;
+	l->build.reader.ctx = (void *)root;
+	l->build.yaml = opts->manifest.yaml;
+	l->build.max_file_size = opts->max_file_size;
+	l->build.max_files = opts->max_files;
+	l->build.max_total_size = opts->max_total_size;
+	l->build.max_objects = opts->manifest.max_objects;
+	buf_init(&l->cache);
+	kustomize_cache_path(&l->cache, dir, root, &l->build);
+	l->cache_cap = 4 * l->build.max_total_size + (1u << 20);
+}
+
+/* Build afresh, and keep the build in the cache when it had no problem. */
+static int load_fresh(struct kustomize_resources *out, struct diagnostics *diags,
+                      struct diagnostics *warnings, const char *dir, struct load *l)
+{
+	struct kustomize_build_options build = l->build;
+	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
+	struct diagnostics said = DIAGNOSTICS_INIT;
+	struct kustomize_record record;
+	int error;
+
+	kustomize_record_init(&record, &l->build.reader);
+	build.reader = record.reader;
+	error = kustomize_build(&rs, diags, &said, dir, &build);
+	if (!error && l->cache.len)
+		kustomize_cache_put(l->cache.ptr, &record, &rs, &said);
+	kustomize_resources_take(out, &rs);
+	if (warnings)
+		diagnostics_take(warnings, &said);
+	diagnostics_release(&said);
+	kustomize_record_release(&record);
+	return error;
+}
+
+static int cached_resource(struct json_object *obj, const struct kustomize_resource *origin,
+                           void *ctx)
+{
+	struct kustomize_resource *r = kustomize_resources_add(
+	    ctx, json_object_get(obj), origin->file, origin->line, origin->column);
+
+	r->patch = xstrdup_or_null(origin->patch);
+	r->selector_labels = xstrdup_or_null(origin->selector_labels);
+	return 0;
+}
+
 int kustomize_load_build(struct kustomize_resources *out, struct diagnostics *diags,
                          struct diagnostics *warnings, const char *dir, const char *root,
                          const struct tree_options *opts)
 {
 	struct tree_options defaults = TREE_OPTIONS_INIT;
-	struct kustomize_build_options build = KUSTOMIZE_BUILD_OPTIONS_INIT;
+	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
+	struct diagnostics said = DIAGNOSTICS_INIT;
+	struct load l;
+	int error = 0;
 
-	if (!opts)
-		opts = &defaults;
-	build.reader.read = fs_read;
-	build.reader.resolve = fs_resolve;
-	build.reader.ctx = (void *)root;
-	build.yaml = opts->manifest.yaml;
-	build.max_file_size = opts->max_file_size;
-	build.max_files = opts->max_files;
-	build.max_total_size = opts->max_total_size;
-	build.max_objects = opts->manifest.max_objects;
-	return kustomize_build(out, diags, warnings, dir, &build);
+	load_init(&l, dir, root, opts ? opts : &defaults);
+	/* Built before, from the same answers: what that build made. */
+	if (l.cache.len && kustomize_cache_each(&said, l.cache.ptr, &l.build.reader, l.cache_cap,
+	                                        cached_resource, &rs)) {
+		kustomize_resources_take(out, &rs);
+		if (warnings)
+			diagnostics_take(warnings, &said);
+	} else {
+		kustomize_resources_release(&rs);
+		error = load_fresh(out, diags, warnings, dir, &l);
+	}
+	diagnostics_release(&said);
+	buf_release(&l.cache);
+	return error;
+}
+
+/* A cached object into the set. */
+struct add {
+	struct manifest_set *set;
+	struct diagnostics *diags;
+	const struct manifest_options *opts;
+	int result;
+};
+
+static int add_built(struct json_object *obj, const struct kustomize_resource *r, void *ctx)
+{
+	struct add *a = ctx;
+	struct manifest_origin origin = {r->file, r->line, r->column, r->patch, r->selector_labels};
+	int error = manifest_set_add_built(a->set, a->diags, obj, &origin, a->opts);
+
+	if (error)
+		a->result = error;
+	return error == MANIFEST_CUT;
 }
 
 int kustomize_load(struct manifest_set *set, struct diagnostics *diags,
@@ -170,22 +257,39 @@ int kustomize_load(struct manifest_set *set, struct diagnostics *diags,
 {
 	struct tree_options defaults = TREE_OPTIONS_INIT;
 	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
+	struct manifest_set cached = MANIFEST_SET_INIT;
+	struct diagnostics problems = DIAGNOSTICS_INIT, said = DIAGNOSTICS_INIT;
+	struct add a = {&cached, &problems, NULL, 0};
+	struct load l;
 	size_t i;
-	int error, result = 0;
+	int error = 0;
 
 	if (!opts)
 		opts = &defaults;
-	if ((error = kustomize_load_build(&rs, diags, warnings, dir, root, opts)) < 0)
-		return error;
-	for (i = 0; i < rs.n && result != MANIFEST_CUT; i++) {
-		const struct kustomize_resource *r = &rs.items[i];
-		struct manifest_origin origin = {r->file, r->line, r->column, r->patch,
-		                                 r->selector_labels};
-
-		error = manifest_set_add_built(set, diags, r->obj, &origin, &opts->manifest);
-		if (error)
-			result = error;
+	a.opts = &opts->manifest;
+	load_init(&l, dir, root, opts);
+	/* A cached build goes into the set one object at a time. */
+	if (l.cache.len &&
+	    kustomize_cache_each(&said, l.cache.ptr, &l.build.reader, l.cache_cap, add_built, &a)) {
+		manifest_set_take(set, &cached);
+		diagnostics_take(diags, &problems);
+		if (warnings)
+			diagnostics_take(warnings, &said);
+		error = a.result;
+		goto out;
 	}
+	if ((error = load_fresh(&rs, diags, warnings, dir, &l)) < 0)
+		goto out;
+	a.set = set;
+	a.diags = diags;
+	for (i = 0; i < rs.n && a.result != MANIFEST_CUT; i++)
+		add_built(rs.items[i].obj, &rs.items[i], &a);
+	error = a.result;
+out:
+	manifest_set_release(&cached);
+	diagnostics_release(&problems);
+	diagnostics_release(&said);
 	kustomize_resources_release(&rs);
-	return result;
+	buf_release(&l.cache);
+	return error;
 }

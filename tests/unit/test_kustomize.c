@@ -260,6 +260,88 @@ static void test_kustomize__an_object_made_twice_is_refused(void **state)
 	buf_release(&text);
 }
 
+/* A build is kept in the cache and used again while every file it read
+ * (and every file it looked for) is the same; any change builds afresh. */
+static void test_kustomize__a_cached_build_is_used_only_while_its_files_hold(void **state)
+{
+	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
+	struct diagnostics diags = DIAGNOSTICS_INIT;
+	struct buf text = BUF_INIT, cmd = BUF_INIT;
+	char dir[] = "/tmp/berth-test-kcXXXXXX", cache[PATH_MAX + 32];
+	const char *value;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	put(dir, "kustomization.yaml", "namePrefix: p-\nresources:\n  - cm.yaml\n");
+	put(dir, "cm.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+	    "data: {k: built}\n");
+	/* 300 builds used long ago: a new one leaves the 256 used last. */
+	buf_addf(&cmd,
+	         "mkdir -p '%s/berth/kustomize' && cd '%s/berth/kustomize' && "
+	         "for i in $(seq 300); do echo {} >old-$i.json; done && touch -d 2001-01-01 old-*",
+	         cache, cache);
+	assert_int_equal(system(cmd.ptr), 0);
+	assert_int_equal(kustomize_load_build(&rs, &diags, NULL, dir, "/", NULL), 0);
+	assert_int_equal(rs.n, 1);
+	kustomize_resources_release(&rs);
+	buf_reset(&cmd);
+	buf_addf(&cmd,
+	         "[ $(ls '%s/berth/kustomize' | wc -l) = 256 ] && "
+	         "ls '%s/berth/kustomize' | grep -qv '^old-'",
+	         cache, cache);
+	assert_int_equal(system(cmd.ptr), 0);
+	buf_reset(&cmd);
+
+	/* The cache file holds the build: change what it says, and the next
+	 * build says it too, so the cache is what answered. */
+	buf_addf(&cmd, "sed -i 's/built/cached/' '%s'/berth/kustomize/*.json", cache);
+	assert_int_equal(system(cmd.ptr), 0);
+	assert_int_equal(kustomize_load_build(&rs, &diags, NULL, dir, "/", NULL), 0);
+	value = json_value_get_string(json_value_get(rs.items[0].obj, "data"), "k");
+	assert_string_equal(value, "cached");
+	assert_string_equal(
+	    json_value_get_string(json_value_get(rs.items[0].obj, "metadata"), "name"), "p-x");
+	kustomize_resources_release(&rs);
+
+	/* A file it read changes: built afresh. */
+	put(dir, "cm.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+	    "data: {k: again}\n");
+	assert_int_equal(kustomize_load_build(&rs, &diags, NULL, dir, "/", NULL), 0);
+	value = json_value_get_string(json_value_get(rs.items[0].obj, "data"), "k");
+	assert_string_equal(value, "again");
+	kustomize_resources_release(&rs);
+
+	/* A file it looked for and did not find appears: built afresh, and
+	 * refused (two kustomization files), as without a cache. */
+	put(dir, "Kustomization", "resources: []\n");
+	assert_int_equal(kustomize_load_build(&rs, &diags, NULL, dir, "/", NULL), BERTH_ERROR);
+	diagnostics_format(&text, &diags);
+	assert_non_null(strstr(text.ptr, "holds more than one kustomization file"));
+	assert_int_equal(rs.n, 0);
+
+	/* A damaged cache file is a miss, not an error. */
+	buf_reset(&cmd);
+	buf_addf(&cmd, "rm '%s/Kustomization' && truncate -s 20 '%s'/berth/kustomize/*.json", dir,
+	         cache);
+	assert_int_equal(system(cmd.ptr), 0);
+	assert_int_equal(kustomize_load_build(&rs, &diags, NULL, dir, "/", NULL), 0);
+	value = json_value_get_string(json_value_get(rs.items[0].obj, "data"), "k");
+	assert_string_equal(value, "again");
+	kustomize_resources_release(&rs);
+
+	unsetenv("XDG_CACHE_HOME");
+	diagnostics_release(&diags);
+	buf_release(&text);
+	buf_reset(&cmd);
+	buf_addf(&cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd.ptr), 0);
+	buf_release(&cmd);
+}
+
 /* The limits hold whatever the kustomization: files, bytes and objects. */
 static void test_kustomize__limits_hold(void **state)
 {
@@ -300,6 +382,7 @@ int main(void)
 	    cmocka_unit_test(test_kustomize__refusals_name_their_line),
 	    cmocka_unit_test(test_kustomize__a_folder_outside_the_root_is_refused),
 	    cmocka_unit_test(test_kustomize__an_object_made_twice_is_refused),
+	    cmocka_unit_test(test_kustomize__a_cached_build_is_used_only_while_its_files_hold),
 	    cmocka_unit_test(test_kustomize__limits_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
