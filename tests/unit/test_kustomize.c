@@ -95,7 +95,8 @@ static size_t check_case(const char *dir)
 	return n;
 }
 
-/* Every case under `dir` (a folder holding expected.yaml), refused/ aside. */
+/* Every case under `dir` (a folder holding expected.yaml), at any depth,
+ * refused/ aside. */
 static size_t check_dir(const char *dir, size_t *cases)
 {
 	struct buf path = BUF_INIT;
@@ -114,12 +115,13 @@ static size_t check_dir(const char *dir, size_t *cases)
 		    S_ISDIR(st.st_mode)) {
 			struct buf expected = BUF_INIT;
 			buf_addf(&expected, "%s/expected.yaml", path.ptr);
+			/* A case's folder may hold cases of its own (a base
+			 * and its overlays). */
 			if (access(expected.ptr, F_OK) == 0) {
 				n += check_case(path.ptr);
 				(*cases)++;
-			} else {
-				n += check_dir(path.ptr, cases);
 			}
+			n += check_dir(path.ptr, cases);
 			buf_release(&expected);
 		}
 		free(names[i]);
