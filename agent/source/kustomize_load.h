@@ -8,9 +8,10 @@
 /*
  * A kustomization on disk built into manifests (diff/kustomize.h does the
  * build; this reads its files): nothing is read outside the root, however
- * a path or a symlink leads, and each object keeps its origin. Called by
- * the tree walk (tree.c) for every folder holding a kustomization, and by
- * `berth build`.
+ * a path or a symlink leads, and each object keeps its origin. A build is
+ * kept (kustomize_cache.h) and used again while its files answer the same.
+ * Called by the tree walk (tree.c) for every folder holding a
+ * kustomization, and by `berth build`.
  */
 
 /* The folder a build of `dir` may read in, resolved, into `out`: `root`
