@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,6 +536,15 @@ static int read_repo(struct url *u, const struct source_options *opts, const cha
 	return 0;
 }
 
+/* libgit2 stays initialised for the life of the process (never shut
+ * down: its global state is freed at exit). */
+static pthread_once_t libgit2_once = PTHREAD_ONCE_INIT;
+
+static void libgit2_init_once(void)
+{
+	git_libgit2_init();
+}
+
 int source_fetch(struct source_commit *out, const struct source_options *opts)
 {
 	struct source_commit c = SOURCE_COMMIT_INIT;
@@ -552,6 +562,9 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 	size_t n;
 	int fd = -1, error;
 
+	/* Once per process: each init after a shutdown reads the CA bundle
+	 * again (about 4 ms a fetch). The pair below only counts. */
+	pthread_once(&libgit2_once, libgit2_init_once);
 	git_libgit2_init();
 	git_trace_set(GIT_TRACE_DEBUG, on_trace);
 	connected[0] = '\0';
