@@ -36,8 +36,9 @@ struct watch {
 	const char *plural; /* its last segment, for messages */
 	struct kube_client *client;
 	pthread_t thread;
-	struct watched *objects; /* guarded by w->lock */
+	struct watched *objects; /* guarded by w->lock; sorted by name */
 	size_t n, alloc;
+	size_t sorted; /* how many are sorted: all, but while watcher_follow() adds */
 	struct buf rv; /* the resourceVersion to watch from */
 };
 
@@ -67,14 +68,21 @@ static void fingerprint(uint8_t out[SHA256_SIZE], struct json_object *obj)
 	json_object_put(copy);
 }
 
+static int watched_order(const void *a, const void *b)
+{
+	return strcmp(((const struct watched *)a)->name, ((const struct watched *)b)->name);
+}
+
+/* The object `name` of `wt`: its objects are kept sorted by name (each
+ * watch may follow thousands; a scan per event and per object followed
+ * grew with the square of their number). */
 static struct watched *find(struct watch *wt, const char *name)
 {
-	size_t i;
+	struct watched key = {.name = (char *)name};
 
-	for (i = 0; name && i < wt->n; i++)
-		if (!strcmp(wt->objects[i].name, name))
-			return &wt->objects[i];
-	return NULL;
+	if (!name || !wt->n)
+		return NULL;
+	return bsearch(&key, wt->objects, wt->n, sizeof(*wt->objects), watched_order);
 }
 
 static void tell(struct watch *wt, struct watched *o, const char *event)
@@ -306,7 +314,11 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 		api_resource_path(&path, it->res, it->res->version, id.namespace, NULL);
 		if (!(wt = watch_at(w, path.ptr)))
 			continue;
-		if (!(o = find(wt, id.name))) {
+		/* New objects go after the sorted ones, sorted in below: the
+		 * plan names each object of a collection once. */
+		if (!wt->sorted ||
+		    !(o = bsearch(&(struct watched){.name = id.name}, wt->objects, wt->sorted,
+		                  sizeof(*wt->objects), watched_order))) {
 			wt->objects =
 			    xgrow(wt->objects, sizeof(*wt->objects), wt->n + 1, &wt->alloc);
 			o = &wt->objects[wt->n++];
@@ -333,6 +345,9 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 			wt->objects[k++] = *o;
 		}
 		wt->n = k;
+		if (wt->n)
+			qsort(wt->objects, wt->n, sizeof(*wt->objects), watched_order);
+		wt->sorted = wt->n;
 	}
 	pthread_mutex_unlock(&w->lock);
 	buf_release(&path);
