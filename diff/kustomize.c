@@ -8,6 +8,7 @@
 #include "kustomize_nameref.h"
 #include "kustomize_patch.h"
 #include "kustomize_transform.h"
+#include "manifest.h"
 
 #include "base/alloc.h"
 #include "base/berth_error.h"
@@ -104,17 +105,6 @@ int build_read(struct build *b, struct buf *out, const char *path, const char *w
 }
 
 /* ---- resources ------------------------------------------------------------ */
-
-/* Is the object `obj` a plain object kustomize would take: a mapping with a
- * kind (a List's items are taken one by one)? */
-static bool is_list(struct json_object *doc)
-{
-	const char *kind = json_value_get_string(doc, "kind");
-	size_t n = kind ? strlen(kind) : 0;
-
-	return n >= 4 && !strcmp(kind + n - 4, "List") &&
-	       json_object_is_type(json_value_get(doc, "items"), json_type_array);
-}
 
 /* The id of an object as kustomize's resmap keys it: kind, name, group,
  * then namespace ("default" as none); 0 when one object. */
@@ -224,7 +214,7 @@ static int file_document(struct json_object *doc, size_t index, void *ctx)
 	(void)index;
 	if (!doc)
 		return 0;
-	if (!is_list(doc)) {
+	if (!manifest_is_list(doc)) {
 		file_object(fp, doc);
 		return 0;
 	}

@@ -263,7 +263,7 @@ static void add_object(struct parse *l, struct json_object *obj, size_t doc_inde
 	atomic_fetch_add(l->objects, 1);
 }
 
-static bool is_list(struct json_object *doc)
+bool manifest_is_list(struct json_object *doc)
 {
 	const char *kind = json_value_get_string(doc, "kind");
 	size_t n;
@@ -288,7 +288,7 @@ static int load_document(struct json_object *doc, size_t index, void *ctx)
 	}
 	if (!doc)
 		return 0; /* an empty document */
-	if (!is_list(doc)) {
+	if (!manifest_is_list(doc)) {
 		add_object(l, doc, index, doc);
 		return 0;
 	}
@@ -506,7 +506,8 @@ static struct json_object *find_object(struct json_object *docs, const struct ya
 
 	for (i = 0; i < json_object_array_length(docs); i++) {
 		struct json_object *doc = json_object_array_get_idx(docs, i);
-		struct json_object *items = is_list(doc) ? json_value_get(doc, "items") : NULL;
+		struct json_object *items =
+		    manifest_is_list(doc) ? json_value_get(doc, "items") : NULL;
 
 		if (!items && yaml_marks_find(&line, &column, marks, doc) == 0 && line == m->line &&
 		    column == m->column)

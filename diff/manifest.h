@@ -141,6 +141,10 @@ int manifest_set_add_built(struct manifest_set *set, struct diagnostics *diags,
  * well as the resource it came from. */
 void manifest_add_patch_note(struct buf *out, const struct manifest *m);
 
+/* Is `doc` a list of objects, as kubectl expands it: `kind: List`, or any
+ * kind ending in "List", with an `items` array? */
+bool manifest_is_list(struct json_object *doc);
+
 /* Move the objects and files of `from` to the end of `to`; `from` is left
  * empty. */
 void manifest_set_take(struct manifest_set *to, struct manifest_set *from);
