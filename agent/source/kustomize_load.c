@@ -14,44 +14,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool beneath(const char *real, const char *root)
-{
-	size_t n = strlen(root);
-
-	return !strcmp(root, "/") ||
-	       (!strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0'));
-}
-
 /* Why `path` (which resolves to `real`) leaves `root`: the first component
  * that is a symlink leading out, or the path itself. */
 static int outside(const char *path, const char *real, const char *root)
 {
-	struct buf prefix = BUF_INIT;
-	char target[PATH_MAX], resolved[PATH_MAX];
-	const char *p;
-	ssize_t n;
+	struct buf link = BUF_INIT, target = BUF_INIT;
 	int error;
 
-	for (p = path; *p; p += strspn(p, "/")) {
-		struct stat st;
-
-		p += strcspn(p, "/");
-		buf_reset(&prefix);
-		buf_add(&prefix, path, (size_t)(p - path));
-		if (lstat(prefix.ptr, &st) == 0 && S_ISLNK(st.st_mode) &&
-		    (!realpath(prefix.ptr, resolved) || !beneath(resolved, root)) &&
-		    (n = readlink(prefix.ptr, target, sizeof(target) - 1)) >= 0) {
-			target[n] = '\0';
-			error = berth_error_set("'%s' is a symlink to '%s', which leads outside "
-			                        "'%s'; not followed",
-			                        prefix.ptr, target, root);
-			buf_release(&prefix);
-			return error;
-		}
-	}
-	buf_release(&prefix);
-	return berth_error_set("'%s' is outside '%s' (it resolves to '%s'); not read", path, root,
-	                       real);
+	if (tree_link_out(&link, &target, path, root))
+		error = berth_error_set("'%s' is a symlink to '%s', which leads outside '%s'; not "
+		                        "followed",
+		                        link.ptr, target.ptr, root);
+	else
+		error = berth_error_set("'%s' is outside '%s' (it resolves to '%s'); not read",
+		                        path, root, real);
+	buf_release(&link);
+	buf_release(&target);
+	return error;
 }
 
 static int fs_read(struct buf *out, const char *path, const char *within, size_t cap, void *ctx)
@@ -64,13 +43,13 @@ static int fs_read(struct buf *out, const char *path, const char *within, size_t
 		return errno == ENOENT || errno == ENOTDIR
 		           ? BERTH_ENOTFOUND
 		           : berth_error_set("'%s': %s", path, strerror(errno));
-	if (!beneath(real, root))
+	if (!tree_is_beneath(real, root))
 		return outside(path, real, root);
 	if (stat(real, &st) < 0)
 		return berth_error_set("'%s': %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return KUSTOMIZE_DIRECTORY;
-	if (within && (!realpath(within, dir) || !beneath(real, dir)))
+	if (within && (!realpath(within, dir) || !tree_is_beneath(real, dir)))
 		return berth_error_set("'%s' resolves to '%s', which is not in or below '%s' "
 		                       "(a symlink out: kustomize refuses it too)",
 		                       path, real, within);
@@ -90,7 +69,7 @@ static int fs_resolve(struct buf *out, const char *path, void *ctx)
 
 	if (!realpath(path, real))
 		return berth_error_set("%s", strerror(errno));
-	if (!beneath(real, root))
+	if (!tree_is_beneath(real, root))
 		return outside(path, real, root);
 	buf_reset(out);
 	buf_adds(out, real);

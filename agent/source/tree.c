@@ -143,8 +143,7 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Is `real` (a resolved path) the directory `root` (also resolved) or beneath it? */
-static bool path_is_beneath(const char *real, const char *root)
+bool tree_is_beneath(const char *real, const char *root)
 {
 	size_t n = strlen(root);
 
@@ -302,7 +301,7 @@ static void walk_dir(struct walk *w, const char *dir)
 			if (manifest_extension(names[i]))
 				file_problem(w->fs, path.ptr, "symlink to '%s' leads nowhere: %s",
 				             target.ptr, strerror(errno));
-		} else if (S_ISLNK(st.st_mode) && !path_is_beneath(real, w->root)) {
+		} else if (S_ISLNK(st.st_mode) && !tree_is_beneath(real, w->root)) {
 			link_target(&target, path.ptr);
 			file_problem(w->fs, path.ptr,
 			             "symlink to '%s' leads outside '%s'; not followed", target.ptr,
@@ -325,6 +324,26 @@ static void walk_dir(struct walk *w, const char *dir)
 	free(names);
 }
 
+bool tree_link_out(struct buf *link, struct buf *target, const char *path, const char *root)
+{
+	char real[PATH_MAX];
+	const char *p;
+
+	for (p = path; *p; p += strspn(p, "/")) {
+		struct stat st;
+
+		p += strcspn(p, "/");
+		buf_reset(link);
+		buf_add(link, path, (size_t)(p - path));
+		if (lstat(link->ptr, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    (!realpath(link->ptr, real) || !tree_is_beneath(real, root))) {
+			link_target(target, link->ptr);
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * Does `path` stay beneath `root` (both as given; root resolved)? When it
  * does not, the problem names the first component that is a symlink
@@ -332,33 +351,22 @@ static void walk_dir(struct walk *w, const char *dir)
  */
 static bool path_stays_beneath(struct files *fs, const char *path, const char *root)
 {
-	struct buf prefix = BUF_INIT, target = BUF_INIT;
+	struct buf link = BUF_INIT, target = BUF_INIT;
 	char real[PATH_MAX];
-	const char *p;
 	bool ok = true, resolved = realpath(path, real) != NULL;
 
-	if (resolved && path_is_beneath(real, root))
+	if (resolved && tree_is_beneath(real, root))
 		return true;
-	for (p = path; ok && *p; p += strspn(p, "/")) {
-		struct stat st;
-
-		p += strcspn(p, "/");
-		buf_reset(&prefix);
-		buf_add(&prefix, path, (size_t)(p - path));
-		if (lstat(prefix.ptr, &st) == 0 && S_ISLNK(st.st_mode) &&
-		    (!realpath(prefix.ptr, real) || !path_is_beneath(real, root))) {
-			link_target(&target, prefix.ptr);
-			file_problem(fs, prefix.ptr,
-			             "symlink to '%s' leads outside '%s'; not followed", target.ptr,
-			             root);
-			ok = false;
-		}
+	if (tree_link_out(&link, &target, path, root)) {
+		file_problem(fs, link.ptr, "symlink to '%s' leads outside '%s'; not followed",
+		             target.ptr, root);
+		ok = false;
 	}
 	/* No link to blame: the path is outside, or not there (which reading
 	 * it says). */
 	if (ok && resolved)
 		file_problem(fs, path, "outside '%s'; not read", root);
-	buf_release(&prefix);
+	buf_release(&link);
 	buf_release(&target);
 	return ok && !resolved;
 }

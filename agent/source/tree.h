@@ -49,4 +49,13 @@ struct tree_options {
 int tree_load(struct manifest_set *set, struct diagnostics *diags, struct diagnostics *warnings,
               const char *const *paths, size_t npaths, const struct tree_options *opts);
 
+/* Is `real` (a resolved path) the directory `root` (also resolved) or
+ * beneath it? */
+bool tree_is_beneath(const char *real, const char *root);
+
+/* The first component of `path` (as given) that is a symlink leading out of
+ * `root` (resolved), or to nowhere: its path into `link` and its text into
+ * `target`. False when there is none. */
+bool tree_link_out(struct buf *link, struct buf *target, const char *path, const char *root);
+
 #endif
