@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "target_options.h"
 
+#include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/buf.h"
 #include "../../diff/base/json_value.h"
@@ -19,7 +20,7 @@
  * List. */
 static void print_objects(struct buf *out, const struct kustomize_resources *rs, bool json)
 {
-	struct json_object **objects = calloc(rs->n + 1, sizeof(*objects));
+	struct json_object **objects = xcalloc(rs->n + 1, sizeof(*objects));
 	struct json_object *list = NULL, *items = NULL;
 	size_t i;
 
