@@ -130,6 +130,10 @@ struct sync_item {
 	 * annotation, which the write removes: it is written even when
 	 * nothing else differs. */
 	bool server_side, migrate;
+	/* The resourceVersion of each write of this run that is no dry run,
+	 * as the server answered it, each ended by a NUL: the watches know
+	 * the events of berth's own writes by it. */
+	struct buf written;
 };
 
 /* The item's identity (borrowed strings), with no namespace when its kind

@@ -762,6 +762,7 @@ void sync_plan_release(struct sync_plan *plan)
 		json_object_put(plan->items[i].desired);
 		json_object_put(plan->items[i].live);
 		free(plan->items[i].uid);
+		buf_release(&plan->items[i].written);
 		json_object_put(plan->items[i].grow);
 		free(plan->items[i].owner);
 		drift_release(&plan->items[i].drift);

@@ -167,21 +167,33 @@ static int step_run(struct step *s, size_t from, size_t to)
 	return error;
 }
 
+/* The server stored a write of `item` (`answer`, its reply): keep the
+ * resourceVersion it gave, so the event it causes is known as berth's. */
+static void note_written(struct sync_item *item, struct json_object *answer)
+{
+	const char *rv =
+	    json_value_get_string(json_value_get(answer, "metadata"), "resourceVersion");
+
+	if (rv && strlen(rv) < 64 && item->written.len < 1024)
+		buf_add(&item->written, rv, strlen(rv) + 1);
+}
+
 /* Hand the fields client-side apply wrote to berth's server-side apply
  * (ssa_takeover_patch), so that the apply that follows owns them. */
-static int take_over(struct kube_client *c, const struct sync_item *item)
+static int take_over(struct kube_client *c, struct sync_item *item)
 {
 	struct buf path = BUF_INIT;
-	struct json_object *live = NULL, *patch = NULL;
+	struct json_object *live = NULL, *patch = NULL, *answer = NULL;
 	int error;
 
 	sync_item_path(&path, item, true);
 	if ((error = kube_client_get_owned(&live, c, path.ptr)) == 0)
 		ssa_takeover_patch(&patch, live);
-	if (patch)
-		error =
-		    kube_client_call(NULL, c, "PATCH", path.ptr, "application/json-patch+json",
-		                     json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN));
+	if (patch && (error = kube_client_call(
+	                  &answer, c, "PATCH", path.ptr, "application/json-patch+json",
+	                  json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN))) == 0)
+		note_written(item, answer);
+	json_object_put(answer);
 	json_object_put(patch);
 	json_object_put(live);
 	buf_release(&path);
@@ -263,6 +275,8 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 		    json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
 		                                             JSON_C_TO_STRING_NOSLASHESCAPE));
 	item->ready = error == 0 && ready_check(&why, written, false) == READINESS_READY;
+	if (error == 0 && !opts->dry_run)
+		note_written(item, written);
 	/* A dry run's answer is what the write would leave: when it is the
 	 * live object, the drift was only local, and there is nothing to
 	 * write. */
