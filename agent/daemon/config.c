@@ -8,6 +8,7 @@
 #include "../../diff/base/secret.h"
 #include "../../diff/yaml_doc.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #define CONFIG_MAX             (1u << 20)
 #define DEFAULT_INTERVAL_MS    (5 * 60 * 1000L)
+#define DEFAULT_RESYNC_MS      (60 * 60 * 1000L)
 #define DEFAULT_JITTER_PERCENT 10u
 /* A webhook secret shorter than this is guessed too easily. */
 #define MIN_SECRET 16
@@ -321,6 +323,25 @@ static void load_status(struct loader *l, struct source_config *s, struct json_o
 	buf_release(&sub);
 }
 
+/* A duration of at least 1s (`v`, may be NULL: *ms stays) at key `key`:
+ * 30s, 5m, 1h, or seconds. */
+static void duration_at(struct loader *l, long *ms, struct json_object *v, const char *where,
+                        const char *key)
+{
+	long got = 0;
+
+	if (!v)
+		return;
+	if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0 &&
+	    json_object_get_int64(v) < LONG_MAX / 1000)
+		*ms = (long)json_object_get_int64(v) * 1000;
+	else if (!json_object_is_type(v, json_type_string) ||
+	         parse_duration(&got, json_object_get_string(v)) < 0 || got < 1000)
+		problem(l, v, "%s%s: use a duration of at least 1s (30s, 5m, 1h)", where, key);
+	else
+		*ms = got;
+}
+
 static void load_source_config(struct loader *l, struct source_config *s, struct json_object *src,
                                size_t index)
 {
@@ -330,6 +351,7 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 	                                   "path",
 	                                   "namespace",
 	                                   "interval",
+	                                   "resyncInterval",
 	                                   "jitter",
 	                                   "prune",
 	                                   "drift",
@@ -344,10 +366,10 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 	                                   NULL};
 	struct json_object *v;
 	struct buf where = BUF_INIT;
-	long ms = 0;
 
 	buf_addf(&where, "sources[%zu].", index);
 	s->interval_ms = DEFAULT_INTERVAL_MS;
+	s->resync_ms = DEFAULT_RESYNC_MS;
 	s->preview_timeout_ms = PREVIEW_TIMEOUT_MS;
 	s->jitter_percent = DEFAULT_JITTER_PERCENT;
 	if (!json_object_is_type(src, json_type_object)) {
@@ -368,16 +390,9 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 		        where.ptr, s->name);
 	if (!json_value_get(src, "repo"))
 		problem(l, src, "%srepo: missing", where.ptr);
-	if ((v = json_value_get(src, "interval"))) {
-		if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
-			s->interval_ms = (long)json_object_get_int64(v) * 1000;
-		else if (!json_object_is_type(v, json_type_string) ||
-		         parse_duration(&ms, json_object_get_string(v)) < 0 || ms < 1000)
-			problem(l, v, "%sinterval: use a duration of at least 1s (30s, 5m, 1h)",
-			        where.ptr);
-		else
-			s->interval_ms = ms;
-	}
+	duration_at(l, &s->interval_ms, json_value_get(src, "interval"), where.ptr, "interval");
+	duration_at(l, &s->resync_ms, json_value_get(src, "resyncInterval"), where.ptr,
+	            "resyncInterval");
 	if ((v = json_value_get(src, "jitter"))) {
 		const char *j = json_object_get_string(v);
 		char *end;

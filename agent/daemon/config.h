@@ -31,6 +31,7 @@ struct source_config {
 	bool preview_forks;        /* previews.forks: preview pull requests from forks */
 	long preview_timeout_ms;   /* previews.timeout: a preview stops after this long */
 	long interval_ms;          /* between reconciles without a new commit */
+	long resync_ms;            /* between full comparisons while the watches see no change */
 	unsigned jitter_percent;   /* each wait is interval +- this much */
 	bool prune;
 	enum drift_mode drift;

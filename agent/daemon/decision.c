@@ -29,6 +29,12 @@ bool reconcile_needs_prune(const struct reconcile_facts *f)
 	       a != RECONCILE_SKIP;
 }
 
+bool reconcile_at_rest(const struct rest_facts *f)
+{
+	return f->why == TRIGGER_INTERVAL && same(f->settled, f->commit) && !f->failed &&
+	       f->quiet && f->age_ms >= 0 && f->age_ms < (double)f->resync_ms;
+}
+
 bool reconcile_writes(enum reconcile_action a)
 {
 	return a == RECONCILE_APPLY || a == RECONCILE_RETRY || a == RECONCILE_CORRECT ||

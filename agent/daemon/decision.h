@@ -50,6 +50,26 @@ enum reconcile_action reconcile_decide(const struct reconcile_facts *f);
  * before reconcile_decide() can answer, or before the apply it decided? */
 bool reconcile_needs_prune(const struct reconcile_facts *f);
 
+/*
+ * Between commits, the watches are the live state: an interval's reconcile
+ * of a commit already compared in sync, in a cluster where nothing of the
+ * source changed since (watcher_quiet), has nothing to compare. It costs
+ * no request and no load, until the full comparison of every
+ * resyncInterval, the safety net. What it takes; strings borrowed.
+ */
+struct rest_facts {
+	enum trigger_kind why;
+	const char *commit;  /* the commit checked out now */
+	const char *settled; /* the commit the last full reconcile left in sync; NULL: none */
+	const char *failed;  /* the commit whose last apply failed; NULL: none */
+	double age_ms;       /* since that reconcile read the cluster */
+	long resync_ms;      /* the source's resyncInterval */
+	bool quiet;          /* no change to its objects since, and none missed */
+};
+
+/* May the reconcile end "in sync, unchanged" without comparing? */
+bool reconcile_at_rest(const struct rest_facts *f);
+
 /* Does `a` write to the cluster? */
 bool reconcile_writes(enum reconcile_action a);
 

@@ -230,6 +230,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 	reporter_new(&r->reporter, r->metrics, NULL);
 	verdicts_new(&r->verdicts, 1u << 16);
 	r->failed = json_object_new_object();
+	r->settled = json_object_new_object();
 	r->client_opts.observe = reconcile_count_request;
 	r->client_opts.observe_ctx = r->metrics;
 	r->client_opts.warn = reconcile_log_warning;
@@ -307,6 +308,7 @@ out:
 	verdicts_free(l.r.verdicts);
 	json_object_put(l.r.state);
 	json_object_put(l.r.failed);
+	json_object_put(l.r.settled);
 	kube_client_free(l.r.client);
 	kubeconfig_free(l.kc);
 	config_drop(l.r.config);

@@ -128,7 +128,7 @@ static const char *const result_labels[RESULT_COUNT] = {"in-sync", "applied", "d
 
 /* What a reconcile leaves in the metrics. */
 static void record(struct runner *r, const struct source_config *s, const struct target *t,
-                   const char *result, double ms, int error)
+                   bool compared, const char *result, double ms, int error)
 {
 	size_t n[DRIFT_MISSING + 1] = {0}, i;
 
@@ -144,6 +144,8 @@ static void record(struct runner *r, const struct source_config *s, const struct
 	if (error < 0)
 		return;
 	metrics_record(r->metrics, &last_success, (double)time(NULL), "source", s->name, NULL);
+	if (!compared)
+		return; /* the objects are as the last comparison counted them */
 	for (i = 0; i < t->plan.n; i++) {
 		const struct sync_item *it = &t->plan.items[i];
 		bool written = it->action != SYNC_PENDING && it->action != SYNC_FAILED;
@@ -252,15 +254,21 @@ static void post_outcome(struct runner *r, const struct source_config *s, const 
 		plan_summary_applied(description, &t->plan, pruned);
 		post_status(r, s, t->commit.id, STATUS_SUCCESS, description->ptr, false);
 	} else {
-		plan_summary_in_sync(description, &t->plan);
+		plan_summary_in_sync(description, t->plan.n);
 		post_status(r, s, t->commit.id, STATUS_SUCCESS, description->ptr, true);
 	}
+}
+
+/* How many objects the full reconcile of record `settled` found in sync. */
+static size_t settled_objects(struct json_object *settled)
+{
+	return (size_t)json_object_get_int64(json_value_get(settled, "objects"));
 }
 
 /* The log line of a reconcile: its source, commit, action and counts. */
 static void log_outcome(const struct source_config *s, const struct target *t, enum result result,
                         const char *action, const char *why, size_t drifted, size_t pruned,
-                        int error, double ms)
+                        int error, double ms, struct json_object *settled)
 {
 	struct json_object *f = json_object_new_object();
 	size_t counts[SYNC_ACTION_COUNT];
@@ -275,6 +283,10 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 	}
 	if (error < 0) {
 		json_object_object_add(f, "error", json_object_new_string(berth_error_last()));
+	} else if (settled) {
+		/* At rest: as the last comparison found them. */
+		add_count(f, "objects", settled_objects(settled));
+		add_count(f, "drifted", 0);
 	} else {
 		add_count(f, "objects", t->plan.n);
 		add_count(f, "drifted", drifted);
@@ -290,6 +302,43 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 	           : result == RESULT_DRIFT_REPORTED ? "warn"
 	                                             : "info",
 	           result_messages[result], f);
+}
+
+/* The record of the last full reconcile of `s` when this one, of commit
+ * `commit`, made due by `why`, may end at rest (decision.h), else NULL. */
+static struct json_object *at_rest(struct runner *r, const struct source_config *s,
+                                   const char *commit, enum trigger_kind why)
+{
+	struct json_object *settled = json_value_get(r->settled, s->name);
+	struct rest_facts f = {
+	    .why = why,
+	    .commit = commit,
+	    .settled = json_value_get_string(settled, "commit"),
+	    .failed = json_value_get_string(r->failed, s->name),
+	    .age_ms = clock_now_ms() - json_object_get_double(json_value_get(settled, "at")),
+	    .resync_ms = s->resync_ms,
+	    .quiet = r->watcher && settled && watcher_quiet(r->watcher, s->name),
+	};
+
+	return reconcile_at_rest(&f) ? settled : NULL;
+}
+
+/* What a full reconcile of `s`, begun at `start`, leaves for the next ones:
+ * its objects in sync at its commit, or nothing to rest on. */
+static void remember_settled(struct runner *r, const struct source_config *s,
+                             const struct target *t, bool in_sync, double start)
+{
+	struct json_object *rec;
+
+	if (!in_sync) {
+		json_object_object_del(r->settled, s->name);
+		return;
+	}
+	rec = json_object_new_object();
+	json_object_object_add(rec, "commit", json_object_new_string(t->commit.id));
+	json_object_object_add(rec, "at", json_object_new_double(start));
+	json_object_object_add(rec, "objects", json_object_new_int64((int64_t)t->plan.n));
+	json_object_object_add(r->settled, s->name, rec);
 }
 
 /* Remember the commit whose apply failed, or forget it once one passed. */
@@ -311,6 +360,7 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 	enum reconcile_action action = RECONCILE_NOTHING;
 	enum result result = RESULT_IN_SYNC;
 	struct buf description = BUF_INIT, reason = BUF_INIT;
+	struct json_object *rest = NULL; /* at rest: the last full reconcile's record */
 	double start = clock_now_ms();
 	struct load_limit limit = {.stop = r->stop, .deadline = start + LOAD_TIMEOUT_MS};
 	size_t pruned = 0, i;
@@ -334,6 +384,15 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 	sync.warn_ctx = (void *)s->name;
 	sync.verdicts = r->verdicts;
 	sync.progress = progress_open(s->name);
+	if ((error = target_source(&t, &o)) < 0)
+		goto out;
+	if ((rest = at_rest(r, s, t.commit.id, why))) {
+		buf_adds(&reason, "commit unchanged, and the watches saw no change (interval)");
+		decided = true;
+		goto out;
+	}
+	if (r->watcher)
+		watcher_begin(r->watcher, s->name);
 	if ((error = target_open(&t, &o, &sync)) < 0 ||
 	    (error = state_refuse_managed(&t.set, r->state_ns)) < 0)
 		goto out;
@@ -379,7 +438,19 @@ out:
 	pruned = prune_list_pruned(&prune);
 	if (error < 0)
 		result = RESULT_FAILED;
-	post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &description);
+	if (r->watcher && !rest)
+		watcher_settle(r->watcher, s->name, &t.plan);
+	if (!rest)
+		remember_settled(r, s, &t,
+		                 compared && (result == RESULT_IN_SYNC || result == RESULT_APPLIED),
+		                 start);
+	if (!rest) {
+		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &description);
+	} else {
+		/* The periodic check of the status, as after a comparison. */
+		plan_summary_in_sync(&description, settled_objects(rest));
+		post_status(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, true);
+	}
 	publish_report_page(r, s, &t, compared, result,
 	                    result == RESULT_FAILED ? description.ptr : NULL,
 	                    clock_now_ms() - start);
@@ -387,8 +458,8 @@ out:
 	if (result == RESULT_APPLIED || result == RESULT_FAILED)
 		log_warnings(s->name, &t.warnings, t.checkout);
 	log_outcome(s, &t, result, decided ? reconcile_action_name(action) : NULL, reason.ptr,
-	            facts.drifted, pruned, error, clock_now_ms() - start);
-	record(r, s, &t, result_labels[result], clock_now_ms() - start, error);
+	            facts.drifted, pruned, error, clock_now_ms() - start, rest);
+	record(r, s, &t, compared, result_labels[result], clock_now_ms() - start, error);
 	buf_release(&description);
 	buf_release(&reason);
 	prune_list_release(&prune);

@@ -33,6 +33,9 @@ struct runner {
 	const char *state_ns;
 	struct json_object *state;  /* source -> the commit applied (state.h) */
 	struct json_object *failed; /* source -> the commit whose apply failed last */
+	/* source -> {"commit", "at" (clock_now_ms), "objects"}: its last full
+	 * reconcile, begun at `at`, left that commit's objects in sync */
+	struct json_object *settled;
 	struct metrics *metrics;
 	struct watcher *watcher;   /* NULL with --once */
 	struct verdicts *verdicts; /* the server's word on local drift, kept between reconciles */

@@ -19,14 +19,34 @@
 /* How long the server keeps a watch open before berth asks again. */
 #define WATCH_TIMEOUT_S 300
 
+/* A source whose objects the watches follow. */
+struct followed {
+	char *name;
+	/* Reconciling, between watcher_begin() and watcher_settle(): a change
+	 * to its objects is held until then, and told unless berth made it. */
+	bool busy;
+	/* Since watcher_begin(): a change to its objects was told, or a watch
+	 * of them broke (it may have missed one). */
+	bool changed;
+	bool complete; /* every object of its last plan is watched */
+	double begun;  /* when the last watcher_begin() was (clock_now_ms) */
+};
+
 /* An object a source manages, as its watch last saw it. */
 struct watched {
 	char *name;
-	char *source;
+	struct followed *source;
 	uint8_t fp[SHA256_SIZE]; /* of the object, less its status and bookkeeping */
 	bool known;              /* fp is set: the object was seen, and is there */
 	bool listed;             /* in the LIST under way */
 	bool kept;               /* in the plan watcher_follow() is reading */
+	/* The resourceVersions berth's writes gave it (each ended by a NUL):
+	 * the events they cause are no change. */
+	struct buf ours;
+	/* What its changes held while its source was busy were: "changed"
+	 * or "deleted" (NULL: none), and the resourceVersion of each. */
+	const char *held;
+	struct buf held_rvs;
 };
 
 /* One collection's watch, on its own thread and client. */
@@ -40,6 +60,8 @@ struct watch {
 	size_t n, alloc;
 	size_t sorted; /* how many are sorted: all, but while watcher_follow() adds */
 	struct buf rv; /* the resourceVersion to watch from */
+	bool live;     /* LISTed, and watching since: no change can be missed */
+	double since;  /* ... since when: the LIST's start (clock_now_ms) */
 };
 
 struct watcher {
@@ -49,6 +71,8 @@ struct watcher {
 	pthread_mutex_t lock;
 	struct watch **watches;
 	size_t n, alloc;
+	struct followed **sources; /* each source ever followed */
+	size_t nsources, sources_alloc;
 	struct stop stop;
 };
 
@@ -85,13 +109,59 @@ static struct watched *find(struct watch *wt, const char *name)
 	return bsearch(&key, wt->objects, wt->n, sizeof(*wt->objects), watched_order);
 }
 
+/* Does the NUL-ended list `rvs` hold `rv`? */
+static bool holds(const struct buf *rvs, const char *rv)
+{
+	const char *p;
+
+	for (p = rvs->ptr; rv && p < rvs->ptr + rvs->len; p += strlen(p) + 1)
+		if (!strcmp(p, rv))
+			return true;
+	return false;
+}
+
 static void tell(struct watch *wt, struct watched *o, const char *event)
 {
 	struct buf what = BUF_INIT;
 
+	o->source->changed = true;
 	buf_addf(&what, "%s/%s %s", wt->plural, o->name, event);
-	wt->w->notify(o->source, what.ptr, wt->w->ctx);
+	wt->w->notify(o->source->name, what.ptr, wt->w->ctx);
 	buf_release(&what);
+}
+
+/* Object `o` changed (`event`) at resourceVersion `rv`: tell its source,
+ * unless berth's own write made the change, or hold it while the source
+ * reconciles (its writes' versions are known only once they are done). */
+static void changed(struct watch *wt, struct watched *o, const char *event, const char *rv)
+{
+	if (holds(&o->ours, rv))
+		return;
+	if (!o->source->busy) {
+		tell(wt, o, event);
+		return;
+	}
+	if (!o->held || !strcmp(event, "deleted"))
+		o->held = event;
+	/* An event without a version, or past this many, is surely not
+	 * berth's: "" is no version a write is given. */
+	if (!rv || o->held_rvs.len >= 1024)
+		rv = "";
+	if (!holds(&o->held_rvs, rv))
+		buf_add(&o->held_rvs, rv, strlen(rv) + 1);
+}
+
+/* The watch of `wt` stopped: until it is LISTed again, a change to its
+ * objects may be missed, so their sources count as changed. */
+static void broken(struct watch *wt)
+{
+	size_t i;
+
+	pthread_mutex_lock(&wt->w->lock);
+	wt->live = false;
+	for (i = 0; i < wt->n; i++)
+		wt->objects[i].source->changed = true;
+	pthread_mutex_unlock(&wt->w->lock);
 }
 
 /* `obj` as a LIST or an event shows it: tell of a change since last seen. */
@@ -99,13 +169,14 @@ static void seen(struct watch *wt, const char *type, struct json_object *obj)
 {
 	struct watched *o;
 	uint8_t fp[SHA256_SIZE];
+	const char *rv = json_value_get_string(json_value_get(obj, "metadata"), "resourceVersion");
 
 	pthread_mutex_lock(&wt->w->lock);
 	o = find(wt, json_value_get_string(json_value_get(obj, "metadata"), "name"));
 	if (!o)
 		goto out;
 	if (!strcmp(type, "DELETED")) {
-		tell(wt, o, "deleted");
+		changed(wt, o, "deleted", rv);
 		o->known = false;
 		goto out;
 	}
@@ -113,7 +184,7 @@ static void seen(struct watch *wt, const char *type, struct json_object *obj)
 	 * its watch LISTed is not known yet: its first edit is told too. */
 	fingerprint(fp, obj);
 	if (o->known ? memcmp(fp, o->fp, sizeof(fp)) != 0 : !strcmp(type, "MODIFIED"))
-		tell(wt, o, "changed");
+		changed(wt, o, "changed", rv);
 	memcpy(o->fp, fp, sizeof(fp));
 	o->known = o->listed = true;
 out:
@@ -154,7 +225,7 @@ static int relist(struct watch *wt)
 	pthread_mutex_lock(&wt->w->lock);
 	for (i = 0; error == 0 && i < wt->n; i++)
 		if (wt->objects[i].known && !wt->objects[i].listed) {
-			tell(wt, &wt->objects[i], "deleted");
+			changed(wt, &wt->objects[i], "deleted", NULL);
 			wt->objects[i].known = false;
 		}
 	pthread_mutex_unlock(&wt->w->lock);
@@ -199,6 +270,12 @@ static void *watch_loop(void *arg)
 
 		if (!listed && (error = relist(wt)) < 0)
 			goto failed;
+		if (!listed) {
+			pthread_mutex_lock(&w->lock);
+			wt->live = true;
+			wt->since = began;
+			pthread_mutex_unlock(&w->lock);
+		}
 		listed = true;
 		buf_reset(&path);
 		buf_addf(&path, "%s?resourceVersion=%s", wt->path, wt->rv.ptr);
@@ -211,10 +288,11 @@ static void *watch_loop(void *arg)
 				clock_nap(1000, &w->stop);
 			continue;
 		}
+	failed:
 		listed = false;
+		broken(wt);
 		if (error == BERTH_EGONE)
 			continue; /* too old: LIST again, at once */
-	failed:
 		if (stop_requested(&w->stop))
 			break;
 		log_line("warn", "watch failed", "collection", wt->path, "error",
@@ -237,14 +315,19 @@ void watcher_new(struct watcher **out, struct kube_client *orig, watch_notify_fn
 	*out = w;
 }
 
+static void watched_release(struct watched *o)
+{
+	free(o->name);
+	buf_release(&o->ours);
+	buf_release(&o->held_rvs);
+}
+
 static void watch_free(struct watch *wt)
 {
 	size_t i;
 
-	for (i = 0; i < wt->n; i++) {
-		free(wt->objects[i].name);
-		free(wt->objects[i].source);
-	}
+	for (i = 0; i < wt->n; i++)
+		watched_release(&wt->objects[i]);
 	free(wt->objects);
 	kube_client_free(wt->client);
 	buf_release(&wt->rv);
@@ -264,6 +347,11 @@ void watcher_free(struct watcher *w)
 		watch_free(w->watches[i]);
 	}
 	free(w->watches);
+	for (i = 0; i < w->nsources; i++) {
+		free(w->sources[i]->name);
+		free(w->sources[i]);
+	}
+	free(w->sources);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -296,24 +384,64 @@ static struct watch *watch_at(struct watcher *w, const char *path)
 	return wt;
 }
 
+/* The record of `source`, made if need be. Called with w->lock held. */
+static struct followed *followed_at(struct watcher *w, const char *source)
+{
+	struct followed *f;
+	size_t i;
+
+	for (i = 0; i < w->nsources; i++)
+		if (!strcmp(w->sources[i]->name, source))
+			return w->sources[i];
+	f = xcalloc(1, sizeof(*f));
+	f->name = xstrdup(source);
+	f->changed = true; /* nothing is watched yet */
+	w->sources = xgrow(w->sources, sizeof(*w->sources), w->nsources + 1, &w->sources_alloc);
+	w->sources[w->nsources++] = f;
+	return f;
+}
+
+/* The object `id` of `plan`'s item `it` as its watch follows it, or NULL
+ * when it is not watched. Called with w->lock held. */
+static struct watched *watched_of(struct watcher *w, const struct sync_item *it,
+                                  const struct object_id *id, struct buf *path)
+{
+	struct watch *wt;
+
+	buf_reset(path);
+	api_resource_path(path, it->res, it->res->version, id->namespace, NULL);
+	for (size_t i = 0; i < w->n; i++)
+		if (!strcmp(w->watches[i]->path, path->ptr)) {
+			wt = w->watches[i];
+			return wt->sorted
+			           ? bsearch(&(struct watched){.name = id->name}, wt->objects,
+			                     wt->sorted, sizeof(*wt->objects), watched_order)
+			           : NULL;
+		}
+	return NULL;
+}
+
 void watcher_follow(struct watcher *w, const char *source, const struct sync_plan *plan)
 {
 	struct buf path = BUF_INIT;
+	struct followed *f;
 	size_t i, j, k;
 
 	pthread_mutex_lock(&w->lock);
+	f = followed_at(w, source);
+	f->complete = true;
 	for (i = 0; i < plan->n; i++) {
 		const struct sync_item *it = &plan->items[i];
 		struct object_id id = sync_item_id(it);
 		struct watched *o;
 		struct watch *wt;
 
-		if (it->awaits_crd)
-			continue;
 		buf_reset(&path);
 		api_resource_path(&path, it->res, it->res->version, id.namespace, NULL);
-		if (!(wt = watch_at(w, path.ptr)))
+		if (it->awaits_crd || !(wt = watch_at(w, path.ptr))) {
+			f->complete = false;
 			continue;
+		}
 		/* New objects go after the sorted ones, sorted in below: the
 		 * plan names each object of a collection once. */
 		if (!wt->sorted ||
@@ -324,9 +452,10 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 			o = &wt->objects[wt->n++];
 			memset(o, 0, sizeof(*o));
 			o->name = xstrdup(id.name);
+			buf_init(&o->ours);
+			buf_init(&o->held_rvs);
 		}
-		free(o->source);
-		o->source = xstrdup(source);
+		o->source = f;
 		o->kept = true;
 	}
 	/* The source's objects that left Git are no longer its. */
@@ -336,9 +465,8 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 		for (j = k = 0; j < wt->n; j++) {
 			struct watched *o = &wt->objects[j];
 
-			if (!o->kept && !strcmp(o->source, source)) {
-				free(o->name);
-				free(o->source);
+			if (!o->kept && o->source == f) {
+				watched_release(o);
 				continue;
 			}
 			o->kept = false;
@@ -351,4 +479,82 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 	}
 	pthread_mutex_unlock(&w->lock);
 	buf_release(&path);
+}
+
+void watcher_begin(struct watcher *w, const char *source)
+{
+	struct followed *f;
+
+	pthread_mutex_lock(&w->lock);
+	f = followed_at(w, source);
+	f->busy = true;
+	f->changed = false;
+	f->begun = clock_now_ms();
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Tell the change `o` held, unless berth's writes made all of it. Called
+ * with w->lock held. */
+static void release_held(struct watch *wt, struct watched *o)
+{
+	const char *p;
+
+	for (p = o->held_rvs.ptr; o->held && p < o->held_rvs.ptr + o->held_rvs.len;
+	     p += strlen(p) + 1)
+		if (!holds(&o->ours, p)) {
+			tell(wt, o, o->held);
+			break;
+		}
+	o->held = NULL;
+	buf_reset(&o->held_rvs);
+}
+
+void watcher_settle(struct watcher *w, const char *source, const struct sync_plan *plan)
+{
+	struct buf path = BUF_INIT;
+	struct followed *f;
+	size_t i, j;
+
+	pthread_mutex_lock(&w->lock);
+	f = followed_at(w, source);
+	for (i = 0; plan && i < plan->n; i++) {
+		const struct sync_item *it = &plan->items[i];
+		struct object_id id = sync_item_id(it);
+		struct watched *o;
+
+		if (it->written.len && (o = watched_of(w, it, &id, &path))) {
+			buf_reset(&o->ours);
+			buf_add(&o->ours, it->written.ptr, it->written.len);
+		}
+	}
+	f->busy = false;
+	for (i = 0; i < w->n; i++)
+		for (j = 0; j < w->watches[i]->n; j++)
+			if (w->watches[i]->objects[j].source == f)
+				release_held(w->watches[i], &w->watches[i]->objects[j]);
+	pthread_mutex_unlock(&w->lock);
+	buf_release(&path);
+}
+
+bool watcher_quiet(struct watcher *w, const char *source)
+{
+	struct followed *f = NULL;
+	size_t i, j;
+	bool quiet;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->nsources && !f; i++)
+		if (!strcmp(w->sources[i]->name, source))
+			f = w->sources[i];
+	quiet = f && !f->changed && f->complete;
+	/* Each watch of its objects must have LISTed before that reconcile
+	 * read the cluster: a change between the two would be missed. */
+	for (i = 0; quiet && i < w->n; i++) {
+		const struct watch *wt = w->watches[i];
+
+		for (j = 0; (!wt->live || wt->since > f->begun) && quiet && j < wt->n; j++)
+			quiet = wt->objects[j].source != f;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return quiet;
 }

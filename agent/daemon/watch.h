@@ -25,8 +25,25 @@ void watcher_new(struct watcher **out, struct kube_client *orig, watch_notify_fn
 /* Stop every watch and free. NULL is a no-op. */
 void watcher_free(struct watcher *w);
 
-/* After a reconcile of `source`: watch the objects of `plan`, and no
- * longer the source's objects that left it. */
+/* After a reconcile of `source` compared `plan` with the cluster: watch
+ * its objects, and no longer the source's objects that left it. */
 void watcher_follow(struct watcher *w, const char *source, const struct sync_plan *plan);
+
+/*
+ * A reconcile of `source` begins: from now on, a change to its objects is
+ * held until watcher_settle(), which tells it unless berth's writes made
+ * it (the resourceVersions the server gave them, sync_item.written), so
+ * that berth's own writes trigger no reconcile (no echo). Nothing is held
+ * longer than the reconcile; a change berth did not make is told then.
+ */
+void watcher_begin(struct watcher *w, const char *source);
+void watcher_settle(struct watcher *w, const char *source, const struct sync_plan *plan);
+
+/* Has nothing changed in `source`'s objects since the last
+ * watcher_begin(), as far as its watches can tell: every object of its
+ * last plan watched by a watch that LISTed before that reconcile began and
+ * has not broken since, and no change
+ * told? The cluster is then as that reconcile left it. */
+bool watcher_quiet(struct watcher *w, const char *source);
 
 #endif

@@ -136,10 +136,10 @@ void plan_summary_drift(struct buf *out, const struct sync_plan *plan)
 	buf_addch(out, ')');
 }
 
-void plan_summary_in_sync(struct buf *out, const struct sync_plan *plan)
+void plan_summary_in_sync(struct buf *out, size_t objects)
 {
 	buf_reset(out);
-	buf_addf(out, "in sync: %zu object%s", plan->n, plan->n == 1 ? "" : "s");
+	buf_addf(out, "in sync: %zu object%s", objects, objects == 1 ? "" : "s");
 }
 
 void plan_summary_error(struct buf *out, const struct diagnostics *diags, const char *root)

@@ -34,8 +34,8 @@ void plan_summary_applied(struct buf *out, const struct sync_plan *plan, size_t 
  * `plan` not in sync. */
 void plan_summary_drift(struct buf *out, const struct sync_plan *plan);
 
-/* "in sync: 12 objects": `plan`, with nothing drifted. */
-void plan_summary_in_sync(struct buf *out, const struct sync_plan *plan);
+/* "in sync: 12 objects": that many, none drifted. */
+void plan_summary_in_sync(struct buf *out, size_t objects);
 
 /* Why a commit was refused or failed: the first problem in `diags` at its
  * file:line, else the first line of the current error that names a place,

@@ -178,7 +178,9 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	sync->namespaces = o->allowed_namespaces;
 	sync->cluster_kinds = o->cluster_resources;
 	if (o->git.repo) {
-		if ((error = target_source(t, o)) < 0)
+		/* Checked out already, when the caller had to know the commit
+		 * first (berth run, before it decides whether to load it). */
+		if (!t->files && (error = target_source(t, o)) < 0)
 			return fail(t, o, NULL, error);
 		files = (const char *const *)&t->files;
 		nfiles = 1;

@@ -85,7 +85,8 @@ void target_tree_options(struct tree_options *out, const struct target_options *
                          const struct target *t);
 
 /* Load the manifests (from -f, or the commit of --repo --ref checked out,
- * under --path) and the cluster, and compare them. Problems with the
+ * under --path, by target_source() unless it was already) and the
+ * cluster, and compare them. Problems with the
  * manifests are printed as file:line:column lines; other errors as
  * "error: ...". Sets sync->source to the manifests' path, or to the
  * repository (without credentials) and path, and sync's confinement to the

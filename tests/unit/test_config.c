@@ -67,6 +67,7 @@ static void test_config__a_full_source(void **state)
 	                    "  path: prod\n"
 	                    "  namespace: web\n"
 	                    "  interval: 90s\n"
+	                    "  resyncInterval: 30m\n"
 	                    "  jitter: 20%\n"
 	                    "  prune: true\n"
 	                    "  drift: report\n"
@@ -82,6 +83,7 @@ static void test_config__a_full_source(void **state)
 	assert_string_equal(c.sources[0].git.ref, "main");
 	assert_string_equal(c.sources[0].path, "prod");
 	assert_int_equal(c.sources[0].interval_ms, 90000);
+	assert_int_equal(c.sources[0].resync_ms, 1800000);
 	assert_int_equal(c.sources[0].jitter_percent, 20);
 	assert_true(c.sources[0].prune);
 	assert_int_equal(c.sources[0].drift, DRIFT_MODE_REPORT);
@@ -90,6 +92,7 @@ static void test_config__a_full_source(void **state)
 	/* Defaults. */
 	assert_null(c.sources[1].git.ref);
 	assert_int_equal(c.sources[1].interval_ms, 300000);
+	assert_int_equal(c.sources[1].resync_ms, 3600000);
 	assert_int_equal(c.sources[1].jitter_percent, 10);
 	assert_false(c.sources[1].prune);
 	assert_int_equal(c.sources[1].drift, DRIFT_MODE_CORRECT);
@@ -111,6 +114,7 @@ static void test_config__each_problem_at_its_key(void **state)
 	                    "  drift: fix\n"
 	                    "- repo: https://git.example.com/b.git\n"
 	                    "  interval: soon\n"
+	                    "  resyncInterval: 0s\n"
 	                    "  jitter: 90%\n"
 	                    "  auth: {passwordFile: /a, passwordEnv: B}\n"
 	                    "- name: db\n"
@@ -124,10 +128,11 @@ static void test_config__each_problem_at_its_key(void **state)
 	    "6:3: sources[0].drift: use correct or report\n"
 	    "7:3: sources[1].name: missing\n"
 	    "8:3: sources[1].interval: use a duration of at least 1s (30s, 5m, 1h)\n"
-	    "9:3: sources[1].jitter: use a percentage from 0% to 50%\n"
-	    "10:3: sources[1].auth: passwordFile and passwordEnv: give one\n"
-	    "11:3: sources[2].repo: missing\n"
-	    "12:3: sources[3].name: 'db' is sources[2]'s name too\n");
+	    "9:3: sources[1].resyncInterval: use a duration of at least 1s (30s, 5m, 1h)\n"
+	    "10:3: sources[1].jitter: use a percentage from 0% to 50%\n"
+	    "11:3: sources[1].auth: passwordFile and passwordEnv: give one\n"
+	    "12:3: sources[2].repo: missing\n"
+	    "13:3: sources[3].name: 'db' is sources[2]'s name too\n");
 	free(problems);
 	assert_null(c.sources);
 }

@@ -157,12 +157,47 @@ static void test_decision__a_prune_lookup_refines_only_nothing_into_prune(void *
 	}
 }
 
+/* At rest only when every fact says nothing can have changed: one fact
+ * off at a time, each must turn the answer to a full comparison. */
+static void test_decision__at_rest_only_when_nothing_can_have_changed(void **state)
+{
+	static const struct rest_facts rest = {.why = TRIGGER_INTERVAL,
+	                                       .commit = "c1",
+	                                       .settled = "c1",
+	                                       .age_ms = 1000,
+	                                       .resync_ms = 3600000,
+	                                       .quiet = true};
+	struct rest_facts f;
+	size_t k;
+
+	(void)state;
+	assert_true(reconcile_at_rest(&rest));
+	for (k = TRIGGER_CONFIG; k < TRIGGER_KIND_COUNT; k++) {
+		f = rest;
+		f.why = (enum trigger_kind)k;
+		assert_int_equal(reconcile_at_rest(&f), k == TRIGGER_INTERVAL);
+	}
+	f = rest, f.commit = "c2"; /* a new commit */
+	assert_false(reconcile_at_rest(&f));
+	f = rest, f.settled = NULL; /* never compared in sync, or drift reported */
+	assert_false(reconcile_at_rest(&f));
+	f = rest, f.failed = "c0"; /* an apply failed since */
+	assert_false(reconcile_at_rest(&f));
+	f = rest, f.quiet = false; /* a watch event, or a watch broke */
+	assert_false(reconcile_at_rest(&f));
+	f = rest, f.age_ms = 3600000; /* resyncInterval passed: the safety net */
+	assert_false(reconcile_at_rest(&f));
+	f = rest, f.age_ms = -1; /* the clock went back */
+	assert_false(reconcile_at_rest(&f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_decision__each_case_of_the_table),
 	    cmocka_unit_test(test_decision__only_apply_retry_correct_and_prune_write),
 	    cmocka_unit_test(test_decision__a_prune_lookup_refines_only_nothing_into_prune),
+	    cmocka_unit_test(test_decision__at_rest_only_when_nothing_can_have_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# berth run at rest: between commits, the watches are the live state. An
+# interval with nothing changed costs no request (proven between two audit
+# markers spanning 10 intervals); berth's own writes (a correction, a new
+# commit) trigger no reconcile through the watch (no echo); a drift made
+# while berth was down is found at start; and resyncInterval still
+# compares in full.
+. "$(dirname "$0")/lib.sh"
+
+ns=berth-rest
+export XDG_CACHE_HOME=$scratch/cache
+agent=
+cleanup() {
+	[ -z "$agent" ] || kill "$agent" 2>/dev/null || true
+	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2
+	kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null
+}
+trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
+own_identity rest
+fresh_namespaces "$ns"
+
+git init -q --bare -b main "$scratch/remote.git"
+git init -q -b main "$scratch/work"
+for i in 1 2 3; do configmap_yaml "rest-$i" "v$i" >"$scratch/work/rest-$i.yaml"; done
+first=$(git_commit "$scratch/work" "$scratch/remote.git" first)
+config() { # resyncInterval
+	cat >"$scratch/berth.yaml" <<YAML
+stateNamespace: $ns
+sources:
+- name: rest
+  repo: $scratch/remote.git
+  namespace: $ns
+  interval: 1s
+  resyncInterval: $1
+  jitter: 0%
+YAML
+}
+config 1h
+log=$scratch/agent.log
+value() { kubectl get configmap "$1" -n "$ns" -o jsonpath='{.data.value}'; }
+value_is() { [ "$(value "$1")" = "$2" ]; }
+state_is() { [ "$(kubectl get configmap berth-state -n "$ns" -o jsonpath='{.data.rest}')" = "$1" ]; }
+# The reconcile lines of the source in the log, and those at rest.
+reconciles() { grep -E 'msg="?(in sync|applied|drift reported|reconcile failed)"? source=rest ' "$log"; }
+at_rest='why="commit unchanged, and the watches saw no change (interval)"'
+rests() { reconciles | grep -cF "$at_rest"; }
+rests_reach() { [ "$(rests)" -ge "$1" ]; }
+# After the reconcile line matching PATTERN: wait for N reconciles at
+# rest, and say that none between was made due by a watch event.
+no_echo_after() { # pattern n what
+	local line
+	wait_until 30 "the reconcile: $3" grep -qE "$1" "$log"
+	line=$(grep -nE "$1" "$log" | tail -1 | cut -d: -f1)
+	until [ "$(tail -n +"$((line + 1))" "$log" | grep -cF "$at_rest")" -ge "$2" ]; do
+		agent_gone && fail "berth stopped"
+		sleep 0.2
+	done
+	echoes=$(tail -n +"$((line + 1))" "$log" | grep -E 'source=rest .*\(watch\)' || true)
+	[ -z "$echoes" ] || fail "berth's own write ($3) triggered a reconcile through its watch:" "$echoes"
+}
+
+note "the first reconcile applies the commit; the next ones rest"
+start_agent "$scratch/berth.yaml" "$log"
+wait_until 30 "the first commit applied" state_is "$first"
+wait_until 30 "a reconcile at rest" rests_reach 1
+
+note "at rest, 10 intervals cost no request"
+from=$(audit_mark rest-before)
+began=$(rests)
+lines=$(reconciles | wc -l)
+start=$(date +%s%N)
+wait_until 30 "10 reconciles at rest" rests_reach $((began + 10))
+to=$(audit_mark rest-after)
+echo "figure: 10 intervals at rest took $((($(date +%s%N) - start) / 1000000)) ms"
+requests=$(audit_between "$from" "$to" | berth_requests)
+[ -z "$requests" ] || fail "berth sent requests at rest:" "$requests"
+full=$(reconciles | tail -n +"$((lines + 1))" | grep -vF "$at_rest" || true)
+[ -z "$full" ] || fail "a full reconcile between the markers:" "$full"
+# The log line at rest counts the objects as the last comparison did.
+assert_contains "$(reconciles | grep -F "$at_rest" | tail -1)" "action=nothing" "the line at rest"
+assert_contains "$(reconciles | grep -F "$at_rest" | tail -1)" "objects=3 drifted=0" "the line at rest"
+
+note "a live edit is seen by the watch and corrected; the correction echoes nothing"
+kubectl patch configmap rest-2 -n "$ns" --type merge -p '{"data":{"value":"edited"}}' >/dev/null
+wait_until 30 "the edit corrected" value_is rest-2 v2
+no_echo_after 'action=correct why="drift in 1 object \(watch\)"' 3 "the correction"
+
+note "a new commit is applied; its writes echo nothing"
+configmap_yaml rest-1 changed >"$scratch/work/rest-1.yaml"
+configmap_yaml rest-4 new >"$scratch/work/rest-4.yaml"
+second=$(git_commit "$scratch/work" "$scratch/remote.git" second)
+wait_until 30 "the second commit applied" state_is "$second"
+assert_eq "$(value rest-1)" changed "the changed object"
+assert_eq "$(value rest-4)" new "the new object"
+no_echo_after "action=apply why=\"new commit ${second:0:7}" 3 "the second commit"
+stop_agent "at rest"
+
+note "a drift made while berth was down is found at start"
+kubectl patch configmap rest-3 -n "$ns" --type merge -p '{"data":{"value":"while-down"}}' >/dev/null
+: >"$log"
+start_agent "$scratch/berth.yaml" "$log"
+wait_until 30 "the drift made while down corrected" value_is rest-3 v3
+assert_contains "$(reconciles | head -1)" 'action=correct why="drift in 1 object (config)"' \
+	"the first reconcile after the restart"
+stop_agent "after the restart"
+
+note "resyncInterval compares in full, LISTing the cluster, while the watches see no change"
+config 3s
+: >"$log"
+start_agent "$scratch/berth.yaml" "$log"
+wait_until 30 "a reconcile at rest" rests_reach 1
+from=$(audit_mark resync-before)
+began=$(reconciles | wc -l)
+wait_until 30 "two resyncs" eval '[ "$(reconciles | tail -n +$((began + 1)) | grep -cF "why=\"in sync (interval)\"")" -ge 2 ]'
+to=$(audit_mark resync-after)
+lists=$(audit_between "$from" "$to" | berth_requests | grep -c "^list /api/v1/namespaces/$ns/configmaps" || true)
+[ "$lists" -ge 2 ] || fail "the resyncs LISTed the ConfigMaps $lists times, want at least 2"
+rested=$(reconciles | tail -n +"$((began + 1))" | grep -cF "$at_rest" || true)
+[ "$rested" -ge 1 ] || fail "no reconcile at rest between the resyncs"
+echo "figure: between the markers, $lists LISTs of the ConfigMaps by the resyncs, $rested reconciles at rest"
+stop_agent "resync"
+PASSED=1
