@@ -72,6 +72,17 @@ struct sync_options {
 	 * request's preview): nothing live of an object this source does not
 	 * manage is shown, not even which source manages it. */
 	bool hide_foreign;
+	/*
+	 * Where the live objects of a collection may be read instead of a
+	 * LIST (berth run's watches): `live` calls `page` once, with
+	 * {"items": [...]} holding every object of collection `path` (as
+	 * sync_item_path names it) as it knows them, and returns what `page`
+	 * returned; or returns BERTH_ENOTFOUND, calling nothing, when it
+	 * cannot vouch for the collection, which is then LISTed. NULL: LIST.
+	 */
+	int (*live)(void *ctx, const char *path, int (*page)(struct json_object *page, void *arg),
+	            void *arg);
+	void *live_ctx;
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \

@@ -297,18 +297,25 @@ static int compare_page(struct json_object *page, void *ctx)
 	return 0;
 }
 
-/* LIST one kind in one namespace, page by page, and compare the items
- * group[0..n) (sorted by name) with what it finds. */
-static int read_group(struct kube_client *c, struct sync_item **items, size_t n)
+/* LIST one kind in one namespace, page by page (or read it where
+ * opts->live keeps it), and compare the items group[0..n) (sorted by
+ * name) with what it finds. */
+static int read_group(struct kube_client *c, struct sync_item **items, size_t n,
+                      const struct sync_options *opts)
 {
 	struct group g = {items, n, xcalloc(n, sizeof(bool)), false};
 	struct buf path = BUF_INIT;
 	size_t i;
-	int error;
+	int error = BERTH_ENOTFOUND;
 
 	sync_item_path(&path, items[0], false);
-	buf_addf(&path, "?limit=%d", LIST_PAGE);
-	if ((error = kube_client_list(c, path.ptr, compare_page, &g)) < 0 && !g.blamed)
+	if (opts->live)
+		error = opts->live(opts->live_ctx, path.ptr, compare_page, &g);
+	if (error == BERTH_ENOTFOUND) {
+		buf_addf(&path, "?limit=%d", LIST_PAGE);
+		error = kube_client_list(c, path.ptr, compare_page, &g);
+	}
+	if (error < 0 && !g.blamed)
 		sync_blame(items[0], "cannot read live state");
 	for (i = 0; i < n && !error; i++)
 		if (!g.seen[i] && (error = sync_compare(items[i], NULL)) < 0)
@@ -734,7 +741,7 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 	for (i = 0; i < n && !error; i = j) {
 		for (j = i + 1; j < n && sync_same_list(order[j], order[i]); j++)
 			;
-		error = read_group(c, order + i, j - i);
+		error = read_group(c, order + i, j - i, opts);
 	}
 	for (i = 0; i < plan.n && !error; i++) {
 		check_owner(diags, &plan.items[i], opts);

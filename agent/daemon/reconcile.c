@@ -383,6 +383,11 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 	sync.warn = reconcile_log_warning;
 	sync.warn_ctx = (void *)s->name;
 	sync.verdicts = r->verdicts;
+	/* The watches' store is the live state, where they vouch for it. */
+	if (r->watcher) {
+		sync.live = watcher_read;
+		sync.live_ctx = r->watcher;
+	}
 	sync.progress = progress_open(s->name);
 	if ((error = target_source(&t, &o)) < 0)
 		goto out;

@@ -49,6 +49,13 @@ struct watched {
 	struct buf held_rvs;
 };
 
+/* An object of a watched collection, as its watch last saw it: the live
+ * state a reconcile reads instead of a LIST (watcher_read). */
+struct stored {
+	char *name;
+	struct json_object *obj; /* its watch thread's; copied out under w->lock */
+};
+
 /* One collection's watch, on its own thread and client. */
 struct watch {
 	struct watcher *w;
@@ -62,6 +69,10 @@ struct watch {
 	struct buf rv; /* the resourceVersion to watch from */
 	bool live;     /* LISTed, and watching since: no change can be missed */
 	double since;  /* ... since when: the LIST's start (clock_now_ms) */
+	/* Every object of the collection, sorted by name (guarded by
+	 * w->lock), and those of the LIST under way (its thread's alone). */
+	struct stored *store, *fresh;
+	size_t nstore, store_alloc, nfresh, fresh_alloc;
 };
 
 struct watcher {
@@ -191,6 +202,62 @@ out:
 	pthread_mutex_unlock(&wt->w->lock);
 }
 
+static int stored_order(const void *a, const void *b)
+{
+	return strcmp(((const struct stored *)a)->name, ((const struct stored *)b)->name);
+}
+
+static void stored_free(struct stored *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(s[i].name);
+		json_object_put(s[i].obj);
+	}
+}
+
+/* Keep what event `type` says of `obj` in the store. Called with w->lock
+ * held. */
+static void store(struct watch *wt, const char *type, struct json_object *obj)
+{
+	const char *name = json_value_get_string(json_value_get(obj, "metadata"), "name");
+	size_t lo = 0, hi = wt->nstore, mid;
+	int cmp = 1;
+
+	if (!name)
+		return;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (!(cmp = strcmp(name, wt->store[mid].name))) {
+			lo = mid;
+			break;
+		}
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (cmp == 0) {
+		json_object_put(wt->store[lo].obj);
+		if (strcmp(type, "DELETED")) {
+			wt->store[lo].obj = json_object_get(obj);
+			return;
+		}
+		free(wt->store[lo].name);
+		memmove(&wt->store[lo], &wt->store[lo + 1],
+		        (wt->nstore - lo - 1) * sizeof(*wt->store));
+		wt->nstore--;
+		return;
+	}
+	if (!strcmp(type, "DELETED"))
+		return;
+	wt->store = xgrow(wt->store, sizeof(*wt->store), wt->nstore + 1, &wt->store_alloc);
+	memmove(&wt->store[lo + 1], &wt->store[lo], (wt->nstore - lo) * sizeof(*wt->store));
+	wt->store[lo] = (struct stored){xstrdup(name), json_object_get(obj)};
+	wt->nstore++;
+}
+
 static int on_page(struct json_object *page, void *ctx)
 {
 	struct watch *wt = ctx;
@@ -203,8 +270,16 @@ static int on_page(struct json_object *page, void *ctx)
 		    json_value_get_string(json_value_get(page, "metadata"), "resourceVersion")
 		        ? json_value_get_string(json_value_get(page, "metadata"), "resourceVersion")
 		        : "");
-	for (i = 0; i < json_value_array_len(items); i++)
-		seen(wt, "LISTED", json_object_array_get_idx(items, i));
+	for (i = 0; i < json_value_array_len(items); i++) {
+		struct json_object *obj = json_object_array_get_idx(items, i);
+		const char *name = json_value_get_string(json_value_get(obj, "metadata"), "name");
+
+		seen(wt, "LISTED", obj);
+		if (!name)
+			continue;
+		wt->fresh = xgrow(wt->fresh, sizeof(*wt->fresh), wt->nfresh + 1, &wt->fresh_alloc);
+		wt->fresh[wt->nfresh++] = (struct stored){xstrdup(name), json_object_get(obj)};
+	}
 	return 0;
 }
 
@@ -221,6 +296,7 @@ static int relist(struct watch *wt)
 	pthread_mutex_unlock(&wt->w->lock);
 	buf_reset(&wt->rv);
 	buf_addf(&path, "%s?limit=500", wt->path);
+	wt->nfresh = 0;
 	error = kube_client_list(wt->client, path.ptr, on_page, wt);
 	pthread_mutex_lock(&wt->w->lock);
 	for (i = 0; error == 0 && i < wt->n; i++)
@@ -228,7 +304,18 @@ static int relist(struct watch *wt)
 			changed(wt, &wt->objects[i], "deleted", NULL);
 			wt->objects[i].known = false;
 		}
+	/* The LIST is the store now; the old one is freed below, unlocked. */
+	if (error == 0) {
+		struct stored *old = wt->store;
+		size_t nold = wt->nstore, aold = wt->store_alloc;
+
+		qsort(wt->fresh, wt->nfresh, sizeof(*wt->fresh), stored_order);
+		wt->store = wt->fresh, wt->nstore = wt->nfresh, wt->store_alloc = wt->fresh_alloc;
+		wt->fresh = old, wt->nfresh = nold, wt->fresh_alloc = aold;
+	}
 	pthread_mutex_unlock(&wt->w->lock);
+	stored_free(wt->fresh, wt->nfresh);
+	wt->nfresh = 0;
 	buf_release(&path);
 	return error;
 }
@@ -251,8 +338,12 @@ static int on_event(struct json_object *event, void *ctx)
 		buf_reset(&wt->rv);
 		buf_adds(&wt->rv, rv);
 	}
-	if (type && strcmp(type, "BOOKMARK"))
+	if (type && strcmp(type, "BOOKMARK")) {
 		seen(wt, type, obj);
+		pthread_mutex_lock(&wt->w->lock);
+		store(wt, type, obj);
+		pthread_mutex_unlock(&wt->w->lock);
+	}
 	return 0;
 }
 
@@ -328,6 +419,10 @@ static void watch_free(struct watch *wt)
 
 	for (i = 0; i < wt->n; i++)
 		watched_release(&wt->objects[i]);
+	stored_free(wt->store, wt->nstore);
+	free(wt->store);
+	stored_free(wt->fresh, wt->nfresh);
+	free(wt->fresh);
 	free(wt->objects);
 	kube_client_free(wt->client);
 	buf_release(&wt->rv);
@@ -557,4 +652,32 @@ bool watcher_quiet(struct watcher *w, const char *source)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return quiet;
+}
+
+int watcher_read(void *ctx, const char *path, int (*page)(struct json_object *page, void *arg),
+                 void *arg)
+{
+	struct watcher *w = ctx;
+	struct json_object *items = NULL, *p;
+	size_t i, j;
+	int error;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->n && !items; i++) {
+		const struct watch *wt = w->watches[i];
+
+		if (!wt->live || strcmp(wt->path, path))
+			continue;
+		items = json_object_new_array_ext((int)wt->nstore);
+		for (j = 0; j < wt->nstore; j++)
+			json_object_array_add(items, json_value_copy(wt->store[j].obj));
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (!items)
+		return BERTH_ENOTFOUND;
+	p = json_object_new_object();
+	json_object_object_add(p, "items", items);
+	error = page(p, arg);
+	json_object_put(p);
+	return error;
 }

@@ -3,8 +3,8 @@
 # interval with nothing changed costs no request (proven between two audit
 # markers spanning 10 intervals); berth's own writes (a correction, a new
 # commit) trigger no reconcile through the watch (no echo); a drift made
-# while berth was down is found at start; and resyncInterval still
-# compares in full.
+# while berth was down is found at start; a new commit and resyncInterval
+# compare in full, against the watches' store rather than a LIST.
 . "$(dirname "$0")/lib.sh"
 
 ns=berth-rest
@@ -85,13 +85,24 @@ kubectl patch configmap rest-2 -n "$ns" --type merge -p '{"data":{"value":"edite
 wait_until 30 "the edit corrected" value_is rest-2 v2
 no_echo_after 'action=correct why="drift in 1 object \(watch\)"' 3 "the correction"
 
-note "a new commit is applied; its writes echo nothing"
+note "a deleted object is created again, as the watches' store says it is missing"
+kubectl delete configmap rest-3 -n "$ns" >/dev/null
+wait_until 30 "rest-3 created again" value_is rest-3 v3
+no_echo_after 'action=correct why="drift in 1 object \(watch\)"' 3 "the creation"
+assert_contains "$(reconciles | grep -F 'action=correct' | tail -1)" "created=1" "the reconcile of the deletion"
+
+note "a new commit is applied, compared with the watches' store (no LIST); its writes echo nothing"
 configmap_yaml rest-1 changed >"$scratch/work/rest-1.yaml"
 configmap_yaml rest-4 new >"$scratch/work/rest-4.yaml"
+from=$(audit_mark commit-before)
 second=$(git_commit "$scratch/work" "$scratch/remote.git" second)
 wait_until 30 "the second commit applied" state_is "$second"
+to=$(audit_mark commit-after)
 assert_eq "$(value rest-1)" changed "the changed object"
 assert_eq "$(value rest-4)" new "the new object"
+requests=$(audit_between "$from" "$to" | berth_requests)
+assert_not_contains "$requests" "list /api/v1/namespaces/$ns/configmaps" "the second commit's requests"
+echo "figure: the second commit's reconcile sent $(grep -c . <<<"$requests") requests: $(cut -d' ' -f1 <<<"$requests" | sort | uniq -c | tr -s ' \n' ' ')"
 no_echo_after "action=apply why=\"new commit ${second:0:7}" 3 "the second commit"
 stop_agent "at rest"
 
@@ -104,19 +115,21 @@ assert_contains "$(reconciles | head -1)" 'action=correct why="drift in 1 object
 	"the first reconcile after the restart"
 stop_agent "after the restart"
 
-note "resyncInterval compares in full, LISTing the cluster, while the watches see no change"
+note "resyncInterval compares in full, reading the watches' store, not LISTing"
 config 3s
 : >"$log"
 start_agent "$scratch/berth.yaml" "$log"
 wait_until 30 "a reconcile at rest" rests_reach 1
 from=$(audit_mark resync-before)
 began=$(reconciles | wc -l)
-wait_until 30 "two resyncs" eval '[ "$(reconciles | tail -n +$((began + 1)) | grep -cF "why=\"in sync (interval)\"")" -ge 2 ]'
+resyncs() { reconciles | tail -n +$((began + 1)) | grep -cF 'why="in sync (interval)"'; }
+resynced() { [ "$(resyncs)" -ge 2 ]; }
+wait_until 30 "two resyncs" resynced
 to=$(audit_mark resync-after)
-lists=$(audit_between "$from" "$to" | berth_requests | grep -c "^list /api/v1/namespaces/$ns/configmaps" || true)
-[ "$lists" -ge 2 ] || fail "the resyncs LISTed the ConfigMaps $lists times, want at least 2"
+requests=$(audit_between "$from" "$to" | berth_requests)
+assert_not_contains "$requests" "list /api/v1/namespaces/$ns/configmaps" "the resyncs' requests"
 rested=$(reconciles | tail -n +"$((began + 1))" | grep -cF "$at_rest" || true)
 [ "$rested" -ge 1 ] || fail "no reconcile at rest between the resyncs"
-echo "figure: between the markers, $lists LISTs of the ConfigMaps by the resyncs, $rested reconciles at rest"
+echo "figure: between the markers, $(resyncs) resyncs sent $(grep -c . <<<"$requests") requests in all; $rested reconciles at rest"
 stop_agent "resync"
 PASSED=1
