@@ -287,6 +287,18 @@ objects() { # namespace source
 		 | if .source == $src then del(.source) else . end]
 		| sort_by(.kind, .name)'
 }
+# What differs between the objects a full sync makes (WANT) and those of
+# the agent (GOT): the names left over, missing and changed, then each
+# object that differs, one line each (- full sync, + berth run).
+difference() { # want got
+	jq -rn --argjson w "$1" --argjson g "$2" '
+		def by_name: map({key: "\(.kind)/\(.name)", value: .}) | from_entries;
+		($w | by_name) as $W | ($g | by_name) as $G
+		| "left over (not in Git): \([$G | keys[] | select($W[.] == null)] | join(" "))",
+		  "missing: \([$W | keys[] | select($G[.] == null)] | join(" "))",
+		  "changed: \([$W | keys[] | select($G[.] != null and $G[.] != $W[.])] | join(" "))"'
+	diff <(jq -c '.[]' <<<"$1") <(jq -c '.[]' <<<"$2") | sed -n 's/^</-/p; s/^>/+/p'
+}
 # Check the cluster at COMMIT (the n-th): (a) and (b) above, the diff and
 # the reference sync side by side, each berth with a cache of its own (never
 # the agent's). Keeps the reference's object names in $scratch/names-N, and
@@ -310,8 +322,8 @@ check_commit() { # commit n
 	got=$(objects "$ns" "$remote//apps" <"$scratch/live.json")
 	[ "$(jq length <<<"$want")" -gt 0 ] || fail "the reference of commit $2 holds no object"
 	[ "$got" = "$want" ] ||
-		fail "commit $2 ($1): the cluster is not what a full sync makes (- full sync, + berth run):
-$(diff -u <(echo "$want") <(echo "$got") | tail -n +3)"
+		fail "commit $2 ($1): the cluster is not what a full sync makes:
+$(difference "$want" "$got")"
 	jq -r '.[] | "\(.kind)/\(.name)"' <<<"$want" >"$scratch/names-$2"
 	kubectl delete configmaps,services -n "$ref_ns" -l app.kubernetes.io/managed-by=berth \
 		--wait=true >/dev/null &
