@@ -8,9 +8,12 @@
 #   (a) `berth diff --prune` of the commit in a fresh process exits 0;
 #   (b) the cluster equals a full sync of the commit: the reference is a
 #       fresh `berth sync` of the same commit into an emptied second
-#       namespace, from its own clone and its own cache, so that nothing of
-#       the agent's state (its cache, its watch, its last commit, what it
-#       applied before) can reach it. The objects of both namespaces are
+#       namespace, from the work repository (another URL, so another
+#       berth.io/source that the agent's prune never takes) and with a cache
+#       of its own, so that nothing of the agent's state (its cache, its
+#       watch, its last commit, what it applied before) can reach it; a
+#       `berth build` or `diff -o json` would give Git's side only, not
+#       what the server makes of it (defaults, the last-applied annotation). The objects of both namespaces are
 #       compared as normalised JSON: kind, name, labels, annotations, the
 #       last-applied configuration, data and spec, less what the server or
 #       the namespace makes differ (clusterIP, namespace, berth.io/source,
@@ -353,6 +356,7 @@ log_from=0
 start_agent "$scratch/berth.yaml" "$scratch/agent.log"
 wait_applied "${shas[0]}" "commit 0"
 check_commit "${shas[0]}" 0
+echo "   commit 0 ${shas[0]:0:7}: applied in $WAITED ms from the start, $(wc -l <"$scratch/names-0") objects equal"
 
 note "$commits random commits, each pushed, applied, and compared with a full sync"
 for ((c = 1; c <= commits; c++)); do
