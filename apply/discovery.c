@@ -214,13 +214,14 @@ static int read_group_version(struct group_version *out, struct kube_client *c, 
 		gv.n++;
 	}
 	*out = gv;
-	gv = (struct group_version){0};
+	memset(&gv, 0, sizeof(gv));
 out:
 	group_version_release(&gv);
 	json_object_put(list);
 	buf_release(&path);
 	return error;
 }
+
 /* Read /api: the core group's versions, the first preferred. */
 static int read_core(struct server *s, struct kube_client *c)
 {
@@ -291,7 +292,6 @@ static int read_groups(struct server *s, struct kube_client *c)
 	groups_free(s->groups, s->ngroups);
 	s->groups = groups;
 	s->ngroups = n;
-	groups = NULL;
 out:
 	json_object_put(apis);
 	return error;
