@@ -5,6 +5,7 @@
  * A fake API server for the tests of what the client reads (test_discovery.c,
  * test_openapi_fetch.c): berth's own HTTP server answering GETs of the paths
  * set with their JSON, and 404 to the rest, keeping each path asked for.
+ * Included after cmocka.h.
  */
 #include "../../agent/http/http_server.h"
 #include "../../apply/kube_client.h"
@@ -113,6 +114,43 @@ static struct kube_client *fake_api_client(struct fake_api *f, const char *token
 		c = NULL;
 	buf_release(&server);
 	return c;
+}
+
+/* Run `fn` on FAKE_API_THREADS threads at once, each with a copy of `c`
+ * (kube_client_dup) and failing the test when it returns non-zero. */
+#define FAKE_API_THREADS 4
+
+struct fake_api_thread {
+	struct kube_client *c;
+	int (*fn)(struct kube_client *c);
+	int error;
+};
+
+static void *fake_api_thread_main(void *arg)
+{
+	struct fake_api_thread *t = arg;
+
+	t->error = t->fn(t->c);
+	return NULL;
+}
+
+static void fake_api_race(struct kube_client *c, int (*fn)(struct kube_client *c))
+{
+	struct fake_api_thread t[FAKE_API_THREADS];
+	pthread_t id[FAKE_API_THREADS];
+	size_t i;
+
+	for (i = 0; i < FAKE_API_THREADS; i++) {
+		t[i].fn = fn;
+		t[i].error = -1;
+		assert_int_equal(kube_client_dup(&t[i].c, c), 0);
+		assert_int_equal(pthread_create(&id[i], NULL, fake_api_thread_main, &t[i]), 0);
+	}
+	for (i = 0; i < FAKE_API_THREADS; i++) {
+		pthread_join(id[i], NULL);
+		assert_int_equal(t[i].error, 0);
+		kube_client_free(t[i].c);
+	}
 }
 
 static void fake_api_stop(struct fake_api *f)

@@ -217,40 +217,22 @@ static void test_discovery__forget_rereads_for_every_identity(void **state)
 	kube_client_free(other);
 }
 
-struct racer {
-	struct kube_client *c;
-	int error;
-};
-
-static void *fetch_in_thread(void *arg)
+static int fetch_once(struct kube_client *c)
 {
-	struct racer *r = arg;
 	struct discovery *d = NULL;
+	int error = discovery_fetch(&d, c, apps_and_core, 2, false);
 
-	r->error = discovery_fetch(&d, r->c, apps_and_core, 2, false);
 	discovery_free(d);
-	return NULL;
+	return error;
 }
 
 static void test_discovery__threads_read_a_server_once(void **state)
 {
 	struct kube_client *c = fake_api_client(&api, NULL);
-	struct racer r[4];
-	pthread_t t[4];
 	char *asked;
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < 4; i++) {
-		r[i].error = -1;
-		assert_int_equal(kube_client_dup(&r[i].c, c), 0);
-		assert_int_equal(pthread_create(&t[i], NULL, fetch_in_thread, &r[i]), 0);
-	}
-	for (i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		assert_int_equal(r[i].error, 0);
-		kube_client_free(r[i].c);
-	}
+	fake_api_race(c, fetch_once);
 	asked = fake_api_asked(&api);
 	assert_string_equal(asked, "/api\n/apis\n/api/v1\n/apis/apps/v1\n");
 	free(asked);

@@ -122,44 +122,28 @@ static void test_openapi_fetch__a_kind_unknown_asks_the_server_again(void **stat
 	kube_client_free(c);
 }
 
-struct racer {
-	struct kube_client *c;
-	int error;
-};
-
-static void *check_in_thread(void *arg)
+static int check_once(struct kube_client *c)
 {
-	struct racer *r = arg;
 	struct manifest_set set = MANIFEST_SET_INIT;
 	struct diagnostics diags = DIAGNOSTICS_INIT;
+	int error;
 
 	manifest_set_add(&set, &diags, "m.yaml", misspelt, strlen(misspelt), NULL);
 	manifest_set_finish(&set, &diags, NULL);
-	r->error = openapi_check(&diags, r->c, &set) < 0 || diags.n != 1;
+	error = openapi_check(&diags, c, &set) < 0 || diags.n != 1;
 	diagnostics_release(&diags);
 	manifest_set_release(&set);
-	return NULL;
+	return error;
 }
 
 static void test_openapi_fetch__threads_parse_a_version_once(void **state)
 {
 	struct kube_client *c = fake_api_client(&api, NULL);
-	struct racer r[4];
-	pthread_t t[4];
 	char *asked, *at;
-	size_t i, schemas = 0;
+	size_t schemas = 0;
 
 	(void)state;
-	for (i = 0; i < 4; i++) {
-		r[i].error = -1;
-		assert_int_equal(kube_client_dup(&r[i].c, c), 0);
-		assert_int_equal(pthread_create(&t[i], NULL, check_in_thread, &r[i]), 0);
-	}
-	for (i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		assert_int_equal(r[i].error, 0);
-		kube_client_free(r[i].c);
-	}
+	fake_api_race(c, check_once);
 	asked = fake_api_asked(&api);
 	for (at = asked; (at = strstr(at, "/openapi/v2\n")); at++)
 		schemas++;
