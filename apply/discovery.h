@@ -36,16 +36,45 @@ struct discovery {
 	size_t ngroups; /* API groups, the core group included */
 };
 
+/* What a manifest uses: its apiVersion ("v1", "apps/v1",
+ * "autoscaling/v2beta2") and kind ("Deployment"; NULL: none named). */
+struct discovery_want {
+	const char *api_version;
+	const char *kind;
+};
+
+/* How long what was read answers for, in milliseconds. */
+#define DISCOVERY_MAX_AGE_MS (10 * 60 * 1000.0)
+
 /*
- * Read discovery from the server: /api, /apis and each group version. With
- * `api_versions` (n of them, as manifests write apiVersion: "v1",
- * "apps/v1", "autoscaling/v2beta2"), only their groups are read: each in
- * its preferred version, and in each version named that the group
- * advertises. A few requests instead of dozens. NULL reads everything,
- * every version. *out is owned by the caller (discovery_free).
+ * What the server serves, from /api, /apis and each group version. With
+ * `all`, every group and version; else only the groups `want` names (n of
+ * them), each in its preferred version and in each version named that the
+ * group advertises: a few requests instead of dozens.
+ *
+ * What is read is kept for the process, per server and identity
+ * (kube_client_identity), and answers again while it is younger than
+ * DISCOVERY_MAX_AGE_MS: only what is missing is read. A group or version
+ * named that the server did not advertise makes /api or /apis be read
+ * again, and a kind named that its group version did not list makes that
+ * group version be read again (once per call), so that a kind defined a
+ * second ago is found before it is called unserved. Thread-safe: two calls
+ * for one server read it once. *out is owned by the caller
+ * (discovery_free), a copy of what is kept.
  */
-int discovery_fetch(struct discovery **out, struct kube_client *c, const char *const *api_versions,
-                    size_t n);
+int discovery_fetch(struct discovery **out, struct kube_client *c,
+                    const struct discovery_want *want, size_t n, bool all);
+
+/*
+ * Forget what was read of the server `c` talks to, for every identity: the
+ * next discovery_fetch reads it again. For when a CustomResourceDefinition
+ * changes. Thread-safe.
+ */
+void discovery_cache_forget(const struct kube_client *c);
+
+/* Forget every server's discovery, and take the clock the age of what is
+ * read is measured by (NULL: clock_now_ms); for tests. */
+void discovery_cache_reset(double (*now_ms)(void));
 
 void discovery_free(struct discovery *d);
 

@@ -9,6 +9,7 @@
 #include "ssa.h"
 
 #include "../diff/base/alloc.h"
+#include "../diff/base/digest.h"
 #include "../diff/base/secret.h"
 #include "../diff/base/berth_error.h"
 #include "../diff/base/json_value.h"
@@ -41,9 +42,10 @@ struct kube_client {
 	bool fresh_connect;       /* the client certificate changed */
 	struct kube_client_options opts;
 	char errbuf[CURL_ERROR_SIZE];
-	struct stream *stream;   /* during kube_client_watch() */
-	const struct stop *stop; /* see kube_client_set_stop() */
-	bool abandon;            /* ... and the request under way is abandoned */
+	struct stream *stream;              /* during kube_client_watch() */
+	const struct stop *stop;            /* see kube_client_set_stop() */
+	bool abandon;                       /* ... and the request under way is abandoned */
+	char identity[2 * SHA256_SIZE + 1]; /* see kube_client_identity() */
 };
 
 /* A watch: its events, one JSON object a line, go to fn as they come. */
@@ -156,6 +158,37 @@ static int connect_as(struct kube_client *c, const char *name)
 	return 0;
 }
 
+/* Add `s` (NULL: "") and its NUL, so that no two lists of parts read alike. */
+static void add_part(struct buf *b, const char *s)
+{
+	buf_add(b, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+/* Who `kc` reaches and as whom, as a digest: see kube_client_identity(). */
+static void set_identity(struct kube_client *c, const struct kubeconfig *kc)
+{
+	struct buf id = BUF_INIT;
+	uint8_t sum[SHA256_SIZE];
+	size_t i;
+
+	add_part(&id, kc->server);
+	add_part(&id, kc->tls_server_name);
+	/* The credential's identity, not its value of the moment: a plugin
+	 * renews its credential, a token file's token rotates. */
+	if (kc->exec)
+		add_part(&id, kc->exec->user);
+	else
+		add_part(&id, kc->token_file ? kc->token_file : kc->token);
+	if (kc->cert_data.len)
+		buf_add(&id, kc->cert_data.ptr, kc->cert_data.len);
+	add_part(&id, kc->cert_data.len ? NULL : kc->cert_file);
+	add_part(&id, kc->username);
+	sha256(sum, id.ptr, id.len);
+	for (i = 0; i < SHA256_SIZE; i++)
+		snprintf(c->identity + 2 * i, 3, "%02x", sum[i]);
+	buf_release_secret(&id);
+}
+
 int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
                     const struct kube_client_options *opts)
 {
@@ -166,6 +199,7 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 
 	c->opts = opts ? *opts : defaults;
 	c->server = xstrdup(kc->server);
+	set_identity(c, kc);
 	copy_buf(&c->ca, &kc->ca_data);
 	copy_buf(&c->cert, &kc->cert_data);
 	copy_buf(&c->key, &kc->key_data);
@@ -237,6 +271,7 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 	c->stop = orig->stop;
 	c->abandon = orig->abandon;
 	c->server = xstrdup(orig->server);
+	memcpy(c->identity, orig->identity, sizeof(c->identity));
 	c->base = xstrdup(orig->base);
 	if (orig->connect_to)
 		c->connect_to = curl_slist_append(NULL, orig->connect_to->data);
@@ -290,6 +325,11 @@ void kube_client_free(struct kube_client *c)
 const char *kube_client_server(const struct kube_client *c)
 {
 	return c->server;
+}
+
+const char *kube_client_identity(const struct kube_client *c)
+{
+	return c->identity;
 }
 
 void kube_response_release(struct kube_response *r)

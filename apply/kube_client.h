@@ -74,6 +74,19 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig);
 const char *kube_client_server(const struct kube_client *c);
 
 /*
+ * Which server the client reaches and as whom, as a hex digest that holds
+ * no secret: what one client read may be kept for another of the same
+ * identity (discovery's cache). It covers the server's URL and
+ * tls-server-name (a proxy may route by name), and the credentials'
+ * identity, not their value of the moment (a server, or a proxy in front
+ * of it, may answer users differently, and a user refused must be refused
+ * itself): an exec plugin's user, a token file's path, else the token; the
+ * client certificate; the basic-auth user. Copies share it. Owned by the
+ * client.
+ */
+const char *kube_client_identity(const struct kube_client *c);
+
+/*
  * Send one request to `path` (which starts with '/'). `body` may be NULL.
  * Fills `resp` with whatever the server answered, 2xx or not. With an exec
  * plugin, a 401 runs the plugin again and resends the request once. Fails

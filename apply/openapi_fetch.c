@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +23,88 @@
  * about 250 KB. */
 #define CACHE_MAX (64u << 20)
 
-int openapi_cache_path(struct buf *out, struct kube_client *c)
+/*
+ * Schemas parsed, one per server version, named as the disk cache's file
+ * is: a check in the same process against the same server version parses
+ * nothing.
+ */
+struct held {
+	char *name;           /* VERSION-HASH */
+	char *server;         /* the server's URL: a newer version replaces an older */
+	struct openapi *api;  /* NULL until fetched */
+	pthread_mutex_t lock; /* held to fetch and to validate: a schema is for
+	                       * one thread at a time */
+	unsigned refs;        /* the list's and each check's, under the list's lock */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct held **items;
+	size_t n;
+} held = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+
+/* Drop a reference to `h` (the list's lock held). */
+static void held_put_locked(struct held *h)
+{
+	if (--h->refs)
+		return;
+	openapi_free(h->api);
+	pthread_mutex_destroy(&h->lock);
+	free(h->name);
+	free(h->server);
+	free(h);
+}
+
+/* The schema named `name`, found or added (with none yet), a reference the
+ * caller drops with held_put(). Another version of `server` is dropped. */
+static struct held *held_get(const char *name, const char *server)
+{
+	struct held *h = NULL;
+	size_t i, kept = 0;
+
+	pthread_mutex_lock(&held.lock);
+	for (i = 0; i < held.n; i++) {
+		if (!strcmp(held.items[i]->name, name))
+			h = held.items[i];
+		if (!strcmp(held.items[i]->name, name) || strcmp(held.items[i]->server, server))
+			held.items[kept++] = held.items[i];
+		else
+			held_put_locked(held.items[i]);
+	}
+	held.n = kept;
+	if (!h) {
+		h = xcalloc(1, sizeof(*h));
+		h->name = xstrdup(name);
+		h->server = xstrdup(server);
+		pthread_mutex_init(&h->lock, NULL);
+		h->refs = 1;
+		held.items = xrealloc(held.items, (held.n + 1) * sizeof(*held.items));
+		held.items[held.n++] = h;
+	}
+	h->refs++;
+	pthread_mutex_unlock(&held.lock);
+	return h;
+}
+
+static void held_put(struct held *h)
+{
+	pthread_mutex_lock(&held.lock);
+	held_put_locked(h);
+	pthread_mutex_unlock(&held.lock);
+}
+
+/*
+ * What the schema of the server `c` talks to is kept by, from its /version
+ * (one request): `name`, VERSION-HASH, and `path`, its cache file (left
+ * empty when there is no cache directory: no HOME and no XDG_CACHE_HOME).
+ */
+static int schema_name(struct buf *name, struct buf *path, struct kube_client *c)
 {
 	struct json_object *version = NULL;
 	struct buf dir = BUF_INIT;
 	const char *v;
 	int error;
 
-	cache_dir(&dir, "openapi");
-	if (!dir.len) {
-		buf_release(&dir);
-		return 0;
-	}
 	if ((error = kube_client_get_json(&version, c, "/version")) < 0)
 		goto out;
 	if (!(v = json_value_get_string(version, "gitVersion")) || !*v) {
@@ -41,9 +112,10 @@ int openapi_cache_path(struct buf *out, struct kube_client *c)
 		goto out;
 	}
 	/* "v1.20.2", "v1.20.2+k3s1", per server. */
-	buf_addf(out, "%s/", dir.ptr);
-	cache_name(out, v, strlen(v), kube_client_server(c));
-	buf_adds(out, ".json.gz");
+	cache_name(name, v, strlen(v), kube_client_server(c));
+	cache_dir(&dir, "openapi");
+	if (dir.len)
+		buf_addf(path, "%s/%s.json.gz", dir.ptr, name->ptr);
 out:
 	json_object_put(version);
 	buf_release(&dir);
@@ -164,33 +236,40 @@ int openapi_check(struct diagnostics *diags, struct kube_client *c, const struct
 {
 	struct diagnostics found = DIAGNOSTICS_INIT;
 	struct openapi *api = NULL;
-	struct buf path = BUF_INIT;
-	bool cached = false, unsure = false;
+	struct buf name = BUF_INIT, path = BUF_INIT;
+	struct held *h;
+	bool cached = true, unsure = false;
 	size_t i;
 	int error;
 
 	if (!set->n)
 		return 0;
-	if ((error = openapi_cache_path(&path, c)) < 0 ||
-	    (error = openapi_fetch(&api, &cached, c, path.ptr, false)) < 0)
+	if ((error = schema_name(&name, &path, c)) < 0)
 		goto out;
-	openapi_validate(&found, &unsure, api, set);
-	if (cached && unsure) {
+	h = held_get(name.ptr, kube_client_server(c));
+	pthread_mutex_lock(&h->lock);
+	if (!h->api)
+		error = openapi_fetch(&h->api, &cached, c, path.ptr, false);
+	if (!error)
+		openapi_validate(&found, &unsure, h->api, set);
+	if (!error && cached && unsure) {
 		/* The cache is as old as its server version, while custom
 		 * resources' definitions change any time: ask the server. */
-		openapi_free(api);
-		api = NULL;
 		diagnostics_release(&found);
-		if ((error = openapi_fetch(&api, &cached, c, path.ptr, true)) < 0)
-			goto out;
-		openapi_validate(&found, &unsure, api, set);
+		if ((error = openapi_fetch(&api, &cached, c, path.ptr, true)) == 0) {
+			openapi_free(h->api);
+			h->api = api;
+			openapi_validate(&found, &unsure, h->api, set);
+		}
 	}
-	for (i = 0; i < found.n; i++)
+	pthread_mutex_unlock(&h->lock);
+	held_put(h);
+	for (i = 0; i < found.n && !error; i++)
 		diagnostics_add(diags, found.items[i].file, found.items[i].line,
 		                found.items[i].column, "%s", found.items[i].message);
 out:
 	diagnostics_release(&found);
-	openapi_free(api);
+	buf_release(&name);
 	buf_release(&path);
 	return error;
 }

@@ -11,15 +11,9 @@
  * kept on disk, compressed (gzip), in
  * ${XDG_CACHE_HOME:-~/.cache}/berth/openapi/VERSION-HASH.json.gz, where HASH
  * is that of the server's URL. A run with the cache warm asks the server
- * for its version only.
+ * for its version only. In a process, the schema is parsed once per server
+ * version and kept in memory (the last version seen of each server only).
  */
-
-/*
- * The path of the cache file for the server `c` talks to, from its /version
- * (one request). `out` is left empty when there is no cache directory (no
- * HOME and no XDG_CACHE_HOME).
- */
-int openapi_cache_path(struct buf *out, struct kube_client *c);
 
 /*
  * The schema: read from the cache file `path` unless `refresh`, else (or
@@ -37,8 +31,11 @@ int openapi_fetch(struct openapi **out, bool *from_cache, struct kube_client *c,
  * adding a diagnostic per problem to `diags`. A cached schema that cannot
  * vouch for what it says (a kind it does not know, a custom resource it
  * rejects: a CustomResourceDefinition may have changed since) is fetched
- * again once. An empty set costs no request. Fails when the schema cannot
- * be had.
+ * again once. An empty set costs no request; else it asks the server for
+ * its version, and a schema held in memory for that version (parsed once
+ * per process) is used, else the cache file's, else the server's.
+ * Thread-safe: checks of one server version take turns. Fails when the
+ * schema cannot be had.
  */
 int openapi_check(struct diagnostics *diags, struct kube_client *c, const struct manifest_set *set);
 

@@ -91,7 +91,7 @@ int cmd_cluster_info(int argc, char **argv)
 
 	if (kubeconfig_load(&kc, &kopts) < 0 || kube_client_new(&client, kc, NULL) < 0 ||
 	    kube_client_get_json(&version, client, "/version") < 0 ||
-	    discovery_fetch(&d, client, NULL, 0) < 0) {
+	    discovery_fetch(&d, client, NULL, 0, true) < 0) {
 		berth_error_print();
 		goto out;
 	}

@@ -125,25 +125,31 @@ static int refuse(const struct target *t, const struct target_options *o,
 int target_discovery(struct discovery **out, struct kube_client *c, const struct manifest_set *set,
                      bool all)
 {
+	struct discovery_want *want = xcalloc(set->n + 1, sizeof(*want));
 	char **apis = xcalloc(set->n + 1, sizeof(*apis));
 	struct buf api = BUF_INIT;
 	size_t i, j, n = 0;
 	int error;
 
-	for (i = 0; i < set->n && !all; i++) {
+	for (i = 0; i < set->n; i++) {
 		const struct object_id *id = &set->items[i].id;
 
 		buf_reset(&api);
 		buf_addf(&api, "%s%s%s", id->group, *id->group ? "/" : "", id->version);
-		for (j = 0; j < n && strcmp(apis[j], api.ptr); j++)
+		for (j = 0; j < n && (strcmp(want[j].api_version, api.ptr) ||
+		                      strcmp(want[j].kind, id->kind));
+		     j++)
 			;
-		if (j == n)
-			apis[n++] = xstrdup(api.ptr);
+		if (j == n) {
+			want[n].api_version = apis[n] = xstrdup(api.ptr);
+			want[n++].kind = id->kind;
+		}
 	}
-	error = discovery_fetch(out, c, all ? NULL : (const char *const *)apis, n);
+	error = discovery_fetch(out, c, want, n, all);
 	for (i = 0; i < n; i++)
 		free(apis[i]);
 	free(apis);
+	free(want);
 	buf_release(&api);
 	return error;
 }

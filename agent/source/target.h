@@ -96,9 +96,9 @@ void target_release(struct target *t);
 
 /*
  * Discovery of what the manifests of `set` use: their groups, each in its
- * preferred version and in the versions the manifests name (discovery_fetch);
- * with `all`, every group and version (prune looks for berth's objects of
- * every kind). *out is the caller's (discovery_free).
+ * preferred version and in the versions the manifests name, and their kinds
+ * (discovery_fetch); with `all`, every group and version (prune looks for
+ * berth's objects of every kind). *out is the caller's (discovery_free).
  */
 int target_discovery(struct discovery **out, struct kube_client *c, const struct manifest_set *set,
                      bool all);
