@@ -19,6 +19,9 @@
 /* How long the server keeps a watch open before berth asks again. */
 #define WATCH_TIMEOUT_S 300
 
+/* Where a kind comes and goes: a change forgets the server's discovery. */
+#define CRD_PATH "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
 /* A source whose objects the watches follow. */
 struct followed {
 	char *name;
@@ -73,6 +76,10 @@ struct watch {
 	 * w->lock), and those of the LIST under way (its thread's alone). */
 	struct stored *store, *fresh;
 	size_t nstore, store_alloc, nfresh, fresh_alloc;
+	/* The watch of CRD_PATH: each change of a definition forgets the
+	 * discovery berth keeps of the server. It keeps no store (definitions
+	 * can be large; a source's are LISTed), only what it follows. */
+	bool crds;
 };
 
 struct watcher {
@@ -275,7 +282,7 @@ static int on_page(struct json_object *page, void *ctx)
 		const char *name = json_value_get_string(json_value_get(obj, "metadata"), "name");
 
 		seen(wt, "LISTED", obj);
-		if (!name)
+		if (!name || wt->crds)
 			continue;
 		wt->fresh = xgrow(wt->fresh, sizeof(*wt->fresh), wt->nfresh + 1, &wt->fresh_alloc);
 		wt->fresh[wt->nfresh++] = (struct stored){xstrdup(name), json_object_get(obj)};
@@ -309,7 +316,8 @@ static int relist(struct watch *wt)
 		struct stored *old = wt->store;
 		size_t nold = wt->nstore, aold = wt->store_alloc;
 
-		qsort(wt->fresh, wt->nfresh, sizeof(*wt->fresh), stored_order);
+		if (wt->nfresh)
+			qsort(wt->fresh, wt->nfresh, sizeof(*wt->fresh), stored_order);
 		wt->store = wt->fresh, wt->nstore = wt->nfresh, wt->store_alloc = wt->fresh_alloc;
 		wt->fresh = old, wt->nfresh = nold, wt->fresh_alloc = aold;
 	}
@@ -338,10 +346,13 @@ static int on_event(struct json_object *event, void *ctx)
 		buf_reset(&wt->rv);
 		buf_adds(&wt->rv, rv);
 	}
+	if (type && strcmp(type, "BOOKMARK") && wt->crds)
+		discovery_cache_forget(wt->client);
 	if (type && strcmp(type, "BOOKMARK")) {
 		seen(wt, type, obj);
 		pthread_mutex_lock(&wt->w->lock);
-		store(wt, type, obj);
+		if (!wt->crds)
+			store(wt, type, obj);
 		pthread_mutex_unlock(&wt->w->lock);
 	}
 	return 0;
@@ -386,6 +397,14 @@ static void *watch_loop(void *arg)
 			continue; /* too old: LIST again, at once */
 		if (stop_requested(&w->stop))
 			break;
+		if (wt->crds && (error == BERTH_EFORBIDDEN || error == BERTH_ENOTFOUND)) {
+			log_line("warn", "cannot watch", "collection", wt->path, "error",
+			         berth_error_last(), "meaning",
+			         "a kind added or removed is seen when discovery is read again: at "
+			         "a kind it lacks, or after 10 minutes",
+			         NULL);
+			break;
+		}
 		log_line("warn", "watch failed", "collection", wt->path, "error",
 		         berth_error_last(), NULL);
 		clock_nap(backoff, &w->stop);
@@ -393,17 +412,6 @@ static void *watch_loop(void *arg)
 	}
 	buf_release(&path);
 	return NULL;
-}
-
-void watcher_new(struct watcher **out, struct kube_client *orig, watch_notify_fn *notify, void *ctx)
-{
-	struct watcher *w = xcalloc(1, sizeof(*w));
-
-	w->orig = orig;
-	w->notify = notify;
-	w->ctx = ctx;
-	pthread_mutex_init(&w->lock, NULL);
-	*out = w;
 }
 
 static void watched_release(struct watched *o)
@@ -430,6 +438,49 @@ static void watch_free(struct watch *wt)
 	free(wt);
 }
 
+/* The watch of collection `path`, started if need be; NULL when it cannot
+ * be (a warning says why). `crds`: it is the watch of CRD_PATH. Called with w->lock held. */
+static struct watch *watch_at(struct watcher *w, const char *path, bool crds)
+{
+	struct watch *wt;
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (!strcmp(w->watches[i]->path, path))
+			return w->watches[i];
+	wt = xcalloc(1, sizeof(*wt));
+	wt->w = w;
+	wt->path = xstrdup(path);
+	wt->crds = crds;
+	wt->plural = strrchr(wt->path, '/') + 1;
+	buf_init(&wt->rv);
+	if (kube_client_dup(&wt->client, w->orig) == 0)
+		kube_client_set_stop(wt->client, &w->stop, true);
+	if (!wt->client || (errno = pthread_create(&wt->thread, NULL, watch_loop, wt))) {
+		log_line("warn", "cannot watch", "collection", path, "error", berth_error_last(),
+		         NULL);
+		watch_free(wt);
+		return NULL;
+	}
+	w->watches = xgrow(w->watches, sizeof(*w->watches), w->n + 1, &w->alloc);
+	w->watches[w->n++] = wt;
+	return wt;
+}
+
+void watcher_new(struct watcher **out, struct kube_client *orig, watch_notify_fn *notify, void *ctx)
+{
+	struct watcher *w = xcalloc(1, sizeof(*w));
+
+	w->orig = orig;
+	w->notify = notify;
+	w->ctx = ctx;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_lock(&w->lock);
+	watch_at(w, CRD_PATH, true);
+	pthread_mutex_unlock(&w->lock);
+	*out = w;
+}
+
 void watcher_free(struct watcher *w)
 {
 	size_t i;
@@ -449,34 +500,6 @@ void watcher_free(struct watcher *w)
 	free(w->sources);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
-}
-
-/* The watch of collection `path`, started if need be; NULL when it cannot
- * be (a warning says why). Called with w->lock held. */
-static struct watch *watch_at(struct watcher *w, const char *path)
-{
-	struct watch *wt;
-	size_t i;
-
-	for (i = 0; i < w->n; i++)
-		if (!strcmp(w->watches[i]->path, path))
-			return w->watches[i];
-	wt = xcalloc(1, sizeof(*wt));
-	wt->w = w;
-	wt->path = xstrdup(path);
-	wt->plural = strrchr(wt->path, '/') + 1;
-	buf_init(&wt->rv);
-	if (kube_client_dup(&wt->client, w->orig) == 0)
-		kube_client_set_stop(wt->client, &w->stop, true);
-	if (!wt->client || (errno = pthread_create(&wt->thread, NULL, watch_loop, wt))) {
-		log_line("warn", "cannot watch", "collection", path, "error", berth_error_last(),
-		         NULL);
-		watch_free(wt);
-		return NULL;
-	}
-	w->watches = xgrow(w->watches, sizeof(*w->watches), w->n + 1, &w->alloc);
-	w->watches[w->n++] = wt;
-	return wt;
 }
 
 /* The record of `source`, made if need be. Called with w->lock held. */
@@ -533,7 +556,7 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 
 		buf_reset(&path);
 		api_resource_path(&path, it->res, it->res->version, id.namespace, NULL);
-		if (it->awaits_crd || !(wt = watch_at(w, path.ptr))) {
+		if (it->awaits_crd || !(wt = watch_at(w, path.ptr, false))) {
 			f->complete = false;
 			continue;
 		}
@@ -666,7 +689,7 @@ int watcher_read(void *ctx, const char *path, int (*page)(struct json_object *pa
 	for (i = 0; i < w->n && !items; i++) {
 		const struct watch *wt = w->watches[i];
 
-		if (!wt->live || strcmp(wt->path, path))
+		if (!wt->live || wt->crds || strcmp(wt->path, path))
 			continue;
 		items = json_object_new_array_ext((int)wt->nstore);
 		for (j = 0; j < wt->nstore; j++)
