@@ -15,7 +15,7 @@ cleanup() {
 	[ ! -s "$scratch/agent.log" ] || [ "${PASSED:-}" ] || tail -20 "$scratch/agent.log" >&2
 	kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null
 }
-trap 'cleanup; drop_identity; rm -rf "$scratch"' EXIT
+trap 'cleanup; kubectl delete crd restprobes.berth.dev --ignore-not-found --wait=false >/dev/null; drop_identity; rm -rf "$scratch"' EXIT
 own_identity rest
 fresh_namespaces "$ns"
 
@@ -104,6 +104,19 @@ requests=$(audit_between "$from" "$to" | berth_requests)
 assert_not_contains "$requests" "list /api/v1/namespaces/$ns/configmaps" "the second commit's requests"
 echo "figure: the second commit's reconcile sent $(grep -c . <<<"$requests") requests: $(cut -d' ' -f1 <<<"$requests" | sort | uniq -c | tr -s ' \n' ' ')"
 no_echo_after "action=apply why=\"new commit ${second:0:7}" 3 "the second commit"
+note "a CustomResourceDefinition added makes the next reconcile read discovery again"
+# The second commit's reconcile read no discovery: it was kept.
+assert_not_contains "$(grep -E '^get /api(/v1)?$' <<<"$requests" || true)" "get /api" "the second commit's requests"
+install_crd restprobes RestProbe
+configmap_yaml rest-1 again >"$scratch/work/rest-1.yaml"
+from=$(audit_mark crd-before)
+third=$(git_commit "$scratch/work" "$scratch/remote.git" third)
+wait_until 30 "the third commit applied" state_is "$third"
+to=$(audit_mark crd-after)
+requests=$(audit_between "$from" "$to" | berth_requests)
+assert_contains "$requests" "get /api" "the third commit's requests (discovery read again)"
+kubectl delete crd restprobes.berth.dev --wait=false >/dev/null
+no_echo_after "action=apply why=\"new commit ${third:0:7}" 1 "the third commit"
 stop_agent "at rest"
 
 note "a drift made while berth was down is found at start"
