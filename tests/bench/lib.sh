@@ -68,3 +68,19 @@ audit_mark() { # name
 	done
 	grep -nF "$id" "$BERTH_CLUSTER_DIR/audit.log" | tail -1 | cut -d: -f1
 }
+# The requests received between two marks (the marks' own left out) from
+# clients whose user agent starts with AGENT (berth/, kubectl/, curl/): one
+# "time verb URI" line each, in the order the server received them. A watch
+# logs when it starts and when it ends: each request counts once, and only
+# when received after FROM's mark. None prints nothing.
+audit_requests() { # from to agent
+	local since
+	[ "$2" -gt $(($1 + 1)) ] || return 0
+	since=$(sed -n "$1{p;q}" "$BERTH_CLUSTER_DIR/audit.log" | jq -r .requestReceivedTimestamp)
+	sed -n "$(($1 + 1)),$(($2 - 1))p" "$BERTH_CLUSTER_DIR/audit.log" |
+		jq -r --arg a "$3" --arg since "$since" '
+			select((.userAgent // "") | startswith($a))
+			| select(.requestReceivedTimestamp > $since)
+			| "\(.auditID) \(.requestReceivedTimestamp) \(.verb) \(.requestURI)"' |
+		sort -u -k1,1 | cut -d' ' -f2- | sort
+}
