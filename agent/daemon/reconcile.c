@@ -443,18 +443,17 @@ out:
 	pruned = prune_list_pruned(&prune);
 	if (error < 0)
 		result = RESULT_FAILED;
-	if (r->watcher && !rest)
-		watcher_settle(r->watcher, s->name, &t.plan);
-	if (!rest)
-		remember_settled(r, s, &t,
-		                 compared && (result == RESULT_IN_SYNC || result == RESULT_APPLIED),
-		                 start);
-	if (!rest) {
-		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &description);
-	} else {
+	if (rest) {
 		/* The periodic check of the status, as after a comparison. */
 		plan_summary_in_sync(&description, settled_objects(rest));
 		post_status(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, true);
+	} else {
+		if (r->watcher)
+			watcher_settle(r->watcher, s->name, &t.plan);
+		remember_settled(r, s, &t,
+		                 compared && (result == RESULT_IN_SYNC || result == RESULT_APPLIED),
+		                 start);
+		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &description);
 	}
 	publish_report_page(r, s, &t, compared, result,
 	                    result == RESULT_FAILED ? description.ptr : NULL,
