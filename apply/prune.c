@@ -148,6 +148,12 @@ static int list_kind(struct kube_client *c, const char *path, struct search *sea
 	 * respectRBAC leaves it out): it could not delete there. */
 	if (error == BERTH_EFORBIDDEN)
 		return 0;
+	/* A kind gone since discovery (its CustomResourceDefinition deleted)
+	 * holds nothing; discovery is read again next time. */
+	if (error == BERTH_ENOTFOUND) {
+		discovery_cache_forget(c);
+		return 0;
+	}
 	if (error == BERTH_EHTTP) {
 		sync_warn(search->opts, "prune cannot list %s%s%s: %s", res->name,
 		          *res->group ? "." : "", res->group, berth_error_last());

@@ -134,7 +134,8 @@ static void *fake_api_thread_main(void *arg)
 	return NULL;
 }
 
-static void fake_api_race(struct kube_client *c, int (*fn)(struct kube_client *c))
+__attribute__((unused)) static void fake_api_race(struct kube_client *c,
+                                                  int (*fn)(struct kube_client *c))
 {
 	struct fake_api_thread t[FAKE_API_THREADS];
 	pthread_t id[FAKE_API_THREADS];
