@@ -51,6 +51,11 @@ struct watched {
 	 * or "deleted" (NULL: none), and the resourceVersion of each. */
 	const char *held;
 	struct buf held_rvs;
+	/* The resourceVersion of each event of it while its source was busy;
+	 * and whether the store is behind it: berth wrote it, and its watch
+	 * has not shown that write yet (watcher_read then LISTs). */
+	struct buf busy_rvs;
+	bool awaiting;
 };
 
 /* An object of a watched collection, as its watch last saw it: the live
@@ -139,6 +144,17 @@ static bool holds(const struct buf *rvs, const char *rv)
 	return false;
 }
 
+/* Does the NUL-ended list `a` hold a version of list `b`? */
+static bool seen_any(const struct buf *a, const struct buf *b)
+{
+	const char *p;
+
+	for (p = b->ptr; p < b->ptr + b->len; p += strlen(p) + 1)
+		if (holds(a, p))
+			return true;
+	return false;
+}
+
 static void tell(struct watch *wt, struct watched *o, const char *event)
 {
 	struct buf what = BUF_INIT;
@@ -194,6 +210,10 @@ static void seen(struct watch *wt, const char *type, struct json_object *obj)
 	o = find(wt, json_value_get_string(json_value_get(obj, "metadata"), "name"));
 	if (!o)
 		goto out;
+	if (o->source->busy && rv && o->busy_rvs.len < 4096)
+		buf_add(&o->busy_rvs, rv, strlen(rv) + 1);
+	else if (o->awaiting && holds(&o->ours, rv))
+		o->awaiting = false;
 	if (!strcmp(type, "DELETED")) {
 		changed(wt, o, "deleted", rv);
 		o->known = false;
@@ -345,11 +365,20 @@ static int relist(struct watch *wt)
 		}
 	/* The LIST is the store now; the old one is freed below, unlocked. */
 	if (error == 0) {
-		struct stored *old = wt->store;
+		struct stored *old = wt->store, *hit;
 		size_t nold = wt->nstore, aold = wt->store_alloc;
 
 		if (wt->nfresh)
 			qsort(wt->fresh, wt->nfresh, sizeof(*wt->fresh), stored_order);
+		/* The LIST shows berth's write, or it may predate it. */
+		for (i = 0; i < wt->n; i++)
+			if (wt->objects[i].awaiting && wt->nfresh &&
+			    (hit = bsearch(&(struct stored){.name = wt->objects[i].name}, wt->fresh,
+			                   wt->nfresh, sizeof(*wt->fresh), stored_order)))
+				wt->objects[i].awaiting = !holds(
+				    &wt->objects[i].ours,
+				    json_value_get_string(json_value_get(hit->obj, "metadata"),
+				                          "resourceVersion"));
 		wt->store = wt->fresh, wt->nstore = wt->nfresh, wt->store_alloc = wt->fresh_alloc;
 		wt->fresh = old, wt->nfresh = nold, wt->fresh_alloc = aold;
 	}
@@ -451,6 +480,7 @@ static void watched_release(struct watched *o)
 	free(o->name);
 	buf_release(&o->ours);
 	buf_release(&o->held_rvs);
+	buf_release(&o->busy_rvs);
 }
 
 static void watch_free(struct watch *wt)
@@ -604,6 +634,7 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 			o->name = xstrdup(id.name);
 			buf_init(&o->ours);
 			buf_init(&o->held_rvs);
+			buf_init(&o->busy_rvs);
 		}
 		o->source = f;
 		o->kept = true;
@@ -675,13 +706,16 @@ void watcher_settle(struct watcher *w, const char *source, const struct sync_pla
 		if (it->written.len && (o = watched_of(w, it, &id, &path))) {
 			buf_reset(&o->ours);
 			buf_add(&o->ours, it->written.ptr, it->written.len);
+			o->awaiting = !seen_any(&o->busy_rvs, &o->ours);
 		}
 	}
 	f->busy = false;
 	for (i = 0; i < w->n; i++)
 		for (j = 0; j < w->watches[i]->n; j++)
-			if (w->watches[i]->objects[j].source == f)
+			if (w->watches[i]->objects[j].source == f) {
 				release_held(w->watches[i], &w->watches[i]->objects[j]);
+				buf_reset(&w->watches[i]->objects[j].busy_rvs);
+			}
 	pthread_mutex_unlock(&w->lock);
 	buf_release(&path);
 }
@@ -723,6 +757,11 @@ int watcher_read(void *ctx, const char *path, int (*page)(struct json_object *pa
 
 		if (!wt->live || wt->crds || strcmp(wt->path, path))
 			continue;
+		/* Behind a write of berth's: LIST, as its answer may not be in. */
+		for (j = 0; j < wt->n && !wt->objects[j].awaiting; j++)
+			;
+		if (j < wt->n)
+			break;
 		items = json_object_new_array_ext((int)wt->nstore);
 		for (j = 0; j < wt->nstore; j++)
 			json_object_array_add(items, json_value_copy(wt->store[j].obj));
