@@ -73,7 +73,10 @@ static size_t on_lines(struct sink *s, const char *ptr, size_t n)
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
 	while (status / 100 == 2 && (nl = memchr(s->body->ptr, '\n', s->body->len))) {
 		size_t len = (size_t)(nl - s->body->ptr);
-		struct json_object *event = json_value_parse(s->body->ptr, len);
+		/* As call() leaves a LIST's items: without others' managedFields. */
+		struct json_object *event = json_value_parse(
+		    s->body->ptr,
+		    json_value_strip_event_managed_fields(s->body->ptr, len, FIELD_MANAGER));
 		int error = event ? s->stream->fn(event, s->stream->ctx)
 		                  : berth_error_prefix(BERTH_ERROR, "a watch event is not JSON");
 

@@ -145,7 +145,8 @@ void kube_client_warn(struct kube_client *c, const char *fmt, ...)
 /*
  * Watch the collection at `path` from the resourceVersion its query names:
  * `fn` gets each event ({"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR,
- * "object": ...}; borrowed) as it comes, until the server ends the watch
+ * "object": ...}; borrowed; the object's managedFields left out as
+ * kube_client_call() leaves them out) as it comes, until the server ends the watch
  * after `timeout_s` (0), `fn` fails (its error), the connection fails
  * (BERTH_ECONNECT), or the client's stop flag is raised (0). A
  * resourceVersion too old to watch from is BERTH_EGONE when the server

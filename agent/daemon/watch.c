@@ -6,7 +6,6 @@
 
 #include "../../diff/base/clock.h"
 #include "../../apply/discovery.h"
-#include "../../apply/ssa.h"
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/digest.h"
 #include "../../diff/base/berth_error.h"
@@ -245,35 +244,6 @@ static void stored_free(struct stored *s, size_t n)
 	}
 }
 
-/* `obj` as a LIST gives it (json_value_strip_managed_fields): its
- * managedFields less every entry but berth's server-side apply, which are
- * most of its size and which no comparison reads. */
-static void strip_managed_fields(struct json_object *obj)
-{
-	struct json_object *meta = json_value_get(obj, "metadata");
-	struct json_object *all = json_value_get(meta, "managedFields"), *kept;
-	size_t i;
-
-	if (!json_object_is_type(all, json_type_array))
-		return;
-	kept = json_object_new_array();
-	for (i = 0; i < json_value_array_len(all); i++) {
-		struct json_object *e = json_object_array_get_idx(all, i);
-		const char *manager = json_value_get_string(e, "manager");
-		const char *operation = json_value_get_string(e, "operation");
-
-		if (manager && operation && !strcmp(manager, FIELD_MANAGER) &&
-		    !strcmp(operation, "Apply"))
-			json_object_array_add(kept, json_object_get(e));
-	}
-	if (json_object_array_length(kept))
-		json_object_object_add(meta, "managedFields", kept);
-	else {
-		json_object_object_del(meta, "managedFields");
-		json_object_put(kept);
-	}
-}
-
 /* Keep what event `type` says of `obj` in the store. Called with w->lock
  * held. */
 static void store(struct watch *wt, const char *type, struct json_object *obj)
@@ -295,8 +265,6 @@ static void store(struct watch *wt, const char *type, struct json_object *obj)
 		else
 			lo = mid + 1;
 	}
-	if (strcmp(type, "DELETED"))
-		strip_managed_fields(obj);
 	if (cmp == 0) {
 		json_object_put(wt->store[lo].obj);
 		if (strcmp(type, "DELETED")) {

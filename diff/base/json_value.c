@@ -401,7 +401,7 @@ enum strip_tag {
 	TAG_OTHER,
 	TAG_ROOT,  /* the object itself */
 	TAG_ITEMS, /* the root's "items" */
-	TAG_ITEM,  /* an object in "items" */
+	TAG_ITEM,  /* an object in "items", or a watch event's "object" */
 	TAG_META,  /* the "metadata" of the root or of an item */
 };
 
@@ -506,7 +506,9 @@ static size_t keep_entries(char *text, size_t len, size_t *r, size_t *w, const c
 	return kept;
 }
 
-size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep)
+/* json_value_strip_managed_fields(); with `event`, the text is a watch
+ * event, whose root "object" is stripped as a LIST's items are. */
+static size_t strip(char *text, size_t len, const char *keep, bool event)
 {
 	static const char space[] = " \t\r\n";
 	unsigned char tags[STRIP_MAX_DEPTH];
@@ -564,6 +566,9 @@ size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep)
 				tag = TAG_ITEMS;
 			else if (parent == TAG_ITEMS && ch == '{')
 				tag = TAG_ITEM;
+			else if (event && parent == TAG_ROOT && ch == '{' &&
+			         key_is(text, key, key_end, "object"))
+				tag = TAG_ITEM;
 			else if ((parent == TAG_ROOT || parent == TAG_ITEM) && ch == '{' &&
 			         key_is(text, key, key_end, "metadata"))
 				tag = TAG_META;
@@ -579,4 +584,14 @@ size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep)
 		}
 	}
 	return w;
+}
+
+size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep)
+{
+	return strip(text, len, keep, false);
+}
+
+size_t json_value_strip_event_managed_fields(char *text, size_t len, const char *keep)
+{
+	return strip(text, len, keep, true);
 }

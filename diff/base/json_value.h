@@ -70,4 +70,8 @@ struct json_object *json_value_parse(const char *text, size_t len);
  */
 size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep);
 
+/* The same for the JSON text of a watch event: the managedFields of its
+ * "object", as of a LIST's items. */
+size_t json_value_strip_event_managed_fields(char *text, size_t len, const char *keep);
+
 #endif

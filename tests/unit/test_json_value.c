@@ -221,6 +221,27 @@ static void test_json__keeps_the_apply_entry_of_one_manager(void **state)
 	                "berth") "]}},{\"metadata\":{}}]}");
 }
 
+/* A watch event's object keeps berth's Apply entry alone, as a LIST's
+ * items do; an object's own "object" member is data, and stays. */
+static void test_json__strips_the_managed_fields_of_a_watch_events_object(void **state)
+{
+	static const char event[] =
+	    "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\",\"managedFields\":"
+	    "[" UPDATE("kubectl") "," APPLY("berth") "]},\"data\":{\"k\":\"v\"}}}";
+	static const char object[] =
+	    "{\"object\":{\"metadata\":{\"managedFields\":[" UPDATE("kubectl") "]}}}";
+	char *text = strdup(event);
+	size_t n = json_value_strip_event_managed_fields(text, strlen(text), "berth");
+
+	(void)state;
+	text[n] = '\0';
+	assert_string_equal(text,
+	                    "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\","
+	                    "\"managedFields\":[" APPLY("berth") "]},\"data\":{\"k\":\"v\"}}}");
+	free(text);
+	assert_kept(object, "berth", object);
+}
+
 /* A key with a dot in it reads one way only, there and back. */
 static void test_json__a_dotted_key_is_quoted_in_a_path(void **state)
 {
@@ -268,6 +289,7 @@ int main(void)
 	    cmocka_unit_test(test_json__path_step_follows_keys_and_indexes),
 	    cmocka_unit_test(test_json__strips_managed_fields_of_an_object_and_of_list_items),
 	    cmocka_unit_test(test_json__keeps_the_apply_entry_of_one_manager),
+	    cmocka_unit_test(test_json__strips_the_managed_fields_of_a_watch_events_object),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
