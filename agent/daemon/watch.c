@@ -468,16 +468,26 @@ static void watch_free(struct watch *wt)
 	free(wt);
 }
 
-/* The watch of collection `path`, started if need be; NULL when it cannot
- * be (a warning says why). `crds`: it is the watch of CRD_PATH. Called with w->lock held. */
-static struct watch *watch_at(struct watcher *w, const char *path, bool crds)
+/* The watch of collection `path`, or NULL. Called with w->lock held. */
+static struct watch *watch_find(struct watcher *w, const char *path)
 {
-	struct watch *wt;
 	size_t i;
 
 	for (i = 0; i < w->n; i++)
 		if (!strcmp(w->watches[i]->path, path))
 			return w->watches[i];
+	return NULL;
+}
+
+/* The watch of collection `path`, started if need be; NULL when it cannot
+ * be (a warning says why). `crds`: it is the watch of CRD_PATH. Called
+ * with w->lock held. */
+static struct watch *watch_at(struct watcher *w, const char *path, bool crds)
+{
+	struct watch *wt = watch_find(w, path);
+
+	if (wt)
+		return wt;
 	wt = xcalloc(1, sizeof(*wt));
 	wt->w = w;
 	wt->path = xstrdup(path);
@@ -549,24 +559,12 @@ static struct followed *followed_at(struct watcher *w, const char *source)
 	return f;
 }
 
-/* The object `id` of `plan`'s item `it` as its watch follows it, or NULL
- * when it is not watched. Called with w->lock held. */
-static struct watched *watched_of(struct watcher *w, const struct sync_item *it,
-                                  const struct object_id *id, struct buf *path)
+/* The URL path of the collection of `plan`'s item `it`, whose identity
+ * is `id`, as its watch names it. */
+static void collection_of(struct buf *path, const struct sync_item *it, const struct object_id *id)
 {
-	struct watch *wt;
-
 	buf_reset(path);
 	api_resource_path(path, it->res, it->res->version, id->namespace, NULL);
-	for (size_t i = 0; i < w->n; i++)
-		if (!strcmp(w->watches[i]->path, path->ptr)) {
-			wt = w->watches[i];
-			return wt->sorted
-			           ? bsearch(&(struct watched){.name = id->name}, wt->objects,
-			                     wt->sorted, sizeof(*wt->objects), watched_order)
-			           : NULL;
-		}
-	return NULL;
 }
 
 void watcher_follow(struct watcher *w, const char *source, const struct sync_plan *plan)
@@ -584,8 +582,7 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 		struct watched *o;
 		struct watch *wt;
 
-		buf_reset(&path);
-		api_resource_path(&path, it->res, it->res->version, id.namespace, NULL);
+		collection_of(&path, it, &id);
 		if (it->awaits_crd || !(wt = watch_at(w, path.ptr, false))) {
 			f->complete = false;
 			continue;
@@ -670,8 +667,12 @@ void watcher_settle(struct watcher *w, const char *source, const struct sync_pla
 		const struct sync_item *it = &plan->items[i];
 		struct object_id id = sync_item_id(it);
 		struct watched *o;
+		struct watch *wt;
 
-		if (it->written.len && (o = watched_of(w, it, &id, &path))) {
+		if (!it->written.len)
+			continue;
+		collection_of(&path, it, &id);
+		if ((wt = watch_find(w, path.ptr)) && (o = find(wt, id.name))) {
 			buf_reset(&o->ours);
 			buf_add(&o->ours, it->written.ptr, it->written.len);
 			o->awaiting = !seen_any(&o->busy_rvs, &o->ours);
@@ -715,24 +716,20 @@ int watcher_read(void *ctx, const char *path, int (*page)(struct json_object *pa
                  void *arg)
 {
 	struct watcher *w = ctx;
+	const struct watch *wt;
 	struct json_object *items = NULL, *p;
-	size_t i, j;
+	size_t i;
 	int error;
 
 	pthread_mutex_lock(&w->lock);
-	for (i = 0; i < w->n && !items; i++) {
-		const struct watch *wt = w->watches[i];
-
-		if (!wt->live || wt->crds || strcmp(wt->path, path))
-			continue;
-		/* Behind a write of berth's: LIST, as its answer may not be in. */
-		for (j = 0; j < wt->n && !wt->objects[j].awaiting; j++)
-			;
-		if (j < wt->n)
-			break;
+	wt = watch_find(w, path);
+	/* Behind a write of berth's: LIST, as its answer may not be in. */
+	for (i = 0; wt && i < wt->n && !wt->objects[i].awaiting; i++)
+		;
+	if (wt && wt->live && !wt->crds && i == wt->n) {
 		items = json_object_new_array_ext((int)wt->nstore);
-		for (j = 0; j < wt->nstore; j++)
-			json_object_array_add(items, json_value_copy(wt->store[j].obj));
+		for (i = 0; i < wt->nstore; i++)
+			json_object_array_add(items, json_value_copy(wt->store[i].obj));
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (!items)
