@@ -388,7 +388,8 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 		sync.live = watcher_read;
 		sync.live_ctx = r->watcher;
 	}
-	sync.progress = progress_open(s->name);
+	/* A line per object and wait, as debug lines: none to format else. */
+	sync.progress = log_debug_enabled() ? progress_open(s->name) : NULL;
 	if ((error = target_source(&t, &o)) < 0)
 		goto out;
 	if ((rest = at_rest(r, s, t.commit.id, why))) {

@@ -20,6 +20,11 @@ void log_set_debug(bool debug)
 	log_debug = debug;
 }
 
+bool log_debug_enabled(void)
+{
+	return log_debug;
+}
+
 /* json-c escapes C0, but leaves DEL, C1 and bytes that are no UTF-8 as
  * they are: they become \u007f, \u0080 to \u009f and \ufffd here. In
  * JSON text they can only be inside strings. */

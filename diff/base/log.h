@@ -16,6 +16,7 @@ void log_set_json(bool json);
 
 /* Write "debug" lines too (--log-level debug); they are dropped else. */
 void log_set_debug(bool debug);
+bool log_debug_enabled(void);
 
 /* A line with the time, the level ("debug", "info", "warn", "error"), the message
  * and `fields` (strings; taken: json_object_put). */
