@@ -205,6 +205,58 @@ int prune_find(struct prune_list *out, struct kube_client *c, const struct disco
 	return 0;
 }
 
+int prune_find_gone(struct prune_list *out, struct kube_client *c, const struct discovery *d,
+                    const struct object_id *gone, size_t n, const struct sync_plan *plan,
+                    const struct sync_options *opts)
+{
+	struct prune_list list = PRUNE_LIST_INIT;
+	struct buf path = BUF_INIT;
+	size_t i;
+	int error = 0;
+
+	if (!plan->n && !opts->allow_empty)
+		return prune_find(out, c, d, plan, opts); /* which refuses */
+	for (i = 0; i < n && !error; i++) {
+		const struct api_resource *res =
+		    discovery_find_kind(d, gone[i].group, gone[i].kind);
+		struct json_object *obj = NULL, *page;
+		struct search search = {&list, res, plan, opts};
+		const char *managed;
+
+		if (!res || !res->prunable || !scope_kind_allowed(opts, res))
+			continue;
+		buf_reset(&path);
+		api_resource_path(&path, res, res->version, gone[i].namespace, gone[i].name);
+		error = kube_client_get_json(&obj, c, path.ptr);
+		if (error == BERTH_ENOTFOUND || error == BERTH_EFORBIDDEN) {
+			error = 0; /* gone already, or not berth's to delete */
+			continue;
+		}
+		if (error < 0)
+			break;
+		/* As one page of what a LIST of its kind would find. */
+		page = json_object_new_object();
+		json_object_object_add(page, "apiVersion",
+		                       json_object_get(json_value_get(obj, "apiVersion")));
+		json_object_object_add(page, "items", json_object_new_array());
+		json_object_array_add(json_value_get(page, "items"), obj);
+		managed = json_value_get_string(
+		    json_value_get(json_value_get(obj, "metadata"), "labels"), TRACKING_LABEL);
+		if (managed && !strcmp(managed, TRACKING_VALUE))
+			error = take_page(page, &search);
+		json_object_put(page);
+	}
+	buf_release(&path);
+	if (error < 0) {
+		prune_list_release(&list);
+		return berth_error_prefix(error, "prune");
+	}
+	if (list.n)
+		qsort(list.items, list.n, sizeof(*list.items), cmp_reverse_phase);
+	*out = list;
+	return 0;
+}
+
 int prune_apply(struct prune_list *list, struct kube_client *c, const struct sync_options *opts)
 {
 	struct buf path = BUF_INIT, body = BUF_INIT, what = BUF_INIT;

@@ -50,6 +50,16 @@ int prune_find(struct prune_list *out, struct kube_client *c, const struct disco
                const struct sync_plan *plan, const struct sync_options *opts);
 
 /*
+ * prune_find() for the objects `gone` alone (those that left Git with a
+ * commit whose other objects are known to be as they were): each is read
+ * (one GET), and taken under the same rules. An object that is not there,
+ * or that berth may not read, is not taken.
+ */
+int prune_find_gone(struct prune_list *out, struct kube_client *c, const struct discovery *d,
+                    const struct object_id *gone, size_t n, const struct sync_plan *plan,
+                    const struct sync_options *opts);
+
+/*
  * Delete them, in reverse phase order, each with its uid as a precondition.
  * PersistentVolumeClaims, PersistentVolumes and Namespaces are kept unless
  * opts->prune_protected is set or the object is annotated PRUNE_ANNOTATION:

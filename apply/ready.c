@@ -133,6 +133,17 @@ static enum readiness phase(struct buf *why, struct json_object *obj, const char
 	return failed && !strcmp(p, failed) ? READINESS_FAILED : READINESS_WAITING;
 }
 
+bool ready_has_rule(const char *group, const char *kind)
+{
+	if (!*group)
+		return !strcmp(kind, "Namespace") || !strcmp(kind, "PersistentVolume") ||
+		       !strcmp(kind, "PersistentVolumeClaim");
+	if (!strcmp(group, "apps"))
+		return !strcmp(kind, "StatefulSet") || !strcmp(kind, "Deployment") ||
+		       !strcmp(kind, "DaemonSet");
+	return !strcmp(group, "apiextensions.k8s.io") && !strcmp(kind, "CustomResourceDefinition");
+}
+
 enum readiness ready_check(struct buf *why, struct json_object *live, bool binds_on_first_consumer)
 {
 	const char *api = json_value_get_string(live, "apiVersion"),

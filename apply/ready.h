@@ -26,6 +26,10 @@ enum readiness {
 /* Decide for `live`; `why` gets what it waits for or why it failed
  * ("1 of 3 pods ready"), and, ready, what a partition leaves out ("1 of 1
  * pods updated, ordinals 2 and up (partition 2)"). */
+/* Is kind `kind` of `group` ready by more than existing (a rollout, a
+ * phase, a condition that ready_check() reads)? */
+bool ready_has_rule(const char *group, const char *kind);
+
 enum readiness ready_check(struct buf *why, struct json_object *live, bool binds_on_first_consumer);
 
 /* What the StorageClass of a claim says: its provisioner (NULL when the

@@ -6,6 +6,7 @@
 #include "order.h"
 
 #include "../diff/base/stop.h"
+#include "../diff/checks.h"
 #include "../diff/drift.h"
 #include "../diff/manifest.h"
 #include "../diff/verdict.h"
@@ -75,14 +76,24 @@ struct sync_options {
 	/*
 	 * Where the live objects of a collection may be read instead of a
 	 * LIST (berth run's watches): `live` calls `page` once, with
-	 * {"items": [...]} holding every object of collection `path` (as
-	 * sync_item_path names it) as it knows them, and returns what `page`
-	 * returned; or returns BERTH_ENOTFOUND, calling nothing, when it
-	 * cannot vouch for the collection, which is then LISTed. NULL: LIST.
+	 * {"items": [...]} holding the objects named `names` (n of them,
+	 * sorted) of collection `path` (as sync_item_path names it), those it
+	 * knows, and returns what `page` returned; or returns BERTH_ENOTFOUND,
+	 * calling nothing, when it cannot vouch for the collection, which is
+	 * then LISTed. NULL: LIST.
 	 */
-	int (*live)(void *ctx, const char *path, int (*page)(struct json_object *page, void *arg),
-	            void *arg);
+	int (*live)(void *ctx, const char *path, const char *const *names, size_t n,
+	            int (*page)(struct json_object *page, void *arg), void *arg);
 	void *live_ctx;
+	/*
+	 * Whether manifest `m` is known to be in sync with its live object,
+	 * unchanged since a comparison found it so, and watched since (berth
+	 * run's next commit): it is planned in sync, neither read nor
+	 * compared. Asked only of kinds whose readiness is their existence.
+	 * NULL: every object is compared.
+	 */
+	bool (*known)(void *ctx, const struct manifest *m);
+	void *known_ctx;
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
@@ -200,10 +211,11 @@ size_t sync_check_served(struct diagnostics *diags, struct kube_client *c,
 /*
  * The checks of the whole commit (diff/checks.h), with what the cluster
  * knows: Services and StorageClasses that exist live, and the default
- * class. Returns the number of problems added to `diags`.
+ * class (`known`: see checks_run). Returns the number of problems added to
+ * `diags`.
  */
 size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
-                  const struct manifest_set *set);
+                  const struct manifest_set *set, const struct checks_known *known);
 
 /*
  * Confirm the drift found locally with the server: each drifted object's

@@ -116,12 +116,12 @@ static int live_default_classes(void *ctx, struct buf *names)
 }
 
 size_t sync_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
-                  const struct manifest_set *set)
+                  const struct manifest_set *set, const struct checks_known *known)
 {
 	struct live_lookups lookups = {c, NULL, json_object_new_object()};
 	struct checks_cluster cluster = {live_service, live_storage_class, live_default_classes,
 	                                 &lookups};
-	size_t n = checks_run(diags, warnings, set, &cluster);
+	size_t n = checks_run(diags, warnings, set, &cluster, known);
 
 	json_object_put(lookups.classes);
 	json_object_put(lookups.services);

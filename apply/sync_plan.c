@@ -304,13 +304,17 @@ static int read_group(struct kube_client *c, struct sync_item **items, size_t n,
                       const struct sync_options *opts)
 {
 	struct group g = {items, n, xcalloc(n, sizeof(bool)), false};
+	const char **names = xcalloc(n + 1, sizeof(*names));
 	struct buf path = BUF_INIT;
 	size_t i;
 	int error = BERTH_ENOTFOUND;
 
 	sync_item_path(&path, items[0], false);
+	for (i = 0; i < n; i++)
+		names[i] = items[i]->m->id.name;
 	if (opts->live)
-		error = opts->live(opts->live_ctx, path.ptr, compare_page, &g);
+		error = opts->live(opts->live_ctx, path.ptr, names, n, compare_page, &g);
+	free(names);
 	if (error == BERTH_ENOTFOUND) {
 		buf_addf(&path, "?limit=%d", LIST_PAGE);
 		error = kube_client_list(c, path.ptr, compare_page, &g);
@@ -697,6 +701,14 @@ size_t sync_check_served(struct diagnostics *diags, struct kube_client *c,
 	return diags->n - before;
 }
 
+/* sync_options.known, asked only of kinds a wait never needs to read. */
+static bool known(const struct sync_item *item, const struct sync_options *opts)
+{
+	return opts->known && !item->awaits_crd &&
+	       !ready_has_rule(item->m->id.group, item->m->id.kind) &&
+	       opts->known(opts->known_ctx, item->m);
+}
+
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
                     const struct sync_options *opts)
@@ -733,7 +745,9 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 	/* Read what exists; a kind not served yet has nothing live. */
 	order = xcalloc(plan.n + 1, sizeof(*order));
 	for (i = n = 0; i < plan.n && !error; i++)
-		if (!plan.items[i].awaits_crd)
+		if (known(&plan.items[i], opts))
+			plan.items[i].ready = true;
+		else if (!plan.items[i].awaits_crd)
 			order[n++] = &plan.items[i];
 		else if ((error = sync_compare(&plan.items[i], NULL)) < 0)
 			sync_blame(&plan.items[i], NULL);

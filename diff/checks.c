@@ -640,8 +640,18 @@ static void base64_values(struct run *r, const struct manifest *m, struct json_o
 	buf_release(&path);
 }
 
+/* Do the checks of `m` read other objects (its Service, its classes, the
+ * default class)? */
+static bool looks_around(const struct manifest *m)
+{
+	return is(m, "apps", "StatefulSet") || is(m, "apps", "Deployment") ||
+	       is(m, "apps", "DaemonSet") || is(m, "apps", "ReplicaSet") ||
+	       is(m, "", "PersistentVolumeClaim") || is(m, "storage.k8s.io", "StorageClass");
+}
+
 size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
-                  const struct manifest_set *set, const struct checks_cluster *cluster)
+                  const struct manifest_set *set, const struct checks_cluster *cluster,
+                  const struct checks_known *known)
 {
 	struct run r = {.diags = diags,
 	                .warnings = warnings,
@@ -655,7 +665,11 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 
 	for (i = 0; i < set->n; i++) {
 		const struct manifest *m = &set->items[i];
-		struct json_object *spec = json_value_get(obj(&r, i), "spec");
+		struct json_object *spec;
+
+		if (known && !looks_around(m) && known->unchanged(known->ctx, m))
+			continue;
+		spec = json_value_get(obj(&r, i), "spec");
 
 		if (is(m, "apps", "StatefulSet")) {
 			/* In the order the fields usually come in. */

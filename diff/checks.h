@@ -43,8 +43,19 @@ bool checks_class_is_default(struct json_object *cls);
  * and a claim that none of the volumes of its class in Git can serve when
  * the class provisions none. The default class is the one marked so in Git
  * (applied first, in phase order) or live; two of them are a warning.
+ * With `known` (may be NULL), an object it says passed these checks as it
+ * is, and whose checks read no other object (a ConfigMap, a Secret, a
+ * Service...), is not checked again.
  */
+/* Objects checked before, unchanged since (a commit loaded as the files it
+ * changed): `unchanged` says whether `m` is one. */
+struct checks_known {
+	bool (*unchanged)(void *ctx, const struct manifest *m);
+	void *ctx;
+};
+
 size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
-                  const struct manifest_set *set, const struct checks_cluster *cluster);
+                  const struct manifest_set *set, const struct checks_cluster *cluster,
+                  const struct checks_known *known);
 
 #endif

@@ -317,9 +317,9 @@ int manifest_set_add(struct manifest_set *set, struct diagnostics *diags, const 
 	file->name = xstrdup(name);
 	file->read = l.opts->read;
 	file->read_ctx = l.opts->read_ctx;
+	file->len = len;
 	if (!file->read) {
 		file->text = xstrndup(text, len);
-		file->len = len;
 	}
 	set->files = xgrow(set->files, sizeof(*set->files), set->nfiles + 1, &set->files_alloc);
 	set->files[set->nfiles++] = file;
@@ -476,10 +476,35 @@ void manifest_set_finish(struct manifest_set *set, struct diagnostics *diags,
 			continue;
 		}
 		manifest_release_one(&set->items[i]);
+		set->dropped++;
 	}
 	set->n = n;
 	free(order);
 	free(dropped);
+}
+
+void manifest_set_drop(struct manifest_set *set, bool (*drop)(const char *file, void *ctx),
+                       void *ctx)
+{
+	size_t i, n;
+
+	for (i = n = 0; i < set->n; i++) {
+		if (set->items[i].source && drop(set->items[i].file, ctx))
+			manifest_release_one(&set->items[i]);
+		else
+			set->items[n++] = set->items[i];
+	}
+	set->n = n;
+	for (i = n = 0; i < set->nfiles; i++) {
+		if (!drop(set->files[i]->name, ctx)) {
+			set->files[n++] = set->files[i];
+			continue;
+		}
+		free(set->files[i]->name);
+		free(set->files[i]->text);
+		free(set->files[i]);
+	}
+	set->nfiles = n;
 }
 
 void manifest_set_release(struct manifest_set *set)

@@ -52,6 +52,7 @@ struct manifest_set {
 	size_t n, alloc;
 	struct manifest_file **files;
 	size_t nfiles, files_alloc;
+	size_t dropped; /* objects manifest_set_finish() dropped as repeats */
 };
 #define MANIFEST_SET_INIT                                                                          \
 	{                                                                                          \
@@ -157,6 +158,10 @@ void manifest_set_take(struct manifest_set *to, struct manifest_set *from);
  */
 void manifest_set_finish(struct manifest_set *set, struct diagnostics *diags,
                          struct diagnostics *warnings);
+
+/* Remove the objects, and the files, of each file `drop` names. */
+void manifest_set_drop(struct manifest_set *set, bool (*drop)(const char *file, void *ctx),
+                       void *ctx);
 
 void manifest_set_release(struct manifest_set *set);
 

@@ -31,7 +31,7 @@ static int check_with_server(struct diagnostics *diags, struct diagnostics *warn
 	if ((error = kube_client_new(&client, kc, NULL)) < 0 ||
 	    (error = target_discovery(&d, client, set, false)) < 0)
 		goto out;
-	error = target_check(diags, warnings, client, d, set);
+	error = target_check(diags, warnings, client, d, set, NULL, NULL);
 out:
 	discovery_free(d);
 	kube_client_free(client);
@@ -112,7 +112,7 @@ int cmd_lint(int argc, char **argv)
 		if (namespace)
 			opts.manifest.default_namespace = namespace;
 		tree_load(&set, &diags, warnings, paths, npaths, &opts);
-		checks_run(&diags, warnings, &set, NULL);
+		checks_run(&diags, warnings, &set, NULL, NULL);
 	}
 	diagnostics_format(&out, &diags);
 	diagnostics_format(&out, warnings);

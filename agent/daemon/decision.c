@@ -29,10 +29,15 @@ bool reconcile_needs_prune(const struct reconcile_facts *f)
 	       a != RECONCILE_SKIP;
 }
 
+bool reconcile_known_in_sync(const struct rest_facts *f, const char *commit)
+{
+	return same(f->settled, commit) && !f->failed && f->quiet && f->age_ms >= 0 &&
+	       f->age_ms < (double)f->resync_ms;
+}
+
 bool reconcile_at_rest(const struct rest_facts *f)
 {
-	return f->why == TRIGGER_INTERVAL && same(f->settled, f->commit) && !f->failed &&
-	       f->quiet && f->age_ms >= 0 && f->age_ms < (double)f->resync_ms;
+	return f->why == TRIGGER_INTERVAL && reconcile_known_in_sync(f, f->commit);
 }
 
 bool reconcile_writes(enum reconcile_action a)

@@ -67,7 +67,14 @@ struct rest_facts {
 	bool quiet;          /* no change to its objects since, and none missed */
 };
 
-/* May the reconcile end "in sync, unchanged" without comparing? */
+/* Are the objects of `commit` known to be in sync: it is the one the last
+ * full reconcile left in sync, no apply failed since, the watches saw no
+ * change, and the resync is not due? A new commit then compares only the
+ * objects of the files it changed. */
+bool reconcile_known_in_sync(const struct rest_facts *f, const char *commit);
+
+/* May the reconcile end "in sync, unchanged" without comparing: made due
+ * by the interval, and its commit known in sync? */
 bool reconcile_at_rest(const struct rest_facts *f);
 
 /* Does `a` write to the cluster? */

@@ -158,6 +158,9 @@ static void reload(struct loop *l)
 		if (l->r.watcher)
 			watcher_follow(l->r.watcher, old->sources[i].name, &none);
 	}
+	/* A source's options may have changed: each loads its next commit
+	 * whole. */
+	runner_forget_loads(&l->r);
 	scheduler_follow(l->scheduler, l->r.config);
 	follow_http(l);
 	l->r.state_ns = state_namespace(l);
@@ -309,6 +312,7 @@ out:
 	json_object_put(l.r.state);
 	json_object_put(l.r.failed);
 	json_object_put(l.r.settled);
+	runner_forget_loads(&l.r);
 	kube_client_free(l.r.client);
 	kubeconfig_free(l.kc);
 	config_drop(l.r.config);

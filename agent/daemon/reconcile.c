@@ -268,7 +268,7 @@ static size_t settled_objects(struct json_object *settled)
 /* The log line of a reconcile: its source, commit, action and counts. */
 static void log_outcome(const struct source_config *s, const struct target *t, enum result result,
                         const char *action, const char *why, size_t drifted, size_t pruned,
-                        int error, double ms, struct json_object *settled)
+                        bool partial, int error, double ms, struct json_object *settled)
 {
 	struct json_object *f = json_object_new_object();
 	size_t counts[SYNC_ACTION_COUNT];
@@ -295,6 +295,13 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 		add_count(f, "recreated", counts[SYNC_RECREATED]);
 		add_count(f, "unchanged", counts[SYNC_UNCHANGED]);
 		add_count(f, "pruned", pruned);
+		/* Loaded from the last commit's load and the files changed
+		 * since; compared: those files' objects alone, or all. */
+		if (t->delta) {
+			add_count(f, "changed_files", t->nchanged);
+			json_object_object_add(f, "compared",
+			                       json_object_new_string(partial ? "changed" : "all"));
+		}
 	}
 	snprintf(secs, sizeof(secs), "%.3fs", ms / 1000);
 	json_object_object_add(f, "duration", json_object_new_string(secs));
@@ -304,13 +311,14 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 	           result_messages[result], f);
 }
 
-/* The record of the last full reconcile of `s` when this one, of commit
- * `commit`, made due by `why`, may end at rest (decision.h), else NULL. */
-static struct json_object *at_rest(struct runner *r, const struct source_config *s,
-                                   const char *commit, enum trigger_kind why)
+/* What the last full reconcile of `s` left, for this one, of commit
+ * `commit`, made due by `why` (decision.h). */
+static struct rest_facts rest_facts(struct runner *r, const struct source_config *s,
+                                    const char *commit, enum trigger_kind why)
 {
 	struct json_object *settled = json_value_get(r->settled, s->name);
-	struct rest_facts f = {
+
+	return (struct rest_facts){
 	    .why = why,
 	    .commit = commit,
 	    .settled = json_value_get_string(settled, "commit"),
@@ -319,24 +327,57 @@ static struct json_object *at_rest(struct runner *r, const struct source_config 
 	    .resync_ms = s->resync_ms,
 	    .quiet = r->watcher && settled && watcher_quiet(r->watcher, s->name),
 	};
-
-	return reconcile_at_rest(&f) ? settled : NULL;
 }
 
-/* What a full reconcile of `s`, begun at `start`, leaves for the next ones:
- * its objects in sync at its commit, or nothing to rest on. */
+/* The last load of source `name`, kept for its next commit (an empty one
+ * at first). */
+static struct target_memo *memo_of(struct runner *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nloaded; i++)
+		if (!strcmp(r->loaded[i].source, name))
+			return &r->loaded[i].memo;
+	r->loaded = xrealloc(r->loaded, (r->nloaded + 1) * sizeof(*r->loaded));
+	r->loaded[r->nloaded].source = xstrdup(name);
+	r->loaded[r->nloaded].memo = (struct target_memo)TARGET_MEMO_INIT;
+	return &r->loaded[r->nloaded++].memo;
+}
+
+void runner_forget_loads(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nloaded; i++) {
+		free(r->loaded[i].source);
+		target_memo_release(&r->loaded[i].memo);
+	}
+	free(r->loaded);
+	r->loaded = NULL;
+	r->nloaded = 0;
+}
+
+/* What a reconcile of `s`, begun at `start`, leaves for the next ones: its
+ * objects in sync at its commit, or nothing to rest on. `partial`: it
+ * compared only the objects of the files its commit changed. */
 static void remember_settled(struct runner *r, const struct source_config *s,
-                             const struct target *t, bool in_sync, double start)
+                             const struct target *t, bool in_sync, bool partial, double start)
 {
 	struct json_object *rec;
+	double at = start;
 
 	if (!in_sync) {
 		json_object_object_del(r->settled, s->name);
 		return;
 	}
+	/* Only a changed file's objects were compared: the resync is due
+	 * after the last reconcile that compared them all. */
+	if (partial)
+		at = json_object_get_double(
+		    json_value_get(json_value_get(r->settled, s->name), "at"));
 	rec = json_object_new_object();
 	json_object_object_add(rec, "commit", json_object_new_string(t->commit.id));
-	json_object_object_add(rec, "at", json_object_new_double(start));
+	json_object_object_add(rec, "at", json_object_new_double(at));
 	json_object_object_add(rec, "objects", json_object_new_int64((int64_t)t->plan.n));
 	json_object_object_add(r->settled, s->name, rec);
 }
@@ -361,10 +402,12 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 	enum result result = RESULT_IN_SYNC;
 	struct buf description = BUF_INIT, reason = BUF_INIT;
 	struct json_object *rest = NULL; /* at rest: the last full reconcile's record */
+	struct rest_facts facts_rest;
+	struct target_memo *memo = memo_of(r, s->name);
 	double start = clock_now_ms();
 	struct load_limit limit = {.stop = r->stop, .deadline = start + LOAD_TIMEOUT_MS};
 	size_t pruned = 0, i;
-	bool compared = false, decided = false;
+	bool compared = false, decided = false, loaded = false, partial = false;
 	int error;
 
 	config_target_options(&o, s);
@@ -390,17 +433,24 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 	}
 	/* A line per object and wait, as debug lines: none to format else. */
 	sync.progress = log_debug_enabled() ? progress_open(s->name) : NULL;
+	o.memo = memo;
 	if ((error = target_source(&t, &o)) < 0)
 		goto out;
-	if ((rest = at_rest(r, s, t.commit.id, why))) {
+	facts_rest = rest_facts(r, s, t.commit.id, why);
+	if (reconcile_at_rest(&facts_rest)) {
+		rest = json_value_get(r->settled, s->name);
 		buf_adds(&reason, "commit unchanged, and the watches saw no change (interval)");
 		decided = true;
 		goto out;
 	}
+	o.memo_in_sync = reconcile_known_in_sync(&facts_rest, memo->commit);
 	if (r->watcher)
 		watcher_begin(r->watcher, s->name);
-	if ((error = target_open(&t, &o, &sync)) < 0 ||
-	    (error = state_refuse_managed(&t.set, r->state_ns)) < 0)
+	if ((error = target_open(&t, &o, &sync)) < 0)
+		goto out;
+	loaded = true;
+	partial = t.delta && o.memo_in_sync;
+	if ((error = state_refuse_managed(&t.set, r->state_ns)) < 0)
 		goto out;
 	if (r->watcher)
 		watcher_follow(r->watcher, s->name, &t.plan);
@@ -415,7 +465,11 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 	for (i = 0; i < t.plan.n; i++)
 		facts.drifted += t.plan.items[i].drift.state != DRIFT_IN_SYNC;
 	if (reconcile_needs_prune(&facts)) {
-		if ((error = prune_find(&prune, t.client, t.discovery, &t.plan, &sync)) < 0)
+		/* Known in sync but for the changed files: what left them. */
+		if ((error = partial
+		                 ? prune_find_gone(&prune, t.client, t.discovery, t.gone, t.ngone,
+		                                   &t.plan, &sync)
+		                 : prune_find(&prune, t.client, t.discovery, &t.plan, &sync)) < 0)
 			goto out;
 		facts.prunable = prune.n;
 	}
@@ -453,7 +507,7 @@ out:
 			watcher_settle(r->watcher, s->name, &t.plan);
 		remember_settled(r, s, &t,
 		                 compared && (result == RESULT_IN_SYNC || result == RESULT_APPLIED),
-		                 start);
+		                 partial, start);
 		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &description);
 	}
 	publish_report_page(r, s, &t, compared, result,
@@ -463,11 +517,15 @@ out:
 	if (result == RESULT_APPLIED || result == RESULT_FAILED)
 		log_warnings(s->name, &t.warnings, t.checkout);
 	log_outcome(s, &t, result, decided ? reconcile_action_name(action) : NULL, reason.ptr,
-	            facts.drifted, pruned, error, clock_now_ms() - start, rest);
+	            facts.drifted, pruned, partial, error, clock_now_ms() - start, rest);
 	record(r, s, &t, compared, result_labels[result], clock_now_ms() - start, error);
 	buf_release(&description);
 	buf_release(&reason);
 	prune_list_release(&prune);
+	/* The commit's load, for the next one; what a refused or failed load
+	 * took from the last is gone, and the next loads whole. */
+	if (loaded)
+		target_memo_keep(memo, &t, o.namespace ? o.namespace : t.kc->namespace);
 	target_release(&t);
 	if (sync.progress)
 		fclose(sync.progress);

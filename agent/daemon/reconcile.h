@@ -7,6 +7,7 @@
 #include "watch.h"
 
 #include "../forge/status.h"
+#include "../source/target.h"
 #include "../http/report_page.h"
 
 #include "../../apply/kube_client.h"
@@ -42,6 +43,12 @@ struct runner {
 	struct reporter *reporter; /* the commit statuses */
 	struct report_board *reports; /* the drift report pages; NULL: none */
 	struct stop *stop;            /* SIGTERM */
+	/* Each source's last load, for its next commit (target_memo). */
+	struct loaded {
+		char *source;
+		struct target_memo memo;
+	} * loaded;
+	size_t nloaded;
 };
 
 /* The metric families reconciles record in (the registry must hold them). */
@@ -55,6 +62,9 @@ void reconcile_count_request(const char *method, long status, void *ctx);
 /* A warning of the client or of a sync, as a log line of its source
  * (`ctx`, a name), or of no source (NULL). */
 void reconcile_log_warning(const char *message, void *ctx);
+
+/* Forget every source's last load: each loads its next commit whole. */
+void runner_forget_loads(struct runner *r);
 
 /* Reconcile source `s` of r->config, which `why` made due. 0, or the
  * error that failed it (logged, posted and published already). */

@@ -712,8 +712,8 @@ bool watcher_quiet(struct watcher *w, const char *source)
 	return quiet;
 }
 
-int watcher_read(void *ctx, const char *path, int (*page)(struct json_object *page, void *arg),
-                 void *arg)
+int watcher_read(void *ctx, const char *path, const char *const *names, size_t n,
+                 int (*page)(struct json_object *page, void *arg), void *arg)
 {
 	struct watcher *w = ctx;
 	const struct watch *wt;
@@ -727,9 +727,15 @@ int watcher_read(void *ctx, const char *path, int (*page)(struct json_object *pa
 	for (i = 0; wt && i < wt->n && !wt->objects[i].awaiting; i++)
 		;
 	if (wt && wt->live && !wt->crds && i == wt->n) {
-		items = json_object_new_array_ext((int)wt->nstore);
-		for (i = 0; i < wt->nstore; i++)
-			json_object_array_add(items, json_value_copy(wt->store[i].obj));
+		items = json_object_new_array_ext((int)n);
+		for (i = 0; i < n; i++) {
+			const struct stored *hit =
+			    bsearch(&(struct stored){.name = (char *)names[i]}, wt->store,
+			            wt->nstore, sizeof(*wt->store), stored_order);
+
+			if (hit)
+				json_object_array_add(items, json_value_copy(hit->obj));
+		}
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (!items)

@@ -48,13 +48,14 @@ bool watcher_quiet(struct watcher *w, const char *source);
 
 /*
  * The live state of collection `path`, as its watch keeps it, for
- * sync_options.live (`ctx`: the watcher): `page` gets a copy of every
- * object of the collection, once, while its watch is LISTed and unbroken;
+ * sync_options.live (`ctx`: the watcher): `page` gets a copy of each
+ * object `names` (sorted) names that the collection holds, once, while
+ * its watch is LISTed and unbroken;
  * else BERTH_ENOTFOUND, and the caller LISTs. The watch lags the server
  * by the time an event takes: a change it has not delivered yet is told
  * once it is, and reconciled then.
  */
-int watcher_read(void *ctx, const char *path, int (*page)(struct json_object *page, void *arg),
-                 void *arg);
+int watcher_read(void *ctx, const char *path, const char *const *names, size_t n,
+                 int (*page)(struct json_object *page, void *arg), void *arg);
 
 #endif

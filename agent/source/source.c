@@ -512,6 +512,18 @@ out:
 	return error;
 }
 
+/* Keep the checkout of commit `id`, which a delta's files stand beside,
+ * from being pruned as unused. */
+static void keep_tree(const char *place, const char *id, const struct source_options *opts)
+{
+	struct buf dir = BUF_INIT;
+
+	buf_addf(&dir, "%s/trees/", place);
+	checkout_name(&dir, id, opts);
+	utimensat(AT_FDCWD, dir.ptr, NULL, 0);
+	buf_release(&dir);
+}
+
 /* Read the repository's URL (`shown` redacted) into `u`; refuse a login
  * that would leak: a credential with a control character, a password in
  * the URL. */
@@ -644,8 +656,11 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 		goto out;
 	}
 	git_oid_tostr(c.id, sizeof(c.id), git_object_id(commit));
-	if ((error = check_out(&c, repo, commit, place.ptr, opts)) < 0)
+	if ((error = source_delta(&c, repo, (git_commit *)commit, opts)) < 0 ||
+	    (!c.delta && (error = check_out(&c, repo, commit, place.ptr, opts)) < 0))
 		goto out;
+	if (c.delta)
+		keep_tree(place.ptr, opts->since, opts);
 	*out = c;
 	c = (struct source_commit)SOURCE_COMMIT_INIT;
 out:
@@ -669,6 +684,7 @@ out:
 
 void source_commit_release(struct source_commit *c)
 {
+	source_changes_release(c);
 	free(c->dir);
 	c->dir = NULL;
 	buf_release(&c->submodules);

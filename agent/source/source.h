@@ -39,6 +39,13 @@ struct source_options {
 	 * than `max_fetch_bytes` is stopped. 0: no limit. */
 	const char *only_path;
 	size_t max_file_bytes, max_total_bytes, max_fetch_bytes;
+	/* A commit already loaded (hex), and the folder of its manifests
+	 * (NULL: the root): when the commit found is that one or descends
+	 * from it, and what changed below that folder is only regular files,
+	 * not too many, in a tree without symlinks, submodules or
+	 * kustomizations, the commit is not checked out: its changed files
+	 * are read instead (source_commit.delta). NULL: always checked out. */
+	const char *since, *since_path;
 	/* Told of each warning (a password sent over http://); NULL:
 	 * "warning: ..." on stderr. */
 	void (*warn)(const char *message, void *ctx);
@@ -53,10 +60,23 @@ struct source_options {
 		.repo = NULL, .ref = NULL, .cache_dir = NULL                                       \
 	}
 
+/* A file that differs between two commits. */
+struct source_change {
+	char *path; /* in the repository */
+	char *text; /* its contents in the newer commit, NUL-terminated; NULL: deleted */
+	size_t len;
+};
+
 /* A commit of the source, checked out. Embedded by value. */
 struct source_commit {
-	char id[41];           /* hex */
-	char *dir;             /* its files, in the cache; owned */
+	char id[41]; /* hex */
+	char *dir;   /* its files, in the cache; owned; NULL with `delta` */
+	/* Not checked out: the files below opts->since_path that differ from
+	 * opts->since's (none when it is that commit), in the order of a
+	 * diff of the two trees. Owned. */
+	bool delta;
+	struct source_change *changes;
+	size_t nchanges;
 	bool fetched;          /* objects were downloaded for it */
 	size_t received_bytes; /* how many */
 	struct buf submodules; /* the paths of its submodules, not checked out, each
@@ -93,6 +113,16 @@ int source_fetch(struct source_commit *out, const struct source_options *opts);
 void source_commit_release(struct source_commit *c);
 
 struct git_repository;
+struct git_commit;
+
+/* Tell `commit` as the files that changed since opts->since (see
+ * source_options), into out->changes: 1 when it can, 0 when it must be
+ * checked out instead (a force-push, a symlink, a kustomization, too many
+ * changes), negative on error. */
+int source_delta(struct source_commit *out, struct git_repository *repo, struct git_commit *commit,
+                 const struct source_options *opts);
+void source_changes_release(struct source_commit *c);
+
 struct git_oid;
 
 /*

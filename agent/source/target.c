@@ -47,9 +47,16 @@ static void warn_submodules(struct target *t, const char *path)
 int target_source(struct target *t, const struct target_options *o)
 {
 	struct source_options git = o->git;
-	struct buf files = BUF_INIT, source = BUF_INIT, password = BUF_INIT;
+	struct buf files = BUF_INIT, source = BUF_INIT, password = BUF_INIT, since = BUF_INIT;
 	char checkout[PATH_MAX] = "";
 	int error;
+
+	/* berth run's next commit: told as the files that changed, when it
+	 * can be. */
+	if (o->memo && o->memo->commit[0] && target_delta_path(&since, o->path)) {
+		git.since = o->memo->commit;
+		git.since_path = since.len ? since.ptr : NULL;
+	}
 
 	git.password = getenv(o->password_env ? o->password_env : "BERTH_GIT_PASSWORD");
 	if (o->password_file) {
@@ -61,10 +68,18 @@ int target_source(struct target *t, const struct target_options *o)
 	error = source_fetch(&t->commit, &git);
 	t->fetch_ms = clock_now_ms() - t->fetch_ms;
 	buf_release_secret(&password);
+	buf_release(&since);
 	if (error < 0)
 		return error;
-	buf_addf(&files, "%s/%s", t->commit.dir, o->path ? o->path : "");
 	source_tracking_id(&source, o->git.repo, o->path);
+	if (t->commit.delta) {
+		/* Named as in the checkout of the commit loaded last. */
+		t->checkout = xstrdup(o->memo->checkout);
+		t->files = xstrdup(o->memo->files);
+		t->source = buf_detach(&source, NULL);
+		return 0;
+	}
+	buf_addf(&files, "%s/%s", t->commit.dir, o->path ? o->path : "");
 	if (!o->quiet)
 		fprintf(stderr, "%s%s%s: commit %s%s\n", source.ptr, o->git.ref ? " at " : "",
 		        o->git.ref ? o->git.ref : "", t->commit.id,
@@ -194,21 +209,53 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	}
 	if ((error = kubeconfig_load(&t->kc, &o->kube)) < 0)
 		return fail(t, o, NULL, error);
-	target_tree_options(&topts, o, t);
-	topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
-	error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
+	if (t->commit.delta && (error = target_delta_load(t, o)) == 1) {
+		/* Not to be told by its changes after all: checked out. */
+		struct target_options whole = *o;
+
+		whole.memo = NULL;
+		source_commit_release(&t->commit);
+		free(t->files);
+		free(t->source);
+		free(t->checkout);
+		t->files = t->source = t->checkout = NULL;
+		if ((error = target_source(t, &whole)) < 0)
+			return fail(t, o, NULL, error);
+		files = (const char *const *)&t->files;
+	}
+	if (t->delta) {
+		error = t->diags.n ? BERTH_ERROR : 0;
+	} else {
+		target_tree_options(&topts, o, t);
+		topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
+		error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
+		t->load_warnings = t->warnings.n;
+	}
 	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
 		kube_client_set_stop(t->client, sync->stop, o->read_only);
 	/* Prune looks for berth's objects of every kind. */
 	if (error == 0 &&
-	    (error = target_discovery(&t->discovery, t->client, &t->set, sync->prune)) == 0)
-		error = target_check(&t->diags, &t->warnings, t->client, t->discovery, &t->set);
+	    (error = target_discovery(&t->discovery, t->client, &t->set, sync->prune)) == 0) {
+		struct manifest_set changed = MANIFEST_SET_INIT;
+
+		if (t->delta)
+			target_changed_view(&changed, t);
+		struct checks_known known = {target_unchanged, t};
+
+		error = target_check(&t->diags, &t->warnings, t->client, t->discovery, &t->set,
+		                     t->delta ? &changed : NULL, t->delta ? &known : NULL);
+		free(changed.items);
+	}
 	if (!o->quiet)
 		print_diagnostics(&t->warnings);
 	if (t->diags.n)
 		return refuse(t, o, &t->diags);
 	if (error < 0)
 		return fail(t, o, NULL, error);
+	if (t->delta && o->memo_in_sync) {
+		sync->known = target_unchanged;
+		sync->known_ctx = t;
+	}
 	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
 	    0)
 		return fail(t, o, &t->diags, error);
@@ -229,17 +276,18 @@ static bool reported(const struct diagnostics *d, size_t from, size_t to,
 }
 
 int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
-                 const struct discovery *d, const struct manifest_set *set)
+                 const struct discovery *d, const struct manifest_set *set,
+                 const struct manifest_set *changed, const struct checks_known *known)
 {
 	struct diagnostics more = DIAGNOSTICS_INIT;
 	size_t before = diags->n, schema, i;
 	int error;
 
 	sync_check_served(diags, c, d, set);
-	if ((error = openapi_check(diags, c, set)) < 0)
+	if ((error = openapi_check(diags, c, changed ? changed : set)) < 0)
 		return error;
 	schema = diags->n;
-	sync_check(&more, warnings, c, set);
+	sync_check(&more, warnings, c, set, known);
 	for (i = 0; i < more.n; i++)
 		if (!reported(diags, before, schema, &more.items[i]))
 			diagnostics_add(diags, more.items[i].file, more.items[i].line,
@@ -258,6 +306,12 @@ void target_release(struct target *t)
 	diagnostics_release(&t->diags);
 	diagnostics_release(&t->warnings);
 	manifest_set_release(&t->set);
+	for (size_t i = 0; i < t->nchanged; i++)
+		free(t->changed[i]);
+	free(t->changed);
+	for (size_t i = 0; i < t->ngone; i++)
+		object_id_release(&t->gone[i]);
+	free(t->gone);
 	discovery_free(t->discovery);
 	kube_client_free(t->client);
 	kubeconfig_free(t->kc);

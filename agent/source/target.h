@@ -8,6 +8,7 @@
 #include "../../apply/kube_client.h"
 #include "../../apply/kubeconfig.h"
 #include "../../apply/sync.h"
+#include "../../diff/checks.h"
 #include "../../diff/manifest.h"
 
 /*
@@ -43,6 +44,13 @@ struct target_options {
 	/* Nothing will be written (a diff, a preview): a stop (sync_options's)
 	 * gives up the request under way too, not only the next. */
 	bool read_only;
+	/* berth run: the last commit's load, which target_open takes (and
+	 * empties) when it can load the new commit as the files that changed
+	 * since; and whether that commit's objects are known in sync with
+	 * the cluster (a comparison found them so, and the watches saw no
+	 * change since): only the changed files' objects are then compared. */
+	struct target_memo *memo;
+	bool memo_in_sync;
 };
 #define TARGET_OPTIONS_INIT                                                                        \
 	{                                                                                          \
@@ -61,13 +69,57 @@ struct target {
 	struct manifest_set set;
 	struct diagnostics diags;
 	struct diagnostics warnings; /* what may yet be fine; printed unless quiet */
+	size_t load_warnings;        /* how many of them the load found (the rest: checks) */
 	struct sync_plan plan;
+	/* Loaded from o->memo and the files that changed since (as the load
+	 * names them, `changed`): target_delta_load. */
+	bool delta;
+	char **changed;
+	size_t nchanged;
+	struct object_id *gone; /* the objects of o->memo the commit no longer holds */
+	size_t ngone;
 };
 #define TARGET_INIT                                                                                \
 	{                                                                                          \
 		.commit = SOURCE_COMMIT_INIT, .set = MANIFEST_SET_INIT, .diags = DIAGNOSTICS_INIT, \
 		.warnings = DIAGNOSTICS_INIT, .plan = SYNC_PLAN_INIT                               \
 	}
+
+/* What the load of a Git source's commit leaves for loading the next one
+ * from: its manifests, as loaded, and where they were read. */
+struct target_memo {
+	char commit[41];
+	char *checkout, *files; /* the target's, which its files are named in */
+	char *namespace;        /* the default namespace it was loaded with */
+	struct manifest_set set;
+	struct diagnostics warnings; /* the load's */
+};
+#define TARGET_MEMO_INIT                                                                           \
+	{                                                                                          \
+		.commit = "", .set = MANIFEST_SET_INIT, .warnings = DIAGNOSTICS_INIT               \
+	}
+void target_memo_release(struct target_memo *m);
+
+/* Keep the load of `t` (its manifests are moved: its plan must not be used
+ * after) in `m`, for default namespace `namespace`. */
+void target_memo_keep(struct target_memo *m, struct target *t, const char *namespace);
+
+/* The folder `path` (--path) as source_options.since_path takes it, into
+ * `out`; false when it is one a tree diff cannot follow. */
+bool target_delta_path(struct buf *out, const char *path);
+
+/* Load the delta commit of `t` from o->memo (emptied): 0 when loaded (or
+ * refused, in t->diags), 1 when it must be loaded whole instead (o->memo
+ * is then left as it was). Needs t->kc. */
+int target_delta_load(struct target *t, const struct target_options *o);
+
+/* sync_options.known of a delta target (`ctx`): `m` is not from a changed
+ * file. */
+bool target_unchanged(void *ctx, const struct manifest *m);
+
+/* A view of the objects of `t`'s changed files (copies of its items: free
+ * out->items alone). */
+void target_changed_view(struct manifest_set *out, const struct target *t);
 
 /* `file` by its path in the repository: less `checkout` (NULL: none) and a
  * '/' when it starts with them, else as it is. */
@@ -109,11 +161,15 @@ int target_discovery(struct discovery **out, struct kube_client *c, const struct
  * apiVersion (sync_check_served, with `d` from target_discovery), the
  * server's OpenAPI schema (openapi_check), then the commit's own checks
  * (sync_check). A problem the schema found is not reported again by a
- * check that finds it at the same place, in its own words. Returns the
+ * check that finds it at the same place, in its own words. Only the
+ * objects of `changed` (a part of `set`; NULL: all) are checked against
+ * the schema, and `known` (NULL: none) spares the commit's checks of
+ * objects that were checked, as they are, before. Returns the
  * number of problems added, or a negative error when the schema cannot be
  * had. Warnings go to `warnings`.
  */
 int target_check(struct diagnostics *diags, struct diagnostics *warnings, struct kube_client *c,
-                 const struct discovery *d, const struct manifest_set *set);
+                 const struct discovery *d, const struct manifest_set *set,
+                 const struct manifest_set *changed, const struct checks_known *known);
 
 #endif

@@ -131,7 +131,7 @@ static void load_file(size_t i, void *ctx)
 	buf_release(&data);
 }
 
-static bool manifest_extension(const char *name)
+bool tree_manifest_name(const char *name)
 {
 	const char *dot = strrchr(name, '.');
 
@@ -298,7 +298,7 @@ static void walk_dir(struct walk *w, const char *dir)
 		} else if (S_ISLNK(st.st_mode) && !realpath(path.ptr, real)) {
 			/* Nowhere: a problem only where a manifest was meant. */
 			link_target(&target, path.ptr);
-			if (manifest_extension(names[i]))
+			if (tree_manifest_name(names[i]))
 				file_problem(w->fs, path.ptr, "symlink to '%s' leads nowhere: %s",
 				             target.ptr, strerror(errno));
 		} else if (S_ISLNK(st.st_mode) && !tree_is_beneath(real, w->root)) {
@@ -311,7 +311,7 @@ static void walk_dir(struct walk *w, const char *dir)
 				enter(w, path.ptr, &st);
 			else if (room(w, path.ptr, 0))
 				build_add(w->fs, path.ptr, w->fs->opts->root);
-		} else if (S_ISREG(st.st_mode) && manifest_extension(names[i]) &&
+		} else if (S_ISREG(st.st_mode) && tree_manifest_name(names[i]) &&
 		           room(w, path.ptr, st.st_size)) {
 			w->fs->files++;
 			w->fs->bytes += (size_t)st.st_size;

@@ -49,6 +49,9 @@ struct tree_options {
 int tree_load(struct manifest_set *set, struct diagnostics *diags, struct diagnostics *warnings,
               const char *const *paths, size_t npaths, const struct tree_options *opts);
 
+/* Is `name` (of a file) one the walk reads: .yaml, .yml or .json? */
+bool tree_manifest_name(const char *name);
+
 /* Is `real` (a resolved path) the directory `root` (also resolved) or
  * beneath it? */
 bool tree_is_beneath(const char *real, const char *root);

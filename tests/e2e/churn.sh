@@ -27,9 +27,15 @@
 # RANDOM); BERTH_CHURN_SEED=N replays a run, commit ids included.
 . "$(dirname "$0")/lib.sh"
 
-ns=berth-churn
-ref_ns=berth-churn-ref
-state_ns=berth-churn-state
+# BERTH_CHURN_KUSTOMIZE=0: no kustomization in the tree, so that each
+# commit is loaded as the files it changed, and compared as them alone
+# (the log says compared=changed); with one, each commit is loaded whole.
+kustomize=${BERTH_CHURN_KUSTOMIZE:-1}
+suffix=${kustomize/1/}
+suffix=${suffix/0/-plain}
+ns=berth-churn$suffix
+ref_ns=berth-churn$suffix-ref
+state_ns=berth-churn$suffix-state
 commits=${BERTH_CHURN_COMMITS:-20}
 seed=${BERTH_CHURN_SEED:-$(($(date +%s%N) / 1000 % 1000000))}
 echo "seed: $seed (replay with BERTH_CHURN_SEED=$seed)"
@@ -339,7 +345,7 @@ git init -q --bare -b main "$remote"
 git init -q -b main "$work"
 mkdir -p "$work/apps/a" "$work/apps/b/deep"
 echo "churn: seed $seed" >"$work/README"
-write_kz
+[ "$kustomize" = 0 ] || write_kz
 DID=
 for i in 1 2 3 4 5; do add_file; done
 echo "   $DID"
@@ -379,13 +385,20 @@ for ((c = 1; c <= commits; c++)); do
 		esac
 	done
 	rand 2
-	[ "$R" = 0 ] || change_kz
+	[ "$R" = 0 ] || [ "$kustomize" = 0 ] || change_kz
 	shas[c]=$(commit "commit $c")
 	log_from=$(wc -l <"$scratch/agent.log")
 	push_hook "${shas[c - 1]}" "${shas[c]}"
 	wait_applied "${shas[c]}" "commit $c"
 	check_commit "${shas[c]}" "$c"
 	echo "   commit $c ${shas[c]:0:7}: applied in $WAITED ms, $(wc -l <"$scratch/names-$c") objects equal:$DID"
+	# Commit 1 compares all: the watches LISTed during commit 0's reconcile.
+	if [ "$kustomize" = 1 ]; then
+		assert_not_contains "$APPLIED" " changed_files=" "commit $c (a kustomization: loaded whole)"
+	elif [ "$c" -ge 2 ]; then
+		assert_contains "$APPLIED" " compared=changed " \
+			"commit $c (loaded as the files it changed, compared as them alone)"
+	fi
 done
 
 note "a force-push back to an older commit: a full reconcile, the newer objects pruned"
@@ -409,6 +422,7 @@ check_commit "${shas[old]}" "$old-again"
 # A full reconcile counts every object of the commit, not the change.
 assert_contains "$APPLIED" " objects=$(wc -l <"$scratch/names-$old-again") " \
 	"the objects of the full reconcile after the force-push"
+assert_not_contains "$APPLIED" " changed_files=" "the reconcile after the force-push (loaded whole)"
 left=$(kubectl get configmaps,services -n "$ns" -o name | sed 's#^configmap/#ConfigMap/#; s#^service/#Service/#' |
 	LC_ALL=C sort | LC_ALL=C comm -12 - <(echo "$newer"))
 assert_eq "$left" "" "objects newer than commit $old left after the force-push"

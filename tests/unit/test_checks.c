@@ -10,9 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Load `text` as the file m.yaml, run the checks (with `cluster`), and
- * return the problems, then the warnings, as text (caller frees). */
-static char *check(const char *text, const struct checks_cluster *cluster)
+static bool all_unchanged(void *ctx, const struct manifest *m)
+{
+	(void)ctx;
+	(void)m;
+	return true;
+}
+
+/* Load `text` as the file m.yaml, run the checks (with `cluster`, and
+ * `known`), and return the problems, then the warnings, as text (caller
+ * frees). */
+static char *check_known(const char *text, const struct checks_cluster *cluster,
+                         const struct checks_known *known)
 {
 	struct manifest_set set = MANIFEST_SET_INIT;
 	struct diagnostics diags = DIAGNOSTICS_INIT, warnings = DIAGNOSTICS_INIT;
@@ -20,13 +29,18 @@ static char *check(const char *text, const struct checks_cluster *cluster)
 
 	assert_int_equal(manifest_set_add(&set, &diags, "m.yaml", text, strlen(text), NULL), 0);
 	manifest_set_finish(&set, &diags, &warnings);
-	checks_run(&diags, &warnings, &set, cluster);
+	checks_run(&diags, &warnings, &set, cluster, known);
 	diagnostics_format(&out, &diags);
 	diagnostics_format(&out, &warnings);
 	diagnostics_release(&diags);
 	diagnostics_release(&warnings);
 	manifest_set_release(&set);
 	return buf_detach(&out, NULL);
+}
+
+static char *check(const char *text, const struct checks_cluster *cluster)
+{
+	return check_known(text, cluster, NULL);
 }
 
 #define STS_HEAD                                                                                   \
@@ -573,10 +587,32 @@ static void test_checks__data_must_be_base64_and_is_never_shown(void **state)
 	free(out);
 }
 
+/* A commit loaded as the files it changed: an unchanged object whose checks
+ * read no other (a Secret) is not checked again; one whose checks read
+ * others (a StatefulSet and its Service) is, since they may have changed. */
+static void test_checks__known_objects_are_checked_only_when_they_look_around(void **state)
+{
+	static const struct checks_known known = {all_unchanged, NULL};
+	const char *text = STS_HEAD "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+	                            "data: {pw: \"NOTBASE64SECRET!!\"}\n";
+	char *all, *changed;
+
+	(void)state;
+	all = check(text, NULL);
+	changed = check_known(text, NULL, &known);
+	assert_non_null(strstr(all, "secret 's'"));
+	assert_null(strstr(changed, "secret 's'"));
+	assert_non_null(strstr(changed, "statefulset 'web'"));
+	assert_non_null(strstr(all, "statefulset 'web'"));
+	free(all);
+	free(changed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_checks__a_sound_statefulset_passes),
+	    cmocka_unit_test(test_checks__known_objects_are_checked_only_when_they_look_around),
 	    cmocka_unit_test(test_checks__what_cannot_be_read_is_a_warning),
 	    cmocka_unit_test(test_checks__a_missing_governing_service_is_a_warning),
 	    cmocka_unit_test(test_checks__a_service_not_headless_is_a_warning),

@@ -191,6 +191,35 @@ static void test_decision__at_rest_only_when_nothing_can_have_changed(void **sta
 	assert_false(reconcile_at_rest(&f));
 }
 
+/* A new commit compares only its changed files' objects when the commit
+ * loaded last is known in sync: any fact off makes it compare them all. */
+static void test_decision__known_in_sync_is_at_rest_for_any_trigger(void **state)
+{
+	static const struct rest_facts rest = {.why = TRIGGER_PUSH,
+	                                       .commit = "c2",
+	                                       .settled = "c1",
+	                                       .age_ms = 1000,
+	                                       .resync_ms = 3600000,
+	                                       .quiet = true};
+	struct rest_facts f;
+
+	(void)state;
+	assert_true(reconcile_known_in_sync(&rest, "c1"));
+	assert_false(reconcile_at_rest(&rest));             /* a new commit is never at rest */
+	assert_false(reconcile_known_in_sync(&rest, "c0")); /* loaded: not the one in sync */
+	assert_false(reconcile_known_in_sync(&rest, NULL));
+	f = rest, f.settled = NULL;
+	assert_false(reconcile_known_in_sync(&f, "c1"));
+	f = rest, f.failed = "c1";
+	assert_false(reconcile_known_in_sync(&f, "c1"));
+	f = rest, f.quiet = false;
+	assert_false(reconcile_known_in_sync(&f, "c1"));
+	f = rest, f.age_ms = 3600000;
+	assert_false(reconcile_known_in_sync(&f, "c1"));
+	f = rest, f.age_ms = -1;
+	assert_false(reconcile_known_in_sync(&f, "c1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +227,7 @@ int main(void)
 	    cmocka_unit_test(test_decision__only_apply_retry_correct_and_prune_write),
 	    cmocka_unit_test(test_decision__a_prune_lookup_refines_only_nothing_into_prune),
 	    cmocka_unit_test(test_decision__at_rest_only_when_nothing_can_have_changed),
+	    cmocka_unit_test(test_decision__known_in_sync_is_at_rest_for_any_trigger),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
