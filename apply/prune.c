@@ -162,6 +162,20 @@ static int list_kind(struct kube_client *c, const char *path, struct search *sea
 	return error;
 }
 
+/* What a search found, in the order of deletion, into `out`; or its error,
+ * and nothing. */
+static int found(struct prune_list *out, struct prune_list *list, int error)
+{
+	if (error < 0) {
+		prune_list_release(list);
+		return berth_error_prefix(error, "prune");
+	}
+	if (list->n)
+		qsort(list->items, list->n, sizeof(*list->items), cmp_reverse_phase);
+	*out = *list;
+	return 0;
+}
+
 int prune_find(struct prune_list *out, struct kube_client *c, const struct discovery *d,
                const struct sync_plan *plan, const struct sync_options *opts)
 {
@@ -195,14 +209,7 @@ int prune_find(struct prune_list *out, struct kube_client *c, const struct disco
 		} while (!error && ns && *++ns);
 	}
 	buf_release(&path);
-	if (error < 0) {
-		prune_list_release(&list);
-		return berth_error_prefix(error, "prune");
-	}
-	if (list.n)
-		qsort(list.items, list.n, sizeof(*list.items), cmp_reverse_phase);
-	*out = list;
-	return 0;
+	return found(out, &list, error);
 }
 
 int prune_find_gone(struct prune_list *out, struct kube_client *c, const struct discovery *d,
@@ -247,14 +254,7 @@ int prune_find_gone(struct prune_list *out, struct kube_client *c, const struct 
 		json_object_put(page);
 	}
 	buf_release(&path);
-	if (error < 0) {
-		prune_list_release(&list);
-		return berth_error_prefix(error, "prune");
-	}
-	if (list.n)
-		qsort(list.items, list.n, sizeof(*list.items), cmp_reverse_phase);
-	*out = list;
-	return 0;
+	return found(out, &list, error);
 }
 
 int prune_apply(struct prune_list *list, struct kube_client *c, const struct sync_options *opts)
