@@ -19,6 +19,10 @@ struct entry {
 	double duration_ms;
 	time_t time;
 	size_t counts[DRIFT_STATE_COUNT];
+	/* The last comparison's report, rendered when first asked for:
+	 * most reports are never read. */
+	struct report rep;
+	bool rendered;
 	char *json; /* the report's document: {"summary", "objects"} */
 	char *html; /* the report's sections */
 };
@@ -76,6 +80,7 @@ static void entry_release(struct entry *e)
 	free(e->commit_url);
 	free(e->json);
 	free(e->html);
+	report_release(&e->rep);
 }
 
 void report_board_free(struct report_board *b)
@@ -279,18 +284,29 @@ static struct entry *find(struct report_board *b, const char *source)
 	return NULL;
 }
 
-void report_board_publish(struct report_board *b, const struct report_meta *m,
-                          const struct report *r)
+/* Render the entry's report, once. */
+static void render(struct entry *e)
 {
 	struct buf json = BUF_INIT, html = BUF_INIT;
-	size_t counts[DRIFT_STATE_COUNT];
-	struct entry *e;
-	bool rendered = false;
 
-	if (r && report_json(&json, r) == 0 && render_sections(&html, r) == 0) {
-		report_count(r, counts);
-		rendered = true;
+	if (e->rendered)
+		return;
+	e->rendered = true;
+	free(e->json);
+	free(e->html);
+	e->json = e->html = NULL;
+	if (report_json(&json, &e->rep) == 0 && render_sections(&html, &e->rep) == 0) {
+		e->json = buf_detach(&json, NULL);
+		e->html = buf_detach(&html, NULL);
 	}
+	buf_release(&json);
+	buf_release(&html);
+}
+
+void report_board_publish(struct report_board *b, const struct report_meta *m, struct report *r)
+{
+	struct entry *e;
+
 	pthread_mutex_lock(&b->lock);
 	if (!(e = find(b, m->source))) {
 		b->entries = xrealloc(b->entries, (b->n + 1) * sizeof(*b->entries));
@@ -308,16 +324,14 @@ void report_board_publish(struct report_board *b, const struct report_meta *m,
 	e->commit_url = xstrdup_or_null(m->commit_url);
 	e->duration_ms = m->duration_ms;
 	e->time = m->time;
-	if (rendered) {
-		free(e->json);
-		free(e->html);
-		e->json = buf_detach(&json, NULL);
-		e->html = buf_detach(&html, NULL);
-		memcpy(e->counts, counts, sizeof(counts));
+	if (r) {
+		report_count(r, e->counts);
+		report_release(&e->rep);
+		e->rep = *r;
+		*r = (struct report)REPORT_INIT;
+		e->rendered = false;
 	}
 	pthread_mutex_unlock(&b->lock);
-	buf_release(&json);
-	buf_release(&html);
 }
 
 void report_board_keep(struct report_board *b, const char *const *names, size_t n)
@@ -557,7 +571,7 @@ void report_board_serve(struct report_board *b, struct http_response *resp,
 	const char *accept = http_request_header(req, "Accept");
 	bool json = accept && strstr(accept, "application/json");
 	struct buf name = BUF_INIT;
-	const struct entry *e;
+	struct entry *e;
 
 	pthread_mutex_lock(&b->lock);
 	if (!b->token_file && !b->open) {
@@ -576,7 +590,7 @@ void report_board_serve(struct report_board *b, struct http_response *resp,
 	           !(e = find(b, name.ptr))) {
 		resp->status = 404;
 		buf_adds(&resp->body, "no such source\n");
-	} else if (json) {
+	} else if (render(e), json) {
 		source_json(resp, e);
 	} else {
 		resp->content_type = "text/html; charset=utf-8";

@@ -48,10 +48,10 @@ struct report_meta {
 	time_t time;
 };
 
-/* Publish a source's reconcile. `r` NULL (it failed before it compared):
- * the objects of its last report stay, with the new commit and error. */
-void report_board_publish(struct report_board *b, const struct report_meta *m,
-                          const struct report *r);
+/* Publish a source's reconcile, taking `r` (left empty; rendered when a
+ * reader first asks for it). `r` NULL (it failed before it compared): the
+ * objects of its last report stay, with the new commit and error. */
+void report_board_publish(struct report_board *b, const struct report_meta *m, struct report *r);
 
 /* Keep only the sources named in `names` (after a reload). */
 void report_board_keep(struct report_board *b, const char *const *names, size_t n);
