@@ -347,6 +347,16 @@ mkdir -p "$work/apps/a" "$work/apps/b/deep"
 echo "churn: seed $seed" >"$work/README"
 [ "$kustomize" = 0 ] || write_kz
 DID=
+if [ "$kustomize" = 0 ]; then
+	# Both kinds from the start: a kind's first object starts its watch
+	# during that reconcile, and the next commit then compares all.
+	next_name svc
+	kind[$NAME]=Service gen[$NAME]=0 objs=$NAME
+	next_name cm
+	kind[$NAME]=ConfigMap gen[$NAME]=0 objs="$objs $NAME"
+	file_objs[a/base.yaml]=$objs
+	write_file a/base.yaml
+fi
 for i in 1 2 3 4 5; do add_file; done
 echo "   $DID"
 shas=("$(commit "commit 0")")
