@@ -5,6 +5,7 @@
 #include "../diff/base/http_status.h"
 
 #include "../diff/base/clock.h"
+#include "curl_sockets.h"
 #include "exec_plugin.h"
 #include "ssa.h"
 
@@ -46,6 +47,7 @@ struct kube_client {
 	const struct stop *stop;            /* see kube_client_set_stop() */
 	bool abandon;                       /* ... and the request under way is abandoned */
 	char identity[2 * SHA256_SIZE + 1]; /* see kube_client_identity() */
+	struct curl_sockets sockets;        /* for kube_client_interrupt() */
 };
 
 /* A watch: its events, one JSON object a line, go to fn as they come. */
@@ -211,6 +213,7 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 		kube_client_free(c);
 		return berth_error_set("cannot initialise libcurl");
 	}
+	curl_sockets_init(&c->sockets, curl);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
@@ -295,6 +298,7 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 		kube_client_free(c);
 		return berth_error_set("cannot initialise libcurl");
 	}
+	curl_sockets_init(&c->sockets, c->curl);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECT_TO, c->connect_to);
 	if (c->ca.len)
@@ -311,8 +315,10 @@ void kube_client_free(struct kube_client *c)
 {
 	if (!c)
 		return;
-	if (c->curl)
+	if (c->curl) {
 		curl_easy_cleanup(c->curl);
+		curl_sockets_release(&c->sockets);
+	}
 	free(c->server);
 	free(c->base);
 	curl_slist_free_all(c->connect_to);
@@ -323,6 +329,11 @@ void kube_client_free(struct kube_client *c)
 	buf_release_secret(&c->key);
 	exec_plugin_free(c->exec);
 	free(c);
+}
+
+void kube_client_interrupt(struct kube_client *c)
+{
+	curl_sockets_interrupt(&c->sockets);
 }
 
 const char *kube_client_server(const struct kube_client *c)
@@ -472,7 +483,7 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, c->fresh_connect ? 1L : 0L);
 	c->fresh_connect = false;
 
-	rc = curl_easy_perform(curl);
+	rc = c->stream ? curl_perform_waiting(curl) : curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (c->stream && c->stream->error) {
 		/* The watch's callback stopped it: its message stands. */

@@ -138,6 +138,14 @@ int kube_client_list(struct kube_client *c, const char *path,
  */
 void kube_client_set_stop(struct kube_client *c, const struct stop *stop, bool abandon);
 
+/*
+ * From another thread: end the request under way now (it fails with
+ * BERTH_ECONNECT), and every later one at once, by shutting the client's
+ * sockets. For a client that waits long with nothing to do, as a watch's:
+ * unlike `abandon`, it needs no wakeup each second to ask.
+ */
+void kube_client_interrupt(struct kube_client *c);
+
 /* Say a warning through the client's options' warn (a copy's too). */
 void kube_client_warn(struct kube_client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -494,8 +494,9 @@ static struct watch *watch_at(struct watcher *w, const char *path, bool crds)
 	wt->crds = crds;
 	wt->plural = strrchr(wt->path, '/') + 1;
 	buf_init(&wt->rv);
+	/* Ended by kube_client_interrupt(): a watch waits with no wakeup. */
 	if (kube_client_dup(&wt->client, w->orig) == 0)
-		kube_client_set_stop(wt->client, &w->stop, true);
+		kube_client_set_stop(wt->client, &w->stop, false);
 	if (!wt->client || (errno = pthread_create(&wt->thread, NULL, watch_loop, wt))) {
 		log_line("warn", "cannot watch", "collection", path, "error", berth_error_last(),
 		         NULL);
@@ -528,6 +529,8 @@ void watcher_free(struct watcher *w)
 	if (!w)
 		return;
 	stop_request(&w->stop, 0);
+	for (i = 0; i < w->n; i++)
+		kube_client_interrupt(w->watches[i]->client);
 	for (i = 0; i < w->n; i++) {
 		pthread_join(w->watches[i]->thread, NULL);
 		watch_free(w->watches[i]);
