@@ -118,19 +118,24 @@ struct step {
 static void step_one(size_t i, void *ctx)
 {
 	struct step *s = ctx;
-	struct kube_client *c;
+	struct sync_item *item = &s->plan->items[s->from + i];
+	/* An object in sync sends no request: it takes no client. */
+	struct kube_client *c = NULL;
+	bool idle = item->drift.state == DRIFT_IN_SYNC && !item->recreate;
 	int error;
 
 	/* Not started: the first failure, or a stop, ends the sync. */
 	if ((!s->keep_going && atomic_load(&s->failed_any)) || stop_requested(s->opts->stop))
 		return;
-	c = pool_take(&s->pool);
-	if ((error = s->fn(c, &s->plan->items[s->from + i], s)) < 0) {
+	if (!idle)
+		c = pool_take(&s->pool);
+	if ((error = s->fn(c, item, s)) < 0) {
 		s->errors[i] = xstrdup(berth_error_last());
 		s->codes[i] = error;
 		atomic_store(&s->failed_any, true);
 	}
-	pool_give(&s->pool, c);
+	if (c)
+		pool_give(&s->pool, c);
 }
 
 /* Run s->fn on items [from, to), opts->parallel at a time. On failure the
