@@ -108,35 +108,33 @@ static void id_copy(struct object_id *to, const struct object_id *from)
 	to->name = xstrdup(from->name);
 }
 
-static int cmp_item_id(const void *a, const void *b)
+static int cmp_id(const void *a, const void *b)
 {
-	return object_id_cmp(&(*(const struct manifest *const *)a)->id,
-	                     &(*(const struct manifest *const *)b)->id);
-}
-
-static int cmp_id_item(const void *key, const void *elem)
-{
-	return object_id_cmp(key, &(*(const struct manifest *const *)elem)->id);
+	return object_id_cmp(a, b);
 }
 
 /* Keep in t->gone only what the commit no longer holds: an object of a
- * changed file may still be there, or have moved to another file. */
+ * changed file may still be there, or have moved to another file. One pass
+ * over the set, each looked up among the few gone. */
 static void keep_gone(struct target *t)
 {
-	const struct manifest **by_id = xcalloc(t->set.n + 1, sizeof(*by_id));
+	bool *held = xcalloc(t->ngone + 1, sizeof(*held));
+	const struct object_id *hit;
 	size_t i, n;
 
-	for (i = 0; i < t->set.n; i++)
-		by_id[i] = &t->set.items[i];
-	qsort(by_id, t->set.n, sizeof(*by_id), cmp_item_id);
+	qsort(t->gone, t->ngone, sizeof(*t->gone), cmp_id);
+	for (i = 0; i < t->set.n && t->ngone; i++)
+		if ((hit =
+		         bsearch(&t->set.items[i].id, t->gone, t->ngone, sizeof(*t->gone), cmp_id)))
+			held[hit - t->gone] = true;
 	for (i = n = 0; i < t->ngone; i++) {
-		if (bsearch(&t->gone[i], by_id, t->set.n, sizeof(*by_id), cmp_id_item))
+		if (held[i])
 			object_id_release(&t->gone[i]);
 		else
 			t->gone[n++] = t->gone[i];
 	}
 	t->ngone = n;
-	free(by_id);
+	free(held);
 }
 
 int target_delta_load(struct target *t, const struct target_options *o)
