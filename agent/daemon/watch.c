@@ -610,6 +610,7 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 	/* The source's objects that left Git are no longer its. */
 	for (i = 0; i < w->n; i++) {
 		struct watch *wt = w->watches[i];
+		bool appended = wt->n > wt->sorted; /* else it stays sorted */
 
 		for (j = k = 0; j < wt->n; j++) {
 			struct watched *o = &wt->objects[j];
@@ -622,7 +623,7 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 			wt->objects[k++] = *o;
 		}
 		wt->n = k;
-		if (wt->n)
+		if (appended)
 			qsort(wt->objects, wt->n, sizeof(*wt->objects), watched_order);
 		wt->sorted = wt->n;
 	}
