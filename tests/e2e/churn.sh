@@ -396,6 +396,9 @@ for ((c = 1; c <= commits; c++)); do
 	done
 	rand 2
 	[ "$R" = 0 ] || [ "$kustomize" = 0 ] || change_kz
+	# Every operation drawn may find nothing to act on (a small tree):
+	# a commit changes something.
+	[ -n "$(git -C "$work" status --porcelain)" ] || add_file
 	shas[c]=$(commit "commit $c")
 	log_from=$(wc -l <"$scratch/agent.log")
 	push_hook "${shas[c - 1]}" "${shas[c]}"
