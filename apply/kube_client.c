@@ -677,36 +677,6 @@ int kube_client_get_owned(struct json_object **out, struct kube_client *c, const
 	return call(out, c, "GET", path, NULL, NULL, false);
 }
 
-int kube_client_list(struct kube_client *c, const char *path,
-                     int (*fn)(struct json_object *page, void *ctx), void *ctx)
-{
-	struct buf url = BUF_INIT, token = BUF_INIT;
-	int error;
-
-	do {
-		struct json_object *page = NULL;
-		const char *next;
-
-		buf_reset(&url);
-		buf_adds(&url, path);
-		if (token.len) {
-			char *escaped = curl_escape(token.ptr, (int)token.len);
-			buf_addf(&url, "&continue=%s", escaped);
-			curl_free(escaped);
-		}
-		if ((error = kube_client_get_json(&page, c, url.ptr)) == 0)
-			error = fn(page, ctx);
-		next = json_value_get_string(json_value_get(page, "metadata"), "continue");
-		buf_reset(&token);
-		if (next)
-			buf_adds(&token, next);
-		json_object_put(page);
-	} while (!error && token.len);
-	buf_release(&url);
-	buf_release(&token);
-	return error;
-}
-
 void kube_client_set_stop(struct kube_client *c, const struct stop *stop, bool abandon)
 {
 	c->stop = stop;

@@ -125,9 +125,19 @@ int kube_client_get_owned(struct json_object **out, struct kube_client *c, const
  * LIST the collection at `path`, whose query sets at least `limit`, page by
  * page: each page's `continue` token is sent for the next. `fn` gets each
  * page (borrowed). Stops at the first error, of a GET or of `fn`.
+ * (apply/kube_list.c)
  */
 int kube_client_list(struct kube_client *c, const char *path,
                      int (*fn)(struct json_object *page, void *ctx), void *ctx);
+
+/*
+ * kube_client_list(), reading one page ahead: a thread fetches and parses
+ * page k+1 while `fn` works on page k, so a long LIST costs about what its
+ * reading does, not that plus what `fn` does. `fn` runs in the caller's
+ * thread and must not use `c`, which the reader holds.
+ */
+int kube_client_list_ahead(struct kube_client *c, const char *path,
+                           int (*fn)(struct json_object *page, void *ctx), void *ctx);
 
 /*
  * Once `stop` is requested, no call is retried and an exec plugin being run

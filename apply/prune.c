@@ -142,7 +142,7 @@ static int cmp_reverse_phase(const void *a, const void *b)
 static int list_kind(struct kube_client *c, const char *path, struct search *search)
 {
 	const struct api_resource *res = search->res;
-	int error = kube_client_list(c, path, take_page, search);
+	int error = kube_client_list_ahead(c, path, take_page, search);
 
 	/* A kind outside berth's role is one it does not manage (as Argo CD's
 	 * respectRBAC leaves it out): it could not delete there. */

@@ -12,7 +12,7 @@
 
 /* Objects per LIST page. A page is held as json-c trees: about 15 KB for a
  * StatefulSet without its managedFields, so a page is about 4 MB. */
-#define LIST_PAGE 250
+#define LIST_PAGE 500
 /* Writes retried after a 409, each after reading the object again. */
 #define MAX_CONFLICTS 5
 /* The bytes the server allows an object's annotations, keys and values in

@@ -317,7 +317,7 @@ static int read_group(struct kube_client *c, struct sync_item **items, size_t n,
 	free(names);
 	if (error == BERTH_ENOTFOUND) {
 		buf_addf(&path, "?limit=%d", LIST_PAGE);
-		error = kube_client_list(c, path.ptr, compare_page, &g);
+		error = kube_client_list_ahead(c, path.ptr, compare_page, &g);
 	}
 	if (error < 0 && !g.blamed)
 		sync_blame(items[0], "cannot read live state");

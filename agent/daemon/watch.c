@@ -324,7 +324,7 @@ static int relist(struct watch *wt)
 	buf_reset(&wt->rv);
 	buf_addf(&path, "%s?limit=500", wt->path);
 	wt->nfresh = 0;
-	error = kube_client_list(wt->client, path.ptr, on_page, wt);
+	error = kube_client_list_ahead(wt->client, path.ptr, on_page, wt);
 	pthread_mutex_lock(&wt->w->lock);
 	for (i = 0; error == 0 && i < wt->n; i++)
 		if (wt->objects[i].known && !wt->objects[i].listed) {
