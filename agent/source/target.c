@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,90 @@ void target_tree_options(struct tree_options *out, const struct target_options *
 	out->root = o->git.repo ? t->checkout : NULL;
 }
 
+/* The commit's checks, on a thread of their own while the plan reads the
+ * live objects: on their own client, into their own lists of problems. */
+struct check_run {
+	struct target *t;
+	struct kube_client *client;
+	struct diagnostics diags, warnings;
+	int error;
+	char *message; /* berth_error is per thread */
+};
+
+static void *check_commit(void *arg)
+{
+	struct check_run *r = arg;
+	struct target *t = r->t;
+	struct manifest_set changed = MANIFEST_SET_INIT;
+	struct checks_known known = {target_unchanged, t};
+
+	if (t->delta)
+		target_changed_view(&changed, t);
+	r->error = target_check(&r->diags, &r->warnings, r->client, t->discovery, &t->set,
+	                        t->delta ? &changed : NULL, t->delta ? &known : NULL);
+	if (r->error < 0)
+		r->message = xstrdup(berth_error_last());
+	free(changed.items);
+	return NULL;
+}
+
+/*
+ * Check the commit and build its plan, side by side: building the plan
+ * only reads, and a commit the checks refuse keeps none of it, so the
+ * order of "check, then plan" holds for everything written. Without a
+ * second client or thread, one after the other.
+ */
+static int check_and_plan(struct target *t, const struct target_options *o,
+                          struct sync_options *sync)
+{
+	struct check_run r = {t, NULL, DIAGNOSTICS_INIT, DIAGNOSTICS_INIT, 0, NULL};
+	pthread_t thread;
+	bool beside = kube_client_dup(&r.client, t->client) == 0 &&
+	              pthread_create(&thread, NULL, check_commit, &r) == 0;
+	int error = 0;
+	size_t i;
+
+	if (!beside) {
+		kube_client_free(r.client);
+		r.client = t->client;
+		check_commit(&r);
+	}
+	if (t->delta && o->memo_in_sync) {
+		sync->known = target_unchanged;
+		sync->known_ctx = t;
+	}
+	if (!beside || (r.error >= 0 && !r.diags.n))
+		error =
+		    sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync);
+	if (beside) {
+		pthread_join(thread, NULL);
+		kube_client_free(r.client);
+	}
+	for (i = 0; i < r.warnings.n; i++)
+		diagnostics_add(&t->warnings, r.warnings.items[i].file, r.warnings.items[i].line,
+		                r.warnings.items[i].column, "%s", r.warnings.items[i].message);
+	if (!o->quiet)
+		print_diagnostics(&t->warnings);
+	if (r.diags.n || r.error < 0) {
+		/* What the plan found, or failed at, is not reported: the
+		 * commit stops at its checks, as if the plan were never read. */
+		sync_plan_release(&t->plan);
+		diagnostics_release(&t->diags);
+		for (i = 0; i < r.diags.n; i++)
+			diagnostics_add(&t->diags, r.diags.items[i].file, r.diags.items[i].line,
+			                r.diags.items[i].column, "%s", r.diags.items[i].message);
+		if (r.message)
+			berth_error_set("%s", r.message);
+		error = r.diags.n ? refuse(t, o, &t->diags) : fail(t, o, NULL, r.error);
+	} else if (error < 0) {
+		error = fail(t, o, &t->diags, error);
+	}
+	diagnostics_release(&r.diags);
+	diagnostics_release(&r.warnings);
+	free(r.message);
+	return error;
+}
+
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
 {
 	struct tree_options topts;
@@ -234,32 +319,14 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
 		kube_client_set_stop(t->client, sync->stop, o->read_only);
 	/* Prune looks for berth's objects of every kind. */
-	if (error == 0 &&
-	    (error = target_discovery(&t->discovery, t->client, &t->set, sync->prune)) == 0) {
-		struct manifest_set changed = MANIFEST_SET_INIT;
-
-		if (t->delta)
-			target_changed_view(&changed, t);
-		struct checks_known known = {target_unchanged, t};
-
-		error = target_check(&t->diags, &t->warnings, t->client, t->discovery, &t->set,
-		                     t->delta ? &changed : NULL, t->delta ? &known : NULL);
-		free(changed.items);
+	if (error == 0)
+		error = target_discovery(&t->discovery, t->client, &t->set, sync->prune);
+	if (error < 0 || t->diags.n) {
+		if (!o->quiet)
+			print_diagnostics(&t->warnings);
+		return t->diags.n ? refuse(t, o, &t->diags) : fail(t, o, NULL, error);
 	}
-	if (!o->quiet)
-		print_diagnostics(&t->warnings);
-	if (t->diags.n)
-		return refuse(t, o, &t->diags);
-	if (error < 0)
-		return fail(t, o, NULL, error);
-	if (t->delta && o->memo_in_sync) {
-		sync->known = target_unchanged;
-		sync->known_ctx = t;
-	}
-	if ((error = sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync)) <
-	    0)
-		return fail(t, o, &t->diags, error);
-	return 0;
+	return check_and_plan(t, o, sync);
 }
 
 /* Is there a problem at x's place among d's items [from, to)? */
