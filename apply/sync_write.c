@@ -115,19 +115,23 @@ struct step {
 	size_t failed;
 };
 
+/* An object in sync sends no request: it takes no client. */
+static bool idle(const struct sync_item *item)
+{
+	return item->drift.state == DRIFT_IN_SYNC && !item->recreate;
+}
+
 static void step_one(size_t i, void *ctx)
 {
 	struct step *s = ctx;
 	struct sync_item *item = &s->plan->items[s->from + i];
-	/* An object in sync sends no request: it takes no client. */
 	struct kube_client *c = NULL;
-	bool idle = item->drift.state == DRIFT_IN_SYNC && !item->recreate;
 	int error;
 
 	/* Not started: the first failure, or a stop, ends the sync. */
 	if ((!s->keep_going && atomic_load(&s->failed_any)) || stop_requested(s->opts->stop))
 		return;
-	if (!idle)
+	if (!idle(item))
 		c = pool_take(&s->pool);
 	if ((error = s->fn(c, item, s)) < 0) {
 		s->errors[i] = xstrdup(berth_error_last());
@@ -144,15 +148,18 @@ static void step_one(size_t i, void *ctx)
 static int step_run(struct step *s, size_t from, size_t to)
 {
 	struct buf all = BUF_INIT;
-	size_t i;
+	size_t i, busy = 0;
 	int error = 0;
 
 	s->from = from;
+	for (i = from; i < to; i++)
+		busy += !idle(&s->plan->items[i]);
 	s->errors = xcalloc(to - from + 1, sizeof(*s->errors));
 	s->codes = xcalloc(to - from + 1, sizeof(*s->codes));
 	s->failed = 0;
 	atomic_store(&s->failed_any, false);
-	parallel_for(to - from, s->opts->parallel, step_one, s);
+	/* Objects in sync only: not worth a thread. */
+	parallel_for(to - from, busy ? s->opts->parallel : 1, step_one, s);
 	for (i = 0; i < to - from; i++) {
 		if (!s->errors[i])
 			continue;
