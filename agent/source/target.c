@@ -216,15 +216,17 @@ static void *check_commit(void *arg)
 /*
  * Check the commit and build its plan, side by side: building the plan
  * only reads, and a commit the checks refuse keeps none of it, so the
- * order of "check, then plan" holds for everything written. Without a
- * second client or thread, one after the other.
+ * order of "check, then plan" holds for everything written. A commit told
+ * by its changes is checked in a few milliseconds, less than a second
+ * client takes to connect: it is checked, then planned, as is any commit
+ * without a second client or thread.
  */
 static int check_and_plan(struct target *t, const struct target_options *o,
                           struct sync_options *sync)
 {
 	struct check_run r = {t, NULL, DIAGNOSTICS_INIT, DIAGNOSTICS_INIT, 0, NULL};
 	pthread_t thread;
-	bool beside = kube_client_dup(&r.client, t->client) == 0 &&
+	bool beside = !t->delta && kube_client_dup(&r.client, t->client) == 0 &&
 	              pthread_create(&thread, NULL, check_commit, &r) == 0;
 	int error = 0;
 	size_t i;
@@ -238,7 +240,7 @@ static int check_and_plan(struct target *t, const struct target_options *o,
 		sync->known = target_unchanged;
 		sync->known_ctx = t;
 	}
-	if (!beside || (r.error >= 0 && !r.diags.n))
+	if (beside || (r.error >= 0 && !r.diags.n))
 		error =
 		    sync_plan_build(&t->plan, &t->diags, t->client, t->discovery, &t->set, sync);
 	if (beside) {
