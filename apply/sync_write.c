@@ -109,6 +109,7 @@ struct step {
 	atomic_size_t done; /* objects written, for the [n/N] count */
 	/* The range being run, and what failed in it. */
 	size_t from;
+	size_t *order; /* the range's items, those to send first */
 	char **errors; /* a message per item that failed */
 	int *codes;
 	atomic_bool failed_any;
@@ -124,7 +125,8 @@ static bool idle(const struct sync_item *item)
 static void step_one(size_t i, void *ctx)
 {
 	struct step *s = ctx;
-	struct sync_item *item = &s->plan->items[s->from + i];
+	size_t k = s->order[i];
+	struct sync_item *item = &s->plan->items[s->from + k];
 	struct kube_client *c = NULL;
 	int error;
 
@@ -134,32 +136,38 @@ static void step_one(size_t i, void *ctx)
 	if (!idle(item))
 		c = pool_take(&s->pool);
 	if ((error = s->fn(c, item, s)) < 0) {
-		s->errors[i] = xstrdup(berth_error_last());
-		s->codes[i] = error;
+		s->errors[k] = xstrdup(berth_error_last());
+		s->codes[k] = error;
 		atomic_store(&s->failed_any, true);
 	}
 	if (c)
 		pool_give(&s->pool, c);
 }
 
-/* Run s->fn on items [from, to), opts->parallel at a time. On failure the
+/* Run s->fn on items [from, to): those that send a request first,
+ * opts->parallel at a time, then those in sync, in the caller's thread (a
+ * one-object commit among thousands is sent at once). On failure the
  * message holds each failed item's, in plan order, and the first one's
  * code is returned; s->failed counts them. */
 static int step_run(struct step *s, size_t from, size_t to)
 {
 	struct buf all = BUF_INIT;
-	size_t i, busy = 0;
+	size_t i, busy = 0, n = 0;
 	int error = 0;
 
 	s->from = from;
-	for (i = from; i < to; i++)
-		busy += !idle(&s->plan->items[i]);
+	s->order = xcalloc(to - from + 1, sizeof(*s->order));
+	for (i = 0; i < to - from; i++)
+		busy += !idle(&s->plan->items[from + i]);
+	for (i = 0; i < to - from; i++)
+		s->order[idle(&s->plan->items[from + i]) ? busy + n++ : i - n] = i;
 	s->errors = xcalloc(to - from + 1, sizeof(*s->errors));
 	s->codes = xcalloc(to - from + 1, sizeof(*s->codes));
 	s->failed = 0;
 	atomic_store(&s->failed_any, false);
-	/* Objects in sync only: not worth a thread. */
-	parallel_for(to - from, busy ? s->opts->parallel : 1, step_one, s);
+	parallel_for(busy, s->opts->parallel, step_one, s);
+	for (i = busy; i < to - from; i++)
+		step_one(i, s);
 	for (i = 0; i < to - from; i++) {
 		if (!s->errors[i])
 			continue;
@@ -173,6 +181,7 @@ static int step_run(struct step *s, size_t from, size_t to)
 	else if (stop_requested(s->opts->stop))
 		error = berth_error_set("stopped: the objects being written were finished, no "
 		                        "other was started");
+	free(s->order);
 	free(s->errors);
 	free(s->codes);
 	buf_release(&all);
