@@ -71,12 +71,20 @@ static void *reader(void *arg)
 	buf_adds(&url, a->path);
 	while (more) {
 		struct json_object *page = NULL;
-		int error = kube_client_get_json(&page, a->c, url.ptr);
+		int error;
 
-		more = !error && next_page(&url, a->path, page);
+		/* One page ahead, not more: the next GET waits until the
+		 * caller has taken the page before. */
 		pthread_mutex_lock(&a->lock);
 		while (a->full && !a->quit)
 			pthread_cond_wait(&a->cond, &a->lock);
+		more = !a->quit;
+		pthread_mutex_unlock(&a->lock);
+		if (!more)
+			break;
+		error = kube_client_get_json(&page, a->c, url.ptr);
+		more = !error && next_page(&url, a->path, page);
+		pthread_mutex_lock(&a->lock);
 		if (a->quit) {
 			more = false;
 			json_object_put(page);
