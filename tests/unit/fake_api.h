@@ -27,17 +27,22 @@ struct fake_api {
 static void fake_api_answer(struct http_response *resp, const struct http_request *req, void *ctx)
 {
 	struct fake_api *f = ctx;
+	struct buf target = BUF_INIT;
 	size_t i;
 
+	/* A path set with a query answers only that query. */
+	buf_addf(&target, "%s%s%s", req->path, *req->query ? "?" : "", req->query);
 	pthread_mutex_lock(&f->lock);
-	buf_addf(&f->asked, "%s\n", req->path);
+	buf_addf(&f->asked, "%s\n", target.ptr);
 	resp->status = 404;
 	resp->content_type = "application/json";
 	for (i = 0; i < FAKE_API_MAX; i++)
-		if (f->paths[i] && !strcmp(f->paths[i], req->path)) {
+		if (f->paths[i] &&
+		    (!strcmp(f->paths[i], req->path) || !strcmp(f->paths[i], target.ptr))) {
 			resp->status = 200;
 			buf_adds(&resp->body, f->bodies[i]);
 		}
+	buf_release(&target);
 	if (resp->status == 404)
 		buf_adds(&resp->body,
 		         "{\"kind\":\"Status\",\"code\":404,\"message\":\"not found\"}");
