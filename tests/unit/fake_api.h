@@ -4,7 +4,8 @@
 /*
  * A fake API server for the tests of what the client reads (test_discovery.c,
  * test_openapi_fetch.c): berth's own HTTP server answering GETs of the paths
- * set with their JSON, and 404 to the rest, keeping each path asked for.
+ * set with their JSON (a path set with a query answers only that query),
+ * and 404 to the rest, keeping each path asked for (without its query).
  * Included after cmocka.h.
  */
 #include "../../agent/http/http_server.h"
@@ -33,7 +34,7 @@ static void fake_api_answer(struct http_response *resp, const struct http_reques
 	/* A path set with a query answers only that query. */
 	buf_addf(&target, "%s%s%s", req->path, *req->query ? "?" : "", req->query);
 	pthread_mutex_lock(&f->lock);
-	buf_addf(&f->asked, "%s\n", target.ptr);
+	buf_addf(&f->asked, "%s\n", req->path);
 	resp->status = 404;
 	resp->content_type = "application/json";
 	for (i = 0; i < FAKE_API_MAX; i++)
