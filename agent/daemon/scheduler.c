@@ -143,7 +143,8 @@ static bool deploys(const char *ref, const struct webhook_pull *pr)
 }
 
 /* Make source `i` due now for `why`, unless it is already due; one that
- * runs, once it is done. Called with the lock held. */
+ * runs, once it is done. One due only for its interval is then due for
+ * `why`, which its log line and metrics name. Called with the lock held. */
 static void make_due(struct scheduler *s, size_t i, enum trigger_kind why, double now)
 {
 	struct schedule *src = &s->sources[i];
@@ -151,8 +152,8 @@ static void make_due(struct scheduler *s, size_t i, enum trigger_kind why, doubl
 	if (src->running && !src->again) {
 		src->again = true;
 		src->again_why = why;
-	} else if (!src->running && src->due > now) {
-		src->due = now;
+	} else if (!src->running && (src->due > now || src->why == TRIGGER_INTERVAL)) {
+		src->due = src->due < now ? src->due : now;
 		src->why = why;
 	}
 }

@@ -157,6 +157,34 @@ static void test_scheduler__a_trigger_is_never_lost(void **state)
 	wakeup_close(&wake);
 }
 
+/* A watch event for a source already due for its interval, not yet run:
+ * it runs for the watch (its log line says what it corrects), keeping its
+ * place. */
+static void test_scheduler__a_trigger_names_a_reconcile_its_interval_made_due(void **state)
+{
+	struct source_config sources[1] = {source("db", "https://h/a/db", NULL, 5 * MINUTE)};
+	struct config c = {.sources = sources, .n = 1};
+	struct trigger watch = {.kind = TRIGGER_WATCH, .source = "db", .object = "configmap x"};
+	struct wakeup wake = WAKEUP_INIT;
+	struct scheduler *s;
+	struct buf got = BUF_INIT, answer = BUF_INIT;
+	double now = clock_now_ms();
+
+	(void)state;
+	assert_int_equal(wakeup_open(&wake), 0);
+	scheduler_new(&s, &wake);
+	scheduler_follow(s, &c);
+	/* Done 5 min and 1 s ago: due for its interval a second ago. */
+	step(s, &c, now - 5 * MINUTE - 1000, "db/config", now - 5 * MINUTE - 1000);
+	assert_int_equal(scheduler_send(s, &watch, &answer), 1);
+	next(&got, s, &c, now);
+	assert_string_equal(got.ptr, "db/watch");
+	buf_release(&got);
+	buf_release(&answer);
+	scheduler_free(s);
+	wakeup_close(&wake);
+}
+
 /* The source due longest goes first: one that a trigger keeps due does not
  * starve the others. */
 static void test_scheduler__the_source_due_longest_goes_first(void **state)
@@ -304,6 +332,7 @@ int main(void)
 	    cmocka_unit_test(test_scheduler__each_source_at_once_then_on_its_interval),
 	    cmocka_unit_test(test_scheduler__jitter_spreads_the_interval),
 	    cmocka_unit_test(test_scheduler__a_trigger_is_never_lost),
+	    cmocka_unit_test(test_scheduler__a_trigger_names_a_reconcile_its_interval_made_due),
 	    cmocka_unit_test(test_scheduler__the_source_due_longest_goes_first),
 	    cmocka_unit_test(test_scheduler__a_reload_keeps_readiness_by_name),
 	    cmocka_unit_test(test_scheduler__a_pull_request_is_previewed_where_its_base_deploys),
