@@ -2,6 +2,8 @@
  * triggers a reconcile without waiting for the interval. */
 #include "watch.h"
 
+#include "name_index.h"
+
 #include "../../diff/base/log.h"
 
 #include "../../diff/base/clock.h"
@@ -71,12 +73,13 @@ struct watch {
 	const char *plural; /* its last segment, for messages */
 	struct kube_client *client;
 	pthread_t thread;
-	struct watched *objects; /* guarded by w->lock; sorted by name */
+	struct watched *objects; /* guarded by w->lock */
 	size_t n, alloc;
-	size_t sorted; /* how many are sorted: all, but while watcher_follow() adds */
-	struct buf rv; /* the resourceVersion to watch from */
-	bool live;     /* LISTed, and watching since: no change can be missed */
-	double since;  /* ... since when: the LIST's start (clock_now_ms) */
+	struct name_index index; /* of objects[0..indexed), by name: */
+	size_t indexed;          /* watcher_follow() builds it */
+	struct buf rv;           /* the resourceVersion to watch from */
+	bool live;               /* LISTed, and watching since: no change can be missed */
+	double since;            /* ... since when: the LIST's start (clock_now_ms) */
 	/* Every object of the collection, sorted by name (guarded by
 	 * w->lock), and those of the LIST under way (its thread's alone). */
 	struct stored *store, *fresh;
@@ -115,21 +118,19 @@ static void fingerprint(uint8_t out[SHA256_SIZE], struct json_object *obj)
 	json_object_put(copy);
 }
 
-static int watched_order(const void *a, const void *b)
+static const char *watched_name(const void *objects, size_t i)
 {
-	return strcmp(((const struct watched *)a)->name, ((const struct watched *)b)->name);
+	return ((const struct watched *)objects)[i].name;
 }
 
-/* The object `name` of `wt`: its objects are kept sorted by name (each
- * watch may follow thousands; a scan per event and per object followed
- * grew with the square of their number). */
+/* The object `name` of `wt`, through its index (each watch may follow
+ * thousands; a scan per event and per object followed grew with the square
+ * of their number). */
 static struct watched *find(struct watch *wt, const char *name)
 {
-	struct watched key = {.name = (char *)name};
+	size_t i = name_index_find(&wt->index, wt->objects, wt->n, watched_name, name);
 
-	if (!name || !wt->n)
-		return NULL;
-	return bsearch(&key, wt->objects, wt->n, sizeof(*wt->objects), watched_order);
+	return i < wt->n ? &wt->objects[i] : NULL;
 }
 
 /* Does the NUL-ended list `rvs` hold `rv`? */
@@ -462,6 +463,7 @@ static void watch_free(struct watch *wt)
 	stored_free(wt->fresh, wt->nfresh);
 	free(wt->fresh);
 	free(wt->objects);
+	name_index_release(&wt->index);
 	kube_client_free(wt->client);
 	buf_release(&wt->rv);
 	free(wt->path);
@@ -590,11 +592,9 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 			f->complete = false;
 			continue;
 		}
-		/* New objects go after the sorted ones, sorted in below: the
-		 * plan names each object of a collection once. */
-		if (!wt->sorted ||
-		    !(o = bsearch(&(struct watched){.name = id.name}, wt->objects, wt->sorted,
-		                  sizeof(*wt->objects), watched_order))) {
+		/* New objects go after those indexed, indexed below: the plan
+		 * names each object of a collection once. */
+		if (!(o = find(wt, id.name))) {
 			wt->objects =
 			    xgrow(wt->objects, sizeof(*wt->objects), wt->n + 1, &wt->alloc);
 			o = &wt->objects[wt->n++];
@@ -610,7 +610,7 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 	/* The source's objects that left Git are no longer its. */
 	for (i = 0; i < w->n; i++) {
 		struct watch *wt = w->watches[i];
-		bool appended = wt->n > wt->sorted; /* else it stays sorted */
+		size_t before = wt->n;
 
 		for (j = k = 0; j < wt->n; j++) {
 			struct watched *o = &wt->objects[j];
@@ -623,9 +623,11 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 			wt->objects[k++] = *o;
 		}
 		wt->n = k;
-		if (appended)
-			qsort(wt->objects, wt->n, sizeof(*wt->objects), watched_order);
-		wt->sorted = wt->n;
+		/* Added to, or moved up: built again. */
+		if (k != before || before != wt->indexed) {
+			name_index_build(&wt->index, wt->objects, k, watched_name);
+			wt->indexed = k;
+		}
 	}
 	pthread_mutex_unlock(&w->lock);
 	buf_release(&path);
