@@ -229,7 +229,6 @@ static int check_and_plan(struct target *t, const struct target_options *o,
 	bool beside = !t->delta && kube_client_dup(&r.client, t->client) == 0 &&
 	              pthread_create(&thread, NULL, check_commit, &r) == 0;
 	int error = 0;
-	size_t i;
 
 	if (!beside) {
 		kube_client_free(r.client);
@@ -247,9 +246,7 @@ static int check_and_plan(struct target *t, const struct target_options *o,
 		pthread_join(thread, NULL);
 		kube_client_free(r.client);
 	}
-	for (i = 0; i < r.warnings.n; i++)
-		diagnostics_add(&t->warnings, r.warnings.items[i].file, r.warnings.items[i].line,
-		                r.warnings.items[i].column, "%s", r.warnings.items[i].message);
+	diagnostics_take(&t->warnings, &r.warnings);
 	if (!o->quiet)
 		print_diagnostics(&t->warnings);
 	if (r.diags.n || r.error < 0) {
@@ -257,17 +254,14 @@ static int check_and_plan(struct target *t, const struct target_options *o,
 		 * commit stops at its checks, as if the plan were never read. */
 		sync_plan_release(&t->plan);
 		diagnostics_release(&t->diags);
-		for (i = 0; i < r.diags.n; i++)
-			diagnostics_add(&t->diags, r.diags.items[i].file, r.diags.items[i].line,
-			                r.diags.items[i].column, "%s", r.diags.items[i].message);
+		diagnostics_take(&t->diags, &r.diags);
 		if (r.message)
 			berth_error_set("%s", r.message);
-		error = r.diags.n ? refuse(t, o, &t->diags) : fail(t, o, NULL, r.error);
+		error = t->diags.n ? refuse(t, o, &t->diags) : fail(t, o, NULL, r.error);
 	} else if (error < 0) {
 		error = fail(t, o, &t->diags, error);
 	}
 	diagnostics_release(&r.diags);
-	diagnostics_release(&r.warnings);
 	free(r.message);
 	return error;
 }
