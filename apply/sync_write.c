@@ -152,15 +152,17 @@ static void step_one(size_t i, void *ctx)
 static int step_run(struct step *s, size_t from, size_t to)
 {
 	struct buf all = BUF_INIT;
-	size_t i, busy = 0, n = 0;
+	size_t i, busy = 0, n;
 	int error = 0;
 
 	s->from = from;
 	s->order = xcalloc(to - from + 1, sizeof(*s->order));
 	for (i = 0; i < to - from; i++)
-		busy += !idle(&s->plan->items[from + i]);
-	for (i = 0; i < to - from; i++)
-		s->order[idle(&s->plan->items[from + i]) ? busy + n++ : i - n] = i;
+		if (!idle(&s->plan->items[from + i]))
+			s->order[busy++] = i;
+	for (i = 0, n = busy; i < to - from; i++)
+		if (idle(&s->plan->items[from + i]))
+			s->order[n++] = i;
 	s->errors = xcalloc(to - from + 1, sizeof(*s->errors));
 	s->codes = xcalloc(to - from + 1, sizeof(*s->codes));
 	s->failed = 0;
