@@ -32,7 +32,7 @@ void build_problem(struct build *b, const struct kustomization *k, const struct 
 	va_end(ap);
 }
 
-void build_path(struct buf *out, const char *dir, const char *rel)
+void kustomize_path_join(struct buf *out, const char *dir, const char *rel)
 {
 	struct buf joined = BUF_INIT;
 	const char *p, *end;
@@ -74,7 +74,7 @@ void build_path(struct buf *out, const char *dir, const char *rel)
 	buf_release(&joined);
 }
 
-bool build_beneath(const char *path, const char *dir)
+bool kustomize_path_beneath(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 
@@ -270,10 +270,10 @@ static int read_resources(struct build *b, struct kustomize_resources *rs,
 
 		bool beneath;
 
-		build_path(&path, dir, rel);
+		kustomize_path_join(&path, dir, rel);
 		/* A file must lie in or below the kustomization's folder; a
 		 * folder may be anywhere the reader allows. */
-		beneath = build_beneath(path.ptr, dir);
+		beneath = kustomize_path_beneath(path.ptr, dir);
 		error = build_read(b, &text, path.ptr, beneath ? dir : NULL);
 		if (error == KUSTOMIZE_DIRECTORY) {
 			struct kustomize_resources sub = KUSTOMIZE_RESOURCES_INIT;
@@ -315,7 +315,7 @@ static int read_components(struct build *b, struct kustomize_resources *rs,
 
 	for (i = 0; i < json_value_array_len(list) && !error; i++) {
 		struct json_object *v = json_object_array_get_idx(list, i);
-		build_path(&path, dir, json_object_get_string(v));
+		kustomize_path_join(&path, dir, json_object_get_string(v));
 		error = build_dir(b, rs, path.ptr, true, k, v);
 	}
 	buf_release(&path);
@@ -386,7 +386,7 @@ static int load(struct build *b, struct kustomization *k, const char *dir,
 	int error = -1, read;
 
 	for (name = kustomization_names; *name; name++) {
-		build_path(&path, dir, *name);
+		kustomize_path_join(&path, dir, *name);
 		read = build_read(b, &text, path.ptr, dir);
 		if (read == BERTH_ENOTFOUND || read == KUSTOMIZE_DIRECTORY)
 			continue;
@@ -557,7 +557,7 @@ int kustomize_build(struct kustomize_resources *out, struct diagnostics *diags,
 	struct buf clean = BUF_INIT;
 	size_t before = diags->n;
 
-	build_path(&clean, dir, ".");
+	kustomize_path_join(&clean, dir, ".");
 	b.crd_refs = json_object_new_array();
 	if (build_dir(&b, &rs, clean.ptr, false, NULL, NULL) < 0 || add_hashes(&b, &rs) < 0)
 		goto out;

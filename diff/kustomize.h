@@ -28,6 +28,13 @@
  * that caused it. No I/O of its own.
  */
 
+/* `rel` joined to `dir` and cleaned, as Go's filepath.Join cleans it:
+ * "a/b" and "../c" give "a/c". */
+void kustomize_path_join(struct buf *out, const char *dir, const char *rel);
+
+/* Is the cleaned `path` in or below the cleaned `dir`? */
+bool kustomize_path_beneath(const char *path, const char *dir);
+
 /* What kustomize_reader.read found a directory at `path`. */
 #define KUSTOMIZE_DIRECTORY 1
 

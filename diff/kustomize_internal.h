@@ -26,13 +26,6 @@ struct build {
 void build_problem(struct build *b, const struct kustomization *k, const struct json_object *node,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* `rel` joined to `dir` and cleaned, as Go's filepath.Join cleans it:
- * "a/b" and "../c" give "a/c". */
-void build_path(struct buf *out, const char *dir, const char *rel);
-
-/* Is the cleaned `path` in or below the cleaned `dir`? */
-bool build_beneath(const char *path, const char *dir);
-
 /* Read `path` through the reader, counting it against the limits; what
  * kustomize_reader.read returns. */
 int build_read(struct build *b, struct buf *out, const char *path, const char *within);

@@ -76,8 +76,8 @@ int build_crds(struct build *b, const struct kustomization *k, const char *dir)
 		struct json_object *v = json_object_array_get_idx(list, i), *defs;
 		const char *rel = json_object_get_string(v);
 
-		build_path(&path, dir, rel);
-		if (!build_beneath(path.ptr, dir)) {
+		kustomize_path_join(&path, dir, rel);
+		if (!kustomize_path_beneath(path.ptr, dir)) {
 			build_problem(b, k, v, "crds: '%s' is not in or below '%s'", rel, dir);
 			error = -1;
 		} else if (build_read(b, &text, path.ptr, dir) != 0) {
@@ -184,8 +184,8 @@ static int sources_read(struct build *b, struct sources *out, const struct kusto
 			error = -1;
 			break;
 		}
-		build_path(&path, dir, rel);
-		if (!build_beneath(path.ptr, dir)) {
+		kustomize_path_join(&path, dir, rel);
+		if (!kustomize_path_beneath(path.ptr, dir)) {
 			build_problem(b, k, v, "'%s': the file '%s' is not in or below '%s'", rel,
 			              path.ptr, dir);
 			error = -1;
@@ -434,11 +434,11 @@ static int patch_text(struct build *b, struct buf *text, struct buf *name,
 	struct buf full = BUF_INIT;
 	int error;
 
-	build_path(&full, dir, path);
+	kustomize_path_join(&full, dir, path);
 	/* A line break: no file name but an inline document. */
 	if (inline_fallback && strchr(path, '\n'))
 		goto inline_text;
-	if (!build_beneath(full.ptr, dir)) {
+	if (!kustomize_path_beneath(full.ptr, dir)) {
 		build_problem(b, k, node, "the patch '%s' is not in or below '%s'", path, dir);
 		buf_release(&full);
 		return -1;
