@@ -401,9 +401,55 @@ void manifest_set_take(struct manifest_set *to, struct manifest_set *from)
 		memcpy(to->files + to->nfiles, from->files, from->nfiles * sizeof(*from->files));
 		to->nfiles += from->nfiles;
 	}
+	if (from->nbuilds) {
+		to->builds =
+		    xrealloc(to->builds, (to->nbuilds + from->nbuilds) * sizeof(*to->builds));
+		memcpy(to->builds + to->nbuilds, from->builds,
+		       from->nbuilds * sizeof(*from->builds));
+		to->nbuilds += from->nbuilds;
+	}
 	free(from->items);
 	free(from->files);
+	free(from->builds);
 	*from = (struct manifest_set)MANIFEST_SET_INIT;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void manifest_set_add_build(struct manifest_set *set, size_t from, const char *dir, char **inputs,
+                            size_t ninputs)
+{
+	struct manifest_build *b = xcalloc(1, sizeof(*b));
+	size_t i, n;
+
+	qsort(inputs, ninputs, sizeof(*inputs), cmp_str);
+	for (i = n = 0; i < ninputs; i++) {
+		if (n && !strcmp(inputs[n - 1], inputs[i]))
+			free(inputs[i]);
+		else
+			inputs[n++] = inputs[i];
+	}
+	b->dir = xstrdup(dir);
+	b->inputs = inputs;
+	b->ninputs = n;
+	for (i = from; i < set->nfiles; i++)
+		set->files[i]->build = b;
+	set->builds = xrealloc(set->builds, (set->nbuilds + 1) * sizeof(*set->builds));
+	set->builds[set->nbuilds++] = b;
+}
+
+static void build_free(struct manifest_build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->ninputs; i++)
+		free(b->inputs[i]);
+	free(b->inputs);
+	free(b->dir);
+	free(b);
 }
 
 static void manifest_release_one(struct manifest *m)
@@ -483,20 +529,33 @@ void manifest_set_finish(struct manifest_set *set, struct diagnostics *diags,
 	free(dropped);
 }
 
-void manifest_set_drop(struct manifest_set *set, bool (*drop)(const char *file, void *ctx),
-                       void *ctx)
+/* Does the drop of `set` take file `f`? */
+struct drop {
+	bool (*file)(const char *file, void *ctx);
+	bool (*build)(const struct manifest_build *b, void *ctx);
+	void *ctx;
+};
+
+static bool dropped_file(const struct drop *d, const struct manifest_file *f)
 {
+	return f->build ? d->build && d->build(f->build, d->ctx) : d->file(f->name, d->ctx);
+}
+
+void manifest_set_drop(struct manifest_set *set, bool (*drop)(const char *file, void *ctx),
+                       bool (*drop_build)(const struct manifest_build *b, void *ctx), void *ctx)
+{
+	struct drop d = {drop, drop_build, ctx};
 	size_t i, n;
 
 	for (i = n = 0; i < set->n; i++) {
-		if (set->items[i].source && drop(set->items[i].file, ctx))
+		if (set->items[i].source && dropped_file(&d, set->items[i].source))
 			manifest_release_one(&set->items[i]);
 		else
 			set->items[n++] = set->items[i];
 	}
 	set->n = n;
 	for (i = n = 0; i < set->nfiles; i++) {
-		if (!drop(set->files[i]->name, ctx)) {
+		if (!dropped_file(&d, set->files[i])) {
 			set->files[n++] = set->files[i];
 			continue;
 		}
@@ -505,6 +564,13 @@ void manifest_set_drop(struct manifest_set *set, bool (*drop)(const char *file, 
 		free(set->files[i]);
 	}
 	set->nfiles = n;
+	for (i = n = 0; i < set->nbuilds; i++) {
+		if (drop_build && drop_build(set->builds[i], ctx))
+			build_free(set->builds[i]);
+		else
+			set->builds[n++] = set->builds[i];
+	}
+	set->nbuilds = n;
 }
 
 void manifest_set_release(struct manifest_set *set)
@@ -518,8 +584,11 @@ void manifest_set_release(struct manifest_set *set)
 		free(set->files[i]->text);
 		free(set->files[i]);
 	}
+	for (i = 0; i < set->nbuilds; i++)
+		build_free(set->builds[i]);
 	free(set->items);
 	free(set->files);
+	free(set->builds);
 	*set = (struct manifest_set)MANIFEST_SET_INIT;
 }
 

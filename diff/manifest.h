@@ -21,6 +21,16 @@
  * builds the tree of one object when it is needed.
  */
 
+/* A kustomization built into a set: its folder, and every path its build
+ * asked the reader about (files read, found missing, folders resolved), so
+ * that a change to none of them leaves the build as it was. Owned by the
+ * set. */
+struct manifest_build {
+	char *dir;
+	char **inputs; /* sorted, each once */
+	size_t ninputs;
+};
+
 /* The text the objects of a set came from: to find a field's place again
  * (manifest_locate). Owned by the set. */
 struct manifest_file {
@@ -30,6 +40,7 @@ struct manifest_file {
 	/* Else, how to read the text again (the file on disk). */
 	int (*read)(struct buf *out, const char *name, void *ctx);
 	void *read_ctx;
+	const struct manifest_build *build; /* the build that made its objects; NULL: a file read */
 };
 
 struct manifest {
@@ -52,6 +63,8 @@ struct manifest_set {
 	size_t n, alloc;
 	struct manifest_file **files;
 	size_t nfiles, files_alloc;
+	struct manifest_build **builds;
+	size_t nbuilds;
 	size_t dropped; /* objects manifest_set_finish() dropped as repeats */
 };
 #define MANIFEST_SET_INIT                                                                          \
@@ -146,8 +159,14 @@ void manifest_add_patch_note(struct buf *out, const struct manifest *m);
  * kind ending in "List", with an `items` array? */
 bool manifest_is_list(struct json_object *doc);
 
-/* Move the objects and files of `from` to the end of `to`; `from` is left
- * empty. */
+/* Record the build of the kustomization in `dir`, with its `inputs` (taken,
+ * as they are: sorted and deduplicated here), as the maker of the files of
+ * `set` from its `from`-th on. */
+void manifest_set_add_build(struct manifest_set *set, size_t from, const char *dir, char **inputs,
+                            size_t ninputs);
+
+/* Move the objects, files and builds of `from` to the end of `to`; `from`
+ * is left empty. */
 void manifest_set_take(struct manifest_set *to, struct manifest_set *from);
 
 /*
@@ -159,9 +178,10 @@ void manifest_set_take(struct manifest_set *to, struct manifest_set *from);
 void manifest_set_finish(struct manifest_set *set, struct diagnostics *diags,
                          struct diagnostics *warnings);
 
-/* Remove the objects, and the files, of each file `drop` names. */
+/* Remove each build `drop_build` names (NULL: none) with the files it made,
+ * and each file read that `drop` names, with their objects. */
 void manifest_set_drop(struct manifest_set *set, bool (*drop)(const char *file, void *ctx),
-                       void *ctx);
+                       bool (*drop_build)(const struct manifest_build *b, void *ctx), void *ctx);
 
 void manifest_set_release(struct manifest_set *set);
 

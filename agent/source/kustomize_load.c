@@ -130,24 +130,66 @@ struct load {
 	struct kustomize_build_options build;
 	struct buf cache; /* the cache file; empty: none */
 	size_t cache_cap;
+	/* Every path the reader was asked about (kustomize_load): the
+	 * build's inputs (manifest_build). */
+	struct kustomize_reader inner;
+	char **inputs;
+	size_t ninputs, inputs_alloc;
 };
 
+static void asked(struct load *l, const char *path)
+{
+	l->inputs = xgrow(l->inputs, sizeof(*l->inputs), l->ninputs + 1, &l->inputs_alloc);
+	l->inputs[l->ninputs++] = xstrdup(path);
+}
+
+static int asked_read(struct buf *out, const char *path, const char *within, size_t cap, void *ctx)
+{
+	struct load *l = ctx;
+
+	asked(l, path);
+	return l->inner.read(out, path, within, cap, l->inner.ctx);
+}
+
+static int asked_resolve(struct buf *out, const char *path, void *ctx)
+{
+	struct load *l = ctx;
+
+	asked(l, path);
+	return l->inner.resolve(out, path, l->inner.ctx);
+}
+
+/* Note each path `l`'s reader is asked about, from now on. */
+static void note_inputs(struct load *l)
+{
+	l->inner = l->build.reader;
+	l->build.reader.read = asked_read;
+	l->build.reader.resolve = asked_resolve;
+	l->build.reader.ctx = l;
+}
+
+/* The build of `dir` with the limits of `opts`, its files read by `reader`
+ * (NULL: from disk within `root`, and a cache file for it). */
 static void load_init(struct load *l, const char *dir, const char *root,
-                      const struct tree_options *opts)
+                      const struct kustomize_reader *reader, const struct tree_options *opts)
 {
 	struct kustomize_build_options build = KUSTOMIZE_BUILD_OPTIONS_INIT;
 
+	memset(l, 0, sizeof(*l));
 	l->build = build;
 	l->build.reader.read = fs_read;
 	l->build.reader.resolve = fs_resolve;
 	l->build.reader.ctx = (void *)root;
+	if (reader)
+		l->build.reader = *reader;
 	l->build.yaml = opts->manifest.yaml;
 	l->build.max_file_size = opts->max_file_size;
 	l->build.max_files = opts->max_files;
 	l->build.max_total_size = opts->max_total_size;
 	l->build.max_objects = opts->manifest.max_objects;
 	buf_init(&l->cache);
-	kustomize_cache_path(&l->cache, dir, root, &l->build);
+	if (!reader)
+		kustomize_cache_path(&l->cache, dir, root, &l->build);
 	l->cache_cap = 4 * l->build.max_total_size + (1u << 20);
 }
 
@@ -195,7 +237,7 @@ int kustomize_load_build(struct kustomize_resources *out, struct diagnostics *di
 	struct load l;
 	int error = 0;
 
-	load_init(&l, dir, root, opts ? opts : &defaults);
+	load_init(&l, dir, root, NULL, opts ? opts : &defaults);
 	/* Built before, from the same answers: what that build made. */
 	if (l.cache.len && kustomize_cache_each(&said, l.cache.ptr, &l.build.reader, l.cache_cap,
 	                                        cached_resource, &rs)) {
@@ -230,26 +272,24 @@ static int add_built(struct json_object *obj, const struct kustomize_resource *r
 	return error == MANIFEST_CUT;
 }
 
-int kustomize_load(struct manifest_set *set, struct diagnostics *diags,
-                   struct diagnostics *warnings, const char *dir, const char *root,
-                   const struct tree_options *opts)
+/* Build with `l` into `set`: the cached build while its reader answers
+ * the same, else afresh; the paths the reader was asked about are the
+ * build's inputs. */
+static int load_into(struct manifest_set *set, struct diagnostics *diags,
+                     struct diagnostics *warnings, const char *dir, struct load *l,
+                     const struct tree_options *opts)
 {
-	struct tree_options defaults = TREE_OPTIONS_INIT;
 	struct kustomize_resources rs = KUSTOMIZE_RESOURCES_INIT;
 	struct manifest_set cached = MANIFEST_SET_INIT;
 	struct diagnostics problems = DIAGNOSTICS_INIT, said = DIAGNOSTICS_INIT;
-	struct add a = {&cached, &problems, NULL, 0};
-	struct load l;
-	size_t i;
+	struct add a = {&cached, &problems, &opts->manifest, 0};
+	size_t i, from = set->nfiles;
 	int error = 0;
 
-	if (!opts)
-		opts = &defaults;
-	a.opts = &opts->manifest;
-	load_init(&l, dir, root, opts);
+	note_inputs(l);
 	/* A cached build goes into the set one object at a time. */
-	if (l.cache.len &&
-	    kustomize_cache_each(&said, l.cache.ptr, &l.build.reader, l.cache_cap, add_built, &a)) {
+	if (l->cache.len && kustomize_cache_each(&said, l->cache.ptr, &l->build.reader,
+	                                         l->cache_cap, add_built, &a)) {
 		manifest_set_take(set, &cached);
 		diagnostics_take(diags, &problems);
 		if (warnings)
@@ -257,7 +297,11 @@ int kustomize_load(struct manifest_set *set, struct diagnostics *diags,
 		error = a.result;
 		goto out;
 	}
-	if ((error = load_fresh(&rs, diags, warnings, dir, &l)) < 0)
+	/* What a damaged cache file asked is not an input. */
+	for (i = 0; i < l->ninputs; i++)
+		free(l->inputs[i]);
+	l->ninputs = 0;
+	if ((error = load_fresh(&rs, diags, warnings, dir, l)) < 0)
 		goto out;
 	a.set = set;
 	a.diags = diags;
@@ -265,10 +309,34 @@ int kustomize_load(struct manifest_set *set, struct diagnostics *diags,
 		add_built(rs.items[i].obj, &rs.items[i], &a);
 	error = a.result;
 out:
+	manifest_set_add_build(set, from, dir, l->inputs, l->ninputs);
 	manifest_set_release(&cached);
 	diagnostics_release(&problems);
 	diagnostics_release(&said);
 	kustomize_resources_release(&rs);
-	buf_release(&l.cache);
+	buf_release(&l->cache);
 	return error;
+}
+
+int kustomize_load(struct manifest_set *set, struct diagnostics *diags,
+                   struct diagnostics *warnings, const char *dir, const char *root,
+                   const struct tree_options *opts)
+{
+	struct tree_options defaults = TREE_OPTIONS_INIT;
+	struct load l;
+
+	if (!opts)
+		opts = &defaults;
+	load_init(&l, dir, root, NULL, opts);
+	return load_into(set, diags, warnings, dir, &l, opts);
+}
+
+int kustomize_load_with(struct manifest_set *set, struct diagnostics *diags,
+                        struct diagnostics *warnings, const char *dir,
+                        const struct kustomize_reader *reader, const struct tree_options *opts)
+{
+	struct load l;
+
+	load_init(&l, dir, NULL, reader, opts);
+	return load_into(set, diags, warnings, dir, &l, opts);
 }

@@ -29,10 +29,16 @@ int kustomize_load_build(struct kustomize_resources *out, struct diagnostics *di
                          const struct tree_options *opts);
 
 /* Build `dir` and add its objects to `set` (manifest_set_add_built, with
- * opts->manifest). Returns 0, BERTH_ERROR, or MANIFEST_CUT past the limit
- * of objects. */
+ * opts->manifest), and the build with its inputs (manifest_set_add_build):
+ * `set` should hold no file of the build's names yet. Returns 0,
+ * BERTH_ERROR, or MANIFEST_CUT past the limit of objects. */
 int kustomize_load(struct manifest_set *set, struct diagnostics *diags,
                    struct diagnostics *warnings, const char *dir, const char *root,
                    const struct tree_options *opts);
+
+/* The same, its files read by `reader` (a commit's tree), with no cache. */
+int kustomize_load_with(struct manifest_set *set, struct diagnostics *diags,
+                        struct diagnostics *warnings, const char *dir,
+                        const struct kustomize_reader *reader, const struct tree_options *opts);
 
 #endif

@@ -122,6 +122,70 @@ static void test_tree__builds_a_kustomization_folder(void **state)
 	manifest_set_release(&set);
 }
 
+/* A build records what it read, as the walk names it, whether built afresh
+ * or taken from the cache: a later commit builds it again only when one
+ * of those changed. */
+static void test_tree__a_build_records_its_inputs(void **state)
+{
+	struct manifest_set set = MANIFEST_SET_INIT;
+	char path[128], *problems, *inputs[2] = {NULL, NULL};
+	const char *old = getenv("XDG_CACHE_HOME");
+	char *saved = old ? strdup(old) : NULL;
+	size_t i, round, n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/.cache", root);
+	setenv("XDG_CACHE_HOME", path, 1);
+	snprintf(path, sizeof(path), "%s/app", root);
+	mkdir(path, 0700);
+	put("plain.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n");
+	put("app/kustomization.yaml", "resources: [cm.yaml]\n");
+	put("app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n");
+	put("app/unread.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: unread}\n");
+	for (round = 0; round < 2; round++) {
+		struct buf all = BUF_INIT;
+
+		problems = load(&set);
+		assert_string_equal(problems, "");
+		assert_int_equal(set.n, 2);
+		assert_int_equal(set.nbuilds, 1);
+		snprintf(path, sizeof(path), "%s/app", root);
+		assert_string_equal(set.builds[0]->dir, path);
+		for (i = n = 0; i < set.nfiles; i++)
+			if (set.files[i]->build) {
+				assert_ptr_equal(set.files[i]->build, set.builds[0]);
+				assert_non_null(strstr(set.files[i]->name, "/app/cm.yaml"));
+				n++;
+			} else {
+				assert_non_null(strstr(set.files[i]->name, "/plain.yaml"));
+			}
+		assert_int_equal(n, 1);
+		for (i = 0; i < set.builds[0]->ninputs; i++) {
+			assert_true(i == 0 || strcmp(set.builds[0]->inputs[i - 1],
+			                             set.builds[0]->inputs[i]) < 0);
+			buf_addf(&all, "%s\n", set.builds[0]->inputs[i] + strlen(root));
+		}
+		assert_non_null(strstr(all.ptr, "/app/kustomization.yaml\n"));
+		assert_non_null(strstr(all.ptr, "/app/cm.yaml\n"));
+		assert_null(strstr(all.ptr, "unread"));
+		assert_null(strstr(all.ptr, "plain"));
+		inputs[round] = buf_detach(&all, NULL);
+		free(problems);
+		manifest_set_release(&set);
+	}
+	/* The second from the cache, which the first wrote. */
+	snprintf(path, sizeof(path), "%s/.cache/berth/kustomize", root);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_string_equal(inputs[0], inputs[1]);
+	free(inputs[0]);
+	free(inputs[1]);
+	if (saved)
+		setenv("XDG_CACHE_HOME", saved, 1);
+	else
+		unsetenv("XDG_CACHE_HOME");
+	free(saved);
+}
+
 static void test_tree__refuses_a_symlink_out_of_the_root(void **state)
 {
 	struct manifest_set set = MANIFEST_SET_INIT;
@@ -370,6 +434,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_tree__walks_directories_in_sorted_order, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_tree__a_build_records_its_inputs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tree__builds_a_kustomization_folder, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_tree__refuses_a_symlink_out_of_the_root, setup,
