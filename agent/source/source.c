@@ -661,6 +661,11 @@ int source_fetch(struct source_commit *out, const struct source_options *opts)
 		goto out;
 	if (c.delta)
 		keep_tree(place.ptr, opts->since, opts);
+	error = 0;
+	if (c.tree) { /* read from after the fetch */
+		c.repo = repo;
+		repo = NULL;
+	}
 	*out = c;
 	c = (struct source_commit)SOURCE_COMMIT_INIT;
 out:

@@ -41,10 +41,10 @@ struct source_options {
 	size_t max_file_bytes, max_total_bytes, max_fetch_bytes;
 	/* A commit already loaded (hex), and the folder of its manifests
 	 * (NULL: the root): when the commit found is that one or descends
-	 * from it, and what changed below that folder is only regular files,
-	 * not too many, in a tree without symlinks, submodules or
-	 * kustomizations, the commit is not checked out: its changed files
-	 * are read instead (source_commit.delta). NULL: always checked out. */
+	 * from it, and what changed is only regular files, not too many, in
+	 * a tree without symlinks or submodules, and no kustomization came or
+	 * went, the commit is not checked out: its changed files are read
+	 * instead (source_commit.delta). NULL: always checked out. */
 	const char *since, *since_path;
 	/* Told of each warning (a password sent over http://); NULL:
 	 * "warning: ..." on stderr. */
@@ -60,11 +60,16 @@ struct source_options {
 		.repo = NULL, .ref = NULL, .cache_dir = NULL                                       \
 	}
 
+struct git_repository;
+struct git_commit;
+struct git_tree;
+
 /* A file that differs between two commits. */
 struct source_change {
 	char *path; /* in the repository */
 	char *text; /* its contents in the newer commit, NUL-terminated; NULL: deleted */
 	size_t len;
+	bool added; /* not in the older commit */
 };
 
 /* A commit of the source, checked out. Embedded by value. */
@@ -77,6 +82,11 @@ struct source_commit {
 	bool delta;
 	struct source_change *changes;
 	size_t nchanges;
+	/* A delta of a tree that holds a kustomization: the changes are
+	 * those of the whole repository (a build reads beyond its folder),
+	 * and its files are read from here (source_read). Owned. */
+	struct git_repository *repo;
+	struct git_tree *tree;
 	bool fetched;          /* objects were downloaded for it */
 	size_t received_bytes; /* how many */
 	struct buf submodules; /* the paths of its submodules, not checked out, each
@@ -112,13 +122,20 @@ struct source_commit {
 int source_fetch(struct source_commit *out, const struct source_options *opts);
 void source_commit_release(struct source_commit *c);
 
-struct git_repository;
-struct git_commit;
+/* What source_read found a folder at `path`. */
+#define SOURCE_FOLDER 1
+
+/* Read the file at `path` (in the repository, cleaned; "" the root) of a
+ * delta commit's tree (c->tree) into `out` (NULL: only whether it is
+ * there): 0; SOURCE_FOLDER for a folder (nothing read); BERTH_ENOTFOUND; or an error past `cap`
+ * bytes, or for a symlink or a submodule (which a delta's tree never holds). */
+int source_read(struct buf *out, const struct source_commit *c, const char *path, size_t cap);
 
 /* Tell `commit` as the files that changed since opts->since (see
  * source_options), into out->changes: 1 when it can, 0 when it must be
- * checked out instead (a force-push, a symlink, a kustomization, too many
- * changes), negative on error. */
+ * checked out instead (a force-push, a symlink, a kustomization added or
+ * removed, too many changes), negative on error. With a kustomization in
+ * the tree, out->tree is set (source_fetch then gives it `repo`). */
 int source_delta(struct source_commit *out, struct git_repository *repo, struct git_commit *commit,
                  const struct source_options *opts);
 void source_changes_release(struct source_commit *c);

@@ -3,6 +3,7 @@
 #include "source.h"
 
 #include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
 #include "../../diff/base/buf.h"
 
 #include <git2.h>
@@ -20,9 +21,11 @@ static bool kustomization_name(const char *name)
 	       !strcmp(name, "Kustomization");
 }
 
-/* The walk of the new tree: why it cannot be told file by file, if so. */
+/* The walk of the new tree: why it cannot be told file by file, if so,
+ * and whether it holds a kustomization. */
 struct scan {
 	const char *why;
+	bool kustomized;
 };
 
 static int scan_entry(const char *root, const git_tree_entry *e, void *payload)
@@ -36,7 +39,7 @@ static int scan_entry(const char *root, const git_tree_entry *e, void *payload)
 	else if (mode == GIT_FILEMODE_COMMIT)
 		s->why = "a submodule";
 	else if (kustomization_name(git_tree_entry_name(e)))
-		s->why = "a kustomization";
+		s->kustomized = true;
 	return s->why ? -1 : 0;
 }
 
@@ -77,8 +80,10 @@ static const char *take(struct source_commit *out, size_t *bytes, git_repository
 	if ((d->status != GIT_DELTA_ADDED && !plain_file(d->old_file.mode)) ||
 	    (d->status != GIT_DELTA_DELETED && !plain_file(d->new_file.mode)))
 		return "a symlink or submodule changed";
-	if (kustomization_name(strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path))
-		return "a kustomization changed";
+	/* Which folders are built, and which walked, stays as it was. */
+	if (d->status != GIT_DELTA_MODIFIED &&
+	    kustomization_name(strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path))
+		return "a kustomization came or went";
 	if (out->nchanges >= DELTA_MAX_FILES)
 		return "too many files changed";
 	if (d->status != GIT_DELTA_DELETED) {
@@ -95,6 +100,7 @@ static const char *take(struct source_commit *out, size_t *bytes, git_repository
 	memset(c, 0, sizeof(*c));
 	buf_addf(&name, "%s%s%s", path && *path ? path : "", path && *path ? "/" : "", f->path);
 	c->path = buf_detach(&name, NULL);
+	c->added = d->status == GIT_DELTA_ADDED;
 	if (blob) {
 		c->len = (size_t)git_blob_rawsize(blob);
 		c->text = xmalloc(c->len + 1);
@@ -131,17 +137,30 @@ int source_delta(struct source_commit *out, git_repository *repo, git_commit *co
 		goto out; /* a force-push: loaded whole */
 	if (!(from = tree_at(repo, base, path)) || !(to = tree_at(repo, commit, path)))
 		goto out;
-	/* A symlink may lead to a changed file, a kustomization reads files
-	 * of any name: either is loaded whole. */
-	if (git_tree_walk(to, GIT_TREEWALK_PRE, scan_entry, &scan) < 0 && !scan.why)
+	/* A symlink may lead to a changed file: loaded whole. */
+	if (git_tree_walk(to, GIT_TREEWALK_PRE, scan_entry, &scan) < 0 || scan.why)
 		goto out;
-	if (scan.why)
-		goto out;
+	/* A kustomization reads files of any name, in any folder of the
+	 * repository: the change is the whole repository's, and the commit's
+	 * tree is kept to build from. */
+	if (scan.kustomized && path && *path) {
+		if (opts->only_path)
+			goto out;
+		git_tree_free(from);
+		git_tree_free(to);
+		to = NULL;
+		path = NULL;
+		if (!(from = tree_at(repo, base, NULL)) || !(to = tree_at(repo, commit, NULL)) ||
+		    git_tree_walk(to, GIT_TREEWALK_PRE, scan_entry, &scan) < 0 || scan.why)
+			goto out;
+	}
 	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
 	if (git_diff_tree_to_tree(&diff, repo, from, to, &o) < 0)
 		goto out;
 	for (i = 0; i < git_diff_num_deltas(diff) && !why; i++)
 		why = take(out, &bytes, repo, git_diff_get_delta(diff, i), path);
+	if (!why && scan.kustomized && git_commit_tree(&out->tree, commit) < 0)
+		why = "no tree";
 	if (!why) {
 		out->delta = true;
 		error = 1;
@@ -168,4 +187,38 @@ void source_changes_release(struct source_commit *c)
 	c->changes = NULL;
 	c->nchanges = 0;
 	c->delta = false;
+	git_tree_free(c->tree);
+	git_repository_free(c->repo);
+	c->tree = NULL;
+	c->repo = NULL;
+}
+
+int source_read(struct buf *out, const struct source_commit *c, const char *path, size_t cap)
+{
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int error = 0;
+
+	if (!c->tree)
+		return berth_error_set("'%s': no tree to read from", path);
+	if (!*path || !strcmp(path, "."))
+		return SOURCE_FOLDER;
+	if (git_tree_entry_bypath(&e, c->tree, path) < 0)
+		return BERTH_ENOTFOUND;
+	if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		error = SOURCE_FOLDER;
+	else if (!plain_file(git_tree_entry_filemode(e)))
+		error = berth_error_set("'%s' is a symlink or a submodule; not read", path);
+	else if (!out)
+		error = 0;
+	else if (git_blob_lookup(&blob, c->repo, git_tree_entry_id(e)) < 0)
+		error = berth_error_set("'%s': %s", path,
+		                        git_error_last() ? git_error_last()->message : "no blob");
+	else if ((size_t)git_blob_rawsize(blob) > cap)
+		error = berth_error_set("'%s' is larger than the limit of %zu bytes", path, cap);
+	else
+		buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	return error;
 }

@@ -77,6 +77,7 @@ int target_source(struct target *t, const struct target_options *o)
 		/* Named as in the checkout of the commit loaded last. */
 		t->checkout = xstrdup(o->memo->checkout);
 		t->files = xstrdup(o->memo->files);
+		t->named = xstrdup(o->memo->named);
 		t->source = buf_detach(&source, NULL);
 		return 0;
 	}
@@ -92,6 +93,7 @@ int target_source(struct target *t, const struct target_options *o)
 		error = berth_error_set("'%s': %s", t->commit.dir, strerror(errno));
 	t->checkout = xstrdup(checkout);
 	t->files = buf_detach(&files, NULL);
+	t->named = xstrdup(t->commit.dir);
 	t->source = buf_detach(&source, NULL);
 	return error;
 }
@@ -299,7 +301,8 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 		free(t->files);
 		free(t->source);
 		free(t->checkout);
-		t->files = t->source = t->checkout = NULL;
+		free(t->named);
+		t->files = t->source = t->checkout = t->named = NULL;
 		if ((error = target_source(t, &whole)) < 0)
 			return fail(t, o, NULL, error);
 		files = (const char *const *)&t->files;
@@ -365,6 +368,8 @@ void target_release(struct target *t)
 	free(t->files);
 	free(t->source);
 	free(t->checkout);
+	free(t->named);
+	free(t->fresh);
 	sync_plan_release(&t->plan);
 	diagnostics_release(&t->diags);
 	diagnostics_release(&t->warnings);

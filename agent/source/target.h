@@ -61,6 +61,7 @@ struct target {
 	struct source_commit commit; /* with --repo */
 	double fetch_ms;             /* ... how long asking (and fetching) took */
 	char *files;                 /* ... the manifests' directory in its checkout */
+	char *named;                 /* ... the checkout as `files` names it */
 	char *checkout;              /* ... the checkout, resolved: nothing outside is read */
 	char *source;                /* ... the tracking source: repository//path */
 	struct kubeconfig *kc;
@@ -72,10 +73,14 @@ struct target {
 	size_t load_warnings;        /* how many of them the load found (the rest: checks) */
 	struct sync_plan plan;
 	/* Loaded from o->memo and the files that changed since (as the load
-	 * names them, `changed`): target_delta_load. */
+	 * names them, `changed`): target_delta_load. The files of the objects
+	 * loaded anew are `fresh` (sorted), `built` of them kustomizations
+	 * built again. */
 	bool delta;
 	char **changed;
 	size_t nchanged;
+	const struct manifest_file **fresh;
+	size_t nfresh, nbuilt;
 	struct object_id *gone; /* the objects of o->memo the commit no longer holds */
 	size_t ngone;
 };
@@ -89,8 +94,8 @@ struct target {
  * from: its manifests, as loaded, and where they were read. */
 struct target_memo {
 	char commit[41];
-	char *checkout, *files; /* the target's, which its files are named in */
-	char *namespace;        /* the default namespace it was loaded with */
+	char *checkout, *files, *named; /* the target's, which its files are named in */
+	char *namespace;                /* the default namespace it was loaded with */
 	struct manifest_set set;
 	struct diagnostics warnings; /* the load's */
 };

@@ -3,8 +3,14 @@
  * those files swapped for what they hold now. */
 #include "target.h"
 
-#include "../../diff/base/alloc.h"
+#include "kustomize_load.h"
 
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/kustomize.h"
+
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +18,7 @@ void target_memo_release(struct target_memo *m)
 {
 	free(m->checkout);
 	free(m->files);
+	free(m->named);
 	free(m->namespace);
 	manifest_set_release(&m->set);
 	diagnostics_release(&m->warnings);
@@ -23,11 +30,12 @@ void target_memo_keep(struct target_memo *m, struct target *t, const char *names
 	size_t i;
 
 	target_memo_release(m);
-	if (!t->commit.id[0] || !t->checkout || !t->files)
+	if (!t->commit.id[0] || !t->checkout || !t->files || !t->named)
 		return;
 	memcpy(m->commit, t->commit.id, sizeof(m->commit));
 	m->checkout = xstrdup(t->checkout);
 	m->files = xstrdup(t->files);
+	m->named = xstrdup(t->named);
 	m->namespace = xstrdup(namespace ? namespace : "");
 	m->set = t->set;
 	t->set = (struct manifest_set)MANIFEST_SET_INIT;
@@ -48,9 +56,23 @@ static bool is_changed(const char *file, void *ctx)
 	return false;
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (const void *const *)a,
+	          y = (uintptr_t) * (const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Was `m` loaded anew (from a changed file, or a build made again)? */
+static bool is_fresh(const struct target *t, const struct manifest *m)
+{
+	return bsearch(&m->source, t->fresh, t->nfresh, sizeof(*t->fresh), cmp_ptr) != NULL;
+}
+
 bool target_unchanged(void *ctx, const struct manifest *m)
 {
-	return !is_changed(m->file, ctx);
+	return !is_fresh(ctx, m);
 }
 
 void target_changed_view(struct manifest_set *out, const struct target *t)
@@ -60,7 +82,7 @@ void target_changed_view(struct manifest_set *out, const struct target *t)
 	*out = (struct manifest_set)MANIFEST_SET_INIT;
 	out->items = xcalloc(t->set.n + 1, sizeof(*out->items));
 	for (i = 0; i < t->set.n; i++)
-		if (is_changed(t->set.items[i].file, (void *)t))
+		if (is_fresh(t, &t->set.items[i]))
 			out->items[out->n++] = t->set.items[i];
 }
 
@@ -137,19 +159,234 @@ static void keep_gone(struct target *t)
 	free(held);
 }
 
+/* ---- kustomizations built again, from the commit's tree ------------------ */
+
+/* The builds of a delta load: which of the last load's must be made again. */
+struct builds {
+	struct target *t;
+	struct buf named;                    /* the checkout as the load names its files, cleaned */
+	const struct manifest_build **again; /* sorted */
+	size_t nagain;
+};
+
+/* `name` (as the load names a file) by its path in the repository, cleaned
+ * into `clean`; NULL when it is outside the checkout. */
+static const char *in_repo(struct buf *clean, const struct builds *b, const char *name)
+{
+	kustomize_path_join(clean, "", name);
+	if (!kustomize_path_beneath(clean->ptr, b->named.ptr))
+		return NULL;
+	return clean->ptr[b->named.len] == '/' ? clean->ptr + b->named.len + 1 : "";
+}
+
+/* Does the change `c` change what a build asking about `input` (in the
+ * repository) was answered? The file itself changed, or a file came into
+ * or left its folder (which may then have come or gone). */
+static bool answers_differ(const char *input, const struct source_change *c)
+{
+	if (!strcmp(c->path, input))
+		return true;
+	if (c->added || !c->text)
+		return !*input || kustomize_path_beneath(c->path, input);
+	return false;
+}
+
+/* Does change `c` (NULL: any of the commit's) reach build `mb`? */
+static bool reaches(const struct builds *b, const struct manifest_build *mb,
+                    const struct source_change *c)
+{
+	const struct source_commit *commit = &b->t->commit;
+	struct buf clean = BUF_INIT;
+	const char *input;
+	size_t i, j;
+	bool hit = false;
+
+	for (i = 0; i < mb->ninputs && !hit; i++)
+		if ((input = in_repo(&clean, b, mb->inputs[i])))
+			for (j = 0; j < (c ? 1 : commit->nchanges) && !hit; j++)
+				hit = answers_differ(input, c ? c : &commit->changes[j]);
+	buf_release(&clean);
+	return hit;
+}
+
+/* Does change `c` reach a build made again? */
+static bool reaches_again(const struct builds *b, const struct source_change *c)
+{
+	size_t i;
+
+	for (i = 0; i < b->nagain; i++)
+		if (reaches(b, b->again[i], c))
+			return true;
+	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool build_again(const struct manifest_build *mb, void *ctx)
+{
+	const struct builds *b = ctx;
+
+	return bsearch(&mb, b->again, b->nagain, sizeof(*b->again), cmp_ptr) != NULL;
+}
+
+/* Is `file` (a warning's) one that a build made again read? */
+static bool read_again(const struct builds *b, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < b->nagain; i++)
+		if (bsearch(&file, b->again[i]->inputs, b->again[i]->ninputs, sizeof(char *),
+		            cmp_str))
+			return true;
+	return false;
+}
+
+/* Is the repository's `path` in the folder of one of the last load's
+ * builds (which the walk does not enter)? */
+static bool in_build(const struct builds *b, const char *path)
+{
+	const struct manifest_set *set = &b->t->set;
+	struct buf clean = BUF_INIT;
+	const char *dir;
+	size_t i;
+	bool in = false;
+
+	for (i = 0; i < set->nbuilds && !in; i++)
+		in = (dir = in_repo(&clean, b, set->builds[i]->dir)) &&
+		     (!*dir || kustomize_path_beneath(path, dir));
+	buf_release(&clean);
+	return in;
+}
+
+/* The reader of a build made again: the commit's tree, named as the
+ * checkout the last load read names it. */
+static int tree_read(struct buf *out, const char *path, const char *within, size_t cap, void *ctx)
+{
+	const struct builds *b = ctx;
+	struct buf clean = BUF_INIT, in = BUF_INIT;
+	const char *rel = in_repo(&clean, b, path);
+	size_t before = out->len;
+	int error;
+
+	if (!rel) {
+		error = berth_error_set("'%s' is outside '%s'; not read", path, b->named.ptr);
+	} else if ((error = source_read(out, &b->t->commit, rel, cap)) == SOURCE_FOLDER) {
+		error = KUSTOMIZE_DIRECTORY;
+	} else if (error == 0 && within) {
+		kustomize_path_join(&in, "", within);
+		if (!kustomize_path_beneath(clean.ptr, in.ptr)) {
+			out->len = before;
+			out->ptr[before] = '\0';
+			error = berth_error_set("'%s' is not in or below '%s'", path, within);
+		}
+	}
+	buf_release(&clean);
+	buf_release(&in);
+	return error;
+}
+
+static int tree_resolve(struct buf *out, const char *path, void *ctx)
+{
+	const struct builds *b = ctx;
+	struct buf clean = BUF_INIT;
+	const char *rel = in_repo(&clean, b, path);
+	int error;
+
+	if (!rel)
+		error = berth_error_set("'%s' is outside '%s'; not read", path, b->named.ptr);
+	else if ((error = source_read(NULL, &b->t->commit, rel, 0)) == BERTH_ENOTFOUND)
+		error = berth_error_set("%s", strerror(ENOENT));
+	else if (error >= 0) {
+		error = 0;
+		buf_reset(out);
+		buf_adds(out, clean.ptr);
+	}
+	buf_release(&clean);
+	return error;
+}
+
+/* Which of the last load's builds (b->t->set's) a change reaches; false
+ * when some must be made again and the commit has no tree to make them
+ * from. */
+static bool builds_find(struct builds *b)
+{
+	const struct manifest_set *set = &b->t->set;
+	size_t i;
+
+	b->again = xcalloc(set->nbuilds + 1, sizeof(*b->again));
+	for (i = 0; i < set->nbuilds; i++)
+		if (reaches(b, set->builds[i], NULL))
+			b->again[b->nagain++] = set->builds[i];
+	qsort(b->again, b->nagain, sizeof(*b->again), cmp_ptr);
+	return !b->nagain || b->t->commit.tree;
+}
+
+/* Make the builds again into `fresh`, each from the commit's tree; their
+ * warnings to `warnings`. */
+static void builds_make(struct manifest_set *fresh, struct diagnostics *warnings, struct builds *b,
+                        const struct tree_options *opts)
+{
+	struct kustomize_reader reader = {tree_read, tree_resolve, b};
+	size_t i;
+
+	for (i = 0; i < b->nagain; i++) {
+		struct manifest_set one = MANIFEST_SET_INIT;
+
+		kustomize_load_with(&one, &b->t->diags, warnings, b->again[i]->dir, &reader, opts);
+		manifest_set_take(fresh, &one);
+	}
+}
+
+/* ---- the load ---------------------------------------------------------------- */
+
+/* The objects of `t` loaded anew: the files of `fresh`, before it joins. */
+static void note_fresh(struct target *t, const struct manifest_set *fresh)
+{
+	size_t i;
+
+	t->fresh = xcalloc(fresh->nfiles + 1, sizeof(*t->fresh));
+	for (i = 0; i < fresh->nfiles; i++)
+		t->fresh[t->nfresh++] = fresh->files[i];
+	qsort(t->fresh, t->nfresh, sizeof(*t->fresh), cmp_ptr);
+}
+
+/* Is the last load's file `f` (of `ctx`, the builds) replaced? */
+static bool stale(const struct manifest_file *f, const struct builds *b)
+{
+	return f->build ? build_again(f->build, (void *)b) : is_changed(f->name, b->t);
+}
+
+static bool stale_name(const char *file, void *ctx)
+{
+	const struct builds *b = ctx;
+
+	return is_changed(file, b->t);
+}
+
 int target_delta_load(struct target *t, const struct target_options *o)
 {
 	struct target_memo *memo = o->memo;
 	struct tree_options topts;
 	struct manifest_set fresh = MANIFEST_SET_INIT;
+	struct diagnostics built_warnings = DIAGNOSTICS_INIT;
+	struct builds b = {t, BUF_INIT, NULL, 0};
 	struct buf dir = BUF_INIT, name = BUF_INIT, base = BUF_INIT;
 	const char *ns = o->namespace ? o->namespace : t->kc->namespace, *rel;
-	size_t i, bytes = 0, files = memo->set.nfiles;
+	size_t i, bytes = 0, files;
 	int error = 1;
 
 	target_tree_options(&topts, o, t);
 	topts.manifest.default_namespace = ns;
 	target_delta_path(&dir, o->path);
+	kustomize_path_join(&b.named, "", memo->named);
+	/* The last load's builds, to find which a change reaches. */
+	t->set = memo->set;
+	memo->set = (struct manifest_set)MANIFEST_SET_INIT;
+	if (!builds_find(&b))
+		goto out;
 	/* As the walk names them: the folder ("dir/" as "dir"), a '/', the
 	 * path below it. */
 	buf_adds(&base, memo->files);
@@ -159,33 +396,42 @@ int target_delta_load(struct target *t, const struct target_options *o)
 	for (i = 0; i < t->commit.nchanges; i++) {
 		const struct source_change *c = &t->commit.changes[i];
 
-		if (!walked(&rel, c->path, dir.ptr))
-			continue;
 		buf_reset(&name);
-		buf_addf(&name, "%s/%s", base.ptr, rel);
+		if (walked(&rel, c->path, dir.ptr) && !in_build(&b, c->path))
+			buf_addf(&name, "%s/%s", base.ptr, rel);
+		else if (reaches_again(&b, c))
+			buf_addf(&name, "%s/%s", b.named.ptr, c->path);
+		else
+			continue;
 		t->changed[t->nchanged++] = buf_detach(&name, NULL);
 	}
-	for (i = 0; i < memo->set.nfiles; i++)
-		bytes += memo->set.files[i]->len;
-	for (i = 0; i < memo->set.nfiles; i++)
-		if (is_changed(memo->set.files[i]->name, t)) {
-			bytes -= memo->set.files[i]->len;
+	/* Counted as the walk counts them: each build one file of no bytes. */
+	files = t->set.nbuilds;
+	for (i = 0; i < t->set.nfiles; i++)
+		if (!t->set.files[i]->build) {
+			bytes += t->set.files[i]->len;
+			files++;
+		}
+	for (i = 0; i < t->set.nfiles; i++)
+		if (!t->set.files[i]->build && is_changed(t->set.files[i]->name, t)) {
+			bytes -= t->set.files[i]->len;
 			files--;
 		}
 	for (i = 0; i < t->commit.nchanges; i++)
-		if (t->commit.changes[i].text && walked(&rel, t->commit.changes[i].path, dir.ptr)) {
+		if (t->commit.changes[i].text && walked(&rel, t->commit.changes[i].path, dir.ptr) &&
+		    !in_build(&b, t->commit.changes[i].path)) {
 			bytes += t->commit.changes[i].len;
 			files++;
 		}
 	/* What the whole load would refuse, or says it met, it says itself. */
-	if (strcmp(memo->namespace, ns ? ns : "") || memo->set.dropped || files > topts.max_files ||
+	if (strcmp(memo->namespace, ns ? ns : "") || t->set.dropped || files > topts.max_files ||
 	    bytes > topts.max_total_size)
 		goto out;
 	error = 0;
 	for (i = 0; i < t->commit.nchanges; i++) {
 		const struct source_change *c = &t->commit.changes[i];
 
-		if (!c->text || !walked(&rel, c->path, dir.ptr))
+		if (!c->text || !walked(&rel, c->path, dir.ptr) || in_build(&b, c->path))
 			continue;
 		buf_reset(&name);
 		buf_addf(&name, "%s/%s", base.ptr, rel);
@@ -196,21 +442,23 @@ int target_delta_load(struct target *t, const struct target_options *o)
 			manifest_set_add(&fresh, &t->diags, name.ptr, c->text, c->len,
 			                 &topts.manifest);
 	}
-	/* The last load's objects, less the changed files', then theirs. */
-	t->set = memo->set;
-	memo->set = (struct manifest_set)MANIFEST_SET_INIT;
+	builds_make(&fresh, &built_warnings, &b, &topts);
+	t->nbuilt = b.nagain;
+	/* The last load's objects, less those replaced, then the new ones. */
 	t->gone = xcalloc(t->set.n + 1, sizeof(*t->gone));
 	for (i = 0; i < t->set.n; i++)
-		if (is_changed(t->set.items[i].file, t))
+		if (t->set.items[i].source && stale(t->set.items[i].source, &b))
 			id_copy(&t->gone[t->ngone++], &t->set.items[i].id);
-	manifest_set_drop(&t->set, is_changed, t);
 	for (i = 0; i < memo->warnings.n; i++) {
 		const struct diagnostic *w = &memo->warnings.items[i];
 
-		if (!is_changed(w->file, t))
+		if (!is_changed(w->file, t) && !read_again(&b, w->file))
 			diagnostics_add(&t->warnings, w->file, w->line, w->column, "%s",
 			                w->message);
 	}
+	diagnostics_take(&t->warnings, &built_warnings);
+	manifest_set_drop(&t->set, stale_name, build_again, &b);
+	note_fresh(t, &fresh);
 	manifest_set_take(&t->set, &fresh);
 	if (t->set.n > topts.manifest.max_objects)
 		diagnostics_add(
@@ -225,13 +473,19 @@ int target_delta_load(struct target *t, const struct target_options *o)
 	t->delta = true;
 out:
 	if (error == 1) {
+		/* The memo as it was. */
+		memo->set = t->set;
+		t->set = (struct manifest_set)MANIFEST_SET_INIT;
 		for (i = 0; i < t->nchanged; i++)
 			free(t->changed[i]);
 		free(t->changed);
 		t->changed = NULL;
 		t->nchanged = 0;
 	}
+	free(b.again);
+	buf_release(&b.named);
 	manifest_set_release(&fresh);
+	diagnostics_release(&built_warnings);
 	buf_release(&base);
 	buf_release(&dir);
 	buf_release(&name);

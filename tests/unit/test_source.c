@@ -152,6 +152,105 @@ static void test_source__fetch_once_then_from_the_cache(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Commit the work tree of `src` (in `dir`) after `shell`, its id into `id`. */
+static void commit_after(char id[41], const char *dir, const char *shell)
+{
+	char cmd[1024];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s/src && %s && git add -A && "
+	         "git -c user.name=t -c user.email=t@example.com commit -qm c && "
+	         "git rev-parse HEAD > ../head",
+	         dir, shell);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/head", dir);
+	assert_non_null(f = fopen(cmd, "r"));
+	assert_non_null(fgets(id, 41, f));
+	fclose(f);
+}
+
+/* A kustomization reads any file of the repository: the delta of a tree
+ * that holds one is the whole repository's, read from the commit's tree;
+ * a kustomization that comes or goes is checked out. */
+static void test_source__a_delta_of_a_kustomized_tree_is_the_whole_repository(void **state)
+{
+	char dir[] = "/tmp/berth-source-XXXXXX", cmd[1024], repo[512], one[41], two[41];
+	struct source_options opts = SOURCE_OPTIONS_INIT;
+	struct source_commit c = SOURCE_COMMIT_INIT;
+	struct buf out = BUF_INIT;
+	size_t i;
+	bool base = false, notes = false;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cd %s && git init -q -b main src", dir);
+	assert_int_equal(system(cmd), 0);
+	commit_after(one, dir,
+	             "mkdir -p apps/kz base && echo 'resources: [../../base]' > "
+	             "apps/kz/kustomization.yaml && echo 'kind: ConfigMap' > base/b.yaml && "
+	             "echo 1 > apps/kz/notes.txt");
+	snprintf(repo, sizeof(repo), "%s/src", dir);
+	opts.repo = repo;
+	snprintf(cmd, sizeof(cmd), "%s/cache", dir);
+	opts.cache_dir = cmd;
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_false(c.delta);
+	assert_null(c.tree);
+	source_commit_release(&c);
+
+	/* Outside the path, and a file no manifest's name: both told. */
+	commit_after(two, dir, "echo 'kind: Secret' > base/b.yaml && echo new > apps/kz/new.txt");
+	opts.since = one;
+	opts.since_path = "apps";
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_true(c.delta);
+	assert_non_null(c.tree);
+	assert_int_equal(c.nchanges, 2);
+	for (i = 0; i < c.nchanges; i++) {
+		if (!strcmp(c.changes[i].path, "base/b.yaml")) {
+			base = true;
+			assert_false(c.changes[i].added);
+			assert_string_equal(c.changes[i].text, "kind: Secret\n");
+		} else {
+			assert_string_equal(c.changes[i].path, "apps/kz/new.txt");
+			assert_true(c.changes[i].added);
+			notes = true;
+		}
+	}
+	assert_true(base && notes);
+	assert_int_equal(source_read(&out, &c, "base/b.yaml", 100), 0);
+	assert_string_equal(out.ptr, "kind: Secret\n");
+	assert_int_equal(source_read(NULL, &c, "apps/kz/notes.txt", 0), 0);
+	assert_int_equal(source_read(&out, &c, "apps/kz", 100), SOURCE_FOLDER);
+	assert_int_equal(source_read(&out, &c, "", 100), SOURCE_FOLDER);
+	assert_int_equal(source_read(&out, &c, "apps/none.yaml", 100), BERTH_ENOTFOUND);
+	buf_reset(&out);
+	assert_true(source_read(&out, &c, "base/b.yaml", 4) < 0);
+	assert_non_null(strstr(berth_error_last(), "larger than the limit of 4 bytes"));
+	assert_int_equal(out.len, 0);
+	source_commit_release(&c);
+	assert_null(c.tree);
+
+	/* A kustomization changed: still told. One added: checked out. */
+	opts.since = two;
+	commit_after(one, dir, "echo 'resources: [../base]' > apps/kz/kustomization.yaml");
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_true(c.delta);
+	source_commit_release(&c);
+	opts.since = one;
+	commit_after(two, dir,
+	             "mkdir apps/more && echo 'resources: []' > apps/more/kustomization.yml");
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_false(c.delta);
+	assert_non_null(c.dir);
+	source_commit_release(&c);
+
+	buf_release(&out);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /*
  * Crafted commits: objects written byte by byte into a bare repository of
  * the test's own (git's own tools, and libgit2's tree builder, refuse the
@@ -679,6 +778,7 @@ int main(void)
 	    cmocka_unit_test(test_source__credentials_never_show),
 	    cmocka_unit_test(test_source__known_hosts),
 	    cmocka_unit_test(test_source__fetch_once_then_from_the_cache),
+	    cmocka_unit_test(test_source__a_delta_of_a_kustomized_tree_is_the_whole_repository),
 	    cmocka_unit_test(test_source__crafted_tree_entries_never_leave_the_checkout),
 	    cmocka_unit_test(test_source__a_checkout_without_its_marker_is_written_again),
 	    cmocka_unit_test(test_source__only_path_checks_out_the_manifests_under_it),
