@@ -299,6 +299,9 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 		 * since; compared: those files' objects alone, or all. */
 		if (t->delta) {
 			add_count(f, "changed_files", t->nchanged);
+			/* Their objects that are new or differ from the last
+			 * commit's: what is checked and compared. */
+			add_count(f, "changed_objects", t->nfresh);
 			/* Of its kustomizations, how many were built again. */
 			if (t->set.nbuilds)
 				add_count(f, "built", t->nbuilt);

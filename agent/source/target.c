@@ -369,6 +369,8 @@ void target_release(struct target *t)
 	free(t->source);
 	free(t->checkout);
 	free(t->named);
+	for (size_t i = 0; i < t->nfresh; i++)
+		object_id_release(&t->fresh[i]);
 	free(t->fresh);
 	sync_plan_release(&t->plan);
 	diagnostics_release(&t->diags);

@@ -73,13 +73,13 @@ struct target {
 	size_t load_warnings;        /* how many of them the load found (the rest: checks) */
 	struct sync_plan plan;
 	/* Loaded from o->memo and the files that changed since (as the load
-	 * names them, `changed`): target_delta_load. The files of the objects
-	 * loaded anew are `fresh` (sorted), `built` of them kustomizations
-	 * built again. */
+	 * names them, `changed`): target_delta_load. `fresh` (sorted): the
+	 * objects new or different from the last load's; `nbuilt`: the
+	 * kustomizations built again. */
 	bool delta;
 	char **changed;
 	size_t nchanged;
-	const struct manifest_file **fresh;
+	struct object_id *fresh;
 	size_t nfresh, nbuilt;
 	struct object_id *gone; /* the objects of o->memo the commit no longer holds */
 	size_t ngone;

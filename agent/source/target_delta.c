@@ -64,10 +64,15 @@ static int cmp_ptr(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Was `m` loaded anew (from a changed file, or a build made again)? */
+static int cmp_id(const void *a, const void *b)
+{
+	return object_id_cmp(a, b);
+}
+
+/* Does `m` differ from the last load's object of its name (or is it new)? */
 static bool is_fresh(const struct target *t, const struct manifest *m)
 {
-	return bsearch(&m->source, t->fresh, t->nfresh, sizeof(*t->fresh), cmp_ptr) != NULL;
+	return bsearch(&m->id, t->fresh, t->nfresh, sizeof(*t->fresh), cmp_id) != NULL;
 }
 
 bool target_unchanged(void *ctx, const struct manifest *m)
@@ -128,11 +133,6 @@ static void id_copy(struct object_id *to, const struct object_id *from)
 	to->kind = xstrdup(from->kind);
 	to->namespace = xstrdup(from->namespace);
 	to->name = xstrdup(from->name);
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	return object_id_cmp(a, b);
 }
 
 /* Keep in t->gone only what the commit no longer holds: an object of a
@@ -342,15 +342,36 @@ static void builds_make(struct manifest_set *fresh, struct diagnostics *warnings
 
 /* ---- the load ---------------------------------------------------------------- */
 
-/* The objects of `t` loaded anew: the files of `fresh`, before it joins. */
-static void note_fresh(struct target *t, const struct manifest_set *fresh)
-{
-	size_t i;
+/* Is the last load's file `f` (of `ctx`, the builds) replaced? */
+static bool stale(const struct manifest_file *f, const struct builds *b);
 
-	t->fresh = xcalloc(fresh->nfiles + 1, sizeof(*t->fresh));
-	for (i = 0; i < fresh->nfiles; i++)
-		t->fresh[t->nfresh++] = fresh->files[i];
-	qsort(t->fresh, t->nfresh, sizeof(*t->fresh), cmp_ptr);
+static int cmp_manifest_id(const void *a, const void *b)
+{
+	return object_id_cmp(&(*(const struct manifest *const *)a)->id,
+	                     &(*(const struct manifest *const *)b)->id);
+}
+
+/* The objects of `fresh` (loaded anew) that differ from the last load's
+ * of their names, which the replaced files held, into t->fresh: an object
+ * a changed file or a build made again holds as it was is no change. */
+static void note_fresh(struct target *t, const struct manifest_set *fresh, const struct builds *b)
+{
+	const struct manifest **old = xcalloc(t->set.n + 1, sizeof(*old)), *key, **hit;
+	size_t i, n = 0;
+
+	for (i = 0; i < t->set.n; i++)
+		if (t->set.items[i].source && stale(t->set.items[i].source, b))
+			old[n++] = &t->set.items[i];
+	qsort(old, n, sizeof(*old), cmp_manifest_id);
+	t->fresh = xcalloc(fresh->n + 1, sizeof(*t->fresh));
+	for (i = 0; i < fresh->n; i++) {
+		key = &fresh->items[i];
+		hit = bsearch(&key, old, n, sizeof(*old), cmp_manifest_id);
+		if (!hit || strcmp((*hit)->json, key->json))
+			id_copy(&t->fresh[t->nfresh++], &key->id);
+	}
+	qsort(t->fresh, t->nfresh, sizeof(*t->fresh), cmp_id);
+	free(old);
 }
 
 /* Is the last load's file `f` (of `ctx`, the builds) replaced? */
@@ -457,8 +478,8 @@ int target_delta_load(struct target *t, const struct target_options *o)
 			                w->message);
 	}
 	diagnostics_take(&t->warnings, &built_warnings);
+	note_fresh(t, &fresh, &b);
 	manifest_set_drop(&t->set, stale_name, build_again, &b);
-	note_fresh(t, &fresh);
 	manifest_set_take(&t->set, &fresh);
 	if (t->set.n > topts.manifest.max_objects)
 		diagnostics_add(

@@ -428,6 +428,24 @@ for ((c = 1; c <= commits; c++)); do
 		"commit $c: the kustomizations built again"
 done
 
+if [ "$kustomize" = 1 ]; then
+	note "a kustomization built again into the objects it made: no object changed"
+	printf '# a comment, nothing more\n' >>"$work/apps/kz/kustomization.yaml"
+	shas[commits + 1]=$(commit "a comment")
+	log_from=$(wc -l <"$scratch/agent.log")
+	push_hook "${shas[commits]}" "${shas[commits + 1]}"
+	wait_applied "${shas[commits + 1]}" "the comment"
+	assert_contains "$APPLIED" " changed_files=1 changed_objects=0 built=1 compared=changed " \
+		"the commit of a comment in a kustomization"
+	check_commit "${shas[commits + 1]}" "$((commits + 1))"
+	echo "   the comment ${shas[commits + 1]:0:7}: applied in $WAITED ms, nothing compared"
+	git -C "$work" reset -q --hard "${shas[commits]}"
+	git -C "$work" push -q -f "$remote" HEAD:main 2>/dev/null
+	log_from=$(wc -l <"$scratch/agent.log")
+	push_hook "${shas[commits + 1]}" "${shas[commits]}"
+	wait_applied "${shas[commits]}" "the force-push back from the comment"
+fi
+
 note "a force-push back to an older commit: a full reconcile, the newer objects pruned"
 # The newest commit 4 to 8 back that lacks some object of the last one:
 # prune then has something to do.
