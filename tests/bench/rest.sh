@@ -25,7 +25,10 @@
 #   tests/bench/rest.sh [N [S [M]]]    N 10000, S 100, M 50
 # Environment: REST_INTERVAL (I, seconds, 10), REST_RECONCILES (K, 10),
 # REST_ROUNDS (R, 5), REST_FLEET_INTERVAL (FI, seconds, 30),
-# REST_FLEET_RECONCILES (FK, 2), REST_KUBECTL_SAMPLE (KS, 1000).
+# REST_FLEET_RECONCILES (FK, 2), REST_KUBECTL_SAMPLE (KS, 1000),
+# REST_KUSTOMIZE (KZ, 0): the N ConfigMaps of section 1 and 2 in KZ
+# kustomizations (kz-0 ... each listing its files) instead of plain files;
+# the push changes a file of kz-0, and kubectl applies `-k kz-0`.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n=${1:-10000}
 fleet=${2:-100}
@@ -36,6 +39,7 @@ rounds=${REST_ROUNDS:-5}
 fleet_interval=${REST_FLEET_INTERVAL:-30}
 fleet_reconciles=${REST_FLEET_RECONCILES:-2}
 sample=${REST_KUBECTL_SAMPLE:-1000}
+kz=${REST_KUSTOMIZE:-0}
 
 bench_start berth-bench-rest agent
 trap '"$kubectl" delete namespace -l berth-bench=rest --wait=false >/dev/null 2>&1 || :; bench_stop' EXIT
@@ -137,6 +141,9 @@ configmap() { # directory index value
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config-%d, labels: {app: bench}}\ndata: {index: "%d", value: "%s", settings.conf: "listen 8080\\nworkers 4\\nname config-%d\\n"}\n' \
 		"$2" "$2" "$3" "$2" >"$1/config-$2.yaml"
 }
+# The folder of ConfigMap I in the source, and what kubectl applies of it.
+folder() { if [ "$kz" -gt 0 ]; then echo "$work/src/kz-$(($1 % kz))"; else echo "$work/src"; fi; }
+kubectl_of_0() { if [ "$kz" -gt 0 ]; then echo "-k $(folder 0)"; else echo "-f $work/src/config-0.yaml"; fi; }
 commit() { # work-tree remote message
 	git -C "$1" add -A
 	git -C "$1" -c user.name=bench -c user.email=bench@example.com commit -q -m "$3"
@@ -164,7 +171,14 @@ echo "rest: one source of $n ConfigMaps at ${interval}s, $reconciles reconciles;
 # 1. One source of N at rest.
 git init -q --bare -b main "$work/remote.git"
 git init -q -b main "$work/src"
-for ((i = 0; i < n; i++)); do configmap "$work/src" "$i" 0; done
+for ((j = 0; j < kz; j++)); do mkdir -p "$work/src/kz-$j"; done
+for ((i = 0; i < n; i++)); do
+	if [ "$kz" -gt 0 ]; then configmap "$work/src/kz-$((i % kz))" "$i" 0; else configmap "$work/src" "$i" 0; fi
+done
+for ((j = 0; j < kz; j++)); do
+	(cd "$work/src/kz-$j" && printf 'resources:\n' && ls config-*.yaml | sed 's/^/- /') \
+		>"$work/src/kz-$j/kustomization.yaml"
+done
 commit "$work/src" "$work/remote.git" first
 printf 'bench-webhook-secret' >"$work/secret"
 agent_config() { # interval
@@ -192,7 +206,7 @@ b_dur=$(sed -n "$((first + 1)),${last}p" "$log" | grep -F 'msg="in sync" source=
 # kubectl 1.20 fetches /openapi/v2 for each object it dry-runs (about 0.2 s
 # each): it dry-runs a sample, and its figures are scaled to N.
 mkdir "$work/sample"
-for ((i = 0; i < n && i < sample; i++)); do cp "$work/src/config-$i.yaml" "$work/sample/"; done
+for ((i = 0; i < n && i < sample; i++)); do cp "$(folder "$i")/config-$i.yaml" "$work/sample/"; done
 scale=$(calc %.3f "$n / $i")
 from=$(audit_mark kubectl-from)
 wall=0 cpu=0
@@ -229,11 +243,12 @@ wait_logged 'source=bench ' 0 1 600
 url=http://$(grep -m1 -o 'listen=[0-9.:]*' "$log" | cut -d= -f2)
 "$kubectl" create namespace "$ns-kubectl" >/dev/null
 "$kubectl" label namespace "$ns-kubectl" berth-bench=rest >/dev/null
-"$kubectl" apply -n "$ns-kubectl" -f "$work/src/config-0.yaml" >/dev/null
+# shellcheck disable=SC2046
+"$kubectl" apply -n "$ns-kubectl" $(kubectl_of_0) >/dev/null
 phase "berth restarted, polling hourly"
 : >"$work/push.txt"
 for ((r = 1; r <= rounds; r++)); do
-	configmap "$work/src" 0 "push-$r"
+	configmap "$(folder 0)" 0 "push-$r"
 	commit "$work/src" "$work/remote.git" "push $r"
 	body=$(printf '{"ref":"refs/heads/main","after":"%s","repository":{"clone_url":"%s/remote.git"}}' \
 		"$(git -C "$work/src" rev-parse HEAD)" "$work")
@@ -273,20 +288,24 @@ for ((r = 1; r <= rounds; r++)); do
 	echoes=$(($(logged 'source=bench commit=' "$l0" "$l2") - 1))
 	after_end=$(awk -v t="$ended" '$1 > t' "$work/echo.req" | wc -l)
 	wall=0 cpu=0
-	timed "$kubectl" apply -n "$ns-kubectl" -f "$work/src/config-0.yaml"
+	# shellcheck disable=SC2046
+	timed "$kubectl" apply -n "$ns-kubectl" $(kubectl_of_0)
 	echo "$(($(ms_of "$patched") - sent)) $(wc -l <"$work/echo.req") $after_end $((c1 - c0)) $((c2 - c1))" \
 		"$echoes $(calc %d "$wall * 1000")" >>"$work/push.txt"
 	applied=$(sed -n "$((l0 + 1)),${l1}p" "$log" | grep -F 'msg=applied source=bench ' | tail -1)
 	echo "  round $r: $(kinds <"$work/echo.req") after the PATCH" \
 		"($after_end after the reconcile's end, $echoes more reconciles logged);" \
-		"$(grep -o 'compared=[^ ]*' <<<"$applied") $(grep -o 'duration=[^ ]*' <<<"$applied")"
+		"$(grep -o 'compared=[^ ]*' <<<"$applied") $(grep -o ' built=[^ ]*' <<<"$applied")" \
+		"$(grep -o 'duration=[^ ]*' <<<"$applied")"
 done
 phase "$rounds pushes"
 col() { cut -d' ' -f"$1" "$work/push.txt"; }
 ticks_ms() { while read -r t; do calc "%d\n" "$t * 1000 / $hz"; done; }
 echo
-echo "== 2. a one-file commit in the source of $n by a signed push webhook, $rounds rounds"
-row "" berth "kubectl apply -f" "floor"
+in_kz=
+[ "$kz" = 0 ] || in_kz=" in $kz kustomizations"
+echo "== 2. a one-file commit in the source of $n$in_kz by a signed push webhook, $rounds rounds"
+row "" berth "kubectl apply $(kubectl_of_0 | cut -c1-2)" "floor"
 row "POST to the PATCH, ms, median / max" "$(col 1 | median) / $(col 1 | maximum)" \
 	"$(col 7 | median) / $(col 7 | maximum)" -
 row "CPU from POST to reconcile end, ms, median" "$(col 4 | ticks_ms | median)" - -
