@@ -21,15 +21,15 @@ struct openapi_def {
 	char *name;                 /* "io.k8s.api.apps.v1.StatefulSet" */
 	size_t offset, len;         /* its schema, in the text */
 	struct json_object *schema; /* parsed; NULL until needed */
+	struct json_object *gvks;   /* its x-kubernetes-group-version-kind, parsed alone */
 	bool broken;                /* it did not parse */
 };
 
 /* A kind the schema defines, from x-kubernetes-group-version-kind. The
- * strings and the schema belong to a parsed definition. */
+ * strings belong to its definition's `gvks`. */
 struct openapi_kind {
 	const char *group, *version, *kind;
 	const char *def;
-	struct json_object *schema;
 };
 
 struct openapi {
@@ -38,6 +38,7 @@ struct openapi {
 	size_t ndefs, defs_alloc;
 	struct openapi_kind *kinds;
 	size_t nkinds, kinds_alloc;
+	const char *gvks, *gvks_end; /* found by find_gvks() */
 };
 
 /* The shapes a schema gives a value (kube-openapi's proto models). */
@@ -184,6 +185,7 @@ static int add_definition(struct openapi *api, const char *name, size_t len, con
 	d->offset = (size_t)(value - api->text.ptr);
 	d->len = (size_t)(end - value);
 	d->schema = NULL;
+	d->gvks = NULL;
 	d->broken = false;
 	return 0;
 }
@@ -222,11 +224,28 @@ static struct json_object *definition(const struct openapi *api, const char *nam
 	return d->schema;
 }
 
-static void index_kinds(struct openapi *api, const struct openapi_def *d)
+static int find_gvks(struct openapi *api, const char *name, size_t len, const char *value,
+                     const char *end)
 {
-	struct json_object *gvks = json_value_get(d->schema, "x-kubernetes-group-version-kind");
+	if (len == 31 && !memcmp(name, "x-kubernetes-group-version-kind", 31)) {
+		api->gvks = value;
+		api->gvks_end = end;
+	}
+	return 0;
+}
+
+/* The kinds of definition `d`, from its x-kubernetes-group-version-kind
+ * alone: the rest of it is parsed when a check needs it. */
+static void index_kinds(struct openapi *api, struct openapi_def *d)
+{
+	const char *text = api->text.ptr + d->offset;
+	struct json_object *gvks;
 	size_t i;
 
+	api->gvks = NULL;
+	if (!each_member(text, text + d->len, find_gvks, api) || !api->gvks)
+		return;
+	gvks = d->gvks = json_value_parse(api->gvks, (size_t)(api->gvks_end - api->gvks));
 	for (i = 0; i < json_value_array_len(gvks); i++) {
 		struct json_object *gvk = json_object_array_get_idx(gvks, i);
 		struct openapi_kind *k;
@@ -241,7 +260,6 @@ static void index_kinds(struct openapi *api, const struct openapi_def *d)
 		k->version = json_value_get_string(gvk, "version");
 		k->kind = json_value_get_string(gvk, "kind");
 		k->def = d->name;
-		k->schema = d->schema;
 	}
 }
 
@@ -279,7 +297,7 @@ int openapi_parse(struct openapi **out, const char *text, size_t len)
 	/* Only the definitions of kinds are read now: those that say so. */
 	for (i = 0; i < api->ndefs; i++) {
 		struct openapi_def *d = &api->defs[i];
-		if (contains(api->text.ptr + d->offset, d->len, gvk) && definition(api, d->name))
+		if (contains(api->text.ptr + d->offset, d->len, gvk))
 			index_kinds(api, d);
 	}
 	*out = api;
@@ -320,6 +338,7 @@ void openapi_free(struct openapi *api)
 	for (i = 0; i < api->ndefs; i++) {
 		free(api->defs[i].name);
 		json_object_put(api->defs[i].schema);
+		json_object_put(api->defs[i].gvks);
 	}
 	free(api->defs);
 	free(api->kinds);
@@ -760,16 +779,16 @@ size_t openapi_validate(struct diagnostics *diags, bool *unsure, const struct op
 
 	for (i = 0; i < set->n; i++) {
 		const struct openapi_kind *k = find_kind(api, &set->items[i].id);
-		struct json_object *obj = NULL;
+		struct json_object *obj = NULL, *schema = k ? definition(api, k->def) : NULL;
 		size_t before = w.found;
 
-		if (!k) {
+		if (!schema) {
 			*unsure = true;
 			continue;
 		}
 		w.m = &set->items[i];
 		manifest_object(&obj, w.m);
-		check(&w, k->schema, k->def, obj);
+		check(&w, schema, k->def, obj);
 		json_object_put(obj);
 		if (w.found > before && !built_in(k->def))
 			*unsure = true;
