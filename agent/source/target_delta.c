@@ -167,6 +167,13 @@ struct builds {
 	struct buf named;                    /* the checkout as the load names its files, cleaned */
 	const struct manifest_build **again; /* sorted */
 	size_t nagain;
+	/* The commit's changes by path (sorted), those that added or removed
+	 * a file, and whether each reaches a build. */
+	const struct source_change **changes, **moved;
+	size_t nchanges, nmoved;
+	bool *reaching; /* by index in t->commit.changes */
+	char **dirs;    /* the builds' folders in the repository, sorted */
+	size_t ndirs;
 };
 
 /* `name` (as the load names a file) by its path in the repository, cleaned
@@ -179,45 +186,53 @@ static const char *in_repo(struct buf *clean, const struct builds *b, const char
 	return clean->ptr[b->named.len] == '/' ? clean->ptr + b->named.len + 1 : "";
 }
 
-/* Does the change `c` change what a build asking about `input` (in the
- * repository) was answered? The file itself changed, or a file came into
- * or left its folder (which may then have come or gone). */
-static bool answers_differ(const char *input, const struct source_change *c)
+static int cmp_change(const void *a, const void *b)
 {
-	if (!strcmp(c->path, input))
-		return true;
-	if (c->added || !c->text)
-		return !*input || kustomize_path_beneath(c->path, input);
-	return false;
+	return strcmp((*(const struct source_change *const *)a)->path,
+	              (*(const struct source_change *const *)b)->path);
 }
 
-/* Does change `c` (NULL: any of the commit's) reach build `mb`? */
-static bool reaches(const struct builds *b, const struct manifest_build *mb,
-                    const struct source_change *c)
+/* The first of `sorted[0..n)` whose path is not before `path`. */
+static size_t first_from(const struct source_change **sorted, size_t n, const char *path)
 {
-	const struct source_commit *commit = &b->t->commit;
-	struct buf clean = BUF_INIT;
-	const char *input;
-	size_t i, j;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sorted[mid]->path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Mark each change that changes what a build asking about `input` (in the
+ * repository) was answered: the file itself changed, or a file came into
+ * or left its folder (which may then have come or gone). Any? */
+static bool mark_changes(struct builds *b, const char *input)
+{
+	size_t i, n = strlen(input);
 	bool hit = false;
 
-	for (i = 0; i < mb->ninputs && !hit; i++)
-		if ((input = in_repo(&clean, b, mb->inputs[i])))
-			for (j = 0; j < (c ? 1 : commit->nchanges) && !hit; j++)
-				hit = answers_differ(input, c ? c : &commit->changes[j]);
-	buf_release(&clean);
+	i = first_from(b->changes, b->nchanges, input);
+	if (i < b->nchanges && !strcmp(b->changes[i]->path, input)) {
+		b->reaching[b->changes[i] - b->t->commit.changes] = true;
+		hit = true;
+	}
+	for (i = n ? first_from(b->moved, b->nmoved, input) : 0; i < b->nmoved; i++) {
+		const char *p = b->moved[i]->path;
+
+		if (n && (strncmp(p, input, n) || p[n] != '/')) {
+			if (strncmp(p, input, n) > 0)
+				break;
+			continue;
+		}
+		b->reaching[b->moved[i] - b->t->commit.changes] = true;
+		hit = true;
+	}
 	return hit;
-}
-
-/* Does change `c` reach a build made again? */
-static bool reaches_again(const struct builds *b, const struct source_change *c)
-{
-	size_t i;
-
-	for (i = 0; i < b->nagain; i++)
-		if (reaches(b, b->again[i], c))
-			return true;
-	return false;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -245,19 +260,21 @@ static bool read_again(const struct builds *b, const char *file)
 }
 
 /* Is the repository's `path` in the folder of one of the last load's
- * builds (which the walk does not enter)? */
+ * builds (which the walk does not enter)? Each folder above it is looked
+ * up. */
 static bool in_build(const struct builds *b, const char *path)
 {
-	const struct manifest_set *set = &b->t->set;
-	struct buf clean = BUF_INIT;
-	const char *dir;
-	size_t i;
-	bool in = false;
+	struct buf up = BUF_INIT;
+	const char *slash, *key;
+	bool in = b->ndirs && !*b->dirs[0]; /* a build of the whole checkout */
 
-	for (i = 0; i < set->nbuilds && !in; i++)
-		in = (dir = in_repo(&clean, b, set->builds[i]->dir)) &&
-		     (!*dir || kustomize_path_beneath(path, dir));
-	buf_release(&clean);
+	for (slash = strchr(path, '/'); slash && !in; slash = strchr(slash + 1, '/')) {
+		buf_reset(&up);
+		buf_add(&up, path, (size_t)(slash - path));
+		key = up.ptr;
+		in = bsearch(&key, b->dirs, b->ndirs, sizeof(*b->dirs), cmp_str) != NULL;
+	}
+	buf_release(&up);
 	return in;
 }
 
@@ -308,20 +325,44 @@ static int tree_resolve(struct buf *out, const char *path, void *ctx)
 	return error;
 }
 
-/* Which of the last load's builds (b->t->set's) a change reaches; false
- * when some must be made again and the commit has no tree to make them
- * from. */
+/* Which of the last load's builds (b->t->set's) a change reaches, and
+ * which changes reach one; false when some must be made again and the
+ * commit has no tree to make them from. */
 static bool builds_find(struct builds *b)
 {
 	const struct manifest_set *set = &b->t->set;
-	size_t i;
+	const struct source_commit *commit = &b->t->commit;
+	struct buf clean = BUF_INIT;
+	const char *in;
+	size_t i, j;
 
+	b->changes = xcalloc(commit->nchanges + 1, sizeof(*b->changes));
+	b->moved = xcalloc(commit->nchanges + 1, sizeof(*b->moved));
+	b->reaching = xcalloc(commit->nchanges + 1, sizeof(*b->reaching));
+	for (i = 0; i < commit->nchanges; i++) {
+		b->changes[b->nchanges++] = &commit->changes[i];
+		if (commit->changes[i].added || !commit->changes[i].text)
+			b->moved[b->nmoved++] = &commit->changes[i];
+	}
+	qsort(b->changes, b->nchanges, sizeof(*b->changes), cmp_change);
+	qsort(b->moved, b->nmoved, sizeof(*b->moved), cmp_change);
 	b->again = xcalloc(set->nbuilds + 1, sizeof(*b->again));
-	for (i = 0; i < set->nbuilds; i++)
-		if (reaches(b, set->builds[i], NULL))
+	b->dirs = xcalloc(set->nbuilds + 1, sizeof(*b->dirs));
+	for (i = 0; i < set->nbuilds; i++) {
+		bool hit = false;
+
+		if ((in = in_repo(&clean, b, set->builds[i]->dir)))
+			b->dirs[b->ndirs++] = xstrdup(in);
+		for (j = 0; j < set->builds[i]->ninputs; j++)
+			if ((in = in_repo(&clean, b, set->builds[i]->inputs[j])))
+				hit |= mark_changes(b, in);
+		if (hit)
 			b->again[b->nagain++] = set->builds[i];
+	}
 	qsort(b->again, b->nagain, sizeof(*b->again), cmp_ptr);
-	return !b->nagain || b->t->commit.tree;
+	qsort(b->dirs, b->ndirs, sizeof(*b->dirs), cmp_str);
+	buf_release(&clean);
+	return !b->nagain || commit->tree;
 }
 
 /* Make the builds again into `fresh`, each from the commit's tree; their
@@ -393,7 +434,7 @@ int target_delta_load(struct target *t, const struct target_options *o)
 	struct tree_options topts;
 	struct manifest_set fresh = MANIFEST_SET_INIT;
 	struct diagnostics built_warnings = DIAGNOSTICS_INIT;
-	struct builds b = {t, BUF_INIT, NULL, 0};
+	struct builds b = {.t = t, .named = BUF_INIT};
 	struct buf dir = BUF_INIT, name = BUF_INIT, base = BUF_INIT;
 	const char *ns = o->namespace ? o->namespace : t->kc->namespace, *rel;
 	size_t i, bytes = 0, files;
@@ -420,7 +461,7 @@ int target_delta_load(struct target *t, const struct target_options *o)
 		buf_reset(&name);
 		if (walked(&rel, c->path, dir.ptr) && !in_build(&b, c->path))
 			buf_addf(&name, "%s/%s", base.ptr, rel);
-		else if (reaches_again(&b, c))
+		else if (b.reaching[i])
 			buf_addf(&name, "%s/%s", b.named.ptr, c->path);
 		else
 			continue;
@@ -504,6 +545,12 @@ out:
 		t->nchanged = 0;
 	}
 	free(b.again);
+	free(b.changes);
+	free(b.moved);
+	free(b.reaching);
+	for (i = 0; i < b.ndirs; i++)
+		free(b.dirs[i]);
+	free(b.dirs);
 	buf_release(&b.named);
 	manifest_set_release(&fresh);
 	diagnostics_release(&built_warnings);
