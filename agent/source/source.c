@@ -675,9 +675,9 @@ out:
 	git_object_free(commit);
 	git_object_free(target);
 	git_remote_free(remote);
+	source_commit_release(&c); /* its tree before the repository */
 	git_repository_free(repo);
 	git_libgit2_shutdown();
-	source_commit_release(&c);
 	buf_release(&a.refused);
 	url_release(&a.url);
 	buf_release(&shown);

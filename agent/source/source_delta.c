@@ -21,6 +21,24 @@ static bool kustomization_name(const char *name)
 	       !strcmp(name, "Kustomization");
 }
 
+/* Does a component of `path` bear a kustomization's name? A folder of
+ * that name makes its parent a build too, as a file does. */
+static bool names_kustomization(const char *path)
+{
+	struct buf part = BUF_INIT;
+	const char *p, *end;
+	bool found = false;
+
+	for (p = path; *p && !found; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, "/");
+		buf_reset(&part);
+		buf_add(&part, p, (size_t)(end - p));
+		found = kustomization_name(part.ptr);
+	}
+	buf_release(&part);
+	return found;
+}
+
 /* The walk of the new tree: why it cannot be told file by file, if so,
  * and whether it holds a kustomization. */
 struct scan {
@@ -81,8 +99,7 @@ static const char *take(struct source_commit *out, size_t *bytes, git_repository
 	    (d->status != GIT_DELTA_DELETED && !plain_file(d->new_file.mode)))
 		return "a symlink or submodule changed";
 	/* Which folders are built, and which walked, stays as it was. */
-	if (d->status != GIT_DELTA_MODIFIED &&
-	    kustomization_name(strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path))
+	if (d->status != GIT_DELTA_MODIFIED && names_kustomization(f->path))
 		return "a kustomization came or went";
 	if (out->nchanges >= DELTA_MAX_FILES)
 		return "too many files changed";

@@ -245,6 +245,14 @@ static void test_source__a_delta_of_a_kustomized_tree_is_the_whole_repository(vo
 	assert_false(c.delta);
 	assert_non_null(c.dir);
 	source_commit_release(&c);
+	/* A folder of that name makes its parent a build as well. */
+	opts.since = two;
+	commit_after(
+	    one, dir,
+	    "mkdir -p apps/odd/kustomization.yaml && echo x > apps/odd/kustomization.yaml/q");
+	assert_int_equal(source_fetch(&c, &opts), 0);
+	assert_false(c.delta);
+	source_commit_release(&c);
 
 	buf_release(&out);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
