@@ -419,8 +419,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void manifest_set_add_build(struct manifest_set *set, size_t from, const char *dir, char **inputs,
-                            size_t ninputs)
+struct manifest_build *manifest_set_add_build(struct manifest_set *set, size_t from,
+                                              const char *dir, char **inputs, size_t ninputs)
 {
 	struct manifest_build *b = xcalloc(1, sizeof(*b));
 	size_t i, n;
@@ -435,10 +435,12 @@ void manifest_set_add_build(struct manifest_set *set, size_t from, const char *d
 	b->dir = xstrdup(dir);
 	b->inputs = inputs;
 	b->ninputs = n;
+	b->warnings = (struct diagnostics)DIAGNOSTICS_INIT;
 	for (i = from; i < set->nfiles; i++)
 		set->files[i]->build = b;
 	set->builds = xrealloc(set->builds, (set->nbuilds + 1) * sizeof(*set->builds));
 	set->builds[set->nbuilds++] = b;
+	return b;
 }
 
 static void build_free(struct manifest_build *b)
@@ -449,6 +451,7 @@ static void build_free(struct manifest_build *b)
 		free(b->inputs[i]);
 	free(b->inputs);
 	free(b->dir);
+	diagnostics_release(&b->warnings);
 	free(b);
 }
 

@@ -29,6 +29,7 @@ struct manifest_build {
 	char *dir;
 	char **inputs; /* sorted, each once */
 	size_t ninputs;
+	struct diagnostics warnings; /* what the build warned of */
 };
 
 /* The text the objects of a set came from: to find a field's place again
@@ -161,9 +162,9 @@ bool manifest_is_list(struct json_object *doc);
 
 /* Record the build of the kustomization in `dir`, with its `inputs` (taken,
  * as they are: sorted and deduplicated here), as the maker of the files of
- * `set` from its `from`-th on. */
-void manifest_set_add_build(struct manifest_set *set, size_t from, const char *dir, char **inputs,
-                            size_t ninputs);
+ * `set` from its `from`-th on; its warnings are the caller's to add. */
+struct manifest_build *manifest_set_add_build(struct manifest_set *set, size_t from,
+                                              const char *dir, char **inputs, size_t ninputs);
 
 /* Move the objects, files and builds of `from` to the end of `to`; `from`
  * is left empty. */

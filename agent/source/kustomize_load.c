@@ -283,7 +283,8 @@ static int load_into(struct manifest_set *set, struct diagnostics *diags,
 	struct manifest_set cached = MANIFEST_SET_INIT;
 	struct diagnostics problems = DIAGNOSTICS_INIT, said = DIAGNOSTICS_INIT;
 	struct add a = {&cached, &problems, &opts->manifest, 0};
-	size_t i, from = set->nfiles;
+	struct manifest_build *b;
+	size_t i, from = set->nfiles, warned = warnings ? warnings->n : 0;
 	int error = 0;
 
 	note_inputs(l);
@@ -309,7 +310,10 @@ static int load_into(struct manifest_set *set, struct diagnostics *diags,
 		add_built(rs.items[i].obj, &rs.items[i], &a);
 	error = a.result;
 out:
-	manifest_set_add_build(set, from, dir, l->inputs, l->ninputs);
+	b = manifest_set_add_build(set, from, dir, l->inputs, l->ninputs);
+	for (i = warned; warnings && i < warnings->n; i++)
+		diagnostics_add(&b->warnings, warnings->items[i].file, warnings->items[i].line,
+		                warnings->items[i].column, "%s", warnings->items[i].message);
 	manifest_set_release(&cached);
 	diagnostics_release(&problems);
 	diagnostics_release(&said);

@@ -118,12 +118,12 @@ bool target_delta_path(struct buf *out, const char *path);
  * is then left as it was). Needs t->kc. */
 int target_delta_load(struct target *t, const struct target_options *o);
 
-/* sync_options.known of a delta target (`ctx`): `m` is not from a changed
- * file. */
+/* sync_options.known of a delta target (`ctx`): `m` is as the last load
+ * had it (not among t->fresh). */
 bool target_unchanged(void *ctx, const struct manifest *m);
 
-/* A view of the objects of `t`'s changed files (copies of its items: free
- * out->items alone). */
+/* A view of `t`'s objects that are new or differ from the last load's
+ * (t->fresh; copies of its items: free out->items alone). */
 void target_changed_view(struct manifest_set *out, const struct target *t);
 
 /* `file` by its path in the repository: less `checkout` (NULL: none) and a

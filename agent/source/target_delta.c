@@ -247,16 +247,34 @@ static bool build_again(const struct manifest_build *mb, void *ctx)
 	return bsearch(&mb, b->again, b->nagain, sizeof(*b->again), cmp_ptr) != NULL;
 }
 
-/* Is `file` (a warning's) one that a build made again read? */
-static bool read_again(const struct builds *b, const char *file)
+/* The last load's `warnings`, less those of files changed and one of each
+ * that a build made again gave (it gives them again), into t->warnings. */
+static void keep_warnings(struct target *t, const struct diagnostics *warnings,
+                          const struct builds *b)
 {
-	size_t i;
+	bool *said = xcalloc(warnings->n + 1, sizeof(*said));
+	const struct diagnostic *w, *x;
+	size_t i, j, k;
 
 	for (i = 0; i < b->nagain; i++)
-		if (bsearch(&file, b->again[i]->inputs, b->again[i]->ninputs, sizeof(char *),
-		            cmp_str))
-			return true;
-	return false;
+		for (j = 0; j < b->again[i]->warnings.n; j++) {
+			x = &b->again[i]->warnings.items[j];
+			for (k = 0; k < warnings->n; k++) {
+				w = &warnings->items[k];
+				if (!said[k] && w->line == x->line && w->column == x->column &&
+				    !strcmp(w->file, x->file) && !strcmp(w->message, x->message)) {
+					said[k] = true;
+					break;
+				}
+			}
+		}
+	for (k = 0; k < warnings->n; k++) {
+		w = &warnings->items[k];
+		if (!said[k] && !is_changed(w->file, t))
+			diagnostics_add(&t->warnings, w->file, w->line, w->column, "%s",
+			                w->message);
+	}
+	free(said);
 }
 
 /* Is the repository's `path` in the folder of one of the last load's
@@ -511,13 +529,7 @@ int target_delta_load(struct target *t, const struct target_options *o)
 	for (i = 0; i < t->set.n; i++)
 		if (t->set.items[i].source && stale(t->set.items[i].source, &b))
 			id_copy(&t->gone[t->ngone++], &t->set.items[i].id);
-	for (i = 0; i < memo->warnings.n; i++) {
-		const struct diagnostic *w = &memo->warnings.items[i];
-
-		if (!is_changed(w->file, t) && !read_again(&b, w->file))
-			diagnostics_add(&t->warnings, w->file, w->line, w->column, "%s",
-			                w->message);
-	}
+	keep_warnings(t, &memo->warnings, &b);
 	diagnostics_take(&t->warnings, &built_warnings);
 	note_fresh(t, &fresh, &b);
 	manifest_set_drop(&t->set, stale_name, build_again, &b);

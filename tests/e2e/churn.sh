@@ -62,11 +62,11 @@ rand() {
 }
 
 # The model of the tree under apps/: each plain file's objects (names),
-# each object's kind and generation. apps/kz and apps/kz2 are built.
+# each object's kind and generation. apps/kz, apps/kz2 and apps/kz3 are built.
 declare -A file_objs=() kind=() gen=()
 folders=(a b b/deep)
 serial=0
-kz_props=0 kz_port=0 kz_notes=0 kz_base=0
+kz_props=0 kz_port=0 kz_notes=0 kz_base=0 kz2_comments=0
 work=$scratch/work
 remote=$scratch/remote.git
 next_name() { # prefix: sets NAME
@@ -209,10 +209,11 @@ move_object() { # from one file to another, in one commit
 }
 # The kustomizations. apps/kz: a generated ConfigMap (its name hashed from
 # app.properties), a ConfigMap and a Service, prefixed and labelled; beside
-# them a file it does not read (notes.txt). apps/kz2: a base outside the
-# source's path (../../base), prefixed.
+# them a file it does not read (notes.txt). apps/kz2 and apps/kz3: a base
+# outside the source's path (../../base), prefixed; the base's
+# commonLabels is a deprecation that each of the two builds warns of.
 write_kz() {
-	mkdir -p "$work/apps/kz" "$work/apps/kz2" "$work/base"
+	mkdir -p "$work/apps/kz" "$work/apps/kz2" "$work/apps/kz3" "$work/base"
 	cat >"$work/apps/kz/kustomization.yaml" <<'YAML'
 namePrefix: kz-
 labels:
@@ -229,18 +230,21 @@ YAML
 		$((7000 + kz_port)) >"$work/apps/kz/web.yaml"
 	printf 'notes %d\n' "$kz_notes" >"$work/apps/kz/notes.txt"
 	printf 'namePrefix: kz2-\nresources: [../../base]\n' >"$work/apps/kz2/kustomization.yaml"
-	printf 'resources: [shared.yaml]\n' >"$work/base/kustomization.yaml"
+	for ((k = 0; k < kz2_comments; k++)); do echo "# comment $k"; done >>"$work/apps/kz2/kustomization.yaml"
+	printf 'namePrefix: kz3-\nresources: [../../base]\n' >"$work/apps/kz3/kustomization.yaml"
+	printf 'commonLabels: {base: churn}\nresources: [shared.yaml]\n' >"$work/base/kustomization.yaml"
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {rev: "%d"}\n' \
 		"$kz_base" >"$work/base/shared.yaml"
 }
 # BUILT: how many kustomizations the commit's changes reach.
 change_kz() {
-	rand 5
+	rand 6
 	case $R in
 	0) kz_props=$((kz_props + 1)) DID="$DID kz:props" BUILT=1 ;;
 	1) kz_port=$((kz_port + 1)) DID="$DID kz:port" BUILT=1 ;;
-	2) kz_base=$((kz_base + 1)) DID="$DID kz2:base" BUILT=1 ;;
+	2) kz_base=$((kz_base + 1)) DID="$DID kz23:base" BUILT=2 ;;
 	3) kz_notes=$((kz_notes + 1)) DID="$DID kz:notes" ;;
+	4) kz2_comments=$((kz2_comments + 1)) DID="$DID kz2:comment" BUILT=1 ;;
 	*) DID="$DID kz:unchanged" ;;
 	esac
 	write_kz
@@ -423,20 +427,27 @@ for ((c = 1; c <= commits; c++)); do
 			"commit $c (loaded as the files it changed, compared as them alone)"
 	fi
 	# A kustomization is built again only when a change reaches what it
-	# reads.
-	[ "$kustomize" = 0 ] || assert_contains "$APPLIED" " built=$BUILT " \
-		"commit $c: the kustomizations built again"
+	# reads; the base's warning is said once for each build, as a whole
+	# load says it, whichever was built again.
+	if [ "$kustomize" = 1 ]; then
+		assert_contains "$APPLIED" " built=$BUILT " "commit $c: the kustomizations built again"
+		assert_eq "$(log_after | grep -c 'msg=warning source=churn file=base/kustomization.yaml ')" 2 \
+			"commit $c: the warnings of the base"
+	fi
 done
 
 if [ "$kustomize" = 1 ]; then
 	note "a kustomization built again into the objects it made: no object changed"
-	printf '# a comment, nothing more\n' >>"$work/apps/kz/kustomization.yaml"
+	# kz2 alone of the two builds that read the base, and warn of it.
+	printf '# a comment, nothing more\n' >>"$work/apps/kz2/kustomization.yaml"
 	shas[commits + 1]=$(commit "a comment")
 	log_from=$(wc -l <"$scratch/agent.log")
 	push_hook "${shas[commits]}" "${shas[commits + 1]}"
 	wait_applied "${shas[commits + 1]}" "the comment"
 	assert_contains "$APPLIED" " changed_files=1 changed_objects=0 built=1 compared=changed " \
 		"the commit of a comment in a kustomization"
+	assert_eq "$(log_after | grep -c 'msg=warning source=churn file=base/kustomization.yaml ')" 2 \
+		"the warnings of the base after the comment"
 	check_commit "${shas[commits + 1]}" "$((commits + 1))"
 	echo "   the comment ${shas[commits + 1]:0:7}: applied in $WAITED ms, nothing compared"
 	git -C "$work" reset -q --hard "${shas[commits]}"
