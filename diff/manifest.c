@@ -402,8 +402,8 @@ void manifest_set_take(struct manifest_set *to, struct manifest_set *from)
 		to->nfiles += from->nfiles;
 	}
 	if (from->nbuilds) {
-		to->builds =
-		    xrealloc(to->builds, (to->nbuilds + from->nbuilds) * sizeof(*to->builds));
+		to->builds = xgrow(to->builds, sizeof(*to->builds), to->nbuilds + from->nbuilds,
+		                   &to->builds_alloc);
 		memcpy(to->builds + to->nbuilds, from->builds,
 		       from->nbuilds * sizeof(*from->builds));
 		to->nbuilds += from->nbuilds;
@@ -438,7 +438,8 @@ struct manifest_build *manifest_set_add_build(struct manifest_set *set, size_t f
 	b->warnings = (struct diagnostics)DIAGNOSTICS_INIT;
 	for (i = from; i < set->nfiles; i++)
 		set->files[i]->build = b;
-	set->builds = xrealloc(set->builds, (set->nbuilds + 1) * sizeof(*set->builds));
+	set->builds =
+	    xgrow(set->builds, sizeof(*set->builds), set->nbuilds + 1, &set->builds_alloc);
 	set->builds[set->nbuilds++] = b;
 	return b;
 }

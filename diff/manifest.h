@@ -65,7 +65,7 @@ struct manifest_set {
 	struct manifest_file **files;
 	size_t nfiles, files_alloc;
 	struct manifest_build **builds;
-	size_t nbuilds;
+	size_t nbuilds, builds_alloc;
 	size_t dropped; /* objects manifest_set_finish() dropped as repeats */
 };
 #define MANIFEST_SET_INIT                                                                          \
