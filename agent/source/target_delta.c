@@ -296,6 +296,14 @@ static bool in_build(const struct builds *b, const char *path)
 	return in;
 }
 
+/* Is change `c` a file the walk of folder `dir` reads as a manifest, in no
+ * build's folder? Where it is below `dir` goes to `rel`. */
+static bool plain(const char **rel, const struct source_change *c, const char *dir,
+                  const struct builds *b)
+{
+	return walked(rel, c->path, dir) && !in_build(b, c->path);
+}
+
 /* The reader of a build made again: the commit's tree, named as the
  * checkout the last load read names it. */
 static int tree_read(struct buf *out, const char *path, const char *within, size_t cap, void *ctx)
@@ -402,7 +410,10 @@ static void builds_make(struct manifest_set *fresh, struct diagnostics *warnings
 /* ---- the load ---------------------------------------------------------------- */
 
 /* Is the last load's file `f` (of `ctx`, the builds) replaced? */
-static bool stale(const struct manifest_file *f, const struct builds *b);
+static bool stale(const struct manifest_file *f, const struct builds *b)
+{
+	return f->build ? build_again(f->build, (void *)b) : is_changed(f->name, b->t);
+}
 
 static int cmp_manifest_id(const void *a, const void *b)
 {
@@ -410,17 +421,23 @@ static int cmp_manifest_id(const void *a, const void *b)
 	                     &(*(const struct manifest *const *)b)->id);
 }
 
-/* The objects of `fresh` (loaded anew) that differ from the last load's
- * of their names, which the replaced files held, into t->fresh: an object
- * a changed file or a build made again holds as it was is no change. */
-static void note_fresh(struct target *t, const struct manifest_set *fresh, const struct builds *b)
+/* The last load's objects that the replaced files held, into t->gone (the
+ * commit may hold them still: keep_gone), and the objects of `fresh`
+ * (loaded anew) that differ from theirs of the same names, into t->fresh:
+ * an object a changed file or a build made again holds as it was is no
+ * change. */
+static void note_replaced(struct target *t, const struct manifest_set *fresh,
+                          const struct builds *b)
 {
 	const struct manifest **old = xcalloc(t->set.n + 1, sizeof(*old)), *key, **hit;
 	size_t i, n = 0;
 
+	t->gone = xcalloc(t->set.n + 1, sizeof(*t->gone));
 	for (i = 0; i < t->set.n; i++)
-		if (t->set.items[i].source && stale(t->set.items[i].source, b))
+		if (t->set.items[i].source && stale(t->set.items[i].source, b)) {
 			old[n++] = &t->set.items[i];
+			id_copy(&t->gone[t->ngone++], &t->set.items[i].id);
+		}
 	qsort(old, n, sizeof(*old), cmp_manifest_id);
 	t->fresh = xcalloc(fresh->n + 1, sizeof(*t->fresh));
 	for (i = 0; i < fresh->n; i++) {
@@ -431,12 +448,6 @@ static void note_fresh(struct target *t, const struct manifest_set *fresh, const
 	}
 	qsort(t->fresh, t->nfresh, sizeof(*t->fresh), cmp_id);
 	free(old);
-}
-
-/* Is the last load's file `f` (of `ctx`, the builds) replaced? */
-static bool stale(const struct manifest_file *f, const struct builds *b)
-{
-	return f->build ? build_again(f->build, (void *)b) : is_changed(f->name, b->t);
 }
 
 static bool stale_name(const char *file, void *ctx)
@@ -477,7 +488,7 @@ int target_delta_load(struct target *t, const struct target_options *o)
 		const struct source_change *c = &t->commit.changes[i];
 
 		buf_reset(&name);
-		if (walked(&rel, c->path, dir.ptr) && !in_build(&b, c->path))
+		if (plain(&rel, c, dir.ptr, &b))
 			buf_addf(&name, "%s/%s", base.ptr, rel);
 		else if (b.reaching[i])
 			buf_addf(&name, "%s/%s", b.named.ptr, c->path);
@@ -498,8 +509,7 @@ int target_delta_load(struct target *t, const struct target_options *o)
 			files--;
 		}
 	for (i = 0; i < t->commit.nchanges; i++)
-		if (t->commit.changes[i].text && walked(&rel, t->commit.changes[i].path, dir.ptr) &&
-		    !in_build(&b, t->commit.changes[i].path)) {
+		if (t->commit.changes[i].text && plain(&rel, &t->commit.changes[i], dir.ptr, &b)) {
 			bytes += t->commit.changes[i].len;
 			files++;
 		}
@@ -511,7 +521,7 @@ int target_delta_load(struct target *t, const struct target_options *o)
 	for (i = 0; i < t->commit.nchanges; i++) {
 		const struct source_change *c = &t->commit.changes[i];
 
-		if (!c->text || !walked(&rel, c->path, dir.ptr) || in_build(&b, c->path))
+		if (!c->text || !plain(&rel, c, dir.ptr, &b))
 			continue;
 		buf_reset(&name);
 		buf_addf(&name, "%s/%s", base.ptr, rel);
@@ -525,13 +535,9 @@ int target_delta_load(struct target *t, const struct target_options *o)
 	builds_make(&fresh, &built_warnings, &b, &topts);
 	t->nbuilt = b.nagain;
 	/* The last load's objects, less those replaced, then the new ones. */
-	t->gone = xcalloc(t->set.n + 1, sizeof(*t->gone));
-	for (i = 0; i < t->set.n; i++)
-		if (t->set.items[i].source && stale(t->set.items[i].source, &b))
-			id_copy(&t->gone[t->ngone++], &t->set.items[i].id);
+	note_replaced(t, &fresh, &b);
 	keep_warnings(t, &memo->warnings, &b);
 	diagnostics_take(&t->warnings, &built_warnings);
-	note_fresh(t, &fresh, &b);
 	manifest_set_drop(&t->set, stale_name, build_again, &b);
 	manifest_set_take(&t->set, &fresh);
 	if (t->set.n > topts.manifest.max_objects)
