@@ -199,17 +199,18 @@ static void broken(struct watch *wt)
 	pthread_mutex_unlock(&wt->w->lock);
 }
 
-/* `obj` as a LIST or an event shows it: tell of a change since last seen. */
+/* `obj` as a LIST or an event shows it: tell of a change since last seen.
+ * Called with w->lock held, after the store holds what the event says: a
+ * reconcile the telling wakes reads the store. */
 static void seen(struct watch *wt, const char *type, struct json_object *obj)
 {
 	struct watched *o;
 	uint8_t fp[SHA256_SIZE];
 	const char *rv = json_value_get_string(json_value_get(obj, "metadata"), "resourceVersion");
 
-	pthread_mutex_lock(&wt->w->lock);
 	o = find(wt, json_value_get_string(json_value_get(obj, "metadata"), "name"));
 	if (!o)
-		goto out;
+		return;
 	if (o->source->busy && rv && o->busy_rvs.len < 4096)
 		buf_add(&o->busy_rvs, rv, strlen(rv) + 1);
 	else if (o->awaiting && holds(&o->ours, rv))
@@ -217,7 +218,7 @@ static void seen(struct watch *wt, const char *type, struct json_object *obj)
 	if (!strcmp(type, "DELETED")) {
 		changed(wt, o, "deleted", rv);
 		o->known = false;
-		goto out;
+		return;
 	}
 	/* ADDED and LISTED say what an object is. An object followed after
 	 * its watch LISTed is not known yet: its first edit is told too. */
@@ -226,8 +227,6 @@ static void seen(struct watch *wt, const char *type, struct json_object *obj)
 		changed(wt, o, "changed", rv);
 	memcpy(o->fp, fp, sizeof(fp));
 	o->known = o->listed = true;
-out:
-	pthread_mutex_unlock(&wt->w->lock);
 }
 
 static int stored_order(const void *a, const void *b)
@@ -302,7 +301,9 @@ static int on_page(struct json_object *page, void *ctx)
 		struct json_object *obj = json_object_array_get_idx(items, i);
 		const char *name = json_value_get_string(json_value_get(obj, "metadata"), "name");
 
+		pthread_mutex_lock(&wt->w->lock);
 		seen(wt, "LISTED", obj);
+		pthread_mutex_unlock(&wt->w->lock);
 		if (!name || wt->crds)
 			continue;
 		wt->fresh = xgrow(wt->fresh, sizeof(*wt->fresh), wt->nfresh + 1, &wt->fresh_alloc);
@@ -379,10 +380,10 @@ static int on_event(struct json_object *event, void *ctx)
 	if (type && strcmp(type, "BOOKMARK") && wt->crds)
 		discovery_cache_forget(wt->client);
 	if (type && strcmp(type, "BOOKMARK")) {
-		seen(wt, type, obj);
 		pthread_mutex_lock(&wt->w->lock);
 		if (!wt->crds)
 			store(wt, type, obj);
+		seen(wt, type, obj);
 		pthread_mutex_unlock(&wt->w->lock);
 	}
 	return 0;
