@@ -127,10 +127,11 @@ struct sync_item {
 	struct json_object *live;    /* NULL when missing; dropped once known to be in sync */
 	struct drift drift;
 	enum sync_action action;
-	bool sent;   /* a write that is no dry run was sent: the cluster may have changed */
-	bool ready;  /* it was ready when it was read */
-	char *uid;   /* the live object's, NULL when missing */
-	char *owner; /* the live object's SOURCE_ANNOTATION; NULL when missing or none */
+	bool sent;     /* a write that is no dry run was sent: the cluster may have changed */
+	bool ready;    /* it was ready when it was read */
+	char *uid;     /* the live object's, NULL when missing */
+	char *owner;   /* the live object's SOURCE_ANNOTATION; NULL when missing or none */
+	char *read_rv; /* the live object's resourceVersion as compared; NULL when missing */
 	/* Drifted locally: the key of the comparison (verdict_key; `keyed`
 	 * when it could be made), whether the server's verdict on it is known
 	 * (a dry run, or one remembered), and whether a dry run of its write

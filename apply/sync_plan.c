@@ -216,18 +216,17 @@ int sync_compare(struct sync_item *item, struct json_object *live)
 	json_object_put(item->live);
 	item->live = NULL;
 	free(item->uid);
-	item->uid = NULL;
 	free(item->owner);
-	item->owner = NULL;
+	free(item->read_rv);
+	item->uid = item->owner = item->read_rv = NULL;
 	if (live) {
 		struct json_object *meta = json_value_get(live, "metadata");
-		const char *uid = json_value_get_string(meta, "uid");
-		const char *owner =
-		    json_value_get_string(json_value_get(meta, "annotations"), SOURCE_ANNOTATION);
 		struct buf why = BUF_INIT;
 
-		item->uid = xstrdup_or_null(uid);
-		item->owner = xstrdup_or_null(owner);
+		item->uid = xstrdup_or_null(json_value_get_string(meta, "uid"));
+		item->owner = xstrdup_or_null(
+		    json_value_get_string(json_value_get(meta, "annotations"), SOURCE_ANNOTATION));
+		item->read_rv = xstrdup_or_null(json_value_get_string(meta, "resourceVersion"));
 		item->ready = ready_check(&why, live, false) == READINESS_READY;
 		buf_release(&why);
 	}
@@ -786,6 +785,7 @@ void sync_plan_release(struct sync_plan *plan)
 		buf_release(&plan->items[i].written);
 		json_object_put(plan->items[i].grow);
 		free(plan->items[i].owner);
+		free(plan->items[i].read_rv);
 		drift_release(&plan->items[i].drift);
 	}
 	for (i = 0; i < plan->ndefined; i++) {

@@ -45,6 +45,11 @@ struct watched {
 	bool known;              /* fp is set: the object was seen, and is there */
 	bool listed;             /* in the LIST under way */
 	bool kept;               /* in the plan watcher_follow() is reading */
+	/* The resourceVersion the source's last reconcile compared it at
+	 * (NULL: none), and whether its watch's LIST, made since, found it
+	 * at that version: nothing changed it between the two. */
+	char *anchor;
+	bool anchored;
 	/* The resourceVersions berth's writes gave it (each ended by a NUL):
 	 * the events they cause are no change. */
 	struct buf ours;
@@ -215,6 +220,8 @@ static void seen(struct watch *wt, const char *type, struct json_object *obj)
 		buf_add(&o->busy_rvs, rv, strlen(rv) + 1);
 	else if (o->awaiting && holds(&o->ours, rv))
 		o->awaiting = false;
+	if (!strcmp(type, "LISTED"))
+		o->anchored = rv && o->anchor && !strcmp(rv, o->anchor);
 	if (!strcmp(type, "DELETED")) {
 		changed(wt, o, "deleted", rv);
 		o->known = false;
@@ -448,6 +455,7 @@ static void *watch_loop(void *arg)
 static void watched_release(struct watched *o)
 {
 	free(o->name);
+	free(o->anchor);
 	buf_release(&o->ours);
 	buf_release(&o->held_rvs);
 	buf_release(&o->busy_rvs);
@@ -607,6 +615,9 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 		}
 		o->source = f;
 		o->kept = true;
+		free(o->anchor);
+		o->anchor = xstrdup_or_null(it->read_rv);
+		o->anchored = false;
 	}
 	/* The source's objects that left Git are no longer its. */
 	for (i = 0; i < w->n; i++) {
@@ -708,12 +719,13 @@ bool watcher_quiet(struct watcher *w, const char *source)
 			f = w->sources[i];
 	quiet = f && !f->changed && f->complete;
 	/* Each watch of its objects must have LISTed before that reconcile
-	 * read the cluster: a change between the two would be missed. */
+	 * read the cluster, as a change between the two would be missed; or
+	 * after, finding each of them as the reconcile compared it. */
 	for (i = 0; quiet && i < w->n; i++) {
 		const struct watch *wt = w->watches[i];
 
 		for (j = 0; (!wt->live || wt->since > f->begun) && quiet && j < wt->n; j++)
-			quiet = wt->objects[j].source != f;
+			quiet = wt->objects[j].source != f || (wt->live && wt->objects[j].anchored);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return quiet;

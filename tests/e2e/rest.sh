@@ -128,6 +128,20 @@ assert_contains "$(reconciles | head -1)" 'action=correct why="drift in 1 object
 	"the first reconcile after the restart"
 stop_agent "after the restart"
 
+note "after a restart that wrote nothing, the watches' first LIST finds each object as it was compared: the next interval rests, and a commit compares what changed"
+: >"$log"
+start_agent "$scratch/berth.yaml" "$log"
+wait_until 30 "a reconcile at rest" rests_reach 1
+assert_contains "$(reconciles | head -1)" 'action=nothing why="in sync (config)"' \
+	"the first reconcile after the restart"
+assert_contains "$(reconciles | sed -n 2p)" "$at_rest" "the second reconcile after the restart"
+configmap_yaml rest-2 pushed >"$scratch/work/rest-2.yaml"
+fourth=$(git_commit "$scratch/work" "$scratch/remote.git" fourth)
+wait_until 30 "the fourth commit applied" state_is "$fourth"
+assert_contains "$(reconciles | grep -F "action=apply why=\"new commit ${fourth:0:7}")" \
+	" changed_files=1 changed_objects=1 compared=changed " "the fourth commit's reconcile"
+stop_agent "after the quiet restart"
+
 note "resyncInterval compares in full, reading the watches' store, not LISTing"
 config 3s
 : >"$log"
