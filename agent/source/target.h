@@ -73,8 +73,8 @@ struct target {
 	size_t load_warnings;        /* how many of them the load found (the rest: checks) */
 	struct sync_plan plan;
 	/* Loaded from o->memo and the files that changed since (as the load
-	 * names them, `changed`): target_delta_load. `fresh` (sorted): the
-	 * objects new or different from the last load's; `nbuilt`: the
+	 * names them, sorted: `changed`): target_delta_load. `fresh` (sorted):
+	 * the objects new or different from the last load's; `nbuilt`: the
 	 * kustomizations built again. */
 	bool delta;
 	char **changed;

@@ -45,15 +45,18 @@ void target_memo_keep(struct target_memo *m, struct target *t, const char *names
 }
 
 /* Is `file` one of the changed files of target `ctx`? */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Is `file` among the changed (t->changed, sorted)? */
 static bool is_changed(const char *file, void *ctx)
 {
 	const struct target *t = ctx;
-	size_t i;
 
-	for (i = 0; i < t->nchanged; i++)
-		if (!strcmp(t->changed[i], file))
-			return true;
-	return false;
+	return t->nchanged &&
+	       bsearch(&file, t->changed, t->nchanged, sizeof(*t->changed), cmp_str) != NULL;
 }
 
 static int cmp_ptr(const void *a, const void *b)
@@ -233,11 +236,6 @@ static bool mark_changes(struct builds *b, const char *input)
 		hit = true;
 	}
 	return hit;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static bool build_again(const struct manifest_build *mb, void *ctx)
@@ -496,6 +494,7 @@ int target_delta_load(struct target *t, const struct target_options *o)
 			continue;
 		t->changed[t->nchanged++] = buf_detach(&name, NULL);
 	}
+	qsort(t->changed, t->nchanged, sizeof(*t->changed), cmp_str);
 	/* Counted as the walk counts them: each build one file of no bytes. */
 	files = t->set.nbuilds;
 	for (i = 0; i < t->set.nfiles; i++)
