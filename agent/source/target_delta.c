@@ -189,6 +189,12 @@ static const char *in_repo(struct buf *clean, const struct builds *b, const char
 	return clean->ptr[b->named.len] == '/' ? clean->ptr + b->named.len + 1 : "";
 }
 
+/* The error of a read of `path`, outside the checkout. */
+static int outside(const char *path, const struct builds *b)
+{
+	return berth_error_set("'%s' is outside '%s'; not read", path, b->named.ptr);
+}
+
 static int cmp_change(const void *a, const void *b)
 {
 	return strcmp((*(const struct source_change *const *)a)->path,
@@ -313,7 +319,7 @@ static int tree_read(struct buf *out, const char *path, const char *within, size
 	int error;
 
 	if (!rel) {
-		error = berth_error_set("'%s' is outside '%s'; not read", path, b->named.ptr);
+		error = outside(path, b);
 	} else if ((error = source_read(out, &b->t->commit, rel, cap)) == SOURCE_FOLDER) {
 		error = KUSTOMIZE_DIRECTORY;
 	} else if (error == 0 && within) {
@@ -337,7 +343,7 @@ static int tree_resolve(struct buf *out, const char *path, void *ctx)
 	int error;
 
 	if (!rel)
-		error = berth_error_set("'%s' is outside '%s'; not read", path, b->named.ptr);
+		error = outside(path, b);
 	else if ((error = source_read(NULL, &b->t->commit, rel, 0)) == BERTH_ENOTFOUND)
 		error = berth_error_set("%s", strerror(ENOENT));
 	else if (error >= 0) {
