@@ -311,9 +311,8 @@ static int load_into(struct manifest_set *set, struct diagnostics *diags,
 	error = a.result;
 out:
 	b = manifest_set_add_build(set, from, dir, l->inputs, l->ninputs);
-	for (i = warned; warnings && i < warnings->n; i++)
-		diagnostics_add(&b->warnings, warnings->items[i].file, warnings->items[i].line,
-		                warnings->items[i].column, "%s", warnings->items[i].message);
+	if (warnings)
+		diagnostics_copy(&b->warnings, warnings, warned, warnings->n);
 	manifest_set_release(&cached);
 	diagnostics_release(&problems);
 	diagnostics_release(&said);

@@ -27,8 +27,6 @@ void target_memo_release(struct target_memo *m)
 
 void target_memo_keep(struct target_memo *m, struct target *t, const char *namespace)
 {
-	size_t i;
-
 	target_memo_release(m);
 	if (!t->commit.id[0] || !t->checkout || !t->files || !t->named)
 		return;
@@ -39,18 +37,15 @@ void target_memo_keep(struct target_memo *m, struct target *t, const char *names
 	m->namespace = xstrdup(namespace ? namespace : "");
 	m->set = t->set;
 	t->set = (struct manifest_set)MANIFEST_SET_INIT;
-	for (i = 0; i < t->load_warnings && i < t->warnings.n; i++)
-		diagnostics_add(&m->warnings, t->warnings.items[i].file, t->warnings.items[i].line,
-		                t->warnings.items[i].column, "%s", t->warnings.items[i].message);
+	diagnostics_copy(&m->warnings, &t->warnings, 0, t->load_warnings);
 }
 
-/* Is `file` one of the changed files of target `ctx`? */
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Is `file` among the changed (t->changed, sorted)? */
+/* Is `file` one of the changed files of target `ctx`? */
 static bool is_changed(const char *file, void *ctx)
 {
 	const struct target *t = ctx;

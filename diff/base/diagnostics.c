@@ -25,6 +25,16 @@ void diagnostics_add(struct diagnostics *d, const char *file, size_t line, size_
 	x->message = buf_detach(&msg, NULL);
 }
 
+void diagnostics_copy(struct diagnostics *to, const struct diagnostics *from, size_t first,
+                      size_t end)
+{
+	size_t i;
+
+	for (i = first; i < end && i < from->n; i++)
+		diagnostics_add(to, from->items[i].file, from->items[i].line, from->items[i].column,
+		                "%s", from->items[i].message);
+}
+
 void diagnostics_take(struct diagnostics *to, struct diagnostics *from)
 {
 	if (from->n) {

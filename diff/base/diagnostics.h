@@ -31,6 +31,11 @@ struct diagnostics {
 void diagnostics_add(struct diagnostics *d, const char *file, size_t line, size_t column,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Copy the problems [first, end) of `from` (end past its last: to its
+ * last) to the end of `to`. */
+void diagnostics_copy(struct diagnostics *to, const struct diagnostics *from, size_t first,
+                      size_t end);
+
 /* Move every problem of `from` to the end of `to`; `from` is left empty. */
 void diagnostics_take(struct diagnostics *to, struct diagnostics *from);
 

@@ -46,11 +46,34 @@ static void test_diagnostics__shows_the_first_hundred(void **state)
 	diagnostics_release(&d);
 }
 
+/* A copy of a range of problems, ended at the last when asked past it. */
+static void test_diagnostics__copies_a_range(void **state)
+{
+	struct diagnostics from = DIAGNOSTICS_INIT, to = DIAGNOSTICS_INIT;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	diagnostics_add(&from, "a.yaml", 1, 2, "first");
+	diagnostics_add(&from, "b.yaml", 3, 4, "second %d", 2);
+	diagnostics_add(&from, "c.yaml", 0, 0, "third");
+	diagnostics_add(&to, "z.yaml", 9, 9, "kept");
+	diagnostics_copy(&to, &from, 1, 99);
+	diagnostics_copy(&to, &from, 0, 1);
+	diagnostics_format(&out, &to);
+	assert_string_equal(out.ptr, "z.yaml:9:9: kept\nb.yaml:3:4: second 2\nc.yaml: third\n"
+	                             "a.yaml:1:2: first\n");
+	assert_int_equal(from.n, 3);
+	buf_release(&out);
+	diagnostics_release(&from);
+	diagnostics_release(&to);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_diagnostics__one_line_per_problem_whatever_the_name),
 	    cmocka_unit_test(test_diagnostics__shows_the_first_hundred),
+	    cmocka_unit_test(test_diagnostics__copies_a_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
