@@ -579,8 +579,8 @@ static bool names_secrets(const char *path)
 }
 
 /* The error of a non-2xx answer, from its Status when it has one. */
-static int status_error(struct kube_client *c, const char *method, const char *path, long status,
-                        struct json_object *doc)
+static int status_error(const struct kube_client *c, const char *method, const char *path,
+                        long status, struct json_object *doc)
 {
 	const char *reason = http_reason_phrase(status),
 	           *text = json_value_get_string(doc, "message");
@@ -610,22 +610,21 @@ static int status_error(struct kube_client *c, const char *method, const char *p
 	                       : BERTH_EHTTP;
 }
 
-/* kube_client_call(), leaving the managedFields in when !strip. */
-static int call(struct json_object **out, struct kube_client *c, const char *method,
-                const char *path, const char *content_type, const char *body, bool strip)
+/* Send a request, again while no answer comes or the server is
+ * unavailable or asks to wait (kube_client_call()). */
+static int send_retrying(struct kube_response *resp, struct kube_client *c, const char *method,
+                         const char *path, const char *content_type, const char *body)
 {
-	struct kube_response resp = KUBE_RESPONSE_INIT;
-	struct json_object *doc = NULL;
 	long wait_ms = c->opts.backoff_ms, after;
 	unsigned attempt;
 	bool again;
 	int error = 0;
 
 	for (attempt = 1;; attempt++) {
-		error = kube_client_request(&resp, c, method, path, content_type, body,
+		error = kube_client_request(resp, c, method, path, content_type, body,
 		                            body ? strlen(body) : 0);
 		again = error == BERTH_ECONNECT ||
-		        (!error && (resp.status >= 500 || resp.status == 429));
+		        (!error && (resp->status >= 500 || resp->status == 429));
 
 		if (!again || attempt >= c->opts.max_attempts || stop_requested(c->stop))
 			break;
@@ -636,29 +635,54 @@ static int call(struct json_object **out, struct kube_client *c, const char *met
 			break;
 		wait_ms *= 2;
 	}
-	if (error < 0)
-		goto out;
+	return error;
+}
+
+/* What `resp`, the answer to `method` `path`, says: its JSON, leaving the
+ * managedFields in when !strip, or the error of its status. */
+static int answer(struct json_object **out, const struct kube_client *c, const char *method,
+                  const char *path, struct kube_response *resp, bool strip)
+{
+	struct json_object *doc;
+	int error = 0;
+
 	if (strip)
-		resp.body.len =
-		    json_value_strip_managed_fields(resp.body.ptr, resp.body.len, FIELD_MANAGER);
-	doc = json_value_parse(resp.body.ptr, resp.body.len);
-	if (resp.status < 200 || resp.status > 299) {
-		error = status_error(c, method, path, resp.status, doc);
-		goto out;
-	}
-	if (!doc && out) {
+		resp->body.len =
+		    json_value_strip_managed_fields(resp->body.ptr, resp->body.len, FIELD_MANAGER);
+	doc = json_value_parse(resp->body.ptr, resp->body.len);
+	if (resp->status < 200 || resp->status > 299)
+		error = status_error(c, method, path, resp->status, doc);
+	else if (!doc && out)
 		error = berth_error_set("%s %s%s: the answer is not valid JSON", method, c->server,
 		                        path);
-		goto out;
-	}
-	if (out) {
-		*out = doc;
-		doc = NULL;
-	}
-out:
+	else if (out)
+		*out = doc, doc = NULL;
 	json_object_put(doc);
+	return error;
+}
+
+/* kube_client_call(), leaving the managedFields in when !strip. */
+static int call(struct json_object **out, struct kube_client *c, const char *method,
+                const char *path, const char *content_type, const char *body, bool strip)
+{
+	struct kube_response resp = KUBE_RESPONSE_INIT;
+	int error = send_retrying(&resp, c, method, path, content_type, body);
+
+	if (error == 0)
+		error = answer(out, c, method, path, &resp, strip);
 	kube_response_release(&resp);
 	return error;
+}
+
+int kube_client_get_text(struct kube_response *resp, struct kube_client *c, const char *path)
+{
+	return send_retrying(resp, c, "GET", path, NULL, NULL);
+}
+
+int kube_client_get_answer(struct json_object **out, const struct kube_client *c, const char *path,
+                           struct kube_response *resp)
+{
+	return answer(out, c, "GET", path, resp, true);
 }
 
 int kube_client_call(struct json_object **out, struct kube_client *c, const char *method,

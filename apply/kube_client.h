@@ -118,6 +118,15 @@ int kube_client_call(struct json_object **out, struct kube_client *c, const char
 /* kube_client_call() with GET. */
 int kube_client_get_json(struct json_object **out, struct kube_client *c, const char *path);
 
+/* kube_client_get_json() in two halves, which may run on two threads: the
+ * GET, retried as kube_client_call() retries, its answer left in `resp`
+ * (kube_response_release); then what that answer says, as
+ * kube_client_get_json() says it. The second reads no more of `c` than
+ * its server's name. */
+int kube_client_get_text(struct kube_response *resp, struct kube_client *c, const char *path);
+int kube_client_get_answer(struct json_object **out, const struct kube_client *c, const char *path,
+                           struct kube_response *resp);
+
 /* GET one object with its metadata.managedFields: who owns which field. */
 int kube_client_get_owned(struct json_object **out, struct kube_client *c, const char *path);
 
