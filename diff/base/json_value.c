@@ -595,3 +595,36 @@ size_t json_value_strip_event_managed_fields(char *text, size_t len, const char 
 {
 	return strip(text, len, keep, true);
 }
+
+static size_t skip_space(const char *text, size_t len, size_t i)
+{
+	while (i < len && text[i] && strchr(" \t\r\n", text[i]))
+		i++;
+	return i;
+}
+
+bool json_value_member_span(const char *text, size_t len, const char *name, size_t *start,
+                            size_t *end)
+{
+	size_t i = skip_space(text, len, 0), key;
+
+	if (i >= len || text[i] != '{')
+		return false;
+	for (i = skip_space(text, len, i + 1); i < len && text[i] == '"';) {
+		key = i;
+		i = skip_space(text, len, skip_string(text, len, i));
+		if (i >= len || text[i] != ':')
+			return false;
+		*start = i = skip_space(text, len, i + 1);
+		if (i >= len)
+			return false;
+		*end = i = skip_value(text, len, i);
+		if (key_is(text, key, skip_string(text, len, key), name))
+			return true;
+		i = skip_space(text, len, i);
+		if (i >= len || text[i] != ',')
+			return false;
+		i = skip_space(text, len, i + 1);
+	}
+	return false;
+}

@@ -74,4 +74,11 @@ size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep)
  * "object", as of a LIST's items. */
 size_t json_value_strip_event_managed_fields(char *text, size_t len, const char *keep);
 
+/* Where the value of member `name` of the object that is `text` lies,
+ * [*start, *end), found without parsing the rest: a LIST's "metadata",
+ * before its items. False when the text is no object holding it (or
+ * malformed before it). */
+bool json_value_member_span(const char *text, size_t len, const char *name, size_t *start,
+                            size_t *end);
+
 #endif

@@ -8,6 +8,7 @@
 #include "../../diff/base/json_value.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* JSON in, what Go's encoding/json (and so kubectl's annotation) writes. */
@@ -277,6 +278,40 @@ static void test_json__a_dotted_key_is_quoted_in_a_path(void **state)
 	json_object_put(doc);
 }
 
+/* The text of member `name` of `text`, or "-" when it is not found. */
+static const char *member(const char *text, const char *name)
+{
+	static char out[256];
+	size_t start, end;
+
+	if (!json_value_member_span(text, strlen(text), name, &start, &end))
+		return "-";
+	snprintf(out, sizeof(out), "%.*s", (int)(end - start), text + start);
+	return out;
+}
+
+/* A LIST's metadata is found without parsing its items, before or after
+ * them, its strings' escapes and nesting skipped whole. */
+static void test_json__finds_a_member_without_parsing_the_rest(void **state)
+{
+	(void)state;
+	assert_string_equal(
+	    member("{\"kind\":\"ConfigMapList\",\"metadata\":{\"continue\":\"a\\\"}b\"},"
+	           "\"items\":[{\"metadata\":{}}]}",
+	           "metadata"),
+	    "{\"continue\":\"a\\\"}b\"}");
+	assert_string_equal(
+	    member(" { \"items\" : [ {\"x\":\"]}\"} , 1 ] ,\n \"metadata\" : {} } ", "metadata"),
+	    "{} ");
+	assert_string_equal(member("{\"a\":1,\"metadata\":2}", "metadata"), "2");
+	assert_string_equal(member("{\"a\":{\"metadata\":1}}", "metadata"), "-");
+	assert_string_equal(member("[{\"metadata\":1}]", "metadata"), "-");
+	assert_string_equal(member("{\"a\" 1,\"metadata\":2}", "metadata"), "-");
+	assert_string_equal(member("{\"a\":1 \"metadata\":2}", "metadata"), "-");
+	assert_string_equal(member("{\"metadata\":", "metadata"), "-");
+	assert_string_equal(member("", "metadata"), "-");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +325,7 @@ int main(void)
 	    cmocka_unit_test(test_json__strips_managed_fields_of_an_object_and_of_list_items),
 	    cmocka_unit_test(test_json__keeps_the_apply_entry_of_one_manager),
 	    cmocka_unit_test(test_json__strips_the_managed_fields_of_a_watch_events_object),
+	    cmocka_unit_test(test_json__finds_a_member_without_parsing_the_rest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
