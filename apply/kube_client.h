@@ -140,10 +140,11 @@ int kube_client_list(struct kube_client *c, const char *path,
                      int (*fn)(struct json_object *page, void *ctx), void *ctx);
 
 /*
- * kube_client_list(), reading one page ahead: a thread fetches and parses
- * page k+1 while `fn` works on page k, so a long LIST costs about what its
- * reading does, not that plus what `fn` does. `fn` runs in the caller's
- * thread and must not use `c`, which the reader holds.
+ * kube_client_list(), read ahead on two threads: one fetches page k+2 (the
+ * token for it read from page k+1's metadata alone) while the other parses
+ * page k+1 and `fn` works on page k. A long LIST then costs about what its
+ * slowest stage does, not the sum of the three. `fn` runs in the caller's
+ * thread and must not use `c`, which the fetcher holds.
  */
 int kube_client_list_ahead(struct kube_client *c, const char *path,
                            int (*fn)(struct json_object *page, void *ctx), void *ctx);

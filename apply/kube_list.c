@@ -1,5 +1,5 @@
 /* LISTs page by page, each page's continue token asking for the next; and
- * the same reading one page ahead of the caller. */
+ * the same read ahead of the caller, on two threads. */
 #include "kube_client.h"
 
 #include "../diff/base/alloc.h"
@@ -48,21 +48,70 @@ int kube_client_list(struct kube_client *c, const char *path,
 	return error;
 }
 
-/* One page handed from the reader's thread to the caller's. */
+/* A LIST read two stages ahead of its caller: a fetcher's thread GETs
+ * page k+2, taking the next page's token from the text, while a parser's
+ * thread parses page k+1 and the caller works on page k. Each stage hands
+ * on one page at a time through a slot, and starts on the next only once
+ * the stage after it has taken the last: no more than three pages are
+ * read ahead of an error. */
+struct slot {
+	bool full;
+	struct kube_response resp; /* the fetcher's to the parser */
+	struct json_object *page;  /* the parser's to the caller */
+	char *url;                 /* what was fetched, for the parser's errors */
+	bool last;                 /* no page follows it */
+	int error;                 /* of the GET, or of its answer, with its message */
+	char *message;             /* (berth_error is per thread) */
+};
+
 struct ahead {
 	struct kube_client *c;
 	const char *path;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool full; /* a page (or an error) waits to be taken */
 	bool quit; /* the caller takes no more */
-	struct json_object *page;
-	bool last;     /* no page follows it */
-	int error;     /* of the GET, with its message: */
-	char *message; /* berth_error is per thread */
+	struct slot text, parsed;
 };
 
-static void *reader(void *arg)
+/* Fill `s`, empty, with `from` and tell the other stages. Called locked. */
+static void hand_on(struct ahead *a, struct slot *s, struct slot *from)
+{
+	*s = *from;
+	s->full = true;
+	s->message = from->error < 0 ? xstrdup(berth_error_last()) : NULL;
+	pthread_cond_broadcast(&a->cond);
+}
+
+static void slot_release(struct slot *s)
+{
+	kube_response_release(&s->resp);
+	json_object_put(s->page);
+	free(s->url);
+	free(s->message);
+	*s = (struct slot){0};
+}
+
+/* The `continue` token of the page whose text is `resp`'s, read from its
+ * metadata alone: the items need not be parsed to ask for the next page. */
+static bool next_url(struct buf *url, const char *path, const struct kube_response *resp)
+{
+	size_t start, end;
+	struct json_object *meta;
+	bool more = false;
+
+	if (resp->status >= 200 && resp->status <= 299 &&
+	    json_value_member_span(resp->body.ptr, resp->body.len, "metadata", &start, &end) &&
+	    (meta = json_value_parse(resp->body.ptr + start, end - start))) {
+		struct json_object *page = json_object_new_object();
+
+		json_object_object_add(page, "metadata", meta);
+		more = next_page(url, path, page);
+		json_object_put(page);
+	}
+	return more;
+}
+
+static void *fetcher(void *arg)
 {
 	struct ahead *a = arg;
 	struct buf url = BUF_INIT;
@@ -70,35 +119,64 @@ static void *reader(void *arg)
 
 	buf_adds(&url, a->path);
 	while (more) {
-		struct json_object *page = NULL;
-		int error;
+		struct slot got = {0};
 
-		/* One page ahead, not more: the next GET waits until the
-		 * caller has taken the page before. */
 		pthread_mutex_lock(&a->lock);
-		while (a->full && !a->quit)
+		while (a->text.full && !a->quit)
 			pthread_cond_wait(&a->cond, &a->lock);
 		more = !a->quit;
 		pthread_mutex_unlock(&a->lock);
 		if (!more)
 			break;
-		error = kube_client_get_json(&page, a->c, url.ptr);
-		more = !error && next_page(&url, a->path, page);
+		got.url = xstrdup(url.ptr);
+		got.error = kube_client_get_text(&got.resp, a->c, url.ptr);
+		more = got.error == 0 && next_url(&url, a->path, &got.resp);
+		got.last = !more;
 		pthread_mutex_lock(&a->lock);
-		if (a->quit) {
-			more = false;
-			json_object_put(page);
-		} else {
-			a->full = true;
-			a->page = page;
-			a->last = !more;
-			a->error = error;
-			a->message = error ? xstrdup(berth_error_last()) : NULL;
-			pthread_cond_signal(&a->cond);
-		}
+		if (a->quit)
+			more = false, slot_release(&got);
+		else
+			hand_on(a, &a->text, &got);
 		pthread_mutex_unlock(&a->lock);
 	}
 	buf_release(&url);
+	return NULL;
+}
+
+static void *parser(void *arg)
+{
+	struct ahead *a = arg;
+	bool more = true;
+
+	while (more) {
+		struct slot got;
+
+		pthread_mutex_lock(&a->lock);
+		while ((!a->text.full || a->parsed.full) && !a->quit)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->quit) {
+			pthread_mutex_unlock(&a->lock);
+			break;
+		}
+		got = a->text;
+		a->text = (struct slot){0};
+		pthread_cond_broadcast(&a->cond);
+		pthread_mutex_unlock(&a->lock);
+		if (got.error == 0)
+			got.error = kube_client_get_answer(&got.page, a->c, got.url, &got.resp);
+		else
+			berth_error_set("%s", got.message);
+		kube_response_release(&got.resp);
+		free(got.message);
+		got.message = NULL;
+		more = !got.last && got.error == 0;
+		pthread_mutex_lock(&a->lock);
+		if (a->quit)
+			more = false, slot_release(&got);
+		else
+			hand_on(a, &a->parsed, &got);
+		pthread_mutex_unlock(&a->lock);
+	}
 	return NULL;
 }
 
@@ -106,47 +184,57 @@ int kube_client_list_ahead(struct kube_client *c, const char *path,
                            int (*fn)(struct json_object *page, void *ctx), void *ctx)
 {
 	struct ahead a = {.c = c, .path = path};
-	pthread_t thread;
+	pthread_t fetch, parse;
 	bool last = false;
 	int error = 0;
 
 	pthread_mutex_init(&a.lock, NULL);
 	pthread_cond_init(&a.cond, NULL);
-	if (pthread_create(&thread, NULL, reader, &a)) {
+	if (pthread_create(&fetch, NULL, fetcher, &a)) {
+		pthread_cond_destroy(&a.cond);
+		pthread_mutex_destroy(&a.lock);
+		return kube_client_list(c, path, fn, ctx);
+	}
+	if (pthread_create(&parse, NULL, parser, &a)) {
+		/* No parser: the fetcher stops after the GET it is in, and
+		 * the LIST is read plainly. */
+		pthread_mutex_lock(&a.lock);
+		a.quit = true;
+		pthread_cond_broadcast(&a.cond);
+		pthread_mutex_unlock(&a.lock);
+		pthread_join(fetch, NULL);
+		slot_release(&a.text);
 		pthread_cond_destroy(&a.cond);
 		pthread_mutex_destroy(&a.lock);
 		return kube_client_list(c, path, fn, ctx);
 	}
 	while (!last && !error) {
-		struct json_object *page;
+		struct slot got;
 
 		pthread_mutex_lock(&a.lock);
-		while (!a.full)
+		while (!a.parsed.full)
 			pthread_cond_wait(&a.cond, &a.lock);
-		page = a.page;
-		last = a.last;
-		if ((error = a.error) < 0) {
-			berth_error_set("%s", a.message);
-			free(a.message);
-		}
-		a.full = false;
-		pthread_cond_signal(&a.cond);
+		got = a.parsed;
+		a.parsed = (struct slot){0};
+		pthread_cond_broadcast(&a.cond);
 		pthread_mutex_unlock(&a.lock);
-		if (!error)
-			error = fn(page, ctx);
-		json_object_put(page);
+		last = got.last;
+		if ((error = got.error) < 0)
+			berth_error_set("%s", got.message);
+		else
+			error = fn(got.page, ctx);
+		slot_release(&got);
 	}
-	/* A page read past fn's error is dropped; the reader ends after the
+	/* Pages read past fn's error are dropped; the fetcher ends after the
 	 * GET it is in. */
 	pthread_mutex_lock(&a.lock);
 	a.quit = true;
-	pthread_cond_signal(&a.cond);
+	pthread_cond_broadcast(&a.cond);
 	pthread_mutex_unlock(&a.lock);
-	pthread_join(thread, NULL);
-	if (a.full) {
-		json_object_put(a.page);
-		free(a.message);
-	}
+	pthread_join(fetch, NULL);
+	pthread_join(parse, NULL);
+	slot_release(&a.text);
+	slot_release(&a.parsed);
 	pthread_cond_destroy(&a.cond);
 	pthread_mutex_destroy(&a.lock);
 	return error;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Three pages of ConfigMaps: a, b | c, d | e. The first continue token
- * needs escaping. */
+/* Five pages of ConfigMaps: a, b | c, d | e, f | g, h | i. The continue
+ * tokens need escaping. */
 #define PATH "/api/v1/configmaps"
 #define LIST PATH "?limit=2"
 #define PAGE(token, ...)                                                                           \
@@ -28,7 +28,9 @@ static int setup(void **state)
 		return -1;
 	fake_api_set(&api, LIST, PAGE("to c", ITEM("a") "," ITEM("b")));
 	fake_api_set(&api, LIST "&continue=to%20c", PAGE("to e", ITEM("c") "," ITEM("d")));
-	fake_api_set(&api, LIST "&continue=to%20e", PAGE("", ITEM("e")));
+	fake_api_set(&api, LIST "&continue=to%20e", PAGE("to g", ITEM("e") "," ITEM("f")));
+	fake_api_set(&api, LIST "&continue=to%20g", PAGE("to i", ITEM("g") "," ITEM("h")));
+	fake_api_set(&api, LIST "&continue=to%20i", PAGE("", ITEM("i")));
 	return 0;
 }
 
@@ -75,9 +77,9 @@ static void every_page(list_fn *list)
 	assert_non_null(c);
 	free(fake_api_asked(&api));
 	assert_int_equal(list(c, LIST, take, &s), 0);
-	assert_string_equal(s.names.ptr, "ab|cd|e|");
+	assert_string_equal(s.names.ptr, "ab|cd|ef|gh|i|");
 	asked = fake_api_asked(&api);
-	assert_string_equal(asked, PATH "\n" PATH "\n" PATH "\n");
+	assert_string_equal(asked, PATH "\n" PATH "\n" PATH "\n" PATH "\n" PATH "\n");
 	free(asked);
 	buf_release(&s.names);
 	kube_client_free(c);
@@ -112,8 +114,8 @@ static void test_kube_list__ahead_fails_with_the_reader_s_error(void **state)
 	kube_client_free(c);
 }
 
-/* fn refuses the first page: that error, and no page is read past the one
- * read ahead. */
+/* fn refuses the first page: that error, and no page is read past the two
+ * read ahead (one parsed, one fetched). */
 static void test_kube_list__ahead_stops_at_fn_s_error(void **state)
 {
 	struct kube_client *c = fake_api_client(&api, NULL);
@@ -126,9 +128,10 @@ static void test_kube_list__ahead_stops_at_fn_s_error(void **state)
 	assert_int_equal(kube_client_list_ahead(c, LIST, take, &s), BERTH_ERROR);
 	assert_string_equal(berth_error_last(), "page 1 refused");
 	assert_int_equal(s.pages, 1);
-	/* The first page, and at most the one read ahead. */
+	/* The first page, and at most the two read ahead. */
 	asked = fake_api_asked(&api);
-	assert_true(!strcmp(asked, PATH "\n") || !strcmp(asked, PATH "\n" PATH "\n"));
+	assert_true(!strcmp(asked, PATH "\n") || !strcmp(asked, PATH "\n" PATH "\n") ||
+	            !strcmp(asked, PATH "\n" PATH "\n" PATH "\n"));
 	free(asked);
 	buf_release(&s.names);
 	kube_client_free(c);
