@@ -462,8 +462,9 @@ static bool kept_entry(const char *text, size_t start, size_t end, const char *k
 	const char *manager, *operation;
 	bool yes;
 
-	/* Most entries are other managers': skip them without parsing. */
-	if (!holds(text, start, end, keep))
+	/* Most entries are other managers', or `keep`'s updates: skip them
+	 * without parsing. */
+	if (!holds(text, start, end, keep) || !holds(text, start, end, "Apply"))
 		return false;
 	entry = json_value_parse(text + start, end - start);
 	manager = json_value_get_string(entry, "manager");
