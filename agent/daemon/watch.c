@@ -411,9 +411,12 @@ static void *watch_loop(void *arg)
 		if (!listed && (error = relist(wt)) < 0)
 			goto failed;
 		if (!listed) {
+			/* Its end, not its start: the server reads a LIST's
+			 * state somewhere between the two (a retried GET may
+			 * take long), and what changed before is not told. */
 			pthread_mutex_lock(&w->lock);
 			wt->live = true;
-			wt->since = began;
+			wt->since = clock_now_ms();
 			pthread_mutex_unlock(&w->lock);
 		}
 		listed = true;
