@@ -584,6 +584,26 @@ static void collection_of(struct buf *path, const struct sync_item *it, const st
 	api_resource_path(path, it->res, it->res->version, id->namespace, NULL);
 }
 
+/* `o`, followed from now on, was compared at o->anchor: when its live
+ * watch's store has it at another version (or has it, or not, the other
+ * way), it changed since, and the event that told so found it unfollowed.
+ * Tell that change now. Called with w->lock held. */
+static void moved_unseen(struct watch *wt, struct watched *o)
+{
+	const struct stored *hit = NULL;
+	const char *rv = NULL;
+
+	if (!wt->live || wt->crds)
+		return;
+	if (wt->nstore)
+		hit = bsearch(&(struct stored){.name = o->name}, wt->store, wt->nstore,
+		              sizeof(*wt->store), stored_order);
+	if (hit)
+		rv = json_value_get_string(json_value_get(hit->obj, "metadata"), "resourceVersion");
+	if (!rv != !o->anchor || (rv && strcmp(rv, o->anchor)))
+		changed(wt, o, hit ? "changed" : "deleted", rv);
+}
+
 void watcher_follow(struct watcher *w, const char *source, const struct sync_plan *plan)
 {
 	struct buf path = BUF_INIT;
@@ -598,6 +618,7 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 		struct object_id id = sync_item_id(it);
 		struct watched *o;
 		struct watch *wt;
+		bool fresh = false;
 
 		collection_of(&path, it, &id);
 		if (it->awaits_crd || !(wt = watch_at(w, path.ptr, false))) {
@@ -615,12 +636,15 @@ void watcher_follow(struct watcher *w, const char *source, const struct sync_pla
 			buf_init(&o->ours);
 			buf_init(&o->held_rvs);
 			buf_init(&o->busy_rvs);
+			fresh = true;
 		}
 		o->source = f;
 		o->kept = true;
 		free(o->anchor);
 		o->anchor = xstrdup_or_null(it->read_rv);
 		o->anchored = false;
+		if (fresh && (it->read_rv || it->drift.state == DRIFT_MISSING))
+			moved_unseen(wt, o);
 	}
 	/* The source's objects that left Git are no longer its. */
 	for (i = 0; i < w->n; i++) {
