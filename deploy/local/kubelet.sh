@@ -27,7 +27,7 @@ kcurl() {
 }
 
 # Decide, for one pod object, what a kubelet would do. Prints one action:
-#   ready NS NAME PATCH | notready NS NAME PATCH | delete NS NAME
+#   ready NS NAME PATCH | notready NS NAME PATCH | delete NS NAME UID
 # or nothing when the status already says what it should.
 decide='
 def cond($t): (.status.conditions // []) | map(select(.type == $t)) | first;
@@ -46,7 +46,7 @@ def cstatus($r; $now):
       state: (if $r then {running: {startedAt: $now}}
               else {waiting: {reason: "HeldByTest"}} end)} ];
 . as $p
-| if .metadata.deletionTimestamp then "delete \(.metadata.namespace) \(.metadata.name)"
+| if .metadata.deletionTimestamp then "delete \(.metadata.namespace) \(.metadata.name) \(.metadata.uid)"
   elif .status.phase == "Succeeded" or .status.phase == "Failed" then empty
   elif held then
     if is_ready or .status.phase != "Pending" and (cond("Ready") == null) then
@@ -86,9 +86,11 @@ act() {
 	local url="$api/api/v1/namespaces/$ns/pods/$name"
 	case $verb in
 	delete)
+		# That pod by its uid: a re-list may be older than a pod of the
+		# same name made since (a StatefulSet's), which must stay.
 		kcurl -o /dev/null -X DELETE -H 'Content-Type: application/json' \
-			-d '{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0}' "$url" &&
-			echo "kubelet: deleted $ns/$name"
+			-d '{"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0,"preconditions":{"uid":"'"$patch"'"}}' \
+			"$url" && echo "kubelet: deleted $ns/$name"
 		;;
 	ready | notready)
 		kcurl -o /dev/null -X PATCH -H 'Content-Type: application/merge-patch+json' \
