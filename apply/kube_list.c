@@ -13,10 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Point `url` at the page after `page`; false when `page` was the last. */
-static bool next_page(struct buf *url, const char *path, struct json_object *page)
+/* Point `url` at the page after the one whose metadata is `meta`; false
+ * when that page was the last. */
+static bool next_page(struct buf *url, const char *path, struct json_object *meta)
 {
-	const char *token = json_value_get_string(json_value_get(page, "metadata"), "continue");
+	const char *token = json_value_get_string(meta, "continue");
 	char *escaped;
 
 	if (!token || !*token)
@@ -41,7 +42,7 @@ int kube_client_list(struct kube_client *c, const char *path,
 
 		if ((error = kube_client_get_json(&page, c, url.ptr)) == 0 &&
 		    (error = fn(page, ctx)) == 0)
-			more = next_page(&url, path, page);
+			more = next_page(&url, path, json_value_get(page, "metadata"));
 		json_object_put(page);
 	}
 	buf_release(&url);
@@ -102,11 +103,8 @@ static bool next_url(struct buf *url, const char *path, const struct kube_respon
 	if (resp->status >= 200 && resp->status <= 299 &&
 	    json_value_member_span(resp->body.ptr, resp->body.len, "metadata", &start, &end) &&
 	    (meta = json_value_parse(resp->body.ptr + start, end - start))) {
-		struct json_object *page = json_object_new_object();
-
-		json_object_object_add(page, "metadata", meta);
-		more = next_page(url, path, page);
-		json_object_put(page);
+		more = next_page(url, path, meta);
+		json_object_put(meta);
 	}
 	return more;
 }
