@@ -14,28 +14,30 @@
 #define DELTA_MAX_BYTES (64u << 20)
 #define DELTA_MAX_FILE  (8u << 20)
 
-/* What kustomize reads as a kustomization. */
-static bool kustomization_name(const char *name)
+/* Is name[0..n) one kustomize reads as a kustomization? */
+static bool kustomization_name(const char *name, size_t n)
 {
-	return !strcmp(name, "kustomization.yaml") || !strcmp(name, "kustomization.yml") ||
-	       !strcmp(name, "Kustomization");
+	static const char *const names[] = {"kustomization.yaml", "kustomization.yml",
+	                                    "Kustomization"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strlen(names[i]) == n && !memcmp(name, names[i], n))
+			return true;
+	return false;
 }
 
 /* Does a component of `path` bear a kustomization's name? A folder of
  * that name makes its parent a build too, as a file does. */
 static bool names_kustomization(const char *path)
 {
-	struct buf part = BUF_INIT;
 	const char *p, *end;
 	bool found = false;
 
 	for (p = path; *p && !found; p = *end ? end + 1 : end) {
 		end = p + strcspn(p, "/");
-		buf_reset(&part);
-		buf_add(&part, p, (size_t)(end - p));
-		found = kustomization_name(part.ptr);
+		found = kustomization_name(p, (size_t)(end - p));
 	}
-	buf_release(&part);
 	return found;
 }
 
@@ -56,7 +58,7 @@ static int scan_entry(const char *root, const git_tree_entry *e, void *payload)
 		s->why = "a symlink";
 	else if (mode == GIT_FILEMODE_COMMIT)
 		s->why = "a submodule";
-	else if (kustomization_name(git_tree_entry_name(e)))
+	else if (kustomization_name(git_tree_entry_name(e), strlen(git_tree_entry_name(e))))
 		s->kustomized = true;
 	return s->why ? -1 : 0;
 }
