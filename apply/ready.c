@@ -19,20 +19,57 @@ static const char *string_at(struct json_object *obj, const char *a, const char 
 	return s ? s : "";
 }
 
-/* status.conditions[type].status is "True". */
-static bool condition_true(struct json_object *obj, const char *type)
+const char *readiness_name(enum readiness r)
+{
+	static const char *const names[] = {"Ready", "Progressing", "Degraded", "Failed"};
+
+	return r <= READINESS_FAILED ? names[r] : "Unknown";
+}
+
+/* The condition `type` of status.conditions, or NULL. */
+static struct json_object *condition(struct json_object *obj, const char *type)
 {
 	struct json_object *conds = json_value_get(json_value_get(obj, "status"), "conditions");
 	size_t i;
 
 	for (i = 0; i < json_value_array_len(conds); i++) {
 		struct json_object *c = json_object_array_get_idx(conds, i);
-		const char *t = json_value_get_string(c, "type"),
-		           *s = json_value_get_string(c, "status");
-		if (t && s && !strcmp(t, type) && !strcmp(s, "True"))
-			return true;
+		const char *t = json_value_get_string(c, "type");
+
+		if (t && !strcmp(t, type))
+			return c;
 	}
-	return false;
+	return NULL;
+}
+
+/* status.conditions[type].status is `want` ("True", "False"). */
+static bool condition_is(struct json_object *obj, const char *type, const char *want)
+{
+	const char *s = json_value_get_string(condition(obj, type), "status");
+
+	return s && !strcmp(s, want);
+}
+
+static bool condition_true(struct json_object *obj, const char *type)
+{
+	return condition_is(obj, type, "True");
+}
+
+/* "Reason: message" of condition `type`, after `prefix`. */
+static void condition_says(struct buf *why, struct json_object *obj, const char *type,
+                           const char *prefix)
+{
+	struct json_object *c = condition(obj, type);
+	const char *reason = json_value_get_string(c, "reason"),
+	           *message = json_value_get_string(c, "message");
+
+	buf_adds(why, prefix);
+	if (reason && *reason)
+		buf_addf(why, ": %s", reason);
+	if (message && *message)
+		buf_addf(why, "%s%s", reason && *reason ? " (" : ": ", message);
+	if (message && *message && reason && *reason)
+		buf_addch(why, ')');
 }
 
 /* spec.replicas, which defaults to 1. */
@@ -65,13 +102,21 @@ static enum readiness statefulset(struct buf *why, struct json_object *obj)
 	int64_t updated = int_at(obj, "status", "updatedReplicas");
 
 	if (unobserved(why, obj))
-		return READINESS_WAITING;
+		return READINESS_PROGRESSING;
+	/* OnDelete: no rollout to follow, and pods are replaced only when
+	 * someone deletes them. Ready once the spec is seen; what is left on
+	 * the old revision is said. */
+	if (type && !strcmp(type, "OnDelete")) {
+		if (updated < replicas && strcmp(string_at(obj, "status", "currentRevision"),
+		                                 string_at(obj, "status", "updateRevision")))
+			buf_addf(why, "%lld of %lld pods on the old revision (OnDelete)",
+			         (long long)(replicas - updated), (long long)replicas);
+		return READINESS_READY;
+	}
 	if (ready < replicas) {
 		buf_addf(why, "%lld of %lld pods ready", (long long)ready, (long long)replicas);
-		return READINESS_WAITING;
+		return READINESS_PROGRESSING;
 	}
-	if (type && !strcmp(type, "OnDelete"))
-		return READINESS_READY; /* no rollout to follow: ready pods are all there is */
 	if (rolling) {
 		int64_t partition = int_at(strategy, "rollingUpdate", "partition");
 		int64_t want = partition < replicas ? replicas - partition : 0;
@@ -84,12 +129,12 @@ static enum readiness statefulset(struct buf *why, struct json_object *obj)
 		if (partition > 0)
 			buf_addf(why, ", ordinals %lld and up (partition %lld)",
 			         (long long)partition, (long long)partition);
-		return done ? READINESS_READY : READINESS_WAITING;
+		return done ? READINESS_READY : READINESS_PROGRESSING;
 	}
 	if (strcmp(string_at(obj, "status", "currentRevision"),
 	           string_at(obj, "status", "updateRevision"))) {
 		buf_addf(why, "%lld of %lld pods updated", (long long)updated, (long long)replicas);
-		return READINESS_WAITING;
+		return READINESS_PROGRESSING;
 	}
 	return READINESS_READY;
 }
@@ -99,19 +144,107 @@ static enum readiness rolled_out(struct buf *why, struct json_object *obj, int64
                                  int64_t updated, int64_t available)
 {
 	if (unobserved(why, obj))
-		return READINESS_WAITING;
+		return READINESS_PROGRESSING;
 	if (updated < want || available < want) {
 		buf_addf(why, "%lld of %lld pods updated, %lld available", (long long)updated,
 		         (long long)want, (long long)available);
-		return READINESS_WAITING;
+		return READINESS_PROGRESSING;
 	}
 	return READINESS_READY;
 }
 
+/* Past its progressDeadlineSeconds, the controller says so and gives up:
+ * only a new spec starts it again. */
 static enum readiness deployment(struct buf *why, struct json_object *obj)
 {
+	struct json_object *progressing = condition(obj, "Progressing");
+	const char *reason = json_value_get_string(progressing, "reason");
+
+	/* Of the spec the controller has seen, not of one before it. */
+	if (int_at(obj, "status", "observedGeneration") >= int_at(obj, "metadata", "generation") &&
+	    condition_is(obj, "Progressing", "False") && reason &&
+	    !strcmp(reason, "ProgressDeadlineExceeded")) {
+		condition_says(why, obj, "Progressing", "progress deadline exceeded");
+		return READINESS_FAILED;
+	}
+	if (condition_true(obj, "ReplicaFailure")) {
+		condition_says(why, obj, "ReplicaFailure", "replica failure");
+		return READINESS_DEGRADED;
+	}
 	return rolled_out(why, obj, replicas_of(obj), int_at(obj, "status", "updatedReplicas"),
 	                  int_at(obj, "status", "availableReplicas"));
+}
+
+/* Complete, or Failed with its reason. */
+static enum readiness job(struct buf *why, struct json_object *obj)
+{
+	struct json_object *v = json_value_get(json_value_get(obj, "spec"), "completions");
+	int64_t completions = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 1;
+
+	if (condition_true(obj, "Complete"))
+		return READINESS_READY;
+	if (condition_true(obj, "Failed")) {
+		condition_says(why, obj, "Failed", "failed");
+		return READINESS_FAILED;
+	}
+	buf_addf(why, "%lld of %lld completions, %lld active, %lld failed",
+	         (long long)int_at(obj, "status", "succeeded"), (long long)completions,
+	         (long long)int_at(obj, "status", "active"),
+	         (long long)int_at(obj, "status", "failed"));
+	return READINESS_PROGRESSING;
+}
+
+/* A LoadBalancer is ready once it has an address. */
+static enum readiness service(struct buf *why, struct json_object *obj)
+{
+	const char *type = string_at(obj, "spec", "type");
+
+	if (strcmp(type, "LoadBalancer") ||
+	    json_value_array_len(json_value_get(
+	        json_value_get(json_value_get(obj, "status"), "loadBalancer"), "ingress")))
+		return READINESS_READY;
+	buf_adds(why, "waiting for the load balancer's ingress");
+	return READINESS_PROGRESSING;
+}
+
+/* kstatus: a custom resource whose status follows the conventions. */
+static enum readiness kstatus(struct buf *why, struct json_object *obj)
+{
+	struct json_object *observed =
+	    json_value_get(json_value_get(obj, "status"), "observedGeneration");
+
+	if (condition_true(obj, "Stalled")) {
+		condition_says(why, obj, "Stalled", "stalled");
+		return READINESS_FAILED;
+	}
+	if (json_object_is_type(observed, json_type_int) &&
+	    json_object_get_int64(observed) < int_at(obj, "metadata", "generation")) {
+		buf_adds(why, "its controller has not seen the new spec yet");
+		return READINESS_PROGRESSING;
+	}
+	if (condition_true(obj, "Reconciling")) {
+		condition_says(why, obj, "Reconciling", "reconciling");
+		return READINESS_PROGRESSING;
+	}
+	if (condition(obj, "Ready") && !condition_true(obj, "Ready")) {
+		condition_says(why, obj, "Ready", "not Ready");
+		return READINESS_PROGRESSING;
+	}
+	return READINESS_READY;
+}
+
+/* A custom resource: of a group that is not Kubernetes' own. */
+static bool custom(const char *group)
+{
+	static const char *const own[] = {"apps", "batch", "autoscaling", "policy", "extensions"};
+	size_t n = strlen(group), i;
+
+	if (!n || (n >= 7 && !strcmp(group + n - 7, ".k8s.io")) || !strcmp(group, "k8s.io"))
+		return false;
+	for (i = 0; i < sizeof(own) / sizeof(*own); i++)
+		if (!strcmp(group, own[i]))
+			return false;
+	return true;
 }
 
 static enum readiness daemonset(struct buf *why, struct json_object *obj)
@@ -130,18 +263,22 @@ static enum readiness phase(struct buf *why, struct json_object *obj, const char
 	if (!strcmp(p, ready1) || (ready2 && !strcmp(p, ready2)))
 		return READINESS_READY;
 	buf_addf(why, "phase %s", *p ? p : "not set");
-	return failed && !strcmp(p, failed) ? READINESS_FAILED : READINESS_WAITING;
+	return failed && !strcmp(p, failed) ? READINESS_FAILED : READINESS_PROGRESSING;
 }
 
 bool ready_has_rule(const char *group, const char *kind)
 {
 	if (!*group)
 		return !strcmp(kind, "Namespace") || !strcmp(kind, "PersistentVolume") ||
-		       !strcmp(kind, "PersistentVolumeClaim");
+		       !strcmp(kind, "PersistentVolumeClaim") || !strcmp(kind, "Service");
 	if (!strcmp(group, "apps"))
 		return !strcmp(kind, "StatefulSet") || !strcmp(kind, "Deployment") ||
 		       !strcmp(kind, "DaemonSet");
-	return !strcmp(group, "apiextensions.k8s.io") && !strcmp(kind, "CustomResourceDefinition");
+	if (!strcmp(group, "batch"))
+		return !strcmp(kind, "Job");
+	return (!strcmp(group, "apiextensions.k8s.io") &&
+	        !strcmp(kind, "CustomResourceDefinition")) ||
+	       custom(group);
 }
 
 enum readiness ready_check(struct buf *why, struct json_object *live, bool binds_on_first_consumer)
@@ -159,6 +296,11 @@ enum readiness ready_check(struct buf *why, struct json_object *live, bool binds
 		if (!strcmp(kind, "PersistentVolumeClaim"))
 			return binds_on_first_consumer ? READINESS_READY
 			                               : phase(why, live, "Bound", NULL, "Lost");
+		if (!strcmp(kind, "Service"))
+			return service(why, live);
+	} else if (!strncmp(api, "batch/", 6)) {
+		if (!strcmp(kind, "Job"))
+			return job(why, live);
 	} else if (!strncmp(api, "apps/", 5)) {
 		if (!strcmp(kind, "StatefulSet"))
 			return statefulset(why, live);
@@ -168,10 +310,24 @@ enum readiness ready_check(struct buf *why, struct json_object *live, bool binds
 			return daemonset(why, live);
 	} else if (!strncmp(api, "apiextensions.k8s.io/", 21) &&
 	           !strcmp(kind, "CustomResourceDefinition")) {
+		if (condition_is(live, "NamesAccepted", "False")) {
+			condition_says(why, live, "NamesAccepted", "names not accepted");
+			return READINESS_FAILED;
+		}
 		if (condition_true(live, "Established"))
 			return READINESS_READY;
 		buf_adds(why, "not Established yet");
-		return READINESS_WAITING;
+		return READINESS_PROGRESSING;
+	} else {
+		const char *slash = strchr(api, '/');
+		char group[256];
+
+		if (slash && (size_t)(slash - api) < sizeof(group)) {
+			memcpy(group, api, (size_t)(slash - api));
+			group[slash - api] = '\0';
+			if (custom(group))
+				return kstatus(why, live);
+		}
 	}
 	return READINESS_READY;
 }

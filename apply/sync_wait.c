@@ -186,7 +186,7 @@ static int wait_poll(struct kube_client *c, const struct sync_plan *plan, struct
 		for (k = i; k < j; k++) {
 			buf_reset(&waits[k]->why);
 			buf_adds(&waits[k]->why, "it does not exist");
-			waits[k]->state = READINESS_WAITING;
+			waits[k]->state = READINESS_PROGRESSING;
 		}
 		buf_reset(&path);
 		sync_item_path(&path, waits[i]->item, false);
