@@ -19,6 +19,9 @@
 #define TRACKING_VALUE "berth"
 /* ... and this annotation, naming its source. */
 #define SOURCE_ANNOTATION "berth.io/source"
+/* A StatefulSet's opt-in to sync_options.recover_stuck. */
+#define RECOVER_ANNOTATION    "berth.io/recover"
+#define RECOVER_STUCK_ROLLOUT "stuck-rollout"
 
 /* Another source of the same agent: its tracking annotation's value, and
  * its name. */
@@ -27,10 +30,17 @@ struct sync_owner {
 };
 
 struct sync_options {
-	const char *source;   /* the tracking annotation's value */
-	bool dry_run;         /* send every write with dryRun=All; wait for nothing */
-	long timeout_ms;      /* for each phase's wait */
-	long poll_ms;         /* between readiness checks */
+	const char *source; /* the tracking annotation's value */
+	bool dry_run;       /* send every write with dryRun=All; wait for nothing */
+	long timeout_ms;    /* for each phase's wait */
+	long poll_ms;       /* between readiness checks */
+	/* An object of a wait that makes no progress for this long (what it
+	 * waits for does not change) is Degraded, and the wait ends. */
+	long progress_deadline_ms;
+	/* Recover a StatefulSet's rollout stuck on broken pods of an older
+	 * revision, by deleting them (sync_pods.h); else only a StatefulSet
+	 * annotated RECOVER_ANNOTATION: RECOVER_STUCK_ROLLOUT is. */
+	bool recover_stuck;
 	FILE *progress;       /* one line per object and per wait; NULL: quiet */
 	bool prune;           /* delete tracked objects of this source that left Git */
 	bool prune_protected; /* ... PersistentVolumeClaims, PersistentVolumes and
@@ -97,8 +107,8 @@ struct sync_options {
 };
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
-		.source = "berth", .timeout_ms = 300000, .poll_ms = 500, .parallel = 8,            \
-		.wait = true                                                                       \
+		.source = "berth", .timeout_ms = 300000, .poll_ms = 500,                           \
+		.progress_deadline_ms = 600000, .parallel = 8, .wait = true                        \
 	}
 
 /* Say a warning through opts->warn (for sync and prune). */

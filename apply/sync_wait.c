@@ -2,6 +2,7 @@
 #include "sync_internal.h"
 
 #include "ready.h"
+#include "sync_pods.h"
 
 #include "../diff/base/alloc.h"
 #include "../diff/base/berth_error.h"
@@ -30,7 +31,12 @@ struct wait {
 	struct sync_item *item;
 	enum readiness state;
 	struct buf why, said; /* what it waits for, and what was last printed */
-	int wffc;             /* its class binds on first consumer; -1: not yet asked */
+	/* Its own status's account of it ("1 of 3 pods ready"), and when that
+	 * last changed: what makes no progress for the deadline is stuck. */
+	struct buf progress, said_progress;
+	double moved_at;
+	struct pod_recovery recovery;
+	int wffc; /* its class binds on first consumer; -1: not yet asked */
 	/* Why its claim is Pending (explain), asked of the cluster at most
 	 * every EXPLAIN_MS: when it was last asked, and the answer. */
 	double explained_at;
@@ -129,9 +135,28 @@ static void explain(struct kube_client *c, const struct sync_plan *plan, struct 
 struct wait_group {
 	struct kube_client *c;
 	const struct sync_plan *plan;
+	const struct sync_options *opts;
 	struct wait **waits; /* sorted by name */
 	size_t n;
 };
+
+/* A StatefulSet that is not ready: why, from its pods; as bad as its
+ * worst pod. */
+static void statefulset_pods(struct wait_group *g, struct wait *w, struct json_object *live)
+{
+	struct buf pods = BUF_INIT;
+	enum readiness r;
+
+	if (strcmp(w->item->m->id.kind, "StatefulSet") || strcmp(w->item->m->id.group, "apps") ||
+	    w->state != READINESS_PROGRESSING)
+		return;
+	r = sync_pods_explain(&pods, g->c, live, &w->recovery, g->opts);
+	if (pods.len)
+		buf_addf(&w->why, "%s%s", w->why.len ? "; " : "", pods.ptr);
+	if (r > w->state)
+		w->state = r;
+	buf_release(&pods);
+}
 
 static int cmp_wait_name(const void *key, const void *elem)
 {
@@ -160,6 +185,9 @@ static int wait_page(struct json_object *page, void *ctx)
 			               binds_on_first_consumer(g->c, g->plan, live);
 		buf_reset(&(*hit)->why);
 		(*hit)->state = ready_check(&(*hit)->why, live, (*hit)->wffc > 0);
+		buf_reset(&(*hit)->progress);
+		buf_adds(&(*hit)->progress, (*hit)->why.ptr);
+		statefulset_pods(g, *hit, live);
 	}
 	return 0;
 }
@@ -171,14 +199,14 @@ static int cmp_wait_list(const void *a, const void *b)
 
 /* Read every waited-on object once: one LIST per kind and namespace. */
 static int wait_poll(struct kube_client *c, const struct sync_plan *plan, struct wait **waits,
-                     size_t n)
+                     size_t n, const struct sync_options *opts)
 {
 	struct buf path = BUF_INIT;
 	size_t i, j, k;
 	int error = 0;
 
 	for (i = 0; i < n && !error; i = j) {
-		struct wait_group g = {c, plan, waits + i, 0};
+		struct wait_group g = {c, plan, opts, waits + i, 0};
 
 		for (j = i + 1; j < n && sync_same_list(waits[j]->item, waits[i]->item); j++)
 			;
@@ -186,6 +214,7 @@ static int wait_poll(struct kube_client *c, const struct sync_plan *plan, struct
 		for (k = i; k < j; k++) {
 			buf_reset(&waits[k]->why);
 			buf_adds(&waits[k]->why, "it does not exist");
+			buf_reset(&waits[k]->progress);
 			waits[k]->state = READINESS_PROGRESSING;
 		}
 		buf_reset(&path);
@@ -196,6 +225,22 @@ static int wait_poll(struct kube_client *c, const struct sync_plan *plan, struct
 	}
 	buf_release(&path);
 	return error;
+}
+
+/* Is the rollout of `item` to be recovered when it is stuck on broken
+ * pods: a StatefulSet this sync wrote, which asks for it or whose source
+ * does? */
+static bool recovers(struct sync_item *item, const struct sync_options *opts)
+{
+	const char *asked;
+
+	if (item->action != SYNC_CONFIGURED || strcmp(item->m->id.kind, "StatefulSet") ||
+	    strcmp(item->m->id.group, "apps"))
+		return false;
+	asked = json_value_get_string(
+	    json_value_get(json_value_get(sync_item_desired(item), "metadata"), "annotations"),
+	    RECOVER_ANNOTATION);
+	return opts->recover_stuck || (asked && !strcmp(asked, RECOVER_STUCK_ROLLOUT));
 }
 
 /*
@@ -222,11 +267,15 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 			w->wffc = -1;
 			buf_init(&w->why);
 			buf_init(&w->said);
+			buf_init(&w->progress);
+			buf_init(&w->said_progress);
 			buf_init(&w->explained);
+			w->moved_at = start;
+			w->recovery.on = recovers(w->item, opts);
 			waits[n++] = w;
 		}
 	qsort(waits, n, sizeof(*waits), cmp_wait_list);
-	while (n && (error = wait_poll(c, plan, waits, n)) == 0) {
+	while (n && (error = wait_poll(c, plan, waits, n, opts)) == 0) {
 		struct wait *first = NULL;
 
 		for (i = 0; i < n && !first; i++)
@@ -250,12 +299,23 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 				buf_reset(&w->said);
 				continue;
 			}
+			buf_adds(&w->why, w->explained.ptr);
 			if (w->state == READINESS_FAILED) {
-				error = berth_error_set("%s: %s", what.ptr, w->why.ptr);
+				error = berth_error_set("%s: Failed: %s", what.ptr, w->why.ptr);
+				goto out;
+			}
+			if (strcmp(w->progress.ptr, w->said_progress.ptr)) {
+				w->moved_at = clock_now_ms();
+				buf_reset(&w->said_progress);
+				buf_adds(&w->said_progress, w->progress.ptr);
+			}
+			if (clock_now_ms() - w->moved_at >= (double)opts->progress_deadline_ms) {
+				error = berth_error_set("%s: Degraded: no progress for %ld s: %s",
+				                        what.ptr, opts->progress_deadline_ms / 1000,
+				                        w->why.ptr);
 				goto out;
 			}
 			pending++;
-			buf_adds(&w->why, w->explained.ptr);
 			if (strcmp(w->said.ptr, w->why.ptr)) {
 				sync_progress(opts, "waiting for %s: %s\n", what.ptr, w->why.ptr);
 				buf_reset(&w->said);
@@ -271,7 +331,10 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 		if (clock_now_ms() >= deadline) {
 			buf_reset(&what);
 			sync_describe(&what, first->item);
-			buf_addf(&what, ": %s", first->why.ptr);
+			buf_addf(&what, ": %s%s%s",
+			         first->state == READINESS_DEGRADED ? readiness_name(first->state)
+			                                            : "",
+			         first->state == READINESS_DEGRADED ? ": " : "", first->why.ptr);
 			if (pending > 1)
 				buf_addf(&what, " (and %zu more objects not ready)", pending - 1);
 			berth_error_set("timed out after %ld s: %s", opts->timeout_ms / 1000,
@@ -285,7 +348,10 @@ out:
 	for (i = 0; i < n; i++) {
 		buf_release(&all[i].why);
 		buf_release(&all[i].said);
+		buf_release(&all[i].progress);
+		buf_release(&all[i].said_progress);
 		buf_release(&all[i].explained);
+		pod_recovery_release(&all[i].recovery);
 	}
 	free(all);
 	free(waits);

@@ -125,6 +125,8 @@ int cmd_sync(int argc, char **argv)
 	    {"prune-protected", no_argument, NULL, 'P'},
 	    {"allow-empty", no_argument, NULL, 'e'},
 	    {"recreate-orphan", no_argument, NULL, 'r'},
+	    {"recover-stuck-rollouts", no_argument, NULL, 'R'},
+	    {"progress-deadline", required_argument, NULL, 'D'},
 	    {"parallel", required_argument, NULL, 'j'},
 	    {"wait", optional_argument, NULL, 'w'},
 	    {"server-side", no_argument, NULL, 's'},
@@ -161,6 +163,14 @@ int cmd_sync(int argc, char **argv)
 			case 'r':
 				sync.recreate_orphan = true;
 				continue;
+			case 'R':
+				sync.recover_stuck = true;
+				continue;
+			case 'D':
+				if (parse_duration(&sync.progress_deadline_ms, optarg) == 0)
+					continue;
+				taken = usage_error("sync", "%s", berth_error_last());
+				break;
 			case 's':
 				sync.server_side = true;
 				continue;

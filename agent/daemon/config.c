@@ -14,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_MAX             (1u << 20)
-#define DEFAULT_INTERVAL_MS    (5 * 60 * 1000L)
-#define DEFAULT_RESYNC_MS      (60 * 60 * 1000L)
-#define DEFAULT_JITTER_PERCENT 10u
+#define CONFIG_MAX                   (1u << 20)
+#define DEFAULT_INTERVAL_MS          (5 * 60 * 1000L)
+#define DEFAULT_RESYNC_MS            (60 * 60 * 1000L)
+#define DEFAULT_PROGRESS_DEADLINE_MS (10 * 60 * 1000L)
+#define DEFAULT_JITTER_PERCENT       10u
 /* A webhook secret shorter than this is guessed too easily. */
 #define MIN_SECRET 16
 
@@ -342,6 +343,18 @@ static void duration_at(struct loader *l, long *ms, struct json_object *v, const
 		*ms = got;
 }
 
+/* A boolean key `key` (v, NULL when absent) into *out. */
+static void boolean_at(struct loader *l, bool *out, struct json_object *v, const char *where,
+                       const char *key)
+{
+	if (!v)
+		return;
+	if (json_object_is_type(v, json_type_boolean))
+		*out = json_object_get_boolean(v);
+	else
+		problem(l, v, "%s%s: must be true or false", where, key);
+}
+
 static void load_source_config(struct loader *l, struct source_config *s, struct json_object *src,
                                size_t index)
 {
@@ -355,6 +368,8 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 	                                   "jitter",
 	                                   "prune",
 	                                   "drift",
+	                                   "progressDeadline",
+	                                   "recoverStuckRollouts",
 	                                   "auth",
 	                                   "maxBytes",
 	                                   "maxObjects",
@@ -370,6 +385,7 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 	buf_addf(&where, "sources[%zu].", index);
 	s->interval_ms = DEFAULT_INTERVAL_MS;
 	s->resync_ms = DEFAULT_RESYNC_MS;
+	s->progress_deadline_ms = DEFAULT_PROGRESS_DEADLINE_MS;
 	s->preview_timeout_ms = PREVIEW_TIMEOUT_MS;
 	s->jitter_percent = DEFAULT_JITTER_PERCENT;
 	if (!json_object_is_type(src, json_type_object)) {
@@ -393,6 +409,8 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 	duration_at(l, &s->interval_ms, json_value_get(src, "interval"), where.ptr, "interval");
 	duration_at(l, &s->resync_ms, json_value_get(src, "resyncInterval"), where.ptr,
 	            "resyncInterval");
+	duration_at(l, &s->progress_deadline_ms, json_value_get(src, "progressDeadline"), where.ptr,
+	            "progressDeadline");
 	if ((v = json_value_get(src, "jitter"))) {
 		const char *j = json_object_get_string(v);
 		char *end;
@@ -403,12 +421,9 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 		else
 			s->jitter_percent = (unsigned)p;
 	}
-	if ((v = json_value_get(src, "prune"))) {
-		if (json_object_is_type(v, json_type_boolean))
-			s->prune = json_object_get_boolean(v);
-		else
-			problem(l, v, "%sprune: must be true or false", where.ptr);
-	}
+	boolean_at(l, &s->prune, json_value_get(src, "prune"), where.ptr, "prune");
+	boolean_at(l, &s->recover_stuck, json_value_get(src, "recoverStuckRollouts"), where.ptr,
+	           "recoverStuckRollouts");
 	if ((v = json_value_get(src, "drift"))) {
 		const char *d = json_object_get_string(v);
 

@@ -33,7 +33,9 @@ struct source_config {
 	long interval_ms;          /* between reconciles without a new commit */
 	long resync_ms;            /* between full comparisons while the watches see no change */
 	unsigned jitter_percent;   /* each wait is interval +- this much */
+	long progress_deadline_ms; /* what makes no progress this long is Degraded */
 	bool prune;
+	bool recover_stuck; /* recoverStuckRollouts (sync_options.recover_stuck) */
 	enum drift_mode drift;
 	size_t max_bytes, max_objects; /* the limits of a commit's manifests; 0: the defaults */
 	char *password_file, *password_env; /* where the https password or token is */

@@ -424,6 +424,8 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 	o.stop = load_stop;
 	o.stop_ctx = &limit;
 	sync.prune = s->prune;
+	sync.progress_deadline_ms = s->progress_deadline_ms;
+	sync.recover_stuck = s->recover_stuck;
 	/* Two sources of one agent would take an object from each other on
 	 * every reconcile. */
 	sync.others = r->config->owners;
