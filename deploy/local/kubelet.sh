@@ -13,6 +13,12 @@
 # would. A pod being deleted is removed at once (grace period 0), as a
 # kubelet does once its containers stopped.
 #
+# An image whose name holds "berth-crashloop" is a container that exits 1
+# each time it starts: its pod is Running, never Ready, in CrashLoopBackOff
+# (restarted 3 times, last exit 1: Error). One whose name holds
+# "berth-pullfail" cannot be pulled: its pod stays Pending, in
+# ImagePullBackOff.
+#
 # usage: kubelet.sh CLUSTER_DIR    (started and stopped by cluster.sh)
 set -uo pipefail
 
@@ -41,13 +47,39 @@ def conds($s; $now):
     {type: "ContainersReady", status: $s, lastTransitionTime: $now},
     {type: "PodScheduled", status: "True", lastTransitionTime: $now} ];
 def cstatus($r; $now):
-  [ .spec.containers[] | {name, image, imageID: "", ready: $r, started: $r,
+  [ .spec.containers[] | {name, image, imageID: "", ready: $r, started: true,
       restartCount: 0, containerID: ("berth://" + .name),
-      state: (if $r then {running: {startedAt: $now}}
-              else {waiting: {reason: "HeldByTest"}} end)} ];
+      state: {running: {startedAt: $now}}} ];
+def fault: [.spec.containers[].image]
+  | if any(test("berth-pullfail")) then "pull"
+    elif any(test("berth-crashloop")) then "crash" else null end;
+def faulted($now):
+  [ .spec.containers[]
+    | if (.image | test("berth-pullfail")) then
+        {name, image, imageID: "", ready: false, started: false, restartCount: 0,
+         state: {waiting: {reason: "ImagePullBackOff",
+                           message: ("Back-off pulling image \"" + .image + "\"")}}}
+      elif (.image | test("berth-crashloop")) then
+        {name, image, imageID: "", ready: false, started: false, restartCount: 3,
+         containerID: ("berth://" + .name),
+         state: {waiting: {reason: "CrashLoopBackOff",
+                           message: ("back-off 40s restarting failed container=" + .name)}},
+         lastState: {terminated: {exitCode: 1, reason: "Error", finishedAt: $now}}}
+      else {name, image, imageID: "", ready: false, started: true, restartCount: 0,
+            containerID: ("berth://" + .name), state: {running: {startedAt: $now}}} end ];
 . as $p
 | if .metadata.deletionTimestamp then "delete \(.metadata.namespace) \(.metadata.name) \(.metadata.uid)"
   elif .status.phase == "Succeeded" or .status.phase == "Failed" then empty
+  elif fault != null then
+    if (.status.containerStatuses // []) | any(.state.waiting.reason == "CrashLoopBackOff"
+                                              or .state.waiting.reason == "ImagePullBackOff")
+    then empty else
+      "notready \(.metadata.namespace) \(.metadata.name) " +
+      ({status: {phase: (if fault == "pull" then "Pending" else "Running" end),
+        hostIP: "127.0.0.1", podIP: $ip, podIPs: [{ip: $ip}],
+        startTime: (.status.startTime // $now), conditions: conds("False"; $now),
+        containerStatuses: ($p | faulted($now))}} | tojson)
+    end
   elif held then
     if is_ready or .status.phase != "Pending" and (cond("Ready") == null) then
       "notready \(.metadata.namespace) \(.metadata.name) " +
