@@ -4,6 +4,7 @@
 #include "discovery.h"
 #include "kube_client.h"
 #include "order.h"
+#include "ready.h"
 
 #include "../diff/base/stop.h"
 #include "../diff/checks.h"
@@ -137,8 +138,12 @@ struct sync_item {
 	struct json_object *live;    /* NULL when missing; dropped once known to be in sync */
 	struct drift drift;
 	enum sync_action action;
-	bool sent;     /* a write that is no dry run was sent: the cluster may have changed */
-	bool ready;    /* it was ready when it was read */
+	bool sent;  /* a write that is no dry run was sent: the cluster may have changed */
+	bool ready; /* it was ready when it was read */
+	/* Its health when it was last read (or waited for), and why it is not
+	 * Ready (NULL: nothing to say). */
+	enum readiness health;
+	char *health_why;
 	char *uid;     /* the live object's, NULL when missing */
 	char *owner;   /* the live object's SOURCE_ANNOTATION; NULL when missing or none */
 	char *read_rv; /* the live object's resourceVersion as compared; NULL when missing */
@@ -206,6 +211,10 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
                     const struct sync_options *opts);
 /* How many items of `plan` each action has, in counts[action]. */
 void sync_plan_count(size_t counts[SYNC_ACTION_COUNT], const struct sync_plan *plan);
+
+/* The worst health of the plan's objects (Ready when it has none), and in
+ * *worst (may be NULL) the first object in that state (plan->n: none). */
+enum readiness sync_plan_health(const struct sync_plan *plan, size_t *worst);
 
 void sync_plan_release(struct sync_plan *plan);
 

@@ -67,6 +67,10 @@ void sync_progress(const struct sync_options *opts, const char *fmt, ...)
 void sync_claim_path(struct buf *out, const char *ns, const char *tmpl, const char *sts,
                      int64_t ordinal);
 
+/* Decide the item's health from `live` (NULL: missing, which is
+ * Progressing until it is made), and whether it is ready. */
+void sync_item_health(struct sync_item *item, struct json_object *live);
+
 /*
  * Wait until every object of plan->items[from, to) is ready, within the
  * phase's time, polling with one LIST per kind and namespace. An object the

@@ -219,16 +219,14 @@ int sync_compare(struct sync_item *item, struct json_object *live)
 	free(item->owner);
 	free(item->read_rv);
 	item->uid = item->owner = item->read_rv = NULL;
+	sync_item_health(item, live);
 	if (live) {
 		struct json_object *meta = json_value_get(live, "metadata");
-		struct buf why = BUF_INIT;
 
 		item->uid = xstrdup_or_null(json_value_get_string(meta, "uid"));
 		item->owner = xstrdup_or_null(
 		    json_value_get_string(json_value_get(meta, "annotations"), SOURCE_ANNOTATION));
 		item->read_rv = xstrdup_or_null(json_value_get_string(meta, "resourceVersion"));
-		item->ready = ready_check(&why, live, false) == READINESS_READY;
-		buf_release(&why);
 	}
 	if (item->drift.state != DRIFT_IN_SYNC)
 		item->live = json_object_get(live);
@@ -786,6 +784,7 @@ void sync_plan_release(struct sync_plan *plan)
 		json_object_put(plan->items[i].grow);
 		free(plan->items[i].owner);
 		free(plan->items[i].read_rv);
+		free(plan->items[i].health_why);
 		drift_release(&plan->items[i].drift);
 	}
 	for (i = 0; i < plan->ndefined; i++) {

@@ -13,6 +13,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+void sync_item_health(struct sync_item *item, struct json_object *live)
+{
+	struct buf why = BUF_INIT;
+
+	if (live) {
+		item->health = ready_check(&why, live, false);
+	} else {
+		item->health = READINESS_PROGRESSING;
+		buf_adds(&why, "it does not exist");
+	}
+	item->ready = item->health == READINESS_READY;
+	free(item->health_why);
+	item->health_why = why.len ? buf_detach(&why, NULL) : NULL;
+	buf_release(&why);
+}
+
+/* What the wait found of `item`. */
+static void set_health(struct sync_item *item, enum readiness state, const struct buf *why)
+{
+	item->health = state;
+	free(item->health_why);
+	item->health_why = why->len ? xstrdup(why->ptr) : NULL;
+}
+
+enum readiness sync_plan_health(const struct sync_plan *plan, size_t *worst)
+{
+	enum readiness r = READINESS_READY;
+	size_t i, at = plan->n;
+
+	for (i = 0; i < plan->n; i++)
+		if (plan->items[i].health > r) {
+			r = plan->items[i].health;
+			at = i;
+		}
+	if (worst)
+		*worst = at;
+	return r;
+}
+
 /* Does the claim's StorageClass bind on first consumer? From Git, else live. */
 static bool binds_on_first_consumer(struct kube_client *c, const struct sync_plan *plan,
                                     struct json_object *claim)
@@ -291,6 +330,7 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 			buf_reset(&what);
 			sync_describe(&what, w->item);
 			if (w->state == READINESS_READY) {
+				set_health(w->item, w->state, &w->why);
 				/* The end of a wait that was said. */
 				if (w->said.len)
 					sync_progress(opts, "%s ready after %.1f s%s%s\n", what.ptr,
@@ -300,6 +340,7 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 				continue;
 			}
 			buf_adds(&w->why, w->explained.ptr);
+			set_health(w->item, w->state, &w->why);
 			if (w->state == READINESS_FAILED) {
 				error = berth_error_set("%s: Failed: %s", what.ptr, w->why.ptr);
 				goto out;
@@ -310,6 +351,7 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 				buf_adds(&w->said_progress, w->progress.ptr);
 			}
 			if (clock_now_ms() - w->moved_at >= (double)opts->progress_deadline_ms) {
+				w->item->health = READINESS_DEGRADED;
 				error = berth_error_set("%s: Degraded: no progress for %ld s: %s",
 				                        what.ptr, opts->progress_deadline_ms / 1000,
 				                        w->why.ptr);

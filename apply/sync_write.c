@@ -297,9 +297,12 @@ static int write_once(struct kube_client *c, struct sync_item *item,
 		    &written, c, method, path.ptr, type,
 		    json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
 		                                             JSON_C_TO_STRING_NOSLASHESCAPE));
-	item->ready = error == 0 && ready_check(&why, written, false) == READINESS_READY;
-	if (error == 0 && !opts->dry_run)
+	if (error == 0 && !opts->dry_run) {
+		sync_item_health(item, written);
 		note_written(item, written);
+	} else {
+		item->ready = error == 0 && ready_check(&why, written, false) == READINESS_READY;
+	}
 	/* A dry run's answer is what the write would leave: when it is the
 	 * live object, the drift was only local, and there is nothing to
 	 * write. */
