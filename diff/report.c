@@ -102,6 +102,15 @@ void report_add_withheld(struct report *r, const struct object_id *id, const cha
 	r->entries[r->n - 1].withheld = xstrdup(withheld);
 }
 
+void report_set_health(struct report *r, const char *state, const char *why)
+{
+	struct report_entry *e = &r->entries[r->n - 1];
+
+	e->health = state;
+	free(e->health_why);
+	e->health_why = why ? xstrdup(why) : NULL;
+}
+
 void report_release(struct report *r)
 {
 	size_t i;
@@ -115,6 +124,7 @@ void report_release(struct report *r)
 		json_object_put(e->paths);
 		free(e->unconfirmed);
 		free(e->withheld);
+		free(e->health_why);
 	}
 	free(r->entries);
 	for (i = 0; i < r->nwarnings; i++)
@@ -393,6 +403,10 @@ static struct json_object *entry_json(const struct report_entry *e)
 		json_object_object_add(o, "unconfirmed", json_object_new_string(e->unconfirmed));
 	if (e->withheld)
 		json_object_object_add(o, "withheld", json_object_new_string(e->withheld));
+	if (e->health)
+		json_object_object_add(o, "health", json_object_new_string(e->health));
+	if (e->health_why)
+		json_object_object_add(o, "healthCause", json_object_new_string(e->health_why));
 	return o;
 }
 

@@ -26,6 +26,10 @@ struct report_entry {
 	char *unconfirmed;             /* drift the server did not confirm: why */
 	char *withheld;                /* why nothing of it is shown (a preview of an object this
 	                                * source does not manage); NULL: shown */
+	/* Its health ("Ready", "Progressing", "Degraded", "Failed") and why
+	 * it is not Ready; NULL: not known (nothing read of it). */
+	const char *health;
+	char *health_why;
 };
 
 struct report {
@@ -59,6 +63,9 @@ void report_add_pruned(struct report *r, const struct object_id *id, struct json
  * see. */
 void report_add_withheld(struct report *r, const struct object_id *id, const char *file,
                          size_t line, enum drift_state state, const char *withheld);
+/* Say the health of the object added last: `state` (a static string) and
+ * why it is not Ready (NULL: nothing; copied). */
+void report_set_health(struct report *r, const char *state, const char *why);
 void report_release(struct report *r);
 
 /* Counts by state; returns the number of objects not in sync. */
@@ -75,8 +82,9 @@ int report_text(struct buf *out, const struct report *r, bool color);
  * JSON: {"summary": {"in-sync": N, "drifted": N, "missing": N,
  * "extraneous": N}, "objects": [{"group", "version", "kind", "namespace",
  * "name", "file", "line", "state", "paths": [{"path", "live", "desired"}],
- * for drift the server did not confirm, "unconfirmed": why, and for an
- * object not shown, "withheld": why}]}
+ * for drift the server did not confirm, "unconfirmed": why, for an
+ * object not shown, "withheld": why, and when it is known, "health" and
+ * what is not Ready, "healthCause"}]}
  */
 int report_json(struct buf *out, const struct report *r);
 

@@ -15,7 +15,7 @@
 
 /* A source's last reconcile, with its pages' parts already rendered. */
 struct entry {
-	char *source, *commit, *result, *error, *commit_url;
+	char *source, *commit, *result, *error, *commit_url, *health, *health_why;
 	double duration_ms;
 	time_t time;
 	size_t counts[DRIFT_STATE_COUNT];
@@ -78,6 +78,8 @@ static void entry_release(struct entry *e)
 	free(e->result);
 	free(e->error);
 	free(e->commit_url);
+	free(e->health);
+	free(e->health_why);
 	free(e->json);
 	free(e->html);
 	report_release(&e->rep);
@@ -246,6 +248,24 @@ static int render_sections(struct buf *out, const struct report *r)
 		add_text(out, r->warnings[i], false);
 		buf_adds(out, i + 1 < r->nwarnings ? "</li>" : "</li></ul></section>\n");
 	}
+	for (i = 0, s = 0; i < r->n; i++) {
+		const struct report_entry *e = &r->entries[i];
+
+		if (!e->health || !strcmp(e->health, "Ready"))
+			continue;
+		buf_adds(out, s++ ? "<li>" : "<section id=\"health\"><h2>Not ready</h2><ul><li>");
+		buf_adds(out, "<span class=\"state\">");
+		buf_add_html(out, e->health);
+		buf_adds(out, "</span> ");
+		object_title(out, e);
+		if (e->health_why) {
+			buf_adds(out, ": ");
+			add_text(out, e->health_why, false);
+		}
+		buf_adds(out, "</li>");
+	}
+	if (s)
+		buf_adds(out, "</ul></section>\n");
 	for (s = 0; s < ARRAY_SIZE(shown_order); s++) {
 		enum drift_state state = shown_order[s];
 
@@ -318,6 +338,12 @@ void report_board_publish(struct report_board *b, const struct report_meta *m, s
 	free(e->result);
 	free(e->error);
 	free(e->commit_url);
+	if (m->health) {
+		free(e->health);
+		free(e->health_why);
+		e->health = xstrdup(m->health);
+		e->health_why = xstrdup_or_null(m->health_why);
+	}
 	e->commit = xstrdup_or_null(m->commit);
 	e->result = xstrdup_or_null(m->result);
 	e->error = xstrdup_or_null(m->error);
@@ -377,7 +403,24 @@ static struct json_object *meta_json(const struct entry *e)
 	json_object_object_add(o, "durationSeconds",
 	                       json_object_new_double(e->duration_ms / 1000.0));
 	json_object_object_add(o, "error", e->error ? json_object_new_string(e->error) : NULL);
+	json_object_object_add(o, "health", e->health ? json_object_new_string(e->health) : NULL);
+	if (e->health_why)
+		json_object_object_add(o, "healthCause", json_object_new_string(e->health_why));
 	return o;
+}
+
+/* "Degraded: statefulset db/web: web-2 CrashLoopBackOff ...", or "". */
+static void health_line(struct buf *out, const struct entry *e)
+{
+	if (!e->health)
+		return;
+	buf_adds(out, "<span class=\"state\">");
+	buf_add_html(out, e->health);
+	buf_adds(out, "</span>");
+	if (e->health_why) {
+		buf_adds(out, ": ");
+		add_text(out, e->health_why, false);
+	}
 }
 
 static void counts_line(struct buf *out, const size_t counts[DRIFT_STATE_COUNT])
@@ -447,7 +490,8 @@ static void index_html(struct buf *out, const struct report_board *b)
 		buf_adds(out, "<p>No source has reconciled yet.</p>\n");
 	else
 		buf_adds(out, "<table class=\"sources\"><thead><tr><th>source</th>"
-		              "<th>last reconcile</th><th>objects</th></tr></thead><tbody>\n");
+		              "<th>last reconcile</th><th>health</th><th>objects</th></tr></thead>"
+		              "<tbody>\n");
 	for (i = 0; i < b->n; i++) {
 		const struct entry *e = &b->entries[i];
 
@@ -457,6 +501,8 @@ static void index_html(struct buf *out, const struct report_board *b)
 		buf_add_html(out, e->source);
 		buf_adds(out, "</a></td><td>");
 		reconcile_line(out, e);
+		buf_adds(out, "</td><td>");
+		health_line(out, e);
 		buf_adds(out, "</td><td>");
 		counts_line(out, e->counts);
 		buf_adds(out, "</td></tr>\n");
@@ -474,6 +520,8 @@ static void source_html(struct buf *out, const struct entry *e)
 	reconcile_line(out, e);
 	buf_adds(out, "</p>\n<p class=\"summary\">");
 	counts_line(out, e->counts);
+	buf_adds(out, "</p>\n<p class=\"health\">");
+	health_line(out, e);
 	buf_adds(out, "</p>\n</header>\n");
 	if (e->error) {
 		buf_adds(out, "<section class=\"error\" id=\"error\"><h2>Last error</h2><pre>");

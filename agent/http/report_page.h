@@ -44,6 +44,10 @@ struct report_meta {
 	const char *result;     /* applied, in-sync, drift-reported, failed */
 	const char *error;      /* the first problem, at its file:line */
 	const char *commit_url; /* the commit's page on its forge */
+	/* The source's health: its worst object's ("Ready", ...; NULL: not
+	 * known yet), and that object's cause ("statefulset db/web: web-2
+	 * CrashLoopBackOff ..."; NULL: none). */
+	const char *health, *health_why;
 	double duration_ms;
 	time_t time;
 };

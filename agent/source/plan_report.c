@@ -49,6 +49,7 @@ void plan_report_items(struct report *r, struct target *t)
 
 		if (item->action != SYNC_PENDING && item->action != SYNC_FAILED) {
 			report_add(r, &id, item->m->file, item->m->line, &in_sync, NULL);
+			report_set_health(r, readiness_name(item->health), item->health_why);
 			continue;
 		}
 		/* A preview's readers see the live content of this source's
@@ -67,6 +68,7 @@ void plan_report_items(struct report *r, struct target *t)
 		}
 		sync_item_predicted(item);
 		report_add(r, &id, item->m->file, item->m->line, &item->drift, item->live);
+		report_set_health(r, readiness_name(item->health), item->health_why);
 		statefulset_warnings(r, item);
 	}
 }
@@ -134,6 +136,24 @@ void plan_summary_drift(struct buf *out, const struct sync_plan *plan)
 		buf_addf(out, "/%s", id.name);
 	}
 	buf_addch(out, ')');
+}
+
+enum readiness plan_summary_health(struct buf *out, const struct sync_plan *plan)
+{
+	size_t at;
+	enum readiness r = sync_plan_health(plan, &at);
+	struct object_id id;
+
+	buf_reset(out);
+	if (at == plan->n)
+		return r;
+	id = sync_item_id(&plan->items[at]);
+	object_id_describe(out, &id);
+	if (plan->items[at].health_why) {
+		buf_adds(out, ": ");
+		buf_add_printable(out, plan->items[at].health_why, NULL);
+	}
+	return r;
 }
 
 void plan_summary_in_sync(struct buf *out, size_t objects)

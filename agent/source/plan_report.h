@@ -34,6 +34,12 @@ void plan_summary_applied(struct buf *out, const struct sync_plan *plan, size_t 
  * `plan` not in sync. */
 void plan_summary_drift(struct buf *out, const struct sync_plan *plan);
 
+/* The health of `plan`'s objects: the worst state (Ready when there is
+ * none), and in `out` (replaced) what its first object in that state says:
+ * "statefulset db/web: 2 of 3 pods ready; web-2 CrashLoopBackOff ..."
+ * (nothing when all are Ready). */
+enum readiness plan_summary_health(struct buf *out, const struct sync_plan *plan);
+
 /* "in sync: 12 objects": that many, none drifted. */
 void plan_summary_in_sync(struct buf *out, size_t objects);
 
