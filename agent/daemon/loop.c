@@ -233,6 +233,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 	reporter_new(&r->reporter, r->metrics, NULL);
 	verdicts_new(&r->verdicts, 1u << 16);
 	r->failed = json_object_new_object();
+	r->health = json_object_new_object();
 	r->settled = json_object_new_object();
 	r->client_opts.observe = reconcile_count_request;
 	r->client_opts.observe_ctx = r->metrics;
@@ -311,6 +312,7 @@ out:
 	verdicts_free(l.r.verdicts);
 	json_object_put(l.r.state);
 	json_object_put(l.r.failed);
+	json_object_put(l.r.health);
 	json_object_put(l.r.settled);
 	runner_forget_loads(&l.r);
 	kube_client_free(l.r.client);

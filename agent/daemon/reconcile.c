@@ -101,8 +101,18 @@ static const struct metric_family api_requests = {
     "berth_api_requests_total",
     "Requests sent to the Kubernetes API, by verb (the HTTP method) and code (0: no answer).",
     METRIC_COUNTER, NULL, 0};
-const struct metric_family *const reconcile_families[] = {&reconcile_duration, &last_success,
-                                                          &objects, &git_fetch, &api_requests};
+static const struct metric_family source_health = {
+    "berth_source_health",
+    "A source's health after its last reconcile that read its objects, the worst of theirs: 1 "
+    "for its state (Ready, Progressing, Degraded, Failed), 0 for the others.",
+    METRIC_GAUGE, NULL, 0};
+static const struct metric_family object_health = {
+    "berth_object_health",
+    "A source's objects by kind and health after its last reconcile that read them.", METRIC_GAUGE,
+    NULL, 0};
+const struct metric_family *const reconcile_families[] = {
+    &reconcile_duration, &last_success,  &objects,      &git_fetch,
+    &api_requests,       &source_health, &object_health};
 const size_t reconcile_nfamilies = ARRAY_SIZE(reconcile_families);
 
 void reconcile_count_request(const char *method, long status, void *ctx)
@@ -126,6 +136,35 @@ static const char *const result_messages[RESULT_COUNT] = {"in sync", "applied", 
 static const char *const result_labels[RESULT_COUNT] = {"in-sync", "applied", "drift-reported",
                                                         "failed"};
 
+/* The health of a source's objects, and of the source, in the metrics:
+ * each state of each kind the plan holds. */
+static void record_health(struct runner *r, const struct source_config *s,
+                          const struct sync_plan *plan)
+{
+	enum readiness worst = sync_plan_health(plan, NULL), h;
+	size_t i, j, n[READINESS_FAILED + 1];
+
+	for (h = READINESS_READY; h <= READINESS_FAILED; h++)
+		metrics_record(r->metrics, &source_health, h == worst ? 1 : 0, "source", s->name,
+		               "state", readiness_name(h), NULL);
+	for (i = 0; i < plan->n; i++) {
+		const char *kind = plan->items[i].m->id.kind;
+
+		/* Each kind once, at its first object. */
+		for (j = 0; j < i && strcmp(plan->items[j].m->id.kind, kind); j++)
+			;
+		if (j < i)
+			continue;
+		memset(n, 0, sizeof(n));
+		for (j = i; j < plan->n; j++)
+			if (!strcmp(plan->items[j].m->id.kind, kind))
+				n[plan->items[j].health]++;
+		for (h = READINESS_READY; h <= READINESS_FAILED; h++)
+			metrics_record(r->metrics, &object_health, (double)n[h], "source", s->name,
+			               "kind", kind, "state", readiness_name(h), NULL);
+	}
+}
+
 /* What a reconcile leaves in the metrics. */
 static void record(struct runner *r, const struct source_config *s, const struct target *t,
                    bool compared, const char *result, double ms, int error)
@@ -141,6 +180,9 @@ static void record(struct runner *r, const struct source_config *s, const struct
 		               : t->commit.fetched ? "fetched"
 		                                   : "unchanged",
 		               NULL);
+	/* Health, after a wait that failed too. */
+	if (compared)
+		record_health(r, s, &t->plan);
 	if (error < 0)
 		return;
 	metrics_record(r->metrics, &last_success, (double)time(NULL), "source", s->name, NULL);
@@ -197,13 +239,30 @@ static void post_status(struct runner *r, const struct source_config *s, const c
 	              settle);
 }
 
+/* Log a source's health when its state is not the one last said. */
+static void say_health(struct runner *r, const struct source_config *s, enum readiness state,
+                       const char *cause)
+{
+	struct json_object *last = json_value_get(r->health, s->name), *now;
+	const char *was = json_value_get_string(last, "state");
+
+	if (was && !strcmp(was, readiness_name(state)))
+		return;
+	log_line(state >= READINESS_DEGRADED ? "warn" : "info", "health changed", "source", s->name,
+	         "state", readiness_name(state), "was", was ? was : "unknown", "cause", cause,
+	         NULL);
+	now = json_object_new_object();
+	json_object_object_add(now, "state", json_object_new_string(readiness_name(state)));
+	json_object_object_add(r->health, s->name, now);
+}
+
 /* What the reconcile of `s` found, for its report page: the objects of its
  * plan when it got that far (`compared`), else the last ones stay. */
 static void publish_report_page(struct runner *r, const struct source_config *s, struct target *t,
                                 bool compared, enum result result, const char *error, double ms)
 {
 	struct report rep = REPORT_INIT;
-	struct buf url = BUF_INIT;
+	struct buf url = BUF_INIT, cause = BUF_INIT;
 	struct report_meta m = {.source = s->name,
 	                        .result = result_labels[result],
 	                        .error = error,
@@ -219,8 +278,11 @@ static void publish_report_page(struct runner *r, const struct source_config *s,
 		                 m.commit);
 		m.commit_url = url.ptr;
 	}
-	if (compared)
+	if (compared) {
+		m.health = readiness_name(plan_summary_health(&cause, &t->plan));
+		m.health_why = cause.len ? cause.ptr : NULL;
 		plan_report_items(&rep, t);
+	}
 	/* Files by their path in the repository, not in berth's cache. */
 	for (i = 0; i < rep.n; i++) {
 		char *file = rep.entries[i].file;
@@ -232,6 +294,7 @@ static void publish_report_page(struct runner *r, const struct source_config *s,
 	report_board_publish(r->reports, &m, compared ? &rep : NULL);
 	report_release(&rep);
 	buf_release(&url);
+	buf_release(&cause);
 }
 
 /* The commit status of a reconcile that ended as `result` after `action`. */
@@ -239,7 +302,19 @@ static void post_outcome(struct runner *r, const struct source_config *s, const 
                          enum result result, enum reconcile_action action, size_t drifted,
                          size_t pruned, int error, struct buf *description)
 {
-	if (result == RESULT_FAILED) {
+	enum readiness health = plan_summary_health(description, &t->plan);
+
+	if (result == RESULT_FAILED && health >= READINESS_DEGRADED) {
+		/* "degraded: statefulset db/web: ...; web-2 CrashLoopBackOff ..." */
+		struct buf cause = BUF_INIT;
+
+		buf_adds(&cause, description->ptr);
+		buf_reset(description);
+		buf_addf(description, "%s: %s", health == READINESS_FAILED ? "failed" : "degraded",
+		         cause.ptr);
+		post_status(r, s, t->commit.id, STATUS_FAILURE, description->ptr, false);
+		buf_release(&cause);
+	} else if (result == RESULT_FAILED) {
 		plan_summary_error(description, &t->diags, t->checkout);
 		post_status(r, s, t->commit.id, status_of_error(error), description->ptr, false);
 	} else if (result == RESULT_DRIFT_REPORTED) {
@@ -517,6 +592,13 @@ out:
 		                 compared && (result == RESULT_IN_SYNC || result == RESULT_APPLIED),
 		                 partial, start);
 		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &description);
+	}
+	if (compared) {
+		struct buf cause = BUF_INIT;
+		enum readiness health = plan_summary_health(&cause, &t.plan);
+
+		say_health(r, s, health, cause.ptr);
+		buf_release(&cause);
 	}
 	publish_report_page(r, s, &t, compared, result,
 	                    result == RESULT_FAILED ? description.ptr : NULL,

@@ -37,6 +37,8 @@ struct runner {
 	/* source -> {"commit", "at" (clock_now_ms), "objects"}: its last full
 	 * reconcile, begun at `at`, left that commit's objects in sync */
 	struct json_object *settled;
+	/* source -> {"state", "cause"}: its health as last said */
+	struct json_object *health;
 	struct metrics *metrics;
 	struct watcher *watcher;   /* NULL with --once */
 	struct verdicts *verdicts; /* the server's word on local drift, kept between reconciles */
