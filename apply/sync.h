@@ -144,6 +144,10 @@ struct sync_item {
 	 * Ready (NULL: nothing to say). */
 	enum readiness health;
 	char *health_why;
+	/* The pods deleted to recover its stuck rollout, and why: "web-2
+	 * (CrashLoopBackOff ..., never Ready on revision web-5d4f8c)", joined
+	 * by ", "; NULL: none. */
+	char *recovered;
 	char *uid;     /* the live object's, NULL when missing */
 	char *owner;   /* the live object's SOURCE_ANNOTATION; NULL when missing or none */
 	char *read_rv; /* the live object's resourceVersion as compared; NULL when missing */

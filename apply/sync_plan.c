@@ -785,6 +785,7 @@ void sync_plan_release(struct sync_plan *plan)
 		free(plan->items[i].owner);
 		free(plan->items[i].read_rv);
 		free(plan->items[i].health_why);
+		free(plan->items[i].recovered);
 		drift_release(&plan->items[i].drift);
 	}
 	for (i = 0; i < plan->ndefined; i++) {

@@ -15,11 +15,18 @@
 #define PODS_MAX  5000
 #define CAUSE_MAX 400
 
-void pod_recovery_release(struct pod_recovery *r)
+/* The pod deleted last has been made again. */
+static void pod_recovery_done(struct pod_recovery *r)
 {
 	free(r->name);
 	free(r->uid);
 	r->name = r->uid = NULL;
+}
+
+void pod_recovery_release(struct pod_recovery *r)
+{
+	pod_recovery_done(r);
+	buf_release(&r->said);
 }
 
 /* Append `s` to a query as one value, percent-encoded. */
@@ -138,25 +145,25 @@ static const char *revision_of(struct json_object *pod)
 	                             "controller-revision-hash");
 }
 
-/* Delete pod `pod` of namespace `ns` by its uid; said on progress. */
+/* Delete pod `pod` of namespace `ns` by its uid, because of `cause`; said
+ * on progress and in r->said. */
 static int delete_pod(struct kube_client *c, const char *ns, struct json_object *pod,
                       const char *cause, struct pod_recovery *r, const struct sync_options *opts)
 {
 	struct json_object *meta = json_value_get(pod, "metadata");
 	const char *name = json_value_get_string(meta, "name"),
 	           *uid = json_value_get_string(meta, "uid");
-	struct json_object *body = json_object_new_object(), *pre = json_object_new_object();
-	struct json_object *out = NULL;
-	struct buf path = BUF_INIT;
+	const char *rev = revision_of(pod) ? revision_of(pod) : "?";
+	struct json_object *out = NULL, *body;
+	struct buf path = BUF_INIT, shown = BUF_INIT;
 	int error;
 
-	if (!name || !uid) {
-		json_object_put(body);
-		json_object_put(pre);
+	if (!name || !uid)
 		return 0;
-	}
-	json_object_object_add(pre, "uid", json_object_new_string(uid));
-	json_object_object_add(body, "preconditions", pre);
+	body = json_object_new_object();
+	json_object_object_add(body, "preconditions", json_object_new_object());
+	json_object_object_add(json_value_get(body, "preconditions"), "uid",
+	                       json_object_new_string(uid));
 	buf_adds(&path, "/api/v1/namespaces");
 	api_path_segment(&path, ns);
 	buf_adds(&path, "/pods");
@@ -164,21 +171,25 @@ static int delete_pod(struct kube_client *c, const char *ns, struct json_object 
 	error = kube_client_call(&out, c, "DELETE", path.ptr, "application/json",
 	                         json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
 	/* Gone already, or made again: nothing of ours to delete. */
-	if (error == BERTH_ENOTFOUND || error == BERTH_ECONFLICT)
+	if (error == BERTH_ENOTFOUND || error == BERTH_ECONFLICT) {
 		error = 0;
-	else if (error == 0) {
+	} else if (error == 0) {
 		r->name = xstrdup(name);
 		r->uid = xstrdup(uid);
-		r->deleted++;
+		/* The pod's status is the cluster's words: shown printable. */
+		buf_add_printable(&shown, cause, NULL);
 		sync_progress(
 		    opts,
 		    "deleted pod %s/%s to recover the stuck rollout: %s, never Ready on its "
 		    "revision %s, which the new one replaces\n",
-		    ns, name, cause, revision_of(pod) ? revision_of(pod) : "?");
+		    ns, name, shown.ptr, rev);
+		buf_addf(&r->said, "%s%s (%s, never Ready on revision %s)", r->said.len ? ", " : "",
+		         name, shown.ptr, rev);
 	}
 	json_object_put(out);
 	json_object_put(body);
 	buf_release(&path);
+	buf_release(&shown);
 	return error;
 }
 
@@ -214,7 +225,7 @@ static int recover(struct kube_client *c, struct json_object *sts, struct pods *
 			           *uid = json_value_get_string(meta, "uid");
 
 			if (name && uid && !strcmp(name, r->name) && strcmp(uid, r->uid))
-				pod_recovery_release(r);
+				pod_recovery_done(r);
 		}
 		if (r->name)
 			return 0;

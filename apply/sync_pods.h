@@ -14,7 +14,7 @@
 struct pod_recovery {
 	bool on;          /* asked for (recoverStuckRollouts, or the annotation) */
 	char *name, *uid; /* the pod deleted last, until it is made again */
-	size_t deleted;   /* pods deleted */
+	struct buf said;  /* each pod deleted, and why: "web-2 (...)", ", " between */
 };
 
 void pod_recovery_release(struct pod_recovery *r);

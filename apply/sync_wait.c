@@ -311,6 +311,7 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 			buf_init(&w->explained);
 			w->moved_at = start;
 			w->recovery.on = recovers(w->item, opts);
+			buf_init(&w->recovery.said);
 			waits[n++] = w;
 		}
 	qsort(waits, n, sizeof(*waits), cmp_wait_list);
@@ -393,6 +394,10 @@ out:
 		buf_release(&all[i].progress);
 		buf_release(&all[i].said_progress);
 		buf_release(&all[i].explained);
+		if (all[i].recovery.said.len) {
+			free(all[i].item->recovered);
+			all[i].item->recovered = xstrdup(all[i].recovery.said.ptr);
+		}
 		pod_recovery_release(&all[i].recovery);
 	}
 	free(all);

@@ -347,6 +347,7 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 {
 	struct json_object *f = json_object_new_object();
 	size_t counts[SYNC_ACTION_COUNT];
+	struct buf recovered = BUF_INIT;
 	char secs[32];
 
 	sync_plan_count(counts, &t->plan);
@@ -370,6 +371,11 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 		add_count(f, "recreated", counts[SYNC_RECREATED]);
 		add_count(f, "unchanged", counts[SYNC_UNCHANGED]);
 		add_count(f, "pruned", pruned);
+		/* The pods deleted to recover a stuck rollout, and why. */
+		plan_summary_recovered(&recovered, &t->plan);
+		if (recovered.len)
+			json_object_object_add(f, "recovery",
+			                       json_object_new_string(recovered.ptr));
 		/* Loaded from the last commit's load and the files changed
 		 * since; compared: those files' objects alone, or all. */
 		if (t->delta) {
@@ -390,6 +396,7 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 	           : result == RESULT_DRIFT_REPORTED ? "warn"
 	                                             : "info",
 	           result_messages[result], f);
+	buf_release(&recovered);
 }
 
 /* What the last full reconcile of `s` left, for this one, of commit

@@ -114,6 +114,23 @@ void plan_summary_applied(struct buf *out, const struct sync_plan *plan, size_t 
 		buf_addf(out, ", %zu recreated", counts[SYNC_RECREATED]);
 	if (pruned)
 		buf_addf(out, ", %zu pruned", pruned);
+	plan_summary_recovered(out, plan);
+}
+
+void plan_summary_recovered(struct buf *out, const struct sync_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++) {
+		struct object_id id;
+
+		if (!plan->items[i].recovered)
+			continue;
+		id = sync_item_id(&plan->items[i]);
+		buf_adds(out, out->len ? "; recovered " : "recovered ");
+		object_kind_lower(out, id.kind);
+		buf_addf(out, "/%s: deleted %s", id.name, plan->items[i].recovered);
+	}
 }
 
 void plan_summary_drift(struct buf *out, const struct sync_plan *plan)

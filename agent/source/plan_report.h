@@ -30,6 +30,11 @@ void plan_report_items(struct report *r, struct target *t);
  * when there were any), of `plan` after its apply. */
 void plan_summary_applied(struct buf *out, const struct sync_plan *plan, size_t pruned);
 
+/* Append the pods deleted to recover stuck rollouts, if any, after "; ":
+ * "recovered statefulset/db: deleted db-1 (CrashLoopBackOff ..., never
+ * Ready on revision db-5d4f8c)". */
+void plan_summary_recovered(struct buf *out, const struct sync_plan *plan);
+
 /* "drift: 2 objects (statefulset/web, service/nginx)": the objects of
  * `plan` not in sync. */
 void plan_summary_drift(struct buf *out, const struct sync_plan *plan);

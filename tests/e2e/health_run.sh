@@ -96,9 +96,14 @@ note "commit B fixes it: recovery deletes db-1, and the source is Ready again"
 from=$(audit_mark fix)
 app busybox:1.37
 fixed=$(git_commit "$scratch/work" "$scratch/app.git" fixed)
-wait_until 90 "the fixed commit applied" statuses_hold github "$fixed" \
-	"berth/default/db success applied: 0 created, 1 configured, 1 unchanged"
+recovered="recovered statefulset/db: deleted db-1 (CrashLoopBackOff (restarted 3 times, last exit 1: Error), never Ready on revision"
+applied() { grep -q "msg=applied source=db commit=$fixed .* recovery=\"$recovered db-" "$scratch/agent.log"; }
+wait_until 90 "the fixed commit applied, saying the recovery" applied
 to=$(audit_mark fixed)
+# The forge's 140 characters hold the pod; the log line, the reason too.
+statuses github "$fixed" |
+	grep -qF "berth/default/db success applied: 0 created, 1 configured, 1 unchanged; recovered statefulset/db: deleted db-1 (CrashLoopBackOff" ||
+	fail "the fixed commit's status: $(statuses github "$fixed")"
 assert_eq "$(audit_between "$from" "$to" | berth_writes | grep '^delete' | sort -u)" "delete pods db-1" \
 	"berth's deletes"
 wait_until 30 "the source Ready again" grep -q 'msg="health changed" source=db state=Ready was=Degraded' "$scratch/agent.log"
