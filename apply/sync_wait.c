@@ -84,8 +84,65 @@ struct wait {
 
 #define EXPLAIN_MS 5000.0
 
+/* Bytes of an event's message said, at most. */
+#define EVENT_MESSAGE_MAX 300
+
+/* The newest event of `obj` (a claim), as " (Reason: message)" after
+ * `out`: what the volume controller or the provisioner last said of it.
+ * Nothing when there is none, or the events cannot be read. */
+static void last_event(struct buf *out, struct kube_client *c, struct json_object *obj)
+{
+	struct json_object *meta = json_value_get(obj, "metadata"), *list = NULL, *items,
+	                   *newest = NULL;
+	const char *ns = json_value_get_string(meta, "namespace"),
+	           *name = json_value_get_string(meta, "name"),
+	           *kind = json_value_get_string(obj, "kind");
+	struct buf path = BUF_INIT, selector = BUF_INIT, one = BUF_INIT;
+	const char *reason, *message, *at, *best = "";
+	size_t i;
+
+	if (!ns || !name)
+		return;
+	buf_addf(&selector, "involvedObject.kind=%s,involvedObject.name=%s",
+	         kind ? kind : "PersistentVolumeClaim", name);
+	buf_adds(&path, "/api/v1/namespaces");
+	api_path_segment(&path, ns);
+	buf_adds(&path, "/events?limit=100&fieldSelector=");
+	api_path_segment(&one, selector.ptr);
+	buf_adds(&path, one.ptr + 1);
+	if (kube_client_get_json(&list, c, path.ptr) == 0) {
+		items = json_value_get(list, "items");
+		for (i = 0; i < json_value_array_len(items); i++) {
+			struct json_object *e = json_object_array_get_idx(items, i);
+
+			at = json_value_get_string(e, "lastTimestamp");
+			if (!at)
+				at = json_value_get_string(json_value_get(e, "metadata"),
+				                           "creationTimestamp");
+			/* RFC 3339 times in UTC compare as text. */
+			if (at && strcmp(at, best) >= 0) {
+				best = at;
+				newest = e;
+			}
+		}
+	}
+	reason = json_value_get_string(newest, "reason");
+	message = json_value_get_string(newest, "message");
+	if (reason && message) {
+		buf_reset(&one);
+		buf_addf(&one, "%s: %.*s", reason, EVENT_MESSAGE_MAX, message);
+		buf_adds(out, " (");
+		buf_add_printable(out, one.ptr, NULL);
+		buf_addch(out, ')');
+	}
+	json_object_put(list);
+	buf_release(&path);
+	buf_release(&selector);
+	buf_release(&one);
+}
+
 /* Why `claim` is Pending (ready_claim_pending), with its class from Git or
- * the cluster. */
+ * the cluster, and its newest event. */
 static void claim_waits_for(struct buf *out, struct kube_client *c, const struct sync_plan *plan,
                             struct json_object *claim)
 {
@@ -99,6 +156,8 @@ static void claim_waits_for(struct buf *out, struct kube_client *c, const struct
 		cls.binds_on_first_consumer = binds_on_first_consumer(c, plan, claim);
 	}
 	ready_claim_pending(out, claim, name && *name ? &cls : NULL);
+	if (out->len)
+		last_event(out, c, claim);
 	json_object_put(provisioner);
 }
 

@@ -218,7 +218,7 @@ run_berth sync -f "$corpus/no-default-class" --timeout 10s
 assert_eq "$STATUS" 1 "sync of a claim that cannot bind yet"
 assert_contains "$ERR" "statefulset.yaml:49:5: warning: statefulset 'db': spec.volumeClaimTemplates[0].spec.storageClassName: unset, and no StorageClass among the manifests or in the cluster is the default; the claims wait for a PersistentVolume without a class (or for a default class)" "the warning"
 assert_contains "$OUT" "waiting for statefulset berth-nfd-noclass/db: 0 of 1 pods ready; db-0 Pending; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available" "the wait"
-assert_contains "$ERR" "error: timed out after 10 s: statefulset berth-nfd-noclass/db: 0 of 1 pods ready; db-0 Pending; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available" "the time-out"
+assert_contains "$ERR" "error: timed out after 10 s: statefulset berth-nfd-noclass/db: 0 of 1 pods ready; db-0 Pending; claim berth-nfd-noclass/data-db-0 Pending: no PersistentVolume without a class is available (FailedBinding: no persistent volumes available for this claim and no storage class is set)" "the time-out, with the claim's event"
 note "a StatefulSet governed by a Service that is not headless, or by none, is run with a warning"
 # The RabbitMQ tutorial's Service is a ClusterIP one; Argo CD's install
 # names a governing Service it does not hold. Kubernetes runs both.
