@@ -81,6 +81,16 @@ audited ready run_berth sync -n "$ns" -f "$scratch/web"
 [ "$STATUS" = 0 ] || fail "second sync of web exited $STATUS: $ERR"
 assert_eq "$(requests_of "$from" "$to" "/pods")" 0 "pod requests of a sync of a ready StatefulSet"
 
+note "berth diff -o json carries each object's health"
+run_berth diff -n "$ns" -f "$scratch/web" -o json
+assert_eq "$STATUS" 0 "diff of web: $ERR"
+assert_eq "$(jq -r '.objects[] | "\(.kind) \(.health)"' <<<"$OUT")" "Service Ready
+StatefulSet Ready" "web's health"
+run_berth diff -n "$ns" -f "$scratch/crash" -o json
+assert_eq "$STATUS" 0 "diff of crash: $ERR"
+assert_eq "$(jq -r '.objects[] | select(.kind == "StatefulSet") | "\(.health): \(.healthCause)"' <<<"$OUT")" \
+	"Progressing: 0 of 2 pods ready" "crash's health, from its own status"
+
 revision_of() { kubectl -n "$ns" get pod "$1" -o jsonpath='{.metadata.labels.controller-revision-hash}'; }
 update_revision() { kubectl -n "$ns" get statefulset web -o jsonpath='{.status.updateRevision}'; }
 uid_of() { kubectl -n "$ns" get pod "$1" -o jsonpath='{.metadata.uid}'; }
