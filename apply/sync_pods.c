@@ -251,32 +251,57 @@ static int recover(struct kube_client *c, struct json_object *sts, struct pods *
 	return 0;
 }
 
-enum readiness sync_pods_explain(struct buf *why, struct kube_client *c, struct json_object *sts,
-                                 struct pod_recovery *r, const struct sync_options *opts)
+/* Read the pods of StatefulSet `sts` into p (pods_release): -1 when they
+ * cannot be. */
+static int pods_read(struct pods *p, struct kube_client *c, struct json_object *sts)
 {
 	struct json_object *meta = json_value_get(sts, "metadata"),
 	                   *spec = json_value_get(sts, "spec");
 	struct json_object *v = json_value_get(spec, "replicas");
 	int64_t replicas = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 1;
-	struct pods p = {json_value_get_string(meta, "name"), json_value_get_string(meta, "uid"),
-	                 NULL, 0, 0};
 	const char *ns = json_value_get_string(meta, "namespace");
-	struct buf path = BUF_INIT, selector = BUF_INIT, cause = BUF_INIT;
-	enum readiness state = READINESS_PROGRESSING;
-	size_t k;
+	struct buf path = BUF_INIT, selector = BUF_INIT;
+	int error = -1;
 
-	if (!p.set || !p.uid || !ns || replicas <= 0 || replicas > PODS_MAX ||
+	*p = (struct pods){json_value_get_string(meta, "name"), json_value_get_string(meta, "uid"),
+	                   NULL, 0, 0};
+	if (!p->set || !p->uid || !ns || replicas <= 0 || replicas > PODS_MAX ||
 	    selector_text(&selector, json_value_get(spec, "selector")) < 0)
 		goto out;
-	p.n = (size_t)replicas;
-	p.by_ordinal = xcalloc(p.n, sizeof(*p.by_ordinal));
+	p->n = (size_t)replicas;
+	p->by_ordinal = xcalloc(p->n, sizeof(*p->by_ordinal));
 	buf_adds(&path, "/api/v1/namespaces");
 	api_path_segment(&path, ns);
 	buf_adds(&path, "/pods?labelSelector=");
 	add_query_value(&path, selector.ptr);
 	buf_addf(&path, "&limit=%d", LIST_PAGE);
+	error = kube_client_list(c, path.ptr, pods_page, p);
+out:
+	buf_release(&path);
+	buf_release(&selector);
+	return error;
+}
+
+static void pods_release(struct pods *p)
+{
+	size_t k;
+
+	for (k = 0; k < p->n; k++)
+		json_object_put(p->by_ordinal[k]);
+	free(p->by_ordinal);
+}
+
+enum readiness sync_pods_explain(struct buf *why, struct kube_client *c, struct json_object *sts,
+                                 struct pod_recovery *r, const struct sync_options *opts)
+{
+	const char *ns = json_value_get_string(json_value_get(sts, "metadata"), "namespace");
+	struct buf cause = BUF_INIT;
+	enum readiness state = READINESS_PROGRESSING;
+	struct pods p;
+	size_t k;
+
 	/* The cause is a help: a pod list that cannot be read says none. */
-	if (kube_client_list(c, path.ptr, pods_page, &p) < 0)
+	if (pods_read(&p, c, sts) < 0)
 		goto out;
 	/* The first pod not ready, by ordinal; its status is the cluster's
 	 * words, said as printable text, and not at any length. */
@@ -303,11 +328,23 @@ enum readiness sync_pods_explain(struct buf *why, struct kube_client *c, struct 
 		r->on = false;
 	}
 out:
-	for (k = 0; k < p.n; k++)
-		json_object_put(p.by_ordinal[k]);
-	free(p.by_ordinal);
-	buf_release(&path);
-	buf_release(&selector);
+	pods_release(&p);
 	buf_release(&cause);
 	return state;
+}
+
+void sync_pods_outdated(struct buf *why, struct kube_client *c, struct json_object *sts)
+{
+	const char *update = json_value_get_string(json_value_get(sts, "status"), "updateRevision");
+	struct pods p;
+	size_t k, n = 0;
+
+	if (update && pods_read(&p, c, sts) == 0)
+		for (k = 0; k < p.n; k++) {
+			const char *rev = revision_of(p.by_ordinal[k]);
+
+			if (rev && strcmp(rev, update))
+				buf_addf(why, "%s%s-%zu", n++ ? ", " : ": ", p.set, k);
+		}
+	pods_release(&p);
 }

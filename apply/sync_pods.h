@@ -37,4 +37,8 @@ void pod_recovery_release(struct pod_recovery *r);
 enum readiness sync_pods_explain(struct buf *why, struct kube_client *c, struct json_object *sts,
                                  struct pod_recovery *r, const struct sync_options *opts);
 
+/* An OnDelete StatefulSet (live) with pods on its old revision: their
+ * names after `why` (": web-0, web-1"), read with one LIST. */
+void sync_pods_outdated(struct buf *why, struct kube_client *c, struct json_object *sts);
+
 #endif

@@ -242,11 +242,18 @@ struct wait_group {
  * worst pod. */
 static void statefulset_pods(struct wait_group *g, struct wait *w, struct json_object *live)
 {
+	const char *type = json_value_get_string(
+	    json_value_get(json_value_get(live, "spec"), "updateStrategy"), "type");
 	struct buf pods = BUF_INIT;
 	enum readiness r;
 
-	if (strcmp(w->item->m->id.kind, "StatefulSet") || strcmp(w->item->m->id.group, "apps") ||
-	    w->state != READINESS_PROGRESSING)
+	if (strcmp(w->item->m->id.kind, "StatefulSet") || strcmp(w->item->m->id.group, "apps"))
+		return;
+	/* Ready under OnDelete, with pods left on the old revision (which
+	 * ready_check() counts in `why`): which ones. */
+	if (w->state == READINESS_READY && w->why.len && type && !strcmp(type, "OnDelete"))
+		sync_pods_outdated(&w->why, g->c, live);
+	if (w->state != READINESS_PROGRESSING)
 		return;
 	r = sync_pods_explain(&pods, g->c, live, &w->recovery, g->opts);
 	if (pods.len)

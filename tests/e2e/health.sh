@@ -128,6 +128,20 @@ for k in 0 1 2; do
 done
 assert_eq "$(kubectl -n "$ns" get pvc data-web-2 -o jsonpath='{.metadata.name}')" data-web-2 "web-2's claim"
 
+note "OnDelete: Ready once the spec is seen, naming the pods left on the old revision"
+mkdir -p "$scratch/od"
+statefulset od 2 busybox:1.36 >"$scratch/od/sts.yaml"
+sed -i 's/^  replicas: 2$/  replicas: 2\n  updateStrategy: {type: OnDelete}/' "$scratch/od/sts.yaml"
+run_berth sync -n "$ns" -f "$scratch/od" --timeout 120s
+[ "$STATUS" = 0 ] || fail "sync of od exited $STATUS: $ERR"
+sed -i 's/busybox:1.36/busybox:1.37/' "$scratch/od/sts.yaml"
+audited ondelete run_berth sync -n "$ns" -f "$scratch/od" --timeout 120s
+[ "$STATUS" = 0 ] || fail "sync of od's new template exited $STATUS: $ERR"
+echo "    ready after $took ms"
+assert_contains "$OUT" "statefulset $ns/od ready after" "the end of od's wait"
+assert_contains "$OUT" ": 2 of 2 pods on the old revision (OnDelete): od-0, od-1" "the pods left"
+assert_eq "$(audit_between "$from" "$to" | berth_writes | awk '/^delete/ {n++} END {print n + 0}')" 0 "berth's deletes under OnDelete"
+
 note "a kstatus custom resource: Progressing, then Ready; Stalled is Failed"
 crd_yaml gauges Gauge Namespaced '{type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}, status: {type: object, x-kubernetes-preserve-unknown-fields: true}}}' |
 	kubectl apply -f - >/dev/null
