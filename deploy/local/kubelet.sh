@@ -15,7 +15,8 @@
 #
 # An image whose name holds "berth-crashloop" is a container that exits 1
 # each time it starts: its pod is Running, never Ready, in CrashLoopBackOff
-# (restarted 3 times, last exit 1: Error). One whose name holds
+# (restarted 3 times, last exit 1: Error); as an init container, the pod
+# stays Pending in Init:CrashLoopBackOff. One whose name holds
 # "berth-pullfail" cannot be pulled: its pod stays Pending, in
 # ImagePullBackOff.
 #
@@ -50,35 +51,46 @@ def cstatus($r; $now):
   [ .spec.containers[] | {name, image, imageID: "", ready: $r, started: true,
       restartCount: 0, containerID: ("berth://" + .name),
       state: {running: {startedAt: $now}}} ];
-def fault: [.spec.containers[].image]
+def fault: [(.spec.initContainers // [])[].image, .spec.containers[].image]
   | if any(test("berth-pullfail")) then "pull"
     elif any(test("berth-crashloop")) then "crash" else null end;
-def faulted($now):
+def init_fault: [(.spec.initContainers // [])[].image] | any(test("berth-crashloop"));
+def crashing($now):
+  {name, image, imageID: "", ready: false, started: false, restartCount: 3,
+   containerID: ("berth://" + .name),
+   state: {waiting: {reason: "CrashLoopBackOff",
+                     message: ("back-off 40s restarting failed container=" + .name)}},
+   lastState: {terminated: {exitCode: 1, reason: "Error", finishedAt: $now}}};
+def faulted($now; $init):
   [ .spec.containers[]
     | if (.image | test("berth-pullfail")) then
         {name, image, imageID: "", ready: false, started: false, restartCount: 0,
          state: {waiting: {reason: "ImagePullBackOff",
                            message: ("Back-off pulling image \"" + .image + "\"")}}}
-      elif (.image | test("berth-crashloop")) then
-        {name, image, imageID: "", ready: false, started: false, restartCount: 3,
-         containerID: ("berth://" + .name),
-         state: {waiting: {reason: "CrashLoopBackOff",
-                           message: ("back-off 40s restarting failed container=" + .name)}},
-         lastState: {terminated: {exitCode: 1, reason: "Error", finishedAt: $now}}}
+      elif (.image | test("berth-crashloop")) then crashing($now)
+      elif $init then
+        {name, image, imageID: "", ready: false, started: false, restartCount: 0,
+         state: {waiting: {reason: "PodInitializing"}}}
       else {name, image, imageID: "", ready: false, started: true, restartCount: 0,
             containerID: ("berth://" + .name), state: {running: {startedAt: $now}}} end ];
 . as $p
 | if .metadata.deletionTimestamp then "delete \(.metadata.namespace) \(.metadata.name) \(.metadata.uid)"
   elif .status.phase == "Succeeded" or .status.phase == "Failed" then empty
   elif fault != null then
-    if (.status.containerStatuses // []) | any(.state.waiting.reason == "CrashLoopBackOff"
-                                              or .state.waiting.reason == "ImagePullBackOff")
+    if (.status.containerStatuses // []) + (.status.initContainerStatuses // [])
+       | any(.state.waiting.reason == "CrashLoopBackOff"
+             or .state.waiting.reason == "ImagePullBackOff")
     then empty else
       "notready \(.metadata.namespace) \(.metadata.name) " +
-      ({status: {phase: (if fault == "pull" then "Pending" else "Running" end),
+      ({status: ({phase: (if fault == "pull" or init_fault then "Pending" else "Running" end),
         hostIP: "127.0.0.1", podIP: $ip, podIPs: [{ip: $ip}],
         startTime: (.status.startTime // $now), conditions: conds("False"; $now),
-        containerStatuses: ($p | faulted($now))}} | tojson)
+        containerStatuses: ($p | faulted($now; init_fault))}
+        + (if init_fault then {initContainerStatuses:
+             [ .spec.initContainers[] | if (.image | test("berth-crashloop"))
+               then crashing($now) else {name, image, imageID: "", ready: true,
+                 restartCount: 0, state: {terminated: {exitCode: 0, reason: "Completed"}}} end ]}
+           else {} end))} | tojson)
     end
   elif held then
     if is_ready or .status.phase != "Pending" and (cond("Ready") == null) then
