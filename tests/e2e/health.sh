@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ns=e2e-health-$RANDOM
-trap 'kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null; drop_identity; rm -rf "$scratch"' EXIT
+trap 'sed -i "\#^$ns/#d" "$BERTH_CLUSTER_DIR/kubelet-hold" 2>/dev/null; kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null; drop_identity; rm -rf "$scratch"' EXIT
 own_identity health
 fresh_namespaces "$ns"
 
@@ -72,6 +72,15 @@ echo "    Failed after $took ms (timeout 120 s)"
 assert_contains "$ERR" "error: statefulset $ns/pull: Failed: 0 of 1 pods ready; pull-0 ImagePullBackOff: Back-off pulling image \"registry.invalid/berth-pullfail:1\"" "the failure"
 [ "$took" -lt 30000 ] || fail "the wait ran $took ms for a Failed pod"
 
+note "an init container in a crash loop: Init:CrashLoopBackOff"
+mkdir -p "$scratch/init"
+statefulset init 1 busybox:1.36 |
+	sed 's/^      containers:/      initContainers: [{name: setup, image: "registry.invalid\/berth-crashloop:1"}]\n&/' \
+		>"$scratch/init/sts.yaml"
+run_berth sync -n "$ns" -f "$scratch/init" --timeout 60s --progress-deadline 3s
+[ "$STATUS" = 1 ] || fail "sync of a failing init container exited $STATUS: $ERR"
+assert_contains "$ERR" "statefulset $ns/init: Degraded: no progress for 3 s: 0 of 1 pods ready; init-0 Init:CrashLoopBackOff (restarted 3 times, last exit 1: Error)" "the init container's cause"
+
 note "a ready StatefulSet: its pods are not read"
 mkdir -p "$scratch/web"
 statefulset web 3 busybox:1.36 >"$scratch/web/sts.yaml"
@@ -127,6 +136,16 @@ for k in 0 1 2; do
 	assert_eq "$(kubectl -n "$ns" get pod web-$k -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" True "web-$k Ready"
 done
 assert_eq "$(kubectl -n "$ns" get pvc data-web-2 -o jsonpath='{.metadata.name}')" data-web-2 "web-2's claim"
+
+note "a pod whose readiness probe fails"
+hold_file=$BERTH_CLUSTER_DIR/kubelet-hold
+echo "$ns/web-1" >>"$hold_file"
+not_ready() { [ "$(kubectl -n "$ns" get pod web-1 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = False ]; }
+wait_until 30 "web-1 NotReady" not_ready
+run_berth sync -n "$ns" -f "$scratch/web" --timeout 60s --progress-deadline 3s
+sed -i "\#^$ns/web-1\$#d" "$hold_file"
+[ "$STATUS" = 1 ] || fail "sync of web with web-1 held exited $STATUS: $ERR"
+assert_contains "$ERR" "statefulset $ns/web: Degraded: no progress for 3 s: 2 of 3 pods ready; web-1 container app not ready (its readiness probe fails)" "the readiness probe's cause"
 
 note "OnDelete: Ready once the spec is seen, naming the pods left on the old revision"
 mkdir -p "$scratch/od"
