@@ -210,18 +210,14 @@ static enum readiness service(struct buf *why, struct json_object *obj)
 /* kstatus: a custom resource whose status follows the conventions. */
 static enum readiness kstatus(struct buf *why, struct json_object *obj)
 {
-	struct json_object *observed =
-	    json_value_get(json_value_get(obj, "status"), "observedGeneration");
-
 	if (condition_true(obj, "Stalled")) {
 		condition_says(why, obj, "Stalled", "stalled");
 		return READINESS_FAILED;
 	}
-	if (json_object_is_type(observed, json_type_int) &&
-	    json_object_get_int64(observed) < int_at(obj, "metadata", "generation")) {
-		buf_adds(why, "its controller has not seen the new spec yet");
+	/* A status without observedGeneration does not say what it saw. */
+	if (json_value_get(json_value_get(obj, "status"), "observedGeneration") &&
+	    unobserved(why, obj))
 		return READINESS_PROGRESSING;
-	}
 	if (condition_true(obj, "Reconciling")) {
 		condition_says(why, obj, "Reconciling", "reconciling");
 		return READINESS_PROGRESSING;
