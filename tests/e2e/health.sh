@@ -72,6 +72,26 @@ echo "    Failed after $took ms (timeout 120 s)"
 assert_contains "$ERR" "error: statefulset $ns/pull: Failed: 0 of 1 pods ready; pull-0 ImagePullBackOff: Back-off pulling image \"registry.invalid/berth-pullfail:1\"" "the failure"
 [ "$took" -lt 30000 ] || fail "the wait ran $took ms for a Failed pod"
 
+note "a Deployment past its progress deadline is Failed, as its controller says"
+mkdir -p "$scratch/dep"
+cat >"$scratch/dep/dep.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dep}
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 2
+  selector: {matchLabels: {app: dep}}
+  template:
+    metadata: {labels: {app: dep}}
+    spec:
+      containers: [{name: app, image: "registry.invalid/berth-crashloop:1"}]
+YAML
+audited deployment run_berth sync -n "$ns" -f "$scratch/dep" --timeout 120s
+echo "    Failed after $took ms (progressDeadlineSeconds 2, timeout 120 s)"
+[ "$STATUS" = 1 ] || fail "sync of a Deployment past its deadline exited $STATUS: $ERR"
+assert_contains "$ERR" "error: deployment $ns/dep: Failed: progress deadline exceeded: ProgressDeadlineExceeded (ReplicaSet \"dep-" "the Deployment's failure"
+
 note "an init container in a crash loop: Init:CrashLoopBackOff"
 mkdir -p "$scratch/init"
 statefulset init 1 busybox:1.36 |
