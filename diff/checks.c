@@ -6,6 +6,7 @@
 #include "base/berth_error.h"
 #include "base/json_value.h"
 #include "quantity.h"
+#include "wave.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -724,6 +725,7 @@ size_t checks_run(struct diagnostics *diags, struct diagnostics *warnings,
 			r.objs[i] = NULL;
 		}
 	}
+	r.found += waves_check(diags, warnings, set);
 	buf_release(&path);
 	buf_release(&class_path);
 	buf_release(&r.defaults);
