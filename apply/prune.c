@@ -123,16 +123,20 @@ static int take_page(struct json_object *page, void *ctx)
 		}
 		p->protected_kind = protected_kind(res->group, res->kind);
 		p->allowed = opts->prune_protected || (allow && !strcmp(allow, "true"));
+		/* A wave not an integer deletes with wave 0. */
+		object_wave(&p->wave, obj);
 	}
 	return 0;
 }
 
-/* Deletion order: the reverse of the apply phases. */
+/* Deletion order: the reverse of the apply order, waves then phases. */
 static int cmp_reverse_phase(const void *a, const void *b)
 {
 	const struct prune_item *x = a, *y = b;
 	enum phase px = phase_of(x->id.group, x->id.kind), py = phase_of(y->id.group, y->id.kind);
 
+	if (x->wave != y->wave)
+		return x->wave > y->wave ? -1 : 1;
 	if (px != py)
 		return px > py ? -1 : 1;
 	return object_id_cmp(&x->id, &y->id);

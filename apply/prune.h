@@ -18,11 +18,13 @@ struct prune_item {
 	bool protected_kind;      /* a claim, volume or namespace */
 	bool allowed;             /* protected, but its annotation or the run allows it */
 	bool pruned;
+	long wave; /* its berth.io/wave, as applied (0: none) */
 };
 
 /* Embedded by value: PRUNE_LIST_INIT, then prune_list_release(). */
 struct prune_list {
-	struct prune_item *items; /* in reverse phase order: the order of deletion */
+	struct prune_item *items; /* in reverse wave, then phase, order: the order of
+	                           * deletion */
 	size_t n, alloc;
 };
 #define PRUNE_LIST_INIT                                                                            \

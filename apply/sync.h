@@ -11,6 +11,7 @@
 #include "../diff/drift.h"
 #include "../diff/manifest.h"
 #include "../diff/verdict.h"
+#include "../diff/wave.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -132,6 +133,7 @@ struct sync_item {
 	const struct manifest *m;
 	const struct api_resource *res;
 	enum phase phase;
+	long wave;                   /* berth.io/wave: applied, and ready, before the next wave */
 	const char *source;          /* the tracking annotation's value */
 	struct json_object *desired; /* the manifest, tracking label and annotation added;
 	                              * built when needed, dropped once compared */

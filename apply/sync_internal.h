@@ -32,9 +32,10 @@ void sync_item_path(struct buf *out, const struct sync_item *item, bool with_nam
  * belongs to the item (item->desired). */
 struct json_object *sync_item_desired(struct sync_item *item);
 
-/* Give each item its phase (phase_of) and sort them into the order they are
- * applied in: by phase, then in the order of their manifests in the set
- * (items[i].m, which point into one manifest_set). */
+/* Give each item its phase (phase_of) and wave (manifest_wave), and sort
+ * them into the order they are applied in: by wave, then by phase, then in
+ * the order of their manifests in the set (items[i].m, which point into
+ * one manifest_set). */
 void sync_plan_order(struct sync_item *items, size_t n);
 
 /* Are both read by the same LIST: one kind, in one version, in one

@@ -102,24 +102,6 @@ struct json_object *sync_item_desired(struct sync_item *item)
 }
 
 /* Order: phase, then the order of the manifests. */
-static int cmp_phase(const void *a, const void *b)
-{
-	const struct sync_item *x = a, *y = b;
-
-	if (x->phase != y->phase)
-		return x->phase < y->phase ? -1 : 1;
-	return x->m < y->m ? -1 : x->m > y->m;
-}
-
-void sync_plan_order(struct sync_item *items, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		items[i].phase = phase_of(items[i].m->id.group, items[i].m->id.kind);
-	qsort(items, n, sizeof(*items), cmp_phase);
-}
-
 /* Are both read by the same LIST: one kind, in one version, in one
  * namespace? */
 bool sync_same_list(const struct sync_item *a, const struct sync_item *b)

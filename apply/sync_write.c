@@ -599,6 +599,30 @@ static size_t annotations_size(struct json_object *obj)
 	return n;
 }
 
+/* Order: wave, then phase, then the order of the manifests. */
+static int cmp_phase(const void *a, const void *b)
+{
+	const struct sync_item *x = a, *y = b;
+
+	if (x->wave != y->wave)
+		return x->wave < y->wave ? -1 : 1;
+	if (x->phase != y->phase)
+		return x->phase < y->phase ? -1 : 1;
+	return x->m < y->m ? -1 : x->m > y->m;
+}
+
+void sync_plan_order(struct sync_item *items, size_t n)
+{
+	size_t i;
+
+	/* A wave that is not an integer is refused by the checks. */
+	for (i = 0; i < n; i++) {
+		items[i].phase = phase_of(items[i].m->id.group, items[i].m->id.kind);
+		manifest_wave(&items[i].wave, items[i].m);
+	}
+	qsort(items, n, sizeof(*items), cmp_phase);
+}
+
 /*
  * Client-side apply keeps the whole object in its last-applied annotation,
  * and the server allows an object's annotations 256 KiB in all: an object
@@ -647,6 +671,8 @@ static int check_annotations(struct sync_plan *plan, const struct sync_options *
 int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct sync_options *opts)
 {
 	struct step s = {.plan = plan, .opts = opts};
+	/* Sorted by wave: any but 0 is at one end. */
+	bool waves = plan->n && (plan->items[0].wave || plan->items[plan->n - 1].wave);
 	size_t i, j;
 	int error;
 
@@ -668,9 +694,14 @@ int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct 
 		}
 		s.keep_going = false;
 	}
+	/* Wave by wave, each in its phases. */
 	for (i = 0; i < plan->n && !error; i = j) {
-		for (j = i; j < plan->n && plan->items[j].phase == plan->items[i].phase; j++)
+		for (j = i; j < plan->n && plan->items[j].phase == plan->items[i].phase &&
+		            plan->items[j].wave == plan->items[i].wave;
+		     j++)
 			;
+		if (waves && (i == 0 || plan->items[i].wave != plan->items[i - 1].wave))
+			sync_progress(opts, "wave %ld\n", plan->items[i].wave);
 		s.fn = write_item;
 		/* Custom resources of a CRD in the commit need it Established. */
 		if ((error = step_run(&s, i, j)) == 0 && !opts->dry_run &&
