@@ -403,6 +403,8 @@ static struct json_object *entry_json(const struct report_entry *e)
 		json_object_object_add(o, "unconfirmed", json_object_new_string(e->unconfirmed));
 	if (e->withheld)
 		json_object_object_add(o, "withheld", json_object_new_string(e->withheld));
+	if (e->wave)
+		json_object_object_add(o, "wave", json_object_new_int64(e->wave));
 	if (e->health)
 		json_object_object_add(o, "health", json_object_new_string(e->health));
 	if (e->health_why)
@@ -620,9 +622,12 @@ int report_markdown(struct buf *out, const struct report *r)
 		cell(out, *e->id.namespace ? e->id.namespace : "(cluster)");
 		buf_adds(out, " | ");
 		cell(out, e->id.name);
-		buf_addf(out, " | %s%s | ",
+		buf_addf(out, " | %s%s",
 		         r->preview ? preview_word(e->state) : drift_state_name(e->state),
 		         e->unconfirmed ? " (unconfirmed)" : "");
+		if (e->wave)
+			buf_addf(out, " (wave %ld)", e->wave);
+		buf_adds(out, " | ");
 		if (e->withheld) {
 			buf_adds(out, "_");
 			cell(out, e->withheld);

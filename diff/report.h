@@ -30,6 +30,7 @@ struct report_entry {
 	 * it is not Ready; NULL: not known (nothing read of it). */
 	const char *health;
 	char *health_why;
+	long wave; /* its berth.io/wave; 0: none */
 };
 
 struct report {
@@ -83,8 +84,8 @@ int report_text(struct buf *out, const struct report *r, bool color);
  * "extraneous": N}, "objects": [{"group", "version", "kind", "namespace",
  * "name", "file", "line", "state", "paths": [{"path", "live", "desired"}],
  * for drift the server did not confirm, "unconfirmed": why, for an
- * object not shown, "withheld": why, and when it is known, "health" and
- * what is not Ready, "healthCause"}]}
+ * object not shown, "withheld": why, when it is known, "health" and
+ * what is not Ready, "healthCause", and in a wave but 0, "wave"}]}
  */
 int report_json(struct buf *out, const struct report *r);
 

@@ -50,6 +50,7 @@ void plan_report_items(struct report *r, struct target *t)
 		if (item->action != SYNC_PENDING && item->action != SYNC_FAILED) {
 			report_add(r, &id, item->m->file, item->m->line, &in_sync, NULL);
 			report_set_health(r, readiness_name(item->health), item->health_why);
+			r->entries[r->n - 1].wave = item->wave;
 			continue;
 		}
 		/* A preview's readers see the live content of this source's
@@ -69,6 +70,7 @@ void plan_report_items(struct report *r, struct target *t)
 		sync_item_predicted(item);
 		report_add(r, &id, item->m->file, item->m->line, &item->drift, item->live);
 		report_set_health(r, readiness_name(item->health), item->health_why);
+		r->entries[r->n - 1].wave = item->wave;
 		statefulset_warnings(r, item);
 	}
 }
