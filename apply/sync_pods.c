@@ -251,6 +251,20 @@ static int recover(struct kube_client *c, struct json_object *sts, struct pods *
 	return 0;
 }
 
+/* Is `pod` of the revision StatefulSet `sts` rolls out, and has its
+ * controller seen the spec? */
+static bool of_the_update(struct json_object *sts, struct json_object *pod)
+{
+	struct json_object *status = json_value_get(sts, "status");
+	const char *update = json_value_get_string(status, "updateRevision"),
+	           *rev = revision_of(pod);
+
+	return json_object_get_int64(json_value_get(status, "observedGeneration")) >=
+	           json_object_get_int64(
+	               json_value_get(json_value_get(sts, "metadata"), "generation")) &&
+	       update && rev && !strcmp(update, rev);
+}
+
 /* Read the pods of StatefulSet `sts` into p (pods_release): -1 when they
  * cannot be. */
 static int pods_read(struct pods *p, struct kube_client *c, struct json_object *sts)
@@ -319,6 +333,12 @@ enum readiness sync_pods_explain(struct buf *why, struct kube_client *c, struct 
 			cause.ptr[CAUSE_MAX] = '\0';
 		buf_addf(why, "%s-%zu ", p.set, k);
 		buf_add_printable(why, cause.ptr, NULL);
+		/* A pod of the revision before: the new one may yet replace
+		 * it (or recovery, when the rollout is stuck on it). */
+		if (state == READINESS_FAILED && !of_the_update(sts, p.by_ordinal[k])) {
+			buf_adds(why, ", on the revision before");
+			state = READINESS_DEGRADED;
+		}
 		break;
 	}
 	/* A recovery the cluster refuses (no delete on pods) is said once. */

@@ -33,8 +33,14 @@
 	"\"}],\"containerStatuses\":[{\"name\":\"db\",\"ready\":false,\"restartCount\":2,"         \
 	"\"state\":{\"waiting\":{\"reason\":\"CrashLoopBackOff\"}},\"lastState\":{"                \
 	"\"terminated\":{\"exitCode\":1,\"reason\":\"Error\"}}}]}"
-#define NEVER "2026-01-01T10:00:01Z"
-#define ONCE  "2026-01-01T11:00:00Z"
+#define PULLING                                                                                    \
+	"\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{\"name\":\"db\",\"ready\":"     \
+	"false,"                                                                                   \
+	"\"state\":{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":\"Back-off pulling "  \
+	"image \\\"x\\\"\"}}}]}"
+#define ROLLING "{\"observedGeneration\":4,\"updateRevision\":\"r2\"}"
+#define NEVER   "2026-01-01T10:00:01Z"
+#define ONCE    "2026-01-01T11:00:00Z"
 
 static struct fake_api api;
 
@@ -101,6 +107,19 @@ static void test_sync_pods__first_pod_not_ready_by_ordinal(void **state)
 	assert_string_equal(why.ptr,
 	                    "db-1 CrashLoopBackOff (restarted 2 times, last exit 1: Error)");
 	buf_release(&why);
+	/* An image that cannot be pulled fails the rollout; on the revision
+	 * before, the new one may yet replace it. */
+	assert_int_equal(explain(&why, STS(ROLLING),
+	                         "{\"items\":[{" OWNED("db-0", "p0", "r2") "," PULLING "}]}", NULL),
+	                 READINESS_FAILED);
+	assert_string_equal(why.ptr, "db-0 ImagePullBackOff: Back-off pulling image \"x\"");
+	buf_release(&why);
+	assert_int_equal(explain(&why, STS(ROLLING),
+	                         "{\"items\":[{" OWNED("db-0", "p0", "r1") "," PULLING "}]}", NULL),
+	                 READINESS_DEGRADED);
+	assert_string_equal(why.ptr, "db-0 ImagePullBackOff: Back-off pulling image \"x\", on the "
+	                             "revision before");
+	buf_release(&why);
 	/* An ordinal not made yet. */
 	assert_int_equal(explain(&why, STS("{}"),
 	                         "{\"items\":[{" OWNED("db-0", "p0", "r1") "," READY "}]}", NULL),
@@ -113,8 +132,7 @@ static void test_sync_pods__first_pod_not_ready_by_ordinal(void **state)
 	buf_release(&why);
 }
 
-#define ROLLING "{\"observedGeneration\":4,\"updateRevision\":\"r2\"}"
-#define DELETE  "/api/v1/namespaces/ns/pods/db-2"
+#define DELETE "/api/v1/namespaces/ns/pods/db-2"
 
 static void test_sync_pods__recovery_deletes_a_broken_pod_once(void **state)
 {
