@@ -159,6 +159,15 @@ static bool is_namespace(struct loader *l, struct json_object *v, const char *wh
 	return false;
 }
 
+/* A source's name, as dependsOn gives it. */
+static bool is_source_name(struct loader *l, struct json_object *v, const char *what)
+{
+	if (json_object_is_type(v, json_type_string) && is_name(json_object_get_string(v)))
+		return true;
+	problem(l, v, "%s: must be a source's name", what);
+	return false;
+}
+
 /* A kind as clusterResources names it: "Kind", or "Kind.group" ("Kind."
  * for the core group). */
 static bool is_kind(struct loader *l, struct json_object *v, const char *what)
@@ -370,6 +379,7 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 	                                   "drift",
 	                                   "progressDeadline",
 	                                   "recoverStuckRollouts",
+	                                   "dependsOn",
 	                                   "auth",
 	                                   "maxBytes",
 	                                   "maxObjects",
@@ -422,6 +432,8 @@ static void load_source_config(struct loader *l, struct source_config *s, struct
 			s->jitter_percent = (unsigned)p;
 	}
 	boolean_at(l, &s->prune, json_value_get(src, "prune"), where.ptr, "prune");
+	s->depends_on =
+	    load_list(l, src, "dependsOn", where.ptr, "source names", true, is_source_name);
 	boolean_at(l, &s->recover_stuck, json_value_get(src, "recoverStuckRollouts"), where.ptr,
 	           "recoverStuckRollouts");
 	if ((v = json_value_get(src, "drift"))) {
@@ -505,6 +517,97 @@ static void load_webhooks(struct loader *l, struct config *c, struct json_object
 	buf_release(&where);
 }
 
+/* The index of source `name` in `c`, or c->n. */
+static size_t source_index(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n && strcmp(c->sources[i].name, name); i++)
+		;
+	return i;
+}
+
+/* Is there a path of dependencies from source `from` to source `to`?
+ * `seen` marks the sources visited (c->n of them). */
+static bool reaches(const struct config *c, size_t from, size_t to, bool *seen)
+{
+	char **d = c->sources[from].depends_on;
+	size_t k, next;
+
+	if (from == to)
+		return true;
+	if (seen[from])
+		return false;
+	seen[from] = true;
+	for (k = 0; d && d[k]; k++)
+		if ((next = source_index(c, d[k])) < c->n && reaches(c, next, to, seen))
+			return true;
+	return false;
+}
+
+/* Each dependsOn names another source, and no dependency comes back to
+ * the source that has it: a problem at the name, else. */
+static void check_dependencies(struct loader *l, const struct config *c,
+                               struct json_object *sources)
+{
+	bool *seen = xcalloc(c->n + 1, sizeof(bool));
+	size_t i, k, j;
+
+	for (i = 0; i < c->n; i++) {
+		char **d = c->sources[i].depends_on;
+		struct json_object *list =
+		    json_value_get(json_object_array_get_idx(sources, i), "dependsOn");
+
+		for (k = 0; d && d[k]; k++) {
+			struct json_object *at = json_object_array_get_idx(list, k);
+
+			if ((j = source_index(c, d[k])) == c->n) {
+				problem(l, at, "sources[%zu].dependsOn[%zu]: '%s' is not a source",
+				        i, k, d[k]);
+				continue;
+			}
+			memset(seen, 0, c->n * sizeof(bool));
+			if (reaches(c, j, i, seen))
+				problem(
+				    l, at,
+				    "sources[%zu].dependsOn[%zu]: '%s' depends on '%s' already: "
+				    "a cycle",
+				    i, k, d[k], c->sources[i].name);
+		}
+	}
+	free(seen);
+}
+
+/* Put each source after those it depends on, the config's order kept
+ * otherwise: the first reconciles, and --once, go in that order. */
+static void order_by_dependencies(struct config *c)
+{
+	struct source_config *ordered = xcalloc(c->n + 1, sizeof(*ordered));
+	size_t *waiting = xcalloc(c->n + 1, sizeof(size_t)); /* its dependencies not placed */
+	bool *placed = xcalloc(c->n + 1, sizeof(bool));
+	size_t n = 0, i, j, k;
+
+	for (i = 0; i < c->n; i++)
+		for (k = 0; c->sources[i].depends_on && c->sources[i].depends_on[k]; k++)
+			waiting[i]++;
+	/* The first in the config whose dependencies are all placed, each
+	 * time (the checks allow no cycle). */
+	while (n < c->n) {
+		for (i = 0; i < c->n && (placed[i] || waiting[i]); i++)
+			;
+		placed[i] = true;
+		ordered[n++] = c->sources[i];
+		for (j = 0; j < c->n; j++)
+			for (k = 0; c->sources[j].depends_on && c->sources[j].depends_on[k]; k++)
+				waiting[j] -=
+				    !strcmp(c->sources[j].depends_on[k], c->sources[i].name);
+	}
+	memcpy(c->sources, ordered, c->n * sizeof(*ordered));
+	free(ordered);
+	free(waiting);
+	free(placed);
+}
+
 int config_load(struct config *out, struct diagnostics *diags, const char *path)
 {
 	static const char *const keys[] = {"stateNamespace", "cluster",         "sources",
@@ -556,11 +659,14 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 					    "sources[%zu].name: '%s' is sources[%zu]'s name too", i,
 					    c.sources[i].name, j);
 	}
+	if (diags->n == before)
+		check_dependencies(&l, &c, sources);
 	if (diags->n > before) {
 		error = berth_error_set("%s: %zu problem%s", path, diags->n - before,
 		                        diags->n - before == 1 ? "" : "s");
 		goto out;
 	}
+	order_by_dependencies(&c);
 	c.owners = xcalloc(c.n + 1, sizeof(*c.owners));
 	for (i = 0; i < c.n; i++) {
 		source_tracking_id(&id, c.sources[i].git.repo, c.sources[i].path);
@@ -597,6 +703,9 @@ void config_release(struct config *c)
 		free(s->path);
 		free(s->namespace);
 		free(s->target_namespace);
+		for (j = 0; s->depends_on && s->depends_on[j]; j++)
+			free(s->depends_on[j]);
+		free(s->depends_on);
 		for (j = 0; s->allowed_namespaces && s->allowed_namespaces[j]; j++)
 			free(s->allowed_namespaces[j]);
 		free(s->allowed_namespaces);

@@ -36,6 +36,10 @@ struct source_config {
 	long progress_deadline_ms; /* what makes no progress this long is Degraded */
 	bool prune;
 	bool recover_stuck; /* recoverStuckRollouts (sync_options.recover_stuck) */
+	/* The sources whose objects must be Ready before this one applies a
+	 * new commit (dependsOn), NULL-terminated; NULL: none. The config's
+	 * sources come after those they depend on. */
+	char **depends_on;
 	enum drift_mode drift;
 	size_t max_bytes, max_objects; /* the limits of a commit's manifests; 0: the defaults */
 	char *password_file, *password_env; /* where the https password or token is */

@@ -137,6 +137,46 @@ static void test_config__each_problem_at_its_key(void **state)
 	assert_null(c.sources);
 }
 
+static void test_config__dependencies(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems;
+
+	(void)state;
+	/* Not a name; then, the names known, an unknown one, a cycle of two,
+	 * and one of a source alone. */
+	problems = load(&c, "sources:\n"
+	                    "- {name: d, repo: x, dependsOn: [Web]}\n");
+	assert_string_equal(problems, "2:34: sources[0].dependsOn[0]: must be a source's name\n");
+	free(problems);
+	problems = load(&c, "sources:\n"
+	                    "- {name: a, repo: x, dependsOn: [b, nope]}\n"
+	                    "- {name: b, repo: x, dependsOn: [a]}\n"
+	                    "- {name: c, repo: x, dependsOn: [c]}\n");
+	assert_string_equal(problems,
+	                    "2:34: sources[0].dependsOn[0]: 'b' depends on 'a' already: a cycle\n"
+	                    "2:37: sources[0].dependsOn[1]: 'nope' is not a source\n"
+	                    "3:34: sources[1].dependsOn[0]: 'a' depends on 'b' already: a cycle\n"
+	                    "4:34: sources[2].dependsOn[0]: 'c' depends on 'c' already: a cycle\n");
+	free(problems);
+	/* Each source after those it depends on, the config's order kept. */
+	problems = load(&c, "sources:\n"
+	                    "- {name: app, repo: x, dependsOn: [db, cache]}\n"
+	                    "- {name: web, repo: x}\n"
+	                    "- {name: db, repo: x, dependsOn: [cache]}\n"
+	                    "- {name: cache, repo: x}\n");
+	assert_string_equal(problems, "");
+	free(problems);
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.sources[0].name, "web");
+	assert_string_equal(c.sources[1].name, "cache");
+	assert_string_equal(c.sources[2].name, "db");
+	assert_string_equal(c.sources[3].name, "app");
+	assert_string_equal(c.sources[3].depends_on[1], "cache");
+	assert_null(c.sources[3].depends_on[2]);
+	config_release(&c);
+}
+
 static void test_config__not_a_config(void **state)
 {
 	struct config c = CONFIG_INIT;
@@ -433,6 +473,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_config__a_full_source, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__each_problem_at_its_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config__dependencies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_config__webhook_secrets_from_a_file_or_the_environment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__not_a_config, setup, teardown),
