@@ -168,6 +168,21 @@ static void reload(struct loop *l)
 	log_line("info", "config reloaded", "config", l->config_path, NULL);
 }
 
+/* Each source held by its dependencies that are all Ready now (the one
+ * just reconciled among them) is due at once. */
+static void release_dependents(struct loop *l)
+{
+	size_t j;
+
+	for (j = 0; j < l->r.config->n; j++)
+		if (reconcile_released(&l->r, &l->r.config->sources[j])) {
+			struct trigger t = {.kind = TRIGGER_DEPENDENCY,
+			                    .source = l->r.config->sources[j].name};
+
+			scheduler_send(l->scheduler, &t, NULL);
+		}
+}
+
 /* Reconcile what is due until stopped; with `once`, each source once.
  * True when a reconcile failed. */
 static bool run(struct loop *l, bool once)
@@ -189,8 +204,10 @@ static bool run(struct loop *l, bool once)
 			wakeup_wait(&wake, wait);
 			continue;
 		}
-		failed |= reconcile(&l->r, &l->r.config->sources[i], why) < 0;
+		/* Held by its dependencies counts as not done, for --once. */
+		failed |= reconcile(&l->r, &l->r.config->sources[i], why) != 0;
 		scheduler_done(l->scheduler, i, clock_now_ms(), clock_jitter());
+		release_dependents(l);
 		done++;
 	}
 	return failed;
@@ -234,6 +251,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 	verdicts_new(&r->verdicts, 1u << 16);
 	r->failed = json_object_new_object();
 	r->health = json_object_new_object();
+	r->held = json_object_new_object();
 	r->settled = json_object_new_object();
 	r->client_opts.observe = reconcile_count_request;
 	r->client_opts.observe_ctx = r->metrics;
@@ -313,6 +331,7 @@ out:
 	json_object_put(l.r.state);
 	json_object_put(l.r.failed);
 	json_object_put(l.r.health);
+	json_object_put(l.r.held);
 	json_object_put(l.r.settled);
 	runner_forget_loads(&l.r);
 	kube_client_free(l.r.client);

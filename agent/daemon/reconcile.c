@@ -129,24 +129,33 @@ enum result {
 	RESULT_APPLIED,
 	RESULT_DRIFT_REPORTED,
 	RESULT_FAILED,
+	RESULT_HELD, /* a new commit, held until the sources it depends on are Ready */
 	RESULT_COUNT,
 };
 static const char *const result_messages[RESULT_COUNT] = {"in sync", "applied", "drift reported",
-                                                          "reconcile failed"};
+                                                          "reconcile failed", "held"};
 static const char *const result_labels[RESULT_COUNT] = {"in-sync", "applied", "drift-reported",
-                                                        "failed"};
+                                                        "failed", "held"};
 
-/* The health of a source's objects, and of the source, in the metrics:
- * each state of each kind the plan holds. */
+/* A source's health after a reconcile: its worst object's, or what holds
+ * it; `known` when the reconcile read its objects or held it. */
+struct source_health {
+	bool known;
+	enum readiness state;
+	struct buf cause;
+};
+
+/* The health of a source, and of its objects, in the metrics: each state
+ * of each kind the plan holds. */
 static void record_health(struct runner *r, const struct source_config *s,
-                          const struct sync_plan *plan)
+                          const struct source_health *health, const struct sync_plan *plan)
 {
-	enum readiness worst = sync_plan_health(plan, NULL), h;
 	size_t i, j, n[READINESS_FAILED + 1];
+	enum readiness h;
 
 	for (h = READINESS_READY; h <= READINESS_FAILED; h++)
-		metrics_record(r->metrics, &source_health, h == worst ? 1 : 0, "source", s->name,
-		               "state", readiness_name(h), NULL);
+		metrics_record(r->metrics, &source_health, h == health->state ? 1 : 0, "source",
+		               s->name, "state", readiness_name(h), NULL);
 	for (i = 0; i < plan->n; i++) {
 		const char *kind = plan->items[i].m->id.kind;
 
@@ -167,7 +176,8 @@ static void record_health(struct runner *r, const struct source_config *s,
 
 /* What a reconcile leaves in the metrics. */
 static void record(struct runner *r, const struct source_config *s, const struct target *t,
-                   bool compared, const char *result, double ms, int error)
+                   bool compared, const struct source_health *health, const char *result, double ms,
+                   int error)
 {
 	size_t n[DRIFT_MISSING + 1] = {0}, i;
 
@@ -181,8 +191,8 @@ static void record(struct runner *r, const struct source_config *s, const struct
 		                                   : "unchanged",
 		               NULL);
 	/* Health, after a wait that failed too. */
-	if (compared)
-		record_health(r, s, &t->plan);
+	if (health->known)
+		record_health(r, s, health, &t->plan);
 	if (error < 0)
 		return;
 	metrics_record(r->metrics, &last_success, (double)time(NULL), "source", s->name, NULL);
@@ -253,16 +263,60 @@ static void say_health(struct runner *r, const struct source_config *s, enum rea
 	         NULL);
 	now = json_object_new_object();
 	json_object_object_add(now, "state", json_object_new_string(readiness_name(state)));
+	json_object_object_add(now, "cause", json_object_new_string(cause));
 	json_object_object_add(r->health, s->name, now);
+}
+
+/* Is every source `s` depends on Ready, at the commit it applied last (not
+ * one whose apply failed)? When not, `why` says which it waits for and
+ * how that one stands: "waiting for db (Progressing: statefulset ns/db: 1
+ * of 3 pods ready; db-1 Pending)". */
+static bool dependencies_ready(struct runner *r, const struct source_config *s, struct buf *why)
+{
+	size_t k;
+
+	for (k = 0; s->depends_on && s->depends_on[k]; k++) {
+		const char *dep = s->depends_on[k];
+		struct json_object *h = json_value_get(r->health, dep);
+		const char *state = json_value_get_string(h, "state"),
+		           *cause = json_value_get_string(h, "cause");
+
+		if (state && !strcmp(state, "Ready") && json_value_get(r->state, dep) &&
+		    !json_value_get(r->failed, dep))
+			continue;
+		buf_addf(why, "waiting for %s (", dep);
+		if (json_value_get(r->failed, dep))
+			buf_addf(why, "its commit %.7s failed",
+			         json_value_get_string(r->failed, dep));
+		else if (!state || !json_value_get(r->state, dep))
+			buf_adds(why, "it has applied no commit yet");
+		else
+			buf_adds(why, state);
+		if (cause && *cause && strcmp(state ? state : "", "Ready"))
+			buf_addf(why, ": %s", cause);
+		buf_addch(why, ')');
+		return false;
+	}
+	return true;
+}
+
+bool reconcile_released(struct runner *r, const struct source_config *s)
+{
+	struct buf why = BUF_INIT;
+	bool released = json_value_get(r->held, s->name) && dependencies_ready(r, s, &why);
+
+	buf_release(&why);
+	return released;
 }
 
 /* What the reconcile of `s` found, for its report page: the objects of its
  * plan when it got that far (`compared`), else the last ones stay. */
 static void publish_report_page(struct runner *r, const struct source_config *s, struct target *t,
-                                bool compared, enum result result, const char *error, double ms)
+                                bool compared, const struct source_health *health,
+                                enum result result, const char *error, double ms)
 {
 	struct report rep = REPORT_INIT;
-	struct buf url = BUF_INIT, cause = BUF_INIT;
+	struct buf url = BUF_INIT;
 	struct report_meta m = {.source = s->name,
 	                        .result = result_labels[result],
 	                        .error = error,
@@ -278,11 +332,12 @@ static void publish_report_page(struct runner *r, const struct source_config *s,
 		                 m.commit);
 		m.commit_url = url.ptr;
 	}
-	if (compared) {
-		m.health = readiness_name(plan_summary_health(&cause, &t->plan));
-		m.health_why = cause.len ? cause.ptr : NULL;
-		plan_report_items(&rep, t);
+	if (health->known) {
+		m.health = readiness_name(health->state);
+		m.health_why = health->cause.len ? health->cause.ptr : NULL;
 	}
+	if (compared)
+		plan_report_items(&rep, t);
 	/* Files by their path in the repository, not in berth's cache. */
 	for (i = 0; i < rep.n; i++) {
 		char *file = rep.entries[i].file;
@@ -294,13 +349,12 @@ static void publish_report_page(struct runner *r, const struct source_config *s,
 	report_board_publish(r->reports, &m, compared ? &rep : NULL);
 	report_release(&rep);
 	buf_release(&url);
-	buf_release(&cause);
 }
 
 /* The commit status of a reconcile that ended as `result` after `action`. */
 static void post_outcome(struct runner *r, const struct source_config *s, const struct target *t,
                          enum result result, enum reconcile_action action, size_t drifted,
-                         size_t pruned, int error, struct buf *description)
+                         size_t pruned, int error, const char *held, struct buf *description)
 {
 	enum readiness health = plan_summary_health(description, &t->plan);
 
@@ -314,6 +368,10 @@ static void post_outcome(struct runner *r, const struct source_config *s, const 
 		         cause.ptr);
 		post_status(r, s, t->commit.id, STATUS_FAILURE, description->ptr, false);
 		buf_release(&cause);
+	} else if (result == RESULT_HELD) {
+		buf_reset(description);
+		buf_adds(description, held);
+		post_status(r, s, t->commit.id, STATUS_PENDING, description->ptr, false);
 	} else if (result == RESULT_FAILED) {
 		plan_summary_error(description, &t->diags, t->checkout);
 		post_status(r, s, t->commit.id, status_of_error(error), description->ptr, false);
@@ -342,8 +400,9 @@ static size_t settled_objects(struct json_object *settled)
 
 /* The log line of a reconcile: its source, commit, action and counts. */
 static void log_outcome(const struct source_config *s, const struct target *t, enum result result,
-                        const char *action, const char *why, size_t drifted, size_t pruned,
-                        bool partial, int error, double ms, struct json_object *settled)
+                        const char *action, const char *why, const char *held, size_t drifted,
+                        size_t pruned, bool partial, int error, double ms,
+                        struct json_object *settled)
 {
 	struct json_object *f = json_object_new_object();
 	size_t counts[SYNC_ACTION_COUNT];
@@ -359,6 +418,8 @@ static void log_outcome(const struct source_config *s, const struct target *t, e
 	}
 	if (error < 0) {
 		json_object_object_add(f, "error", json_object_new_string(berth_error_last()));
+	} else if (result == RESULT_HELD) {
+		json_object_object_add(f, "waiting", json_object_new_string(held));
 	} else if (settled) {
 		/* At rest: as the last comparison found them. */
 		add_count(f, "objects", settled_objects(settled));
@@ -488,7 +549,8 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 	struct reconcile_facts facts = {.why = why, .prunable = PRUNABLE_UNKNOWN};
 	enum reconcile_action action = RECONCILE_NOTHING;
 	enum result result = RESULT_IN_SYNC;
-	struct buf description = BUF_INIT, reason = BUF_INIT;
+	struct buf description = BUF_INIT, reason = BUF_INIT, held = BUF_INIT;
+	struct source_health health = {false, READINESS_READY, BUF_INIT};
 	struct json_object *rest = NULL; /* at rest: the last full reconcile's record */
 	struct rest_facts facts_rest;
 	struct target_memo *memo = memo_of(r, s->name);
@@ -574,6 +636,13 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 		result = RESULT_DRIFT_REPORTED;
 	if (!reconcile_writes(action))
 		goto out;
+	/* A new commit waits for the sources it depends on; drift of the
+	 * commit applied is corrected at once. */
+	if ((action == RECONCILE_APPLY || action == RECONCILE_RETRY) &&
+	    !dependencies_ready(r, s, &held)) {
+		result = RESULT_HELD;
+		goto out;
+	}
 	result = RESULT_APPLIED;
 	if (action == RECONCILE_APPLY || action == RECONCILE_RETRY) {
 		buf_addf(&description, "applying %zu object%s", t.plan.n, t.plan.n == 1 ? "" : "s");
@@ -598,24 +667,34 @@ out:
 		remember_settled(r, s, &t,
 		                 compared && (result == RESULT_IN_SYNC || result == RESULT_APPLIED),
 		                 partial, start);
-		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &description);
+		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, held.ptr,
+		             &description);
 	}
-	if (compared) {
-		struct buf cause = BUF_INIT;
-		enum readiness health = plan_summary_health(&cause, &t.plan);
-
-		say_health(r, s, health, cause.ptr);
-		buf_release(&cause);
+	/* A held source is Progressing, waiting for its dependencies. */
+	if (result == RESULT_HELD) {
+		health.known = true;
+		health.state = READINESS_PROGRESSING;
+		buf_adds(&health.cause, held.ptr);
+		json_object_object_add(r->held, s->name, json_object_new_string(held.ptr));
+	} else if (compared) {
+		health.known = true;
+		health.state = plan_summary_health(&health.cause, &t.plan);
 	}
-	publish_report_page(r, s, &t, compared, result,
+	if (result != RESULT_HELD)
+		json_object_object_del(r->held, s->name);
+	if (health.known)
+		say_health(r, s, health.state, health.cause.ptr);
+	publish_report_page(r, s, &t, compared, &health, result,
 	                    result == RESULT_FAILED ? description.ptr : NULL,
 	                    clock_now_ms() - start);
 	/* What may yet be fine, said when the commit is applied or refused. */
 	if (result == RESULT_APPLIED || result == RESULT_FAILED)
 		log_warnings(s->name, &t.warnings, t.checkout);
 	log_outcome(s, &t, result, decided ? reconcile_action_name(action) : NULL, reason.ptr,
-	            facts.drifted, pruned, partial, error, clock_now_ms() - start, rest);
-	record(r, s, &t, compared, result_labels[result], clock_now_ms() - start, error);
+	            held.ptr, facts.drifted, pruned, partial, error, clock_now_ms() - start, rest);
+	record(r, s, &t, compared, &health, result_labels[result], clock_now_ms() - start, error);
+	buf_release(&health.cause);
+	buf_release(&held);
 	buf_release(&description);
 	buf_release(&reason);
 	prune_list_release(&prune);
@@ -626,5 +705,5 @@ out:
 	target_release(&t);
 	if (sync.progress)
 		fclose(sync.progress);
-	return error;
+	return error < 0 ? error : result == RESULT_HELD;
 }

@@ -39,6 +39,9 @@ struct runner {
 	struct json_object *settled;
 	/* source -> {"state", "cause"}: its health as last said */
 	struct json_object *health;
+	/* source -> what holds its new commit (dependsOn): "waiting for db
+	 * (...)"; sources not held are not in it */
+	struct json_object *held;
 	struct metrics *metrics;
 	struct watcher *watcher;   /* NULL with --once */
 	struct verdicts *verdicts; /* the server's word on local drift, kept between reconciles */
@@ -68,8 +71,13 @@ void reconcile_log_warning(const char *message, void *ctx);
 /* Forget every source's last load: each loads its next commit whole. */
 void runner_forget_loads(struct runner *r);
 
-/* Reconcile source `s` of r->config, which `why` made due. 0, or the
+/* Reconcile source `s` of r->config, which `why` made due. 0; 1 when its
+ * new commit is held by the sources it depends on (dependsOn); or the
  * error that failed it (logged, posted and published already). */
 int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind why);
+
+/* Was source `s` held by its dependencies at its last reconcile, and are
+ * they all Ready now? Then it is due at once. */
+bool reconcile_released(struct runner *r, const struct source_config *s);
 
 #endif

@@ -41,8 +41,8 @@ struct scheduler {
 
 const char *trigger_name(enum trigger_kind k)
 {
-	static const char *const names[TRIGGER_KIND_COUNT] = {"config", "interval", "push", "watch",
-	                                                      "pull"};
+	static const char *const names[TRIGGER_KIND_COUNT] = {"config", "interval", "push",
+	                                                      "watch",  "pull",     "dependency"};
 
 	return names[k];
 }
@@ -261,18 +261,22 @@ out:
 	return n;
 }
 
-/* An object of a source changed or went: the source is due now. */
+/* An object of a source changed or went, or the sources it depends on are
+ * Ready: the source is due now. */
 static int watch(struct scheduler *s, const struct trigger *t, struct buf *answer)
 {
 	double now = clock_now_ms();
 	size_t i;
 	int n = 0;
 
-	log_line("info", "object changed", "source", t->source, "object", t->object, NULL);
+	if (t->kind == TRIGGER_DEPENDENCY)
+		log_line("info", "dependencies ready", "source", t->source, NULL);
+	else
+		log_line("info", "object changed", "source", t->source, "object", t->object, NULL);
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < s->n; i++)
 		if (!strcmp(s->sources[i].name, t->source)) {
-			make_due(s, i, TRIGGER_WATCH, now);
+			make_due(s, i, t->kind, now);
 			n++;
 		}
 	pthread_mutex_unlock(&s->lock);
@@ -297,6 +301,7 @@ int scheduler_send(struct scheduler *s, const struct trigger *t, struct buf *ans
 		n = pull(s, t, answer);
 		break;
 	case TRIGGER_WATCH:
+	case TRIGGER_DEPENDENCY:
 		n = watch(s, t, answer);
 		break;
 	default:

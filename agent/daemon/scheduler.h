@@ -26,15 +26,16 @@
 
 /* Why a source is reconciled. */
 enum trigger_kind {
-	TRIGGER_CONFIG,   /* berth started, or its config was reloaded */
-	TRIGGER_INTERVAL, /* its interval passed */
-	TRIGGER_PUSH,     /* a push webhook moved a ref it follows */
-	TRIGGER_WATCH,    /* one of its objects changed or went in the cluster */
-	TRIGGER_PULL,     /* a pull request webhook: a preview, not a reconcile */
+	TRIGGER_CONFIG,     /* berth started, or its config was reloaded */
+	TRIGGER_INTERVAL,   /* its interval passed */
+	TRIGGER_PUSH,       /* a push webhook moved a ref it follows */
+	TRIGGER_WATCH,      /* one of its objects changed or went in the cluster */
+	TRIGGER_PULL,       /* a pull request webhook: a preview, not a reconcile */
+	TRIGGER_DEPENDENCY, /* the sources it depends on are Ready: its held commit */
 	TRIGGER_KIND_COUNT,
 };
 
-/* "config", "interval", "push", "watch", "pull". */
+/* "config", "interval", "push", "watch", "pull", "dependency". */
 const char *trigger_name(enum trigger_kind k);
 
 /* A message to the scheduler. Everything is borrowed for the call. */
@@ -47,7 +48,8 @@ struct trigger {
 	const struct buf *repos;
 	const char *ref;                 /* push: the ref it moved */
 	const struct webhook_pull *pull; /* pull: the pull request */
-	const char *source, *object;     /* watch: the source, and what changed */
+	const char *source, *object;     /* watch: the source, and what changed;
+	                                  * dependency: the source */
 };
 
 struct scheduler;
