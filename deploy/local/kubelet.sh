@@ -13,6 +13,10 @@
 # would. A pod being deleted is removed at once (grace period 0), as a
 # kubelet does once its containers stopped.
 #
+# A pod annotated  berth.dev/exit: "N"  (set it in a Job's pod template)
+# runs once and ends as its containers would with exit code N: Succeeded
+# for 0, Failed otherwise, so the Job controller completes or fails the Job.
+#
 # An image whose name holds "berth-crashloop" is a container that exits 1
 # each time it starts: its pod is Running, never Ready, in CrashLoopBackOff
 # (restarted 3 times, last exit 1: Error); as an init container, the pod
@@ -73,9 +77,21 @@ def faulted($now; $init):
          state: {waiting: {reason: "PodInitializing"}}}
       else {name, image, imageID: "", ready: false, started: true, restartCount: 0,
             containerID: ("berth://" + .name), state: {running: {startedAt: $now}}} end ];
+def exits: .metadata.annotations["berth.dev/exit"] // null;
 . as $p
 | if .metadata.deletionTimestamp then "delete \(.metadata.namespace) \(.metadata.name) \(.metadata.uid)"
   elif .status.phase == "Succeeded" or .status.phase == "Failed" then empty
+  elif exits != null then
+    (exits | tonumber? // 1) as $code |
+    "ready \(.metadata.namespace) \(.metadata.name) " +
+    ({status: {phase: (if $code == 0 then "Succeeded" else "Failed" end),
+      hostIP: "127.0.0.1", podIP: $ip, podIPs: [{ip: $ip}],
+      startTime: (.status.startTime // $now), conditions: conds("False"; $now),
+      containerStatuses: [ $p.spec.containers[] | {name, image, imageID: "", ready: false,
+        started: false, restartCount: 0, containerID: ("berth://" + .name),
+        state: {terminated: {exitCode: $code,
+                             reason: (if $code == 0 then "Completed" else "Error" end),
+                             startedAt: $now, finishedAt: $now}}} ]}} | tojson)
   elif fault != null then
     if (.status.containerStatuses // []) + (.status.initContainerStatuses // [])
        | any(.state.waiting.reason == "CrashLoopBackOff"
