@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ns=e2e-health-$RANDOM
-trap 'sed -i "\#^$ns/#d" "$BERTH_CLUSTER_DIR/kubelet-hold" 2>/dev/null; kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null; drop_identity; rm -rf "$scratch"' EXIT
+trap 'sed -i "\#^$ns/#d" "$BERTH_CLUSTER_DIR/kubelet-hold" 2>/dev/null || :; kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null; drop_identity; rm -rf "$scratch"' EXIT
 own_identity health
 fresh_namespaces "$ns"
 

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ns=e2e-waves-$RANDOM
-trap 'kill "$syncing" 2>/dev/null; kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null; drop_identity; rm -rf "$scratch"' EXIT
+trap '[ -z "$syncing" ] || kill "$syncing" 2>/dev/null || :; kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null; drop_identity; rm -rf "$scratch"' EXIT
 syncing=
 own_identity waves
 fresh_namespaces "$ns"
