@@ -21,6 +21,11 @@
 #define TRACKING_VALUE "berth"
 /* ... and this annotation, naming its source. */
 #define SOURCE_ANNOTATION "berth.io/source"
+/* A Job or a Pod run once per commit at a point of the sync, not kept:
+ * pre-sync, post-sync or sync-fail; and what is deleted of its run:
+ * on-success (the default), always or never. */
+#define HOOK_ANNOTATION        "berth.io/hook"
+#define HOOK_DELETE_ANNOTATION "berth.io/hook-delete"
 /* A StatefulSet's opt-in to sync_options.recover_stuck. */
 #define RECOVER_ANNOTATION    "berth.io/recover"
 #define RECOVER_STUCK_ROLLOUT "stuck-rollout"
@@ -43,6 +48,10 @@ struct sync_options {
 	 * revision, by deleting them (sync_pods.h); else only a StatefulSet
 	 * annotated RECOVER_ANNOTATION: RECOVER_STUCK_ROLLOUT is. */
 	bool recover_stuck;
+	/* Run the commit's hooks (a new commit; not a drift correction), and
+	 * the commit they are named for (NULL: a digest of each hook). */
+	bool run_hooks;
+	const char *commit;
 	FILE *progress;       /* one line per object and per wait; NULL: quiet */
 	bool prune;           /* delete tracked objects of this source that left Git */
 	bool prune_protected; /* ... PersistentVolumeClaims, PersistentVolumes and
@@ -110,7 +119,7 @@ struct sync_options {
 #define SYNC_OPTIONS_INIT                                                                          \
 	{                                                                                          \
 		.source = "berth", .timeout_ms = 300000, .poll_ms = 500,                           \
-		.progress_deadline_ms = 600000, .parallel = 8, .wait = true                        \
+		.progress_deadline_ms = 600000, .parallel = 8, .wait = true, .run_hooks = true     \
 	}
 
 /* Say a warning through opts->warn (for sync and prune). */
@@ -185,15 +194,32 @@ struct sync_item {
 struct object_id sync_item_id(const struct sync_item *item);
 
 /* Embedded by value: SYNC_PLAN_INIT, then sync_plan_release(). */
+/* When a hook runs: before the first wave, once all is ready, when the
+ * sync failed. */
+enum hook_when {
+	HOOK_PRE_SYNC,
+	HOOK_POST_SYNC,
+	HOOK_SYNC_FAIL,
+};
+
+/* A hook of the commit. */
+struct sync_hook {
+	const struct manifest *m;
+	const struct api_resource *res;
+	enum hook_when when;
+};
+
 struct sync_plan {
 	struct sync_item *items; /* in phase order, then in manifest order */
 	size_t n;
+	struct sync_hook *hooks; /* not among the items */
+	size_t nhooks;
 	struct api_resource *defined; /* the kinds the commit's CRDs add */
 	size_t ndefined;
 };
 #define SYNC_PLAN_INIT                                                                             \
 	{                                                                                          \
-		.items = NULL, .n = 0, .defined = NULL, .ndefined = 0                              \
+		.items = NULL, .n = 0, .hooks = NULL, .nhooks = 0, .defined = NULL, .ndefined = 0  \
 	}
 
 /*

@@ -68,6 +68,27 @@ void sync_progress(const struct sync_options *opts, const char *fmt, ...)
 void sync_claim_path(struct buf *out, const char *ns, const char *tmpl, const char *sts,
                      int64_t ordinal);
 
+/* "pre-sync", "post-sync", "sync-fail". */
+const char *sync_hook_when_name(enum hook_when w);
+
+/* Is `m` a hook (HOOK_ANNOTATION): 1, and when it runs; 0 when not; -1
+ * when its annotation is not one, or is on a kind that is not a Job or a
+ * Pod (the problem added to `diags`). */
+int sync_hook_of(enum hook_when *when, struct diagnostics *diags, const struct manifest *m);
+
+/*
+ * Run the hooks of `plan` for `when`, one after the other (none without
+ * opts->run_hooks; a dry run says each and runs none): each created as
+ * <name>-<commit, 7 digits> (a commit's run is there already: not run
+ * again), waited for until it succeeds, fails or the phase's time is up,
+ * then deleted as HOOK_DELETE_ANNOTATION says, and the runs of the hook
+ * beyond the newest 3 deleted. The first failure stops them, and is the
+ * error: "hook pre-sync ns/migrate-0123abc failed: failed:
+ * BackoffLimitExceeded (...)".
+ */
+int sync_hooks_run(struct kube_client *c, const struct sync_plan *plan, enum hook_when when,
+                   const struct sync_options *opts);
+
 /* Decide the item's health from `live` (NULL: missing, which is
  * Progressing until it is made), and whether it is ready. */
 void sync_item_health(struct sync_item *item, struct json_object *live);

@@ -694,6 +694,12 @@ int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct 
 		}
 		s.keep_going = false;
 	}
+	/* What the server refuses stops the sync before its hooks. */
+	if (error < 0) {
+		pool_release(&s.pool);
+		return error;
+	}
+	error = sync_hooks_run(c, plan, HOOK_PRE_SYNC, opts);
 	/* Wave by wave, each in its phases. */
 	for (i = 0; i < plan->n && !error; i = j) {
 		for (j = i; j < plan->n && plan->items[j].phase == plan->items[i].phase &&
@@ -709,5 +715,16 @@ int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct 
 			error = sync_wait_phase(c, plan, i, j, opts);
 	}
 	pool_release(&s.pool);
+	if (!error)
+		error = sync_hooks_run(c, plan, HOOK_POST_SYNC, opts);
+	if (error < 0) {
+		/* The sync's error stays the error; a sync-fail hook's is said. */
+		char *why = xstrdup(berth_error_last());
+
+		if (sync_hooks_run(c, plan, HOOK_SYNC_FAIL, opts) < 0)
+			sync_warn(opts, "%s", berth_error_last());
+		berth_error_set("%s", why);
+		free(why);
+	}
 	return error;
 }

@@ -229,6 +229,8 @@ int cmd_sync(int argc, char **argv)
 		berth_error_print();
 		goto out;
 	}
+	/* Hooks are named for the commit (for -f: for themselves). */
+	sync.commit = t.commit.id[0] ? t.commit.id : NULL;
 	error = sync_plan_apply(&t.plan, t.client, &sync);
 	if (!error && sync.prune)
 		error = prune_apply(&prune, t.client, &sync);

@@ -648,6 +648,9 @@ int reconcile(struct runner *r, const struct source_config *s, enum trigger_kind
 		buf_addf(&description, "applying %zu object%s", t.plan.n, t.plan.n == 1 ? "" : "s");
 		post_status(r, s, t.commit.id, STATUS_PENDING, description.ptr, false);
 	}
+	/* Hooks run for a new commit, not for drift of one applied. */
+	sync.commit = t.commit.id;
+	sync.run_hooks = action == RECONCILE_APPLY || action == RECONCILE_RETRY;
 	if ((error = sync_plan_apply(&t.plan, t.client, &sync)) == 0 && sync.prune)
 		error = prune_apply(&prune, t.client, &sync);
 	remember_failure(r, s->name, t.commit.id, error < 0);
