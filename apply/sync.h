@@ -193,7 +193,6 @@ struct sync_item {
  * is cluster-scoped: a manifest of a custom kind gets the default one. */
 struct object_id sync_item_id(const struct sync_item *item);
 
-/* Embedded by value: SYNC_PLAN_INIT, then sync_plan_release(). */
 /* When a hook runs: before the first wave, once all is ready, when the
  * sync failed. */
 enum hook_when {
@@ -202,6 +201,9 @@ enum hook_when {
 	HOOK_SYNC_FAIL,
 };
 
+/* "pre-sync", "post-sync", "sync-fail". */
+const char *sync_hook_when_name(enum hook_when w);
+
 /* A hook of the commit. */
 struct sync_hook {
 	const struct manifest *m;
@@ -209,6 +211,7 @@ struct sync_hook {
 	enum hook_when when;
 };
 
+/* Embedded by value: SYNC_PLAN_INIT, then sync_plan_release(). */
 struct sync_plan {
 	struct sync_item *items; /* in phase order, then in manifest order */
 	size_t n;
@@ -216,10 +219,12 @@ struct sync_plan {
 	size_t nhooks;
 	struct api_resource *defined; /* the kinds the commit's CRDs add */
 	size_t ndefined;
+	char *hook_failed; /* a post-sync hook failed: why; the plan is Degraded */
 };
 #define SYNC_PLAN_INIT                                                                             \
 	{                                                                                          \
-		.items = NULL, .n = 0, .hooks = NULL, .nhooks = 0, .defined = NULL, .ndefined = 0  \
+		.items = NULL, .n = 0, .hooks = NULL, .nhooks = 0, .hook_failed = NULL,            \
+		.defined = NULL, .ndefined = 0                                                     \
 	}
 
 /*
@@ -245,7 +250,8 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 void sync_plan_count(size_t counts[SYNC_ACTION_COUNT], const struct sync_plan *plan);
 
 /* The worst health of the plan's objects (Ready when it has none), and in
- * *worst (may be NULL) the first object in that state (plan->n: none). */
+ * *worst (may be NULL) the first object in that state (plan->n: none, or
+ * a post-sync hook that failed, plan->hook_failed, made it Degraded). */
 enum readiness sync_plan_health(const struct sync_plan *plan, size_t *worst);
 
 void sync_plan_release(struct sync_plan *plan);

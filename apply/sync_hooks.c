@@ -63,6 +63,17 @@ int sync_hook_of(enum hook_when *when, struct diagnostics *diags, const struct m
 	return found;
 }
 
+bool sync_plan_hook(struct sync_plan *plan, struct diagnostics *diags, const struct manifest *m,
+                    const struct api_resource *res)
+{
+	enum hook_when when;
+	int h = sync_hook_of(&when, diags, m);
+
+	if (h > 0)
+		plan->hooks[plan->nhooks++] = (struct sync_hook){m, res, when};
+	return h != 0;
+}
+
 /* digest(s) as `n` hex digits. */
 static void hex_digest(char *out, size_t n, const char *s)
 {

@@ -68,13 +68,15 @@ void sync_progress(const struct sync_options *opts, const char *fmt, ...)
 void sync_claim_path(struct buf *out, const char *ns, const char *tmpl, const char *sts,
                      int64_t ordinal);
 
-/* "pre-sync", "post-sync", "sync-fail". */
-const char *sync_hook_when_name(enum hook_when w);
-
 /* Is `m` a hook (HOOK_ANNOTATION): 1, and when it runs; 0 when not; -1
  * when its annotation is not one, or is on a kind that is not a Job or a
  * Pod (the problem added to `diags`). */
 int sync_hook_of(enum hook_when *when, struct diagnostics *diags, const struct manifest *m);
+
+/* Is `m` (resolved to `res`) a hook: kept apart in plan->hooks (true),
+ * not applied; a problem with its annotation goes to `diags` (true). */
+bool sync_plan_hook(struct sync_plan *plan, struct diagnostics *diags, const struct manifest *m,
+                    const struct api_resource *res);
 
 /*
  * Run the hooks of `plan` for `when`, one after the other (none without

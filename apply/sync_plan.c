@@ -670,8 +670,8 @@ static const struct api_resource *resolve(bool *awaits_crd, struct diagnostics *
 size_t sync_check_served(struct diagnostics *diags, struct kube_client *c,
                          const struct discovery *d, const struct manifest_set *set)
 {
-	struct sync_plan plan = {NULL, 0, NULL, 0, xcalloc(set->n + 1, sizeof(struct api_resource)),
-	                         0};
+	struct sync_plan plan = {
+	    NULL, 0, NULL, 0, xcalloc(set->n + 1, sizeof(struct api_resource)), 0, NULL};
 	size_t i, before = diags->n;
 	bool awaits_crd;
 
@@ -689,25 +689,17 @@ static bool known(const struct sync_item *item, const struct sync_options *opts)
 	       opts->known(opts->known_ctx, item->m);
 }
 
-/* Is `m` a hook: kept apart in plan->hooks (true), not applied. */
-static bool hook(struct sync_plan *plan, struct diagnostics *diags, const struct manifest *m,
-                 const struct api_resource *res)
-{
-	enum hook_when when;
-	int h = sync_hook_of(&when, diags, m);
-
-	if (h > 0)
-		plan->hooks[plan->nhooks++] = (struct sync_hook){m, res, when};
-	return h != 0;
-}
-
 int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kube_client *c,
                     const struct discovery *d, const struct manifest_set *set,
                     const struct sync_options *opts)
 {
-	struct sync_plan plan = {xcalloc(set->n + 1, sizeof(struct sync_item)),    0,
-	                         xcalloc(set->n + 1, sizeof(struct sync_hook)),    0,
-	                         xcalloc(set->n + 1, sizeof(struct api_resource)), 0};
+	struct sync_plan plan = {xcalloc(set->n + 1, sizeof(struct sync_item)),
+	                         0,
+	                         xcalloc(set->n + 1, sizeof(struct sync_hook)),
+	                         0,
+	                         xcalloc(set->n + 1, sizeof(struct api_resource)),
+	                         0,
+	                         NULL};
 	struct sync_item **order = NULL;
 	size_t i, j, n, before = diags->n;
 	int error = 0;
@@ -720,7 +712,7 @@ int sync_plan_build(struct sync_plan *out, struct diagnostics *diags, struct kub
 
 		if (!res)
 			continue;
-		if (!in_scope(diags, m, res, opts) || hook(&plan, diags, m, res))
+		if (!in_scope(diags, m, res, opts) || sync_plan_hook(&plan, diags, m, res))
 			continue;
 		item->m = m;
 		item->res = res;
@@ -792,6 +784,7 @@ void sync_plan_release(struct sync_plan *plan)
 	}
 	free(plan->items);
 	free(plan->hooks);
+	free(plan->hook_failed);
 	free(plan->defined);
 	*plan = (struct sync_plan)SYNC_PLAN_INIT;
 }

@@ -47,6 +47,10 @@ enum readiness sync_plan_health(const struct sync_plan *plan, size_t *worst)
 			r = plan->items[i].health;
 			at = i;
 		}
+	if (plan->hook_failed && r < READINESS_DEGRADED) {
+		r = READINESS_DEGRADED;
+		at = plan->n;
+	}
 	if (worst)
 		*worst = at;
 	return r;

@@ -715,8 +715,9 @@ int sync_plan_apply(struct sync_plan *plan, struct kube_client *c, const struct 
 			error = sync_wait_phase(c, plan, i, j, opts);
 	}
 	pool_release(&s.pool);
-	if (!error)
-		error = sync_hooks_run(c, plan, HOOK_POST_SYNC, opts);
+	/* Applied and ready, and a post-sync hook failed: Degraded. */
+	if (!error && (error = sync_hooks_run(c, plan, HOOK_POST_SYNC, opts)) < 0)
+		plan->hook_failed = xstrdup(berth_error_last());
 	if (error < 0) {
 		/* The sync's error stays the error; a sync-fail hook's is said. */
 		char *why = xstrdup(berth_error_last());
