@@ -129,6 +129,9 @@ void report_release(struct report *r)
 	free(r->entries);
 	for (i = 0; i < r->nwarnings; i++)
 		free(r->warnings[i]);
+	for (i = 0; i < r->nhooks; i++)
+		free(r->hooks[i]);
+	free(r->hooks);
 	free(r->warnings);
 	*r = (struct report)REPORT_INIT;
 }
@@ -363,6 +366,8 @@ int report_text(struct buf *out, const struct report *r, bool color)
 	struct buf name = BUF_INIT;
 	size_t i;
 
+	for (i = 0; i < r->nhooks; i++)
+		buf_addf(out, "# hook %s would run\n", r->hooks[i]);
 	for (i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->entries[i];
 
@@ -426,6 +431,13 @@ struct json_object *report_json_doc(const struct report *r)
 		json_object_array_add(objects, entry_json(&r->entries[i]));
 	json_object_object_add(doc, "summary", summary);
 	json_object_object_add(doc, "objects", objects);
+	if (r->nhooks) {
+		struct json_object *hooks = json_object_new_array();
+
+		for (i = 0; i < r->nhooks; i++)
+			json_object_array_add(hooks, json_object_new_string(r->hooks[i]));
+		json_object_object_add(doc, "hooks", hooks);
+	}
 	return doc;
 }
 
@@ -523,16 +535,35 @@ void report_summary(struct buf *out, const struct report *r)
 		         counts[DRIFT_EXTRANEOUS]);
 }
 
-void report_warn(struct report *r, const char *fmt, ...)
+/* Append a line (printf-style) to lines[*n]. */
+static void append_line(char ***lines, size_t *n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void append_line(char ***lines, size_t *n, const char *fmt, va_list ap)
 {
 	struct buf w = BUF_INIT;
+
+	buf_vaddf(&w, fmt, ap);
+	*lines = xrealloc(*lines, (*n + 1) * sizeof(**lines));
+	(*lines)[(*n)++] = buf_detach(&w, NULL);
+}
+
+void report_warn(struct report *r, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&w, fmt, ap);
+	append_line(&r->warnings, &r->nwarnings, fmt, ap);
 	va_end(ap);
-	r->warnings = xrealloc(r->warnings, (r->nwarnings + 1) * sizeof(*r->warnings));
-	r->warnings[r->nwarnings++] = buf_detach(&w, NULL);
+}
+
+void report_hook(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	append_line(&r->hooks, &r->nhooks, fmt, ap);
+	va_end(ap);
 }
 
 void report_fence(struct buf *out, const char *info, const char *text)
@@ -596,6 +627,11 @@ int report_markdown(struct buf *out, const struct report *r)
 	buf_adds(out, r->preview ? "### berth preview\n\n**" : "### berth drift report\n\n");
 	report_summary(out, r);
 	buf_adds(out, r->preview ? "**\n" : "\n");
+	for (i = 0; i < r->nhooks; i++) {
+		buf_adds(out, i ? ", `" : "\nHooks that would run: `");
+		code_cell(out, r->hooks[i]);
+		buf_adds(out, i + 1 < r->nhooks ? "`" : "`\n");
+	}
 	for (i = 0; i < r->nwarnings; i++) {
 		buf_adds(out, i ? "> " : "\n> ");
 		buf_adds(out, "**Warning:** ");

@@ -42,11 +42,13 @@ struct report {
 	bool brief;      /* Markdown without the folded diffs, when they would not fit */
 	char **warnings; /* what a person should know first, one line each */
 	size_t nwarnings;
+	char **hooks; /* the hooks that would run: "pre-sync job ns/migrate" */
+	size_t nhooks;
 };
 #define REPORT_INIT                                                                                \
 	{                                                                                          \
 		.entries = NULL, .n = 0, .alloc = 0, .preview = false, .brief = false,             \
-		.warnings = NULL, .nwarnings = 0                                                   \
+		.warnings = NULL, .nwarnings = 0, .hooks = NULL, .nhooks = 0                       \
 	}
 
 /*
@@ -98,6 +100,11 @@ int report_entry_diff(struct buf *out, const struct report_entry *e, bool color)
 
 /* Add a warning (printf-style). */
 void report_warn(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Add a hook that would run (printf-style): the text says it ("hook
+ * pre-sync job ns/migrate would run"), the JSON lists it ("hooks"), and
+ * the Markdown after the summary. */
+void report_hook(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The counts in a line: "3 in sync, 1 drifted, 0 missing, 0 extraneous",
  * or for a preview "would create 1, change 3, prune 0, unchanged 20". */

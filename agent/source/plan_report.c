@@ -86,6 +86,14 @@ int plan_report(struct report *r, struct target *t, const struct sync_options *s
 	if (sync->prune && prune_find(&prune, t->client, t->discovery, &t->plan, sync) < 0)
 		return -1;
 	plan_report_items(r, t);
+	for (i = 0; i < t->plan.nhooks; i++) {
+		const struct sync_hook *h = &t->plan.hooks[i];
+
+		buf_reset(&name);
+		object_kind_lower(&name, h->m->id.kind);
+		report_hook(r, "%s %s %s/%s", sync_hook_when_name(h->when), name.ptr,
+		            h->m->id.namespace, h->m->id.name);
+	}
 	for (i = 0; i < prune.n; i++) {
 		const struct prune_item *p = &prune.items[i];
 
@@ -164,8 +172,11 @@ enum readiness plan_summary_health(struct buf *out, const struct sync_plan *plan
 	struct object_id id;
 
 	buf_reset(out);
-	if (at == plan->n)
+	if (at == plan->n) {
+		if (r != READINESS_READY)
+			buf_add_printable(out, plan->hook_failed, NULL);
 		return r;
+	}
 	id = sync_item_id(&plan->items[at]);
 	object_id_describe(out, &id);
 	if (plan->items[at].health_why) {

@@ -16,8 +16,9 @@ export XDG_CACHE_HOME=$scratch/cache
 git init -q --bare -b main "$scratch/app.git"
 git init -q -b main "$scratch/work"
 
-# The commit: db running IMAGE, the migration exiting MIGRATE.
-app() { # image migrate
+# The commit: db running IMAGE, the migration exiting MIGRATE, the
+# notification NOTIFY (default 0).
+app() { # image migrate [notify]
 	cat >"$scratch/work/app.yaml" <<YAML
 apiVersion: v1
 kind: Service
@@ -57,7 +58,7 @@ metadata:
 spec:
   backoffLimit: 0
   template:
-    metadata: {annotations: {berth.dev/exit: "0"}}
+    metadata: {annotations: {berth.dev/exit: "${3:-0}"}}
     spec:
       restartPolicy: Never
       containers: [{name: notify, image: busybox}]
@@ -99,6 +100,13 @@ audited dry run_berth sync -n "$ns" --repo "$scratch/app.git" --dry-run
 assert_contains "$OUT" "hook pre-sync $ns/migrate would run (none runs in a dry run)" "the dry run's hook"
 assert_eq "$(audit_between "$from" "$to" | berth_writes | awk '/jobs/')" "" "the dry run's jobs"
 
+note "berth diff lists the hooks that would run"
+run_berth diff -n "$ns" --repo "$scratch/app.git" -o json
+assert_eq "$(jq -r '.hooks[]' <<<"$OUT")" "pre-sync job $ns/migrate
+post-sync job $ns/notify" "the hooks in the JSON"
+run_berth diff -n "$ns" --repo "$scratch/app.git" -o markdown
+assert_contains "$OUT" "Hooks that would run: \`pre-sync job $ns/migrate\`, \`post-sync job $ns/notify\`" "the hooks in the Markdown"
+
 note "of a hook's runs, the newest 3 are kept"
 for image in busybox:1.38 busybox:1.39 busybox:1.40; do
 	c=$(app "$image" 0)
@@ -126,5 +134,10 @@ wait_until 60 "the drift corrected" corrected
 to=$(audit_mark corrected)
 assert_contains "$(audit_between "$from" "$to" | berth_writes)" "patch statefulsets db" "the correction"
 assert_eq "$(audit_between "$from" "$to" | berth_writes | awk '/jobs/')" "" "hook runs of the correction"
+
+note "a post-sync hook that fails makes the source Degraded"
+c7=$(app busybox:1.41 0 1)
+degraded() { grep -q "msg=\"health changed\" source=app state=Degraded was=Ready cause=\"hook post-sync $ns/notify-${c7:0:7} failed: failed: BackoffLimitExceeded" "$scratch/agent.log"; }
+wait_until 60 "the source Degraded" degraded
 stop_agent "the end"
 echo PASS
