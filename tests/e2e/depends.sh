@@ -112,6 +112,15 @@ grep -q "msg=\"dependencies ready\" source=app" "$scratch/agent.log" || fail "ap
 grep -q "msg=applied source=app commit=$second_app .*why=\"new commit [0-9a-f]* (dependency)\"" "$scratch/agent.log" ||
 	fail "app's apply: $(grep "source=app commit=$second_app" "$scratch/agent.log")"
 assert_eq "$(kubectl -n "$ns" get configmap app-config -o jsonpath='{.data.value}')" two "app's ConfigMap"
+
+note "drift of app's applied commit is corrected at once, db broken or not"
+db registry.invalid/berth-pullfail:2
+broken=$(git_commit "$scratch/db-work" "$scratch/db.git" "db broken again")
+wait_until 60 "db's commit failed again" failed
+kubectl -n "$ns" patch configmap app-config --type merge -p '{"data":{"value":"edited"}}' >/dev/null
+corrected() { grep -q "msg=applied source=app commit=$second_app .*action=correct" "$scratch/agent.log"; }
+wait_until 60 "app's drift corrected" corrected
+assert_eq "$(kubectl -n "$ns" get configmap app-config -o jsonpath='{.data.value}')" two "app's ConfigMap corrected"
 stop_agent "the end"
 PASSED=1
 echo PASS

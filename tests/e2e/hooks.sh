@@ -17,8 +17,8 @@ git init -q --bare -b main "$scratch/app.git"
 git init -q -b main "$scratch/work"
 
 # The commit: db running IMAGE, the migration exiting MIGRATE, the
-# notification NOTIFY (default 0).
-app() { # image migrate [notify]
+# notification NOTIFY (default 0), and with CLEANUP, a sync-fail hook.
+app() { # image migrate [notify [cleanup]]
 	cat >"$scratch/work/app.yaml" <<YAML
 apiVersion: v1
 kind: Service
@@ -63,6 +63,21 @@ spec:
       restartPolicy: Never
       containers: [{name: notify, image: busybox}]
 YAML
+	[ -z "${4:-}" ] || cat >>"$scratch/work/app.yaml" <<YAML
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: cleanup
+  annotations: {berth.io/hook: sync-fail, berth.io/hook-delete: never}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {annotations: {berth.dev/exit: "0"}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: cleanup, image: busybox}]
+YAML
 	git_commit "$scratch/work" "$scratch/app.git" "$1 $2"
 }
 sync() { run_berth sync -n "$ns" --repo "$scratch/app.git" --timeout 120s; }
@@ -86,12 +101,14 @@ assert_contains "$OUT" "hook pre-sync $ns/migrate-${c1:0:7} succeeded" "the migr
 assert_contains "$OUT" "hook post-sync $ns/notify-${c1:0:7} succeeded" "the notification's line"
 assert_eq "$(jobs)" "notify-${c1:0:7}" "the runs kept (the migration's deleted on success)"
 
-note "a migration that fails stops the sync: nothing else is written"
-c2=$(app busybox:1.37 1)
+note "a migration that fails stops the sync: nothing is written but the sync-fail hook"
+c2=$(app busybox:1.37 1 0 cleanup)
 audited failing sync
 [ "$STATUS" = 1 ] || fail "the sync with a failing migration exited $STATUS: $ERR"
 assert_contains "$ERR" "hook pre-sync $ns/migrate-${c2:0:7} failed: failed: BackoffLimitExceeded" "the sync's error"
-assert_eq "$(audit_between "$from" "$to" | berth_writes)" "create jobs migrate-${c2:0:7}" "the writes of the failed sync"
+assert_eq "$(audit_between "$from" "$to" | berth_writes)" "create jobs migrate-${c2:0:7}
+create jobs cleanup-${c2:0:7}" "the writes of the failed sync"
+assert_contains "$OUT" "hook sync-fail $ns/cleanup-${c2:0:7} succeeded" "the sync-fail hook's line"
 assert_eq "$(kubectl -n "$ns" get statefulset db -o jsonpath='{.spec.template.spec.containers[0].image}')" \
 	busybox:1.36 "db's image after the failed migration"
 
@@ -103,9 +120,10 @@ assert_eq "$(audit_between "$from" "$to" | berth_writes | awk '/jobs/')" "" "the
 note "berth diff lists the hooks that would run"
 run_berth diff -n "$ns" --repo "$scratch/app.git" -o json
 assert_eq "$(jq -r '.hooks[]' <<<"$OUT")" "pre-sync job $ns/migrate
-post-sync job $ns/notify" "the hooks in the JSON"
+post-sync job $ns/notify
+sync-fail job $ns/cleanup" "the hooks in the JSON"
 run_berth diff -n "$ns" --repo "$scratch/app.git" -o markdown
-assert_contains "$OUT" "Hooks that would run: \`pre-sync job $ns/migrate\`, \`post-sync job $ns/notify\`" "the hooks in the Markdown"
+assert_contains "$OUT" "Hooks that would run: \`pre-sync job $ns/migrate\`, \`post-sync job $ns/notify\`, \`sync-fail job $ns/cleanup\`" "the hooks in the Markdown"
 
 note "of a hook's runs, the newest 3 are kept"
 for image in busybox:1.38 busybox:1.39 busybox:1.40; do
