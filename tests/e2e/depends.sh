@@ -25,27 +25,8 @@ for s in db app; do
 done
 db() { # image [hold]
 	local hold=
-	[ -z "${2:-}" ] || hold='annotations: {berth.dev/hold-ready: "true"}'
-	cat >"$scratch/db-work/db.yaml" <<YAML
-apiVersion: v1
-kind: Service
-metadata: {name: db}
-spec: {clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata:
-      labels: {app: db}
-      $hold
-    spec:
-      containers: [{name: db, image: "$1"}]
-YAML
+	[ -z "${2:-}" ] || hold='{berth.dev/hold-ready: "true"}'
+	statefulset_yaml db 1 "$1" "$hold" >"$scratch/db-work/db.yaml"
 }
 app() { configmap_yaml app-config "$1" >"$scratch/app-work/app.yaml"; } # value
 # app first: the config's order is not the order of the first reconciles.

@@ -19,23 +19,9 @@ git init -q -b main "$scratch/work"
 # The commit: db running IMAGE, the migration exiting MIGRATE, the
 # notification NOTIFY (default 0), and with CLEANUP, a sync-fail hook.
 app() { # image migrate [notify [cleanup]]
-	cat >"$scratch/work/app.yaml" <<YAML
-apiVersion: v1
-kind: Service
-metadata: {name: db}
-spec: {clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      containers: [{name: db, image: "$1"}]
+	{
+		statefulset_yaml db 1 "$1"
+		cat <<YAML
 ---
 apiVersion: batch/v1
 kind: Job
@@ -63,6 +49,7 @@ spec:
       restartPolicy: Never
       containers: [{name: notify, image: busybox}]
 YAML
+	} >"$scratch/work/app.yaml"
 	[ -z "${4:-}" ] || cat >>"$scratch/work/app.yaml" <<YAML
 ---
 apiVersion: batch/v1

@@ -254,6 +254,30 @@ delete_examples() {
 	done
 }
 
+# A headless Service NAME and the StatefulSet NAME it governs, of REPLICAS
+# pods running IMAGE, their template annotated ANNOTATIONS (flow style), as
+# YAML.
+statefulset_yaml() { # name replicas image [annotations]
+	cat <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: $1}
+spec: {clusterIP: None, selector: {app: $1}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: $1}
+spec:
+  serviceName: $1
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}${4:+, annotations: $4}}
+    spec:
+      containers: [{name: $1, image: "$3"}]
+YAML
+}
+
 # A CustomResourceDefinition in berth.dev/v1 as YAML: PLURAL, of KIND, in
 # SCOPE (Namespaced or Cluster), its openAPIV3Schema SCHEMA in flow style
 # (default: any spec, kept as given).
