@@ -103,5 +103,15 @@ corrected() { grep -q "msg=applied source=app commit=$second_app .*action=correc
 wait_until 60 "app's drift corrected" corrected
 assert_eq "$(kubectl -n "$ns" get configmap app-config -o jsonpath='{.data.value}')" two "app's ConfigMap corrected"
 stop_agent "the end"
+
+note "--once goes in the same order: db, then app, whose new commit is held"
+app three
+third_app=$(git_commit "$scratch/app-work" "$scratch/app.git" "app three")
+run_berth run --once --config "$scratch/berth.yaml"
+[ "$STATUS" = 1 ] || fail "--once with db broken exited $STATUS: $ERR"
+db_line=$(grep -n 'source=db ' <<<"$ERR" | head -1 | cut -d: -f1)
+app_line=$(grep -n "msg=held source=app commit=$third_app" <<<"$ERR" | head -1 | cut -d: -f1)
+[ -n "$db_line" ] && [ -n "$app_line" ] && [ "$db_line" -lt "$app_line" ] ||
+	fail "--once's order: $ERR"
 PASSED=1
 echo PASS

@@ -48,6 +48,15 @@ spec:
     spec:
       restartPolicy: Never
       containers: [{name: notify, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ping
+  annotations: {berth.io/hook: post-sync, berth.io/hook-delete: always, berth.dev/exit: "0"}
+spec:
+  restartPolicy: Never
+  containers: [{name: ping, image: busybox}]
 YAML
 	} >"$scratch/work/app.yaml"
 	[ -z "${4:-}" ] || cat >>"$scratch/work/app.yaml" <<YAML
@@ -86,6 +95,9 @@ notify=$(line_of "$from" "$to" "create jobs notify-${c1:0:7}")
 	fail "the order of the writes: $(audit_between "$from" "$to" | berth_writes)"
 assert_contains "$OUT" "hook pre-sync $ns/migrate-${c1:0:7} succeeded" "the migration's line"
 assert_contains "$OUT" "hook post-sync $ns/notify-${c1:0:7} succeeded" "the notification's line"
+assert_contains "$OUT" "hook post-sync $ns/ping-${c1:0:7} succeeded" "the Pod hook's line"
+assert_eq "$(audit_between "$from" "$to" | berth_writes | awk '/pods/')" "create pods ping-${c1:0:7}
+delete pods ping-${c1:0:7}" "the Pod hook's run, deleted always"
 assert_eq "$(jobs)" "notify-${c1:0:7}" "the runs kept (the migration's deleted on success)"
 
 note "a migration that fails stops the sync: nothing is written but the sync-fail hook"
@@ -108,9 +120,10 @@ note "berth diff lists the hooks that would run"
 run_berth diff -n "$ns" --repo "$scratch/app.git" -o json
 assert_eq "$(jq -r '.hooks[]' <<<"$OUT")" "pre-sync job $ns/migrate
 post-sync job $ns/notify
+post-sync pod $ns/ping
 sync-fail job $ns/cleanup" "the hooks in the JSON"
 run_berth diff -n "$ns" --repo "$scratch/app.git" -o markdown
-assert_contains "$OUT" "Hooks that would run: \`pre-sync job $ns/migrate\`, \`post-sync job $ns/notify\`, \`sync-fail job $ns/cleanup\`" "the hooks in the Markdown"
+assert_contains "$OUT" "Hooks that would run: \`pre-sync job $ns/migrate\`, \`post-sync job $ns/notify\`, \`post-sync pod $ns/ping\`, \`sync-fail job $ns/cleanup\`" "the hooks in the Markdown"
 
 note "of a hook's runs, the newest 3 are kept"
 for image in busybox:1.38 busybox:1.39 busybox:1.40; do
