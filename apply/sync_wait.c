@@ -402,8 +402,10 @@ int sync_wait_phase(struct kube_client *c, struct sync_plan *plan, size_t from, 
 			sync_describe(&what, w->item);
 			if (w->state == READINESS_READY) {
 				set_health(w->item, w->state, &w->why);
-				/* The end of a wait that was said. */
-				if (w->said.len)
+				/* The end of a wait that was said, or that has
+				 * something to say (a partition, pods OnDelete
+				 * leaves): said whatever the first read found. */
+				if (w->said.len || w->why.len)
 					sync_progress(opts, "%s ready after %.1f s%s%s\n", what.ptr,
 					              (clock_now_ms() - start) / 1000,
 					              w->why.len ? ": " : "", w->why.ptr);
