@@ -641,20 +641,40 @@ const struct api_resource *discovery_find_kind(const struct discovery *d, const 
 	return NULL;
 }
 
-void api_path_segment(struct buf *out, const char *s)
+/* Append `s` percent-encoded but for letters, digits and "-._~:@" (all
+ * of it, with `all`). */
+static void add_escaped(struct buf *out, const char *s, bool all)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	bool dots = !strcmp(s, ".") || !strcmp(s, "..");
 
-	buf_addch(out, '/');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (!dots && (isalnum(c) || strchr("-._~:@", c)))
+		if (!all && (isalnum(c) || strchr("-._~:@", c)))
 			buf_addch(out, (char)c);
 		else
 			buf_addf(out, "%%%c%c", hex[c >> 4], hex[c & 15]);
 	}
+}
+
+void api_path_segment(struct buf *out, const char *s)
+{
+	buf_addch(out, '/');
+	add_escaped(out, s, !strcmp(s, ".") || !strcmp(s, ".."));
+}
+
+void api_query_value(struct buf *out, const char *s)
+{
+	add_escaped(out, s, false);
+}
+
+void api_core_path(struct buf *out, const char *ns, const char *resource, const char *name)
+{
+	buf_adds(out, "/api/v1/namespaces");
+	api_path_segment(out, ns);
+	api_path_segment(out, resource);
+	if (name)
+		api_path_segment(out, name);
 }
 
 void api_resource_path(struct buf *out, const struct api_resource *r, const char *version,

@@ -94,6 +94,15 @@ const struct api_resource *discovery_find_kind(const struct discovery *d, const 
  * segment. */
 void api_path_segment(struct buf *out, const char *s);
 
+/* Append `s` as one value of a query string ("app%3Dweb"), percent-encoded
+ * as api_path_segment() encodes a segment. */
+void api_query_value(struct buf *out, const char *s);
+
+/* The URL path of the collection `resource` of the core group (v1) in
+ * namespace `ns`, or of its object `name` (NULL: the collection):
+ * /api/v1/namespaces/NS/RESOURCE[/NAME]. */
+void api_core_path(struct buf *out, const char *ns, const char *resource, const char *name);
+
 void api_resource_path(struct buf *out, const struct api_resource *r, const char *version,
                        const char *namespace, const char *name);
 

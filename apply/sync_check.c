@@ -67,9 +67,7 @@ static int live_service(void *ctx, const char *ns, const char *name, bool *headl
 	if (!json_object_object_get_ex(l->services, ns, &list)) {
 		struct buf path = BUF_INIT;
 
-		buf_adds(&path, "/api/v1/namespaces");
-		api_path_segment(&path, ns);
-		buf_adds(&path, "/services");
+		api_core_path(&path, ns, "services", NULL);
 		lookup_read(&list, l->c, path.ptr);
 		json_object_object_add(l->services, ns, list);
 		buf_release(&path);

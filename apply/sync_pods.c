@@ -29,16 +29,6 @@ void pod_recovery_release(struct pod_recovery *r)
 	buf_release(&r->said);
 }
 
-/* Append `s` to a query as one value, percent-encoded. */
-static void add_query_value(struct buf *out, const char *s)
-{
-	struct buf seg = BUF_INIT;
-
-	api_path_segment(&seg, s);
-	buf_adds(out, seg.ptr + 1);
-	buf_release(&seg);
-}
-
 /* spec.selector as a label selector's text ("app=web,tier in (a,b)"), or
  * -1 when it has a part that cannot be written as one. */
 static int selector_text(struct buf *out, struct json_object *selector)
@@ -164,10 +154,7 @@ static int delete_pod(struct kube_client *c, const char *ns, struct json_object 
 	json_object_object_add(body, "preconditions", json_object_new_object());
 	json_object_object_add(json_value_get(body, "preconditions"), "uid",
 	                       json_object_new_string(uid));
-	buf_adds(&path, "/api/v1/namespaces");
-	api_path_segment(&path, ns);
-	buf_adds(&path, "/pods");
-	api_path_segment(&path, name);
+	api_core_path(&path, ns, "pods", name);
 	error = kube_client_call(&out, c, "DELETE", path.ptr, "application/json",
 	                         json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
 	/* Gone already, or made again: nothing of ours to delete. */
@@ -284,10 +271,9 @@ static int pods_read(struct pods *p, struct kube_client *c, struct json_object *
 		goto out;
 	p->n = (size_t)replicas;
 	p->by_ordinal = xcalloc(p->n, sizeof(*p->by_ordinal));
-	buf_adds(&path, "/api/v1/namespaces");
-	api_path_segment(&path, ns);
-	buf_adds(&path, "/pods?labelSelector=");
-	add_query_value(&path, selector.ptr);
+	api_core_path(&path, ns, "pods", NULL);
+	buf_adds(&path, "?labelSelector=");
+	api_query_value(&path, selector.ptr);
 	buf_addf(&path, "&limit=%d", LIST_PAGE);
 	error = kube_client_list(c, path.ptr, pods_page, p);
 out:

@@ -109,11 +109,9 @@ static void last_event(struct buf *out, struct kube_client *c, struct json_objec
 		return;
 	buf_addf(&selector, "involvedObject.kind=%s,involvedObject.name=%s",
 	         kind ? kind : "PersistentVolumeClaim", name);
-	buf_adds(&path, "/api/v1/namespaces");
-	api_path_segment(&path, ns);
-	buf_adds(&path, "/events?limit=100&fieldSelector=");
-	api_path_segment(&one, selector.ptr);
-	buf_adds(&path, one.ptr + 1);
+	api_core_path(&path, ns, "events", NULL);
+	buf_adds(&path, "?limit=100&fieldSelector=");
+	api_query_value(&path, selector.ptr);
 	if (kube_client_get_json(&list, c, path.ptr) == 0) {
 		items = json_value_get(list, "items");
 		for (i = 0; i < json_value_array_len(items); i++) {
@@ -133,7 +131,6 @@ static void last_event(struct buf *out, struct kube_client *c, struct json_objec
 	reason = json_value_get_string(newest, "reason");
 	message = json_value_get_string(newest, "message");
 	if (reason && message) {
-		buf_reset(&one);
 		buf_addf(&one, "%s: %.*s", reason, EVENT_MESSAGE_MAX, message);
 		buf_adds(out, " (");
 		buf_add_printable(out, one.ptr, NULL);

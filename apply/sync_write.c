@@ -330,10 +330,7 @@ void sync_claim_path(struct buf *out, const char *ns, const char *tmpl, const ch
 	struct buf name = BUF_INIT;
 
 	buf_addf(&name, "%s-%s-%lld", tmpl, sts, (long long)ordinal);
-	buf_adds(out, "/api/v1/namespaces");
-	api_path_segment(out, ns);
-	buf_adds(out, "/persistentvolumeclaims");
-	api_path_segment(out, name.ptr);
+	api_core_path(out, ns, "persistentvolumeclaims", name.ptr);
 	buf_release(&name);
 }
 

@@ -72,6 +72,22 @@ static struct discovery *fetch(struct kube_client *c, const struct discovery_wan
 static const struct discovery_want apps_and_core[] = {{"apps/v1", "Deployment"},
                                                       {"v1", "ConfigMap"}};
 
+static void test_discovery__paths_and_query_values_are_escaped(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	api_core_path(&out, "db", "pods", "web-0");
+	assert_string_equal(out.ptr, "/api/v1/namespaces/db/pods/web-0");
+	buf_reset(&out);
+	api_core_path(&out, "..", "events", NULL);
+	assert_string_equal(out.ptr, "/api/v1/namespaces/%2E%2E/events");
+	buf_reset(&out);
+	api_query_value(&out, "app=web,tier in (a,b)");
+	assert_string_equal(out.ptr, "app%3Dweb%2Ctier%20in%20%28a%2Cb%29");
+	buf_release(&out);
+}
+
 static void test_discovery__a_second_fetch_sends_no_request(void **state)
 {
 	struct kube_client *c = fake_api_client(&api, NULL);
@@ -242,6 +258,7 @@ static void test_discovery__threads_read_a_server_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_discovery__paths_and_query_values_are_escaped),
 	    cmocka_unit_test_setup_teardown(test_discovery__a_second_fetch_sends_no_request, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
