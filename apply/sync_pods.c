@@ -345,7 +345,9 @@ void sync_pods_outdated(struct buf *why, struct kube_client *c, struct json_obje
 	struct pods p;
 	size_t k, n = 0;
 
-	if (update && pods_read(&p, c, sts) == 0)
+	if (!update)
+		return;
+	if (pods_read(&p, c, sts) == 0)
 		for (k = 0; k < p.n; k++) {
 			const char *rev = revision_of(p.by_ordinal[k]);
 
