@@ -135,6 +135,14 @@ static const char *revision_of(struct json_object *pod)
 	                             "controller-revision-hash");
 }
 
+/* Has the controller of StatefulSet `sts` seen its spec? */
+static bool spec_observed(struct json_object *sts)
+{
+	return json_object_get_int64(
+	           json_value_get(json_value_get(sts, "status"), "observedGeneration")) >=
+	       json_object_get_int64(json_value_get(json_value_get(sts, "metadata"), "generation"));
+}
+
 /* Delete pod `pod` of namespace `ns` by its uid, because of `cause`; said
  * on progress and in r->said. */
 static int delete_pod(struct kube_client *c, const char *ns, struct json_object *pod,
@@ -196,13 +204,10 @@ static int recover(struct kube_client *c, struct json_object *sts, struct pods *
 	const char *strategy =
 	    json_value_get_string(json_value_get(spec, "updateStrategy"), "type");
 	const char *ns = json_value_get_string(json_value_get(sts, "metadata"), "namespace");
-	struct json_object *observed = json_value_get(status, "observedGeneration");
 	size_t k;
 
 	if (!update || !ns || (policy && !strcmp(policy, "Parallel")) ||
-	    (strategy && strcmp(strategy, "RollingUpdate")) ||
-	    json_object_get_int64(observed) < json_object_get_int64(json_value_get(
-	                                          json_value_get(sts, "metadata"), "generation")))
+	    (strategy && strcmp(strategy, "RollingUpdate")) || !spec_observed(sts))
 		return 0;
 	/* One at a time: the last one deleted is made again first. */
 	if (r->name) {
@@ -242,14 +247,10 @@ static int recover(struct kube_client *c, struct json_object *sts, struct pods *
  * controller seen the spec? */
 static bool of_the_update(struct json_object *sts, struct json_object *pod)
 {
-	struct json_object *status = json_value_get(sts, "status");
-	const char *update = json_value_get_string(status, "updateRevision"),
-	           *rev = revision_of(pod);
+	const char *update = json_value_get_string(json_value_get(sts, "status"), "updateRevision");
+	const char *rev = revision_of(pod);
 
-	return json_object_get_int64(json_value_get(status, "observedGeneration")) >=
-	           json_object_get_int64(
-	               json_value_get(json_value_get(sts, "metadata"), "generation")) &&
-	       update && rev && !strcmp(update, rev);
+	return spec_observed(sts) && update && rev && !strcmp(update, rev);
 }
 
 /* Read the pods of StatefulSet `sts` into p (pods_release): -1 when they
