@@ -13,28 +13,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sync_item_health(struct sync_item *item, struct json_object *live)
-{
-	struct buf why = BUF_INIT;
-
-	if (live) {
-		item->health = ready_check(&why, live, false);
-	} else {
-		item->health = READINESS_PROGRESSING;
-		buf_adds(&why, "it does not exist");
-	}
-	item->ready = item->health == READINESS_READY;
-	free(item->health_why);
-	item->health_why = why.len ? buf_detach(&why, NULL) : NULL;
-	buf_release(&why);
-}
-
-/* What the wait found of `item`. */
+/* What was found of `item`: its health, and why it is not Ready. */
 static void set_health(struct sync_item *item, enum readiness state, const struct buf *why)
 {
 	item->health = state;
 	free(item->health_why);
 	item->health_why = why->len ? xstrdup(why->ptr) : NULL;
+}
+
+void sync_item_health(struct sync_item *item, struct json_object *live)
+{
+	struct buf why = BUF_INIT;
+	enum readiness state = READINESS_PROGRESSING;
+
+	if (live)
+		state = ready_check(&why, live, false);
+	else
+		buf_adds(&why, "it does not exist");
+	set_health(item, state, &why);
+	item->ready = state == READINESS_READY;
+	buf_release(&why);
 }
 
 enum readiness sync_plan_health(const struct sync_plan *plan, size_t *worst)
