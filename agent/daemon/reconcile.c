@@ -354,23 +354,20 @@ static void publish_report_page(struct runner *r, const struct source_config *s,
 /* The commit status of a reconcile that ended as `result` after `action`. */
 static void post_outcome(struct runner *r, const struct source_config *s, const struct target *t,
                          enum result result, enum reconcile_action action, size_t drifted,
-                         size_t pruned, int error, const char *held, struct buf *description)
+                         size_t pruned, int error, const struct source_health *health,
+                         struct buf *description)
 {
-	enum readiness health = plan_summary_health(description, &t->plan);
-
-	if (result == RESULT_FAILED && health >= READINESS_DEGRADED) {
+	if (result == RESULT_FAILED && health->state >= READINESS_DEGRADED) {
 		/* "degraded: statefulset db/web: ...; web-2 CrashLoopBackOff ..." */
-		struct buf cause = BUF_INIT;
-
-		buf_adds(&cause, description->ptr);
 		buf_reset(description);
-		buf_addf(description, "%s: %s", health == READINESS_FAILED ? "failed" : "degraded",
-		         cause.ptr);
+		buf_addf(description, "%s: %s",
+		         health->state == READINESS_FAILED ? "failed" : "degraded",
+		         health->cause.ptr);
 		post_status(r, s, t->commit.id, STATUS_FAILURE, description->ptr, false);
-		buf_release(&cause);
 	} else if (result == RESULT_HELD) {
+		/* "waiting for db (...)" */
 		buf_reset(description);
-		buf_adds(description, held);
+		buf_adds(description, health->cause.ptr);
 		post_status(r, s, t->commit.id, STATUS_PENDING, description->ptr, false);
 	} else if (result == RESULT_FAILED) {
 		plan_summary_error(description, &t->diags, t->checkout);
@@ -660,19 +657,6 @@ out:
 	pruned = prune_list_pruned(&prune);
 	if (error < 0)
 		result = RESULT_FAILED;
-	if (rest) {
-		/* The periodic check of the status, as after a comparison. */
-		plan_summary_in_sync(&description, settled_objects(rest));
-		post_status(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, true);
-	} else {
-		if (r->watcher)
-			watcher_settle(r->watcher, s->name, &t.plan);
-		remember_settled(r, s, &t,
-		                 compared && (result == RESULT_IN_SYNC || result == RESULT_APPLIED),
-		                 partial, start);
-		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, held.ptr,
-		             &description);
-	}
 	/* A held source is Progressing, waiting for its dependencies. */
 	if (result == RESULT_HELD) {
 		health.known = true;
@@ -685,6 +669,19 @@ out:
 	}
 	if (result != RESULT_HELD)
 		json_object_object_del(r->held, s->name);
+	if (rest) {
+		/* The periodic check of the status, as after a comparison. */
+		plan_summary_in_sync(&description, settled_objects(rest));
+		post_status(r, s, t.commit.id, STATUS_SUCCESS, description.ptr, true);
+	} else {
+		if (r->watcher)
+			watcher_settle(r->watcher, s->name, &t.plan);
+		remember_settled(r, s, &t,
+		                 compared && (result == RESULT_IN_SYNC || result == RESULT_APPLIED),
+		                 partial, start);
+		post_outcome(r, s, &t, result, action, facts.drifted, pruned, error, &health,
+		             &description);
+	}
 	if (health.known)
 		say_health(r, s, health.state, health.cause.ptr);
 	publish_report_page(r, s, &t, compared, &health, result,
