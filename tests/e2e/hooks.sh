@@ -16,38 +16,33 @@ export XDG_CACHE_HOME=$scratch/cache
 git init -q --bare -b main "$scratch/app.git"
 git init -q -b main "$scratch/work"
 
+# A hook Job NAME, run WHEN, whose pod exits EXIT, its run deleted as
+# DELETE says (default: on-success), as YAML after a "---".
+hook_job() { # name when exit [delete]
+	cat <<YAML
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: $1
+  annotations: {berth.io/hook: $2${4:+, berth.io/hook-delete: $4}}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {annotations: {berth.dev/exit: "$3"}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: $1, image: busybox}]
+YAML
+}
 # The commit: db running IMAGE, the migration exiting MIGRATE, the
 # notification NOTIFY (default 0), and with CLEANUP, a sync-fail hook.
 app() { # image migrate [notify [cleanup]]
 	{
 		statefulset_yaml db 1 "$1"
+		hook_job migrate pre-sync "$2"
+		hook_job notify post-sync "${3:-0}" never
 		cat <<YAML
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations: {berth.io/hook: pre-sync}
-spec:
-  backoffLimit: 0
-  template:
-    metadata: {annotations: {berth.dev/exit: "$2"}}
-    spec:
-      restartPolicy: Never
-      containers: [{name: migrate, image: busybox}]
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: notify
-  annotations: {berth.io/hook: post-sync, berth.io/hook-delete: never}
-spec:
-  backoffLimit: 0
-  template:
-    metadata: {annotations: {berth.dev/exit: "${3:-0}"}}
-    spec:
-      restartPolicy: Never
-      containers: [{name: notify, image: busybox}]
 ---
 apiVersion: v1
 kind: Pod
@@ -58,22 +53,8 @@ spec:
   restartPolicy: Never
   containers: [{name: ping, image: busybox}]
 YAML
+		[ -z "${4:-}" ] || hook_job cleanup sync-fail 0 never
 	} >"$scratch/work/app.yaml"
-	[ -z "${4:-}" ] || cat >>"$scratch/work/app.yaml" <<YAML
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: cleanup
-  annotations: {berth.io/hook: sync-fail, berth.io/hook-delete: never}
-spec:
-  backoffLimit: 0
-  template:
-    metadata: {annotations: {berth.dev/exit: "0"}}
-    spec:
-      restartPolicy: Never
-      containers: [{name: cleanup, image: busybox}]
-YAML
 	git_commit "$scratch/work" "$scratch/app.git" "$1 $2"
 }
 sync() { run_berth sync -n "$ns" --repo "$scratch/app.git" --timeout 120s; }
