@@ -8,6 +8,7 @@
 
 #include "../../apply/sync.h"
 #include "../../diff/manifest.h"
+#include "../../diff/base/units.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,12 +84,6 @@ void config_release(struct config *c);
 struct config *config_share(struct config *c);
 struct config *config_hold(struct config *c);
 void config_drop(struct config *c);
-
-/* "30s", "5m", "1h", "500ms" or plain seconds, as Go durations read. */
-int parse_duration(long *ms, const char *s);
-
-/* A size: bytes, or with Ki, Mi or Gi. */
-int parse_size(size_t *out, const char *s);
 
 /* How long a preview may take, unless its source says (previews.timeout). */
 #define PREVIEW_TIMEOUT_MS (120 * 1000L)
