@@ -101,9 +101,10 @@ static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
                        curl_off_t ulnow)
 {
 	const struct kube_client *c = p;
+	int why = stop_requested(c->stop);
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	return stop_requested(c->stop) != 0;
+	return why && (c->abandon || why == STOP_ABANDON);
 }
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -217,7 +218,8 @@ int kube_client_new(struct kube_client **out, const struct kubeconfig *kc,
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT,
+	                 c->opts.user_agent ? c->opts.user_agent : "berth/" BERTH_VERSION);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, c->opts.request_timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
@@ -474,7 +476,7 @@ static int send_once(struct kube_response *resp, struct kube_client *c, const ch
 	curl_easy_setopt(curl, CURLOPT_NOBODY, strcmp(method, "HEAD") ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stop && c->abandon ? 0L : 1L);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stop ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c);
 	c->errbuf[0] = '\0';

@@ -34,6 +34,9 @@ struct kube_client_options {
 	 * whichever thread; NULL: "warning: ..." on stderr. */
 	void (*warn)(const char *message, void *ctx);
 	void *warn_ctx;
+	/* The User-Agent (borrowed for the client's life); NULL:
+	 * "berth/VERSION". */
+	const char *user_agent;
 };
 #define KUBE_CLIENT_OPTIONS_INIT                                                                   \
 	{                                                                                          \
@@ -154,7 +157,7 @@ int kube_client_list_ahead(struct kube_client *c, const char *path,
  * is killed. With `abandon`, the request under way is abandoned too (within
  * about a second; it fails with BERTH_ECONNECT): for a client whose thread
  * must end when told to, as a watch's. Without, a write under way is
- * finished. NULL: never stops. Copies (kube_client_dup) share it.
+ * finished, unless the stop is STOP_ABANDON. NULL: never stops. Copies (kube_client_dup) share it.
  */
 void kube_client_set_stop(struct kube_client *c, const struct stop *stop, bool abandon);
 

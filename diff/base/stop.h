@@ -20,6 +20,10 @@ struct stop {
 
 static_assert(ATOMIC_INT_LOCK_FREE == 2, "a stop flag must be safe to set in a signal handler");
 
+/* A stop that abandons the request under way too (a write of a source
+ * whose Lease was lost, say): the work is no longer this one's to finish. */
+#define STOP_ABANDON (-1)
+
 /* Ask for a stop; `why` is a signal's number, or 0 for none in particular. */
 static inline void stop_request(struct stop *s, int why)
 {
