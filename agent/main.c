@@ -153,6 +153,7 @@ static const struct verb verbs[] = {
     {"run", cmd_run, "follow Git repositories and keep the cluster in step",
      "usage: berth run --config FILE [--kubeconfig FILE] [--context NAME] [--once]\n"
      "                 [--log-format logfmt|json] [--log-level info|debug] [--listen ADDR]\n"
+     "                 [--replicas-mode lease|none] [--id NAME]\n"
      "\n"
      "Reconcile each source of the configuration (schema in the README) when its\n"
      "commit changes and every interval (with jitter): fetch, check the whole\n"
@@ -176,6 +177,12 @@ static const struct verb verbs[] = {
      "  --listen ADDR        host:port, :port (every interface) or [v6]:port for the\n"
      "                       HTTP listener (default: 127.0.0.1:8080; port 0: any;\n"
      "                       with --once, none unless given)\n"
+     "  --replicas-mode M    lease: share the sources out with the other replicas on\n"
+     "                       Lease objects, each source reconciled by one replica at\n"
+     "                       a time; none: follow every source (default: the config's\n"
+     "                       scaleOut.mode, else none)\n"
+     "  --id NAME            this replica's id in lease mode (default: $POD_NAME,\n"
+     "                       then the host's name)\n"
      "\n"
      "Exit status: 0 when stopped, 2 on a bad configuration or cluster.\n"},
     {"sync", cmd_sync, "apply the manifests in dependency order and wait for them",

@@ -18,6 +18,8 @@ int cmd_run(int argc, char **argv)
 	    {"log-format", required_argument, NULL, 'L'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"log-level", required_argument, NULL, 'V'},
+	    {"replicas-mode", required_argument, NULL, 'R'},
+	    {"id", required_argument, NULL, 'I'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct daemon_options o = {.kube = KUBECONFIG_OPTIONS_INIT};
@@ -52,6 +54,16 @@ int cmd_run(int argc, char **argv)
 				return usage_error(
 				    "run", "unknown log level '%s' (use info or debug)", optarg);
 			log_set_debug(!strcmp(optarg, "debug"));
+			break;
+		case 'R':
+			if (strcmp(optarg, "lease") && strcmp(optarg, "none"))
+				return usage_error("run",
+				                   "unknown replicas mode '%s' (use lease or none)",
+				                   optarg);
+			o.replicas_mode = optarg;
+			break;
+		case 'I':
+			o.id = optarg;
 			break;
 		case ':':
 			return usage_error("run", "option '%s' needs a value", argv[optind - 1]);

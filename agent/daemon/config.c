@@ -426,6 +426,52 @@ out:
 	buf_release(&where);
 }
 
+/* scaleOut: the mode, and the Leases' timing, each shorter than what it
+ * guards (client-go's rule: duration > deadline > retry period). */
+static void load_scale_out(struct loader *l, struct scale_out *so, struct json_object *v)
+{
+	static const char *const keys[] = {"mode",
+	                                   "leaseDuration",
+	                                   "renewDeadline",
+	                                   "retryPeriod",
+	                                   "sourceLeaseDuration",
+	                                   "sourceRenewInterval",
+	                                   "sourceRenewDeadline",
+	                                   NULL};
+	struct json_object *mode = json_value_get(v, "mode");
+	long *ms[] = {&so->lease_duration_ms, &so->renew_deadline_ms,
+	              &so->retry_period_ms,   &so->source_lease_duration_ms,
+	              &so->source_renew_ms,   &so->source_renew_deadline_ms};
+	size_t i;
+
+	if (!v)
+		return;
+	if (!json_object_is_type(v, json_type_object)) {
+		problem(l, v, "scaleOut: must be a mapping");
+		return;
+	}
+	known_keys(l, v, "scaleOut.", keys);
+	if (mode && json_object_is_type(mode, json_type_string) &&
+	    (!strcmp(json_object_get_string(mode), "lease") ||
+	     !strcmp(json_object_get_string(mode), "none")))
+		so->lease = !strcmp(json_object_get_string(mode), "lease");
+	else
+		problem(l, mode ? mode : v, "scaleOut.mode: %s",
+		        mode ? "use lease or none" : "missing");
+	for (i = 0; i < ARRAY_SIZE(ms); i++)
+		duration_at(l, ms[i], json_value_get(v, keys[i + 1]), "scaleOut.", keys[i + 1]);
+	if (so->lease_duration_ms % 1000 || so->source_lease_duration_ms % 1000)
+		problem(l, v, "scaleOut: a Lease's duration is whole seconds");
+	if (!(so->lease_duration_ms > so->renew_deadline_ms &&
+	      so->renew_deadline_ms > so->retry_period_ms))
+		problem(l, v, "scaleOut: use leaseDuration > renewDeadline > retryPeriod");
+	if (!(so->source_lease_duration_ms > so->source_renew_deadline_ms &&
+	      so->source_renew_deadline_ms > so->source_renew_ms))
+		problem(l, v,
+		        "scaleOut: use sourceLeaseDuration > sourceRenewDeadline > "
+		        "sourceRenewInterval");
+}
+
 /* The secret of each forge's webhooks, from a file or the environment. */
 static void load_webhooks(struct loader *l, struct config *c, struct json_object *hooks)
 {
@@ -571,8 +617,8 @@ static void order_by_dependencies(struct config *c)
 
 int config_load(struct config *out, struct diagnostics *diags, const char *path)
 {
-	static const char *const keys[] = {"stateNamespace", "cluster",         "sources",
-	                                   "webhooks",       "reportTokenFile", NULL};
+	static const char *const keys[] = {"stateNamespace",  "cluster",  "sources", "webhooks",
+	                                   "reportTokenFile", "scaleOut", NULL};
 	struct loader l = {path, diags, YAML_MARKS_INIT(4)};
 	struct config c = CONFIG_INIT;
 	struct json_object *docs = NULL, *root, *sources;
@@ -599,6 +645,7 @@ int config_load(struct config *out, struct diagnostics *diags, const char *path)
 		problem(&l, json_value_get(root, "reportTokenFile"), "reportTokenFile: %s",
 		        berth_error_last());
 	load_webhooks(&l, &c, json_value_get(root, "webhooks"));
+	load_scale_out(&l, &c.scale_out, json_value_get(root, "scaleOut"));
 	sources = json_value_get(root, "sources");
 	if (!json_object_is_type(sources, json_type_array) || !json_value_array_len(sources)) {
 		problem(&l, sources ? sources : root, "sources: %s",

@@ -47,6 +47,22 @@ struct source_config {
 	struct status_config status;
 };
 
+/* scaleOut: several replicas share the sources out on Lease objects
+ * (lease.h). Durations in ms; the Leases' own are whole seconds. */
+struct scale_out {
+	bool lease; /* mode: lease (else none: this replica follows every source) */
+	/* Each replica's member Lease (client-go leader election's timing). */
+	long lease_duration_ms, renew_deadline_ms, retry_period_ms;
+	/* Each source's Lease: who reconciles it. */
+	long source_lease_duration_ms, source_renew_ms, source_renew_deadline_ms;
+};
+#define SCALE_OUT_INIT                                                                             \
+	{                                                                                          \
+		.lease = false, .lease_duration_ms = 15000, .renew_deadline_ms = 10000,            \
+		.retry_period_ms = 2000, .source_lease_duration_ms = 60000,                        \
+		.source_renew_ms = 20000, .source_renew_deadline_ms = 40000                        \
+	}
+
 /* berth run's configuration file. Embedded by value: CONFIG_INIT, then
  * config_release(). */
 struct config {
@@ -60,11 +76,13 @@ struct config {
 	 * sync_options.others takes them: no source takes over another's
 	 * objects. */
 	struct sync_owner *owners;
+	struct scale_out scale_out;
 };
 #define CONFIG_INIT                                                                                \
 	{                                                                                          \
 		.sources = NULL, .n = 0, .state_namespace = NULL, .cluster = NULL,                 \
-		.report_token_file = NULL, .webhook_secrets = {NULL}, .owners = NULL               \
+		.report_token_file = NULL, .webhook_secrets = {NULL}, .owners = NULL,              \
+		.scale_out = SCALE_OUT_INIT                                                        \
 	}
 
 /*

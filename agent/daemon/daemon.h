@@ -25,6 +25,10 @@ struct daemon_options {
 	struct kubeconfig_options kube;
 	bool once;          /* each source once, then exit */
 	const char *listen; /* NULL: 127.0.0.1:8080, or none with `once` */
+	/* "lease": share the sources with the other replicas (lease.h);
+	 * "none": follow them all; NULL: as the config's scaleOut.mode says */
+	const char *replicas_mode;
+	const char *id; /* this replica's id; NULL: $POD_NAME, else the host's name */
 };
 
 /* Run berth run until SIGTERM (or, with `once`, until each source has
