@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include "config.h"
+#include "lease.h"
 #include "preview.h"
 #include "reconcile.h"
 #include "scheduler.h"
@@ -16,12 +17,14 @@
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
 #include "../../diff/base/clock.h"
+#include "../../diff/base/json_value.h"
 #include "../../diff/base/log.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* How long berth run --once waits for its commit statuses. */
 #define STATUS_TIMEOUT_MS 30000.0
@@ -29,6 +32,8 @@
 /* Set by the signal handlers; the loop blocks on `wake` until either
  * changes, a trigger comes, or a source is due. */
 static struct stop stop = STOP_INIT;
+/* The reconcile under way's: raised with `stop`, and by a lost Lease. */
+static struct stop this_run = STOP_INIT;
 static atomic_int reload_requested;
 static struct wakeup wake = WAKEUP_INIT;
 
@@ -36,8 +41,10 @@ static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		atomic_store(&reload_requested, 1);
-	else
+	else {
 		stop_request(&stop, sig);
+		stop_request(&this_run, sig);
+	}
 	wakeup_signal(&wake);
 }
 
@@ -49,6 +56,11 @@ struct loop {
 	struct previewer *previews; /* of pull requests; with the listener */
 	const char *config_path;
 	struct kubeconfig *kc;
+	/* Lease mode: the leases, this replica's id, its User-Agent, and
+	 * each source's lease_begin() epoch when it last reconciled */
+	struct leases *leases;
+	char *id, *user_agent;
+	struct json_object *epochs;
 };
 
 /* A watch saw a managed object change or go: its source is due now. */
@@ -57,6 +69,34 @@ static void on_change(const char *source, const char *what, void *ctx)
 	struct trigger t = {.kind = TRIGGER_WATCH, .source = source, .object = what};
 
 	scheduler_send(ctx, &t, NULL);
+}
+
+/* What the leases say: this replica joined or left, took or lost a
+ * source, or was handed a webhook. */
+static void on_lease(enum lease_event ev, const char *source, const char *detail, void *ctx)
+{
+	struct trigger t = {.kind = TRIGGER_LEASE, .source = source, .object = detail};
+
+	if (ev == LEASE_JOINED || ev == LEASE_LEFT) {
+		scheduler_joined(ctx, ev == LEASE_JOINED);
+		return;
+	}
+	t.owned = ev == LEASE_ACQUIRED;
+	if (ev == LEASE_TRIGGER)
+		t.kind = TRIGGER_PUSH;
+	scheduler_send(ctx, &t, NULL);
+}
+
+/* A push for a source another replica holds: handed to it. */
+static void on_forward(void *ctx, const char *source, const char *ref, const char *delivery,
+                       struct buf *answer)
+{
+	struct loop *l = ctx;
+
+	if (l->leases)
+		lease_forward(l->leases, source, ref, delivery, answer);
+	else
+		buf_addf(answer, "%s: not handed over, this replica is starting", source);
 }
 
 /* A pull request to preview: the previewer takes it from here. */
@@ -162,6 +202,8 @@ static void reload(struct loop *l)
 	 * whole. */
 	runner_forget_loads(&l->r);
 	scheduler_follow(l->scheduler, l->r.config);
+	if (l->leases)
+		lease_follow(l->leases, l->r.config);
 	follow_http(l);
 	l->r.state_ns = state_namespace(l);
 	config_drop(old);
@@ -181,6 +223,37 @@ static void release_dependents(struct loop *l)
 
 			scheduler_send(l->scheduler, &t, NULL);
 		}
+}
+
+/* In lease mode, may source `s` be reconciled now? Only while this
+ * replica holds its Lease: then it is busy until lease_end(), and a
+ * reconcile of it stops when the Lease is lost. One lost is forgotten;
+ * one taken again is read again (another replica may have applied a
+ * commit meanwhile). */
+static bool may_reconcile(struct loop *l, const struct source_config *s)
+{
+	unsigned epoch;
+	int expected = STOP_ABANDON;
+
+	if (!l->leases)
+		return true;
+	/* A stop the last reconcile's lost Lease raised is not this one's. */
+	atomic_compare_exchange_strong(&this_run.why, &expected, 0);
+	if (!lease_begin(l->leases, s->name, &this_run, &epoch)) {
+		runner_forget_source(&l->r, s->name);
+		json_object_object_del(l->epochs, s->name);
+		return false;
+	}
+	if (json_object_get_int64(json_value_get(l->epochs, s->name)) == epoch)
+		return true;
+	if (runner_take_over(&l->r, s->name) < 0) {
+		log_line("warn", "cannot take over", "source", s->name, "error", berth_error_last(),
+		         NULL);
+		lease_end(l->leases, s->name);
+		return false;
+	}
+	json_object_object_add(l->epochs, s->name, json_object_new_int64(epoch));
+	return true;
 }
 
 /* Reconcile what is due until stopped; with `once`, each source once.
@@ -204,8 +277,14 @@ static bool run(struct loop *l, bool once)
 			wakeup_wait(&wake, wait);
 			continue;
 		}
+		if (!may_reconcile(l, &l->r.config->sources[i])) {
+			scheduler_done(l->scheduler, i, clock_now_ms(), clock_jitter());
+			continue;
+		}
 		/* Held by its dependencies counts as not done, for --once. */
 		failed |= reconcile(&l->r, &l->r.config->sources[i], why) != 0;
+		if (l->leases)
+			lease_end(l->leases, l->r.config->sources[i].name);
 		scheduler_done(l->scheduler, i, clock_now_ms(), clock_jitter());
 		release_dependents(l);
 		done++;
@@ -231,21 +310,70 @@ static void drain(struct loop *l, bool once)
 	}
 }
 
+/* Is `id` fit for a Lease's name (a DNS subdomain, with the prefix)? */
+static bool is_replica_id(const char *id)
+{
+	size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-.");
+
+	return n && !id[n] && n <= 240 && strchr("abcdefghijklmnopqrstuvwxyz0123456789", id[0]) &&
+	       strchr("abcdefghijklmnopqrstuvwxyz0123456789", id[n - 1]);
+}
+
+/* Lease mode, when the options or the config ask for it: this replica's
+ * id (--id, $POD_NAME, the host's name) and User-Agent, which the API
+ * server's audit log shows. */
+static int lease_mode(struct loop *l, const struct daemon_options *o)
+{
+	const char *mode = o->replicas_mode;
+	char host[256] = "";
+	struct buf ua = BUF_INIT;
+	const char *id = o->id;
+
+	if (mode ? strcmp(mode, "lease") : !l->r.config->scale_out.lease)
+		return 0;
+	if (o->once)
+		return berth_error_set("--once reconciles every source: it takes no lease mode "
+		                       "(--replicas-mode none)");
+	if (!id)
+		id = getenv("POD_NAME");
+	if (!id && gethostname(host, sizeof(host) - 1) == 0)
+		id = host;
+	if (!id || !is_replica_id(id))
+		return berth_error_set("replica id '%s': use lowercase letters, digits, '-' and "
+		                       "'.' (at most 240), as a pod's name (--id)",
+		                       id ? id : "");
+	l->id = xstrdup(id);
+	buf_addf(&ua, "berth/" BERTH_VERSION " replica/%s", id);
+	l->user_agent = buf_detach(&ua, NULL);
+	l->r.client_opts.user_agent = l->user_agent;
+	l->epochs = json_object_new_object();
+	return 1;
+}
+
 /* Everything the loop needs before its first reconcile. */
 static int start(struct loop *l, const struct daemon_options *o)
 {
-	static const struct metric_family *families[16];
+	static const struct metric_family *families[24];
 	struct runner *r = &l->r;
 	struct config loaded = CONFIG_INIT;
 	size_t i, n = 0;
+	int lease;
 
 	if (load_config(&loaded, o->config_path) < 0)
 		return -1;
 	r->config = config_share(&loaded);
+	if ((lease = lease_mode(l, o)) < 0) {
+		log_line("error", "cannot start", "error", berth_error_last(), NULL);
+		return -1;
+	}
 	for (i = 0; i < reconcile_nfamilies; i++)
 		families[n++] = reconcile_families[i];
 	families[n++] = &status_posts_family;
 	families[n++] = &status_queue_family;
+	if (lease) {
+		families[n++] = &lease_owned_family;
+		families[n++] = &lease_transitions_family;
+	}
 	metrics_new(&r->metrics, families, n);
 	reporter_new(&r->reporter, r->metrics, NULL);
 	verdicts_new(&r->verdicts, 1u << 16);
@@ -260,6 +388,8 @@ static int start(struct loop *l, const struct daemon_options *o)
 	 * them from the first request. */
 	scheduler_new(&l->scheduler, &wake);
 	scheduler_follow(l->scheduler, r->config);
+	if (lease)
+		scheduler_lease(l->scheduler, on_forward, l);
 	if (wakeup_open(&wake) < 0) {
 		log_line("error", "cannot start", "error", berth_error_last(), NULL);
 		return -1;
@@ -291,13 +421,24 @@ static int start(struct loop *l, const struct daemon_options *o)
 		         r->state_ns, "error", berth_error_last(), NULL);
 		return -1;
 	}
+	if (lease && lease_new(&l->leases, l->kc, &r->client_opts,
+	                       &(struct lease_options){.id = l->id,
+	                                               .namespace = r->state_ns,
+	                                               .timing = r->config->scale_out,
+	                                               .metrics = r->metrics,
+	                                               .notify = on_lease,
+	                                               .notify_ctx = l->scheduler},
+	                       r->config) < 0) {
+		log_line("error", "cannot start", "error", berth_error_last(), NULL);
+		return -1;
+	}
 	return 0;
 }
 
 int daemon_run(const struct daemon_options *o)
 {
 	struct loop l = {
-	    .r = {.kube = o->kube, .client_opts = KUBE_CLIENT_OPTIONS_INIT, .stop = &stop},
+	    .r = {.kube = o->kube, .client_opts = KUBE_CLIENT_OPTIONS_INIT, .stop = &this_run},
 	    .config_path = o->config_path};
 	struct sigaction sa;
 	int status = 2;
@@ -310,14 +451,19 @@ int daemon_run(const struct daemon_options *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	kube_client_set_stop(l.r.client, &stop, false);
+	kube_client_set_stop(l.r.client, &this_run, false);
 	log_line("info", "started", "config", o->config_path, "state", STATE_NAME, "listen",
-	         l.listener ? listener_address(l.listener) : "none", NULL);
+	         l.listener ? listener_address(l.listener) : "none", "replica",
+	         l.id ? l.id : "only", NULL);
 	failed = run(&l, o->once);
+	/* The Leases go at once: the next owners need not wait for them. */
+	lease_free(l.leases);
+	l.leases = NULL;
 	drain(&l, o->once);
 	log_line("info", stop_requested(&stop) ? "stopped" : "done", NULL);
 	status = o->once && failed ? 1 : 0;
 out:
+	lease_free(l.leases);
 	if (l.scheduler)
 		scheduler_previews(l.scheduler, NULL, NULL);
 	previewer_free(l.previews);
@@ -337,6 +483,9 @@ out:
 	kube_client_free(l.r.client);
 	kubeconfig_free(l.kc);
 	config_drop(l.r.config);
+	json_object_put(l.epochs);
+	free(l.id);
+	free(l.user_agent);
 	wakeup_close(&wake);
 	return status;
 }

@@ -503,6 +503,43 @@ void runner_forget_loads(struct runner *r)
 	r->nloaded = 0;
 }
 
+void runner_forget_source(struct runner *r, const char *name)
+{
+	struct sync_plan none = SYNC_PLAN_INIT;
+	size_t i;
+
+	json_object_object_del(r->settled, name);
+	json_object_object_del(r->failed, name);
+	json_object_object_del(r->health, name);
+	json_object_object_del(r->held, name);
+	for (i = 0; i < r->nloaded; i++)
+		if (!strcmp(r->loaded[i].source, name)) {
+			free(r->loaded[i].source);
+			target_memo_release(&r->loaded[i].memo);
+			r->loaded[i] = r->loaded[--r->nloaded];
+			break;
+		}
+	if (r->watcher)
+		watcher_follow(r->watcher, name, &none);
+	metrics_forget(r->metrics, "source", name);
+}
+
+int runner_take_over(struct runner *r, const char *name)
+{
+	struct json_object *state = NULL, *commit;
+	int error;
+
+	runner_forget_source(r, name);
+	if ((error = state_read(&state, r->client, r->state_ns)) < 0)
+		return berth_error_prefix(error, "cannot read which commit '%s' is at", name);
+	if ((commit = json_value_get(state, name)))
+		json_object_object_add(r->state, name, json_object_get(commit));
+	else
+		json_object_object_del(r->state, name);
+	json_object_put(state);
+	return 0;
+}
+
 /* What a reconcile of `s`, begun at `start`, leaves for the next ones: its
  * objects in sync at its commit, or nothing to rest on. `partial`: it
  * compared only the objects of the files its commit changed. */

@@ -71,6 +71,14 @@ void reconcile_log_warning(const char *message, void *ctx);
 /* Forget every source's last load: each loads its next commit whole. */
 void runner_forget_loads(struct runner *r);
 
+/* Forget what the runner knows of source `name`: another replica
+ * reconciles it (lease.h). Its watches, memo, health and metrics go. */
+void runner_forget_source(struct runner *r, const char *name);
+
+/* This replica takes source `name` over from another: what it knew is
+ * forgotten, and the commit applied is read again from the state. */
+int runner_take_over(struct runner *r, const char *name);
+
 /* Reconcile source `s` of r->config, which `why` made due. 0; 1 when its
  * new commit is held by the sources it depends on (dependsOn); or the
  * error that failed it (logged, posted and published already). */

@@ -28,6 +28,8 @@ struct schedule {
 	bool running;                /* handed to the loop, not done yet */
 	bool again;                  /* triggered while running: due once done, */
 	enum trigger_kind again_why; /* ... for this */
+	bool owned;                  /* this replica reconciles it (always, but in lease mode) */
+	bool let_go;                 /* lost: due once, for the loop to forget it */
 };
 
 struct scheduler {
@@ -37,12 +39,15 @@ struct scheduler {
 	size_t n;
 	scheduler_preview_fn *preview;
 	void *preview_ctx;
+	bool lease, joined; /* lease mode, and this replica has joined */
+	scheduler_forward_fn *forward;
+	void *forward_ctx;
 };
 
 const char *trigger_name(enum trigger_kind k)
 {
-	static const char *const names[TRIGGER_KIND_COUNT] = {"config", "interval", "push",
-	                                                      "watch",  "pull",     "dependency"};
+	static const char *const names[TRIGGER_KIND_COUNT] = {
+	    "config", "interval", "push", "watch", "pull", "dependency", "lease"};
 
 	return names[k];
 }
@@ -97,15 +102,39 @@ void scheduler_follow(struct scheduler *s, const struct config *c)
 		fresh[i].why = TRIGGER_CONFIG;
 	}
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < c->n; i++)
+	for (i = 0; i < c->n; i++) {
+		fresh[i].owned = !s->lease;
 		for (j = 0; j < s->n; j++)
-			if (!strcmp(fresh[i].name, s->sources[j].name))
+			if (!strcmp(fresh[i].name, s->sources[j].name)) {
 				fresh[i].reconciled = s->sources[j].reconciled;
+				fresh[i].owned = s->sources[j].owned;
+			}
+	}
 	forget(s->sources, s->n);
 	s->sources = fresh;
 	s->n = c->n;
 	pthread_mutex_unlock(&s->lock);
 	buf_release(&key);
+}
+
+void scheduler_lease(struct scheduler *s, scheduler_forward_fn *fn, void *ctx)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	s->lease = true;
+	s->forward = fn;
+	s->forward_ctx = ctx;
+	for (i = 0; i < s->n; i++)
+		s->sources[i].owned = false;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void scheduler_joined(struct scheduler *s, bool joined)
+{
+	pthread_mutex_lock(&s->lock);
+	s->joined = joined;
+	pthread_mutex_unlock(&s->lock);
 }
 
 void scheduler_previews(struct scheduler *s, scheduler_preview_fn *fn, void *ctx)
@@ -158,22 +187,30 @@ static void make_due(struct scheduler *s, size_t i, enum trigger_kind why, doubl
 	}
 }
 
-/* A push: each source of the repository whose ref it moves is due now. */
+/* A push: each source of the repository whose ref it moves is due now;
+ * in lease mode, one another replica holds is handed to it. */
 static int push(struct scheduler *s, const struct trigger *t, struct buf *answer)
 {
-	struct buf names = BUF_INIT, other = BUF_INIT;
+	struct buf names = BUF_INIT, other = BUF_INIT, away = BUF_INIT, handed = BUF_INIT;
 	double now = clock_now_ms();
-	const char *ref = t->ref ? t->ref : "";
+	const char *ref = t->ref ? t->ref : "", *name;
+	scheduler_forward_fn *forward;
+	void *forward_ctx;
 	size_t i;
 	int n = 0;
 
 	pthread_mutex_lock(&s->lock);
+	forward = s->forward;
+	forward_ctx = s->forward_ctx;
 	for (i = 0; i < s->n; i++) {
 		struct schedule *src = &s->sources[i];
 
 		if (!names_repo(t->repos, src->repo))
 			continue;
-		if (webhook_ref_moves(src->ref, ref)) {
+		if (webhook_ref_moves(src->ref, ref) && !src->owned && forward) {
+			buf_add(&away, src->name, strlen(src->name) + 1);
+			n++;
+		} else if (webhook_ref_moves(src->ref, ref)) {
 			make_due(s, i, TRIGGER_PUSH, now);
 			buf_addf(&names, "%s%s", names.len ? "," : "", src->name);
 			n++;
@@ -183,10 +220,18 @@ static int push(struct scheduler *s, const struct trigger *t, struct buf *answer
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (n)
+	/* Out of the lock: the leases tell the scheduler, never the reverse. */
+	for (name = away.ptr; name < away.ptr + away.len; name += strlen(name) + 1) {
+		buf_adds(&handed, handed.len ? "; " : "");
+		forward(forward_ctx, name, ref, t->delivery, &handed);
+	}
+	if (names.len)
 		wakeup_signal(s->wake);
-	if (n)
-		buf_addf(answer, "reconciling %s\n", names.ptr);
+	if (names.len)
+		buf_addf(answer, "reconciling %s%s%s\n", names.ptr, handed.len ? "; " : "",
+		         handed.ptr);
+	else if (handed.len)
+		buf_addf(answer, "%s\n", handed.ptr);
 	else if (other.len)
 		buf_addf(answer, "nothing to reconcile: %s moves no ref a source follows (%s)\n",
 		         ref, other.ptr);
@@ -195,12 +240,14 @@ static int push(struct scheduler *s, const struct trigger *t, struct buf *answer
 		         t->repos->len ? t->repos->ptr : "this repository");
 	if (n)
 		log_line("info", "webhook", "forge", forge_name(t->forge), "delivery", t->delivery,
-		         "ref", ref, "sources", names.ptr, NULL);
+		         "ref", ref, "sources", names.ptr, "handed", handed.ptr, NULL);
 	else
 		log_line("info", "webhook triggered nothing", "forge", forge_name(t->forge),
 		         "delivery", t->delivery, "ref", ref, "reason", answer->ptr, NULL);
 	buf_release(&names);
 	buf_release(&other);
+	buf_release(&away);
+	buf_release(&handed);
 	return n;
 }
 
@@ -271,11 +318,22 @@ static int watch(struct scheduler *s, const struct trigger *t, struct buf *answe
 
 	if (t->kind == TRIGGER_DEPENDENCY)
 		log_line("info", "dependencies ready", "source", t->source, NULL);
-	else
+	else if (t->kind == TRIGGER_PUSH)
+		log_line("info", "webhook handed over", "source", t->source, "what", t->object,
+		         NULL);
+	else if (t->kind == TRIGGER_WATCH)
 		log_line("info", "object changed", "source", t->source, "object", t->object, NULL);
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < s->n; i++)
 		if (!strcmp(s->sources[i].name, t->source)) {
+			if (t->kind == TRIGGER_LEASE) {
+				s->sources[i].owned = t->owned;
+				s->sources[i].let_go = !t->owned;
+				/* Whatever made it due while another held it,
+				 * it is reconciled (or forgotten) for this. */
+				if (!s->sources[i].running)
+					s->sources[i].why = TRIGGER_INTERVAL;
+			}
 			make_due(s, i, t->kind, now);
 			n++;
 		}
@@ -295,13 +353,15 @@ int scheduler_send(struct scheduler *s, const struct trigger *t, struct buf *ans
 		answer = &scratch;
 	switch (t->kind) {
 	case TRIGGER_PUSH:
-		n = push(s, t, answer);
+		/* One of a source by name: handed over by another replica. */
+		n = t->source ? watch(s, t, answer) : push(s, t, answer);
 		break;
 	case TRIGGER_PULL:
 		n = pull(s, t, answer);
 		break;
 	case TRIGGER_WATCH:
 	case TRIGGER_DEPENDENCY:
+	case TRIGGER_LEASE:
 		n = watch(s, t, answer);
 		break;
 	default:
@@ -319,7 +379,7 @@ bool scheduler_next(struct scheduler *s, double now_ms, size_t *i, enum trigger_
 
 	pthread_mutex_lock(&s->lock);
 	for (j = 0; j < s->n; j++)
-		if (!s->sources[j].running &&
+		if (!s->sources[j].running && (s->sources[j].owned || s->sources[j].let_go) &&
 		    (first == SIZE_MAX || s->sources[j].due < s->sources[first].due))
 			first = j;
 	if (first != SIZE_MAX && s->sources[first].due <= now_ms) {
@@ -345,6 +405,7 @@ void scheduler_done(struct scheduler *s, size_t i, double now_ms, double jitter)
 		src = &s->sources[i];
 		src->reconciled = true;
 		src->running = false;
+		src->let_go = false;
 		spread = (double)src->interval_ms * src->jitter_percent / 100.0;
 		src->due = now_ms + (double)src->interval_ms - spread + 2 * spread * jitter;
 		src->why = TRIGGER_INTERVAL;
@@ -363,9 +424,16 @@ size_t scheduler_waiting(struct scheduler *s, struct buf *out)
 	size_t i, n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < s->n; i++)
-		if (!s->sources[i].reconciled)
-			buf_addf(out, "%s%s", n++ ? ", " : "", s->sources[i].name);
+	if (s->lease) {
+		if (!s->joined)
+			buf_adds(out, "not joined yet: this replica holds no member Lease");
+		n = !s->joined;
+	} else {
+		for (i = 0; i < s->n; i++)
+			if (!s->sources[i].reconciled)
+				buf_addf(out, "%s%s",
+				         n++ ? ", " : "not reconciled yet: ", s->sources[i].name);
+	}
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }

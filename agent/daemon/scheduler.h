@@ -32,10 +32,11 @@ enum trigger_kind {
 	TRIGGER_WATCH,      /* one of its objects changed or went in the cluster */
 	TRIGGER_PULL,       /* a pull request webhook: a preview, not a reconcile */
 	TRIGGER_DEPENDENCY, /* the sources it depends on are Ready: its held commit */
+	TRIGGER_LEASE,      /* this replica took its Lease (lease.h), or lost it */
 	TRIGGER_KIND_COUNT,
 };
 
-/* "config", "interval", "push", "watch", "pull", "dependency". */
+/* "config", "interval", "push", "watch", "pull", "dependency", "lease". */
 const char *trigger_name(enum trigger_kind k);
 
 /* A message to the scheduler. Everything is borrowed for the call. */
@@ -49,7 +50,10 @@ struct trigger {
 	const char *ref;                 /* push: the ref it moved */
 	const struct webhook_pull *pull; /* pull: the pull request */
 	const char *source, *object;     /* watch: the source, and what changed;
-	                                  * dependency: the source */
+	                                  * dependency: the source; lease: the
+	                                  * source; push handed over by another
+	                                  * replica: the source, and whence */
+	bool owned;                      /* lease: taken (else lost) */
 };
 
 struct scheduler;
@@ -68,6 +72,19 @@ void scheduler_free(struct scheduler *s);
  * its name is unchanged. */
 void scheduler_follow(struct scheduler *s, const struct config *c);
 
+/* Hands a push for `source`, whose Lease another replica holds, to that
+ * one: set by the loop in lease mode; called from scheduler_send()'s
+ * thread. `answer` gets what was done. */
+typedef void scheduler_forward_fn(void *ctx, const char *source, const char *ref,
+                                  const char *delivery, struct buf *answer);
+
+/* Lease mode (lease.h): from now on a source is reconciled only once a
+ * TRIGGER_LEASE says this replica took it, a push for one it does not
+ * hold goes to `fn`, and the replica is ready once scheduler_joined()
+ * says so. */
+void scheduler_lease(struct scheduler *s, scheduler_forward_fn *fn, void *ctx);
+void scheduler_joined(struct scheduler *s, bool joined);
+
 /* Where pull requests go; NULL: previews are off (a delivery is ignored). */
 void scheduler_previews(struct scheduler *s, scheduler_preview_fn *fn, void *ctx);
 
@@ -84,6 +101,8 @@ int scheduler_send(struct scheduler *s, const struct trigger *t, struct buf *ans
 
 /* The source due first at `now_ms` (the one due longest; by order of the
  * config on a tie): its index in the config followed and why, and true;
+ * in lease mode, only of those this replica holds, or just lost
+ * (TRIGGER_LEASE: the loop then forgets it);
  * it is then running until scheduler_done(). False when none is due:
  * *wait_ms is then how long until one is. */
 bool scheduler_next(struct scheduler *s, double now_ms, size_t *i, enum trigger_kind *why,
@@ -94,8 +113,9 @@ bool scheduler_next(struct scheduler *s, double now_ms, size_t *i, enum trigger_
  * in [0, 1): clock_jitter()); at once when a trigger came meanwhile. */
 void scheduler_done(struct scheduler *s, size_t i, double now_ms, double jitter);
 
-/* The sources that have not reconciled yet, ", "-separated, in `out`;
- * returns how many. */
+/* Why this replica is not ready, in `out`: the sources that have not
+ * reconciled yet ("not reconciled yet: a, b"; returns how many), or in
+ * lease mode, that it has not joined (returns 1). */
 size_t scheduler_waiting(struct scheduler *s, struct buf *out);
 
 #endif

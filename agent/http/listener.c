@@ -73,7 +73,7 @@ static void readyz(struct http_response *resp, struct listener *l)
 
 	if (scheduler_waiting(l->scheduler, &waiting)) {
 		resp->status = 503;
-		buf_addf(&resp->body, "not reconciled yet: %s\n", waiting.ptr);
+		buf_addf(&resp->body, "%s\n", waiting.ptr);
 	} else {
 		buf_adds(&resp->body, "ok\n");
 	}

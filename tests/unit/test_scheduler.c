@@ -8,6 +8,7 @@
 
 #include "../../diff/base/clock.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MINUTE (60 * 1000.0)
@@ -232,7 +233,7 @@ static void test_scheduler__a_reload_keeps_readiness_by_name(void **state)
 	scheduler_new(&s, NULL);
 	scheduler_follow(s, &c);
 	assert_int_equal(scheduler_waiting(s, &waiting), 2);
-	assert_string_equal(waiting.ptr, "web, db");
+	assert_string_equal(waiting.ptr, "not reconciled yet: web, db");
 	while (scheduler_next(s, 0, &i, &why, &wait))
 		scheduler_done(s, i, 0, 0.5);
 	buf_reset(&waiting);
@@ -242,11 +243,78 @@ static void test_scheduler__a_reload_keeps_readiness_by_name(void **state)
 	scheduler_follow(s, &c);
 	buf_reset(&waiting);
 	assert_int_equal(scheduler_waiting(s, &waiting), 1);
-	assert_string_equal(waiting.ptr, "new");
+	assert_string_equal(waiting.ptr, "not reconciled yet: new");
 	next(&got, s, &c, 0);
 	assert_string_equal(got.ptr, "db/config");
 	buf_release(&got);
 	buf_release(&waiting);
+	scheduler_free(s);
+}
+
+static char forwarded[128];
+
+static void on_forward(void *ctx, const char *source, const char *ref, const char *delivery,
+                       struct buf *answer)
+{
+	(void)ctx;
+	snprintf(forwarded, sizeof(forwarded), "%s %s %s", source, ref, delivery);
+	buf_addf(answer, "%s: handed to its owner", source);
+}
+
+/* Lease mode: a source is reconciled only once this replica took it; one
+ * lost is handed out once more, to be forgotten; a push for one another
+ * replica holds is handed over, and one handed over by name is due; the
+ * replica is ready once it joined, owning nothing. */
+static void test_scheduler__lease_mode_reconciles_only_what_it_holds(void **state)
+{
+	struct source_config sources[2] = {source("web", "https://h/a/app", NULL, 5 * MINUTE),
+	                                   source("db", "https://h/a/app", NULL, 5 * MINUTE)};
+	struct config c = {.sources = sources, .n = 2};
+	struct trigger took = {.kind = TRIGGER_LEASE, .source = "db", .owned = true};
+	struct trigger push = {.kind = TRIGGER_PUSH,
+	                       .forge = FORGE_GITHUB,
+	                       .delivery = "d1",
+	                       .ref = "refs/heads/main"};
+	struct buf got = BUF_INIT, waiting = BUF_INIT, repos = BUF_INIT, answer = BUF_INIT;
+	struct scheduler *s;
+
+	(void)state;
+	scheduler_new(&s, NULL);
+	scheduler_follow(s, &c);
+	scheduler_lease(s, on_forward, NULL);
+	assert_int_equal(scheduler_waiting(s, &waiting), 1);
+	assert_string_equal(waiting.ptr, "not joined yet: this replica holds no member Lease");
+	scheduler_joined(s, true);
+	buf_reset(&waiting);
+	assert_int_equal(scheduler_waiting(s, &waiting), 0);
+	/* Due for the config, but held by no one here. */
+	next(&got, s, &c, 1000);
+	assert_string_equal(got.ptr, "none (wait 3600)");
+	assert_int_equal(scheduler_send(s, &took, NULL), 1);
+	step(s, &c, clock_now_ms(), "db/lease", 1000);
+	/* A push: db is reconciled here, web handed over. */
+	repo_key(&repos, "https://h/a/app");
+	buf_addch(&repos, '\0');
+	push.repos = &repos;
+	assert_int_equal(scheduler_send(s, &push, &answer), 2);
+	assert_string_equal(answer.ptr, "reconciling db; web: handed to its owner\n");
+	assert_string_equal(forwarded, "web refs/heads/main d1");
+	step(s, &c, clock_now_ms(), "db/push", 2000);
+	/* Handed over by name, by the replica that got it. */
+	push.source = "db";
+	push.object = "push of refs/heads/main (delivery d2, through other)";
+	assert_int_equal(scheduler_send(s, &push, NULL), 1);
+	step(s, &c, clock_now_ms(), "db/push", 3000);
+	/* Lost: handed out once, for the loop to forget; then never. */
+	took.owned = false;
+	scheduler_send(s, &took, NULL);
+	step(s, &c, clock_now_ms(), "db/lease", 4000);
+	next(&got, s, &c, clock_now_ms() + 10 * MINUTE);
+	assert_string_equal(got.ptr, "none (wait 3600)");
+	buf_release(&got);
+	buf_release(&waiting);
+	buf_release(&repos);
+	buf_release(&answer);
 	scheduler_free(s);
 }
 
@@ -335,6 +403,7 @@ int main(void)
 	    cmocka_unit_test(test_scheduler__a_trigger_names_a_reconcile_its_interval_made_due),
 	    cmocka_unit_test(test_scheduler__the_source_due_longest_goes_first),
 	    cmocka_unit_test(test_scheduler__a_reload_keeps_readiness_by_name),
+	    cmocka_unit_test(test_scheduler__lease_mode_reconciles_only_what_it_holds),
 	    cmocka_unit_test(test_scheduler__a_pull_request_is_previewed_where_its_base_deploys),
 	};
 

@@ -1,0 +1,880 @@
+/* Several replicas share the sources out on Lease objects: the member
+ * Leases, the source Leases, and the webhooks handed over on them. */
+#include "lease.h"
+
+#include "lease_plan.h"
+
+#include "../../diff/base/alloc.h"
+#include "../../diff/base/berth_error.h"
+#include "../../diff/base/clock.h"
+#include "../../diff/base/json_value.h"
+#include "../../diff/base/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEASES_PATH "/apis/coordination.k8s.io/v1/namespaces/%s/leases"
+/* How long the server keeps the watch of the Leases open. */
+#define WATCH_TIMEOUT_S 300
+/* Tries of a webhook handed over, each after a 409. */
+#define FORWARD_TRIES 3
+/* Webhooks waiting to be handed over: more are refused. */
+#define FORWARD_MAX 256
+
+const struct metric_family lease_owned_family = {
+    "berth_owned_sources", "Sources whose Lease this replica holds: the sources it reconciles.",
+    METRIC_GAUGE, NULL, 0};
+const struct metric_family lease_transitions_family = {
+    "berth_lease_transitions_total",
+    "Source Leases this replica acquired, released (to another member, or when stopping) or lost "
+    "(not renewed in time, or taken).",
+    METRIC_COUNTER, NULL, 0};
+
+/* A source, and whether this replica holds its Lease. */
+struct owned {
+	char *source, *key, *lease; /* its name, what it is hashed by, its Lease's name */
+	bool held;
+	double renewed_ms; /* when the last write that held it was sent */
+	unsigned epoch;    /* how many times this replica took it */
+	bool busy;         /* reconciling: between lease_begin() and lease_end() */
+	struct stop *stop; /* the busy reconcile's */
+};
+
+/* A webhook to hand to a source's holder. */
+struct forward {
+	char *source, *ref, *delivery;
+};
+
+struct leases {
+	char *id, *ns, *member; /* the member Lease's name */
+	struct scale_out t;
+	struct metrics *metrics;
+	lease_notify_fn *notify;
+	void *notify_ctx;
+	struct kube_client *client, *watch_client; /* the ticks', the watch's */
+	pthread_t ticker, watcher;
+	bool watching, ticking; /* the threads run */
+	struct stop stop;       /* the threads end */
+	struct stop restart;    /* the watch LISTs again: it heard nothing for too long */
+
+	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t cond;  /* the ticker's: a change it must act on */
+	bool poked;
+	struct lease_record *records; /* the Leases, as last seen */
+	size_t nrecords;
+	double heard_ms; /* the last event of the watch */
+	struct owned *sources;
+	size_t n;
+	double member_renewed_ms; /* when the last renewal of the member Lease was sent */
+	bool joined;
+	struct forward *forwards;
+	size_t nforwards;
+};
+
+static void poke(struct leases *l)
+{
+	l->poked = true;
+	pthread_cond_signal(&l->cond);
+}
+
+static struct lease_record *find_record(struct leases *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->nrecords; i++)
+		if (!strcmp(l->records[i].name, name))
+			return &l->records[i];
+	return NULL;
+}
+
+static struct owned *find_source(struct leases *l, const char *source)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->sources[i].source, source))
+			return &l->sources[i];
+	return NULL;
+}
+
+static struct owned *source_of_lease(struct leases *l, const char *lease)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->sources[i].lease, lease))
+			return &l->sources[i];
+	return NULL;
+}
+
+static void count_owned(struct leases *l)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		n += l->sources[i].held;
+	metrics_record(l->metrics, &lease_owned_family, (double)n, NULL);
+}
+
+/* A Lease seen (a watch event, or the answer to a write or a GET), with
+ * the lock held: kept, and what it changes acted on. */
+static void store_put(struct leases *l, struct json_object *obj, double now)
+{
+	const char *name = json_value_get_string(json_value_get(obj, "metadata"), "name");
+	struct lease_record *r;
+	struct owned *o;
+	unsigned changed;
+
+	if (!name)
+		return;
+	if (!(r = find_record(l, name))) {
+		l->records = xrealloc(l->records, (l->nrecords + 1) * sizeof(*l->records));
+		r = &l->records[l->nrecords++];
+		memset(r, 0, sizeof(*r));
+	}
+	changed = lease_record_set(r, obj, now);
+	/* A member come or gone, or a Lease freed: the shares may change. */
+	if ((changed & LEASE_CHANGED_HOLDER) && (r->member || !r->holder))
+		poke(l);
+	o = source_of_lease(l, name);
+	if (o && o->held && (changed & LEASE_CHANGED_TRIGGER) && r->trigger && r->holder &&
+	    !strcmp(r->holder, l->id)) {
+		struct json_object *t = json_value_parse(r->trigger, strlen(r->trigger));
+		struct buf what = BUF_INIT;
+
+		buf_addf(&what, "push of %s (delivery %s, through %s)",
+		         json_value_get_string(t, "ref") ? json_value_get_string(t, "ref") : "?",
+		         json_value_get_string(t, "delivery") ? json_value_get_string(t, "delivery")
+		                                              : "?",
+		         json_value_get_string(t, "from") ? json_value_get_string(t, "from") : "?");
+		l->notify(LEASE_TRIGGER, o->source, what.ptr, l->notify_ctx);
+		buf_release(&what);
+		json_object_put(t);
+	}
+}
+
+static void store_drop(struct leases *l, const char *name)
+{
+	struct lease_record *r = name ? find_record(l, name) : NULL;
+
+	if (!r)
+		return;
+	lease_record_release(r);
+	*r = l->records[--l->nrecords];
+	poke(l);
+}
+
+/* ---- The watch of the Leases. ---- */
+
+static int on_event(struct json_object *ev, void *ctx)
+{
+	struct leases *l = ctx;
+	const char *type = json_value_get_string(ev, "type");
+	struct json_object *obj = json_value_get(ev, "object");
+
+	if (type && !strcmp(type, "ERROR")) {
+		const char *message = json_value_get_string(obj, "message");
+
+		berth_error_set("watch leases: %s", message ? message : "an error event");
+		return json_object_get_int(json_value_get(obj, "code")) == 410 ? BERTH_EGONE
+		                                                               : BERTH_ERROR;
+	}
+	pthread_mutex_lock(&l->lock);
+	l->heard_ms = clock_now_ms();
+	if (type && !strcmp(type, "DELETED"))
+		store_drop(l, json_value_get_string(json_value_get(obj, "metadata"), "name"));
+	else if (type && strcmp(type, "BOOKMARK"))
+		store_put(l, obj, l->heard_ms);
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
+/* LIST the Leases: the store is what the server holds now. Its
+ * resourceVersion, to watch from, goes to `rv`. */
+static int relist(struct leases *l, struct buf *rv)
+{
+	struct json_object *list = NULL, *items;
+	struct buf path = BUF_INIT;
+	double now;
+	size_t i, j;
+	int error;
+
+	buf_addf(&path, LEASES_PATH "?labelSelector=" LEASE_LABEL, l->ns);
+	if ((error = kube_client_get_json(&list, l->watch_client, path.ptr)) < 0)
+		goto out;
+	items = json_value_get(list, "items");
+	now = clock_now_ms();
+	pthread_mutex_lock(&l->lock);
+	l->heard_ms = now;
+	for (i = 0; i < json_value_array_len(items); i++)
+		store_put(l, json_object_array_get_idx(items, i), now);
+	/* What the LIST lacks is gone. */
+	for (j = 0; j < l->nrecords;) {
+		for (i = 0; i < json_value_array_len(items); i++) {
+			const char *name = json_value_get_string(
+			    json_value_get(json_object_array_get_idx(items, i), "metadata"),
+			    "name");
+
+			if (name && !strcmp(l->records[j].name, name))
+				break;
+		}
+		if (i == json_value_array_len(items))
+			store_drop(l, l->records[j].name);
+		else
+			j++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	buf_reset(rv);
+	buf_adds(rv,
+	         json_value_get_string(json_value_get(list, "metadata"), "resourceVersion")
+	             ? json_value_get_string(json_value_get(list, "metadata"), "resourceVersion")
+	             : "0");
+out:
+	json_object_put(list);
+	buf_release(&path);
+	return error;
+}
+
+static void *watch_loop(void *arg)
+{
+	struct leases *l = arg;
+	struct buf rv = BUF_INIT, path = BUF_INIT;
+	bool listed = false;
+	long backoff = 500;
+	int error = 0;
+
+	while (!stop_requested(&l->stop)) {
+		if (stop_requested(&l->restart)) {
+			atomic_store(&l->restart.why, 0);
+			listed = false;
+		}
+		if (!listed && (error = relist(l, &rv)) < 0)
+			goto failed;
+		listed = true;
+		buf_reset(&path);
+		buf_addf(&path, LEASES_PATH "?labelSelector=" LEASE_LABEL "&resourceVersion=%s",
+		         l->ns, rv.ptr);
+		error = kube_client_watch(l->watch_client, path.ptr, on_event, l, WATCH_TIMEOUT_S);
+		if (error == 0) {
+			backoff = 500;
+			/* Ended by the server, or abandoned: LIST again either way. */
+			listed = false;
+			continue;
+		}
+	failed:
+		listed = false;
+		if (error == BERTH_EGONE || stop_requested(&l->stop))
+			continue;
+		log_line("warn", "watch failed", "collection", "leases", "error",
+		         berth_error_last(), NULL);
+		clock_nap(backoff, &l->stop);
+		backoff = backoff < 8000 ? backoff * 2 : 8000;
+	}
+	buf_release(&rv);
+	buf_release(&path);
+	return NULL;
+}
+
+/* ---- Writes. ---- */
+
+/* GET Lease `name` into the store; BERTH_ENOTFOUND drops it. */
+static int refresh(struct leases *l, const char *name)
+{
+	struct json_object *obj = NULL;
+	struct buf path = BUF_INIT;
+	int error;
+
+	buf_addf(&path, LEASES_PATH "/%s", l->ns, name);
+	error = kube_client_get_json(&obj, l->client, path.ptr);
+	pthread_mutex_lock(&l->lock);
+	if (error == 0)
+		store_put(l, obj, clock_now_ms());
+	else if (error == BERTH_ENOTFOUND)
+		store_drop(l, name);
+	pthread_mutex_unlock(&l->lock);
+	json_object_put(obj);
+	buf_release(&path);
+	return error;
+}
+
+/* Write `body` (taken) to Lease `name` (POST when `create`), and keep what
+ * the server answers. A 409 reads the Lease again and is BERTH_ECONFLICT. */
+static int put_lease(struct leases *l, const char *name, struct json_object *body, bool create)
+{
+	struct json_object *answer = NULL;
+	struct buf path = BUF_INIT;
+	int error;
+
+	buf_addf(&path, LEASES_PATH, l->ns);
+	if (!create)
+		buf_addf(&path, "/%s", name);
+	error = kube_client_call(&answer, l->client, create ? "POST" : "PUT", path.ptr,
+	                         "application/json", json_object_to_json_string(body));
+	if (error == 0) {
+		pthread_mutex_lock(&l->lock);
+		store_put(l, answer, clock_now_ms());
+		pthread_mutex_unlock(&l->lock);
+	} else if (error == BERTH_ECONFLICT || error == BERTH_ENOTFOUND) {
+		refresh(l, name);
+		error = error == BERTH_ECONFLICT ? BERTH_ECONFLICT : error;
+	}
+	json_object_put(answer);
+	json_object_put(body);
+	buf_release(&path);
+	return error;
+}
+
+/* Hold (holder: this replica) or give up (holder "") Lease `name`,
+ * labelled `label`, for `duration_ms`. 0 when the server took it. */
+static int write_holder(struct leases *l, const char *name, const char *label, const char *holder,
+                        long duration_ms)
+{
+	struct lease_record *r;
+	struct json_object *body;
+	char now[32];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	lease_time(now, &ts);
+	pthread_mutex_lock(&l->lock);
+	r = find_record(l, name);
+	body = lease_body(r, name, l->ns, label, holder, duration_ms / 1000, now);
+	pthread_mutex_unlock(&l->lock);
+	return put_lease(l, name, body, !r);
+}
+
+/* ---- The ticks: the member Lease, then each source's. ---- */
+
+/* Source `o` is not this replica's any more (the lock held): its busy
+ * reconcile is stopped, and the loop told. */
+static void lose(struct leases *l, struct owned *o, const char *change, const char *reason)
+{
+	o->held = false;
+	if (o->busy && o->stop)
+		stop_request(o->stop, LEASE_STOP);
+	metrics_record(l->metrics, &lease_transitions_family, 1, "change", change, NULL);
+	count_owned(l);
+	log_line(strcmp(change, "lost") ? "info" : "warn", "lease given up", "source", o->source,
+	         "change", change, "reason", reason, NULL);
+	l->notify(LEASE_LOST, o->source, reason, l->notify_ctx);
+}
+
+static void tick_member(struct leases *l, double now)
+{
+	struct lease_record *r;
+	bool free, ours, joined;
+	char holder[256] = "";
+	int error = 0;
+
+	pthread_mutex_lock(&l->lock);
+	r = find_record(l, l->member);
+	ours = r && r->holder && !strcmp(r->holder, l->id);
+	free = !r || lease_record_free(r, now);
+	if (r && r->holder)
+		snprintf(holder, sizeof(holder), "%s", r->holder);
+	pthread_mutex_unlock(&l->lock);
+	if (ours || free)
+		error = write_holder(l, l->member, "member", l->id, l->t.lease_duration_ms);
+	if ((ours || free) && error == 0) {
+		pthread_mutex_lock(&l->lock);
+		l->member_renewed_ms = now;
+		pthread_mutex_unlock(&l->lock);
+	} else if (!ours && !free) {
+		log_line("warn", "lease held by another", "lease", l->member, "holder", holder,
+		         "meaning", "another replica runs with this id: give each its own (--id)",
+		         NULL);
+	} else if (error != BERTH_ECONFLICT) {
+		log_line("warn", "cannot renew", "lease", l->member, "error", berth_error_last(),
+		         NULL);
+	}
+	pthread_mutex_lock(&l->lock);
+	joined = now < l->member_renewed_ms + (double)l->t.renew_deadline_ms;
+	if (joined != l->joined) {
+		l->joined = joined;
+		log_line(joined ? "info" : "warn", joined ? "joined" : "left", "id", l->id, "lease",
+		         l->member, NULL);
+		l->notify(joined ? LEASE_JOINED : LEASE_LEFT, NULL, NULL, l->notify_ctx);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* The members at `now`, with the lock held: the holders of member Leases
+ * not expired, this replica among them only while joined. Copies. */
+static size_t members(struct leases *l, char **out, double now)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->nrecords; i++) {
+		const struct lease_record *r = &l->records[i];
+
+		if (r->member && !lease_record_free(r, now) && strcmp(r->holder, l->id))
+			out[n++] = xstrdup(r->holder);
+	}
+	if (l->joined)
+		out[n++] = xstrdup(l->id);
+	return n;
+}
+
+enum act { ACT_TAKE, ACT_RENEW, ACT_RELEASE };
+
+struct action {
+	enum act act;
+	char *source, *lease;
+};
+
+/* What each source's Lease needs at `now`, with the lock held; what is
+ * lost or given up is so at once. Returns how many actions. */
+static size_t plan(struct leases *l, struct action *acts, double now)
+{
+	char **names = xcalloc(l->nrecords + 2, sizeof(*names)), why[300];
+	size_t nm = members(l, names, now), i, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		struct owned *o = &l->sources[i];
+		size_t who =
+		    o->key ? lease_assign((const char *const *)names, nm, o->key) : SIZE_MAX;
+		bool mine = who != SIZE_MAX && !strcmp(names[who], l->id);
+		struct lease_record *r = find_record(l, o->lease);
+		enum act act;
+
+		if (o->held && now >= o->renewed_ms + (double)l->t.source_renew_deadline_ms) {
+			lose(l, o, "lost", "not renewed within sourceRenewDeadline");
+			continue;
+		}
+		if (o->held && !mine && !o->busy && (!o->key || (who != SIZE_MAX && l->joined))) {
+			snprintf(why, sizeof(why), "%s%s", o->key ? "it goes to " : "no longer a source",
+			         o->key ? names[who] : "");
+			lose(l, o, "released", why);
+			act = ACT_RELEASE;
+		} else if (o->held && now >= o->renewed_ms + (double)l->t.source_renew_ms) {
+			act = ACT_RENEW;
+		} else if (!o->held && mine && l->joined && (!r || lease_record_free(r, now))) {
+			act = ACT_TAKE;
+		} else {
+			continue;
+		}
+		acts[n].act = act;
+		acts[n].source = xstrdup(o->source);
+		acts[n++].lease = xstrdup(o->lease);
+	}
+	for (i = 0; i < nm; i++)
+		free(names[i]);
+	free(names);
+	return n;
+}
+
+/* Do action `a`, sent at `sent`. */
+static void act(struct leases *l, const struct action *a, double sent)
+{
+	struct owned *o;
+	struct lease_record *r;
+	int error;
+
+	if (a->act == ACT_RELEASE) {
+		if (write_holder(l, a->lease, "source", "", 1000) < 0)
+			log_line("warn", "cannot release", "lease", a->lease, "error",
+			         berth_error_last(), "meaning", "it expires for the others instead",
+			         NULL);
+		return;
+	}
+	error = write_holder(l, a->lease, "source", l->id, l->t.source_lease_duration_ms);
+	pthread_mutex_lock(&l->lock);
+	o = find_source(l, a->source);
+	r = find_record(l, a->lease);
+	if (error == 0 && o && !o->held) {
+		o->held = true;
+		o->renewed_ms = sent;
+		o->epoch++;
+		metrics_record(l->metrics, &lease_transitions_family, 1, "change", "acquired",
+		               NULL);
+		count_owned(l);
+		log_line("info", "lease acquired", "source", a->source, "lease", a->lease, NULL);
+		l->notify(LEASE_ACQUIRED, a->source, NULL, l->notify_ctx);
+	} else if (error == 0 && o) {
+		o->renewed_ms = sent;
+	} else if (o && o->held && r && (!r->holder || strcmp(r->holder, l->id))) {
+		lose(l, o, "lost", "another replica holds it now");
+	} else if (error < 0 && error != BERTH_ECONFLICT && a->act == ACT_RENEW) {
+		log_line("warn", "cannot renew", "lease", a->lease, "error", berth_error_last(),
+		         NULL);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* Hand each webhook queued to its source's holder. */
+static void forward_all(struct leases *l)
+{
+	struct forward *queue;
+	size_t n, i, try;
+
+	pthread_mutex_lock(&l->lock);
+	queue = l->forwards;
+	n = l->nforwards;
+	l->forwards = NULL;
+	l->nforwards = 0;
+	pthread_mutex_unlock(&l->lock);
+	for (i = 0; i < n; i++) {
+		struct forward *f = &queue[i];
+		struct buf name = BUF_INIT;
+
+		buf_addf(&name, LEASE_SOURCE_PREFIX "%s", f->source);
+		for (try = 0; try < FORWARD_TRIES; try++) {
+			struct lease_record *r;
+			struct json_object *body, *meta, *ann, *t;
+			struct owned *o;
+			char holder[256];
+			int error;
+
+			pthread_mutex_lock(&l->lock);
+			r = find_record(l, name.ptr);
+			o = find_source(l, f->source);
+			if (!r || !r->holder || (o && o->held)) {
+				if (o && o->held)
+					l->notify(LEASE_TRIGGER, f->source, "push", l->notify_ctx);
+				else
+					log_line("info", "webhook kept for the next owner",
+					         "source", f->source, "delivery", f->delivery,
+					         "meaning",
+					         "no replica holds the source: the next to take it "
+					         "reconciles it then",
+					         NULL);
+				pthread_mutex_unlock(&l->lock);
+				break;
+			}
+			snprintf(holder, sizeof(holder), "%s", r->holder);
+			body = json_value_copy(r->obj);
+			pthread_mutex_unlock(&l->lock);
+			meta = json_value_get(body, "metadata");
+			if (!json_object_is_type(ann = json_value_get(meta, "annotations"),
+			                         json_type_object)) {
+				ann = json_object_new_object();
+				json_object_object_add(meta, "annotations", ann);
+			}
+			t = json_object_new_object();
+			json_object_object_add(t, "ref", json_object_new_string(f->ref));
+			json_object_object_add(t, "delivery", json_object_new_string(f->delivery));
+			json_object_object_add(t, "from", json_object_new_string(l->id));
+			json_object_object_add(
+			    ann, LEASE_TRIGGER_KEY,
+			    json_object_new_string(json_object_to_json_string(t)));
+			json_object_put(t);
+			if ((error = put_lease(l, name.ptr, body, false)) == 0) {
+				log_line("info", "webhook handed over", "source", f->source, "to",
+				         holder, "delivery", f->delivery, NULL);
+				break;
+			}
+			if (error != BERTH_ECONFLICT) {
+				log_line("warn", "cannot hand the webhook over", "source",
+				         f->source, "delivery", f->delivery, "error",
+				         berth_error_last(), NULL);
+				break;
+			}
+		}
+		buf_release(&name);
+		free(f->source);
+		free(f->ref);
+		free(f->delivery);
+	}
+	free(queue);
+}
+
+/* When the next tick is due after `now`: a renewal, a Lease that may
+ * expire, or the member's renewal at `member_due`. With the lock held. */
+static double next_due(struct leases *l, double now, double member_due)
+{
+	double next = member_due, t;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->sources[i].held &&
+		    (t = l->sources[i].renewed_ms + (double)l->t.source_renew_ms) < next)
+			next = t;
+	for (i = 0; i < l->nrecords; i++)
+		if (l->records[i].holder &&
+		    (t = l->records[i].observed_ms + (double)l->records[i].duration_ms) > now &&
+		    t < next)
+			next = t;
+	return next > now + 5 ? next : now + 5;
+}
+
+static void *tick_loop(void *arg)
+{
+	struct leases *l = arg;
+	double member_due = 0;
+
+	while (!stop_requested(&l->stop)) {
+		double now = clock_now_ms(), next;
+		struct action *acts;
+		size_t n, i;
+
+		if (now >= member_due) {
+			tick_member(l, now);
+			member_due = now + (double)l->t.retry_period_ms;
+		}
+		pthread_mutex_lock(&l->lock);
+		acts = xcalloc(l->n + 1, sizeof(*acts));
+		n = plan(l, acts, clock_now_ms());
+		pthread_mutex_unlock(&l->lock);
+		for (i = 0; i < n; i++) {
+			act(l, &acts[i], clock_now_ms());
+			free(acts[i].source);
+			free(acts[i].lease);
+		}
+		free(acts);
+		forward_all(l);
+		pthread_mutex_lock(&l->lock);
+		now = clock_now_ms();
+		/* Every member's renewal is an event: a watch that hears none
+		 * for three retry periods is stuck (a stalled connection). */
+		if (now - l->heard_ms > 3.0 * (double)l->t.retry_period_ms) {
+			stop_request(&l->restart, 0);
+			l->heard_ms = now;
+		}
+		next = next_due(l, now, member_due);
+		while (!l->poked && !stop_requested(&l->stop) && clock_now_ms() < next) {
+			struct timespec ts = clock_realtime_in(next - clock_now_ms());
+
+			pthread_cond_timedwait(&l->cond, &l->lock, &ts);
+		}
+		l->poked = false;
+		pthread_mutex_unlock(&l->lock);
+	}
+	return NULL;
+}
+
+/* ---- The loop's side. ---- */
+
+/* The longest a Lease request may take: well within what a late renewal
+ * may cost before the others see the Lease expire. */
+static long request_timeout(const struct scale_out *t)
+{
+	long a = t->renew_deadline_ms - t->retry_period_ms,
+	     b = t->source_lease_duration_ms - t->source_renew_deadline_ms;
+
+	return (a < b ? a : b) / 2 > 500 ? (a < b ? a : b) / 2 : 500;
+}
+
+void lease_follow(struct leases *l, const struct config *c)
+{
+	const char **keys = xcalloc(c->n + 1, sizeof(*keys));
+	struct owned *fresh = xcalloc(c->n + l->n + 1, sizeof(*fresh));
+	size_t i, j, n = c->n;
+
+	lease_group_keys(keys, c);
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < c->n; i++) {
+		struct owned *o = find_source(l, c->sources[i].name);
+		struct buf lease = BUF_INIT;
+
+		if (o) {
+			fresh[i] = *o;
+			free(o->key);
+			o->source = NULL;
+		} else {
+			fresh[i].source = xstrdup(c->sources[i].name);
+			buf_addf(&lease, LEASE_SOURCE_PREFIX "%s", c->sources[i].name);
+			fresh[i].lease = buf_detach(&lease, NULL);
+		}
+		fresh[i].key = xstrdup(keys[i]);
+	}
+	/* A source gone is given up (plan(): no key), then forgotten. */
+	for (j = 0; j < l->n; j++) {
+		if (!l->sources[j].source)
+			continue;
+		if (l->sources[j].held || l->sources[j].busy) {
+			fresh[n] = l->sources[j];
+			free(fresh[n].key);
+			fresh[n++].key = NULL;
+		} else {
+			free(l->sources[j].source);
+			free(l->sources[j].key);
+			free(l->sources[j].lease);
+		}
+	}
+	free(l->sources);
+	l->sources = fresh;
+	l->n = n;
+	poke(l);
+	pthread_mutex_unlock(&l->lock);
+	free(keys);
+}
+
+int lease_new(struct leases **out, const struct kubeconfig *kc,
+              const struct kube_client_options *client, const struct lease_options *o,
+              const struct config *c)
+{
+	struct leases *l = xcalloc(1, sizeof(*l));
+	struct kube_client_options short_opts = *client;
+	struct buf member = BUF_INIT;
+	int error;
+
+	l->id = xstrdup(o->id);
+	l->ns = xstrdup(o->namespace);
+	buf_addf(&member, LEASE_MEMBER_PREFIX "%s", o->id);
+	l->member = buf_detach(&member, NULL);
+	l->t = o->timing;
+	l->metrics = o->metrics;
+	l->notify = o->notify;
+	l->notify_ctx = o->notify_ctx;
+	l->member_renewed_ms = -1e18;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->cond, NULL);
+	/* A renewal that hangs must fail before its deadline, and is tried
+	 * again at the next tick, not within the call. */
+	short_opts.request_timeout_ms = request_timeout(&o->timing);
+	short_opts.connect_timeout_ms = short_opts.request_timeout_ms;
+	short_opts.max_attempts = 1;
+	if ((error = kube_client_new(&l->client, kc, &short_opts)) < 0 ||
+	    (error = kube_client_new(&l->watch_client, kc, client)) < 0)
+		goto fail;
+	kube_client_set_stop(l->client, &l->stop, false);
+	kube_client_set_stop(l->watch_client, &l->restart, true);
+	lease_follow(l, c);
+	metrics_record(l->metrics, &lease_owned_family, 0, NULL);
+	if ((errno = pthread_create(&l->watcher, NULL, watch_loop, l)) == 0)
+		l->watching = true;
+	if (l->watching && (errno = pthread_create(&l->ticker, NULL, tick_loop, l)) == 0)
+		l->ticking = true;
+	if (!l->ticking) {
+		error = berth_error_set("cannot start the leases: %s", strerror(errno));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	lease_free(l);
+	return error;
+}
+
+void lease_free(struct leases *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	stop_request(&l->stop, 0);
+	stop_request(&l->restart, 0);
+	poke(l);
+	pthread_mutex_unlock(&l->lock);
+	if (l->ticking)
+		pthread_join(l->ticker, NULL);
+	if (l->watching) {
+		kube_client_interrupt(l->watch_client);
+		pthread_join(l->watcher, NULL);
+	}
+	/* Given up at once, the member first: the others then take the
+	 * sources as each is freed, without waiting for them to expire. */
+	if (l->client) {
+		kube_client_set_stop(l->client, NULL, false);
+		if (l->joined && write_holder(l, l->member, "member", "", 1000) < 0)
+			log_line("warn", "cannot release", "lease", l->member, "error",
+			         berth_error_last(), NULL);
+		for (i = 0; i < l->n; i++) {
+			if (!l->sources[i].held)
+				continue;
+			lose(l, &l->sources[i], "released", "berth is stopping");
+			if (write_holder(l, l->sources[i].lease, "source", "", 1000) < 0)
+				log_line("warn", "cannot release", "lease", l->sources[i].lease,
+				         "error", berth_error_last(), NULL);
+		}
+	}
+	for (i = 0; i < l->n; i++) {
+		free(l->sources[i].source);
+		free(l->sources[i].key);
+		free(l->sources[i].lease);
+	}
+	free(l->sources);
+	for (i = 0; i < l->nrecords; i++)
+		lease_record_release(&l->records[i]);
+	free(l->records);
+	for (i = 0; i < l->nforwards; i++) {
+		free(l->forwards[i].source);
+		free(l->forwards[i].ref);
+		free(l->forwards[i].delivery);
+	}
+	free(l->forwards);
+	kube_client_free(l->client);
+	kube_client_free(l->watch_client);
+	pthread_cond_destroy(&l->cond);
+	pthread_mutex_destroy(&l->lock);
+	free(l->id);
+	free(l->ns);
+	free(l->member);
+	free(l);
+}
+
+bool lease_begin(struct leases *l, const char *source, struct stop *stop, unsigned *epoch)
+{
+	struct owned *o;
+	bool ours;
+
+	pthread_mutex_lock(&l->lock);
+	o = find_source(l, source);
+	ours =
+	    o && o->held && clock_now_ms() < o->renewed_ms + (double)l->t.source_renew_deadline_ms;
+	if (ours) {
+		o->busy = true;
+		o->stop = stop;
+		*epoch = o->epoch;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return ours;
+}
+
+void lease_end(struct leases *l, const char *source)
+{
+	struct owned *o;
+
+	pthread_mutex_lock(&l->lock);
+	if ((o = find_source(l, source))) {
+		o->busy = false;
+		o->stop = NULL;
+	}
+	/* A source that went to another member meanwhile goes now. */
+	poke(l);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void lease_forward(struct leases *l, const char *source, const char *ref, const char *delivery,
+                   struct buf *answer)
+{
+	struct buf name = BUF_INIT;
+	struct lease_record *r;
+
+	buf_addf(&name, LEASE_SOURCE_PREFIX "%s", source);
+	pthread_mutex_lock(&l->lock);
+	r = find_record(l, name.ptr);
+	if (l->nforwards >= FORWARD_MAX) {
+		buf_addf(answer,
+		         "%s: not handed over, too many are waiting; its owner reconciles it at "
+		         "its interval",
+		         source);
+	} else {
+		l->forwards = xrealloc(l->forwards, (l->nforwards + 1) * sizeof(*l->forwards));
+		l->forwards[l->nforwards].source = xstrdup(source);
+		l->forwards[l->nforwards].ref = xstrdup(ref);
+		l->forwards[l->nforwards++].delivery = xstrdup(delivery ? delivery : "");
+		buf_addf(answer, "%s: handed to its owner %s", source,
+		         r && r->holder ? r->holder : "(none yet)");
+		poke(l);
+	}
+	pthread_mutex_unlock(&l->lock);
+	buf_release(&name);
+}
+
+void lease_holder(struct leases *l, const char *source, struct buf *out)
+{
+	struct buf name = BUF_INIT;
+	struct lease_record *r;
+
+	buf_addf(&name, LEASE_SOURCE_PREFIX "%s", source);
+	pthread_mutex_lock(&l->lock);
+	if ((r = find_record(l, name.ptr)) && r->holder && !lease_record_free(r, clock_now_ms()))
+		buf_adds(out, r->holder);
+	pthread_mutex_unlock(&l->lock);
+	buf_release(&name);
+}
