@@ -51,6 +51,16 @@ int state_write(struct kube_client *c, const char *ns, const char *source, const
 		buf_addf(&path, "/api/v1/namespaces/%s/configmaps", ns);
 		error = kube_client_call(NULL, c, "POST", path.ptr, "application/json",
 		                         json_object_to_json_string(body));
+		/* Another replica made it meanwhile: the patch goes in now. */
+		if (error == BERTH_ECONFLICT) {
+			json_object_object_del(body, "apiVersion");
+			json_object_object_del(body, "kind");
+			json_object_object_del(body, "metadata");
+			buf_addf(&path, "/" STATE_NAME);
+			error = kube_client_call(NULL, c, "PATCH", path.ptr,
+			                         "application/merge-patch+json",
+			                         json_object_to_json_string(body));
+		}
 	}
 	json_object_put(body);
 	buf_release(&path);

@@ -17,8 +17,10 @@
  * caller puts it. */
 int state_read(struct json_object **out, struct kube_client *c, const char *ns);
 
-/* Record that `source` is at `commit` (a merge patch of that one key),
- * creating the ConfigMap if need be. */
+/* Record that `source` is at `commit`: a merge patch of that one key,
+ * which replicas writing other sources at once do not conflict with;
+ * the ConfigMap is created if need be (one another replica created
+ * first is patched). */
 int state_write(struct kube_client *c, const char *ns, const char *source, const char *commit);
 
 /* Fail, at its file:line, when `set` holds the state ConfigMap of `ns`:
