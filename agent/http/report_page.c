@@ -33,6 +33,12 @@ struct report_board {
 	size_t n;
 	char *token_file;
 	bool open;
+	/* Lease mode: the sources kept, this replica, and who holds each. */
+	char **names;
+	size_t nnames;
+	char *self;
+	report_owner_fn *owner;
+	void *owner_ctx;
 };
 
 /* The states in the order a person reads them. */
@@ -95,6 +101,10 @@ void report_board_free(struct report_board *b)
 		entry_release(&b->entries[i]);
 	free(b->entries);
 	free(b->token_file);
+	for (i = 0; i < b->nnames; i++)
+		free(b->names[i]);
+	free(b->names);
+	free(b->self);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 }
@@ -374,7 +384,61 @@ void report_board_keep(struct report_board *b, const char *const *names, size_t 
 			entry_release(&b->entries[i]);
 	}
 	b->n = kept;
+	for (i = 0; i < b->nnames; i++)
+		free(b->names[i]);
+	b->names = xrealloc(b->names, (n + 1) * sizeof(*b->names));
+	for (i = 0; i < n; i++)
+		b->names[i] = xstrdup(names[i]);
+	b->nnames = n;
 	pthread_mutex_unlock(&b->lock);
+}
+
+void report_board_forget(struct report_board *b, const char *source)
+{
+	struct entry *e;
+
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	if ((e = find(b, source))) {
+		entry_release(e);
+		*e = b->entries[--b->n];
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+void report_board_owners(struct report_board *b, const char *self, report_owner_fn *fn, void *ctx)
+{
+	pthread_mutex_lock(&b->lock);
+	free(b->self);
+	b->self = xstrdup(self);
+	b->owner = fn;
+	b->owner_ctx = ctx;
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* In lease mode, a source kept that has no reconcile here: `stub`. */
+static struct entry *kept(struct report_board *b, const char *source, struct entry *stub)
+{
+	size_t i;
+
+	for (i = 0; b->owner && i < b->nnames; i++)
+		if (!strcmp(b->names[i], source)) {
+			memset(stub, 0, sizeof(*stub));
+			stub->source = b->names[i];
+			stub->rendered = true;
+			return stub;
+		}
+	return NULL;
+}
+
+/* Who holds `source`, in lease mode, into `out`: "none" when no one. */
+static void owner_of(struct buf *out, const struct report_board *b, const char *source)
+{
+	buf_reset(out);
+	b->owner(b->owner_ctx, source, out);
+	if (!out->len)
+		buf_adds(out, "none");
 }
 
 /* ---- serving ----------------------------------------------------------- */
@@ -387,8 +451,9 @@ static void iso_time(char out[32], time_t t)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The fields every answer gives of a source's last reconcile. */
-static struct json_object *meta_json(const struct entry *e)
+/* The fields every answer gives of a source's last reconcile; in lease
+ * mode, with the replica that holds it (`owner`). */
+static struct json_object *meta_json(const struct entry *e, const char *owner)
 {
 	struct json_object *o = json_object_new_object();
 	char when[32];
@@ -398,14 +463,16 @@ static struct json_object *meta_json(const struct entry *e)
 	json_object_object_add(o, "commit", e->commit ? json_object_new_string(e->commit) : NULL);
 	json_object_object_add(o, "commitURL",
 	                       e->commit_url ? json_object_new_string(e->commit_url) : NULL);
-	json_object_object_add(o, "time", json_object_new_string(when));
-	json_object_object_add(o, "result", json_object_new_string(e->result ? e->result : ""));
+	json_object_object_add(o, "time", e->result ? json_object_new_string(when) : NULL);
+	json_object_object_add(o, "result", e->result ? json_object_new_string(e->result) : NULL);
 	json_object_object_add(o, "durationSeconds",
 	                       json_object_new_double(e->duration_ms / 1000.0));
 	json_object_object_add(o, "error", e->error ? json_object_new_string(e->error) : NULL);
 	json_object_object_add(o, "health", e->health ? json_object_new_string(e->health) : NULL);
 	if (e->health_why)
 		json_object_object_add(o, "healthCause", json_object_new_string(e->health_why));
+	if (owner)
+		json_object_object_add(o, "owner", json_object_new_string(owner));
 	return o;
 }
 
@@ -460,6 +527,10 @@ static void reconcile_line(struct buf *out, const struct entry *e)
 {
 	char when[32];
 
+	if (!e->result) {
+		buf_adds(out, "none here");
+		return;
+	}
 	iso_time(when, e->time);
 	buf_adds(out, "<span class=\"result\">");
 	buf_add_html(out, e->result ? e->result : "");
@@ -480,26 +551,61 @@ static void reconcile_line(struct buf *out, const struct entry *e)
 		buf_adds(out, "</a>");
 }
 
-static void index_html(struct buf *out, const struct report_board *b)
+/* The index's sources: in lease mode every one kept (`stub` for one with
+ * no reconcile here), else those that reconciled. */
+static size_t rows(const struct report_board *b)
 {
+	return b->owner ? b->nnames : b->n;
+}
+
+static const struct entry *row(struct report_board *b, size_t i, struct entry *stub)
+{
+	const struct entry *e;
+
+	if (!b->owner)
+		return &b->entries[i];
+	if ((e = find(b, b->names[i])))
+		return e;
+	memset(stub, 0, sizeof(*stub));
+	stub->source = b->names[i];
+	return stub;
+}
+
+static void index_html(struct buf *out, struct report_board *b)
+{
+	struct buf owner = BUF_INIT;
+	struct entry stub;
 	size_t i;
 
 	page_head(out, "berth report");
 	buf_adds(out, "<h1>berth report</h1>\n");
-	if (!b->n)
+	if (b->owner) {
+		buf_adds(out, "<p class=\"meta\">This replica: <code>");
+		buf_add_html(out, b->self);
+		buf_adds(out,
+		         "</code>. Each source is reconciled, and reported, by its owner.</p>\n");
+	}
+	if (!rows(b))
 		buf_adds(out, "<p>No source has reconciled yet.</p>\n");
 	else
-		buf_adds(out, "<table class=\"sources\"><thead><tr><th>source</th>"
-		              "<th>last reconcile</th><th>health</th><th>objects</th></tr></thead>"
-		              "<tbody>\n");
-	for (i = 0; i < b->n; i++) {
-		const struct entry *e = &b->entries[i];
+		buf_addf(out,
+		         "<table class=\"sources\"><thead><tr><th>source</th>%s"
+		         "<th>last reconcile</th><th>health</th><th>objects</th></tr></thead>"
+		         "<tbody>\n",
+		         b->owner ? "<th>owner</th>" : "");
+	for (i = 0; i < rows(b); i++) {
+		const struct entry *e = row(b, i, &stub);
 
 		buf_adds(out, "<tr><td><a href=\"/report/");
 		add_path_segment(out, e->source);
 		buf_adds(out, "\">");
 		buf_add_html(out, e->source);
 		buf_adds(out, "</a></td><td>");
+		if (b->owner) {
+			owner_of(&owner, b, e->source);
+			buf_add_html(out, owner.ptr);
+			buf_adds(out, "</td><td>");
+		}
 		reconcile_line(out, e);
 		buf_adds(out, "</td><td>");
 		health_line(out, e);
@@ -507,16 +613,23 @@ static void index_html(struct buf *out, const struct report_board *b)
 		counts_line(out, e->counts);
 		buf_adds(out, "</td></tr>\n");
 	}
-	buf_adds(out, b->n ? "</tbody></table>\n</body>\n</html>\n" : "</body>\n</html>\n");
+	buf_adds(out, rows(b) ? "</tbody></table>\n</body>\n</html>\n" : "</body>\n</html>\n");
+	buf_release(&owner);
 }
 
-static void source_html(struct buf *out, const struct entry *e)
+static void source_html(struct buf *out, const struct entry *e, const char *owner)
 {
 	page_head(out, e->source);
 	buf_adds(out,
 	         "<header>\n<p class=\"crumbs\"><a href=\"/report\">berth report</a></p>\n<h1>");
 	buf_add_html(out, e->source);
-	buf_adds(out, "</h1>\n<p class=\"meta\">");
+	buf_adds(out, "</h1>\n");
+	if (owner) {
+		buf_adds(out, "<p class=\"owner\">Owner: <code>");
+		buf_add_html(out, owner);
+		buf_adds(out, "</code></p>\n");
+	}
+	buf_adds(out, "<p class=\"meta\">");
 	reconcile_line(out, e);
 	buf_adds(out, "</p>\n<p class=\"summary\">");
 	counts_line(out, e->counts);
@@ -528,8 +641,10 @@ static void source_html(struct buf *out, const struct entry *e)
 		add_text(out, e->error, true);
 		buf_adds(out, "</pre></section>\n");
 	}
-	buf_adds(out,
-	         e->html ? e->html : "<p>No report yet: the source has not been compared.</p>\n");
+	buf_adds(out, e->html ? e->html
+	              : owner ? "<p>No report here: the owner reconciles this source, and "
+	                        "its /report has its report.</p>\n"
+	                      : "<p>No report yet: the source has not been compared.</p>\n");
 	buf_adds(out, "</body>\n</html>\n");
 }
 
@@ -542,29 +657,34 @@ static void json_answer(struct http_response *resp, struct json_object *doc)
 	json_object_put(doc);
 }
 
-static void index_json(struct http_response *resp, const struct report_board *b)
+static void index_json(struct http_response *resp, struct report_board *b)
 {
 	struct json_object *doc = json_object_new_object(), *list = json_object_new_array();
+	struct buf owner = BUF_INIT;
+	struct entry stub;
 	size_t i, s;
 
-	for (i = 0; i < b->n; i++) {
-		struct json_object *o = meta_json(&b->entries[i]),
-		                   *summary = json_object_new_object();
+	for (i = 0; i < rows(b); i++) {
+		const struct entry *e = row(b, i, &stub);
+		struct json_object *o, *summary = json_object_new_object();
 
+		if (b->owner)
+			owner_of(&owner, b, e->source);
+		o = meta_json(e, b->owner ? owner.ptr : NULL);
 		for (s = 0; s < DRIFT_STATE_COUNT; s++)
-			json_object_object_add(
-			    summary, drift_state_name((enum drift_state)s),
-			    json_object_new_int64((int64_t)b->entries[i].counts[s]));
+			json_object_object_add(summary, drift_state_name((enum drift_state)s),
+			                       json_object_new_int64((int64_t)e->counts[s]));
 		json_object_object_add(o, "summary", summary);
 		json_object_array_add(list, o);
 	}
 	json_object_object_add(doc, "sources", list);
 	json_answer(resp, doc);
+	buf_release(&owner);
 }
 
-static void source_json(struct http_response *resp, const struct entry *e)
+static void source_json(struct http_response *resp, const struct entry *e, const char *owner)
 {
-	struct json_object *doc = meta_json(e);
+	struct json_object *doc = meta_json(e, owner);
 	struct json_object *report = e->json ? json_value_parse(e->json, strlen(e->json)) : NULL;
 
 	json_object_object_add(doc, "summary", json_value_copy(json_value_get(report, "summary")));
@@ -618,8 +738,8 @@ void report_board_serve(struct report_board *b, struct http_response *resp,
 {
 	const char *accept = http_request_header(req, "Accept");
 	bool json = accept && strstr(accept, "application/json");
-	struct buf name = BUF_INIT;
-	struct entry *e;
+	struct buf name = BUF_INIT, owner = BUF_INIT;
+	struct entry *e, stub;
 
 	pthread_mutex_lock(&b->lock);
 	if (!b->token_file && !b->open) {
@@ -635,15 +755,21 @@ void report_board_serve(struct report_board *b, struct http_response *resp,
 		else
 			index_html(&resp->body, b), resp->content_type = "text/html; charset=utf-8";
 	} else if (decode_segment(&name, req->path + strlen("/report/")),
-	           !(e = find(b, name.ptr))) {
+	           !(e = find(b, name.ptr)) && !(e = kept(b, name.ptr, &stub))) {
 		resp->status = 404;
 		buf_adds(&resp->body, "no such source\n");
-	} else if (render(e), json) {
-		source_json(resp, e);
 	} else {
-		resp->content_type = "text/html; charset=utf-8";
-		source_html(&resp->body, e);
+		if (b->owner)
+			owner_of(&owner, b, e->source);
+		render(e);
+		if (json) {
+			source_json(resp, e, b->owner ? owner.ptr : NULL);
+		} else {
+			resp->content_type = "text/html; charset=utf-8";
+			source_html(&resp->body, e, b->owner ? owner.ptr : NULL);
+		}
 	}
 	pthread_mutex_unlock(&b->lock);
 	buf_release(&name);
+	buf_release(&owner);
 }

@@ -60,6 +60,19 @@ void report_board_publish(struct report_board *b, const struct report_meta *m, s
 /* Keep only the sources named in `names` (after a reload). */
 void report_board_keep(struct report_board *b, const char *const *names, size_t n);
 
+/* Drop what the board holds of `source`: another replica reconciles it. */
+void report_board_forget(struct report_board *b, const char *source);
+
+/* The replica that reconciles `source`, into `out` (empty: none); called
+ * from the serving thread. */
+typedef void report_owner_fn(void *ctx, const char *source, struct buf *out);
+
+/* Several replicas share the sources out (berth run --replicas-mode
+ * lease): this one is `self` (copied), and `fn` says who holds each
+ * source. Every source kept is then listed, with its owner ("owner" in
+ * JSON), and the page of one held elsewhere names where it is. */
+void report_board_owners(struct report_board *b, const char *self, report_owner_fn *fn, void *ctx);
+
 /* Answer a request for /report or /report/<source>. */
 void report_board_serve(struct report_board *b, struct http_response *resp,
                         const struct http_request *req);
