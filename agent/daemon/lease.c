@@ -328,12 +328,15 @@ static int put_lease(struct leases *l, const char *name, struct json_object *bod
 }
 
 /* Hold (holder: this replica) or give up (holder "") Lease `name`,
- * labelled `label`, for `duration_ms`. 0 when the server took it. */
+ * labelled `label`, for `duration_ms`. 0 when the server took it. The
+ * write goes over the version last seen, and only when that version is
+ * this replica's, free or expired: what the watch brought since the
+ * decision counts (BERTH_ECONFLICT, and nothing written). */
 static int write_holder(struct leases *l, const char *name, const char *label, const char *holder,
                         long duration_ms)
 {
 	struct lease_record *r;
-	struct json_object *body;
+	struct json_object *body = NULL;
 	char now[32];
 	struct timespec ts;
 
@@ -341,8 +344,12 @@ static int write_holder(struct leases *l, const char *name, const char *label, c
 	lease_time(now, &ts);
 	pthread_mutex_lock(&l->lock);
 	r = find_record(l, name);
-	body = lease_body(r, name, l->ns, label, holder, duration_ms / 1000, now);
+	if (!r || !r->holder || !strcmp(r->holder, l->id) || lease_record_free(r, clock_now_ms()))
+		body = lease_body(r, name, l->ns, label, holder, duration_ms / 1000, now);
 	pthread_mutex_unlock(&l->lock);
+	if (!body)
+		return berth_error_set("lease '%s' is held by another replica", name),
+		       BERTH_ECONFLICT;
 	return put_lease(l, name, body, !r);
 }
 
@@ -362,7 +369,8 @@ static void lose(struct leases *l, struct owned *o, const char *change, const ch
 	l->notify(LEASE_LOST, o->source, reason, l->notify_ctx);
 }
 
-static void tick_member(struct leases *l, double now)
+/* Renew the member Lease: the write's error. */
+static int tick_member(struct leases *l, double now)
 {
 	struct lease_record *r;
 	bool free, ours, joined;
@@ -399,6 +407,7 @@ static void tick_member(struct leases *l, double now)
 		l->notify(joined ? LEASE_JOINED : LEASE_LEFT, NULL, NULL, l->notify_ctx);
 	}
 	pthread_mutex_unlock(&l->lock);
+	return error;
 }
 
 /* The members at `now`, with the lock held: the holders of member Leases
@@ -416,6 +425,27 @@ static size_t members(struct leases *l, char **out, double now)
 	if (l->joined)
 		out[n++] = xstrdup(l->id);
 	return n;
+}
+
+/* Source `o`, held, was not renewed within its deadline at `now` (the lock
+ * held): it is lost, before the others may see its Lease expire. */
+static bool expire(struct leases *l, struct owned *o, double now)
+{
+	if (!o->held || now < o->renewed_ms + (double)l->t.source_renew_deadline_ms)
+		return false;
+	lose(l, o, "lost", "not renewed within sourceRenewDeadline");
+	return true;
+}
+
+static void expire_all(struct leases *l)
+{
+	double now = clock_now_ms();
+	size_t i;
+
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->n; i++)
+		expire(l, &l->sources[i], now);
+	pthread_mutex_unlock(&l->lock);
 }
 
 enum act { ACT_TAKE, ACT_RENEW, ACT_RELEASE };
@@ -440,12 +470,11 @@ static size_t plan(struct leases *l, struct action *acts, double now)
 		struct lease_record *r = find_record(l, o->lease);
 		enum act act;
 
-		if (o->held && now >= o->renewed_ms + (double)l->t.source_renew_deadline_ms) {
-			lose(l, o, "lost", "not renewed within sourceRenewDeadline");
+		if (expire(l, o, now))
 			continue;
-		}
 		if (o->held && !mine && !o->busy && (!o->key || (who != SIZE_MAX && l->joined))) {
-			snprintf(why, sizeof(why), "%s%s", o->key ? "it goes to " : "no longer a source",
+			snprintf(why, sizeof(why), "%s%s",
+			         o->key ? "it goes to " : "no longer a source",
 			         o->key ? names[who] : "");
 			lose(l, o, "released", why);
 			act = ACT_RELEASE;
@@ -466,19 +495,19 @@ static size_t plan(struct leases *l, struct action *acts, double now)
 	return n;
 }
 
-/* Do action `a`, sent at `sent`. */
-static void act(struct leases *l, const struct action *a, double sent)
+/* Do action `a`, sent at `sent`: the write's error. */
+static int act(struct leases *l, const struct action *a, double sent)
 {
 	struct owned *o;
 	struct lease_record *r;
 	int error;
 
 	if (a->act == ACT_RELEASE) {
-		if (write_holder(l, a->lease, "source", "", 1000) < 0)
+		if ((error = write_holder(l, a->lease, "source", "", 1000)) < 0)
 			log_line("warn", "cannot release", "lease", a->lease, "error",
 			         berth_error_last(), "meaning", "it expires for the others instead",
 			         NULL);
-		return;
+		return error;
 	}
 	error = write_holder(l, a->lease, "source", l->id, l->t.source_lease_duration_ms);
 	pthread_mutex_lock(&l->lock);
@@ -502,6 +531,7 @@ static void act(struct leases *l, const struct action *a, double sent)
 		         NULL);
 	}
 	pthread_mutex_unlock(&l->lock);
+	return error;
 }
 
 /* Hand each webhook queued to its source's holder. */
@@ -610,21 +640,29 @@ static void *tick_loop(void *arg)
 		struct action *acts;
 		size_t n, i;
 
+		bool reached = true;
+
 		if (now >= member_due) {
-			tick_member(l, now);
+			reached = tick_member(l, now) != BERTH_ECONNECT;
 			member_due = now + (double)l->t.retry_period_ms;
 		}
 		pthread_mutex_lock(&l->lock);
 		acts = xcalloc(l->n + 1, sizeof(*acts));
 		n = plan(l, acts, clock_now_ms());
 		pthread_mutex_unlock(&l->lock);
+		/* Each write may take up to its timeout: the deadlines are
+		 * looked at before each; and once the server cannot be
+		 * reached, the rest wait for the next tick. */
 		for (i = 0; i < n; i++) {
-			act(l, &acts[i], clock_now_ms());
+			expire_all(l);
+			if (reached)
+				reached = act(l, &acts[i], clock_now_ms()) != BERTH_ECONNECT;
 			free(acts[i].source);
 			free(acts[i].lease);
 		}
 		free(acts);
-		forward_all(l);
+		if (reached)
+			forward_all(l);
 		pthread_mutex_lock(&l->lock);
 		now = clock_now_ms();
 		/* Every member's renewal is an event: a watch that hears none

@@ -20,6 +20,7 @@
 #include "../../diff/base/json_value.h"
 #include "../../diff/base/log.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct loop {
 	/* Lease mode: the leases, this replica's id, its User-Agent, and
 	 * each source's lease_begin() epoch when it last reconciled */
 	struct leases *leases;
+	pthread_mutex_t leases_lock; /* l->leases, as the HTTP side reads it */
 	char *id, *user_agent;
 	struct json_object *epochs;
 };
@@ -93,10 +95,36 @@ static void on_forward(void *ctx, const char *source, const char *ref, const cha
 {
 	struct loop *l = ctx;
 
+	pthread_mutex_lock(&l->leases_lock);
 	if (l->leases)
 		lease_forward(l->leases, source, ref, delivery, answer);
 	else
-		buf_addf(answer, "%s: not handed over, this replica is starting", source);
+		buf_addf(answer, "%s: not handed over, this replica is starting or stopping",
+		         source);
+	pthread_mutex_unlock(&l->leases_lock);
+}
+
+/* The replica that holds a source, for the report pages. */
+static void on_owner(void *ctx, const char *source, struct buf *out)
+{
+	struct loop *l = ctx;
+
+	pthread_mutex_lock(&l->leases_lock);
+	if (l->leases)
+		lease_holder(l->leases, source, out);
+	pthread_mutex_unlock(&l->leases_lock);
+}
+
+/* The leases go, at once: the next owners need not wait for them. */
+static void stop_leases(struct loop *l)
+{
+	struct leases *gone;
+
+	pthread_mutex_lock(&l->leases_lock);
+	gone = l->leases;
+	l->leases = NULL;
+	pthread_mutex_unlock(&l->leases_lock);
+	lease_free(gone);
 }
 
 /* A pull request to preview: the previewer takes it from here. */
@@ -356,6 +384,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 	static const struct metric_family *families[24];
 	struct runner *r = &l->r;
 	struct config loaded = CONFIG_INIT;
+	struct leases *leases = NULL;
 	size_t i, n = 0;
 	int lease;
 
@@ -397,6 +426,8 @@ static int start(struct loop *l, const struct daemon_options *o)
 	/* --once serves nothing and watches nothing, unless told to listen. */
 	if (!o->once || o->listen) {
 		report_board_new(&r->reports);
+		if (lease)
+			report_board_owners(r->reports, l->id, on_owner, l);
 		if (listener_new(&l->listener, o->listen ? o->listen : "127.0.0.1:8080", r->metrics,
 		                 r->reports, l->scheduler) < 0) {
 			log_line("error", "cannot listen", "error", berth_error_last(), NULL);
@@ -421,7 +452,7 @@ static int start(struct loop *l, const struct daemon_options *o)
 		         r->state_ns, "error", berth_error_last(), NULL);
 		return -1;
 	}
-	if (lease && lease_new(&l->leases, l->kc, &r->client_opts,
+	if (lease && lease_new(&leases, l->kc, &r->client_opts,
 	                       &(struct lease_options){.id = l->id,
 	                                               .namespace = r->state_ns,
 	                                               .timing = r->config->scale_out,
@@ -432,6 +463,9 @@ static int start(struct loop *l, const struct daemon_options *o)
 		log_line("error", "cannot start", "error", berth_error_last(), NULL);
 		return -1;
 	}
+	pthread_mutex_lock(&l->leases_lock);
+	l->leases = leases;
+	pthread_mutex_unlock(&l->leases_lock);
 	return 0;
 }
 
@@ -444,6 +478,7 @@ int daemon_run(const struct daemon_options *o)
 	int status = 2;
 	bool failed;
 
+	pthread_mutex_init(&l.leases_lock, NULL);
 	if (start(&l, o) < 0)
 		goto out;
 	memset(&sa, 0, sizeof(sa));
@@ -456,14 +491,12 @@ int daemon_run(const struct daemon_options *o)
 	         l.listener ? listener_address(l.listener) : "none", "replica",
 	         l.id ? l.id : "only", NULL);
 	failed = run(&l, o->once);
-	/* The Leases go at once: the next owners need not wait for them. */
-	lease_free(l.leases);
-	l.leases = NULL;
+	stop_leases(&l);
 	drain(&l, o->once);
 	log_line("info", stop_requested(&stop) ? "stopped" : "done", NULL);
 	status = o->once && failed ? 1 : 0;
 out:
-	lease_free(l.leases);
+	stop_leases(&l);
 	if (l.scheduler)
 		scheduler_previews(l.scheduler, NULL, NULL);
 	previewer_free(l.previews);
@@ -487,5 +520,6 @@ out:
 	free(l.id);
 	free(l.user_agent);
 	wakeup_close(&wake);
+	pthread_mutex_destroy(&l.leases_lock);
 	return status;
 }

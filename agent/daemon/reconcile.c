@@ -522,6 +522,7 @@ void runner_forget_source(struct runner *r, const char *name)
 	if (r->watcher)
 		watcher_follow(r->watcher, name, &none);
 	metrics_forget(r->metrics, "source", name);
+	report_board_forget(r->reports, name);
 }
 
 int runner_take_over(struct runner *r, const char *name)
