@@ -9,6 +9,12 @@ passes through). While STALL-FILE exists, a new connection is accepted and
 then held: nothing is read from it, nothing is sent, nothing is relayed,
 until the client gives up. Connections made before it appeared go on.
 The port it listens on goes to PORT-FILE. Python 3's standard library only.
+
+With --partition, the stall is a network partition instead: while
+STALL-FILE exists, nothing is relayed on any connection, old or new. What
+either side sends meanwhile is dropped, and each connection that tried to
+carry something is cut when the stall ends (both ends closed), as a
+partition leaves TCP: nothing sent during it arrives after it.
 """
 
 import argparse
@@ -18,11 +24,24 @@ import sys
 import threading
 
 
+partition = False
+stall_path = None
+
+
+def stalled():
+    return os.path.exists(stall_path)
+
+
 def pipe(src, dst):
     try:
         while True:
             data = src.recv(65536)
             if not data:
+                break
+            if partition and stalled():
+                # Dropped; the connection dies with the partition.
+                while stalled():
+                    threading.Event().wait(0.05)
                 break
             dst.sendall(data)
     except OSError:
@@ -47,6 +66,21 @@ def hold(conn):
 
 def serve(conn, to, stall_file):
     if os.path.exists(stall_file):
+        if partition:
+            # Nothing reaches the server: held until the client gives up,
+            # or cut when the partition ends.
+            conn.settimeout(0.05)
+            while stalled():
+                try:
+                    if not conn.recv(65536, socket.MSG_PEEK):
+                        break
+                    conn.recv(65536)
+                except socket.timeout:
+                    pass
+                except OSError:
+                    break
+            conn.close()
+            return
         hold(conn)
         return
     try:
@@ -66,7 +100,11 @@ def main():
     ap.add_argument("--listen", default="127.0.0.1:0")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--stall-file", required=True)
+    ap.add_argument("--partition", action="store_true")
     a = ap.parse_args()
+    global partition, stall_path
+    partition = a.partition
+    stall_path = a.stall_file
     host, port = a.to.rsplit(":", 1)
     lhost, lport = a.listen.rsplit(":", 1)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
