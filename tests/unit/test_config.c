@@ -177,6 +177,52 @@ static void test_config__dependencies(void **state)
 	config_release(&c);
 }
 
+/* scaleOut: its defaults, its keys, and each duration shorter than what
+ * it guards. */
+static void test_config__scale_out(void **state)
+{
+	struct config c = CONFIG_INIT;
+	char *problems;
+
+	(void)state;
+	problems = load(&c, "scaleOut: {mode: lease}\n"
+	                    "sources: [{name: a, repo: x}]\n");
+	assert_string_equal(problems, "");
+	free(problems);
+	assert_true(c.scale_out.lease);
+	assert_int_equal(c.scale_out.lease_duration_ms, 15000);
+	assert_int_equal(c.scale_out.renew_deadline_ms, 10000);
+	assert_int_equal(c.scale_out.retry_period_ms, 2000);
+	assert_int_equal(c.scale_out.source_lease_duration_ms, 60000);
+	assert_int_equal(c.scale_out.source_renew_ms, 20000);
+	assert_int_equal(c.scale_out.source_renew_deadline_ms, 40000);
+	config_release(&c);
+	problems = load(&c, "scaleOut: {mode: none, retryPeriod: 3s, sourceRenewInterval: 30s}\n"
+	                    "sources: [{name: a, repo: x}]\n");
+	assert_string_equal(problems, "");
+	free(problems);
+	assert_false(c.scale_out.lease);
+	assert_int_equal(c.scale_out.retry_period_ms, 3000);
+	config_release(&c);
+	problems = load(&c, "scaleOut: {retryPeriod: 1500ms, leaseDuration: 2.5s, shards: 3,\n"
+	                    "  sourceRenewDeadline: 90s}\n"
+	                    "sources: [{name: a, repo: x}]\n");
+	assert_string_equal(problems,
+	                    "1:54: scaleOut.shards: unknown key\n"
+	                    "1:1: scaleOut.mode: missing\n"
+	                    "1:1: scaleOut: a Lease's duration is whole seconds\n"
+	                    "1:1: scaleOut: use leaseDuration > renewDeadline > retryPeriod\n"
+	                    "1:1: scaleOut: use sourceLeaseDuration > sourceRenewDeadline > "
+	                    "sourceRenewInterval\n");
+	free(problems);
+	problems = load(&c, "scaleOut: {mode: leases, renewDeadline: 20s}\n"
+	                    "sources: [{name: a, repo: x}]\n");
+	assert_string_equal(problems,
+	                    "1:12: scaleOut.mode: use lease or none\n"
+	                    "1:1: scaleOut: use leaseDuration > renewDeadline > retryPeriod\n");
+	free(problems);
+}
+
 static void test_config__not_a_config(void **state)
 {
 	struct config c = CONFIG_INIT;
@@ -474,6 +520,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_config__a_full_source, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__each_problem_at_its_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__dependencies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config__scale_out, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_config__webhook_secrets_from_a_file_or_the_environment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config__not_a_config, setup, teardown),

@@ -163,6 +163,64 @@ static void test_report_page__json_when_asked(void **state)
 	report_board_free(b);
 }
 
+static void owner_of(void *ctx, const char *source, struct buf *out)
+{
+	(void)ctx;
+	if (strcmp(source, "unheld"))
+		buf_adds(out, strcmp(source, "app<b>") ? "berth-1" : "berth-0");
+}
+
+/* Lease mode: every source kept is listed with its owner, escaped; one
+ * held elsewhere has no result here, and its page says where it is; one
+ * forgotten (taken by another) loses its report. */
+static void test_report_page__owners_in_lease_mode(void **state)
+{
+	const char *names[] = {"app<b>", "db", "unheld"};
+	struct report_board *b;
+	struct http_response resp = {.body = BUF_INIT};
+	struct buf rows = BUF_INIT;
+	struct json_object *doc;
+	size_t i;
+
+	(void)state;
+	board_with_hostile_drift(&b);
+	report_board_keep(b, names, 3);
+	report_board_owners(b, "berth-0<", owner_of, NULL);
+	serve(&resp, b, "/report", "application/json", NULL);
+	doc = J(resp.body.ptr);
+	for (i = 0; i < json_value_array_len(json_value_get(doc, "sources")); i++) {
+		struct json_object *o =
+		    json_object_array_get_idx(json_value_get(doc, "sources"), i);
+
+		buf_addf(&rows, "%s %s %s\n", json_value_get_string(o, "source"),
+		         json_value_get_string(o, "owner"),
+		         json_value_get(o, "result") ? json_value_get_string(o, "result") : "null");
+	}
+	assert_string_equal(rows.ptr, "app<b> berth-0 drift-reported\n"
+	                              "db berth-1 null\n"
+	                              "unheld none null\n");
+	buf_release(&rows);
+	json_object_put(doc);
+	serve(&resp, b, "/report", NULL, NULL);
+	assert_non_null(strstr(resp.body.ptr, "This replica: <code>berth-0&lt;</code>"));
+	assert_non_null(strstr(resp.body.ptr, "<th>owner</th>"));
+	assert_non_null(strstr(resp.body.ptr, "db</a></td><td>berth-1</td><td>none here</td>"));
+	serve(&resp, b, "/report/db", NULL, NULL);
+	assert_int_equal(resp.status, 200);
+	assert_non_null(strstr(resp.body.ptr, "Owner: <code>berth-1</code>"));
+	assert_non_null(strstr(resp.body.ptr, "No report here: the owner reconciles"));
+	serve(&resp, b, "/report/gone", NULL, NULL);
+	assert_int_equal(resp.status, 404);
+	report_board_forget(b, "app<b>");
+	serve(&resp, b, "/report/app%3Cb%3E", "application/json", NULL);
+	doc = J(resp.body.ptr);
+	assert_null(json_value_get(doc, "result"));
+	assert_int_equal(json_value_array_len(json_value_get(doc, "objects")), 0);
+	json_object_put(doc);
+	buf_release(&resp.body);
+	report_board_free(b);
+}
+
 /* Beyond loopback: 404 without a token file, the bearer token with one. */
 static void test_report_page__access(void **state)
 {
@@ -219,6 +277,7 @@ int main(void)
 	    cmocka_unit_test(test_report_page__escapes_what_it_shows),
 	    cmocka_unit_test(test_report_page__escapes_control_characters_in_names),
 	    cmocka_unit_test(test_report_page__json_when_asked),
+	    cmocka_unit_test(test_report_page__owners_in_lease_mode),
 	    cmocka_unit_test(test_report_page__access),
 	    cmocka_unit_test(test_report_page__loopback_addresses),
 	};
