@@ -8,6 +8,11 @@ it, from the API server's audit log. For tests/e2e/lease.sh.
         its log (a replica's log: the lines of one `berth run --replicas-mode
         lease`; its id is in its "started" line)
 
+    lease_owners.py handovers LOG...
+        how long a webhook handed over on a Lease took, from the line of the
+        replica that wrote it there to the line of the holder that took it:
+        "N handed over: median M ms, max X ms"
+
     lease_owners.py writes --audit FILE --user USER --namespace NS
                     [--end ID=TIME]... LOG...
         checks each write (create, update, patch, delete; not a dry run) the
@@ -68,6 +73,26 @@ def owners(logs):
                 print(source, replica)
 
 
+def handovers(logs):
+    sent, took = {}, {}
+    for path in logs:
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = LINE.match(line.rstrip("\n"))
+                if not m or (m.group(2) or m.group(3)) != "webhook handed over":
+                    continue
+                fields = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', m.group(4)))
+                if "delivery" in fields:
+                    sent[fields["delivery"]] = when(m.group(1))
+                d = re.search(r"\(delivery (\S+), through", fields.get("what", ""))
+                if d:
+                    took[d.group(1)] = when(m.group(1))
+    ms = sorted(1000 * (took[d] - sent[d]) for d in took if d in sent)
+    if not ms:
+        sys.exit("no webhook was handed over and taken")
+    print(f"{len(ms)} handed over: median {ms[len(ms) // 2]:.0f} ms, max {ms[-1]:.0f} ms")
+
+
 def writes(a):
     ends = {}
     for e in a.end:
@@ -126,6 +151,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     o = sub.add_parser("owners")
     o.add_argument("logs", nargs="+")
+    h = sub.add_parser("handovers")
+    h.add_argument("logs", nargs="+")
     w = sub.add_parser("writes")
     w.add_argument("--audit", required=True)
     w.add_argument("--user", required=True)
@@ -136,6 +163,8 @@ def main():
     a = ap.parse_args()
     if a.cmd == "owners":
         owners(a.logs)
+    elif a.cmd == "handovers":
+        handovers(a.logs)
     else:
         writes(a)
 
