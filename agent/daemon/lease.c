@@ -3,6 +3,7 @@
 #include "lease.h"
 
 #include "lease_plan.h"
+#include "lease_store.h"
 
 #include "../../diff/base/alloc.h"
 #include "../../diff/base/berth_error.h"
@@ -16,9 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEASES_PATH "/apis/coordination.k8s.io/v1/namespaces/%s/leases"
-/* How long the server keeps the watch of the Leases open. */
-#define WATCH_TIMEOUT_S 300
 /* Tries of a webhook handed over, each after a 409. */
 #define FORWARD_TRIES 3
 /* Webhooks waiting to be handed over: more are refused. */
@@ -33,83 +31,6 @@ const struct metric_family lease_transitions_family = {
     "(not renewed in time, or taken).",
     METRIC_COUNTER, NULL, 0};
 
-/* A source, and whether this replica holds its Lease. */
-struct owned {
-	char *source, *key, *lease; /* its name, what it is hashed by, its Lease's name */
-	bool held;
-	double renewed_ms; /* when the last write that held it was sent */
-	unsigned epoch;    /* how many times this replica took it */
-	bool busy;         /* reconciling: between lease_begin() and lease_end() */
-	struct stop *stop; /* the busy reconcile's */
-};
-
-/* A webhook to hand to a source's holder. */
-struct forward {
-	char *source, *ref, *delivery;
-};
-
-struct leases {
-	char *id, *ns, *member; /* the member Lease's name */
-	struct scale_out t;
-	struct metrics *metrics;
-	lease_notify_fn *notify;
-	void *notify_ctx;
-	struct kube_client *client, *watch_client; /* the ticks', the watch's */
-	pthread_t ticker, watcher;
-	bool watching, ticking; /* the threads run */
-	struct stop stop;       /* the threads end */
-	struct stop restart;    /* the watch LISTs again: it heard nothing for too long */
-
-	pthread_mutex_t lock; /* guards what follows */
-	pthread_cond_t cond;  /* the ticker's: a change it must act on */
-	bool poked;
-	struct lease_record *records; /* the Leases, as last seen */
-	size_t nrecords;
-	double heard_ms; /* the last event of the watch */
-	struct owned *sources;
-	size_t n;
-	double member_renewed_ms; /* when the last renewal of the member Lease was sent */
-	bool joined;
-	struct forward *forwards;
-	size_t nforwards;
-};
-
-static void poke(struct leases *l)
-{
-	l->poked = true;
-	pthread_cond_signal(&l->cond);
-}
-
-static struct lease_record *find_record(struct leases *l, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < l->nrecords; i++)
-		if (!strcmp(l->records[i].name, name))
-			return &l->records[i];
-	return NULL;
-}
-
-static struct owned *find_source(struct leases *l, const char *source)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (!strcmp(l->sources[i].source, source))
-			return &l->sources[i];
-	return NULL;
-}
-
-static struct owned *source_of_lease(struct leases *l, const char *lease)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (!strcmp(l->sources[i].lease, lease))
-			return &l->sources[i];
-	return NULL;
-}
-
 static void count_owned(struct leases *l)
 {
 	size_t i, n = 0;
@@ -119,238 +40,29 @@ static void count_owned(struct leases *l)
 	metrics_record(l->metrics, &lease_owned_family, (double)n, NULL);
 }
 
-/* A Lease seen (a watch event, or the answer to a write or a GET), with
- * the lock held: kept, and what it changes acted on. */
-static void store_put(struct leases *l, struct json_object *obj, double now)
+/* The member Leases of replicas gone long ago (unrenewed, as observed, for
+ * ten durations): deleted, so that each pod that ever ran does not leave
+ * one behind. Any member may; the version seen decides. */
+static void collect(struct leases *l, double now)
 {
-	const char *name = json_value_get_string(json_value_get(obj, "metadata"), "name");
-	struct lease_record *r;
-	struct owned *o;
-	unsigned changed;
+	char name[320] = "";
+	size_t i;
 
-	if (!name)
-		return;
-	if (!(r = find_record(l, name))) {
-		l->records = xrealloc(l->records, (l->nrecords + 1) * sizeof(*l->records));
-		r = &l->records[l->nrecords++];
-		memset(r, 0, sizeof(*r));
-	}
-	changed = lease_record_set(r, obj, now);
-	/* A member come or gone, or a Lease freed: the shares may change. */
-	if ((changed & LEASE_CHANGED_HOLDER) && (r->member || !r->holder))
-		poke(l);
-	o = source_of_lease(l, name);
-	if (o && o->held && (changed & LEASE_CHANGED_TRIGGER) && r->trigger && r->holder &&
-	    !strcmp(r->holder, l->id)) {
-		struct json_object *t = json_value_parse(r->trigger, strlen(r->trigger));
-		struct buf what = BUF_INIT;
-
-		buf_addf(&what, "push of %s (delivery %s, through %s)",
-		         json_value_get_string(t, "ref") ? json_value_get_string(t, "ref") : "?",
-		         json_value_get_string(t, "delivery") ? json_value_get_string(t, "delivery")
-		                                              : "?",
-		         json_value_get_string(t, "from") ? json_value_get_string(t, "from") : "?");
-		l->notify(LEASE_TRIGGER, o->source, what.ptr, l->notify_ctx);
-		buf_release(&what);
-		json_object_put(t);
-	}
-}
-
-static void store_drop(struct leases *l, const char *name)
-{
-	struct lease_record *r = name ? find_record(l, name) : NULL;
-
-	if (!r)
-		return;
-	lease_record_release(r);
-	*r = l->records[--l->nrecords];
-	poke(l);
-}
-
-/* ---- The watch of the Leases. ---- */
-
-static int on_event(struct json_object *ev, void *ctx)
-{
-	struct leases *l = ctx;
-	const char *type = json_value_get_string(ev, "type");
-	struct json_object *obj = json_value_get(ev, "object");
-
-	if (type && !strcmp(type, "ERROR")) {
-		const char *message = json_value_get_string(obj, "message");
-
-		berth_error_set("watch leases: %s", message ? message : "an error event");
-		return json_object_get_int(json_value_get(obj, "code")) == 410 ? BERTH_EGONE
-		                                                               : BERTH_ERROR;
-	}
 	pthread_mutex_lock(&l->lock);
-	l->heard_ms = clock_now_ms();
-	if (type && !strcmp(type, "DELETED"))
-		store_drop(l, json_value_get_string(json_value_get(obj, "metadata"), "name"));
-	else if (type && strcmp(type, "BOOKMARK"))
-		store_put(l, obj, l->heard_ms);
-	pthread_mutex_unlock(&l->lock);
-	return 0;
-}
+	for (i = 0; l->joined && i < l->nrecords && !*name; i++) {
+		const struct lease_record *r = &l->records[i];
 
-/* LIST the Leases: the store is what the server holds now. Its
- * resourceVersion, to watch from, goes to `rv`. */
-static int relist(struct leases *l, struct buf *rv)
-{
-	struct json_object *list = NULL, *items;
-	struct buf path = BUF_INIT;
-	double now;
-	size_t i, j;
-	int error;
-
-	buf_addf(&path, LEASES_PATH "?labelSelector=" LEASE_LABEL, l->ns);
-	if ((error = kube_client_get_json(&list, l->watch_client, path.ptr)) < 0)
-		goto out;
-	items = json_value_get(list, "items");
-	now = clock_now_ms();
-	pthread_mutex_lock(&l->lock);
-	l->heard_ms = now;
-	for (i = 0; i < json_value_array_len(items); i++)
-		store_put(l, json_object_array_get_idx(items, i), now);
-	/* What the LIST lacks is gone. */
-	for (j = 0; j < l->nrecords;) {
-		for (i = 0; i < json_value_array_len(items); i++) {
-			const char *name = json_value_get_string(
-			    json_value_get(json_object_array_get_idx(items, i), "metadata"),
-			    "name");
-
-			if (name && !strcmp(l->records[j].name, name))
-				break;
-		}
-		if (i == json_value_array_len(items))
-			store_drop(l, l->records[j].name);
-		else
-			j++;
+		if (r->member && strcmp(r->name, l->member) &&
+		    r->observed_ms +
+		            10.0 * (double)(r->duration_ms > 1000 ? r->duration_ms : 1000) <=
+		        now)
+			snprintf(name, sizeof(name), "%s", r->name);
 	}
 	pthread_mutex_unlock(&l->lock);
-	buf_reset(rv);
-	buf_adds(rv,
-	         json_value_get_string(json_value_get(list, "metadata"), "resourceVersion")
-	             ? json_value_get_string(json_value_get(list, "metadata"), "resourceVersion")
-	             : "0");
-out:
-	json_object_put(list);
-	buf_release(&path);
-	return error;
-}
-
-static void *watch_loop(void *arg)
-{
-	struct leases *l = arg;
-	struct buf rv = BUF_INIT, path = BUF_INIT;
-	bool listed = false;
-	long backoff = 500;
-	int error = 0;
-
-	while (!stop_requested(&l->stop)) {
-		if (stop_requested(&l->restart)) {
-			atomic_store(&l->restart.why, 0);
-			listed = false;
-		}
-		if (!listed && (error = relist(l, &rv)) < 0)
-			goto failed;
-		listed = true;
-		buf_reset(&path);
-		buf_addf(&path, LEASES_PATH "?labelSelector=" LEASE_LABEL "&resourceVersion=%s",
-		         l->ns, rv.ptr);
-		error = kube_client_watch(l->watch_client, path.ptr, on_event, l, WATCH_TIMEOUT_S);
-		if (error == 0) {
-			backoff = 500;
-			/* Ended by the server, or abandoned: LIST again either way. */
-			listed = false;
-			continue;
-		}
-	failed:
-		listed = false;
-		if (error == BERTH_EGONE || stop_requested(&l->stop))
-			continue;
-		log_line("warn", "watch failed", "collection", "leases", "error",
-		         berth_error_last(), NULL);
-		clock_nap(backoff, &l->stop);
-		backoff = backoff < 8000 ? backoff * 2 : 8000;
-	}
-	buf_release(&rv);
-	buf_release(&path);
-	return NULL;
-}
-
-/* ---- Writes. ---- */
-
-/* GET Lease `name` into the store; BERTH_ENOTFOUND drops it. */
-static int refresh(struct leases *l, const char *name)
-{
-	struct json_object *obj = NULL;
-	struct buf path = BUF_INIT;
-	int error;
-
-	buf_addf(&path, LEASES_PATH "/%s", l->ns, name);
-	error = kube_client_get_json(&obj, l->client, path.ptr);
-	pthread_mutex_lock(&l->lock);
-	if (error == 0)
-		store_put(l, obj, clock_now_ms());
-	else if (error == BERTH_ENOTFOUND)
-		store_drop(l, name);
-	pthread_mutex_unlock(&l->lock);
-	json_object_put(obj);
-	buf_release(&path);
-	return error;
-}
-
-/* Write `body` (taken) to Lease `name` (POST when `create`), and keep what
- * the server answers. A 409 reads the Lease again and is BERTH_ECONFLICT. */
-static int put_lease(struct leases *l, const char *name, struct json_object *body, bool create)
-{
-	struct json_object *answer = NULL;
-	struct buf path = BUF_INIT;
-	int error;
-
-	buf_addf(&path, LEASES_PATH, l->ns);
-	if (!create)
-		buf_addf(&path, "/%s", name);
-	error = kube_client_call(&answer, l->client, create ? "POST" : "PUT", path.ptr,
-	                         "application/json", json_object_to_json_string(body));
-	if (error == 0) {
-		pthread_mutex_lock(&l->lock);
-		store_put(l, answer, clock_now_ms());
-		pthread_mutex_unlock(&l->lock);
-	} else if (error == BERTH_ECONFLICT || error == BERTH_ENOTFOUND) {
-		refresh(l, name);
-		error = error == BERTH_ECONFLICT ? BERTH_ECONFLICT : error;
-	}
-	json_object_put(answer);
-	json_object_put(body);
-	buf_release(&path);
-	return error;
-}
-
-/* Hold (holder: this replica) or give up (holder "") Lease `name`,
- * labelled `label`, for `duration_ms`. 0 when the server took it. The
- * write goes over the version last seen, and only when that version is
- * this replica's, free or expired: what the watch brought since the
- * decision counts (BERTH_ECONFLICT, and nothing written). */
-static int write_holder(struct leases *l, const char *name, const char *label, const char *holder,
-                        long duration_ms)
-{
-	struct lease_record *r;
-	struct json_object *body = NULL;
-	char now[32];
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	lease_time(now, &ts);
-	pthread_mutex_lock(&l->lock);
-	r = find_record(l, name);
-	if (!r || !r->holder || !strcmp(r->holder, l->id) || lease_record_free(r, clock_now_ms()))
-		body = lease_body(r, name, l->ns, label, holder, duration_ms / 1000, now);
-	pthread_mutex_unlock(&l->lock);
-	if (!body)
-		return berth_error_set("lease '%s' is held by another replica", name),
-		       BERTH_ECONFLICT;
-	return put_lease(l, name, body, !r);
+	/* One a tick: there is no hurry. */
+	if (*name && delete_lease(l, name) == 0)
+		log_line("info", "lease deleted", "lease", name, "reason",
+		         "its replica has not renewed it for ten durations", NULL);
 }
 
 /* ---- The ticks: the member Lease, then each source's. ---- */
@@ -480,7 +192,10 @@ static size_t plan(struct leases *l, struct action *acts, double now)
 			act = ACT_RELEASE;
 		} else if (o->held && now >= o->renewed_ms + (double)l->t.source_renew_ms) {
 			act = ACT_RENEW;
-		} else if (!o->held && mine && l->joined && (!r || lease_record_free(r, now))) {
+		} else if (!o->held && mine && l->joined &&
+		           (!r || lease_record_free(r, now) || !strcmp(r->holder, l->id))) {
+			/* Its own id on it (this replica before a restart, or
+			 * before a renewal that failed): taken again at once. */
 			act = ACT_TAKE;
 		} else {
 			continue;
@@ -646,9 +361,11 @@ static void *tick_loop(void *arg)
 			reached = tick_member(l, now) != BERTH_ECONNECT;
 			member_due = now + (double)l->t.retry_period_ms;
 		}
+		/* Nothing is taken before the Leases are known: every source
+		 * would look free. */
 		pthread_mutex_lock(&l->lock);
 		acts = xcalloc(l->n + 1, sizeof(*acts));
-		n = plan(l, acts, clock_now_ms());
+		n = l->listed ? plan(l, acts, clock_now_ms()) : 0;
 		pthread_mutex_unlock(&l->lock);
 		/* Each write may take up to its timeout: the deadlines are
 		 * looked at before each; and once the server cannot be
@@ -663,6 +380,8 @@ static void *tick_loop(void *arg)
 		free(acts);
 		if (reached)
 			forward_all(l);
+		if (reached)
+			collect(l, clock_now_ms());
 		pthread_mutex_lock(&l->lock);
 		now = clock_now_ms();
 		/* Every member's renewal is an event: a watch that hears none
@@ -772,7 +491,7 @@ int lease_new(struct leases **out, const struct kubeconfig *kc,
 	kube_client_set_stop(l->watch_client, &l->restart, true);
 	lease_follow(l, c);
 	metrics_record(l->metrics, &lease_owned_family, 0, NULL);
-	if ((errno = pthread_create(&l->watcher, NULL, watch_loop, l)) == 0)
+	if ((errno = pthread_create(&l->watcher, NULL, lease_watch, l)) == 0)
 		l->watching = true;
 	if (l->watching && (errno = pthread_create(&l->ticker, NULL, tick_loop, l)) == 0)
 		l->ticking = true;
@@ -805,10 +524,14 @@ void lease_free(struct leases *l)
 		pthread_join(l->watcher, NULL);
 	}
 	/* Given up at once, the member first: the others then take the
-	 * sources as each is freed, without waiting for them to expire. */
+	 * sources as each is freed, without waiting for them to expire. A
+	 * source's Lease is kept, held by no one: its name outlives this
+	 * replica. */
 	if (l->client) {
 		kube_client_set_stop(l->client, NULL, false);
-		if (l->joined && write_holder(l, l->member, "member", "", 1000) < 0)
+		/* A member's Lease names a replica that is going: deleted,
+		 * not left behind (the next one with this id makes it again). */
+		if (l->joined && delete_lease(l, l->member) < 0)
 			log_line("warn", "cannot release", "lease", l->member, "error",
 			         berth_error_last(), NULL);
 		for (i = 0; i < l->n; i++) {
