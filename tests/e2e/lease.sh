@@ -13,6 +13,7 @@
 # - a replica cut from the apiserver (tests/helpers/stall_proxy.py
 #   --partition) stops reconciling before its Leases expire, the others
 #   take over, and it rejoins once the partition ends;
+# - the member Lease a killed replica left is deleted by the others;
 # - over the whole run, the audit log shows no write by a replica to a
 #   source's objects while another held the source, nor any write by a
 #   replica that did not hold it (tests/helpers/lease_owners.py).
@@ -229,13 +230,13 @@ echo "figure: d's sources moved $(ms_since "$start") ms after its SIGTERM (retry
 wait "${pid[d]}" || fail "d exited $? after SIGTERM"
 pid[d]=
 assert_eq "$(holders)" "$(cat "$scratch/before-join")" "the holders once d left"
-assert_eq "$(kubectl get lease berth-member-d -n "$state" -o jsonpath='{.spec.holderIdentity}')" "" \
-	"d's member Lease after SIGTERM"
+assert_eq "$(kubectl get lease berth-member-d -n "$state" -o name --ignore-not-found)" "" \
+	"d's member Lease after SIGTERM (deleted)"
 
 note "kill -9 of a: its sources are taken over once their Leases expire, with a commit pushed meanwhile"
 a_sources=($(holders | awk '$2 == "a" {print $1}'))
 killed=$(date -u +%FT%T.%NZ)
-start=$(date +%s%N)
+start=$(date +%s%N) killed_at=$(date +%s%N)
 kill -9 "${pid[a]}"
 wait "${pid[a]}" 2>/dev/null || :
 pid[a]=
@@ -271,6 +272,14 @@ wait_until 30 "c to rejoin" c_rejoined
 wait_until 30 "c to take its share again" settled_with b c
 echo "figure: c rejoined and holds its share again $(ms_since "$start") ms after the partition ended: $(spread)"
 wait_until 30 "the logs and the Leases to agree at the end" logs_agree
+
+note "the member Lease a left behind is deleted by the others"
+member_gone() { [ -z "$(kubectl get lease berth-member-a -n "$state" -o name --ignore-not-found)" ]; }
+# Ten leaseDurations (40 s) after a's last renewal, as each observed it.
+wait_until 60 "a's member Lease to be deleted" member_gone
+echo "figure: a's member Lease deleted $(ms_since "$killed_at") ms after kill -9 (ten leaseDurations: 40 s)"
+grep -h 'msg="lease deleted" lease=berth-member-a ' "$scratch"/{b,c}.log >/dev/null ||
+	fail "no replica says it deleted a's member Lease"
 
 note "no replica wrote a source while another held it, nor one it did not hold"
 audit_between "$mark" "$(audit_mark lease-end)" >"$scratch/audit"

@@ -10,7 +10,7 @@ it, from the API server's audit log. For tests/e2e/lease.sh.
 
     lease_owners.py handovers LOG...
         how long a webhook handed over on a Lease took, from the line of the
-        replica that wrote it there to the line of the holder that took it:
+        replica it reached to the line of the holder that took it:
         "N handed over: median M ms, max X ms"
 
     lease_owners.py writes --audit FILE --user USER --namespace NS
@@ -79,10 +79,12 @@ def handovers(logs):
         with open(path, errors="replace") as f:
             for line in f:
                 m = LINE.match(line.rstrip("\n"))
-                if not m or (m.group(2) or m.group(3)) != "webhook handed over":
+                msg = m and (m.group(2) or m.group(3))
+                if msg not in ("webhook", "webhook handed over"):
                     continue
                 fields = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', m.group(4)))
-                if "delivery" in fields:
+                # The delivery, as the replica it reached took it.
+                if msg == "webhook" and fields.get("handed", '""') != '""':
                     sent[fields["delivery"]] = when(m.group(1))
                 d = re.search(r"\(delivery (\S+), through", fields.get("what", ""))
                 if d:
