@@ -102,11 +102,15 @@ static int tick_member(struct leases *l, double now)
 		pthread_mutex_lock(&l->lock);
 		l->member_renewed_ms = now;
 		pthread_mutex_unlock(&l->lock);
-	} else if (!ours && !free) {
+		l->member_warned = false;
+	} else if (!ours && !free && !l->member_warned) {
+		l->member_warned = true;
 		log_line("warn", "lease held by another", "lease", l->member, "holder", holder,
 		         "meaning", "another replica runs with this id: give each its own (--id)",
 		         NULL);
-	} else if (error != BERTH_ECONFLICT) {
+	} else if ((ours || free) && error != BERTH_ECONFLICT && !l->member_warned) {
+		/* Said once, until a renewal goes through. */
+		l->member_warned = true;
 		log_line("warn", "cannot renew", "lease", l->member, "error", berth_error_last(),
 		         NULL);
 	}

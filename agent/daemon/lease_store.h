@@ -53,6 +53,7 @@ struct leases {
 	struct owned *sources;
 	size_t n;
 	double member_renewed_ms; /* when the last renewal of the member Lease was sent */
+	bool member_warned;       /* the ticks' own: its failure is said */
 	bool joined;
 	struct forward *forwards;
 	size_t nforwards;
