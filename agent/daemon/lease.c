@@ -13,6 +13,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +44,10 @@ static void count_owned(struct leases *l)
 }
 
 /* The member Leases of replicas gone long ago (unrenewed, as observed, for
- * ten durations): deleted, so that each pod that ever ran does not leave
- * one behind. Any member may; the version seen decides. */
+ * two durations): deleted, so that each pod that ever ran does not leave
+ * one behind, and a replica that joins does not count it a member for a
+ * duration. Any member may; the version seen decides (one renewed since
+ * stays), and a replica that comes back makes its own again. */
 static void collect(struct leases *l, double now)
 {
 	char name[320] = "";
@@ -54,7 +59,7 @@ static void collect(struct leases *l, double now)
 
 		if (r->member && strcmp(r->name, l->member) &&
 		    r->observed_ms +
-		            10.0 * (double)(r->duration_ms > 1000 ? r->duration_ms : 1000) <=
+		            2.0 * (double)(r->duration_ms > 1000 ? r->duration_ms : 1000) <=
 		        now)
 			snprintf(name, sizeof(name), "%s", r->name);
 	}
@@ -62,7 +67,7 @@ static void collect(struct leases *l, double now)
 	/* One a tick: there is no hurry. */
 	if (*name && delete_lease(l, name) == 0)
 		log_line("info", "lease deleted", "lease", name, "reason",
-		         "its replica has not renewed it for ten durations", NULL);
+		         "its replica has not renewed it for two durations", NULL);
 }
 
 /* ---- The ticks: the member Lease, then each source's. ---- */
@@ -91,13 +96,13 @@ static int tick_member(struct leases *l, double now)
 
 	pthread_mutex_lock(&l->lock);
 	r = find_record(l, l->member);
-	ours = r && r->holder && !strcmp(r->holder, l->id);
+	ours = r && r->holder && !strcmp(r->holder, l->identity);
 	free = !r || lease_record_free(r, now);
 	if (r && r->holder)
 		snprintf(holder, sizeof(holder), "%s", r->holder);
 	pthread_mutex_unlock(&l->lock);
 	if (ours || free)
-		error = write_holder(l, l->member, "member", l->id, l->t.lease_duration_ms);
+		error = write_holder(l, l->member, "member", l->identity, l->t.lease_duration_ms);
 	if ((ours || free) && error == 0) {
 		pthread_mutex_lock(&l->lock);
 		l->member_renewed_ms = now;
@@ -118,25 +123,28 @@ static int tick_member(struct leases *l, double now)
 	joined = now < l->member_renewed_ms + (double)l->t.renew_deadline_ms;
 	if (joined != l->joined) {
 		l->joined = joined;
-		log_line(joined ? "info" : "warn", joined ? "joined" : "left", "id", l->id, "lease",
-		         l->member, NULL);
+		log_line(joined ? "info" : "warn", joined ? "joined" : "left", "id", l->identity,
+		         "lease", l->member, NULL);
 		l->notify(joined ? LEASE_JOINED : LEASE_LEFT, NULL, NULL, l->notify_ctx);
 	}
 	pthread_mutex_unlock(&l->lock);
 	return error;
 }
 
-/* The members at `now`, with the lock held: the holders of member Leases
- * not expired, this replica among them only while joined. Copies. */
+/* The members at `now`, with the lock held: the ids of the member Leases
+ * held and not expired (berth-member-<id>), this replica among them only
+ * while joined. Copies. */
 static size_t members(struct leases *l, char **out, double now)
 {
+	const size_t prefix = strlen(LEASE_MEMBER_PREFIX);
 	size_t i, n = 0;
 
 	for (i = 0; i < l->nrecords; i++) {
 		const struct lease_record *r = &l->records[i];
 
-		if (r->member && !lease_record_free(r, now) && strcmp(r->holder, l->id))
-			out[n++] = xstrdup(r->holder);
+		if (r->member && !lease_record_free(r, now) && strcmp(r->name, l->member) &&
+		    !strncmp(r->name, LEASE_MEMBER_PREFIX, prefix))
+			out[n++] = xstrdup(r->name + prefix);
 	}
 	if (l->joined)
 		out[n++] = xstrdup(l->id);
@@ -153,15 +161,45 @@ static bool expire(struct leases *l, struct owned *o, double now)
 	return true;
 }
 
-static void expire_all(struct leases *l)
+/* `ms` from now on CLOCK_MONOTONIC, for the condition variables set to
+ * that clock: a wall clock set back does not stretch a wait. */
+static struct timespec monotonic_in(double ms)
 {
-	double now = clock_now_ms();
-	size_t i;
+	struct timespec ts;
+	double at;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	at = (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 + (ms > 0 ? ms : 0);
+	ts.tv_sec = (time_t)(at / 1000);
+	ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000) * 1e6);
+	return ts;
+}
+
+/* The guard's thread: no I/O, only the clock. A source not renewed within
+ * its deadline is lost then (its reconcile stopped), however long the
+ * ticks' requests take. */
+static void *guard_loop(void *arg)
+{
+	struct leases *l = arg;
 
 	pthread_mutex_lock(&l->lock);
-	for (i = 0; i < l->n; i++)
-		expire(l, &l->sources[i], now);
+	while (!stop_requested(&l->stop)) {
+		double now = clock_now_ms(), next = now + 1000;
+		struct timespec ts;
+		size_t i;
+
+		for (i = 0; i < l->n; i++) {
+			struct owned *o = &l->sources[i];
+			double due = o->renewed_ms + (double)l->t.source_renew_deadline_ms;
+
+			if (o->held && !expire(l, o, now) && due < next)
+				next = due;
+		}
+		ts = monotonic_in(next - now);
+		pthread_cond_timedwait(&l->guard, &l->lock, &ts);
+	}
 	pthread_mutex_unlock(&l->lock);
+	return NULL;
 }
 
 enum act { ACT_TAKE, ACT_RENEW, ACT_RELEASE };
@@ -194,12 +232,14 @@ static size_t plan(struct leases *l, struct action *acts, double now)
 			         o->key ? names[who] : "");
 			lose(l, o, "released", why);
 			act = ACT_RELEASE;
+		} else if (now < o->retry_at) {
+			continue;
 		} else if (o->held && now >= o->renewed_ms + (double)l->t.source_renew_ms) {
 			act = ACT_RENEW;
 		} else if (!o->held && mine && l->joined &&
-		           (!r || lease_record_free(r, now) || !strcmp(r->holder, l->id))) {
-			/* Its own id on it (this replica before a restart, or
-			 * before a renewal that failed): taken again at once. */
+		           (!r || lease_record_free(r, now) || !strcmp(r->holder, l->identity))) {
+			/* Its own name on it (a renewal that failed, its
+			 * answer lost): taken again at once. */
 			act = ACT_TAKE;
 		} else {
 			continue;
@@ -228,14 +268,14 @@ static int act(struct leases *l, const struct action *a, double sent)
 			         NULL);
 		return error;
 	}
-	error = write_holder(l, a->lease, "source", l->id, l->t.source_lease_duration_ms);
+	error = write_holder(l, a->lease, "source", l->identity, l->t.source_lease_duration_ms);
 	pthread_mutex_lock(&l->lock);
 	o = find_source(l, a->source);
 	r = find_record(l, a->lease);
 	if (error == 0 && o && !o->held) {
 		o->held = true;
 		o->renewed_ms = sent;
-		o->epoch++;
+		o->epoch = ++l->takes;
 		metrics_record(l->metrics, &lease_transitions_family, 1, "change", "acquired",
 		               NULL);
 		count_owned(l);
@@ -243,11 +283,18 @@ static int act(struct leases *l, const struct action *a, double sent)
 		l->notify(LEASE_ACQUIRED, a->source, NULL, l->notify_ctx);
 	} else if (error == 0 && o) {
 		o->renewed_ms = sent;
-	} else if (o && o->held && r && (!r->holder || strcmp(r->holder, l->id))) {
+	} else if (o && o->held && r && (!r->holder || strcmp(r->holder, l->identity))) {
 		lose(l, o, "lost", "another replica holds it now");
-	} else if (error < 0 && error != BERTH_ECONFLICT && a->act == ACT_RENEW) {
-		log_line("warn", "cannot renew", "lease", a->lease, "error", berth_error_last(),
-		         NULL);
+	} else if (o && error != BERTH_ECONFLICT && !o->warned) {
+		/* Said once, until a write of it goes through. */
+		log_line("warn", a->act == ACT_RENEW ? "cannot renew" : "cannot take", "lease",
+		         a->lease, "error", berth_error_last(), NULL);
+		o->warned = true;
+	}
+	/* A failure is tried again at the next retry period, not at once. */
+	if (o) {
+		o->retry_at = error < 0 ? sent + (double)l->t.retry_period_ms : 0;
+		o->warned &= error < 0;
 	}
 	pthread_mutex_unlock(&l->lock);
 	return error;
@@ -274,7 +321,8 @@ static void forward_all(struct leases *l)
 			struct lease_record *r;
 			struct json_object *body, *meta, *ann, *t;
 			struct owned *o;
-			char holder[256];
+			struct timespec now;
+			char holder[256], at[32];
 			int error;
 
 			pthread_mutex_lock(&l->lock);
@@ -306,6 +354,10 @@ static void forward_all(struct leases *l)
 			json_object_object_add(t, "ref", json_object_new_string(f->ref));
 			json_object_object_add(t, "delivery", json_object_new_string(f->delivery));
 			json_object_object_add(t, "from", json_object_new_string(l->id));
+			/* Each hand-over a change, even of one delivery again. */
+			clock_gettime(CLOCK_REALTIME, &now);
+			lease_time(at, &now);
+			json_object_object_add(t, "at", json_object_new_string(at));
 			json_object_object_add(
 			    ann, LEASE_TRIGGER_KEY,
 			    json_object_new_string(json_object_to_json_string(t)));
@@ -337,10 +389,13 @@ static double next_due(struct leases *l, double now, double member_due)
 	double next = member_due, t;
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		if (l->sources[i].held &&
-		    (t = l->sources[i].renewed_ms + (double)l->t.source_renew_ms) < next)
+	for (i = 0; i < l->n; i++) {
+		t = l->sources[i].renewed_ms + (double)l->t.source_renew_ms;
+		if (l->sources[i].retry_at > t)
+			t = l->sources[i].retry_at;
+		if (l->sources[i].held && t < next)
 			next = t;
+	}
 	for (i = 0; i < l->nrecords; i++)
 		if (l->records[i].holder &&
 		    (t = l->records[i].observed_ms + (double)l->records[i].duration_ms) > now &&
@@ -371,11 +426,9 @@ static void *tick_loop(void *arg)
 		acts = xcalloc(l->n + 1, sizeof(*acts));
 		n = l->listed ? plan(l, acts, clock_now_ms()) : 0;
 		pthread_mutex_unlock(&l->lock);
-		/* Each write may take up to its timeout: the deadlines are
-		 * looked at before each; and once the server cannot be
-		 * reached, the rest wait for the next tick. */
+		/* Once the server cannot be reached, the rest wait for the
+		 * next tick (the guard keeps the deadlines meanwhile). */
 		for (i = 0; i < n; i++) {
-			expire_all(l);
 			if (reached)
 				reached = act(l, &acts[i], clock_now_ms()) != BERTH_ECONNECT;
 			free(acts[i].source);
@@ -396,7 +449,7 @@ static void *tick_loop(void *arg)
 		}
 		next = next_due(l, now, member_due);
 		while (!l->poked && !stop_requested(&l->stop) && clock_now_ms() < next) {
-			struct timespec ts = clock_realtime_in(next - clock_now_ms());
+			struct timespec ts = monotonic_in(next - clock_now_ms());
 
 			pthread_cond_timedwait(&l->cond, &l->lock, &ts);
 		}
@@ -422,18 +475,21 @@ void lease_follow(struct leases *l, const struct config *c)
 {
 	const char **keys = xcalloc(c->n + 1, sizeof(*keys));
 	struct owned *fresh = xcalloc(c->n + l->n + 1, sizeof(*fresh));
+	bool *kept;
 	size_t i, j, n = c->n;
 
 	lease_group_keys(keys, c);
 	pthread_mutex_lock(&l->lock);
+	kept = xcalloc(l->n + 1, sizeof(*kept));
 	for (i = 0; i < c->n; i++) {
-		struct owned *o = find_source(l, c->sources[i].name);
 		struct buf lease = BUF_INIT;
 
-		if (o) {
-			fresh[i] = *o;
-			free(o->key);
-			o->source = NULL;
+		for (j = 0; j < l->n && strcmp(l->sources[j].source, c->sources[i].name); j++)
+			;
+		if (j < l->n) {
+			fresh[i] = l->sources[j];
+			free(fresh[i].key);
+			kept[j] = true;
 		} else {
 			fresh[i].source = xstrdup(c->sources[i].name);
 			buf_addf(&lease, LEASE_SOURCE_PREFIX "%s", c->sources[i].name);
@@ -443,7 +499,7 @@ void lease_follow(struct leases *l, const struct config *c)
 	}
 	/* A source gone is given up (plan(): no key), then forgotten. */
 	for (j = 0; j < l->n; j++) {
-		if (!l->sources[j].source)
+		if (kept[j])
 			continue;
 		if (l->sources[j].held || l->sources[j].busy) {
 			fresh[n] = l->sources[j];
@@ -455,6 +511,7 @@ void lease_follow(struct leases *l, const struct config *c)
 			free(l->sources[j].lease);
 		}
 	}
+	free(kept);
 	free(l->sources);
 	l->sources = fresh;
 	l->n = n;
@@ -470,9 +527,15 @@ int lease_new(struct leases **out, const struct kubeconfig *kc,
 	struct leases *l = xcalloc(1, sizeof(*l));
 	struct kube_client_options short_opts = *client;
 	struct buf member = BUF_INIT;
+	pthread_condattr_t monotonic;
+	uint32_t nonce[1];
 	int error;
 
 	l->id = xstrdup(o->id);
+	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
+		nonce[0] = (uint32_t)(clock_jitter() * 4294967296.0) ^ (uint32_t)getpid();
+	buf_addf(&member, "%s_%08x", o->id, nonce[0]);
+	l->identity = buf_detach(&member, NULL);
 	l->ns = xstrdup(o->namespace);
 	buf_addf(&member, LEASE_MEMBER_PREFIX "%s", o->id);
 	l->member = buf_detach(&member, NULL);
@@ -482,7 +545,11 @@ int lease_new(struct leases **out, const struct kubeconfig *kc,
 	l->notify_ctx = o->notify_ctx;
 	l->member_renewed_ms = -1e18;
 	pthread_mutex_init(&l->lock, NULL);
-	pthread_cond_init(&l->cond, NULL);
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cond, &monotonic);
+	pthread_cond_init(&l->guard, &monotonic);
+	pthread_condattr_destroy(&monotonic);
 	/* A renewal that hangs must fail before its deadline, and is tried
 	 * again at the next tick, not within the call. */
 	short_opts.request_timeout_ms = request_timeout(&o->timing);
@@ -499,7 +566,9 @@ int lease_new(struct leases **out, const struct kubeconfig *kc,
 		l->watching = true;
 	if (l->watching && (errno = pthread_create(&l->ticker, NULL, tick_loop, l)) == 0)
 		l->ticking = true;
-	if (!l->ticking) {
+	if (l->ticking && (errno = pthread_create(&l->guarder, NULL, guard_loop, l)) == 0)
+		l->guarding = true;
+	if (!l->guarding) {
 		error = berth_error_set("cannot start the leases: %s", strerror(errno));
 		goto fail;
 	}
@@ -520,7 +589,10 @@ void lease_free(struct leases *l)
 	stop_request(&l->stop, 0);
 	stop_request(&l->restart, 0);
 	poke(l);
+	pthread_cond_signal(&l->guard);
 	pthread_mutex_unlock(&l->lock);
+	if (l->guarding)
+		pthread_join(l->guarder, NULL);
 	if (l->ticking)
 		pthread_join(l->ticker, NULL);
 	if (l->watching) {
@@ -565,8 +637,10 @@ void lease_free(struct leases *l)
 	kube_client_free(l->client);
 	kube_client_free(l->watch_client);
 	pthread_cond_destroy(&l->cond);
+	pthread_cond_destroy(&l->guard);
 	pthread_mutex_destroy(&l->lock);
 	free(l->id);
+	free(l->identity);
 	free(l->ns);
 	free(l->member);
 	free(l);
@@ -639,7 +713,10 @@ void lease_holder(struct leases *l, const char *source, struct buf *out)
 	buf_addf(&name, LEASE_SOURCE_PREFIX "%s", source);
 	pthread_mutex_lock(&l->lock);
 	if ((r = find_record(l, name.ptr)) && r->holder && !lease_record_free(r, clock_now_ms()))
-		buf_adds(out, r->holder);
+		/* The replica's id, less its process's part. */
+		buf_add(out, r->holder,
+		        strrchr(r->holder, '_') ? (size_t)(strrchr(r->holder, '_') - r->holder)
+		                                : strlen(r->holder));
 	pthread_mutex_unlock(&l->lock);
 	buf_release(&name);
 }

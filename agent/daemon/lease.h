@@ -81,9 +81,9 @@ void lease_follow(struct leases *l, const struct config *c);
  * Before a reconcile of `source`: true when this replica holds its Lease,
  * renewed within the deadline. It is then busy until lease_end(): not given
  * up to another member meanwhile, but if its Lease is lost, `stop` is
- * raised with LEASE_STOP (its writes are abandoned). *epoch counts the
- * times this replica took it: when it changed, another replica may have
- * reconciled it meanwhile.
+ * raised with LEASE_STOP (its writes are abandoned). *epoch names this
+ * replica's last take of it (never the same twice): when it changed,
+ * another replica may have reconciled it meanwhile.
  */
 bool lease_begin(struct leases *l, const char *source, struct stop *stop, unsigned *epoch);
 void lease_end(struct leases *l, const char *source);

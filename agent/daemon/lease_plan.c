@@ -54,8 +54,10 @@ unsigned lease_record_set(struct lease_record *r, struct json_object *obj, doubl
 	    (long)json_object_get_int64(json_value_get(spec, "leaseDurationSeconds")) * 1000;
 	r->transitions = (long)json_object_get_int64(json_value_get(spec, "leaseTransitions"));
 	r->member = same(json_value_get_string(labels, LEASE_LABEL), "member");
+	/* A copy of its own: json-c's counts are not atomic, and the object
+	 * may be released on another thread. */
 	json_object_put(r->obj);
-	r->obj = json_object_get(obj);
+	r->obj = json_value_copy(obj);
 	return changed;
 }
 
@@ -188,7 +190,9 @@ struct json_object *lease_body(const struct lease_record *prev, const char *name
 		json_object_object_add(spec, "acquireTime", json_object_new_string(now));
 		if (prev)
 			json_object_object_add(spec, "leaseTransitions",
-			                       json_object_new_int64(prev->transitions + 1));
+			                       json_object_new_int64(prev->transitions < INT32_MAX
+			                                                 ? prev->transitions + 1
+			                                                 : 0));
 	}
 	return body;
 }

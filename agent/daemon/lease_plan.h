@@ -46,7 +46,7 @@ struct lease_record {
 #define LEASE_CHANGED_RENEW   2u
 #define LEASE_CHANGED_TRIGGER 4u
 
-/* Read Lease `obj` (a reference is taken) into `r`, seen at `now`; `r`
+/* Read Lease `obj` (copied) into `r`, seen at `now`; `r`
  * zeroed for one not seen before. Returns what changed (all of it for a
  * new one), or 0. */
 unsigned lease_record_set(struct lease_record *r, struct json_object *obj, double now);

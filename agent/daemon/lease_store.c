@@ -73,7 +73,7 @@ void store_put(struct leases *l, struct json_object *obj, double now)
 		poke(l);
 	o = source_of_lease(l, name);
 	if (o && o->held && (changed & LEASE_CHANGED_TRIGGER) && r->trigger && r->holder &&
-	    !strcmp(r->holder, l->id)) {
+	    !strcmp(r->holder, l->identity)) {
 		struct json_object *t = json_value_parse(r->trigger, strlen(r->trigger));
 		struct buf what = BUF_INIT;
 
@@ -271,7 +271,8 @@ int write_holder(struct leases *l, const char *name, const char *label, const ch
 	lease_time(now, &ts);
 	pthread_mutex_lock(&l->lock);
 	r = find_record(l, name);
-	if (!r || !r->holder || !strcmp(r->holder, l->id) || lease_record_free(r, clock_now_ms()))
+	if (!r || !r->holder || !strcmp(r->holder, l->identity) ||
+	    lease_record_free(r, clock_now_ms()))
 		body = lease_body(r, name, l->ns, label, holder, duration_ms / 1000, now);
 	pthread_mutex_unlock(&l->lock);
 	if (!body)

@@ -21,8 +21,10 @@ struct owned {
 	char *source, *key, *lease; /* its name, what it is hashed by, its Lease's name */
 	bool held;
 	double renewed_ms; /* when the last write that held it was sent */
-	unsigned epoch;    /* how many times this replica took it */
+	unsigned epoch;    /* when this replica took it last (a count of its takes) */
 	bool busy;         /* reconciling: between lease_begin() and lease_end() */
+	double retry_at;   /* a write of it failed: not tried again before */
+	bool warned;       /* its failure is said, until a write of it goes through */
 	struct stop *stop; /* the busy reconcile's */
 };
 
@@ -33,18 +35,23 @@ struct forward {
 
 struct leases {
 	char *id, *ns, *member; /* the member Lease's name */
+	/* This process: the holderIdentity it writes, "<id>_<random>" (as
+	 * client-go's "<host>_<uuid>"), so that two processes given one id
+	 * never both count a Lease as theirs. */
+	char *identity;
 	struct scale_out t;
 	struct metrics *metrics;
 	lease_notify_fn *notify;
 	void *notify_ctx;
 	struct kube_client *client, *watch_client; /* the ticks', the watch's */
-	pthread_t ticker, watcher;
-	bool watching, ticking; /* the threads run */
-	struct stop stop;       /* the threads end */
-	struct stop restart;    /* the watch LISTs again: it heard nothing for too long */
+	pthread_t ticker, watcher, guarder;
+	bool watching, ticking, guarding; /* the threads run */
+	struct stop stop;                 /* the threads end */
+	struct stop restart;              /* the watch LISTs again: it heard nothing for too long */
 
 	pthread_mutex_t lock; /* guards what follows */
 	pthread_cond_t cond;  /* the ticker's: a change it must act on */
+	pthread_cond_t guard; /* the guard's: it stops */
 	bool poked;
 	struct lease_record *records; /* the Leases, as last seen */
 	size_t nrecords;
@@ -55,6 +62,7 @@ struct leases {
 	double member_renewed_ms; /* when the last renewal of the member Lease was sent */
 	bool member_warned;       /* the ticks' own: its failure is said */
 	bool joined;
+	unsigned takes; /* of any source, since the start */
 	struct forward *forwards;
 	size_t nforwards;
 };
