@@ -43,10 +43,22 @@ static void on_signal(int sig)
 	if (sig == SIGHUP)
 		atomic_store(&reload_requested, 1);
 	else {
+		int none = 0;
+
 		stop_request(&stop, sig);
-		stop_request(&this_run, sig);
+		/* A lost Lease's STOP_ABANDON stays: its writes must not finish. */
+		atomic_compare_exchange_strong(&this_run.why, &none, sig);
 	}
 	wakeup_signal(&wake);
+}
+
+/* Between reconciles, this_run is `stop` again: a lost Lease's abandon was
+ * the last reconcile's. */
+static void next_run(void)
+{
+	int abandon = STOP_ABANDON;
+
+	atomic_compare_exchange_strong(&this_run.why, &abandon, stop_requested(&stop));
 }
 
 /* What the loop owns besides what its reconciles share. */
@@ -261,12 +273,10 @@ static void release_dependents(struct loop *l)
 static bool may_reconcile(struct loop *l, const struct source_config *s)
 {
 	unsigned epoch;
-	int expected = STOP_ABANDON;
 
 	if (!l->leases)
 		return true;
-	/* A stop the last reconcile's lost Lease raised is not this one's. */
-	atomic_compare_exchange_strong(&this_run.why, &expected, 0);
+	next_run();
 	if (!lease_begin(l->leases, s->name, &this_run, &epoch)) {
 		runner_forget_source(&l->r, s->name);
 		json_object_object_del(l->epochs, s->name);
@@ -313,6 +323,7 @@ static bool run(struct loop *l, bool once)
 		failed |= reconcile(&l->r, &l->r.config->sources[i], why) != 0;
 		if (l->leases)
 			lease_end(l->leases, l->r.config->sources[i].name);
+		next_run();
 		scheduler_done(l->scheduler, i, clock_now_ms(), clock_jitter());
 		release_dependents(l);
 		done++;
@@ -341,10 +352,20 @@ static void drain(struct loop *l, bool once)
 /* Is `id` fit for a Lease's name (a DNS subdomain, with the prefix)? */
 static bool is_replica_id(const char *id)
 {
-	size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-.");
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t n;
 
-	return n && !id[n] && n <= 240 && strchr("abcdefghijklmnopqrstuvwxyz0123456789", id[0]) &&
-	       strchr("abcdefghijklmnopqrstuvwxyz0123456789", id[n - 1]);
+	if (strlen(id) > 240)
+		return false;
+	/* Labels of at most 63, each a letter or digit at both ends. */
+	for (;;) {
+		n = strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-");
+		if (!n || n > 63 || !strchr(alnum, id[0]) || !strchr(alnum, id[n - 1]))
+			return false;
+		id += n;
+		if (*id++ != '.')
+			return !id[-1];
+	}
 }
 
 /* Lease mode, when the options or the config ask for it: this replica's
