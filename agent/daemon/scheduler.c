@@ -108,6 +108,7 @@ void scheduler_follow(struct scheduler *s, const struct config *c)
 			if (!strcmp(fresh[i].name, s->sources[j].name)) {
 				fresh[i].reconciled = s->sources[j].reconciled;
 				fresh[i].owned = s->sources[j].owned;
+				fresh[i].let_go = s->sources[j].let_go;
 			}
 	}
 	forget(s->sources, s->n);
@@ -405,7 +406,8 @@ void scheduler_done(struct scheduler *s, size_t i, double now_ms, double jitter)
 		src = &s->sources[i];
 		src->reconciled = true;
 		src->running = false;
-		src->let_go = false;
+		/* Lost while it ran: the loop forgets it once more. */
+		src->let_go = src->again && !src->owned;
 		spread = (double)src->interval_ms * src->jitter_percent / 100.0;
 		src->due = now_ms + (double)src->interval_ms - spread + 2 * spread * jitter;
 		src->why = TRIGGER_INTERVAL;

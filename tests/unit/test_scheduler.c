@@ -277,6 +277,9 @@ static void test_scheduler__lease_mode_reconciles_only_what_it_holds(void **stat
 	                       .ref = "refs/heads/main"};
 	struct buf got = BUF_INIT, waiting = BUF_INIT, repos = BUF_INIT, answer = BUF_INIT;
 	struct scheduler *s;
+	enum trigger_kind why;
+	double wait;
+	size_t i;
 
 	(void)state;
 	scheduler_new(&s, NULL);
@@ -309,6 +312,16 @@ static void test_scheduler__lease_mode_reconciles_only_what_it_holds(void **stat
 	took.owned = false;
 	scheduler_send(s, &took, NULL);
 	step(s, &c, clock_now_ms(), "db/lease", 4000);
+	next(&got, s, &c, clock_now_ms() + 10 * MINUTE);
+	assert_string_equal(got.ptr, "none (wait 3600)");
+	/* Lost while it runs: handed out once more, when it is done. */
+	took.owned = true;
+	scheduler_send(s, &took, NULL);
+	assert_true(scheduler_next(s, clock_now_ms(), &i, &why, &wait));
+	took.owned = false;
+	scheduler_send(s, &took, NULL);
+	scheduler_done(s, i, clock_now_ms(), 0.5);
+	step(s, &c, clock_now_ms(), "db/lease", 5000);
 	next(&got, s, &c, clock_now_ms() + 10 * MINUTE);
 	assert_string_equal(got.ptr, "none (wait 3600)");
 	buf_release(&got);
