@@ -465,11 +465,13 @@ static void load_scale_out(struct loader *l, struct scale_out *so, struct json_o
 	if (!(so->lease_duration_ms > so->renew_deadline_ms &&
 	      so->renew_deadline_ms > so->retry_period_ms))
 		problem(l, v, "scaleOut: use leaseDuration > renewDeadline > retryPeriod");
-	if (!(so->source_lease_duration_ms > so->source_renew_deadline_ms &&
+	/* The margin is what a write already sent may take once the
+	 * holder gives the source up (its request is abandoned within 1 s). */
+	if (!(so->source_lease_duration_ms >= so->source_renew_deadline_ms + 2000 &&
 	      so->source_renew_deadline_ms > so->source_renew_ms))
 		problem(l, v,
-		        "scaleOut: use sourceLeaseDuration > sourceRenewDeadline > "
-		        "sourceRenewInterval");
+		        "scaleOut: use sourceLeaseDuration >= sourceRenewDeadline + 2s, and "
+		        "sourceRenewDeadline > sourceRenewInterval");
 }
 
 /* The secret of each forge's webhooks, from a file or the environment. */

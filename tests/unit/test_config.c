@@ -212,8 +212,8 @@ static void test_config__scale_out(void **state)
 	                    "1:1: scaleOut.mode: missing\n"
 	                    "1:1: scaleOut: a Lease's duration is whole seconds\n"
 	                    "1:1: scaleOut: use leaseDuration > renewDeadline > retryPeriod\n"
-	                    "1:1: scaleOut: use sourceLeaseDuration > sourceRenewDeadline > "
-	                    "sourceRenewInterval\n");
+	                    "1:1: scaleOut: use sourceLeaseDuration >= sourceRenewDeadline + 2s, "
+	                    "and sourceRenewDeadline > sourceRenewInterval\n");
 	free(problems);
 	problems = load(&c, "scaleOut: {mode: leases, renewDeadline: 20s}\n"
 	                    "sources: [{name: a, repo: x}]\n");
