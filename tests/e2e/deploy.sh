@@ -255,11 +255,12 @@ logged() { # index msg
 	jq -Rc --arg m "$2" 'fromjson? | select(.msg == $m)' "$scratch/pod$1.log"
 }
 # A Lease's holder ("" for none), and the Leases' holders, "name=holder" words.
-holder() { kubectl -n berth-system get lease "$1" -o json | jq -r '.spec.holderIdentity // ""'; }
+# (its replica's id: the holderIdentity is "<id>_<process>")
+holder() { kubectl -n berth-system get lease "$1" -o json | jq -r '.spec.holderIdentity // "" | sub("_[0-9a-f]{8}$"; "")'; }
 holder_is() { [ "$(holder "$1")" = "$2" ]; }
 holders() {
 	kubectl -n berth-system get leases -l berth.io/lease -o json |
-		jq -r '[.items[] | "\(.metadata.name)=\(.spec.holderIdentity // "")"] | sort | join(" ")'
+		jq -r '[.items[] | "\(.metadata.name)=\(.spec.holderIdentity // "" | sub("_[0-9a-f]{8}$"; ""))"] | sort | join(" ")'
 }
 # berth_owned_sources on replica I's /metrics.
 owned() { # index
@@ -277,7 +278,7 @@ for i in 0 1; do
 	wait_until 30 "${pods[i]} to answer 200 on $readiness (log: $scratch/pod$i.log)" \
 		answers "${addr[i]}" "$readiness" 200
 	assert_eq "$(kubectl -n berth-system get lease "berth-member-${pods[i]}" -o json |
-		jq -r '[.spec.holderIdentity, .metadata.labels["berth.io/lease"],
+		jq -r '[(.spec.holderIdentity | sub("_[0-9a-f]{8}$"; "")), .metadata.labels["berth.io/lease"],
 			.metadata.labels["app.kubernetes.io/managed-by"]] | join(" ")')" \
 		"${pods[i]} member berth" "the member Lease of ${pods[i]}: its holder and labels"
 done
