@@ -416,6 +416,8 @@ static void *tick_loop(void *arg)
 
 		bool reached = true;
 
+		/* A webhook waits for its hand-over; renewals have time. */
+		forward_all(l);
 		if (now >= member_due) {
 			reached = tick_member(l, now) != BERTH_ECONNECT;
 			member_due = now + (double)l->t.retry_period_ms;
@@ -435,8 +437,6 @@ static void *tick_loop(void *arg)
 			free(acts[i].lease);
 		}
 		free(acts);
-		if (reached)
-			forward_all(l);
 		if (reached)
 			collect(l, clock_now_ms());
 		pthread_mutex_lock(&l->lock);
