@@ -3,6 +3,7 @@
 # real apiserver (--replicas-mode lease, with short Lease durations):
 # - three replicas spread the sources, each held by exactly one, and the
 #   logs, the Lease objects, each replica's /report and metrics agree;
+# - SIGHUP: a replica reads its config again and renews what it holds;
 # - two minutes of pushes to random sources, each webhook sent to a random
 #   replica: every commit is applied, by its source's holder (a replica that
 #   does not hold it hands it over on the source's Lease);
@@ -173,6 +174,23 @@ for r in a b c; do
 	assert_eq "$(jq -r --arg r $r '[.sources[] | select(.owner != $r and .result != null)] | length' "$scratch/report")" 0 \
 		"reports on replica $r of sources another holds"
 done
+
+note "SIGHUP: a replica reads its config again and keeps what it holds"
+holders >"$scratch/before-reload"
+hup=$(date -u +%FT%T.%6NZ)
+kill -HUP "${pid[b]}"
+reloaded() { grep -q 'msg="config reloaded"' "$scratch/b.log"; }
+wait_until 30 "b to reload its config" reloaded
+# Each source b holds renewed since (sourceRenewInterval: 2 s).
+renewed_by_b() {
+	[ "$(kubectl get leases -n "$state" -l berth.io/lease=source -o json |
+		jq --arg t "$hup" '[.items[] | select(.spec.holderIdentity // "" | startswith("b_"))
+			| select(.spec.renewTime <= $t)] | length')" = 0 ]
+}
+wait_until 30 "b to renew its Leases after the reload" renewed_by_b
+alive b || fail "b is gone after SIGHUP: $(tail -5 "$scratch/b.log")"
+assert_eq "$(holders)" "$(cat "$scratch/before-reload")" "the holders after b's reload"
+logs_agree || fail "after b's reload, the logs and the Leases disagree: $(spread)"
 
 run_s=${BERTH_LEASE_RUN_S:-120} # a shorter run, to try a change
 note "$run_s seconds of pushes to random sources, each webhook to a random replica"
