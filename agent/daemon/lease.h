@@ -16,7 +16,10 @@
  * them:
  *
  * - Each replica holds the Lease berth-member-<id>, renewed every retry
- *   period. The members are the holders of the member Leases not expired.
+ *   period, as the holderIdentity "<id>_<random>" of its process. The
+ *   members are the ids of the member Leases held and not expired; one
+ *   left unrenewed for two durations is deleted, and a replica deletes its
+ *   own when it stops.
  * - Each source goes to one member by rendezvous hashing of its name (of
  *   the first source it is joined to by dependsOn) over the members: a
  *   member that comes or goes moves only about 1/N of the sources.
@@ -32,10 +35,13 @@
  *   source's Lease (the annotation berth.io/trigger), which the holder
  *   watches.
  *
- * Two threads: one renews, takes and gives up Leases (its requests time
- * out within the renew deadline), the other watches the Leases. The loop
- * asks lease_begin() before each reconcile and hears of changes through
- * `notify`. Calls: lease_plan.h, apply/kube_client.h. Called by: loop.c.
+ * Three threads: the ticks renew, take and give up Leases (lease.c: each
+ * request times out within the margin), the watch keeps the store of the
+ * Leases (lease_store.c), and the guard, which does no I/O, gives up each
+ * source not renewed within its deadline, on the monotonic clock. The
+ * loop asks lease_begin() before each reconcile and hears of changes
+ * through `notify`. Calls: lease_plan.h, lease_store.h,
+ * apply/kube_client.h. Called by: loop.c.
  */
 struct leases;
 
