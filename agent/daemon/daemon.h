@@ -10,8 +10,10 @@
  * config (config.c), the scheduler (scheduler.c: which source is due and
  * why, and the one channel by which triggers come in), the reconcile of
  * one source (reconcile.c, around the decision of decision.c), the state
- * ConfigMap (state.c), the watches (watch.c), the previews (preview.c)
- * and the wakeup the loop sleeps on (wakeup.c).
+ * ConfigMap (state.c), the watches (watch.c), the previews (preview.c),
+ * the Leases several replicas share the sources out on (lease.c, with
+ * lease_store.c and lease_plan.c) and the wakeup the loop sleeps on
+ * (wakeup.c).
  *
  * It may call: agent/source/ (fetch, tree, target), agent/forge/ (the
  * status poster, webhook matching), agent/http/ (it starts the listener
