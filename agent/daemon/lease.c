@@ -161,20 +161,6 @@ static bool expire(struct leases *l, struct owned *o, double now)
 	return true;
 }
 
-/* `ms` from now on CLOCK_MONOTONIC, for the condition variables set to
- * that clock: a wall clock set back does not stretch a wait. */
-static struct timespec monotonic_in(double ms)
-{
-	struct timespec ts;
-	double at;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	at = (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 + (ms > 0 ? ms : 0);
-	ts.tv_sec = (time_t)(at / 1000);
-	ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000) * 1e6);
-	return ts;
-}
-
 /* The guard's thread: no I/O, only the clock. A source not renewed within
  * its deadline is lost then (its reconcile stopped), however long the
  * ticks' requests take. */
@@ -195,7 +181,7 @@ static void *guard_loop(void *arg)
 			if (o->held && !expire(l, o, now) && due < next)
 				next = due;
 		}
-		ts = monotonic_in(next - now);
+		ts = clock_monotonic_in(next - now);
 		pthread_cond_timedwait(&l->guard, &l->lock, &ts);
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -412,9 +398,8 @@ static void *tick_loop(void *arg)
 	while (!stop_requested(&l->stop)) {
 		double now = clock_now_ms(), next;
 		struct action *acts;
-		size_t n, i;
-
 		bool reached = true;
+		size_t n, i;
 
 		/* A webhook waits for its hand-over; renewals have time. */
 		forward_all(l);
@@ -449,7 +434,7 @@ static void *tick_loop(void *arg)
 		}
 		next = next_due(l, now, member_due);
 		while (!l->poked && !stop_requested(&l->stop) && clock_now_ms() < next) {
-			struct timespec ts = monotonic_in(next - clock_now_ms());
+			struct timespec ts = clock_monotonic_in(next - clock_now_ms());
 
 			pthread_cond_timedwait(&l->cond, &l->lock, &ts);
 		}
@@ -465,10 +450,11 @@ static void *tick_loop(void *arg)
  * may cost before the others see the Lease expire. */
 static long request_timeout(const struct scale_out *t)
 {
-	long a = t->renew_deadline_ms - t->retry_period_ms,
-	     b = t->source_lease_duration_ms - t->source_renew_deadline_ms;
+	long member = t->renew_deadline_ms - t->retry_period_ms,
+	     source = t->source_lease_duration_ms - t->source_renew_deadline_ms;
+	long half = (member < source ? member : source) / 2;
 
-	return (a < b ? a : b) / 2 > 500 ? (a < b ? a : b) / 2 : 500;
+	return half > 500 ? half : 500;
 }
 
 void lease_follow(struct leases *l, const struct config *c)

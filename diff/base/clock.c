@@ -12,16 +12,26 @@ double clock_now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-struct timespec clock_realtime_in(double ms)
+static struct timespec clock_in(clockid_t clock, double ms)
 {
 	struct timespec ts;
 	double at;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	at = (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6 + ms;
 	ts.tv_sec = (time_t)(at / 1000);
 	ts.tv_nsec = (long)((at - (double)ts.tv_sec * 1000) * 1e6);
 	return ts;
+}
+
+struct timespec clock_realtime_in(double ms)
+{
+	return clock_in(CLOCK_REALTIME, ms);
+}
+
+struct timespec clock_monotonic_in(double ms)
+{
+	return clock_in(CLOCK_MONOTONIC, ms);
 }
 
 void clock_sleep_ms(long ms)

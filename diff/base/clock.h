@@ -14,6 +14,11 @@ double clock_now_ms(void);
  * pthread_cond_timedwait() takes a deadline. */
 struct timespec clock_realtime_in(double ms);
 
+/* The same on CLOCK_MONOTONIC, for a condition variable set to that clock
+ * (pthread_condattr_setclock): a wall clock set back does not stretch the
+ * wait. */
+struct timespec clock_monotonic_in(double ms);
+
 /* Sleep `ms` milliseconds, resuming after a signal. */
 void clock_sleep_ms(long ms);
 
