@@ -14,20 +14,15 @@ static bool same(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-static char *copy_string(struct json_object *v)
-{
-	return json_object_is_type(v, json_type_string) ? xstrdup(json_object_get_string(v)) : NULL;
-}
-
 unsigned lease_record_set(struct lease_record *r, struct json_object *obj, double now)
 {
 	struct json_object *meta = json_value_get(obj, "metadata"),
 	                   *spec = json_value_get(obj, "spec");
 	struct json_object *labels = json_value_get(meta, "labels");
-	char *holder = copy_string(json_value_get(spec, "holderIdentity"));
-	char *renewed = copy_string(json_value_get(spec, "renewTime"));
-	char *trigger =
-	    copy_string(json_value_get(json_value_get(meta, "annotations"), LEASE_TRIGGER_KEY));
+	char *holder = xstrdup_or_null(json_value_get_string(spec, "holderIdentity"));
+	char *renewed = xstrdup_or_null(json_value_get_string(spec, "renewTime"));
+	char *trigger = xstrdup_or_null(
+	    json_value_get_string(json_value_get(meta, "annotations"), LEASE_TRIGGER_KEY));
 	unsigned changed = 0;
 
 	if (holder && !*holder) {

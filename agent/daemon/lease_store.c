@@ -75,13 +75,13 @@ void store_put(struct leases *l, struct json_object *obj, double now)
 	if (o && o->held && (changed & LEASE_CHANGED_TRIGGER) && r->trigger && r->holder &&
 	    !strcmp(r->holder, l->identity)) {
 		struct json_object *t = json_value_parse(r->trigger, strlen(r->trigger));
+		const char *ref = json_value_get_string(t, "ref"),
+		           *delivery = json_value_get_string(t, "delivery"),
+		           *from = json_value_get_string(t, "from");
 		struct buf what = BUF_INIT;
 
-		buf_addf(&what, "push of %s (delivery %s, through %s)",
-		         json_value_get_string(t, "ref") ? json_value_get_string(t, "ref") : "?",
-		         json_value_get_string(t, "delivery") ? json_value_get_string(t, "delivery")
-		                                              : "?",
-		         json_value_get_string(t, "from") ? json_value_get_string(t, "from") : "?");
+		buf_addf(&what, "push of %s (delivery %s, through %s)", ref ? ref : "?",
+		         delivery ? delivery : "?", from ? from : "?");
 		l->notify(LEASE_TRIGGER, o->source, what.ptr, l->notify_ctx);
 		buf_release(&what);
 		json_object_put(t);
