@@ -48,6 +48,7 @@ struct kube_client {
 	bool abandon;                       /* ... and the request under way is abandoned */
 	char identity[2 * SHA256_SIZE + 1]; /* see kube_client_identity() */
 	struct curl_sockets sockets;        /* for kube_client_interrupt() */
+	char *version;                      /* the server's gitVersion, once read */
 };
 
 /* A watch: its events, one JSON object a line, go to fn as they come. */
@@ -286,6 +287,7 @@ int kube_client_dup(struct kube_client **out, struct kube_client *orig)
 	c->auth_header = xstrdup_or_null(orig->auth_header);
 	c->token_file = xstrdup_or_null(orig->token_file);
 	c->token_stat = orig->token_stat;
+	c->version = xstrdup_or_null(orig->version);
 	copy_buf(&c->ca, &orig->ca);
 	copy_buf(&c->cert, &orig->cert);
 	copy_buf(&c->key, &orig->key);
@@ -326,6 +328,7 @@ void kube_client_free(struct kube_client *c)
 	curl_slist_free_all(c->connect_to);
 	free_secret(c->auth_header);
 	free(c->token_file);
+	free(c->version);
 	buf_release(&c->ca);
 	buf_release(&c->cert);
 	buf_release_secret(&c->key);
@@ -346,6 +349,24 @@ const char *kube_client_server(const struct kube_client *c)
 const char *kube_client_identity(const struct kube_client *c)
 {
 	return c->identity;
+}
+
+int kube_client_version(const char **out, struct kube_client *c)
+{
+	struct json_object *doc = NULL;
+	const char *v;
+	int error = 0;
+
+	if (!c->version) {
+		if ((error = kube_client_get_json(&doc, c, "/version")) == 0 &&
+		    (!(v = json_value_get_string(doc, "gitVersion")) || !*v))
+			error = berth_error_set("%s/version: no gitVersion", c->server);
+		if (error == 0)
+			c->version = xstrdup(v);
+		json_object_put(doc);
+	}
+	*out = c->version;
+	return error;
 }
 
 void kube_response_release(struct kube_response *r)

@@ -90,6 +90,13 @@ const char *kube_client_server(const struct kube_client *c);
 const char *kube_client_identity(const struct kube_client *c);
 
 /*
+ * The server's version ("v1.20.2", "v1.20.2+k3s1": /version's gitVersion),
+ * read once per client; copies (kube_client_dup) made after the read know
+ * it too. Owned by the client.
+ */
+int kube_client_version(const char **out, struct kube_client *c);
+
+/*
  * Send one request to `path` (which starts with '/'). `body` may be NULL.
  * Fills `resp` with whatever the server answered, 2xx or not. With an exec
  * plugin, a 401 runs the plugin again and resends the request once. Fails

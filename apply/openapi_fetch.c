@@ -94,32 +94,25 @@ static void held_put(struct held *h)
 }
 
 /*
- * What the schema of the server `c` talks to is kept by, from its /version
- * (one request): `name`, VERSION-HASH, and `path`, its cache file (left
+ * What the schema of the server `c` talks to is kept by, from its version
+ * (kube_client_version): `name`, VERSION-HASH, and `path`, its cache file (left
  * empty when there is no cache directory: no HOME and no XDG_CACHE_HOME).
  */
 static int schema_name(struct buf *name, struct buf *path, struct kube_client *c)
 {
-	struct json_object *version = NULL;
 	struct buf dir = BUF_INIT;
 	const char *v;
 	int error;
 
-	if ((error = kube_client_get_json(&version, c, "/version")) < 0)
-		goto out;
-	if (!(v = json_value_get_string(version, "gitVersion")) || !*v) {
-		error = berth_error_set("%s/version: no gitVersion", kube_client_server(c));
-		goto out;
-	}
+	if ((error = kube_client_version(&v, c)) < 0)
+		return error;
 	/* "v1.20.2", "v1.20.2+k3s1", per server. */
 	cache_name(name, v, strlen(v), kube_client_server(c));
 	cache_dir(&dir, "openapi");
 	if (dir.len)
 		buf_addf(path, "%s/%s.json.gz", dir.ptr, name->ptr);
-out:
-	json_object_put(version);
 	buf_release(&dir);
-	return error;
+	return 0;
 }
 
 /* Inflate the cache file into `out`. BERTH_ENOTFOUND when there is none. */

@@ -81,13 +81,26 @@ static void empty_the_cache(void)
 
 static void test_openapi_fetch__a_second_check_parses_nothing(void **state)
 {
-	struct kube_client *c = fake_api_client(&api, NULL);
+	struct kube_client *c = fake_api_client(&api, NULL), *copy = NULL;
 	char *first, *second;
 
 	(void)state;
 	first = check(c, misspelt, "/version\n/openapi/v2\n");
 	assert_non_null(strstr(first, "unknown field \"datta\""));
 	empty_the_cache();
+	/* The client knows the version: nothing is asked. */
+	second = check(c, misspelt, "");
+	assert_string_equal(second, first);
+	free(second);
+	/* Nor by a copy made after, for another thread. */
+	assert_int_equal(kube_client_dup(&copy, c), 0);
+	second = check(copy, misspelt, "");
+	assert_string_equal(second, first);
+	free(second);
+	kube_client_free(copy);
+	/* A new client asks the version again, and holds the schema still. */
+	kube_client_free(c);
+	c = fake_api_client(&api, NULL);
 	second = check(c, misspelt, "/version\n");
 	assert_string_equal(second, first);
 	free(first);
@@ -101,9 +114,14 @@ static void test_openapi_fetch__another_server_version_is_read_apart(void **stat
 
 	(void)state;
 	free(check(c, misspelt, "/version\n/openapi/v2\n"));
-	/* The server upgraded: its schema is read anew, then held. */
+	kube_client_free(c);
+	/* The server upgraded: its schema is read anew by the next client,
+	 * then held. */
 	fake_api_set(&api, "/version", "{\"gitVersion\": \"v1.21.0\"}");
+	c = fake_api_client(&api, NULL);
 	free(check(c, misspelt, "/version\n/openapi/v2\n"));
+	kube_client_free(c);
+	c = fake_api_client(&api, NULL);
 	free(check(c, misspelt, "/version\n"));
 	kube_client_free(c);
 }
@@ -118,7 +136,7 @@ static void test_openapi_fetch__a_kind_unknown_asks_the_server_again(void **stat
 	(void)state;
 	free(check(c, widget, "/version\n/openapi/v2\n"));
 	/* What is held may be older than the Widget's definition. */
-	free(check(c, widget, "/version\n/openapi/v2\n"));
+	free(check(c, widget, "/openapi/v2\n"));
 	kube_client_free(c);
 }
 
