@@ -268,6 +268,24 @@ static int check_and_plan(struct target *t, const struct target_options *o,
 	return error;
 }
 
+/* A client's first request, on a thread of its own: it connects, and
+ * reads the server's version, which the checks need. */
+struct warm_up {
+	struct kube_client *client;
+	int error;
+	char *message; /* berth_error is per thread */
+};
+
+static void *warm_up(void *arg)
+{
+	struct warm_up *w = arg;
+	const char *version;
+
+	if ((w->error = kube_client_version(&version, w->client)) < 0)
+		w->message = xstrdup(berth_error_last());
+	return NULL;
+}
+
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
 {
 	struct tree_options topts;
@@ -310,12 +328,33 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if (t->delta) {
 		error = t->diags.n ? BERTH_ERROR : 0;
 	} else {
+		struct warm_up w = {NULL, 0, NULL};
+		pthread_t thread;
+		bool beside = false;
+
+		/* The client connects while the manifests load: the TLS
+		 * handshake takes as long as loading a thousand files. */
+		if (kube_client_new(&t->client, t->kc, o->client) == 0) {
+			kube_client_set_stop(t->client, sync->stop, o->read_only);
+			w.client = t->client;
+			beside = pthread_create(&thread, NULL, warm_up, &w) == 0;
+		}
 		target_tree_options(&topts, o, t);
 		topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
 		error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
 		t->load_warnings = t->warnings.n;
+		if (beside) {
+			/* Manifests refused are said at once, the server unasked. */
+			if (error < 0 || t->diags.n)
+				kube_client_interrupt(t->client);
+			pthread_join(thread, NULL);
+			if (error == 0 && w.error < 0)
+				error = berth_error_set("%s", w.message);
+			free(w.message);
+		}
 	}
-	if (error == 0 && (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
+	if (error == 0 && !t->client &&
+	    (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
 		kube_client_set_stop(t->client, sync->stop, o->read_only);
 	/* Prune looks for berth's objects of every kind. */
 	if (error == 0)
