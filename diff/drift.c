@@ -340,6 +340,15 @@ int drift_compute_applied(struct drift *out, struct json_object *desired, struct
 	fold_string_data(modified, live);
 	drop_chosen_zeros(modified);
 	drop_chosen_zeros(original);
+	if (original == modified && merge_unchanged(live, modified, schema)) {
+		/* The commonest case, decided without a patch: what was applied
+		 * is desired still, and live holds all of it. */
+		out->state = DRIFT_IN_SYNC;
+		out->patch = json_object_new_object();
+		out->paths = json_object_new_array();
+		out->predicted = json_object_get(live);
+		goto out;
+	}
 	if ((error = merge3_patch(&out->patch, original, modified, live, schema)) < 0)
 		goto out;
 	out->paths = json_object_new_array();

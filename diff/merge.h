@@ -35,6 +35,14 @@ int merge3_patch(struct json_object **out, struct json_object *original,
                  const struct schema_type *schema);
 
 /*
+ * Would merge3_patch(out, modified, modified, current, schema) be `{}`?
+ * Strictly: true only when current holds every field of modified as it is,
+ * lists whole. Costs no allocation; false leaves it to merge3_patch().
+ */
+bool merge_unchanged(struct json_object *current, struct json_object *modified,
+                     const struct schema_type *schema);
+
+/*
  * Apply `patch` to a copy of `obj` as the API server does: a strategic merge
  * patch with a schema, an RFC 7386 JSON merge patch without. This predicts
  * the live object after the patch. *out is new and owned by the caller.

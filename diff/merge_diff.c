@@ -133,6 +133,31 @@ static bool holds(struct json_object *live, struct json_object *want,
 	return json_value_equal(live, want);
 }
 
+/* Would merge3_patch() from `current` to `modified`, with `modified` as
+ * the original too, be empty? Decided without building the patch, and
+ * strictly: every key of modified's maps is in current's, lists and scalars
+ * are equal as they are, and a map under a retainKeys field has no key
+ * current holds alone (which would ask for the directive). When it says
+ * false the patch may still be empty: merge3_patch() decides. */
+bool merge_unchanged(struct json_object *current, struct json_object *modified,
+                     const struct schema_type *type)
+{
+	if (!is_type(modified, json_type_object) || !is_type(current, json_type_object))
+		return json_value_equal(current, modified);
+	json_object_object_foreach(modified, key, mv)
+	{
+		const struct schema_field *f = schema_field(type, key);
+		struct json_object *cv;
+
+		if (!json_object_object_get_ex(current, key, &cv) ||
+		    !merge_unchanged(cv, mv, f ? f->type : NULL) ||
+		    (f && (f->strategy & SCHEMA_RETAIN_KEYS) && is_type(mv, json_type_object) &&
+		     json_object_object_length(cv) != json_object_object_length(mv)))
+			return false;
+	}
+	return true;
+}
+
 /* ---- diff (CreateThreeWayMergePatch's diffMaps and friends) ------------ */
 
 int merge_diff_maps(struct json_object **out, struct json_object *original,

@@ -9,6 +9,7 @@
 #include "../../diff/base/json_value.h"
 #include "../../diff/merge.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static struct json_object *J(const char *text)
@@ -215,6 +216,46 @@ static void test_merge__annotation_is_what_kubectl_writes(void **state)
 	json_object_put(desired);
 }
 
+/* merge_unchanged() says "no patch" only where merge3_patch() writes `{}`,
+ * with `modified` as the original too. */
+static void expect_unchanged(const char *group, const char *kind, const char *modified,
+                             const char *current, bool unchanged, const char *patch)
+{
+	struct json_object *m = J(modified), *c = J(current);
+
+	assert_int_equal(merge_unchanged(c, m, schema_for_kind(group, kind)), unchanged);
+	json_object_put(m);
+	json_object_put(c);
+	expect_patch(group, kind, modified, modified, current, patch);
+}
+
+static void test_merge__unchanged_only_when_the_patch_is_empty(void **state)
+{
+	(void)state;
+	/* Live holds more: the server's fields, a key Git never set. */
+	expect_unchanged("", "ConfigMap", "{\"metadata\":{\"name\":\"x\"},\"data\":{\"a\":\"1\"}}",
+	                 "{\"metadata\":{\"name\":\"x\",\"uid\":\"u\"},\"data\":{\"a\":\"1\","
+	                 "\"b\":\"2\"}}",
+	                 true, "{}");
+	expect_unchanged("example.com", "Widget", "{\"spec\":{\"n\":1,\"l\":[1,2]}}",
+	                 "{\"spec\":{\"n\":1,\"l\":[1,2],\"m\":3},\"status\":{}}", true, "{}");
+	expect_unchanged("", "ConfigMap", "{\"data\":{\"a\":\"1\"}}", "{\"data\":{\"a\":\"2\"}}",
+	                 false, "{\"data\":{\"a\":\"1\"}}");
+	expect_unchanged("", "ConfigMap", "{\"data\":{\"a\":\"1\"}}", "{\"data\":{}}", false,
+	                 "{\"data\":{\"a\":\"1\"}}");
+	/* A retainKeys field with a key live alone holds: the directive. */
+	expect_unchanged("apps", "Deployment", "{\"spec\":{\"strategy\":{\"type\":\"Recreate\"}}}",
+	                 "{\"spec\":{\"strategy\":{\"type\":\"Recreate\",\"rollingUpdate\":{}}}}",
+	                 false, "{\"spec\":{\"strategy\":{\"$retainKeys\":[\"type\"]}}}");
+	/* Lists are compared whole: defaults inside an element leave it to
+	 * the patch, which finds nothing. */
+	expect_unchanged("", "Pod",
+	                 "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"i\"}]}}",
+	                 "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"i\","
+	                 "\"terminationMessagePath\":\"/dev/termination-log\"}]}}",
+	                 false, "{}");
+}
+
 static void test_merge__drift_is_the_patch_less_the_annotation(void **state)
 {
 	struct json_object *desired =
@@ -260,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(test_merge__refuses_a_merge_key_that_is_not_a_scalar),
 	    cmocka_unit_test(test_merge__apply_predicts_the_server_result),
 	    cmocka_unit_test(test_merge__annotation_is_what_kubectl_writes),
+	    cmocka_unit_test(test_merge__unchanged_only_when_the_patch_is_empty),
 	    cmocka_unit_test(test_merge__drift_is_the_patch_less_the_annotation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
