@@ -268,8 +268,9 @@ static int check_and_plan(struct target *t, const struct target_options *o,
 	return error;
 }
 
-/* A client's first request, on a thread of its own: it connects, and
- * reads the server's version, which the checks need. */
+/* A client's first requests, on a thread of its own: it connects, reads
+ * the server's version, which the checks need, and the discovery of the
+ * core group, which nearly every commit uses (kept for the process). */
 struct warm_up {
 	struct kube_client *client;
 	int error;
@@ -278,11 +279,16 @@ struct warm_up {
 
 static void *warm_up(void *arg)
 {
+	static const struct discovery_want core = {"v1", NULL};
 	struct warm_up *w = arg;
+	struct discovery *d = NULL;
 	const char *version;
 
 	if ((w->error = kube_client_version(&version, w->client)) < 0)
 		w->message = xstrdup(berth_error_last());
+	/* Its errors are the discovery's that follows, said there. */
+	else if (discovery_fetch(&d, w->client, &core, 1, false) == 0)
+		discovery_free(d);
 	return NULL;
 }
 
