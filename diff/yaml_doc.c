@@ -184,8 +184,9 @@ struct json_object *yaml_resolve_plain(const char *s, bool *is_null)
 	bool overflow;
 
 	*is_null = false;
-	/* Every null, boolean or special float word has at most 6 characters. */
-	if (strlen(s) > 6)
+	/* Every null, boolean or special float word has at most 6 characters,
+	 * and starts with one of these (or is empty). */
+	if (strlen(s) > 6 || (*s && !strchr("~nNyYtTfFoO.+-", *s)))
 		goto number;
 	if (one_of(s, null_words)) {
 		*is_null = true;

@@ -36,8 +36,8 @@ static const struct {
     {"True", "true"},
     {"yes", "true"},
     {"On", "true"},
-    {"y", "true"},
-    {"NO", "false"},
+    {"Y", "true"},
+    {"FALSE", "false"},
     {"off", "false"},
     {"n", "false"},
     {"null", "null"},
@@ -90,12 +90,13 @@ static void test_yaml__resolves_scalars_like_kubernetes(void **state)
 
 static void test_yaml__resolves_infinity_and_nan(void **state)
 {
-	struct json_object *doc = parse_one("a: .inf\nb: -.Inf\nc: .NaN\n");
+	struct json_object *doc = parse_one("a: .inf\nb: -.Inf\nc: .NaN\nd: +.INF\n");
 
 	(void)state;
 	assert_true(isinf(json_object_get_double(json_object_object_get(doc, "a"))));
 	assert_true(json_object_get_double(json_object_object_get(doc, "b")) < 0);
 	assert_true(isnan(json_object_get_double(json_object_object_get(doc, "c"))));
+	assert_true(isinf(json_object_get_double(json_object_object_get(doc, "d"))));
 	json_object_put(doc);
 }
 
