@@ -268,11 +268,16 @@ static int check_and_plan(struct target *t, const struct target_options *o,
 	return error;
 }
 
-/* A client's first requests, on a thread of its own: it connects, reads
- * the server's version, which the checks need, and the discovery of the
- * core group, which nearly every commit uses (kept for the process). */
+/* A client's first requests, on a thread of its own while the manifests
+ * load (the TLS handshake takes as long as loading a thousand files): it
+ * connects, reads the server's version, which the checks need, and the
+ * discovery of the core group, which nearly every commit uses (kept for
+ * the process). */
 struct warm_up {
 	struct kube_client *client;
+	struct stop stop; /* the client's meanwhile: raised when the load fails */
+	pthread_t thread;
+	bool running;
 	int error;
 	char *message; /* berth_error is per thread */
 };
@@ -290,6 +295,38 @@ static void *warm_up(void *arg)
 	else if (discovery_fetch(&d, w->client, &core, 1, false) == 0)
 		discovery_free(d);
 	return NULL;
+}
+
+/* Make t's client, and start warming it up. A client that cannot be made
+ * is made again after the load, which says why. */
+static void warm_up_start(struct warm_up *w, struct target *t, const struct target_options *o)
+{
+	*w = (struct warm_up){.stop = STOP_INIT};
+	if (kube_client_new(&t->client, t->kc, o->client) < 0)
+		return;
+	w->client = t->client;
+	kube_client_set_stop(w->client, &w->stop, true);
+	w->running = pthread_create(&w->thread, NULL, warm_up, w) == 0;
+}
+
+/* Wait for the warm-up to end. When the manifests were refused (!loaded),
+ * that is said at once: the request under way is cut and none follows.
+ * Else the error of a server that cannot be reached, if any. */
+static int warm_up_end(struct warm_up *w, bool loaded)
+{
+	int error = 0;
+
+	if (w->running) {
+		if (!loaded) {
+			stop_request(&w->stop, 0);
+			kube_client_interrupt(w->client);
+		}
+		pthread_join(w->thread, NULL);
+		if (loaded && w->error < 0)
+			berth_error_set("%s", w->message), error = w->error;
+	}
+	free(w->message);
+	return error;
 }
 
 int target_open(struct target *t, const struct target_options *o, struct sync_options *sync)
@@ -334,33 +371,20 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 	if (t->delta) {
 		error = t->diags.n ? BERTH_ERROR : 0;
 	} else {
-		struct warm_up w = {NULL, 0, NULL};
-		pthread_t thread;
-		bool beside = false;
+		struct warm_up w;
+		int warmed;
 
-		/* The client connects while the manifests load: the TLS
-		 * handshake takes as long as loading a thousand files. */
-		if (kube_client_new(&t->client, t->kc, o->client) == 0) {
-			kube_client_set_stop(t->client, sync->stop, o->read_only);
-			w.client = t->client;
-			beside = pthread_create(&thread, NULL, warm_up, &w) == 0;
-		}
+		warm_up_start(&w, t, o);
 		target_tree_options(&topts, o, t);
 		topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
 		error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
 		t->load_warnings = t->warnings.n;
-		if (beside) {
-			/* Manifests refused are said at once, the server unasked. */
-			if (error < 0 || t->diags.n)
-				kube_client_interrupt(t->client);
-			pthread_join(thread, NULL);
-			if (error == 0 && w.error < 0)
-				error = berth_error_set("%s", w.message);
-			free(w.message);
-		}
+		if ((warmed = warm_up_end(&w, error == 0 && !t->diags.n)) < 0)
+			error = warmed;
 	}
-	if (error == 0 && !t->client &&
-	    (error = kube_client_new(&t->client, t->kc, o->client)) == 0)
+	if (error == 0 && !t->client)
+		error = kube_client_new(&t->client, t->kc, o->client);
+	if (error == 0)
 		kube_client_set_stop(t->client, sync->stop, o->read_only);
 	/* Prune looks for berth's objects of every kind. */
 	if (error == 0)

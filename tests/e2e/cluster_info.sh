@@ -92,6 +92,32 @@ assert_eq "$STATUS" 2 "exit status for an unreachable server"
 assert_contains "$ERR" "https://127.0.0.1:$closed/version: cannot reach the server" "error"
 echo "    $ERR"
 
+note "diff against it: the same error, exit 2"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: unreached}\n' >"$scratch/cm.yaml"
+run_berth diff --kubeconfig "$scratch/closed" -n default -f "$scratch/cm.yaml"
+assert_eq "$STATUS" 2 "exit status of diff for an unreachable server"
+assert_contains "$ERR" "https://127.0.0.1:$closed/version: cannot reach the server" "error"
+
+note "a broken manifest, and a server that takes connections but never answers:"
+note "the manifest's error at once, the server not waited for"
+# The client connects while the manifests load; their error cuts it.
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); time.sleep(300)' >"$scratch/silent.port" &
+silent=$!
+wait_until 10 "the silent server to listen" test -s "$scratch/silent.port"
+sed "s#server: .*#server: https://127.0.0.1:$(cat "$scratch/silent.port")#" "$scratch/wrong" \
+	>"$scratch/silent"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken\n' >"$scratch/broken.yaml"
+t0=$EPOCHREALTIME
+STATUS=0
+ERR=$(timeout 30 "$BERTH" diff --kubeconfig "$scratch/silent" -f "$scratch/broken.yaml" 2>&1 \
+	>/dev/null) || STATUS=$?
+kill $silent
+assert_eq "$STATUS" 2 "exit status for a broken manifest (124: still waiting for the server)"
+assert_contains "$ERR" "broken.yaml:4:1:" "the manifest's error, at its line"
+echo "    said after $(awk "BEGIN { printf \"%.3f\", $EPOCHREALTIME - $t0 }") s"
+
 note "a missing kubeconfig and an unknown context"
 run_berth cluster-info --kubeconfig "$scratch/none"
 assert_eq "$STATUS" 2 "exit status"
