@@ -472,7 +472,8 @@ static int parse_mapping(struct json_object **out, struct parser *p, size_t dept
 			merge_mark = key.start_mark;
 			json_object_array_add(merges, value);
 		} else {
-			json_object_object_add(map, name, value);
+			/* New: a duplicate was refused above. */
+			json_object_object_add_ex(map, name, value, JSON_C_OBJECT_ADD_KEY_IS_NEW);
 		}
 		value = NULL;
 		if (name != (char *)key.data.scalar.value)
