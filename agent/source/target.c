@@ -275,9 +275,11 @@ static int check_and_plan(struct target *t, const struct target_options *o,
  * the process). */
 struct warm_up {
 	struct kube_client *client;
-	struct stop stop; /* the client's meanwhile: raised when the load fails */
+	struct stop stop; /* the client's meanwhile, raised to cut it short */
 	pthread_t thread;
-	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool running, done;
 	int error;
 	char *message; /* berth_error is per thread */
 };
@@ -294,6 +296,10 @@ static void *warm_up(void *arg)
 	/* Its errors are the discovery's that follows, said there. */
 	else if (discovery_fetch(&d, w->client, &core, 1, false) == 0)
 		discovery_free(d);
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
@@ -306,22 +312,40 @@ static void warm_up_start(struct warm_up *w, struct target *t, const struct targ
 		return;
 	w->client = t->client;
 	kube_client_set_stop(w->client, &w->stop, true);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
 	w->running = pthread_create(&w->thread, NULL, warm_up, w) == 0;
+	if (!w->running) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+	}
 }
 
-/* Wait for the warm-up to end. When the manifests were refused (!loaded),
- * that is said at once: the request under way is cut and none follows.
- * Else the error of a server that cannot be reached, if any. */
-static int warm_up_end(struct warm_up *w, bool loaded)
+/* Wait for the warm-up to end, and give its error, if any. It is cut
+ * short, its request under way ended and none following, when the
+ * manifests were refused (!loaded: that is said at once), or once `stop`
+ * is raised (a signal, a preview's time limit). */
+static int warm_up_end(struct warm_up *w, bool loaded, const struct stop *stop)
 {
+	bool cut = false;
 	int error = 0;
 
 	if (w->running) {
-		if (!loaded) {
-			stop_request(&w->stop, 0);
-			kube_client_interrupt(w->client);
+		pthread_mutex_lock(&w->lock);
+		while (!w->done) {
+			struct timespec at = clock_realtime_in(50);
+
+			if (!cut && (!loaded || stop_requested(stop))) {
+				stop_request(&w->stop, stop_requested(stop));
+				kube_client_interrupt(w->client);
+				cut = true;
+			}
+			pthread_cond_timedwait(&w->cond, &w->lock, &at);
 		}
+		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->thread, NULL);
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
 		if (loaded && w->error < 0)
 			berth_error_set("%s", w->message), error = w->error;
 	}
@@ -379,7 +403,7 @@ int target_open(struct target *t, const struct target_options *o, struct sync_op
 		topts.manifest.default_namespace = o->namespace ? o->namespace : t->kc->namespace;
 		error = tree_load(&t->set, &t->diags, &t->warnings, files, nfiles, &topts);
 		t->load_warnings = t->warnings.n;
-		if ((warmed = warm_up_end(&w, error == 0 && !t->diags.n)) < 0)
+		if ((warmed = warm_up_end(&w, error == 0 && !t->diags.n, sync->stop)) < 0)
 			error = warmed;
 	}
 	if (error == 0 && !t->client)
