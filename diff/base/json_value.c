@@ -407,13 +407,27 @@ enum strip_tag {
 
 #define STRIP_MAX_DEPTH 1100
 
-/* Skip the string starting at text[i] ('"'); returns the index after it. */
+/* Skip the string starting at text[i] ('"'); returns the index after it.
+ * Its end is the first '"' after an even number of backslashes. */
 static size_t skip_string(const char *text, size_t len, size_t i)
 {
-	for (i++; i < len && text[i] != '"'; i++)
-		if (text[i] == '\\')
-			i++;
-	return i < len ? i + 1 : len;
+	size_t from = i + 1, at, n;
+	const char *q;
+
+	while (from < len && (q = memchr(text + from, '"', len - from))) {
+		at = (size_t)(q - text);
+		for (n = 0; at - n > i + 1 && text[at - n - 1] == '\\'; n++)
+			;
+		if (n % 2 == 0)
+			return at + 1;
+		from = at + 1;
+	}
+	return len;
+}
+
+static bool is_space(char ch)
+{
+	return ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r';
 }
 
 /* Skip the value starting at text[i]; returns the index after it. */
@@ -479,12 +493,11 @@ static bool kept_entry(const char *text, size_t start, size_t end, const char *k
  * returns how many were kept (none: *w is left as it was). */
 static size_t keep_entries(char *text, size_t len, size_t *r, size_t *w, const char *keep)
 {
-	static const char space[] = " \t\r\n";
 	size_t out = *w, kept = 0, start, end;
 
 	text[out++] = '[';
 	for ((*r)++; *r < len && text[*r] != ']';) {
-		for (; *r < len && memchr(space, text[*r], sizeof(space) - 1); (*r)++)
+		for (; *r < len && is_space(text[*r]); (*r)++)
 			;
 		if (*r >= len || text[*r] == ']')
 			break;
@@ -511,7 +524,6 @@ static size_t keep_entries(char *text, size_t len, size_t *r, size_t *w, const c
  * event, whose root "object" is stripped as a LIST's items are. */
 static size_t strip(char *text, size_t len, const char *keep, bool event)
 {
-	static const char space[] = " \t\r\n";
 	unsigned char tags[STRIP_MAX_DEPTH];
 	bool objects[STRIP_MAX_DEPTH];
 	size_t depth = 0, r = 0, w = 0, key = 0, key_end = 0;
@@ -520,7 +532,7 @@ static size_t strip(char *text, size_t len, const char *keep, bool event)
 	while (r < len) {
 		char ch = text[r];
 
-		if (memchr(space, ch, sizeof(space) - 1)) {
+		if (is_space(ch)) {
 			r++;
 		} else if (ch == '"') {
 			size_t end = skip_string(text, len, r);
@@ -535,7 +547,7 @@ static size_t strip(char *text, size_t len, const char *keep, bool event)
 			r = end;
 		} else if (ch == ':' && depth && tags[depth - 1] == TAG_META &&
 		           key_is(text, key, key_end, "managedFields")) {
-			for (r++; r < len && memchr(space, text[r], sizeof(space) - 1); r++)
+			for (r++; r < len && is_space(text[r]); r++)
 				;
 			/* Keep `keep`'s Apply entries: after the key, ":[" and them. */
 			text[w++] = ':';
@@ -546,7 +558,7 @@ static size_t strip(char *text, size_t len, const char *keep, bool event)
 				r = r < len ? skip_value(text, len, r) : len;
 			}
 			/* None kept: drop the member and one comma next to it. */
-			for (; r < len && memchr(space, text[r], sizeof(space) - 1); r++)
+			for (; r < len && is_space(text[r]); r++)
 				;
 			w = key;
 			if (r < len && text[r] == ',') {
