@@ -430,6 +430,15 @@ static bool is_space(char ch)
 	return ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r';
 }
 
+/* The index of the first character at or after text[i] that is not JSON
+ * whitespace. */
+static size_t skip_space(const char *text, size_t len, size_t i)
+{
+	while (i < len && is_space(text[i]))
+		i++;
+	return i;
+}
+
 /* Skip the value starting at text[i]; returns the index after it. */
 static size_t skip_value(const char *text, size_t len, size_t i)
 {
@@ -497,8 +506,7 @@ static size_t keep_entries(char *text, size_t len, size_t *r, size_t *w, const c
 
 	text[out++] = '[';
 	for ((*r)++; *r < len && text[*r] != ']';) {
-		for (; *r < len && is_space(text[*r]); (*r)++)
-			;
+		*r = skip_space(text, len, *r);
 		if (*r >= len || text[*r] == ']')
 			break;
 		start = *r;
@@ -547,8 +555,7 @@ static size_t strip(char *text, size_t len, const char *keep, bool event)
 			r = end;
 		} else if (ch == ':' && depth && tags[depth - 1] == TAG_META &&
 		           key_is(text, key, key_end, "managedFields")) {
-			for (r++; r < len && is_space(text[r]); r++)
-				;
+			r = skip_space(text, len, r + 1);
 			/* Keep `keep`'s Apply entries: after the key, ":[" and them. */
 			text[w++] = ':';
 			if (keep && r < len && text[r] == '[') {
@@ -558,8 +565,7 @@ static size_t strip(char *text, size_t len, const char *keep, bool event)
 				r = r < len ? skip_value(text, len, r) : len;
 			}
 			/* None kept: drop the member and one comma next to it. */
-			for (; r < len && is_space(text[r]); r++)
-				;
+			r = skip_space(text, len, r);
 			w = key;
 			if (r < len && text[r] == ',') {
 				r++;
@@ -607,13 +613,6 @@ size_t json_value_strip_managed_fields(char *text, size_t len, const char *keep)
 size_t json_value_strip_event_managed_fields(char *text, size_t len, const char *keep)
 {
 	return strip(text, len, keep, true);
-}
-
-static size_t skip_space(const char *text, size_t len, size_t i)
-{
-	while (i < len && text[i] && strchr(" \t\r\n", text[i]))
-		i++;
-	return i;
 }
 
 bool json_value_member_span(const char *text, size_t len, const char *name, size_t *start,
